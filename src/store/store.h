@@ -3,12 +3,15 @@
  * file (sqlite.c, later pg.c), selected by URL in ts_store_open.
  *
  * Conventions for every operation:
- * - returns TS_OK, TS_ENOTFOUND (no such row), TS_EEXIST (unique conflict),
- *   TS_EINVAL (bad arguments) or TS_ESTORE (the backend failed: the caller
- *   answers 503 and never turns it into a credential error);
+ * - returns TS_OK, TS_ENOTFOUND (no such row; for a write, also no such
+ *   parent tenant), TS_EEXIST (unique conflict), TS_EINVAL (bad arguments)
+ *   or TS_ESTORE (the backend failed: the caller answers 503 and never
+ *   turns it into a credential error);
+ * - a write that fails changes nothing (generation included);
  * - string arguments are borrowed for the duration of the call;
  * - records returned through out-parameters are owned by the caller and
- *   released with the matching _free function (which accepts NULL);
+ *   released with the matching _free function (which accepts NULL); an
+ *   empty list comes back as NULL with n == 0;
  * - every operation is safe to call from many threads at once;
  * - every write is durable when the call returns TS_OK.
  *
@@ -108,9 +111,13 @@ struct ts_store {
 };
 
 /* Opens the store named by url ("sqlite:PATH"; later "postgres://..."),
- * creating and migrating the schema as needed. On TS_OK *out is owned by
- * the caller (ts_store_close). TS_EINVAL for an unknown scheme, TS_ESTORE
- * when the database cannot be opened or migrated. */
+ * creating and migrating the schema as needed. PATH is a file name, taken
+ * relative to the working directory unless absolute, and created (mode 0600)
+ * if missing; ":memory:" is refused. On TS_OK *out is owned by the caller
+ * (ts_store_close, once no other call on it is running). TS_EINVAL for an
+ * unknown scheme or an empty path, TS_ESTORE when the database cannot be
+ * opened or migrated (a missing directory, a file that is not a database, a
+ * schema newer than this binary). */
 int ts_store_open(const char *url, struct ts_store **out);
 void ts_store_close(struct ts_store *st); /* NULL is a no-op */
 
@@ -149,15 +156,19 @@ int ts_store_key_list(struct ts_store *st, const char *tenant_id, struct ts_key_
 		      size_t *n);
 int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *kid);
 
-/* Denies a token id until expires_at (idempotent). */
+/* Denies a token id until expires_at (idempotent; a repeat keeps the later
+ * expires_at). TS_ENOTFOUND if the tenant does not exist. */
 int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *jti,
 			int64_t expires_at);
+/* *revoked is true while an entry exists (purged or not). On any error it
+ * is true as well, so that a careless caller fails closed. */
 int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
 			  bool *revoked);
 /* Forgets entries whose expires_at is before now. */
 int ts_store_revoke_purge(struct ts_store *st, int64_t now);
 
-/* Appends n audit records in one transaction. */
+/* Appends n audit records in one transaction: all or none. n == 0 is a
+ * no-op; every record needs a type. */
 int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, size_t n);
 /* Records of one tenant (or all when tenant is NULL) with time >= since,
  * oldest first, at most limit. */

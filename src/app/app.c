@@ -1,0 +1,299 @@
+/* app.c: request dispatch. Server-wide routes first (/healthz, /readyz,
+ * /metrics, RFC 8414 path-inserted discovery), then the tenant: by path
+ * ({base}/t/{name}/...) or by Host (one of its domains), then the tenant's
+ * route table. CORS answers are decided here, per tenant. */
+#include "app.h"
+
+#include "oauth/oauth.h"
+#include "oidc/oidc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROUTE_HEALTHZ "healthz"
+#define ROUTE_READYZ "readyz"
+#define ROUTE_METRICS "metrics"
+#define ROUTE_DISCOVERY "discovery"
+#define ROUTE_PREFLIGHT "preflight"
+#define ROUTE_NOT_FOUND "not_found"
+#define CORS_MAX_AGE "600"
+#define METRICS_MAX (4u << 20)
+
+static const struct ts_route tenant_routes[] = {
+	{"GET", "/.well-known/openid-configuration", ts_oidc_discovery, ROUTE_DISCOVERY},
+	{"GET", "/.well-known/oauth-authorization-server", ts_oidc_discovery, ROUTE_DISCOVERY},
+	{"GET", "/oauth2/jwks", ts_oidc_jwks, "jwks"},
+	{"POST", "/oauth2/token", ts_oauth_token, "token"},
+	{"POST", "/oauth2/introspect", ts_oauth_introspect, "introspect"},
+	{"POST", "/oauth2/revoke", ts_oauth_revoke, "revoke"},
+};
+
+/* Routes whose documents are public: any origin may read them. */
+static bool public_route(const char *name)
+{
+	return name && (strcmp(name, ROUTE_DISCOVERY) == 0 || strcmp(name, "jwks") == 0);
+}
+
+static const char *const route_names[] = {
+	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke",
+	ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_FOUND,
+};
+
+const char *const *ts_app_route_names(size_t *n)
+{
+	*n = TS_ARRAY_LEN(route_names);
+	return route_names;
+}
+
+int ts_app_init_urls(struct ts_app *app, const char *url)
+{
+	const char *p = strstr(url, "://"), *slash;
+	size_t n = strlen(url);
+
+	if (p == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+		return TS_EINVAL;
+	while (n && url[n - 1] == '/')
+		n--;
+	app->public_url = ts_xstrndup(url, n);
+	app->scheme = ts_xstrndup(url, (size_t)(p - url));
+	slash = strchr(p + 3, '/');
+	if (slash && (size_t)(slash - url) < n) {
+		app->origin = ts_xstrndup(url, (size_t)(slash - url));
+		app->base_path = ts_xstrndup(slash, n - (size_t)(slash - url));
+	} else {
+		app->origin = ts_xstrndup(url, n);
+		app->base_path = ts_xstrdup("");
+	}
+	if (strchr(app->origin + strlen(app->scheme) + 3, '?') || strchr(url, '#'))
+		return TS_EINVAL;
+	return TS_OK;
+}
+
+void ts_app_clear_urls(struct ts_app *app)
+{
+	free(app->public_url);
+	free(app->scheme);
+	free(app->origin);
+	free(app->base_path);
+}
+
+bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const char *iss)
+{
+	size_t i, sl = strlen(app->scheme);
+
+	if (iss == NULL)
+		return false;
+	if (strcmp(iss, t->issuer) == 0)
+		return true;
+	if (strncmp(iss, app->scheme, sl) != 0 || strncmp(iss + sl, "://", 3) != 0)
+		return false;
+	for (i = 0; i < t->ndomains; i++)
+		if (strcmp(iss + sl + 3, t->domains[i]) == 0)
+			return true;
+	return false;
+}
+
+void ts_app_store_unavailable(struct ts_http_resp *resp)
+{
+	ts_http_resp_error(resp, 503, "temporarily_unavailable",
+			   "storage is unavailable; retry shortly");
+	ts_http_resp_header(resp, "Retry-After", "2");
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static void healthz(struct ts_http_resp *resp)
+{
+	ts_http_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}", 15);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static void readyz(struct ts_app *app, struct ts_http_resp *resp)
+{
+	if (ts_store_ping(app->store) != TS_OK || ts_registry_get(app->reg) == NULL) {
+		ts_app_store_unavailable(resp);
+		return;
+	}
+	ts_http_resp_text(resp, 200, "application/json", "{\"status\":\"ready\"}", 18);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static void metrics(struct ts_app *app, struct ts_http_resp *resp)
+{
+	struct ts_buf b;
+
+	ts_buf_init(&b, METRICS_MAX);
+	if (ts_metrics_render(app->metrics, ts_registry_stats(app->reg), &b) != TS_OK) {
+		ts_buf_clear(&b);
+		ts_http_resp_error(resp, 500, "server_error", "metrics too large");
+		return;
+	}
+	ts_http_resp_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", b.p ? b.p : "",
+			  b.len);
+	ts_buf_clear(&b);
+}
+
+static void not_found(struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	req->route_name = ROUTE_NOT_FOUND;
+	ts_http_resp_error(resp, 404, "not_found", "no such endpoint");
+}
+
+/* CORS (Fetch standard): an origin gets access when a client of the tenant
+ * lists it, or for the public discovery and JWKS documents. Returns true if
+ * the request was a preflight and has been answered. */
+static bool cors(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		 const char *route)
+{
+	const char *origin = ts_http_header(req, "Origin");
+	bool allowed, is_public = public_route(route);
+
+	if (origin == NULL)
+		return false;
+	allowed = is_public || ts_tenant_allows_origin(rc->tenant, origin);
+	if (allowed) {
+		ts_http_resp_header(resp, "Access-Control-Allow-Origin", is_public ? "*" : origin);
+		if (!is_public)
+			ts_http_resp_header(resp, "Vary", "Origin");
+	}
+	if (strcmp(req->method, "OPTIONS") != 0 ||
+	    ts_http_header(req, "Access-Control-Request-Method") == NULL)
+		return false;
+	req->route_name = ROUTE_PREFLIGHT;
+	resp->status = 204;
+	if (allowed) {
+		ts_http_resp_header(resp, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+		ts_http_resp_header(resp, "Access-Control-Allow-Headers",
+				    "Authorization, Content-Type, X-Request-ID, X-CSRF-Token");
+		ts_http_resp_header(resp, "Access-Control-Max-Age", CORS_MAX_AGE);
+	}
+	return true;
+}
+
+static void tenant_dispatch(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+			    const char *subpath)
+{
+	const struct ts_route *route = NULL;
+	const char *allow = NULL;
+	int r;
+
+	r = ts_router_match(tenant_routes, TS_ARRAY_LEN(tenant_routes), req, subpath, &route, &allow);
+	if (cors(rc, req, resp, r == TS_OK ? route->name : NULL))
+		return;
+	if (r == TS_ENOTFOUND) {
+		not_found(req, resp);
+		return;
+	}
+	if (r == TS_EINVAL) {
+		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
+		ts_http_resp_header(resp, "Allow", allow);
+		return;
+	}
+	route->fn(rc, req, resp);
+}
+
+/* "{base}/t/{name}{rest}": sets *name (arena) and *rest (borrowed). */
+static bool split_tenant_path(struct ts_arena *a, const char *path, const char *base,
+			      const char **name, const char **rest)
+{
+	size_t bl = strlen(base);
+	const char *p, *end;
+
+	if (strncmp(path, base, bl) != 0 || strncmp(path + bl, "/t/", 3) != 0)
+		return false;
+	p = path + bl + 3;
+	end = strchr(p, '/');
+	if (end == NULL || end == p)
+		return false;
+	*name = ts_arena_strndup(a, p, (size_t)(end - p));
+	*rest = end;
+	return true;
+}
+
+void ts_app_dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_app *app = ctx;
+	struct ts_rctx *rc = ts_arena_alloc(req->arena, sizeof(*rc));
+	const char *path = req->path, *name = NULL, *rest = NULL;
+	static const char *const wk[] = {"/.well-known/openid-configuration",
+					 "/.well-known/oauth-authorization-server"};
+	size_t i;
+
+	rc->app = app;
+	rc->snap = ts_registry_get(app->reg);
+	req->app = rc;
+	if (strcmp(path, "/healthz") == 0) {
+		req->route_name = ROUTE_HEALTHZ;
+		healthz(resp);
+		return;
+	}
+	if (strcmp(path, "/readyz") == 0) {
+		req->route_name = ROUTE_READYZ;
+		readyz(app, resp);
+		return;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		req->route_name = ROUTE_METRICS;
+		metrics(app, resp);
+		return;
+	}
+	/* RFC 8414 §3.1: /.well-known/oauth-authorization-server{issuer path};
+	 * the OpenID document is served at the same placement too. */
+	for (i = 0; i < TS_ARRAY_LEN(wk); i++) {
+		size_t wl = strlen(wk[i]), bl = strlen(app->base_path);
+		const char *p = path + wl;
+		if (strncmp(path, wk[i], wl) != 0 || strncmp(p, app->base_path, bl) != 0 ||
+		    strncmp(p + bl, "/t/", 3) != 0 || p[bl + 3] == '\0' || strchr(p + bl + 3, '/'))
+			continue;
+		rc->tenant = ts_snapshot_tenant(rc->snap, p + bl + 3);
+		if (rc->tenant == NULL)
+			break;
+		rc->issuer = rc->tenant->issuer;
+		tenant_dispatch(rc, req, resp, wk[i]);
+		return;
+	}
+	if (split_tenant_path(req->arena, path, app->base_path, &name, &rest)) {
+		rc->tenant = ts_snapshot_tenant(rc->snap, name);
+		if (rc->tenant == NULL) {
+			not_found(req, resp);
+			return;
+		}
+		rc->issuer = rc->tenant->issuer;
+		tenant_dispatch(rc, req, resp, rest);
+		return;
+	}
+	rc->tenant = ts_snapshot_tenant_by_domain(rc->snap, req->host);
+	if (rc->tenant) {
+		rc->issuer = ts_arena_printf(req->arena, "%s://%s", app->scheme, req->host);
+		tenant_dispatch(rc, req, resp, path);
+		return;
+	}
+	not_found(req, resp);
+}
+
+void ts_app_done(void *ctx, const struct ts_http_req *req, int status, int64_t duration_us)
+{
+	struct ts_app *app = ctx;
+	const struct ts_rctx *rc = req->app;
+
+	ts_metrics_request(app->metrics, req->route_name, status, duration_us);
+	if (app->access_log && ts_log_get_level() <= TS_LOG_INFO) {
+		struct ts_buf b;
+		ts_buf_init(&b, 4096);
+		ts_buf_appendf(&b, "{\"time\":%lld,\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"",
+			       (long long)ts_now(), req->request_id);
+		ts_buf_append_json_escaped(&b, req->method, strlen(req->method));
+		ts_buf_appends(&b, "\",\"path\":\"");
+		ts_buf_append_json_escaped(&b, req->path, strnlen(req->path, 512));
+		ts_buf_appendf(&b, "\",\"status\":%d,\"duration_ms\":%.3f,\"route\":\"%s\"", status,
+			       (double)duration_us / 1000.0, req->route_name ? req->route_name : "-");
+		if (rc && rc->tenant)
+			ts_buf_appendf(&b, ",\"tenant\":\"%s\"", rc->tenant->name);
+		ts_buf_appends(&b, ",\"remote\":\"");
+		ts_buf_append_json_escaped(&b, req->remote_addr, strlen(req->remote_addr));
+		ts_buf_appends(&b, "\"}");
+		if (b.p)
+			ts_log_json_line(b.p, b.len);
+		ts_buf_clear(&b);
+	}
+}

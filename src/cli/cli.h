@@ -1,0 +1,82 @@
+/* cli.h: the `tessera` command line: global configuration (flags, the
+ * TESSERA_* environment, an optional JSON config file) and the subcommands.
+ * Exit status: 0 success, 1 failure, 2 usage error. */
+#ifndef TS_CLI_H
+#define TS_CLI_H
+
+#include "core/core.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+#include <jansson.h>
+
+#define TS_EXIT_OK 0
+#define TS_EXIT_FAIL 1
+#define TS_EXIT_USAGE 2
+#define TS_OPTS_MAX 64
+
+/* Parsed arguments: positionals and --name[=value] options in order. */
+struct ts_opt {
+	const char *name;  /* without the leading dashes */
+	const char *value; /* NULL for a flag */
+};
+struct ts_opts {
+	const char *pos[TS_OPTS_MAX];
+	size_t npos;
+	struct ts_opt opt[TS_OPTS_MAX];
+	size_t nopt;
+};
+
+/* Settings shared by every command. Strings are owned (freed by
+ * ts_config_clear). */
+struct ts_config {
+	char *db;          /* "sqlite:tessera.db" */
+	char *public_url;  /* "http://127.0.0.1:8080" */
+	char *listen;      /* "127.0.0.1:8080" */
+	char *log_level;   /* "info" */
+	char *master_key;  /* 64 hex characters, or NULL */
+	unsigned threads;  /* 0: one per core */
+	int reload_ms;     /* configuration poll interval */
+	bool json;         /* --json output */
+	bool access_log;   /* one log line per request */
+	bool have_mk;
+	struct ts_master_key mk;
+};
+
+/* Parses argv (after the subcommand words) into o. Options listed in
+ * flags (NULL-terminated) take no value; all others take one (`--x v` or
+ * `--x=v`). Returns false, with a message on stderr, on a usage error. */
+bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_opts *o);
+/* The last value of option name, or NULL. */
+const char *ts_opts_get(const struct ts_opts *o, const char *name);
+bool ts_opts_has(const struct ts_opts *o, const char *name);
+/* Checks that every option is in known (NULL-terminated); prints the first
+ * unknown one. */
+bool ts_opts_only(const struct ts_opts *o, const char *const *known);
+
+/* Loads defaults, then the config file, then TESSERA_* variables, then the
+ * global options in o. Returns false with a message on a bad value. */
+bool ts_config_load(struct ts_config *c, const struct ts_opts *o);
+void ts_config_clear(struct ts_config *c);
+/* Opens the configured store, printing a sentence on failure. */
+int ts_cli_open_store(const struct ts_config *c, struct ts_store **out);
+
+/* Prints a result: JSON with --json, else a readable rendering. Steals obj. */
+void ts_cli_print(const struct ts_config *c, json_t *obj);
+/* Prints "tessera: <sentence>" on stderr. */
+void ts_cli_error(const char *fmt, ...) TS_PRINTF(1, 2);
+
+/* Subcommands; argc/argv start after the command word. */
+int ts_cmd_serve(struct ts_config *c, int argc, char **argv);
+int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv);
+int ts_cmd_tenant(struct ts_config *c, int argc, char **argv);
+int ts_cmd_client(struct ts_config *c, int argc, char **argv);
+int ts_cmd_keys(struct ts_config *c, int argc, char **argv);
+int ts_cmd_audit(struct ts_config *c, int argc, char **argv);
+
+/* The global options every command accepts (for ts_opts_only). */
+extern const char *const ts_global_opts[];
+/* Flags (no value) understood everywhere. */
+extern const char *const ts_global_flags[];
+
+#endif

@@ -1,0 +1,335 @@
+/* opts.c: argument parsing, configuration loading and output helpers shared
+ * by every subcommand. */
+#include "cli.h"
+
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_FILE_MAX (1u << 20)
+#define THREADS_MAX 256
+
+const char *const ts_global_opts[] = {"db", "public-url", "listen", "config", "json",
+				      "log-level", "threads", "master-key-file", "help", NULL};
+const char *const ts_global_flags[] = {"json", "help", "print-secrets", "skip-consent",
+				       "disabled", "enabled", NULL};
+
+void ts_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tessera: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool in_list(const char *const *list, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; list && list[i]; i++)
+		if (strlen(list[i]) == n && strncmp(list[i], s, n) == 0)
+			return true;
+	return false;
+}
+
+bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_opts *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			if (o->npos == TS_OPTS_MAX) {
+				ts_cli_error("too many arguments");
+				return false;
+			}
+			o->pos[o->npos++] = a;
+			continue;
+		}
+		if (o->nopt == TS_OPTS_MAX) {
+			ts_cli_error("too many options");
+			return false;
+		}
+		a += 2;
+		{
+			const char *eq = strchr(a, '=');
+			size_t n = eq ? (size_t)(eq - a) : strlen(a);
+			bool is_flag = in_list(flags, a, n) || in_list(ts_global_flags, a, n);
+			char *name = ts_xstrndup(a, n); /* lives until exit: argv-like */
+			o->opt[o->nopt].name = name;
+			if (eq) {
+				o->opt[o->nopt].value = eq + 1;
+			} else if (!is_flag) {
+				if (i + 1 >= argc) {
+					ts_cli_error("option --%s needs a value", name);
+					return false;
+				}
+				o->opt[o->nopt].value = argv[++i];
+			}
+			o->nopt++;
+		}
+	}
+	return true;
+}
+
+const char *ts_opts_get(const struct ts_opts *o, const char *name)
+{
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < o->nopt; i++)
+		if (strcmp(o->opt[i].name, name) == 0)
+			v = o->opt[i].value ? o->opt[i].value : "";
+	return v;
+}
+
+bool ts_opts_has(const struct ts_opts *o, const char *name)
+{
+	return ts_opts_get(o, name) != NULL;
+}
+
+bool ts_opts_only(const struct ts_opts *o, const char *const *known)
+{
+	size_t i;
+
+	for (i = 0; i < o->nopt; i++) {
+		const char *n = o->opt[i].name;
+		if (!in_list(known, n, strlen(n)) && !in_list(ts_global_opts, n, strlen(n))) {
+			ts_cli_error("unknown option --%s", n);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void set(char **dst, const char *v)
+{
+	if (v == NULL)
+		return;
+	free(*dst);
+	*dst = ts_xstrdup(v);
+}
+
+static bool read_key_file(struct ts_config *c, const char *path)
+{
+	char *key = NULL;
+	size_t n;
+
+	if (ts_read_file(path, 1024, &key, &n) != TS_OK) {
+		ts_cli_error("cannot read the master key file %s", path);
+		return false;
+	}
+	while (n && (key[n - 1] == '\n' || key[n - 1] == '\r' || key[n - 1] == ' '))
+		key[--n] = '\0';
+	ts_free_secret(c->master_key);
+	c->master_key = key;
+	return true;
+}
+
+static bool load_file(struct ts_config *c, const char *path)
+{
+	static const char *const known[] = {"db", "public_url", "listen", "log_level", "threads",
+					    "master_key_file", "access_log", NULL};
+	json_error_t e;
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+	const char *k;
+	json_t *v;
+	bool ok = true;
+
+	if (!json_is_object(j)) {
+		ts_cli_error("cannot read config file %s: %s (line %d)", path, e.text, e.line);
+		json_decref(j);
+		return false;
+	}
+	json_object_foreach(j, k, v) {
+		if (!in_list(known, k, strlen(k))) {
+			ts_cli_error("unknown field \"%s\" in config file %s", k, path);
+			ok = false;
+			break;
+		}
+	}
+	if (ok) {
+		set(&c->db, json_string_value(json_object_get(j, "db")));
+		set(&c->public_url, json_string_value(json_object_get(j, "public_url")));
+		set(&c->listen, json_string_value(json_object_get(j, "listen")));
+		set(&c->log_level, json_string_value(json_object_get(j, "log_level")));
+		if (json_is_integer(json_object_get(j, "threads")))
+			c->threads = (unsigned)json_integer_value(json_object_get(j, "threads"));
+		if (json_is_boolean(json_object_get(j, "access_log")))
+			c->access_log = json_is_true(json_object_get(j, "access_log"));
+		if (json_string_value(json_object_get(j, "master_key_file")) &&
+		    !read_key_file(c, json_string_value(json_object_get(j, "master_key_file"))))
+			ok = false;
+	}
+	json_decref(j);
+	return ok;
+}
+
+static bool parse_threads(const char *s, unsigned *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL)
+		return true;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end || v < 0 || v > THREADS_MAX) {
+		ts_cli_error("threads must be a number between 0 and %d", THREADS_MAX);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
+}
+
+bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
+{
+	const char *cfgfile = ts_opts_get(o, "config");
+	const char *v;
+
+	memset(c, 0, sizeof(*c));
+	c->db = ts_xstrdup("sqlite:tessera.db");
+	c->public_url = ts_xstrdup("http://127.0.0.1:8080");
+	c->listen = ts_xstrdup("127.0.0.1:8080");
+	c->log_level = ts_xstrdup("info");
+	c->reload_ms = TS_RELOAD_INTERVAL_MS;
+	c->access_log = true;
+	if (cfgfile == NULL)
+		cfgfile = getenv("TESSERA_CONFIG");
+	if (cfgfile && !load_file(c, cfgfile))
+		return false;
+	set(&c->db, getenv("TESSERA_DB"));
+	set(&c->public_url, getenv("TESSERA_PUBLIC_URL"));
+	set(&c->listen, getenv("TESSERA_LISTEN"));
+	set(&c->log_level, getenv("TESSERA_LOG_LEVEL"));
+	if (!parse_threads(getenv("TESSERA_THREADS"), &c->threads))
+		return false;
+	if ((v = getenv("TESSERA_ACCESS_LOG")) != NULL)
+		c->access_log = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+	if ((v = getenv("TESSERA_RELOAD_INTERVAL_MS")) != NULL)
+		c->reload_ms = (int)strtol(v, NULL, 10);
+	if ((v = getenv("TESSERA_MASTER_KEY_FILE")) != NULL && !read_key_file(c, v))
+		return false;
+	if ((v = getenv("TESSERA_MASTER_KEY")) != NULL && v[0]) {
+		ts_free_secret(c->master_key);
+		c->master_key = ts_xstrdup(v);
+	}
+	set(&c->db, ts_opts_get(o, "db"));
+	set(&c->public_url, ts_opts_get(o, "public-url"));
+	set(&c->listen, ts_opts_get(o, "listen"));
+	set(&c->log_level, ts_opts_get(o, "log-level"));
+	if (!parse_threads(ts_opts_get(o, "threads"), &c->threads))
+		return false;
+	if ((v = ts_opts_get(o, "master-key-file")) != NULL && !read_key_file(c, v))
+		return false;
+	c->json = ts_opts_has(o, "json");
+	if (strcmp(c->log_level, "debug") == 0)
+		ts_log_set_level(TS_LOG_DEBUG);
+	else if (strcmp(c->log_level, "info") == 0)
+		ts_log_set_level(TS_LOG_INFO);
+	else if (strcmp(c->log_level, "warn") == 0)
+		ts_log_set_level(TS_LOG_WARN);
+	else if (strcmp(c->log_level, "error") == 0)
+		ts_log_set_level(TS_LOG_ERR);
+	else {
+		ts_cli_error("log level must be debug, info, warn or error");
+		return false;
+	}
+	if (c->master_key) {
+		if (ts_master_key_parse(c->master_key, &c->mk) != TS_OK) {
+			ts_cli_error("TESSERA_MASTER_KEY must be 64 hexadecimal characters (32 bytes)");
+			return false;
+		}
+		c->have_mk = true;
+	}
+	return true;
+}
+
+void ts_config_clear(struct ts_config *c)
+{
+	free(c->db);
+	free(c->public_url);
+	free(c->listen);
+	free(c->log_level);
+	ts_free_secret(c->master_key);
+	OPENSSL_cleanse(&c->mk, sizeof(c->mk));
+	memset(c, 0, sizeof(*c));
+}
+
+int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
+{
+	int rc = ts_store_open(c->db, out);
+
+	if (rc == TS_EINVAL)
+		ts_cli_error("unsupported database URL %s (use sqlite:PATH)", c->db);
+	else if (rc != TS_OK)
+		ts_cli_error("cannot open the database %s", c->db);
+	return rc;
+}
+
+static void print_value(const json_t *v, int indent);
+
+static void print_object(const json_t *o, int indent)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, k, v) {
+		printf("%*s%s:", indent, "", k);
+		if (json_is_object(v) || (json_is_array(v) && json_array_size(v) &&
+					  !json_is_string(json_array_get(v, 0)))) {
+			putchar('\n');
+			print_value(v, indent + 2);
+		} else {
+			putchar(' ');
+			print_value(v, 0);
+			putchar('\n');
+		}
+	}
+}
+
+static void print_value(const json_t *v, int indent)
+{
+	size_t i;
+
+	if (json_is_object(v)) {
+		print_object(v, indent);
+	} else if (json_is_array(v)) {
+		if (json_array_size(v) && !json_is_string(json_array_get(v, 0))) {
+			for (i = 0; i < json_array_size(v); i++) {
+				print_value(json_array_get(v, i), indent);
+				if (i + 1 < json_array_size(v))
+					putchar('\n');
+			}
+			return;
+		}
+		for (i = 0; i < json_array_size(v); i++)
+			printf("%s%s", i ? ", " : "", json_string_value(json_array_get(v, i)));
+	} else if (json_is_string(v)) {
+		fputs(json_string_value(v), stdout);
+	} else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+		fputs(s ? s : "", stdout);
+		free(s);
+	}
+}
+
+void ts_cli_print(const struct ts_config *c, json_t *obj)
+{
+	if (c->json) {
+		char *s = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s)
+			puts(s);
+		free(s);
+	} else {
+		print_value(obj, 0);
+		if (!json_is_object(obj))
+			putchar('\n');
+	}
+	json_decref(obj);
+}

@@ -1,0 +1,151 @@
+/* serve.c: `tessera serve`: opens the store, loads the configuration
+ * snapshot, starts the HTTP server and the background work (snapshot
+ * polling, audit writer, key maintenance), and stops cleanly on SIGTERM or
+ * SIGINT, letting in-flight requests finish. */
+#include "cli.h"
+
+#include "app/app.h"
+#include "http/http.h"
+#include "ops/ops.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SHUTDOWN_GRACE_MS 10000
+#define MAINTENANCE_INTERVAL_S 60
+
+struct maint {
+	struct ts_admin admin;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+};
+
+/* Keys: ensure current+next for every tenant and drop expired retired
+ * keys; revocations: forget entries past their token's expiry. */
+static void maintain(struct maint *m)
+{
+	struct ts_tenant_rec **ts = NULL;
+	size_t n = 0, i;
+
+	if (ts_store_tenant_list(m->admin.store, &ts, &n) != TS_OK)
+		return;
+	for (i = 0; i < n; i++)
+		if (ts_admin_keys_ensure(&m->admin, ts[i]) != TS_OK)
+			ts_log_warn("key maintenance failed for tenant %s", ts[i]->name);
+	ts_tenant_recs_free(ts, n);
+	ts_store_revoke_purge(m->admin.store, ts_now());
+}
+
+static void *maint_thread(void *arg)
+{
+	struct maint *m = arg;
+
+	pthread_mutex_lock(&m->lock);
+	while (!m->stop) {
+		struct timespec t;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_sec += MAINTENANCE_INTERVAL_S;
+		pthread_cond_timedwait(&m->cond, &m->lock, &t);
+		if (m->stop)
+			break;
+		pthread_mutex_unlock(&m->lock);
+		maintain(m);
+		pthread_mutex_lock(&m->lock);
+	}
+	pthread_mutex_unlock(&m->lock);
+	return NULL;
+}
+
+int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
+{
+	static const char *const known[] = {NULL};
+	struct ts_opts o;
+	struct ts_app app;
+	struct ts_http_config hc;
+	struct ts_http_server *http = NULL;
+	struct maint m;
+	pthread_t mt;
+	bool mt_started = false;
+	sigset_t sigs;
+	const char *const *routes;
+	size_t nroutes;
+	int sig = 0, exit_code = TS_EXIT_FAIL;
+
+	memset(&app, 0, sizeof(app));
+	memset(&m, 0, sizeof(m));
+	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos) {
+		ts_cli_error("usage: tessera serve [--db URL] [--listen ADDR] [--public-url URL]");
+		return TS_EXIT_USAGE;
+	}
+	if (!c->have_mk) {
+		ts_cli_error("TESSERA_MASTER_KEY is not set; it seals the signing keys (64 hex characters)");
+		return TS_EXIT_FAIL;
+	}
+	if (ts_app_init_urls(&app, c->public_url) != TS_OK) {
+		ts_cli_error("the public URL must be an http or https URL without query or fragment");
+		goto out;
+	}
+	/* Signals go to the main thread only: block them before any thread
+	 * starts, then wait for them below. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (ts_cli_open_store(c, &app.store) != TS_OK)
+		goto out;
+	m.admin.store = app.store;
+	m.admin.mk = &c->mk;
+	m.admin.public_url = c->public_url;
+	m.admin.actor = "server";
+	maintain(&m);
+	if (ts_registry_new(app.store, app.public_url, &c->mk, 1, &app.reg) != TS_OK) {
+		ts_cli_error("cannot load the configuration from the database");
+		goto out;
+	}
+	if (ts_registry_start(app.reg, c->reload_ms) != TS_OK || ts_audit_new(app.store, 200, &app.audit) != TS_OK)
+		goto out;
+	routes = ts_app_route_names(&nroutes);
+	app.metrics = ts_metrics_new(routes, nroutes);
+	app.access_log = c->access_log;
+	pthread_mutex_init(&m.lock, NULL);
+	pthread_cond_init(&m.cond, NULL);
+	mt_started = pthread_create(&mt, NULL, maint_thread, &m) == 0;
+	memset(&hc, 0, sizeof(hc));
+	hc.listen = c->listen;
+	hc.threads = c->threads;
+	hc.dispatch = ts_app_dispatch;
+	hc.done = ts_app_done;
+	hc.ctx = &app;
+	if (ts_http_server_start(&hc, &http) != TS_OK) {
+		ts_cli_error("cannot listen on %s", c->listen);
+		goto out;
+	}
+	ts_log_info("listening on %s (port %u), public URL %s, storage %s", c->listen,
+		    ts_http_server_port(http), app.public_url, app.store->ops->name);
+	sigwait(&sigs, &sig);
+	ts_log_info("signal %d: shutting down", sig);
+	ts_http_server_stop(http, SHUTDOWN_GRACE_MS);
+	http = NULL;
+	exit_code = TS_EXIT_OK;
+out:
+	ts_http_server_stop(http, 0);
+	if (mt_started) {
+		pthread_mutex_lock(&m.lock);
+		m.stop = true;
+		pthread_cond_signal(&m.cond);
+		pthread_mutex_unlock(&m.lock);
+		pthread_join(mt, NULL);
+		pthread_mutex_destroy(&m.lock);
+		pthread_cond_destroy(&m.cond);
+	}
+	ts_audit_free(app.audit);
+	ts_registry_free(app.reg);
+	ts_metrics_free(app.metrics);
+	ts_store_close(app.store);
+	ts_app_clear_urls(&app);
+	return exit_code;
+}

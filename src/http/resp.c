@@ -1,0 +1,76 @@
+/* resp.c: building responses and reading request headers and cookies. */
+#include "http.h"
+
+#include <microhttpd.h>
+#include <string.h>
+#include <strings.h>
+
+#define RESP_BODY_MAX (4u << 20)
+
+void ts_http_resp_header(struct ts_http_resp *r, const char *name, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < r->nheaders; i++) {
+		if (strcasecmp(r->headers[i].name, name) == 0) {
+			r->headers[i].value = ts_arena_strdup(r->arena, value);
+			return;
+		}
+	}
+	if (r->nheaders == TS_HTTP_MAX_RESP_HEADERS) {
+		ts_log_err("too many response headers; dropped %s", name);
+		return;
+	}
+	r->headers[r->nheaders].name = ts_arena_strdup(r->arena, name);
+	r->headers[r->nheaders].value = ts_arena_strdup(r->arena, value);
+	r->nheaders++;
+}
+
+void ts_http_resp_text(struct ts_http_resp *r, int status, const char *content_type,
+		       const char *text, size_t len)
+{
+	ts_buf_clear(&r->body);
+	ts_buf_init(&r->body, RESP_BODY_MAX);
+	r->status = status;
+	r->content_type = content_type;
+	if (ts_buf_append(&r->body, text, len) != TS_OK) {
+		ts_log_err("response body too large");
+		r->status = 500;
+	}
+}
+
+void ts_http_resp_json(struct ts_http_resp *r, int status, const json_t *obj)
+{
+	char *s = json_dumps(obj, JSON_COMPACT);
+
+	if (s == NULL) {
+		ts_http_resp_text(r, 500, "application/json", "{\"error\":\"server_error\"}", 24);
+		return;
+	}
+	ts_http_resp_text(r, status, "application/json", s, strlen(s));
+	free(s);
+}
+
+void ts_http_resp_error(struct ts_http_resp *r, int status, const char *code, const char *desc)
+{
+	json_t *o = json_pack("{s:s}", "error", code);
+
+	if (desc)
+		json_object_set_new(o, "error_description", json_string(desc));
+	ts_http_resp_json(r, status, o);
+	json_decref(o);
+}
+
+const char *ts_http_header(const struct ts_http_req *req, const char *name)
+{
+	if (req->conn == NULL)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *ts_http_cookie(const struct ts_http_req *req, const char *name)
+{
+	if (req->conn == NULL)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}

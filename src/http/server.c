@@ -1,0 +1,432 @@
+/* server.c: libmicrohttpd glue. A pool of worker threads each runs its own
+ * epoll loop; requests are read into a per-request arena with every limit
+ * checked before bytes are buffered, then handed to the dispatch callback.
+ * Shutdown stops accepting, lets in-flight requests finish, then stops. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ts_http_server {
+	struct MHD_Daemon *d;
+	struct ts_http_config cfg;
+	atomic_int inflight;  /* requests between URI log and completion */
+	atomic_bool stopping; /* set once shutdown begins: answer Connection: close */
+	unsigned port;
+};
+
+/* Per-request state; req must stay the first member. */
+struct reqstate {
+	struct ts_http_req req;
+	struct ts_buf body;
+	bool started;    /* the first access-handler call has happened */
+	bool body_over;  /* the body passed TS_HTTP_MAX_BODY: discard, answer 413 */
+	int status;      /* status sent, for the completion callback */
+};
+
+static int64_t mono_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* Called by libmicrohttpd with the raw request target before headers are
+ * parsed: the earliest point to create our per-request state. */
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	struct ts_http_server *s = cls;
+	struct reqstate *rs = ts_xcalloc(1, sizeof(*rs));
+
+	rs->req.arena = ts_arena_new();
+	rs->req.start_us = mono_us();
+	rs->req.raw_target = ts_arena_strndup(rs->req.arena, uri, strnlen(uri, TS_HTTP_MAX_URL + 1));
+	rs->req.conn = con;
+	ts_buf_init(&rs->body, TS_HTTP_MAX_BODY);
+	atomic_fetch_add(&s->inflight, 1);
+	return rs;
+}
+
+static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct ts_http_server *s = cls;
+	struct reqstate *rs = *con_cls;
+
+	(void)con;
+	(void)toe;
+	if (rs == NULL)
+		return;
+	if (rs->started && s->cfg.done)
+		s->cfg.done(s->cfg.ctx, &rs->req, rs->status, mono_us() - rs->req.start_us);
+	json_decref(rs->req.json);
+	ts_buf_clear_secret(&rs->body);
+	ts_arena_free(rs->req.arena);
+	free(rs);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* A request id is kept only if it is short and harmless in logs. */
+static bool request_id_ok(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > TS_HTTP_REQUEST_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == ':'))
+			return false;
+	}
+	return true;
+}
+
+static enum MHD_Result send_resp(struct ts_http_server *s, struct reqstate *rs,
+				 struct ts_http_resp *resp)
+{
+	struct MHD_Response *r;
+	size_t len = resp->body.len, i;
+	char *body = ts_buf_take(&resp->body);
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (resp->content_type)
+		MHD_add_response_header(r, "Content-Type", resp->content_type);
+	MHD_add_response_header(r, "X-Request-ID", rs->req.request_id);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+	if (atomic_load(&s->stopping))
+		MHD_add_response_header(r, "Connection", "close");
+	rs->status = resp->status;
+	ret = MHD_queue_response(rs->req.conn, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct ts_http_server *s, struct reqstate *rs, int status,
+				  const char *code, const char *desc)
+{
+	struct ts_http_resp resp;
+	enum MHD_Result ret;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.arena = rs->req.arena;
+	ts_buf_init(&resp.body, 0);
+	ts_http_resp_error(&resp, status, code, desc);
+	ret = send_resp(s, rs, &resp);
+	ts_buf_clear(&resp.body);
+	return ret;
+}
+
+/* Lowercased media type without parameters, or NULL. */
+static const char *media_type(struct ts_arena *a, const char *ct)
+{
+	size_t n = 0;
+	char *m;
+
+	if (ct == NULL)
+		return NULL;
+	while (ct[n] && ct[n] != ';' && ct[n] != ' ')
+		n++;
+	m = ts_arena_strndup(a, ct, n);
+	for (n = 0; m[n]; n++)
+		if (m[n] >= 'A' && m[n] <= 'Z')
+			m[n] = (char)(m[n] - 'A' + 'a');
+	return m;
+}
+
+static const char *host_of(struct ts_arena *a, const char *h)
+{
+	size_t n = 0;
+	char *m;
+
+	if (h == NULL)
+		return "";
+	if (h[0] == '[') { /* an IPv6 literal keeps its brackets */
+		const char *e = strchr(h, ']');
+		n = e ? (size_t)(e - h) + 1 : strlen(h);
+	} else {
+		while (h[n] && h[n] != ':')
+			n++;
+	}
+	m = ts_arena_strndup(a, h, n);
+	for (n = 0; m[n]; n++)
+		if (m[n] >= 'A' && m[n] <= 'Z')
+			m[n] = (char)(m[n] - 'A' + 'a');
+	return m;
+}
+
+/* JSON nesting depth, counted outside strings; jansson has no depth cap of
+ * its own below 2048, and we want a much smaller one. */
+static bool json_depth_ok(const char *p, size_t len)
+{
+	size_t i;
+	int depth = 0;
+	bool in_str = false;
+
+	for (i = 0; i < len; i++) {
+		char c = p[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > TS_HTTP_MAX_JSON_DEPTH)
+				return false;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return true;
+}
+
+/* First call: everything we can check from the request line and headers. */
+static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *rs,
+				     const char *url, const char *method)
+{
+	struct ts_http_req *req = &rs->req;
+	const char *rid, *cl, *q, *authz;
+	const union MHD_ConnectionInfo *ci;
+	int rc;
+
+	rs->started = true;
+	req->method = ts_arena_strdup(req->arena, method);
+	req->path = ts_arena_strdup(req->arena, url);
+	rid = ts_http_header(req, "X-Request-ID");
+	if (rid && request_id_ok(rid)) {
+		memcpy(req->request_id, rid, strlen(rid) + 1);
+	} else if (ts_rand_token(req->request_id, sizeof(req->request_id), 12) != TS_OK) {
+		memcpy(req->request_id, "-", 2);
+	}
+	ts_log_set_request_id(req->request_id);
+	req->host = host_of(req->arena, ts_http_header(req, "Host"));
+	req->content_type = media_type(req->arena, ts_http_header(req, "Content-Type"));
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	req->remote_addr = "";
+	if (ci && ci->client_addr) {
+		char ab[INET6_ADDRSTRLEN] = "";
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ab, sizeof(ab));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ab, sizeof(ab));
+		req->remote_addr = ts_arena_strdup(req->arena, ab);
+	}
+	if (strlen(req->raw_target) > TS_HTTP_MAX_URL)
+		return send_error(s, rs, 414, "invalid_request", "request target too long");
+	q = strchr(req->raw_target, '?');
+	if (q) {
+		rc = ts_form_parse(req->arena, q + 1, strlen(q + 1), TS_HTTP_MAX_PARAMS, &req->query,
+				   &req->nquery);
+		if (rc != TS_OK)
+			return send_error(s, rs, 400, "invalid_request", "malformed query string");
+	}
+	cl = ts_http_header(req, "Content-Length");
+	if (cl) {
+		char *end;
+		unsigned long long v;
+		errno = 0;
+		v = strtoull(cl, &end, 10);
+		if (errno || end == cl || *end || cl[0] == '-')
+			return send_error(s, rs, 400, "invalid_request", "bad Content-Length");
+		if (v > TS_HTTP_MAX_BODY)
+			return send_error(s, rs, 413, "invalid_request", "request body too large");
+	}
+	authz = ts_http_header(req, "Authorization");
+	ts_http_auth_parse(req->arena, authz, authz ? strlen(authz) : 0, &req->auth);
+	return MHD_YES;
+}
+
+/* Last call: parse the body by media type, then dispatch. */
+static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate *rs)
+{
+	struct ts_http_req *req = &rs->req;
+	struct ts_http_resp resp;
+	enum MHD_Result ret;
+	int rc;
+
+	if (rs->body_over)
+		return send_error(s, rs, 413, "invalid_request", "request body too large");
+	if (rs->body.len) {
+		req->body = rs->body.p;
+		req->body_len = rs->body.len;
+	}
+	if (req->body && req->content_type &&
+	    strcmp(req->content_type, "application/x-www-form-urlencoded") == 0) {
+		rc = ts_form_parse(req->arena, req->body, req->body_len, TS_HTTP_MAX_PARAMS,
+				   &req->form, &req->nform);
+		if (rc != TS_OK)
+			return send_error(s, rs, 400, "invalid_request", "malformed form body");
+	} else if (req->body && req->content_type &&
+		   strcmp(req->content_type, "application/json") == 0) {
+		json_error_t err;
+		if (!json_depth_ok(req->body, req->body_len))
+			return send_error(s, rs, 400, "invalid_request", "JSON body nested too deeply");
+		req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+		if (req->json == NULL)
+			return send_error(s, rs, 400, "invalid_request", "malformed JSON body");
+	}
+	memset(&resp, 0, sizeof(resp));
+	resp.arena = req->arena;
+	ts_buf_init(&resp.body, 0);
+	s->cfg.dispatch(s->cfg.ctx, req, &resp);
+	if (resp.status == 0)
+		ts_http_resp_error(&resp, 500, "server_error", NULL);
+	ret = send_resp(s, rs, &resp);
+	ts_buf_clear(&resp.body);
+	ts_log_set_request_id(NULL);
+	return ret;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, const char *url,
+				      const char *method, const char *version,
+				      const char *upload_data, size_t *upload_data_size,
+				      void **con_cls)
+{
+	struct ts_http_server *s = cls;
+	struct reqstate *rs = *con_cls;
+
+	(void)con;
+	(void)version;
+	if (rs == NULL)
+		return MHD_NO; /* no URI logger call: cannot happen */
+	if (!rs->started)
+		return start_request(s, rs, url, method);
+	if (*upload_data_size) {
+		ts_log_set_request_id(rs->req.request_id);
+		if (!rs->body_over && ts_buf_append(&rs->body, upload_data, *upload_data_size) != TS_OK)
+			rs->body_over = true; /* the buffer freed itself; drain the rest */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	ts_log_set_request_id(rs->req.request_id);
+	return finish_request(s, rs);
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6)
+{
+	struct addrinfo hints, *res = NULL;
+	const char *colon;
+	char host[256];
+	size_t hlen;
+	int rc;
+
+	if (listen[0] == '[') {
+		const char *e = strchr(listen, ']');
+		if (e == NULL || e[1] != ':')
+			return TS_EINVAL;
+		hlen = (size_t)(e - listen - 1);
+		if (hlen >= sizeof(host))
+			return TS_EINVAL;
+		memcpy(host, listen + 1, hlen);
+		colon = e + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (colon == NULL)
+			return TS_EINVAL;
+		hlen = (size_t)(colon - listen);
+		if (hlen >= sizeof(host))
+			return TS_EINVAL;
+		memcpy(host, listen, hlen);
+	}
+	host[hlen] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	rc = getaddrinfo(hlen ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0 || res == NULL)
+		return TS_EINVAL;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*v6 = res->ai_family == AF_INET6;
+	freeaddrinfo(res);
+	return TS_OK;
+}
+
+int ts_http_server_start(const struct ts_http_config *cfg, struct ts_http_server **out)
+{
+	struct ts_http_server *s;
+	struct sockaddr_storage ss;
+	const union MHD_DaemonInfo *di;
+	unsigned threads = cfg->threads;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	bool v6 = false;
+	int rc;
+
+	*out = NULL;
+	rc = parse_listen(cfg->listen, &ss, &v6);
+	if (rc != TS_OK) {
+		ts_log_err("cannot parse listen address %s", cfg->listen);
+		return rc;
+	}
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 2;
+	}
+	s = ts_xcalloc(1, sizeof(*s));
+	s->cfg = *cfg;
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_THREAD_POOL_SIZE, threads,
+				MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
+				MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TS_HTTP_MAX_HEADERS_MEM,
+				MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s ? cfg->conn_timeout_s : 30u,
+				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+				MHD_OPTION_END);
+	if (s->d == NULL) {
+		ts_log_err("cannot listen on %s", cfg->listen);
+		free(s);
+		return TS_EIO;
+	}
+	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : 0;
+	*out = s;
+	return TS_OK;
+}
+
+unsigned ts_http_server_port(const struct ts_http_server *s)
+{
+	return s->port;
+}
+
+void ts_http_server_stop(struct ts_http_server *s, int grace_ms)
+{
+	int64_t deadline;
+	MHD_socket ls;
+
+	if (s == NULL)
+		return;
+	atomic_store(&s->stopping, true);
+	ls = MHD_quiesce_daemon(s->d);
+	if (ls != MHD_INVALID_SOCKET)
+		close(ls);
+	deadline = ts_mono_ms() + grace_ms;
+	while (atomic_load(&s->inflight) > 0 && ts_mono_ms() < deadline) {
+		struct timespec t = {0, 10 * 1000 * 1000};
+		nanosleep(&t, NULL);
+	}
+	MHD_stop_daemon(s->d);
+	free(s);
+}

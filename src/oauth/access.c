@@ -1,0 +1,184 @@
+/* access.c: checking this tenant's access tokens, and the endpoints built on
+ * it: introspection (RFC 7662) and revocation (RFC 7009). A revoked token's
+ * jti is denied in storage until the token would have expired anyway. */
+#include "oauth.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define CLOCK_LEEWAY 60
+
+void ts_access_token_clear(struct ts_access_token *t)
+{
+	json_decref(t->claims);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Signature, header and claims; no storage. */
+static int token_verify(const struct ts_rctx *rc, const char *token, struct ts_access_token *out)
+{
+	struct ts_jws *jws = NULL;
+	const struct ts_signing_key *key;
+	const unsigned char *payload;
+	const char *typ;
+	json_t *claims = NULL;
+	size_t plen;
+	int64_t now = ts_now(), exp;
+	int r = TS_EDENIED;
+
+	memset(out, 0, sizeof(*out));
+	if (token == NULL || strlen(token) > TS_JWS_MAX)
+		return TS_EDENIED;
+	if (ts_jws_parse(token, strlen(token), &jws) != TS_OK)
+		goto out;
+	key = ts_tenant_key(rc->tenant, ts_jws_kid(jws));
+	if (key == NULL || ts_jws_verify(jws, key->jwk) != TS_OK)
+		goto out;
+	/* RFC 9068 §4: typ must be at+jwt (optionally with the application/ prefix). */
+	typ = ts_jws_typ(jws);
+	if (typ == NULL || (strcasecmp(typ, "at+jwt") != 0 && strcasecmp(typ, "application/at+jwt") != 0))
+		goto out;
+	payload = ts_jws_payload(jws, &plen);
+	claims = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(claims))
+		goto out;
+	if (!ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
+		goto out;
+	if (!json_is_integer(json_object_get(claims, "exp")))
+		goto out;
+	exp = (int64_t)json_integer_value(json_object_get(claims, "exp"));
+	if (exp <= now)
+		goto out;
+	if (json_is_integer(json_object_get(claims, "nbf")) &&
+	    (int64_t)json_integer_value(json_object_get(claims, "nbf")) > now + CLOCK_LEEWAY)
+		goto out;
+	if (!json_is_string(json_object_get(claims, "jti")))
+		goto out;
+	out->claims = claims;
+	out->jti = json_string_value(json_object_get(claims, "jti"));
+	out->client_id = json_string_value(json_object_get(claims, "client_id"));
+	out->exp = exp;
+	claims = NULL;
+	r = TS_OK;
+out:
+	json_decref(claims);
+	ts_jws_free(jws);
+	return r;
+}
+
+int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
+				struct ts_access_token *out)
+{
+	bool revoked = false;
+	int r = token_verify(rc, token, out);
+
+	if (r != TS_OK)
+		return r;
+	r = ts_store_revoke_check(rc->app->store, rc->tenant->id, out->jti, &revoked);
+	if (r != TS_OK || revoked) {
+		ts_access_token_clear(out);
+		return r != TS_OK ? TS_ESTORE : TS_EDENIED;
+	}
+	return TS_OK;
+}
+
+static bool form_ok(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_oauth_err *e)
+{
+	if (req->content_type == NULL ||
+	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
+		e->status = 400;
+		e->code = "invalid_request";
+		e->desc = "the body must be application/x-www-form-urlencoded";
+		return false;
+	}
+	(void)rc;
+	return ts_oauth_params_unique(req->form, req->nform, NULL, e);
+}
+
+void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	struct ts_oauth_err e = {0};
+	const struct ts_client *c;
+	struct ts_access_token at;
+	const char *token;
+	json_t *out;
+	int r;
+
+	if (!form_ok(rc, req, &e) || ts_oauth_client_auth(rc, req, false, &c, &e) != TS_OK) {
+		ts_oauth_err_send(rc, resp, &e);
+		return;
+	}
+	token = ts_params_get(req->form, req->nform, TS_P_TOKEN, NULL);
+	if (token == NULL) {
+		e = (struct ts_oauth_err){400, "invalid_request", "token is required", false};
+		ts_oauth_err_send(rc, resp, &e);
+		return;
+	}
+	r = ts_oauth_access_token_check(rc, token, &at);
+	if (r == TS_ESTORE) {
+		ts_app_store_unavailable(resp);
+		return;
+	}
+	if (r != TS_OK) {
+		out = json_pack("{s:b}", "active", 0);
+	} else {
+		const char *k;
+		json_t *v;
+		out = json_pack("{s:b,s:s}", "active", 1, "token_type", "Bearer");
+		json_object_foreach(at.claims, k, v) {
+			if (strcmp(k, "active") != 0 && strcmp(k, "token_type") != 0)
+				json_object_set(out, k, v);
+		}
+		ts_access_token_clear(&at);
+	}
+	ts_http_resp_json(resp, 200, out);
+	ts_oauth_no_store(resp);
+	json_decref(out);
+}
+
+void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	struct ts_oauth_err e = {0};
+	const struct ts_client *c;
+	struct ts_access_token at;
+	const char *token;
+	int r;
+
+	if (!form_ok(rc, req, &e) || ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK) {
+		ts_oauth_err_send(rc, resp, &e);
+		return;
+	}
+	token = ts_params_get(req->form, req->nform, TS_P_TOKEN, NULL);
+	if (token == NULL) {
+		e = (struct ts_oauth_err){400, "invalid_request", "token is required", false};
+		ts_oauth_err_send(rc, resp, &e);
+		return;
+	}
+	/* RFC 7009 §2.2: an invalid, expired or unknown token is answered 200. */
+	if (token_verify(rc, token, &at) == TS_OK) {
+		if (at.client_id == NULL || strcmp(at.client_id, c->client_id) != 0) {
+			/* RFC 7009 §2.1: the token must have been issued to the caller. */
+			ts_access_token_clear(&at);
+			e = (struct ts_oauth_err){400, "unauthorized_client",
+						  "the token was not issued to this client", false};
+			ts_oauth_err_send(rc, resp, &e);
+			return;
+		}
+		r = ts_store_revoke_put(rc->app->store, rc->tenant->id, at.jti, at.exp);
+		if (r != TS_OK) {
+			ts_access_token_clear(&at);
+			ts_app_store_unavailable(resp);
+			return;
+		}
+		if (rc->tenant->stats)
+			atomic_fetch_add_explicit(&rc->tenant->stats->tokens_revoked, 1,
+						  memory_order_relaxed);
+		ts_audit_emit(rc->app->audit, rc->tenant->name, "token.revoked", c->client_id, at.jti,
+			      NULL);
+		ts_access_token_clear(&at);
+	}
+	ts_http_resp_text(resp, 200, "application/json", "{}", 2);
+	ts_oauth_no_store(resp);
+}

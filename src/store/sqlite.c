@@ -1,0 +1,409 @@
+/* sqlite.c: the SQLite store backend's engine room: opening, a small pool
+ * of connections (opened lazily, at most POOL_MAX), each used by one thread
+ * at a time with its own cache of prepared statements so that concurrent
+ * readers never queue on one connection, and write transactions. Every
+ * connection runs with WAL, synchronous=FULL (a write is durable once it
+ * returns) and foreign keys on. The operations are in sqlite_ops.c, the
+ * schema in sqlite_schema.c. */
+#include "sqlite_int.h"
+
+#include <assert.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define POOL_MAX 8
+#define BUSY_TIMEOUT_MS 5000
+#define DB_FILE_MODE 0600
+#define MEMORY_DB ":memory:"
+
+/* The backend state behind ts_store.impl. */
+struct ts_sq {
+	char *path;         /* as given to sqlite3_open_v2 */
+	pthread_mutex_t mu; /* guards idle and nopen */
+	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
+	struct ts_sq_conn *idle; /* connections not in use */
+	unsigned nopen;     /* connections open, idle or in use */
+	/* Held from BEGIN IMMEDIATE to COMMIT/ROLLBACK. SQLite admits one
+	 * writer at a time anyway; this makes our own threads queue for it in
+	 * order instead of polling in SQLite's busy handler, which then only
+	 * has other processes to wait for. */
+	pthread_mutex_t write_mu;
+};
+
+int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
+{
+	int xrc = sqlite3_extended_errcode(db);
+
+	switch (xrc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		ts_log_write(TS_LOG_DEBUG, file, line, func, "sqlite %s: %s", what,
+			     sqlite3_errmsg(db));
+		return TS_EEXIST;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		/* The parent tenant does not exist. */
+		ts_log_write(TS_LOG_DEBUG, file, line, func, "sqlite %s: %s", what,
+			     sqlite3_errmsg(db));
+		return TS_ENOTFOUND;
+	default:
+		ts_log_write(TS_LOG_ERR, file, line, func, "sqlite %s: %s (%d)", what,
+			     sqlite3_errmsg(db), xrc);
+		return TS_ESTORE;
+	}
+}
+
+static struct ts_sq *impl(struct ts_store *st)
+{
+	return st->impl;
+}
+
+/* Runs a fixed statement (no parameters, never built from data) while
+ * setting up a connection. */
+static int exec_setup(sqlite3 *db, const char *path, const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return TS_OK;
+	ts_log_err("sqlite %s: \"%s\" failed: %s (%d)", path, sql, sqlite3_errmsg(db),
+		   sqlite3_extended_errcode(db));
+	return TS_ESTORE;
+}
+
+/* Reads a one-row, one-column pragma as text into out (capacity cap). */
+static int pragma_text(sqlite3 *db, const char *path, const char *sql, char *out, size_t cap)
+{
+	sqlite3_stmt *s = NULL;
+	const char *v;
+	int rc = TS_ESTORE;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		ts_log_err("sqlite %s: \"%s\" failed: %s (%d)", path, sql, sqlite3_errmsg(db),
+			   sqlite3_extended_errcode(db));
+		goto out;
+	}
+	v = (const char *)sqlite3_column_text(s, 0);
+	if (v != NULL && strlen(v) < cap)
+		memcpy(out, v, strlen(v) + 1);
+	rc = TS_OK;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Applies the per-connection settings. journal_mode is also the first
+ * statement that reads the file, so this is where "not a database" shows. */
+static int conn_setup(sqlite3 *db, const char *path)
+{
+	char v[16];
+	int rc;
+
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	rc = pragma_text(db, path, "PRAGMA journal_mode=WAL", v, sizeof(v));
+	if (rc != TS_OK)
+		return rc;
+	if (strcmp(v, "wal") != 0)
+		ts_log_warn("sqlite %s: journal_mode is \"%s\", not WAL; readers will block "
+			    "behind writers", path, v);
+	rc = exec_setup(db, path, "PRAGMA synchronous=FULL");
+	if (rc != TS_OK)
+		return rc;
+	rc = exec_setup(db, path, "PRAGMA foreign_keys=ON");
+	if (rc != TS_OK)
+		return rc;
+	/* Tenant deletion relies on the cascade: refuse a library built
+	 * without foreign key support rather than leave orphans behind. */
+	rc = pragma_text(db, path, "PRAGMA foreign_keys", v, sizeof(v));
+	if (rc != TS_OK)
+		return rc;
+	if (strcmp(v, "1") != 0) {
+		ts_log_err("sqlite %s: foreign keys cannot be enabled in this SQLite build", path);
+		return TS_ESTORE;
+	}
+	return TS_OK;
+}
+
+static void conn_close(struct ts_sq_conn *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < TS_SQ_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	if (sqlite3_close(c->db) != SQLITE_OK)
+		ts_log_err("sqlite close: %s", sqlite3_errmsg(c->db));
+	free(c);
+}
+
+/* Opens one connection to path and configures it. On TS_OK *out is owned
+ * by the caller (conn_close). TS_ESTORE with a log line otherwise. */
+static int conn_open(const char *path, struct ts_sq_conn **out)
+{
+	/* Each connection is used by one thread at a time (the pool sees to
+	 * that), so SQLite's per-connection mutex is not needed. */
+	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+			  SQLITE_OPEN_PRIVATECACHE;
+	struct ts_sq_conn *c = ts_xcalloc(1, sizeof(*c));
+	int rc = TS_OK;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+		ts_log_err("sqlite %s: cannot open the database: %s", path,
+			   c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		rc = TS_ESTORE;
+		goto out;
+	}
+	rc = conn_setup(c->db, path);
+	if (rc != TS_OK)
+		goto out;
+	*out = c;
+	c = NULL;
+out:
+	conn_close(c);
+	return rc;
+}
+
+int ts_sq_conn_get(struct ts_store *st, struct ts_sq_conn **out)
+{
+	struct ts_sq *sq = impl(st);
+	struct ts_sq_conn *c;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&sq->mu);
+	while (sq->idle == NULL && sq->nopen >= POOL_MAX)
+		pthread_cond_wait(&sq->cv, &sq->mu);
+	c = sq->idle;
+	if (c != NULL) {
+		sq->idle = c->next;
+		c->next = NULL;
+		pthread_mutex_unlock(&sq->mu);
+		*out = c;
+		return TS_OK;
+	}
+	/* Reserve the slot, then open outside the lock: opening touches the
+	 * disk and other threads should not wait for it. */
+	sq->nopen++;
+	pthread_mutex_unlock(&sq->mu);
+	rc = conn_open(sq->path, out);
+	if (rc != TS_OK) {
+		pthread_mutex_lock(&sq->mu);
+		sq->nopen--;
+		pthread_cond_signal(&sq->cv);
+		pthread_mutex_unlock(&sq->mu);
+		return rc;
+	}
+	ts_log_debug("sqlite %s: opened a pooled connection", sq->path);
+	return TS_OK;
+}
+
+/* The next user must never inherit someone else's half-done write, so a
+ * connection still inside a transaction is rolled back, and closed (freeing
+ * its pool slot) if even that fails. */
+void ts_sq_conn_put(struct ts_store *st, struct ts_sq_conn *c)
+{
+	struct ts_sq *sq = impl(st);
+
+	if (c == NULL)
+		return;
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(c->db)) {
+		ts_log_err("sqlite %s: dropping a connection stuck in a transaction", sq->path);
+		conn_close(c);
+		c = NULL;
+	}
+	pthread_mutex_lock(&sq->mu);
+	if (c != NULL) {
+		c->next = sq->idle;
+		sq->idle = c;
+	} else {
+		sq->nopen--;
+	}
+	pthread_cond_signal(&sq->cv);
+	pthread_mutex_unlock(&sq->mu);
+}
+
+int ts_sq_stmt(struct ts_sq_conn *c, enum ts_sq_stmt id, sqlite3_stmt **out)
+{
+	assert(id < TS_SQ_COUNT && ts_sq_sql[id] != NULL);
+	*out = NULL;
+	if (c->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(c->db, ts_sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+			       NULL) != SQLITE_OK)
+		return ts_sq_fail(c->db, "prepare");
+	*out = c->stmt[id];
+	return TS_OK;
+}
+
+void ts_sq_stmt_done(sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	/* reset repeats the last step's error, which was handled already. */
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+int ts_sq_run(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what)
+{
+	int rc = TS_OK;
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = ts_sq_fail(c->db, what);
+	ts_sq_stmt_done(s);
+	return rc;
+}
+
+/* Runs one of the parameterless cached statements. */
+static int run_fixed(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = ts_sq_stmt(c, id, &s);
+
+	if (rc != TS_OK)
+		return rc;
+	return ts_sq_run(c, s, what);
+}
+
+/* The connection comes first, then write_mu: a holder of write_mu never
+ * waits for the pool, so the two cannot deadlock. */
+int ts_sq_write_begin(struct ts_store *st, struct ts_sq_conn **c)
+{
+	int rc = ts_sq_conn_get(st, c);
+
+	if (rc != TS_OK)
+		return rc;
+	pthread_mutex_lock(&impl(st)->write_mu);
+	return run_fixed(*c, TS_SQ_BEGIN, "begin");
+}
+
+int ts_sq_write_end(struct ts_store *st, struct ts_sq_conn *c, int rc, bool bump)
+{
+	if (c == NULL)
+		return rc;
+	if (rc == TS_OK && bump)
+		rc = run_fixed(c, TS_SQ_GEN_BUMP, "generation bump");
+	if (rc == TS_OK)
+		rc = run_fixed(c, TS_SQ_COMMIT, "commit");
+	/* Some errors roll back by themselves; only roll back what is open. */
+	if (rc != TS_OK && !sqlite3_get_autocommit(c->db))
+		run_fixed(c, TS_SQ_ROLLBACK, "rollback");
+	/* Held exactly when c is set: ts_sq_write_begin took it right after
+	 * the connection. */
+	pthread_mutex_unlock(&impl(st)->write_mu);
+	ts_sq_conn_put(st, c);
+	return rc;
+}
+
+/* Every connection must be back by now: closing under a running call is a
+ * caller bug, logged rather than hidden. */
+void ts_sq_close(struct ts_store *st)
+{
+	struct ts_sq *sq = impl(st);
+	struct ts_sq_conn *c;
+
+	pthread_mutex_lock(&sq->mu);
+	while ((c = sq->idle) != NULL) {
+		sq->idle = c->next;
+		sq->nopen--;
+		conn_close(c);
+	}
+	if (sq->nopen != 0)
+		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path,
+			   sq->nopen);
+	pthread_mutex_unlock(&sq->mu);
+	pthread_cond_destroy(&sq->cv);
+	pthread_mutex_destroy(&sq->write_mu);
+	pthread_mutex_destroy(&sq->mu);
+	free(sq->path);
+	free(sq);
+	free(st);
+}
+
+/* The file name handed to SQLite, owned by the caller. This SQLite may be
+ * built with URI filenames on, so a relative path is anchored with "./":
+ * "file:x.db" then names a file in the working directory, not a URI. */
+static char *db_filename(const char *path)
+{
+	struct ts_buf b;
+
+	if (path[0] == '/')
+		return ts_xstrdup(path);
+	ts_buf_init(&b, strlen(path) + 3);
+	if (ts_buf_appends(&b, "./") != TS_OK || ts_buf_appends(&b, path) != TS_OK)
+		return NULL;
+	return ts_buf_take(&b);
+}
+
+/* Creates a missing database file readable by its owner only: it holds
+ * sealed keys and secret digests, and SQLite gives its -wal and -shm files
+ * the database file's mode. Failures are left to sqlite3_open_v2 to report. */
+static void create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, DB_FILE_MODE);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+int ts_store_sqlite_open(const char *path, struct ts_store **out)
+{
+	struct ts_store *st = NULL;
+	struct ts_sq *sq = NULL;
+	struct ts_sq_conn *c = NULL;
+	int rc = TS_OK;
+
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	/* Each pooled connection would get its own private in-memory (or
+	 * temporary) database, so those are refused outright. */
+	if (path == NULL || path[0] == '\0' || strcmp(path, MEMORY_DB) == 0) {
+		ts_log_err("sqlite: a database file path is required (\"sqlite:PATH\")");
+		return TS_EINVAL;
+	}
+	if (!sqlite3_threadsafe()) {
+		ts_log_err("sqlite: the SQLite library was built without thread support");
+		return TS_ESTORE;
+	}
+	sq = ts_xcalloc(1, sizeof(*sq));
+	sq->path = db_filename(path);
+	if (sq->path == NULL) {
+		rc = TS_ETOOBIG;
+		goto out;
+	}
+	pthread_mutex_init(&sq->mu, NULL);
+	pthread_mutex_init(&sq->write_mu, NULL);
+	pthread_cond_init(&sq->cv, NULL);
+	st = ts_xcalloc(1, sizeof(*st));
+	st->ops = &ts_sqlite_ops;
+	st->impl = sq;
+	sq = NULL;
+
+	create_private(impl(st)->path);
+	rc = conn_open(impl(st)->path, &c);
+	if (rc != TS_OK)
+		goto out;
+	rc = ts_sqlite_migrate(c->db, impl(st)->path);
+	if (rc != TS_OK)
+		goto out;
+	/* The migrating connection becomes the pool's first. */
+	impl(st)->nopen = 1;
+	ts_sq_conn_put(st, c);
+	c = NULL;
+	*out = st;
+	st = NULL;
+out:
+	conn_close(c);
+	ts_store_close(st);
+	if (sq != NULL)
+		free(sq->path);
+	free(sq);
+	return rc;
+}

@@ -1,0 +1,327 @@
+/* store.c: backend selection by URL, the thin ts_store_* wrappers over the
+ * backend vtable, and the record destructors. Argument checks that every
+ * backend would repeat live here, so each backend sees only valid input. */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SQLITE_SCHEME "sqlite:"
+#define TENANT_NAME_MAX 63
+#define KEY_STATE_NEXT "next"
+#define KEY_STATE_CURRENT "current"
+#define KEY_STATE_RETIRED "retired"
+
+int ts_store_open(const char *url, struct ts_store **out)
+{
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (url == NULL)
+		return TS_EINVAL;
+	if (strncmp(url, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0)
+		return ts_store_sqlite_open(url + strlen(SQLITE_SCHEME), out);
+	/* The URL may carry a password (postgres://user:pw@...), so only the
+	 * fact of the failure is logged, never the URL itself. */
+	ts_log_err("unsupported store URL scheme (expected \"sqlite:PATH\")");
+	return TS_EINVAL;
+}
+
+void ts_store_close(struct ts_store *st)
+{
+	if (st == NULL)
+		return;
+	st->ops->close(st);
+}
+
+/* Tenant names are [a-z0-9-]{1,63} (store.h); anything else is refused
+ * before it reaches a backend. */
+static bool tenant_name_ok(const char *name)
+{
+	size_t i, n;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	if (n == 0 || n > TENANT_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool key_state_ok(const char *state)
+{
+	return state != NULL &&
+	       (strcmp(state, KEY_STATE_NEXT) == 0 || strcmp(state, KEY_STATE_CURRENT) == 0 ||
+		strcmp(state, KEY_STATE_RETIRED) == 0);
+}
+
+int ts_store_ping(struct ts_store *st)
+{
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->ping(st);
+}
+
+int ts_store_generation(struct ts_store *st, int64_t *out)
+{
+	if (st == NULL || out == NULL)
+		return TS_EINVAL;
+	*out = 0;
+	return st->ops->generation(st, out);
+}
+
+int ts_store_tenant_put(struct ts_store *st, const struct ts_tenant_rec *rec)
+{
+	if (st == NULL || rec == NULL || rec->id == NULL || rec->id[0] == '\0' ||
+	    !tenant_name_ok(rec->name) || rec->config == NULL)
+		return TS_EINVAL;
+	return st->ops->tenant_put(st, rec);
+}
+
+int ts_store_tenant_get(struct ts_store *st, const char *name, struct ts_tenant_rec **out)
+{
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (st == NULL || name == NULL)
+		return TS_EINVAL;
+	return st->ops->tenant_get(st, name, out);
+}
+
+int ts_store_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->tenant_list(st, out, n);
+}
+
+int ts_store_tenant_delete(struct ts_store *st, const char *name)
+{
+	if (st == NULL || name == NULL)
+		return TS_EINVAL;
+	return st->ops->tenant_delete(st, name);
+}
+
+int ts_store_client_put(struct ts_store *st, const struct ts_client_rec *rec)
+{
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || rec->client_id == NULL ||
+	    rec->client_id[0] == '\0' || rec->config == NULL)
+		return TS_EINVAL;
+	return st->ops->client_put(st, rec);
+}
+
+int ts_store_client_get(struct ts_store *st, const char *tenant_id, const char *client_id,
+			struct ts_client_rec **out)
+{
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (st == NULL || tenant_id == NULL || client_id == NULL)
+		return TS_EINVAL;
+	return st->ops->client_get(st, tenant_id, client_id, out);
+}
+
+int ts_store_client_list(struct ts_store *st, const char *tenant_id,
+			 struct ts_client_rec ***out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->client_list(st, tenant_id, out, n);
+}
+
+int ts_store_client_delete(struct ts_store *st, const char *tenant_id, const char *client_id)
+{
+	if (st == NULL || tenant_id == NULL || client_id == NULL)
+		return TS_EINVAL;
+	return st->ops->client_delete(st, tenant_id, client_id);
+}
+
+int ts_store_key_put(struct ts_store *st, const struct ts_key_rec *rec)
+{
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || rec->kid == NULL ||
+	    rec->kid[0] == '\0' || rec->alg == NULL || !key_state_ok(rec->state) ||
+	    rec->public_jwk == NULL || rec->sealed_private == NULL)
+		return TS_EINVAL;
+	return st->ops->key_put(st, rec);
+}
+
+int ts_store_key_list(struct ts_store *st, const char *tenant_id, struct ts_key_rec ***out,
+		      size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->key_list(st, tenant_id, out, n);
+}
+
+int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *kid)
+{
+	if (st == NULL || tenant_id == NULL || kid == NULL)
+		return TS_EINVAL;
+	return st->ops->key_delete(st, tenant_id, kid);
+}
+
+int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *jti,
+			int64_t expires_at)
+{
+	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
+		return TS_EINVAL;
+	return st->ops->revoke_put(st, tenant_id, jti, expires_at);
+}
+
+int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
+			  bool *revoked)
+{
+	if (revoked == NULL)
+		return TS_EINVAL;
+	/* Fail closed: a caller that ignores the return code still sees
+	 * the token as revoked. */
+	*revoked = true;
+	if (st == NULL || tenant_id == NULL || jti == NULL)
+		return TS_EINVAL;
+	return st->ops->revoke_check(st, tenant_id, jti, revoked);
+}
+
+int ts_store_revoke_purge(struct ts_store *st, int64_t now)
+{
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->revoke_purge(st, now);
+}
+
+int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, size_t n)
+{
+	size_t i;
+
+	if (st == NULL || (recs == NULL && n > 0))
+		return TS_EINVAL;
+	if (n == 0)
+		return TS_OK;
+	for (i = 0; i < n; i++)
+		if (recs[i].type == NULL)
+			return TS_EINVAL;
+	return st->ops->audit_append(st, recs, n);
+}
+
+int ts_store_audit_query(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
+			 struct ts_audit_rec ***out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	if (limit == 0)
+		return TS_OK;
+	return st->ops->audit_query(st, tenant, since, limit, out, n);
+}
+
+void ts_tenant_rec_free(struct ts_tenant_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->id);
+	free(r->name);
+	free(r->config);
+	free(r);
+}
+
+void ts_client_rec_free(struct ts_client_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->tenant_id);
+	free(r->client_id);
+	free(r->config);
+	/* A KDF digest, not the secret, but there is no reason to leave it
+	 * lying around in freed memory. */
+	ts_free_secret(r->secret_hash);
+	free(r);
+}
+
+void ts_key_rec_free(struct ts_key_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->tenant_id);
+	free(r->kid);
+	free(r->alg);
+	free(r->state);
+	free(r->public_jwk);
+	ts_free_secret(r->sealed_private);
+	free(r);
+}
+
+void ts_audit_rec_free(struct ts_audit_rec *r)
+{
+	if (r == NULL)
+		return;
+	free(r->tenant);
+	free(r->type);
+	free(r->actor);
+	free(r->subject);
+	free(r->request_id);
+	free(r->detail);
+	free(r);
+}
+
+void ts_tenant_recs_free(struct ts_tenant_rec **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		ts_tenant_rec_free(v[i]);
+	free(v);
+}
+
+void ts_client_recs_free(struct ts_client_rec **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		ts_client_rec_free(v[i]);
+	free(v);
+}
+
+void ts_key_recs_free(struct ts_key_rec **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		ts_key_rec_free(v[i]);
+	free(v);
+}
+
+void ts_audit_recs_free(struct ts_audit_rec **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		ts_audit_rec_free(v[i]);
+	free(v);
+}

@@ -1,0 +1,194 @@
+/* tenant.h: tenants, their clients, scopes and signing keys, as an immutable
+ * in-memory snapshot that request threads read without locks, plus the
+ * administrative operations (validation, create/update, key rotation) that
+ * the CLI and the bootstrap file share.
+ *
+ * A registry owns the current snapshot. A background thread polls the
+ * store's generation counter and, when it moved, builds a new snapshot and
+ * publishes it with one atomic pointer store. Readers take the pointer with
+ * one atomic load; an old snapshot is freed only after a grace period much
+ * longer than any request may hold it (TS_SNAPSHOT_GRACE_S). */
+#ifndef TS_TENANT_H
+#define TS_TENANT_H
+
+#include "core/core.h"
+#include "jose/jose.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+
+#define TS_TENANT_NAME_MAX 63
+#define TS_CLIENT_ID_MAX 128
+#define TS_CLIENT_SECRET_MIN 32
+#define TS_CLIENT_SECRET_BYTES 32 /* generated secrets: 256 bits */
+#define TS_DEFAULT_ACCESS_TTL 900
+#define TS_DEFAULT_REFRESH_TTL 2592000
+#define TS_DEFAULT_CODE_TTL 60
+#define TS_SNAPSHOT_GRACE_S 120
+#define TS_RELOAD_INTERVAL_MS 1000
+
+/* Counters that outlive snapshots: one per tenant id, never freed while the
+ * process runs, updated with relaxed atomics on the hot path. */
+#define TS_GRANT_KINDS 5 /* client_credentials, authorization_code, refresh_token, password, device_code */
+struct ts_tenant_stats {
+	char *tenant_name;
+	atomic_ullong tokens_issued[TS_GRANT_KINDS];
+	atomic_ullong client_auth_failures;
+	atomic_ullong tokens_revoked;
+	struct ts_tenant_stats *next;
+};
+enum ts_grant_kind {
+	TS_GRANT_CLIENT_CREDENTIALS = 0,
+	TS_GRANT_AUTHORIZATION_CODE,
+	TS_GRANT_REFRESH_TOKEN,
+	TS_GRANT_PASSWORD,
+	TS_GRANT_DEVICE_CODE,
+};
+const char *ts_grant_kind_name(enum ts_grant_kind g);
+
+struct ts_scope_def {
+	char *name;
+	char **includes; /* names of scopes it satisfies, transitively expanded */
+	size_t nincludes;
+};
+
+struct ts_client {
+	char *client_id;
+	char *name;
+	bool confidential;
+	bool disabled;
+	char *secret_hash;    /* NULL for public clients */
+	char **redirect_uris; size_t nredirect_uris;
+	char **grant_types; size_t ngrant_types;
+	char **scopes; size_t nscopes;
+	char **cors_origins; size_t ncors_origins;
+	bool skip_consent;
+};
+
+struct ts_signing_key {
+	char *kid;
+	enum ts_jws_alg alg;
+	char *state;              /* "next", "current", "retired" */
+	int64_t retired_at;
+	struct ts_jwk *jwk;       /* private when the master key opened it */
+};
+
+struct ts_tenant {
+	char *id;
+	char *name;
+	char *display_name;
+	char *issuer;          /* {public_url}/t/{name} */
+	char **domains; size_t ndomains;
+	char *audience;        /* NULL: the issuer */
+	int64_t access_token_ttl, refresh_token_ttl, code_ttl;
+	enum ts_jws_alg access_token_alg;
+	char **roles; size_t nroles;
+	char **api_key_roles; size_t napi_key_roles;
+	struct ts_scope_def *scopes; size_t nscopes;
+	struct ts_client **clients; size_t nclients; /* sorted by client_id */
+	struct ts_signing_key *keys; size_t nkeys;
+	const struct ts_jwk *signer[TS_ALG_EDDSA + 1]; /* current key per alg, or NULL */
+	char *jwks_json;       /* the JWKS document, prebuilt */
+	size_t jwks_len;
+	struct ts_tenant_stats *stats;
+};
+
+struct ts_snapshot {
+	int64_t generation;
+	struct ts_tenant **tenants; size_t ntenants; /* sorted by name */
+};
+
+/* ---- lookups (lock-free, on the snapshot) ---- */
+const struct ts_tenant *ts_snapshot_tenant(const struct ts_snapshot *s, const char *name);
+const struct ts_tenant *ts_snapshot_tenant_by_domain(const struct ts_snapshot *s,
+						     const char *host);
+const struct ts_client *ts_tenant_client(const struct ts_tenant *t, const char *client_id);
+const struct ts_scope_def *ts_tenant_scope(const struct ts_tenant *t, const char *name);
+const struct ts_signing_key *ts_tenant_key(const struct ts_tenant *t, const char *kid);
+bool ts_client_has_grant(const struct ts_client *c, const char *grant);
+bool ts_client_allows_origin(const struct ts_client *c, const char *origin);
+bool ts_tenant_allows_origin(const struct ts_tenant *t, const char *origin);
+
+/* Checks a presented client secret against the stored hash in constant
+ * time. false for public clients and malformed hashes. */
+bool ts_client_secret_ok(const struct ts_client *c, const char *secret, size_t len);
+/* Makes a stored hash for a secret ("sha256$salt$digest"). Caller frees. */
+int ts_client_secret_hash(const char *secret, char **out);
+
+/* Scope arithmetic. `granted` satisfies `needed` when it names it or one of
+ * its (transitive) includes. */
+bool ts_scope_satisfies(const struct ts_tenant *t, const char *granted, const char *needed);
+/* Whether the client may be given scope s (directly allowed, or included by
+ * an allowed scope). */
+bool ts_client_scope_allowed(const struct ts_tenant *t, const struct ts_client *c,
+			     const char *s);
+
+/* Builds a snapshot from the store (opening private keys with mks). Used
+ * by the registry; stats_for maps a tenant to its long-lived counters. On
+ * TS_OK *out is owned by the caller (ts_snapshot_free). */
+int ts_snapshot_load(struct ts_store *st, const char *public_url, const struct ts_master_key *mks,
+		     size_t nmk, struct ts_tenant_stats *(*stats_for)(void *, const char *),
+		     void *stats_ctx, struct ts_snapshot **out);
+void ts_snapshot_free(struct ts_snapshot *s);
+
+/* ---- the registry ---- */
+struct ts_registry;
+/* public_url is copied; mks (nmk master keys, first is current) are copied.
+ * The first snapshot is loaded before this returns: TS_ESTORE if it cannot. */
+int ts_registry_new(struct ts_store *st, const char *public_url,
+		    const struct ts_master_key *mks, size_t nmk, struct ts_registry **out);
+/* Starts the polling thread (interval_ms between generation checks). */
+int ts_registry_start(struct ts_registry *r, int interval_ms);
+/* The current snapshot; valid for at least TS_SNAPSHOT_GRACE_S seconds. */
+const struct ts_snapshot *ts_registry_get(struct ts_registry *r);
+/* Reloads now if the generation moved (or force). */
+int ts_registry_reload(struct ts_registry *r, bool force);
+/* Stops the thread and frees everything. NULL is a no-op. */
+void ts_registry_free(struct ts_registry *r);
+/* Every tenant's long-lived counters, for /metrics. Borrowed list head. */
+struct ts_tenant_stats *ts_registry_stats(struct ts_registry *r);
+
+/* ---- administration (CLI and bootstrap) ---- */
+
+/* The context of administrative operations. */
+struct ts_admin {
+	struct ts_store *store;
+	const struct ts_master_key *mk; /* seals new private keys; NULL: cannot create keys */
+	const char *public_url;
+	const char *actor;              /* for audit: "cli", "bootstrap" */
+};
+
+/* Validates a tenant spec object (the bootstrap file's tenant without its
+ * users/groups/clients/providers/connections members) and creates or updates
+ * the tenant. *result gets "created", "updated" or "unchanged". Unknown
+ * members are TS_EINVAL with err naming the field. Keys for every served
+ * algorithm are ensured. err (capacity errcap) receives one sentence. */
+int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **result,
+			  char *err, size_t errcap);
+/* Validates and creates or updates a client of a tenant. If the spec gives
+ * no secret and a confidential client is created, a 256-bit secret is
+ * generated and returned in *new_secret (caller frees with ts_free_secret). */
+int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
+			  const char **result, char **new_secret, char *err, size_t errcap);
+/* Validation only, without storage: the same checks as the _apply calls,
+ * so a bootstrap file can be checked whole before anything is written. */
+int ts_admin_tenant_validate(const json_t *spec, char *err, size_t errcap);
+int ts_admin_client_validate(const json_t *spec, char *err, size_t errcap);
+/* Issues a fresh secret for a confidential client. */
+int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const char *client_id,
+				  char **new_secret, char *err, size_t errcap);
+/* Ensures a current and a next key for every algorithm the tenant serves,
+ * and drops retired keys whose tokens have all expired. */
+int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t);
+/* Rotation: for alg (or every served alg when TS_ALG_NONE) the next key
+ * (already published) becomes current, the current one is retired, and a
+ * new next key is generated and published. */
+int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
+			 char *err, size_t errcap);
+/* The tenant's issuer for the public URL: {public_url}/t/{name}. Caller frees. */
+char *ts_tenant_issuer(const char *public_url, const char *name);
+/* Validates a tenant name: [a-z0-9-]{1,63}. */
+bool ts_tenant_name_ok(const char *name);
+
+#endif

@@ -1,0 +1,973 @@
+/* test_store.c: the store contract, written against the ts_store_* API only
+ * so that it runs unchanged against every backend. The store is named by
+ * TS_STORE_URL (e.g. a PostgreSQL URL); by default each test group gets a
+ * fresh SQLite file in its own mkdtemp directory. Tests never assume an
+ * empty store: names are random and assertions are about their own rows, so
+ * a shared database works too. The "sqlite" group checks backend-specific
+ * behaviour (paths, files that are not databases, schema versions). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+#define URL_ENV "TS_STORE_URL"
+#define DB_NAME "store.db"
+#define NAME_CAP 64
+#define THREADS 8
+#define OPS_PER_THREAD 25
+/* Audit times far in the future, offset randomly, keep this run's records
+ * apart from anything else in a shared database. */
+#define AUDIT_TIME_BASE INT64_C(5000000000)
+#define AUDIT_QUERY_ALL 100000
+
+/* One test group's store. */
+struct fx {
+	char dir[PATH_MAX]; /* temporary directory, or "" when the URL came from the env */
+	char url[PATH_MAX + 32];
+	struct ts_store *st;
+};
+
+/* Creates a temporary directory for the test into dir (capacity PATH_MAX). */
+static void make_tmpdir(char *dir)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n = snprintf(dir, PATH_MAX, "%s/ts-store-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+
+	assert_true(n > 0 && n < PATH_MAX);
+	assert_non_null(mkdtemp(dir));
+}
+
+/* Removes dir and everything in it (one level of subdirectories at most,
+ * which is all these tests create). */
+static void remove_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[PATH_MAX * 2];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (unlink(p) != 0)
+			rmdir(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int group_setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	const char *env = getenv(URL_ENV);
+
+	if (fx == NULL)
+		return -1;
+	if (env != NULL && env[0] != '\0') {
+		snprintf(fx->url, sizeof(fx->url), "%s", env);
+	} else {
+		make_tmpdir(fx->dir);
+		snprintf(fx->url, sizeof(fx->url), "sqlite:%s/%s", fx->dir, DB_NAME);
+	}
+	if (ts_store_open(fx->url, &fx->st) != TS_OK) {
+		if (fx->dir[0])
+			remove_tree(fx->dir);
+		free(fx);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	ts_store_close(fx->st);
+	if (fx->dir[0])
+		remove_tree(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static struct ts_store *store_of(void **state)
+{
+	return ((struct fx *)*state)->st;
+}
+
+/* A fresh random tenant name with the given suffix, e.g. "t1a2b3c4d-acme". */
+static void rand_name(char out[NAME_CAP], const char *suffix)
+{
+	unsigned char r[4];
+	char hex[9];
+
+	assert_int_equal(ts_rand_bytes(r, sizeof(r)), TS_OK);
+	ts_hex_encode(r, sizeof(r), hex);
+	assert_true(snprintf(out, NAME_CAP, "t%s-%s", hex, suffix) < NAME_CAP);
+}
+
+/* Creates a tenant with a random name and id; both come back in name/id. */
+static void new_tenant(struct ts_store *st, const char *suffix, char name[NAME_CAP],
+		       char id[37])
+{
+	struct ts_tenant_rec t = {0};
+
+	rand_name(name, suffix);
+	assert_int_equal(ts_rand_uuid(id), TS_OK);
+	t.id = id;
+	t.name = name;
+	t.config = "{\"display_name\":\"Test\"}";
+	t.created_at = 1000;
+	t.updated_at = 1000;
+	assert_int_equal(ts_store_tenant_put(st, &t), TS_OK);
+}
+
+static void put_client(struct ts_store *st, const char *tid, const char *cid,
+		       const char *secret_hash, int64_t at)
+{
+	struct ts_client_rec c = {0};
+
+	c.tenant_id = (char *)tid;
+	c.client_id = (char *)cid;
+	c.config = "{\"type\":\"confidential\"}";
+	c.secret_hash = (char *)secret_hash;
+	c.created_at = at;
+	c.updated_at = at;
+	assert_int_equal(ts_store_client_put(st, &c), TS_OK);
+}
+
+static struct ts_key_rec key_rec(const char *tid, const char *kid, const char *state,
+				 int64_t created)
+{
+	struct ts_key_rec k = {0};
+
+	k.tenant_id = (char *)tid;
+	k.kid = (char *)kid;
+	k.alg = "ES256";
+	k.state = (char *)state;
+	k.public_jwk = "{\"kty\":\"EC\"}";
+	k.sealed_private = "v1.0011223344556677.c2VhbGVk";
+	k.created_at = created;
+	return k;
+}
+
+static int64_t generation(struct ts_store *st)
+{
+	int64_t g = -1;
+
+	assert_int_equal(ts_store_generation(st, &g), TS_OK);
+	return g;
+}
+
+/* ---- open, ping, migrations ---- */
+
+static void test_open_twice(void **state)
+{
+	struct fx *fx = *state;
+	struct ts_store *a = NULL, *b = NULL;
+	struct ts_tenant_rec *t = NULL;
+	char name[NAME_CAP], id[37];
+
+	/* A second open of the same store migrates nothing and sees the data;
+	 * two stores open on one database at once both work. */
+	new_tenant(fx->st, "reopen", name, id);
+	assert_int_equal(ts_store_open(fx->url, &a), TS_OK);
+	assert_int_equal(ts_store_open(fx->url, &b), TS_OK);
+	assert_int_equal(ts_store_ping(a), TS_OK);
+	assert_int_equal(ts_store_ping(b), TS_OK);
+	assert_int_equal(ts_store_tenant_get(a, name, &t), TS_OK);
+	assert_string_equal(t->id, id);
+	ts_tenant_rec_free(t);
+	assert_int_equal(ts_store_tenant_delete(b, name), TS_OK);
+	assert_int_equal(ts_store_tenant_get(a, name, &t), TS_ENOTFOUND);
+	assert_null(t);
+	ts_store_close(a);
+	ts_store_close(b);
+	ts_store_close(NULL);
+}
+
+static void test_ping(void **state)
+{
+	assert_int_equal(ts_store_ping(store_of(state)), TS_OK);
+	assert_int_equal(ts_store_ping(NULL), TS_EINVAL);
+}
+
+static void test_open_bad_urls(void **state)
+{
+	struct ts_store *st = (struct ts_store *)1;
+
+	(void)state;
+	assert_int_equal(ts_store_open(NULL, &st), TS_EINVAL);
+	assert_null(st);
+	assert_int_equal(ts_store_open("bogus://x", &st), TS_EINVAL);
+	assert_int_equal(ts_store_open("", &st), TS_EINVAL);
+	assert_int_equal(ts_store_open("sqlite:", &st), TS_EINVAL);
+	assert_int_equal(ts_store_open("sqlite::memory:", &st), TS_EINVAL);
+	assert_int_equal(ts_store_open("SQLITE:/tmp/x.db", &st), TS_EINVAL);
+	assert_null(st);
+	assert_int_equal(ts_store_open("sqlite:/x.db", NULL), TS_EINVAL);
+}
+
+/* ---- SQLite specifics (always on a private temp directory) ---- */
+
+static void test_sqlite_unopenable(void **state)
+{
+	char dir[PATH_MAX], url[PATH_MAX + 64], path[PATH_MAX + 32];
+	struct ts_store *st = NULL;
+	FILE *f;
+	int i;
+
+	(void)state;
+	make_tmpdir(dir);
+	/* A directory that does not exist. */
+	snprintf(url, sizeof(url), "sqlite:%s/missing/sub/x.db", dir);
+	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
+	assert_null(st);
+	/* A directory in place of the file. */
+	snprintf(url, sizeof(url), "sqlite:%s", dir);
+	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
+	assert_null(st);
+	/* A file that is not a database. */
+	snprintf(path, sizeof(path), "%s/not-a-db", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	for (i = 0; i < 200; i++)
+		fputs("this is a text file, not an SQLite database\n", f);
+	fclose(f);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
+	assert_null(st);
+	remove_tree(dir);
+}
+
+static void test_sqlite_relative_path(void **state)
+{
+	char dir[PATH_MAX], cwd[PATH_MAX];
+	struct ts_store *st = NULL;
+	struct stat sb;
+
+	(void)state;
+	make_tmpdir(dir);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	/* Created in the working directory, owner-only. */
+	assert_int_equal(ts_store_open("sqlite:rel.db", &st), TS_OK);
+	assert_int_equal(ts_store_ping(st), TS_OK);
+	ts_store_close(st);
+	st = NULL;
+	assert_int_equal(stat("rel.db", &sb), 0);
+	assert_int_equal(sb.st_mode & 077, 0);
+	/* "file:" is a file name here, never an SQLite URI. */
+	assert_int_equal(ts_store_open("sqlite:file:uri.db?mode=memory", &st), TS_OK);
+	ts_store_close(st);
+	assert_int_equal(stat("file:uri.db?mode=memory", &sb), 0);
+	assert_int_equal(chdir(cwd), 0);
+	remove_tree(dir);
+}
+
+/* Runs fixed SQL on a database file behind the store's back. */
+static void raw_sql(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_sqlite_schema(void **state)
+{
+	char dir[PATH_MAX], url[PATH_MAX + 64], path[PATH_MAX + 32];
+	struct ts_store *st = NULL;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	(void)state;
+	make_tmpdir(dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	assert_int_equal(ts_store_open(url, &st), TS_OK);
+	ts_store_close(st);
+	st = NULL;
+
+	/* WAL is a property of the file: check it from outside. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	/* A schema newer than this binary is refused, not clobbered. */
+	raw_sql(path, "UPDATE schema_version SET version = 999");
+	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
+	assert_null(st);
+	remove_tree(dir);
+}
+
+/* ---- tenants ---- */
+
+static void test_tenant_crud(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_tenant_rec *t = NULL, **v = NULL;
+	struct ts_tenant_rec upd = {0};
+	char name[NAME_CAP], name2[NAME_CAP], clash[NAME_CAP];
+	char id[37], id2[37], other_id[37];
+	size_t n = 0, i, found = 0;
+
+	new_tenant(st, "b", name, id);
+	new_tenant(st, "a", name2, id2);
+	assert_int_equal(ts_store_tenant_get(st, name, &t), TS_OK);
+	assert_string_equal(t->id, id);
+	assert_string_equal(t->name, name);
+	assert_string_equal(t->config, "{\"display_name\":\"Test\"}");
+	assert_int_equal(t->created_at, 1000);
+	assert_int_equal(t->updated_at, 1000);
+	ts_tenant_rec_free(t);
+	t = NULL;
+
+	/* Update by name keeps the id and created_at. */
+	assert_int_equal(ts_rand_uuid(other_id), TS_OK);
+	upd.id = other_id;
+	upd.name = name;
+	upd.config = "{\"display_name\":\"Renamed\"}";
+	upd.created_at = 5000;
+	upd.updated_at = 6000;
+	assert_int_equal(ts_store_tenant_put(st, &upd), TS_OK);
+	assert_int_equal(ts_store_tenant_get(st, name, &t), TS_OK);
+	assert_string_equal(t->id, id);
+	assert_string_equal(t->config, "{\"display_name\":\"Renamed\"}");
+	assert_int_equal(t->created_at, 1000);
+	assert_int_equal(t->updated_at, 6000);
+	ts_tenant_rec_free(t);
+	t = NULL;
+
+	/* A new name cannot take an id another tenant has. */
+	upd.id = id2;
+	rand_name(clash, "clash");
+	upd.name = clash;
+	assert_int_equal(ts_store_tenant_put(st, &upd), TS_EEXIST);
+	assert_int_equal(ts_store_tenant_get(st, upd.name, &t), TS_ENOTFOUND);
+
+	/* The list is ordered by name and holds both. */
+	assert_int_equal(ts_store_tenant_list(st, &v, &n), TS_OK);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			assert_true(strcmp(v[i - 1]->name, v[i]->name) < 0);
+		if (strcmp(v[i]->name, name) == 0 || strcmp(v[i]->name, name2) == 0)
+			found++;
+	}
+	assert_int_equal(found, 2);
+	ts_tenant_recs_free(v, n);
+
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+	assert_int_equal(ts_store_tenant_get(st, name, &t), TS_ENOTFOUND);
+	assert_null(t);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_ENOTFOUND);
+	assert_int_equal(ts_store_tenant_delete(st, name2), TS_OK);
+	assert_int_equal(ts_store_tenant_get(st, "tnothere-x", &t), TS_ENOTFOUND);
+}
+
+static void test_tenant_invalid(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_tenant_rec t = {0};
+	char id[37];
+	static const char *const bad[] = {
+		"", "Upper", "under_score", "sp ace", "dot.ted",
+		"a234567890123456789012345678901234567890123456789012345678901234", /* 64 */
+	};
+	size_t i;
+
+	assert_int_equal(ts_rand_uuid(id), TS_OK);
+	t.id = id;
+	t.config = "{}";
+	for (i = 0; i < TS_ARRAY_LEN(bad); i++) {
+		t.name = (char *)bad[i];
+		assert_int_equal(ts_store_tenant_put(st, &t), TS_EINVAL);
+	}
+	t.name = "ok-name";
+	t.config = NULL;
+	assert_int_equal(ts_store_tenant_put(st, &t), TS_EINVAL);
+	t.config = "{}";
+	t.id = NULL;
+	assert_int_equal(ts_store_tenant_put(st, &t), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_put(st, NULL), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_put(NULL, &t), TS_EINVAL);
+}
+
+static void test_tenant_delete_cascades(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_client_rec *c = NULL, **cv = NULL;
+	struct ts_key_rec **kv = NULL;
+	struct ts_key_rec k;
+	char name[NAME_CAP], id[37], keep[NAME_CAP], keep_id[37];
+	size_t n = 0;
+	bool revoked = false;
+
+	new_tenant(st, "doomed", name, id);
+	new_tenant(st, "kept", keep, keep_id);
+	put_client(st, id, "c1", NULL, 1);
+	put_client(st, id, "c2", "sha256$00$11", 2);
+	put_client(st, keep_id, "c1", NULL, 1);
+	k = key_rec(id, "k1", "current", 10);
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	k = key_rec(keep_id, "k1", "current", 10);
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	assert_int_equal(ts_store_revoke_put(st, id, "jti-1", INT64_C(9999999999)), TS_OK);
+	assert_int_equal(ts_store_revoke_put(st, keep_id, "jti-1", INT64_C(9999999999)), TS_OK);
+
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+	assert_int_equal(ts_store_client_get(st, id, "c1", &c), TS_ENOTFOUND);
+	assert_int_equal(ts_store_client_list(st, id, &cv, &n), TS_OK);
+	assert_int_equal(n, 0);
+	ts_client_recs_free(cv, n);
+	assert_int_equal(ts_store_key_list(st, id, &kv, &n), TS_OK);
+	assert_int_equal(n, 0);
+	ts_key_recs_free(kv, n);
+	assert_int_equal(ts_store_revoke_check(st, id, "jti-1", &revoked), TS_OK);
+	assert_false(revoked);
+
+	/* The other tenant is untouched. */
+	assert_int_equal(ts_store_client_get(st, keep_id, "c1", &c), TS_OK);
+	ts_client_rec_free(c);
+	assert_int_equal(ts_store_key_list(st, keep_id, &kv, &n), TS_OK);
+	assert_int_equal(n, 1);
+	ts_key_recs_free(kv, n);
+	assert_int_equal(ts_store_revoke_check(st, keep_id, "jti-1", &revoked), TS_OK);
+	assert_true(revoked);
+	assert_int_equal(ts_store_tenant_delete(st, keep), TS_OK);
+}
+
+/* ---- generation ---- */
+
+static void test_generation(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_audit_rec a = {0};
+	struct ts_key_rec k;
+	char name[NAME_CAP], id[37];
+	int64_t g, g2;
+
+	g = generation(st);
+	new_tenant(st, "gen", name, id);
+	g2 = generation(st);
+	assert_true(g2 > g);
+	g = g2;
+
+	put_client(st, id, "c", NULL, 1);
+	assert_true((g2 = generation(st)) > g);
+	g = g2;
+	put_client(st, id, "c", NULL, 1); /* an update counts too */
+	assert_true((g2 = generation(st)) > g);
+	g = g2;
+	k = key_rec(id, "k", "next", 1);
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	assert_true((g2 = generation(st)) > g);
+	g = g2;
+
+	/* Revocations, purges and audit records are not configuration. */
+	assert_int_equal(ts_store_revoke_put(st, id, "j", 5), TS_OK);
+	assert_int_equal(ts_store_revoke_purge(st, 1), TS_OK);
+	a.tenant = name;
+	a.time = 1;
+	a.type = "test.event";
+	assert_int_equal(ts_store_audit_append(st, &a, 1), TS_OK);
+	/* Failed writes change nothing. */
+	assert_int_equal(ts_store_client_delete(st, id, "missing"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_delete(st, id, "missing"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_tenant_delete(st, "tmissing-x"), TS_ENOTFOUND);
+	assert_int_equal(generation(st), g);
+
+	assert_int_equal(ts_store_key_delete(st, id, "k"), TS_OK);
+	assert_true((g2 = generation(st)) > g);
+	g = g2;
+	assert_int_equal(ts_store_client_delete(st, id, "c"), TS_OK);
+	assert_true((g2 = generation(st)) > g);
+	g = g2;
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+	assert_true(generation(st) > g);
+	assert_int_equal(ts_store_generation(st, NULL), TS_EINVAL);
+}
+
+/* ---- clients ---- */
+
+static void test_client_crud(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_client_rec *c = NULL, **v = NULL;
+	struct ts_client_rec upd = {0};
+	char a[NAME_CAP], aid[37], b[NAME_CAP], bid[37];
+	size_t n = 0, i, ours = 0;
+	const char *prev_t = NULL, *prev_c = NULL;
+
+	new_tenant(st, "ca", a, aid);
+	new_tenant(st, "cb", b, bid);
+	put_client(st, aid, "zeta", "sha256$aa$bb", 10);
+	put_client(st, aid, "alpha", NULL, 11);
+	put_client(st, aid, "mid", NULL, 12);
+	put_client(st, bid, "alpha", NULL, 13);
+
+	assert_int_equal(ts_store_client_get(st, aid, "zeta", &c), TS_OK);
+	assert_string_equal(c->tenant_id, aid);
+	assert_string_equal(c->client_id, "zeta");
+	assert_string_equal(c->config, "{\"type\":\"confidential\"}");
+	assert_string_equal(c->secret_hash, "sha256$aa$bb");
+	assert_int_equal(c->created_at, 10);
+	ts_client_rec_free(c);
+	c = NULL;
+	assert_int_equal(ts_store_client_get(st, aid, "alpha", &c), TS_OK);
+	assert_null(c->secret_hash);
+	ts_client_rec_free(c);
+	c = NULL;
+
+	/* Per tenant, ordered by client_id. */
+	assert_int_equal(ts_store_client_list(st, aid, &v, &n), TS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0]->client_id, "alpha");
+	assert_string_equal(v[1]->client_id, "mid");
+	assert_string_equal(v[2]->client_id, "zeta");
+	for (i = 0; i < n; i++)
+		assert_string_equal(v[i]->tenant_id, aid);
+	ts_client_recs_free(v, n);
+
+	/* Every tenant, ordered by tenant_id then client_id. */
+	assert_int_equal(ts_store_client_list(st, NULL, &v, &n), TS_OK);
+	for (i = 0; i < n; i++) {
+		int ct = prev_t ? strcmp(prev_t, v[i]->tenant_id) : -1;
+		assert_true(ct < 0 || (ct == 0 && strcmp(prev_c, v[i]->client_id) < 0));
+		prev_t = v[i]->tenant_id;
+		prev_c = v[i]->client_id;
+		if (strcmp(v[i]->tenant_id, aid) == 0 || strcmp(v[i]->tenant_id, bid) == 0)
+			ours++;
+	}
+	assert_int_equal(ours, 4);
+	ts_client_recs_free(v, n);
+
+	/* Update keeps created_at and may drop the secret. */
+	upd.tenant_id = aid;
+	upd.client_id = "zeta";
+	upd.config = "{\"type\":\"public\"}";
+	upd.created_at = 999;
+	upd.updated_at = 50;
+	assert_int_equal(ts_store_client_put(st, &upd), TS_OK);
+	assert_int_equal(ts_store_client_get(st, aid, "zeta", &c), TS_OK);
+	assert_string_equal(c->config, "{\"type\":\"public\"}");
+	assert_null(c->secret_hash);
+	assert_int_equal(c->created_at, 10);
+	assert_int_equal(c->updated_at, 50);
+	ts_client_rec_free(c);
+	c = NULL;
+
+	/* Missing rows and missing parents. */
+	assert_int_equal(ts_store_client_get(st, bid, "zeta", &c), TS_ENOTFOUND);
+	assert_null(c);
+	assert_int_equal(ts_store_client_get(st, "no-such-tenant", "alpha", &c), TS_ENOTFOUND);
+	upd.tenant_id = "no-such-tenant";
+	assert_int_equal(ts_store_client_put(st, &upd), TS_ENOTFOUND);
+	upd.tenant_id = aid;
+	upd.config = NULL;
+	assert_int_equal(ts_store_client_put(st, &upd), TS_EINVAL);
+	assert_int_equal(ts_store_client_list(st, "no-such-tenant", &v, &n), TS_OK);
+	assert_int_equal(n, 0);
+	assert_null(v);
+	ts_client_recs_free(v, n);
+
+	assert_int_equal(ts_store_client_delete(st, aid, "mid"), TS_OK);
+	assert_int_equal(ts_store_client_get(st, aid, "mid", &c), TS_ENOTFOUND);
+	assert_int_equal(ts_store_client_delete(st, aid, "mid"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_client_get(st, bid, "alpha", &c), TS_OK); /* other tenant's */
+	ts_client_rec_free(c);
+	assert_int_equal(ts_store_tenant_delete(st, a), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, b), TS_OK);
+}
+
+/* ---- keys ---- */
+
+static void test_key_crud(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_key_rec **v = NULL;
+	struct ts_key_rec k;
+	char a[NAME_CAP], aid[37], b[NAME_CAP], bid[37];
+	size_t n = 0, i, ours = 0;
+
+	new_tenant(st, "ka", a, aid);
+	new_tenant(st, "kb", b, bid);
+	k = key_rec(aid, "ka-300", "next", 300);
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	k = key_rec(aid, "kc-100", "retired", 100);
+	k.activated_at = 100;
+	k.retired_at = 200;
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	k = key_rec(aid, "kb-200", "current", 200);
+	k.activated_at = 200;
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	k = key_rec(bid, "k050", "current", 50);
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+
+	/* Ordered by created_at within a tenant (kids sort the other way). */
+	assert_int_equal(ts_store_key_list(st, aid, &v, &n), TS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0]->kid, "kc-100");
+	assert_string_equal(v[1]->kid, "kb-200");
+	assert_string_equal(v[2]->kid, "ka-300");
+	assert_string_equal(v[0]->state, "retired");
+	assert_int_equal(v[0]->activated_at, 100);
+	assert_int_equal(v[0]->retired_at, 200);
+	assert_string_equal(v[1]->alg, "ES256");
+	assert_string_equal(v[1]->public_jwk, "{\"kty\":\"EC\"}");
+	assert_string_equal(v[1]->sealed_private, "v1.0011223344556677.c2VhbGVk");
+	assert_int_equal(v[2]->activated_at, 0);
+	ts_key_recs_free(v, n);
+
+	/* Rotation: "next" becomes "current"; created_at stays. */
+	k = key_rec(aid, "ka-300", "current", 12345);
+	k.activated_at = 400;
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	assert_int_equal(ts_store_key_list(st, aid, &v, &n), TS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[2]->kid, "ka-300");
+	assert_string_equal(v[2]->state, "current");
+	assert_int_equal(v[2]->created_at, 300);
+	assert_int_equal(v[2]->activated_at, 400);
+	ts_key_recs_free(v, n);
+
+	/* Every tenant: ordered by tenant_id, then created_at. */
+	assert_int_equal(ts_store_key_list(st, NULL, &v, &n), TS_OK);
+	for (i = 0; i < n; i++) {
+		if (i > 0) {
+			int ct = strcmp(v[i - 1]->tenant_id, v[i]->tenant_id);
+			assert_true(ct < 0 || (ct == 0 && v[i - 1]->created_at <= v[i]->created_at));
+		}
+		if (strcmp(v[i]->tenant_id, aid) == 0 || strcmp(v[i]->tenant_id, bid) == 0)
+			ours++;
+	}
+	assert_int_equal(ours, 4);
+	ts_key_recs_free(v, n);
+
+	k = key_rec(aid, "kbad", "active", 1);
+	assert_int_equal(ts_store_key_put(st, &k), TS_EINVAL);
+	k = key_rec(aid, "kbad", "next", 1);
+	k.sealed_private = NULL;
+	assert_int_equal(ts_store_key_put(st, &k), TS_EINVAL);
+	k = key_rec("no-such-tenant", "k1", "next", 1);
+	assert_int_equal(ts_store_key_put(st, &k), TS_ENOTFOUND);
+
+	assert_int_equal(ts_store_key_delete(st, aid, "kb-200"), TS_OK);
+	assert_int_equal(ts_store_key_delete(st, aid, "kb-200"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_delete(st, bid, "kc-100"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_list(st, aid, &v, &n), TS_OK);
+	assert_int_equal(n, 2);
+	ts_key_recs_free(v, n);
+	assert_int_equal(ts_store_tenant_delete(st, a), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, b), TS_OK);
+}
+
+/* ---- revocations ---- */
+
+static void test_revoke(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], id[37];
+	bool revoked = false;
+
+	new_tenant(st, "rev", name, id);
+	assert_int_equal(ts_store_revoke_check(st, id, "old", &revoked), TS_OK);
+	assert_false(revoked);
+	assert_int_equal(ts_store_revoke_put(st, id, "old", 1000), TS_OK);
+	assert_int_equal(ts_store_revoke_put(st, id, "old", 1000), TS_OK); /* idempotent */
+	assert_int_equal(ts_store_revoke_put(st, id, "new", INT64_C(9999999999)), TS_OK);
+	assert_int_equal(ts_store_revoke_check(st, id, "old", &revoked), TS_OK);
+	assert_true(revoked);
+	assert_int_equal(ts_store_revoke_check(st, id, "new", &revoked), TS_OK);
+	assert_true(revoked);
+	assert_int_equal(ts_store_revoke_check(st, id, "other", &revoked), TS_OK);
+	assert_false(revoked);
+	assert_int_equal(ts_store_revoke_check(st, "no-such-tenant", "old", &revoked), TS_OK);
+	assert_false(revoked);
+
+	/* Purge forgets what expired before now, and only that. */
+	assert_int_equal(ts_store_revoke_purge(st, 1000), TS_OK);
+	assert_int_equal(ts_store_revoke_check(st, id, "old", &revoked), TS_OK);
+	assert_true(revoked);
+	assert_int_equal(ts_store_revoke_purge(st, 1001), TS_OK);
+	assert_int_equal(ts_store_revoke_check(st, id, "old", &revoked), TS_OK);
+	assert_false(revoked);
+	assert_int_equal(ts_store_revoke_check(st, id, "new", &revoked), TS_OK);
+	assert_true(revoked);
+
+	assert_int_equal(ts_store_revoke_put(st, "no-such-tenant", "x", 1), TS_ENOTFOUND);
+	assert_int_equal(ts_store_revoke_put(st, id, "", 1), TS_EINVAL);
+	revoked = false;
+	assert_int_equal(ts_store_revoke_check(st, id, NULL, &revoked), TS_EINVAL);
+	assert_true(revoked); /* fails closed */
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+/* ---- audit ---- */
+
+/* Queries every tenant's records since `since`, checks the order and the
+ * filter, and counts those of tenants t and u and the server-wide ones whose
+ * subject is marker. */
+static size_t count_ours(struct ts_store *st, int64_t since, const char *t, const char *u,
+			 const char *marker)
+{
+	struct ts_audit_rec **v = NULL;
+	size_t n = 0, i, ours = 0;
+
+	assert_int_equal(ts_store_audit_query(st, NULL, since, AUDIT_QUERY_ALL, &v, &n), TS_OK);
+	for (i = 0; i < n; i++) {
+		assert_true(v[i]->time >= since);
+		if (i > 0)
+			assert_true(v[i - 1]->time <= v[i]->time);
+		if (v[i]->tenant ? strcmp(v[i]->tenant, t) == 0 || strcmp(v[i]->tenant, u) == 0
+				 : v[i]->subject != NULL && strcmp(v[i]->subject, marker) == 0)
+			ours++;
+	}
+	ts_audit_recs_free(v, n);
+	return ours;
+}
+
+static void test_audit(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_audit_rec recs[8];
+	struct ts_audit_rec **v = NULL;
+	char t[NAME_CAP], u[NAME_CAP], marker[NAME_CAP];
+	unsigned char r[3];
+	int64_t base;
+	size_t n = 0, i;
+
+	rand_name(t, "audit");
+	rand_name(u, "audit2");
+	rand_name(marker, "server");
+	assert_int_equal(ts_rand_bytes(r, sizeof(r)), TS_OK);
+	base = AUDIT_TIME_BASE + ((int64_t)r[0] << 16 | (int64_t)r[1] << 8 | r[2]) * 10;
+	memset(recs, 0, sizeof(recs));
+	/* Five for t (times out of order), two for u, one server-wide. */
+	for (i = 0; i < 5; i++) {
+		recs[i].tenant = t;
+		recs[i].time = base + (int64_t)((i * 3) % 5);
+		recs[i].type = "token.issued";
+		recs[i].actor = "client-1";
+		recs[i].subject = "jti";
+		recs[i].request_id = i == 0 ? "rid-0" : NULL;
+		recs[i].detail = i == 0 ? "{\"scope\":\"openid\"}" : NULL;
+	}
+	recs[5].tenant = u;
+	recs[5].time = base;
+	recs[5].type = "client.created";
+	recs[6] = recs[5];
+	recs[6].time = base + 1;
+	recs[7].tenant = NULL;
+	recs[7].time = base + 2;
+	recs[7].type = "server.started";
+	recs[7].subject = marker;
+	recs[7].id = 12345; /* ignored */
+	assert_int_equal(ts_store_audit_append(st, recs, 8), TS_OK);
+
+	/* One tenant, oldest first. */
+	assert_int_equal(ts_store_audit_query(st, t, 0, 100, &v, &n), TS_OK);
+	assert_int_equal(n, 5);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(v[i]->tenant, t);
+		assert_int_equal(v[i]->time, base + (int64_t)i);
+		if (i > 0)
+			assert_true(v[i]->id != v[i - 1]->id);
+	}
+	assert_string_equal(v[0]->type, "token.issued");
+	assert_string_equal(v[0]->actor, "client-1");
+	assert_string_equal(v[0]->subject, "jti");
+	assert_string_equal(v[0]->request_id, "rid-0");
+	assert_string_equal(v[0]->detail, "{\"scope\":\"openid\"}");
+	assert_null(v[1]->request_id);
+	assert_null(v[1]->detail);
+	ts_audit_recs_free(v, n);
+
+	/* since and limit. */
+	assert_int_equal(ts_store_audit_query(st, t, base + 3, 100, &v, &n), TS_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0]->time, base + 3);
+	assert_int_equal(v[1]->time, base + 4);
+	ts_audit_recs_free(v, n);
+	assert_int_equal(ts_store_audit_query(st, t, 0, 2, &v, &n), TS_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0]->time, base);
+	assert_int_equal(v[1]->time, base + 1);
+	ts_audit_recs_free(v, n);
+	assert_int_equal(ts_store_audit_query(st, t, 0, 0, &v, &n), TS_OK);
+	assert_int_equal(n, 0);
+	ts_audit_recs_free(v, n);
+
+	/* Every tenant, including server-wide records (others' records may
+	 * share a database, so ours are counted among them). */
+	assert_int_equal(count_ours(st, base, t, u, marker), 8);
+	assert_int_equal(count_ours(st, base + 2, t, u, marker), 4); /* t +2..+4, server +2 */
+	assert_int_equal(ts_store_audit_query(st, u, base, 1, &v, &n), TS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0]->type, "client.created");
+	assert_null(v[0]->actor);
+	ts_audit_recs_free(v, n);
+
+	/* An empty batch is a no-op; a bad one stores nothing. */
+	assert_int_equal(ts_store_audit_append(st, NULL, 0), TS_OK);
+	assert_int_equal(ts_store_audit_append(st, NULL, 1), TS_EINVAL);
+	recs[1].type = NULL;
+	assert_int_equal(ts_store_audit_append(st, recs, 2), TS_EINVAL);
+	assert_int_equal(ts_store_audit_query(st, t, 0, 100, &v, &n), TS_OK);
+	assert_int_equal(n, 5);
+	ts_audit_recs_free(v, n);
+}
+
+/* ---- many threads ---- */
+
+struct worker {
+	struct ts_store *st;
+	const char *tenant_id;
+	const char *tenant_name;
+	int idx;
+	atomic_int *failures;
+};
+
+static void note_failure(struct worker *w, const char *what, int rc)
+{
+	fprintf(stderr, "worker %d: %s: %s\n", w->idx, what, ts_rc_str(rc));
+	atomic_fetch_add(w->failures, 1);
+}
+
+/* Puts and gets on its own clients, revocations and audit records, and
+ * reads the shared tenant, so that reads and writes interleave. */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ts_client_rec c = {0}, *got = NULL;
+	struct ts_tenant_rec *t = NULL;
+	struct ts_audit_rec a = {0};
+	char cid[32], jti[32];
+	int64_t g;
+	bool revoked;
+	int i, rc;
+
+	c.tenant_id = (char *)w->tenant_id;
+	c.client_id = cid;
+	c.config = "{}";
+	a.tenant = (char *)w->tenant_name;
+	a.type = "test.concurrent";
+	for (i = 0; i < OPS_PER_THREAD; i++) {
+		snprintf(cid, sizeof(cid), "w%d-c%d", w->idx, i);
+		snprintf(jti, sizeof(jti), "w%d-j%d", w->idx, i);
+		c.created_at = i;
+		if ((rc = ts_store_client_put(w->st, &c)) != TS_OK)
+			note_failure(w, "client_put", rc);
+		if ((rc = ts_store_client_get(w->st, w->tenant_id, cid, &got)) != TS_OK ||
+		    strcmp(got->client_id, cid) != 0)
+			note_failure(w, "client_get", rc);
+		ts_client_rec_free(got);
+		got = NULL;
+		if ((rc = ts_store_tenant_get(w->st, w->tenant_name, &t)) != TS_OK)
+			note_failure(w, "tenant_get", rc);
+		ts_tenant_rec_free(t);
+		t = NULL;
+		if ((rc = ts_store_revoke_put(w->st, w->tenant_id, jti, 1)) != TS_OK)
+			note_failure(w, "revoke_put", rc);
+		revoked = false;
+		if ((rc = ts_store_revoke_check(w->st, w->tenant_id, jti, &revoked)) != TS_OK ||
+		    !revoked)
+			note_failure(w, "revoke_check", rc);
+		a.time = i;
+		if ((rc = ts_store_audit_append(w->st, &a, 1)) != TS_OK)
+			note_failure(w, "audit_append", rc);
+		if ((rc = ts_store_generation(w->st, &g)) != TS_OK)
+			note_failure(w, "generation", rc);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct ts_store *st = store_of(state);
+	pthread_t th[THREADS];
+	struct worker w[THREADS];
+	struct ts_client_rec **v = NULL;
+	struct ts_audit_rec **av = NULL;
+	atomic_int failures = 0;
+	char name[NAME_CAP], id[37];
+	int64_t g0;
+	size_t n = 0;
+	int i;
+
+	new_tenant(st, "threads", name, id);
+	g0 = generation(st);
+	for (i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){st, id, name, i, &failures};
+		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	assert_int_equal(atomic_load(&failures), 0);
+
+	assert_int_equal(ts_store_client_list(st, id, &v, &n), TS_OK);
+	assert_int_equal(n, THREADS * OPS_PER_THREAD);
+	ts_client_recs_free(v, n);
+	assert_int_equal(ts_store_audit_query(st, name, 0, 10000, &av, &n), TS_OK);
+	assert_int_equal(n, THREADS * OPS_PER_THREAD);
+	ts_audit_recs_free(av, n);
+	assert_true(generation(st) >= g0 + THREADS * OPS_PER_THREAD);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest open_tests[] = {
+		cmocka_unit_test(test_open_twice),
+		cmocka_unit_test(test_ping),
+		cmocka_unit_test(test_open_bad_urls),
+	};
+	const struct CMUnitTest sqlite_tests[] = {
+		cmocka_unit_test(test_sqlite_unopenable),
+		cmocka_unit_test(test_sqlite_relative_path),
+		cmocka_unit_test(test_sqlite_schema),
+	};
+	const struct CMUnitTest contract_tests[] = {
+		cmocka_unit_test(test_tenant_crud),
+		cmocka_unit_test(test_tenant_invalid),
+		cmocka_unit_test(test_tenant_delete_cascades),
+		cmocka_unit_test(test_generation),
+		cmocka_unit_test(test_client_crud),
+		cmocka_unit_test(test_key_crud),
+		cmocka_unit_test(test_revoke),
+		cmocka_unit_test(test_audit),
+	};
+	const struct CMUnitTest concurrency_tests[] = {
+		cmocka_unit_test(test_concurrent),
+	};
+	int failed = 0;
+
+	failed += cmocka_run_group_tests_name("store_open", open_tests, group_setup,
+					      group_teardown);
+	failed += cmocka_run_group_tests_name("store_sqlite", sqlite_tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("store_contract", contract_tests, group_setup,
+					      group_teardown);
+	failed += cmocka_run_group_tests_name("store_concurrency", concurrency_tests,
+					      group_setup, group_teardown);
+	return failed != 0;
+}
