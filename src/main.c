@@ -11,7 +11,12 @@ static const struct {
 } commands[] = {
 	{"serve", ts_cmd_serve},   {"bootstrap", ts_cmd_bootstrap}, {"tenant", ts_cmd_tenant},
 	{"client", ts_cmd_client}, {"keys", ts_cmd_keys},           {"audit", ts_cmd_audit},
+	{"user", ts_cmd_user},     {"group", ts_cmd_group},
 };
+
+/* Flags of single commands that are not in ts_global_flags, so that the
+ * global pass below does not take the next word as their value. */
+static const char *const command_flags[] = {"password-stdin", NULL};
 
 static void usage(FILE *f)
 {
@@ -22,6 +27,9 @@ static void usage(FILE *f)
 	      "  bootstrap FILE [--print-secrets] apply a declarative file\n"
 	      "  tenant create|update|list|show|delete\n"
 	      "  client create|update|list|show|delete|disable|enable|rotate-secret --tenant T\n"
+	      "  user create|update|list|show|delete|disable|enable|set-password|\n"
+	      "       set-app-password|reset-device --tenant T [USERNAME]\n"
+	      "  group create|list|show|delete|members|add-member|remove-member --tenant T\n"
 	      "  keys list|rotate --tenant T [--alg ALG]\n"
 	      "  audit --tenant T [--since TIME] [--limit N]\n"
 	      "environment: TESSERA_DB, TESSERA_PUBLIC_URL, TESSERA_LISTEN, TESSERA_MASTER_KEY,\n"
@@ -53,7 +61,7 @@ int main(int argc, char **argv)
 		usage(argc > 1 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
 		return argc > 1 && strcmp(argv[1], "--help") == 0 ? TS_EXIT_OK : TS_EXIT_USAGE;
 	}
-	if (!ts_opts_parse(argc - 1, argv + 1, NULL, &all))
+	if (!ts_opts_parse(argc - 1, argv + 1, command_flags, &all))
 		return TS_EXIT_USAGE;
 	if (!ts_config_load(&cfg, &all)) {
 		ts_config_clear(&cfg);

@@ -27,6 +27,16 @@ static const struct ts_route tenant_routes[] = {
 	{"POST", "/oauth2/token", ts_oauth_token, "token"},
 	{"POST", "/oauth2/introspect", ts_oauth_introspect, "introspect"},
 	{"POST", "/oauth2/revoke", ts_oauth_revoke, "revoke"},
+	{"GET", "/oauth2/authorize", ts_oauth_authorize, "authorize"},
+	{"POST", "/oauth2/authorize", ts_oauth_authorize, "authorize"},
+	{"GET", "/oauth2/userinfo", ts_oidc_userinfo, "userinfo"},
+	{"POST", "/oauth2/userinfo", ts_oidc_userinfo, "userinfo"},
+	{"GET", "/login", ts_oidc_login, "login"},
+	{"POST", "/login", ts_oidc_login, "login"},
+	{"GET", "/consent", ts_oidc_consent, "consent"},
+	{"POST", "/consent", ts_oidc_consent, "consent"},
+	{"GET", "/logout", ts_oidc_logout, "logout"},
+	{"POST", "/logout", ts_oidc_logout, "logout"},
 };
 
 /* Routes whose documents are public: any origin may read them. */
@@ -36,7 +46,8 @@ static bool public_route(const char *name)
 }
 
 static const char *const route_names[] = {
-	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke",
+	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke", "authorize", "userinfo",
+	"login", "consent", "logout",
 	ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_FOUND,
 };
 

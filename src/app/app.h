@@ -5,6 +5,7 @@
 #define TS_APP_H
 
 #include "core/core.h"
+#include "identity/identity.h"
 #include "http/http.h"
 #include "ops/ops.h"
 #include "store/store.h"
@@ -20,6 +21,8 @@ struct ts_app {
 	char *origin;       /* scheme://host[:port] of public_url */
 	char *base_path;    /* path of public_url ("" or "/prefix") */
 	bool access_log;    /* one JSON line per request */
+	struct ts_throttle *throttle; /* failed password and client checks */
+	unsigned char csrf_key[TS_SHA256_LEN]; /* HMAC key for CSRF tokens, derived from the master key */
 };
 
 /* What a tenant route handler gets as its ctx. Lives for the request. */

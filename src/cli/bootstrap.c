@@ -2,6 +2,7 @@
  * idempotently. The whole file is validated before anything is written, so
  * a mistake in the last client does not leave the first tenant half done. */
 #include "cli.h"
+#include "identity/identity.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,7 @@ static const char *const tenant_sections[] = {"clients", "users", "groups", "pro
 					      "connections", NULL};
 /* Sections this version does not manage yet: refused by name rather than
  * silently ignored. */
-static const char *const unsupported_sections[] = {"users", "groups", "providers",
-						   "connections", NULL};
+static const char *const unsupported_sections[] = {"providers", "connections", NULL};
 
 static bool is_section(const char *k)
 {
@@ -47,6 +47,49 @@ static json_t *created_value(const char *result)
 	if (strcmp(result, "updated") == 0)
 		return json_string("updated");
 	return json_false();
+}
+
+static bool has_string(const json_t *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(arr); i++)
+		if (ts_str_eq(ts_str_c(json_string_value(json_array_get(arr, i))), s))
+			return true;
+	return false;
+}
+
+/* The tenant's "users" and "groups" sections. */
+static int validate_people(const json_t *t, char *err, size_t cap)
+{
+	const json_t *users = json_object_get(t, "users"), *groups = json_object_get(t, "groups");
+	size_t j;
+	int rc = TS_OK;
+
+	if ((users && !json_is_array(users)) || (groups && !json_is_array(groups))) {
+		snprintf(err, cap, "\"%s\" must be an array",
+			 users && !json_is_array(users) ? "users" : "groups");
+		return TS_EINVAL;
+	}
+	for (j = 0; rc == TS_OK && j < json_array_size(users); j++) {
+		const json_t *u = json_array_get(users, j), *roles = json_object_get(u, "roles");
+		size_t k;
+		rc = ts_admin_user_validate(u, err, cap);
+		/* Roles are checked here against the file's tenant, which replaces
+		 * the stored one, so that a bad role fails before any write. */
+		for (k = 0; rc == TS_OK && k < json_array_size(roles); k++) {
+			const char *r = json_string_value(json_array_get(roles, k));
+			if (!has_string(json_object_get(t, "roles"), r)) {
+				snprintf(err, cap, "user %s: \"%s\" is not a role of tenant \"%s\"",
+					 json_string_value(json_object_get(u, "username")), r,
+					 json_string_value(json_object_get(t, "name")));
+				rc = TS_EINVAL;
+			}
+		}
+	}
+	for (j = 0; rc == TS_OK && j < json_array_size(groups); j++)
+		rc = ts_admin_group_validate(json_array_get(groups, j), err, cap);
+	return rc;
 }
 
 static int validate(const json_t *doc, char *err, size_t cap)
@@ -101,8 +144,45 @@ static int validate(const json_t *doc, char *err, size_t cap)
 			if (rc != TS_OK)
 				return rc;
 		}
+		rc = validate_people(t, err, cap);
+		if (rc != TS_OK)
+			return rc;
 	}
 	return TS_OK;
+}
+
+/* Users, then groups (whose members must exist), of one tenant; their
+ * results go into res as "users" and "groups". */
+static int apply_people(struct ts_admin *a, const char *name, const json_t *t, json_t *res,
+			char *err, size_t cap)
+{
+	const json_t *users = json_object_get(t, "users"), *groups = json_object_get(t, "groups");
+	json_t *ures = json_array(), *gres = json_array();
+	const char *result;
+	size_t j;
+	int rc = TS_OK;
+
+	for (j = 0; rc == TS_OK && j < json_array_size(users); j++) {
+		const json_t *us = json_array_get(users, j);
+		rc = ts_admin_user_apply(a, name, us, &result, err, cap);
+		if (rc == TS_OK)
+			json_array_append_new(ures, json_pack("{s:s,s:o}", "username",
+				json_string_value(json_object_get(us, "username")), "created",
+				created_value(result)));
+	}
+	for (j = 0; rc == TS_OK && j < json_array_size(groups); j++) {
+		const json_t *gs = json_array_get(groups, j);
+		char *gid = NULL;
+		rc = ts_admin_group_apply(a, name, gs, &result, &gid, err, cap);
+		if (rc == TS_OK)
+			json_array_append_new(gres, json_pack("{s:s,s:s,s:o}", "name",
+				json_string_value(json_object_get(gs, "name")), "id", gid, "created",
+				created_value(result)));
+		free(gid);
+	}
+	json_object_set_new(res, "users", ures);
+	json_object_set_new(res, "groups", gres);
+	return rc;
 }
 
 static int apply_tenant(struct ts_config *c, struct ts_admin *a, const json_t *t, bool print,
@@ -150,6 +230,8 @@ static int apply_tenant(struct ts_config *c, struct ts_admin *a, const json_t *t
 		json_array_append_new(cres, cr);
 	}
 	json_object_set_new(res, "clients", cres);
+	if (rc == TS_OK)
+		rc = apply_people(a, name, t, res, err, cap);
 	json_array_append_new(out, res);
 	return rc;
 }

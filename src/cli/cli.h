@@ -73,6 +73,9 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv);
 int ts_cmd_client(struct ts_config *c, int argc, char **argv);
 int ts_cmd_keys(struct ts_config *c, int argc, char **argv);
 int ts_cmd_audit(struct ts_config *c, int argc, char **argv);
+/* `user …` and `group …` (users_cmd.c). */
+int ts_cmd_user(struct ts_config *c, int argc, char **argv);
+int ts_cmd_group(struct ts_config *c, int argc, char **argv);
 
 /* The global options every command accepts (for ts_opts_only). */
 extern const char *const ts_global_opts[];

@@ -8,6 +8,7 @@
 #include "http/http.h"
 #include "ops/ops.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,6 +109,17 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	}
 	if (ts_registry_start(app.reg, c->reload_ms) != TS_OK || ts_audit_new(app.store, 200, &app.audit) != TS_OK)
 		goto out;
+	app.throttle = ts_throttle_new();
+	ts_password_set_concurrency(0);
+	/* CSRF tokens are HMACs under a key derived from the master key, so
+	 * every process of a deployment agrees on them. */
+	{
+		unsigned char buf[TS_MASTER_KEY_LEN + 32];
+		memcpy(buf, c->mk.key, TS_MASTER_KEY_LEN);
+		memcpy(buf + TS_MASTER_KEY_LEN, "tessera-csrf-key-v1.............", 32);
+		ts_sha256(buf, sizeof(buf), app.csrf_key);
+		OPENSSL_cleanse(buf, sizeof(buf));
+	}
 	routes = ts_app_route_names(&nroutes);
 	app.metrics = ts_metrics_new(routes, nroutes);
 	app.access_log = c->access_log;
@@ -145,6 +157,8 @@ out:
 	ts_audit_free(app.audit);
 	ts_registry_free(app.reg);
 	ts_metrics_free(app.metrics);
+	ts_throttle_free(app.throttle);
+	OPENSSL_cleanse(app.csrf_key, sizeof(app.csrf_key));
 	ts_store_close(app.store);
 	ts_app_clear_urls(&app);
 	return exit_code;

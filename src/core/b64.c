@@ -41,6 +41,24 @@ size_t ts_b64url_encode(const void *in, size_t n, char *out, size_t cap)
 	return o;
 }
 
+size_t ts_b64_encode(const void *in, size_t n, char *out, size_t cap)
+{
+	size_t len = ts_b64url_encoded_len(n), i;
+
+	if ((n + 2) / 3 * 4 + 1 > cap || ts_b64url_encode(in, n, out, cap) != len)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (out[i] == '-')
+			out[i] = '+';
+		else if (out[i] == '_')
+			out[i] = '/';
+	}
+	while (len % 4)
+		out[len++] = '=';
+	out[len] = '\0';
+	return len;
+}
+
 static int val(unsigned char c, bool url)
 {
 	if (c >= 'A' && c <= 'Z')

@@ -138,7 +138,9 @@ int ts_rand_uuid(char out[37]);
 size_t ts_b64url_encoded_len(size_t n); /* excluding the NUL */
 size_t ts_b64url_encode(const void *in, size_t n, char *out, size_t cap);
 int ts_b64url_decode(const char *p, size_t len, unsigned char *out, size_t cap, size_t *outlen);
-/* Standard base64 with padding (RFC 4648 §4), as in HTTP Basic. */
+/* Standard base64 with padding (RFC 4648 §4), as in HTTP Basic and CSP
+ * hash sources. Returns the length written, or 0 if cap is too small. */
+size_t ts_b64_encode(const void *in, size_t n, char *out, size_t cap);
 int ts_b64_decode(const char *p, size_t len, unsigned char *out, size_t cap, size_t *outlen);
 /* Lowercase hex; out must hold 2n+1 bytes. */
 void ts_hex_encode(const void *in, size_t n, char *out);

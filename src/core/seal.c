@@ -88,6 +88,7 @@ int ts_aes256gcm_encrypt(const unsigned char key[32], const unsigned char *iv, s
 {
 	EVP_CIPHER_CTX *ctx = NULL;
 	OSSL_PARAM params[2];
+	unsigned char fin[GCM_TAG_LEN];
 	int outl = 0, rc = TS_ECRYPTO;
 
 	if (!len_ok(aadlen) || !len_ok(ptlen))
@@ -101,8 +102,9 @@ int ts_aes256gcm_encrypt(const unsigned char key[32], const unsigned char *iv, s
 		goto out;
 	if (ptlen > 0 && EVP_EncryptUpdate(ctx, ct, &outl, pt, (int)ptlen) != 1)
 		goto out;
-	/* GCM is a stream mode: Final writes nothing, but it computes the tag. */
-	if (EVP_EncryptFinal_ex(ctx, ct + (ptlen > 0 ? (size_t)outl : 0), &outl) != 1)
+	/* GCM is a stream mode: Final writes no bytes (ct may be NULL when
+	 * ptlen is 0), but it computes the tag. */
+	if (EVP_EncryptFinal_ex(ctx, fin, &outl) != 1 || outl != 0)
 		goto out;
 	params[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, GCM_TAG_LEN);
 	params[1] = OSSL_PARAM_construct_end();
@@ -122,7 +124,7 @@ int ts_aes256gcm_decrypt(const unsigned char key[32], const unsigned char *iv, s
 {
 	EVP_CIPHER_CTX *ctx = NULL;
 	OSSL_PARAM params[2];
-	unsigned char tagbuf[GCM_TAG_LEN];
+	unsigned char tagbuf[GCM_TAG_LEN], fin[GCM_TAG_LEN];
 	int outl = 0, rc = TS_ECRYPTO;
 
 	if (!len_ok(aadlen) || !len_ok(ctlen))
@@ -144,7 +146,7 @@ int ts_aes256gcm_decrypt(const unsigned char key[32], const unsigned char *iv, s
 	params[1] = OSSL_PARAM_construct_end();
 	if (EVP_CIPHER_CTX_set_params(ctx, params) != 1)
 		goto out;
-	if (EVP_DecryptFinal_ex(ctx, pt + (ctlen > 0 ? (size_t)outl : 0), &outl) != 1)
+	if (EVP_DecryptFinal_ex(ctx, fin, &outl) != 1 || outl != 0)
 		goto out;
 	rc = TS_OK;
 out:

@@ -104,7 +104,7 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 {
 	struct ts_jws *j = NULL;
 	unsigned char hdr[TS_JWS_HEADER_MAX];
-	const char *d1, *d2, *end = p + len;
+	const char *d1, *d2, *end;
 	size_t hlen = 0;
 	json_error_t jerr;
 	int rc;
@@ -114,6 +114,7 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 		return TS_EINVAL;
 	if (len > TS_JWS_MAX)
 		return TS_ETOOBIG;
+	end = p + len;
 	/* RFC 7515 §7.1: exactly three parts separated by two periods. */
 	d1 = memchr(p, '.', len);
 	d2 = d1 ? memchr(d1 + 1, '.', (size_t)(end - d1 - 1)) : NULL;

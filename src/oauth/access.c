@@ -82,6 +82,25 @@ int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 	return TS_OK;
 }
 
+/* A refresh token of this tenant (any state); NULL if unknown. */
+static int refresh_find(const struct ts_rctx *rc, const char *token, struct ts_refresh_rec **out)
+{
+	char h[2 * TS_SHA256_LEN + 1];
+	int r;
+
+	*out = NULL;
+	if (token == NULL || strlen(token) > 128 || strchr(token, '.'))
+		return TS_ENOTFOUND;
+	ts_sha256_hex(token, strlen(token), h);
+	r = ts_store_refresh_get(rc->app->store, h, out);
+	if (r == TS_OK && strcmp((*out)->tenant_id, rc->tenant->id) != 0) {
+		ts_refresh_rec_free(*out);
+		*out = NULL;
+		r = TS_ENOTFOUND;
+	}
+	return r;
+}
+
 static bool form_ok(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_oauth_err *e)
 {
 	if (req->content_type == NULL ||
@@ -121,7 +140,23 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		return;
 	}
 	if (r != TS_OK) {
-		out = json_pack("{s:b}", "active", 0);
+		struct ts_refresh_rec *rr = NULL;
+		r = refresh_find(rc, token, &rr);
+		if (r == TS_ESTORE) {
+			ts_app_store_unavailable(resp);
+			return;
+		}
+		if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now()) {
+			out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", "active", 1, "token_type",
+					"refresh_token", "client_id", rr->client_id, "scope", rr->scope,
+					"exp", (json_int_t)rr->expires_at, "iat",
+					(json_int_t)rr->issued_at, "iss", rc->issuer);
+			if (rr->user_id)
+				json_object_set_new(out, "sub", json_string(rr->user_id));
+		} else {
+			out = json_pack("{s:b}", "active", 0);
+		}
+		ts_refresh_rec_free(rr);
 	} else {
 		const char *k;
 		json_t *v;
@@ -178,6 +213,31 @@ void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 		ts_audit_emit(rc->app->audit, rc->tenant->name, "token.revoked", c->client_id, at.jti,
 			      NULL);
 		ts_access_token_clear(&at);
+	} else {
+		struct ts_refresh_rec *rr = NULL;
+		r = refresh_find(rc, token, &rr);
+		if (r == TS_ESTORE) {
+			ts_app_store_unavailable(resp);
+			return;
+		}
+		if (r == TS_OK && strcmp(rr->client_id, c->client_id) != 0) {
+			ts_refresh_rec_free(rr);
+			e = (struct ts_oauth_err){400, "unauthorized_client",
+						  "the token was not issued to this client", false};
+			ts_oauth_err_send(rc, resp, &e);
+			return;
+		}
+		/* RFC 7009 §2.1: revoking a refresh token also revokes the access
+		 * tokens of its grant. */
+		if (r == TS_OK && ts_store_grant_revoke(rc->app->store, rr->tenant_id, rr->grant_id) != TS_OK) {
+			ts_refresh_rec_free(rr);
+			ts_app_store_unavailable(resp);
+			return;
+		}
+		if (r == TS_OK)
+			ts_audit_emit(rc->app->audit, rc->tenant->name, "token.revoked", c->client_id,
+				      rr->grant_id, "{\"token_type\":\"refresh_token\"}");
+		ts_refresh_rec_free(rr);
 	}
 	ts_http_resp_text(resp, 200, "application/json", "{}", 2);
 	ts_oauth_no_store(resp);

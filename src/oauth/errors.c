@@ -17,6 +17,8 @@ void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 	ts_oauth_no_store(resp);
 	/* RFC 6749 §5.2: a client that authenticated (or tried) through the
 	 * Authorization header gets 401 with a challenge for that scheme. */
+	if (e->status == 503)
+		ts_http_resp_header(resp, "Retry-After", "2");
 	if (e->status == 401) {
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena, "Basic realm=\"%s\"",
@@ -46,4 +48,15 @@ bool ts_oauth_params_unique(const struct ts_param *v, size_t n, const char *cons
 		}
 	}
 	return true;
+}
+
+const char *ts_oauth_user_throttle_key(const struct ts_rctx *rc, struct ts_arena *a,
+				       const char *username)
+{
+	char *k = ts_arena_printf(a, "%s/user:%s", rc->tenant->id, username), *p;
+
+	for (p = k; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return k;
 }

@@ -57,7 +57,116 @@ int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 				struct ts_access_token *out);
 void ts_access_token_clear(struct ts_access_token *t);
 
+/* ---- scopes (scope.c, RFC 6749 §3.3) ---- */
+/* Resolves a requested scope string to the granted one (arena string,
+ * space-separated, duplicates dropped). NULL requested means all the
+ * client's allowed scopes. false if malformed or a scope is not allowed
+ * (allowed directly or included by an allowed scope). */
+bool ts_oauth_scope_grant(const struct ts_tenant *t, const struct ts_client *c,
+			  const char *requested, struct ts_arena *a, const char **out);
+/* Whether a space-separated scope string contains s. */
+bool ts_scope_has(const char *scope, const char *s);
+/* Whether every scope of want is in have (both space-separated). */
+bool ts_scope_covers(const char *have, const char *want);
+/* Narrowing (RFC 6749 §6): requested must be a subset of granted; *out is
+ * requested normalized, or granted when requested is NULL. */
+bool ts_scope_narrow(const char *granted, const char *requested, struct ts_arena *a,
+		     const char **out);
+
+/* The throttle key of a username (ASCII case folded), shared by every path
+ * that checks a password. Arena string. */
+const char *ts_oauth_user_throttle_key(const struct ts_rctx *rc, struct ts_arena *a,
+				       const char *username);
+
+/* RFC 8707 §2: a resource is an absolute URI without a fragment. */
+bool ts_oauth_resource_ok(const char *r);
+
+/* ---- PKCE (pkce.c, RFC 7636) ---- */
+/* A code_challenge for S256 is the 43-character base64url SHA-256. */
+bool ts_pkce_challenge_ok(const char *challenge);
+/* RFC 7636 §4.1 verifier syntax and §4.6 S256 check, in constant time. */
+bool ts_pkce_verify(const char *verifier, const char *challenge);
+
+/* ---- redirect URIs (redirect_uri.c) ---- */
+/* Exact match against the client's registered URIs; for a registered
+ * loopback IP literal (127.0.0.1 or [::1]) with http, any port matches
+ * (RFC 8252 §7.3). Returns the registered URI matched, or NULL. */
+const char *ts_redirect_uri_match(const struct ts_client *c, const char *uri);
+
+/* ---- the authorization endpoint (authorize.c) ---- */
+/* A validated authorization request. Strings live in the request arena. */
+struct ts_authz_req {
+	const char *client_id;
+	const char *redirect_uri;
+	const char *scope;          /* granted scope, space-separated */
+	const char *state;          /* or NULL */
+	const char *nonce;          /* or NULL */
+	const char *code_challenge; /* S256, or NULL */
+	const char *resource_json;  /* JSON array text, or NULL */
+	bool prompt_none, prompt_login, prompt_consent;
+	int64_t max_age;            /* -1 when absent */
+	int64_t created;            /* when the request first arrived */
+	int64_t login_at;           /* when the user signed in for it (0: not yet) */
+	bool consented;             /* the user approved it on the consent page */
+	const char *pending_id;     /* raw id of its pending record, or NULL */
+};
+/* Loads a pending request saved while the user signs in or consents.
+ * TS_ENOTFOUND if unknown, expired or of another tenant. */
+int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, const char *raw_id,
+			  struct ts_authz_req *ar);
+/* Saves (or updates) the request as pending; sets ar->pending_id. */
+int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
+			  struct ts_authz_req *ar);
+/* Decides what happens next for a validated request: the login page, the
+ * consent page, an error back to the client, or a code back to the client
+ * (RFC 6749 §4.1.2 with RFC 9207 iss). session_id is the raw id of a
+ * session started on this response, or NULL to use the request's cookie. */
+void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		      struct ts_authz_req *ar, const char *session_id);
+/* Redirects an error to the client (RFC 6749 §4.1.2.1). */
+void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar,
+		    const char *code, const char *desc);
+
+/* ---- issuing tokens (issue.c) ---- */
+#define TS_ID_TOKEN_TTL 3600
+#define TS_REFRESH_BYTES 32
+/* What one successful token request issues. */
+struct ts_issue {
+	const struct ts_client *client;
+	const struct ts_user_rec *user; /* NULL: the client's own token (sub = client_id) */
+	const char *scope;              /* granted scope for the access token */
+	const char *refresh_scope;      /* scope of a new refresh token (the grant's) */
+	const char *const *aud;         /* RFC 8707 audiences; naud == 0: the tenant's */
+	size_t naud;
+	const char *resource_json;      /* the same as JSON array text, kept with refresh tokens */
+	const char *grant_id;           /* NULL for client credentials */
+	enum ts_grant_kind kind;
+	int64_t auth_time;              /* 0 for none */
+	const char *nonce;              /* for the ID token, or NULL */
+	bool refresh;                   /* issue a refresh token */
+	const char *rotate_from;        /* hash of the refresh token being rotated, or NULL */
+};
+/* Signs the access token (and ID token when the scope has openid and there
+ * is a user), stores what must be stored (the jti under the grant, the new
+ * refresh token, atomically rotating rotate_from), and sets the token
+ * response. On failure fills e (a storage failure is a 503
+ * temporarily_unavailable; a refresh token rotated concurrently revokes the
+ * grant and is invalid_grant) and returns an error code. */
+int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		   const struct ts_issue *is, struct ts_oauth_err *e);
+/* The JSON array text of RFC 8707 resource parameters into arena strings. */
+size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out);
+
+/* Grants other than client credentials (grants.c). */
+void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
+				 struct ts_http_resp *resp, const struct ts_client *c);
+void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
+			    struct ts_http_resp *resp, const struct ts_client *c);
+void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		       const struct ts_client *c);
+
 /* Route handlers (ctx is a struct ts_rctx *). */
+void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

@@ -1,10 +1,11 @@
 /* sqlite.c: the SQLite store backend's engine room: opening, a small pool
  * of connections (opened lazily, at most POOL_MAX), each used by one thread
  * at a time with its own cache of prepared statements so that concurrent
- * readers never queue on one connection, and write transactions. Every
- * connection runs with WAL, synchronous=FULL (a write is durable once it
- * returns) and foreign keys on. The operations are in sqlite_ops.c, the
- * schema in sqlite_schema.c. */
+ * readers never queue on one connection, write transactions, and the
+ * statement helpers shared by the operation files. Every connection runs
+ * with WAL, synchronous=FULL (a write is durable once it returns) and
+ * foreign keys on. The operations are in sqlite_ops.c and its siblings, the
+ * SQL in sqlite_sql.c, the schema in sqlite_schema.c. */
 #include "sqlite_int.h"
 
 #include <assert.h>
@@ -258,6 +259,111 @@ int ts_sq_run(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what)
 		rc = ts_sq_fail(c->db, what);
 	ts_sq_stmt_done(s);
 	return rc;
+}
+
+int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+int ts_sq_bind_strs(struct ts_sq_conn *c, sqlite3_stmt *s, const char *const *args, int n,
+		    const char *what)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ts_sq_bind_str(s, i + 1, args[i]) != SQLITE_OK)
+			return ts_sq_fail(c->db, what);
+	return TS_OK;
+}
+
+char *ts_sq_col_dup(sqlite3_stmt *s, int i)
+{
+	return ts_xstrdup((const char *)sqlite3_column_text(s, i));
+}
+
+int ts_sq_bad_row(const char *what)
+{
+	ts_log_err("sqlite: a %s row has NULL in a NOT NULL column", what);
+	return TS_ESTORE;
+}
+
+int ts_sq_rows_end(struct ts_sq_conn *c, int src, const char *what)
+{
+	return src == SQLITE_DONE ? TS_OK : ts_sq_fail(c->db, what);
+}
+
+void *ts_sq_list_grow(void *v, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 8;
+	return ts_xrealloc(v, *cap * elem);
+}
+
+int ts_sq_exec(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *const *args, int n,
+	       int *changed, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = ts_sq_stmt(c, id, &s);
+	if (rc != TS_OK)
+		return rc;
+	rc = ts_sq_bind_strs(c, s, args, n, what);
+	if (rc != TS_OK) {
+		ts_sq_stmt_done(s);
+		return rc;
+	}
+	rc = ts_sq_run(c, s, what);
+	if (rc == TS_OK && changed != NULL)
+		*changed = sqlite3_changes(c->db);
+	return rc;
+}
+
+int ts_sq_write1(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
+		 bool must_change, bool bump, const char *what)
+{
+	struct ts_sq_conn *c = NULL;
+	int rc, changed = 0;
+
+	rc = ts_sq_write_begin(st, &c);
+	if (rc != TS_OK)
+		goto out;
+	rc = ts_sq_exec(c, id, args, n, &changed, what);
+	if (rc == TS_OK && must_change && changed == 0)
+		rc = TS_ENOTFOUND;
+out:
+	return ts_sq_write_end(st, c, rc, bump);
+}
+
+int ts_sq_read_begin(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
+		     struct ts_sq_conn **c, sqlite3_stmt **s, const char *what)
+{
+	int rc, src;
+
+	*s = NULL;
+	rc = ts_sq_conn_get(st, c);
+	if (rc != TS_OK)
+		return rc;
+	rc = ts_sq_stmt(*c, id, s);
+	if (rc != TS_OK)
+		return rc;
+	rc = ts_sq_bind_strs(*c, *s, args, n, what);
+	if (rc != TS_OK)
+		return rc;
+	src = sqlite3_step(*s);
+	if (src == SQLITE_ROW)
+		return TS_OK;
+	return src == SQLITE_DONE ? TS_ENOTFOUND : ts_sq_fail((*c)->db, what);
+}
+
+void ts_sq_read_end(struct ts_store *st, struct ts_sq_conn *c, sqlite3_stmt *s)
+{
+	ts_sq_stmt_done(s);
+	ts_sq_conn_put(st, c);
 }
 
 /* Runs one of the parameterless cached statements. */

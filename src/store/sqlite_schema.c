@@ -75,9 +75,165 @@ static const char schema_v1[] =
 	"CREATE INDEX audit_by_tenant_time ON audit (tenant, time, id);"
 	"CREATE INDEX audit_by_time ON audit (time, id);";
 
+/* Version 2: people (users, groups, memberships), browser sessions,
+ * authorization codes, grants with the access-token ids issued under them,
+ * refresh tokens, consent and short-lived pending state. None of it is
+ * configuration: writes here never bump the generation. Every table goes
+ * with its tenant, and whatever belongs to a user goes with the user
+ * (composite foreign keys on (tenant_id, user_id), so a row can never
+ * point at another tenant's user). Codes, tokens and session ids are
+ * stored only as SHA-256 digests. Tables keyed by long random digests or
+ * holding large rows (profiles, pending state) keep their rowid; small
+ * association tables are WITHOUT ROWID. Every child has an index leading
+ * with its foreign key columns, which the cascades use. */
+static const char schema_v2[] =
+	/* username_lc is the username with ASCII letters folded to lower
+	 * case (done in C, not with SQL lower(), whose result depends on
+	 * how SQLite was built); its unique index makes usernames unique
+	 * within a tenant without regard to case. */
+	"CREATE TABLE users ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  username TEXT NOT NULL,"
+	"  username_lc TEXT NOT NULL,"
+	"  password_hash TEXT,"
+	"  app_password_hash TEXT,"
+	"  device_id TEXT,"
+	"  profile TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, id)"
+	");"
+	"CREATE UNIQUE INDEX users_by_username ON users (tenant_id, username_lc);"
+
+	/* Not "groups": that is a keyword (window frames) in SQLite and SQL. */
+	"CREATE TABLE user_groups ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, id)"
+	") WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX user_groups_by_name ON user_groups (tenant_id, name);"
+
+	"CREATE TABLE group_members ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  group_id TEXT NOT NULL,"
+	"  user_id TEXT NOT NULL,"
+	"  PRIMARY KEY (tenant_id, group_id, user_id),"
+	"  FOREIGN KEY (tenant_id, group_id) REFERENCES user_groups (tenant_id, id)"
+	"    ON DELETE CASCADE,"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE INDEX group_members_by_user ON group_members (tenant_id, user_id);"
+
+	"CREATE TABLE sessions ("
+	"  id_hash TEXT PRIMARY KEY NOT NULL,"
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  user_id TEXT NOT NULL,"
+	"  auth_time INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX sessions_by_user ON sessions (tenant_id, user_id);"
+	"CREATE INDEX sessions_by_expiry ON sessions (expires_at);"
+
+	/* grant_id has no foreign key: the grant may be created only when
+	 * the code is redeemed. */
+	"CREATE TABLE codes ("
+	"  code_hash TEXT PRIMARY KEY NOT NULL,"
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  client_id TEXT NOT NULL,"
+	"  user_id TEXT NOT NULL,"
+	"  grant_id TEXT NOT NULL,"
+	"  redirect_uri TEXT,"
+	"  scope TEXT NOT NULL,"
+	"  nonce TEXT,"
+	"  code_challenge TEXT,"
+	"  resource TEXT,"
+	"  session_id_hash TEXT,"
+	"  auth_time INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1)),"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX codes_by_user ON codes (tenant_id, user_id);"
+	"CREATE INDEX codes_by_grant ON codes (tenant_id, grant_id);"
+	"CREATE INDEX codes_by_expiry ON codes (expires_at);"
+
+	/* user_id is NULL for grants without a user (client credentials);
+	 * SQLite checks no foreign key whose columns include a NULL. */
+	"CREATE TABLE grants ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  client_id TEXT NOT NULL,"
+	"  user_id TEXT,"
+	"  scope TEXT NOT NULL,"
+	"  auth_time INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),"
+	"  PRIMARY KEY (tenant_id, id),"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX grants_by_user ON grants (tenant_id, user_id);"
+
+	/* The access tokens (by jti) issued under each grant, kept until
+	 * they expire so that revoking the grant can deny them. */
+	"CREATE TABLE grant_tokens ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  grant_id TEXT NOT NULL,"
+	"  jti TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, grant_id, jti),"
+	"  FOREIGN KEY (tenant_id, grant_id) REFERENCES grants (tenant_id, id) ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+	"CREATE INDEX grant_tokens_by_expiry ON grant_tokens (expires_at);"
+
+	"CREATE TABLE refresh_tokens ("
+	"  token_hash TEXT PRIMARY KEY NOT NULL,"
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  grant_id TEXT NOT NULL,"
+	"  client_id TEXT NOT NULL,"
+	"  user_id TEXT,"
+	"  scope TEXT NOT NULL,"
+	"  resource TEXT,"
+	"  auth_time INTEGER NOT NULL,"
+	"  issued_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  used INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1)),"
+	"  revoked INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),"
+	"  FOREIGN KEY (tenant_id, grant_id) REFERENCES grants (tenant_id, id) ON DELETE CASCADE,"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX refresh_tokens_by_grant ON refresh_tokens (tenant_id, grant_id);"
+	"CREATE INDEX refresh_tokens_by_user ON refresh_tokens (tenant_id, user_id);"
+	"CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at);"
+
+	"CREATE TABLE consents ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  user_id TEXT NOT NULL,"
+	"  client_id TEXT NOT NULL,"
+	"  scope TEXT NOT NULL,"
+	"  PRIMARY KEY (tenant_id, user_id, client_id),"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE pending ("
+	"  id_hash TEXT PRIMARY KEY NOT NULL,"
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  data TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX pending_by_tenant ON pending (tenant_id);"
+	"CREATE INDEX pending_by_expiry ON pending (expires_at);";
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 static const char version_table_sql[] =

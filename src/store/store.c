@@ -1,6 +1,8 @@
 /* store.c: backend selection by URL, the thin ts_store_* wrappers over the
- * backend vtable, and the record destructors. Argument checks that every
- * backend would repeat live here, so each backend sees only valid input. */
+ * backend vtable for configuration, revocations and audit, and their record
+ * destructors (store_people.c and store_state.c hold the others). Argument
+ * checks that every backend would repeat live here, so each backend sees
+ * only valid input. */
 #include "store.h"
 
 #include <stdlib.h>

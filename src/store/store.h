@@ -67,6 +67,87 @@ struct ts_audit_rec {
 	char *detail;      /* JSON object text with extra fields, or NULL */
 };
 
+
+/* A person of a tenant. username is unique within the tenant without regard
+ * to ASCII case; id is a stable UUID (the "sub" of their tokens). */
+struct ts_user_rec {
+	char *tenant_id;
+	char *id;
+	char *username;          /* as given; lookups fold ASCII case */
+	char *password_hash;     /* Argon2id PHC string, or NULL (no password login) */
+	char *app_password_hash; /* Argon2id PHC string of the mobile app password, or NULL */
+	char *device_id;         /* bound mobile device, or NULL */
+	char *profile;           /* JSON object text: email, name, roles, mobile_access, ... */
+	bool disabled;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+struct ts_group_rec {
+	char *tenant_id;
+	char *id;   /* stable UUID */
+	char *name; /* unique within the tenant */
+	int64_t created_at;
+};
+
+/* A browser session. Only the SHA-256 of the session id is stored. */
+struct ts_session_rec {
+	char *id_hash;      /* hex SHA-256 of the cookie value */
+	char *tenant_id;
+	char *user_id;
+	int64_t auth_time;  /* when the user authenticated */
+	int64_t last_seen;  /* for the idle timeout */
+	int64_t expires_at; /* absolute timeout */
+};
+
+/* An authorization code (RFC 6749 §4.1.2), stored as the SHA-256 of the code. */
+struct ts_code_rec {
+	char *code_hash;
+	char *tenant_id;
+	char *client_id;
+	char *user_id;
+	char *grant_id;       /* the grant the code's tokens will belong to */
+	char *redirect_uri;   /* as used in the authorization request */
+	char *scope;          /* granted scope, space-separated */
+	char *nonce;          /* or NULL */
+	char *code_challenge; /* RFC 7636 S256 challenge, or NULL */
+	char *resource;       /* JSON array text of RFC 8707 resources, or NULL */
+	char *session_id_hash; /* session that approved it, or NULL */
+	int64_t auth_time;
+	int64_t expires_at;
+	bool used;            /* set by code_take */
+};
+
+/* A grant: one authorization of a client by a user, to which every token
+ * issued from it belongs (access-token jtis are recorded with it so that
+ * revoking the grant revokes them). */
+struct ts_grant_rec {
+	char *tenant_id;
+	char *id;
+	char *client_id;
+	char *user_id;     /* NULL for none */
+	char *scope;
+	int64_t auth_time;
+	int64_t created_at;
+	bool revoked;
+};
+
+/* A refresh token, stored as the SHA-256 of the token. */
+struct ts_refresh_rec {
+	char *token_hash;
+	char *tenant_id;
+	char *grant_id;
+	char *client_id;
+	char *user_id;
+	char *scope;       /* the scope it may ask for (the grant's) */
+	char *resource;    /* JSON array text, or NULL */
+	int64_t auth_time;
+	int64_t issued_at;
+	int64_t expires_at;
+	bool used;         /* rotated: presenting it again is reuse */
+	bool revoked;
+};
+
 struct ts_store;
 
 /* The backend vtable. Each backend fills one of these; callers use the
@@ -103,6 +184,65 @@ struct ts_store_ops {
 	int (*audit_append)(struct ts_store *st, const struct ts_audit_rec *recs, size_t n);
 	int (*audit_query)(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
 			   struct ts_audit_rec ***out, size_t *n);
+
+	int (*user_put)(struct ts_store *st, const struct ts_user_rec *rec);
+	int (*user_get)(struct ts_store *st, const char *tenant_id, const char *id,
+			struct ts_user_rec **out);
+	int (*user_find)(struct ts_store *st, const char *tenant_id, const char *username,
+			 struct ts_user_rec **out);
+	int (*user_list)(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
+			 size_t *n);
+	int (*user_delete)(struct ts_store *st, const char *tenant_id, const char *id);
+
+	int (*group_put)(struct ts_store *st, const struct ts_group_rec *rec);
+	int (*group_get)(struct ts_store *st, const char *tenant_id, const char *id,
+			 struct ts_group_rec **out);
+	int (*group_find)(struct ts_store *st, const char *tenant_id, const char *name,
+			  struct ts_group_rec **out);
+	int (*group_list)(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
+			  size_t *n);
+	int (*group_delete)(struct ts_store *st, const char *tenant_id, const char *id);
+	int (*member_add)(struct ts_store *st, const char *tenant_id, const char *group_id,
+			  const char *user_id);
+	int (*member_remove)(struct ts_store *st, const char *tenant_id, const char *group_id,
+			     const char *user_id);
+	int (*member_list)(struct ts_store *st, const char *tenant_id, const char *group_id,
+			   struct ts_user_rec ***out, size_t *n);
+	int (*member_check)(struct ts_store *st, const char *tenant_id, const char *group_id,
+			    const char *user_id, bool *is_member);
+
+	int (*session_put)(struct ts_store *st, const struct ts_session_rec *rec);
+	int (*session_get)(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
+	int (*session_touch)(struct ts_store *st, const char *id_hash, int64_t last_seen);
+	int (*session_delete)(struct ts_store *st, const char *id_hash);
+	int (*session_delete_user)(struct ts_store *st, const char *tenant_id, const char *user_id);
+
+	int (*code_put)(struct ts_store *st, const struct ts_code_rec *rec);
+	int (*code_take)(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
+
+	int (*grant_put)(struct ts_store *st, const struct ts_grant_rec *rec);
+	int (*grant_get)(struct ts_store *st, const char *tenant_id, const char *id,
+			 struct ts_grant_rec **out);
+	int (*grant_token_add)(struct ts_store *st, const char *tenant_id, const char *grant_id,
+			       const char *jti, int64_t expires_at);
+	int (*grant_revoke)(struct ts_store *st, const char *tenant_id, const char *grant_id);
+
+	int (*refresh_put)(struct ts_store *st, const struct ts_refresh_rec *rec);
+	int (*refresh_get)(struct ts_store *st, const char *token_hash, struct ts_refresh_rec **out);
+	int (*refresh_rotate)(struct ts_store *st, const char *old_hash,
+			      const struct ts_refresh_rec *next);
+
+	int (*consent_get)(struct ts_store *st, const char *tenant_id, const char *user_id,
+			   const char *client_id, char **scope);
+	int (*consent_put)(struct ts_store *st, const char *tenant_id, const char *user_id,
+			   const char *client_id, const char *scope);
+
+	int (*pending_put)(struct ts_store *st, const char *tenant_id, const char *id_hash,
+			   const char *kind, const char *data, int64_t expires_at);
+	int (*pending_get)(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
+			   char **data, int64_t *expires_at);
+	int (*pending_delete)(struct ts_store *st, const char *id_hash);
+	int (*purge_expired)(struct ts_store *st, int64_t now);
 };
 
 struct ts_store {
@@ -174,6 +314,136 @@ int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, 
  * oldest first, at most limit. */
 int ts_store_audit_query(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
 			 struct ts_audit_rec ***out, size_t *n);
+
+/* ---- people (users, groups) ---- */
+/* Inserts or replaces a user by (tenant_id, id). TS_EEXIST if another user
+ * of the tenant has the same username (ASCII case folded). Not a
+ * configuration write: the generation does not move. */
+int ts_store_user_put(struct ts_store *st, const struct ts_user_rec *rec);
+int ts_store_user_get(struct ts_store *st, const char *tenant_id, const char *id,
+		      struct ts_user_rec **out);
+/* By username, ASCII case folded. */
+int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *username,
+		       struct ts_user_rec **out);
+/* Users of a tenant ordered by username (ASCII case folded). */
+int ts_store_user_list(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
+		       size_t *n);
+/* Deletes the user with their sessions, memberships, consents, codes,
+ * grants and refresh tokens; the access-token jtis recorded with their
+ * grants are denied first (as revoke_put), in the same transaction. */
+int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char *id);
+
+/* Groups: put by (tenant_id, id); TS_EEXIST for a duplicate name. */
+int ts_store_group_put(struct ts_store *st, const struct ts_group_rec *rec);
+int ts_store_group_get(struct ts_store *st, const char *tenant_id, const char *id,
+		       struct ts_group_rec **out);
+int ts_store_group_find(struct ts_store *st, const char *tenant_id, const char *name,
+			struct ts_group_rec **out);
+int ts_store_group_list(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
+			size_t *n);
+int ts_store_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
+/* Membership; add is idempotent (TS_ENOTFOUND if the group or user does
+ * not exist), remove of a non-member is TS_ENOTFOUND. */
+int ts_store_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
+			const char *user_id);
+int ts_store_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
+			   const char *user_id);
+/* Members as user records ordered by username (ASCII case folded). */
+int ts_store_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
+			 struct ts_user_rec ***out, size_t *n);
+/* *is_member is false on any error. */
+int ts_store_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
+			  const char *user_id, bool *is_member);
+
+/* ---- sessions ---- */
+/* Inserts or replaces by id_hash; TS_ENOTFOUND if the user does not exist.
+ * Expiry and idle checks are the caller's. */
+int ts_store_session_put(struct ts_store *st, const struct ts_session_rec *rec);
+int ts_store_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
+/* Sets last_seen, which never moves back. TS_ENOTFOUND if unknown. */
+int ts_store_session_touch(struct ts_store *st, const char *id_hash, int64_t last_seen);
+/* TS_ENOTFOUND if unknown. */
+int ts_store_session_delete(struct ts_store *st, const char *id_hash);
+/* Ends every session of a user (disable, password change); TS_OK also
+ * when there was none. */
+int ts_store_session_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
+
+/* ---- authorization codes, grants, refresh tokens ---- */
+/* Stores a new code (rec->used is ignored: it starts unused). TS_EEXIST if
+ * the hash is already stored, TS_ENOTFOUND if the user does not exist. */
+int ts_store_code_put(struct ts_store *st, const struct ts_code_rec *rec);
+/* Atomically marks the code used and returns it. TS_OK: this call was the
+ * first to take it. TS_ECONFLICT: it had been taken before (a replay); *out
+ * is still returned so that the caller can revoke its grant. TS_ENOTFOUND:
+ * no such code. Exactly one of any number of concurrent calls gets TS_OK. */
+int ts_store_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
+
+/* Inserts a grant, or updates the scope and auth_time of an existing one
+ * (its client and user never change, and a revoked grant stays revoked).
+ * TS_ENOTFOUND if the user (when not NULL) does not exist. */
+int ts_store_grant_put(struct ts_store *st, const struct ts_grant_rec *rec);
+int ts_store_grant_get(struct ts_store *st, const char *tenant_id, const char *id,
+		       struct ts_grant_rec **out);
+/* Records an access token's jti as issued under the grant (until
+ * expires_at). If the grant is already revoked, the jti is denied at once
+ * (as revoke_put), so a revocation racing an issuance cannot miss it.
+ * TS_ENOTFOUND if the grant does not exist. */
+int ts_store_grant_token_add(struct ts_store *st, const char *tenant_id, const char *grant_id,
+			     const char *jti, int64_t expires_at);
+/* In one transaction: marks the grant revoked, revokes every refresh token
+ * of it, marks its unredeemed codes used, and denies every recorded
+ * access-token jti (as revoke_put, keeping each one's expires_at).
+ * Idempotent; TS_OK also when the grant does not exist. */
+int ts_store_grant_revoke(struct ts_store *st, const char *tenant_id, const char *grant_id);
+
+/* Stores a new refresh token; TS_EEXIST if the hash is already stored,
+ * TS_ENOTFOUND if its grant (or user) does not exist. A token of a revoked
+ * grant is stored revoked. */
+int ts_store_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec);
+int ts_store_refresh_get(struct ts_store *st, const char *token_hash,
+			 struct ts_refresh_rec **out);
+/* In one transaction: if old_hash is unused and not revoked, marks it used
+ * and inserts next (TS_OK); if it was already used or revoked,
+ * TS_ECONFLICT and nothing changes; TS_ENOTFOUND if unknown. Exactly one of
+ * concurrent rotations of the same token gets TS_OK. TS_EINVAL if next
+ * has another tenant, grant or client than old_hash's token, or the same
+ * hash. If next cannot be stored (TS_EEXIST), the old token stays unused. */
+int ts_store_refresh_rotate(struct ts_store *st, const char *old_hash,
+			    const struct ts_refresh_rec *next);
+
+/* ---- consent ---- */
+/* The scope (space-separated) a user granted a client; TS_ENOTFOUND if none. */
+int ts_store_consent_get(struct ts_store *st, const char *tenant_id, const char *user_id,
+			 const char *client_id, char **scope);
+/* Inserts or replaces; TS_ENOTFOUND if the user does not exist. */
+int ts_store_consent_put(struct ts_store *st, const char *tenant_id, const char *user_id,
+			 const char *client_id, const char *scope);
+
+/* ---- short-lived pending state (authorization requests awaiting login or
+ * consent, device codes, vault state): opaque JSON under a hashed id ---- */
+/* Inserts or replaces by id_hash; TS_ENOTFOUND if the tenant does not exist. */
+int ts_store_pending_put(struct ts_store *st, const char *tenant_id, const char *id_hash,
+			 const char *kind, const char *data, int64_t expires_at);
+/* TS_ENOTFOUND if unknown (expiry is the caller's check). Out strings are
+ * owned by the caller; any out-parameter may be NULL if not wanted. */
+int ts_store_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
+			 char **data, int64_t *expires_at);
+/* TS_ENOTFOUND if unknown: of two callers consuming the same state, one
+ * gets TS_OK. */
+int ts_store_pending_delete(struct ts_store *st, const char *id_hash);
+/* Deletes, in one transaction, sessions, codes, pending state,
+ * revocations, refresh tokens and recorded access-token jtis whose
+ * expires_at is before now. Idle sessions are the caller's business. */
+int ts_store_purge_expired(struct ts_store *st, int64_t now);
+
+void ts_user_rec_free(struct ts_user_rec *r);
+void ts_group_rec_free(struct ts_group_rec *r);
+void ts_session_rec_free(struct ts_session_rec *r);
+void ts_code_rec_free(struct ts_code_rec *r);
+void ts_grant_rec_free(struct ts_grant_rec *r);
+void ts_refresh_rec_free(struct ts_refresh_rec *r);
+void ts_user_recs_free(struct ts_user_rec **v, size_t n);
+void ts_group_recs_free(struct ts_group_rec **v, size_t n);
 
 void ts_tenant_rec_free(struct ts_tenant_rec *r);
 void ts_client_rec_free(struct ts_client_rec *r);

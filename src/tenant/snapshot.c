@@ -73,6 +73,7 @@ static void client_free(struct ts_client *c)
 	strv_free(c->grant_types, c->ngrant_types);
 	strv_free(c->scopes, c->nscopes);
 	strv_free(c->cors_origins, c->ncors_origins);
+	strv_free(c->post_logout_redirect_uris, c->npost_logout_redirect_uris);
 	free(c);
 }
 
@@ -97,6 +98,11 @@ static struct ts_client *client_build(const struct ts_client_rec *rec)
 	c->scopes = strv_from_json(json_object_get(cfg, "scopes"), &c->nscopes);
 	c->cors_origins = strv_from_json(json_object_get(cfg, "allowed_cors_origins"),
 					 &c->ncors_origins);
+	c->post_logout_redirect_uris = strv_from_json(json_object_get(cfg, "post_logout_redirect_uris"),
+						      &c->npost_logout_redirect_uris);
+	c->id_token_alg = ts_jws_alg_parse(json_string_value(json_object_get(cfg, "id_token_signed_response_alg")));
+	if (c->id_token_alg == TS_ALG_NONE)
+		c->id_token_alg = TS_ALG_RS256;
 	c->skip_consent = json_is_true(json_object_get(cfg, "skip_consent"));
 	json_decref(cfg);
 	return c;

@@ -63,6 +63,8 @@ struct ts_client {
 	char **grant_types; size_t ngrant_types;
 	char **scopes; size_t nscopes;
 	char **cors_origins; size_t ncors_origins;
+	char **post_logout_redirect_uris; size_t npost_logout_redirect_uris;
+	enum ts_jws_alg id_token_alg; /* RS256 unless the client registered another */
 	bool skip_consent;
 };
 

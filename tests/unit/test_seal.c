@@ -116,6 +116,34 @@ static void test_gcm_rejects_bad_iv(void **state)
 	assert_int_equal(ts_aes256gcm_decrypt(key, iv, 0, NULL, 0, ct, 4, tag, ct), TS_EINVAL);
 }
 
+/* Empty plaintext with NULL buffers: test case 13's tag, and a seal of
+ * nothing that opens to nothing. */
+static void test_gcm_empty_null_buffers(void **state)
+{
+	static const unsigned char tc13_tag[16] = {0x53, 0x0f, 0x8a, 0xfb, 0xc7, 0x45, 0x36, 0xb9,
+						   0xa9, 0x63, 0xb4, 0xf1, 0xc4, 0xcb, 0x73, 0x8b};
+	unsigned char key[32] = {0}, iv[12] = {0}, tag[16];
+	struct ts_master_key mk;
+	unsigned char *pt = NULL;
+	size_t ptlen = 1;
+	char *sealed = NULL;
+	(void)state;
+	assert_int_equal(ts_aes256gcm_encrypt(key, iv, sizeof(iv), NULL, 0, NULL, 0, NULL, tag),
+			 TS_OK);
+	assert_memory_equal(tag, tc13_tag, 16);
+	assert_int_equal(ts_aes256gcm_decrypt(key, iv, sizeof(iv), NULL, 0, NULL, 0, tag, NULL),
+			 TS_OK);
+	assert_int_equal(ts_master_key_parse(KEY_A, &mk), TS_OK);
+	assert_int_equal(ts_seal(&mk, NULL, NULL, 0, &sealed), TS_OK);
+	assert_int_equal(ts_unseal(&mk, 1, "", sealed, &pt, &ptlen), TS_OK);
+	assert_int_equal(ptlen, 0);
+	assert_int_equal(pt[0], '\0');
+	free(pt);
+	free(sealed);
+	assert_int_equal(ts_seal(&mk, "aad", NULL, 1, &sealed), TS_EINVAL);
+	assert_null(sealed);
+}
+
 static void test_master_key_parse(void **state)
 {
 	static const struct {
@@ -366,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_gcm_spec_vectors),
 		cmocka_unit_test(test_gcm_rejects_bad_iv),
+		cmocka_unit_test(test_gcm_empty_null_buffers),
 		cmocka_unit_test(test_master_key_parse),
 		cmocka_unit_test(test_master_key_kid),
 		cmocka_unit_test(test_seal_roundtrip),

@@ -1,0 +1,528 @@
+/* users_cmd.c: `tessera user …` and `tessera group …`: day-to-day
+ * administration of people. Create and update go through the same
+ * validation as the bootstrap file (identity/users.c, groups.c): update
+ * starts from the stored user and changes only the options given. */
+#include "cli.h"
+#include "identity/identity.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERR_MAX 512
+#define SECRET_LINE_MAX (TS_PASSWORD_MAX + 3) /* the secret, "\r\n" and the NUL */
+
+struct session {
+	struct ts_store *st;
+	struct ts_admin a;
+	struct ts_tenant_rec *t;
+};
+
+/* Opens the store and looks the tenant up; prints why on failure. */
+static int open_session(struct ts_config *c, struct session *s, const char *tenant)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (ts_cli_open_store(c, &s->st) != TS_OK)
+		return TS_ESTORE;
+	s->a.store = s->st;
+	s->a.mk = c->have_mk ? &c->mk : NULL;
+	s->a.public_url = c->public_url;
+	s->a.actor = "cli";
+	rc = ts_store_tenant_get(s->st, tenant, &s->t);
+	if (rc == TS_ENOTFOUND)
+		ts_cli_error("no tenant named \"%s\"", tenant);
+	else if (rc != TS_OK)
+		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
+	return rc;
+}
+
+static void close_session(struct session *s)
+{
+	ts_tenant_rec_free(s->t);
+	ts_store_close(s->st);
+}
+
+static int fail_store(int rc)
+{
+	ts_cli_error("the database failed (%s)", ts_rc_str(rc));
+	return TS_EXIT_FAIL;
+}
+
+static void audit(struct session *s, const char *type, const char *subject)
+{
+	struct ts_audit_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.tenant = s->t->name;
+	r.time = ts_now();
+	r.type = (char *)type;
+	r.actor = "cli";
+	r.subject = (char *)subject;
+	if (ts_store_audit_append(s->st, &r, 1) != TS_OK)
+		ts_log_warn("could not record audit event %s", type);
+}
+
+/* Reads one line (the secret) from standard input into buf (capacity cap)
+ * without its line ending. false, with a message, if none or too long. */
+static bool read_secret_line(char *buf, size_t cap)
+{
+	size_t n;
+
+	if (fgets(buf, (int)cap, stdin) == NULL) {
+		ts_cli_error("no password on standard input");
+		return false;
+	}
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (n == cap - 1) {
+		OPENSSL_cleanse(buf, cap);
+		ts_cli_error("the password on standard input is too long");
+		return false;
+	}
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	return true;
+}
+
+/* Overwrites the secrets a spec holds before it is released. */
+static void wipe_secrets(json_t *spec)
+{
+	static const char *const keys[] = {"password", "app_password"};
+	size_t i;
+
+	for (i = 0; i < TS_ARRAY_LEN(keys); i++) {
+		json_t *v = json_object_get(spec, keys[i]);
+		if (json_is_string(v))
+			OPENSSL_cleanse((char *)json_string_value(v), json_string_length(v));
+	}
+}
+
+/* The spec of a stored user: what applying it would leave as it is. */
+static json_t *spec_from_user(const struct ts_user_rec *u)
+{
+	json_t *prof = json_loads(u->profile ? u->profile : "{}", 0, NULL), *spec = json_object();
+	static const char *const keys[] = {"email", "name", "roles", "mobile_access"};
+	size_t i;
+
+	json_object_set_new(spec, "username", json_string(u->username));
+	for (i = 0; i < TS_ARRAY_LEN(keys); i++) {
+		json_t *v = json_object_get(prof, keys[i]);
+		if (v)
+			json_object_set(spec, keys[i], v);
+	}
+	json_object_set_new(spec, "disabled", json_boolean(u->disabled));
+	json_decref(prof);
+	return spec;
+}
+
+/* Applies the options of create/update and the verb's own change to spec.
+ * Returns an exit code: TS_EXIT_OK to go on. */
+static int spec_options(json_t *spec, const struct ts_opts *o, const char *verb)
+{
+	static const char *const strs[][2] = {{"email", "email"}, {"name", "name"},
+					      {"password", "password"},
+					      {"app-password", "app_password"},
+					      {"device-id", "device_id"}};
+	const char *v;
+	json_t *roles = json_array();
+	size_t i;
+
+	for (i = 0; i < TS_ARRAY_LEN(strs); i++) {
+		if ((v = ts_opts_get(o, strs[i][0])) == NULL)
+			continue;
+		/* An empty --email or --name removes it. */
+		if (v[0] == '\0' && (strcmp(strs[i][1], "email") == 0 || strcmp(strs[i][1], "name") == 0))
+			json_object_del(spec, strs[i][1]);
+		else
+			json_object_set_new(spec, strs[i][1], json_string(v));
+	}
+	for (i = 0; i < o->nopt; i++) {
+		if (strcmp(o->opt[i].name, "role") != 0 || o->opt[i].value == NULL)
+			continue;
+		if (o->opt[i].value[0])
+			json_array_append_new(roles, json_string(o->opt[i].value));
+		json_object_set(spec, "roles", roles); /* --role "" alone: no roles */
+	}
+	json_decref(roles);
+	if ((v = ts_opts_get(o, "mobile-access")) != NULL) {
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+			ts_cli_error("--mobile-access must be true or false");
+			return TS_EXIT_USAGE;
+		}
+		json_object_set_new(spec, "mobile_access", json_boolean(v[0] == 't'));
+	}
+	if (ts_opts_has(o, "disabled") || strcmp(verb, "disable") == 0)
+		json_object_set_new(spec, "disabled", json_true());
+	if (ts_opts_has(o, "enabled") || strcmp(verb, "enable") == 0)
+		json_object_set_new(spec, "disabled", json_false());
+	if (strcmp(verb, "reset-device") == 0)
+		json_object_set_new(spec, "device_id", json_null());
+	return TS_EXIT_OK;
+}
+
+/* --password-stdin gives the password (or, for set-app-password, the app
+ * password) on standard input. */
+static int stdin_secret(json_t *spec, const struct ts_opts *o, const char *verb)
+{
+	const char *key = strcmp(verb, "set-app-password") == 0 ? "app_password" : "password";
+	char line[SECRET_LINE_MAX];
+
+	if (!ts_opts_has(o, "password-stdin"))
+		return TS_EXIT_OK;
+	if (json_object_get(spec, key)) {
+		ts_cli_error("give the password on the command line or on standard input, not both");
+		return TS_EXIT_USAGE;
+	}
+	if (!read_secret_line(line, sizeof(line)))
+		return TS_EXIT_FAIL;
+	json_object_set_new(spec, key, json_string(line));
+	OPENSSL_cleanse(line, sizeof(line));
+	if (json_object_get(spec, key) == NULL) {
+		ts_cli_error("the password on standard input is not valid UTF-8");
+		return TS_EXIT_FAIL;
+	}
+	return TS_EXIT_OK;
+}
+
+/* create, update, disable, enable, set-password, set-app-password,
+ * reset-device: every change goes through ts_admin_user_apply. */
+static int user_apply_cmd(struct ts_config *c, struct session *s, const struct ts_opts *o,
+			  const char *verb, const char *username)
+{
+	bool create = strcmp(verb, "create") == 0;
+	struct ts_user_rec *old = NULL;
+	json_t *spec = NULL, *view;
+	const char *result;
+	char err[ERR_MAX] = "";
+	int rc, exit_code = TS_EXIT_FAIL;
+
+	rc = ts_store_user_find(s->st, s->t->id, username, &old);
+	if (rc != TS_OK && rc != TS_ENOTFOUND)
+		return fail_store(rc);
+	if (create && old) {
+		ts_cli_error("user \"%s\" already exists in tenant \"%s\"", username, s->t->name);
+		goto out;
+	}
+	if (!create && old == NULL) {
+		ts_cli_error("no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		goto out;
+	}
+	spec = old ? spec_from_user(old) : json_object();
+	if (!old)
+		json_object_set_new(spec, "username", json_string(username));
+	exit_code = spec_options(spec, o, verb);
+	if (exit_code == TS_EXIT_OK)
+		exit_code = stdin_secret(spec, o, verb);
+	if (exit_code != TS_EXIT_OK)
+		goto out;
+	exit_code = TS_EXIT_FAIL;
+	if ((strcmp(verb, "set-password") == 0 && !json_object_get(spec, "password")) ||
+	    (strcmp(verb, "set-app-password") == 0 && !json_object_get(spec, "app_password"))) {
+		ts_cli_error("%s needs --%s P or --password-stdin", verb,
+			     verb[4] == 'a' ? "app-password" : "password");
+		exit_code = TS_EXIT_USAGE;
+		goto out;
+	}
+	rc = ts_admin_user_apply(&s->a, s->t->name, spec, &result, err, sizeof(err));
+	if (rc != TS_OK) {
+		ts_cli_error("%s", err);
+		goto out;
+	}
+	ts_user_rec_free(old);
+	old = NULL;
+	rc = ts_store_user_find(s->st, s->t->id, username, &old);
+	if (rc != TS_OK) {
+		exit_code = fail_store(rc);
+		goto out;
+	}
+	view = ts_user_view(old);
+	json_object_set_new(view, "result", json_string(result));
+	ts_cli_print(c, view);
+	exit_code = TS_EXIT_OK;
+out:
+	wipe_secrets(spec);
+	json_decref(spec);
+	ts_user_rec_free(old);
+	return exit_code;
+}
+
+static int user_show_cmd(struct ts_config *c, struct session *s, const char *verb,
+			 const char *username)
+{
+	struct ts_user_rec *u = NULL, **v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (strcmp(verb, "list") == 0) {
+		json_t *a;
+		rc = ts_store_user_list(s->st, s->t->id, &v, &n);
+		if (rc != TS_OK)
+			return fail_store(rc);
+		a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, ts_user_view(v[i]));
+		ts_user_recs_free(v, n);
+		ts_cli_print(c, json_pack("{s:s,s:o}", "tenant", s->t->name, "users", a));
+		return TS_EXIT_OK;
+	}
+	rc = ts_store_user_find(s->st, s->t->id, username, &u);
+	if (rc == TS_ENOTFOUND) {
+		ts_cli_error("no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		return TS_EXIT_FAIL;
+	}
+	if (rc != TS_OK)
+		return fail_store(rc);
+	if (strcmp(verb, "show") == 0) {
+		ts_cli_print(c, ts_user_view(u));
+	} else {
+		rc = ts_store_user_delete(s->st, s->t->id, u->id);
+		if (rc != TS_OK) {
+			ts_user_rec_free(u);
+			return fail_store(rc);
+		}
+		audit(s, "user.deleted", u->username);
+		ts_cli_print(c, json_pack("{s:s,s:s,s:b}", "username", u->username, "id", u->id,
+					  "deleted", 1));
+	}
+	ts_user_rec_free(u);
+	return TS_EXIT_OK;
+}
+
+int ts_cmd_user(struct ts_config *c, int argc, char **argv)
+{
+	static const char *const known[] = {"tenant", "email", "name", "role", "password",
+					    "password-stdin", "app-password", "mobile-access",
+					    "device-id", "disabled", "enabled", NULL};
+	static const char *const flags[] = {"password-stdin", NULL};
+	static const char *const verbs[] = {"create", "update", "show", "list", "delete",
+					    "disable", "enable", "set-password",
+					    "set-app-password", "reset-device", NULL};
+	struct ts_opts o;
+	struct session s;
+	const char *verb, *tenant;
+	size_t i;
+	bool known_verb = false;
+	int exit_code;
+
+	if (!ts_opts_parse(argc, argv, flags, &o) || !ts_opts_only(&o, known) || o.npos < 1)
+		goto usage;
+	verb = o.pos[0];
+	for (i = 0; verbs[i]; i++)
+		known_verb = known_verb || strcmp(verbs[i], verb) == 0;
+	tenant = ts_opts_get(&o, "tenant");
+	if (!known_verb || tenant == NULL || o.npos != (strcmp(verb, "list") == 0 ? 1u : 2u))
+		goto usage;
+	if (open_session(c, &s, tenant) != TS_OK) {
+		close_session(&s);
+		return TS_EXIT_FAIL;
+	}
+	if (strcmp(verb, "show") == 0 || strcmp(verb, "list") == 0 || strcmp(verb, "delete") == 0)
+		exit_code = user_show_cmd(c, &s, verb, o.npos > 1 ? o.pos[1] : NULL);
+	else
+		exit_code = user_apply_cmd(c, &s, &o, verb, o.pos[1]);
+	close_session(&s);
+	return exit_code;
+usage:
+	ts_cli_error("usage: tessera user create|update|show|delete|disable|enable|set-password|"
+		     "set-app-password|reset-device --tenant T USERNAME [--email E] [--name N] "
+		     "[--role R]... [--password P | --password-stdin] [--app-password P] "
+		     "[--mobile-access true|false] [--device-id D]; tessera user list --tenant T");
+	return TS_EXIT_USAGE;
+}
+
+/* ---- groups ---- */
+
+/* Finds a group by name, or else by id. */
+static int group_lookup(struct session *s, const char *name, struct ts_group_rec **g)
+{
+	int rc = ts_store_group_find(s->st, s->t->id, name, g);
+
+	if (rc == TS_ENOTFOUND)
+		rc = ts_store_group_get(s->st, s->t->id, name, g);
+	if (rc == TS_ENOTFOUND)
+		ts_cli_error("no group \"%s\" in tenant \"%s\"", name, s->t->name);
+	else if (rc != TS_OK)
+		fail_store(rc);
+	return rc;
+}
+
+/* {id, name, created_at, members: [usernames]} (with full user views when
+ * full). NULL after a store failure (reported). */
+static json_t *group_view(struct session *s, const struct ts_group_rec *g, bool full)
+{
+	struct ts_user_rec **v = NULL;
+	size_t n = 0, i;
+	json_t *m;
+	int rc = ts_store_member_list(s->st, s->t->id, g->id, &v, &n);
+
+	if (rc != TS_OK) {
+		fail_store(rc);
+		return NULL;
+	}
+	m = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(m, full ? ts_user_view(v[i]) : json_string(v[i]->username));
+	ts_user_recs_free(v, n);
+	return json_pack("{s:s,s:s,s:I,s:o}", "id", g->id, "name", g->name, "created_at",
+			 (json_int_t)g->created_at, "members", m);
+}
+
+static int print_group(struct ts_config *c, struct session *s, const struct ts_group_rec *g,
+		       bool full, const char *result)
+{
+	json_t *v = group_view(s, g, full);
+
+	if (v == NULL)
+		return TS_EXIT_FAIL;
+	if (result)
+		json_object_set_new(v, "result", json_string(result));
+	ts_cli_print(c, v);
+	return TS_EXIT_OK;
+}
+
+static int group_create_cmd(struct ts_config *c, struct session *s, const char *name)
+{
+	struct ts_group_rec *g = NULL;
+	json_t *spec;
+	const char *result;
+	char *id = NULL;
+	char err[ERR_MAX] = "";
+	int rc;
+
+	rc = ts_store_group_find(s->st, s->t->id, name, &g);
+	ts_group_rec_free(g);
+	g = NULL;
+	if (rc == TS_OK) {
+		ts_cli_error("group \"%s\" already exists in tenant \"%s\"", name, s->t->name);
+		return TS_EXIT_FAIL;
+	}
+	if (rc != TS_ENOTFOUND)
+		return fail_store(rc);
+	spec = json_pack("{s:s?}", "name", name);
+	rc = ts_admin_group_apply(&s->a, s->t->name, spec, &result, &id, err, sizeof(err));
+	json_decref(spec);
+	if (rc != TS_OK) {
+		ts_cli_error("%s", err);
+		return TS_EXIT_FAIL;
+	}
+	rc = ts_store_group_get(s->st, s->t->id, id, &g);
+	free(id);
+	if (rc != TS_OK)
+		return fail_store(rc);
+	rc = print_group(c, s, g, false, result);
+	ts_group_rec_free(g);
+	return rc;
+}
+
+/* add-member, remove-member */
+static int group_member_cmd(struct ts_config *c, struct session *s, const char *verb,
+			    struct ts_group_rec *g, const char *username)
+{
+	struct ts_user_rec *u = NULL;
+	bool add = strcmp(verb, "add-member") == 0;
+	int rc;
+
+	rc = ts_store_user_find(s->st, s->t->id, username, &u);
+	if (rc == TS_ENOTFOUND) {
+		ts_cli_error("no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		return TS_EXIT_FAIL;
+	}
+	if (rc != TS_OK)
+		return fail_store(rc);
+	rc = add ? ts_store_member_add(s->st, s->t->id, g->id, u->id)
+		 : ts_store_member_remove(s->st, s->t->id, g->id, u->id);
+	if (rc == TS_OK)
+		audit(s, add ? "group.member_added" : "group.member_removed", g->name);
+	ts_user_rec_free(u);
+	if (rc == TS_ENOTFOUND) {
+		ts_cli_error("user \"%s\" is not a member of group \"%s\"", username, g->name);
+		return TS_EXIT_FAIL;
+	}
+	if (rc != TS_OK)
+		return fail_store(rc);
+	return print_group(c, s, g, false, NULL);
+}
+
+static int group_verb(struct ts_config *c, struct session *s, const char *verb,
+		      const struct ts_opts *o)
+{
+	struct ts_group_rec *g = NULL, **v = NULL;
+	size_t n = 0, i;
+	int rc, exit_code = TS_EXIT_FAIL;
+
+	if (strcmp(verb, "list") == 0) {
+		json_t *a;
+		rc = ts_store_group_list(s->st, s->t->id, &v, &n);
+		if (rc != TS_OK)
+			return fail_store(rc);
+		a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, json_pack("{s:s,s:s,s:I}", "id", v[i]->id, "name",
+							   v[i]->name, "created_at",
+							   (json_int_t)v[i]->created_at));
+		ts_group_recs_free(v, n);
+		ts_cli_print(c, json_pack("{s:s,s:o}", "tenant", s->t->name, "groups", a));
+		return TS_EXIT_OK;
+	}
+	if (strcmp(verb, "create") == 0)
+		return group_create_cmd(c, s, o->pos[1]);
+	if (group_lookup(s, o->pos[1], &g) != TS_OK)
+		return TS_EXIT_FAIL;
+	if (strcmp(verb, "show") == 0 || strcmp(verb, "members") == 0) {
+		exit_code = print_group(c, s, g, verb[0] == 'm', NULL);
+	} else if (strcmp(verb, "delete") == 0) {
+		rc = ts_store_group_delete(s->st, s->t->id, g->id);
+		if (rc == TS_OK) {
+			audit(s, "group.deleted", g->name);
+			ts_cli_print(c, json_pack("{s:s,s:s,s:b}", "name", g->name, "id", g->id,
+						  "deleted", 1));
+			exit_code = TS_EXIT_OK;
+		} else {
+			exit_code = fail_store(rc);
+		}
+	} else {
+		exit_code = group_member_cmd(c, s, verb, g, o->pos[2]);
+	}
+	ts_group_rec_free(g);
+	return exit_code;
+}
+
+int ts_cmd_group(struct ts_config *c, int argc, char **argv)
+{
+	static const char *const known[] = {"tenant", NULL};
+	static const char *const verbs[][2] = {
+		{"create", "2"}, {"list", "1"}, {"show", "2"}, {"delete", "2"},
+		{"add-member", "3"}, {"remove-member", "3"}, {"members", "2"},
+	};
+	struct ts_opts o;
+	struct session s;
+	const char *tenant;
+	size_t i;
+	bool ok = false;
+	int exit_code;
+
+	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos < 1 ||
+	    (tenant = ts_opts_get(&o, "tenant")) == NULL)
+		goto usage;
+	for (i = 0; i < TS_ARRAY_LEN(verbs); i++)
+		ok = ok || (strcmp(verbs[i][0], o.pos[0]) == 0 &&
+			    o.npos == (size_t)(verbs[i][1][0] - '0'));
+	if (!ok)
+		goto usage;
+	if (open_session(c, &s, tenant) != TS_OK) {
+		close_session(&s);
+		return TS_EXIT_FAIL;
+	}
+	exit_code = group_verb(c, &s, o.pos[0], &o);
+	close_session(&s);
+	return exit_code;
+usage:
+	ts_cli_error("usage: tessera group create|show|delete|members --tenant T NAME; "
+		     "tessera group add-member|remove-member --tenant T NAME USERNAME; "
+		     "tessera group list --tenant T");
+	return TS_EXIT_USAGE;
+}

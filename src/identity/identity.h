@@ -1,0 +1,97 @@
+/* identity.h: people: password hashing (Argon2id, RFC 9106), throttling of
+ * failed password and client checks, and the administration of users and
+ * groups shared by the CLI and the bootstrap file. */
+#ifndef TS_IDENTITY_H
+#define TS_IDENTITY_H
+
+#include "core/core.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+#include <jansson.h>
+
+/* Argon2id parameters for new hashes (OWASP minimum: 19 MiB, 2 passes, 1 lane). */
+#define TS_ARGON2_M_KIB 19456
+#define TS_ARGON2_T 2
+#define TS_ARGON2_P 1
+#define TS_PASSWORD_MAX 1024
+
+/* Bounds how many hashes run at once (each takes 19 MiB and a core).
+ * 0 means one per core. Call once at start-up; without it the bound is the
+ * number of cores. */
+void ts_password_set_concurrency(unsigned n);
+/* Hashes a password into a PHC string ("$argon2id$v=19$m=...,t=...,p=...$salt$hash")
+ * that the caller frees. TS_EINVAL for an empty or oversized password. */
+int ts_password_hash(const char *password, char **out);
+/* Checks password against a PHC string in constant time with respect to
+ * the password. With phc NULL (unknown user, no password set) a dummy hash
+ * of the same cost is checked, so timing does not reveal whether the user
+ * exists, and the answer is TS_EDENIED. *needs_rehash (may be NULL) is set
+ * when the hash's parameters differ from the current ones.
+ * TS_OK on a match, TS_EDENIED otherwise. */
+int ts_password_verify(const char *phc, const char *password, bool *needs_rehash);
+
+/* Throttling of failures, by key (e.g. "acme/user:alice@acme.test",
+ * "acme/ip:127.0.0.1", "acme/client:svc"). A fixed table of atomic
+ * counters, so checks take no lock. Within a window of 15 minutes, after
+ * TS_THROTTLE_FREE failures each new attempt must wait a growing delay, and
+ * after TS_THROTTLE_MAX failures every attempt is refused until the window
+ * ends. The state is per process. */
+#define TS_THROTTLE_WINDOW_S (15 * TS_SECONDS_PER_MINUTE)
+#define TS_THROTTLE_FREE 5
+#define TS_THROTTLE_MAX 20
+struct ts_throttle;
+struct ts_throttle *ts_throttle_new(void);
+void ts_throttle_free(struct ts_throttle *t); /* NULL is a no-op */
+/* TS_OK if an attempt may be made now; TS_EDENIED with *retry_after
+ * (seconds, >= 1) otherwise. */
+int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *retry_after);
+void ts_throttle_fail(struct ts_throttle *t, const char *key, int64_t now);
+/* Clears a key's failures (after a success). */
+void ts_throttle_reset(struct ts_throttle *t, const char *key);
+
+/* The public view of a user (no hashes): {id, username, email, name,
+ * roles, disabled, mobile_access, device_bound, created_at}. New reference. */
+json_t *ts_user_view(const struct ts_user_rec *u);
+/* The user's roles (borrowed from a parsed profile) and a few profile
+ * lookups, on a parsed profile object. */
+bool ts_user_has_role(const json_t *profile, const char *role);
+
+/* A username: 1 to 254 bytes of printable characters (no control
+ * characters), without a space at either end. */
+bool ts_username_ok(const char *s);
+/* A group name: 1 to 128 printable characters, no space at either end. */
+bool ts_group_name_ok(const char *s);
+
+/* Administration. Validation only (no storage): the bootstrap file's user
+ * object: username, password, email, name, roles, disabled,
+ * mobile_access, app_password, device_id (plus password_env,
+ * app_password_env). Unknown fields are TS_EINVAL naming the field.
+ * Passwords and app passwords have 8 to TS_PASSWORD_MAX bytes' worth of
+ * characters; email, name and roles go to the profile. err (capacity
+ * errcap > 0) receives one sentence. */
+int ts_admin_user_validate(const json_t *spec, char *err, size_t errcap);
+/* Creates or updates a user of tenant from spec. Roles must be roles of
+ * the tenant. Supplied passwords are hashed with Argon2id; re-applying the
+ * same password leaves the user unchanged. *result: created, updated,
+ * unchanged. Disabling a user ends their sessions.
+ * An existing user keeps id and created_at; the spec's email, name, roles,
+ * mobile_access and disabled replace the stored ones (omitted: none/false),
+ * while an omitted password or app password keeps the stored hash, an
+ * omitted device_id keeps the bound device and "device_id": null unbinds
+ * it (the next mobile login binds). Changing the password also ends the
+ * user's sessions. Writes a user.created/user.updated audit event. */
+int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
+			const char **result, char *err, size_t errcap);
+/* Group object: {name, members: [usernames]}. Creates the group if needed
+ * and makes its membership exactly the list given (without "members" the
+ * membership is left as it is). Every member must be an existing user of
+ * the tenant; all are resolved before anything is written. *result:
+ * created, updated (membership changed), unchanged. *group_id (caller
+ * frees) gets its id. Writes group.created and group.member_added/_removed
+ * audit events. */
+int ts_admin_group_validate(const json_t *spec, char *err, size_t errcap);
+int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
+			 const char **result, char **group_id, char *err, size_t errcap);
+
+#endif

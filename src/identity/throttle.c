@@ -1,0 +1,189 @@
+/* throttle.c: slows and then refuses repeated failures per key (SPEC §4
+ * "Throttling"), without a lock on the login path.
+ *
+ * Design. A fixed table of TABLE_SLOTS 64-bit words, each updated only by
+ * atomic compare-and-swap, so a check is one load and a failure one short
+ * CAS loop. A key picks its slot by HMAC-SHA-256 under a random per-table
+ * key, so nobody outside the process can aim two keys at the same slot.
+ * One word holds a whole slot, so it is always self-consistent:
+ *
+ *   bits 63..32  window start (Unix seconds; the first failure of the window)
+ *   bits 31..15  fingerprint (17 more bits of the HMAC; 0 marks a free slot)
+ *   bits 14..5   seconds from the window start to the latest failure
+ *   bits  4..0   failures in the window (saturates at TS_THROTTLE_MAX)
+ *
+ * A collision fails closed: a key whose slot holds another key's live
+ * window is judged by that window (it shares the slot), and a failure adds
+ * to it; a slot whose window has ended is taken over by the next failure.
+ * Only a matching fingerprint may reset a slot, so one account's successful
+ * login never clears another's failures. The table forgets nothing but
+ * windows that have ended, and costs TABLE_SLOTS * 8 bytes. */
+#include "identity.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_BITS 16
+#define TABLE_SLOTS (1u << TABLE_BITS)
+#define HMAC_KEY_LEN 32
+#define DELAY_MAX_S 60
+
+#define COUNT_BITS 5
+#define OFF_BITS 10
+#define FP_BITS 17
+#define COUNT_SHIFT 0
+#define OFF_SHIFT COUNT_BITS
+#define FP_SHIFT (OFF_SHIFT + OFF_BITS)
+#define START_SHIFT 32
+#define FIELD(w, shift, bits) (((w) >> (shift)) & ((UINT64_C(1) << (bits)) - 1))
+
+_Static_assert(TS_THROTTLE_MAX < (1 << COUNT_BITS), "failure count must fit its field");
+_Static_assert(TS_THROTTLE_WINDOW_S < (1 << OFF_BITS), "window offsets must fit their field");
+_Static_assert(FP_SHIFT + FP_BITS == START_SHIFT, "fields must tile the word");
+
+struct ts_throttle {
+	unsigned char key[HMAC_KEY_LEN];   /* per-table HMAC key */
+	_Atomic uint64_t slot[TABLE_SLOTS];
+};
+
+/* The slot index and fingerprint (never 0) of a key. */
+static void locate(const struct ts_throttle *t, const char *key, size_t *idx, uint64_t *fp)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	uint64_t h = 0;
+	size_t i;
+
+	HMAC(EVP_sha256(), t->key, sizeof(t->key), (const unsigned char *)key, strlen(key), mac,
+	     &maclen);
+	for (i = 0; i < sizeof(h) && i < maclen; i++)
+		h = (h << 8) | mac[i];
+	*idx = (size_t)(h & (TABLE_SLOTS - 1));
+	*fp = FIELD(h, TABLE_BITS, FP_BITS);
+	if (*fp == 0)
+		*fp = 1;
+}
+
+static uint64_t pack(int64_t start, uint64_t fp, int64_t off, uint64_t count)
+{
+	return ((uint64_t)(uint32_t)start << START_SHIFT) | (fp << FP_SHIFT) |
+	       ((uint64_t)off << OFF_SHIFT) | (count << COUNT_SHIFT);
+}
+
+/* Seconds since the epoch as stored (32 bits, clamped). */
+static int64_t clamp_now(int64_t now)
+{
+	return now < 0 ? 0 : now > (int64_t)UINT32_MAX ? (int64_t)UINT32_MAX : now;
+}
+
+static bool live(uint64_t w, int64_t now)
+{
+	return FIELD(w, FP_SHIFT, FP_BITS) != 0 &&
+	       now < (int64_t)FIELD(w, START_SHIFT, 32) + TS_THROTTLE_WINDOW_S;
+}
+
+struct ts_throttle *ts_throttle_new(void)
+{
+	struct ts_throttle *t = ts_xcalloc(1, sizeof(*t));
+	size_t i;
+
+	if (ts_rand_bytes(t->key, sizeof(t->key)) != TS_OK) {
+		free(t);
+		return NULL;
+	}
+	for (i = 0; i < TABLE_SLOTS; i++)
+		atomic_init(&t->slot[i], 0);
+	return t;
+}
+
+void ts_throttle_free(struct ts_throttle *t)
+{
+	if (t == NULL)
+		return;
+	OPENSSL_cleanse(t->key, sizeof(t->key));
+	free(t);
+}
+
+int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *retry_after)
+{
+	uint64_t w, fp, n;
+	int64_t start, end, last, until;
+	size_t idx;
+
+	if (retry_after)
+		*retry_after = 0;
+	now = clamp_now(now);
+	locate(t, key, &idx, &fp);
+	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
+	if (!live(w, now))
+		return TS_OK;
+	n = FIELD(w, COUNT_SHIFT, COUNT_BITS);
+	if (n < TS_THROTTLE_FREE)
+		return TS_OK;
+	start = (int64_t)FIELD(w, START_SHIFT, 32);
+	end = start + TS_THROTTLE_WINDOW_S;
+	if (n >= TS_THROTTLE_MAX) {
+		until = end;
+	} else {
+		/* The k-th delayed attempt waits 2^(k-1) seconds, at most a minute. */
+		int64_t delay = n - TS_THROTTLE_FREE >= 6 ? DELAY_MAX_S
+							  : (int64_t)1 << (n - TS_THROTTLE_FREE);
+		last = start + (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS);
+		until = last + delay;
+		if (until > end)
+			until = end;
+	}
+	if (now >= until)
+		return TS_OK;
+	if (retry_after)
+		*retry_after = (int)(until - now);
+	return TS_EDENIED;
+}
+
+void ts_throttle_fail(struct ts_throttle *t, const char *key, int64_t now)
+{
+	uint64_t w, next, fp, n;
+	int64_t start, off;
+	size_t idx;
+
+	now = clamp_now(now);
+	locate(t, key, &idx, &fp);
+	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
+	do {
+		if (live(w, now)) {
+			start = (int64_t)FIELD(w, START_SHIFT, 32);
+			off = now - start;
+			/* A clock that stepped back keeps the latest failure where it was. */
+			if (off < (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS))
+				off = (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS);
+			n = FIELD(w, COUNT_SHIFT, COUNT_BITS);
+			if (n < TS_THROTTLE_MAX)
+				n++;
+			next = pack(start, FIELD(w, FP_SHIFT, FP_BITS), off, n);
+		} else {
+			/* Free, or a window that has ended: a new window starts. */
+			next = pack(now, fp, 0, 1);
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&t->slot[idx], &w, next,
+							 memory_order_acq_rel,
+							 memory_order_acquire));
+}
+
+void ts_throttle_reset(struct ts_throttle *t, const char *key)
+{
+	uint64_t w, fp;
+	size_t idx;
+
+	locate(t, key, &idx, &fp);
+	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
+	while (FIELD(w, FP_SHIFT, FP_BITS) == fp) {
+		if (atomic_compare_exchange_weak_explicit(&t->slot[idx], &w, 0,
+							  memory_order_acq_rel,
+							  memory_order_acquire))
+			break;
+	}
+}

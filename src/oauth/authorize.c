@@ -1,0 +1,449 @@
+/* authorize.c: the authorization endpoint (RFC 6749 §3.1, §4.1.1; OpenID
+ * Connect Core §3.1.2). The client and redirect URI are checked first and a
+ * failure there is shown as a page, never redirected (RFC 6749 §4.1.2.1);
+ * every later error goes back to the client with state and iss (RFC 9207).
+ * A request that needs the user (login, consent) is saved as pending state
+ * and resumed by the login and consent pages. */
+#include "oauth.h"
+
+#include "oidc/oidc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PENDING_TTL_S 600
+#define PENDING_KIND "authz"
+#define STATE_MAX 2048
+#define NONCE_MAX 512
+#define URL_MAX 8192
+#define CODE_BYTES 32
+
+static const char *const multi_params[] = {TS_P_RESOURCE, NULL};
+
+/* Appends name=value to a redirect URI (which may already have a query). */
+static void add_param(struct ts_buf *b, const char *name, const char *value)
+{
+	ts_buf_appends(b, strchr(b->p ? b->p : "", '?') ? "&" : "?");
+	ts_buf_appends(b, name);
+	ts_buf_append(b, "=", 1);
+	ts_buf_append_urlencoded(b, value);
+}
+
+static void redirect(struct ts_http_resp *resp, struct ts_buf *b)
+{
+	if (b->p == NULL) {
+		ts_http_resp_error(resp, 500, "server_error", "redirect too long");
+		return;
+	}
+	ts_http_resp_header(resp, "Location", b->p);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	ts_http_resp_text(resp, 302, "text/plain; charset=utf-8", "", 0);
+	ts_buf_clear(b);
+}
+
+void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar,
+		    const char *code, const char *desc)
+{
+	struct ts_buf b;
+
+	ts_buf_init(&b, URL_MAX);
+	ts_buf_appends(&b, ar->redirect_uri);
+	add_param(&b, "error", code);
+	if (desc)
+		add_param(&b, "error_description", desc);
+	if (ar->state)
+		add_param(&b, "state", ar->state);
+	add_param(&b, "iss", rc->issuer); /* RFC 9207 §2 */
+	redirect(resp, &b);
+}
+
+static json_t *authz_to_json(const struct ts_authz_req *ar)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:I,s:b}", "client_id", ar->client_id,
+			      "redirect_uri", ar->redirect_uri, "scope", ar->scope, "prompt_none",
+			      ar->prompt_none, "prompt_login", ar->prompt_login, "prompt_consent",
+			      ar->prompt_consent, "max_age", (json_int_t)ar->max_age, "created",
+			      (json_int_t)ar->created, "login_at", (json_int_t)ar->login_at,
+			      "consented", ar->consented);
+	if (ar->state)
+		json_object_set_new(o, "state", json_string(ar->state));
+	if (ar->nonce)
+		json_object_set_new(o, "nonce", json_string(ar->nonce));
+	if (ar->code_challenge)
+		json_object_set_new(o, "code_challenge", json_string(ar->code_challenge));
+	if (ar->resource_json)
+		json_object_set_new(o, "resource", json_string(ar->resource_json));
+	return o;
+}
+
+static const char *jstr(struct ts_arena *a, const json_t *o, const char *k)
+{
+	return ts_arena_strdup(a, json_string_value(json_object_get(o, k)));
+}
+
+int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, const char *raw_id,
+			  struct ts_authz_req *ar)
+{
+	char h[2 * TS_SHA256_LEN + 1];
+	char *tenant = NULL, *kind = NULL, *data = NULL;
+	int64_t exp = 0;
+	json_t *o = NULL;
+	int r;
+
+	memset(ar, 0, sizeof(*ar));
+	if (raw_id == NULL || strlen(raw_id) > 128)
+		return TS_ENOTFOUND;
+	ts_sha256_hex(raw_id, strlen(raw_id), h);
+	r = ts_store_pending_get(rc->app->store, h, &tenant, &kind, &data, &exp);
+	if (r != TS_OK)
+		return r;
+	r = TS_ENOTFOUND;
+	if (strcmp(tenant, rc->tenant->id) != 0 || strcmp(kind, PENDING_KIND) != 0 ||
+	    exp <= ts_now())
+		goto out;
+	o = json_loads(data, 0, NULL);
+	if (!json_is_object(o))
+		goto out;
+	ar->client_id = jstr(req->arena, o, "client_id");
+	ar->redirect_uri = jstr(req->arena, o, "redirect_uri");
+	ar->scope = jstr(req->arena, o, "scope");
+	ar->state = jstr(req->arena, o, "state");
+	ar->nonce = jstr(req->arena, o, "nonce");
+	ar->code_challenge = jstr(req->arena, o, "code_challenge");
+	ar->resource_json = jstr(req->arena, o, "resource");
+	ar->prompt_none = json_is_true(json_object_get(o, "prompt_none"));
+	ar->prompt_login = json_is_true(json_object_get(o, "prompt_login"));
+	ar->prompt_consent = json_is_true(json_object_get(o, "prompt_consent"));
+	ar->max_age = json_integer_value(json_object_get(o, "max_age"));
+	ar->created = json_integer_value(json_object_get(o, "created"));
+	ar->login_at = json_integer_value(json_object_get(o, "login_at"));
+	ar->consented = json_is_true(json_object_get(o, "consented"));
+	ar->pending_id = ts_arena_strdup(req->arena, raw_id);
+	r = ar->client_id && ar->redirect_uri && ar->scope ? TS_OK : TS_ENOTFOUND;
+out:
+	json_decref(o);
+	free(tenant);
+	free(kind);
+	free(data);
+	return r;
+}
+
+int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
+			  struct ts_authz_req *ar)
+{
+	char raw[64], h[2 * TS_SHA256_LEN + 1];
+	json_t *o;
+	char *data;
+	int r;
+
+	if (ar->pending_id == NULL) {
+		r = ts_rand_token(raw, sizeof(raw), 24);
+		if (r != TS_OK)
+			return r;
+		ar->pending_id = ts_arena_strdup(req->arena, raw);
+	}
+	ts_sha256_hex(ar->pending_id, strlen(ar->pending_id), h);
+	o = authz_to_json(ar);
+	data = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	r = ts_store_pending_put(rc->app->store, rc->tenant->id, h, PENDING_KIND, data,
+				 ar->created + PENDING_TTL_S);
+	free(data);
+	return r;
+}
+
+static void to_page(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		    struct ts_authz_req *ar, const char *page)
+{
+	struct ts_buf b;
+	int r = ts_authz_pending_save(rc, req, ar);
+
+	if (r != TS_OK) {
+		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+		ts_http_resp_header(resp, "Retry-After", "2");
+		return;
+	}
+	ts_buf_init(&b, URL_MAX);
+	ts_buf_appendf(&b, "%s/%s?req=", rc->issuer, page);
+	ts_buf_append_urlencoded(&b, ar->pending_id);
+	redirect(resp, &b);
+}
+
+static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_authz_req *ar,
+		      const struct ts_user_rec *user, const struct ts_session_rec *sess,
+		      char code[64])
+{
+	struct ts_code_rec c;
+	char h[2 * TS_SHA256_LEN + 1], gid[37];
+	int r;
+
+	(void)req;
+	r = ts_rand_token(code, 64, CODE_BYTES);
+	if (r == TS_OK)
+		r = ts_rand_uuid(gid);
+	if (r != TS_OK)
+		return r;
+	ts_sha256_hex(code, strlen(code), h);
+	memset(&c, 0, sizeof(c));
+	c.code_hash = h;
+	c.tenant_id = rc->tenant->id;
+	c.client_id = (char *)ar->client_id;
+	c.user_id = user->id;
+	c.grant_id = gid;
+	c.redirect_uri = (char *)ar->redirect_uri;
+	c.scope = (char *)ar->scope;
+	c.nonce = (char *)ar->nonce;
+	c.code_challenge = (char *)ar->code_challenge;
+	c.resource = (char *)ar->resource_json;
+	c.session_id_hash = sess->id_hash;
+	c.auth_time = sess->auth_time;
+	c.expires_at = ts_now() + rc->tenant->code_ttl;
+	return ts_store_code_put(rc->app->store, &c);
+}
+
+void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		      struct ts_authz_req *ar, const char *session_id)
+{
+	const struct ts_client *c = ts_tenant_client(rc->tenant, ar->client_id);
+	struct ts_session_rec *sess = NULL;
+	struct ts_user_rec *user = NULL;
+	const char *raw_sid;
+	char *consented = NULL;
+	char code[64];
+	bool need_login, need_consent;
+	int64_t now = ts_now();
+	int r;
+
+	if (c == NULL || c->disabled) {
+		ts_page_error(rc, resp, 400, "Unknown application", "The application is not registered.");
+		return;
+	}
+	r = ts_session_load(rc, req, session_id, &sess, &user, &raw_sid);
+	if (r == TS_ESTORE)
+		goto unavailable;
+	/* A login done for this very request satisfies prompt=login and max_age. */
+	if (r != TS_OK)
+		need_login = true;
+	else if (ar->login_at >= ar->created && sess->auth_time >= ar->created)
+		need_login = false;
+	else
+		need_login = ar->prompt_login || (ar->max_age >= 0 && now - sess->auth_time > ar->max_age);
+	if (need_login) {
+		if (ar->prompt_none)
+			ts_authz_error(rc, resp, ar, "login_required", "the user is not signed in");
+		else
+			to_page(rc, req, resp, ar, "login");
+		goto out;
+	}
+	need_consent = !ar->consented && (ar->prompt_consent || !c->skip_consent);
+	if (need_consent && !ar->prompt_consent) {
+		r = ts_store_consent_get(rc->app->store, rc->tenant->id, user->id, c->client_id,
+					 &consented);
+		if (r == TS_ESTORE)
+			goto unavailable;
+		if (r == TS_OK && ts_scope_covers(consented, ar->scope))
+			need_consent = false;
+	}
+	if (need_consent) {
+		if (ar->prompt_none)
+			ts_authz_error(rc, resp, ar, "consent_required", "the user has not approved this application");
+		else
+			to_page(rc, req, resp, ar, "consent");
+		goto out;
+	}
+	r = issue_code(rc, req, ar, user, sess, code);
+	if (r != TS_OK)
+		goto unavailable;
+	if (ar->pending_id) {
+		char h[2 * TS_SHA256_LEN + 1];
+		ts_sha256_hex(ar->pending_id, strlen(ar->pending_id), h);
+		ts_store_pending_delete(rc->app->store, h);
+	}
+	{
+		struct ts_buf b;
+		ts_buf_init(&b, URL_MAX);
+		ts_buf_appends(&b, ar->redirect_uri);
+		add_param(&b, "code", code);
+		if (ar->state)
+			add_param(&b, "state", ar->state);
+		add_param(&b, "iss", rc->issuer);
+		redirect(resp, &b);
+	}
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "authorization.code_issued", user->id,
+		      c->client_id, NULL);
+	goto out;
+unavailable:
+	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_http_resp_header(resp, "Retry-After", "2");
+out:
+	free(consented);
+	ts_session_rec_free(sess);
+	ts_user_rec_free(user);
+}
+
+/* Checks the parameters after client and redirect URI have been accepted.
+ * Returns false after answering with an error redirect. */
+static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		       const struct ts_param *v, size_t n, const struct ts_client *c,
+		       struct ts_authz_req *ar)
+{
+	const char *rt = ts_params_get(v, n, "response_type", NULL);
+	const char *method = ts_params_get(v, n, "code_challenge_method", NULL);
+	const char *scope = ts_params_get(v, n, TS_P_SCOPE, NULL);
+	const char *prompt = ts_params_get(v, n, "prompt", NULL);
+	const char *max_age = ts_params_get(v, n, "max_age", NULL);
+	const char *rmode = ts_params_get(v, n, "response_mode", NULL);
+	struct ts_oauth_err e = {0};
+	json_t *res = NULL;
+	size_t i;
+
+	ar->state = ts_params_get(v, n, "state", NULL);
+	ar->nonce = ts_params_get(v, n, "nonce", NULL);
+	ar->code_challenge = ts_params_get(v, n, "code_challenge", NULL);
+	ar->max_age = -1;
+	ar->created = ts_now();
+	if (ar->state && strlen(ar->state) > STATE_MAX)
+		ar->state = NULL;
+	if (!ts_oauth_params_unique(v, n, multi_params, &e))
+		goto bad;
+	if (ts_params_get(v, n, "request", NULL)) {
+		ts_authz_error(rc, resp, ar, "request_not_supported", NULL);
+		return false;
+	}
+	if (ts_params_get(v, n, "request_uri", NULL)) {
+		ts_authz_error(rc, resp, ar, "request_uri_not_supported", NULL);
+		return false;
+	}
+	if (rt == NULL) {
+		e.desc = "response_type is required";
+		goto bad;
+	}
+	if (strcmp(rt, "code") != 0) {
+		ts_authz_error(rc, resp, ar, "unsupported_response_type", "only response_type=code is supported");
+		return false;
+	}
+	if (rmode && strcmp(rmode, "query") != 0) {
+		e.desc = "only response_mode=query is supported";
+		goto bad;
+	}
+	if (!ts_client_has_grant(c, "authorization_code")) {
+		ts_authz_error(rc, resp, ar, "unauthorized_client", "the client may not use the authorization code grant");
+		return false;
+	}
+	/* RFC 7636 §4.3 and RFC 9700 §2.1.1: S256 only; required for public clients. */
+	if (method && strcmp(method, "S256") != 0) {
+		e.desc = "code_challenge_method must be S256";
+		goto bad;
+	}
+	if (ar->code_challenge && method == NULL) {
+		e.desc = "code_challenge_method must be S256 (plain is not accepted)";
+		goto bad;
+	}
+	if (ar->code_challenge && !ts_pkce_challenge_ok(ar->code_challenge)) {
+		e.desc = "code_challenge is not a valid S256 challenge";
+		goto bad;
+	}
+	if (ar->code_challenge == NULL && (!c->confidential || method)) {
+		e.desc = "PKCE (code_challenge with S256) is required";
+		goto bad;
+	}
+	if (ar->nonce && strlen(ar->nonce) > NONCE_MAX) {
+		e.desc = "nonce is too long";
+		goto bad;
+	}
+	if (prompt) {
+		const char *p = prompt;
+		while (*p) {
+			const char *sp = strchr(p, ' ');
+			size_t len = sp ? (size_t)(sp - p) : strlen(p);
+			if (len == 4 && strncmp(p, "none", 4) == 0)
+				ar->prompt_none = true;
+			else if (len == 5 && strncmp(p, "login", 5) == 0)
+				ar->prompt_login = true;
+			else if (len == 7 && strncmp(p, "consent", 7) == 0)
+				ar->prompt_consent = true;
+			else if (!(len == 14 && strncmp(p, "select_account", 14) == 0) && len) {
+				e.desc = "unsupported prompt value";
+				goto bad;
+			}
+			p += len + (sp ? 1 : 0);
+		}
+		if (ar->prompt_none && (ar->prompt_login || ar->prompt_consent)) {
+			e.desc = "prompt=none cannot be combined with other values";
+			goto bad;
+		}
+	}
+	if (max_age) {
+		char *end;
+		long long m = strtoll(max_age, &end, 10);
+		if (*max_age == '\0' || *end || m < 0) {
+			e.desc = "max_age must be a non-negative integer";
+			goto bad;
+		}
+		ar->max_age = m;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].name, TS_P_RESOURCE) != 0)
+			continue;
+		if (strchr(v[i].value, '#') || strchr(v[i].value, ':') == NULL || strlen(v[i].value) > 2048) {
+			json_decref(res);
+			ts_authz_error(rc, resp, ar, "invalid_target", "resource must be an absolute URI");
+			return false;
+		}
+		if (res == NULL)
+			res = json_array();
+		json_array_append_new(res, json_string(v[i].value));
+	}
+	if (res) {
+		char *s = json_dumps(res, JSON_COMPACT);
+		ar->resource_json = ts_arena_strdup(req->arena, s);
+		free(s);
+		json_decref(res);
+	}
+	if (!ts_oauth_scope_grant(rc->tenant, c, scope, req->arena, &ar->scope)) {
+		ts_authz_error(rc, resp, ar, "invalid_scope", "a requested scope is not allowed for this client");
+		return false;
+	}
+	return true;
+bad:
+	ts_authz_error(rc, resp, ar, "invalid_request", e.desc);
+	return false;
+}
+
+void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	const struct ts_param *v = req->query;
+	size_t n = req->nquery;
+	const struct ts_client *c;
+	struct ts_authz_req ar;
+	bool dup_id = false, dup_uri = false;
+	const char *client_id, *uri;
+
+	memset(&ar, 0, sizeof(ar));
+	/* OpenID Connect Core §3.1.2.1: POST with a form body is allowed too. */
+	if (strcmp(req->method, "POST") == 0) {
+		v = req->form;
+		n = req->nform;
+	}
+	client_id = ts_params_get(v, n, TS_P_CLIENT_ID, &dup_id);
+	uri = ts_params_get(v, n, "redirect_uri", &dup_uri);
+	c = ts_tenant_client(rc->tenant, client_id);
+	if (client_id == NULL || dup_id || c == NULL || c->disabled) {
+		ts_page_error(rc, resp, 400, "Unknown application",
+			      "The request names no registered application (client_id).");
+		return;
+	}
+	if (uri == NULL && c->nredirect_uris == 1)
+		uri = c->redirect_uris[0]; /* RFC 6749 §3.1.2.3: the only one registered */
+	if (dup_uri || ts_redirect_uri_match(c, uri) == NULL) {
+		ts_page_error(rc, resp, 400, "Invalid redirect URI",
+			      "The redirect_uri is not registered for this application.");
+		return;
+	}
+	ar.client_id = c->client_id;
+	ar.redirect_uri = uri;
+	if (!parse_rest(rc, req, resp, v, n, c, &ar))
+		return;
+	ts_authz_proceed(rc, req, resp, &ar, NULL);
+}

@@ -1,0 +1,309 @@
+/* grants.c: the grants that act for a person: authorization_code (RFC 6749
+ * §4.1.3 with PKCE, RFC 7636 §4.5), refresh_token (§6, rotated on every use;
+ * a rotated token presented again revokes the whole grant, RFC 9700
+ * §4.14.2) and password (§4.3, only for clients that list it). Every
+ * single-use check is an atomic state change in storage, made before the
+ * response is sent. */
+#include "oauth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void oerr(struct ts_oauth_err *e, int status, const char *code, const char *desc)
+{
+	e->status = status;
+	e->code = code;
+	e->desc = desc;
+}
+
+/* Refresh tokens go to clients that list the grant; for an OpenID request
+ * only when offline_access was granted (OpenID Connect Core §11). */
+static bool wants_refresh(const struct ts_client *c, const char *scope)
+{
+	if (!ts_client_has_grant(c, "refresh_token"))
+		return false;
+	return !ts_scope_has(scope, "openid") || ts_scope_has(scope, "offline_access");
+}
+
+static const char *hash_of(struct ts_arena *a, const char *raw)
+{
+	char h[2 * TS_SHA256_LEN + 1];
+
+	ts_sha256_hex(raw, strlen(raw), h);
+	return ts_arena_strdup(a, h);
+}
+
+static int grant_create(struct ts_rctx *rc, const char *id, const struct ts_client *c,
+			const struct ts_user_rec *u, const char *scope, int64_t auth_time)
+{
+	struct ts_grant_rec g;
+
+	memset(&g, 0, sizeof(g));
+	g.tenant_id = rc->tenant->id;
+	g.id = (char *)id;
+	g.client_id = c->client_id;
+	g.user_id = u->id;
+	g.scope = (char *)scope;
+	g.auth_time = auth_time;
+	g.created_at = ts_now();
+	return ts_store_grant_put(rc->app->store, &g);
+}
+
+void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
+				 struct ts_http_resp *resp, const struct ts_client *c)
+{
+	const char *code = ts_params_get(req->form, req->nform, "code", NULL);
+	const char *uri = ts_params_get(req->form, req->nform, "redirect_uri", NULL);
+	const char *verifier = ts_params_get(req->form, req->nform, "code_verifier", NULL);
+	struct ts_oauth_err e = {0};
+	struct ts_code_rec *cr = NULL;
+	struct ts_user_rec *u = NULL;
+	struct ts_issue is;
+	int r;
+
+	if (!ts_client_has_grant(c, "authorization_code")) {
+		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		goto fail;
+	}
+	if (code == NULL || code[0] == '\0' || strlen(code) > 128) {
+		oerr(&e, 400, "invalid_request", "code is required");
+		goto fail;
+	}
+	/* Taking the code uses it up whatever follows, so a failed redemption
+	 * (wrong verifier, client or redirect URI) cannot be retried. */
+	r = ts_store_code_take(rc->app->store, hash_of(req->arena, code), &cr);
+	if (r == TS_ECONFLICT) {
+		/* RFC 6749 §4.1.2: a code used twice revokes what it issued. */
+		if (strcmp(cr->tenant_id, rc->tenant->id) == 0) {
+			ts_store_grant_revoke(rc->app->store, cr->tenant_id, cr->grant_id);
+			ts_audit_emit(rc->app->audit, rc->tenant->name, "grant.revoked", c->client_id,
+				      cr->grant_id, "{\"reason\":\"code_replay\"}");
+		}
+		oerr(&e, 400, "invalid_grant", "the authorization code was already used");
+		goto fail;
+	}
+	if (r == TS_ENOTFOUND) {
+		oerr(&e, 400, "invalid_grant", "the authorization code is invalid");
+		goto fail;
+	}
+	if (r != TS_OK)
+		goto unavailable;
+	if (strcmp(cr->tenant_id, rc->tenant->id) != 0 || strcmp(cr->client_id, c->client_id) != 0 ||
+	    cr->expires_at <= ts_now()) {
+		oerr(&e, 400, "invalid_grant", "the authorization code is invalid or expired");
+		goto fail;
+	}
+	/* RFC 6749 §4.1.3: the same redirect_uri as in the authorization request. */
+	if (uri && strcmp(uri, cr->redirect_uri) != 0) {
+		oerr(&e, 400, "invalid_grant", "redirect_uri does not match the authorization request");
+		goto fail;
+	}
+	if (cr->code_challenge) {
+		if (!ts_pkce_verify(verifier, cr->code_challenge)) {
+			oerr(&e, 400, "invalid_grant", "code_verifier does not match the code_challenge");
+			goto fail;
+		}
+	} else if (verifier) {
+		/* RFC 9700 §4.8.2: a verifier without a challenge is refused. */
+		oerr(&e, 400, "invalid_grant", "code_verifier given but no code_challenge was sent");
+		goto fail;
+	}
+	r = ts_store_user_get(rc->app->store, rc->tenant->id, cr->user_id, &u);
+	if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
+		oerr(&e, 400, "invalid_grant", "the user is no longer active");
+		goto fail;
+	}
+	if (r != TS_OK)
+		goto unavailable;
+	r = grant_create(rc, cr->grant_id, c, u, cr->scope, cr->auth_time);
+	if (r != TS_OK)
+		goto unavailable;
+	memset(&is, 0, sizeof(is));
+	is.client = c;
+	is.user = u;
+	is.scope = cr->scope;
+	is.resource_json = cr->resource;
+	is.naud = ts_oauth_aud_from_json(req->arena, cr->resource, (const char ***)&is.aud);
+	is.grant_id = cr->grant_id;
+	is.kind = TS_GRANT_AUTHORIZATION_CODE;
+	is.auth_time = cr->auth_time;
+	is.nonce = cr->nonce;
+	is.refresh = wants_refresh(c, cr->scope);
+	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
+		goto out;
+	goto fail;
+unavailable:
+	oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+fail:
+	ts_oauth_err_send(rc, resp, &e);
+out:
+	ts_code_rec_free(cr);
+	ts_user_rec_free(u);
+}
+
+void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
+			    struct ts_http_resp *resp, const struct ts_client *c)
+{
+	const char *token = ts_params_get(req->form, req->nform, "refresh_token", NULL);
+	const char *scope = ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL);
+	struct ts_oauth_err e = {0};
+	struct ts_refresh_rec *rr = NULL;
+	struct ts_user_rec *u = NULL;
+	struct ts_issue is;
+	const char *h;
+	int r;
+
+	if (!ts_client_has_grant(c, "refresh_token")) {
+		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		goto fail;
+	}
+	if (token == NULL || token[0] == '\0' || strlen(token) > 128) {
+		oerr(&e, 400, "invalid_request", "refresh_token is required");
+		goto fail;
+	}
+	h = hash_of(req->arena, token);
+	r = ts_store_refresh_get(rc->app->store, h, &rr);
+	if (r == TS_ENOTFOUND) {
+		oerr(&e, 400, "invalid_grant", "the refresh token is invalid");
+		goto fail;
+	}
+	if (r != TS_OK)
+		goto unavailable;
+	/* A token of another tenant or client is answered as unknown and
+	 * changes nothing: it may have been stolen from its owner. */
+	if (strcmp(rr->tenant_id, rc->tenant->id) != 0 || strcmp(rr->client_id, c->client_id) != 0) {
+		oerr(&e, 400, "invalid_grant", "the refresh token is invalid");
+		goto fail;
+	}
+	if (rr->used) {
+		/* RFC 9700 §4.14.2: reuse of a rotated token revokes the grant. */
+		ts_store_grant_revoke(rc->app->store, rr->tenant_id, rr->grant_id);
+		ts_audit_emit(rc->app->audit, rc->tenant->name, "grant.revoked", c->client_id,
+			      rr->grant_id, "{\"reason\":\"refresh_token_reuse\"}");
+		oerr(&e, 400, "invalid_grant", "the refresh token was already used");
+		goto fail;
+	}
+	if (rr->revoked || rr->expires_at <= ts_now()) {
+		oerr(&e, 400, "invalid_grant", "the refresh token is revoked or expired");
+		goto fail;
+	}
+	memset(&is, 0, sizeof(is));
+	if (!ts_scope_narrow(rr->scope, scope, req->arena, &is.scope)) {
+		oerr(&e, 400, "invalid_scope", "the requested scope exceeds the original grant");
+		goto fail;
+	}
+	if (rr->user_id) {
+		r = ts_store_user_get(rc->app->store, rc->tenant->id, rr->user_id, &u);
+		if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
+			oerr(&e, 400, "invalid_grant", "the user is no longer active");
+			goto fail;
+		}
+		if (r != TS_OK)
+			goto unavailable;
+	}
+	is.client = c;
+	is.user = u;
+	is.refresh_scope = rr->scope;
+	is.resource_json = rr->resource;
+	is.naud = ts_oauth_aud_from_json(req->arena, rr->resource, (const char ***)&is.aud);
+	is.grant_id = rr->grant_id;
+	is.kind = TS_GRANT_REFRESH_TOKEN;
+	is.auth_time = rr->auth_time;
+	is.refresh = true;
+	is.rotate_from = h;
+	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
+		goto out;
+	goto fail;
+unavailable:
+	oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+fail:
+	ts_oauth_err_send(rc, resp, &e);
+out:
+	ts_refresh_rec_free(rr);
+	ts_user_rec_free(u);
+}
+
+void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		       const struct ts_client *c)
+{
+	const char *username = ts_params_get(req->form, req->nform, "username", NULL);
+	const char *password = ts_params_get(req->form, req->nform, "password", NULL);
+	const char *scope_param = ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL);
+	struct ts_oauth_err e = {0};
+	struct ts_user_rec *u = NULL;
+	struct ts_issue is;
+	const char *ukey, *ikey;
+	char gid[37];
+	bool rehash = false;
+	int retry = 0, r;
+	int64_t now = ts_now();
+
+	if (!ts_client_has_grant(c, "password")) {
+		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		goto fail;
+	}
+	if (username == NULL || password == NULL || username[0] == '\0' || strlen(username) > 254 ||
+	    strlen(password) > TS_PASSWORD_MAX) {
+		oerr(&e, 400, "invalid_request", "username and password are required");
+		goto fail;
+	}
+	memset(&is, 0, sizeof(is));
+	if (!ts_oauth_scope_grant(rc->tenant, c, scope_param, req->arena, &is.scope)) {
+		oerr(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
+		goto fail;
+	}
+	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
+	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
+	if (ts_throttle_check(rc->app->throttle, ukey, now, &retry) != TS_OK ||
+	    ts_throttle_check(rc->app->throttle, ikey, now, &retry) != TS_OK) {
+		oerr(&e, 429, "slow_down", "too many failed attempts; retry later");
+		ts_oauth_err_send(rc, resp, &e);
+		ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
+		return;
+	}
+	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
+	if (r != TS_OK && r != TS_ENOTFOUND)
+		goto unavailable;
+	/* The same answer, and the same hash, whether or not the user exists. */
+	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
+	if (r != TS_OK || u == NULL || u->disabled) {
+		ts_throttle_fail(rc->app->throttle, ukey, now);
+		ts_throttle_fail(rc->app->throttle, ikey, now);
+		ts_audit_emit(rc->app->audit, rc->tenant->name, "login.failed", c->client_id,
+			      u ? u->id : NULL, "{\"method\":\"password_grant\"}");
+		oerr(&e, 400, "invalid_grant", "invalid username or password");
+		goto fail;
+	}
+	ts_throttle_reset(rc->app->throttle, ukey);
+	if (rehash) {
+		char *nh = NULL;
+		if (ts_password_hash(password, &nh) == TS_OK) {
+			free(u->password_hash);
+			u->password_hash = nh;
+			u->updated_at = now;
+			ts_store_user_put(rc->app->store, u);
+		}
+	}
+	if (ts_rand_uuid(gid) != TS_OK) {
+		oerr(&e, 500, "server_error", NULL);
+		goto fail;
+	}
+	r = grant_create(rc, gid, c, u, is.scope, now);
+	if (r != TS_OK)
+		goto unavailable;
+	is.client = c;
+	is.user = u;
+	is.grant_id = gid;
+	is.kind = TS_GRANT_PASSWORD;
+	is.auth_time = now;
+	is.refresh = wants_refresh(c, is.scope);
+	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
+		goto out;
+	goto fail;
+unavailable:
+	oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+fail:
+	ts_oauth_err_send(rc, resp, &e);
+out:
+	ts_user_rec_free(u);
+}

@@ -1,0 +1,275 @@
+/* issue.c: issuing tokens: RFC 9068 access tokens, OpenID Connect ID tokens
+ * (Core §2, §3.1.3.6 at_hash) and rotating refresh tokens, and the token
+ * response (RFC 6749 §5.1). Used by every grant; for client credentials it
+ * is the hot path: one signature, no storage. */
+#include "oauth.h"
+
+#include "oidc/oidc.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLAIMS_MAX 8192
+#define JWT_MAX 16384
+#define RESP_MAX 40960
+#define JTI_BYTES 16
+
+static int append_str(struct ts_buf *b, const char *key, const char *val)
+{
+	int rc = ts_buf_appendf(b, ",\"%s\":\"", key);
+	if (rc == TS_OK)
+		rc = ts_buf_append_json_escaped(b, val, strlen(val));
+	if (rc == TS_OK)
+		rc = ts_buf_append(b, "\"", 1);
+	return rc;
+}
+
+static void oerr(struct ts_oauth_err *e, int status, const char *code, const char *desc)
+{
+	e->status = status;
+	e->code = code;
+	e->desc = desc;
+}
+
+size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out)
+{
+	json_t *arr = json ? json_loads(json, 0, NULL) : NULL;
+	size_t n = json_is_array(arr) ? json_array_size(arr) : 0, i, k = 0;
+	const char **v = ts_arena_alloc(a, (n + 1) * sizeof(char *));
+
+	for (i = 0; i < n; i++) {
+		const char *s = json_string_value(json_array_get(arr, i));
+		if (s)
+			v[k++] = ts_arena_strdup(a, s);
+	}
+	json_decref(arr);
+	*out = v;
+	return k;
+}
+
+/* Builds and signs an RFC 9068 access token into out. */
+static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int64_t now,
+			const char *jti, struct ts_buf *out)
+{
+	const struct ts_tenant *t = rc->tenant;
+	const struct ts_jwk *key = t->signer[t->access_token_alg];
+	const char *def_aud = t->audience ? t->audience : rc->issuer;
+	const char *const *aud = is->naud ? is->aud : &def_aud;
+	size_t naud = is->naud ? is->naud : 1, i;
+	struct ts_buf c;
+	int r;
+
+	if (key == NULL) {
+		ts_log_err("tenant %s has no usable %s signing key", t->name,
+			   ts_jws_alg_name(t->access_token_alg));
+		return TS_ECRYPTO;
+	}
+	ts_buf_init(&c, CLAIMS_MAX);
+	r = ts_buf_append(&c, "{\"iss\":\"", 8);
+	if (r == TS_OK)
+		r = ts_buf_append_json_escaped(&c, rc->issuer, strlen(rc->issuer));
+	if (r == TS_OK)
+		r = ts_buf_append(&c, "\"", 1);
+	if (r == TS_OK)
+		r = append_str(&c, "sub", is->user ? is->user->id : is->client->client_id);
+	if (r == TS_OK && naud == 1) {
+		r = append_str(&c, "aud", aud[0]);
+	} else if (r == TS_OK) {
+		r = ts_buf_appends(&c, ",\"aud\":[");
+		for (i = 0; r == TS_OK && i < naud; i++) {
+			r = ts_buf_appends(&c, i ? ",\"" : "\"");
+			if (r == TS_OK)
+				r = ts_buf_append_json_escaped(&c, aud[i], strlen(aud[i]));
+			if (r == TS_OK)
+				r = ts_buf_append(&c, "\"", 1);
+		}
+		if (r == TS_OK)
+			r = ts_buf_append(&c, "]", 1);
+	}
+	if (r == TS_OK)
+		r = ts_buf_appendf(&c, ",\"exp\":%lld,\"iat\":%lld,\"nbf\":%lld",
+				   (long long)(now + t->access_token_ttl), (long long)now, (long long)now);
+	if (r == TS_OK)
+		r = append_str(&c, "jti", jti);
+	if (r == TS_OK)
+		r = append_str(&c, "client_id", is->client->client_id);
+	if (r == TS_OK && is->scope[0])
+		r = append_str(&c, "scope", is->scope);
+	if (r == TS_OK && is->user && is->auth_time)
+		r = ts_buf_appendf(&c, ",\"auth_time\":%lld", (long long)is->auth_time);
+	if (r == TS_OK)
+		r = ts_buf_append(&c, "}", 1);
+	if (r == TS_OK)
+		r = ts_jws_sign(key, "at+jwt", c.p, c.len, out);
+	ts_buf_clear(&c);
+	return r;
+}
+
+/* OpenID Connect Core §3.1.3.6: at_hash is the left half of the hash of the
+ * access token, with the hash of the ID token's algorithm (SHA-512 for
+ * Ed25519, SHA-256 for the others), base64url. */
+static void at_hash(enum ts_jws_alg alg, const char *at, char out[64])
+{
+	unsigned char d[SHA512_DIGEST_LENGTH];
+	size_t half;
+
+	if (alg == TS_ALG_EDDSA) {
+		SHA512((const unsigned char *)at, strlen(at), d);
+		half = SHA512_DIGEST_LENGTH / 2;
+	} else {
+		SHA256((const unsigned char *)at, strlen(at), d);
+		half = SHA256_DIGEST_LENGTH / 2;
+	}
+	ts_b64url_encode(d, half, out, 64);
+}
+
+static int id_token(const struct ts_rctx *rc, const struct ts_issue *is, int64_t now,
+		    const char *at, struct ts_buf *out)
+{
+	enum ts_jws_alg alg = is->client->id_token_alg;
+	const struct ts_jwk *key = rc->tenant->signer[alg];
+	json_t *claims;
+	char ah[64];
+	char *text;
+	int r;
+
+	if (key == NULL) {
+		/* PS256 keys exist only where the tenant signs access tokens with it. */
+		ts_log_warn("tenant %s has no %s key for ID tokens; using RS256", rc->tenant->name,
+			    ts_jws_alg_name(alg));
+		alg = TS_ALG_RS256;
+		key = rc->tenant->signer[alg];
+		if (key == NULL)
+			return TS_ECRYPTO;
+	}
+	at_hash(alg, at, ah);
+	claims = ts_oidc_user_claims(is->user, is->scope);
+	json_object_set_new(claims, "iss", json_string(rc->issuer));
+	json_object_set_new(claims, "aud", json_string(is->client->client_id));
+	json_object_set_new(claims, "azp", json_string(is->client->client_id));
+	json_object_set_new(claims, "exp", json_integer(now + TS_ID_TOKEN_TTL));
+	json_object_set_new(claims, "iat", json_integer(now));
+	json_object_set_new(claims, "auth_time", json_integer(is->auth_time));
+	json_object_set_new(claims, "at_hash", json_string(ah));
+	if (is->nonce)
+		json_object_set_new(claims, "nonce", json_string(is->nonce));
+	text = json_dumps(claims, JSON_COMPACT);
+	json_decref(claims);
+	if (text == NULL)
+		return TS_ENOMEM;
+	r = ts_jws_sign(key, "JWT", text, strlen(text), out);
+	free(text);
+	return r;
+}
+
+/* Stores the new refresh token (rotating the old one atomically). */
+static int refresh_token(struct ts_rctx *rc, const struct ts_issue *is, int64_t now,
+			 char raw[64])
+{
+	struct ts_refresh_rec rec;
+	char h[2 * TS_SHA256_LEN + 1];
+	int r;
+
+	r = ts_rand_token(raw, 64, TS_REFRESH_BYTES);
+	if (r != TS_OK)
+		return r;
+	ts_sha256_hex(raw, strlen(raw), h);
+	memset(&rec, 0, sizeof(rec));
+	rec.token_hash = h;
+	rec.tenant_id = rc->tenant->id;
+	rec.grant_id = (char *)is->grant_id;
+	rec.client_id = is->client->client_id;
+	rec.user_id = is->user ? is->user->id : NULL;
+	rec.scope = (char *)(is->refresh_scope ? is->refresh_scope : is->scope);
+	rec.resource = (char *)is->resource_json;
+	rec.auth_time = is->auth_time;
+	rec.issued_at = now;
+	rec.expires_at = now + rc->tenant->refresh_token_ttl;
+	if (is->rotate_from)
+		return ts_store_refresh_rotate(rc->app->store, is->rotate_from, &rec);
+	return ts_store_refresh_put(rc->app->store, &rec);
+}
+
+int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		   const struct ts_issue *is, struct ts_oauth_err *e)
+{
+	const struct ts_tenant *t = rc->tenant;
+	struct ts_buf at, idt, body;
+	char jti[32], rt[64] = "";
+	int64_t now = ts_now();
+	int r;
+
+	(void)req;
+	ts_buf_init(&at, JWT_MAX);
+	ts_buf_init(&idt, JWT_MAX);
+	ts_buf_init(&body, RESP_MAX);
+	r = ts_rand_token(jti, sizeof(jti), JTI_BYTES);
+	if (r == TS_OK)
+		r = access_token(rc, is, now, jti, &at);
+	if (r != TS_OK) {
+		oerr(e, 500, "server_error", NULL);
+		goto out;
+	}
+	/* The jti is recorded under its grant before anything is answered, so
+	 * that revoking the grant reaches this token too. */
+	if (is->grant_id) {
+		r = ts_store_grant_token_add(rc->app->store, t->id, is->grant_id, jti,
+					     now + t->access_token_ttl);
+		if (r != TS_OK)
+			goto store_failed;
+	}
+	if (is->refresh) {
+		r = refresh_token(rc, is, now, rt);
+		if (r == TS_ECONFLICT) {
+			/* Lost a race with another use of the same refresh token. */
+			ts_store_grant_revoke(rc->app->store, t->id, is->grant_id);
+			oerr(e, 400, "invalid_grant", "the refresh token was already used");
+			goto out;
+		}
+		if (r != TS_OK)
+			goto store_failed;
+	}
+	if (is->user && ts_scope_has(is->scope, "openid")) {
+		r = id_token(rc, is, now, at.p, &idt);
+		if (r != TS_OK) {
+			oerr(e, 500, "server_error", NULL);
+			goto out;
+		}
+	}
+	r = ts_buf_appendf(&body, "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":%lld",
+			   at.p, (long long)t->access_token_ttl);
+	if (r == TS_OK && is->scope[0])
+		r = append_str(&body, "scope", is->scope);
+	if (r == TS_OK && rt[0])
+		r = append_str(&body, "refresh_token", rt);
+	if (r == TS_OK && idt.p)
+		r = append_str(&body, "id_token", idt.p);
+	if (r == TS_OK)
+		r = ts_buf_append(&body, "}", 1);
+	if (r != TS_OK) {
+		oerr(e, 500, "server_error", NULL);
+		goto out;
+	}
+	ts_buf_clear(&resp->body);
+	resp->body = body;
+	ts_buf_init(&body, 0);
+	resp->status = 200;
+	resp->content_type = "application/json";
+	ts_oauth_no_store(resp);
+	if (t->stats)
+		atomic_fetch_add_explicit(&t->stats->tokens_issued[is->kind], 1, memory_order_relaxed);
+	ts_audit_emit(rc->app->audit, t->name, "token.issued", is->client->client_id, jti,
+		      ts_arena_printf(req->arena, "{\"grant_type\":\"%s\"}", ts_grant_kind_name(is->kind)));
+	r = TS_OK;
+	goto out;
+store_failed:
+	oerr(e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+out:
+	OPENSSL_cleanse(rt, sizeof(rt));
+	ts_buf_clear_secret(&at);
+	ts_buf_clear_secret(&idt);
+	ts_buf_clear_secret(&body);
+	return r;
+}

@@ -1,0 +1,170 @@
+/* login.c: the login page. GET shows the form (username, password and a
+ * hidden csrf_token bound to this browser and request); POST checks the
+ * token, the throttles and the password, starts a fresh session and resumes
+ * the pending authorization request, if any. The answer to a wrong password
+ * and to an unknown user is the same, and costs the same hash. */
+#include "oidc.h"
+
+#include "oauth/oauth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CSRF_LOGIN "login"
+#define USERNAME_MAX 254
+
+static const char *csrf_binding(struct ts_arena *a, const char *browser, const char *req_id)
+{
+	return ts_arena_printf(a, "%s|%s", browser ? browser : "", req_id ? req_id : "");
+}
+
+static void form(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		 const char *req_id, const char *username, const char *error, int status)
+{
+	const char *browser = ts_browser_id(rc, req, resp);
+	char csrf[44];
+	struct ts_buf b;
+
+	ts_csrf_token(rc->app, CSRF_LOGIN, csrf_binding(req->arena, browser, req_id), csrf);
+	ts_page_begin(rc, resp, &b, "Sign in");
+	if (error) {
+		ts_buf_appends(&b, "<p class=\"error\" role=\"alert\">");
+		ts_html_escape(&b, error);
+		ts_buf_appends(&b, "</p>");
+	}
+	ts_buf_appends(&b, "<form method=\"post\" action=\"");
+	ts_html_escape(&b, rc->issuer);
+	ts_buf_appends(&b, "/login\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"");
+	ts_html_escape(&b, csrf);
+	ts_buf_appends(&b, "\">\n");
+	if (req_id) {
+		ts_buf_appends(&b, "<input type=\"hidden\" name=\"req\" value=\"");
+		ts_html_escape(&b, req_id);
+		ts_buf_appends(&b, "\">\n");
+	}
+	ts_buf_appends(&b, "<label for=\"username\">Username</label>"
+			   "<input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" "
+			   "autocapitalize=\"none\" required value=\"");
+	ts_html_escape(&b, username ? username : "");
+	ts_buf_appends(&b, "\">\n<label for=\"password\">Password</label>"
+			   "<input type=\"password\" id=\"password\" name=\"password\" "
+			   "autocomplete=\"current-password\" required>\n"
+			   "<button type=\"submit\">Sign in</button>\n</form>");
+	ts_page_end(resp, &b, status);
+}
+
+static void throttled(struct ts_rctx *rc, struct ts_http_resp *resp, int retry_after)
+{
+	ts_page_error(rc, resp, 429, "Too many attempts",
+		      "Too many failed sign-in attempts. Please wait and try again.");
+	ts_http_resp_header(resp, "Retry-After", ts_arena_printf(resp->arena, "%d", retry_after));
+}
+
+static void unavailable(struct ts_rctx *rc, struct ts_http_resp *resp)
+{
+	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_http_resp_header(resp, "Retry-After", "2");
+}
+
+static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	const char *username = ts_params_get(req->form, req->nform, "username", NULL);
+	const char *password = ts_params_get(req->form, req->nform, "password", NULL);
+	const char *csrf = ts_params_get(req->form, req->nform, "csrf_token", NULL);
+	const char *req_id = ts_params_get(req->form, req->nform, "req", NULL);
+	const char *browser = ts_http_cookie(req, TS_BROWSER_COOKIE);
+	struct ts_user_rec *user = NULL;
+	struct ts_authz_req ar;
+	const char *ukey, *ikey, *sid;
+	bool rehash = false, have_req = false;
+	int retry = 0, r;
+	int64_t now = ts_now();
+
+	if (!ts_csrf_ok(rc->app, CSRF_LOGIN, csrf_binding(req->arena, browser, req_id), csrf)) {
+		ts_page_error(rc, resp, 403, "Session expired",
+			      "The sign-in form expired or was not sent from this browser. Please start again.");
+		return;
+	}
+	if (req_id) {
+		r = ts_authz_pending_load(rc, req, req_id, &ar);
+		if (r == TS_ESTORE) {
+			unavailable(rc, resp);
+			return;
+		}
+		if (r != TS_OK) {
+			ts_page_error(rc, resp, 400, "Request expired",
+				      "The sign-in request expired. Please return to the application and start again.");
+			return;
+		}
+		have_req = true;
+	}
+	if (username == NULL || password == NULL || username[0] == '\0' ||
+	    strlen(username) > USERNAME_MAX || strlen(password) > TS_PASSWORD_MAX) {
+		form(rc, req, resp, req_id, username && strlen(username) <= USERNAME_MAX ? username : "",
+		     "Enter your username and password.", 400);
+		return;
+	}
+	/* One counter per user (whatever the path that checks the password)
+	 * and one per source address. */
+	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
+	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
+	if (ts_throttle_check(rc->app->throttle, ukey, now, &retry) != TS_OK ||
+	    ts_throttle_check(rc->app->throttle, ikey, now, &retry) != TS_OK) {
+		throttled(rc, resp, retry);
+		return;
+	}
+	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &user);
+	if (r != TS_OK && r != TS_ENOTFOUND) {
+		unavailable(rc, resp);
+		return;
+	}
+	r = ts_password_verify(user ? user->password_hash : NULL, password, &rehash);
+	if (r != TS_OK || user == NULL || user->disabled) {
+		ts_throttle_fail(rc->app->throttle, ukey, now);
+		ts_throttle_fail(rc->app->throttle, ikey, now);
+		ts_audit_emit(rc->app->audit, rc->tenant->name, "login.failed", NULL,
+			      user ? user->id : NULL, "{\"method\":\"password\"}");
+		form(rc, req, resp, req_id, username, "Invalid username or password.", 401);
+		goto out;
+	}
+	ts_throttle_reset(rc->app->throttle, ukey);
+	if (rehash) {
+		char *h = NULL;
+		if (ts_password_hash(password, &h) == TS_OK) {
+			free(user->password_hash);
+			user->password_hash = h;
+			user->updated_at = now;
+			ts_store_user_put(rc->app->store, user);
+		}
+	}
+	r = ts_session_start(rc, req, resp, user, now, &sid);
+	if (r != TS_OK) {
+		unavailable(rc, resp);
+		goto out;
+	}
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "login.succeeded", user->id, user->id,
+		      "{\"method\":\"password\"}");
+	if (have_req) {
+		ar.login_at = now;
+		if (ts_authz_pending_save(rc, req, &ar) != TS_OK) {
+			unavailable(rc, resp);
+			goto out;
+		}
+		ts_authz_proceed(rc, req, resp, &ar, sid);
+		goto out;
+	}
+	ts_page_error(rc, resp, 200, "Signed in", "You are signed in.");
+out:
+	ts_user_rec_free(user);
+}
+
+void ts_oidc_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+
+	if (strcmp(req->method, "POST") == 0) {
+		post(rc, req, resp);
+		return;
+	}
+	form(rc, req, resp, ts_params_get(req->query, req->nquery, "req", NULL), NULL, NULL, 200);
+}

@@ -1,0 +1,124 @@
+/* logout.c: sign-out (OpenID Connect RP-Initiated Logout 1.0). GET asks for
+ * confirmation; POST (with its csrf_token) ends the session. The user is
+ * sent back only to a post_logout_redirect_uri that the client registered,
+ * byte for byte, so this page is never an open redirector. */
+#include "oidc.h"
+
+#include "oauth/oauth.h"
+
+#include <string.h>
+
+#define CSRF_LOGOUT "logout"
+
+/* The client named by client_id, or by the audience of an ID token this
+ * tenant signed (its expiry does not matter here). */
+static const struct ts_client *find_client(const struct ts_rctx *rc, const char *client_id,
+					   const char *hint)
+{
+	const struct ts_client *c = NULL;
+	struct ts_jws *jws = NULL;
+	const struct ts_signing_key *k;
+	json_t *claims = NULL;
+	const unsigned char *p;
+	size_t n;
+
+	if (client_id)
+		return ts_tenant_client(rc->tenant, client_id);
+	if (hint == NULL || ts_jws_parse(hint, strlen(hint), &jws) != TS_OK)
+		return NULL;
+	k = ts_tenant_key(rc->tenant, ts_jws_kid(jws));
+	if (k && ts_jws_verify(jws, k->jwk) == TS_OK) {
+		p = ts_jws_payload(jws, &n);
+		claims = json_loadb((const char *)p, n, 0, NULL);
+		if (ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
+			c = ts_tenant_client(rc->tenant,
+					     json_string_value(json_object_get(claims, "aud")));
+	}
+	json_decref(claims);
+	ts_jws_free(jws);
+	return c;
+}
+
+static bool uri_registered(const struct ts_client *c, const char *uri)
+{
+	size_t i;
+
+	for (i = 0; c && uri && i < c->npost_logout_redirect_uris; i++)
+		if (strcmp(c->post_logout_redirect_uris[i], uri) == 0)
+			return true;
+	return false;
+}
+
+static void hidden(struct ts_buf *b, const char *name, const char *value)
+{
+	if (value == NULL)
+		return;
+	ts_buf_appends(b, "<input type=\"hidden\" name=\"");
+	ts_html_escape(b, name);
+	ts_buf_appends(b, "\" value=\"");
+	ts_html_escape(b, value);
+	ts_buf_appends(b, "\">");
+}
+
+void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	bool is_post = strcmp(req->method, "POST") == 0;
+	const struct ts_param *v = is_post ? req->form : req->query;
+	size_t n = is_post ? req->nform : req->nquery;
+	const char *client_id = ts_params_get(v, n, "client_id", NULL);
+	const char *hint = ts_params_get(v, n, "id_token_hint", NULL);
+	const char *uri = ts_params_get(v, n, "post_logout_redirect_uri", NULL);
+	const char *state = ts_params_get(v, n, "state", NULL);
+	const char *browser = ts_browser_id(rc, req, resp);
+	const struct ts_client *c = find_client(rc, client_id, hint);
+	char csrf[44];
+	struct ts_buf b;
+
+	if (uri && !uri_registered(c, uri)) {
+		ts_page_error(rc, resp, 400, "Invalid redirect",
+			      "The post_logout_redirect_uri is not registered for this application.");
+		return;
+	}
+	if (!is_post) {
+		ts_csrf_token(rc->app, CSRF_LOGOUT, browser, csrf);
+		ts_page_begin(rc, resp, &b, "Sign out");
+		ts_buf_appends(&b, "<p>Do you want to sign out?</p><form method=\"post\" action=\"");
+		ts_html_escape(&b, rc->issuer);
+		ts_buf_appends(&b, "/logout\">");
+		hidden(&b, "csrf_token", csrf);
+		hidden(&b, "client_id", c ? c->client_id : NULL);
+		hidden(&b, "post_logout_redirect_uri", uri);
+		hidden(&b, "state", state);
+		ts_buf_appends(&b, "<button type=\"submit\">Sign out</button></form>");
+		ts_page_end(resp, &b, 200);
+		return;
+	}
+	if (!ts_csrf_ok(rc->app, CSRF_LOGOUT, browser,
+			ts_params_get(req->form, req->nform, "csrf_token", NULL))) {
+		ts_page_error(rc, resp, 403, "Request expired",
+			      "The form expired or was not sent from this browser. Please start again.");
+		return;
+	}
+	if (ts_session_end(rc, req, resp) != TS_OK) {
+		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+		ts_http_resp_header(resp, "Retry-After", "2");
+		return;
+	}
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "logout", NULL, c ? c->client_id : NULL, NULL);
+	if (uri) {
+		ts_buf_init(&b, 8192);
+		ts_buf_appends(&b, uri);
+		if (state) {
+			ts_buf_appends(&b, strchr(uri, '?') ? "&state=" : "?state=");
+			ts_buf_append_urlencoded(&b, state);
+		}
+		if (b.p) {
+			ts_http_resp_header(resp, "Location", b.p);
+			ts_http_resp_text(resp, 302, "text/plain; charset=utf-8", "", 0);
+		}
+		ts_buf_clear(&b);
+		return;
+	}
+	ts_page_error(rc, resp, 200, "Signed out", "You are signed out.");
+}

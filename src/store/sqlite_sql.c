@@ -1,0 +1,253 @@
+/* sqlite_sql.c: the SQL text of every statement of the SQLite backend,
+ * indexed by enum ts_sq_stmt. All of it is fixed text with bound
+ * parameters (?N) only; nothing is ever built from data. The column lists
+ * fix the order in which the read_* functions of the operation files take
+ * a row apart. */
+#include "sqlite_int.h"
+
+#define TENANT_COLS "id, name, config, created_at, updated_at"
+#define CLIENT_COLS "tenant_id, client_id, config, secret_hash, created_at, updated_at"
+#define KEY_COLS \
+	"tenant_id, kid, alg, state, public_jwk, sealed_private, created_at, activated_at, " \
+	"retired_at"
+#define AUDIT_COLS "id, tenant, time, type, actor, subject, request_id, detail"
+
+#define USER_COLS \
+	"tenant_id, id, username, password_hash, app_password_hash, device_id, profile, " \
+	"disabled, created_at, updated_at"
+#define USER_COLS_U \
+	"u.tenant_id, u.id, u.username, u.password_hash, u.app_password_hash, u.device_id, " \
+	"u.profile, u.disabled, u.created_at, u.updated_at"
+#define GROUP_COLS "tenant_id, id, name, created_at"
+#define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
+#define CODE_COLS \
+	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
+	"code_challenge, resource, session_id_hash, auth_time, expires_at, used"
+#define GRANT_COLS "tenant_id, id, client_id, user_id, scope, auth_time, created_at, revoked"
+#define REFRESH_COLS \
+	"token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, " \
+	"issued_at, expires_at, used, revoked"
+
+/* The SQL of every statement, indexed by enum ts_sq_stmt. */
+const char *const ts_sq_sql[TS_SQ_COUNT] = {
+	[TS_SQ_BEGIN] = "BEGIN IMMEDIATE",
+	[TS_SQ_COMMIT] = "COMMIT",
+	[TS_SQ_ROLLBACK] = "ROLLBACK",
+	[TS_SQ_GEN_GET] = "SELECT value FROM meta WHERE name = 'generation'",
+	[TS_SQ_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
+
+	/* Upsert by name: an existing tenant keeps its id and created_at. A
+	 * new name whose id belongs to another tenant fails on the primary
+	 * key (TS_EEXIST). */
+	[TS_SQ_TENANT_PUT] =
+		"INSERT INTO tenants (" TENANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (name) DO UPDATE SET config = excluded.config,"
+		" updated_at = excluded.updated_at",
+	[TS_SQ_TENANT_GET] = "SELECT " TENANT_COLS " FROM tenants WHERE name = ?1",
+	[TS_SQ_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY name",
+	/* Everything the tenant owns goes with it (ON DELETE CASCADE). */
+	[TS_SQ_TENANT_DELETE] = "DELETE FROM tenants WHERE name = ?1",
+
+	/* A client_put for a tenant id that does not exist fails on the
+	 * foreign key (TS_ENOTFOUND); likewise for keys and revocations. */
+	[TS_SQ_CLIENT_PUT] =
+		"INSERT INTO clients (" CLIENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (tenant_id, client_id) DO UPDATE SET config = excluded.config,"
+		" secret_hash = excluded.secret_hash, updated_at = excluded.updated_at",
+	[TS_SQ_CLIENT_GET] =
+		"SELECT " CLIENT_COLS " FROM clients WHERE tenant_id = ?1 AND client_id = ?2",
+	[TS_SQ_CLIENT_LIST] =
+		"SELECT " CLIENT_COLS " FROM clients WHERE tenant_id = ?1 ORDER BY client_id",
+	[TS_SQ_CLIENT_LIST_ALL] =
+		"SELECT " CLIENT_COLS " FROM clients ORDER BY tenant_id, client_id",
+	[TS_SQ_CLIENT_DELETE] = "DELETE FROM clients WHERE tenant_id = ?1 AND client_id = ?2",
+
+	[TS_SQ_KEY_PUT] =
+		"INSERT INTO keys (" KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" ON CONFLICT (tenant_id, kid) DO UPDATE SET alg = excluded.alg,"
+		" state = excluded.state, public_jwk = excluded.public_jwk,"
+		" sealed_private = excluded.sealed_private,"
+		" activated_at = excluded.activated_at, retired_at = excluded.retired_at",
+	/* kid breaks ties, so the order is total. */
+	[TS_SQ_KEY_LIST] =
+		"SELECT " KEY_COLS " FROM keys WHERE tenant_id = ?1 ORDER BY created_at, kid",
+	[TS_SQ_KEY_LIST_ALL] =
+		"SELECT " KEY_COLS " FROM keys ORDER BY tenant_id, created_at, kid",
+	[TS_SQ_KEY_DELETE] = "DELETE FROM keys WHERE tenant_id = ?1 AND kid = ?2",
+
+	/* Idempotent; a repeated revocation keeps the later expiry. */
+	[TS_SQ_REVOKE_PUT] =
+		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+	[TS_SQ_REVOKE_CHECK] = "SELECT 1 FROM revocations WHERE tenant_id = ?1 AND jti = ?2",
+	[TS_SQ_REVOKE_PURGE] = "DELETE FROM revocations WHERE expires_at < ?1",
+
+	[TS_SQ_AUDIT_APPEND] =
+		"INSERT INTO audit (tenant, time, type, actor, subject, request_id, detail)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[TS_SQ_AUDIT_QUERY] =
+		"SELECT " AUDIT_COLS " FROM audit WHERE tenant = ?1 AND time >= ?2"
+		" ORDER BY time, id LIMIT ?3",
+	[TS_SQ_AUDIT_QUERY_ALL] =
+		"SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 ORDER BY time, id LIMIT ?2",
+
+	/* ---- schema version 2 ---- */
+
+	/* Upsert by (tenant_id, id): an existing user keeps created_at. A
+	 * username (case folded) held by another user of the tenant fails on
+	 * the unique index (TS_EEXIST). Never INSERT OR REPLACE here: the
+	 * delete it implies would cascade to the user's sessions and grants. */
+	[TS_SQ_USER_PUT] =
+		"INSERT INTO users (tenant_id, id, username, username_lc, password_hash,"
+		" app_password_hash, device_id, profile, disabled, created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET username = excluded.username,"
+		" username_lc = excluded.username_lc, password_hash = excluded.password_hash,"
+		" app_password_hash = excluded.app_password_hash,"
+		" device_id = excluded.device_id, profile = excluded.profile,"
+		" disabled = excluded.disabled, updated_at = excluded.updated_at",
+	[TS_SQ_USER_GET] = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND id = ?2",
+	/* ?2 is the username already folded to lower case. */
+	[TS_SQ_USER_FIND] =
+		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND username_lc = ?2",
+	[TS_SQ_USER_LIST] =
+		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 ORDER BY username_lc",
+	/* Before a user goes, the access tokens recorded with their grants
+	 * are denied: the revocations outlive the cascade. */
+	[TS_SQ_USER_DENY_TOKENS] =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT t.tenant_id, t.jti, t.expires_at FROM grants g"
+		" JOIN grant_tokens t ON t.tenant_id = g.tenant_id AND t.grant_id = g.id"
+		" WHERE g.tenant_id = ?1 AND g.user_id = ?2"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+	/* Sessions, memberships, consents, codes, grants (with their token
+	 * records) and refresh tokens go with it (ON DELETE CASCADE). */
+	[TS_SQ_USER_DELETE] = "DELETE FROM users WHERE tenant_id = ?1 AND id = ?2",
+
+	[TS_SQ_GROUP_PUT] =
+		"INSERT INTO user_groups (" GROUP_COLS ") VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name",
+	[TS_SQ_GROUP_GET] =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND id = ?2",
+	[TS_SQ_GROUP_FIND] =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND name = ?2",
+	[TS_SQ_GROUP_LIST] =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 ORDER BY name",
+	[TS_SQ_GROUP_DELETE] = "DELETE FROM user_groups WHERE tenant_id = ?1 AND id = ?2",
+
+	/* A missing group or user fails on a foreign key (TS_ENOTFOUND). */
+	[TS_SQ_MEMBER_ADD] =
+		"INSERT INTO group_members (tenant_id, group_id, user_id) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (tenant_id, group_id, user_id) DO NOTHING",
+	[TS_SQ_MEMBER_REMOVE] =
+		"DELETE FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
+		" AND user_id = ?3",
+	[TS_SQ_MEMBER_LIST] =
+		"SELECT " USER_COLS_U " FROM group_members m"
+		" JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id"
+		" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc",
+	[TS_SQ_MEMBER_CHECK] =
+		"SELECT 1 FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
+		" AND user_id = ?3",
+
+	[TS_SQ_SESSION_PUT] =
+		"INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (id_hash) DO UPDATE SET tenant_id = excluded.tenant_id,"
+		" user_id = excluded.user_id, auth_time = excluded.auth_time,"
+		" last_seen = excluded.last_seen, expires_at = excluded.expires_at",
+	[TS_SQ_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id_hash = ?1",
+	/* Concurrent requests may touch out of order: last_seen never goes
+	 * back, so the idle timeout counts from the latest of them. */
+	[TS_SQ_SESSION_TOUCH] =
+		"UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE id_hash = ?1",
+	[TS_SQ_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
+	[TS_SQ_SESSION_DELETE_USER] =
+		"DELETE FROM sessions WHERE tenant_id = ?1 AND user_id = ?2",
+
+	/* A new code is unused whatever the record says. */
+	[TS_SQ_CODE_PUT] =
+		"INSERT INTO codes (" CODE_COLS ")"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)",
+	/* RFC 6749 §4.1.2: single use. Of concurrent takers, only the first
+	 * to run this changes a row; the others see used = 1. */
+	[TS_SQ_CODE_USE] = "UPDATE codes SET used = 1 WHERE code_hash = ?1 AND used = 0",
+	[TS_SQ_CODE_GET] = "SELECT " CODE_COLS " FROM codes WHERE code_hash = ?1",
+
+	/* Upsert by (tenant_id, id). The client and user of a grant never
+	 * change, and a revoked grant stays revoked. */
+	[TS_SQ_GRANT_PUT] =
+		"INSERT INTO grants (" GRANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET scope = excluded.scope,"
+		" auth_time = excluded.auth_time, revoked = max(revoked, excluded.revoked)",
+	[TS_SQ_GRANT_GET] =
+		"SELECT " GRANT_COLS " FROM grants WHERE tenant_id = ?1 AND id = ?2",
+	[TS_SQ_GRANT_TOKEN_ADD] =
+		"INSERT INTO grant_tokens (tenant_id, grant_id, jti, expires_at)"
+		" VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (tenant_id, grant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+	/* A token recorded under a grant revoked meanwhile is denied at once,
+	 * so a revocation racing an issuance cannot miss it. */
+	[TS_SQ_GRANT_TOKEN_DENY] =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT tenant_id, ?3, ?4 FROM grants"
+		" WHERE tenant_id = ?1 AND id = ?2 AND revoked = 1"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+	[TS_SQ_GRANT_REVOKE] = "UPDATE grants SET revoked = 1 WHERE tenant_id = ?1 AND id = ?2",
+	[TS_SQ_GRANT_REVOKE_REFRESH] =
+		"UPDATE refresh_tokens SET revoked = 1"
+		" WHERE tenant_id = ?1 AND grant_id = ?2 AND revoked = 0",
+	/* A code not yet redeemed can no longer be (code_take: TS_ECONFLICT). */
+	[TS_SQ_GRANT_REVOKE_CODES] =
+		"UPDATE codes SET used = 1 WHERE tenant_id = ?1 AND grant_id = ?2 AND used = 0",
+	/* As revoke_put for each recorded jti, keeping its expiry. */
+	[TS_SQ_GRANT_DENY_TOKENS] =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT tenant_id, jti, expires_at FROM grant_tokens"
+		" WHERE tenant_id = ?1 AND grant_id = ?2"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+
+	/* A token of a revoked grant is stored revoked; a missing grant fails
+	 * on the foreign key (TS_ENOTFOUND). */
+	[TS_SQ_REFRESH_PUT] =
+		"INSERT INTO refresh_tokens (" REFRESH_COLS ")"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, max(?12, coalesce("
+		"(SELECT revoked FROM grants WHERE tenant_id = ?2 AND id = ?3), 0)))",
+	[TS_SQ_REFRESH_GET] =
+		"SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1",
+	[TS_SQ_REFRESH_STATE] =
+		"SELECT tenant_id, grant_id, client_id, used, revoked FROM refresh_tokens"
+		" WHERE token_hash = ?1",
+	[TS_SQ_REFRESH_USE] =
+		"UPDATE refresh_tokens SET used = 1"
+		" WHERE token_hash = ?1 AND used = 0 AND revoked = 0",
+
+	[TS_SQ_CONSENT_GET] =
+		"SELECT scope FROM consents WHERE tenant_id = ?1 AND user_id = ?2"
+		" AND client_id = ?3",
+	/* A missing user fails on the foreign key (TS_ENOTFOUND). */
+	[TS_SQ_CONSENT_PUT] =
+		"INSERT INTO consents (tenant_id, user_id, client_id, scope)"
+		" VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (tenant_id, user_id, client_id) DO UPDATE SET scope = excluded.scope",
+
+	[TS_SQ_PENDING_PUT] =
+		"INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (id_hash) DO UPDATE SET tenant_id = excluded.tenant_id,"
+		" kind = excluded.kind, data = excluded.data, expires_at = excluded.expires_at",
+	[TS_SQ_PENDING_GET] =
+		"SELECT tenant_id, kind, data, expires_at FROM pending WHERE id_hash = ?1",
+	[TS_SQ_PENDING_DELETE] = "DELETE FROM pending WHERE id_hash = ?1",
+
+	/* purge_expired: "before now", as for revocations. */
+	[TS_SQ_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?1",
+	[TS_SQ_PURGE_CODES] = "DELETE FROM codes WHERE expires_at < ?1",
+	[TS_SQ_PURGE_PENDING] = "DELETE FROM pending WHERE expires_at < ?1",
+	[TS_SQ_PURGE_REFRESH] = "DELETE FROM refresh_tokens WHERE expires_at < ?1",
+	[TS_SQ_PURGE_GRANT_TOKENS] = "DELETE FROM grant_tokens WHERE expires_at < ?1",
+};

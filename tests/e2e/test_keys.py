@@ -1,0 +1,114 @@
+"""Signing-key rotation as a relying party sees it (SPEC §4: rotation
+publishes the next key before it signs, and keeps the old one in JWKS until
+every token it signed has expired)."""
+import pytest
+
+from e2e_util import (RELOAD_BUDGET_S, SECRET, fetch_jwks, fetch_token, introspect, jose_header,
+                      verify_access_token, wait_until)
+
+DOC = {"tenants": [
+    {"name": "rot", "clients": [{"client_id": "svc", "secret": SECRET}]},
+    {"name": "rsa", "access_token_alg": "RS256", "clients": [{"client_id": "svc", "secret": SECRET}]},
+]}
+
+
+@pytest.fixture(scope="module")
+def srv(make_module_server):
+    return make_module_server(DOC)
+
+
+def keys_by_state(srv, tenant, alg):
+    r = srv.cli("keys", "list", "--tenant", tenant, "--alg", alg)
+    assert r.rc == 0, r.err
+    states = {}
+    for k in r.out["keys"]:
+        assert k["alg"] == alg
+        states.setdefault(k["state"], []).append(k["kid"])
+    return states
+
+
+def verify(srv, tenant, token, keyset, alg):
+    return verify_access_token(token, keyset, issuer=srv.issuer(tenant), client_id="svc",
+                               audience=srv.issuer(tenant), alg=alg)
+
+
+def kid_becomes(srv, tenant, kid):
+    def probe():
+        tok = fetch_token(srv, tenant, "svc")["access_token"]
+        return tok if jose_header(tok)["kid"] == kid else None
+    tok, elapsed = wait_until(probe, timeout=RELOAD_BUDGET_S + 1)
+    assert tok, "tokens are not signed with %s after %.1f s" % (kid, elapsed)
+    assert elapsed <= RELOAD_BUDGET_S, "took %.2f s" % elapsed
+    return tok
+
+
+def test_each_algorithm_has_one_current_and_one_next_key(srv):
+    for alg in ("ES256", "RS256", "EdDSA"):
+        states = keys_by_state(srv, "rot", alg)
+        assert len(states.get("current", [])) == 1, states
+        assert len(states.get("next", [])) == 1, states
+
+
+def test_the_next_key_is_published_before_it_signs(srv):
+    states = keys_by_state(srv, "rot", "ES256")
+    keyset = fetch_jwks(srv, "rot")
+    assert keyset.get_key(states["current"][0]) is not None
+    assert keyset.get_key(states["next"][0]) is not None
+    tok = fetch_token(srv, "rot", "svc")["access_token"]
+    assert jose_header(tok)["kid"] == states["current"][0]
+
+
+def test_rotation_is_seen_by_a_verifier(srv):
+    before = keys_by_state(srv, "rot", "ES256")
+    old_kid, next_kid = before["current"][0], before["next"][0]
+    cached = fetch_jwks(srv, "rot")  # what a resource server holds before the rotation
+    old_token = fetch_token(srv, "rot", "svc")["access_token"]
+    assert jose_header(old_token)["kid"] == old_kid
+
+    r = srv.cli("keys", "rotate", "--tenant", "rot", "--alg", "ES256")
+    assert r.rc == 0, r.err
+    after = keys_by_state(srv, "rot", "ES256")
+    assert after["current"] == [next_kid]
+    assert old_kid in after.get("retired", [])
+    assert len(after["next"]) == 1 and after["next"][0] not in (old_kid, next_kid)
+
+    new_token = kid_becomes(srv, "rot", next_kid)
+    # the key set cached before the rotation already verifies the new tokens
+    verify(srv, "rot", new_token, cached, "ES256")
+    # the new key set still verifies tokens signed before the rotation, and
+    # already publishes the following key
+    fresh = fetch_jwks(srv, "rot")
+    verify(srv, "rot", old_token, fresh, "ES256")
+    verify(srv, "rot", new_token, fresh, "ES256")
+    assert fresh.get_key(after["next"][0]) is not None
+    for tok in (old_token, new_token):
+        assert introspect(srv, "rot", tok, "svc").json()["active"] is True
+
+
+def test_rotating_every_algorithm_moves_the_access_token_key(srv):
+    before = {alg: keys_by_state(srv, "rsa", alg) for alg in ("ES256", "RS256", "EdDSA")}
+    old_token = fetch_token(srv, "rsa", "svc")["access_token"]
+    assert jose_header(old_token)["kid"] == before["RS256"]["current"][0]
+    r = srv.cli("keys", "rotate", "--tenant", "rsa")
+    assert r.rc == 0, r.err
+    for alg, states in before.items():
+        after = keys_by_state(srv, "rsa", alg)
+        assert after["current"] == states["next"], (alg, states, after)
+        assert states["current"][0] in after["retired"], (alg, after)
+    new_token = kid_becomes(srv, "rsa", before["RS256"]["next"][0])
+    fresh = fetch_jwks(srv, "rsa")
+    verify(srv, "rsa", old_token, fresh, "RS256")
+    verify(srv, "rsa", new_token, fresh, "RS256")
+
+
+def test_rotating_an_algorithm_the_tenant_does_not_serve_fails(srv):
+    before = srv.cli("keys", "list", "--tenant", "rot").out
+    r = srv.cli("keys", "rotate", "--tenant", "rot", "--alg", "PS256")
+    assert r.rc == 1, r
+    assert "PS256" in r.err
+    assert srv.cli("keys", "list", "--tenant", "rot").out == before
+
+
+def test_rotating_keys_of_an_unknown_tenant_fails(srv):
+    r = srv.cli("keys", "rotate", "--tenant", "nosuch")
+    assert r.rc == 1 and "nosuch" in r.err
