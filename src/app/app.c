@@ -4,6 +4,7 @@
  * route table. CORS answers are decided here, per tenant. */
 #include "app.h"
 
+#include "api/api.h"
 #include "oauth/oauth.h"
 #include "oidc/oidc.h"
 
@@ -37,6 +38,17 @@ static const struct ts_route tenant_routes[] = {
 	{"POST", "/consent", ts_oidc_consent, "consent"},
 	{"GET", "/logout", ts_oidc_logout, "logout"},
 	{"POST", "/logout", ts_oidc_logout, "logout"},
+	{"POST", "/api/login", ts_api_login, "api_login"},
+	{"POST", "/api/logout", ts_api_logout, "api_logout"},
+	{"POST", "/api/mobile/login", ts_api_mobile_login, "api_mobile_login"},
+	{"GET", "/api/me", ts_api_me, "api_me"},
+	{"POST", "/api/groups", ts_api_group_create, "api_groups"},
+	{"GET", "/api/groups/{id}", ts_api_group_get, "api_groups"},
+	{"GET", "/api/groups/{id}/members", ts_api_group_members, "api_groups"},
+	{"POST", "/api/groups/{id}/members", ts_api_group_member_add, "api_groups"},
+	{"DELETE", "/api/groups/{id}/members/{username}", ts_api_group_member_remove, "api_groups"},
+	{"POST", "/api/apikeys", ts_api_apikey_create, "api_apikeys"},
+	{"DELETE", "/api/apikeys/{key}", ts_api_apikey_delete, "api_apikeys"},
 };
 
 /* Routes whose documents are public: any origin may read them. */
@@ -47,7 +59,8 @@ static bool public_route(const char *name)
 
 static const char *const route_names[] = {
 	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke", "authorize", "userinfo",
-	"login", "consent", "logout",
+	"login", "consent", "logout", "api_login", "api_logout", "api_mobile_login", "api_me",
+	"api_groups", "api_apikeys",
 	ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_FOUND,
 };
 

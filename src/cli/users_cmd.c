@@ -51,9 +51,13 @@ static int fail_store(int rc)
 	return TS_EXIT_FAIL;
 }
 
-static void audit(struct session *s, const char *type, const char *subject)
+/* One audit record; detail_key/detail_value (may be NULL) become its
+ * detail object. Never secrets. */
+static void audit(struct session *s, const char *type, const char *subject,
+		  const char *detail_key, const char *detail_value)
 {
 	struct ts_audit_rec r;
+	json_t *d = detail_key ? json_pack("{s:s?}", detail_key, detail_value) : NULL;
 
 	memset(&r, 0, sizeof(r));
 	r.tenant = s->t->name;
@@ -61,8 +65,11 @@ static void audit(struct session *s, const char *type, const char *subject)
 	r.type = (char *)type;
 	r.actor = "cli";
 	r.subject = (char *)subject;
+	r.detail = d ? json_dumps(d, JSON_COMPACT) : NULL;
 	if (ts_store_audit_append(s->st, &r, 1) != TS_OK)
 		ts_log_warn("could not record audit event %s", type);
+	free(r.detail);
+	json_decref(d);
 }
 
 /* Reads one line (the secret) from standard input into buf (capacity cap)
@@ -284,7 +291,7 @@ static int user_show_cmd(struct ts_config *c, struct session *s, const char *ver
 			ts_user_rec_free(u);
 			return fail_store(rc);
 		}
-		audit(s, "user.deleted", u->username);
+		audit(s, "user.deleted", u->username, "id", u->id);
 		ts_cli_print(c, json_pack("{s:s,s:s,s:b}", "username", u->username, "id", u->id,
 					  "deleted", 1));
 	}
@@ -436,7 +443,8 @@ static int group_member_cmd(struct ts_config *c, struct session *s, const char *
 	rc = add ? ts_store_member_add(s->st, s->t->id, g->id, u->id)
 		 : ts_store_member_remove(s->st, s->t->id, g->id, u->id);
 	if (rc == TS_OK)
-		audit(s, add ? "group.member_added" : "group.member_removed", g->name);
+		audit(s, add ? "group.member_added" : "group.member_removed", g->name, "username",
+		      u->username);
 	ts_user_rec_free(u);
 	if (rc == TS_ENOTFOUND) {
 		ts_cli_error("user \"%s\" is not a member of group \"%s\"", username, g->name);
@@ -477,7 +485,7 @@ static int group_verb(struct ts_config *c, struct session *s, const char *verb,
 	} else if (strcmp(verb, "delete") == 0) {
 		rc = ts_store_group_delete(s->st, s->t->id, g->id);
 		if (rc == TS_OK) {
-			audit(s, "group.deleted", g->name);
+			audit(s, "group.deleted", g->name, "id", g->id);
 			ts_cli_print(c, json_pack("{s:s,s:s,s:b}", "name", g->name, "id", g->id,
 						  "deleted", 1));
 			exit_code = TS_EXIT_OK;

@@ -41,6 +41,8 @@ int ts_password_verify(const char *phc, const char *password, bool *needs_rehash
 #define TS_THROTTLE_FREE 5
 #define TS_THROTTLE_MAX 20
 struct ts_throttle;
+/* A new, empty table (owned by the caller; ts_throttle_free). NULL if the
+ * random key that spreads keys over it cannot be drawn. */
 struct ts_throttle *ts_throttle_new(void);
 void ts_throttle_free(struct ts_throttle *t); /* NULL is a no-op */
 /* TS_OK if an attempt may be made now; TS_EDENIED with *retry_after

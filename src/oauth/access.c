@@ -3,6 +3,8 @@
  * jti is denied in storage until the token would have expired anyway. */
 #include "oauth.h"
 
+#include "api/api.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -146,7 +148,18 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 			ts_app_store_unavailable(resp);
 			return;
 		}
-		if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now()) {
+		if (r == TS_ENOTFOUND) {
+			/* An API key ("key:secret") or a session id. */
+			json_t *other = NULL;
+			r = ts_api_introspect_other(rc, req, token,
+						    ts_params_get(req->form, req->nform, TS_P_TOKEN_TYPE_HINT, NULL),
+						    &other);
+			if (r == TS_ESTORE) {
+				ts_app_store_unavailable(resp);
+				return;
+			}
+			out = other ? other : json_pack("{s:b}", "active", 0);
+		} else if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now()) {
 			out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", "active", 1, "token_type",
 					"refresh_token", "client_id", rr->client_id, "scope", rr->scope,
 					"exp", (json_int_t)rr->expires_at, "iat",
@@ -160,10 +173,37 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	} else {
 		const char *k;
 		json_t *v;
+		const char *sub = json_string_value(json_object_get(at.claims, "sub"));
+		const char *cid = json_string_value(json_object_get(at.claims, "client_id"));
 		out = json_pack("{s:b,s:s}", "active", 1, "token_type", "Bearer");
 		json_object_foreach(at.claims, k, v) {
 			if (strcmp(k, "active") != 0 && strcmp(k, "token_type") != 0)
 				json_object_set(out, k, v);
+		}
+		json_object_set_new(out, "tenant", json_string(rc->tenant->name));
+		if (sub && cid && strcmp(sub, cid) == 0) {
+			json_object_set_new(out, "principal_type", json_string("service"));
+		} else {
+			/* A person's token: who they are now, with their roles. */
+			struct ts_user_rec *u = NULL;
+			r = ts_store_user_get(rc->app->store, rc->tenant->id, sub, &u);
+			if (r == TS_ESTORE) {
+				json_decref(out);
+				ts_access_token_clear(&at);
+				ts_app_store_unavailable(resp);
+				return;
+			}
+			if (r != TS_OK || u->disabled) {
+				json_decref(out);
+				out = json_pack("{s:b}", "active", 0);
+			} else {
+				json_t *uv = ts_user_view(u);
+				json_object_set_new(out, "principal_type", json_string("user"));
+				json_object_set_new(out, "username", json_string(u->username));
+				json_object_set(out, "roles", json_object_get(uv, "roles"));
+				json_decref(uv);
+			}
+			ts_user_rec_free(u);
 		}
 		ts_access_token_clear(&at);
 	}

@@ -227,7 +227,10 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 	else if (ar->login_at >= ar->created && sess->auth_time >= ar->created)
 		need_login = false;
 	else
-		need_login = ar->prompt_login || (ar->max_age >= 0 && now - sess->auth_time > ar->max_age);
+		/* OpenID Connect Core §3.1.2.1: max_age=0 is prompt=login (times
+		 * are whole seconds, so "elapsed > 0" misses a login this second). */
+		need_login = ar->prompt_login || ar->max_age == 0 ||
+			     (ar->max_age > 0 && now - sess->auth_time > ar->max_age);
 	if (need_login) {
 		if (ar->prompt_none)
 			ts_authz_error(rc, resp, ar, "login_required", "the user is not signed in");

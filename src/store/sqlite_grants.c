@@ -174,6 +174,8 @@ int ts_sq_grant_put(struct ts_store *st, const struct ts_grant_rec *r)
 		goto out;
 	}
 	rc = ts_sq_run(c, s, "grant put");
+	if (rc == TS_OK && sqlite3_changes(c->db) == 0)
+		rc = TS_EEXIST;
 out:
 	ts_sq_stmt_done(s);
 	return ts_sq_write_end(st, c, rc, false);

@@ -86,6 +86,12 @@ enum ts_sq_stmt {
 	TS_SQ_PURGE_PENDING,
 	TS_SQ_PURGE_REFRESH,
 	TS_SQ_PURGE_GRANT_TOKENS,
+	TS_SQ_APIKEY_PUT,
+	TS_SQ_APIKEY_GET,
+	TS_SQ_APIKEY_FIND_DEVICE,
+	TS_SQ_APIKEY_LIST,
+	TS_SQ_APIKEY_DELETE,
+	TS_SQ_APIKEY_DELETE_USER,
 	TS_SQ_COUNT
 };
 extern const char *const ts_sq_sql[TS_SQ_COUNT];
@@ -104,6 +110,14 @@ void ts_sq_close(struct ts_store *st);
 /* Operations implemented outside sqlite_ops.c, with the contracts of the
  * matching ts_store_* wrappers in store.h; arguments are already checked. */
 /* sqlite_people.c */
+int ts_sq_apikey_put(struct ts_store *st, const struct ts_apikey_rec *rec);
+int ts_sq_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
+int ts_sq_apikey_find_device(struct ts_store *st, const char *tenant_id, const char *user_id,
+			     struct ts_apikey_rec **out);
+int ts_sq_apikey_list(struct ts_store *st, const char *tenant_id, const char *user_id,
+		      struct ts_apikey_rec ***out, size_t *n);
+int ts_sq_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key);
+int ts_sq_apikey_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
 int ts_sq_user_put(struct ts_store *st, const struct ts_user_rec *rec);
 int ts_sq_user_get(struct ts_store *st, const char *tenant_id, const char *id,
 		   struct ts_user_rec **out);

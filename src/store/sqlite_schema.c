@@ -230,10 +230,28 @@ static const char schema_v2[] =
 	"CREATE INDEX pending_by_tenant ON pending (tenant_id);"
 	"CREATE INDEX pending_by_expiry ON pending (expires_at);";
 
+/* Version 3: API keys. A user has any number of keys of kind "user" and
+ * at most one of kind "device" (the bound mobile device's), whose secret
+ * is replaced at each mobile login. Keys go with their user. */
+static const char schema_v3[] =
+	"CREATE TABLE api_keys ("
+	"  key TEXT PRIMARY KEY NOT NULL,"
+	"  tenant_id TEXT NOT NULL,"
+	"  user_id TEXT NOT NULL,"
+	"  secret_hash TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('user', 'device')),"
+	"  device_id TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	");"
+	"CREATE INDEX api_keys_by_user ON api_keys (tenant_id, user_id, created_at);"
+	"CREATE UNIQUE INDEX api_keys_one_device ON api_keys (tenant_id, user_id) WHERE kind = 'device';";
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 static const char version_table_sql[] =

@@ -19,6 +19,7 @@
 	"u.tenant_id, u.id, u.username, u.password_hash, u.app_password_hash, u.device_id, " \
 	"u.profile, u.disabled, u.created_at, u.updated_at"
 #define GROUP_COLS "tenant_id, id, name, created_at"
+#define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
 #define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
 #define CODE_COLS \
 	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
@@ -175,12 +176,14 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_CODE_USE] = "UPDATE codes SET used = 1 WHERE code_hash = ?1 AND used = 0",
 	[TS_SQ_CODE_GET] = "SELECT " CODE_COLS " FROM codes WHERE code_hash = ?1",
 
-	/* Upsert by (tenant_id, id). The client and user of a grant never
-	 * change, and a revoked grant stays revoked. */
+	/* Upsert by (tenant_id, id); a revoked grant stays revoked. The
+	 * client and user of a grant never change: a put naming others
+	 * changes no row, which the caller reports as TS_EEXIST. */
 	[TS_SQ_GRANT_PUT] =
 		"INSERT INTO grants (" GRANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 		" ON CONFLICT (tenant_id, id) DO UPDATE SET scope = excluded.scope,"
-		" auth_time = excluded.auth_time, revoked = max(revoked, excluded.revoked)",
+		" auth_time = excluded.auth_time, revoked = max(revoked, excluded.revoked)"
+		" WHERE client_id = excluded.client_id AND user_id IS excluded.user_id",
 	[TS_SQ_GRANT_GET] =
 		"SELECT " GRANT_COLS " FROM grants WHERE tenant_id = ?1 AND id = ?2",
 	[TS_SQ_GRANT_TOKEN_ADD] =
@@ -250,4 +253,18 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_PURGE_PENDING] = "DELETE FROM pending WHERE expires_at < ?1",
 	[TS_SQ_PURGE_REFRESH] = "DELETE FROM refresh_tokens WHERE expires_at < ?1",
 	[TS_SQ_PURGE_GRANT_TOKENS] = "DELETE FROM grant_tokens WHERE expires_at < ?1",
+	[TS_SQ_APIKEY_PUT] =
+		"INSERT INTO api_keys (" APIKEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (key) DO UPDATE SET secret_hash = excluded.secret_hash,"
+		" device_id = excluded.device_id"
+		" WHERE api_keys.tenant_id = excluded.tenant_id AND api_keys.user_id = excluded.user_id",
+	[TS_SQ_APIKEY_GET] = "SELECT " APIKEY_COLS " FROM api_keys WHERE key = ?1",
+	[TS_SQ_APIKEY_FIND_DEVICE] =
+		"SELECT " APIKEY_COLS " FROM api_keys"
+		" WHERE tenant_id = ?1 AND user_id = ?2 AND kind = 'device'",
+	[TS_SQ_APIKEY_LIST] =
+		"SELECT " APIKEY_COLS " FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2"
+		" ORDER BY created_at, key",
+	[TS_SQ_APIKEY_DELETE] = "DELETE FROM api_keys WHERE tenant_id = ?1 AND key = ?2",
+	[TS_SQ_APIKEY_DELETE_USER] = "DELETE FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2",
 };

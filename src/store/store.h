@@ -148,6 +148,20 @@ struct ts_refresh_rec {
 	bool revoked;
 };
 
+/* An API key: a public id ("tk_...") and a secret stored as its SHA-256.
+ * A key belongs to a user and acts with that user's roles. Kind "user" is
+ * created by the user; kind "device" is the one key of a user's bound
+ * mobile device, whose secret is replaced at every mobile login. */
+struct ts_apikey_rec {
+	char *key;         /* unique across all tenants */
+	char *tenant_id;
+	char *user_id;
+	char *secret_hash; /* hex SHA-256 of the secret */
+	char *kind;        /* "user" or "device" */
+	char *device_id;   /* device keys: the bound device; else NULL */
+	int64_t created_at;
+};
+
 struct ts_store;
 
 /* The backend vtable. Each backend fills one of these; callers use the
@@ -243,6 +257,15 @@ struct ts_store_ops {
 			   char **data, int64_t *expires_at);
 	int (*pending_delete)(struct ts_store *st, const char *id_hash);
 	int (*purge_expired)(struct ts_store *st, int64_t now);
+
+	int (*apikey_put)(struct ts_store *st, const struct ts_apikey_rec *rec);
+	int (*apikey_get)(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
+	int (*apikey_find_device)(struct ts_store *st, const char *tenant_id, const char *user_id,
+				  struct ts_apikey_rec **out);
+	int (*apikey_list)(struct ts_store *st, const char *tenant_id, const char *user_id,
+			   struct ts_apikey_rec ***out, size_t *n);
+	int (*apikey_delete)(struct ts_store *st, const char *tenant_id, const char *key);
+	int (*apikey_delete_user)(struct ts_store *st, const char *tenant_id, const char *user_id);
 };
 
 struct ts_store {
@@ -379,7 +402,8 @@ int ts_store_code_put(struct ts_store *st, const struct ts_code_rec *rec);
 int ts_store_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
 
 /* Inserts a grant, or updates the scope and auth_time of an existing one
- * (its client and user never change, and a revoked grant stays revoked).
+ * (a revoked grant stays revoked). A grant's client and user never change:
+ * TS_EEXIST if the id is taken by a grant of another client or user.
  * TS_ENOTFOUND if the user (when not NULL) does not exist. */
 int ts_store_grant_put(struct ts_store *st, const struct ts_grant_rec *rec);
 int ts_store_grant_get(struct ts_store *st, const char *tenant_id, const char *id,
@@ -435,6 +459,24 @@ int ts_store_pending_delete(struct ts_store *st, const char *id_hash);
  * revocations, refresh tokens and recorded access-token jtis whose
  * expires_at is before now. Idle sessions are the caller's business. */
 int ts_store_purge_expired(struct ts_store *st, int64_t now);
+
+/* ---- API keys ---- */
+/* Inserts or replaces (by key) an API key; replacing a device key's secret
+ * makes the previous secret fail from this write on. TS_ENOTFOUND if the
+ * user does not exist. */
+int ts_store_apikey_put(struct ts_store *st, const struct ts_apikey_rec *rec);
+int ts_store_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
+/* The user's device key; TS_ENOTFOUND if none. */
+int ts_store_apikey_find_device(struct ts_store *st, const char *tenant_id, const char *user_id,
+				struct ts_apikey_rec **out);
+/* Keys of a user ordered by creation. */
+int ts_store_apikey_list(struct ts_store *st, const char *tenant_id, const char *user_id,
+			 struct ts_apikey_rec ***out, size_t *n);
+int ts_store_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key);
+/* Every key of a user (TS_OK also when there was none). */
+int ts_store_apikey_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
+void ts_apikey_rec_free(struct ts_apikey_rec *r);
+void ts_apikey_recs_free(struct ts_apikey_rec **v, size_t n);
 
 void ts_user_rec_free(struct ts_user_rec *r);
 void ts_group_rec_free(struct ts_group_rec *r);

@@ -165,6 +165,14 @@ def test_another_clients_token_cannot_be_revoked(srv):
     assert active(srv, "a", at)["active"] is True
 
 
+def test_a_public_client_cannot_revoke_another_clients_token(srv):
+    at = fetch_token(srv, "a", "svc1")["access_token"]
+    r = post(srv, "a", "revoke", {"token": at, "client_id": "pub"})
+    assert r.status_code in (400, 401), r.text
+    assert r.json()["error"] in ("unauthorized_client", "invalid_client")
+    assert active(srv, "a", at)["active"] is True
+
+
 def test_revoking_an_unknown_token_is_200(srv):
     for token in ["not-a-token", "a.b.c"]:
         r = post(srv, "a", "revoke", {"token": token}, auth=("svc1", SECRET))
@@ -185,6 +193,15 @@ def test_revocation_without_token_is_invalid_request(srv):
 
 def test_revocation_only_answers_post(srv):
     assert requests.get(srv.endpoint("a", "revoke"), timeout=HTTP_TIMEOUT_S).status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", ["introspect", "revoke"])
+def test_a_json_body_is_invalid_request(srv, endpoint):
+    at = fetch_token(srv, "a", "svc1")["access_token"]
+    r = requests.post(srv.endpoint("a", endpoint), json={"token": at}, auth=("svc1", SECRET),
+                      timeout=HTTP_TIMEOUT_S)
+    assert_oauth_error(r, 400, "invalid_request")
+    assert active(srv, "a", at)["active"] is True
 
 
 # -- tenant isolation -----------------------------------------------------------

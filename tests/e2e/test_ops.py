@@ -49,8 +49,9 @@ def test_a_tenant_domain_is_its_own_issuer(srv):
     assert discovery(srv, "acme")["issuer"] == srv.issuer("acme")
 
 
-def test_the_host_header_port_is_ignored(srv):
-    r = host_get(srv, "/.well-known/openid-configuration", host=DOMAIN + ":%d" % srv.port)
+@pytest.mark.parametrize("host", [DOMAIN + ":8443", "AUTH.Acme.TEST"])
+def test_the_host_header_port_and_case_do_not_matter(srv, host):
+    r = host_get(srv, "/.well-known/openid-configuration", host=host)
     assert r.status_code == 200
     assert r.json()["issuer"] == "http://" + DOMAIN
 

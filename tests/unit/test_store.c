@@ -1,10 +1,9 @@
-/* test_store.c: the store contract for configuration (tenants, clients,
- * keys), revocations, audit and concurrency, written against the
+/* test_store.c: the store contract for opening, configuration (tenants,
+ * clients, keys), revocations, audit and concurrency, written against the
  * ts_store_* API only so that it runs unchanged against every backend (see
- * test_store_fixture.h for how the store is chosen). The "sqlite" group
- * checks backend-specific behaviour (paths, files that are not databases,
- * schema versions and upgrades). test_store_people.c, test_store_grants.c
- * and test_store_state.c cover the rest of the contract. */
+ * test_store_fixture.h for how the store is chosen). test_store_people.c,
+ * test_store_grants.c and test_store_state.c cover the rest of the
+ * contract; test_store_sqlite.c the SQLite backend's specifics. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +11,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
-#include <sys/stat.h>
 
 #include "test_store_fixture.h"
 
@@ -101,103 +98,6 @@ static void test_open_bad_urls(void **state)
 	assert_int_equal(ts_store_open("SQLITE:/tmp/x.db", &st), TS_EINVAL);
 	assert_null(st);
 	assert_int_equal(ts_store_open("sqlite:/x.db", NULL), TS_EINVAL);
-}
-
-/* ---- SQLite specifics (always on a private temp directory) ---- */
-
-static void test_sqlite_unopenable(void **state)
-{
-	char dir[PATH_MAX], url[PATH_MAX + 64], path[PATH_MAX + 32];
-	struct ts_store *st = NULL;
-	FILE *f;
-	int i;
-
-	(void)state;
-	make_tmpdir(dir);
-	/* A directory that does not exist. */
-	snprintf(url, sizeof(url), "sqlite:%s/missing/sub/x.db", dir);
-	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
-	assert_null(st);
-	/* A directory in place of the file. */
-	snprintf(url, sizeof(url), "sqlite:%s", dir);
-	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
-	assert_null(st);
-	/* A file that is not a database. */
-	snprintf(path, sizeof(path), "%s/not-a-db", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	for (i = 0; i < 200; i++)
-		fputs("this is a text file, not an SQLite database\n", f);
-	fclose(f);
-	snprintf(url, sizeof(url), "sqlite:%s", path);
-	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
-	assert_null(st);
-	remove_tree(dir);
-}
-
-static void test_sqlite_relative_path(void **state)
-{
-	char dir[PATH_MAX], cwd[PATH_MAX];
-	struct ts_store *st = NULL;
-	struct stat sb;
-
-	(void)state;
-	make_tmpdir(dir);
-	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	assert_int_equal(chdir(dir), 0);
-	/* Created in the working directory, owner-only. */
-	assert_int_equal(ts_store_open("sqlite:rel.db", &st), TS_OK);
-	assert_int_equal(ts_store_ping(st), TS_OK);
-	ts_store_close(st);
-	st = NULL;
-	assert_int_equal(stat("rel.db", &sb), 0);
-	assert_int_equal(sb.st_mode & 077, 0);
-	/* "file:" is a file name here, never an SQLite URI. */
-	assert_int_equal(ts_store_open("sqlite:file:uri.db?mode=memory", &st), TS_OK);
-	ts_store_close(st);
-	assert_int_equal(stat("file:uri.db?mode=memory", &sb), 0);
-	assert_int_equal(chdir(cwd), 0);
-	remove_tree(dir);
-}
-
-/* Runs fixed SQL on a database file behind the store's back. */
-static void raw_sql(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-}
-
-static void test_sqlite_schema(void **state)
-{
-	char dir[PATH_MAX], url[PATH_MAX + 64], path[PATH_MAX + 32];
-	struct ts_store *st = NULL;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-
-	(void)state;
-	make_tmpdir(dir);
-	snprintf(path, sizeof(path), "%s/%s", dir, DB_NAME);
-	snprintf(url, sizeof(url), "sqlite:%s", path);
-	assert_int_equal(ts_store_open(url, &st), TS_OK);
-	ts_store_close(st);
-	st = NULL;
-
-	/* WAL is a property of the file: check it from outside. */
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-
-	/* A schema newer than this binary is refused, not clobbered. */
-	raw_sql(path, "UPDATE schema_version SET version = 999");
-	assert_int_equal(ts_store_open(url, &st), TS_ESTORE);
-	assert_null(st);
-	remove_tree(dir);
 }
 
 /* ---- tenants ---- */
@@ -821,11 +721,6 @@ int main(void)
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_open_bad_urls),
 	};
-	const struct CMUnitTest sqlite_tests[] = {
-		cmocka_unit_test(test_sqlite_unopenable),
-		cmocka_unit_test(test_sqlite_relative_path),
-		cmocka_unit_test(test_sqlite_schema),
-	};
 	const struct CMUnitTest contract_tests[] = {
 		cmocka_unit_test(test_tenant_crud),
 		cmocka_unit_test(test_tenant_invalid),
@@ -843,7 +738,6 @@ int main(void)
 
 	failed += cmocka_run_group_tests_name("store_open", open_tests, group_setup,
 					      group_teardown);
-	failed += cmocka_run_group_tests_name("store_sqlite", sqlite_tests, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store_contract", contract_tests, group_setup,
 					      group_teardown);
 	failed += cmocka_run_group_tests_name("store_concurrency", concurrency_tests,

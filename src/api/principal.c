@@ -1,0 +1,337 @@
+/* principal.c: turning a request's credential into a principal. Bearer
+ * tokens are checked like introspection does (signature with the tenant's
+ * keys, expiry, revocation) and must be meant for this server (aud has the
+ * tenant's audience); API keys are looked up by id and their secret
+ * compared in constant time; sessions come from the cookie and need the
+ * X-CSRF-Token header on state-changing requests. */
+#include "api.h"
+
+#include "oauth/oauth.h"
+#include "oidc/oidc.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ts_principal_clear(struct ts_principal *p)
+{
+	json_decref(p->roles);
+	memset(p, 0, sizeof(*p));
+}
+
+void ts_api_csrf_token(const struct ts_app *app, const char *session_id, char out[44])
+{
+	ts_csrf_token(app, TS_CSRF_API, session_id, out);
+}
+
+static int deny(const struct ts_rctx *rc, struct ts_http_resp *resp, const char *error,
+		const char *desc)
+{
+	ts_http_resp_error(resp, 401, error ? error : "unauthorized", desc);
+	if (error)
+		ts_http_resp_header(resp, "WWW-Authenticate",
+				    ts_arena_printf(resp->arena,
+						    "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"",
+						    rc->tenant->name, error, desc));
+	else
+		ts_http_resp_header(resp, "WWW-Authenticate",
+				    ts_arena_printf(resp->arena, "Bearer realm=\"%s\"", rc->tenant->name));
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	return TS_EDENIED;
+}
+
+static int unavailable(struct ts_http_resp *resp)
+{
+	ts_app_store_unavailable(resp);
+	return TS_ESTORE;
+}
+
+static json_t *roles_of(const struct ts_user_rec *u)
+{
+	json_t *profile = u->profile ? json_loads(u->profile, 0, NULL) : NULL;
+	json_t *r = json_object_get(profile, "roles");
+
+	r = json_is_array(r) ? json_incref(r) : json_array();
+	json_decref(profile);
+	return r;
+}
+
+static bool aud_has(const json_t *aud, const char *want)
+{
+	size_t i;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	for (i = 0; i < json_array_size(aud); i++)
+		if (ts_str_eq(ts_str_c(json_string_value(json_array_get(aud, i))), want))
+			return true;
+	return false;
+}
+
+static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		      struct ts_principal *p)
+{
+	const struct ts_tenant *t = rc->tenant;
+	struct ts_access_token at;
+	struct ts_user_rec *u = NULL;
+	const char *sub, *cid;
+	int r;
+
+	r = ts_oauth_access_token_check(rc, req->auth.token, &at);
+	if (r == TS_ESTORE)
+		return unavailable(resp);
+	if (r != TS_OK)
+		return deny(rc, resp, "invalid_token", "the access token is invalid or expired");
+	/* A token issued for another resource is refused here. */
+	if (!aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
+		ts_access_token_clear(&at);
+		return deny(rc, resp, "invalid_token", "the access token is not meant for this server");
+	}
+	sub = json_string_value(json_object_get(at.claims, "sub"));
+	cid = json_string_value(json_object_get(at.claims, "client_id"));
+	p->via = TS_VIA_BEARER;
+	p->client_id = ts_arena_strdup(req->arena, cid);
+	p->scope = ts_arena_strdup(req->arena, json_string_value(json_object_get(at.claims, "scope")));
+	if (p->scope == NULL)
+		p->scope = "";
+	p->sub = ts_arena_strdup(req->arena, sub);
+	if (sub && cid && strcmp(sub, cid) == 0) {
+		p->is_user = false;
+		p->roles = json_array();
+		ts_access_token_clear(&at);
+		return TS_OK;
+	}
+	r = ts_store_user_get(rc->app->store, t->id, sub, &u);
+	ts_access_token_clear(&at);
+	if (r == TS_ESTORE)
+		return unavailable(resp);
+	if (r != TS_OK || u->disabled) {
+		ts_user_rec_free(u);
+		return deny(rc, resp, "invalid_token", "the token's user is not active");
+	}
+	p->is_user = true;
+	p->username = ts_arena_strdup(req->arena, u->username);
+	p->roles = roles_of(u);
+	ts_user_rec_free(u);
+	return TS_OK;
+}
+
+/* Resolves "key:secret" to its active user. TS_EDENIED if anything is off;
+ * the same answer for an unknown key and a wrong secret. */
+static int apikey_user(const struct ts_rctx *rc, const char *key, const char *secret,
+		       struct ts_user_rec **out)
+{
+	struct ts_apikey_rec *k = NULL;
+	struct ts_user_rec *u = NULL;
+	char h[2 * TS_SHA256_LEN + 1];
+	json_t *profile = NULL;
+	int r;
+
+	*out = NULL;
+	if (key == NULL || secret == NULL || strlen(key) > 128 || strlen(secret) > 256)
+		return TS_EDENIED;
+	ts_sha256_hex(secret, strlen(secret), h);
+	r = ts_store_apikey_get(rc->app->store, key, &k);
+	if (r == TS_ENOTFOUND)
+		return TS_EDENIED;
+	if (r != TS_OK)
+		return r;
+	r = TS_EDENIED;
+	if (strcmp(k->tenant_id, rc->tenant->id) != 0 ||
+	    !ts_ct_equal(h, strlen(h), k->secret_hash, strlen(k->secret_hash)))
+		goto out;
+	r = ts_store_user_get(rc->app->store, k->tenant_id, k->user_id, &u);
+	if (r == TS_ENOTFOUND)
+		r = TS_EDENIED;
+	if (r != TS_OK)
+		goto out;
+	r = TS_EDENIED;
+	if (u->disabled)
+		goto out;
+	/* A device key dies with mobile access. */
+	profile = u->profile ? json_loads(u->profile, 0, NULL) : NULL;
+	if (strcmp(k->kind, "device") == 0 && !json_is_true(json_object_get(profile, "mobile_access")))
+		goto out;
+	*out = u;
+	u = NULL;
+	r = TS_OK;
+out:
+	json_decref(profile);
+	ts_user_rec_free(u);
+	ts_apikey_rec_free(k);
+	return r;
+}
+
+static int via_apikey(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		      struct ts_principal *p)
+{
+	struct ts_user_rec *u = NULL;
+	int r = apikey_user(rc, req->auth.user, req->auth.secret, &u);
+
+	if (r == TS_ESTORE)
+		return unavailable(resp);
+	if (r != TS_OK)
+		return deny(rc, resp, "invalid_token", "the API key is invalid");
+	p->via = TS_VIA_API_KEY;
+	p->is_user = true;
+	p->sub = ts_arena_strdup(req->arena, u->id);
+	p->username = ts_arena_strdup(req->arena, u->username);
+	p->scope = "";
+	p->api_key = ts_arena_strdup(req->arena, req->auth.user);
+	p->roles = roles_of(u);
+	ts_user_rec_free(u);
+	return TS_OK;
+}
+
+static bool state_changing(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	       strcmp(method, "OPTIONS") != 0;
+}
+
+static int via_session(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		       struct ts_principal *p)
+{
+	struct ts_session_rec *s = NULL;
+	struct ts_user_rec *u = NULL;
+	const char *sid;
+	int r = ts_session_load(rc, req, NULL, &s, &u, &sid);
+
+	if (r == TS_ESTORE)
+		return unavailable(resp);
+	if (r != TS_OK)
+		return deny(rc, resp, NULL, "authentication is required");
+	if (state_changing(req->method) &&
+	    !ts_csrf_ok(rc->app, TS_CSRF_API, sid, ts_http_header(req, TS_CSRF_HEADER))) {
+		ts_session_rec_free(s);
+		ts_user_rec_free(u);
+		ts_http_resp_error(resp, 403, "csrf_failed",
+				   "a state-changing request with the session cookie needs the X-CSRF-Token header");
+		return TS_EDENIED;
+	}
+	p->via = TS_VIA_SESSION;
+	p->is_user = true;
+	p->sub = ts_arena_strdup(req->arena, u->id);
+	p->username = ts_arena_strdup(req->arena, u->username);
+	p->scope = "";
+	p->session_id = sid;
+	p->roles = roles_of(u);
+	ts_session_rec_free(s);
+	ts_user_rec_free(u);
+	return TS_OK;
+}
+
+int ts_api_authenticate(const struct ts_rctx *rc, struct ts_http_req *req,
+			struct ts_http_resp *resp, struct ts_principal *p)
+{
+	memset(p, 0, sizeof(*p));
+	switch (req->auth.scheme) {
+	case TS_AUTH_BEARER:
+		return via_bearer(rc, req, resp, p);
+	case TS_AUTH_TOKEN:
+	case TS_AUTH_BASIC:
+		return via_apikey(rc, req, resp, p);
+	case TS_AUTH_NONE:
+		return via_session(rc, req, resp, p);
+	default:
+		ts_http_resp_error(resp, 400, "invalid_request", "unsupported Authorization header");
+		ts_http_resp_header(resp, "WWW-Authenticate",
+				    ts_arena_printf(resp->arena, "Bearer realm=\"%s\", error=\"invalid_request\"",
+						    rc->tenant->name));
+		return TS_EDENIED;
+	}
+}
+
+bool ts_principal_has_scope(const struct ts_rctx *rc, const struct ts_principal *p,
+			    const char *scope)
+{
+	const char *s = p->scope;
+	char tok[TS_SCOPE_MAX + 1];
+
+	if (p->via != TS_VIA_BEARER || s == NULL)
+		return false;
+	while (*s) {
+		const char *e = strchr(s, ' ');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len < sizeof(tok)) {
+			memcpy(tok, s, len);
+			tok[len] = '\0';
+			if (ts_scope_satisfies(rc->tenant, tok, scope))
+				return true;
+		}
+		s += len + (e ? 1 : 0);
+	}
+	return false;
+}
+
+bool ts_principal_has_role(const struct ts_principal *p, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(p->roles); i++)
+		if (ts_str_eq(ts_str_c(json_string_value(json_array_get(p->roles, i))), role))
+			return true;
+	return false;
+}
+
+json_t *ts_principal_json(const struct ts_rctx *rc, const struct ts_principal *p)
+{
+	static const char *const via[] = {"bearer", "api_key", "session"};
+	json_t *scopes = json_array(), *o;
+	const char *s = p->scope ? p->scope : "";
+
+	while (*s) {
+		const char *e = strchr(s, ' ');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (len)
+			json_array_append_new(scopes, json_stringn(s, len));
+		s += len + (e ? 1 : 0);
+	}
+	o = json_pack("{s:s,s:s,s:s,s:o,s:O,s:s}", "tenant", rc->tenant->name, "sub", p->sub,
+		      "principal_type", p->is_user ? "user" : "service", "scopes", scopes, "roles",
+		      p->roles ? p->roles : json_array(), "auth", via[p->via]);
+	json_object_set_new(o, "username", p->username ? json_string(p->username) : json_null());
+	json_object_set_new(o, "client_id", p->client_id ? json_string(p->client_id) : json_null());
+	return o;
+}
+
+int ts_api_introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
+			    const char *hint, json_t **out)
+{
+	struct ts_user_rec *u = NULL;
+	const char *colon = strchr(token, ':');
+	int r;
+
+	*out = NULL;
+	(void)hint;
+	if (colon && colon != token) {
+		char *key = ts_arena_strndup(req->arena, token, (size_t)(colon - token));
+		r = apikey_user(rc, key, colon + 1, &u);
+		if (r == TS_OK) {
+			*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o}", "active", 1, "token_type", "api_key",
+					 "sub", u->id, "username", u->username, "principal_type", "user",
+					 "tenant", rc->tenant->name, "roles", roles_of(u));
+			json_object_set_new(*out, "iss", json_string(rc->issuer));
+		}
+		ts_user_rec_free(u);
+		return r;
+	}
+	{
+		struct ts_session_rec *s = NULL;
+		const char *sid;
+		r = ts_session_load(rc, req, token, &s, &u, &sid);
+		if (r == TS_ENOTFOUND)
+			return TS_EDENIED;
+		if (r != TS_OK)
+			return r;
+		*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I}", "active", 1, "token_type",
+				 "session", "sub", u->id, "username", u->username, "principal_type",
+				 "user", "tenant", rc->tenant->name, "roles", roles_of(u), "exp",
+				 (json_int_t)s->expires_at, "auth_time", (json_int_t)s->auth_time);
+		json_object_set_new(*out, "iss", json_string(rc->issuer));
+		ts_session_rec_free(s);
+		ts_user_rec_free(u);
+		return TS_OK;
+	}
+}

@@ -1,0 +1,335 @@
+/* resources.c: GET /api/me, the groups endpoints and the API keys
+ * endpoints. Reading a group or its members needs the scope groups:read /
+ * members:read (or one that includes it) or membership of the group;
+ * changing groups needs groups:write; a user creates and revokes API keys
+ * for itself when it holds one of the tenant's api_key_roles. */
+#include "api.h"
+
+#include "oauth/oauth.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+
+static void error(struct ts_http_resp *resp, int status, const char *code, const char *desc)
+{
+	ts_http_resp_error(resp, status, code, desc);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static void forbidden(const struct ts_rctx *rc, struct ts_http_resp *resp, const char *scope)
+{
+	error(resp, 403, "insufficient_scope", "the credential does not allow this request");
+	if (scope)
+		ts_http_resp_header(resp, "WWW-Authenticate",
+				    ts_arena_printf(resp->arena,
+						    "Bearer realm=\"%s\", error=\"insufficient_scope\", scope=\"%s\"",
+						    rc->tenant->name, scope));
+}
+
+void ts_api_me(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	struct ts_principal p;
+	json_t *o;
+
+	if (ts_api_authenticate(rc, req, resp, &p) != TS_OK)
+		return;
+	o = ts_principal_json(rc, &p);
+	ts_http_resp_json(resp, 200, o);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	json_decref(o);
+	ts_principal_clear(&p);
+}
+
+/* Loads the group of the route; answers 404 or 503 itself. */
+static int load_group(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		      struct ts_group_rec **g)
+{
+	int r = ts_store_group_get(rc->app->store, rc->tenant->id, req->route_params[0], g);
+
+	if (r == TS_ENOTFOUND || r == TS_EINVAL)
+		error(resp, 404, "not_found", "no such group");
+	else if (r != TS_OK)
+		ts_app_store_unavailable(resp);
+	return r;
+}
+
+/* Service scope, or a user who is a member of the group. */
+static int may_read(const struct ts_rctx *rc, const struct ts_principal *p, const char *group_id,
+		    const char *scope, bool *ok)
+{
+	*ok = ts_principal_has_scope(rc, p, scope);
+	if (*ok || !p->is_user)
+		return TS_OK;
+	return ts_store_member_check(rc->app->store, rc->tenant->id, group_id, p->sub, ok);
+}
+
+static json_t *group_json(const struct ts_group_rec *g)
+{
+	return json_pack("{s:s,s:s,s:I}", "id", g->id, "name", g->name, "created_at",
+			 (json_int_t)g->created_at);
+}
+
+static json_t *member_json(const struct ts_user_rec *u)
+{
+	json_t *profile = u->profile ? json_loads(u->profile, 0, NULL) : NULL;
+	json_t *o = json_pack("{s:s,s:s}", "id", u->id, "username", u->username);
+
+	if (json_string_value(json_object_get(profile, "name")))
+		json_object_set(o, "name", json_object_get(profile, "name"));
+	if (json_string_value(json_object_get(profile, "email")))
+		json_object_set(o, "email", json_object_get(profile, "email"));
+	json_decref(profile);
+	return o;
+}
+
+static void group_read(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		       bool members)
+{
+	const char *scope = members ? "members:read" : "groups:read";
+	struct ts_group_rec *g = NULL;
+	struct ts_user_rec **v = NULL;
+	struct ts_principal p;
+	size_t n = 0, i;
+	bool ok = false;
+	json_t *o;
+
+	if (ts_api_authenticate(rc, req, resp, &p) != TS_OK)
+		return;
+	if (load_group(rc, req, resp, &g) != TS_OK)
+		goto out;
+	if (may_read(rc, &p, g->id, scope, &ok) != TS_OK) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	if (!ok) {
+		forbidden(rc, resp, scope);
+		goto out;
+	}
+	o = group_json(g);
+	if (members) {
+		json_t *a = json_array();
+		if (ts_store_member_list(rc->app->store, rc->tenant->id, g->id, &v, &n) != TS_OK) {
+			json_decref(a);
+			json_decref(o);
+			ts_app_store_unavailable(resp);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, member_json(v[i]));
+		json_object_set_new(o, "members", a);
+	}
+	ts_http_resp_json(resp, 200, o);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	json_decref(o);
+out:
+	ts_user_recs_free(v, n);
+	ts_group_rec_free(g);
+	ts_principal_clear(&p);
+}
+
+void ts_api_group_get(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	group_read(ctx, req, resp, false);
+}
+
+void ts_api_group_members(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	group_read(ctx, req, resp, true);
+}
+
+/* Authenticates and requires groups:write. */
+static bool writer(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		   struct ts_principal *p)
+{
+	if (ts_api_authenticate(rc, req, resp, p) != TS_OK)
+		return false;
+	if (!ts_principal_has_scope(rc, p, "groups:write")) {
+		forbidden(rc, resp, "groups:write");
+		ts_principal_clear(p);
+		return false;
+	}
+	return true;
+}
+
+void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	const char *name = json_string_value(json_object_get(req->json, "name"));
+	struct ts_group_rec g;
+	struct ts_principal p;
+	char id[37];
+	json_t *o;
+	int r;
+
+	if (!writer(rc, req, resp, &p))
+		return;
+	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
+		error(resp, 400, "invalid_request", "a JSON body with a non-empty \"name\" is required");
+		goto out;
+	}
+	if (ts_rand_uuid(id) != TS_OK) {
+		error(resp, 500, "server_error", NULL);
+		goto out;
+	}
+	memset(&g, 0, sizeof(g));
+	g.tenant_id = rc->tenant->id;
+	g.id = id;
+	g.name = (char *)name;
+	g.created_at = ts_now();
+	r = ts_store_group_put(rc->app->store, &g);
+	if (r == TS_EEXIST) {
+		error(resp, 409, "conflict", "a group with this name exists");
+		goto out;
+	}
+	if (r != TS_OK) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "group.created", p.sub, id, NULL);
+	o = group_json(&g);
+	ts_http_resp_json(resp, 201, o);
+	json_decref(o);
+out:
+	ts_principal_clear(&p);
+}
+
+static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+			  const char *username, bool add)
+{
+	struct ts_group_rec *g = NULL;
+	struct ts_user_rec *u = NULL;
+	struct ts_principal p;
+	int r;
+
+	if (!writer(rc, req, resp, &p))
+		return;
+	if (username == NULL || username[0] == '\0') {
+		error(resp, 400, "invalid_request", "a \"username\" is required");
+		goto out;
+	}
+	if (load_group(rc, req, resp, &g) != TS_OK)
+		goto out;
+	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
+	if (r == TS_ENOTFOUND) {
+		error(resp, 404, "not_found", "no such user");
+		goto out;
+	}
+	if (r != TS_OK) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	r = add ? ts_store_member_add(rc->app->store, rc->tenant->id, g->id, u->id)
+		: ts_store_member_remove(rc->app->store, rc->tenant->id, g->id, u->id);
+	if (r == TS_ENOTFOUND) {
+		error(resp, 404, "not_found", "the user is not a member of the group");
+		goto out;
+	}
+	if (r != TS_OK) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	ts_audit_emit(rc->app->audit, rc->tenant->name, add ? "group.member_added" : "group.member_removed",
+		      p.sub, g->id, NULL);
+	if (add) {
+		json_t *o = json_pack("{s:s,s:o}", "group_id", g->id, "member", member_json(u));
+		ts_http_resp_json(resp, 201, o);
+		json_decref(o);
+	} else {
+		ts_http_resp_text(resp, 204, NULL, "", 0);
+	}
+out:
+	ts_user_rec_free(u);
+	ts_group_rec_free(g);
+	ts_principal_clear(&p);
+}
+
+void ts_api_group_member_add(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	member_change(ctx, req, resp, json_string_value(json_object_get(req->json, "username")), true);
+}
+
+void ts_api_group_member_remove(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	member_change(ctx, req, resp, req->route_params[1], false);
+}
+
+void ts_api_apikey_create(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	const struct ts_tenant *t = rc->tenant;
+	struct ts_apikey_rec rec;
+	struct ts_principal p;
+	char id[32], key[40], secret[64] = "", h[2 * TS_SHA256_LEN + 1];
+	bool allowed = false;
+	size_t i;
+	json_t *o;
+
+	if (ts_api_authenticate(rc, req, resp, &p) != TS_OK)
+		return;
+	for (i = 0; i < t->napi_key_roles; i++)
+		allowed = allowed || ts_principal_has_role(&p, t->api_key_roles[i]);
+	if (!p.is_user || !allowed) {
+		error(resp, 403, "forbidden", "only users holding an API-key role may create API keys");
+		goto out;
+	}
+	if (ts_rand_token(id, sizeof(id), TS_APIKEY_ID_BYTES) != TS_OK ||
+	    ts_rand_token(secret, sizeof(secret), TS_APIKEY_SECRET_BYTES) != TS_OK) {
+		error(resp, 500, "server_error", NULL);
+		goto out;
+	}
+	snprintf(key, sizeof(key), "%s%s", TS_APIKEY_PREFIX, id);
+	ts_sha256_hex(secret, strlen(secret), h);
+	memset(&rec, 0, sizeof(rec));
+	rec.key = key;
+	rec.tenant_id = t->id;
+	rec.user_id = (char *)p.sub;
+	rec.secret_hash = h;
+	rec.kind = "user";
+	rec.created_at = ts_now();
+	if (ts_store_apikey_put(rc->app->store, &rec) != TS_OK) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	ts_audit_emit(rc->app->audit, t->name, "apikey.created", p.sub, key, NULL);
+	o = json_pack("{s:s,s:s}", "api_key", key, "api_secret", secret);
+	ts_http_resp_json(resp, 201, o);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	json_decref(o);
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	ts_principal_clear(&p);
+}
+
+void ts_api_apikey_delete(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	struct ts_apikey_rec *k = NULL;
+	struct ts_principal p;
+	int r;
+
+	if (ts_api_authenticate(rc, req, resp, &p) != TS_OK)
+		return;
+	r = ts_store_apikey_get(rc->app->store, req->route_params[0], &k);
+	if (r != TS_OK && r != TS_ENOTFOUND && r != TS_EINVAL) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	/* Another user's key is answered as unknown. */
+	if (r != TS_OK || !p.is_user || strcmp(k->tenant_id, rc->tenant->id) != 0 ||
+	    strcmp(k->user_id, p.sub) != 0) {
+		error(resp, 404, "not_found", "no such API key");
+		goto out;
+	}
+	r = ts_store_apikey_delete(rc->app->store, rc->tenant->id, k->key);
+	if (r != TS_OK && r != TS_ENOTFOUND) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "apikey.revoked", p.sub, k->key, NULL);
+	ts_http_resp_text(resp, 204, NULL, "", 0);
+out:
+	ts_apikey_rec_free(k);
+	ts_principal_clear(&p);
+}

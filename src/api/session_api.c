@@ -1,0 +1,240 @@
+/* session_api.c: POST /api/login (form or JSON username, password → a
+ * session cookie and {user, csrf_token}), POST /api/logout, and POST
+ * /api/mobile/login (username, app_password, device_id → a fresh secret for
+ * the user's device key). Every password check goes through the same
+ * throttle counters as the login page and the password grant. */
+#include "api.h"
+
+#include "oauth/oauth.h"
+#include "oidc/oidc.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USERNAME_MAX 254
+#define DEVICE_ID_MAX 128
+
+/* A body field from a JSON object or a form. Arena or borrowed string. */
+static const char *field(struct ts_http_req *req, const char *name)
+{
+	if (json_is_object(req->json))
+		return json_string_value(json_object_get(req->json, name));
+	return ts_params_get(req->form, req->nform, name, NULL);
+}
+
+static void invalid(struct ts_http_resp *resp)
+{
+	ts_http_resp_error(resp, 401, "invalid_credentials", "invalid credentials");
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+}
+
+/* Checks the throttles; on refusal answers 429 and returns false. */
+static bool throttle_ok(const struct ts_rctx *rc, struct ts_http_req *req,
+			struct ts_http_resp *resp, const char *ukey, const char *ikey)
+{
+	int retry = 0;
+
+	if (ts_throttle_check(rc->app->throttle, ukey, ts_now(), &retry) == TS_OK &&
+	    ts_throttle_check(rc->app->throttle, ikey, ts_now(), &retry) == TS_OK)
+		return true;
+	ts_http_resp_error(resp, 429, "too_many_attempts", "too many failed attempts; retry later");
+	ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
+	return false;
+}
+
+static void failed(const struct ts_rctx *rc, const char *ukey, const char *ikey,
+		   const struct ts_user_rec *u, const char *method)
+{
+	int64_t now = ts_now();
+
+	ts_throttle_fail(rc->app->throttle, ukey, now);
+	ts_throttle_fail(rc->app->throttle, ikey, now);
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "login.failed", NULL, u ? u->id : NULL,
+		      method);
+}
+
+void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	const char *username = field(req, "username"), *password = field(req, "password");
+	struct ts_user_rec *u = NULL;
+	const char *ukey, *ikey, *sid;
+	char csrf[44];
+	bool rehash = false;
+	json_t *out;
+	int r;
+
+	if (username == NULL || password == NULL || username[0] == '\0' ||
+	    strlen(username) > USERNAME_MAX || strlen(password) > TS_PASSWORD_MAX) {
+		ts_http_resp_error(resp, 400, "invalid_request", "username and password are required");
+		return;
+	}
+	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
+	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
+	if (!throttle_ok(rc, req, resp, ukey, ikey))
+		return;
+	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
+	if (r != TS_OK && r != TS_ENOTFOUND) {
+		ts_app_store_unavailable(resp);
+		return;
+	}
+	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
+	if (r != TS_OK || u == NULL || u->disabled) {
+		failed(rc, ukey, ikey, u, "{\"method\":\"api_login\"}");
+		invalid(resp);
+		goto out;
+	}
+	ts_throttle_reset(rc->app->throttle, ukey);
+	if (rehash) {
+		char *h = NULL;
+		if (ts_password_hash(password, &h) == TS_OK) {
+			free(u->password_hash);
+			u->password_hash = h;
+			u->updated_at = ts_now();
+			ts_store_user_put(rc->app->store, u);
+		}
+	}
+	if (ts_session_start(rc, req, resp, u, ts_now(), &sid) != TS_OK) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	ts_api_csrf_token(rc->app, sid, csrf);
+	out = json_pack("{s:o,s:s}", "user", ts_user_view(u), "csrf_token", csrf);
+	ts_http_resp_json(resp, 200, out);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	json_decref(out);
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "login.succeeded", u->id, u->id,
+		      "{\"method\":\"api_login\"}");
+out:
+	ts_user_rec_free(u);
+}
+
+void ts_api_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	struct ts_principal p;
+	int r = ts_api_authenticate(rc, req, resp, &p);
+
+	if (r != TS_OK)
+		return;
+	if (p.via == TS_VIA_SESSION && ts_session_end(rc, req, resp) != TS_OK) {
+		ts_principal_clear(&p);
+		ts_app_store_unavailable(resp);
+		return;
+	}
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "logout", p.sub, p.sub, NULL);
+	ts_principal_clear(&p);
+	ts_http_resp_text(resp, 200, "application/json", "{\"ok\":true}", 11);
+}
+
+/* Gives the user's device key a fresh secret (creating the key on first
+ * login); the previous secret stops working with this write. */
+static int device_key(const struct ts_rctx *rc, const struct ts_user_rec *u, const char *device,
+		      char **key_out, char secret[64])
+{
+	struct ts_apikey_rec *k = NULL, rec;
+	char id[32], h[2 * TS_SHA256_LEN + 1], keyname[40];
+	int r;
+
+	r = ts_rand_token(secret, 64, TS_APIKEY_SECRET_BYTES);
+	if (r != TS_OK)
+		return r;
+	ts_sha256_hex(secret, strlen(secret), h);
+	r = ts_store_apikey_find_device(rc->app->store, rc->tenant->id, u->id, &k);
+	if (r != TS_OK && r != TS_ENOTFOUND)
+		return r;
+	memset(&rec, 0, sizeof(rec));
+	if (k) {
+		rec = *k;
+	} else {
+		r = ts_rand_token(id, sizeof(id), TS_APIKEY_ID_BYTES);
+		if (r != TS_OK)
+			return r;
+		snprintf(keyname, sizeof(keyname), "%s%s", TS_APIKEY_PREFIX, id);
+		rec.key = keyname;
+		rec.tenant_id = rc->tenant->id;
+		rec.user_id = u->id;
+		rec.kind = "device";
+		rec.created_at = ts_now();
+	}
+	rec.secret_hash = h;
+	rec.device_id = (char *)device;
+	r = ts_store_apikey_put(rc->app->store, &rec);
+	if (r == TS_OK)
+		*key_out = ts_xstrdup(rec.key);
+	ts_apikey_rec_free(k);
+	return r;
+}
+
+void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_rctx *rc = ctx;
+	const char *username = field(req, "username");
+	const char *app_password = field(req, "app_password");
+	const char *device = field(req, "device_id");
+	struct ts_user_rec *u = NULL;
+	json_t *profile = NULL, *out;
+	const char *ukey, *ikey;
+	char secret[64] = "";
+	char *key = NULL;
+	bool ok;
+	int r;
+
+	if (username == NULL || app_password == NULL || device == NULL || username[0] == '\0' ||
+	    device[0] == '\0' || strlen(username) > USERNAME_MAX ||
+	    strlen(app_password) > TS_PASSWORD_MAX || strlen(device) > DEVICE_ID_MAX) {
+		ts_http_resp_error(resp, 400, "invalid_request",
+				   "username, app_password and device_id are required");
+		return;
+	}
+	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
+	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
+	if (!throttle_ok(rc, req, resp, ukey, ikey))
+		return;
+	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
+	if (r != TS_OK && r != TS_ENOTFOUND) {
+		ts_app_store_unavailable(resp);
+		return;
+	}
+	if (u && u->profile)
+		profile = json_loads(u->profile, 0, NULL);
+	/* The hash always runs, so every failure costs the same; the checks
+	 * then go in the documented order, all with one answer. */
+	r = ts_password_verify(u ? u->app_password_hash : NULL, app_password, NULL);
+	ok = u != NULL && !u->disabled && json_is_true(json_object_get(profile, "mobile_access")) &&
+	     r == TS_OK && (u->device_id == NULL || strcmp(u->device_id, device) == 0);
+	if (!ok) {
+		failed(rc, ukey, ikey, u, "{\"method\":\"mobile_login\"}");
+		invalid(resp);
+		goto out;
+	}
+	ts_throttle_reset(rc->app->throttle, ukey);
+	if (u->device_id == NULL) {
+		/* The first device to log in is bound. */
+		u->device_id = ts_xstrdup(device);
+		u->updated_at = ts_now();
+		r = ts_store_user_put(rc->app->store, u);
+		if (r != TS_OK) {
+			ts_app_store_unavailable(resp);
+			goto out;
+		}
+	}
+	r = device_key(rc, u, device, &key, secret);
+	if (r != TS_OK) {
+		ts_app_store_unavailable(resp);
+		goto out;
+	}
+	out = json_pack("{s:s,s:s,s:o}", "api_key", key, "api_secret", secret, "user", ts_user_view(u));
+	ts_http_resp_json(resp, 200, out);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	json_decref(out);
+	ts_audit_emit(rc->app->audit, rc->tenant->name, "login.succeeded", u->id, key,
+		      "{\"method\":\"mobile_login\"}");
+out:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	free(key);
+	json_decref(profile);
+	ts_user_rec_free(u);
+}

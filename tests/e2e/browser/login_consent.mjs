@@ -1,0 +1,121 @@
+// A real browser through Tessera's login and consent pages.
+//
+// Debian's chromium, driven by playwright-core, opens the authorization URL
+// of a confidential web client (PKCE S256), signs in on the login page,
+// approves on the consent page and is sent to the client's redirect URI,
+// which is intercepted (nothing listens at https://acme.test) to capture the
+// URL. The final URL must carry code, state and iss (RFC 9207).
+//
+// Environment (set by tests/e2e/test_browser.py):
+//   TESSERA_URL           the tenant's issuer, e.g. http://127.0.0.1:8080/t/acme
+//   TESSERA_CLIENT_ID     a client that asks for consent
+//   TESSERA_REDIRECT_URI  its redirect URI (https://acme.test/oauth/callback)
+//   TESSERA_USERNAME, TESSERA_PASSWORD
+//   TESSERA_SCREENSHOT    where to save a PNG of the login page
+//   CHROMIUM              the browser (default /usr/bin/chromium)
+// Prints one JSON line: {"final_url", "code", "state", "iss", "code_verifier",
+// "screenshot", "pages"}; exits 1 with a message on any failure.
+import { createHash, randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`environment variable ${name} is not set`);
+  return v;
+}
+
+function b64url(buf) {
+  return Buffer.from(buf).toString('base64url');
+}
+
+async function main() {
+  const issuer = need('TESSERA_URL');
+  const clientId = need('TESSERA_CLIENT_ID');
+  const redirectUri = need('TESSERA_REDIRECT_URI');
+  const username = need('TESSERA_USERNAME');
+  const password = need('TESSERA_PASSWORD');
+  const shot = process.env.TESSERA_SCREENSHOT || '/tmp/tessera-login.png';
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+  const verifier = b64url(randomBytes(48));
+  const challenge = b64url(createHash('sha256').update(verifier).digest());
+  const state = b64url(randomBytes(16));
+  const nonce = b64url(randomBytes(16));
+  const authz = new URL(`${issuer}/oauth2/authorize`);
+  for (const [k, v] of Object.entries({
+    response_type: 'code', client_id: clientId, redirect_uri: redirectUri,
+    scope: 'openid profile email', state, nonce,
+    code_challenge: challenge, code_challenge_method: 'S256',
+  })) authz.searchParams.set(k, v);
+
+  const browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    timeout: 30000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking', '--disable-component-update', '--no-first-run',
+      '--disable-sync', '--disable-quic'],
+  });
+  const pages = [];
+  try {
+    const context = await browser.newContext({ viewport: { width: 800, height: 640 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15000);
+    // The client's redirect URI: capture it instead of going to the network.
+    let callback = null;
+    const redirectOrigin = new URL(redirectUri).origin;
+    await page.route(`${redirectOrigin}/**`, async (route) => {
+      callback = route.request().url();
+      await route.fulfill({
+        status: 200, contentType: 'text/html',
+        body: '<!doctype html><title>callback</title><p>signed in</p>',
+      });
+    });
+    // Any other host would be a leak: refuse it.
+    const allowed = new URL(issuer).origin;
+    await page.route((url) => url.origin !== allowed && url.origin !== redirectOrigin,
+      (route) => route.abort());
+
+    await page.goto(authz.toString());
+    pages.push(new URL(page.url()).pathname);
+    if (!page.url().startsWith(`${issuer}/login`)) {
+      throw new Error(`expected the login page, got ${page.url()}`);
+    }
+    await page.locator('input[name="username"]').fill(username);
+    await page.locator('input[name="password"]').fill(password);
+    if (await page.locator('input[type="hidden"][name="csrf_token"]').count() !== 1) {
+      throw new Error('the login form has no hidden csrf_token');
+    }
+    await page.screenshot({ path: shot, fullPage: true });
+    await Promise.all([
+      page.waitForURL((u) => u.toString().startsWith(`${issuer}/consent`)),
+      page.locator('form button[type="submit"]').click(),
+    ]);
+    pages.push(new URL(page.url()).pathname);
+    const approve = page.locator('button[name="decision"][value="approve"]');
+    if (await page.locator('button[name="decision"][value="deny"]').count() !== 1) {
+      throw new Error('the consent page has no deny button');
+    }
+    await Promise.all([
+      page.waitForURL((u) => u.toString().startsWith(redirectUri)),
+      approve.click(),
+    ]);
+    const finalUrl = callback || page.url();
+    const q = new URL(finalUrl).searchParams;
+    const out = {
+      final_url: finalUrl, code: q.get('code'), state: q.get('state'), iss: q.get('iss'),
+      code_verifier: verifier, nonce, screenshot: shot, pages,
+    };
+    if (!out.code) throw new Error(`no code in ${finalUrl}`);
+    if (out.state !== state) throw new Error(`state ${out.state} != ${state}`);
+    if (out.iss !== issuer) throw new Error(`iss ${out.iss} != ${issuer}`);
+    console.log(JSON.stringify(out));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`login_consent.mjs: ${err && err.stack ? err.stack : err}`);
+  process.exit(1);
+});

@@ -1,0 +1,396 @@
+/* test_store_state.c: the store contract for sessions, consent, pending
+ * state and purge_expired, against the ts_store_* API only (see
+ * test_store_fixture.h for how the store is chosen); and, across all the
+ * operations of people and token flows, that none of them moves the
+ * generation and that deleting a tenant takes all of it along. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_store_fixture.h"
+
+/* Times for the purge test: rows expire at EXPIRED or FAR_FUTURE, and
+ * the purge runs at PURGE_NOW, between the two. */
+#define EXPIRED 500
+#define PURGE_NOW 1000
+
+static struct ts_session_rec session_rec(const char *hash, const char *tid, const char *uid,
+					 int64_t expires_at)
+{
+	struct ts_session_rec s = {0};
+
+	s.id_hash = (char *)hash;
+	s.tenant_id = (char *)tid;
+	s.user_id = (char *)uid;
+	s.auth_time = 10;
+	s.last_seen = 20;
+	s.expires_at = expires_at;
+	return s;
+}
+
+static void test_sessions(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_session_rec s, *got = NULL;
+	char name[NAME_CAP], tid[ID_CAP], uid[ID_CAP], uid2[ID_CAP];
+	char h1[HASH_CAP], h2[HASH_CAP], h3[HASH_CAP];
+
+	new_tenant(st, "sessions", name, tid);
+	new_user(st, tid, "u1", uid);
+	new_user(st, tid, "u2", uid2);
+	rand_hash(h1);
+	rand_hash(h2);
+	rand_hash(h3);
+	s = session_rec(h1, tid, uid, FAR_FUTURE);
+	assert_int_equal(ts_store_session_put(st, &s), TS_OK);
+	s = session_rec(h2, tid, uid, FAR_FUTURE);
+	assert_int_equal(ts_store_session_put(st, &s), TS_OK);
+	s = session_rec(h3, tid, uid2, FAR_FUTURE);
+	assert_int_equal(ts_store_session_put(st, &s), TS_OK);
+
+	assert_int_equal(ts_store_session_get(st, h1, &got), TS_OK);
+	assert_string_equal(got->id_hash, h1);
+	assert_string_equal(got->tenant_id, tid);
+	assert_string_equal(got->user_id, uid);
+	assert_int_equal(got->auth_time, 10);
+	assert_int_equal(got->last_seen, 20);
+	assert_int_equal(got->expires_at, FAR_FUTURE);
+	ts_session_rec_free(got);
+	got = NULL;
+
+	/* Touch moves last_seen forward only (requests may finish out of
+	 * order). */
+	assert_int_equal(ts_store_session_touch(st, h1, 30), TS_OK);
+	assert_int_equal(ts_store_session_touch(st, h1, 25), TS_OK);
+	assert_int_equal(ts_store_session_get(st, h1, &got), TS_OK);
+	assert_int_equal(got->last_seen, 30);
+	assert_int_equal(got->auth_time, 10);
+	ts_session_rec_free(got);
+	got = NULL;
+
+	/* Put again replaces (e.g. a new auth_time). */
+	s = session_rec(h1, tid, uid, FAR_FUTURE);
+	s.auth_time = 40;
+	s.last_seen = 40;
+	assert_int_equal(ts_store_session_put(st, &s), TS_OK);
+	assert_int_equal(ts_store_session_get(st, h1, &got), TS_OK);
+	assert_int_equal(got->auth_time, 40);
+	ts_session_rec_free(got);
+	got = NULL;
+
+	assert_int_equal(ts_store_session_delete(st, h1), TS_OK);
+	assert_int_equal(ts_store_session_get(st, h1, &got), TS_ENOTFOUND);
+	assert_null(got);
+	assert_int_equal(ts_store_session_delete(st, h1), TS_ENOTFOUND);
+	assert_int_equal(ts_store_session_touch(st, h1, 50), TS_ENOTFOUND);
+
+	/* All of one user's sessions end; the other user's stay. */
+	assert_int_equal(ts_store_session_delete_user(st, tid, uid), TS_OK);
+	assert_int_equal(ts_store_session_get(st, h2, &got), TS_ENOTFOUND);
+	assert_int_equal(ts_store_session_get(st, h3, &got), TS_OK);
+	ts_session_rec_free(got);
+	got = NULL;
+	assert_int_equal(ts_store_session_delete_user(st, tid, uid), TS_OK); /* none left */
+
+	/* Missing parents and bad arguments. */
+	s = session_rec(h1, tid, "no-such-user", FAR_FUTURE);
+	assert_int_equal(ts_store_session_put(st, &s), TS_ENOTFOUND);
+	s = session_rec("", tid, uid, FAR_FUTURE);
+	assert_int_equal(ts_store_session_put(st, &s), TS_EINVAL);
+	s = session_rec(h1, tid, NULL, FAR_FUTURE);
+	assert_int_equal(ts_store_session_put(st, &s), TS_EINVAL);
+	assert_int_equal(ts_store_session_get(st, NULL, &got), TS_EINVAL);
+	assert_int_equal(ts_store_session_get(st, h3, NULL), TS_EINVAL);
+	assert_int_equal(ts_store_session_touch(NULL, h3, 1), TS_EINVAL);
+	assert_int_equal(ts_store_session_delete_user(st, NULL, uid), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+static void test_consent(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], uid[ID_CAP], uid2[ID_CAP];
+	char *scope = (char *)1;
+
+	new_tenant(st, "consent", name, tid);
+	new_user(st, tid, "u1", uid);
+	new_user(st, tid, "u2", uid2);
+	assert_int_equal(ts_store_consent_get(st, tid, uid, "app", &scope), TS_ENOTFOUND);
+	assert_null(scope);
+	assert_int_equal(ts_store_consent_put(st, tid, uid, "app", "openid email"), TS_OK);
+	assert_int_equal(ts_store_consent_put(st, tid, uid, "other", "openid"), TS_OK);
+	assert_int_equal(ts_store_consent_get(st, tid, uid, "app", &scope), TS_OK);
+	assert_string_equal(scope, "openid email");
+	free(scope);
+	/* Overwrite. */
+	assert_int_equal(ts_store_consent_put(st, tid, uid, "app", "openid"), TS_OK);
+	assert_int_equal(ts_store_consent_get(st, tid, uid, "app", &scope), TS_OK);
+	assert_string_equal(scope, "openid");
+	free(scope);
+	/* Per user and per client. */
+	assert_int_equal(ts_store_consent_get(st, tid, uid2, "app", &scope), TS_ENOTFOUND);
+	assert_int_equal(ts_store_consent_get(st, tid, uid, "other", &scope), TS_OK);
+	assert_string_equal(scope, "openid");
+	free(scope);
+
+	assert_int_equal(ts_store_consent_put(st, tid, "no-such-user", "app", "openid"),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_consent_put(st, tid, uid, "app", NULL), TS_EINVAL);
+	assert_int_equal(ts_store_consent_get(st, tid, uid, NULL, &scope), TS_EINVAL);
+	assert_null(scope);
+	assert_int_equal(ts_store_consent_get(st, tid, uid, "app", NULL), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+static void test_pending(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], h[HASH_CAP];
+	char *t = NULL, *k = NULL, *d = NULL;
+	int64_t exp = 0;
+
+	new_tenant(st, "pending", name, tid);
+	rand_hash(h);
+	assert_int_equal(ts_store_pending_get(st, h, &t, &k, &d, &exp), TS_ENOTFOUND);
+	assert_int_equal(ts_store_pending_put(st, tid, h, "authz", "{\"state\":\"s1\"}", 777),
+			 TS_OK);
+	assert_int_equal(ts_store_pending_get(st, h, &t, &k, &d, &exp), TS_OK);
+	assert_string_equal(t, tid);
+	assert_string_equal(k, "authz");
+	assert_string_equal(d, "{\"state\":\"s1\"}");
+	assert_int_equal(exp, 777);
+	free(t);
+	free(k);
+	free(d);
+	/* Replace; out-parameters the caller does not want may be NULL. */
+	assert_int_equal(ts_store_pending_put(st, tid, h, "device", "{}", 888), TS_OK);
+	assert_int_equal(ts_store_pending_get(st, h, NULL, &k, NULL, &exp), TS_OK);
+	assert_string_equal(k, "device");
+	assert_int_equal(exp, 888);
+	free(k);
+	assert_int_equal(ts_store_pending_get(st, h, NULL, NULL, NULL, NULL), TS_OK);
+
+	assert_int_equal(ts_store_pending_delete(st, h), TS_OK);
+	assert_int_equal(ts_store_pending_delete(st, h), TS_ENOTFOUND);
+	t = k = d = (char *)1;
+	exp = 1;
+	assert_int_equal(ts_store_pending_get(st, h, &t, &k, &d, &exp), TS_ENOTFOUND);
+	assert_null(t);
+	assert_null(k);
+	assert_null(d);
+	assert_int_equal(exp, 0);
+
+	assert_int_equal(ts_store_pending_put(st, "no-such-tenant", h, "authz", "{}", 1),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_pending_put(st, tid, "", "authz", "{}", 1), TS_EINVAL);
+	assert_int_equal(ts_store_pending_put(st, tid, h, NULL, "{}", 1), TS_EINVAL);
+	assert_int_equal(ts_store_pending_put(st, tid, h, "authz", NULL, 1), TS_EINVAL);
+	assert_int_equal(ts_store_pending_get(st, NULL, &t, &k, &d, &exp), TS_EINVAL);
+	assert_int_equal(ts_store_pending_delete(st, NULL), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+/* One of everything for a user of a tenant, at a given expiry. The
+ * digests come back in the struct. */
+struct things {
+	char grant[ID_CAP], gid[ID_CAP];
+	char session[HASH_CAP], code[HASH_CAP], refresh[HASH_CAP], pending[HASH_CAP];
+	char jti[HASH_CAP], revoked_jti[HASH_CAP];
+};
+
+static void make_things(struct ts_store *st, const char *tid, const char *uid,
+			int64_t expires_at, struct things *t)
+{
+	struct ts_session_rec s;
+	struct ts_code_rec c = {0};
+	struct ts_grant_rec g = {0};
+	struct ts_group_rec grp = {0};
+	struct ts_refresh_rec r = {0};
+
+	assert_int_equal(ts_rand_uuid(t->grant), TS_OK);
+	assert_int_equal(ts_rand_uuid(t->gid), TS_OK);
+	rand_hash(t->session);
+	rand_hash(t->code);
+	rand_hash(t->refresh);
+	rand_hash(t->pending);
+	rand_hash(t->jti);
+	rand_hash(t->revoked_jti);
+	s = session_rec(t->session, tid, uid, expires_at);
+	assert_int_equal(ts_store_session_put(st, &s), TS_OK);
+	g = (struct ts_grant_rec){.tenant_id = (char *)tid, .id = t->grant, .client_id = "app",
+				  .user_id = (char *)uid, .scope = "openid"};
+	assert_int_equal(ts_store_grant_put(st, &g), TS_OK);
+	assert_int_equal(ts_store_grant_token_add(st, tid, t->grant, t->jti, expires_at), TS_OK);
+	c = (struct ts_code_rec){.code_hash = t->code, .tenant_id = (char *)tid,
+				 .client_id = "app", .user_id = (char *)uid,
+				 .grant_id = t->grant, .scope = "openid",
+				 .expires_at = expires_at};
+	assert_int_equal(ts_store_code_put(st, &c), TS_OK);
+	r = (struct ts_refresh_rec){.token_hash = t->refresh, .tenant_id = (char *)tid,
+				    .grant_id = t->grant, .client_id = "app",
+				    .user_id = (char *)uid, .scope = "openid",
+				    .expires_at = expires_at};
+	assert_int_equal(ts_store_refresh_put(st, &r), TS_OK);
+	assert_int_equal(ts_store_pending_put(st, tid, t->pending, "authz", "{}", expires_at),
+			 TS_OK);
+	assert_int_equal(ts_store_revoke_put(st, tid, t->revoked_jti, expires_at), TS_OK);
+	assert_int_equal(ts_store_consent_put(st, tid, uid, "app", "openid"), TS_OK);
+	grp = (struct ts_group_rec){.tenant_id = (char *)tid, .id = t->gid, .name = t->gid};
+	assert_int_equal(ts_store_group_put(st, &grp), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, t->gid, uid), TS_OK);
+}
+
+/* Checks whether the things keyed by digests alone are (all) there. */
+static void expect_things(struct ts_store *st, const char *tid, const struct things *t,
+			  bool present)
+{
+	struct ts_session_rec *s = NULL;
+	struct ts_refresh_rec *r = NULL;
+	int want = present ? TS_OK : TS_ENOTFOUND;
+	bool revoked = !present;
+
+	assert_int_equal(ts_store_session_get(st, t->session, &s), want);
+	ts_session_rec_free(s);
+	assert_int_equal(ts_store_refresh_get(st, t->refresh, &r), want);
+	ts_refresh_rec_free(r);
+	assert_int_equal(ts_store_pending_get(st, t->pending, NULL, NULL, NULL, NULL), want);
+	assert_int_equal(ts_store_revoke_check(st, tid, t->revoked_jti, &revoked), TS_OK);
+	assert_true(revoked == present);
+}
+
+static void test_purge_expired(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], uid[ID_CAP];
+	struct things old, live;
+	struct ts_code_rec *c = NULL;
+	struct ts_grant_rec *g = NULL;
+	bool revoked = false;
+
+	new_tenant(st, "purge", name, tid);
+	new_user(st, tid, "u", uid);
+	make_things(st, tid, uid, EXPIRED, &old);
+	make_things(st, tid, uid, FAR_FUTURE, &live);
+	expect_things(st, tid, &old, true);
+	assert_int_equal(ts_store_purge_expired(st, EXPIRED), TS_OK); /* not before now */
+	expect_things(st, tid, &old, true);
+
+	assert_int_equal(ts_store_purge_expired(st, PURGE_NOW), TS_OK);
+	expect_things(st, tid, &old, false);
+	expect_things(st, tid, &live, true);
+	assert_int_equal(ts_store_code_take(st, old.code, &c), TS_ENOTFOUND);
+	assert_int_equal(ts_store_code_take(st, live.code, &c), TS_OK);
+	ts_code_rec_free(c);
+	/* Grants have no expiry and stay; the record of the expired access
+	 * token is gone, so revoking the grant denies only the live one. */
+	assert_int_equal(ts_store_grant_get(st, tid, old.grant, &g), TS_OK);
+	ts_grant_rec_free(g);
+	assert_int_equal(ts_store_grant_revoke(st, tid, old.grant), TS_OK);
+	assert_int_equal(ts_store_grant_revoke(st, tid, live.grant), TS_OK);
+	assert_int_equal(ts_store_revoke_check(st, tid, old.jti, &revoked), TS_OK);
+	assert_false(revoked);
+	assert_int_equal(ts_store_revoke_check(st, tid, live.jti, &revoked), TS_OK);
+	assert_true(revoked);
+	assert_int_equal(ts_store_purge_expired(NULL, PURGE_NOW), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+/* None of the operations of people and token flows is configuration. */
+static void test_no_generation_bump(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], uid[ID_CAP], h[HASH_CAP];
+	struct things t;
+	struct ts_code_rec *c = NULL;
+	struct ts_refresh_rec next = {0};
+	int64_t g;
+
+	new_tenant(st, "nogen", name, tid);
+	g = generation(st);
+	new_user(st, tid, "u", uid);
+	make_things(st, tid, uid, FAR_FUTURE, &t);
+	assert_int_equal(ts_store_session_touch(st, t.session, 99), TS_OK);
+	assert_int_equal(ts_store_code_take(st, t.code, &c), TS_OK);
+	ts_code_rec_free(c);
+	rand_hash(h);
+	next = (struct ts_refresh_rec){.token_hash = h, .tenant_id = tid, .grant_id = t.grant,
+				       .client_id = "app", .user_id = uid, .scope = "openid",
+				       .expires_at = FAR_FUTURE};
+	assert_int_equal(ts_store_refresh_rotate(st, t.refresh, &next), TS_OK);
+	assert_int_equal(ts_store_member_remove(st, tid, t.gid, uid), TS_OK);
+	assert_int_equal(ts_store_group_delete(st, tid, t.gid), TS_OK);
+	assert_int_equal(ts_store_grant_revoke(st, tid, t.grant), TS_OK);
+	assert_int_equal(ts_store_session_delete(st, t.session), TS_OK);
+	assert_int_equal(ts_store_session_delete_user(st, tid, uid), TS_OK);
+	assert_int_equal(ts_store_pending_delete(st, t.pending), TS_OK);
+	assert_int_equal(ts_store_purge_expired(st, PURGE_NOW), TS_OK);
+	assert_int_equal(ts_store_user_delete(st, tid, uid), TS_OK);
+	/* Failed writes neither. */
+	assert_int_equal(ts_store_user_delete(st, tid, uid), TS_ENOTFOUND);
+	assert_int_equal(ts_store_consent_put(st, tid, uid, "app", "x"), TS_ENOTFOUND);
+	assert_int_equal(generation(st), g);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+static void test_tenant_delete_cascades_all(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char doomed[NAME_CAP], did[ID_CAP], duid[ID_CAP];
+	char kept[NAME_CAP], kid[ID_CAP], kuid[ID_CAP];
+	struct things d, k;
+	struct ts_code_rec *c = NULL;
+	struct ts_user_rec *u = NULL, **uv = NULL;
+	struct ts_group_rec **gv = NULL;
+	struct ts_grant_rec *g = NULL;
+	char *scope = NULL;
+	size_t n = 0;
+
+	new_tenant(st, "doomed", doomed, did);
+	new_user(st, did, "same-name", duid);
+	make_things(st, did, duid, FAR_FUTURE, &d);
+	new_tenant(st, "kept", kept, kid);
+	new_user(st, kid, "same-name", kuid);
+	make_things(st, kid, kuid, FAR_FUTURE, &k);
+
+	assert_int_equal(ts_store_tenant_delete(st, doomed), TS_OK);
+	expect_things(st, did, &d, false);
+	assert_int_equal(ts_store_code_take(st, d.code, &c), TS_ENOTFOUND);
+	assert_int_equal(ts_store_user_get(st, did, duid, &u), TS_ENOTFOUND);
+	assert_int_equal(ts_store_user_list(st, did, &uv, &n), TS_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(ts_store_group_list(st, did, &gv, &n), TS_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(ts_store_grant_get(st, did, d.grant, &g), TS_ENOTFOUND);
+	assert_int_equal(ts_store_consent_get(st, did, duid, "app", &scope), TS_ENOTFOUND);
+
+	/* The other tenant, with a user of the same name, keeps everything. */
+	expect_things(st, kid, &k, true);
+	assert_int_equal(ts_store_user_find(st, kid, "same-name", &u), TS_OK);
+	ts_user_rec_free(u);
+	assert_int_equal(ts_store_member_list(st, kid, k.gid, &uv, &n), TS_OK);
+	assert_int_equal(n, 1);
+	ts_user_recs_free(uv, n);
+	assert_int_equal(ts_store_consent_get(st, kid, kuid, "app", &scope), TS_OK);
+	free(scope);
+	assert_int_equal(ts_store_code_take(st, k.code, &c), TS_OK);
+	ts_code_rec_free(c);
+	assert_int_equal(ts_store_tenant_delete(st, kept), TS_OK);
+	expect_things(st, kid, &k, false);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sessions),
+		cmocka_unit_test(test_consent),
+		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_purge_expired),
+		cmocka_unit_test(test_no_generation_bump),
+		cmocka_unit_test(test_tenant_delete_cascades_all),
+	};
+
+	return cmocka_run_group_tests_name("store_state", tests, group_setup, group_teardown) !=
+	       0;
+}
