@@ -330,6 +330,13 @@ int ts_api_introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, c
 				 "user", "tenant", rc->tenant->name, "roles", roles_of(u), "exp",
 				 (json_int_t)s->expires_at, "auth_time", (json_int_t)s->auth_time);
 		json_object_set_new(*out, "iss", json_string(rc->issuer));
+		/* A resource server that accepts the session checks the
+		 * X-CSRF-Token header of state-changing requests against it. */
+		{
+			char csrf[44];
+			ts_api_csrf_token(rc->app, sid, csrf);
+			json_object_set_new(*out, "csrf_token", json_string(csrf));
+		}
 		ts_session_rec_free(s);
 		ts_user_rec_free(u);
 		return TS_OK;

@@ -63,6 +63,19 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	json_object_set_new(doc, "prompt_values_supported", strings(prompts, TS_ARRAY_LEN(prompts)));
 	json_object_set_new(doc, "claims_supported", strings(claims, TS_ARRAY_LEN(claims)));
 	json_object_set_new(doc, "scopes_supported", scopes);
+	/* Not registered metadata: the tenant's scope hierarchy, so that
+	 * resource servers (libtessera) can honour "includes" too. */
+	{
+		json_t *inc = json_object();
+		for (i = 0; i < t->nscopes; i++) {
+			json_t *arr = json_array();
+			size_t j;
+			for (j = 0; j < t->scopes[i].nincludes; j++)
+				json_array_append_new(arr, json_string(t->scopes[i].includes[j]));
+			json_object_set_new(inc, t->scopes[i].name, arr);
+		}
+		json_object_set_new(doc, "tessera_scope_includes", inc);
+	}
 	json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
 	json_object_set_new(doc, "request_parameter_supported", json_false());
 	json_object_set_new(doc, "request_uri_parameter_supported", json_false());

@@ -61,7 +61,8 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 800, height: 640 } });
     const page = await context.newPage();
     page.setDefaultTimeout(15000);
-    // The client's redirect URI: capture it instead of going to the network.
+    // The client's redirect URI: capture it instead of going to the network
+    // (nothing listens at https://acme.test).
     let callback = null;
     const redirectOrigin = new URL(redirectUri).origin;
     await page.route(`${redirectOrigin}/**`, async (route) => {
@@ -69,6 +70,26 @@ async function main() {
       await route.fulfill({
         status: 200, contentType: 'text/html',
         body: '<!doctype html><title>callback</title><p>signed in</p>',
+      });
+    });
+    // Playwright hands a request that a redirect leads to straight to the
+    // network, past every route handler. So the one answer that redirects
+    // to the client (the consent form's POST) is fetched here, checked as
+    // the server sent it, and replaced by a page that navigates to the same
+    // URL, a navigation that the route above does intercept.
+    let serverRedirect = null;
+    await page.route(`${issuer}/consent`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const resp = await route.fetch({ maxRedirects: 0 });
+      const location = resp.headers().location || '';
+      if (resp.status() < 300 || resp.status() > 399 || !location.startsWith(`${redirectUri}?`)) {
+        return route.fulfill({ response: resp });
+      }
+      serverRedirect = { status: resp.status(), location };
+      const attr = location.replaceAll('&', '&amp;').replaceAll('"', '&quot;');
+      return route.fulfill({
+        status: 200, contentType: 'text/html',
+        body: `<!doctype html><meta http-equiv="refresh" content="0;url=${attr}">`,
       });
     });
     // Any other host would be a leak: refuse it.
@@ -100,11 +121,16 @@ async function main() {
       page.waitForURL((u) => u.toString().startsWith(redirectUri)),
       approve.click(),
     ]);
-    const finalUrl = callback || page.url();
+    if (!serverRedirect) throw new Error('the consent POST did not redirect to the client');
+    if (callback !== serverRedirect.location || page.url() !== callback) {
+      throw new Error(`callback ${callback}, page ${page.url()}, server sent ${serverRedirect.location}`);
+    }
+    const finalUrl = callback;
     const q = new URL(finalUrl).searchParams;
     const out = {
       final_url: finalUrl, code: q.get('code'), state: q.get('state'), iss: q.get('iss'),
       code_verifier: verifier, nonce, screenshot: shot, pages,
+      redirect_status: serverRedirect.status,
     };
     if (!out.code) throw new Error(`no code in ${finalUrl}`);
     if (out.state !== state) throw new Error(`state ${out.state} != ${state}`);

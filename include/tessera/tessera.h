@@ -1,0 +1,139 @@
+/* tessera.h: libtessera, the C library for resource servers that accept
+ * Tessera credentials.
+ *
+ * A verifier turns the three credentials of a Tessera tenant into one
+ * principal:
+ *   - "Authorization: Bearer <JWT access token>": checked locally against
+ *     the tenant's JWKS (fetched through discovery and cached; an unknown
+ *     kid triggers at most one refetch per interval). The algorithm comes
+ *     from the key, never from the token; typ, iss, aud, exp and nbf are
+ *     checked with a small leeway; crit, embedded keys and oversized tokens
+ *     are refused.
+ *   - "Authorization: token <key>:<secret>" or "Basic base64(key:secret)":
+ *     an API key, resolved through the tenant's introspection endpoint and
+ *     cached for a short time.
+ *   - the "tessera_session" cookie: resolved the same way; for methods that
+ *     change state the X-CSRF-Token header must match the session's token.
+ *
+ * A token client obtains service tokens with client credentials, caches
+ * them, renews them at 80% of their lifetime, fetches once however many
+ * threads ask, and is safe to share between threads.
+ *
+ * Every function returns TESSERA_OK (0) or a negative TESSERA_E* code.
+ * Objects returned through out-parameters are owned by the caller and
+ * released with the matching _free function (NULL is a no-op). All objects
+ * are safe to use from many threads at once unless stated otherwise. */
+#ifndef TESSERA_H
+#define TESSERA_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TESSERA_API __attribute__((visibility("default")))
+#else
+#define TESSERA_API
+#endif
+
+#define TESSERA_OK 0
+#define TESSERA_EINVAL (-1)       /* bad arguments or configuration */
+#define TESSERA_EDENIED (-2)      /* the credential is refused (see the error) */
+#define TESSERA_EUNAVAILABLE (-3) /* Tessera could not be reached or answered 5xx */
+#define TESSERA_ENOMEM (-4)
+
+/* How the principal authenticated. */
+enum tessera_auth {
+	TESSERA_AUTH_BEARER = 1,
+	TESSERA_AUTH_API_KEY,
+	TESSERA_AUTH_SESSION,
+};
+
+/* Who is calling. Every member is owned by the principal. */
+struct tessera_principal {
+	enum tessera_auth auth;
+	int is_user;        /* 1: a person; 0: a service (client credentials) */
+	char *tenant;       /* the tenant's name when Tessera said it, else NULL */
+	char *sub;          /* stable user UUID, or the service's client_id */
+	char *username;     /* users: their username (NULL if unknown) */
+	char *client_id;    /* Bearer: the token's client; else NULL */
+	char **scopes;      /* Bearer: the token's scopes; none otherwise */
+	size_t nscopes;
+	char **roles;       /* users: their roles (from Tessera) */
+	size_t nroles;
+};
+
+/* Why a credential was refused, ready to send back (RFC 6750 §3). */
+struct tessera_error {
+	int status;                 /* 401, 403, 400 or 503 */
+	char error[64];             /* "invalid_token", "invalid_request", "insufficient_scope", ... */
+	char description[256];
+	char www_authenticate[512]; /* the WWW-Authenticate header value, or "" */
+};
+
+struct tessera_verifier_config {
+	const char *issuer;        /* required: the tenant's issuer URL */
+	const char *audience;      /* required aud of Bearer tokens; NULL: the issuer */
+	const char *client_id;     /* this resource server's confidential client, for */
+	const char *client_secret; /*   introspection of API keys and sessions */
+	int jwks_min_refresh_s;    /* least time between JWKS refetches for an unknown kid (default 30) */
+	int jwks_max_age_s;        /* JWKS kept at most this long (default 300) */
+	int introspection_cache_s; /* API keys and sessions are re-checked after this (default 10) */
+	int leeway_s;              /* clock leeway for exp/nbf/iat (default 60) */
+	long http_timeout_ms;      /* per request to Tessera (default 5000) */
+};
+
+typedef struct tessera_verifier tessera_verifier;
+
+/* Creates a verifier. Discovery is fetched lazily, on first use, so a
+ * resource server can start before Tessera. TESSERA_EINVAL for a missing
+ * issuer. */
+TESSERA_API int tessera_verifier_new(const struct tessera_verifier_config *cfg,
+				     tessera_verifier **out);
+TESSERA_API void tessera_verifier_free(tessera_verifier *v);
+
+/* Checks the credential of one request. authorization and cookie are the
+ * raw header values (either may be NULL); method is the HTTP method and
+ * csrf the X-CSRF-Token header (may be NULL). A Bearer or API-key
+ * credential wins over the cookie. On TESSERA_OK *out is a new principal.
+ * On TESSERA_EDENIED or TESSERA_EUNAVAILABLE err (if not NULL) says why. */
+TESSERA_API int tessera_verify(tessera_verifier *v, const char *authorization,
+			       const char *cookie, const char *method, const char *csrf,
+			       struct tessera_principal **out, struct tessera_error *err);
+TESSERA_API void tessera_principal_free(struct tessera_principal *p);
+
+/* Scope check: true (1) when a Bearer principal's scopes contain scope or
+ * a scope that includes it (the tenant's definitions, from discovery).
+ * API-key and session principals are people acting directly, with their
+ * roles: they pass scope checks (their authority is limited by roles). */
+TESSERA_API int tessera_principal_has_scope(tessera_verifier *v,
+					    const struct tessera_principal *p,
+					    const char *scope);
+/* Role check: 1 when the principal holds role. */
+TESSERA_API int tessera_principal_has_role(const struct tessera_principal *p, const char *role);
+/* Fills err with a 403 insufficient_scope answer for scope. */
+TESSERA_API void tessera_error_insufficient_scope(tessera_verifier *v, const char *scope,
+						  struct tessera_error *err);
+
+typedef struct tessera_token_client tessera_token_client;
+
+/* A client-credentials token source for issuer's token endpoint (found by
+ * discovery). scope may be NULL (the client's allowed scopes). */
+TESSERA_API int tessera_token_client_new(const char *issuer, const char *client_id,
+					 const char *client_secret, const char *scope,
+					 tessera_token_client **out);
+TESSERA_API void tessera_token_client_free(tessera_token_client *c);
+/* A valid access token, as a new string the caller frees with free().
+ * Cached; renewed at 80% of its lifetime by the first caller that needs
+ * it while the others wait for that one fetch (or keep using the cached
+ * token while it is still valid). */
+TESSERA_API int tessera_token_client_get(tessera_token_client *c, char **token,
+					 struct tessera_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
