@@ -38,6 +38,9 @@ static const struct ts_route tenant_routes[] = {
 	{"POST", "/consent", ts_oidc_consent, "consent"},
 	{"GET", "/logout", ts_oidc_logout, "logout"},
 	{"POST", "/logout", ts_oidc_logout, "logout"},
+	{"POST", "/oauth2/device_authorization", ts_oauth_device_authorization, "device_authorization"},
+	{"GET", "/device", ts_oauth_device_page, "device"},
+	{"POST", "/device", ts_oauth_device_page, "device"},
 	{"POST", "/api/login", ts_api_login, "api_login"},
 	{"POST", "/api/logout", ts_api_logout, "api_logout"},
 	{"POST", "/api/mobile/login", ts_api_mobile_login, "api_mobile_login"},
@@ -59,7 +62,7 @@ static bool public_route(const char *name)
 
 static const char *const route_names[] = {
 	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke", "authorize", "userinfo",
-	"login", "consent", "logout", "api_login", "api_logout", "api_mobile_login", "api_me",
+	"login", "consent", "logout", "device_authorization", "device", "api_login", "api_logout", "api_mobile_login", "api_me",
 	"api_groups", "api_apikeys",
 	ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_FOUND,
 };

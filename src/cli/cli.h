@@ -14,8 +14,11 @@
 #define TS_EXIT_FAIL 1
 #define TS_EXIT_USAGE 2
 #define TS_OPTS_MAX 64
+#define TS_OPT_NAME_MAX 64
 
-/* Parsed arguments: positionals and --name[=value] options in order. */
+/* Parsed arguments: positionals and --name[=value] options in order. Names
+ * and values point into argv, or into names[] for the --name=value form, so
+ * they live as long as both argv and the struct. */
 struct ts_opt {
 	const char *name;  /* without the leading dashes */
 	const char *value; /* NULL for a flag */
@@ -25,6 +28,7 @@ struct ts_opts {
 	size_t npos;
 	struct ts_opt opt[TS_OPTS_MAX];
 	size_t nopt;
+	char names[TS_OPTS_MAX][TS_OPT_NAME_MAX]; /* names given as --name=value */
 };
 
 /* Settings shared by every command. Strings are owned (freed by

@@ -61,7 +61,16 @@ bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_op
 			const char *eq = strchr(a, '=');
 			size_t n = eq ? (size_t)(eq - a) : strlen(a);
 			bool is_flag = in_list(flags, a, n) || in_list(ts_global_flags, a, n);
-			char *name = ts_xstrndup(a, n); /* lives until exit: argv-like */
+			const char *name = a; /* NUL-terminated in argv unless "=" follows */
+			if (eq) {
+				if (n >= TS_OPT_NAME_MAX) {
+					ts_cli_error("unknown option --%.*s", (int)n, a);
+					return false;
+				}
+				memcpy(o->names[o->nopt], a, n);
+				o->names[o->nopt][n] = '\0';
+				name = o->names[o->nopt];
+			}
 			o->opt[o->nopt].name = name;
 			if (eq) {
 				o->opt[o->nopt].value = eq + 1;

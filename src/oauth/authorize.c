@@ -46,6 +46,15 @@ void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct 
 {
 	struct ts_buf b;
 
+	if (ar->device_hash) {
+		/* The device learns the outcome by polling; the user gets a page. */
+		if (strcmp(code, "access_denied") == 0)
+			ts_device_decide(rc, ar->device_hash, NULL, 0, false);
+		ts_page_error(rc, resp, 400, "Device not connected",
+			      desc ? desc : "The device request could not be completed.");
+		return;
+	}
+
 	ts_buf_init(&b, URL_MAX);
 	ts_buf_appends(&b, ar->redirect_uri);
 	add_param(&b, "error", code);
@@ -73,6 +82,8 @@ static json_t *authz_to_json(const struct ts_authz_req *ar)
 		json_object_set_new(o, "code_challenge", json_string(ar->code_challenge));
 	if (ar->resource_json)
 		json_object_set_new(o, "resource", json_string(ar->resource_json));
+	if (ar->device_hash)
+		json_object_set_new(o, "device", json_string(ar->device_hash));
 	return o;
 }
 
@@ -118,6 +129,7 @@ int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, con
 	ar->created = json_integer_value(json_object_get(o, "created"));
 	ar->login_at = json_integer_value(json_object_get(o, "login_at"));
 	ar->consented = json_is_true(json_object_get(o, "consented"));
+	ar->device_hash = jstr(req->arena, o, "device");
 	ar->pending_id = ts_arena_strdup(req->arena, raw_id);
 	r = ar->client_id && ar->redirect_uri && ar->scope ? TS_OK : TS_ENOTFOUND;
 out:
@@ -254,14 +266,26 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 			to_page(rc, req, resp, ar, "consent");
 		goto out;
 	}
-	r = issue_code(rc, req, ar, user, sess, code);
-	if (r != TS_OK)
-		goto unavailable;
 	if (ar->pending_id) {
 		char h[2 * TS_SHA256_LEN + 1];
 		ts_sha256_hex(ar->pending_id, strlen(ar->pending_id), h);
 		ts_store_pending_delete(rc->app->store, h);
 	}
+	if (ar->device_hash) {
+		r = ts_device_decide(rc, ar->device_hash, user->id, sess->auth_time, true);
+		if (r == TS_ENOTFOUND)
+			ts_page_error(rc, resp, 400, "Device request expired",
+				      "The code expired. Start again on your device.");
+		else if (r != TS_OK)
+			goto unavailable;
+		else
+			ts_page_error(rc, resp, 200, "Device connected",
+				      "You can return to your device.");
+		goto out;
+	}
+	r = issue_code(rc, req, ar, user, sess, code);
+	if (r != TS_OK)
+		goto unavailable;
 	{
 		struct ts_buf b;
 		ts_buf_init(&b, URL_MAX);

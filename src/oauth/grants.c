@@ -16,15 +16,6 @@ static void oerr(struct ts_oauth_err *e, int status, const char *code, const cha
 	e->desc = desc;
 }
 
-/* Refresh tokens go to clients that list the grant; for an OpenID request
- * only when offline_access was granted (OpenID Connect Core §11). */
-static bool wants_refresh(const struct ts_client *c, const char *scope)
-{
-	if (!ts_client_has_grant(c, "refresh_token"))
-		return false;
-	return !ts_scope_has(scope, "openid") || ts_scope_has(scope, "offline_access");
-}
-
 static const char *hash_of(struct ts_arena *a, const char *raw)
 {
 	char h[2 * TS_SHA256_LEN + 1];
@@ -128,7 +119,7 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	is.kind = TS_GRANT_AUTHORIZATION_CODE;
 	is.auth_time = cr->auth_time;
 	is.nonce = cr->nonce;
-	is.refresh = wants_refresh(c, cr->scope);
+	is.refresh = ts_oauth_wants_refresh(c, cr->scope);
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		goto out;
 	goto fail;
@@ -296,7 +287,7 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	is.grant_id = gid;
 	is.kind = TS_GRANT_PASSWORD;
 	is.auth_time = now;
-	is.refresh = wants_refresh(c, is.scope);
+	is.refresh = ts_oauth_wants_refresh(c, is.scope);
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		goto out;
 	goto fail;

@@ -273,3 +273,11 @@ out:
 	ts_buf_clear_secret(&body);
 	return r;
 }
+
+bool ts_oauth_wants_refresh(const struct ts_client *c, const char *scope)
+{
+	/* OpenID Connect Core §11: for an OpenID request only with offline_access. */
+	if (!ts_client_has_grant(c, "refresh_token"))
+		return false;
+	return !ts_scope_has(scope, "openid") || ts_scope_has(scope, "offline_access");
+}

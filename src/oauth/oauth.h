@@ -109,6 +109,8 @@ struct ts_authz_req {
 	int64_t login_at;           /* when the user signed in for it (0: not yet) */
 	bool consented;             /* the user approved it on the consent page */
 	const char *pending_id;     /* raw id of its pending record, or NULL */
+	const char *device_hash;    /* device flow (RFC 8628): the device code's hash; then
+				     * redirect_uri is "" and the result is a page */
 };
 /* Loads a pending request saved while the user signs in or consents.
  * TS_ENOTFOUND if unknown, expired or of another tenant. */
@@ -154,8 +156,22 @@ struct ts_issue {
  * grant and is invalid_grant) and returns an error code. */
 int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		   const struct ts_issue *is, struct ts_oauth_err *e);
+/* Whether a token response gets a refresh token: the client lists the
+ * grant and, for an OpenID request, offline_access was granted. */
+bool ts_oauth_wants_refresh(const struct ts_client *c, const char *scope);
 /* The JSON array text of RFC 8707 resource parameters into arena strings. */
 size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out);
+
+/* ---- device authorization grant (device.c, RFC 8628) ---- */
+#define TS_GRANT_DEVICE_CODE_S "urn:ietf:params:oauth:grant-type:device_code"
+/* Records the user's decision on a device request (approve: user and
+ * auth_time; deny: user NULL). */
+int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *user_id,
+		     int64_t auth_time, bool approve);
+void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+			  const struct ts_client *c);
 
 /* Grants other than client credentials (grants.c). */
 void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,

@@ -112,6 +112,10 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		ts_grant_password(rc, req, resp, c);
 		return;
 	}
+	if (strcmp(grant, TS_GRANT_DEVICE_CODE_S) == 0) {
+		ts_grant_device_code(rc, req, resp, c);
+		return;
+	}
 	oerr(&e, 400, "unsupported_grant_type", "this grant type is not supported");
 fail:
 	ts_oauth_err_send(rc, resp, &e);

@@ -18,7 +18,8 @@ static json_t *strings(const char *const *v, size_t n)
 void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	static const char *const grants[] = {"authorization_code", "refresh_token",
-					     "client_credentials", "password"};
+					     "client_credentials", "password",
+					     "urn:ietf:params:oauth:grant-type:device_code"};
 	static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
 						   "none"};
 	static const char *const introspect_methods[] = {"client_secret_basic",
@@ -51,6 +52,8 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 			"introspection_endpoint", ts_arena_printf(a, "%s/oauth2/introspect", iss),
 			"revocation_endpoint", ts_arena_printf(a, "%s/oauth2/revoke", iss),
 			"end_session_endpoint", ts_arena_printf(a, "%s/logout", iss));
+	json_object_set_new(doc, "device_authorization_endpoint",
+			    json_string(ts_arena_printf(a, "%s/oauth2/device_authorization", iss)));
 	json_object_set_new(doc, "grant_types_supported", strings(grants, TS_ARRAY_LEN(grants)));
 	json_object_set_new(doc, "response_types_supported", strings(response_types, TS_ARRAY_LEN(response_types)));
 	json_object_set_new(doc, "response_modes_supported", strings(response_modes, TS_ARRAY_LEN(response_modes)));

@@ -12,10 +12,15 @@ import base64
 import hashlib
 import html.parser
 import json
+import os
+import pathlib
+import shutil
+import subprocess
 import time
 import urllib.parse
 import uuid
 
+import pytest
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
@@ -418,3 +423,55 @@ def password_grant(server, tenant, username, password, client_id="mobile", sourc
     if source:
         s.mount("http://", _SourceAdapter(source))
     return s.post(server.endpoint(tenant, "token"), data=d, timeout=HTTP_TIMEOUT_S)
+
+
+# -- the node.js clients in browser/ ------------------------------------------------
+
+BROWSER_DIR = pathlib.Path(__file__).resolve().parent / "browser"
+CHROMIUM_DEFAULT = "/usr/bin/chromium"
+
+
+def in_ci():
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def missing(what):
+    """A tool the test needs is not there: a failure in CI (it must be
+    installed there), a skip on a developer's machine."""
+    msg = "%s (needs node >= 20 with npm, Debian's chromium, and `npm ci` in %s)" % (
+        what, BROWSER_DIR)
+    if in_ci():
+        pytest.fail(msg, pytrace=False)
+    pytest.skip(msg)
+
+
+def node_ready(module):
+    """The path of node, once BROWSER_DIR/node_modules holds module
+    (installed by `npm ci` from the committed package-lock.json if needed)."""
+    node = shutil.which("node")
+    if node is None:
+        missing("node is not installed")
+    if not (BROWSER_DIR / "node_modules" / module / "package.json").exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            missing("npm is not installed and %s/node_modules is missing" % BROWSER_DIR)
+        p = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=BROWSER_DIR,
+                           capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            missing("`npm ci` failed in %s:\n%s" % (BROWSER_DIR, p.stderr[-3000:]))
+    return node
+
+
+def run_node(script, env, timeout=120):
+    """Runs a script of BROWSER_DIR with node; returns the JSON of its last
+    line of output, failing with its stderr when it fails."""
+    node = node_ready("playwright-core" if "login" in script else "openid-client")
+    e = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+    e.update(env)
+    p = subprocess.run([node, script], cwd=BROWSER_DIR, env=e, capture_output=True, text=True,
+                       timeout=timeout)
+    assert p.returncode == 0, "node %s failed (%d):\n%s\n%s" % (script, p.returncode,
+                                                              p.stdout[-2000:], p.stderr[-4000:])
+    lines = p.stdout.strip().splitlines()
+    assert lines, "node %s printed nothing:\n%s" % (script, p.stderr[-2000:])
+    return json.loads(lines[-1])

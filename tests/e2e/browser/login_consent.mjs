@@ -11,7 +11,9 @@
 //   TESSERA_CLIENT_ID     a client that asks for consent
 //   TESSERA_REDIRECT_URI  its redirect URI (https://acme.test/oauth/callback)
 //   TESSERA_USERNAME, TESSERA_PASSWORD
-//   TESSERA_SCREENSHOT    where to save a PNG of the login page
+//   TESSERA_SCREENSHOT    where to save a PNG of the login page (the consent
+//                         page goes next to it, as NAME-consent.png)
+//   TESSERA_TIMING        when set, prints timings to stderr
 //   CHROMIUM              the browser (default /usr/bin/chromium)
 // Prints one JSON line: {"final_url", "code", "state", "iss", "code_verifier",
 // "screenshot", "pages"}; exits 1 with a message on any failure.
@@ -27,6 +29,9 @@ function need(name) {
 function b64url(buf) {
   return Buffer.from(buf).toString('base64url');
 }
+
+const T0 = Date.now();
+const mark = (what) => { if (process.env.TESSERA_TIMING) console.error(`${Date.now() - T0} ms ${what}`); };
 
 async function main() {
   const issuer = need('TESSERA_URL');
@@ -56,6 +61,7 @@ async function main() {
       '--disable-background-networking', '--disable-component-update', '--no-first-run',
       '--disable-sync', '--disable-quic'],
   });
+  mark('launched');
   const pages = [];
   try {
     const context = await browser.newContext({ viewport: { width: 800, height: 640 } });
@@ -97,7 +103,9 @@ async function main() {
     await page.route((url) => url.origin !== allowed && url.origin !== redirectOrigin,
       (route) => route.abort());
 
+    mark('routes set');
     await page.goto(authz.toString());
+    mark('login page');
     pages.push(new URL(page.url()).pathname);
     if (!page.url().startsWith(`${issuer}/login`)) {
       throw new Error(`expected the login page, got ${page.url()}`);
@@ -108,12 +116,15 @@ async function main() {
       throw new Error('the login form has no hidden csrf_token');
     }
     await page.screenshot({ path: shot, fullPage: true });
+    mark('screenshot');
     await Promise.all([
       page.waitForURL((u) => u.toString().startsWith(`${issuer}/consent`)),
       page.locator('form button[type="submit"]').click(),
     ]);
+    mark('consent page');
     pages.push(new URL(page.url()).pathname);
     const approve = page.locator('button[name="decision"][value="approve"]');
+    await page.screenshot({ path: shot.replace(/\.png$/, '') + '-consent.png', fullPage: true });
     if (await page.locator('button[name="decision"][value="deny"]').count() !== 1) {
       throw new Error('the consent page has no deny button');
     }
@@ -121,6 +132,7 @@ async function main() {
       page.waitForURL((u) => u.toString().startsWith(redirectUri)),
       approve.click(),
     ]);
+    mark('callback');
     if (!serverRedirect) throw new Error('the consent POST did not redirect to the client');
     if (callback !== serverRedirect.location || page.url() !== callback) {
       throw new Error(`callback ${callback}, page ${page.url()}, server sent ${serverRedirect.location}`);
@@ -138,6 +150,7 @@ async function main() {
     console.log(JSON.stringify(out));
   } finally {
     await browser.close();
+    mark('closed');
   }
 }
 
