@@ -30,29 +30,17 @@ static void invalid(struct ts_http_resp *resp)
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-/* Checks the throttles; on refusal answers 429 and returns false. */
-static bool throttle_ok(const struct ts_rctx *rc, struct ts_http_req *req,
-			struct ts_http_resp *resp, const char *ukey, const char *ikey)
+/* Starts a password attempt; on refusal answers 429 and returns false. */
+static bool attempt_ok(const struct ts_rctx *rc, struct ts_http_req *req,
+		       struct ts_http_resp *resp, const char *username, struct ts_pw_attempt *pa)
 {
 	int retry = 0;
 
-	if (ts_throttle_check(rc->app->throttle, ukey, ts_now(), &retry) == TS_OK &&
-	    ts_throttle_check(rc->app->throttle, ikey, ts_now(), &retry) == TS_OK)
+	if (ts_pw_attempt_begin(rc, req, username, pa, &retry) == TS_OK)
 		return true;
 	ts_http_resp_error(resp, 429, "too_many_attempts", "too many failed attempts; retry later");
 	ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
 	return false;
-}
-
-static void failed(const struct ts_rctx *rc, const char *ukey, const char *ikey,
-		   const struct ts_user_rec *u, const char *method)
-{
-	int64_t now = ts_now();
-
-	ts_throttle_fail(rc->app->throttle, ukey, now);
-	ts_throttle_fail(rc->app->throttle, ikey, now);
-	ts_audit_emit(rc->app->audit, rc->tenant->name, "login.failed", NULL, u ? u->id : NULL,
-		      method);
 }
 
 void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
@@ -60,7 +48,8 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	struct ts_rctx *rc = ctx;
 	const char *username = field(req, "username"), *password = field(req, "password");
 	struct ts_user_rec *u = NULL;
-	const char *ukey, *ikey, *sid;
+	struct ts_pw_attempt pa;
+	const char *sid;
 	char csrf[44];
 	bool rehash = false;
 	json_t *out;
@@ -71,9 +60,7 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 		ts_http_resp_error(resp, 400, "invalid_request", "username and password are required");
 		return;
 	}
-	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
-	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
-	if (!throttle_ok(rc, req, resp, ukey, ikey))
+	if (!attempt_ok(rc, req, resp, username, &pa))
 		return;
 	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
@@ -82,20 +69,11 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	}
 	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
 	if (r != TS_OK || u == NULL || u->disabled) {
-		failed(rc, ukey, ikey, u, "{\"method\":\"api_login\"}");
+		ts_pw_attempt_failed(rc, &pa, u ? u->id : NULL, NULL, "api_login");
 		invalid(resp);
 		goto out;
 	}
-	ts_throttle_reset(rc->app->throttle, ukey);
-	if (rehash) {
-		char *h = NULL;
-		if (ts_password_hash(password, &h) == TS_OK) {
-			free(u->password_hash);
-			u->password_hash = h;
-			u->updated_at = ts_now();
-			ts_store_user_put(rc->app->store, u);
-		}
-	}
+	ts_pw_attempt_succeeded(rc, &pa, u, password, rehash);
 	if (ts_session_start(rc, req, resp, u, ts_now(), &sid) != TS_OK) {
 		ts_app_store_unavailable(resp);
 		goto out;
@@ -176,7 +154,7 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	const char *device = field(req, "device_id");
 	struct ts_user_rec *u = NULL;
 	json_t *profile = NULL, *out;
-	const char *ukey, *ikey;
+	struct ts_pw_attempt pa;
 	char secret[64] = "";
 	char *key = NULL;
 	bool ok;
@@ -189,9 +167,7 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 				   "username, app_password and device_id are required");
 		return;
 	}
-	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
-	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
-	if (!throttle_ok(rc, req, resp, ukey, ikey))
+	if (!attempt_ok(rc, req, resp, username, &pa))
 		return;
 	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
@@ -206,11 +182,11 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	ok = u != NULL && !u->disabled && json_is_true(json_object_get(profile, "mobile_access")) &&
 	     r == TS_OK && (u->device_id == NULL || strcmp(u->device_id, device) == 0);
 	if (!ok) {
-		failed(rc, ukey, ikey, u, "{\"method\":\"mobile_login\"}");
+		ts_pw_attempt_failed(rc, &pa, u ? u->id : NULL, NULL, "mobile_login");
 		invalid(resp);
 		goto out;
 	}
-	ts_throttle_reset(rc->app->throttle, ukey);
+	ts_pw_attempt_succeeded(rc, &pa, u, NULL, false);
 	if (u->device_id == NULL) {
 		/* The first device to log in is bound. */
 		u->device_id = ts_xstrdup(device);

@@ -282,6 +282,8 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 			goto out;
 		}
 	}
+	/* The result is always JSON: it is the record of what the file did. */
+	c->json = true;
 	ts_cli_print(c, json_pack("{s:O}", "tenants", out));
 	exit_code = TS_EXIT_OK;
 out:

@@ -26,6 +26,96 @@ static int bad_request(struct ts_oauth_err *err, const char *desc)
 	return TS_EINVAL;
 }
 
+#define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define ASSERTION_MAX_LIFETIME_S 600
+#define ASSERTION_LEEWAY_S 60
+
+/* private_key_jwt (RFC 7523 §2.2, §3; OpenID Connect Core §9): a JWT signed
+ * with one of the client's registered keys, iss = sub = client_id, aud the
+ * token endpoint or the issuer, short-lived, and used once (its jti is
+ * remembered until it expires). */
+static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, const char *form_id,
+		     const struct ts_client **out, struct ts_oauth_err *err)
+{
+	const char *type = ts_params_get(req->form, req->nform, "client_assertion_type", NULL);
+	const char *jwt = ts_params_get(req->form, req->nform, "client_assertion", NULL);
+	const char *token_ep = ts_arena_printf(req->arena, "%s/oauth2/token", rc->issuer);
+	const struct ts_client *c;
+	struct ts_jws *jws = NULL;
+	json_t *claims = NULL;
+	const unsigned char *p;
+	const char *iss, *sub, *jti;
+	const json_t *aud;
+	size_t n, i;
+	int64_t now = ts_now(), exp;
+	bool verified = false, aud_match = false, used = false;
+	int r = TS_EDENIED;
+
+	if (type == NULL || strcmp(type, ASSERTION_TYPE) != 0 || jwt == NULL)
+		return bad_request(err, "client_assertion_type must be " ASSERTION_TYPE);
+	if (ts_jws_parse(jwt, strlen(jwt), &jws) != TS_OK)
+		return deny(rc, err, "the client assertion is malformed");
+	p = ts_jws_payload(jws, &n);
+	claims = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
+	iss = json_string_value(json_object_get(claims, "iss"));
+	sub = json_string_value(json_object_get(claims, "sub"));
+	jti = json_string_value(json_object_get(claims, "jti"));
+	c = ts_tenant_client(rc->tenant, iss);
+	if (c == NULL || c->disabled || !c->private_key_jwt || sub == NULL || strcmp(iss, sub) != 0 ||
+	    (form_id && strcmp(form_id, iss) != 0)) {
+		r = deny(rc, err, "client authentication failed");
+		goto out;
+	}
+	for (i = 0; !verified && i < c->njwks; i++) {
+		const char *kid = ts_jws_kid(jws);
+		if (kid && strcmp(kid, ts_jwk_kid(c->jwks[i])) != 0)
+			continue;
+		verified = ts_jws_verify(jws, c->jwks[i]) == TS_OK;
+	}
+	aud = json_object_get(claims, "aud");
+	if (json_is_string(aud)) {
+		aud_match = strcmp(json_string_value(aud), token_ep) == 0 ||
+			    strcmp(json_string_value(aud), rc->issuer) == 0;
+	} else {
+		for (i = 0; i < json_array_size(aud); i++) {
+			const char *a = json_string_value(json_array_get(aud, i));
+			aud_match = aud_match || (a && (strcmp(a, token_ep) == 0 || strcmp(a, rc->issuer) == 0));
+		}
+	}
+	exp = json_is_integer(json_object_get(claims, "exp")) ? json_integer_value(json_object_get(claims, "exp")) : 0;
+	if (!verified || !aud_match || jti == NULL || strlen(jti) > 256 || exp <= now ||
+	    exp > now + ASSERTION_MAX_LIFETIME_S + ASSERTION_LEEWAY_S ||
+	    (json_is_integer(json_object_get(claims, "nbf")) &&
+	     json_integer_value(json_object_get(claims, "nbf")) > now + ASSERTION_LEEWAY_S)) {
+		r = deny(rc, err, "client authentication failed");
+		goto out;
+	}
+	{
+		/* Single use: the jti is remembered with the revocations. */
+		const char *key = ts_arena_printf(req->arena, "assertion:%s:%s", c->client_id, jti);
+		r = ts_store_revoke_check(rc->app->store, rc->tenant->id, key, &used);
+		if (r == TS_OK && used) {
+			r = deny(rc, err, "the client assertion was already used");
+			goto out;
+		}
+		if (r == TS_OK)
+			r = ts_store_revoke_put(rc->app->store, rc->tenant->id, key, exp);
+		if (r != TS_OK) {
+			err->status = 503;
+			err->code = "temporarily_unavailable";
+			err->desc = "storage is unavailable; retry shortly";
+			r = TS_ESTORE;
+			goto out;
+		}
+	}
+	*out = c;
+	r = TS_OK;
+out:
+	json_decref(claims);
+	ts_jws_free(jws);
+	return r;
+}
+
 int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req,
 			 bool allow_public, const struct ts_client **out, struct ts_oauth_err *err)
 {
@@ -35,8 +125,12 @@ int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req
 	const struct ts_client *c;
 
 	*out = NULL;
-	if (ts_params_get(req->form, req->nform, "client_assertion", NULL))
-		return deny(rc, err, "client assertions are not accepted by this server");
+	if (ts_params_get(req->form, req->nform, "client_assertion", NULL) ||
+	    ts_params_get(req->form, req->nform, "client_assertion_type", NULL)) {
+		if (req->auth.scheme == TS_AUTH_BASIC || form_secret)
+			return bad_request(err, "client authenticated by more than one method");
+		return assertion(rc, req, form_id, out, err);
+	}
 	if (req->auth.scheme == TS_AUTH_INVALID && ts_http_header(req, "Authorization") &&
 	    strncasecmp(ts_http_header(req, "Authorization"), "basic", 5) == 0)
 		return deny(rc, err, "malformed Basic credentials");
@@ -67,7 +161,7 @@ int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req
 		*out = c;
 		return TS_OK;
 	}
-	if (secret == NULL || !ts_client_secret_ok(c, secret, strlen(secret)))
+	if (c->private_key_jwt || secret == NULL || !ts_client_secret_ok(c, secret, strlen(secret)))
 		return deny(rc, err, "client authentication failed");
 	*out = c;
 	return TS_OK;

@@ -49,14 +49,3 @@ bool ts_oauth_params_unique(const struct ts_param *v, size_t n, const char *cons
 	}
 	return true;
 }
-
-const char *ts_oauth_user_throttle_key(const struct ts_rctx *rc, struct ts_arena *a,
-				       const char *username)
-{
-	char *k = ts_arena_printf(a, "%s/user:%s", rc->tenant->id, username), *p;
-
-	for (p = k; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return k;
-}

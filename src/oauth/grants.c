@@ -223,7 +223,7 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	struct ts_oauth_err e = {0};
 	struct ts_user_rec *u = NULL;
 	struct ts_issue is;
-	const char *ukey, *ikey;
+	struct ts_pw_attempt pa;
 	char gid[37];
 	bool rehash = false;
 	int retry = 0, r;
@@ -243,10 +243,7 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		oerr(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
 		goto fail;
 	}
-	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
-	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
-	if (ts_throttle_check(rc->app->throttle, ukey, now, &retry) != TS_OK ||
-	    ts_throttle_check(rc->app->throttle, ikey, now, &retry) != TS_OK) {
+	if (ts_pw_attempt_begin(rc, req, username, &pa, &retry) != TS_OK) {
 		oerr(&e, 429, "slow_down", "too many failed attempts; retry later");
 		ts_oauth_err_send(rc, resp, &e);
 		ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
@@ -258,23 +255,11 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	/* The same answer, and the same hash, whether or not the user exists. */
 	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
 	if (r != TS_OK || u == NULL || u->disabled) {
-		ts_throttle_fail(rc->app->throttle, ukey, now);
-		ts_throttle_fail(rc->app->throttle, ikey, now);
-		ts_audit_emit(rc->app->audit, rc->tenant->name, "login.failed", c->client_id,
-			      u ? u->id : NULL, "{\"method\":\"password_grant\"}");
+		ts_pw_attempt_failed(rc, &pa, u ? u->id : NULL, c->client_id, "password_grant");
 		oerr(&e, 400, "invalid_grant", "invalid username or password");
 		goto fail;
 	}
-	ts_throttle_reset(rc->app->throttle, ukey);
-	if (rehash) {
-		char *nh = NULL;
-		if (ts_password_hash(password, &nh) == TS_OK) {
-			free(u->password_hash);
-			u->password_hash = nh;
-			u->updated_at = now;
-			ts_store_user_put(rc->app->store, u);
-		}
-	}
+	ts_pw_attempt_succeeded(rc, &pa, u, password, rehash);
 	if (ts_rand_uuid(gid) != TS_OK) {
 		oerr(&e, 500, "server_error", NULL);
 		goto fail;

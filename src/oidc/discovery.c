@@ -21,9 +21,9 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 					     "client_credentials", "password",
 					     "urn:ietf:params:oauth:grant-type:device_code"};
 	static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
-						   "none"};
+						   "private_key_jwt", "none"};
 	static const char *const introspect_methods[] = {"client_secret_basic",
-							 "client_secret_post"};
+							 "client_secret_post", "private_key_jwt"};
 	static const char *const subject_types[] = {"public"};
 	static const char *const id_algs[] = {"RS256", "ES256", "EdDSA", "PS256"};
 	static const char *const response_types[] = {"code"};
@@ -61,6 +61,8 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	json_object_set_new(doc, "token_endpoint_auth_methods_supported", strings(auth_methods, TS_ARRAY_LEN(auth_methods)));
 	json_object_set_new(doc, "introspection_endpoint_auth_methods_supported", strings(introspect_methods, TS_ARRAY_LEN(introspect_methods)));
 	json_object_set_new(doc, "revocation_endpoint_auth_methods_supported", strings(auth_methods, TS_ARRAY_LEN(auth_methods)));
+	json_object_set_new(doc, "token_endpoint_auth_signing_alg_values_supported",
+			    strings(id_algs, TS_ARRAY_LEN(id_algs)));
 	json_object_set_new(doc, "subject_types_supported", strings(subject_types, TS_ARRAY_LEN(subject_types)));
 	json_object_set_new(doc, "id_token_signing_alg_values_supported", strings(id_algs, TS_ARRAY_LEN(id_algs)));
 	json_object_set_new(doc, "prompt_values_supported", strings(prompts, TS_ARRAY_LEN(prompts)));

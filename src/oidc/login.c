@@ -75,7 +75,8 @@ static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 	const char *browser = ts_http_cookie(req, TS_BROWSER_COOKIE);
 	struct ts_user_rec *user = NULL;
 	struct ts_authz_req ar;
-	const char *ukey, *ikey, *sid;
+	struct ts_pw_attempt pa;
+	const char *sid;
 	bool rehash = false, have_req = false;
 	int retry = 0, r;
 	int64_t now = ts_now();
@@ -104,12 +105,7 @@ static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 		     "Enter your username and password.", 400);
 		return;
 	}
-	/* One counter per user (whatever the path that checks the password)
-	 * and one per source address. */
-	ukey = ts_oauth_user_throttle_key(rc, req->arena, username);
-	ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
-	if (ts_throttle_check(rc->app->throttle, ukey, now, &retry) != TS_OK ||
-	    ts_throttle_check(rc->app->throttle, ikey, now, &retry) != TS_OK) {
+	if (ts_pw_attempt_begin(rc, req, username, &pa, &retry) != TS_OK) {
 		throttled(rc, resp, retry);
 		return;
 	}
@@ -120,23 +116,11 @@ static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 	}
 	r = ts_password_verify(user ? user->password_hash : NULL, password, &rehash);
 	if (r != TS_OK || user == NULL || user->disabled) {
-		ts_throttle_fail(rc->app->throttle, ukey, now);
-		ts_throttle_fail(rc->app->throttle, ikey, now);
-		ts_audit_emit(rc->app->audit, rc->tenant->name, "login.failed", NULL,
-			      user ? user->id : NULL, "{\"method\":\"password\"}");
+		ts_pw_attempt_failed(rc, &pa, user ? user->id : NULL, NULL, "password");
 		form(rc, req, resp, req_id, username, "Invalid username or password.", 401);
 		goto out;
 	}
-	ts_throttle_reset(rc->app->throttle, ukey);
-	if (rehash) {
-		char *h = NULL;
-		if (ts_password_hash(password, &h) == TS_OK) {
-			free(user->password_hash);
-			user->password_hash = h;
-			user->updated_at = now;
-			ts_store_user_put(rc->app->store, user);
-		}
-	}
+	ts_pw_attempt_succeeded(rc, &pa, user, password, rehash);
 	r = ts_session_start(rc, req, resp, user, now, &sid);
 	if (r != TS_OK) {
 		unavailable(rc, resp);

@@ -140,5 +140,11 @@ int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
 	for (t = stats; rc == TS_OK && t; t = t->next)
 		rc = ts_buf_appendf(out, "tessera_tokens_revoked_total{tenant=\"%s\"} %llu\n",
 				    t->tenant_name, ld((atomic_ullong *)&t->tokens_revoked));
+	if (rc == TS_OK)
+		rc = ts_buf_appends(out, "# HELP tessera_login_failures_total Failed password checks by tenant.\n"
+					 "# TYPE tessera_login_failures_total counter\n");
+	for (t = stats; rc == TS_OK && t; t = t->next)
+		rc = ts_buf_appendf(out, "tessera_login_failures_total{tenant=\"%s\"} %llu\n",
+				    t->tenant_name, ld((atomic_ullong *)&t->login_failures));
 	return rc;
 }

@@ -552,7 +552,8 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 	static const char *const known[] = {
 		"client_id", "name", "type", "secret", "secret_env", "redirect_uris",
 		"post_logout_redirect_uris", "grant_types", "scopes", "skip_consent",
-		"allowed_cors_origins", "disabled", "id_token_signed_response_alg", NULL,
+		"allowed_cors_origins", "disabled", "id_token_signed_response_alg",
+		"token_endpoint_auth_method", "jwks", NULL,
 	};
 	const char *id = json_string_value(json_object_get(spec, "client_id"));
 	const char *type = json_string_value(json_object_get(spec, "type"));
@@ -619,6 +620,40 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		else
 			json_object_set_new(cfg, "id_token_signed_response_alg", json_string(alg));
 	}
+	if (rc == TS_OK && json_object_get(spec, "token_endpoint_auth_method")) {
+		const char *m = json_string_value(json_object_get(spec, "token_endpoint_auth_method"));
+		static const char *const methods[] = {"client_secret_basic", "client_secret_post",
+						      "private_key_jwt", "none"};
+		bool ok = false;
+		size_t i;
+		for (i = 0; m && i < TS_ARRAY_LEN(methods); i++)
+			ok = ok || strcmp(m, methods[i]) == 0;
+		if (!ok)
+			rc = fail(err, cap, "client %s: unsupported token_endpoint_auth_method", id);
+		else if ((strcmp(m, "none") == 0) != (strcmp(type, "public") == 0))
+			rc = fail(err, cap, "client %s: \"none\" is the method of public clients only", id);
+		else
+			json_object_set_new(cfg, "token_endpoint_auth_method", json_string(m));
+	}
+	if (rc == TS_OK && json_object_get(spec, "jwks")) {
+		const json_t *keys = json_object_get(json_object_get(spec, "jwks"), "keys");
+		size_t i;
+		if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > 16)
+			rc = fail(err, cap, "client %s: \"jwks\" must be {\"keys\": [1 to 16 public JWKs]}", id);
+		for (i = 0; rc == TS_OK && i < json_array_size(keys); i++) {
+			const json_t *k = json_array_get(keys, i);
+			struct ts_jwk *jk = NULL;
+			if (json_object_get(k, "d") ||
+			    ts_jwk_from_json(k, ts_client_jwk_alg(k), &jk) != TS_OK)
+				rc = fail(err, cap, "client %s: jwks key %zu is not a usable public key", id, i);
+			ts_jwk_free(jk);
+		}
+		if (rc == TS_OK)
+			json_object_set(cfg, "jwks", json_object_get(spec, "jwks"));
+	}
+	if (rc == TS_OK && ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "token_endpoint_auth_method"))),
+				     "private_key_jwt") && json_object_get(cfg, "jwks") == NULL)
+		rc = fail(err, cap, "client %s: private_key_jwt needs \"jwks\"", id);
 	grants = json_object_get(cfg, "grant_types");
 	if (rc == TS_OK && strcmp(type, "public") == 0 && has_string(grants, "client_credentials"))
 		rc = fail(err, cap, "client %s: a public client cannot use client_credentials", id);
@@ -685,6 +720,8 @@ int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *
 		changed = true;
 	} else if (old && old->secret_hash) {
 		rec.secret_hash = ts_xstrdup(old->secret_hash);
+	} else if (json_object_get(cfg, "jwks")) {
+		rec.secret_hash = NULL; /* authenticates with its keys (private_key_jwt) */
 	} else {
 		rc = ts_rand_token(gen, sizeof(gen), TS_CLIENT_SECRET_BYTES);
 		if (rc == TS_OK)

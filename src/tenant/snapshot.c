@@ -74,6 +74,9 @@ static void client_free(struct ts_client *c)
 	strv_free(c->scopes, c->nscopes);
 	strv_free(c->cors_origins, c->ncors_origins);
 	strv_free(c->post_logout_redirect_uris, c->npost_logout_redirect_uris);
+	for (size_t i = 0; i < c->njwks; i++)
+		ts_jwk_free(c->jwks[i]);
+	free(c->jwks);
 	free(c);
 }
 
@@ -104,6 +107,18 @@ static struct ts_client *client_build(const struct ts_client_rec *rec)
 	if (c->id_token_alg == TS_ALG_NONE)
 		c->id_token_alg = TS_ALG_RS256;
 	c->skip_consent = json_is_true(json_object_get(cfg, "skip_consent"));
+	c->private_key_jwt = ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "token_endpoint_auth_method"))),
+				       "private_key_jwt");
+	{
+		const json_t *keys = json_object_get(json_object_get(cfg, "jwks"), "keys");
+		size_t i;
+		c->jwks = ts_xcalloc(json_array_size(keys) + 1, sizeof(*c->jwks));
+		for (i = 0; i < json_array_size(keys); i++) {
+			const json_t *k = json_array_get(keys, i);
+			if (ts_jwk_from_json(k, ts_client_jwk_alg(k), &c->jwks[c->njwks]) == TS_OK)
+				c->njwks++;
+		}
+	}
 	json_decref(cfg);
 	return c;
 }
@@ -538,4 +553,21 @@ bool ts_tenant_name_ok(const char *name)
 		      name[i] == '-'))
 			return false;
 	return true;
+}
+
+enum ts_jws_alg ts_client_jwk_alg(const json_t *jwk)
+{
+	const char *alg = json_string_value(json_object_get(jwk, "alg"));
+	const char *kty = json_string_value(json_object_get(jwk, "kty"));
+	const char *crv = json_string_value(json_object_get(jwk, "crv"));
+
+	if (alg)
+		return ts_jws_alg_parse(alg);
+	if (ts_str_eq(ts_str_c(kty), "EC") && ts_str_eq(ts_str_c(crv), "P-256"))
+		return TS_ALG_ES256;
+	if (ts_str_eq(ts_str_c(kty), "OKP") && ts_str_eq(ts_str_c(crv), "Ed25519"))
+		return TS_ALG_EDDSA;
+	if (ts_str_eq(ts_str_c(kty), "RSA"))
+		return TS_ALG_RS256;
+	return TS_ALG_NONE;
 }

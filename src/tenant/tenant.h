@@ -36,6 +36,7 @@ struct ts_tenant_stats {
 	atomic_ullong tokens_issued[TS_GRANT_KINDS];
 	atomic_ullong client_auth_failures;
 	atomic_ullong tokens_revoked;
+	atomic_ullong login_failures;
 	struct ts_tenant_stats *next;
 };
 enum ts_grant_kind {
@@ -66,6 +67,8 @@ struct ts_client {
 	char **post_logout_redirect_uris; size_t npost_logout_redirect_uris;
 	enum ts_jws_alg id_token_alg; /* RS256 unless the client registered another */
 	bool skip_consent;
+	bool private_key_jwt;         /* authenticates with signed assertions (RFC 7523) */
+	struct ts_jwk **jwks; size_t njwks; /* its public keys, for private_key_jwt */
 };
 
 struct ts_signing_key {
@@ -111,6 +114,10 @@ const struct ts_signing_key *ts_tenant_key(const struct ts_tenant *t, const char
 bool ts_client_has_grant(const struct ts_client *c, const char *grant);
 bool ts_client_allows_origin(const struct ts_client *c, const char *origin);
 bool ts_tenant_allows_origin(const struct ts_tenant *t, const char *origin);
+
+/* The algorithm a client's public JWK is used with: its "alg", or from its
+ * key type (EC P-256: ES256, OKP Ed25519: EdDSA, RSA: RS256). */
+enum ts_jws_alg ts_client_jwk_alg(const json_t *jwk);
 
 /* Checks a presented client secret against the stored hash in constant
  * time. false for public clients and malformed hashes. */

@@ -3,15 +3,13 @@ updates, unknown fields are errors naming the field, secrets printed once),
 exit codes (SPEC §1), and administration changes reaching a running server
 within 2 seconds without a restart."""
 import copy
-import time
 
 import pytest
+import requests
 from authlib.integrations.base_client import OAuthError
 
 from e2e_util import (RELOAD_BUDGET_S, SECRET, assert_invalid_client, discovery, fetch_jwks,
                       fetch_token, token_request, verify_access_token, wait_until)
-
-import requests
 
 DOC = {"tenants": [{
     "name": "acme", "display_name": "Acme Corp", "audience": "https://api.acme.test",

@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 import requests
+from jwcrypto import jwk
 
 from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, discovery, fetch_token,
                       token_request, verify_access_token, wait_until)
-from jwcrypto import jwk
 
 DOMAIN = "auth.acme.test"
 CORS_ORIGIN = "https://app.acme.test"

@@ -1,0 +1,94 @@
+/* introspect.c: asking Tessera about API keys, sessions and users' access
+ * tokens through its introspection endpoint (RFC 7662 §2), authenticated
+ * as the resource server's own confidential client with client_secret_basic.
+ * Answers, active or not, are cached for introspection_cache_s under the
+ * SHA-256 of the credential, so a burst of requests with one credential (or
+ * with a wrong one) costs Tessera one request. */
+#include "internal.h"
+
+#include <openssl/crypto.h>
+#include <string.h>
+
+#define FORM_MAX (TS_LIB_AUTH_MAX * 3 + 16) /* "token=" and a %-encoded credential */
+
+/* SHA-256 over kind, a NUL and the credential: one namespace per kind. */
+static void cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN])
+{
+	struct ts_buf b;
+
+	ts_buf_init(&b, FORM_MAX);
+	if (ts_buf_appends(&b, kind) != TS_OK || ts_buf_append(&b, "", 1) != TS_OK ||
+	    ts_buf_appends(&b, cred) != TS_OK) {
+		/* Credentials are capped far below this; hash the kind alone,
+		 * which no real credential can then share a key with. */
+		ts_sha256(kind, strlen(kind), out);
+		return;
+	}
+	ts_sha256(b.p, b.len, out);
+	ts_buf_clear_secret(&b);
+}
+
+/* One request to the endpoint. TS_OK with *out, TS_EIO otherwise. */
+static int ask(struct tessera_verifier *v, const char *endpoint, const char *cred,
+	       struct ts_lib_intro **out)
+{
+	struct ts_buf form, body;
+	long status = 0;
+	int rc;
+
+	ts_buf_init(&form, FORM_MAX);
+	rc = ts_buf_appends(&form, "token=");
+	if (rc == TS_OK)
+		rc = ts_lib_form_escape(&form, cred);
+	if (rc != TS_OK) {
+		ts_buf_clear_secret(&form);
+		return TS_EIO;
+	}
+	rc = ts_lib_http(endpoint, form.p, form.len, v->client_id, v->client_secret,
+			 v->timeout_ms, &status, &body);
+	ts_buf_clear_secret(&form);
+	if (rc != TS_OK)
+		return TS_EIO;
+	if (status != 200) {
+		/* 401 means our own client is refused: a configuration error
+		 * on this side that no request can fix; say so in the log. */
+		ts_log_warn("introspection at %s answered %ld%s", endpoint, status,
+			    status == 401 ? " (check client_id and client_secret)" : "");
+		rc = TS_EIO;
+	} else if (ts_lib_intro_parse(body.p, body.len, out) != TS_OK) {
+		ts_log_warn("introspection at %s answered something else than RFC 7662 JSON",
+			    endpoint);
+		rc = TS_EIO;
+	}
+	ts_buf_clear_secret(&body);
+	return rc;
+}
+
+int ts_lib_introspect(struct tessera_verifier *v, const char *kind, const char *cred,
+		      struct ts_lib_intro **out)
+{
+	unsigned char key[TS_SHA256_LEN];
+	struct ts_lib_meta *m = NULL;
+	int rc;
+
+	*out = NULL;
+	if (v->client_id == NULL)
+		return TS_EINVAL;
+	cache_key(kind, cred, key);
+	if (ts_lib_cache_get(v->cache, key, v->mono_ms(), out) == TS_OK)
+		return TS_OK;
+	rc = ts_lib_verifier_meta(v, &m);
+	if (rc != TS_OK)
+		return TS_EIO;
+	if (m->introspection_endpoint == NULL) {
+		ts_log_warn("discovery of %s names no introspection_endpoint", v->issuer);
+		rc = TS_EIO;
+	} else {
+		rc = ask(v, m->introspection_endpoint, cred, out);
+	}
+	ts_lib_meta_unref(m);
+	if (rc == TS_OK)
+		ts_lib_cache_put(v->cache, key, v->mono_ms(), *out);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rc;
+}
