@@ -132,7 +132,7 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	}
 	token = ts_params_get(req->form, req->nform, TS_P_TOKEN, NULL);
 	if (token == NULL) {
-		e = (struct ts_oauth_err){400, "invalid_request", "token is required", false};
+		e = (struct ts_oauth_err){.status = 400, .code = "invalid_request", .desc = "token is required"};
 		ts_oauth_err_send(rc, resp, &e);
 		return;
 	}
@@ -227,7 +227,7 @@ void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	}
 	token = ts_params_get(req->form, req->nform, TS_P_TOKEN, NULL);
 	if (token == NULL) {
-		e = (struct ts_oauth_err){400, "invalid_request", "token is required", false};
+		e = (struct ts_oauth_err){.status = 400, .code = "invalid_request", .desc = "token is required"};
 		ts_oauth_err_send(rc, resp, &e);
 		return;
 	}
@@ -236,8 +236,8 @@ void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 		if (at.client_id == NULL || strcmp(at.client_id, c->client_id) != 0) {
 			/* RFC 7009 §2.1: the token must have been issued to the caller. */
 			ts_access_token_clear(&at);
-			e = (struct ts_oauth_err){400, "unauthorized_client",
-						  "the token was not issued to this client", false};
+			e = (struct ts_oauth_err){.status = 400, .code = "unauthorized_client",
+						.desc = "the token was not issued to this client"};
 			ts_oauth_err_send(rc, resp, &e);
 			return;
 		}
@@ -262,8 +262,8 @@ void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 		}
 		if (r == TS_OK && strcmp(rr->client_id, c->client_id) != 0) {
 			ts_refresh_rec_free(rr);
-			e = (struct ts_oauth_err){400, "unauthorized_client",
-						  "the token was not issued to this client", false};
+			e = (struct ts_oauth_err){.status = 400, .code = "unauthorized_client",
+						.desc = "the token was not issued to this client"};
 			ts_oauth_err_send(rc, resp, &e);
 			return;
 		}

@@ -189,13 +189,17 @@ static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_aut
 	char h[2 * TS_SHA256_LEN + 1], gid[37];
 	int r;
 
-	(void)req;
 	r = ts_rand_token(code, 64, CODE_BYTES);
 	if (r == TS_OK)
 		r = ts_rand_uuid(gid);
 	if (r != TS_OK)
 		return r;
-	ts_sha256_hex(code, strlen(code), h);
+	{
+		/* The digest names the tenant: another tenant does not find the
+		 * code at all, so it cannot use it up (SPEC §3). grants.c agrees. */
+		const char *k = ts_arena_printf(req->arena, "%s:%s", rc->tenant->id, code);
+		ts_sha256_hex(k, strlen(k), h);
+	}
 	memset(&c, 0, sizeof(c));
 	c.code_hash = h;
 	c.tenant_id = rc->tenant->id;

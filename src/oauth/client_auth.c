@@ -116,8 +116,8 @@ out:
 	return r;
 }
 
-int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req,
-			 bool allow_public, const struct ts_client **out, struct ts_oauth_err *err)
+static int authenticate(const struct ts_rctx *rc, const struct ts_http_req *req,
+			bool allow_public, const struct ts_client **out, struct ts_oauth_err *err)
 {
 	const char *form_id = ts_params_get(req->form, req->nform, TS_P_CLIENT_ID, NULL);
 	const char *form_secret = ts_params_get(req->form, req->nform, TS_P_CLIENT_SECRET, NULL);
@@ -165,4 +165,35 @@ int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req
 		return deny(rc, err, "client authentication failed");
 	*out = c;
 	return TS_OK;
+}
+
+int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req,
+			 bool allow_public, const struct ts_client **out, struct ts_oauth_err *err)
+{
+	const char *id = req->auth.scheme == TS_AUTH_BASIC
+				 ? req->auth.user
+				 : ts_params_get(req->form, req->nform, TS_P_CLIENT_ID, NULL);
+	const char *key = NULL;
+	int64_t now = ts_now();
+	int retry = 0, r;
+
+	/* Failed authentications are throttled per presented client id, known
+	 * or not, so the answers do not tell which clients exist. */
+	if (id && strlen(id) <= TS_CLIENT_ID_MAX) {
+		key = ts_arena_printf(req->arena, "%s/client:%s", rc->tenant->id, id);
+		if (ts_throttle_check(rc->app->throttle, key, now, &retry) != TS_OK) {
+			*out = NULL;
+			err->status = 429;
+			err->code = "invalid_client";
+			err->desc = "too many failed client authentications; retry later";
+			err->retry_after = retry;
+			return TS_EDENIED;
+		}
+	}
+	r = authenticate(rc, req, allow_public, out, err);
+	if (key && r == TS_EDENIED)
+		ts_throttle_fail(rc->app->throttle, key, now);
+	else if (key && r == TS_OK)
+		ts_throttle_reset(rc->app->throttle, key);
+	return r;
 }

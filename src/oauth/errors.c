@@ -19,6 +19,9 @@ void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 	 * Authorization header gets 401 with a challenge for that scheme. */
 	if (e->status == 503)
 		ts_http_resp_header(resp, "Retry-After", "2");
+	if (e->retry_after > 0)
+		ts_http_resp_header(resp, "Retry-After",
+				    ts_arena_printf(resp->arena, "%d", e->retry_after));
 	if (e->status == 401) {
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena, "Basic realm=\"%s\"",

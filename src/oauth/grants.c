@@ -62,7 +62,9 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	}
 	/* Taking the code uses it up whatever follows, so a failed redemption
 	 * (wrong verifier, client or redirect URI) cannot be retried. */
-	r = ts_store_code_take(rc->app->store, hash_of(req->arena, code), &cr);
+	r = ts_store_code_take(rc->app->store,
+			       hash_of(req->arena, ts_arena_printf(req->arena, "%s:%s", rc->tenant->id, code)),
+			       &cr);
 	if (r == TS_ECONFLICT) {
 		/* RFC 6749 §4.1.2: a code used twice revokes what it issued. */
 		if (strcmp(cr->tenant_id, rc->tenant->id) == 0) {

@@ -24,6 +24,7 @@ struct ts_oauth_err {
 	const char *code;
 	const char *desc;
 	bool basic_challenge; /* add WWW-Authenticate: Basic (client auth by header) */
+	int retry_after;      /* > 0: add Retry-After (throttled) */
 };
 void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		       const struct ts_oauth_err *e);
