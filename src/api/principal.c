@@ -57,18 +57,6 @@ static json_t *roles_of(const struct ts_user_rec *u)
 	return r;
 }
 
-static bool aud_has(const json_t *aud, const char *want)
-{
-	size_t i;
-
-	if (json_is_string(aud))
-		return strcmp(json_string_value(aud), want) == 0;
-	for (i = 0; i < json_array_size(aud); i++)
-		if (ts_str_eq(ts_str_c(json_string_value(json_array_get(aud, i))), want))
-			return true;
-	return false;
-}
-
 static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		      struct ts_principal *p)
 {
@@ -84,7 +72,7 @@ static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	if (r != TS_OK)
 		return deny(rc, resp, "invalid_token", "the access token is invalid or expired");
 	/* A token issued for another resource is refused here. */
-	if (!aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
+	if (!ts_oauth_aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
 		ts_access_token_clear(&at);
 		return deny(rc, resp, "invalid_token", "the access token is not meant for this server");
 	}

@@ -136,7 +136,7 @@ void ts_hex_encode(const void *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexval(unsigned char c)
+int ts_hex_val(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -156,7 +156,7 @@ int ts_hex_decode(const char *p, size_t len, unsigned char *out, size_t cap, siz
 	if (len / 2 > cap)
 		return TS_ETOOBIG;
 	for (i = 0; i < len; i += 2) {
-		int hi = hexval((unsigned char)p[i]), lo = hexval((unsigned char)p[i + 1]);
+		int hi = ts_hex_val((unsigned char)p[i]), lo = ts_hex_val((unsigned char)p[i + 1]);
 		if (hi < 0 || lo < 0)
 			return TS_EINVAL;
 		out[i / 2] = (unsigned char)(hi << 4 | lo);

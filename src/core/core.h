@@ -145,6 +145,8 @@ int ts_b64_decode(const char *p, size_t len, unsigned char *out, size_t cap, siz
 /* Lowercase hex; out must hold 2n+1 bytes. */
 void ts_hex_encode(const void *in, size_t n, char *out);
 int ts_hex_decode(const char *p, size_t len, unsigned char *out, size_t cap, size_t *outlen);
+/* The value of one hex digit (either case), or -1. */
+int ts_hex_val(unsigned char c);
 
 #define TS_SHA256_LEN 32
 void ts_sha256(const void *p, size_t n, unsigned char out[TS_SHA256_LEN]);

@@ -4,17 +4,6 @@
 
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes p[0..len) into a fresh arena string. */
 static int decode(struct ts_arena *a, const char *p, size_t len, const char **out)
 {
@@ -29,8 +18,8 @@ static int decode(struct ts_arena *a, const char *p, size_t len, const char **ou
 			int hi, lo;
 			if (len - i < 3)
 				return TS_EINVAL;
-			hi = hexval((unsigned char)p[i + 1]);
-			lo = hexval((unsigned char)p[i + 2]);
+			hi = ts_hex_val((unsigned char)p[i + 1]);
+			lo = ts_hex_val((unsigned char)p[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return TS_EINVAL; /* bad escape, or an encoded NUL */
 			d[o++] = (char)(hi << 4 | lo);

@@ -11,36 +11,6 @@
 #define GROUP_NAME_MAX 128
 #define GROUP_MEMBERS_MAX 10000
 
-static int fail(char *err, size_t cap, const char *fmt, ...) TS_PRINTF(3, 4);
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return TS_EINVAL;
-}
-
-/* One audit record about group g; detail (may be NULL) is stolen. */
-static void audit(struct ts_admin *a, const char *tenant, const char *type, const char *g,
-		  json_t *detail)
-{
-	struct ts_audit_rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.tenant = (char *)tenant;
-	r.time = ts_now();
-	r.type = (char *)type;
-	r.actor = (char *)(a->actor ? a->actor : "cli");
-	r.subject = (char *)g;
-	r.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (ts_store_audit_append(a->store, &r, 1) != TS_OK)
-		ts_log_warn("could not record audit event %s", type);
-	free(r.detail);
-	json_decref(detail);
-}
-
 bool ts_group_name_ok(const char *s)
 {
 	size_t n, i;
@@ -63,24 +33,24 @@ int ts_admin_group_validate(const json_t *spec, char *err, size_t errcap)
 	if (errcap)
 		err[0] = '\0';
 	if (!json_is_object(spec))
-		return fail(err, errcap, "a group must be a JSON object");
+		return ts_admin_fail(err, errcap, "a group must be a JSON object");
 	json_object_foreach((json_t *)spec, k, v) {
 		if (strcmp(k, "name") != 0 && strcmp(k, "members") != 0)
-			return fail(err, errcap, "unknown field \"%s\" in group", k);
+			return ts_admin_fail(err, errcap, "unknown field \"%s\" in group", k);
 	}
 	name = json_string_value(json_object_get(spec, "name"));
 	if (!ts_group_name_ok(name))
-		return fail(err, errcap, "group: \"name\" must be 1 to %d printable characters "
+		return ts_admin_fail(err, errcap, "group: \"name\" must be 1 to %d printable characters "
 			    "without spaces at either end", GROUP_NAME_MAX);
 	members = json_object_get(spec, "members");
 	if (members == NULL)
 		return TS_OK;
 	if (!json_is_array(members) || json_array_size(members) > GROUP_MEMBERS_MAX)
-		return fail(err, errcap, "group %s: \"members\" must be an array of at most %d "
+		return ts_admin_fail(err, errcap, "group %s: \"members\" must be an array of at most %d "
 			    "usernames", name, GROUP_MEMBERS_MAX);
 	for (i = 0; i < json_array_size(members); i++)
 		if (!ts_username_ok(json_string_value(json_array_get(members, i))))
-			return fail(err, errcap, "group %s: \"members\" has an invalid username",
+			return ts_admin_fail(err, errcap, "group %s: \"members\" has an invalid username",
 				    name);
 	return TS_OK;
 }
@@ -109,7 +79,7 @@ static int resolve_members(struct ts_store *st, const char *tenant_id, const cha
 		struct ts_user_rec *r = NULL;
 		rc = ts_store_user_find(st, tenant_id, u, &r);
 		if (rc == TS_ENOTFOUND)
-			rc = fail(err, cap, "group %s: no user \"%s\"", group, u);
+			rc = ts_admin_fail(err, cap, "group %s: no user \"%s\"", group, u);
 		if (rc == TS_OK) {
 			v[m++] = r->id;
 			r->id = NULL;
@@ -165,7 +135,7 @@ static int sync_members(struct ts_admin *a, const struct ts_tenant_rec *t,
 			continue;
 		rc = ts_store_member_remove(a->store, t->id, g->id, cur[i]->id);
 		if (rc == TS_OK)
-			audit(a, t->name, "group.member_removed", g->name,
+			ts_admin_audit(a, t->name, "group.member_removed", g->name,
 			      json_pack("{s:s,s:s}", "id", g->id, "username", cur[i]->username));
 		*changed = true;
 	}
@@ -174,7 +144,7 @@ static int sync_members(struct ts_admin *a, const struct ts_tenant_rec *t,
 			continue;
 		rc = ts_store_member_add(a->store, t->id, g->id, want[i]);
 		if (rc == TS_OK)
-			audit(a, t->name, "group.member_added", g->name,
+			ts_admin_audit(a, t->name, "group.member_added", g->name,
 			      json_pack("{s:s,s:s}", "id", g->id, "user_id", want[i]));
 		*changed = true;
 	}
@@ -202,7 +172,7 @@ int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *s
 		return rc;
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND)
-		rc = fail(err, errcap, "no tenant named \"%s\"", tenant);
+		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
 	if (rc != TS_OK)
 		goto out;
 	/* Every member is resolved before anything is written. */
@@ -227,7 +197,7 @@ int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *s
 		if (rc != TS_OK)
 			goto out;
 		created = true;
-		audit(a, tenant, "group.created", g->name, json_pack("{s:s}", "id", g->id));
+		ts_admin_audit(a, tenant, "group.created", g->name, json_pack("{s:s}", "id", g->id));
 	}
 	if (rc != TS_OK)
 		goto out;
@@ -239,7 +209,7 @@ int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *s
 	*group_id = ts_xstrdup(g->id);
 out:
 	if (rc != TS_OK && err[0] == '\0')
-		fail(err, errcap, "could not save group (%s)", ts_rc_str(rc));
+		ts_admin_fail(err, errcap, "could not save group (%s)", ts_rc_str(rc));
 	free_strs(want, nwant);
 	ts_group_rec_free(g);
 	ts_tenant_rec_free(t);

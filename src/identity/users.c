@@ -32,73 +32,11 @@ struct user_spec {
 	json_t *profile;          /* owned: the managed profile members */
 };
 
-static int fail(char *err, size_t cap, const char *fmt, ...) TS_PRINTF(3, 4);
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return TS_EINVAL;
-}
-
-/* Writes one audit record; detail (may be NULL) is stolen. Never secrets. */
-static void audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject,
-		  json_t *detail)
-{
-	struct ts_audit_rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.tenant = (char *)tenant;
-	r.time = ts_now();
-	r.type = (char *)type;
-	r.actor = (char *)(a->actor ? a->actor : "cli");
-	r.subject = (char *)subject;
-	r.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (ts_store_audit_append(a->store, &r, 1) != TS_OK)
-		ts_log_warn("could not record audit event %s", type);
-	free(r.detail);
-	json_decref(detail);
-}
-
-static int check_known(const json_t *obj, const char *const *known, const char *what, char *err,
-		       size_t cap)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)obj, k, v) {
-		size_t i;
-		bool ok = false;
-		(void)v;
-		for (i = 0; known[i]; i++)
-			if (strcmp(known[i], k) == 0)
-				ok = true;
-		if (!ok)
-			return fail(err, cap, "unknown field \"%s\" in %s", k, what);
-	}
-	return TS_OK;
-}
-
-/* 1..max bytes, no control characters. */
-static bool printable(const char *s, size_t max)
-{
-	size_t n, i;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
 bool ts_username_ok(const char *s)
 {
 	size_t n;
 
-	if (!printable(s, USERNAME_MAX))
+	if (!ts_admin_printable(s, USERNAME_MAX))
 		return false;
 	n = strlen(s);
 	return s[0] != ' ' && s[n - 1] != ' ';
@@ -125,28 +63,28 @@ static int get_secret(const json_t *spec, const char *key, const char *key_env,
 
 	*out = NULL;
 	if (v && ev)
-		return fail(err, cap, "user %s: give \"%s\" or \"%s\", not both", user, key, key_env);
+		return ts_admin_fail(err, cap, "user %s: give \"%s\" or \"%s\", not both", user, key, key_env);
 	if (v) {
 		if (!json_is_string(v))
-			return fail(err, cap, "user %s: \"%s\" must be a string", user, key);
+			return ts_admin_fail(err, cap, "user %s: \"%s\" must be a string", user, key);
 		s = json_string_value(v);
 	} else if (ev) {
 		const char *name = json_string_value(ev);
 		if (name == NULL || name[0] == '\0')
-			return fail(err, cap, "user %s: \"%s\" must name an environment variable",
+			return ts_admin_fail(err, cap, "user %s: \"%s\" must name an environment variable",
 				    user, key_env);
 		s = getenv(name);
 		if (s == NULL || s[0] == '\0')
-			return fail(err, cap, "user %s: environment variable %s is not set", user,
+			return ts_admin_fail(err, cap, "user %s: environment variable %s is not set", user,
 				    name);
 	} else {
 		return TS_OK;
 	}
 	if (utf8_chars(s) < PASSWORD_MIN)
-		return fail(err, cap, "user %s: \"%s\" needs at least %d characters", user, key,
+		return ts_admin_fail(err, cap, "user %s: \"%s\" needs at least %d characters", user, key,
 			    PASSWORD_MIN);
 	if (strlen(s) > TS_PASSWORD_MAX)
-		return fail(err, cap, "user %s: \"%s\" has at most %d bytes", user, key,
+		return ts_admin_fail(err, cap, "user %s: \"%s\" has at most %d bytes", user, key,
 			    TS_PASSWORD_MAX);
 	*out = s;
 	return TS_OK;
@@ -161,8 +99,8 @@ static int opt_string(json_t *prof, const json_t *spec, const char *key, size_t 
 
 	if (v == NULL || json_is_null(v))
 		return TS_OK;
-	if (!printable(s, max) || (extra && !extra(s)))
-		return fail(err, cap, "user %s: \"%s\" must be a string of 1 to %zu characters%s",
+	if (!ts_admin_printable(s, max) || (extra && !extra(s)))
+		return ts_admin_fail(err, cap, "user %s: \"%s\" must be a string of 1 to %zu characters%s",
 			    user, key, max, extra ? " that looks like an e-mail address" : "");
 	json_object_set_new(prof, key, json_string(s));
 	return TS_OK;
@@ -184,7 +122,7 @@ static int opt_bool(const json_t *spec, const char *key, bool *out, const char *
 	if (v == NULL)
 		return TS_OK;
 	if (!json_is_boolean(v))
-		return fail(err, cap, "user %s: \"%s\" must be true or false", user, key);
+		return ts_admin_fail(err, cap, "user %s: \"%s\" must be true or false", user, key);
 	*out = json_is_true(v);
 	return TS_OK;
 }
@@ -199,15 +137,15 @@ static int parse_roles(json_t *prof, const json_t *spec, const char *user, char 
 	if (v == NULL || json_is_null(v))
 		return TS_OK;
 	if (!json_is_array(v) || json_array_size(v) > ROLES_MAX)
-		return fail(err, cap, "user %s: \"roles\" must be an array of at most %d strings",
+		return ts_admin_fail(err, cap, "user %s: \"roles\" must be an array of at most %d strings",
 			    user, ROLES_MAX);
 	for (i = 0; i < json_array_size(v); i++) {
 		const char *r = json_string_value(json_array_get(v, i));
-		if (!printable(r, ROLE_NAME_MAX))
-			return fail(err, cap, "user %s: \"roles\" has an invalid entry", user);
+		if (!ts_admin_printable(r, ROLE_NAME_MAX))
+			return ts_admin_fail(err, cap, "user %s: \"roles\" has an invalid entry", user);
 		for (j = 0; j < i; j++)
 			if (strcmp(json_string_value(json_array_get(v, j)), r) == 0)
-				return fail(err, cap, "user %s: role \"%s\" is listed twice", user, r);
+				return ts_admin_fail(err, cap, "user %s: role \"%s\" is listed twice", user, r);
 		json_array_append_new(roles, json_string(r));
 	}
 	return TS_OK;
@@ -229,13 +167,13 @@ static int user_parse(const json_t *spec, struct user_spec *u, char *err, size_t
 	memset(u, 0, sizeof(*u));
 	u->profile = json_object();
 	if (!json_is_object(spec))
-		return fail(err, cap, "a user must be a JSON object");
-	rc = check_known(spec, known, "user", err, cap);
+		return ts_admin_fail(err, cap, "a user must be a JSON object");
+	rc = ts_admin_check_known(spec, known, "user", err, cap);
 	if (rc != TS_OK)
 		return rc;
 	u->username = json_string_value(json_object_get(spec, "username"));
 	if (!ts_username_ok(u->username))
-		return fail(err, cap, "user: \"username\" must be 1 to %d printable characters "
+		return ts_admin_fail(err, cap, "user: \"username\" must be 1 to %d printable characters "
 			    "without spaces at either end", USERNAME_MAX);
 	name = u->username;
 	rc = get_secret(spec, "password", "password_env", name, &u->password, err, cap);
@@ -259,8 +197,8 @@ static int user_parse(const json_t *spec, struct user_spec *u, char *err, size_t
 	u->device_given = dev != NULL;
 	if (dev && !json_is_null(dev)) {
 		u->device_id = json_string_value(dev);
-		if (!printable(u->device_id, DEVICE_ID_MAX))
-			return fail(err, cap, "user %s: \"device_id\" must be 1 to %d printable "
+		if (!ts_admin_printable(u->device_id, DEVICE_ID_MAX))
+			return ts_admin_fail(err, cap, "user %s: \"device_id\" must be 1 to %d printable "
 				    "characters", name, DEVICE_ID_MAX);
 	}
 	return TS_OK;
@@ -293,7 +231,7 @@ static int check_roles(const struct ts_tenant_rec *t, const json_t *profile, con
 		for (j = 0; j < json_array_size(have) && !found; j++)
 			found = ts_str_eq(ts_str_c(json_string_value(json_array_get(have, j))), r);
 		if (!found)
-			rc = fail(err, cap, "user %s: \"%s\" is not a role of tenant \"%s\"",
+			rc = ts_admin_fail(err, cap, "user %s: \"%s\" is not a role of tenant \"%s\"",
 				  user, r, t->name);
 	}
 	json_decref(cfg);
@@ -410,7 +348,7 @@ int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *sp
 		goto out;
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND)
-		rc = fail(err, errcap, "no tenant named \"%s\"", tenant);
+		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
 	if (rc == TS_OK)
 		rc = check_roles(t, u.profile, u.username, err, errcap);
 	if (rc == TS_OK)
@@ -433,10 +371,10 @@ int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *sp
 		goto out;
 	rc = ts_store_user_put(a->store, &rec);
 	if (rc == TS_EEXIST)
-		rc = fail(err, errcap, "user %s: the username is taken", u.username);
+		rc = ts_admin_fail(err, errcap, "user %s: the username is taken", u.username);
 	if (rc != TS_OK)
 		goto out;
-	audit(a, tenant, old ? "user.updated" : "user.created", u.username,
+	ts_admin_audit(a, tenant, old ? "user.updated" : "user.created", u.username,
 	      json_pack("{s:s,s:O}", "id", rec.id, "changes", changes));
 	/* Disabling a user, or changing their password, ends their sessions. */
 	if (old && ((rec.disabled && !old->disabled) || has_change(changes, "password")))
@@ -445,7 +383,7 @@ out:
 	if (rc != TS_OK) {
 		*result = NULL;
 		if (err[0] == '\0')
-			fail(err, errcap, "could not save user (%s)", ts_rc_str(rc));
+			ts_admin_fail(err, errcap, "could not save user (%s)", ts_rc_str(rc));
 	}
 	free(rec.password_hash);
 	free(rec.app_password_hash);

@@ -10,6 +10,18 @@
 
 #define CLOCK_LEEWAY 60
 
+bool ts_oauth_aud_has(const json_t *aud, const char *want)
+{
+	size_t i;
+
+	if (json_is_string(aud))
+		return strcmp(json_string_value(aud), want) == 0;
+	for (i = 0; i < json_array_size(aud); i++)
+		if (ts_str_eq(ts_str_c(json_string_value(json_array_get(aud, i))), want))
+			return true;
+	return false;
+}
+
 void ts_access_token_clear(struct ts_access_token *t)
 {
 	json_decref(t->claims);

@@ -57,6 +57,8 @@ struct ts_access_token {
 int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 				struct ts_access_token *out);
 void ts_access_token_clear(struct ts_access_token *t);
+/* Whether a token's "aud" (a string or an array of strings) contains want. */
+bool ts_oauth_aud_has(const json_t *aud, const char *want);
 
 /* ---- scopes (scope.c, RFC 6749 §3.3) ---- */
 /* Resolves a requested scope string to the granted one (arena string,

@@ -63,6 +63,11 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	json_object_set_new(doc, "revocation_endpoint_auth_methods_supported", strings(auth_methods, TS_ARRAY_LEN(auth_methods)));
 	json_object_set_new(doc, "token_endpoint_auth_signing_alg_values_supported",
 			    strings(id_algs, TS_ARRAY_LEN(id_algs)));
+	/* RFC 8414 §2: required wherever private_key_jwt is listed. */
+	json_object_set_new(doc, "introspection_endpoint_auth_signing_alg_values_supported",
+			    strings(id_algs, TS_ARRAY_LEN(id_algs)));
+	json_object_set_new(doc, "revocation_endpoint_auth_signing_alg_values_supported",
+			    strings(id_algs, TS_ARRAY_LEN(id_algs)));
 	json_object_set_new(doc, "subject_types_supported", strings(subject_types, TS_ARRAY_LEN(subject_types)));
 	json_object_set_new(doc, "id_token_signing_alg_values_supported", strings(id_algs, TS_ARRAY_LEN(id_algs)));
 	json_object_set_new(doc, "prompt_values_supported", strings(prompts, TS_ARRAY_LEN(prompts)));

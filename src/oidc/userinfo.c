@@ -44,19 +44,6 @@ static void challenge(struct ts_rctx *rc, struct ts_http_resp *resp, int status,
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-/* Whether the token's aud (string or array) contains want. */
-static bool aud_has(const json_t *aud, const char *want)
-{
-	size_t i;
-
-	if (json_is_string(aud))
-		return strcmp(json_string_value(aud), want) == 0;
-	for (i = 0; i < json_array_size(aud); i++)
-		if (ts_str_eq(ts_str_c(json_string_value(json_array_get(aud, i))), want))
-			return true;
-	return false;
-}
-
 void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -86,7 +73,7 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 		challenge(rc, resp, 401, "invalid_token", "the access token is invalid or expired");
 		return;
 	}
-	if (!aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
+	if (!ts_oauth_aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
 		challenge(rc, resp, 401, "invalid_token", "the access token is not for this server");
 		goto out;
 	}

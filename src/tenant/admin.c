@@ -17,8 +17,7 @@
 
 static const enum ts_jws_alg base_algs[] = {TS_ALG_ES256, TS_ALG_RS256, TS_ALG_EDDSA};
 
-static int fail(char *err, size_t cap, const char *fmt, ...) TS_PRINTF(3, 4);
-static int fail(char *err, size_t cap, const char *fmt, ...)
+int ts_admin_fail(char *err, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -28,7 +27,8 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
 	return TS_EINVAL;
 }
 
-static void audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject)
+void ts_admin_audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject,
+		    json_t *detail)
 {
 	struct ts_audit_rec r;
 
@@ -38,13 +38,15 @@ static void audit(struct ts_admin *a, const char *tenant, const char *type, cons
 	r.type = (char *)type;
 	r.actor = (char *)(a->actor ? a->actor : "cli");
 	r.subject = (char *)subject;
+	r.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (ts_store_audit_append(a->store, &r, 1) != TS_OK)
 		ts_log_warn("could not record audit event %s", type);
+	free(r.detail);
+	json_decref(detail);
 }
 
-/* Checks that every member of obj is in the NULL-terminated list known. */
-static int check_known(const json_t *obj, const char *const *known, const char *what, char *err,
-		       size_t cap)
+int ts_admin_check_known(const json_t *obj, const char *const *known, const char *what,
+			 char *err, size_t cap)
 {
 	const char *k;
 	json_t *v;
@@ -57,14 +59,14 @@ static int check_known(const json_t *obj, const char *const *known, const char *
 			if (strcmp(known[i], k) == 0)
 				ok = true;
 		if (!ok)
-			return fail(err, cap, "unknown field \"%s\" in %s", k, what);
+			return ts_admin_fail(err, cap, "unknown field \"%s\" in %s", k, what);
 	}
 	return TS_OK;
 }
 
-static bool printable(const char *s, size_t max)
+bool ts_admin_printable(const char *s, size_t max)
 {
-	size_t n = strlen(s), i;
+	size_t n = s ? strlen(s) : 0, i;
 
 	if (n == 0 || n > max)
 		return false;
@@ -100,13 +102,13 @@ static int copy_strings(json_t *dst, const json_t *src, const char *key, const c
 	if (a == NULL)
 		return TS_OK;
 	if (!json_is_array(a) || json_array_size(a) > LIST_MAX)
-		return fail(err, cap, "%s: \"%s\" must be an array of strings", what, key);
+		return ts_admin_fail(err, cap, "%s: \"%s\" must be an array of strings", what, key);
 	out = json_array();
 	for (i = 0; i < json_array_size(a); i++) {
 		const char *s = json_string_value(json_array_get(a, i));
-		if (s == NULL || !printable(s, STR_MAX) || (ok && !ok(s))) {
+		if (s == NULL || !ts_admin_printable(s, STR_MAX) || (ok && !ok(s))) {
 			json_decref(out);
-			return fail(err, cap, "%s: \"%s\" has an invalid entry%s%s", what, key,
+			return ts_admin_fail(err, cap, "%s: \"%s\" has an invalid entry%s%s", what, key,
 				    s ? ": " : "", s && strlen(s) < 200 ? s : "");
 		}
 		json_array_append_new(out, json_string(s));
@@ -122,8 +124,8 @@ static int copy_string(json_t *dst, const json_t *src, const char *key, const ch
 
 	if (v == NULL || json_is_null(v))
 		return TS_OK;
-	if (!json_is_string(v) || !printable(json_string_value(v), STR_MAX))
-		return fail(err, cap, "%s: \"%s\" must be a non-empty string", what, key);
+	if (!json_is_string(v) || !ts_admin_printable(json_string_value(v), STR_MAX))
+		return ts_admin_fail(err, cap, "%s: \"%s\" must be a non-empty string", what, key);
 	json_object_set_new(dst, key, json_string(json_string_value(v)));
 	return TS_OK;
 }
@@ -136,7 +138,7 @@ static int copy_bool(json_t *dst, const json_t *src, const char *key, const char
 	if (v == NULL)
 		return TS_OK;
 	if (!json_is_boolean(v))
-		return fail(err, cap, "%s: \"%s\" must be true or false", what, key);
+		return ts_admin_fail(err, cap, "%s: \"%s\" must be true or false", what, key);
 	json_object_set_new(dst, key, json_boolean(json_is_true(v)));
 	return TS_OK;
 }
@@ -149,7 +151,7 @@ static int copy_ttl(json_t *dst, const json_t *src, const char *key, const char 
 	if (v == NULL)
 		return TS_OK;
 	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > TTL_MAX)
-		return fail(err, cap, "%s: \"%s\" must be a number of seconds between 1 and %d", what,
+		return ts_admin_fail(err, cap, "%s: \"%s\" must be a number of seconds between 1 and %d", what,
 			    key, TTL_MAX);
 	json_object_set_new(dst, key, json_integer(json_integer_value(v)));
 	return TS_OK;
@@ -189,11 +191,11 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	*out = NULL;
 	if (!json_is_object(spec)) {
 		json_decref(cfg);
-		return fail(err, cap, "a tenant must be a JSON object");
+		return ts_admin_fail(err, cap, "a tenant must be a JSON object");
 	}
-	rc = check_known(spec, known, "tenant", err, cap);
+	rc = ts_admin_check_known(spec, known, "tenant", err, cap);
 	if (rc == TS_OK && !ts_tenant_name_ok(name))
-		rc = fail(err, cap, "tenant \"name\" must match [a-z0-9-]{1,63}");
+		rc = ts_admin_fail(err, cap, "tenant \"name\" must match [a-z0-9-]{1,63}");
 	if (rc == TS_OK)
 		rc = copy_string(cfg, spec, "display_name", "tenant", err, cap);
 	if (rc == TS_OK)
@@ -208,7 +210,7 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 		rc = copy_ttl(cfg, spec, "code_ttl", "tenant", err, cap);
 	if (rc == TS_OK && (v = json_object_get(spec, "access_token_alg")) != NULL) {
 		if (ts_jws_alg_parse(json_string_value(v)) == TS_ALG_NONE)
-			rc = fail(err, cap, "tenant: \"access_token_alg\" must be ES256, RS256, EdDSA or PS256");
+			rc = ts_admin_fail(err, cap, "tenant: \"access_token_alg\" must be ES256, RS256, EdDSA or PS256");
 		else
 			json_object_set_new(cfg, "access_token_alg", json_string(json_string_value(v)));
 	}
@@ -220,17 +222,17 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	if (rc == TS_OK && v) {
 		size_t i;
 		if (!json_is_array(v) || json_array_size(v) > LIST_MAX)
-			rc = fail(err, cap, "tenant: \"scopes\" must be an array of objects");
+			rc = ts_admin_fail(err, cap, "tenant: \"scopes\" must be an array of objects");
 		scopes = json_array();
 		for (i = 0; rc == TS_OK && i < json_array_size(v); i++) {
 			const json_t *s = json_array_get(v, i);
 			json_t *o = json_object();
 			const char *sn = json_string_value(json_object_get(s, "name"));
 			if (!json_is_object(s)) {
-				rc = fail(err, cap, "tenant: each scope must be an object");
-			} else if ((rc = check_known(s, scope_known, "scope", err, cap)) != TS_OK) {
+				rc = ts_admin_fail(err, cap, "tenant: each scope must be an object");
+			} else if ((rc = ts_admin_check_known(s, scope_known, "scope", err, cap)) != TS_OK) {
 			} else if (sn == NULL || !scope_token_ok(sn)) {
-				rc = fail(err, cap, "scope: \"name\" must be a valid scope token");
+				rc = ts_admin_fail(err, cap, "scope: \"name\" must be a valid scope token");
 			} else {
 				json_object_set_new(o, "name", json_string(sn));
 				rc = copy_strings(o, s, "includes", "scope", scope_token_ok, err, cap);
@@ -309,7 +311,7 @@ static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts
 	rec.activated_at = strcmp(state, "current") == 0 ? rec.created_at : 0;
 	rc = ts_store_key_put(a->store, &rec);
 	if (rc == TS_OK)
-		audit(a, t->name, "key.created", rec.kid);
+		ts_admin_audit(a, t->name, "key.created", rec.kid, NULL);
 out:
 	if (der) {
 		OPENSSL_cleanse(der, derlen);
@@ -354,7 +356,7 @@ int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t)
 		if (strcmp(keys[j]->state, "retired") == 0 && keys[j]->retired_at + keep < now) {
 			rc = ts_store_key_delete(a->store, t->id, keys[j]->kid);
 			if (rc == TS_OK)
-				audit(a, t->name, "key.removed", keys[j]->kid);
+				ts_admin_audit(a, t->name, "key.removed", keys[j]->kid, NULL);
 		}
 	}
 	ts_key_recs_free(keys, nkeys);
@@ -375,7 +377,7 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND) {
-		rc = fail(err, errcap, "no tenant named \"%s\"", tenant);
+		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
 		goto out;
 	}
 	if (rc != TS_OK)
@@ -406,7 +408,7 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 				k->activated_at = now;
 				rc = ts_store_key_put(a->store, k);
 				if (rc == TS_OK)
-					audit(a, t->name, "key.activated", k->kid);
+					ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
 			}
 		}
 		if (rc == TS_OK)
@@ -417,14 +419,14 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		for (i = 0; i < nalg; i++)
 			served = served || algs[i] == alg;
 		if (!served)
-			rc = fail(err, errcap, "tenant \"%s\" does not serve %s", tenant,
+			rc = ts_admin_fail(err, errcap, "tenant \"%s\" does not serve %s", tenant,
 				  ts_jws_alg_name(alg));
 	}
 out:
 	if (rc != TS_OK && rc != TS_EINVAL && err[0] == '\0')
-		fail(err, errcap, "key rotation failed (%s)", ts_rc_str(rc));
+		ts_admin_fail(err, errcap, "key rotation failed (%s)", ts_rc_str(rc));
 	if (rc == TS_EINVAL && err[0] == '\0')
-		fail(err, errcap, "key rotation failed");
+		ts_admin_fail(err, errcap, "key rotation failed");
 	ts_key_recs_free(keys, nkeys);
 	ts_tenant_rec_free(t);
 	json_decref(cfg);
@@ -467,12 +469,12 @@ int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **r
 		rc = ts_store_tenant_put(a->store, &rec);
 		if (rc != TS_OK)
 			goto out;
-		audit(a, rec.name, old ? "tenant.updated" : "tenant.created", rec.name);
+		ts_admin_audit(a, rec.name, old ? "tenant.updated" : "tenant.created", rec.name, NULL);
 	}
 	rc = ts_admin_keys_ensure(a, &rec);
 out:
 	if (rc != TS_OK && err[0] == '\0')
-		fail(err, errcap, "could not save tenant (%s)", ts_rc_str(rc));
+		ts_admin_fail(err, errcap, "could not save tenant (%s)", ts_rc_str(rc));
 	free(rec.config);
 	json_decref(cfg);
 	json_decref(oldcfg);
@@ -564,32 +566,32 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 
 	*out = NULL;
 	*secret = json_string_value(json_object_get(spec, "secret"));
-	rc = json_is_object(spec) ? check_known(spec, known, "client", err, cap)
-				  : fail(err, cap, "a client must be a JSON object");
+	rc = json_is_object(spec) ? ts_admin_check_known(spec, known, "client", err, cap)
+				  : ts_admin_fail(err, cap, "a client must be a JSON object");
 	if (rc == TS_OK && (id == NULL || !client_id_ok(id)))
-		rc = fail(err, cap, "client: \"client_id\" must be 1 to 128 visible characters without ':'");
+		rc = ts_admin_fail(err, cap, "client: \"client_id\" must be 1 to 128 visible characters without ':'");
 	if (rc == TS_OK && json_object_get(spec, "type") && type == NULL)
-		rc = fail(err, cap, "client %s: \"type\" must be \"public\" or \"confidential\"", id);
+		rc = ts_admin_fail(err, cap, "client %s: \"type\" must be \"public\" or \"confidential\"", id);
 	if (type == NULL)
 		type = "confidential";
 	if (rc == TS_OK && strcmp(type, "public") != 0 && strcmp(type, "confidential") != 0)
-		rc = fail(err, cap, "client %s: \"type\" must be \"public\" or \"confidential\"", id);
+		rc = ts_admin_fail(err, cap, "client %s: \"type\" must be \"public\" or \"confidential\"", id);
 	if (rc == TS_OK && json_object_get(spec, "secret") && *secret == NULL)
-		rc = fail(err, cap, "client %s: \"secret\" must be a string", id);
+		rc = ts_admin_fail(err, cap, "client %s: \"secret\" must be a string", id);
 	if (rc == TS_OK && *secret && senv)
-		rc = fail(err, cap, "client %s: give \"secret\" or \"secret_env\", not both", id);
+		rc = ts_admin_fail(err, cap, "client %s: give \"secret\" or \"secret_env\", not both", id);
 	if (rc == TS_OK && senv) {
 		*secret = getenv(senv);
 		if (*secret == NULL || (*secret)[0] == '\0')
-			rc = fail(err, cap, "client %s: environment variable %s is not set", id, senv);
+			rc = ts_admin_fail(err, cap, "client %s: environment variable %s is not set", id, senv);
 	}
 	if (rc == TS_OK && *secret && strcmp(type, "public") == 0)
-		rc = fail(err, cap, "client %s: a public client has no secret", id);
+		rc = ts_admin_fail(err, cap, "client %s: a public client has no secret", id);
 	if (rc == TS_OK && *secret && strlen(*secret) < TS_CLIENT_SECRET_MIN)
-		rc = fail(err, cap, "client %s: a client secret needs at least %d characters", id,
+		rc = ts_admin_fail(err, cap, "client %s: a client secret needs at least %d characters", id,
 			  TS_CLIENT_SECRET_MIN);
 	if (rc == TS_OK && *secret && strlen(*secret) > 512)
-		rc = fail(err, cap, "client %s: a client secret has at most 512 characters", id);
+		rc = ts_admin_fail(err, cap, "client %s: a client secret has at most 512 characters", id);
 	json_object_set_new(cfg, "type", json_string(type));
 	if (rc == TS_OK)
 		rc = copy_string(cfg, spec, "name", "client", err, cap);
@@ -616,7 +618,7 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 	if (rc == TS_OK && json_object_get(spec, "id_token_signed_response_alg")) {
 		const char *alg = json_string_value(json_object_get(spec, "id_token_signed_response_alg"));
 		if (ts_jws_alg_parse(alg) == TS_ALG_NONE)
-			rc = fail(err, cap, "client %s: unsupported id_token_signed_response_alg", id);
+			rc = ts_admin_fail(err, cap, "client %s: unsupported id_token_signed_response_alg", id);
 		else
 			json_object_set_new(cfg, "id_token_signed_response_alg", json_string(alg));
 	}
@@ -629,9 +631,9 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		for (i = 0; m && i < TS_ARRAY_LEN(methods); i++)
 			ok = ok || strcmp(m, methods[i]) == 0;
 		if (!ok)
-			rc = fail(err, cap, "client %s: unsupported token_endpoint_auth_method", id);
+			rc = ts_admin_fail(err, cap, "client %s: unsupported token_endpoint_auth_method", id);
 		else if ((strcmp(m, "none") == 0) != (strcmp(type, "public") == 0))
-			rc = fail(err, cap, "client %s: \"none\" is the method of public clients only", id);
+			rc = ts_admin_fail(err, cap, "client %s: \"none\" is the method of public clients only", id);
 		else
 			json_object_set_new(cfg, "token_endpoint_auth_method", json_string(m));
 	}
@@ -639,13 +641,13 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		const json_t *keys = json_object_get(json_object_get(spec, "jwks"), "keys");
 		size_t i;
 		if (!json_is_array(keys) || json_array_size(keys) == 0 || json_array_size(keys) > 16)
-			rc = fail(err, cap, "client %s: \"jwks\" must be {\"keys\": [1 to 16 public JWKs]}", id);
+			rc = ts_admin_fail(err, cap, "client %s: \"jwks\" must be {\"keys\": [1 to 16 public JWKs]}", id);
 		for (i = 0; rc == TS_OK && i < json_array_size(keys); i++) {
 			const json_t *k = json_array_get(keys, i);
 			struct ts_jwk *jk = NULL;
 			if (json_object_get(k, "d") ||
 			    ts_jwk_from_json(k, ts_client_jwk_alg(k), &jk) != TS_OK)
-				rc = fail(err, cap, "client %s: jwks key %zu is not a usable public key", id, i);
+				rc = ts_admin_fail(err, cap, "client %s: jwks key %zu is not a usable public key", id, i);
 			ts_jwk_free(jk);
 		}
 		if (rc == TS_OK)
@@ -653,13 +655,13 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 	}
 	if (rc == TS_OK && ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "token_endpoint_auth_method"))),
 				     "private_key_jwt") && json_object_get(cfg, "jwks") == NULL)
-		rc = fail(err, cap, "client %s: private_key_jwt needs \"jwks\"", id);
+		rc = ts_admin_fail(err, cap, "client %s: private_key_jwt needs \"jwks\"", id);
 	grants = json_object_get(cfg, "grant_types");
 	if (rc == TS_OK && strcmp(type, "public") == 0 && has_string(grants, "client_credentials"))
-		rc = fail(err, cap, "client %s: a public client cannot use client_credentials", id);
+		rc = ts_admin_fail(err, cap, "client %s: a public client cannot use client_credentials", id);
 	if (rc == TS_OK && has_string(grants, "authorization_code") &&
 	    json_array_size(json_object_get(cfg, "redirect_uris")) == 0)
-		rc = fail(err, cap, "client %s: authorization_code needs at least one redirect_uri", id);
+		rc = ts_admin_fail(err, cap, "client %s: authorization_code needs at least one redirect_uri", id);
 	if (rc != TS_OK) {
 		json_decref(cfg);
 		return rc;
@@ -697,7 +699,7 @@ int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *
 	confidential = strcmp(json_string_value(json_object_get(cfg, "type")), "confidential") == 0;
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND)
-		rc = fail(err, errcap, "no tenant named \"%s\"", tenant);
+		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
 	if (rc != TS_OK)
 		goto out;
 	rec.tenant_id = t->id;
@@ -739,14 +741,14 @@ int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *
 		rec.updated_at = ts_now();
 		rc = ts_store_client_put(a->store, &rec);
 		if (rc == TS_OK)
-			audit(a, tenant, old ? "client.updated" : "client.created", rec.client_id);
+			ts_admin_audit(a, tenant, old ? "client.updated" : "client.created", rec.client_id, NULL);
 	}
 out:
 	if (rc != TS_OK) {
 		ts_free_secret(*new_secret);
 		*new_secret = NULL;
 		if (err[0] == '\0')
-			fail(err, errcap, "could not save client (%s)", ts_rc_str(rc));
+			ts_admin_fail(err, errcap, "could not save client (%s)", ts_rc_str(rc));
 	}
 	free(rec.config);
 	free(rec.secret_hash);
@@ -769,15 +771,15 @@ int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const 
 	*new_secret = NULL;
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND)
-		rc = fail(err, errcap, "no tenant named \"%s\"", tenant);
+		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
 	if (rc == TS_OK)
 		rc = ts_store_client_get(a->store, t->id, client_id, &c);
 	if (rc == TS_ENOTFOUND)
-		rc = fail(err, errcap, "no client \"%s\" in tenant \"%s\"", client_id, tenant);
+		rc = ts_admin_fail(err, errcap, "no client \"%s\" in tenant \"%s\"", client_id, tenant);
 	if (rc != TS_OK)
 		goto out;
 	if (c->secret_hash == NULL) {
-		rc = fail(err, errcap, "client \"%s\" is public and has no secret", client_id);
+		rc = ts_admin_fail(err, errcap, "client \"%s\" is public and has no secret", client_id);
 		goto out;
 	}
 	rc = ts_rand_token(gen, sizeof(gen), TS_CLIENT_SECRET_BYTES);
@@ -791,12 +793,12 @@ int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const 
 	rc = ts_store_client_put(a->store, c);
 	if (rc == TS_OK) {
 		*new_secret = ts_xstrdup(gen);
-		audit(a, tenant, "client.secret_rotated", client_id);
+		ts_admin_audit(a, tenant, "client.secret_rotated", client_id, NULL);
 	}
 out:
 	OPENSSL_cleanse(gen, sizeof(gen));
 	if (rc != TS_OK && err[0] == '\0')
-		fail(err, errcap, "could not rotate the secret (%s)", ts_rc_str(rc));
+		ts_admin_fail(err, errcap, "could not rotate the secret (%s)", ts_rc_str(rc));
 	ts_client_rec_free(c);
 	ts_tenant_rec_free(t);
 	return rc;

@@ -180,6 +180,19 @@ int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **r
  * generated and returned in *new_secret (caller frees with ts_free_secret). */
 int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
 			  const char **result, char **new_secret, char *err, size_t errcap);
+/* Helpers shared by every administrative validator (tenants, clients,
+ * users, groups, providers). ts_admin_fail writes one sentence into err and
+ * returns TS_EINVAL; ts_admin_check_known refuses a member of obj not in
+ * known (NULL-terminated), naming it; ts_admin_printable accepts 1..max
+ * bytes without control characters; ts_admin_audit appends one audit
+ * record (detail, which may be NULL, is stolen). */
+int ts_admin_fail(char *err, size_t cap, const char *fmt, ...) TS_PRINTF(3, 4);
+int ts_admin_check_known(const json_t *obj, const char *const *known, const char *what,
+			 char *err, size_t cap);
+bool ts_admin_printable(const char *s, size_t max);
+void ts_admin_audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject,
+		    json_t *detail);
+
 /* Validation only, without storage: the same checks as the _apply calls,
  * so a bootstrap file can be checked whole before anything is written. */
 int ts_admin_tenant_validate(const json_t *spec, char *err, size_t errcap);
