@@ -172,9 +172,17 @@ int ts_lib_verifier_meta(struct tessera_verifier *v, struct ts_lib_meta **out)
 		ts_lib_meta_unref(m);
 		return TS_EIO;
 	}
+	/* One discovery fetch at a time; whoever waited finds it done. A
+	 * thread that has a document, even an old one, does not wait. */
+	if (m != NULL) {
+		if (pthread_mutex_trylock(&v->meta_lock) != 0) {
+			*out = m;
+			return TS_OK;
+		}
+	} else {
+		pthread_mutex_lock(&v->meta_lock);
+	}
 	ts_lib_meta_unref(m);
-	/* One discovery fetch at a time; whoever waited finds it done. */
-	pthread_mutex_lock(&v->meta_lock);
 	m = meta_current(v, v->mono_ms(), &stale, &backoff);
 	if (!stale || backoff) {
 		pthread_mutex_unlock(&v->meta_lock);

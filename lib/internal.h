@@ -168,6 +168,10 @@ int ts_lib_cache_get(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_L
 void ts_lib_cache_put(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_LEN],
 		      int64_t now_ms, const struct ts_lib_intro *r);
 size_t ts_lib_cache_count(struct ts_lib_cache *c);
+/* The cache key of a credential: SHA-256 over kind, a NUL and cred, so each
+ * kind ("api_key", "session", "bearer") has its own namespace
+ * (introspect.c). */
+void ts_lib_cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN]);
 
 /* ---- the verifier (verifier.c, keys.c, bearer.c, introspect.c) ---- */
 struct tessera_verifier {
@@ -189,6 +193,7 @@ struct tessera_verifier {
 	int64_t keys_tried_at;     /* mono ms of the last fetch attempt */
 	int64_t keys_failed_at;    /* mono ms of the last failed fetch, or 0 */
 	uint64_t keys_gen;         /* counts successful fetches */
+	int64_t intro_failed_at;   /* mono ms of the last failed introspection, or 0 */
 	bool keys_pinned;          /* test hook: injected keys, never refetched */
 	bool meta_pinned;          /* test hook: injected discovery, never refetched */
 	pthread_mutex_t fetch_lock; /* one JWKS fetch in flight; taken before lock */

@@ -11,8 +11,7 @@
 
 #define FORM_MAX (TS_LIB_AUTH_MAX * 3 + 16) /* "token=" and a %-encoded credential */
 
-/* SHA-256 over kind, a NUL and the credential: one namespace per kind. */
-static void cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN])
+void ts_lib_cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN])
 {
 	struct ts_buf b;
 
@@ -74,10 +73,17 @@ int ts_lib_introspect(struct tessera_verifier *v, const char *kind, const char *
 	*out = NULL;
 	if (v->client_id == NULL)
 		return TS_EINVAL;
-	cache_key(kind, cred, key);
+	ts_lib_cache_key(kind, cred, key);
 	if (ts_lib_cache_get(v->cache, key, v->mono_ms(), out) == TS_OK)
 		return TS_OK;
-	rc = ts_lib_verifier_meta(v, &m);
+	/* Tessera just failed to answer: do not pile up requests on it. */
+	pthread_mutex_lock(&v->lock);
+	rc = v->intro_failed_at != 0 && v->mono_ms() - v->intro_failed_at < TS_LIB_RETRY_MS
+		     ? TS_EIO
+		     : TS_OK;
+	pthread_mutex_unlock(&v->lock);
+	if (rc == TS_OK)
+		rc = ts_lib_verifier_meta(v, &m);
 	if (rc != TS_OK)
 		return TS_EIO;
 	if (m->introspection_endpoint == NULL) {
@@ -87,6 +93,9 @@ int ts_lib_introspect(struct tessera_verifier *v, const char *kind, const char *
 		rc = ask(v, m->introspection_endpoint, cred, out);
 	}
 	ts_lib_meta_unref(m);
+	pthread_mutex_lock(&v->lock);
+	v->intro_failed_at = rc == TS_OK ? 0 : v->mono_ms();
+	pthread_mutex_unlock(&v->lock);
 	if (rc == TS_OK)
 		ts_lib_cache_put(v->cache, key, v->mono_ms(), *out);
 	OPENSSL_cleanse(key, sizeof(key));

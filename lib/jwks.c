@@ -127,15 +127,22 @@ static void fetch_failed(struct tessera_verifier *v)
 }
 
 /* Fetches the set unless another thread did since generation seen.
- * TS_OK when a set newer than seen is installed, TS_EIO otherwise. */
-static int refresh(struct tessera_verifier *v, uint64_t seen)
+ * TS_OK when a set newer than seen is installed, TS_EIO otherwise. When
+ * another thread is fetching, waits for it, or (wait false) returns
+ * TS_ECONFLICT at once. */
+static int refresh(struct tessera_verifier *v, uint64_t seen, bool wait)
 {
 	struct ts_lib_meta *m = NULL;
 	struct ts_lib_keys *ks = NULL, *old = NULL;
 	int64_t now;
 	int rc;
 
-	pthread_mutex_lock(&v->fetch_lock);
+	if (!wait) {
+		if (pthread_mutex_trylock(&v->fetch_lock) != 0)
+			return TS_ECONFLICT;
+	} else {
+		pthread_mutex_lock(&v->fetch_lock);
+	}
 	pthread_mutex_lock(&v->lock);
 	now = v->mono_ms();
 	if (v->keys_gen != seen) {
@@ -188,6 +195,7 @@ int ts_lib_verifier_key(struct tessera_verifier *v, const char *kid, struct ts_l
 			const struct ts_jwk **key)
 {
 	struct view w;
+	bool old;
 	int rc;
 
 	*ks = NULL;
@@ -200,7 +208,10 @@ int ts_lib_verifier_key(struct tessera_verifier *v, const char *kid, struct ts_l
 		if (rc == TS_OK || w.pinned || !w.may_refetch)
 			goto out;
 	}
-	rc = refresh(v, w.gen);
+	/* A set that is merely due for a refresh still serves while another
+	 * thread refreshes it: only one waits on Tessera. */
+	old = w.ks != NULL && w.age > v->max_age_ms && w.age <= 2 * v->max_age_ms;
+	rc = refresh(v, w.gen, !old);
 	if (rc == TS_OK) {
 		ts_lib_keys_unref(w.ks);
 		view_get(v, v->mono_ms(), &w);

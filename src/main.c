@@ -12,6 +12,7 @@ static const struct {
 	{"serve", ts_cmd_serve},   {"bootstrap", ts_cmd_bootstrap}, {"tenant", ts_cmd_tenant},
 	{"client", ts_cmd_client}, {"keys", ts_cmd_keys},           {"audit", ts_cmd_audit},
 	{"user", ts_cmd_user},     {"group", ts_cmd_group},
+	{"provider", ts_cmd_provider}, {"connection", ts_cmd_connection},
 };
 
 /* Flags of single commands that are not in ts_global_flags, so that the
@@ -30,10 +31,13 @@ static void usage(FILE *f)
 	      "  user create|update|list|show|delete|disable|enable|set-password|\n"
 	      "       set-app-password|reset-device --tenant T [USERNAME]\n"
 	      "  group create|list|show|delete|members|add-member|remove-member --tenant T\n"
-	      "  keys list|rotate --tenant T [--alg ALG]\n"
+	      "  keys list|rotate --tenant T [--alg ALG]; keys rekey-vault\n"
+	      "  provider create|update|list|show|delete --tenant T [NAME] [--profile P] ...\n"
+	      "  connection list|show|delete --tenant T [ID]\n"
 	      "  audit --tenant T [--since TIME] [--limit N]\n"
 	      "environment: TESSERA_DB, TESSERA_PUBLIC_URL, TESSERA_LISTEN, TESSERA_MASTER_KEY,\n"
-	      "             TESSERA_MASTER_KEY_FILE, TESSERA_CONFIG, TESSERA_LOG_LEVEL, TESSERA_THREADS\n",
+	      "             TESSERA_MASTER_KEY_FILE, TESSERA_MASTER_KEY_OLD, TESSERA_CONFIG,\n"
+	      "             TESSERA_LOG_LEVEL, TESSERA_THREADS, TESSERA_VAULT_TICK_MS\n",
 	      f);
 }
 

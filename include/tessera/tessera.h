@@ -22,7 +22,10 @@
  * Every function returns TESSERA_OK (0) or a negative TESSERA_E* code.
  * Objects returned through out-parameters are owned by the caller and
  * released with the matching _free function (NULL is a no-op). All objects
- * are safe to use from many threads at once unless stated otherwise. */
+ * are safe to use from many threads at once unless stated otherwise.
+ * Like Tessera itself, the library aborts with a message if memory runs
+ * out, and writes the reasons Tessera could not be reached to stderr as
+ * JSON lines (never a credential). See docs/LIBTESSERA.md. */
 #ifndef TESSERA_H
 #define TESSERA_H
 
@@ -65,22 +68,36 @@ struct tessera_principal {
 	size_t nroles;
 };
 
-/* Why a credential was refused, ready to send back (RFC 6750 §3). */
+/* Why a credential was refused, ready to send back (RFC 6750 §3):
+ *   401 "unauthorized"      no credential (or an ended session); the
+ *                           challenge is just Bearer realm="<issuer>"
+ *   401 "invalid_token"     a bad, expired or revoked token or API key
+ *   400 "invalid_request"   a malformed Authorization or Cookie header
+ *   403 "csrf_failed"       a session without the right X-CSRF-Token
+ *   403 "insufficient_scope" from tessera_error_insufficient_scope
+ *   503 "temporarily_unavailable"  Tessera could not be reached
+ * All strings are NUL-terminated and need no escaping in a header. */
 struct tessera_error {
 	int status;                 /* 401, 403, 400 or 503 */
 	char error[64];             /* "invalid_token", "invalid_request", "insufficient_scope", ... */
 	char description[256];
-	char www_authenticate[512]; /* the WWW-Authenticate header value, or "" */
+	char www_authenticate[512]; /* the WWW-Authenticate header value, or "" (403, 503) */
 };
 
+/* Strings are copied. A member left 0 takes its default; a negative one is
+ * TESSERA_EINVAL. Without client_id and client_secret (both or neither),
+ * API keys are refused, the session cookie is ignored and users' Bearer
+ * tokens come without roles. */
 struct tessera_verifier_config {
-	const char *issuer;        /* required: the tenant's issuer URL */
+	const char *issuer;        /* required: the tenant's issuer URL (http or https) */
 	const char *audience;      /* required aud of Bearer tokens; NULL: the issuer */
 	const char *client_id;     /* this resource server's confidential client, for */
-	const char *client_secret; /*   introspection of API keys and sessions */
+	const char *client_secret; /*   introspection of API keys, sessions and users' tokens */
 	int jwks_min_refresh_s;    /* least time between JWKS refetches for an unknown kid (default 30) */
-	int jwks_max_age_s;        /* JWKS kept at most this long (default 300) */
-	int introspection_cache_s; /* API keys and sessions are re-checked after this (default 10) */
+	int jwks_max_age_s;        /* JWKS (and discovery) refetched after this (default 300); while
+				    * Tessera is unreachable the old set serves this long again */
+	int introspection_cache_s; /* API keys, sessions and users' roles are re-checked after this
+				    * (default 10); refusals are cached as long */
 	int leeway_s;              /* clock leeway for exp/nbf/iat (default 60) */
 	long http_timeout_ms;      /* per request to Tessera (default 5000) */
 };
@@ -95,10 +112,14 @@ TESSERA_API int tessera_verifier_new(const struct tessera_verifier_config *cfg,
 TESSERA_API void tessera_verifier_free(tessera_verifier *v);
 
 /* Checks the credential of one request. authorization and cookie are the
- * raw header values (either may be NULL); method is the HTTP method and
- * csrf the X-CSRF-Token header (may be NULL). A Bearer or API-key
- * credential wins over the cookie. On TESSERA_OK *out is a new principal.
- * On TESSERA_EDENIED or TESSERA_EUNAVAILABLE err (if not NULL) says why. */
+ * raw header values (either may be NULL; an empty Authorization counts as
+ * none); method is the HTTP method, case-sensitive (NULL counts as
+ * state-changing) and csrf the X-CSRF-Token header (may be NULL). A Bearer
+ * or API-key credential wins over the cookie. On TESSERA_OK *out is a new
+ * principal. On TESSERA_EDENIED or TESSERA_EUNAVAILABLE err (if not NULL)
+ * says why; TESSERA_EINVAL for a NULL v or out. Blocks only while Tessera
+ * is asked (first use, JWKS refresh, uncached API keys and sessions), at
+ * most http_timeout_ms per request. */
 TESSERA_API int tessera_verify(tessera_verifier *v, const char *authorization,
 			       const char *cookie, const char *method, const char *csrf,
 			       struct tessera_principal **out, struct tessera_error *err);
@@ -120,7 +141,9 @@ TESSERA_API void tessera_error_insufficient_scope(tessera_verifier *v, const cha
 typedef struct tessera_token_client tessera_token_client;
 
 /* A client-credentials token source for issuer's token endpoint (found by
- * discovery). scope may be NULL (the client's allowed scopes). */
+ * discovery on first use). scope may be NULL (the client's allowed scopes).
+ * Strings are copied. TESSERA_EINVAL for a missing or non-http(s) issuer
+ * or client_id, or a NULL client_secret. */
 TESSERA_API int tessera_token_client_new(const char *issuer, const char *client_id,
 					 const char *client_secret, const char *scope,
 					 tessera_token_client **out);
@@ -128,7 +151,13 @@ TESSERA_API void tessera_token_client_free(tessera_token_client *c);
 /* A valid access token, as a new string the caller frees with free().
  * Cached; renewed at 80% of its lifetime by the first caller that needs
  * it while the others wait for that one fetch (or keep using the cached
- * token while it is still valid). */
+ * token while it is still valid). If the renewal fails, the cached token
+ * is used until shortly before it expires. On failure err says why, with
+ * status 503 (what the caller's own clients should get):
+ * TESSERA_EUNAVAILABLE when Tessera could not be reached, TESSERA_EDENIED
+ * when it refused this client (err->error is its OAuth error, such as
+ * "invalid_client"). Threads that waited for a failed fetch share its
+ * answer rather than each asking again. */
 TESSERA_API int tessera_token_client_get(tessera_token_client *c, char **token,
 					 struct tessera_error *err);
 

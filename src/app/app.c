@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "oauth/oauth.h"
 #include "oidc/oidc.h"
+#include "vault/vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,13 @@ static const struct ts_route tenant_routes[] = {
 	{"DELETE", "/api/groups/{id}/members/{username}", ts_api_group_member_remove, "api_groups"},
 	{"POST", "/api/apikeys", ts_api_apikey_create, "api_apikeys"},
 	{"DELETE", "/api/apikeys/{key}", ts_api_apikey_delete, "api_apikeys"},
+	{"POST", "/api/connections", ts_vault_api_create, "api_connections"},
+	{"GET", "/api/connections", ts_vault_api_list, "api_connections"},
+	{"GET", "/api/connections/{id}", ts_vault_api_get, "api_connections"},
+	{"DELETE", "/api/connections/{id}", ts_vault_api_delete, "api_connections"},
+	{"POST", "/api/connections/{id}/token", ts_vault_api_token, "api_connections_token"},
+	{"POST", "/api/connections/{id}/sign", ts_vault_api_sign, "api_connections_sign"},
+	{"GET", "/connect/callback", ts_vault_callback, "connect_callback"},
 };
 
 /* Routes whose documents are public: any origin may read them. */
@@ -63,7 +71,8 @@ static bool public_route(const char *name)
 static const char *const route_names[] = {
 	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke", "authorize", "userinfo",
 	"login", "consent", "logout", "device_authorization", "device", "api_login", "api_logout", "api_mobile_login", "api_me",
-	"api_groups", "api_apikeys",
+	"api_groups", "api_apikeys", "api_connections", "api_connections_token",
+	"api_connections_sign", "connect_callback",
 	ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_FOUND,
 };
 

@@ -11,6 +11,8 @@
 #include "store/store.h"
 #include "tenant/tenant.h"
 
+struct ts_vault;
+
 struct ts_app {
 	struct ts_store *store;
 	struct ts_registry *reg;
@@ -23,6 +25,7 @@ struct ts_app {
 	bool access_log;    /* one JSON line per request */
 	struct ts_throttle *throttle; /* failed password and client checks */
 	unsigned char csrf_key[TS_SHA256_LEN]; /* HMAC key for CSRF tokens, derived from the master key */
+	struct ts_vault *vault;       /* the token vault (vault/vault.h) */
 };
 
 /* What a tenant route handler gets as its ctx. Lives for the request. */

@@ -3,6 +3,7 @@
  * a mistake in the last client does not leave the first tenant half done. */
 #include "cli.h"
 #include "identity/identity.h"
+#include "vault/vault.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,6 @@
 /* Members of a tenant in the file that are not tenant settings. */
 static const char *const tenant_sections[] = {"clients", "users", "groups", "providers",
 					      "connections", NULL};
-/* Sections this version does not manage yet: refused by name rather than
- * silently ignored. */
-static const char *const unsupported_sections[] = {"providers", "connections", NULL};
 
 static bool is_section(const char *k)
 {
@@ -92,6 +90,25 @@ static int validate_people(const json_t *t, char *err, size_t cap)
 	return rc;
 }
 
+/* The tenant's "providers" and "connections" sections (token vault). */
+static int validate_vault(const json_t *t, char *err, size_t cap)
+{
+	const json_t *ps = json_object_get(t, "providers"), *cs = json_object_get(t, "connections");
+	size_t j;
+	int rc = TS_OK;
+
+	if ((ps && !json_is_array(ps)) || (cs && !json_is_array(cs))) {
+		snprintf(err, cap, "\"%s\" must be an array",
+			 ps && !json_is_array(ps) ? "providers" : "connections");
+		return TS_EINVAL;
+	}
+	for (j = 0; rc == TS_OK && j < json_array_size(ps); j++)
+		rc = ts_vault_provider_validate(json_array_get(ps, j), true, err, cap);
+	for (j = 0; rc == TS_OK && j < json_array_size(cs); j++)
+		rc = ts_vault_connection_spec_validate(json_array_get(cs, j), err, cap);
+	return rc;
+}
+
 static int validate(const json_t *doc, char *err, size_t cap)
 {
 	const json_t *tenants = json_object_get(doc, "tenants");
@@ -123,13 +140,6 @@ static int validate(const json_t *doc, char *err, size_t cap)
 			snprintf(err, cap, "each tenant must be a JSON object");
 			return TS_EINVAL;
 		}
-		for (j = 0; unsupported_sections[j]; j++) {
-			if (json_object_get(t, unsupported_sections[j])) {
-				snprintf(err, cap, "field \"%s\" is not supported by this version",
-					 unsupported_sections[j]);
-				return TS_EINVAL;
-			}
-		}
 		settings = tenant_settings(t);
 		rc = ts_admin_tenant_validate(settings, err, cap);
 		json_decref(settings);
@@ -145,6 +155,9 @@ static int validate(const json_t *doc, char *err, size_t cap)
 				return rc;
 		}
 		rc = validate_people(t, err, cap);
+		if (rc != TS_OK)
+			return rc;
+		rc = validate_vault(t, err, cap);
 		if (rc != TS_OK)
 			return rc;
 	}
@@ -182,6 +195,45 @@ static int apply_people(struct ts_admin *a, const char *name, const json_t *t, j
 	}
 	json_object_set_new(res, "users", ures);
 	json_object_set_new(res, "groups", gres);
+	return rc;
+}
+
+/* Providers, then connections (client-credentials providers only) of
+ * one tenant; their results go into res as "providers" and "connections". */
+static int apply_vault(struct ts_config *c, struct ts_admin *a, const char *name,
+		       const json_t *t, json_t *res, char *err, size_t cap)
+{
+	const json_t *ps = json_object_get(t, "providers"), *cs = json_object_get(t, "connections");
+	struct ts_vault *v = NULL;
+	json_t *pres = json_array(), *cres = json_array();
+	const char *result;
+	size_t j;
+	int rc = TS_OK;
+
+	if (json_array_size(ps) + json_array_size(cs) > 0)
+		rc = ts_vault_new(a->store, c->mks, c->nmks, NULL, NULL, "bootstrap", &v);
+	for (j = 0; rc == TS_OK && j < json_array_size(ps); j++) {
+		const json_t *p = json_array_get(ps, j);
+		rc = ts_vault_provider_apply(v, name, p, false, &result, err, cap);
+		if (rc == TS_OK)
+			json_array_append_new(pres, json_pack("{s:s,s:o}", "name",
+				json_string_value(json_object_get(p, "name")), "created",
+				created_value(result)));
+	}
+	for (j = 0; rc == TS_OK && j < json_array_size(cs); j++) {
+		const json_t *cn = json_array_get(cs, j);
+		char *id = NULL;
+		rc = ts_vault_connection_declare(v, name, cn, &result, &id, err, cap);
+		if (rc == TS_OK)
+			json_array_append_new(cres, json_pack("{s:s,s:s,s:s,s:o}", "name",
+				json_string_value(json_object_get(cn, "name")), "provider",
+				json_string_value(json_object_get(cn, "provider")), "id", id,
+				"created", created_value(result)));
+		free(id);
+	}
+	json_object_set_new(res, "providers", pres);
+	json_object_set_new(res, "connections", cres);
+	ts_vault_free(v);
 	return rc;
 }
 
@@ -232,6 +284,8 @@ static int apply_tenant(struct ts_config *c, struct ts_admin *a, const json_t *t
 	json_object_set_new(res, "clients", cres);
 	if (rc == TS_OK)
 		rc = apply_people(a, name, t, res, err, cap);
+	if (rc == TS_OK)
+		rc = apply_vault(c, a, name, t, res, err, cap);
 	json_array_append_new(out, res);
 	return rc;
 }

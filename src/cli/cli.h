@@ -15,6 +15,7 @@
 #define TS_EXIT_USAGE 2
 #define TS_OPTS_MAX 64
 #define TS_OPT_NAME_MAX 64
+#define TS_MASTER_KEYS_MAX 8 /* the current key and up to 7 old ones */
 
 /* Parsed arguments: positionals and --name[=value] options in order. Names
  * and values point into argv, or into names[] for the --name=value form, so
@@ -45,6 +46,11 @@ struct ts_config {
 	bool access_log;   /* one log line per request */
 	bool have_mk;
 	struct ts_master_key mk;
+	/* Every key that may open sealed values: mks[0] is mk, then the old
+	 * keys of TESSERA_MASTER_KEY_OLD (comma-separated) while a key change
+	 * runs. nmks is 0 without a master key. */
+	struct ts_master_key mks[TS_MASTER_KEYS_MAX];
+	size_t nmks;
 };
 
 /* Parses argv (after the subcommand words) into o. Options listed in
@@ -80,6 +86,10 @@ int ts_cmd_audit(struct ts_config *c, int argc, char **argv);
 /* `user …` and `group …` (users_cmd.c). */
 int ts_cmd_user(struct ts_config *c, int argc, char **argv);
 int ts_cmd_group(struct ts_config *c, int argc, char **argv);
+/* `provider …`, `connection …` and `keys rekey-vault` (vault_cmd.c). */
+int ts_cmd_provider(struct ts_config *c, int argc, char **argv);
+int ts_cmd_connection(struct ts_config *c, int argc, char **argv);
+int ts_cmd_keys_rekey_vault(struct ts_config *c, int argc, char **argv);
 
 /* The global options every command accepts (for ts_opts_only). */
 extern const char *const ts_global_opts[];

@@ -474,8 +474,11 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 	enum ts_jws_alg alg = TS_ALG_NONE;
 	int rc, exit_code = TS_EXIT_FAIL;
 
-	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos != 1 ||
-	    (tenant = ts_opts_get(&o, "tenant")) == NULL)
+	if (!ts_opts_parse(argc, argv, NULL, &o))
+		goto usage;
+	if (o.npos >= 1 && strcmp(o.pos[0], "rekey-vault") == 0)
+		return ts_cmd_keys_rekey_vault(c, argc, argv);
+	if (!ts_opts_only(&o, known) || o.npos != 1 || (tenant = ts_opts_get(&o, "tenant")) == NULL)
 		goto usage;
 	alg_s = ts_opts_get(&o, "alg");
 	if (alg_s && (alg = ts_jws_alg_parse(alg_s)) == TS_ALG_NONE) {
@@ -533,7 +536,7 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 	close_session(&s);
 	return exit_code;
 usage:
-	ts_cli_error("usage: tessera keys list|rotate --tenant T [--alg ALG]");
+	ts_cli_error("usage: tessera keys list|rotate --tenant T [--alg ALG]; tessera keys rekey-vault");
 	return TS_EXIT_USAGE;
 }
 

@@ -196,6 +196,43 @@ static bool parse_threads(const char *s, unsigned *out)
 	return true;
 }
 
+/* TESSERA_MASTER_KEY_OLD: comma-separated keys that still open values
+ * sealed before a key change (the current key is skipped if listed). */
+static bool load_old_keys(struct ts_config *c, const char *list)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char hex[2 * TS_MASTER_KEY_LEN + 1];
+		struct ts_master_key k;
+		bool ok;
+		if (n == 2 * TS_MASTER_KEY_LEN) {
+			memcpy(hex, p, n);
+			hex[n] = '\0';
+		}
+		ok = n == 2 * TS_MASTER_KEY_LEN && ts_master_key_parse(hex, &k) == TS_OK;
+		OPENSSL_cleanse(hex, sizeof(hex));
+		if (!ok) {
+			ts_cli_error("TESSERA_MASTER_KEY_OLD must be keys of 64 hexadecimal characters, "
+				     "separated by commas");
+			return false;
+		}
+		if (strcmp(k.kid, c->mk.kid) != 0) {
+			if (c->nmks == TS_MASTER_KEYS_MAX) {
+				ts_cli_error("TESSERA_MASTER_KEY_OLD lists too many keys (at most %d)",
+					     TS_MASTER_KEYS_MAX - 1);
+				return false;
+			}
+			c->mks[c->nmks++] = k;
+		}
+		OPENSSL_cleanse(&k, sizeof(k));
+		p += n + (comma ? 1 : 0);
+	}
+	return true;
+}
+
 bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 {
 	const char *cfgfile = ts_opts_get(o, "config");
@@ -255,6 +292,10 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 			return false;
 		}
 		c->have_mk = true;
+		c->mks[0] = c->mk;
+		c->nmks = 1;
+		if (!load_old_keys(c, getenv("TESSERA_MASTER_KEY_OLD")))
+			return false;
 	}
 	return true;
 }
@@ -267,6 +308,7 @@ void ts_config_clear(struct ts_config *c)
 	free(c->log_level);
 	ts_free_secret(c->master_key);
 	OPENSSL_cleanse(&c->mk, sizeof(c->mk));
+	OPENSSL_cleanse(c->mks, sizeof(c->mks));
 	memset(c, 0, sizeof(*c));
 }
 

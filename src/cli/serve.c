@@ -7,6 +7,7 @@
 #include "app/app.h"
 #include "http/http.h"
 #include "ops/ops.h"
+#include "vault/vault.h"
 
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -103,7 +104,9 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	m.admin.public_url = c->public_url;
 	m.admin.actor = "server";
 	maintain(&m);
-	if (ts_registry_new(app.store, app.public_url, &c->mk, 1, &app.reg) != TS_OK) {
+	/* Old master keys (TESSERA_MASTER_KEY_OLD) still open what they sealed
+	 * while a key change runs. */
+	if (ts_registry_new(app.store, app.public_url, c->mks, c->nmks, &app.reg) != TS_OK) {
 		ts_cli_error("cannot load the configuration from the database");
 		goto out;
 	}
@@ -123,6 +126,12 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	routes = ts_app_route_names(&nroutes);
 	app.metrics = ts_metrics_new(routes, nroutes);
 	app.access_log = c->access_log;
+	/* The token vault and its refresh scheduler. */
+	if (ts_vault_new(app.store, c->mks, c->nmks, app.audit, app.metrics, "server", &app.vault) != TS_OK ||
+	    ts_vault_start(app.vault) != TS_OK) {
+		ts_cli_error("cannot start the token vault");
+		goto out;
+	}
 	pthread_mutex_init(&m.lock, NULL);
 	pthread_cond_init(&m.cond, NULL);
 	mt_started = pthread_create(&mt, NULL, maint_thread, &m) == 0;
@@ -154,6 +163,7 @@ out:
 		pthread_mutex_destroy(&m.lock);
 		pthread_cond_destroy(&m.cond);
 	}
+	ts_vault_free(app.vault);
 	ts_audit_free(app.audit);
 	ts_registry_free(app.reg);
 	ts_metrics_free(app.metrics);

@@ -3,6 +3,7 @@
  * relaxed atomics and rendered on scrape. */
 #include "ops.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +23,20 @@ struct route_stats {
 	atomic_ullong count;
 };
 
+/* One (tenant, result) counter of vault refreshes. */
+struct vault_count {
+	char *tenant;
+	char *result;
+	unsigned long long n;
+	struct vault_count *next;
+};
+
 struct ts_metrics {
 	const char *const *routes;
 	size_t nroutes;
 	struct route_stats *rs; /* nroutes + 1: the last is "other" */
+	pthread_mutex_t vault_mu; /* guards vault */
+	struct vault_count *vault;
 };
 
 struct ts_metrics *ts_metrics_new(const char *const *routes, size_t n)
@@ -35,15 +46,46 @@ struct ts_metrics *ts_metrics_new(const char *const *routes, size_t n)
 	m->routes = routes;
 	m->nroutes = n;
 	m->rs = ts_xcalloc(n + 1, sizeof(*m->rs));
+	pthread_mutex_init(&m->vault_mu, NULL);
 	return m;
 }
 
 void ts_metrics_free(struct ts_metrics *m)
 {
+	struct vault_count *c, *next;
+
 	if (m == NULL)
 		return;
+	for (c = m->vault; c; c = next) {
+		next = c->next;
+		free(c->tenant);
+		free(c->result);
+		free(c);
+	}
+	pthread_mutex_destroy(&m->vault_mu);
 	free(m->rs);
 	free(m);
+}
+
+void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result)
+{
+	struct vault_count *c;
+
+	if (m == NULL || tenant == NULL || result == NULL)
+		return;
+	pthread_mutex_lock(&m->vault_mu);
+	for (c = m->vault; c; c = c->next)
+		if (strcmp(c->tenant, tenant) == 0 && strcmp(c->result, result) == 0)
+			break;
+	if (c == NULL) {
+		c = ts_xcalloc(1, sizeof(*c));
+		c->tenant = ts_xstrdup(tenant);
+		c->result = ts_xstrdup(result);
+		c->next = m->vault;
+		m->vault = c;
+	}
+	c->n++;
+	pthread_mutex_unlock(&m->vault_mu);
 }
 
 static size_t route_index(const struct ts_metrics *m, const char *route)
@@ -146,5 +188,16 @@ int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
 	for (t = stats; rc == TS_OK && t; t = t->next)
 		rc = ts_buf_appendf(out, "tessera_login_failures_total{tenant=\"%s\"} %llu\n",
 				    t->tenant_name, ld((atomic_ullong *)&t->login_failures));
+	if (rc == TS_OK)
+		rc = ts_buf_appends(out, "# HELP tessera_vault_refreshes_total Token vault refreshes by tenant and result.\n"
+					 "# TYPE tessera_vault_refreshes_total counter\n");
+	pthread_mutex_lock(&m->vault_mu);
+	{
+		const struct vault_count *c;
+		for (c = m->vault; rc == TS_OK && c; c = c->next)
+			rc = ts_buf_appendf(out, "tessera_vault_refreshes_total{tenant=\"%s\",result=\"%s\"} %llu\n",
+					    c->tenant, c->result, c->n);
+	}
+	pthread_mutex_unlock(&m->vault_mu);
 	return rc;
 }

@@ -16,6 +16,10 @@ struct ts_metrics *ts_metrics_new(const char *const *routes, size_t n);
 void ts_metrics_free(struct ts_metrics *m); /* NULL is a no-op */
 /* Counts one finished request. route may be NULL ("other"). */
 void ts_metrics_request(struct ts_metrics *m, const char *route, int status, int64_t duration_us);
+/* Counts one token-vault refresh of a tenant's connection by result
+ * ("ok", "error", "needs_reauth"): tessera_vault_refreshes_total. Rare
+ * enough for a mutex; strings are copied. */
+void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result);
 /* Renders the Prometheus text exposition format (version 0.0.4) into out. */
 int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
 		      struct ts_buf *out);

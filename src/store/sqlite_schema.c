@@ -247,11 +247,66 @@ static const char schema_v3[] =
 	"CREATE INDEX api_keys_by_user ON api_keys (tenant_id, user_id, created_at);"
 	"CREATE UNIQUE INDEX api_keys_one_device ON api_keys (tenant_id, user_id) WHERE kind = 'device';";
 
+/* Version 4: the token vault. Providers are a tenant's outside
+ * authorization servers (settings as JSON text, the one secret sealed);
+ * connections hold sealed tokens, the refresh schedule and a lease
+ * (lease_owner, lease_until) that serializes refreshes across processes.
+ * A connection's name is unique per tenant and owner (NULL owner: the
+ * tenant's own), hence the expression index. A provider cannot go while
+ * connections use it (the foreign key, checked at the end of each
+ * statement, still lets a tenant's deletion cascade to both); a user's
+ * connections go with the user. */
+static const char schema_v4[] =
+	"CREATE TABLE vault_providers ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('oauth2', 'shopee')),"
+	"  config TEXT NOT NULL,"
+	"  sealed_secret TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, name)"
+	") WITHOUT ROWID;"
+
+	"CREATE TABLE vault_connections ("
+	"  id TEXT PRIMARY KEY NOT NULL,"
+	"  tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+	"  provider TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  owner TEXT,"
+	"  created_by TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'needs_reauth')),"
+	"  metadata TEXT NOT NULL,"
+	"  access_token TEXT,"
+	"  refresh_token TEXT,"
+	"  issued_at INTEGER NOT NULL DEFAULT 0,"
+	"  expires_at INTEGER NOT NULL DEFAULT 0,"
+	"  refresh_expires_at INTEGER NOT NULL DEFAULT 0,"
+	"  next_refresh_at INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  expiry_warned INTEGER NOT NULL DEFAULT 0 CHECK (expiry_warned IN (0, 1)),"
+	"  lease_owner TEXT,"
+	"  lease_until INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL,"
+	"  FOREIGN KEY (tenant_id, provider) REFERENCES vault_providers (tenant_id, name),"
+	"  FOREIGN KEY (tenant_id, owner) REFERENCES users (tenant_id, id) ON DELETE CASCADE"
+	");"
+	"CREATE UNIQUE INDEX vault_connections_by_name"
+	"  ON vault_connections (tenant_id, coalesce(owner, ''), name);"
+	"CREATE INDEX vault_connections_by_tenant ON vault_connections (tenant_id, created_at);"
+	"CREATE INDEX vault_connections_by_provider ON vault_connections (tenant_id, provider);"
+	"CREATE INDEX vault_connections_by_owner ON vault_connections (tenant_id, owner);"
+	"CREATE INDEX vault_connections_due ON vault_connections (next_refresh_at)"
+	"  WHERE next_refresh_at > 0;";
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 static const char version_table_sql[] =

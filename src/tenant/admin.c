@@ -371,6 +371,7 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	struct ts_key_rec **keys = NULL;
 	enum ts_jws_alg algs[4];
 	json_t *cfg = NULL;
+	bool *was_current = NULL;
 	size_t nkeys = 0, nalg, i, j;
 	int64_t now = ts_now();
 	int rc;
@@ -390,30 +391,40 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	cfg = json_loads(t->config, 0, NULL);
 	nalg = served_algs(cfg, algs);
+	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
 	for (i = 0; rc == TS_OK && i < nalg; i++) {
 		if (alg != TS_ALG_NONE && algs[i] != alg)
 			continue;
+		/* Each step is its own write and a server may reload between any
+		 * two: publish the key after next first, then promote the next
+		 * key, and only then retire the current one, so that every
+		 * snapshot has a key to sign with that verifiers already have. */
+		rc = key_create(a, t, algs[i], "next");
+		for (j = 0; j < nkeys; j++)
+			was_current[j] = ts_jws_alg_parse(keys[j]->alg) == algs[i] &&
+					 strcmp(keys[j]->state, "current") == 0;
 		for (j = 0; rc == TS_OK && j < nkeys; j++) {
 			struct ts_key_rec *k = keys[j];
-			if (ts_jws_alg_parse(k->alg) != algs[i])
+			if (ts_jws_alg_parse(k->alg) != algs[i] || strcmp(k->state, "next") != 0)
 				continue;
-			if (strcmp(k->state, "current") == 0) {
-				free(k->state);
-				k->state = ts_xstrdup("retired");
-				k->retired_at = now;
-				rc = ts_store_key_put(a->store, k);
-			} else if (strcmp(k->state, "next") == 0) {
-				free(k->state);
-				k->state = ts_xstrdup("current");
-				k->activated_at = now;
-				rc = ts_store_key_put(a->store, k);
-				if (rc == TS_OK)
-					ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
-			}
+			free(k->state);
+			k->state = ts_xstrdup("current");
+			k->activated_at = now;
+			rc = ts_store_key_put(a->store, k);
+			if (rc == TS_OK)
+				ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
 		}
-		if (rc == TS_OK)
-			rc = key_create(a, t, algs[i], "next");
+		for (j = 0; rc == TS_OK && j < nkeys; j++) {
+			struct ts_key_rec *k = keys[j];
+			if (!was_current[j])
+				continue;
+			free(k->state);
+			k->state = ts_xstrdup("retired");
+			k->retired_at = now;
+			rc = ts_store_key_put(a->store, k);
+		}
 	}
+	free(was_current);
 	if (rc == TS_OK && alg != TS_ALG_NONE) {
 		bool served = false;
 		for (i = 0; i < nalg; i++)

@@ -75,9 +75,13 @@ struct ts_shopee_tokens {
 void ts_shopee_tokens_clear(struct ts_shopee_tokens *t);
 /* Parses a response body. Shopee answers errors with a non-empty "error"
  * member: then TS_EDENIED when the refresh token or code is refused
- * (error_param / invalid_acceess_token / invalid code: the caller marks the
- * connection needs_reauth) or TS_EIO for anything else; errmsg (capacity
- * cap) receives Shopee's "error" and "message". */
+ * (error_auth, error_shop_refresh_token, refresh_token_expired,
+ * shop_access_expired, invalid_code, invalid_acceess_token, ..., or an
+ * error_param whose message names the code or refresh token: the caller
+ * marks the connection needs_reauth) or TS_EIO for anything else (error_sign,
+ * "Invalid timestamp", error_server, a malformed success, ...); errmsg
+ * (capacity cap) receives Shopee's "error" and "message", made printable.
+ * Bodies over 64 KiB are TS_ETOOBIG. On failure *out is all zero. */
 int ts_shopee_parse_tokens(const char *body, size_t len, struct ts_shopee_tokens *out,
 			   char *errmsg, size_t cap);
 

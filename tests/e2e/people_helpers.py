@@ -451,6 +451,10 @@ def node_ready(module):
     node = shutil.which("node")
     if node is None:
         missing("node is not installed")
+    v = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout
+    if int((v.strip().lstrip("v").split(".") or ["0"])[0] or 0) < 20:
+        missing("node %s is too old: playwright-core and openid-client need 20 or later"
+                % v.strip())
     if not (BROWSER_DIR / "node_modules" / module / "package.json").exists():
         npm = shutil.which("npm")
         if npm is None:

@@ -5,6 +5,7 @@ endpoint must give (RFC 6749 §5.2, SPEC §4)."""
 import base64
 import concurrent.futures
 import json
+import time
 
 import pytest
 import requests
@@ -33,6 +34,7 @@ DOC = {"tenants": [
          svc("root", ["super"]),
          svc("noscope"),
          svc("pw-only", ["groups:read"], grant_types=["password"]),
+         svc("throttled-1"), svc("throttled-2"),
          {"client_id": "mobile", "type": "public", "redirect_uris": ["app.acme://cb"],
           "scopes": ["groups:read"]},
      ]},
@@ -263,6 +265,44 @@ def test_basic_credentials_are_form_decoded(srv):
     r = token_request(srv, "acme", {"grant_type": "client_credentials"},
                       headers={"Authorization": basic("reader", SECRET.replace("-", "%2D"))})
     assert r.status_code == 200, r.text
+
+
+THROTTLE_FREE = 5  # SPEC §4: failures are slowed, then refused with 429
+
+
+def fail_then_try(srv, client_id):
+    """THROTTLE_FREE failed authentications of client_id, then an attempt with
+    the right secret; returns (answers, whether a second boundary passed).
+    The server counts in whole seconds: starting early in a second keeps the
+    attempt inside the first delay."""
+    while time.time() % 1 > 0.3:
+        time.sleep(0.05)
+    second = int(time.time())
+    codes = [token_request(srv, "acme", {"grant_type": "client_credentials"},
+                           auth=(client_id, "wrong-" + SECRET)) for _ in range(THROTTLE_FREE)]
+    r = token_request(srv, "acme", {"grant_type": "client_credentials"}, auth=(client_id, SECRET))
+    return codes, r, int(time.time()) != second
+
+
+def test_repeated_client_authentication_failures_are_throttled(srv):
+    for client_id in ("throttled-1", "throttled-2"):
+        codes, r, late = fail_then_try(srv, client_id)
+        if not (late and r.status_code != 429):
+            break  # (else the delay had passed already: again with a fresh client)
+    assert [c.status_code for c in codes] == [401] * THROTTLE_FREE
+    assert r.status_code == 429, r.text  # even the right secret must wait
+    assert r.json()["error"] == "invalid_client"
+    assert int(r.headers["Retry-After"]) >= 1
+
+
+def test_unknown_client_ids_are_throttled_the_same(srv):
+    for client_id in ("ghost-1", "ghost-2"):
+        codes, r, late = fail_then_try(srv, client_id)
+        if not (late and r.status_code != 429):
+            break
+    assert [c.status_code for c in codes] == [401] * THROTTLE_FREE
+    assert r.status_code == 429, r.text
+    assert int(r.headers["Retry-After"]) >= 1
 
 
 def test_a_public_client_cannot_use_client_credentials(srv):

@@ -75,7 +75,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
 		    " CASE priority WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,"
 		    " created_at, id"
 		    " LIMIT ?9",
-	[ST_INSERT] = "INSERT INTO tasks (" COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_INSERT] = "INSERT INTO tasks (" COLUMNS ")"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[ST_GET] = "SELECT " COLUMNS " FROM tasks WHERE tenant = ?1 AND id = ?2"
 		   " AND (?3 IS NULL OR owner_sub = ?3)",
 	[ST_UPDATE] = "UPDATE tasks SET title = ?3, description = ?4, due_date = ?5, priority = ?6,"

@@ -1,0 +1,122 @@
+/* vault.h: the token vault (SPEC §6). Providers are a tenant's outside
+ * authorization servers (OAuth 2.0 with ready-made profiles, and Shopee
+ * Open Platform v2); connections hold their tokens sealed at rest
+ * (AES-256-GCM under the master key, bound to tenant, record and field)
+ * and are refreshed before they expire by a scheduler, one refresher at a
+ * time per connection across every server sharing the database (a lease
+ * in storage). This header serves the server (routes, scheduler), the CLI
+ * and the bootstrap file (providers, connections, rekey). shopee.h holds
+ * the pure Shopee v2 functions. */
+#ifndef TS_VAULT_H
+#define TS_VAULT_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+#include <jansson.h>
+
+struct ts_audit;
+struct ts_http_req;
+struct ts_http_resp;
+struct ts_metrics;
+struct ts_vault;
+
+#define TS_VAULT_SCOPE_READ "vault:read"
+#define TS_VAULT_SCOPE_WRITE "vault:write"
+
+/* ---- the vault context ---- */
+
+/* Creates the context shared by request threads, the scheduler and the
+ * CLI. mks are nmk master keys (copied): mks[0] seals, every one of them
+ * opens (TESSERA_MASTER_KEY_OLD during a key change). audit and metrics
+ * are borrowed and may be NULL (the CLI: events then go straight to the
+ * store). actor names the writer in audit events ("server", "cli",
+ * "bootstrap"; static string). Settings come from the environment:
+ * TESSERA_VAULT_TICK_MS (scheduler period, default 1000),
+ * TESSERA_VAULT_BACKOFF_MS (first retry delay, default 2000),
+ * TESSERA_VAULT_BACKOFF_MAX_MS (default 300000), TESSERA_VAULT_HTTP_TIMEOUT_MS
+ * (per upstream request, default 15000) and TESSERA_VAULT_WARN_S (announce
+ * a refresh token's end this long before it, default 7 days). On TS_OK
+ * *out is owned by the caller (ts_vault_free). */
+int ts_vault_new(struct ts_store *st, const struct ts_master_key *mks, size_t nmk,
+		 struct ts_audit *audit, struct ts_metrics *metrics, const char *actor,
+		 struct ts_vault **out);
+/* Starts the refresh scheduler thread (tessera serve). */
+int ts_vault_start(struct ts_vault *v);
+/* Stops the scheduler (waiting for a refresh in progress) and frees
+ * everything. NULL is a no-op. */
+void ts_vault_free(struct ts_vault *v);
+
+/* ---- the refresh schedule (pure; unit tested) ---- */
+#define TS_VAULT_REFRESH_LEAD_S 600 /* refresh at the latest this long before expiry */
+
+/* The moment from which a token issued at issued_at and expiring at
+ * expires_at should be refreshed: the earlier of expires_at - lead_s and
+ * 80% of its lifetime, but never before half of its lifetime has passed.
+ * A token without a known lifetime (expires_at <= issued_at) is due at
+ * expires_at. */
+int64_t ts_vault_refresh_at(int64_t issued_at, int64_t expires_at, int64_t lead_s);
+/* ts_vault_refresh_at moved earlier by jitter_permille/1000 of up to 5% of
+ * the lifetime (at most 30 s), never before half of the lifetime: spreads
+ * the refreshes of tokens issued together. */
+int64_t ts_vault_refresh_jittered(int64_t issued_at, int64_t expires_at, int64_t lead_s,
+				  unsigned jitter_permille);
+/* The delay before retry number failures (1, 2, ...): base_ms doubling,
+ * capped at max_ms. */
+int64_t ts_vault_backoff_ms(int64_t failures, int64_t base_ms, int64_t max_ms);
+
+/* ---- providers (CLI and bootstrap) ---- */
+
+/* Validates a provider spec (the bootstrap file's object, or what the CLI
+ * built) without storage: kind, profile, URLs, credentials, every field
+ * known (an unknown field is an error naming it). When require_secret is
+ * false a missing client_secret/partner_key is accepted (an update that
+ * keeps the stored one). err (capacity cap) receives one sentence. */
+int ts_vault_provider_validate(const json_t *spec, bool require_secret, char *err, size_t cap);
+/* Validates and creates or updates a provider of tenant (by name). The
+ * secret is sealed under mks[0]; with keep_secret, a spec without one
+ * keeps the stored secret. *result: "created", "updated" or "unchanged". */
+int ts_vault_provider_apply(struct ts_vault *v, const char *tenant, const json_t *spec,
+			    bool keep_secret, const char **result, char *err, size_t cap);
+/* A provider as the CLI shows it: settings and has_secret, never the
+ * secret. New reference. */
+json_t *ts_vault_provider_view(const struct ts_provider_rec *p);
+
+/* ---- connections (CLI and bootstrap) ---- */
+
+/* A connection's metadata and status as the API and CLI show them: never
+ * a token. New reference. */
+json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now);
+/* Validates a bootstrap "connections" entry: {provider, name}. */
+int ts_vault_connection_spec_validate(const json_t *spec, char *err, size_t cap);
+/* Declares a tenant-owned connection of a client-credentials provider
+ * (bootstrap): created if missing and its token fetched at once (best
+ * effort: the scheduler retries). *result as for providers; *id (caller
+ * frees) is its id. */
+int ts_vault_connection_declare(struct ts_vault *v, const char *tenant, const json_t *spec,
+				const char **result, char **id, char *err, size_t cap);
+/* Revokes the connection's grant upstream where the provider can (RFC 7009,
+ * best effort) and deletes it; audited as vault.deleted with actor.
+ * TS_ENOTFOUND if it does not exist. *revoked tells whether the provider
+ * confirmed the revocation (may be NULL). */
+int ts_vault_connection_delete(struct ts_vault *v, const struct ts_connection_rec *c,
+			       const char *actor, bool *revoked);
+
+/* Re-seals every provider secret and connection token under mks[0], one
+ * record per transaction (connections under their refresh lease, so a
+ * running server's refresh never races it). *summary (new reference)
+ * counts what was re-sealed, already current, and failed. TS_OK when
+ * nothing failed. */
+int ts_vault_rekey(struct ts_vault *v, json_t **summary);
+
+/* ---- HTTP routes (ctx is a struct ts_rctx *) ---- */
+void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+void ts_vault_api_list(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+void ts_vault_api_get(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+void ts_vault_api_delete(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+void ts_vault_api_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+void ts_vault_api_sign(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* {issuer}/connect/callback: the redirect target of every provider. */
+void ts_vault_callback(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+
+#endif
