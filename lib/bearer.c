@@ -103,19 +103,34 @@ int ts_lib_claims_check(const json_t *claims, const char *issuer, const char *au
 	return TS_OK;
 }
 
-/* RFC 6749 §3.3: scope is a space-delimited list. */
-static void scopes_take(struct tessera_principal *p, const char *s)
+/* RFC 6749 §3.3: scope is a space-delimited list. Counts its first
+ * TS_LIB_SCOPES_MAX tokens and, when p is not NULL, appends them to
+ * p->scopes (which has room for them). */
+static size_t scope_tokens(const char *s, struct tessera_principal *p)
 {
-	if (s == NULL)
-		return;
-	p->scopes = ts_xcalloc(TS_LIB_SCOPES_MAX, sizeof(*p->scopes));
-	while (*s && p->nscopes < TS_LIB_SCOPES_MAX) {
+	size_t n = 0;
+
+	while (s != NULL && *s && n < TS_LIB_SCOPES_MAX) {
 		const char *e = strchr(s, ' ');
 		size_t len = e ? (size_t)(e - s) : strlen(s);
-		if (len)
-			p->scopes[p->nscopes++] = ts_xstrndup(s, len);
+		if (len) {
+			if (p != NULL)
+				p->scopes[p->nscopes++] = ts_xstrndup(s, len);
+			n++;
+		}
 		s += len + (e ? 1 : 0);
 	}
+	return n;
+}
+
+static void scopes_take(struct tessera_principal *p, const char *s)
+{
+	size_t n = scope_tokens(s, NULL);
+
+	if (n == 0)
+		return;
+	p->scopes = ts_xcalloc(n, sizeof(*p->scopes));
+	scope_tokens(s, p);
 }
 
 /* The user's roles and username, from introspection of the same token. */

@@ -82,7 +82,11 @@ int ts_lib_intro_parse(const char *text, size_t len, struct ts_lib_intro **out)
 		r->tenant = member(o, "tenant");
 		r->csrf_token = member(o, "csrf_token");
 		roles = json_object_get(o, "roles");
-		r->roles = ts_xcalloc(TS_LIB_ROLES_MAX, sizeof(*r->roles));
+		if (json_array_size(roles) > 0)
+			r->roles = ts_xcalloc(json_array_size(roles) < TS_LIB_ROLES_MAX
+						      ? json_array_size(roles)
+						      : TS_LIB_ROLES_MAX,
+					      sizeof(*r->roles));
 		for (i = 0; i < json_array_size(roles) && r->nroles < TS_LIB_ROLES_MAX; i++) {
 			const char *s = json_string_value(json_array_get(roles, i));
 			if (s != NULL)

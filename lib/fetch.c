@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #define BASIC_MAX 4096 /* bytes of the Authorization header we build */
+#define BASIC_PREFIX "Authorization: Basic "
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
@@ -109,8 +110,9 @@ static int basic_header(const char *user, const char *pass, struct curl_slist **
 		rc = ts_lib_form_escape(&pair, pass);
 	if (rc != TS_OK)
 		goto out;
-	memcpy(out, "Authorization: Basic ", 21);
-	n = ts_b64_encode(pair.p, pair.len, out + 21, sizeof(out) - 21);
+	memcpy(out, BASIC_PREFIX, sizeof(BASIC_PREFIX) - 1);
+	n = ts_b64_encode(pair.p, pair.len, out + sizeof(BASIC_PREFIX) - 1,
+			  sizeof(out) - sizeof(BASIC_PREFIX) + 1);
 	if (n == 0) {
 		rc = TS_ETOOBIG;
 		goto out;

@@ -103,7 +103,6 @@ struct view {
 	int64_t age;            /* ms since it was fetched */
 	uint64_t gen;
 	bool may_refetch;       /* an unknown kid may refetch now */
-	bool backoff;           /* a fetch failed moments ago */
 	bool pinned;
 };
 
@@ -114,7 +113,6 @@ static void view_get(struct tessera_verifier *v, int64_t now, struct view *w)
 	w->age = now - v->keys_at;
 	w->gen = v->keys_gen;
 	w->may_refetch = v->keys_tried_at == 0 || now - v->keys_tried_at >= v->min_refresh_ms;
-	w->backoff = v->keys_failed_at != 0 && now - v->keys_failed_at < TS_LIB_RETRY_MS;
 	w->pinned = v->keys_pinned;
 	pthread_mutex_unlock(&v->lock);
 }

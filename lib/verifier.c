@@ -98,7 +98,10 @@ void tessera_error_insufficient_scope(tessera_verifier *v, const char *scope,
 		return;
 	if (!scope_token_ok(scope) || strlen(scope) > 128)
 		scope = NULL;
-	snprintf(desc, sizeof(desc), "the request needs the scope %s", scope ? scope : "it asks for");
+	if (scope != NULL)
+		snprintf(desc, sizeof(desc), "the request needs the scope %s", scope);
+	else
+		snprintf(desc, sizeof(desc), "the request needs a scope the token does not have");
 	err_set(err, 403, "insufficient_scope", desc);
 	if (v == NULL)
 		return;

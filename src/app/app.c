@@ -258,6 +258,14 @@ void ts_app_dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	rc->app = app;
 	rc->snap = ts_registry_get(app->reg);
 	req->app = rc;
+	if ((strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+	     strcmp(path, "/metrics") == 0) &&
+	    strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		req->route_name = path[1] == 'h' ? ROUTE_HEALTHZ : path[1] == 'r' ? ROUTE_READYZ : ROUTE_METRICS;
+		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
+		ts_http_resp_header(resp, "Allow", "GET, HEAD");
+		return;
+	}
 	if (strcmp(path, "/healthz") == 0) {
 		req->route_name = ROUTE_HEALTHZ;
 		healthz(resp);

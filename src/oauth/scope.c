@@ -70,7 +70,9 @@ bool ts_oauth_scope_grant(const struct ts_tenant *t, const struct ts_client *c,
 	const char **v;
 	size_t n, i;
 
-	if (requested == NULL) {
+	/* An empty scope parameter is treated as omitted (RFC 6749 §3.3: the
+	 * server then uses the client's default, here all its scopes). */
+	if (requested == NULL || requested[0] == '\0') {
 		*out = join(a, (const char *const *)c->scopes, c->nscopes);
 		return true;
 	}

@@ -110,6 +110,7 @@ enum ts_sq_stmt {
 	TS_SQ_CONN_SAVE,
 	TS_SQ_CONN_RELEASE,
 	TS_SQ_CONN_DELETE,
+	TS_SQ_KEY_RESEAL,
 	TS_SQ_COUNT
 };
 extern const char *const ts_sq_sql[TS_SQ_COUNT];
@@ -199,6 +200,8 @@ int ts_sq_connection_save(struct ts_store *st, const struct ts_connection_rec *r
 int ts_sq_connection_release(struct ts_store *st, const char *tenant_id, const char *id,
 			     const char *lease_owner);
 int ts_sq_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
+int ts_sq_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
+		     const char *old_sealed, const char *new_sealed);
 /* sqlite_state.c */
 int ts_sq_session_put(struct ts_store *st, const struct ts_session_rec *rec);
 int ts_sq_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);

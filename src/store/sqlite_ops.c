@@ -630,4 +630,5 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.connection_save = ts_sq_connection_save,
 	.connection_release = ts_sq_connection_release,
 	.connection_delete = ts_sq_connection_delete,
+	.key_reseal = ts_sq_key_reseal,
 };

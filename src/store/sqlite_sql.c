@@ -330,4 +330,8 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		"UPDATE vault_connections SET lease_owner = NULL, lease_until = 0"
 		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?3",
 	[TS_SQ_CONN_DELETE] = "DELETE FROM vault_connections WHERE tenant_id = ?1 AND id = ?2",
+	/* Re-sealing a signing key under a new master key: compare and swap. */
+	[TS_SQ_KEY_RESEAL] =
+		"UPDATE keys SET sealed_private = ?4"
+		" WHERE tenant_id = ?1 AND kid = ?2 AND sealed_private = ?3",
 };

@@ -1,8 +1,9 @@
 /* sqlite_vault.c: the token vault's providers and connections for the
- * SQLite backend. Secrets arrive sealed and are stored as given. The lease
- * that serializes refreshes is one conditional UPDATE; the write that
- * stores refreshed tokens is fenced by it and releases it in the same
- * statement. No write here bumps the generation. */
+ * SQLite backend, and the compare-and-swap re-sealing of provider secrets
+ * and signing keys under a new master key. Secrets arrive sealed and are
+ * stored as given. The lease that serializes refreshes is one conditional
+ * UPDATE; the write that stores refreshed tokens is fenced by it and
+ * releases it in the same statement. No write here bumps the generation. */
 #include "sqlite_int.h"
 
 #include <stdlib.h>
@@ -153,21 +154,39 @@ out:
 	return ts_sq_write_end(st, c, rc, false);
 }
 
-int ts_sq_provider_reseal(struct ts_store *st, const char *tenant_id, const char *name,
-			  const char *old_sealed, const char *new_sealed)
+/* A compare-and-swap of one sealed value: TS_ECONFLICT when it changed. */
+static int reseal(struct ts_store *st, enum ts_sq_stmt id, const char *const *args,
+		  const char *what)
 {
-	const char *args[] = {tenant_id, name, old_sealed, new_sealed};
 	struct ts_sq_conn *c = NULL;
 	int rc, changed = 0;
 
 	rc = ts_sq_write_begin(st, &c);
 	if (rc != TS_OK)
 		goto out;
-	rc = ts_sq_exec(c, TS_SQ_PROVIDER_RESEAL, args, 4, &changed, "provider reseal");
+	rc = ts_sq_exec(c, id, args, 4, &changed, what);
 	if (rc == TS_OK && changed == 0)
 		rc = TS_ECONFLICT;
 out:
 	return ts_sq_write_end(st, c, rc, false);
+}
+
+int ts_sq_provider_reseal(struct ts_store *st, const char *tenant_id, const char *name,
+			  const char *old_sealed, const char *new_sealed)
+{
+	const char *args[] = {tenant_id, name, old_sealed, new_sealed};
+
+	return reseal(st, TS_SQ_PROVIDER_RESEAL, args, "provider reseal");
+}
+
+/* Signing keys are re-sealed by the vault's rekey too (so the old master
+ * key can go); the key does not change, so no generation bump. */
+int ts_sq_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
+		     const char *old_sealed, const char *new_sealed)
+{
+	const char *args[] = {tenant_id, kid, old_sealed, new_sealed};
+
+	return reseal(st, TS_SQ_KEY_RESEAL, args, "key reseal");
 }
 
 /* ---- connections ---- */

@@ -333,6 +333,8 @@ struct ts_store_ops {
 	int (*connection_release)(struct ts_store *st, const char *tenant_id, const char *id,
 				  const char *lease_owner);
 	int (*connection_delete)(struct ts_store *st, const char *tenant_id, const char *id);
+	int (*key_reseal)(struct ts_store *st, const char *tenant_id, const char *kid,
+			  const char *old_sealed, const char *new_sealed);
 };
 
 struct ts_store {
@@ -598,6 +600,12 @@ int ts_store_connection_save(struct ts_store *st, const struct ts_connection_rec
 int ts_store_connection_release(struct ts_store *st, const char *tenant_id, const char *id,
 				const char *lease_owner);
 int ts_store_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
+/* Replaces a signing key's sealed private key only if it is still
+ * old_sealed (compare and swap, for re-sealing under a new master key; the
+ * key itself does not change, so the generation does not move).
+ * TS_ECONFLICT otherwise. */
+int ts_store_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
+			const char *old_sealed, const char *new_sealed);
 void ts_provider_rec_free(struct ts_provider_rec *r);
 void ts_provider_recs_free(struct ts_provider_rec **v, size_t n);
 void ts_connection_rec_free(struct ts_connection_rec *r);

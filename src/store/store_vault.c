@@ -158,6 +158,15 @@ int ts_store_connection_delete(struct ts_store *st, const char *tenant_id, const
 	return st->ops->connection_delete(st, tenant_id, id);
 }
 
+int ts_store_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
+			const char *old_sealed, const char *new_sealed)
+{
+	if (st == NULL || !nonempty(tenant_id) || !nonempty(kid) || !nonempty(old_sealed) ||
+	    !nonempty(new_sealed))
+		return TS_EINVAL;
+	return st->ops->key_reseal(st, tenant_id, kid, old_sealed, new_sealed);
+}
+
 void ts_provider_rec_free(struct ts_provider_rec *r)
 {
 	if (r == NULL)

@@ -3,10 +3,13 @@
  * each in its own transaction, while servers keep running: a provider
  * secret is swapped only if it is still the value read (compare and swap);
  * a connection is re-sealed under its refresh lease, so no refresh can
- * write in between. Values already under the current key are left alone,
- * so a second run finds nothing to do. */
+ * write in between. The tenants' private signing keys, sealed under the
+ * same master key, are moved too (compare and swap), so that the old key
+ * can be dropped afterwards. Values already under the current key are left
+ * alone, so a second run finds nothing to do. */
 #include "vault_int.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +119,29 @@ static int reseal_connection(struct ts_vault *v, const struct ts_connection_rec 
 	return rc;
 }
 
+/* One signing key: open the PKCS#8 bytes with any key, seal them under the
+ * current one (AAD as tenant/admin.c seals them), swap if unchanged. */
+static int reseal_key(struct ts_vault *v, const struct ts_key_rec *k)
+{
+	unsigned char *der = NULL;
+	size_t derlen = 0;
+	char aad[256], *sealed = NULL;
+	int rc;
+
+	snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", k->tenant_id, k->kid);
+	rc = ts_unseal(v->mks, v->nmk, aad, k->sealed_private, &der, &derlen);
+	if (rc == TS_OK)
+		rc = ts_seal(&v->mks[0], aad, der, derlen, &sealed);
+	if (der) {
+		OPENSSL_cleanse(der, derlen);
+		free(der);
+	}
+	if (rc == TS_OK)
+		rc = ts_store_key_reseal(v->store, k->tenant_id, k->kid, k->sealed_private, sealed);
+	free(sealed);
+	return rc;
+}
+
 static json_t *tally_json(const struct tally *t)
 {
 	return json_pack("{s:I,s:I,s:I,s:I,s:O}", "total", (json_int_t)t->total, "resealed",
@@ -127,16 +153,33 @@ int ts_vault_rekey(struct ts_vault *v, json_t **summary)
 {
 	struct ts_provider_rec **ps = NULL;
 	struct ts_connection_rec **cs = NULL;
+	struct ts_key_rec **ks = NULL;
 	struct tally tp = {0, 0, 0, 0, json_array()}, tc = {0, 0, 0, 0, json_array()};
-	size_t np = 0, nc = 0, i;
+	struct tally tk = {0, 0, 0, 0, json_array()};
+	size_t np = 0, nc = 0, nk = 0, i;
 	int rc;
 
 	*summary = NULL;
 	rc = ts_store_provider_list(v->store, NULL, &ps, &np);
 	if (rc == TS_OK)
 		rc = ts_store_connection_list(v->store, NULL, &cs, &nc);
+	if (rc == TS_OK)
+		rc = ts_store_key_list(v->store, NULL, &ks, &nk);
 	if (rc != TS_OK)
 		goto out;
+	for (i = 0; i < nk; i++) {
+		tk.total++;
+		if (is_current(v, ks[i]->sealed_private)) {
+			tk.current++;
+			continue;
+		}
+		/* A key changed meanwhile (rotation) was sealed by its writer. */
+		rc = reseal_key(v, ks[i]);
+		if (rc == TS_OK)
+			tk.resealed++;
+		else if (rc != TS_ECONFLICT)
+			note_failure(&tk, "signing key", ks[i]->kid, rc);
+	}
 	for (i = 0; i < np; i++) {
 		if (ps[i]->sealed_secret == NULL)
 			continue;
@@ -165,16 +208,20 @@ int ts_vault_rekey(struct ts_vault *v, json_t **summary)
 		else
 			note_failure(&tc, "connection", cs[i]->id, rc);
 	}
-	*summary = json_pack("{s:s,s:o,s:o}", "key_id", v->mks[0].kid, "providers", tally_json(&tp),
-			     "connections", tally_json(&tc));
-	rc = tp.failed || tc.failed ? TS_ECRYPTO : TS_OK;
+	*summary = json_pack("{s:s,s:o,s:o,s:o}", "key_id", v->mks[0].kid, "providers",
+			     tally_json(&tp), "connections", tally_json(&tc), "signing_keys",
+			     tally_json(&tk));
+	rc = tp.failed || tc.failed || tk.failed ? TS_ECRYPTO : TS_OK;
 	if (rc == TS_OK)
 		ts_vault_audit(v, NULL, "vault.rekeyed", v->actor, v->mks[0].kid,
-			       json_pack("{s:I,s:I}", "providers", (json_int_t)tp.resealed,
-					 "connections", (json_int_t)tc.resealed));
+			       json_pack("{s:I,s:I,s:I}", "providers", (json_int_t)tp.resealed,
+					 "connections", (json_int_t)tc.resealed, "signing_keys",
+					 (json_int_t)tk.resealed));
 out:
 	json_decref(tp.failures);
 	json_decref(tc.failures);
+	json_decref(tk.failures);
+	ts_key_recs_free(ks, nk);
 	ts_provider_recs_free(ps, np);
 	ts_connection_recs_free(cs, nc);
 	return rc;
