@@ -34,8 +34,6 @@ static bool split_pair(struct ts_arena *a, const char *p, size_t len, bool urlde
 		       struct ts_http_auth *out)
 {
 	const char *colon = memchr(p, ':', len);
-	struct ts_param *v;
-	size_t n;
 
 	if (colon == NULL || colon == p)
 		return false;
@@ -46,20 +44,10 @@ static bool split_pair(struct ts_arena *a, const char *p, size_t len, bool urlde
 		out->secret = ts_arena_strndup(a, colon + 1, len - (size_t)(colon - p) - 1);
 		return true;
 	}
-	/* Decode each side as a one-parameter form: "x=<side>". */
-	if (ts_form_parse(a, ts_arena_printf(a, "u=%.*s", (int)(colon - p), p),
-			  (size_t)(colon - p) + 2, 1, &v, &n) != TS_OK || n != 1)
-		return false;
-	out->user = v[0].value;
-	if (len - (size_t)(colon - p) - 1 == 0) {
-		out->secret = "";
-		return true;
-	}
-	if (ts_form_parse(a, ts_arena_printf(a, "s=%.*s", (int)(len - (size_t)(colon - p) - 1), colon + 1),
-			  len - (size_t)(colon - p) + 1, 1, &v, &n) != TS_OK || n != 1)
-		return false;
-	out->secret = v[0].value;
-	return true;
+	/* RFC 6749 §2.3.1: each side is form-encoded on its own, so '&' and
+	 * '=' are ordinary characters here. */
+	return ts_form_decode(a, p, (size_t)(colon - p), &out->user) == TS_OK &&
+	       ts_form_decode(a, colon + 1, len - (size_t)(colon - p) - 1, &out->secret) == TS_OK;
 }
 
 void ts_http_auth_parse(struct ts_arena *a, const char *hdr, size_t len,

@@ -4,8 +4,7 @@
 
 #include <string.h>
 
-/* Decodes p[0..len) into a fresh arena string. */
-static int decode(struct ts_arena *a, const char *p, size_t len, const char **out)
+int ts_form_decode(struct ts_arena *a, const char *p, size_t len, const char **out)
 {
 	char *d = ts_arena_alloc(a, len + 1);
 	size_t i, o = 0;
@@ -65,11 +64,11 @@ int ts_form_parse(struct ts_arena *a, const char *p, size_t len, size_t max_para
 			return TS_ETOOBIG;
 		eq = memchr(pair, '=', plen);
 		if (eq) {
-			rc = decode(a, pair, (size_t)(eq - pair), &v[count].name);
+			rc = ts_form_decode(a, pair, (size_t)(eq - pair), &v[count].name);
 			if (rc == TS_OK)
-				rc = decode(a, eq + 1, plen - (size_t)(eq - pair) - 1, &v[count].value);
+				rc = ts_form_decode(a, eq + 1, plen - (size_t)(eq - pair) - 1, &v[count].value);
 		} else {
-			rc = decode(a, pair, plen, &v[count].name);
+			rc = ts_form_decode(a, pair, plen, &v[count].name);
 			v[count].value = "";
 		}
 		if (rc != TS_OK)

@@ -32,6 +32,10 @@ struct ts_param {
  * skipped. Strings are allocated in the arena. */
 int ts_form_parse(struct ts_arena *a, const char *p, size_t len, size_t max_params,
 		  struct ts_param **out, size_t *n);
+/* Form-decodes one component p[0..len) ('+' is a space, %XX an octet) into
+ * a new arena string; '&' and '=' are ordinary characters. TS_EINVAL on a
+ * bad escape or a decoded NUL. */
+int ts_form_decode(struct ts_arena *a, const char *p, size_t len, const char **out);
 /* The value of name, or NULL. If dup is not NULL it is set when the name
  * appears more than once (RFC 6749 §3.1: such a request is refused). */
 const char *ts_params_get(const struct ts_param *v, size_t n, const char *name, bool *dup);

@@ -296,6 +296,17 @@ static void test_auth_basic_form_decoding(void **state)
 	assert_string_equal(a.secret, "s");
 	/* '=' is an ordinary character inside the credentials; so is an
 	 * encoded '&'. */
+	auth(*state, basic(*state, "id&x=y:s=1&t"), &a);
+	assert_int_equal(a.scheme, TS_AUTH_BASIC);
+	assert_string_equal(a.user, "id&x=y");
+	assert_string_equal(a.secret, "s=1&t");
+	/* A raw '&' is data: it is neither dropped nor a separator. */
+	auth(*state, basic(*state, "id:secret&"), &a);
+	assert_int_equal(a.scheme, TS_AUTH_BASIC);
+	assert_string_equal(a.secret, "secret&");
+	auth(*state, basic(*state, "&:s"), &a);
+	assert_int_equal(a.scheme, TS_AUTH_BASIC);
+	assert_string_equal(a.user, "&");
 	auth(*state, basic(*state, "id=x:s=1%26t"), &a);
 	assert_int_equal(a.scheme, TS_AUTH_BASIC);
 	assert_string_equal(a.user, "id=x");
