@@ -2,7 +2,9 @@
 # deps.sh: installs the Debian 12 packages that the build, the tests, the
 # fuzzers and the benchmark need, and only those that are missing. Runs
 # `apt-get update` at most once, and only when something must be installed.
-# Uses sudo only when not already root.
+# Uses sudo only when not already root. With --tests it also installs what
+# only the test suite needs: Chromium for the browser tests, and Node.js if
+# the machine has none (the browser and openid-client tests run on it).
 set -euo pipefail
 
 PACKAGES=(
@@ -17,6 +19,11 @@ PACKAGES=(
 	# demo and benchmark
 	wrk openssl curl
 )
+if [ "${1:-}" = "--tests" ]; then
+	PACKAGES+=(chromium)
+	# Node.js 20 ships with the machine image; Debian's own is the fallback.
+	command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
 	echo "deps.sh: this script needs a Debian-based system (dpkg-query and apt-get)" >&2

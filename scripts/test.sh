@@ -28,7 +28,7 @@ fail() {
 }
 
 stage "dependencies"
-./scripts/deps.sh || fail "scripts/deps.sh could not install the build dependencies"
+./scripts/deps.sh --tests || fail "scripts/deps.sh could not install the build dependencies"
 GCC=$(command -v gcc) || fail "gcc not found"
 CLANG=$(command -v clang) || fail "clang not found"
 
