@@ -12,6 +12,7 @@ static const struct {
 	{"serve", ts_cmd_serve},   {"bootstrap", ts_cmd_bootstrap}, {"tenant", ts_cmd_tenant},
 	{"client", ts_cmd_client}, {"keys", ts_cmd_keys},           {"audit", ts_cmd_audit},
 	{"user", ts_cmd_user},     {"group", ts_cmd_group},
+	{"apikey", ts_cmd_apikey},
 	{"provider", ts_cmd_provider}, {"connection", ts_cmd_connection},
 };
 
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 	      "  user create|update|list|show|delete|disable|enable|set-password|\n"
 	      "       set-app-password|reset-device --tenant T [USERNAME]\n"
 	      "  group create|list|show|delete|members|add-member|remove-member --tenant T\n"
+	      "  apikey create|list|revoke --tenant T --user USERNAME [KEY]\n"
 	      "  keys list|rotate --tenant T [--alg ALG]; keys rekey-vault\n"
 	      "  provider create|update|list|show|delete --tenant T [NAME] [--profile P] ...\n"
 	      "  connection list|show|delete --tenant T [ID]\n"

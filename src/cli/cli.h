@@ -86,6 +86,8 @@ int ts_cmd_audit(struct ts_config *c, int argc, char **argv);
 /* `user …` and `group …` (users_cmd.c). */
 int ts_cmd_user(struct ts_config *c, int argc, char **argv);
 int ts_cmd_group(struct ts_config *c, int argc, char **argv);
+/* `apikey create|list|revoke` (apikey_cmd.c). */
+int ts_cmd_apikey(struct ts_config *c, int argc, char **argv);
 /* `provider …`, `connection …` and `keys rekey-vault` (vault_cmd.c). */
 int ts_cmd_provider(struct ts_config *c, int argc, char **argv);
 int ts_cmd_connection(struct ts_config *c, int argc, char **argv);

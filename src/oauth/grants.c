@@ -245,6 +245,9 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		oerr(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
 		goto fail;
 	}
+	/* RFC 8707: resource sets aud (and stays with the grant's refresh tokens). */
+	if (!ts_oauth_resources(req, &is, true, &e))
+		goto fail;
 	if (ts_pw_attempt_begin(rc, req, username, &pa, &retry) != TS_OK) {
 		oerr(&e, 429, "slow_down", "too many failed attempts; retry later");
 		ts_oauth_err_send(rc, resp, &e);

@@ -178,6 +178,11 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 /* Whether a token response gets a refresh token: the client lists the
  * grant and, for an OpenID request, offline_access was granted. */
 bool ts_oauth_wants_refresh(const struct ts_client *c, const char *scope);
+/* Collects the RFC 8707 resource parameters of a token request into
+ * is->aud/naud (and is->resource_json when want_json). false, with e set
+ * to invalid_target, if one is not an absolute URI without a fragment. */
+bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_json,
+			struct ts_oauth_err *e);
 /* The JSON array text of RFC 8707 resource parameters into arena strings. */
 size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out);
 

@@ -41,9 +41,7 @@ static void client_credentials(struct ts_rctx *rc, struct ts_http_req *req,
 	const struct ts_tenant *t = rc->tenant;
 	struct ts_oauth_err e = {0};
 	const char *scope_param = ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL);
-	const char **aud;
 	struct ts_issue is;
-	size_t naud = 0, i;
 
 	if (!c->confidential || !ts_client_has_grant(c, TS_GRANT_CLIENT_CREDENTIALS_S)) {
 		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
@@ -54,24 +52,44 @@ static void client_credentials(struct ts_rctx *rc, struct ts_http_req *req,
 		oerr(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
 		goto fail;
 	}
-	aud = ts_arena_alloc(req->arena, (req->nform + 1) * sizeof(char *));
-	for (i = 0; i < req->nform; i++) {
-		if (strcmp(req->form[i].name, TS_P_RESOURCE) != 0)
-			continue;
-		if (!ts_oauth_resource_ok(req->form[i].value)) {
-			oerr(&e, 400, "invalid_target", "resource must be an absolute URI without a fragment");
-			goto fail;
-		}
-		aud[naud++] = req->form[i].value;
-	}
+	if (!ts_oauth_resources(req, &is, false, &e))
+		goto fail;
 	is.client = c;
-	is.aud = aud;
-	is.naud = naud;
 	is.kind = TS_GRANT_CLIENT_CREDENTIALS;
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		return;
 fail:
 	ts_oauth_err_send(rc, resp, &e);
+}
+
+bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_json,
+			struct ts_oauth_err *e)
+{
+	const char **aud = ts_arena_alloc(req->arena, (req->nform + 1) * sizeof(char *));
+	json_t *res = want_json ? json_array() : NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < req->nform; i++) {
+		if (strcmp(req->form[i].name, TS_P_RESOURCE) != 0)
+			continue;
+		if (!ts_oauth_resource_ok(req->form[i].value)) {
+			json_decref(res);
+			oerr(e, 400, "invalid_target", "resource must be an absolute URI without a fragment");
+			return false;
+		}
+		aud[n++] = req->form[i].value;
+		if (res)
+			json_array_append_new(res, json_string(req->form[i].value));
+	}
+	is->aud = aud;
+	is->naud = n;
+	if (res && n) {
+		char *text = json_dumps(res, JSON_COMPACT);
+		is->resource_json = ts_arena_strdup(req->arena, text);
+		free(text);
+	}
+	json_decref(res);
+	return true;
 }
 
 void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
