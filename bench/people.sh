@@ -49,7 +49,7 @@ grants() {
 }
 
 declare -A LINE
-for c in 16 64; do
+for c in ${CHAINS:-16 64}; do
 	echo "bench: refresh grants, $c concurrent chains, ${DURATION}s"
 	grants "$c" >"$WORK/tokens-$c"
 	LINE[$c]=$(build-bench/loadgen 127.0.0.1 "$PORT" /t/bench/oauth2/token app "$DURATION" \

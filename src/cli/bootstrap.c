@@ -104,8 +104,26 @@ static int validate_vault(const json_t *t, char *err, size_t cap)
 	}
 	for (j = 0; rc == TS_OK && j < json_array_size(ps); j++)
 		rc = ts_vault_provider_validate(json_array_get(ps, j), true, err, cap);
-	for (j = 0; rc == TS_OK && j < json_array_size(cs); j++)
-		rc = ts_vault_connection_spec_validate(json_array_get(cs, j), err, cap);
+	for (j = 0; rc == TS_OK && j < json_array_size(cs); j++) {
+		const json_t *cn = json_array_get(cs, j);
+		const char *pname = json_string_value(json_object_get(cn, "provider"));
+		size_t k;
+		rc = ts_vault_connection_spec_validate(cn, err, cap);
+		/* Only client-credentials providers can be connected without a
+		 * person; a provider of the same file is checked now, one already
+		 * stored when the file is applied. */
+		for (k = 0; rc == TS_OK && k < json_array_size(ps); k++) {
+			const json_t *p = json_array_get(ps, k);
+			if (ts_str_eq(ts_str_c(json_string_value(json_object_get(p, "name"))), pname) &&
+			    !ts_str_eq(ts_str_c(json_string_value(json_object_get(p, "grant"))),
+				       "client_credentials")) {
+				snprintf(err, cap, "connection %s: provider \"%s\" needs a person to "
+					 "authorize it; connect it with POST /api/connections",
+					 json_string_value(json_object_get(cn, "name")), pname);
+				rc = TS_EINVAL;
+			}
+		}
+	}
 	return rc;
 }
 

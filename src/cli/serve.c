@@ -26,7 +26,8 @@ struct maint {
 };
 
 /* Keys: ensure current+next for every tenant and drop expired retired
- * keys; revocations: forget entries past their token's expiry. */
+ * keys; storage: forget expired sessions, codes, pending state, refresh
+ * tokens and revocations past their token's expiry. */
 static void maintain(struct maint *m)
 {
 	struct ts_tenant_rec **ts = NULL;
@@ -38,7 +39,8 @@ static void maintain(struct maint *m)
 		if (ts_admin_keys_ensure(&m->admin, ts[i]) != TS_OK)
 			ts_log_warn("key maintenance failed for tenant %s", ts[i]->name);
 	ts_tenant_recs_free(ts, n);
-	ts_store_revoke_purge(m->admin.store, ts_now());
+	if (ts_store_purge_expired(m->admin.store, ts_now()) != TS_OK)
+		ts_log_warn("could not purge expired state");
 }
 
 static void *maint_thread(void *arg)

@@ -3,8 +3,9 @@
  * sqlite_sql.c (the SQL text of every statement), sqlite_schema.c
  * (migrations) and the operations: sqlite_ops.c (configuration,
  * revocations, audit, and the vtable), sqlite_people.c (users, groups),
- * sqlite_grants.c (codes, grants, refresh tokens) and sqlite_state.c
- * (sessions, consent, pending state, purging). Nothing outside src/store
+ * sqlite_grants.c (codes, grants, refresh tokens), sqlite_state.c
+ * (sessions, consent, pending state, purging) and sqlite_vault.c (token
+ * vault providers and connections, re-sealing). Nothing outside src/store
  * includes it. */
 #ifndef TS_STORE_SQLITE_INT_H
 #define TS_STORE_SQLITE_INT_H

@@ -83,6 +83,8 @@ void ts_apikey_recs_free(struct ts_apikey_rec **v, size_t n)
 {
 	size_t i;
 
+	if (v == NULL)
+		return;
 	for (i = 0; i < n; i++)
 		ts_apikey_rec_free(v[i]);
 	free(v);

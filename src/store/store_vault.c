@@ -183,6 +183,8 @@ void ts_provider_recs_free(struct ts_provider_rec **v, size_t n)
 {
 	size_t i;
 
+	if (v == NULL)
+		return;
 	for (i = 0; i < n; i++)
 		ts_provider_rec_free(v[i]);
 	free(v);
@@ -212,6 +214,8 @@ void ts_connection_recs_free(struct ts_connection_rec **v, size_t n)
 {
 	size_t i;
 
+	if (v == NULL)
+		return;
 	for (i = 0; i < n; i++)
 		ts_connection_rec_free(v[i]);
 	free(v);

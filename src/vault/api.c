@@ -185,7 +185,10 @@ static int valid_token(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		}
 		if (r != TS_ECONFLICT || ts_mono_ms() >= deadline)
 			break;
-		/* Someone else is refreshing it: wait, then look again. */
+		/* Someone else is refreshing it. A token that is still valid is
+		 * handed out at once; an expired one waits for the refresher. */
+		if ((*c)->access_token != NULL && (*c)->expires_at > ts_now())
+			break;
 		sleep_ms(WAIT_POLL_MS);
 		r = ts_store_connection_get(rc->app->store, rc->tenant->id, (*c)->id, &after);
 		if (r != TS_OK) {

@@ -125,6 +125,10 @@ static void connect_now(struct ts_rctx *rc, struct ts_http_resp *resp,
 		ts_app_store_unavailable(resp);
 		goto out;
 	}
+	/* The save released the lease. */
+	free(cur->lease_owner);
+	cur->lease_owner = NULL;
+	cur->lease_until = 0;
 	ts_vault_audit(v, rc->tenant->name, "vault.connected", actor, cur->id,
 		       json_pack("{s:s,s:s,s:I}", "connection", cur->name, "provider", cur->provider,
 				 "expires_at", (json_int_t)cur->expires_at));

@@ -305,18 +305,16 @@ static int oauth2_extra(json_t *cfg, const json_t *spec, const struct profile *p
 }
 
 /* The resolved settings of an oauth2 provider. */
-static int oauth2_config(const json_t *spec, const struct profile *pr, bool require_secret,
-			 json_t *cfg, const char **secret, char *err, size_t cap)
+/* The grant, the Microsoft directory, the FHIR server and the endpoint
+ * URLs of an oauth2 provider. */
+static int oauth2_endpoints(const json_t *spec, const struct profile *pr, json_t *cfg,
+			    char *err, size_t cap)
 {
-	const char *s = NULL, *grant = NULL, *method = NULL, *fhir = NULL, *mst = NULL;
-	const json_t *v;
+	const char *grant = NULL, *fhir = NULL, *mst = NULL;
 	bool smart = pr && strcmp(pr->name, "smart-on-fhir") == 0;
-	bool cc;
 	int rc;
 
-	rc = ts_admin_check_known(spec, oauth2_fields, "provider", err, cap);
-	if (rc == TS_OK)
-		rc = get_str(spec, "grant", 64, &grant, err, cap);
+	rc = get_str(spec, "grant", 64, &grant, err, cap);
 	if (rc != TS_OK)
 		return rc;
 	if (grant == NULL)
@@ -324,7 +322,6 @@ static int oauth2_config(const json_t *spec, const struct profile *pr, bool requ
 	if (strcmp(grant, "authorization_code") != 0 && strcmp(grant, "client_credentials") != 0)
 		return ts_admin_fail(err, cap, "provider: \"grant\" must be authorization_code or "
 				     "client_credentials");
-	cc = strcmp(grant, "client_credentials") == 0;
 	json_object_set_new(cfg, "grant", json_string(grant));
 	rc = get_str(spec, "microsoft_tenant", MS_TENANT_MAX, &mst, err, cap);
 	if (rc != TS_OK)
@@ -355,11 +352,27 @@ static int oauth2_config(const json_t *spec, const struct profile *pr, bool requ
 		rc = set_url(cfg, spec, "revoke_url", pr ? pr->revoke_url : NULL, mst, err, cap);
 	if (rc != TS_OK)
 		return rc;
+	/* SMART's endpoints are discovered when a connection starts. */
 	if (!smart && json_object_get(cfg, "token_url") == NULL)
 		return ts_admin_fail(err, cap, "provider: \"token_url\" is required");
-	if (!smart && !cc && json_object_get(cfg, "authorize_url") == NULL)
+	if (!smart && strcmp(grant, "authorization_code") == 0 &&
+	    json_object_get(cfg, "authorize_url") == NULL)
 		return ts_admin_fail(err, cap, "provider: \"authorize_url\" is required for the "
 				     "authorization_code grant");
+	return TS_OK;
+}
+
+/* The client: id, authentication method and secret, PKCE, the assumed
+ * token lifetime. */
+static int oauth2_client(const json_t *spec, const struct profile *pr, bool require_secret,
+			 json_t *cfg, const char **secret, char *err, size_t cap)
+{
+	const char *s = NULL, *method = NULL;
+	bool cc = ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "grant"))),
+			    "client_credentials");
+	const json_t *v;
+	int rc;
+
 	rc = get_str(spec, "client_id", CLIENT_ID_MAX, &s, err, cap);
 	if (rc != TS_OK)
 		return rc;
@@ -405,7 +418,21 @@ static int oauth2_config(const json_t *spec, const struct profile *pr, bool requ
 			    json_integer(v ? json_integer_value(v)
 					   : pr && pr->token_lifetime ? pr->token_lifetime
 								      : TS_VAULT_DEFAULT_LIFETIME));
-	rc = oauth2_scopes(cfg, spec, pr, err, cap);
+	return TS_OK;
+}
+
+/* The resolved settings of an oauth2 provider. */
+static int oauth2_config(const json_t *spec, const struct profile *pr, bool require_secret,
+			 json_t *cfg, const char **secret, char *err, size_t cap)
+{
+	int rc = ts_admin_check_known(spec, oauth2_fields, "provider", err, cap);
+
+	if (rc == TS_OK)
+		rc = oauth2_endpoints(spec, pr, cfg, err, cap);
+	if (rc == TS_OK)
+		rc = oauth2_client(spec, pr, require_secret, cfg, secret, err, cap);
+	if (rc == TS_OK)
+		rc = oauth2_scopes(cfg, spec, pr, err, cap);
 	if (rc == TS_OK)
 		rc = oauth2_extra(cfg, spec, pr, err, cap);
 	return rc;

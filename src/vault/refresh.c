@@ -246,6 +246,13 @@ static void refresh_locked(struct ts_vault *v, struct ts_connection_rec *c, cons
 		failed(v, c, TS_EIO, err, now, actor);
 		goto out;
 	}
+	/* Without a refresh token there is nothing to do until the token
+	 * expires; then the connection needs a new authorization. */
+	if (c->refresh_token == NULL && !(p->kind == TS_VAULT_OAUTH2 && p->client_credentials) &&
+	    c->access_token != NULL && c->expires_at > now) {
+		c->next_refresh_at = c->expires_at;
+		goto out;
+	}
 	if (c->refresh_token) {
 		rc = ts_vault_unseal(v, c->tenant_id, c->id, "refresh_token", c->refresh_token, &rt);
 		if (rc != TS_OK) {

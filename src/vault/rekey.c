@@ -24,11 +24,14 @@ struct tally {
 
 static void note_failure(struct tally *t, const char *what, const char *id, int rc)
 {
+	const char *why = rc == TS_ECRYPTO || rc == TS_ENOTFOUND
+				  ? "no configured master key opens it" : ts_rc_str(rc);
+
 	t->failed++;
 	if (json_array_size(t->failures) < FAILED_IDS_MAX)
 		json_array_append_new(t->failures, json_pack("{s:s,s:s,s:s}", "type", what, "id", id,
-							     "error", ts_rc_str(rc)));
-	ts_log_warn("rekey: %s %s cannot be re-sealed (%s)", what, id, ts_rc_str(rc));
+							     "error", why));
+	ts_log_warn("rekey: %s %s cannot be re-sealed: %s", what, id, why);
 }
 
 static bool is_current(const struct ts_vault *v, const char *sealed)
@@ -85,9 +88,10 @@ static int reseal_field(struct ts_vault *v, struct ts_connection_rec *c, const c
 
 	if (*value == NULL || is_current(v, *value))
 		return TS_OK;
-	rc = ts_vault_unseal(v, c->tenant_id, c->id, field, *value, &plain);
-	if (rc == TS_OK)
-		rc = ts_vault_seal(v, c->tenant_id, c->id, field, plain, &sealed);
+	/* No key opens it (TS_ENOTFOUND from ts_unseal), or it is damaged. */
+	if (ts_vault_unseal(v, c->tenant_id, c->id, field, *value, &plain) != TS_OK)
+		return TS_ECRYPTO;
+	rc = ts_vault_seal(v, c->tenant_id, c->id, field, plain, &sealed);
 	ts_free_secret(plain);
 	if (rc == TS_OK) {
 		free(*value);

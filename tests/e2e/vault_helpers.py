@@ -30,7 +30,10 @@ ALICE = {"username": "alice@acme.test", "password": "alice-correct-horse-battery
          "email": "alice@acme.test", "name": "Alice", "roles": ["Sales User"]}
 BOB = {"username": "bob@acme.test", "password": "bob-staple-battery-horse",
        "email": "bob@acme.test", "name": "Bob", "roles": ["Sales User"]}
-VAULT_ENV = {"TESSERA_VAULT_TICK_MS": "100"}
+# A fast scheduler tick; and enough worker threads, because the provider is
+# this very server: a request thread that refreshes a token calls the
+# server's own token endpoint and needs another thread to answer it.
+VAULT_ENV = {"TESSERA_VAULT_TICK_MS": "100", "TESSERA_THREADS": "8"}
 SIM = pathlib.Path(__file__).with_name("shopee_sim.py")
 PARTNER_ID = 2001887
 PARTNER_KEY = "sim-partner-key-0123456789abcdef"
@@ -55,6 +58,10 @@ def upstream_tenant(server, access_ttl=4, **over):
               "scopes": ["crm:read"], "skip_consent": True},
              {"client_id": "vault-cc", "type": "confidential", "secret": SECRET,
               "grant_types": ["client_credentials"], "scopes": ["crm:read"]},
+             # Gives no refresh token (no refresh_token grant).
+             {"client_id": "vault-once", "type": "confidential", "secret": SECRET,
+              "redirect_uris": [callback_uri(server)], "grant_types": ["authorization_code"],
+              "scopes": ["crm:read"], "skip_consent": True},
          ]}
     t.update(over)
     return t
@@ -194,7 +201,12 @@ def me(server, tenant, token):
                         headers={"Authorization": "Bearer " + token}, timeout=HTTP_TIMEOUT_S)
 
 
+AUDIT_FLUSH_S = 0.4  # the server writes its audit events in batches every 200 ms
+
+
 def audit(server, tenant, since="1h", types=None):
+    """The tenant's audit events (after the server's batch writer caught up)."""
+    time.sleep(AUDIT_FLUSH_S)
     r = server.cli("audit", "--tenant", tenant, "--since", since, "--limit", "100000")
     assert r.rc == 0, r.err
     ev = r.out["events"]
