@@ -64,7 +64,7 @@ mkdir -p "$(dirname "$RESULTS")"
 {
 	echo "Tessera people grants benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
 	echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs; SQLite, synchronous=FULL"
-	for c in 16 64; do
+	for c in ${CHAINS:-16 64}; do
 		echo "refresh_token grant: ${LINE[$c]}"
 	done
 	echo "sign-in flows: $FLOW_LINE"

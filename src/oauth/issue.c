@@ -166,7 +166,7 @@ static int id_token(const struct ts_rctx *rc, const struct ts_issue *is, int64_t
 
 /* Stores the new refresh token (rotating the old one atomically). */
 static int refresh_token(struct ts_rctx *rc, const struct ts_issue *is, int64_t now,
-			 char raw[64])
+			 const char *jti, char raw[64])
 {
 	struct ts_refresh_rec rec;
 	char h[2 * TS_SHA256_LEN + 1];
@@ -188,7 +188,8 @@ static int refresh_token(struct ts_rctx *rc, const struct ts_issue *is, int64_t 
 	rec.issued_at = now;
 	rec.expires_at = now + rc->tenant->refresh_token_ttl;
 	if (is->rotate_from)
-		return ts_store_refresh_rotate(rc->app->store, is->rotate_from, &rec);
+		return ts_store_refresh_rotate_token(rc->app->store, is->rotate_from, &rec, jti,
+						     now + rc->tenant->access_token_ttl);
 	return ts_store_refresh_put(rc->app->store, &rec);
 }
 
@@ -213,15 +214,16 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 		goto out;
 	}
 	/* The jti is recorded under its grant before anything is answered, so
-	 * that revoking the grant reaches this token too. */
-	if (is->grant_id) {
+	 * that revoking the grant reaches this token too (for a refresh, in
+	 * the rotation's own transaction: one durable write). */
+	if (is->grant_id && !is->rotate_from) {
 		r = ts_store_grant_token_add(rc->app->store, t->id, is->grant_id, jti,
 					     now + t->access_token_ttl);
 		if (r != TS_OK)
 			goto store_failed;
 	}
 	if (is->refresh) {
-		r = refresh_token(rc, is, now, rt);
+		r = refresh_token(rc, is, now, jti, rt);
 		if (r == TS_ECONFLICT) {
 			/* Lost a race with another use of the same refresh token. */
 			ts_store_grant_revoke(rc->app->store, t->id, is->grant_id);

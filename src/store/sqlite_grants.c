@@ -348,29 +348,52 @@ out:
 /* RFC 9700 §4.14.2: the old token is spent and its successor stored in
  * one transaction; if storing the successor fails, the old one stays
  * unused. */
+/* The rotation itself, inside the caller's write transaction. */
+static int rotate_in(struct ts_sq_conn *c, const char *old_hash, const struct ts_refresh_rec *next)
+{
+	const char *args[] = {old_hash};
+	int rc, changed = 0;
+
+	rc = rotation_check(c, old_hash, next);
+	if (rc != TS_OK)
+		return rc;
+	rc = ts_sq_exec(c, TS_SQ_REFRESH_USE, args, 1, &changed, "refresh rotate");
+	if (rc != TS_OK)
+		return rc;
+	/* Cannot happen under the write lock, but if it did, the token was
+	 * spent by someone else. */
+	if (changed != 1)
+		return TS_ECONFLICT;
+	return insert_refresh(c, next);
+}
+
 int ts_sq_refresh_rotate(struct ts_store *st, const char *old_hash,
 			 const struct ts_refresh_rec *next)
 {
-	const char *args[] = {old_hash};
 	struct ts_sq_conn *c = NULL;
-	int rc, changed = 0;
+	int rc;
 
 	rc = ts_sq_write_begin(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = rotation_check(c, old_hash, next);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_exec(c, TS_SQ_REFRESH_USE, args, 1, &changed, "refresh rotate");
-	if (rc != TS_OK)
-		goto out;
-	/* Cannot happen under the write lock, but if it did, the token was
-	 * spent by someone else. */
-	if (changed != 1) {
-		rc = TS_ECONFLICT;
-		goto out;
-	}
-	rc = insert_refresh(c, next);
-out:
+	if (rc == TS_OK)
+		rc = rotate_in(c, old_hash, next);
+	return ts_sq_write_end(st, c, rc, false);
+}
+
+int ts_sq_refresh_rotate_token(struct ts_store *st, const char *old_hash,
+			       const struct ts_refresh_rec *next, const char *jti,
+			       int64_t jti_expires_at)
+{
+	struct ts_sq_conn *c = NULL;
+	int rc;
+
+	rc = ts_sq_write_begin(st, &c);
+	if (rc == TS_OK)
+		rc = rotate_in(c, old_hash, next);
+	if (rc == TS_OK)
+		rc = exec_jti(c, TS_SQ_GRANT_TOKEN_ADD, next->tenant_id, next->grant_id, jti,
+			      jti_expires_at, "grant token add");
+	if (rc == TS_OK)
+		rc = exec_jti(c, TS_SQ_GRANT_TOKEN_DENY, next->tenant_id, next->grant_id, jti,
+			      jti_expires_at, "grant token deny");
 	return ts_sq_write_end(st, c, rc, false);
 }

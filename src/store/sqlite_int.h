@@ -176,6 +176,9 @@ int ts_sq_refresh_get(struct ts_store *st, const char *token_hash,
 		      struct ts_refresh_rec **out);
 int ts_sq_refresh_rotate(struct ts_store *st, const char *old_hash,
 			 const struct ts_refresh_rec *next);
+int ts_sq_refresh_rotate_token(struct ts_store *st, const char *old_hash,
+			       const struct ts_refresh_rec *next, const char *jti,
+			       int64_t jti_expires_at);
 /* sqlite_vault.c */
 int ts_sq_provider_put(struct ts_store *st, const struct ts_provider_rec *rec);
 int ts_sq_provider_get(struct ts_store *st, const char *tenant_id, const char *name,

@@ -610,6 +610,7 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.refresh_put = ts_sq_refresh_put,
 	.refresh_get = ts_sq_refresh_get,
 	.refresh_rotate = ts_sq_refresh_rotate,
+	.refresh_rotate_token = ts_sq_refresh_rotate_token,
 	.consent_get = ts_sq_consent_get,
 	.consent_put = ts_sq_consent_put,
 	.pending_put = ts_sq_pending_put,

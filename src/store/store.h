@@ -287,6 +287,9 @@ struct ts_store_ops {
 	int (*refresh_get)(struct ts_store *st, const char *token_hash, struct ts_refresh_rec **out);
 	int (*refresh_rotate)(struct ts_store *st, const char *old_hash,
 			      const struct ts_refresh_rec *next);
+	int (*refresh_rotate_token)(struct ts_store *st, const char *old_hash,
+				    const struct ts_refresh_rec *next, const char *jti,
+				    int64_t jti_expires_at);
 
 	int (*consent_get)(struct ts_store *st, const char *tenant_id, const char *user_id,
 			   const char *client_id, char **scope);
@@ -503,6 +506,12 @@ int ts_store_refresh_get(struct ts_store *st, const char *token_hash,
  * hash. If next cannot be stored (TS_EEXIST), the old token stays unused. */
 int ts_store_refresh_rotate(struct ts_store *st, const char *old_hash,
 			    const struct ts_refresh_rec *next);
+/* As ts_store_refresh_rotate, and in the same transaction records jti
+ * (expiring at jti_expires_at) under next->grant_id as
+ * ts_store_grant_token_add does: a refresh then costs one durable write. */
+int ts_store_refresh_rotate_token(struct ts_store *st, const char *old_hash,
+				  const struct ts_refresh_rec *next, const char *jti,
+				  int64_t jti_expires_at);
 
 /* ---- consent ---- */
 /* The scope (space-separated) a user granted a client; TS_ENOTFOUND if none. */

@@ -139,6 +139,16 @@ int ts_store_refresh_rotate(struct ts_store *st, const char *old_hash,
 	return st->ops->refresh_rotate(st, old_hash, next);
 }
 
+int ts_store_refresh_rotate_token(struct ts_store *st, const char *old_hash,
+				  const struct ts_refresh_rec *next, const char *jti,
+				  int64_t jti_expires_at)
+{
+	if (st == NULL || old_hash == NULL || !refresh_rec_ok(next) || !nonempty(jti) ||
+	    strcmp(old_hash, next->token_hash) == 0)
+		return TS_EINVAL;
+	return st->ops->refresh_rotate_token(st, old_hash, next, jti, jti_expires_at);
+}
+
 int ts_store_consent_get(struct ts_store *st, const char *tenant_id, const char *user_id,
 			 const char *client_id, char **scope)
 {

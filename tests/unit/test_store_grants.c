@@ -337,6 +337,38 @@ static void test_refresh_rotate(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, other.name), TS_OK);
 }
 
+/* Rotation and the new access token's record in one write: revoking the
+ * grant afterwards reaches that token; a failed rotation records nothing. */
+static void test_refresh_rotate_token(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct world w;
+	struct ts_refresh_rec r1, r2, r3;
+	char h1[HASH_CAP], h2[HASH_CAP], h3[HASH_CAP];
+	bool revoked = true;
+
+	make_world(st, "rotate-token", &w);
+	rand_hash(h1);
+	rand_hash(h2);
+	rand_hash(h3);
+	r1 = refresh_rec(&w, h1);
+	assert_int_equal(ts_store_refresh_put(st, &r1), TS_OK);
+	r2 = refresh_rec(&w, h2);
+	assert_int_equal(ts_store_refresh_rotate_token(st, h1, &r2, "jti-rt", FAR_FUTURE), TS_OK);
+	assert_int_equal(refresh_used(st, h1), 1);
+	r3 = refresh_rec(&w, h3);
+	assert_int_equal(ts_store_refresh_rotate_token(st, h1, &r3, "jti-lost", FAR_FUTURE),
+			 TS_ECONFLICT);
+	assert_int_equal(refresh_used(st, h3), -1);
+	assert_int_equal(ts_store_refresh_rotate_token(st, h2, &r3, "", FAR_FUTURE), TS_EINVAL);
+	assert_int_equal(ts_store_grant_revoke(st, w.tid, w.grant), TS_OK);
+	assert_int_equal(ts_store_revoke_check(st, w.tid, "jti-rt", &revoked), TS_OK);
+	assert_true(revoked);
+	assert_int_equal(ts_store_revoke_check(st, w.tid, "jti-lost", &revoked), TS_OK);
+	assert_false(revoked);
+	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
+}
+
 static void test_refresh_rotate_race(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -526,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_code_take),
 		cmocka_unit_test(test_code_take_race),
 		cmocka_unit_test(test_refresh_rotate),
+		cmocka_unit_test(test_refresh_rotate_token),
 		cmocka_unit_test(test_refresh_rotate_race),
 		cmocka_unit_test(test_grant_revoke),
 		cmocka_unit_test(test_grant_stays_revoked),
