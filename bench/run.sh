@@ -17,41 +17,21 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-"16 64"}
 RESULTS=${RESULTS:-/tmp/tessera-bench/latest.txt}
 JOBS=${JOBS:-2}
-BUILD_DIR=build-bench
 WRK_THREADS=2
 WARMUP_S=3
 TENANT=bench
 CLIENT_ID=bench-service
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
+. bench/lib.sh
 for tool in wrk openssl curl taskset python3 cmake; do
 	command -v "$tool" >/dev/null || die "$tool is missing (run scripts/deps.sh)"
 done
-
-echo "bench: building Release in $BUILD_DIR/"
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTS_TESTS=OFF -DTS_FUZZ=OFF \
-	-DTS_SANITIZE= >/dev/null
-cmake --build "$BUILD_DIR" --target tessera -j"$JOBS" >/dev/null || die "the build failed"
-TESSERA="$PWD/$BUILD_DIR/tessera"
-
-WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
-SERVER_PID=""
-cleanup() {
-	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_build
 
 # ---- a fresh installation ----
-(umask 077 && openssl rand -hex 32 >"$WORK/master.key")
 SECRET=$(openssl rand -base64 32 | tr '+/' '-_' | tr -d '=\n')
-cat >"$WORK/bootstrap.json" <<EOF
+BOOT=$(mktemp /tmp/tessera-bench-boot.XXXXXX.json)
+cat >"$BOOT" <<EOF
 {"tenants": [{
   "name": "$TENANT", "display_name": "Benchmark",
   "scopes": [{"name": "bench:read"}, {"name": "bench:write"}],
@@ -60,23 +40,9 @@ cat >"$WORK/bootstrap.json" <<EOF
                "scopes": ["bench:read", "bench:write"]}]
 }]}
 EOF
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
+BENCH_SECRET="$SECRET" bench_install "$BOOT"
+rm -f "$BOOT"
 URL="$BASE/t/$TENANT/oauth2/token"
-unset TESSERA_MASTER_KEY TESSERA_CONFIG TESSERA_DB
-export TESSERA_MASTER_KEY_FILE="$WORK/master.key" TESSERA_DB="sqlite:$WORK/tessera.db"
-export TESSERA_LOG_LEVEL=warn TESSERA_PUBLIC_URL="$BASE" TESSERA_LISTEN="127.0.0.1:$PORT"
-
-BENCH_SECRET="$SECRET" "$TESSERA" bootstrap "$WORK/bootstrap.json" >"$WORK/bootstrap.out" 2>&1 ||
-	{ cat "$WORK/bootstrap.out" >&2; die "bootstrap failed"; }
-"$TESSERA" serve >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-	curl -sf "$BASE/healthz" >/dev/null 2>&1 && break
-	kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; die "the server exited"; }
-	sleep 0.1
-done
-curl -sf "$BASE/healthz" >/dev/null || die "the server did not become healthy on $BASE"
 status=$(curl -s -o "$WORK/token.json" -w '%{http_code}' -u "$CLIENT_ID:$SECRET" \
 	-d grant_type=client_credentials "$URL")
 [ "$status" = 200 ] || { cat "$WORK/token.json" >&2; die "a token request answered $status"; }
@@ -129,11 +95,7 @@ for c in $CONNECTIONS; do
 	[ -n "${RPS[$c]}" ] || { cat "$out" >&2; die "could not read wrk's output"; }
 done
 
-kill -TERM "$SERVER_PID"
-rc=0
-wait "$SERVER_PID" || rc=$?
-SERVER_PID=""
-[ "$rc" -eq 0 ] || { tail -n 20 "$WORK/server.log" >&2; die "the server exited with status $rc"; }
+bench_stop
 
 echo "bench: openssl speed ecdsap256 on CPU 0 (3 s)"
 taskset -c 0 openssl speed -seconds 3 ecdsap256 >"$WORK/speed.txt" 2>&1 ||
