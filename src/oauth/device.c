@@ -22,13 +22,6 @@
 /* RFC 8628 §6.1: consonants only (no vowels: no words), no look-alikes. */
 static const char user_code_alphabet[] = "BCDFGHJKLMNPQRSTVWXZ";
 
-static void oerr(struct ts_oauth_err *e, int status, const char *code, const char *desc)
-{
-	e->status = status;
-	e->code = code;
-	e->desc = desc;
-}
-
 /* Upper-cases and drops separators, so "bcdf-ghjk" and "BCDFGHJK" match. */
 static const char *normalize_user_code(struct ts_arena *a, const char *in)
 {
@@ -118,24 +111,24 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 
 	if (req->content_type == NULL ||
 	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
-		oerr(&e, 400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+		ts_oauth_err_set(&e, 400, "invalid_request", "the body must be application/x-www-form-urlencoded");
 		goto fail;
 	}
 	if (!ts_oauth_params_unique(req->form, req->nform, NULL, &e) ||
 	    ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK)
 		goto fail;
 	if (!ts_client_has_grant(c, TS_GRANT_DEVICE_CODE_S)) {
-		oerr(&e, 400, "unauthorized_client", "the client may not use the device grant");
+		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use the device grant");
 		goto fail;
 	}
 	if (!ts_oauth_scope_grant(rc->tenant, c, ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL),
 				  req->arena, &scope)) {
-		oerr(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
+		ts_oauth_err_set(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
 		goto fail;
 	}
 	if (ts_rand_token(dc, sizeof(dc), DEVICE_CODE_BYTES) != TS_OK ||
 	    ts_rand_bytes(rnd, sizeof(rnd)) != TS_OK) {
-		oerr(&e, 500, "server_error", NULL);
+		ts_oauth_err_set(&e, 500, "server_error", NULL);
 		goto fail;
 	}
 	/* 20 letters, 8 places: about 2^34.6 codes, tried within 10 minutes
@@ -158,7 +151,7 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 		free(text);
 	}
 	if (r != TS_OK) {
-		oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+		ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
 		goto fail;
 	}
 	{
@@ -291,11 +284,11 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	int r;
 
 	if (!ts_client_has_grant(c, TS_GRANT_DEVICE_CODE_S)) {
-		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use this grant type");
 		goto fail;
 	}
 	if (dc == NULL || strlen(dc) > 128) {
-		oerr(&e, 400, "invalid_request", "device_code is required");
+		ts_oauth_err_set(&e, 400, "invalid_request", "device_code is required");
 		goto fail;
 	}
 	ts_sha256_hex(dc, strlen(dc), h);
@@ -303,11 +296,11 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	if (r == TS_ESTORE)
 		goto unavailable;
 	if (r != TS_OK) {
-		oerr(&e, 400, "expired_token", "the device code is unknown or expired");
+		ts_oauth_err_set(&e, 400, "expired_token", "the device code is unknown or expired");
 		goto fail;
 	}
 	if (!ts_str_eq(ts_str_c(json_string_value(json_object_get(d, "client_id"))), c->client_id)) {
-		oerr(&e, 400, "invalid_grant", "the device code belongs to another client");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the device code belongs to another client");
 		goto fail;
 	}
 	status = json_string_value(json_object_get(d, "status"));
@@ -317,9 +310,9 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		/* RFC 8628 §3.5: polling faster than the interval slows it down. */
 		if (last && now - last < interval) {
 			json_object_set_new(d, "interval", json_integer(interval + SLOW_DOWN_STEP_S));
-			oerr(&e, 400, "slow_down", "poll less often");
+			ts_oauth_err_set(&e, 400, "slow_down", "poll less often");
 		} else {
-			oerr(&e, 400, "authorization_pending", "the user has not decided yet");
+			ts_oauth_err_set(&e, 400, "authorization_pending", "the user has not decided yet");
 		}
 		json_object_set_new(d, "last_poll", json_integer(now));
 		if (save(rc, h, d, exp) != TS_OK)
@@ -329,13 +322,13 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	/* Whatever happens next, the device code is used up, once. */
 	r = ts_store_pending_delete(rc->app->store, h);
 	if (r == TS_ENOTFOUND) {
-		oerr(&e, 400, "invalid_grant", "the device code was already used");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the device code was already used");
 		goto fail;
 	}
 	if (r != TS_OK)
 		goto unavailable;
 	if (!ts_str_eq(ts_str_c(status), "approved")) {
-		oerr(&e, 400, "access_denied", "the user denied the request");
+		ts_oauth_err_set(&e, 400, "access_denied", "the user denied the request");
 		goto fail;
 	}
 	r = ts_store_user_get(rc->app->store, rc->tenant->id,
@@ -343,13 +336,13 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	if (r == TS_ESTORE)
 		goto unavailable;
 	if (r != TS_OK || u->disabled) {
-		oerr(&e, 400, "invalid_grant", "the user is no longer active");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the user is no longer active");
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
 	is.scope = ts_arena_strdup(req->arena, json_string_value(json_object_get(d, "scope")));
 	if (ts_rand_uuid(gid) != TS_OK) {
-		oerr(&e, 500, "server_error", NULL);
+		ts_oauth_err_set(&e, 500, "server_error", NULL);
 		goto fail;
 	}
 	memset(&g, 0, sizeof(g));
@@ -372,7 +365,7 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		goto out;
 	goto fail;
 unavailable:
-	oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:

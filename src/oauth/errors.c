@@ -10,6 +10,13 @@ void ts_oauth_no_store(struct ts_http_resp *resp)
 	ts_http_resp_header(resp, "Pragma", "no-cache");
 }
 
+void ts_oauth_err_set(struct ts_oauth_err *e, int status, const char *code, const char *desc)
+{
+	e->status = status;
+	e->code = code;
+	e->desc = desc;
+}
+
 void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		       const struct ts_oauth_err *e)
 {

@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void oerr(struct ts_oauth_err *e, int status, const char *code, const char *desc)
-{
-	e->status = status;
-	e->code = code;
-	e->desc = desc;
-}
-
 static const char *hash_of(struct ts_arena *a, const char *raw)
 {
 	char h[2 * TS_SHA256_LEN + 1];
@@ -53,11 +46,11 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	int r;
 
 	if (!ts_client_has_grant(c, "authorization_code")) {
-		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use this grant type");
 		goto fail;
 	}
 	if (code == NULL || code[0] == '\0' || strlen(code) > 128) {
-		oerr(&e, 400, "invalid_request", "code is required");
+		ts_oauth_err_set(&e, 400, "invalid_request", "code is required");
 		goto fail;
 	}
 	/* Taking the code uses it up whatever follows, so a failed redemption
@@ -72,38 +65,38 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 			ts_audit_emit(rc->app->audit, rc->tenant->name, "grant.revoked", c->client_id,
 				      cr->grant_id, "{\"reason\":\"code_replay\"}");
 		}
-		oerr(&e, 400, "invalid_grant", "the authorization code was already used");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the authorization code was already used");
 		goto fail;
 	}
 	if (r == TS_ENOTFOUND) {
-		oerr(&e, 400, "invalid_grant", "the authorization code is invalid");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the authorization code is invalid");
 		goto fail;
 	}
 	if (r != TS_OK)
 		goto unavailable;
 	if (strcmp(cr->tenant_id, rc->tenant->id) != 0 || strcmp(cr->client_id, c->client_id) != 0 ||
 	    cr->expires_at <= ts_now()) {
-		oerr(&e, 400, "invalid_grant", "the authorization code is invalid or expired");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the authorization code is invalid or expired");
 		goto fail;
 	}
 	/* RFC 6749 §4.1.3: the same redirect_uri as in the authorization request. */
 	if (uri && strcmp(uri, cr->redirect_uri) != 0) {
-		oerr(&e, 400, "invalid_grant", "redirect_uri does not match the authorization request");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "redirect_uri does not match the authorization request");
 		goto fail;
 	}
 	if (cr->code_challenge) {
 		if (!ts_pkce_verify(verifier, cr->code_challenge)) {
-			oerr(&e, 400, "invalid_grant", "code_verifier does not match the code_challenge");
+			ts_oauth_err_set(&e, 400, "invalid_grant", "code_verifier does not match the code_challenge");
 			goto fail;
 		}
 	} else if (verifier) {
 		/* RFC 9700 §4.8.2: a verifier without a challenge is refused. */
-		oerr(&e, 400, "invalid_grant", "code_verifier given but no code_challenge was sent");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "code_verifier given but no code_challenge was sent");
 		goto fail;
 	}
 	r = ts_store_user_get(rc->app->store, rc->tenant->id, cr->user_id, &u);
 	if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
-		oerr(&e, 400, "invalid_grant", "the user is no longer active");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the user is no longer active");
 		goto fail;
 	}
 	if (r != TS_OK)
@@ -126,7 +119,7 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 		goto out;
 	goto fail;
 unavailable:
-	oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:
@@ -147,17 +140,17 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 	int r;
 
 	if (!ts_client_has_grant(c, "refresh_token")) {
-		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use this grant type");
 		goto fail;
 	}
 	if (token == NULL || token[0] == '\0' || strlen(token) > 128) {
-		oerr(&e, 400, "invalid_request", "refresh_token is required");
+		ts_oauth_err_set(&e, 400, "invalid_request", "refresh_token is required");
 		goto fail;
 	}
 	h = hash_of(req->arena, token);
 	r = ts_store_refresh_get(rc->app->store, h, &rr);
 	if (r == TS_ENOTFOUND) {
-		oerr(&e, 400, "invalid_grant", "the refresh token is invalid");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the refresh token is invalid");
 		goto fail;
 	}
 	if (r != TS_OK)
@@ -165,7 +158,7 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 	/* A token of another tenant or client is answered as unknown and
 	 * changes nothing: it may have been stolen from its owner. */
 	if (strcmp(rr->tenant_id, rc->tenant->id) != 0 || strcmp(rr->client_id, c->client_id) != 0) {
-		oerr(&e, 400, "invalid_grant", "the refresh token is invalid");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the refresh token is invalid");
 		goto fail;
 	}
 	if (rr->used) {
@@ -173,22 +166,22 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_store_grant_revoke(rc->app->store, rr->tenant_id, rr->grant_id);
 		ts_audit_emit(rc->app->audit, rc->tenant->name, "grant.revoked", c->client_id,
 			      rr->grant_id, "{\"reason\":\"refresh_token_reuse\"}");
-		oerr(&e, 400, "invalid_grant", "the refresh token was already used");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the refresh token was already used");
 		goto fail;
 	}
 	if (rr->revoked || rr->expires_at <= ts_now()) {
-		oerr(&e, 400, "invalid_grant", "the refresh token is revoked or expired");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "the refresh token is revoked or expired");
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
 	if (!ts_scope_narrow(rr->scope, scope, req->arena, &is.scope)) {
-		oerr(&e, 400, "invalid_scope", "the requested scope exceeds the original grant");
+		ts_oauth_err_set(&e, 400, "invalid_scope", "the requested scope exceeds the original grant");
 		goto fail;
 	}
 	if (rr->user_id) {
 		r = ts_store_user_get(rc->app->store, rc->tenant->id, rr->user_id, &u);
 		if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
-			oerr(&e, 400, "invalid_grant", "the user is no longer active");
+			ts_oauth_err_set(&e, 400, "invalid_grant", "the user is no longer active");
 			goto fail;
 		}
 		if (r != TS_OK)
@@ -208,7 +201,7 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		goto out;
 	goto fail;
 unavailable:
-	oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:
@@ -232,24 +225,24 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	int64_t now = ts_now();
 
 	if (!ts_client_has_grant(c, "password")) {
-		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use this grant type");
 		goto fail;
 	}
 	if (username == NULL || password == NULL || username[0] == '\0' || strlen(username) > 254 ||
 	    strlen(password) > TS_PASSWORD_MAX) {
-		oerr(&e, 400, "invalid_request", "username and password are required");
+		ts_oauth_err_set(&e, 400, "invalid_request", "username and password are required");
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
 	if (!ts_oauth_scope_grant(rc->tenant, c, scope_param, req->arena, &is.scope)) {
-		oerr(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
+		ts_oauth_err_set(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
 		goto fail;
 	}
 	/* RFC 8707: resource sets aud (and stays with the grant's refresh tokens). */
 	if (!ts_oauth_resources(req, &is, true, &e))
 		goto fail;
 	if (ts_pw_attempt_begin(rc, req, username, &pa, &retry) != TS_OK) {
-		oerr(&e, 429, "slow_down", "too many failed attempts; retry later");
+		ts_oauth_err_set(&e, 429, "slow_down", "too many failed attempts; retry later");
 		ts_oauth_err_send(rc, resp, &e);
 		ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
 		return;
@@ -261,12 +254,12 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
 	if (r != TS_OK || u == NULL || u->disabled) {
 		ts_pw_attempt_failed(rc, &pa, u ? u->id : NULL, c->client_id, "password_grant");
-		oerr(&e, 400, "invalid_grant", "invalid username or password");
+		ts_oauth_err_set(&e, 400, "invalid_grant", "invalid username or password");
 		goto fail;
 	}
 	ts_pw_attempt_succeeded(rc, &pa, u, password, rehash);
 	if (ts_rand_uuid(gid) != TS_OK) {
-		oerr(&e, 500, "server_error", NULL);
+		ts_oauth_err_set(&e, 500, "server_error", NULL);
 		goto fail;
 	}
 	r = grant_create(rc, gid, c, u, is.scope, now);
@@ -282,7 +275,7 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		goto out;
 	goto fail;
 unavailable:
-	oerr(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:

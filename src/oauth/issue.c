@@ -26,13 +26,6 @@ static int append_str(struct ts_buf *b, const char *key, const char *val)
 	return rc;
 }
 
-static void oerr(struct ts_oauth_err *e, int status, const char *code, const char *desc)
-{
-	e->status = status;
-	e->code = code;
-	e->desc = desc;
-}
-
 size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out)
 {
 	json_t *arr = json ? json_loads(json, 0, NULL) : NULL;
@@ -210,7 +203,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	if (r == TS_OK)
 		r = access_token(rc, is, now, jti, &at);
 	if (r != TS_OK) {
-		oerr(e, 500, "server_error", NULL);
+		ts_oauth_err_set(e, 500, "server_error", NULL);
 		goto out;
 	}
 	/* The jti is recorded under its grant before anything is answered, so
@@ -227,7 +220,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 		if (r == TS_ECONFLICT) {
 			/* Lost a race with another use of the same refresh token. */
 			ts_store_grant_revoke(rc->app->store, t->id, is->grant_id);
-			oerr(e, 400, "invalid_grant", "the refresh token was already used");
+			ts_oauth_err_set(e, 400, "invalid_grant", "the refresh token was already used");
 			goto out;
 		}
 		if (r != TS_OK)
@@ -236,7 +229,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	if (is->user && ts_scope_has(is->scope, "openid")) {
 		r = id_token(rc, is, now, at.p, &idt);
 		if (r != TS_OK) {
-			oerr(e, 500, "server_error", NULL);
+			ts_oauth_err_set(e, 500, "server_error", NULL);
 			goto out;
 		}
 	}
@@ -251,7 +244,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	if (r == TS_OK)
 		r = ts_buf_append(&body, "}", 1);
 	if (r != TS_OK) {
-		oerr(e, 500, "server_error", NULL);
+		ts_oauth_err_set(e, 500, "server_error", NULL);
 		goto out;
 	}
 	ts_buf_clear(&resp->body);
@@ -267,7 +260,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	r = TS_OK;
 	goto out;
 store_failed:
-	oerr(e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
 out:
 	OPENSSL_cleanse(rt, sizeof(rt));
 	ts_buf_clear_secret(&at);

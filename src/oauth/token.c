@@ -10,13 +10,6 @@
 
 static const char *const multi_params[] = {TS_P_RESOURCE, NULL};
 
-static void oerr(struct ts_oauth_err *e, int status, const char *code, const char *desc)
-{
-	e->status = status;
-	e->code = code;
-	e->desc = desc;
-}
-
 /* RFC 8707 §2: an absolute URI without a fragment. */
 bool ts_oauth_resource_ok(const char *r)
 {
@@ -44,12 +37,12 @@ static void client_credentials(struct ts_rctx *rc, struct ts_http_req *req,
 	struct ts_issue is;
 
 	if (!c->confidential || !ts_client_has_grant(c, TS_GRANT_CLIENT_CREDENTIALS_S)) {
-		oerr(&e, 400, "unauthorized_client", "the client may not use this grant type");
+		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use this grant type");
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
 	if (!ts_oauth_scope_grant(t, c, scope_param, req->arena, &is.scope)) {
-		oerr(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
+		ts_oauth_err_set(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
 		goto fail;
 	}
 	if (!ts_oauth_resources(req, &is, false, &e))
@@ -74,7 +67,7 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 			continue;
 		if (!ts_oauth_resource_ok(req->form[i].value)) {
 			json_decref(res);
-			oerr(e, 400, "invalid_target", "resource must be an absolute URI without a fragment");
+			ts_oauth_err_set(e, 400, "invalid_target", "resource must be an absolute URI without a fragment");
 			return false;
 		}
 		aud[n++] = req->form[i].value;
@@ -101,7 +94,7 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 
 	if (req->content_type == NULL ||
 	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
-		oerr(&e, 400, "invalid_request",
+		ts_oauth_err_set(&e, 400, "invalid_request",
 		     "the body must be application/x-www-form-urlencoded");
 		goto fail;
 	}
@@ -111,7 +104,7 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 	if (ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK)
 		goto fail;
 	if (grant == NULL || grant[0] == '\0') {
-		oerr(&e, 400, "invalid_request", "grant_type is required");
+		ts_oauth_err_set(&e, 400, "invalid_request", "grant_type is required");
 		goto fail;
 	}
 	if (strcmp(grant, TS_GRANT_CLIENT_CREDENTIALS_S) == 0) {
@@ -134,7 +127,7 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		ts_grant_device_code(rc, req, resp, c);
 		return;
 	}
-	oerr(&e, 400, "unsupported_grant_type", "this grant type is not supported");
+	ts_oauth_err_set(&e, 400, "unsupported_grant_type", "this grant type is not supported");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 }
