@@ -301,12 +301,60 @@ int ts_sq_rows_end(struct ts_sq_conn *c, int src, const char *what)
 	return src == SQLITE_DONE ? TS_OK : ts_sq_fail(c->db, what);
 }
 
-void *ts_sq_list_grow(void *v, size_t n, size_t *cap, size_t elem)
+static void *list_grow(void *v, size_t n, size_t *cap, size_t elem)
 {
 	if (n < *cap)
 		return v;
 	*cap = *cap ? *cap * 2 : 8;
 	return ts_xrealloc(v, *cap * elem);
+}
+
+int ts_sq_rows(struct ts_sq_conn *c, sqlite3_stmt *s, ts_sq_read_fn read, ts_sq_free_fn free_rec,
+	       const char *what, void ***out, size_t *n)
+{
+	void **v = NULL;
+	size_t cnt = 0, cap = 0, i;
+	int rc = TS_OK, src;
+
+	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
+		v = list_grow(v, cnt, &cap, sizeof(*v));
+		if ((v[cnt] = read(s)) == NULL) {
+			rc = ts_sq_bad_row(what);
+			break;
+		}
+		cnt++;
+	}
+	if (rc == TS_OK)
+		rc = ts_sq_rows_end(c, src, what);
+	if (rc != TS_OK) {
+		for (i = 0; i < cnt; i++)
+			free_rec(v[i]);
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return TS_OK;
+}
+
+int ts_sq_list(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int nargs,
+	       ts_sq_read_fn read, ts_sq_free_fn free_rec, const char *what, void ***out,
+	       size_t *n)
+{
+	struct ts_sq_conn *c = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = ts_sq_conn_get(st, &c);
+	if (rc == TS_OK)
+		rc = ts_sq_stmt(c, id, &s);
+	if (rc == TS_OK)
+		rc = ts_sq_bind_strs(c, s, args, nargs, what);
+	if (rc == TS_OK)
+		rc = ts_sq_rows(c, s, read, free_rec, what, out, n);
+	ts_sq_stmt_done(s);
+	ts_sq_conn_put(st, c);
+	return rc;
 }
 
 int ts_sq_exec(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *const *args, int n,

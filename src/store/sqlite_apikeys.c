@@ -24,6 +24,16 @@ static struct ts_apikey_rec *read_key(sqlite3_stmt *s)
 	return r;
 }
 
+static void *row_key(sqlite3_stmt *s)
+{
+	return read_key(s);
+}
+
+static void free_key(void *r)
+{
+	ts_apikey_rec_free(r);
+}
+
 /* Replacing a key keeps its owner: a put naming another tenant or user for
  * an existing key changes nothing and is TS_EEXIST. */
 int ts_sq_apikey_put(struct ts_store *st, const struct ts_apikey_rec *r)
@@ -87,40 +97,9 @@ int ts_sq_apikey_list(struct ts_store *st, const char *tenant_id, const char *us
 		      struct ts_apikey_rec ***out, size_t *n)
 {
 	const char *args[] = {tenant_id, user_id};
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	struct ts_apikey_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
 
-	rc = ts_sq_conn_get(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_stmt(c, TS_SQ_APIKEY_LIST, &s);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_bind_strs(c, s, args, 2, "apikey list");
-	if (rc != TS_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_key(s)) == NULL) {
-			rc = ts_sq_bad_row("api key");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, "apikey list");
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	ts_apikey_recs_free(v, cnt);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_list(st, TS_SQ_APIKEY_LIST, args, 2, row_key, free_key, "apikey list",
+			  (void ***)out, n);
 }
 
 int ts_sq_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key)

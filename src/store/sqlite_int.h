@@ -267,7 +267,22 @@ int ts_sq_bad_row(const char *what);
 int ts_sq_rows_end(struct ts_sq_conn *c, int src, const char *what);
 /* Returns v, grown (doubling, from 8) when n has reached *cap elements of
  * size elem. Aborts on exhaustion like ts_xrealloc. */
-void *ts_sq_list_grow(void *v, size_t n, size_t *cap, size_t elem);
+/* Reads the current row into a new record, or NULL when a NOT NULL column
+ * held NULL; and releases one. Each list wraps its record type's pair. */
+typedef void *(*ts_sq_read_fn)(sqlite3_stmt *s);
+typedef void (*ts_sq_free_fn)(void *rec);
+/* Steps a prepared, bound statement to its end and collects the rows read
+ * by read into a new array in *out (array and records owned by the caller;
+ * the caller's record-pointer array is passed as (void ***)). On failure
+ * frees what it read and returns the error; the statement is left for the
+ * caller to reset. */
+int ts_sq_rows(struct ts_sq_conn *c, sqlite3_stmt *s, ts_sq_read_fn read, ts_sq_free_fn free_rec,
+	       const char *what, void ***out, size_t *n);
+/* A whole list: takes a connection, binds the nargs string args to
+ * statement id, collects the rows as ts_sq_rows, and gives it back. */
+int ts_sq_list(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int nargs,
+	       ts_sq_read_fn read, ts_sq_free_fn free_rec, const char *what, void ***out,
+	       size_t *n);
 
 /* Runs the cached write statement id with the n strings args as its
  * parameters, on c inside the caller's transaction; *changed (may be NULL)

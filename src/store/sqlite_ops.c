@@ -131,6 +131,46 @@ static struct ts_audit_rec *read_audit(sqlite3_stmt *s)
 	return r;
 }
 
+static void *row_tenant(sqlite3_stmt *s)
+{
+	return read_tenant(s);
+}
+
+static void free_tenant(void *r)
+{
+	ts_tenant_rec_free(r);
+}
+
+static void *row_client(sqlite3_stmt *s)
+{
+	return read_client(s);
+}
+
+static void free_client(void *r)
+{
+	ts_client_rec_free(r);
+}
+
+static void *row_key(sqlite3_stmt *s)
+{
+	return read_key(s);
+}
+
+static void free_key(void *r)
+{
+	ts_key_rec_free(r);
+}
+
+static void *row_audit(sqlite3_stmt *s)
+{
+	return read_audit(s);
+}
+
+static void free_audit(void *r)
+{
+	ts_audit_rec_free(r);
+}
+
 static int sq_tenant_put(struct ts_store *st, const struct ts_tenant_rec *r)
 {
 	struct ts_sq_conn *c = NULL;
@@ -186,37 +226,8 @@ out:
 
 static int sq_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n)
 {
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	struct ts_tenant_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
-
-	rc = ts_sq_conn_get(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_stmt(c, TS_SQ_TENANT_LIST, &s);
-	if (rc != TS_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_tenant(s)) == NULL) {
-			rc = ts_sq_bad_row("tenant");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, "tenant list");
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	ts_tenant_recs_free(v, cnt);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_list(st, TS_SQ_TENANT_LIST, NULL, 0, row_tenant, free_tenant, "tenant list",
+			  (void ***)out, n);
 }
 
 /* Deletes by key with one cached statement taking two (or one, when b is
@@ -293,41 +304,10 @@ out:
 static int sq_client_list(struct ts_store *st, const char *tenant_id,
 			  struct ts_client_rec ***out, size_t *n)
 {
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	struct ts_client_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
+	const char *args[] = {tenant_id};
 
-	rc = ts_sq_conn_get(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_stmt(c, tenant_id ? TS_SQ_CLIENT_LIST : TS_SQ_CLIENT_LIST_ALL, &s);
-	if (rc != TS_OK)
-		goto out;
-	if (tenant_id != NULL && ts_sq_bind_str(s, 1, tenant_id)) {
-		rc = ts_sq_fail(c->db, "client list bind");
-		goto out;
-	}
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_client(s)) == NULL) {
-			rc = ts_sq_bad_row("client");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, "client list");
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	ts_client_recs_free(v, cnt);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_list(st, tenant_id ? TS_SQ_CLIENT_LIST : TS_SQ_CLIENT_LIST_ALL, args,
+			  tenant_id ? 1 : 0, row_client, free_client, "client list", (void ***)out, n);
 }
 
 static int sq_client_delete(struct ts_store *st, const char *tenant_id, const char *client_id)
@@ -364,41 +344,10 @@ out:
 static int sq_key_list(struct ts_store *st, const char *tenant_id, struct ts_key_rec ***out,
 		       size_t *n)
 {
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	struct ts_key_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
+	const char *args[] = {tenant_id};
 
-	rc = ts_sq_conn_get(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_stmt(c, tenant_id ? TS_SQ_KEY_LIST : TS_SQ_KEY_LIST_ALL, &s);
-	if (rc != TS_OK)
-		goto out;
-	if (tenant_id != NULL && ts_sq_bind_str(s, 1, tenant_id)) {
-		rc = ts_sq_fail(c->db, "key list bind");
-		goto out;
-	}
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_key(s)) == NULL) {
-			rc = ts_sq_bad_row("key");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, "key list");
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	ts_key_recs_free(v, cnt);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_list(st, tenant_id ? TS_SQ_KEY_LIST : TS_SQ_KEY_LIST_ALL, args,
+			  tenant_id ? 1 : 0, row_key, free_key, "key list", (void ***)out, n);
 }
 
 static int sq_key_delete(struct ts_store *st, const char *tenant_id, const char *kid)
@@ -517,11 +466,9 @@ static int sq_audit_query(struct ts_store *st, const char *tenant, int64_t since
 {
 	struct ts_sq_conn *c = NULL;
 	sqlite3_stmt *s = NULL;
-	struct ts_audit_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
 	/* SQLite's LIMIT is signed; anything larger means "no limit". */
 	int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
-	int rc, src, p = 1;
+	int rc, p = 1;
 
 	rc = ts_sq_conn_get(st, &c);
 	if (rc != TS_OK)
@@ -534,22 +481,8 @@ static int sq_audit_query(struct ts_store *st, const char *tenant, int64_t since
 		rc = ts_sq_fail(c->db, "audit query bind");
 		goto out;
 	}
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_audit(s)) == NULL) {
-			rc = ts_sq_bad_row("audit");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, "audit query");
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
+	rc = ts_sq_rows(c, s, row_audit, free_audit, "audit query", (void ***)out, n);
 out:
-	ts_audit_recs_free(v, cnt);
 	ts_sq_stmt_done(s);
 	ts_sq_conn_put(st, c);
 	return rc;

@@ -60,6 +60,26 @@ static struct ts_group_rec *read_group(sqlite3_stmt *s)
 	return r;
 }
 
+static void *row_user(sqlite3_stmt *s)
+{
+	return read_user(s);
+}
+
+static void free_user(void *r)
+{
+	ts_user_rec_free(r);
+}
+
+static void *row_group(sqlite3_stmt *s)
+{
+	return read_group(s);
+}
+
+static void free_group(void *r)
+{
+	ts_group_rec_free(r);
+}
+
 int ts_sq_user_put(struct ts_store *st, const struct ts_user_rec *r)
 {
 	struct ts_sq_conn *c = NULL;
@@ -132,40 +152,8 @@ static int user_list_by(struct ts_store *st, enum ts_sq_stmt id, const char *a, 
 			struct ts_user_rec ***out, size_t *n, const char *what)
 {
 	const char *args[] = {a, b};
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	struct ts_user_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
 
-	rc = ts_sq_conn_get(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_stmt(c, id, &s);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_bind_strs(c, s, args, b != NULL ? 2 : 1, what);
-	if (rc != TS_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_user(s)) == NULL) {
-			rc = ts_sq_bad_row("user");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, what);
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	ts_user_recs_free(v, cnt);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_list(st, id, args, b != NULL ? 2 : 1, row_user, free_user, what, (void ***)out, n);
 }
 
 int ts_sq_user_list(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
@@ -250,40 +238,9 @@ int ts_sq_group_list(struct ts_store *st, const char *tenant_id, struct ts_group
 		     size_t *n)
 {
 	const char *args[] = {tenant_id};
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	struct ts_group_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
 
-	rc = ts_sq_conn_get(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_stmt(c, TS_SQ_GROUP_LIST, &s);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_bind_strs(c, s, args, 1, "group list");
-	if (rc != TS_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_group(s)) == NULL) {
-			rc = ts_sq_bad_row("group");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, "group list");
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	ts_group_recs_free(v, cnt);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_list(st, TS_SQ_GROUP_LIST, args, 1, row_group, free_group, "group list",
+			  (void ***)out, n);
 }
 
 /* Memberships go with the group (ON DELETE CASCADE). */

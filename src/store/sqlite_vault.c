@@ -30,6 +30,16 @@ static struct ts_provider_rec *read_provider(sqlite3_stmt *s)
 	return r;
 }
 
+static void *row_provider(sqlite3_stmt *s)
+{
+	return read_provider(s);
+}
+
+static void free_provider(void *r)
+{
+	ts_provider_rec_free(r);
+}
+
 int ts_sq_provider_put(struct ts_store *st, const struct ts_provider_rec *r)
 {
 	struct ts_sq_conn *c = NULL;
@@ -75,40 +85,10 @@ int ts_sq_provider_list(struct ts_store *st, const char *tenant_id,
 			struct ts_provider_rec ***out, size_t *n)
 {
 	const char *args[] = {tenant_id};
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	struct ts_provider_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
 
-	rc = ts_sq_conn_get(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_stmt(c, tenant_id ? TS_SQ_PROVIDER_LIST : TS_SQ_PROVIDER_LIST_ALL, &s);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_bind_strs(c, s, args, tenant_id ? 1 : 0, "provider list");
-	if (rc != TS_OK)
-		goto out;
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_provider(s)) == NULL) {
-			rc = ts_sq_bad_row("provider");
-			goto out;
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, "provider list");
-	if (rc != TS_OK)
-		goto out;
-	*out = v;
-	*n = cnt;
-	v = NULL;
-out:
-	ts_provider_recs_free(v, cnt);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_list(st, tenant_id ? TS_SQ_PROVIDER_LIST : TS_SQ_PROVIDER_LIST_ALL, args,
+			  tenant_id ? 1 : 0, row_provider, free_provider, "provider list",
+			  (void ***)out, n);
 }
 
 /* Counts the provider's connections inside the caller's transaction. */
@@ -225,6 +205,16 @@ static struct ts_connection_rec *read_conn(sqlite3_stmt *s)
 	return r;
 }
 
+static void *row_conn(sqlite3_stmt *s)
+{
+	return read_conn(s);
+}
+
+static void free_conn(void *r)
+{
+	ts_connection_rec_free(r);
+}
+
 int ts_sq_connection_insert(struct ts_store *st, const struct ts_connection_rec *r)
 {
 	struct ts_sq_conn *c = NULL;
@@ -292,26 +282,7 @@ int ts_sq_connection_find(struct ts_store *st, const char *tenant_id, const char
 static int conn_rows(struct ts_sq_conn *c, sqlite3_stmt *s, struct ts_connection_rec ***out,
 		     size_t *n, const char *what)
 {
-	struct ts_connection_rec **v = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, src;
-
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = ts_sq_list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read_conn(s)) == NULL) {
-			ts_connection_recs_free(v, cnt);
-			return ts_sq_bad_row("connection");
-		}
-		cnt++;
-	}
-	rc = ts_sq_rows_end(c, src, what);
-	if (rc != TS_OK) {
-		ts_connection_recs_free(v, cnt);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return TS_OK;
+	return ts_sq_rows(c, s, row_conn, free_conn, what, (void ***)out, n);
 }
 
 int ts_sq_connection_list(struct ts_store *st, const char *tenant_id,
