@@ -1,7 +1,8 @@
 /* sqlite.c: the SQLite store backend's engine room: opening, a small pool
  * of connections (opened lazily, at most POOL_MAX), each used by one thread
  * at a time with its own cache of prepared statements so that concurrent
- * readers never queue on one connection, write transactions, and the
+ * readers never queue on one connection, write transactions (alone, or
+ * batched so that concurrent small writes share one commit), and the
  * statement helpers shared by the operation files. Every connection runs
  * with WAL, synchronous=FULL (a write is durable once it returns) and
  * foreign keys on. The operations are in sqlite_ops.c and its siblings, the
@@ -10,17 +11,39 @@
 
 #include <assert.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define POOL_MAX 8
+/* The most jobs one batch of ts_sq_write_batched runs: enough to cover
+ * every thread that can be waiting at once, and a bound on how long the
+ * write lock is held for one commit. */
+#define BATCH_MAX 64
 #define BUSY_TIMEOUT_MS 5000
 #define DB_FILE_MODE 0600
 #define MEMORY_DB ":memory:"
 
-/* The backend state behind ts_store.impl. */
+/* One caller's write queued for a batch (ts_sq_write_batched). It lives on
+ * the caller's stack until done is set. */
+struct ts_sq_job {
+	ts_sq_job_fn fn;        /* the write, and its argument */
+	void *arg;
+	bool bump;              /* bump the generation if the job succeeds */
+	int rc;                 /* fn's code, or the batch's failure; read once done */
+	bool done;              /* the batch that ran the job has ended (batch_mu) */
+	struct ts_sq_job *next; /* queue and batch link (batch_mu while queued) */
+};
+
+/* The backend state behind ts_store.impl.
+ *
+ * Locks, in the order they may be taken: a pooled connection (mu, only
+ * while taking or giving one back), then write_mu. batch_mu is a leaf:
+ * nothing else is taken while it is held, so no thread ever waits for the
+ * pool or for write_mu holding it, and whoever holds write_mu never takes
+ * it. */
 struct ts_sq {
 	char *path;         /* as given to sqlite3_open_v2 */
 	pthread_mutex_t mu; /* guards idle and nopen */
@@ -32,6 +55,15 @@ struct ts_sq {
 	 * order instead of polling in SQLite's busy handler, which then only
 	 * has other processes to wait for. */
 	pthread_mutex_t write_mu;
+	/* Group commit: the jobs of ts_sq_write_batched waiting for a batch,
+	 * and whether one of their callers is running a batch. */
+	pthread_mutex_t batch_mu;       /* guards the fields below and every queued job */
+	pthread_cond_t batch_cv;        /* broadcast when a batch ends */
+	struct ts_sq_job *pending;      /* queued jobs, oldest first */
+	struct ts_sq_job **pending_tail; /* where the next job is linked in */
+	size_t npending;                /* jobs in pending */
+	bool combining;                 /* a caller is running a batch */
+	uint64_t batches, jobs;         /* run since open, for ts_sq_batch_stats */
 };
 
 int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
@@ -461,6 +493,151 @@ int ts_sq_write_end(struct ts_store *st, struct ts_sq_conn *c, int rc, bool bump
 	return rc;
 }
 
+/* Runs job j in a savepoint of its own inside the open transaction on c,
+ * setting j->rc. A job that fails is rolled back to its savepoint, so the
+ * commit keeps none of its writes. Returns TS_OK while the transaction is
+ * still fit to go on; anything else (a savepoint step failed, or SQLite
+ * ended the transaction by itself, as it may on an I/O error or a full
+ * disk) abandons the whole batch. */
+static int run_job(struct ts_sq_conn *c, struct ts_sq_job *j)
+{
+	int rc;
+
+	rc = run_fixed(c, TS_SQ_SAVEPOINT, "savepoint");
+	if (rc != TS_OK) {
+		j->rc = rc;
+		return rc;
+	}
+	j->rc = j->fn(c, j->arg);
+	/* Running the next job in autocommit mode would make it durable on
+	 * its own, out of the batch's all-or-nothing. */
+	if (sqlite3_get_autocommit(c->db)) {
+		ts_log_err("sqlite: a batched write lost its transaction (rc %d)", j->rc);
+		return TS_ESTORE;
+	}
+	if (j->rc != TS_OK)
+		rc = run_fixed(c, TS_SQ_ROLLBACK_TO, "rollback to savepoint");
+	if (rc == TS_OK)
+		rc = run_fixed(c, TS_SQ_RELEASE, "release savepoint");
+	return rc;
+}
+
+/* Runs the jobs of batch (linked by next, oldest first) in one write
+ * transaction and sets each one's rc. The caller holds no lock: this takes
+ * a connection and write_mu as ts_sq_write_begin does. */
+static void run_batch(struct ts_store *st, struct ts_sq_job *batch)
+{
+	struct ts_sq_conn *c = NULL;
+	struct ts_sq_job *j;
+	size_t nok = 0;
+	bool bump = false;
+	int rc;
+
+	rc = ts_sq_write_begin(st, &c);
+	for (j = batch; j != NULL; j = j->next) {
+		if (rc != TS_OK) {
+			j->rc = rc;
+			continue;
+		}
+		rc = run_job(c, j);
+		if (j->rc == TS_OK) {
+			nok++;
+			bump = bump || j->bump;
+		}
+	}
+	if (rc == TS_OK && nok == 0) {
+		/* Nothing to keep: roll back, as a lone failed write does. A
+		 * commit would still write and sync the pages the savepoints
+		 * restored. */
+		run_fixed(c, TS_SQ_ROLLBACK, "rollback");
+		pthread_mutex_unlock(&impl(st)->write_mu);
+		ts_sq_conn_put(st, c);
+		return;
+	}
+	/* A job's TS_OK stands only if the commit does. */
+	rc = ts_sq_write_end(st, c, rc, bump);
+	if (rc != TS_OK)
+		for (j = batch; j != NULL; j = j->next)
+			if (j->rc == TS_OK)
+				j->rc = rc;
+}
+
+/* Unlinks up to BATCH_MAX of the oldest pending jobs (there is at least
+ * one) and returns them as a list. Under batch_mu. */
+static struct ts_sq_job *batch_take(struct ts_sq *sq, size_t *n)
+{
+	struct ts_sq_job *head = sq->pending, *last = head;
+
+	assert(head != NULL);
+	*n = 1;
+	while (*n < BATCH_MAX && last->next != NULL) {
+		last = last->next;
+		(*n)++;
+	}
+	sq->pending = last->next;
+	if (sq->pending == NULL)
+		sq->pending_tail = &sq->pending;
+	last->next = NULL;
+	sq->npending -= *n;
+	return head;
+}
+
+/* The caller's job waits in the queue until a batch has run it. Whenever
+ * no batch is running, a waiting caller (the first to see it) runs the
+ * next one, its own job included unless BATCH_MAX older ones are ahead of
+ * it, and then hands over: the others wake up and one of them runs the
+ * jobs queued meanwhile. batch_mu is dropped for the batch itself, so
+ * queueing never waits for the disk. */
+int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bump)
+{
+	struct ts_sq *sq = impl(st);
+	struct ts_sq_job job = {.fn = fn, .arg = arg, .bump = bump, .rc = TS_ESTORE};
+	struct ts_sq_job *batch, *j, *next;
+	size_t n;
+
+	pthread_mutex_lock(&sq->batch_mu);
+	*sq->pending_tail = &job;
+	sq->pending_tail = &job.next;
+	sq->npending++;
+	while (!job.done) {
+		if (sq->combining) {
+			pthread_cond_wait(&sq->batch_cv, &sq->batch_mu);
+			continue;
+		}
+		/* With no batch running, every job not done is still queued,
+		 * this one included. */
+		sq->combining = true;
+		batch = batch_take(sq, &n);
+		pthread_mutex_unlock(&sq->batch_mu);
+		run_batch(st, batch);
+		pthread_mutex_lock(&sq->batch_mu);
+		/* A job's owner may return, and its stack go away, as soon as
+		 * batch_mu is dropped: next is read before done is set. */
+		for (j = batch; j != NULL; j = next) {
+			next = j->next;
+			j->done = true;
+		}
+		sq->combining = false;
+		sq->batches++;
+		sq->jobs += n;
+		pthread_cond_broadcast(&sq->batch_cv);
+	}
+	pthread_mutex_unlock(&sq->batch_mu);
+	return job.rc;
+}
+
+void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
+{
+	struct ts_sq *sq = impl(st);
+
+	pthread_mutex_lock(&sq->batch_mu);
+	out->combining = sq->combining;
+	out->pending = sq->npending;
+	out->batches = sq->batches;
+	out->jobs = sq->jobs;
+	pthread_mutex_unlock(&sq->batch_mu);
+}
+
 /* Every connection must be back by now: closing under a running call is a
  * caller bug, logged rather than hidden. */
 void ts_sq_close(struct ts_store *st)
@@ -468,6 +645,13 @@ void ts_sq_close(struct ts_store *st)
 	struct ts_sq *sq = impl(st);
 	struct ts_sq_conn *c;
 
+	pthread_mutex_lock(&sq->batch_mu);
+	if (sq->batches > 0)
+		ts_log_debug("sqlite %s: %" PRIu64 " batched writes in %" PRIu64 " transactions",
+			     sq->path, sq->jobs, sq->batches);
+	if (sq->combining || sq->pending != NULL)
+		ts_log_err("sqlite %s: closed with batched writes still queued", sq->path);
+	pthread_mutex_unlock(&sq->batch_mu);
 	pthread_mutex_lock(&sq->mu);
 	while ((c = sq->idle) != NULL) {
 		sq->idle = c->next;
@@ -479,6 +663,8 @@ void ts_sq_close(struct ts_store *st)
 			   sq->nopen);
 	pthread_mutex_unlock(&sq->mu);
 	pthread_cond_destroy(&sq->cv);
+	pthread_cond_destroy(&sq->batch_cv);
+	pthread_mutex_destroy(&sq->batch_mu);
 	pthread_mutex_destroy(&sq->write_mu);
 	pthread_mutex_destroy(&sq->mu);
 	free(sq->path);
@@ -541,6 +727,9 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	pthread_mutex_init(&sq->mu, NULL);
 	pthread_mutex_init(&sq->write_mu, NULL);
 	pthread_cond_init(&sq->cv, NULL);
+	pthread_mutex_init(&sq->batch_mu, NULL);
+	pthread_cond_init(&sq->batch_cv, NULL);
+	sq->pending_tail = &sq->pending;
 	st = ts_xcalloc(1, sizeof(*st));
 	st->ops = &ts_sqlite_ops;
 	st->impl = sq;

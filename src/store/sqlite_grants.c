@@ -4,8 +4,11 @@
  * steps, code_take and refresh_rotate, check and mark in one IMMEDIATE
  * transaction, which holds the database's write lock from its first
  * statement: of any number of concurrent callers, in this process or
- * another, exactly one sees the row unused. No write here bumps the
- * generation. */
+ * another, exactly one sees the row unused. The writes made once or more
+ * per token request (code_take, refresh put and rotate, recording an access
+ * token) are batched jobs (ts_sq_write_batched) so that concurrent requests
+ * share a commit; a job runs after the earlier ones of its batch and sees
+ * their writes. No write here bumps the generation. */
 #include "sqlite_int.h"
 
 #include <string.h>
@@ -107,19 +110,22 @@ out:
 	return ts_sq_write_end(st, c, rc, false);
 }
 
+/* code_take as a batched job: the code, and the record read back. */
+struct take_args {
+	const char *code_hash;
+	struct ts_code_rec *rec; /* set with TS_OK or TS_ECONFLICT; owned by the caller */
+};
+
 /* Marks the code used if it was not, then reads it back, all under the
  * write lock: `changed` says whether this call was the one that took it. */
-int ts_sq_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out)
+static int code_take_job(struct ts_sq_conn *c, void *arg)
 {
-	const char *args[] = {code_hash};
-	struct ts_sq_conn *c = NULL;
+	struct take_args *a = arg;
+	const char *args[] = {a->code_hash};
 	sqlite3_stmt *s = NULL;
 	struct ts_code_rec *r = NULL;
 	int rc, src, changed = 0;
 
-	rc = ts_sq_write_begin(st, &c);
-	if (rc != TS_OK)
-		goto out;
 	rc = ts_sq_exec(c, TS_SQ_CODE_USE, args, 1, &changed, "code take");
 	if (rc != TS_OK)
 		goto out;
@@ -143,14 +149,27 @@ int ts_sq_code_take(struct ts_store *st, const char *code_hash, struct ts_code_r
 	 * record anyway so that it can revoke the grant (nothing changed, so
 	 * the rollback that follows loses nothing). */
 	rc = changed == 1 ? TS_OK : TS_ECONFLICT;
+	a->rec = r;
+	r = NULL;
 out:
 	ts_sq_stmt_done(s);
-	rc = ts_sq_write_end(st, c, rc, false);
-	if (rc == TS_OK || rc == TS_ECONFLICT) {
-		*out = r;
-		r = NULL;
-	}
 	ts_code_rec_free(r);
+	return rc;
+}
+
+int ts_sq_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out)
+{
+	struct take_args a = {.code_hash = code_hash};
+	int rc;
+
+	rc = ts_sq_write_batched(st, code_take_job, &a, false);
+	/* A TS_OK whose commit failed has become that failure: the code
+	 * stays unused, and its record is dropped. */
+	if (rc == TS_OK || rc == TS_ECONFLICT) {
+		*out = a.rec;
+		a.rec = NULL;
+	}
+	ts_code_rec_free(a.rec);
 	return rc;
 }
 
@@ -218,23 +237,41 @@ static int exec_jti(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *tenant
 	return ts_sq_run(c, s, what);
 }
 
-int ts_sq_grant_token_add(struct ts_store *st, const char *tenant_id, const char *grant_id,
-			  const char *jti, int64_t expires_at)
+/* Records jti under the grant, and denies it at once if the grant is
+ * revoked, inside the caller's transaction. */
+static int record_jti(struct ts_sq_conn *c, const char *tenant_id, const char *grant_id,
+		      const char *jti, int64_t expires_at)
 {
-	struct ts_sq_conn *c = NULL;
 	int rc;
 
-	rc = ts_sq_write_begin(st, &c);
-	if (rc != TS_OK)
-		goto out;
 	rc = exec_jti(c, TS_SQ_GRANT_TOKEN_ADD, tenant_id, grant_id, jti, expires_at,
 		      "grant token add");
 	if (rc != TS_OK)
-		goto out;
-	rc = exec_jti(c, TS_SQ_GRANT_TOKEN_DENY, tenant_id, grant_id, jti, expires_at,
-		      "grant token deny");
-out:
-	return ts_sq_write_end(st, c, rc, false);
+		return rc;
+	return exec_jti(c, TS_SQ_GRANT_TOKEN_DENY, tenant_id, grant_id, jti, expires_at,
+			"grant token deny");
+}
+
+/* grant_token_add as a batched job. */
+struct jti_args {
+	const char *tenant_id, *grant_id, *jti;
+	int64_t expires_at;
+};
+
+static int jti_job(struct ts_sq_conn *c, void *arg)
+{
+	const struct jti_args *a = arg;
+
+	return record_jti(c, a->tenant_id, a->grant_id, a->jti, a->expires_at);
+}
+
+int ts_sq_grant_token_add(struct ts_store *st, const char *tenant_id, const char *grant_id,
+			  const char *jti, int64_t expires_at)
+{
+	struct jti_args a = {
+		.tenant_id = tenant_id, .grant_id = grant_id, .jti = jti, .expires_at = expires_at};
+
+	return ts_sq_write_batched(st, jti_job, &a, false);
 }
 
 /* All or nothing: a grant half revoked would leave a way back in. */
@@ -280,17 +317,6 @@ static int insert_refresh(struct ts_sq_conn *c, const struct ts_refresh_rec *r)
 		return rc;
 	}
 	return ts_sq_run(c, s, "refresh put");
-}
-
-int ts_sq_refresh_put(struct ts_store *st, const struct ts_refresh_rec *r)
-{
-	struct ts_sq_conn *c = NULL;
-	int rc;
-
-	rc = ts_sq_write_begin(st, &c);
-	if (rc == TS_OK)
-		rc = insert_refresh(c, r);
-	return ts_sq_write_end(st, c, rc, false);
 }
 
 int ts_sq_refresh_get(struct ts_store *st, const char *token_hash, struct ts_refresh_rec **out)
@@ -367,33 +393,50 @@ static int rotate_in(struct ts_sq_conn *c, const char *old_hash, const struct ts
 	return insert_refresh(c, next);
 }
 
+/* refresh_put, and refresh_rotate (with old_hash) and refresh_rotate_token
+ * (with old_hash and jti), as batched jobs. */
+struct refresh_args {
+	const char *old_hash; /* the token rotated into next, or NULL for a put */
+	const struct ts_refresh_rec *next;
+	const char *jti;      /* the access token issued with next, or NULL */
+	int64_t jti_expires_at;
+};
+
+static int refresh_job(struct ts_sq_conn *c, void *arg)
+{
+	const struct refresh_args *a = arg;
+	int rc;
+
+	if (a->old_hash == NULL)
+		return insert_refresh(c, a->next);
+	rc = rotate_in(c, a->old_hash, a->next);
+	if (rc == TS_OK && a->jti != NULL)
+		rc = record_jti(c, a->next->tenant_id, a->next->grant_id, a->jti,
+				a->jti_expires_at);
+	return rc;
+}
+
+int ts_sq_refresh_put(struct ts_store *st, const struct ts_refresh_rec *r)
+{
+	struct refresh_args a = {.next = r};
+
+	return ts_sq_write_batched(st, refresh_job, &a, false);
+}
+
 int ts_sq_refresh_rotate(struct ts_store *st, const char *old_hash,
 			 const struct ts_refresh_rec *next)
 {
-	struct ts_sq_conn *c = NULL;
-	int rc;
+	struct refresh_args a = {.old_hash = old_hash, .next = next};
 
-	rc = ts_sq_write_begin(st, &c);
-	if (rc == TS_OK)
-		rc = rotate_in(c, old_hash, next);
-	return ts_sq_write_end(st, c, rc, false);
+	return ts_sq_write_batched(st, refresh_job, &a, false);
 }
 
 int ts_sq_refresh_rotate_token(struct ts_store *st, const char *old_hash,
 			       const struct ts_refresh_rec *next, const char *jti,
 			       int64_t jti_expires_at)
 {
-	struct ts_sq_conn *c = NULL;
-	int rc;
+	struct refresh_args a = {
+		.old_hash = old_hash, .next = next, .jti = jti, .jti_expires_at = jti_expires_at};
 
-	rc = ts_sq_write_begin(st, &c);
-	if (rc == TS_OK)
-		rc = rotate_in(c, old_hash, next);
-	if (rc == TS_OK)
-		rc = exec_jti(c, TS_SQ_GRANT_TOKEN_ADD, next->tenant_id, next->grant_id, jti,
-			      jti_expires_at, "grant token add");
-	if (rc == TS_OK)
-		rc = exec_jti(c, TS_SQ_GRANT_TOKEN_DENY, next->tenant_id, next->grant_id, jti,
-			      jti_expires_at, "grant token deny");
-	return ts_sq_write_end(st, c, rc, false);
+	return ts_sq_write_batched(st, refresh_job, &a, false);
 }

@@ -6,7 +6,7 @@
  * sqlite_grants.c (codes, grants, refresh tokens), sqlite_state.c
  * (sessions, consent, pending state, purging) and sqlite_vault.c (token
  * vault providers and connections, re-sealing). Nothing outside src/store
- * includes it. */
+ * includes it but the backend's own unit test (test_store_sqlite.c). */
 #ifndef TS_STORE_SQLITE_INT_H
 #define TS_STORE_SQLITE_INT_H
 
@@ -20,6 +20,9 @@ enum ts_sq_stmt {
 	TS_SQ_BEGIN,
 	TS_SQ_COMMIT,
 	TS_SQ_ROLLBACK,
+	TS_SQ_SAVEPOINT,
+	TS_SQ_RELEASE,
+	TS_SQ_ROLLBACK_TO,
 	TS_SQ_GEN_GET,
 	TS_SQ_GEN_BUMP,
 	TS_SQ_TENANT_PUT,
@@ -250,6 +253,35 @@ int ts_sq_run(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what);
  * code. */
 int ts_sq_write_begin(struct ts_store *st, struct ts_sq_conn **c);
 int ts_sq_write_end(struct ts_store *st, struct ts_sq_conn *c, int rc, bool bump);
+
+/* A small write that shares one transaction, and so one COMMIT and one WAL
+ * sync, with whatever other threads queue meanwhile (group commit).
+ * ts_sq_write_batched queues fn(c, arg) and returns its code once the
+ * transaction that ran it has ended. The first caller to find no batch
+ * running runs the queued jobs in arrival order (up to a cap) in one
+ * IMMEDIATE transaction, each inside a savepoint of its own: a job that
+ * fails is rolled back to its savepoint alone and keeps its code, and the
+ * others go on. If any job that succeeded asked for bump, the generation is
+ * bumped once before the commit. TS_OK means the job's writes are durable;
+ * if the transaction cannot begin or commit, or SQLite abandons it, every
+ * job of the batch that had succeeded or had yet to run gets the failure
+ * code (TS_ESTORE if SQLite ended it by itself) and none of its writes
+ * stay. A job that failed on its own keeps its code.
+ * fn runs on whichever caller's thread is running the batch, after the
+ * earlier jobs of the batch, whose writes it sees: it must reset every
+ * statement it steps, never begin or end the transaction, and rely on no
+ * thread-local state (what it logs carries the running thread's request
+ * id). arg, and what fn leaves in it, belongs to the caller throughout. */
+typedef int (*ts_sq_job_fn)(struct ts_sq_conn *c, void *arg);
+int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bump);
+/* A snapshot of the group commit's state, for tests and diagnostics. */
+struct ts_sq_batch_stats {
+	bool combining;   /* a batch is running */
+	size_t pending;   /* jobs queued for a later batch */
+	uint64_t batches; /* batches run since the store was opened */
+	uint64_t jobs;    /* jobs run in them */
+};
+void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out);
 
 /* Statement helpers shared by the operation files (sqlite.c). */
 /* Binds a borrowed string, or NULL, as parameter i (SQLITE_STATIC: every

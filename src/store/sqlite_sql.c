@@ -42,6 +42,11 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_BEGIN] = "BEGIN IMMEDIATE",
 	[TS_SQ_COMMIT] = "COMMIT",
 	[TS_SQ_ROLLBACK] = "ROLLBACK",
+	/* ts_sq_write_batched runs each job of a batch in a savepoint of its
+	 * own, so that one job's failure undoes that job alone. */
+	[TS_SQ_SAVEPOINT] = "SAVEPOINT job",
+	[TS_SQ_RELEASE] = "RELEASE job",
+	[TS_SQ_ROLLBACK_TO] = "ROLLBACK TO job",
 	[TS_SQ_GEN_GET] = "SELECT value FROM meta WHERE name = 'generation'",
 	[TS_SQ_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
 

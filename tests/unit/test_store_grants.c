@@ -1,8 +1,9 @@
 /* test_store_grants.c: the store contract for authorization codes, grants
  * and refresh tokens, against the ts_store_* API only (see
  * test_store_fixture.h for how the store is chosen): single use of codes
- * and refresh tokens, also under RACE_THREADS concurrent callers, and
- * revocation of a grant with everything issued under it. */
+ * and refresh tokens, also under RACE_THREADS concurrent callers on one
+ * store handle or two, many refresh chains rotated at once, and revocation
+ * of a grant with everything issued under it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,9 @@
 #include "test_store_fixture.h"
 
 #define RACE_THREADS 20
+#define CHAIN_THREADS 16
+#define CHAIN_STEPS 20
+#define JTI_CAP 32
 #define CLIENT "app"
 #define SCOPE "openid profile"
 
@@ -187,12 +191,26 @@ static void *refresh_racer(void *arg)
 	return NULL;
 }
 
+/* As refresh_racer, recording the successor's hash as an access token's
+ * jti in the same write. */
+static void *refresh_token_racer(void *arg)
+{
+	struct racer *r = arg;
+	struct ts_refresh_rec next = refresh_rec(r->w, r->next_hash);
+
+	pthread_barrier_wait(r->start);
+	r->rc = ts_store_refresh_rotate_token(r->st, r->old_hash, &next, r->next_hash, FAR_FUTURE);
+	return NULL;
+}
+
 /* Runs RACE_THREADS racers of fn on old_hash; returns how many got TS_OK
- * and checks that every other one got TS_ECONFLICT. Half of them go
- * through a second handle on the same database, as another server process
- * would, so that the store's own locks are not all that keeps them apart. */
+ * and checks that every other one got TS_ECONFLICT. With two_stores, half
+ * of them go through a second handle on the same database, as another
+ * server process would, so that the store's own locks are not all that
+ * keeps them apart; without, all of them share one handle and so may
+ * share a transaction. */
 static int race(void **state, const struct world *w, const char *old_hash,
-		void *(*fn)(void *), struct racer *r)
+		void *(*fn)(void *), struct racer *r, bool two_stores)
 {
 	struct fx *fx = *state;
 	struct ts_store *st2 = NULL;
@@ -200,10 +218,11 @@ static int race(void **state, const struct world *w, const char *old_hash,
 	pthread_barrier_t start;
 	int i, ok = 0;
 
-	assert_int_equal(ts_store_open(fx->url, &st2), TS_OK);
+	if (two_stores)
+		assert_int_equal(ts_store_open(fx->url, &st2), TS_OK);
 	assert_int_equal(pthread_barrier_init(&start, NULL, RACE_THREADS), 0);
 	for (i = 0; i < RACE_THREADS; i++) {
-		r[i] = (struct racer){.st = i % 2 ? st2 : fx->st, .start = &start,
+		r[i] = (struct racer){.st = i % 2 && two_stores ? st2 : fx->st, .start = &start,
 				      .old_hash = old_hash, .w = w};
 		rand_hash(r[i].next_hash);
 		assert_int_equal(pthread_create(&th[i], NULL, fn, &r[i]), 0);
@@ -221,7 +240,7 @@ static int race(void **state, const struct world *w, const char *old_hash,
 	return ok;
 }
 
-static void test_code_take_race(void **state)
+static void code_take_race(void **state, bool two_stores)
 {
 	struct ts_store *st = store_of(state);
 	struct racer r[RACE_THREADS];
@@ -234,13 +253,23 @@ static void test_code_take_race(void **state)
 	rand_hash(h);
 	c = code_rec(&w, h);
 	assert_int_equal(ts_store_code_put(st, &c), TS_OK);
-	assert_int_equal(race(state, &w, h, code_racer, r), 1);
+	assert_int_equal(race(state, &w, h, code_racer, r, two_stores), 1);
 	for (i = 0; i < RACE_THREADS; i++) {
 		assert_non_null(r[i].code); /* the winner and every replay */
 		check_code(r[i].code, &c);
 		ts_code_rec_free(r[i].code);
 	}
 	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
+}
+
+static void test_code_take_race(void **state)
+{
+	code_take_race(state, true);
+}
+
+static void test_code_take_race_one_store(void **state)
+{
+	code_take_race(state, false);
 }
 
 static void check_refresh(const struct ts_refresh_rec *got, const struct ts_refresh_rec *want)
@@ -369,7 +398,10 @@ static void test_refresh_rotate_token(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
 }
 
-static void test_refresh_rotate_race(void **state)
+/* A race of RACE_THREADS rotations of one token through fn. Exactly the
+ * winner's successor exists, unused; with_jti, exactly the winner's access
+ * token was recorded, which revoking the grant shows. */
+static void refresh_race(void **state, void *(*fn)(void *), bool two_stores, bool with_jti)
 {
 	struct ts_store *st = store_of(state);
 	struct racer r[RACE_THREADS];
@@ -377,13 +409,13 @@ static void test_refresh_rotate_race(void **state)
 	struct ts_refresh_rec r0;
 	char h[HASH_CAP];
 	int i, stored = 0;
+	bool revoked;
 
 	make_world(st, "refresh-race", &w);
 	rand_hash(h);
 	r0 = refresh_rec(&w, h);
 	assert_int_equal(ts_store_refresh_put(st, &r0), TS_OK);
-	assert_int_equal(race(state, &w, h, refresh_racer, r), 1);
-	/* Exactly the winner's successor exists, unused. */
+	assert_int_equal(race(state, &w, h, fn, r, two_stores), 1);
 	for (i = 0; i < RACE_THREADS; i++) {
 		int used = refresh_used(st, r[i].next_hash);
 
@@ -392,6 +424,138 @@ static void test_refresh_rotate_race(void **state)
 	}
 	assert_int_equal(stored, 1);
 	assert_int_equal(refresh_used(st, h), 1);
+	if (with_jti) {
+		assert_int_equal(ts_store_grant_revoke(st, w.tid, w.grant), TS_OK);
+		for (i = 0; i < RACE_THREADS; i++) {
+			assert_int_equal(ts_store_revoke_check(st, w.tid, r[i].next_hash, &revoked),
+					 TS_OK);
+			assert_int_equal(revoked, r[i].rc == TS_OK);
+		}
+	}
+	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
+}
+
+static void test_refresh_rotate_race(void **state)
+{
+	refresh_race(state, refresh_racer, true, false);
+}
+
+static void test_refresh_rotate_race_one_store(void **state)
+{
+	refresh_race(state, refresh_racer, false, false);
+}
+
+static void test_refresh_rotate_token_race(void **state)
+{
+	refresh_race(state, refresh_token_racer, false, true);
+}
+
+/* One thread's share of test_refresh_chains. Everything random is made by
+ * the test's own thread, since cmocka's assertions are for that thread only;
+ * the chain's thread records how far it got instead. */
+struct chain {
+	struct ts_store *st;
+	pthread_barrier_t *start;
+	const struct world *w;
+	char hash[CHAIN_STEPS + 1][HASH_CAP]; /* the tokens, oldest first */
+	char jti[CHAIN_STEPS][JTI_CAP];       /* access tokens, one per rotation */
+	char code[HASH_CAP];
+	int rc;    /* TS_OK, or the first failure */
+	int steps; /* rotations that succeeded */
+	int take2; /* what a second take of the code gave */
+};
+
+/* Stores a token and rotates it CHAIN_STEPS times, recording an access
+ * token with every rotation: with the rotation (rotate_token) or after it
+ * (grant_token_add), by turns. In between, a code is stored (a write that
+ * is never batched), then taken twice. */
+static void *chain_runner(void *arg)
+{
+	struct chain *ch = arg;
+	struct ts_refresh_rec next = refresh_rec(ch->w, ch->hash[0]);
+	struct ts_code_rec code = code_rec(ch->w, ch->code), *got = NULL;
+	int i, rc;
+
+	pthread_barrier_wait(ch->start);
+	rc = ts_store_refresh_put(ch->st, &next);
+	for (i = 0; i < CHAIN_STEPS && rc == TS_OK; i++) {
+		next = refresh_rec(ch->w, ch->hash[i + 1]);
+		if (i % 2 == 0) {
+			rc = ts_store_refresh_rotate_token(ch->st, ch->hash[i], &next, ch->jti[i],
+							   FAR_FUTURE);
+		} else {
+			rc = ts_store_refresh_rotate(ch->st, ch->hash[i], &next);
+			if (rc == TS_OK)
+				rc = ts_store_grant_token_add(ch->st, ch->w->tid, ch->w->grant,
+							      ch->jti[i], FAR_FUTURE);
+		}
+		if (rc == TS_OK)
+			ch->steps++;
+		if (rc == TS_OK && i == CHAIN_STEPS / 2)
+			rc = ts_store_code_put(ch->st, &code);
+	}
+	if (rc == TS_OK)
+		rc = ts_store_code_take(ch->st, ch->code, &got);
+	ts_code_rec_free(got);
+	got = NULL;
+	if (rc == TS_OK)
+		ch->take2 = ts_store_code_take(ch->st, ch->code, &got);
+	ts_code_rec_free(got);
+	ch->rc = rc;
+	return NULL;
+}
+
+/* CHAIN_THREADS threads each rotate a refresh-token chain of their own at
+ * once, on one store handle. Every call succeeds, and afterwards every
+ * chain is consistent: each token but the newest is used, the newest is
+ * not, and every access token recorded on the way is known to the grant. */
+static void test_refresh_chains(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct chain *ch = calloc(CHAIN_THREADS, sizeof(*ch));
+	pthread_t th[CHAIN_THREADS];
+	pthread_barrier_t start;
+	struct ts_refresh_rec *got = NULL;
+	struct world w;
+	bool revoked;
+	int i, k;
+
+	assert_non_null(ch);
+	make_world(st, "chains", &w);
+	assert_int_equal(pthread_barrier_init(&start, NULL, CHAIN_THREADS), 0);
+	for (i = 0; i < CHAIN_THREADS; i++) {
+		ch[i].st = st;
+		ch[i].start = &start;
+		ch[i].w = &w;
+		for (k = 0; k <= CHAIN_STEPS; k++)
+			rand_hash(ch[i].hash[k]);
+		for (k = 0; k < CHAIN_STEPS; k++)
+			snprintf(ch[i].jti[k], JTI_CAP, "jti-%d-%d", i, k);
+		rand_hash(ch[i].code);
+		assert_int_equal(pthread_create(&th[i], NULL, chain_runner, &ch[i]), 0);
+	}
+	for (i = 0; i < CHAIN_THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	pthread_barrier_destroy(&start);
+
+	assert_int_equal(ts_store_grant_revoke(st, w.tid, w.grant), TS_OK);
+	for (i = 0; i < CHAIN_THREADS; i++) {
+		assert_int_equal(ch[i].rc, TS_OK);
+		assert_int_equal(ch[i].steps, CHAIN_STEPS);
+		assert_int_equal(ch[i].take2, TS_ECONFLICT);
+		for (k = 0; k < CHAIN_STEPS; k++) {
+			assert_int_equal(refresh_used(st, ch[i].hash[k]), 1);
+			assert_int_equal(ts_store_revoke_check(st, w.tid, ch[i].jti[k], &revoked),
+					 TS_OK);
+			assert_true(revoked);
+		}
+		assert_int_equal(ts_store_refresh_get(st, ch[i].hash[CHAIN_STEPS], &got), TS_OK);
+		assert_false(got->used);
+		assert_true(got->revoked); /* by the grant's revocation */
+		ts_refresh_rec_free(got);
+		got = NULL;
+	}
+	free(ch);
 	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
 }
 
@@ -557,9 +721,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_code_take),
 		cmocka_unit_test(test_code_take_race),
+		cmocka_unit_test(test_code_take_race_one_store),
 		cmocka_unit_test(test_refresh_rotate),
 		cmocka_unit_test(test_refresh_rotate_token),
 		cmocka_unit_test(test_refresh_rotate_race),
+		cmocka_unit_test(test_refresh_rotate_race_one_store),
+		cmocka_unit_test(test_refresh_rotate_token_race),
+		cmocka_unit_test(test_refresh_chains),
 		cmocka_unit_test(test_grant_revoke),
 		cmocka_unit_test(test_grant_stays_revoked),
 		cmocka_unit_test(test_grant_put),
