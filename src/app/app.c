@@ -315,6 +315,44 @@ void ts_app_dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	not_found(req, resp);
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+/* Which requests run on the event loop: those that are pure computation on
+ * the tenant snapshot. The client-credentials grant is the hot path (one
+ * signature), unless it carries a client assertion, whose jti is recorded.
+ * Everything else may write, hash a password or call out, and goes to the
+ * blocking pool. A wrong guess costs a thread hop, never a wrong answer:
+ * this only picks the thread. */
+bool ts_app_blocking(void *ctx, const struct ts_http_req *req)
+{
+	static const char *const cheap_gets[] = {"/healthz", "/metrics", "/oauth2/jwks",
+						 "/.well-known/openid-configuration",
+						 "/.well-known/oauth-authorization-server"};
+	const char *grant;
+	size_t i;
+
+	(void)ctx;
+	if (strcmp(req->method, "OPTIONS") == 0)
+		return false;
+	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
+		for (i = 0; i < TS_ARRAY_LEN(cheap_gets); i++)
+			if (ends_with(req->path, cheap_gets[i]) || strstr(req->path, cheap_gets[i]) == req->path)
+				return false;
+		return true;
+	}
+	if (strcmp(req->method, "POST") == 0 && ends_with(req->path, "/oauth2/token")) {
+		grant = ts_params_get(req->form, req->nform, "grant_type", NULL);
+		return grant == NULL || strcmp(grant, "client_credentials") != 0 ||
+		       ts_params_get(req->form, req->nform, "client_assertion", NULL) != NULL;
+	}
+	return true;
+}
+
 void ts_app_done(void *ctx, const struct ts_http_req *req, int status, int64_t duration_us)
 {
 	struct ts_app *app = ctx;

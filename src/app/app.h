@@ -43,6 +43,9 @@ void ts_app_clear_urls(struct ts_app *app);
 const char *const *ts_app_route_names(size_t *n);
 /* ts_http_dispatch_fn and ts_http_done_fn for the HTTP server. */
 void ts_app_dispatch(void *app, struct ts_http_req *req, struct ts_http_resp *resp);
+/* ts_http_blocking_fn: true unless the request is pure computation (the
+ * client-credentials grant, discovery, JWKS, health, metrics, CORS). */
+bool ts_app_blocking(void *ctx, const struct ts_http_req *req);
 void ts_app_done(void *app, const struct ts_http_req *req, int status, int64_t duration_us);
 /* Whether iss is one of the tenant's issuers (path form or a domain form). */
 bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const char *iss);

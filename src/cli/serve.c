@@ -141,6 +141,7 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	hc.listen = c->listen;
 	hc.threads = c->threads;
 	hc.dispatch = ts_app_dispatch;
+	hc.blocking = ts_app_blocking;
 	hc.done = ts_app_done;
 	hc.ctx = &app;
 	if (ts_http_server_start(&hc, &http) != TS_OK) {

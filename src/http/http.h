@@ -130,9 +130,17 @@ typedef void (*ts_http_dispatch_fn)(void *ctx, struct ts_http_req *req, struct t
 typedef void (*ts_http_done_fn)(void *ctx, const struct ts_http_req *req, int status,
 				int64_t duration_us);
 
+/* Called on the event-loop thread once the body is parsed: true if the
+ * request may block (storage writes, password hashing, outbound HTTP) and
+ * should be dispatched on a blocking thread. Must itself be cheap and must
+ * not block. */
+typedef bool (*ts_http_blocking_fn)(void *ctx, const struct ts_http_req *req);
+
 struct ts_http_config {
 	const char *listen;        /* "HOST:PORT" or "[V6]:PORT"; port 0 picks one */
-	unsigned threads;          /* worker threads; 0 picks one per core */
+	unsigned threads;          /* event-loop threads; 0 picks one per core */
+	ts_http_blocking_fn blocking; /* NULL: every request is dispatched inline */
+	unsigned blocking_threads; /* 0 picks 16 */
 	unsigned conn_timeout_s;   /* idle keep-alive timeout */
 	ts_http_dispatch_fn dispatch;
 	ts_http_done_fn done;

@@ -1,13 +1,21 @@
-/* server.c: libmicrohttpd glue. A pool of worker threads each runs its own
- * epoll loop; requests are read into a per-request arena with every limit
- * checked before bytes are buffered, then handed to the dispatch callback.
- * Shutdown stops accepting, lets in-flight requests finish, then stops. */
+/* server.c: libmicrohttpd glue. A pool of event-loop threads each runs its
+ * own epoll loop; requests are read into a per-request arena with every
+ * limit checked before bytes are buffered, then handed to the dispatch
+ * callback. A request that may block (the application says which: storage
+ * writes, password hashing, outbound calls) is dispatched on a separate
+ * pool of blocking threads instead: its connection is suspended, the
+ * blocking thread fills the response and resumes the connection, and the
+ * event loop sends it. The event loops never wait for a disk, so cheap
+ * requests keep flowing, and many blocking requests can wait at once (which
+ * lets storage commit them together). Shutdown stops accepting, lets
+ * in-flight requests finish, then stops. */
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +23,41 @@
 #include <time.h>
 #include <unistd.h>
 
+#define BLOCKING_THREADS_DEFAULT 16
+#define BLOCKING_THREADS_MAX 256
+
+struct reqstate;
+
+/* One blocking thread. Idle threads wait on their own condition variable
+ * in a stack, and new work wakes the one that went idle last: its stack,
+ * its malloc arena (an Argon2id hash takes 19 MiB) and its caches are the
+ * warmest, and under light load the same few threads do all the work. */
+struct blocking_worker {
+	struct ts_http_server *s;
+	pthread_t thread;
+	pthread_cond_t cv;
+	bool idle;                        /* on the idle stack */
+	struct blocking_worker *next_idle;
+};
+
+/* The blocking pool: a FIFO of suspended requests and the threads that
+ * dispatch them. Everything here is guarded by mu. */
+struct blocking_pool {
+	pthread_mutex_t mu;
+	struct reqstate *head, *tail;     /* queued, not yet taken */
+	struct blocking_worker *idle;     /* top of the idle stack */
+	bool stop;                        /* set at shutdown: no more queueing */
+	struct blocking_worker *workers;
+	unsigned nthreads;                /* started */
+};
+
 struct ts_http_server {
 	struct MHD_Daemon *d;
 	struct ts_http_config cfg;
 	atomic_int inflight;  /* requests between URI log and completion */
 	atomic_bool stopping; /* set once shutdown begins: answer Connection: close */
 	unsigned port;
+	struct blocking_pool pool;
 };
 
 /* Per-request state; req must stay the first member. */
@@ -30,6 +67,12 @@ struct reqstate {
 	bool started;    /* the first access-handler call has happened */
 	bool body_over;  /* the body passed TS_HTTP_MAX_BODY: discard, answer 413 */
 	int status;      /* status sent, for the completion callback */
+	/* Dispatched on the blocking pool: the connection is suspended from
+	 * the moment deferred is set until a blocking thread has filled resp
+	 * and resumed it; the event loop then sends resp. */
+	bool deferred;
+	struct ts_http_resp resp;
+	struct reqstate *next; /* in the pool's queue */
 };
 
 static int64_t mono_us(void)
@@ -255,6 +298,140 @@ static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *
 	return MHD_YES;
 }
 
+/* Runs the application on a request; resp is initialised here. */
+static void dispatch(struct ts_http_server *s, struct reqstate *rs, struct ts_http_resp *resp)
+{
+	memset(resp, 0, sizeof(*resp));
+	resp->arena = rs->req.arena;
+	ts_buf_init(&resp->body, 0);
+	s->cfg.dispatch(s->cfg.ctx, &rs->req, resp);
+	if (resp->status == 0)
+		ts_http_resp_error(resp, 500, "server_error", NULL);
+}
+
+/* Suspends the connection and queues the request; false (nothing done)
+ * once shutdown has stopped the pool, and the caller dispatches inline.
+ * Suspending comes before queueing: a blocking thread may only resume what
+ * is suspended. */
+static bool defer(struct ts_http_server *s, struct reqstate *rs)
+{
+	struct blocking_pool *p = &s->pool;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->stop) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	rs->deferred = true;
+	rs->next = NULL;
+	MHD_suspend_connection(rs->req.conn);
+	if (p->tail)
+		p->tail->next = rs;
+	else
+		p->head = rs;
+	p->tail = rs;
+	if (p->idle) {
+		struct blocking_worker *w = p->idle;
+		p->idle = w->next_idle;
+		w->idle = false;
+		pthread_cond_signal(&w->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
+/* Takes w off the idle stack (it woke up without being popped). */
+static void unidle(struct blocking_pool *p, struct blocking_worker *w)
+{
+	struct blocking_worker **pp = &p->idle;
+
+	while (*pp && *pp != w)
+		pp = &(*pp)->next_idle;
+	if (*pp)
+		*pp = w->next_idle;
+	w->idle = false;
+}
+
+/* A blocking thread: takes queued requests in order until shutdown has
+ * emptied the queue. After MHD_resume_connection the request belongs to
+ * the event loop again (it may complete and free it at once), so that call
+ * is the last use of rs. */
+static void *blocking_main(void *arg)
+{
+	struct blocking_worker *w = arg;
+	struct ts_http_server *s = w->s;
+	struct blocking_pool *p = &s->pool;
+	struct reqstate *rs;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->head == NULL && !p->stop) {
+			if (!w->idle) {
+				w->idle = true;
+				w->next_idle = p->idle;
+				p->idle = w;
+			}
+			pthread_cond_wait(&w->cv, &p->mu);
+		}
+		if (w->idle)
+			unidle(p, w);
+		rs = p->head;
+		if (rs) {
+			p->head = rs->next;
+			if (p->head == NULL)
+				p->tail = NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+		if (rs == NULL)
+			return NULL;
+		ts_log_set_request_id(rs->req.request_id);
+		dispatch(s, rs, &rs->resp);
+		ts_log_set_request_id(NULL);
+		MHD_resume_connection(rs->req.conn);
+	}
+}
+
+static void pool_start(struct ts_http_server *s, unsigned n)
+{
+	struct blocking_pool *p = &s->pool;
+	unsigned i;
+
+	pthread_mutex_init(&p->mu, NULL);
+	p->workers = ts_xcalloc(n ? n : 1, sizeof(*p->workers));
+	for (i = 0; i < n; i++) {
+		struct blocking_worker *w = &p->workers[i];
+		w->s = s;
+		pthread_cond_init(&w->cv, NULL);
+		if (pthread_create(&w->thread, NULL, blocking_main, w) != 0) {
+			pthread_cond_destroy(&w->cv);
+			ts_log_warn("started %u of %u blocking threads", i, n);
+			break;
+		}
+	}
+	p->nthreads = i;
+}
+
+/* Runs what is still queued, then joins the threads; from here on the
+ * event loops dispatch everything inline. Called before the daemon stops,
+ * so that no connection is left suspended. */
+static void pool_stop(struct ts_http_server *s)
+{
+	struct blocking_pool *p = &s->pool;
+	unsigned i;
+
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	for (i = 0; i < p->nthreads; i++)
+		pthread_cond_signal(&p->workers[i].cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nthreads; i++) {
+		pthread_join(p->workers[i].thread, NULL);
+		pthread_cond_destroy(&p->workers[i].cv);
+	}
+	free(p->workers);
+	pthread_mutex_destroy(&p->mu);
+}
+
 /* Last call: parse the body by media type, then dispatch. */
 static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate *rs)
 {
@@ -284,14 +461,25 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 		if (req->json == NULL)
 			return send_error(s, rs, 400, "invalid_request", "malformed JSON body");
 	}
-	memset(&resp, 0, sizeof(resp));
-	resp.arena = req->arena;
-	ts_buf_init(&resp.body, 0);
-	s->cfg.dispatch(s->cfg.ctx, req, &resp);
-	if (resp.status == 0)
-		ts_http_resp_error(&resp, 500, "server_error", NULL);
+	if (s->pool.nthreads && s->cfg.blocking && s->cfg.blocking(s->cfg.ctx, req) &&
+	    defer(s, rs)) {
+		ts_log_set_request_id(NULL);
+		return MHD_YES;
+	}
+	dispatch(s, rs, &resp);
 	ret = send_resp(s, rs, &resp);
 	ts_buf_clear(&resp.body);
+	ts_log_set_request_id(NULL);
+	return ret;
+}
+
+/* The event loop's second look at a deferred request, after the blocking
+ * thread resumed it: send what it prepared. */
+static enum MHD_Result finish_deferred(struct ts_http_server *s, struct reqstate *rs)
+{
+	enum MHD_Result ret = send_resp(s, rs, &rs->resp);
+
+	ts_buf_clear(&rs->resp.body);
 	ts_log_set_request_id(NULL);
 	return ret;
 }
@@ -310,6 +498,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		return MHD_NO; /* no URI logger call: cannot happen */
 	if (!rs->started)
 		return start_request(s, rs, url, method);
+	if (rs->deferred)
+		return finish_deferred(s, rs);
 	if (*upload_data_size) {
 		ts_log_set_request_id(rs->req.request_id);
 		if (!rs->body_over && ts_buf_append(&rs->body, upload_data, *upload_data_size) != TS_OK)
@@ -368,7 +558,8 @@ int ts_http_server_start(const struct ts_http_config *cfg, struct ts_http_server
 	const union MHD_DaemonInfo *di;
 	unsigned threads = cfg->threads;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			 MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+			 MHD_USE_TURBO | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned blocking = cfg->blocking_threads ? cfg->blocking_threads : BLOCKING_THREADS_DEFAULT;
 	bool v6 = false;
 	int rc;
 
@@ -386,6 +577,9 @@ int ts_http_server_start(const struct ts_http_config *cfg, struct ts_http_server
 	}
 	s = ts_xcalloc(1, sizeof(*s));
 	s->cfg = *cfg;
+	if (blocking > BLOCKING_THREADS_MAX)
+		blocking = BLOCKING_THREADS_MAX;
+	pool_start(s, cfg->blocking ? blocking : 0);
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -397,6 +591,7 @@ int ts_http_server_start(const struct ts_http_config *cfg, struct ts_http_server
 				MHD_OPTION_END);
 	if (s->d == NULL) {
 		ts_log_err("cannot listen on %s", cfg->listen);
+		pool_stop(s);
 		free(s);
 		return TS_EIO;
 	}
@@ -427,6 +622,7 @@ void ts_http_server_stop(struct ts_http_server *s, int grace_ms)
 		struct timespec t = {0, 10 * 1000 * 1000};
 		nanosleep(&t, NULL);
 	}
+	pool_stop(s);
 	MHD_stop_daemon(s->d);
 	free(s);
 }
