@@ -74,6 +74,8 @@ static json_t *authz_to_json(const struct ts_authz_req *ar)
 			      ar->prompt_consent, "max_age", (json_int_t)ar->max_age, "created",
 			      (json_int_t)ar->created, "login_at", (json_int_t)ar->login_at,
 			      "consented", ar->consented);
+	if (ar->redirect_uri_sent)
+		json_object_set_new(o, "redirect_uri_sent", json_true());
 	if (ar->state)
 		json_object_set_new(o, "state", json_string(ar->state));
 	if (ar->nonce)
@@ -117,6 +119,7 @@ int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, con
 		goto out;
 	ar->client_id = jstr(req->arena, o, "client_id");
 	ar->redirect_uri = jstr(req->arena, o, "redirect_uri");
+	ar->redirect_uri_sent = json_is_true(json_object_get(o, "redirect_uri_sent"));
 	ar->scope = jstr(req->arena, o, "scope");
 	ar->state = jstr(req->arena, o, "state");
 	ar->nonce = jstr(req->arena, o, "nonce");
@@ -206,7 +209,8 @@ static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_aut
 	c.client_id = (char *)ar->client_id;
 	c.user_id = user->id;
 	c.grant_id = gid;
-	c.redirect_uri = (char *)ar->redirect_uri;
+	/* Only a redirect_uri the request named binds the token request. */
+	c.redirect_uri = ar->redirect_uri_sent ? (char *)ar->redirect_uri : NULL;
 	c.scope = (char *)ar->scope;
 	c.nonce = (char *)ar->nonce;
 	c.code_challenge = (char *)ar->code_challenge;
@@ -473,6 +477,7 @@ void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 		return;
 	}
 	ar.client_id = c->client_id;
+	ar.redirect_uri_sent = ts_params_get(v, n, "redirect_uri", NULL) != NULL;
 	ar.redirect_uri = uri;
 	if (!parse_rest(rc, req, resp, v, n, c, &ar))
 		return;

@@ -79,8 +79,17 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, "invalid_grant", "the authorization code is invalid or expired");
 		goto fail;
 	}
-	/* RFC 6749 §4.1.3: the same redirect_uri as in the authorization request. */
-	if (uri && strcmp(uri, cr->redirect_uri) != 0) {
+	/* RFC 6749 §4.1.3: the same redirect_uri as in the authorization
+	 * request, required when that request named one. Without one there,
+	 * the code went to the client's only registered URI, which is the
+	 * only value accepted here. */
+	if (cr->redirect_uri && uri == NULL) {
+		ts_oauth_err_set(&e, 400, "invalid_grant",
+				 "redirect_uri is required: the authorization request named one");
+		goto fail;
+	}
+	if (uri && (cr->redirect_uri ? strcmp(uri, cr->redirect_uri) != 0
+				     : c->nredirect_uris != 1 || strcmp(uri, c->redirect_uris[0]) != 0)) {
 		ts_oauth_err_set(&e, 400, "invalid_grant", "redirect_uri does not match the authorization request");
 		goto fail;
 	}

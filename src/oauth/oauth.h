@@ -118,7 +118,9 @@ const char *ts_redirect_uri_match(const struct ts_client *c, const char *uri);
 /* A validated authorization request. Strings live in the request arena. */
 struct ts_authz_req {
 	const char *client_id;
-	const char *redirect_uri;
+	const char *redirect_uri;   /* where the answer goes */
+	bool redirect_uri_sent;     /* the request named it (RFC 6749 §4.1.3: the
+				     * token request must then repeat it) */
 	const char *scope;          /* granted scope, space-separated */
 	const char *state;          /* or NULL */
 	const char *nonce;          /* or NULL */

@@ -107,7 +107,7 @@ struct ts_code_rec {
 	char *client_id;
 	char *user_id;
 	char *grant_id;       /* the grant the code's tokens will belong to */
-	char *redirect_uri;   /* as used in the authorization request */
+	char *redirect_uri;   /* as named by the authorization request, or NULL */
 	char *scope;          /* granted scope, space-separated */
 	char *nonce;          /* or NULL */
 	char *code_challenge; /* RFC 7636 S256 challenge, or NULL */

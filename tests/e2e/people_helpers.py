@@ -242,6 +242,9 @@ def query_of(url):
 
 # -- the OAuth client (authlib) ---------------------------------------------------
 
+OMIT = object()  # a parameter left out of a request
+
+
 class RP:
     """One OAuth client of one tenant: authlib's OAuth2Session with PKCE
     S256 for the authorization request and the code exchange."""
@@ -256,7 +259,7 @@ class RP:
                                    code_challenge_method="S256" if pkce else None,
                                    token_endpoint_auth_method=("client_secret_basic" if secret
                                                                else "none"))
-        self.verifier = self.nonce = self.state = None
+        self.verifier = self.nonce = self.state = self.last_url = None
 
     @property
     def issuer(self):
@@ -271,6 +274,7 @@ class RP:
         extra.setdefault("nonce", self.nonce)
         url, self.state = self.oauth.create_authorization_url(
             self.endpoint("authorize"), code_verifier=self.verifier, **extra)
+        self.last_url = url
         return url
 
     def fetch_token(self, callback, **kw):
@@ -292,8 +296,10 @@ class RP:
                              timeout=HTTP_TIMEOUT_S)
 
     def redeem_raw(self, code, verifier="same", redirect_uri=None, auth=None, **extra):
-        d = {"grant_type": "authorization_code", "code": code,
-             "redirect_uri": redirect_uri or self.redirect_uri}
+        """redirect_uri=OMIT sends none."""
+        d = {"grant_type": "authorization_code", "code": code}
+        if redirect_uri is not OMIT:
+            d["redirect_uri"] = redirect_uri or self.redirect_uri
         if verifier == "same":
             verifier = self.verifier
         if verifier:

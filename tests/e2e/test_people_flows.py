@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from e2e_util import HTTP_TIMEOUT_S, SECRET, assert_oauth_error, fetch_jwks, introspect
-from people_helpers import (ALICE, BOB, LOOPBACK_URI, MOBILE_URI, RP, SESSION_COOKIE,
+from people_helpers import (ALICE, BOB, LOOPBACK_URI, MOBILE_URI, OMIT, RP, SESSION_COOKIE,
                             WEB_LOGOUT_URI, WEB_URI, Browser, assert_error_page, authorize,
                             code_flow, code_only, is_consent_page, is_login_page, is_uuid,
                             left_to, mobile_client, only_form, password_grant,
@@ -734,6 +734,31 @@ def test_code_is_bound_to_its_redirect_uri(srv, alice):
     r = rp.redeem_raw(code, redirect_uri=LOOPBACK_URI)
     assert_oauth_error(r, 400, "invalid_grant")
     assert_oauth_error(rp.redeem_raw(code), 400, "invalid_grant")
+
+
+def test_redirect_uri_named_in_the_authorization_request_is_required(srv, alice):
+    # RFC 6749 §4.1.3: the token request repeats it.
+    rp = mobile(srv)
+    code, _ = code_only(srv, "acme", rp, browser=alice)
+    assert_oauth_error(rp.redeem_raw(code, redirect_uri=OMIT), 400, "invalid_grant")
+    # The failed redemption used the code up.
+    assert_oauth_error(rp.redeem_raw(code), 400, "invalid_grant")
+
+
+def test_redirect_uri_left_out_of_both_requests(srv, alice):
+    # "web" registered exactly one URI, so the authorization request may
+    # leave it out; the token request then may too, or name that URI.
+    for sent in (OMIT, WEB_URI, WEB_URI + "/other"):
+        rp = web(srv)
+        rp.oauth.redirect_uri = None
+        code, loc = code_only(srv, "acme", rp, browser=alice, consent="approve")
+        assert loc.startswith(WEB_URI + "?"), loc
+        assert "redirect_uri" not in urllib.parse.urlsplit(rp.last_url).query, rp.last_url
+        r = rp.redeem_raw(code, redirect_uri=sent)
+        if sent == WEB_URI + "/other":
+            assert_oauth_error(r, 400, "invalid_grant")
+        else:
+            assert r.status_code == 200, r.text
 
 
 def test_unknown_and_malformed_codes(srv):
