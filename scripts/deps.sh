@@ -3,8 +3,9 @@
 # fuzzers and the benchmark need, and only those that are missing. Runs
 # `apt-get update` at most once, and only when something must be installed.
 # Uses sudo only when not already root. With --tests it also installs what
-# only the test suite needs: Chromium for the browser tests, and Node.js if
-# the machine has none (the browser and openid-client tests run on it).
+# only the test suite needs: Chromium for the browser tests, the PostgreSQL
+# server for the store suites run against PostgreSQL, and Node.js if the
+# machine has none (the browser and openid-client tests run on it).
 set -euo pipefail
 
 PACKAGES=(
@@ -20,7 +21,7 @@ PACKAGES=(
 	wrk openssl curl
 )
 if [ "${1:-}" = "--tests" ]; then
-	PACKAGES+=(chromium)
+	PACKAGES+=(chromium postgresql)
 	# Node.js 20 ships with the machine image; Debian's own is the fallback.
 	command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 fi

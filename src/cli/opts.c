@@ -312,14 +312,39 @@ void ts_config_clear(struct ts_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* The database URL as it may be shown: a postgres://user:password@host/db
+ * loses its user information and its query (which may carry
+ * password=...). Written into buf (capacity cap). */
+static const char *shown_db_url(const char *url, char *buf, size_t cap)
+{
+	const char *sep = strstr(url, "://"), *host, *at, *end;
+
+	if (sep == NULL) {
+		snprintf(buf, cap, "%s", url);
+		return buf;
+	}
+	host = sep + 3;
+	end = host + strcspn(host, "/?");
+	at = memchr(host, '@', (size_t)(end - host));
+	while (at && memchr(at + 1, '@', (size_t)(end - at - 1)))
+		at = memchr(at + 1, '@', (size_t)(end - at - 1));
+	if (at)
+		host = at + 1;
+	end = host + strcspn(host, "?");
+	snprintf(buf, cap, "%.*s%.*s", (int)(sep + 3 - url), url, (int)(end - host), host);
+	return buf;
+}
+
 int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 {
 	int rc = ts_store_open(c->db, out);
+	char shown[512];
 
 	if (rc == TS_EINVAL)
-		ts_cli_error("unsupported database URL %s (use sqlite:PATH)", c->db);
+		ts_cli_error("unsupported or malformed database URL %s (use sqlite:PATH or "
+			     "postgres://HOST/DB)", shown_db_url(c->db, shown, sizeof(shown)));
 	else if (rc != TS_OK)
-		ts_cli_error("cannot open the database %s", c->db);
+		ts_cli_error("cannot open the database %s", shown_db_url(c->db, shown, sizeof(shown)));
 	return rc;
 }
 

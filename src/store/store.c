@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define SQLITE_SCHEME "sqlite:"
+#define PG_SCHEME "postgres://"
+#define PG_SCHEME_LONG "postgresql://"
 #define TENANT_NAME_MAX 63
 #define KEY_STATE_NEXT "next"
 #define KEY_STATE_CURRENT "current"
@@ -23,9 +25,13 @@ int ts_store_open(const char *url, struct ts_store **out)
 		return TS_EINVAL;
 	if (strncmp(url, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0)
 		return ts_store_sqlite_open(url + strlen(SQLITE_SCHEME), out);
+	if (strncmp(url, PG_SCHEME, strlen(PG_SCHEME)) == 0 ||
+	    strncmp(url, PG_SCHEME_LONG, strlen(PG_SCHEME_LONG)) == 0)
+		return ts_store_pg_open(url, out);
 	/* The URL may carry a password (postgres://user:pw@...), so only the
 	 * fact of the failure is logged, never the URL itself. */
-	ts_log_err("unsupported store URL scheme (expected \"sqlite:PATH\")");
+	ts_log_err("unsupported store URL scheme (expected \"sqlite:PATH\" or "
+		   "\"postgres://...\")");
 	return TS_EINVAL;
 }
 

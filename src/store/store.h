@@ -1,6 +1,6 @@
 /* store.h: the storage contract. Everything above this header is backend
  * neutral: it sees records and return codes, never SQL. One backend per
- * file (sqlite.c, later pg.c), selected by URL in ts_store_open.
+ * file (sqlite.c; pg/pg.c for PostgreSQL), selected by URL in ts_store_open.
  *
  * Conventions for every operation:
  * - returns TS_OK, TS_ENOTFOUND (no such row; for a write, also no such
@@ -345,19 +345,24 @@ struct ts_store {
 	void *impl; /* backend state */
 };
 
-/* Opens the store named by url ("sqlite:PATH"; later "postgres://..."),
- * creating and migrating the schema as needed. PATH is a file name, taken
- * relative to the working directory unless absolute, and created (mode 0600)
- * if missing; ":memory:" is refused. On TS_OK *out is owned by the caller
- * (ts_store_close, once no other call on it is running). TS_EINVAL for an
- * unknown scheme or an empty path, TS_ESTORE when the database cannot be
- * opened or migrated (a missing directory, a file that is not a database, a
- * schema newer than this binary). */
+/* Opens the store named by url, "sqlite:PATH" or a PostgreSQL URL
+ * ("postgres://..." or "postgresql://...", as libpq reads it), creating and
+ * migrating the schema as needed. PATH is a file name, taken relative to the
+ * working directory unless absolute, and created (mode 0600) if missing;
+ * ":memory:" is refused. The PostgreSQL database must exist; its tables are
+ * created on first use. On TS_OK *out is owned by the caller (ts_store_close,
+ * once no other call on it is running). TS_EINVAL for an unknown scheme, an
+ * empty path or a URL libpq cannot parse, TS_ESTORE when the database cannot
+ * be opened or migrated (a missing directory, a file that is not a database,
+ * a server that cannot be reached, a schema newer than this binary). The URL
+ * may hold a password: it is never logged. */
 int ts_store_open(const char *url, struct ts_store **out);
 void ts_store_close(struct ts_store *st); /* NULL is a no-op */
 
-/* SQLite backend constructor, used by ts_store_open. */
+/* Backend constructors, used by ts_store_open. The PostgreSQL one takes
+ * the whole URL. */
 int ts_store_sqlite_open(const char *path, struct ts_store **out);
+int ts_store_pg_open(const char *url, struct ts_store **out);
 
 /* Thin wrappers over the vtable; see the conventions above. */
 int ts_store_ping(struct ts_store *st);

@@ -1,0 +1,654 @@
+/* pg.c: the PostgreSQL store backend's engine room: opening, a small pool
+ * of libpq connections (opened lazily, at most POOL_MAX, each used by one
+ * thread at a time), write transactions, and the query and row helpers
+ * shared by the operation files. A connection that fails at the connection
+ * level is closed and replaced by the next taker, so the store recovers by
+ * itself once the server is back. The operations are in pg_ops.c and its
+ * siblings, the schema in pg_schema.c. */
+#include "pg_int.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_MAX 8
+/* Set unless the URL sets them: a server that does not answer costs a
+ * connection attempt at most CONNECT_TIMEOUT_S; a server or network that
+ * goes silent under an open connection is noticed by TCP keepalives (idle
+ * for KEEPALIVE_IDLE_S, then KEEPALIVE_COUNT probes KEEPALIVE_INTERVAL_S
+ * apart) or, with a request unanswered, after TCP_USER_TIMEOUT_MS, instead
+ * of the kernel's quarter of an hour; the server's activity views name us. */
+#define CONNECT_TIMEOUT_S "5"
+#define KEEPALIVE_IDLE_S "30"
+#define KEEPALIVE_INTERVAL_S "10"
+#define KEEPALIVE_COUNT "3"
+#define TCP_USER_TIMEOUT_MS "30000"
+#define APPLICATION_NAME "tessera"
+/* Records are UTF-8 text, whatever the database's default client encoding. */
+#define CLIENT_ENCODING "UTF8"
+#define SQLSTATE_UNIQUE "23505"
+#define SQLSTATE_FOREIGN_KEY "23503"
+/* Longest error text kept in a log line. */
+#define ERR_MAX 300
+
+static const char begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
+static const char gen_get_sql[] = "SELECT value FROM meta WHERE name = 'generation'";
+static const char gen_bump_sql[] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'";
+
+/* The backend state behind ts_store.impl. */
+struct ts_pg {
+	char *url;          /* the connection URL; may hold a password, never logged */
+	pthread_mutex_t mu; /* guards idle and nopen */
+	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
+	struct ts_pg_conn *idle; /* connections not in use */
+	unsigned nopen;     /* connections open, idle or in use */
+};
+
+static struct ts_pg *impl(struct ts_store *st)
+{
+	return st->impl;
+}
+
+/* Copies libpq's message (which ends in a newline, and may span lines
+ * indented with tabs) into buf as one line, each run of white space one
+ * space. */
+static const char *one_line(const char *msg, char *buf, size_t cap)
+{
+	size_t i, n = 0;
+	bool space;
+
+	if (msg == NULL)
+		msg = "";
+	for (i = 0; msg[i] != '\0' && n + 1 < cap; i++) {
+		space = msg[i] == ' ' || msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\t';
+		if (space && (n == 0 || buf[n - 1] == ' '))
+			continue;
+		buf[n++] = space ? ' ' : msg[i];
+	}
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Server notices (e.g. "already exists, skipping") would go to stderr by
+ * default; they go to the debug log instead. */
+static void notice(void *arg, const char *msg)
+{
+	char line[ERR_MAX];
+
+	(void)arg;
+	ts_log_debug("postgres: %s", one_line(msg, line, sizeof(line)));
+}
+
+static void conn_close(struct ts_pg_conn *c)
+{
+	if (c == NULL)
+		return;
+	PQfinish(c->db);
+	free(c);
+}
+
+/* Opens one connection to url. On TS_OK *out is owned by the caller
+ * (conn_close). TS_ESTORE with a log line otherwise: libpq's message, which
+ * names the host but never the password. */
+static int conn_open(const char *url, struct ts_pg_conn **out)
+{
+	/* Keywords before dbname are defaults the URL may override; those
+	 * after it win over the URL. */
+	static const char *const keys[] = {
+		"connect_timeout",  "keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout", "application_name", "dbname", "client_encoding", NULL};
+	const char *vals[] = {CONNECT_TIMEOUT_S, KEEPALIVE_IDLE_S, KEEPALIVE_INTERVAL_S,
+			      KEEPALIVE_COUNT,   TCP_USER_TIMEOUT_MS, APPLICATION_NAME,
+			      url,               CLIENT_ENCODING, NULL};
+	struct ts_pg_conn *c = ts_xcalloc(1, sizeof(*c));
+	char err[ERR_MAX];
+
+	*out = NULL;
+	c->db = PQconnectdbParams(keys, vals, 1);
+	if (c->db == NULL) {
+		ts_log_err("postgres: cannot connect: out of memory");
+		free(c);
+		return TS_ESTORE;
+	}
+	if (PQstatus(c->db) != CONNECTION_OK) {
+		ts_log_err("postgres: cannot connect: %s",
+			   one_line(PQerrorMessage(c->db), err, sizeof(err)));
+		conn_close(c);
+		return TS_ESTORE;
+	}
+	PQsetNoticeProcessor(c->db, notice, NULL);
+	*out = c;
+	return TS_OK;
+}
+
+/* An idle connection may have been cut while it sat in the pool (a server
+ * restart, an administrator's pg_terminate_backend). Reading what is
+ * pending, without blocking, shows that before a caller's statement fails
+ * on it. A server that ends a connection first sends why, then closes it:
+ * the first read takes the message, the second meets the end. */
+static bool conn_alive(struct ts_pg_conn *c)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (PQstatus(c->db) != CONNECTION_OK || !PQconsumeInput(c->db))
+			return false;
+	return PQstatus(c->db) == CONNECTION_OK;
+}
+
+/* Frees a pool slot whose connection is gone (closed, or never made). */
+static void slot_free(struct ts_pg *pg)
+{
+	pthread_mutex_lock(&pg->mu);
+	pg->nopen--;
+	pthread_cond_signal(&pg->cv);
+	pthread_mutex_unlock(&pg->mu);
+}
+
+int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
+{
+	struct ts_pg *pg = impl(st);
+	struct ts_pg_conn *c;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&pg->mu);
+	while (pg->idle == NULL && pg->nopen >= POOL_MAX)
+		pthread_cond_wait(&pg->cv, &pg->mu);
+	c = pg->idle;
+	if (c != NULL) {
+		pg->idle = c->next;
+		c->next = NULL;
+		pthread_mutex_unlock(&pg->mu);
+		if (conn_alive(c)) {
+			*out = c;
+			return TS_OK;
+		}
+		/* Replaced in the same slot: the slot stays reserved. */
+		ts_log_info("postgres: replacing a pooled connection the server closed");
+		conn_close(c);
+	} else {
+		/* Reserve the slot, then connect outside the lock: connecting
+		 * takes round trips and other threads should not wait for it. */
+		pg->nopen++;
+		pthread_mutex_unlock(&pg->mu);
+	}
+	rc = conn_open(pg->url, out);
+	if (rc != TS_OK) {
+		slot_free(pg);
+		return rc;
+	}
+	ts_log_debug("postgres: opened a pooled connection");
+	return TS_OK;
+}
+
+/* The next user must never inherit someone else's half-done transaction,
+ * so one still open is rolled back, and the connection closed (freeing its
+ * slot) if even that fails or it is broken. */
+void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c)
+{
+	struct ts_pg *pg = impl(st);
+	PGTransactionStatusType ts;
+	PGresult *r;
+
+	if (c == NULL)
+		return;
+	if (!c->broken && PQstatus(c->db) == CONNECTION_OK) {
+		ts = PQtransactionStatus(c->db);
+		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+			r = PQexec(c->db, "ROLLBACK");
+			PQclear(r);
+			ts = PQtransactionStatus(c->db);
+		}
+		if (ts != PQTRANS_IDLE) {
+			ts_log_err("postgres: dropping a connection stuck in a transaction");
+			c->broken = true;
+		}
+	} else {
+		c->broken = true;
+	}
+	if (c->broken) {
+		conn_close(c);
+		slot_free(pg);
+		return;
+	}
+	pthread_mutex_lock(&pg->mu);
+	c->next = pg->idle;
+	pg->idle = c;
+	pthread_cond_signal(&pg->cv);
+	pthread_mutex_unlock(&pg->mu);
+}
+
+/* Maps a failed result to a return code and logs it. The log carries the
+ * SQLSTATE and the primary message, which name constraints and columns;
+ * the DETAIL line, which may quote a key's value (a digest, a username),
+ * is left out. */
+static int query_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	char err[ERR_MAX];
+
+	if (PQstatus(c->db) != CONNECTION_OK) {
+		c->broken = true;
+		ts_log_err("postgres %s: connection lost: %s", what,
+			   one_line(PQerrorMessage(c->db), err, sizeof(err)));
+		return TS_ESTORE;
+	}
+	if (msg == NULL)
+		msg = PQerrorMessage(c->db);
+	one_line(msg, err, sizeof(err));
+	if (state != NULL && strcmp(state, SQLSTATE_UNIQUE) == 0) {
+		ts_log_debug("postgres %s: %s", what, err);
+		return TS_EEXIST;
+	}
+	if (state != NULL && strcmp(state, SQLSTATE_FOREIGN_KEY) == 0) {
+		/* The parent row (tenant, user, grant, ...) does not exist. */
+		ts_log_debug("postgres %s: %s", what, err);
+		return TS_ENOTFOUND;
+	}
+	ts_log_err("postgres %s: %s (%s)", what, err, state ? state : "no SQLSTATE");
+	return TS_ESTORE;
+}
+
+/* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), which is all a UTF8 database accepts. */
+static bool utf8_ok(const char *p)
+{
+	const unsigned char *s = (const unsigned char *)p;
+
+	while (*s) {
+		unsigned c = *s, need, cp, i;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (i = 1; i <= need; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		s += need + 1;
+	}
+	return true;
+}
+
+int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
+		PGresult **out, const char *what)
+{
+	PGresult *r;
+	ExecStatusType s;
+	int rc, i;
+
+	if (out != NULL)
+		*out = NULL;
+	/* Bytes that are not UTF-8 (a form value is not checked before it
+	 * gets here) cannot be in the database: nothing matches them, as on
+	 * SQLite, rather than a server error. */
+	for (i = 0; i < n; i++) {
+		if (args[i] != NULL && !utf8_ok(args[i])) {
+			ts_log_debug("postgres %s: a parameter is not UTF-8", what);
+			return TS_ENOTFOUND;
+		}
+	}
+	r = PQexecParams(c->db, sql, n, NULL, args, NULL, NULL, 0);
+	s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		rc = query_fail(c, r, what);
+		PQclear(r);
+		return rc;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return TS_OK;
+}
+
+int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
+	       int *changed, const char *what)
+{
+	PGresult *r = NULL;
+	const char *tuples;
+	int rc;
+
+	rc = ts_pg_query(c, sql, args, n, &r, what);
+	if (rc != TS_OK)
+		return rc;
+	if (changed != NULL) {
+		tuples = PQcmdTuples(r);
+		*changed = tuples[0] != '\0' ? (int)strtol(tuples, NULL, 10) : 0;
+	}
+	PQclear(r);
+	return TS_OK;
+}
+
+/* Runs a fixed statement with no parameters and no rows wanted. */
+static int run_fixed(struct ts_pg_conn *c, const char *sql, const char *what)
+{
+	return ts_pg_query(c, sql, NULL, 0, NULL, what);
+}
+
+/* The first statement on a pooled connection is where a connection cut
+ * since its last use shows, if conn_alive could not see it yet. Nothing has
+ * happened on it, so the work is safely redone once on a fresh connection. */
+static bool retry_fresh(struct ts_store *st, struct ts_pg_conn **c, int rc, bool *retried)
+{
+	if (rc != TS_ESTORE || !(*c)->broken || *retried)
+		return false;
+	*retried = true;
+	ts_pg_conn_put(st, *c);
+	*c = NULL;
+	return true;
+}
+
+int ts_pg_write_begin(struct ts_store *st, struct ts_pg_conn **c)
+{
+	bool retried = false;
+	int rc;
+
+	*c = NULL;
+	do {
+		rc = ts_pg_conn_get(st, c);
+		if (rc != TS_OK)
+			return rc;
+		rc = run_fixed(*c, begin_sql, "begin");
+	} while (retry_fresh(st, c, rc, &retried));
+	return rc;
+}
+
+/* Bumps the generation inside c's open transaction. */
+static int bump_generation(struct ts_pg_conn *c)
+{
+	int changed = 0;
+	int rc = ts_pg_exec(c, gen_bump_sql, NULL, 0, &changed, "generation bump");
+
+	if (rc == TS_OK && changed != 1) {
+		ts_log_err("postgres: the generation row is missing");
+		rc = TS_ESTORE;
+	}
+	return rc;
+}
+
+/* COMMIT of a transaction that failed earlier answers with a ROLLBACK and
+ * no error, so the transaction's state is checked before and the command's
+ * tag after. */
+static int commit(struct ts_pg_conn *c)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	if (PQtransactionStatus(c->db) != PQTRANS_INTRANS) {
+		ts_log_err("postgres: a write transaction failed but was about to commit");
+		return TS_ESTORE;
+	}
+	rc = ts_pg_query(c, "COMMIT", NULL, 0, &r, "commit");
+	if (rc != TS_OK)
+		return rc;
+	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		ts_log_err("postgres: commit answered \"%s\"", PQcmdStatus(r));
+		rc = TS_ESTORE;
+	}
+	PQclear(r);
+	return rc;
+}
+
+int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump)
+{
+	PGTransactionStatusType ts;
+
+	if (c == NULL)
+		return rc;
+	if (rc == TS_OK && bump)
+		rc = bump_generation(c);
+	if (rc == TS_OK)
+		rc = commit(c);
+	if (rc != TS_OK && !c->broken) {
+		ts = PQtransactionStatus(c->db);
+		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+			run_fixed(c, "ROLLBACK", "rollback");
+	}
+	ts_pg_conn_put(st, c);
+	return rc;
+}
+
+int ts_pg_write1(struct ts_store *st, const char *sql, const char *const *args, int n,
+		 bool must_change, bool bump, const char *what)
+{
+	struct ts_pg_conn *c = NULL;
+	int rc, changed = 0;
+
+	rc = ts_pg_write_begin(st, &c);
+	if (rc != TS_OK)
+		goto out;
+	rc = ts_pg_exec(c, sql, args, n, &changed, what);
+	if (rc == TS_OK && must_change && changed == 0)
+		rc = TS_ENOTFOUND;
+out:
+	return ts_pg_write_end(st, c, rc, bump);
+}
+
+/* A read-only statement in autocommit on a pooled connection, redone once
+ * on a fresh connection if the pooled one turns out to be cut. */
+static int read_query(struct ts_store *st, const char *sql, const char *const *args, int n,
+		      PGresult **out, const char *what)
+{
+	struct ts_pg_conn *c = NULL;
+	bool retried = false;
+	int rc;
+
+	do {
+		rc = ts_pg_conn_get(st, &c);
+		if (rc != TS_OK)
+			return rc;
+		rc = ts_pg_query(c, sql, args, n, out, what);
+	} while (retry_fresh(st, &c, rc, &retried));
+	ts_pg_conn_put(st, c);
+	return rc;
+}
+
+int ts_pg_get1(struct ts_store *st, const char *sql, const char *const *args, int n,
+	       PGresult **out, const char *what)
+{
+	int rc;
+
+	rc = read_query(st, sql, args, n, out, what);
+	if (rc == TS_OK && PQntuples(*out) == 0) {
+		PQclear(*out);
+		*out = NULL;
+		rc = TS_ENOTFOUND;
+	}
+	return rc;
+}
+
+int ts_pg_rows(const PGresult *r, ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what,
+	       void ***out, size_t *n)
+{
+	int rows = PQntuples(r), i, j;
+	void **v;
+
+	*out = NULL;
+	*n = 0;
+	if (rows <= 0)
+		return TS_OK;
+	v = ts_xcalloc((size_t)rows, sizeof(*v));
+	for (i = 0; i < rows; i++) {
+		v[i] = read(r, i);
+		if (v[i] == NULL) {
+			for (j = 0; j < i; j++)
+				free_rec(v[j]);
+			free(v);
+			return ts_pg_bad_row(what);
+		}
+	}
+	*out = v;
+	*n = (size_t)rows;
+	return TS_OK;
+}
+
+int ts_pg_list(struct ts_store *st, const char *sql, const char *const *args, int nargs,
+	       ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what, void ***out,
+	       size_t *n)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	rc = read_query(st, sql, args, nargs, &r, what);
+	if (rc != TS_OK)
+		return rc;
+	rc = ts_pg_rows(r, read, free_rec, what, out, n);
+	PQclear(r);
+	return rc;
+}
+
+char *ts_pg_col_dup(const PGresult *r, int i, int j)
+{
+	if (PQgetisnull(r, i, j))
+		return NULL;
+	return ts_xstrdup(PQgetvalue(r, i, j));
+}
+
+int64_t ts_pg_col_i64(const PGresult *r, int i, int j)
+{
+	if (PQgetisnull(r, i, j))
+		return 0;
+	return (int64_t)strtoll(PQgetvalue(r, i, j), NULL, 10);
+}
+
+bool ts_pg_col_bool(const PGresult *r, int i, int j)
+{
+	return ts_pg_col_i64(r, i, j) != 0;
+}
+
+int ts_pg_bad_row(const char *what)
+{
+	ts_log_err("postgres: a %s row has NULL in a NOT NULL column", what);
+	return TS_ESTORE;
+}
+
+const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v)
+{
+	snprintf(buf, TS_PG_I64_BUF, "%" PRId64, v);
+	return buf;
+}
+
+/* Ping reads a row, so it fails when the server answers but the database
+ * is unusable, not only when no connection can be made. */
+int ts_pg_ping(struct ts_store *st)
+{
+	int64_t gen;
+
+	return ts_pg_generation(st, &gen);
+}
+
+int ts_pg_generation(struct ts_store *st, int64_t *out)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	rc = ts_pg_get1(st, gen_get_sql, NULL, 0, &r, "generation");
+	if (rc == TS_ENOTFOUND) {
+		ts_log_err("postgres: the generation row is missing");
+		return TS_ESTORE;
+	}
+	if (rc != TS_OK)
+		return rc;
+	*out = ts_pg_col_i64(r, 0, 0);
+	PQclear(r);
+	return TS_OK;
+}
+
+/* Every connection must be back by now: closing under a running call is a
+ * caller bug, logged rather than hidden. */
+void ts_pg_close(struct ts_store *st)
+{
+	struct ts_pg *pg = impl(st);
+	struct ts_pg_conn *c;
+
+	pthread_mutex_lock(&pg->mu);
+	while ((c = pg->idle) != NULL) {
+		pg->idle = c->next;
+		pg->nopen--;
+		conn_close(c);
+	}
+	if (pg->nopen != 0)
+		ts_log_err("postgres: closed with %u connections still in use", pg->nopen);
+	pthread_mutex_unlock(&pg->mu);
+	pthread_cond_destroy(&pg->cv);
+	pthread_mutex_destroy(&pg->mu);
+	ts_free_secret(pg->url);
+	free(pg);
+	free(st);
+}
+
+int ts_store_pg_open(const char *url, struct ts_store **out)
+{
+	struct ts_store *st = NULL;
+	struct ts_pg *pg;
+	struct ts_pg_conn *c = NULL;
+	PQconninfoOption *opts;
+	char *err = NULL;
+	int rc;
+
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (url == NULL)
+		return TS_EINVAL;
+	/* libpq's parse error may quote a piece of the URL, password
+	 * included, so only the fact is logged. */
+	opts = PQconninfoParse(url, &err);
+	PQconninfoFree(opts);
+	if (opts == NULL) {
+		PQfreemem(err);
+		ts_log_err("postgres: the store URL cannot be parsed");
+		return TS_EINVAL;
+	}
+	if (!PQisthreadsafe()) {
+		ts_log_err("postgres: the libpq library was built without thread support");
+		return TS_ESTORE;
+	}
+	pg = ts_xcalloc(1, sizeof(*pg));
+	pg->url = ts_xstrdup(url);
+	pthread_mutex_init(&pg->mu, NULL);
+	pthread_cond_init(&pg->cv, NULL);
+	st = ts_xcalloc(1, sizeof(*st));
+	st->ops = &ts_pg_ops;
+	st->impl = pg;
+
+	rc = conn_open(pg->url, &c);
+	if (rc != TS_OK)
+		goto out;
+	rc = ts_pg_migrate(c);
+	if (rc != TS_OK)
+		goto out;
+	/* The migrating connection becomes the pool's first. */
+	pg->nopen = 1;
+	ts_pg_conn_put(st, c);
+	c = NULL;
+	*out = st;
+	st = NULL;
+out:
+	conn_close(c);
+	ts_store_close(st);
+	return rc;
+}
