@@ -47,6 +47,11 @@ static void page(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_
 		memcpy(tok, p, len);
 		tok[len] = '\0';
 		label = scope_label(tok);
+		if (label == NULL) {
+			/* The tenant's own words for its scope, if it gave any. */
+			const struct ts_scope_def *d = ts_tenant_scope(rc->tenant, tok);
+			label = d && d->description && d->description[0] ? d->description : NULL;
+		}
 		ts_buf_appends(&b, "<li>");
 		ts_html_escape(&b, label ? label : tok);
 		ts_buf_appends(&b, "</li>");

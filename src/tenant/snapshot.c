@@ -146,6 +146,7 @@ static void tenant_free(struct ts_tenant *t)
 	for (i = 0; i < t->nscopes; i++) {
 		free(t->scopes[i].name);
 		strv_free(t->scopes[i].includes, t->scopes[i].nincludes);
+		free(t->scopes[i].description);
 	}
 	free(t->scopes);
 	for (i = 0; i < t->nclients; i++)
@@ -173,6 +174,7 @@ static void scopes_build(struct ts_tenant *t, const json_t *arr)
 	for (i = 0; i < t->nscopes; i++) {
 		const json_t *s = json_array_get(arr, i);
 		t->scopes[i].name = str_or_null(s, "name");
+		t->scopes[i].description = str_or_null(s, "description");
 		t->scopes[i].includes = strv_from_json(json_object_get(s, "includes"),
 						       &t->scopes[i].nincludes);
 	}

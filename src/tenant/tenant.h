@@ -52,6 +52,7 @@ struct ts_scope_def {
 	char *name;
 	char **includes; /* names of scopes it satisfies, transitively expanded */
 	size_t nincludes;
+	char *description; /* shown on the consent page, or NULL */
 };
 
 struct ts_client {

@@ -266,7 +266,7 @@ static void test_scope_cycles_by_hand(void **state)
 	/* A snapshot the loader did not expand: ts_scope_satisfies looks one
 	 * level deep into what it is given and never loops. */
 	char *inc_p[] = {"q"}, *inc_q[] = {"p"};
-	struct ts_scope_def defs[] = {{"p", inc_p, 1}, {"q", inc_q, 1}};
+	struct ts_scope_def defs[] = {{"p", inc_p, 1, NULL}, {"q", inc_q, 1, NULL}};
 	struct ts_tenant t;
 
 	(void)state;
