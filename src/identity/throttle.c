@@ -133,7 +133,10 @@ int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *
 		int64_t delay = n - TS_THROTTLE_FREE >= 6 ? DELAY_MAX_S
 							  : (int64_t)1 << (n - TS_THROTTLE_FREE);
 		last = start + (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS);
-		until = last + delay;
+		/* last is a whole second and the failure came somewhere in it:
+		 * the wait runs from that second's end, so it is never shorter
+		 * than delay (from its start it could be almost nothing). */
+		until = last + 1 + delay;
 		if (until > end)
 			until = end;
 	}

@@ -957,8 +957,7 @@ def test_the_right_password_is_refused_while_throttled(fresh):
     while counted < 6:
         r = grant_attempt(fresh, ALICE["username"], WRONG, source)
         if r.status_code == 429:
-            # Seconds have a resolution of one: the first delay (after five
-            # failures) may be over at once; wait for it and fail once more.
+            # Wait out the delay and fail once more.
             assert_throttled(r, "grant")
             time.sleep(int(r.headers["Retry-After"]) + 0.05)
         else:

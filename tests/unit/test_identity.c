@@ -178,15 +178,19 @@ static void test_throttle_free_failures(void **state)
 	fail_n(t, "acme/user:free", TS_THROTTLE_FREE - 1, T0);
 	assert_int_equal(ts_throttle_check(t, "acme/user:free", T0, &ra), TS_OK);
 	ts_throttle_fail(t, "acme/user:free", T0);
+	/* 1 s, counted from the end of the failure's second */
 	assert_int_equal(ts_throttle_check(t, "acme/user:free", T0, &ra), TS_EDENIED);
+	assert_int_equal(ra, 2);
+	assert_int_equal(ts_throttle_check(t, "acme/user:free", T0 + 1, &ra), TS_EDENIED);
 	assert_int_equal(ra, 1);
-	assert_int_equal(ts_throttle_check(t, "acme/user:free", T0 + 1, &ra), TS_OK);
+	assert_int_equal(ts_throttle_check(t, "acme/user:free", T0 + 2, &ra), TS_OK);
 	/* another key is not affected */
 	assert_int_equal(ts_throttle_check(t, "acme/user:other", T0, &ra), TS_OK);
 }
 
 /* After n >= FREE failures the next attempt waits min(2^(n-FREE), 60) s
- * after the latest failure. */
+ * after the latest failure, counted from the end of its second (times are
+ * whole seconds: the wait is never shorter than promised). */
 static void test_throttle_delays(void **state)
 {
 	struct ts_throttle *t = *state;
@@ -199,12 +203,10 @@ static void test_throttle_delays(void **state)
 		int delay = n - TS_THROTTLE_FREE >= 6 ? 60 : 1 << (n - TS_THROTTLE_FREE);
 		ts_throttle_fail(t, k, now);
 		assert_int_equal(ts_throttle_check(t, k, now, &ra), TS_EDENIED);
-		assert_int_equal(ra, delay);
-		if (delay > 1) {
-			assert_int_equal(ts_throttle_check(t, k, now + delay - 1, &ra), TS_EDENIED);
-			assert_int_equal(ra, 1);
-		}
-		now += delay;
+		assert_int_equal(ra, delay + 1);
+		assert_int_equal(ts_throttle_check(t, k, now + delay, &ra), TS_EDENIED);
+		assert_int_equal(ra, 1);
+		now += delay + 1;
 		assert_int_equal(ts_throttle_check(t, k, now, &ra), TS_OK);
 	}
 }
@@ -235,8 +237,8 @@ static void test_throttle_window_expiry(void **state)
 	int ra;
 
 	fail_n(t, k, TS_THROTTLE_FREE + 8, T0); /* 60 s delay */
-	assert_int_equal(ts_throttle_check(t, k, T0 + 59, &ra), TS_EDENIED);
-	assert_int_equal(ts_throttle_check(t, k, T0 + 60, &ra), TS_OK);
+	assert_int_equal(ts_throttle_check(t, k, T0 + 60, &ra), TS_EDENIED);
+	assert_int_equal(ts_throttle_check(t, k, T0 + 61, &ra), TS_OK);
 	/* failures late in the window still count toward it */
 	fail_n(t, k, 1, T0 + TS_THROTTLE_WINDOW_S - 5);
 	assert_int_equal(ts_throttle_check(t, k, T0 + TS_THROTTLE_WINDOW_S - 4, &ra), TS_EDENIED);
@@ -275,7 +277,8 @@ static void *race_fail(void *arg)
 }
 
 /* Failures recorded at once from two threads are all counted: 6 failures
- * mean a 2 s delay, a lost update would show as 1 s. */
+ * mean a 2 s delay (Retry-After 3 from inside the failure's second), a lost
+ * update would show as 1 s (2). */
 static void test_throttle_concurrent(void **state)
 {
 	struct ts_throttle *t = *state;
@@ -292,7 +295,7 @@ static void test_throttle_concurrent(void **state)
 			pthread_join(th[i], NULL);
 		pthread_barrier_destroy(&start);
 		assert_int_equal(ts_throttle_check(t, "acme/user:race", T0, &ra), TS_EDENIED);
-		assert_int_equal(ra, 2);
+		assert_int_equal(ra, 3);
 		ts_throttle_reset(t, "acme/user:race");
 	}
 }
