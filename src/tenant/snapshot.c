@@ -338,7 +338,9 @@ int ts_snapshot_load(struct ts_store *st, const char *public_url, const struct t
 			;
 		for (k0 = ki; ki < nk && strcmp(krecs[ki]->tenant_id, t->id) == 0; ki++)
 			;
-		keys_build(t, krecs + k0, ki - k0, mks, nmk);
+		/* No key at all yet (a tenant is stored before its keys): krecs
+		 * may be NULL, and NULL + 0 is not a pointer. */
+		keys_build(t, ki > k0 ? krecs + k0 : NULL, ki - k0, mks, nmk);
 		s->tenants[s->ntenants++] = t;
 	}
 	qsort(s->tenants, s->ntenants, sizeof(*s->tenants), tenant_cmp);

@@ -87,12 +87,20 @@ class Tessera:
         self.proc = None
         self.returncode = None
         self.extra_env = dict(env or {})
+        # The --public-url when it is not this server's own address (servers
+        # behind one load balancer share one); None: base.
+        self.public_url = None
         Tessera.instances.append(self)
 
     # -- URLs ---------------------------------------------------------------
     @property
     def base(self):
         return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def public_base(self):
+        """The public URL the server is given: public_url, else base."""
+        return self.public_url or self.base
 
     def url(self, path):
         return self.base + path
@@ -115,7 +123,7 @@ class Tessera:
     def cli(self, *args, env=None, json_out=True, timeout=60):
         """Runs `tessera --db DB --public-url URL ARGS... [--json]` and returns
         CliResult(exit code, parsed JSON stdout or None, stderr text)."""
-        argv = [tessera_bin(), "--db", self.db, "--public-url", self.base] + list(args)
+        argv = [tessera_bin(), "--db", self.db, "--public-url", self.public_base] + list(args)
         if json_out:
             argv.append("--json")
         p = subprocess.run(argv, env=self.env(env), cwd=self.dir, capture_output=True,
@@ -148,7 +156,7 @@ class Tessera:
                 self.port = free_port()
             log = open(self.log_path, "ab")
             argv = [tessera_bin(), "--db", self.db, "serve", "--listen",
-                    "127.0.0.1:%d" % self.port, "--public-url", self.base]
+                    "127.0.0.1:%d" % self.port, "--public-url", self.public_base]
             self.proc = subprocess.Popen(argv, env=self.env(), cwd=self.dir, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT)
             log.close()
