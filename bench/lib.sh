@@ -23,11 +23,16 @@ bench_cleanup() {
 		kill -TERM "$SERVER_PID" 2>/dev/null || true
 		wait "$SERVER_PID" 2>/dev/null || true
 	fi
+	if [ -n "${PG_DIR:-}" ]; then
+		tests/pg/cluster.sh stop "$PG_DIR" >/dev/null 2>&1 || true
+		rm -rf "$PG_DIR"
+	fi
 	[ -n "${WORK:-}" ] && rm -rf "$WORK"
 }
 
 # Applies bootstrap file $1 (with the environment given by the caller) to a
-# fresh database and starts the server; waits for /healthz.
+# fresh database (BENCH_DB: sqlite or postgres) and starts the server; waits
+# for /healthz.
 bench_install() {
 	WORK=$(mktemp -d /tmp/tessera-bench.XXXXXX)
 	trap bench_cleanup EXIT
@@ -35,7 +40,16 @@ bench_install() {
 	PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	BASE="http://127.0.0.1:$PORT"
 	unset TESSERA_MASTER_KEY TESSERA_CONFIG TESSERA_DB
-	export TESSERA_MASTER_KEY_FILE="$WORK/master.key" TESSERA_DB="sqlite:$WORK/tessera.db"
+	# The database: a fresh SQLite file, or with BENCH_DB=postgres a private
+	# PostgreSQL cluster (tests/pg/cluster.sh), stopped and removed at exit.
+	if [ "${BENCH_DB:-sqlite}" = postgres ]; then
+		PG_DIR=$(mktemp -d /tmp/tessera-bench-pg.XXXXXX)
+		TESSERA_DB=$(tests/pg/cluster.sh start "$PG_DIR") ||
+			die "cannot start PostgreSQL (scripts/deps.sh --tests installs it)"
+	else
+		TESSERA_DB="sqlite:$WORK/tessera.db"
+	fi
+	export TESSERA_MASTER_KEY_FILE="$WORK/master.key" TESSERA_DB
 	export TESSERA_LOG_LEVEL=warn TESSERA_PUBLIC_URL="$BASE" TESSERA_LISTEN="127.0.0.1:$PORT"
 	"$TESSERA" bootstrap "$1" >"$WORK/bootstrap.out" 2>&1 ||
 		{ cat "$WORK/bootstrap.out" >&2; die "bootstrap failed"; }

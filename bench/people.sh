@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/people.sh: the grants that act for people. Measures, on a fresh
-# SQLite installation:
+# installation (SQLite unless BENCH_DB says otherwise):
 #   - refresh-token grants per second (each request rotates its token, so a
 #     small C load generator, bench/loadgen.c, chains them; 16 and 64
 #     concurrent grants), with p50/p99 latency;
@@ -8,7 +8,9 @@
 #     page, form post with the password, code exchange with PKCE), which
 #     are bound by Argon2id by design, next to the cost of one hash.
 # Environment: DURATION (seconds per refresh run, default 10), FLOWS (sign-ins
-# to run, default 60), RESULTS (default /tmp/tessera-bench/people.txt).
+# to run, default 60), RESULTS (default /tmp/tessera-bench/people.txt),
+# BENCH_DB (sqlite, the default, or postgres: a private cluster started by
+# tests/pg/cluster.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -35,6 +37,11 @@ cat >"$BOOT" <<'JSON'
 }]}
 JSON
 bench_install "$BOOT"
+if [ "${BENCH_DB:-sqlite}" = postgres ]; then
+	STORE="PostgreSQL $(pg_config --version 2>/dev/null | cut -d' ' -f2 || echo '?') on the same cores, fsync on"
+else
+	STORE="SQLite, synchronous=FULL"
+fi
 rm -f "$BOOT"
 TOKEN_URL="$BASE/t/bench/oauth2/token"
 
@@ -63,7 +70,7 @@ bench_stop
 mkdir -p "$(dirname "$RESULTS")"
 {
 	echo "Tessera people grants benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
-	echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs; SQLite, synchronous=FULL"
+	echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs; $STORE"
 	for c in ${CHAINS:-16 64}; do
 		echo "refresh_token grant: ${LINE[$c]}"
 	done
