@@ -45,6 +45,13 @@ struct ts_throttle;
  * random key that spreads keys over it cannot be drawn. */
 struct ts_throttle *ts_throttle_new(void);
 void ts_throttle_free(struct ts_throttle *t); /* NULL is a no-op */
+/* The rule itself, for a window kept anywhere (this table, or a store
+ * that several servers share): a window that began at start holds
+ * failures, the latest of them in second last. TS_OK if an attempt may be
+ * made now; TS_EDENIED with *retry_after (seconds, >= 1; may be NULL)
+ * otherwise. A window that has ended allows anything. */
+int ts_throttle_decide(int64_t start, unsigned failures, int64_t last, int64_t now,
+		       int *retry_after);
 /* TS_OK if an attempt may be made now; TS_EDENIED with *retry_after
  * (seconds, >= 1) otherwise. */
 int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *retry_after);

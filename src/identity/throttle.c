@@ -108,31 +108,21 @@ void ts_throttle_free(struct ts_throttle *t)
 	free(t);
 }
 
-int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *retry_after)
+int ts_throttle_decide(int64_t start, unsigned failures, int64_t last, int64_t now,
+		       int *retry_after)
 {
-	uint64_t w, fp, n;
-	int64_t start, end, last, until;
-	size_t idx;
+	int64_t end = start + TS_THROTTLE_WINDOW_S, until, delay;
 
 	if (retry_after)
 		*retry_after = 0;
-	now = clamp_now(now);
-	locate(t, key, &idx, &fp);
-	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
-	if (!live(w, now))
+	if (now >= end || failures < TS_THROTTLE_FREE)
 		return TS_OK;
-	n = FIELD(w, COUNT_SHIFT, COUNT_BITS);
-	if (n < TS_THROTTLE_FREE)
-		return TS_OK;
-	start = (int64_t)FIELD(w, START_SHIFT, 32);
-	end = start + TS_THROTTLE_WINDOW_S;
-	if (n >= TS_THROTTLE_MAX) {
+	if (failures >= TS_THROTTLE_MAX) {
 		until = end;
 	} else {
 		/* The k-th delayed attempt waits 2^(k-1) seconds, at most a minute. */
-		int64_t delay = n - TS_THROTTLE_FREE >= 6 ? DELAY_MAX_S
-							  : (int64_t)1 << (n - TS_THROTTLE_FREE);
-		last = start + (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS);
+		delay = failures - TS_THROTTLE_FREE >= 6 ? DELAY_MAX_S
+							 : (int64_t)1 << (failures - TS_THROTTLE_FREE);
 		/* last is a whole second and the failure came somewhere in it:
 		 * the wait runs from that second's end, so it is never shorter
 		 * than delay (from its start it could be almost nothing). */
@@ -145,6 +135,25 @@ int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *
 	if (retry_after)
 		*retry_after = (int)(until - now);
 	return TS_EDENIED;
+}
+
+int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *retry_after)
+{
+	uint64_t w, fp;
+	int64_t start;
+	size_t idx;
+
+	if (retry_after)
+		*retry_after = 0;
+	now = clamp_now(now);
+	locate(t, key, &idx, &fp);
+	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
+	if (!live(w, now))
+		return TS_OK;
+	start = (int64_t)FIELD(w, START_SHIFT, 32);
+	return ts_throttle_decide(start, (unsigned)FIELD(w, COUNT_SHIFT, COUNT_BITS),
+				  start + (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS), now,
+				  retry_after);
 }
 
 void ts_throttle_fail(struct ts_throttle *t, const char *key, int64_t now)

@@ -115,6 +115,11 @@ enum ts_sq_stmt {
 	TS_SQ_CONN_RELEASE,
 	TS_SQ_CONN_DELETE,
 	TS_SQ_KEY_RESEAL,
+	/* schema version 5: shared throttling */
+	TS_SQ_THROTTLE_GET,
+	TS_SQ_THROTTLE_FAIL,
+	TS_SQ_THROTTLE_RESET,
+	TS_SQ_PURGE_THROTTLE,
 	TS_SQ_COUNT
 };
 extern const char *const ts_sq_sql[TS_SQ_COUNT];
@@ -225,6 +230,11 @@ int ts_sq_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id
 		      char **data, int64_t *expires_at);
 int ts_sq_pending_delete(struct ts_store *st, const char *id_hash);
 int ts_sq_purge_expired(struct ts_store *st, int64_t now);
+int ts_sq_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
+		       int *failures, int64_t *last);
+int ts_sq_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
+			int max);
+int ts_sq_throttle_reset(struct ts_store *st, const char *key_hash);
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be

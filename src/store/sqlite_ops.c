@@ -490,6 +490,7 @@ out:
 
 const struct ts_store_ops ts_sqlite_ops = {
 	.name = "sqlite",
+	.shared = false,
 	.close = ts_sq_close,
 	.ping = sq_ping,
 	.generation = sq_generation,
@@ -550,6 +551,9 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.pending_get = ts_sq_pending_get,
 	.pending_delete = ts_sq_pending_delete,
 	.purge_expired = ts_sq_purge_expired,
+	.throttle_get = ts_sq_throttle_get,
+	.throttle_fail = ts_sq_throttle_fail,
+	.throttle_reset = ts_sq_throttle_reset,
 	.provider_put = ts_sq_provider_put,
 	.provider_get = ts_sq_provider_get,
 	.provider_list = ts_sq_provider_list,

@@ -301,12 +301,26 @@ static const char schema_v4[] =
 	"CREATE INDEX vault_connections_due ON vault_connections (next_refresh_at)"
 	"  WHERE next_refresh_at > 0;";
 
+/* Version 5: throttling shared by every server of the store. A row counts
+ * the failures of one key (the hex SHA-256 of "tenant/user:name" and the
+ * like, never the name itself) within a window that began at
+ * window_start; purge_expired drops windows that have ended. */
+static const char schema_v5[] =
+	"CREATE TABLE throttle ("
+	"  key_hash TEXT PRIMARY KEY NOT NULL,"
+	"  window_start INTEGER NOT NULL,"
+	"  failures INTEGER NOT NULL,"
+	"  last_failure INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE INDEX throttle_by_start ON throttle (window_start);";
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 static const char version_table_sql[] =

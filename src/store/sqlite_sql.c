@@ -21,6 +21,10 @@
 #define GROUP_COLS "tenant_id, id, name, created_at"
 #define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
 #define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
+/* The throttle window as SQL text. */
+#define TEXT_OF(x) #x
+#define NUM_TEXT(x) TEXT_OF(x)
+#define WINDOW_TEXT NUM_TEXT(TS_STORE_THROTTLE_WINDOW_S)
 #define CODE_COLS \
 	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
 	"code_challenge, resource, session_id_hash, auth_time, expires_at, used"
@@ -339,4 +343,23 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_KEY_RESEAL] =
 		"UPDATE keys SET sealed_private = ?4"
 		" WHERE tenant_id = ?1 AND kid = ?2 AND sealed_private = ?3",
+
+	/* Shared throttling. A failure is one upsert: within the live window
+	 * (?2 < window_start + ?3) it counts up to ?4, else a new window
+	 * starts at ?2. */
+	[TS_SQ_THROTTLE_GET] =
+		"SELECT window_start, failures, last_failure FROM throttle WHERE key_hash = ?1",
+	[TS_SQ_THROTTLE_FAIL] =
+		"INSERT INTO throttle (key_hash, window_start, failures, last_failure)"
+		" VALUES (?1, ?2, 1, ?2)"
+		" ON CONFLICT (key_hash) DO UPDATE SET"
+		" failures = CASE WHEN ?2 < window_start + ?3 THEN min(failures + 1, ?4) ELSE 1 END,"
+		" last_failure = CASE WHEN ?2 < window_start + ?3 THEN max(last_failure, ?2)"
+		" ELSE ?2 END,"
+		" window_start = CASE WHEN ?2 < window_start + ?3 THEN window_start ELSE ?2 END",
+	[TS_SQ_THROTTLE_RESET] = "DELETE FROM throttle WHERE key_hash = ?1",
+	/* purge_expired: a window that started a whole window or more before
+	 * now (?1) has ended. */
+	[TS_SQ_PURGE_THROTTLE] =
+		"DELETE FROM throttle WHERE window_start <= ?1 - " WINDOW_TEXT,
 };

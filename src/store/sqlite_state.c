@@ -1,5 +1,5 @@
-/* sqlite_state.c: browser sessions, consent, short-lived pending state and
- * the purge of expired rows for the SQLite backend. Expiry is the caller's
+/* sqlite_state.c: browser sessions, consent, short-lived pending state,
+ * shared throttling and the purge of expired rows for the SQLite backend. Expiry is the caller's
  * check on every read; purge_expired only reclaims space. No write here
  * bumps the generation. */
 #include "sqlite_int.h"
@@ -218,7 +218,8 @@ int ts_sq_pending_delete(struct ts_store *st, const char *id_hash)
 }
 
 /* One transaction, so a failure leaves everything as it was. Rows that
- * expired "before now" go, as in revoke_purge. */
+ * expired "before now" go, as in revoke_purge, and so do throttle windows
+ * that have ended. */
 int ts_sq_purge_expired(struct ts_store *st, int64_t now)
 {
 	static const struct {
@@ -231,6 +232,7 @@ int ts_sq_purge_expired(struct ts_store *st, int64_t now)
 		{TS_SQ_REVOKE_PURGE, "purge revocations"},
 		{TS_SQ_PURGE_REFRESH, "purge refresh tokens"},
 		{TS_SQ_PURGE_GRANT_TOKENS, "purge grant tokens"},
+		{TS_SQ_PURGE_THROTTLE, "purge throttle windows"},
 	};
 	struct ts_sq_conn *c = NULL;
 	size_t i;
@@ -240,4 +242,55 @@ int ts_sq_purge_expired(struct ts_store *st, int64_t now)
 	for (i = 0; i < TS_ARRAY_LEN(steps) && rc == TS_OK; i++)
 		rc = exec_strs_int(c, steps[i].id, NULL, 0, now, NULL, steps[i].what);
 	return ts_sq_write_end(st, c, rc, false);
+}
+
+int ts_sq_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
+		       int *failures, int64_t *last)
+{
+	const char *args[] = {key_hash};
+	struct ts_sq_conn *c = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = ts_sq_read_begin(st, TS_SQ_THROTTLE_GET, args, 1, &c, &s, "throttle get");
+	if (rc == TS_OK) {
+		*start = sqlite3_column_int64(s, 0);
+		*failures = sqlite3_column_int(s, 1);
+		*last = sqlite3_column_int64(s, 2);
+	}
+	ts_sq_read_end(st, c, s);
+	return rc;
+}
+
+/* One upsert, run in the write transaction, so concurrent failures all
+ * count. */
+int ts_sq_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
+			int max)
+{
+	const char *args[] = {key_hash};
+	struct ts_sq_conn *c = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = ts_sq_write_begin(st, &c);
+	if (rc == TS_OK)
+		rc = ts_sq_stmt(c, TS_SQ_THROTTLE_FAIL, &s);
+	if (rc == TS_OK) {
+		rc = bind_strs_int(c, s, args, 1, now, "throttle fail");
+		if (rc == TS_OK && (sqlite3_bind_int64(s, 3, window) != SQLITE_OK ||
+				    sqlite3_bind_int(s, 4, max) != SQLITE_OK))
+			rc = ts_sq_fail(c->db, "throttle fail");
+		if (rc == TS_OK)
+			rc = ts_sq_run(c, s, "throttle fail");
+		else
+			ts_sq_stmt_done(s);
+	}
+	return ts_sq_write_end(st, c, rc, false);
+}
+
+int ts_sq_throttle_reset(struct ts_store *st, const char *key_hash)
+{
+	const char *args[] = {key_hash};
+
+	return ts_sq_write1(st, TS_SQ_THROTTLE_RESET, args, 1, false, false, "throttle reset");
 }

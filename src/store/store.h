@@ -210,6 +210,9 @@ struct ts_store;
  * ts_store_* wrappers below, never the table directly. */
 struct ts_store_ops {
 	const char *name;
+	/* Several servers may share this store (PostgreSQL): state that must
+	 * hold across all of them, such as throttling, is kept in it too. */
+	bool shared;
 	void (*close)(struct ts_store *st);
 	int (*ping)(struct ts_store *st);
 	int (*generation)(struct ts_store *st, int64_t *out);
@@ -302,6 +305,12 @@ struct ts_store_ops {
 			   char **data, int64_t *expires_at);
 	int (*pending_delete)(struct ts_store *st, const char *id_hash);
 	int (*purge_expired)(struct ts_store *st, int64_t now);
+
+	int (*throttle_get)(struct ts_store *st, const char *key_hash, int64_t *start,
+			    int *failures, int64_t *last);
+	int (*throttle_fail)(struct ts_store *st, const char *key_hash, int64_t now,
+			     int64_t window, int max);
+	int (*throttle_reset)(struct ts_store *st, const char *key_hash);
 
 	int (*apikey_put)(struct ts_store *st, const struct ts_apikey_rec *rec);
 	int (*apikey_get)(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
@@ -540,8 +549,29 @@ int ts_store_pending_get(struct ts_store *st, const char *id_hash, char **tenant
 int ts_store_pending_delete(struct ts_store *st, const char *id_hash);
 /* Deletes, in one transaction, sessions, codes, pending state,
  * revocations, refresh tokens and recorded access-token jtis whose
- * expires_at is before now. Idle sessions are the caller's business. */
+ * expires_at is before now, and throttle windows that have ended (started
+ * TS_STORE_THROTTLE_WINDOW_S or more before now). Idle sessions are the
+ * caller's business. */
+#define TS_STORE_THROTTLE_WINDOW_S 900 /* identity.h's TS_THROTTLE_WINDOW_S */
 int ts_store_purge_expired(struct ts_store *st, int64_t now);
+
+/* ---- throttling shared by the servers of one store: failure counts by
+ * key_hash (the hex SHA-256 of a throttle key, never the key itself).
+ * Not configuration: no write here moves the generation. ---- */
+/* The key's window: its start, its failures and the time of the latest.
+ * TS_ENOTFOUND if the key has no row (its window may also have ended: that
+ * is the caller's check). */
+int ts_store_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
+			  int *failures, int64_t *last);
+/* Counts a failure at now, atomically (one statement, so concurrent
+ * failures from any number of servers all count): within a live window
+ * (now < start + window) failures grows by one up to max and the latest
+ * failure becomes now; otherwise a new window starts at now with one
+ * failure. window >= 1, max >= 1. */
+int ts_store_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now,
+			   int64_t window, int max);
+/* Forgets the key's failures (TS_OK also when it had none). */
+int ts_store_throttle_reset(struct ts_store *st, const char *key_hash);
 
 /* ---- API keys ---- */
 /* Inserts or replaces (by key) an API key; replacing a device key's secret

@@ -208,6 +208,30 @@ int ts_store_purge_expired(struct ts_store *st, int64_t now)
 	return st->ops->purge_expired(st, now);
 }
 
+int ts_store_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
+			  int *failures, int64_t *last)
+{
+	if (st == NULL || !nonempty(key_hash) || start == NULL || failures == NULL ||
+	    last == NULL)
+		return TS_EINVAL;
+	return st->ops->throttle_get(st, key_hash, start, failures, last);
+}
+
+int ts_store_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now,
+			   int64_t window, int max)
+{
+	if (st == NULL || !nonempty(key_hash) || window < 1 || max < 1)
+		return TS_EINVAL;
+	return st->ops->throttle_fail(st, key_hash, now, window, max);
+}
+
+int ts_store_throttle_reset(struct ts_store *st, const char *key_hash)
+{
+	if (st == NULL || !nonempty(key_hash))
+		return TS_EINVAL;
+	return st->ops->throttle_reset(st, key_hash);
+}
+
 /* Digests of bearer secrets (session ids, codes, refresh tokens) are
  * wiped before they are freed, like client secret digests. */
 void ts_session_rec_free(struct ts_session_rec *r)

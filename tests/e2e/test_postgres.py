@@ -437,6 +437,35 @@ def test_a_refresh_token_revoked_at_one_server_ends_its_grant_at_the_other(pair,
     assert_grant_gone((a, b), tok)
 
 
+# -- throttling -------------------------------------------------------------------------------
+
+def test_failures_for_one_user_count_across_both_servers(pair):
+    """SPEC §4 throttling with SPEC §8: the failures for one username,
+    spread over A and B and each from a source address of its own (so no
+    per-address count and neither server's own count reaches the five free
+    failures), add up in the database: the attempt after the fifth is
+    refused with 429 at both servers. The username is unknown (it counts
+    the same), so alice's sign-ins elsewhere stay unthrottled."""
+    a, b, _ = pair
+    username = "nobody-%d@acme.test" % os.getpid()
+    servers = (a, b)
+    statuses = []
+    for i in range(5):
+        r = password_grant(servers[i % 2], TENANT, username, "not-the-password",
+                           source="127.0.9.%d" % (i + 1))
+        statuses.append(r.status_code)
+    assert statuses == [400] * 5, statuses
+    # The next attempts come well within the first delay (at least 1 s from
+    # the end of the fifth failure's second), at B and then at A.
+    for i, srv in enumerate((b, a)):
+        r = password_grant(srv, TENANT, username, "not-the-password",
+                           source="127.0.9.%d" % (10 + i))
+        assert r.status_code == 429, (srv.port, r.status_code, r.text[:300])
+        assert r.json()["error"] == "slow_down", r.text
+        retry = r.headers.get("Retry-After", "")
+        assert retry.isdigit() and 1 <= int(retry) <= 2, r.headers
+
+
 # -- storage outage ---------------------------------------------------------------------------
 
 def test_a_postgres_outage_is_503_at_both_servers_and_both_recover_by_themselves(pair, cluster):

@@ -300,6 +300,51 @@ static void test_throttle_concurrent(void **state)
 	}
 }
 
+/* The rule alone, on a window given as numbers (as a shared store keeps
+ * it): the same answers as the table's. */
+static void test_throttle_decide(void **state)
+{
+	const int64_t end = T0 + TS_THROTTLE_WINDOW_S;
+	int ra = -1;
+
+	(void)state;
+	/* free failures, and no window at all */
+	assert_int_equal(ts_throttle_decide(T0, 0, T0, T0, &ra), TS_OK);
+	assert_int_equal(ra, 0);
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE - 1, T0 + 5, T0 + 5, &ra), TS_OK);
+	/* the first delayed attempt waits 1 s from the end of the latest
+	 * failure's second, the next 2 s, then 4 s */
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE, T0 + 5, T0 + 5, &ra),
+			 TS_EDENIED);
+	assert_int_equal(ra, 2);
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE, T0 + 5, T0 + 6, &ra),
+			 TS_EDENIED);
+	assert_int_equal(ra, 1);
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE, T0 + 5, T0 + 7, &ra), TS_OK);
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE + 1, T0 + 5, T0 + 5, &ra),
+			 TS_EDENIED);
+	assert_int_equal(ra, 3);
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE + 2, T0 + 5, T0 + 5, &ra),
+			 TS_EDENIED);
+	assert_int_equal(ra, 5);
+	/* at most a minute */
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX - 1, T0, T0, &ra), TS_EDENIED);
+	assert_int_equal(ra, 61);
+	/* capped at the window's end */
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE + 3, end - 3, end - 2, &ra),
+			 TS_EDENIED);
+	assert_int_equal(ra, 2);
+	/* after TS_THROTTLE_MAX, refused until the window ends */
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX, T0 + 1, T0 + 100, &ra),
+			 TS_EDENIED);
+	assert_int_equal(ra, TS_THROTTLE_WINDOW_S - 100);
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX + 7, T0 + 1, end - 1, NULL),
+			 TS_EDENIED);
+	/* a window that has ended allows anything */
+	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX, end - 1, end, &ra), TS_OK);
+	assert_int_equal(ra, 0);
+}
+
 /* ---- validation ---- */
 
 static void expect_user_err(const char *json, const char *needle)
@@ -695,6 +740,7 @@ int main(void)
 						throttle_teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_concurrent, throttle_setup,
 						throttle_teardown),
+		cmocka_unit_test(test_throttle_decide),
 	};
 	const struct CMUnitTest validate_tests[] = {
 		cmocka_unit_test(test_user_validate),

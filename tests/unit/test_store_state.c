@@ -1,8 +1,9 @@
 /* test_store_state.c: the store contract for sessions, consent, pending
- * state and purge_expired, against the ts_store_* API only (see
+ * state, shared throttling and purge_expired, against the ts_store_* API only (see
  * test_store_fixture.h for how the store is chosen); and, across all the
  * operations of people and token flows, that none of them moves the
  * generation and that deleting a tenant takes all of it along. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -297,6 +298,141 @@ static void test_purge_expired(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 }
 
+/* ---- shared throttling ---- */
+
+/* Times for the throttle tests, far from PURGE_NOW so that the purges of
+ * other tests never touch these windows. */
+#define TW INT64_C(1700000000)
+#define WINDOW 900
+#define TMAX 20
+
+static void expect_window(struct ts_store *st, const char *h, int64_t start, int failures,
+			  int64_t last)
+{
+	int64_t s = -1, l = -1;
+	int n = -1;
+
+	assert_int_equal(ts_store_throttle_get(st, h, &s, &n, &l), TS_OK);
+	assert_int_equal(s, start);
+	assert_int_equal(n, failures);
+	assert_int_equal(l, last);
+}
+
+static void test_throttle(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char h[HASH_CAP], other[HASH_CAP];
+	int64_t s = 0, l = 0;
+	int n = 0, i;
+
+	rand_hash(h);
+	rand_hash(other);
+	assert_int_equal(ts_store_throttle_get(st, h, &s, &n, &l), TS_ENOTFOUND);
+
+	/* The first failure starts the window; later ones count in it. */
+	assert_int_equal(ts_store_throttle_fail(st, h, TW, WINDOW, TMAX), TS_OK);
+	assert_int_equal(ts_store_throttle_fail(st, h, TW + 3, WINDOW, TMAX), TS_OK);
+	assert_int_equal(ts_store_throttle_fail(st, h, TW + 7, WINDOW, TMAX), TS_OK);
+	expect_window(st, h, TW, 3, TW + 7);
+	assert_int_equal(ts_store_throttle_get(st, other, &s, &n, &l), TS_ENOTFOUND);
+
+	/* The last second of the window still counts; the next restarts at 1. */
+	assert_int_equal(ts_store_throttle_fail(st, h, TW + WINDOW - 1, WINDOW, TMAX), TS_OK);
+	expect_window(st, h, TW, 4, TW + WINDOW - 1);
+	assert_int_equal(ts_store_throttle_fail(st, h, TW + WINDOW, WINDOW, TMAX), TS_OK);
+	expect_window(st, h, TW + WINDOW, 1, TW + WINDOW);
+
+	/* Saturation at max. */
+	for (i = 0; i < TMAX + 5; i++)
+		assert_int_equal(ts_store_throttle_fail(st, other, TW + i, WINDOW, TMAX), TS_OK);
+	expect_window(st, other, TW, TMAX, TW + TMAX + 4);
+
+	/* Reset forgets one key only, and is TS_OK for a key without a row. */
+	assert_int_equal(ts_store_throttle_reset(st, h), TS_OK);
+	assert_int_equal(ts_store_throttle_get(st, h, &s, &n, &l), TS_ENOTFOUND);
+	assert_int_equal(ts_store_throttle_reset(st, h), TS_OK);
+	expect_window(st, other, TW, TMAX, TW + TMAX + 4);
+	assert_int_equal(ts_store_throttle_reset(st, other), TS_OK);
+
+	assert_int_equal(ts_store_throttle_get(NULL, h, &s, &n, &l), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_get(st, "", &s, &n, &l), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_get(st, h, NULL, &n, &l), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_fail(st, NULL, TW, WINDOW, TMAX), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_fail(st, h, TW, 0, TMAX), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_fail(st, h, TW, WINDOW, 0), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_reset(st, NULL), TS_EINVAL);
+}
+
+/* purge_expired drops the windows that have ended and keeps live ones. */
+static void test_throttle_purge(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char ended[HASH_CAP], live[HASH_CAP];
+	int64_t now = TW + 10 * TS_STORE_THROTTLE_WINDOW_S, s = 0, l = 0;
+	int n = 0;
+
+	rand_hash(ended);
+	rand_hash(live);
+	assert_int_equal(ts_store_throttle_fail(st, ended, now - TS_STORE_THROTTLE_WINDOW_S,
+						TS_STORE_THROTTLE_WINDOW_S, TMAX), TS_OK);
+	assert_int_equal(ts_store_throttle_fail(st, live, now - TS_STORE_THROTTLE_WINDOW_S + 1,
+						TS_STORE_THROTTLE_WINDOW_S, TMAX), TS_OK);
+	assert_int_equal(ts_store_purge_expired(st, now), TS_OK);
+	assert_int_equal(ts_store_throttle_get(st, ended, &s, &n, &l), TS_ENOTFOUND);
+	expect_window(st, live, now - TS_STORE_THROTTLE_WINDOW_S + 1, 1,
+		      now - TS_STORE_THROTTLE_WINDOW_S + 1);
+	assert_int_equal(ts_store_throttle_reset(st, live), TS_OK);
+}
+
+#define RACERS 8
+#define RACE_FAILS 10
+
+struct throttle_racer {
+	struct ts_store *st;
+	const char *h;
+	pthread_barrier_t *start;
+	int bad; /* failures the store did not take */
+};
+
+static void *race_throttle(void *arg)
+{
+	struct throttle_racer *r = arg;
+	int i;
+
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < RACE_FAILS; i++)
+		if (ts_store_throttle_fail(r->st, r->h, TW + i, WINDOW, RACERS * RACE_FAILS) !=
+		    TS_OK)
+			r->bad++;
+	return NULL;
+}
+
+/* Failures counted at once from many threads (for PostgreSQL, many
+ * connections, as from many servers) are all counted. */
+static void test_throttle_concurrent(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct throttle_racer r[RACERS];
+	pthread_t th[RACERS];
+	pthread_barrier_t start;
+	char h[HASH_CAP];
+	int i;
+
+	rand_hash(h);
+	assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+	for (i = 0; i < RACERS; i++) {
+		r[i] = (struct throttle_racer){st, h, &start, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, race_throttle, &r[i]), 0);
+	}
+	for (i = 0; i < RACERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].bad, 0);
+	}
+	pthread_barrier_destroy(&start);
+	expect_window(st, h, TW, RACERS * RACE_FAILS, TW + RACE_FAILS - 1);
+	assert_int_equal(ts_store_throttle_reset(st, h), TS_OK);
+}
+
 /* None of the operations of people and token flows is configuration. */
 static void test_no_generation_bump(void **state)
 {
@@ -387,6 +523,9 @@ int main(void)
 		cmocka_unit_test(test_consent),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_purge_expired),
+		cmocka_unit_test(test_throttle),
+		cmocka_unit_test(test_throttle_purge),
+		cmocka_unit_test(test_throttle_concurrent),
 		cmocka_unit_test(test_no_generation_bump),
 		cmocka_unit_test(test_tenant_delete_cascades_all),
 	};

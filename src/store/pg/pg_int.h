@@ -134,6 +134,11 @@ int ts_pg_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id
 		      char **data, int64_t *expires_at);
 int ts_pg_pending_delete(struct ts_store *st, const char *id_hash);
 int ts_pg_purge_expired(struct ts_store *st, int64_t now);
+int ts_pg_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
+		       int *failures, int64_t *last);
+int ts_pg_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
+			int max);
+int ts_pg_throttle_reset(struct ts_store *st, const char *key_hash);
 
 
 /* ---- the engine (pg.c) ---- */

@@ -382,6 +382,7 @@ static int pg_audit_query(struct ts_store *st, const char *tenant, int64_t since
 
 const struct ts_store_ops ts_pg_ops = {
 	.name = "postgres",
+	.shared = true,
 	.close = ts_pg_close,
 	.ping = ts_pg_ping,
 	.generation = ts_pg_generation,
@@ -442,6 +443,9 @@ const struct ts_store_ops ts_pg_ops = {
 	.pending_get = ts_pg_pending_get,
 	.pending_delete = ts_pg_pending_delete,
 	.purge_expired = ts_pg_purge_expired,
+	.throttle_get = ts_pg_throttle_get,
+	.throttle_fail = ts_pg_throttle_fail,
+	.throttle_reset = ts_pg_throttle_reset,
 	.provider_put = ts_pg_provider_put,
 	.provider_get = ts_pg_provider_get,
 	.provider_list = ts_pg_provider_list,

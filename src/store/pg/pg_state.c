@@ -1,12 +1,16 @@
-/* pg_state.c: browser sessions, consent, short-lived pending state and
- * the purge of expired rows for the PostgreSQL backend. Expiry is the
- * caller's check on every read; purge_expired only reclaims space. No
- * write here bumps the generation. */
+/* pg_state.c: browser sessions, consent, short-lived pending state,
+ * shared throttling and the purge of expired rows for the PostgreSQL
+ * backend. Expiry is the caller's check on every read; purge_expired only
+ * reclaims space. No write here bumps the generation. */
 #include "pg_int.h"
 
 #include <stdlib.h>
 
 #define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
+/* The throttle window as SQL text. */
+#define TEXT_OF(x) #x
+#define NUM_TEXT(x) TEXT_OF(x)
+#define WINDOW_TEXT NUM_TEXT(TS_STORE_THROTTLE_WINDOW_S)
 
 static struct ts_session_rec *read_session(const PGresult *res, int i)
 {
@@ -202,7 +206,8 @@ int ts_pg_pending_delete(struct ts_store *st, const char *id_hash)
 }
 
 /* One transaction, so a failure leaves everything as it was. Rows that
- * expired "before now" go, as in revoke_purge. */
+ * expired "before now" go, as in revoke_purge, and so do throttle windows
+ * that have ended. */
 int ts_pg_purge_expired(struct ts_store *st, int64_t now)
 {
 	static const struct {
@@ -216,6 +221,8 @@ int ts_pg_purge_expired(struct ts_store *st, int64_t now)
 		{"DELETE FROM refresh_tokens WHERE expires_at < $1::bigint",
 		 "purge refresh tokens"},
 		{"DELETE FROM grant_tokens WHERE expires_at < $1::bigint", "purge grant tokens"},
+		{"DELETE FROM throttle WHERE window_start <= $1::bigint - " WINDOW_TEXT,
+		 "purge throttle windows"},
 	};
 	char when[TS_PG_I64_BUF];
 	const char *args[] = {ts_pg_i64(when, now)};
@@ -227,4 +234,55 @@ int ts_pg_purge_expired(struct ts_store *st, int64_t now)
 	for (i = 0; i < TS_ARRAY_LEN(steps) && rc == TS_OK; i++)
 		rc = ts_pg_exec(c, steps[i].sql, args, 1, NULL, steps[i].what);
 	return ts_pg_write_end(st, c, rc, false);
+}
+
+int ts_pg_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
+		       int *failures, int64_t *last)
+{
+	static const char sql[] =
+		"SELECT window_start, failures, last_failure FROM throttle WHERE key_hash = $1";
+	const char *args[] = {key_hash};
+	PGresult *res = NULL;
+	int rc;
+
+	rc = ts_pg_get1(st, sql, args, 1, &res, "throttle get");
+	if (rc != TS_OK)
+		return rc;
+	*start = ts_pg_col_i64(res, 0, 0);
+	*failures = (int)ts_pg_col_i64(res, 0, 1);
+	*last = ts_pg_col_i64(res, 0, 2);
+	PQclear(res);
+	return TS_OK;
+}
+
+/* One upsert: concurrent failures from any number of servers serialize on
+ * the row, and each sees the count the one before it left. Within the live
+ * window ($2 < window_start + $3) it counts up to $4, else a new window
+ * starts at $2. */
+int ts_pg_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
+			int max)
+{
+	static const char sql[] =
+		"INSERT INTO throttle AS t (key_hash, window_start, failures, last_failure)"
+		" VALUES ($1, $2::bigint, 1, $2::bigint)"
+		" ON CONFLICT (key_hash) DO UPDATE SET"
+		" failures = CASE WHEN $2::bigint < t.window_start + $3::bigint"
+		" THEN least(t.failures + 1, $4::integer) ELSE 1 END,"
+		" last_failure = CASE WHEN $2::bigint < t.window_start + $3::bigint"
+		" THEN greatest(t.last_failure, $2::bigint) ELSE $2::bigint END,"
+		" window_start = CASE WHEN $2::bigint < t.window_start + $3::bigint"
+		" THEN t.window_start ELSE $2::bigint END";
+	char when[TS_PG_I64_BUF], win[TS_PG_I64_BUF], cap[TS_PG_I64_BUF];
+	const char *args[] = {key_hash, ts_pg_i64(when, now), ts_pg_i64(win, window),
+			      ts_pg_i64(cap, max)};
+
+	return ts_pg_write1(st, sql, args, 4, false, false, "throttle fail");
+}
+
+int ts_pg_throttle_reset(struct ts_store *st, const char *key_hash)
+{
+	static const char sql[] = "DELETE FROM throttle WHERE key_hash = $1";
+	const char *args[] = {key_hash};
+
+	return ts_pg_write1(st, sql, args, 1, false, false, "throttle reset");
 }
