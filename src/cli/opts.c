@@ -324,12 +324,10 @@ static const char *shown_db_url(const char *url, char *buf, size_t cap)
 		return buf;
 	}
 	host = sep + 3;
-	end = host + strcspn(host, "/?");
-	at = memchr(host, '@', (size_t)(end - host));
-	while (at && memchr(at + 1, '@', (size_t)(end - at - 1)))
-		at = memchr(at + 1, '@', (size_t)(end - at - 1));
-	if (at)
-		host = at + 1;
+	/* User information ends at the authority's last '@'. */
+	for (at = host + strcspn(host, "/?"); at > host && at[-1] != '@'; at--)
+		;
+	host = at;
 	end = host + strcspn(host, "?");
 	snprintf(buf, cap, "%.*s%.*s", (int)(sep + 3 - url), url, (int)(end - host), host);
 	return buf;

@@ -344,3 +344,16 @@ def test_a_bootstrap_edit_reaches_the_running_server_within_2_s(live):
     tok, elapsed = wait_until(scope_granted, timeout=RELOAD_BUDGET_S + 1)
     assert tok and elapsed <= RELOAD_BUDGET_S, elapsed
     assert tok["scope"] == "tasks:write"
+
+
+@pytest.mark.parametrize("url", [
+    "postgres://tessera:pw-not-shown@127.0.0.1:1/tessera",
+    "postgresql://tessera:pw-not-shown@127.0.0.1:1/tessera?password=pw-not-shown",
+])
+def test_a_database_url_password_is_never_printed(empty, url):
+    # Nothing listens on port 1: opening fails, and the message names the
+    # database without its user information or query.
+    empty.db = url
+    r = empty.cli("tenant", "list", json_out=False)
+    assert r.rc == 1, r
+    assert "pw-not-shown" not in r.err and "127.0.0.1:1/tessera" in r.err, r.err
