@@ -341,7 +341,8 @@ bool ts_app_blocking(void *ctx, const struct ts_http_req *req)
 		return false;
 	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
 		for (i = 0; i < TS_ARRAY_LEN(cheap_gets); i++)
-			if (ends_with(req->path, cheap_gets[i]) || strstr(req->path, cheap_gets[i]) == req->path)
+			if (ends_with(req->path, cheap_gets[i]) ||
+			    strncmp(req->path, cheap_gets[i], strlen(cheap_gets[i])) == 0)
 				return false;
 		return true;
 	}
