@@ -29,6 +29,7 @@ struct fixture {
 	pthread_cond_t cv;
 	bool release;        /* slow requests may answer */
 	int waiting;         /* slow requests inside dispatch */
+	int classified;      /* slow requests read whole and handed to the pool */
 	pthread_t loop_thread; /* the thread that ran the last /fast request */
 	bool slow_on_loop;   /* a /slow request ran on that same thread */
 	struct ts_http_server *srv;
@@ -36,8 +37,15 @@ struct fixture {
 
 static bool is_slow(void *ctx, const struct ts_http_req *req)
 {
-	(void)ctx;
-	return strncmp(req->path, "/slow", 5) == 0;
+	struct fixture *f = ctx;
+
+	if (strncmp(req->path, "/slow", 5) != 0)
+		return false;
+	pthread_mutex_lock(&f->mu);
+	f->classified++;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return true;
 }
 
 static void dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
@@ -157,6 +165,17 @@ static void wait_for_waiting(struct fixture *f, int n)
 	pthread_mutex_unlock(&f->mu);
 }
 
+/* Waits until n slow requests have been read whole by the server: a
+ * connection still in the kernel's accept queue when the listening socket
+ * closes is never seen by the server at all. */
+static void wait_for_classified(struct fixture *f, int n)
+{
+	pthread_mutex_lock(&f->mu);
+	while (f->classified < n)
+		pthread_cond_wait(&f->cv, &f->mu);
+	pthread_mutex_unlock(&f->mu);
+}
+
 /* Four blocking threads, eight slow requests: four wait inside dispatch,
  * four in the queue, and the single event loop still answers /fast. */
 static void test_blocking_requests_leave_the_loop_free(void **state)
@@ -233,6 +252,7 @@ static void test_shutdown_answers_waiting_requests(void **state)
 		fds[i] = send_get(port, path);
 	}
 	wait_for_waiting(f, 4);
+	wait_for_classified(f, 6);
 	assert_int_equal(pthread_create(&t, NULL, release_later, &r), 0);
 	ts_http_server_stop(f->srv, 5000);
 	f->srv = NULL;
