@@ -2,6 +2,7 @@
  * hands it the configuration. */
 #include "cli/cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@ static const struct {
 	{"user", ts_cmd_user},     {"group", ts_cmd_group},
 	{"apikey", ts_cmd_apikey},
 	{"provider", ts_cmd_provider}, {"connection", ts_cmd_connection},
+	{"version", ts_cmd_version},
 };
 
 /* Flags of single commands that are not in ts_global_flags, so that the
@@ -24,6 +26,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: tessera [--db URL] [--public-url URL] [--listen ADDR] [--config FILE] [--json]\n"
 	      "               COMMAND ...\n"
+	      "       tessera --version | version | help | --help\n"
 	      "commands:\n"
 	      "  serve                           run the server\n"
 	      "  bootstrap FILE [--print-secrets] apply a declarative file\n"
@@ -63,9 +66,26 @@ int main(int argc, char **argv)
 		    strcmp(argv[i], "--help") != 0)
 			i++; /* skip the option's value */
 	}
+	for (i = 1; i < argc && (cmd_at < 0 || i < cmd_at); i++)
+		if (strcmp(argv[i], "--version") == 0)
+			cmd = "version";
+	if (cmd != NULL && strcmp(cmd, "version") == 0) {
+		struct ts_config bare = {0};
+		for (i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--json") == 0)
+				bare.json = true;
+		return ts_cmd_version(&bare, 0, NULL);
+	}
+	if (cmd != NULL && strcmp(cmd, "help") == 0 && cmd_at > 0) {
+		usage(stdout);
+		return TS_EXIT_OK;
+	}
 	if (cmd == NULL) {
-		usage(argc > 1 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
-		return argc > 1 && strcmp(argv[1], "--help") == 0 ? TS_EXIT_OK : TS_EXIT_USAGE;
+		bool help = false;
+		for (i = 1; i < argc; i++)
+			help = help || strcmp(argv[i], "--help") == 0;
+		usage(help ? stdout : stderr);
+		return help ? TS_EXIT_OK : TS_EXIT_USAGE;
 	}
 	if (!ts_opts_parse(argc - 1, argv + 1, command_flags, &all))
 		return TS_EXIT_USAGE;

@@ -92,6 +92,12 @@ int ts_cmd_apikey(struct ts_config *c, int argc, char **argv);
 int ts_cmd_provider(struct ts_config *c, int argc, char **argv);
 int ts_cmd_connection(struct ts_config *c, int argc, char **argv);
 int ts_cmd_keys_rekey_vault(struct ts_config *c, int argc, char **argv);
+/* `tessera --version`: version, commit, library versions (JSON with
+ * --json; c may be NULL before the configuration is loaded). */
+int ts_cmd_version(struct ts_config *c, int argc, char **argv);
+/* The version string ("0.1.0") and the commit the binary was built from. */
+const char *ts_version(void);
+const char *ts_version_commit(void);
 
 /* The global options every command accepts (for ts_opts_only). */
 extern const char *const ts_global_opts[];

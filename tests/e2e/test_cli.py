@@ -357,3 +357,37 @@ def test_a_database_url_password_is_never_printed(empty, url):
     r = empty.cli("tenant", "list", json_out=False)
     assert r.rc == 1, r
     assert "pw-not-shown" not in r.err and "127.0.0.1:1/tessera" in r.err, r.err
+
+
+# -- version and help --------------------------------------------------------------
+
+def test_version_names_the_release_and_the_libraries(empty):
+    r = empty.cli("--version")
+    assert r.rc == 0, r.err
+    assert r.out["version"].count(".") == 2
+    assert r.out["commit"]
+    for lib in ("openssl", "sqlite", "libpq", "libmicrohttpd", "jansson", "libcurl"):
+        assert r.out[lib], lib
+    plain = empty.cli("version", json_out=False)
+    assert plain.rc == 0
+    assert plain.out.startswith("tessera %s" % r.out["version"])
+
+
+@pytest.mark.parametrize("argv", [["help"], ["--help"]])
+def test_help_prints_usage_and_exits_0(empty, argv):
+    r = empty.cli(*argv, json_out=False)
+    assert r.rc == 0
+    assert "usage: tessera" in r.out
+
+
+def test_help_and_version_never_create_a_database(tmp_path):
+    import os
+    import subprocess
+    from e2e_util import tessera_bin
+    for argv in (["help"], ["--help"], ["--version"], ["version"]):
+        db = tmp_path / "never.db"
+        p = subprocess.run([tessera_bin(), "--db", "sqlite:%s" % db] + argv,
+                           capture_output=True, text=True, cwd=tmp_path, timeout=30,
+                           env=dict(os.environ))
+        assert p.returncode == 0, (argv, p.stderr)
+        assert not db.exists(), argv
