@@ -106,9 +106,9 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[TS_SQ_AUDIT_QUERY] =
 		"SELECT " AUDIT_COLS " FROM audit WHERE tenant = ?1 AND time >= ?2"
-		" ORDER BY time, id LIMIT ?3",
+		" ORDER BY time DESC, id DESC LIMIT ?3",
 	[TS_SQ_AUDIT_QUERY_ALL] =
-		"SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 ORDER BY time, id LIMIT ?2",
+		"SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 ORDER BY time DESC, id DESC LIMIT ?2",
 
 	/* ---- schema version 2 ---- */
 

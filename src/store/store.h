@@ -420,7 +420,7 @@ int ts_store_revoke_purge(struct ts_store *st, int64_t now);
  * no-op; every record needs a type. */
 int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, size_t n);
 /* Records of one tenant (or all when tenant is NULL) with time >= since,
- * oldest first, at most limit. */
+ * newest first, at most limit (so a limit keeps the latest). */
 int ts_store_audit_query(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
 			 struct ts_audit_rec ***out, size_t *n);
 

@@ -269,3 +269,17 @@ def test_cli_changes_are_audited(srv):
     ev = wait_for_event(srv, "other", lambda e: e["type"] == "client.created"
                         and e.get("subject") == "audited")
     assert ev[0]["actor"] == "cli"
+
+
+def test_audit_lists_newest_first_and_a_limit_keeps_the_latest(srv):
+    rids = ["e2e-%02d-%s" % (i, uuid.uuid4().hex) for i in range(3)]
+    for rid in rids:
+        token_request(srv, "other", {"grant_type": "client_credentials"}, auth=("svc", SECRET),
+                      headers={"X-Request-ID": rid})
+        wait_for_event(srv, "other", lambda e, rid=rid: e.get("request_id") == rid)
+    events = audit_events(srv, "other")
+    times = [e["time"] for e in events]
+    assert times == sorted(times, reverse=True)
+    latest = srv.cli("audit", "--tenant", "other", "--limit", "1").out["events"]
+    assert len(latest) == 1
+    assert latest[0]["request_id"] == rids[-1]

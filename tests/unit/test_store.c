@@ -517,7 +517,7 @@ static size_t count_ours(struct ts_store *st, int64_t since, const char *t, cons
 	for (i = 0; i < n; i++) {
 		assert_true(v[i]->time >= since);
 		if (i > 0)
-			assert_true(v[i - 1]->time <= v[i]->time);
+			assert_true(v[i - 1]->time >= v[i]->time);
 		if (v[i]->tenant ? strcmp(v[i]->tenant, t) == 0 || strcmp(v[i]->tenant, u) == 0
 				 : v[i]->subject != NULL && strcmp(v[i]->subject, marker) == 0)
 			ours++;
@@ -564,34 +564,35 @@ static void test_audit(void **state)
 	recs[7].id = 12345; /* ignored */
 	assert_int_equal(ts_store_audit_append(st, recs, 8), TS_OK);
 
-	/* One tenant, oldest first. */
+	/* One tenant, newest first. */
 	assert_int_equal(ts_store_audit_query(st, t, 0, 100, &v, &n), TS_OK);
 	assert_int_equal(n, 5);
 	for (i = 0; i < n; i++) {
 		assert_string_equal(v[i]->tenant, t);
-		assert_int_equal(v[i]->time, base + (int64_t)i);
+		assert_int_equal(v[i]->time, base + 4 - (int64_t)i);
 		if (i > 0)
 			assert_true(v[i]->id != v[i - 1]->id);
 	}
-	assert_string_equal(v[0]->type, "token.issued");
-	assert_string_equal(v[0]->actor, "client-1");
-	assert_string_equal(v[0]->subject, "jti");
-	assert_string_equal(v[0]->request_id, "rid-0");
-	assert_string_equal(v[0]->detail, "{\"scope\":\"openid\"}");
-	assert_null(v[1]->request_id);
-	assert_null(v[1]->detail);
+	assert_string_equal(v[4]->type, "token.issued");
+	assert_string_equal(v[4]->actor, "client-1");
+	assert_string_equal(v[4]->subject, "jti");
+	assert_string_equal(v[4]->request_id, "rid-0");
+	assert_string_equal(v[4]->detail, "{\"scope\":\"openid\"}");
+	assert_null(v[3]->request_id);
+	assert_null(v[3]->detail);
 	ts_audit_recs_free(v, n);
 
 	/* since and limit. */
 	assert_int_equal(ts_store_audit_query(st, t, base + 3, 100, &v, &n), TS_OK);
 	assert_int_equal(n, 2);
-	assert_int_equal(v[0]->time, base + 3);
-	assert_int_equal(v[1]->time, base + 4);
+	assert_int_equal(v[0]->time, base + 4);
+	assert_int_equal(v[1]->time, base + 3);
 	ts_audit_recs_free(v, n);
+	/* A limit keeps the latest. */
 	assert_int_equal(ts_store_audit_query(st, t, 0, 2, &v, &n), TS_OK);
 	assert_int_equal(n, 2);
-	assert_int_equal(v[0]->time, base);
-	assert_int_equal(v[1]->time, base + 1);
+	assert_int_equal(v[0]->time, base + 4);
+	assert_int_equal(v[1]->time, base + 3);
 	ts_audit_recs_free(v, n);
 	assert_int_equal(ts_store_audit_query(st, t, 0, 0, &v, &n), TS_OK);
 	assert_int_equal(n, 0);
@@ -603,6 +604,7 @@ static void test_audit(void **state)
 	assert_int_equal(count_ours(st, base + 2, t, u, marker), 4); /* t +2..+4, server +2 */
 	assert_int_equal(ts_store_audit_query(st, u, base, 1, &v, &n), TS_OK);
 	assert_int_equal(n, 1);
+	assert_int_equal(v[0]->time, base + 1);
 	assert_string_equal(v[0]->type, "client.created");
 	assert_null(v[0]->actor);
 	ts_audit_recs_free(v, n);

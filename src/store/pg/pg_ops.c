@@ -72,9 +72,9 @@ static const char audit_append_sql[] =
 	" VALUES ($1, $2::bigint, $3, $4, $5, $6, $7)";
 static const char audit_query_sql[] =
 	"SELECT " AUDIT_COLS " FROM audit WHERE tenant = $1 AND time >= $2::bigint"
-	" ORDER BY time, id LIMIT $3::bigint";
+	" ORDER BY time DESC, id DESC LIMIT $3::bigint";
 static const char audit_query_all_sql[] =
-	"SELECT " AUDIT_COLS " FROM audit WHERE time >= $1::bigint ORDER BY time, id"
+	"SELECT " AUDIT_COLS " FROM audit WHERE time >= $1::bigint ORDER BY time DESC, id DESC"
 	" LIMIT $2::bigint";
 
 /* Row i of TENANT_COLS as a new record, or NULL if a NOT NULL column came
