@@ -22,6 +22,23 @@ static const struct {
  * global pass below does not take the next word as their value. */
 static const char *const command_flags[] = {"password-stdin", NULL};
 
+/* Only the commands that create what a new installation needs may create
+ * a missing SQLite file; every other command refuses it, so that a
+ * mistyped --db is an error instead of a new empty database. */
+static bool may_create_db(const char *cmd, int argc, char **argv, int cmd_at)
+{
+	int i;
+
+	if (strcmp(cmd, "serve") == 0 || strcmp(cmd, "bootstrap") == 0)
+		return true;
+	if (strcmp(cmd, "tenant") != 0)
+		return false;
+	for (i = cmd_at + 1; i < argc; i++)
+		if (strncmp(argv[i], "--", 2) != 0)
+			return strcmp(argv[i], "create") == 0;
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: tessera [--db URL] [--public-url URL] [--listen ADDR] [--config FILE] [--json]\n"
@@ -52,8 +69,12 @@ int main(int argc, char **argv)
 	struct ts_opts all;
 	const char *cmd = NULL;
 	int i, cmd_at = -1, rc;
+	bool json = false;
 	size_t k;
 
+	for (i = 1; i < argc; i++)
+		json = json || strcmp(argv[i], "--json") == 0;
+	ts_cli_json_errors(json);
 	/* The command is the first positional word; global options may stand
 	 * before or after it. */
 	for (i = 1; i < argc; i++) {
@@ -84,8 +105,15 @@ int main(int argc, char **argv)
 		bool help = false;
 		for (i = 1; i < argc; i++)
 			help = help || strcmp(argv[i], "--help") == 0;
-		usage(help ? stdout : stderr);
-		return help ? TS_EXIT_OK : TS_EXIT_USAGE;
+		if (help) {
+			usage(stdout);
+			return TS_EXIT_OK;
+		}
+		if (json)
+			ts_cli_error("usage: tessera [OPTIONS] COMMAND ... (no command given)");
+		else
+			usage(stderr);
+		return TS_EXIT_USAGE;
 	}
 	if (!ts_opts_parse(argc - 1, argv + 1, command_flags, &all))
 		return TS_EXIT_USAGE;
@@ -103,13 +131,15 @@ int main(int argc, char **argv)
 			for (j = 1; j < argc && n < 255; j++)
 				if (j != cmd_at)
 					rest[n++] = argv[j];
+			cfg.db_may_create = may_create_db(cmd, argc, argv, cmd_at);
 			rc = commands[k].fn(&cfg, n, rest);
 			break;
 		}
 	}
 	if (rc == -1) {
-		ts_cli_error("unknown command \"%s\"", cmd);
-		usage(stderr);
+		ts_cli_error_code("usage", "unknown command \"%s\"", cmd);
+		if (!json)
+			usage(stderr);
 		rc = TS_EXIT_USAGE;
 	}
 	ts_config_clear(&cfg);

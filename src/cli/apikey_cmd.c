@@ -42,14 +42,14 @@ static int ak_open(struct ts_config *c, struct ak_session *s, const char *tenant
 	s->a.actor = "cli";
 	rc = ts_store_tenant_get(s->st, tenant, &s->t);
 	if (rc == TS_ENOTFOUND) {
-		ts_cli_error("no tenant named \"%s\"", tenant);
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK)
 		return fail_store(rc);
 	rc = ts_store_user_find(s->st, s->t->id, username, &s->u);
 	if (rc == TS_ENOTFOUND) {
-		ts_cli_error("no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		ts_cli_error_code("not_found", "no user \"%s\" in tenant \"%s\"", username, s->t->name);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK)
@@ -156,7 +156,7 @@ static int apikey_revoke(struct ts_config *c, struct ak_session *s, const char *
 	/* Another tenant's or another user's key is answered as unknown. */
 	if (rc != TS_OK || strcmp(k->tenant_id, s->t->id) != 0 || strcmp(k->user_id, s->u->id) != 0) {
 		ts_apikey_rec_free(k);
-		ts_cli_error("user \"%s\" of tenant \"%s\" has no API key \"%s\"", s->u->username,
+		ts_cli_error_code("not_found", "user \"%s\" of tenant \"%s\" has no API key \"%s\"", s->u->username,
 			     s->t->name, key);
 		return TS_EXIT_FAIL;
 	}

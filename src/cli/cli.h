@@ -43,6 +43,7 @@ struct ts_config {
 	unsigned threads;  /* 0: one per core */
 	int reload_ms;     /* configuration poll interval */
 	bool json;         /* --json output */
+	bool db_may_create; /* this command may create a missing SQLite file */
 	bool access_log;   /* one log line per request */
 	bool have_mk;
 	struct ts_master_key mk;
@@ -73,8 +74,15 @@ int ts_cli_open_store(const struct ts_config *c, struct ts_store **out);
 
 /* Prints a result: JSON with --json, else a readable rendering. Steals obj. */
 void ts_cli_print(const struct ts_config *c, json_t *obj);
-/* Prints "tessera: <sentence>" on stderr. */
+/* Prints "tessera: <sentence>" on stderr, or with --json (see
+ * ts_cli_json_errors) {"error": CODE, "message": SENTENCE} as one line.
+ * ts_cli_error's code is "usage" for a sentence starting "usage:" and
+ * "failed" otherwise; ts_cli_error_code names it ("not_found",
+ * "already_exists", ...). */
 void ts_cli_error(const char *fmt, ...) TS_PRINTF(1, 2);
+void ts_cli_error_code(const char *code, const char *fmt, ...) TS_PRINTF(2, 3);
+/* Turns JSON errors on (set once, from --json, before any command runs). */
+void ts_cli_json_errors(bool on);
 
 /* Subcommands; argc/argv start after the command word. */
 int ts_cmd_serve(struct ts_config *c, int argc, char **argv);

@@ -146,12 +146,12 @@ static int tenant_apply_cmd(struct ts_config *c, struct session *s, const struct
 
 	rc = ts_store_tenant_get(s->st, name, &old);
 	if (create && rc == TS_OK) {
-		ts_cli_error("tenant \"%s\" already exists", name);
+		ts_cli_error_code("already_exists", "tenant \"%s\" already exists", name);
 		ts_tenant_rec_free(old);
 		return TS_EXIT_FAIL;
 	}
 	if (!create && rc == TS_ENOTFOUND) {
-		ts_cli_error("no tenant named \"%s\"", name);
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", name);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK && rc != TS_ENOTFOUND)
@@ -239,7 +239,7 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 			ts_cli_print(c, tenant_view(c, t));
 			exit_code = TS_EXIT_OK;
 		} else if (rc == TS_ENOTFOUND) {
-			ts_cli_error("no tenant named \"%s\"", o.pos[1]);
+			ts_cli_error_code("not_found", "no tenant named \"%s\"", o.pos[1]);
 		} else {
 			exit_code = fail_store(rc);
 		}
@@ -253,7 +253,7 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 			ts_cli_print(c, json_pack("{s:s,s:b}", "name", o.pos[1], "deleted", 1));
 			exit_code = TS_EXIT_OK;
 		} else if (rc == TS_ENOTFOUND) {
-			ts_cli_error("no tenant named \"%s\"", o.pos[1]);
+			ts_cli_error_code("not_found", "no tenant named \"%s\"", o.pos[1]);
 		} else {
 			exit_code = fail_store(rc);
 		}
@@ -293,7 +293,7 @@ static int client_apply_cmd(struct ts_config *c, struct session *s, const struct
 
 	rc = ts_store_tenant_get(s->st, tenant, &t);
 	if (rc == TS_ENOTFOUND) {
-		ts_cli_error("no tenant named \"%s\"", tenant);
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
 		goto out;
 	}
 	if (rc != TS_OK) {
@@ -302,11 +302,11 @@ static int client_apply_cmd(struct ts_config *c, struct session *s, const struct
 	}
 	rc = ts_store_client_get(s->st, t->id, id, &old);
 	if (create && rc == TS_OK) {
-		ts_cli_error("client \"%s\" already exists in tenant \"%s\"", id, tenant);
+		ts_cli_error_code("already_exists", "client \"%s\" already exists in tenant \"%s\"", id, tenant);
 		goto out;
 	}
 	if (!create && rc == TS_ENOTFOUND) {
-		ts_cli_error("no client \"%s\" in tenant \"%s\"", id, tenant);
+		ts_cli_error_code("not_found", "no client \"%s\" in tenant \"%s\"", id, tenant);
 		goto out;
 	}
 	if (rc != TS_OK && rc != TS_ENOTFOUND) {
@@ -386,7 +386,7 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 	rc = ts_store_tenant_get(s.st, tenant, &t);
 	if (rc != TS_OK) {
 		if (rc == TS_ENOTFOUND)
-			ts_cli_error("no tenant named \"%s\"", tenant);
+			ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
 		else
 			fail_store(rc);
 		goto done;
@@ -412,7 +412,7 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 			ts_cli_print(c, client_view(r));
 			exit_code = TS_EXIT_OK;
 		} else if (rc == TS_ENOTFOUND) {
-			ts_cli_error("no client \"%s\" in tenant \"%s\"", id, tenant);
+			ts_cli_error_code("not_found", "no client \"%s\" in tenant \"%s\"", id, tenant);
 		} else {
 			exit_code = fail_store(rc);
 		}
@@ -426,7 +426,7 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 			ts_cli_print(c, json_pack("{s:s,s:b}", "client_id", id, "deleted", 1));
 			exit_code = TS_EXIT_OK;
 		} else if (rc == TS_ENOTFOUND) {
-			ts_cli_error("no client \"%s\" in tenant \"%s\"", id, tenant);
+			ts_cli_error_code("not_found", "no client \"%s\" in tenant \"%s\"", id, tenant);
 		} else {
 			exit_code = fail_store(rc);
 		}
@@ -528,7 +528,7 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 		}
 		ts_key_recs_free(v, n);
 	} else if (rc == TS_ENOTFOUND) {
-		ts_cli_error("no tenant named \"%s\"", tenant);
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
 	} else {
 		exit_code = fail_store(rc);
 	}

@@ -2,11 +2,13 @@
  * by every subcommand. */
 #include "cli.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CONFIG_FILE_MAX (1u << 20)
 #define THREADS_MAX 256
@@ -16,15 +18,57 @@ const char *const ts_global_opts[] = {"db", "public-url", "listen", "config", "j
 const char *const ts_global_flags[] = {"json", "help", "print-secrets", "skip-consent",
 				       "disabled", "enabled", NULL};
 
+static bool json_errors;
+
+void ts_cli_json_errors(bool on)
+{
+	json_errors = on;
+}
+
+static void error_out(const char *code, const char *fmt, va_list ap) TS_PRINTF(2, 0);
+
+static void error_out(const char *code, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	json_t *o;
+	char *text;
+
+	if (!json_errors) {
+		fputs("tessera: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+		return;
+	}
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (code == NULL)
+		code = strncmp(msg, "usage:", strlen("usage:")) == 0 ? "usage" : "failed";
+	o = json_pack("{s:s, s:s}", "error", code, "message", msg);
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (text == NULL) {
+		fprintf(stderr, "{\"error\":\"%s\",\"message\":\"\"}\n", code);
+	} else {
+		fprintf(stderr, "%s\n", text);
+		free(text);
+	}
+	json_decref(o);
+}
+
 void ts_cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tessera: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_out(NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void ts_cli_error_code(const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_out(code, fmt, ap);
+	va_end(ap);
 }
 
 static bool in_list(const char *const *list, const char *s, size_t n)
@@ -64,7 +108,7 @@ bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_op
 			const char *name = a; /* NUL-terminated in argv unless "=" follows */
 			if (eq) {
 				if (n >= TS_OPT_NAME_MAX) {
-					ts_cli_error("unknown option --%.*s", (int)n, a);
+					ts_cli_error_code("usage", "unknown option --%.*s", (int)n, a);
 					return false;
 				}
 				memcpy(o->names[o->nopt], a, n);
@@ -110,7 +154,7 @@ bool ts_opts_only(const struct ts_opts *o, const char *const *known)
 	for (i = 0; i < o->nopt; i++) {
 		const char *n = o->opt[i].name;
 		if (!in_list(known, n, strlen(n)) && !in_list(ts_global_opts, n, strlen(n))) {
-			ts_cli_error("unknown option --%s", n);
+			ts_cli_error_code("usage", "unknown option --%s", n);
 			return false;
 		}
 	}
@@ -158,7 +202,7 @@ static bool load_file(struct ts_config *c, const char *path)
 	}
 	json_object_foreach(j, k, v) {
 		if (!in_list(known, k, strlen(k))) {
-			ts_cli_error("unknown field \"%s\" in config file %s", k, path);
+			ts_cli_error_code("usage", "unknown field \"%s\" in config file %s", k, path);
 			ok = false;
 			break;
 		}
@@ -333,11 +377,33 @@ static const char *shown_db_url(const char *url, char *buf, size_t cap)
 	return buf;
 }
 
+/* True when c->db names a SQLite file that does not exist (":memory:" and
+ * other special names excepted). */
+static bool sqlite_file_missing(const char *db)
+{
+	const char *path;
+	struct stat sb;
+
+	if (strncmp(db, "sqlite:", strlen("sqlite:")) != 0)
+		return false;
+	path = db + strlen("sqlite:");
+	if (*path == '\0' || *path == ':')
+		return false;
+	return stat(path, &sb) != 0 && errno == ENOENT;
+}
+
 int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 {
-	int rc = ts_store_open(c->db, out);
 	char shown[512];
+	int rc;
 
+	*out = NULL;
+	if (!c->db_may_create && sqlite_file_missing(c->db)) {
+		ts_cli_error_code("not_found", "the database %s does not exist (tessera bootstrap or tessera tenant "
+			     "create makes a new one)", shown_db_url(c->db, shown, sizeof(shown)));
+		return TS_ENOTFOUND;
+	}
+	rc = ts_store_open(c->db, out);
 	if (rc == TS_EINVAL)
 		ts_cli_error("unsupported or malformed database URL %s (use sqlite:PATH or "
 			     "postgres://HOST/DB)", shown_db_url(c->db, shown, sizeof(shown)));

@@ -33,7 +33,7 @@ static int open_session(struct ts_config *c, struct session *s, const char *tena
 	s->a.actor = "cli";
 	rc = ts_store_tenant_get(s->st, tenant, &s->t);
 	if (rc == TS_ENOTFOUND)
-		ts_cli_error("no tenant named \"%s\"", tenant);
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
 	else if (rc != TS_OK)
 		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
 	return rc;
@@ -211,11 +211,11 @@ static int user_apply_cmd(struct ts_config *c, struct session *s, const struct t
 	if (rc != TS_OK && rc != TS_ENOTFOUND)
 		return fail_store(rc);
 	if (create && old) {
-		ts_cli_error("user \"%s\" already exists in tenant \"%s\"", username, s->t->name);
+		ts_cli_error_code("already_exists", "user \"%s\" already exists in tenant \"%s\"", username, s->t->name);
 		goto out;
 	}
 	if (!create && old == NULL) {
-		ts_cli_error("no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		ts_cli_error_code("not_found", "no user \"%s\" in tenant \"%s\"", username, s->t->name);
 		goto out;
 	}
 	spec = old ? spec_from_user(old) : json_object();
@@ -278,7 +278,7 @@ static int user_show_cmd(struct ts_config *c, struct session *s, const char *ver
 	}
 	rc = ts_store_user_find(s->st, s->t->id, username, &u);
 	if (rc == TS_ENOTFOUND) {
-		ts_cli_error("no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		ts_cli_error_code("not_found", "no user \"%s\" in tenant \"%s\"", username, s->t->name);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK)
@@ -351,7 +351,7 @@ static int group_lookup(struct session *s, const char *name, struct ts_group_rec
 	if (rc == TS_ENOTFOUND)
 		rc = ts_store_group_get(s->st, s->t->id, name, g);
 	if (rc == TS_ENOTFOUND)
-		ts_cli_error("no group \"%s\" in tenant \"%s\"", name, s->t->name);
+		ts_cli_error_code("not_found", "no group \"%s\" in tenant \"%s\"", name, s->t->name);
 	else if (rc != TS_OK)
 		fail_store(rc);
 	return rc;
@@ -404,7 +404,7 @@ static int group_create_cmd(struct ts_config *c, struct session *s, const char *
 	ts_group_rec_free(g);
 	g = NULL;
 	if (rc == TS_OK) {
-		ts_cli_error("group \"%s\" already exists in tenant \"%s\"", name, s->t->name);
+		ts_cli_error_code("already_exists", "group \"%s\" already exists in tenant \"%s\"", name, s->t->name);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_ENOTFOUND)
@@ -435,7 +435,7 @@ static int group_member_cmd(struct ts_config *c, struct session *s, const char *
 
 	rc = ts_store_user_find(s->st, s->t->id, username, &u);
 	if (rc == TS_ENOTFOUND) {
-		ts_cli_error("no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		ts_cli_error_code("not_found", "no user \"%s\" in tenant \"%s\"", username, s->t->name);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK)

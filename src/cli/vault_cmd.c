@@ -36,7 +36,7 @@ static int tenant_id_of(struct ts_store *st, const char *tenant, struct ts_tenan
 	int rc = ts_store_tenant_get(st, tenant, t);
 
 	if (rc == TS_ENOTFOUND)
-		ts_cli_error("no tenant named \"%s\"", tenant);
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
 	else if (rc != TS_OK)
 		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
 	return rc;
@@ -141,11 +141,11 @@ static int provider_apply_cmd(struct ts_config *c, const struct ts_opts *o, cons
 		goto out;
 	rc = ts_store_provider_get(st, t->id, name, &old);
 	if (create && rc == TS_OK) {
-		ts_cli_error("provider \"%s\" already exists in tenant \"%s\"", name, tenant);
+		ts_cli_error_code("already_exists", "provider \"%s\" already exists in tenant \"%s\"", name, tenant);
 		goto out;
 	}
 	if (!create && rc == TS_ENOTFOUND) {
-		ts_cli_error("no provider \"%s\" in tenant \"%s\"", name, tenant);
+		ts_cli_error_code("not_found", "no provider \"%s\" in tenant \"%s\"", name, tenant);
 		goto out;
 	}
 	if (rc != TS_OK && rc != TS_ENOTFOUND) {
@@ -230,7 +230,7 @@ static int provider_read_cmd(struct ts_config *c, const char *verb, const char *
 		}
 	}
 	if (rc == TS_ENOTFOUND)
-		ts_cli_error("no provider \"%s\" in tenant \"%s\"", name, tenant);
+		ts_cli_error_code("not_found", "no provider \"%s\" in tenant \"%s\"", name, tenant);
 	else if (rc != TS_OK)
 		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
 out:
@@ -326,7 +326,7 @@ int ts_cmd_connection(struct ts_config *c, int argc, char **argv)
 		}
 	}
 	if (rc == TS_ENOTFOUND || rc == TS_EINVAL)
-		ts_cli_error("no connection \"%s\" in tenant \"%s\"", o.pos[1], tenant);
+		ts_cli_error_code("not_found", "no connection \"%s\" in tenant \"%s\"", o.pos[1], tenant);
 	else if (rc != TS_OK)
 		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
 out:

@@ -30,7 +30,9 @@ HTTP_TIMEOUT_S = 10
 # A confidential client's secret must have at least 32 characters (SPEC §2).
 SECRET = "e2e-secret-0123456789abcdefghijklmnop"
 
-CliResult = collections.namedtuple("CliResult", "rc out err")
+# err is the error sentence (the "message" of a JSON error under --json);
+# err_json the parsed JSON error, or None.
+CliResult = collections.namedtuple("CliResult", "rc out err err_json")
 
 
 def tessera_bin():
@@ -134,7 +136,14 @@ class Tessera:
                 out = json.loads(p.stdout)
             except ValueError:
                 out = p.stdout
-        return CliResult(p.returncode, out, p.stderr)
+        err, err_json = p.stderr, None
+        if json_out and p.stderr.strip():
+            try:
+                err_json = json.loads(p.stderr.strip().splitlines()[-1])
+                err = err_json["message"] + "\n"
+            except (ValueError, KeyError, TypeError):
+                err_json = None
+        return CliResult(p.returncode, out, err, err_json)
 
     def bootstrap(self, doc, *flags, env=None, name="bootstrap.json"):
         """Writes doc (a dict, or raw text) to a file and applies it."""

@@ -3,6 +3,7 @@ updates, unknown fields are errors naming the field, secrets printed once),
 exit codes (SPEC §1), and administration changes reaching a running server
 within 2 seconds without a restart."""
 import copy
+import json
 
 import pytest
 import requests
@@ -21,6 +22,15 @@ DOC = {"tenants": [{
          "grant_types": ["authorization_code", "refresh_token"],
          "allowed_cors_origins": ["https://acme.test"]},
     ]}]}
+
+
+def nothing_written(inst):
+    """True when a failed command left the database without tenants (or
+    never created it)."""
+    r = inst.cli("tenant", "list")
+    if r.rc == 1 and "does not exist" in r.err:
+        return True
+    return r.rc == 0 and r.out["tenants"] == []
 
 
 def tenants_of(r):
@@ -130,8 +140,9 @@ def test_an_unknown_field_fails_and_names_it(empty, where, field):
     target[field] = ["x"]
     r = empty.bootstrap(doc)
     assert r.rc == 1, r
-    assert '"%s"' % field in r.err or field in r.err.split(), r.err
-    assert empty.cli("tenant", "list").out["tenants"] == []  # nothing was written
+    msg = json_error(r)["message"]
+    assert '"%s"' % field in msg or field in msg.split(), r.err
+    assert nothing_written(empty)
 
 
 def test_a_mistake_in_a_later_tenant_writes_nothing(empty):
@@ -140,7 +151,7 @@ def test_a_mistake_in_a_later_tenant_writes_nothing(empty):
     r = empty.bootstrap(doc)
     assert r.rc == 1
     assert r.err.strip()
-    assert empty.cli("tenant", "list").out["tenants"] == []
+    assert nothing_written(empty)
 
 
 def test_a_file_that_is_not_json_fails(empty):
@@ -158,7 +169,7 @@ def test_a_secret_shorter_than_32_characters_is_refused(empty):
     r = empty.bootstrap(doc)
     assert r.rc == 1
     assert "32" in r.err
-    assert empty.cli("tenant", "list").out["tenants"] == []
+    assert nothing_written(empty)
 
 
 def test_a_secret_of_32_characters_is_accepted(applied):
@@ -219,11 +230,11 @@ def test_usage_errors_exit_2(empty, argv):
     assert r.err.strip()
 
 
-def test_failures_exit_1_with_one_sentence(empty):
-    r = empty.cli("tenant", "show", "nosuch")
+def test_failures_exit_1_with_one_sentence(applied):
+    r = applied.cli("tenant", "show", "nosuch", json_out=False)
     assert r.rc == 1
     assert "nosuch" in r.err
-    assert empty.cli("client", "list", "--tenant", "nosuch").rc == 1
+    assert applied.cli("client", "list", "--tenant", "nosuch").rc == 1
 
 
 def test_bootstrap_needs_the_master_key(empty):
@@ -391,3 +402,53 @@ def test_help_and_version_never_create_a_database(tmp_path):
                            env=dict(os.environ))
         assert p.returncode == 0, (argv, p.stderr)
         assert not db.exists(), argv
+
+
+@pytest.mark.parametrize("argv", [
+    ["tenant", "list"], ["tenant", "show", "acme"], ["audit", "--tenant", "acme"],
+    ["client", "list", "--tenant", "acme"], ["user", "list", "--tenant", "acme"],
+    ["keys", "list", "--tenant", "acme"], ["connection", "list", "--tenant", "acme"],
+    ["client", "create", "--tenant", "acme", "c1"],
+])
+def test_a_missing_database_is_refused_not_created(tmp_path, argv):
+    import os
+    import subprocess
+    from e2e_util import tessera_bin
+    db = tmp_path / "mistyped.db"
+    p = subprocess.run([tessera_bin(), "--db", "sqlite:%s" % db, "--json"] + argv,
+                       capture_output=True, text=True, cwd=tmp_path, timeout=30,
+                       env=dict(os.environ, TESSERA_MASTER_KEY="11" * 32))
+    assert p.returncode == 1, (argv, p.stdout, p.stderr)
+    assert "does not exist" in p.stderr
+    assert not db.exists()
+    assert not (tmp_path / "tessera.db").exists()
+
+
+def json_error(r):
+    assert r.err_json is not None, r
+    assert r.err.count("\n") == 1, r.err
+    return r.err_json
+
+
+def test_errors_are_json_with_json(applied):
+    inst = applied
+    r = inst.cli("tenant", "show", "no-such-tenant")
+    assert r.rc == 1
+    assert json_error(r)["error"] == "not_found"
+    assert "no-such-tenant" in json_error(r)["message"]
+    r = inst.cli("tenant", "create", "acme")
+    assert r.rc == 1
+    assert json_error(r)["error"] == "already_exists"
+    r = inst.cli("tenant", "frobnicate", "acme")
+    assert r.rc == 2
+    assert json_error(r)["error"] == "usage"
+    r = inst.cli("no-such-command")
+    assert r.rc == 2
+    assert json_error(r)["error"] == "usage"
+
+
+def test_errors_are_one_sentence_without_json(applied):
+    inst = applied
+    r = inst.cli("tenant", "show", "no-such-tenant", json_out=False)
+    assert r.rc == 1
+    assert r.err.startswith("tessera: ") and r.err.count("\n") == 1

@@ -205,11 +205,12 @@ AUDIT_FLUSH_S = 0.4  # the server writes its audit events in batches every 200 m
 
 
 def audit(server, tenant, since="1h", types=None):
-    """The tenant's audit events (after the server's batch writer caught up)."""
+    """The tenant's audit events, oldest first (after the server's batch writer
+    caught up)."""
     time.sleep(AUDIT_FLUSH_S)
     r = server.cli("audit", "--tenant", tenant, "--since", since, "--limit", "100000")
     assert r.rc == 0, r.err
-    ev = r.out["events"]
+    ev = sorted(r.out["events"], key=lambda e: e["id"])
     if types:
         ev = [e for e in ev if e["type"] in types]
     return ev
