@@ -1,0 +1,216 @@
+"""Attacks on the authorization server that Tessera refuses, one test each,
+named after the attack. Each was first run against a server that let it
+through. Clients are independent libraries only: requests (raw HTTP and the
+browser), authlib (the OAuth client), jwcrypto (keys and assertions)."""
+import base64
+import concurrent.futures
+import json
+import subprocess
+import threading
+import time
+import urllib.parse
+import uuid
+
+import pytest
+import requests
+from jwcrypto import jwk, jwt
+
+from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, assert_oauth_error,
+                      fetch_token, introspect, tessera_bin, token_request, wait_until)
+from people_helpers import (ALICE, AUD, MOBILE_URI, WEB_LOGOUT_URI, WEB_URI, RP, Browser,
+                            assert_error_page, authorize, is_consent_page, is_login_page,
+                            left_to, mobile_client, only_form, password_grant, people_tenant,
+                            query_of, userinfo, web_client)
+
+PARALLEL = 40
+ROUNDS = 3
+# The order of the P-256 group (SEC 2 §2.4.2).
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+DAVE = {"username": "dave@acme.test", "password": "dave-correct-horse-battery",
+        "email": "dave@acme.test", "name": "Dave", "roles": ["Sales User"]}
+ERIN = {"username": "erin@acme.test", "password": "erin-correct-horse-battery",
+        "email": "erin@acme.test", "name": "Erin", "roles": ["Sales User"]}
+
+CLIENT_KEY = jwk.JWK.generate(kty="EC", crv="P-256", kid="assertion-key")
+
+
+def jwt_client(client_id):
+    return {"client_id": client_id, "type": "confidential", "grant_types": ["client_credentials"],
+            "token_endpoint_auth_method": "private_key_jwt", "scopes": ["tasks:read"],
+            "jwks": {"keys": [json.loads(CLIENT_KEY.export_public())]}}
+
+
+def people_app(client_id, **over):
+    """A public app with the password grant and refresh tokens."""
+    c = mobile_client(client_id=client_id, name="App " + client_id,
+                      scopes=["openid", "profile", "offline_access", "tasks:read",
+                              "tasks:write"])
+    c.update(over)
+    return c
+
+
+def device_client(client_id="tv", **over):
+    c = {"client_id": client_id, "name": "Living Room TV", "type": "public",
+         "grant_types": [DEVICE_GRANT, "refresh_token"],
+         "scopes": ["tasks:read", "tasks:write"], "skip_consent": True}
+    c.update(over)
+    return c
+
+
+def service(client_id):
+    return {"client_id": client_id, "secret": SECRET, "grant_types": ["client_credentials"],
+            "scopes": ["tasks:read"]}
+
+
+CLIENTS = ([mobile_client(), web_client(), device_client(),
+            device_client("kiosk", name="Kiosk", skip_consent=False),
+            people_app("shrink"), people_app("app-off"), people_app("app-gone"),
+            people_app("single", redirect_uris=[MOBILE_URI]),
+            service("svc"), service("svc-off"), service("svc-gone")]
+           + [jwt_client("jwt%d" % i) for i in range(ROUNDS + 2)])
+
+DOC = {"tenants": [
+    people_tenant("acme", users=(ALICE, DAVE, ERIN), clients=CLIENTS,
+                  scopes=[{"name": "tasks:read"},
+                          {"name": "tasks:write", "description": "Change your tasks"}]),
+]}
+
+
+@pytest.fixture(scope="module")
+def srv(make_module_server):
+    return make_module_server(DOC)
+
+
+def parallel(fn, n=PARALLEL):
+    """Runs fn(i) n times at once (released together by a barrier)."""
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        barrier.wait()
+        return fn(i)
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        return list(ex.map(run, range(n)))
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def with_s(token, high):
+    """The same ES256 JWS with S or n - S, whichever is high (or low)."""
+    head, payload, sig = token.split(".")
+    raw = b64url_decode(sig)
+    s = int.from_bytes(raw[32:], "big")
+    if (s > P256_N // 2) != high:
+        s = P256_N - s
+    return "%s.%s.%s" % (head, payload, b64url(raw[:32] + s.to_bytes(32, "big")))
+
+
+def assertion(srv, client_id, jti=None, high_s=False):
+    now = int(time.time())
+    t = jwt.JWT(header={"alg": "ES256", "kid": CLIENT_KEY.key_id},
+                claims={"iss": client_id, "sub": client_id, "aud": srv.endpoint("acme", "token"),
+                        "jti": jti or str(uuid.uuid4()), "iat": now, "exp": now + 120})
+    t.make_signed_token(CLIENT_KEY)
+    return with_s(t.serialize(), high_s)
+
+
+def assertion_request(srv, client_id, token):
+    return requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": "client_credentials", "client_assertion": token,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+
+
+def api_me(srv, token):
+    return requests.get(srv.issuer("acme") + "/api/me", timeout=HTTP_TIMEOUT_S,
+                        headers={"Authorization": "Bearer " + token})
+
+
+def active(srv, token):
+    r = introspect(srv, "acme", token, "web")
+    assert r.status_code == 200, r.text
+    return r.json()["active"]
+
+
+# -- single-use values under concurrency ----------------------------------------------
+
+def test_one_client_assertion_sent_many_times_at_once_gives_one_token(srv):
+    for rnd in range(ROUNDS):
+        client_id = "jwt%d" % rnd  # failed attempts are throttled per client
+        token = assertion(srv, client_id)
+        codes = [r.status_code for r in
+                 parallel(lambda i: assertion_request(srv, client_id, token))]
+        assert codes.count(200) == 1, (rnd, sorted(codes))
+        assert set(codes) <= {200, 401, 429}, codes
+
+
+def consent_page(srv, browser, rp):
+    resp = browser.open(rp.authorization_url())
+    if is_login_page(resp):
+        resp = browser.login(resp, ALICE)
+    assert is_consent_page(resp), (resp.status_code, resp.text[:300])
+    return resp
+
+
+def device_start(srv, client_id, scope="tasks:read tasks:write"):
+    r = requests.post(srv.endpoint("acme", "device_authorization"), timeout=HTTP_TIMEOUT_S,
+                      data={"client_id": client_id, "scope": scope})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def device_poll(srv, client_id, device_code):
+    return token_request(srv, "acme", {"grant_type": DEVICE_GRANT, "client_id": client_id,
+                                       "device_code": device_code})
+
+
+def device_enter(srv, browser, user_code, user=ALICE):
+    """Types the user code at {issuer}/device and signs in: returns the
+    page that follows."""
+    page = browser.open(srv.issuer("acme") + "/device")
+    resp = browser.submit(page, user_code=user_code)
+    if is_login_page(resp):
+        resp = browser.login(resp, user)
+    return resp
+
+
+# -- what a token may still do after the client or user changed -----------------------
+
+def inactive_within_budget(srv, tokens, check_refresh=True):
+    """Every place that takes the tokens refuses them within 2 s."""
+    at, rt = tokens
+
+    def all_refused():
+        if active(srv, at):
+            return False
+        if rt and check_refresh and active(srv, rt):
+            return False
+        if api_me(srv, at).status_code != 401:
+            return False
+        return True
+    ok, elapsed = wait_until(all_refused, timeout=RELOAD_BUDGET_S + 1)
+    assert ok and elapsed <= RELOAD_BUDGET_S, elapsed
+    assert userinfo(srv, "acme", at).status_code == 401
+
+
+def person_tokens(srv, client_id, user=ALICE):
+    r = password_grant(srv, "acme", user["username"], user["password"], client_id=client_id,
+                       scope="openid tasks:read offline_access")
+    assert r.status_code == 200, r.text
+    at, rt = r.json()["access_token"], r.json()["refresh_token"]
+    assert active(srv, at) and active(srv, rt)
+    assert api_me(srv, at).status_code == 200 and userinfo(srv, "acme", at).status_code == 200
+    return at, rt
+
+
+# -- logout, resource, signatures -------------------------------------------------------
+
+# -- registration and the browser flow -------------------------------------------------
+
+# -- the command line ---------------------------------------------------------------
