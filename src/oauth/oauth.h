@@ -134,12 +134,16 @@ struct ts_authz_req {
 	const char *pending_id;     /* raw id of its pending record, or NULL */
 	const char *device_hash;    /* device flow (RFC 8628): the device code's hash; then
 				     * redirect_uri is "" and the result is a page */
+	bool posted;                /* this request is a form POST: its redirects are
+				     * 303 See Other (RFC 9700 §4.12), not 302 */
 };
 /* Loads a pending request saved while the user signs in or consents.
  * TS_ENOTFOUND if unknown, expired or of another tenant. */
 int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, const char *raw_id,
 			  struct ts_authz_req *ar);
-/* Saves (or updates) the request as pending; sets ar->pending_id. */
+/* Saves the request as pending (new: sets ar->pending_id). Updating a
+ * saved one is a conditional write: TS_ENOTFOUND once it has been used up
+ * or has expired, so a used request never comes back. */
 int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
 			  struct ts_authz_req *ar);
 /* Decides what happens next for a validated request: the login page, the
@@ -148,6 +152,8 @@ int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
  * session started on this response, or NULL to use the request's cookie. */
 void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		      struct ts_authz_req *ar, const char *session_id);
+/* The page for a pending request that was used up or has expired. */
+void ts_authz_used_page(struct ts_rctx *rc, struct ts_http_resp *resp);
 /* Redirects an error to the client (RFC 6749 §4.1.2.1). */
 void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar,
 		    const char *code, const char *desc);
@@ -193,7 +199,9 @@ size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char *
 /* ---- device authorization grant (device.c, RFC 8628) ---- */
 #define TS_GRANT_DEVICE_CODE_S "urn:ietf:params:oauth:grant-type:device_code"
 /* Records the user's decision on a device request (approve: user and
- * auth_time; deny: user NULL). */
+ * auth_time; deny: user NULL), only while it is undecided, by a compare
+ * and swap that a concurrent poll cannot undo. TS_ENOTFOUND if unknown or
+ * expired, TS_ECONFLICT if it was decided already. */
 int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *user_id,
 		     int64_t auth_time, bool approve);
 void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

@@ -151,11 +151,30 @@ def test_one_client_assertion_sent_many_times_at_once_gives_one_token(srv):
 
 
 def consent_page(srv, browser, rp):
-    resp = browser.open(rp.authorization_url())
+    resp = browser.open(rp.authorization_url(prompt="consent"))
     if is_login_page(resp):
         resp = browser.login(resp, ALICE)
     assert is_consent_page(resp), (resp.status_code, resp.text[:300])
     return resp
+
+
+def test_one_consent_form_posted_many_times_at_once_gives_one_code(srv):
+    for rnd in range(ROUNDS):
+        b = Browser(srv)
+        rp = RP(srv, "acme", "web", WEB_URI, secret=SECRET, scope="openid tasks:read")
+        page = consent_page(srv, b, rp)
+        form = only_form(page)
+        action = urllib.parse.urljoin(page.url, form.action)
+        data = form.data(("decision", "approve"))
+        cookies = b.http.cookies.get_dict()
+
+        def post(i):
+            return requests.post(action, data=data, cookies=cookies, allow_redirects=False,
+                                 timeout=HTTP_TIMEOUT_S)
+        locs = [left_to(r) or "" for r in parallel(post)]
+        codes = [query_of(loc)["code"] for loc in locs if loc.startswith(WEB_URI + "?")
+                 and "code" in query_of(loc)]
+        assert len(codes) == 1, (rnd, locs[:3])
 
 
 def device_start(srv, client_id, scope="tasks:read tasks:write"):
@@ -178,6 +197,68 @@ def device_enter(srv, browser, user_code, user=ALICE):
     if is_login_page(resp):
         resp = browser.login(resp, user)
     return resp
+
+
+def test_a_device_is_never_approved_without_a_page_naming_the_client_and_scopes(srv):
+    # The client skips consent, and the user approved these scopes before:
+    # a phishing device still needs the user to confirm what it asks for.
+    b = Browser(srv)
+    for _ in range(2):
+        d = device_start(srv, "tv")
+        page = device_enter(srv, b, d["user_code"])
+        assert is_consent_page(page), (page.status_code, page.text[:400])
+        assert "Living Room TV" in page.text
+        assert "tasks:write" in page.text and "tasks:read" in page.text
+        assert_oauth_error(device_poll(srv, "tv", d["device_code"]), 400, "authorization_pending")
+        done = b.submit(page, button=("decision", "approve"))
+        assert done.status_code == 200, done.text[:300]
+        r = device_poll(srv, "tv", d["device_code"])
+        assert r.status_code == 200 and r.json()["scope"] == "tasks:read tasks:write", r.text
+
+
+def test_a_device_poll_racing_the_approval_never_undoes_it(srv):
+    b = Browser(srv)
+    for rnd in range(ROUNDS):
+        d = device_start(srv, "kiosk")
+        page = device_enter(srv, b, d["user_code"])
+        assert is_consent_page(page), (page.status_code, page.text[:300])
+        stop = threading.Event()
+
+        def poll(i):
+            if i == 0:
+                time.sleep(0.05)
+                done = b.submit(page, button=("decision", "approve"))
+                stop.set()
+                return done.status_code, None
+            got = []
+            deadline = time.monotonic() + 1.0
+            while time.monotonic() < deadline and not (stop.is_set() and got):
+                r = device_poll(srv, "kiosk", d["device_code"])
+                got.append((r.status_code, r.json().get("error")))
+            return None, got
+        out = parallel(poll, 30)
+        assert out[0][0] == 200, out[0]
+        polls = [g for _, gs in out[1:] for g in gs]
+        tokens = sum(1 for st, _ in polls if st == 200)
+        if tokens == 0:
+            # Approved and never lost: the next poll gets the token.
+            r = device_poll(srv, "kiosk", d["device_code"])
+            assert r.status_code == 200, (rnd, r.text)
+            tokens = 1
+        assert tokens == 1, (rnd, polls)
+        last = device_poll(srv, "kiosk", d["device_code"])
+        assert last.status_code == 400 and last.json()["error"] in (
+            "invalid_grant", "expired_token"), last.text
+
+
+def test_one_approved_device_code_polled_many_times_at_once_gives_one_token(srv):
+    b = Browser(srv)
+    d = device_start(srv, "kiosk", "tasks:read")
+    page = device_enter(srv, b, d["user_code"])
+    assert b.submit(page, button=("decision", "approve")).status_code == 200
+    codes = [r.status_code for r in
+             parallel(lambda i: device_poll(srv, "kiosk", d["device_code"]))]
+    assert codes.count(200) == 1, sorted(codes)
 
 
 # -- what a token may still do after the client or user changed -----------------------
@@ -212,5 +293,21 @@ def person_tokens(srv, client_id, user=ALICE):
 # -- logout, resource, signatures -------------------------------------------------------
 
 # -- registration and the browser flow -------------------------------------------------
+
+def test_login_and_consent_posts_answer_303_see_other(srv):
+    b = Browser(srv)
+    rp = RP(srv, "acme", "web", WEB_URI, secret=SECRET, scope="openid email")
+    page = b.open(rp.authorization_url())
+    assert is_login_page(page)
+    f = only_form(page)
+    r = b.post(urllib.parse.urljoin(page.url, f.action),
+               f.data(username=ALICE["username"], password=ALICE["password"]))
+    assert r.status_code == 303, r.status_code
+    page = b.follow(b.get(urllib.parse.urljoin(r.url, r.headers["Location"])))
+    assert is_consent_page(page), page.text[:300]
+    f = only_form(page)
+    r = b.post(urllib.parse.urljoin(page.url, f.action), f.data(("decision", "approve")))
+    assert r.status_code == 303 and r.headers["Location"].startswith(WEB_URI + "?"), r.headers
+
 
 # -- the command line ---------------------------------------------------------------
