@@ -461,7 +461,8 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
-	is.scope = ts_arena_strdup(req->arena, json_string_value(json_object_get(d, "scope")));
+	is.scope = ts_scope_client_narrow(rc->tenant, c, json_string_value(json_object_get(d, "scope")),
+					  req->arena);
 	if (ts_rand_uuid(gid) != TS_OK) {
 		ts_oauth_err_set(&e, 500, "server_error", NULL);
 		goto fail;

@@ -69,6 +69,11 @@ bool ts_oauth_aud_has(const json_t *aud, const char *want);
  * (allowed directly or included by an allowed scope). */
 bool ts_oauth_scope_grant(const struct ts_tenant *t, const struct ts_client *c,
 			  const char *requested, struct ts_arena *a, const char **out);
+/* The scopes of a stored grant that the client is still allowed now (an
+ * arena string, possibly empty): what a code, a device code or a refresh
+ * token may still yield after the client's scopes were cut. */
+const char *ts_scope_client_narrow(const struct ts_tenant *t, const struct ts_client *c,
+				   const char *scope, struct ts_arena *a);
 /* Whether a space-separated scope string contains s. */
 bool ts_scope_has(const char *scope, const char *s);
 /* Whether every scope of want is in have (both space-separated). */

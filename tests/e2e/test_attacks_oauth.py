@@ -263,6 +263,24 @@ def test_one_approved_device_code_polled_many_times_at_once_gives_one_token(srv)
 
 # -- what a token may still do after the client or user changed -----------------------
 
+def test_a_refresh_never_regains_a_scope_removed_from_the_client(srv):
+    r = password_grant(srv, "acme", ALICE["username"], ALICE["password"], client_id="shrink",
+                       scope="tasks:read tasks:write")
+    assert r.status_code == 200 and r.json()["scope"] == "tasks:read tasks:write", r.text
+    rt = r.json()["refresh_token"]
+    assert srv.cli("client", "update", "--tenant", "acme", "shrink", "--scope",
+                   "tasks:read").rc == 0
+    time.sleep(RELOAD_BUDGET_S)
+    r = requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": "refresh_token", "refresh_token": rt, "client_id": "shrink"})
+    assert r.status_code == 200 and r.json()["scope"] == "tasks:read", r.text
+    claims = json.loads(b64url_decode(r.json()["access_token"].split(".")[1]))
+    assert claims["scope"] == "tasks:read", claims
+    assert_oauth_error(requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
+        "client_id": "shrink", "scope": "tasks:write"}), 400, "invalid_scope")
+
+
 def inactive_within_budget(srv, tokens, check_refresh=True):
     """Every place that takes the tokens refuses them within 2 s."""
     at, rt = tokens
