@@ -53,9 +53,11 @@ struct ts_access_token {
 	int64_t exp;
 };
 /* Verifies a JWT access token issued by this tenant: signature with one of
- * its keys (algorithm pinned to the key), typ at+jwt, iss, exp. Revocation
+ * its keys (algorithm pinned to the key), typ at+jwt, iss, exp, and a
+ * client that still exists and is enabled (in the snapshot). Revocation
  * is checked in storage: TS_ESTORE if it cannot be. TS_EDENIED if the token
- * is not a valid, active token of this tenant. */
+ * is not a valid, active token of this tenant. Whether its user is still
+ * active is the caller's check (it reads the user anyway). */
 int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 				struct ts_access_token *out);
 void ts_access_token_clear(struct ts_access_token *t);

@@ -308,6 +308,39 @@ def person_tokens(srv, client_id, user=ALICE):
     return at, rt
 
 
+@pytest.mark.parametrize("verb", ["disable", "delete"])
+def test_tokens_of_a_disabled_or_deleted_service_client_stop_working(srv, verb):
+    at = fetch_token(srv, "acme", "svc-off" if verb == "disable" else "svc-gone")["access_token"]
+    assert active(srv, at) and api_me(srv, at).status_code == 200
+    assert srv.cli("client", verb, "--tenant", "acme",
+                   "svc-off" if verb == "disable" else "svc-gone").rc == 0
+    ok, elapsed = wait_until(lambda: not active(srv, at) and api_me(srv, at).status_code == 401,
+                             timeout=RELOAD_BUDGET_S + 1)
+    assert ok and elapsed <= RELOAD_BUDGET_S, elapsed
+
+
+@pytest.mark.parametrize("verb", ["disable", "delete"])
+def test_tokens_of_a_disabled_or_deleted_app_stop_working(srv, verb):
+    client_id = "app-off" if verb == "disable" else "app-gone"
+    tokens = person_tokens(srv, client_id)
+    assert srv.cli("client", verb, "--tenant", "acme", client_id).rc == 0
+    inactive_within_budget(srv, tokens)
+    r = requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": "refresh_token", "refresh_token": tokens[1], "client_id": client_id})
+    assert r.status_code in (400, 401) and "access_token" not in r.text, r.text
+
+
+@pytest.mark.parametrize("user", [DAVE, ERIN], ids=["disable", "delete"])
+def test_tokens_of_a_disabled_or_deleted_user_stop_working(srv, user):
+    tokens = person_tokens(srv, "mobile", user)
+    verb = "disable" if user is DAVE else "delete"
+    assert srv.cli("user", verb, "--tenant", "acme", user["username"]).rc == 0
+    inactive_within_budget(srv, tokens)
+    r = requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": "refresh_token", "refresh_token": tokens[1], "client_id": "mobile"})
+    assert_oauth_error(r, 400, "invalid_grant")
+
+
 # -- logout, resource, signatures -------------------------------------------------------
 
 # -- registration and the browser flow -------------------------------------------------
