@@ -343,6 +343,25 @@ def test_tokens_of_a_disabled_or_deleted_user_stop_working(srv, user):
 
 # -- logout, resource, signatures -------------------------------------------------------
 
+def test_logout_refuses_a_client_id_other_than_the_id_token_hint_audience(srv):
+    r = password_grant(srv, "acme", ALICE["username"], ALICE["password"], scope="openid")
+    hint = r.json()["id_token"]  # issued to "mobile"
+    b = Browser(srv)
+    q = {"id_token_hint": hint, "client_id": "web", "post_logout_redirect_uri": WEB_LOGOUT_URI}
+    resp = b.get(srv.issuer("acme") + "/logout?" + urllib.parse.urlencode(q))
+    assert_error_page(resp, 400)
+    # The matching pair is fine.
+    q["client_id"] = "mobile"
+    del q["post_logout_redirect_uri"]
+    assert b.get(srv.issuer("acme") + "/logout?" + urllib.parse.urlencode(q)).status_code == 200
+
+
+BAD_RESOURCES = ["https%3A%2F%2Fapi.acme.test%2F%FF", "https%3A%2F%2Fapi.acme.test%2F%C3%A9",
+                 "https%3A%2F%2Fapi.acme.test%2F%01", "https%3A%2F%2Fapi.acme.test%2F%7F",
+                 "api.acme.test%2Fx", "https%3A%2F%2Fapi.acme.test%2F%23frag",
+                 "https%3A%2F%2Fapi.acme.test%2F" + "a" * 3000, "1http%3A%2F%2Fx"]
+
+
 # -- registration and the browser flow -------------------------------------------------
 
 def test_login_and_consent_posts_answer_303_see_other(srv):
