@@ -453,7 +453,7 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i].name, TS_P_RESOURCE) != 0)
 			continue;
-		if (strchr(v[i].value, '#') || strchr(v[i].value, ':') == NULL || strlen(v[i].value) > 2048) {
+		if (!ts_oauth_resource_ok(v[i].value)) {
 			json_decref(res);
 			ts_authz_error(rc, resp, ar, "invalid_target", "resource must be an absolute URI");
 			return false;

@@ -106,7 +106,10 @@ void ts_pw_attempt_failed(const struct ts_rctx *rc, const struct ts_pw_attempt *
 void ts_pw_attempt_succeeded(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
 			     struct ts_user_rec *u, const char *password, bool needs_rehash);
 
-/* RFC 8707 §2: a resource is an absolute URI without a fragment. */
+/* The one check of an RFC 8707 resource, at the authorization endpoint as
+ * at the token endpoint: an absolute URI of printable ASCII (0x21-0x7e),
+ * without a fragment, at most TS_RESOURCE_MAX bytes. NULL is refused. */
+#define TS_RESOURCE_MAX 2048
 bool ts_oauth_resource_ok(const char *r);
 
 /* ---- PKCE (pkce.c, RFC 7636) ---- */

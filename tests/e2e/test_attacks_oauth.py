@@ -362,6 +362,28 @@ BAD_RESOURCES = ["https%3A%2F%2Fapi.acme.test%2F%FF", "https%3A%2F%2Fapi.acme.te
                  "https%3A%2F%2Fapi.acme.test%2F" + "a" * 3000, "1http%3A%2F%2Fx"]
 
 
+@pytest.mark.parametrize("bad", BAD_RESOURCES)
+def test_a_resource_that_is_not_a_printable_ascii_absolute_uri_is_refused_everywhere(srv, bad):
+    b = Browser(srv)
+    rp = RP(srv, "acme", "mobile", MOBILE_URI)
+    resp = b.get(rp.authorization_url() + "&resource=" + bad)
+    loc = left_to(resp)
+    assert loc and loc.startswith(MOBILE_URI + "?"), (resp.status_code, resp.headers)
+    assert query_of(loc).get("error") == "invalid_target", loc
+    body = "grant_type=client_credentials&resource=" + bad
+    r = requests.post(srv.endpoint("acme", "token"), data=body, auth=("svc", SECRET),
+                      timeout=HTTP_TIMEOUT_S,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    r2 = requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S,
+                       headers={"Content-Type": "application/x-www-form-urlencoded"},
+                       data="grant_type=password&client_id=mobile&scope=tasks:read"
+                            "&username=%s&password=%s&resource=%s"
+                            % (urllib.parse.quote(ALICE["username"]),
+                               urllib.parse.quote(ALICE["password"]), bad))
+    assert_oauth_error(r, 400, "invalid_target")
+    assert_oauth_error(r2, 400, "invalid_target")
+
+
 # -- registration and the browser flow -------------------------------------------------
 
 def test_login_and_consent_posts_answer_303_see_other(srv):
