@@ -15,7 +15,8 @@ import pytest
 import requests
 from jwcrypto import jwk, jwt
 
-from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, assert_oauth_error,
+from e2e_util import (HTTP_TIMEOUT_S, P256_N, RELOAD_BUDGET_S, SECRET, assert_oauth_error,
+                      es256_with_s,
                       fetch_token, introspect, tessera_bin, token_request, wait_until)
 from people_helpers import (ALICE, AUD, MOBILE_URI, WEB_LOGOUT_URI, WEB_URI, RP, Browser,
                             assert_error_page, authorize, is_consent_page, is_login_page,
@@ -24,8 +25,6 @@ from people_helpers import (ALICE, AUD, MOBILE_URI, WEB_LOGOUT_URI, WEB_URI, RP,
 
 PARALLEL = 40
 ROUNDS = 3
-# The order of the P-256 group (SEC 2 §2.4.2).
-P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 DAVE = {"username": "dave@acme.test", "password": "dave-correct-horse-battery",
@@ -102,23 +101,13 @@ def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def with_s(token, high):
-    """The same ES256 JWS with S or n - S, whichever is high (or low)."""
-    head, payload, sig = token.split(".")
-    raw = b64url_decode(sig)
-    s = int.from_bytes(raw[32:], "big")
-    if (s > P256_N // 2) != high:
-        s = P256_N - s
-    return "%s.%s.%s" % (head, payload, b64url(raw[:32] + s.to_bytes(32, "big")))
-
-
 def assertion(srv, client_id, jti=None, high_s=False):
     now = int(time.time())
-    t = jwt.JWT(header={"alg": "ES256", "kid": CLIENT_KEY.key_id},
+    t = jwt.JWT(header={"alg": "ES256", "kid": "assertion-key"},
                 claims={"iss": client_id, "sub": client_id, "aud": srv.endpoint("acme", "token"),
                         "jti": jti or str(uuid.uuid4()), "iat": now, "exp": now + 120})
     t.make_signed_token(CLIENT_KEY)
-    return with_s(t.serialize(), high_s)
+    return es256_with_s(t.serialize(), high_s)
 
 
 def assertion_request(srv, client_id, token):
@@ -382,6 +371,24 @@ def test_a_resource_that_is_not_a_printable_ascii_absolute_uri_is_refused_everyw
                                urllib.parse.quote(ALICE["password"]), bad))
     assert_oauth_error(r, 400, "invalid_target")
     assert_oauth_error(r2, 400, "invalid_target")
+
+
+def test_a_high_s_variant_of_a_client_assertion_is_refused(srv):
+    jti = str(uuid.uuid4())
+    assert_oauth_error(assertion_request(srv, "jwt%d" % ROUNDS,
+                                         assertion(srv, "jwt%d" % ROUNDS, jti, high_s=True)),
+                       401, "invalid_client")
+    r = assertion_request(srv, "jwt%d" % ROUNDS, assertion(srv, "jwt%d" % ROUNDS, jti))
+    assert r.status_code == 200, r.text
+
+
+def test_every_es256_signature_tessera_makes_is_low_s(srv):
+    # Half of all ECDSA signatures come out high-S unless the signer
+    # normalizes them: 24 in a row would all be low by chance once in 2^24.
+    for _ in range(24):
+        t = fetch_token(srv, "acme", "svc")["access_token"]
+        s = int.from_bytes(b64url_decode(t.split(".")[2])[32:], "big")
+        assert s <= P256_N // 2
 
 
 # -- registration and the browser flow -------------------------------------------------
