@@ -478,6 +478,20 @@ bad:
 	return false;
 }
 
+/* Whether the request asks for openid: named in scope, or, with scope
+ * omitted or empty, among the client's scopes (which it then gets). */
+static bool openid_request(const struct ts_rctx *rc, struct ts_http_req *req,
+			   const struct ts_client *c, const struct ts_param *v, size_t n)
+{
+	const char *scope = ts_params_get(v, n, TS_P_SCOPE, NULL);
+	const char *granted = NULL;
+
+	if (scope && scope[0])
+		return ts_scope_has(scope, "openid");
+	return ts_oauth_scope_grant(rc->tenant, c, scope, req->arena, &granted) &&
+	       ts_scope_has(granted, "openid");
+}
+
 void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -507,6 +521,13 @@ void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 	if (dup_uri || ts_redirect_uri_match(c, uri) == NULL) {
 		ts_page_error(rc, resp, 400, "Invalid redirect URI",
 			      "The redirect_uri is not registered for this application.");
+		return;
+	}
+	/* OpenID Connect Core §3.1.2.1: an OpenID request names its
+	 * redirect_uri; without one it is refused here, never redirected. */
+	if (ts_params_get(v, n, "redirect_uri", NULL) == NULL && openid_request(rc, req, c, v, n)) {
+		ts_page_error(rc, resp, 400, "Invalid redirect URI",
+			      "An OpenID Connect request must name its redirect_uri.");
 		return;
 	}
 	ar.client_id = c->client_id;

@@ -393,6 +393,36 @@ def test_every_es256_signature_tessera_makes_is_low_s(srv):
 
 # -- registration and the browser flow -------------------------------------------------
 
+@pytest.mark.parametrize("uri", ["javascript:alert(1)", "JavaScript://x/%0aalert(1)",
+                                 "data:text/html,<script>x</script>", "vbscript:msgbox(1)",
+                                 "FILE:///etc/passwd", "https://acme.test/cb#frag"])
+def test_registering_a_dangerous_redirect_uri_is_refused(srv, uri):
+    doc = {"tenants": [people_tenant("acme", users=(ALICE, DAVE, ERIN), clients=CLIENTS + [
+        web_client(client_id="evil", redirect_uris=[WEB_URI, uri])])]}
+    r = srv.bootstrap(doc, name="evil.json")
+    assert r.rc == 1 and "redirect_uris" in r.err, r
+    doc["tenants"][0]["clients"][-1]["redirect_uris"] = [WEB_URI]
+    doc["tenants"][0]["clients"][-1]["post_logout_redirect_uris"] = [uri]
+    r = srv.bootstrap(doc, name="evil2.json")
+    assert r.rc == 1 and "post_logout_redirect_uris" in r.err, r
+    r = srv.cli("client", "create", "--tenant", "acme", "evil-cli", "--type", "public",
+                "--grant", "authorization_code", "--redirect-uri", uri)
+    assert r.rc == 1, r
+    r = srv.cli("client", "update", "--tenant", "acme", "single", "--redirect-uri", uri)
+    assert r.rc == 1, r
+
+
+def test_an_openid_request_without_redirect_uri_is_an_error_page(srv):
+    b = Browser(srv)
+    base = srv.endpoint("acme", "authorize") + "?response_type=code&client_id=single" \
+        "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256" \
+        "&state=s1"
+    assert_error_page(b.get(base + "&scope=openid%20tasks:read"), 400)
+    # Without openid, the only registered URI may be implied (RFC 6749 3.1.2.3).
+    r = b.get(base + "&scope=tasks:read")
+    assert r.status_code in (302, 303) and "/login?" in r.headers["Location"], r.headers
+
+
 def test_login_and_consent_posts_answer_303_see_other(srv):
     b = Browser(srv)
     rp = RP(srv, "acme", "web", WEB_URI, secret=SECRET, scope="openid email")
