@@ -68,5 +68,11 @@ void ts_jws_cache_forget(uint64_t serial);
 int ts_jws_ecdsa_der_to_raw(const unsigned char *der, size_t len, unsigned char raw[64]);
 int ts_jws_ecdsa_raw_to_der(const unsigned char raw[64], unsigned char *der, size_t cap,
 			    size_t *len);
+/* Whether the S of a raw P-256 signature is in the lower half, S <= n/2
+ * (the canonical one of the two valid encodings (R, S) and (R, n - S)).
+ * ts_jws_verify refuses the other one. */
+bool ts_jws_ecdsa_low_s(const unsigned char raw[64]);
+/* Replaces a high S by n - S, which verifies alike. */
+void ts_jws_ecdsa_normalize(unsigned char raw[64]);
 
 #endif

@@ -201,6 +201,40 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return acc == 0;
 }
 
+/* The order n of the P-256 group (SEC 2 §2.4.2) and floor(n / 2), both
+ * big-endian. (R, S) and (R, n - S) verify alike; only the form with
+ * S <= n / 2 is accepted, so a signature has one encoding. */
+static const unsigned char p256_n[P256_INT_LEN] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+	0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
+static const unsigned char p256_half_n[P256_INT_LEN] = {
+	0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b,
+	0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8};
+
+bool ts_jws_ecdsa_low_s(const unsigned char raw[64])
+{
+	/* Signatures are public: a plain comparison leaks nothing. */
+	return memcmp(raw + P256_INT_LEN, p256_half_n, P256_INT_LEN) <= 0;
+}
+
+void ts_jws_ecdsa_normalize(unsigned char raw[64])
+{
+	unsigned char *s = raw + P256_INT_LEN;
+	unsigned borrow = 0;
+	int i;
+
+	if (ts_jws_ecdsa_low_s(raw))
+		return;
+	/* S = n - S, byte by byte from the least significant end. */
+	for (i = P256_INT_LEN - 1; i >= 0; i--) {
+		unsigned d = (unsigned)p256_n[i] - s[i] - borrow;
+		borrow = d > 0xff;
+		s[i] = (unsigned char)d;
+	}
+}
+
 int ts_jws_ecdsa_raw_to_der(const unsigned char raw[64], unsigned char *der, size_t cap,
 			    size_t *len)
 {
@@ -290,7 +324,7 @@ static int verify_form(const struct ts_jws *j, const struct ts_jwk *k, unsigned 
 	*siglen = j->sig_len;
 	switch (k->alg) {
 	case TS_ALG_ES256:
-		if (j->sig_len != TS_JWS_ES256_SIG_LEN ||
+		if (j->sig_len != TS_JWS_ES256_SIG_LEN || !ts_jws_ecdsa_low_s(j->sig) ||
 		    ts_jws_ecdsa_raw_to_der(j->sig, der, ES256_DER_MAX, siglen) != TS_OK)
 			return TS_EDENIED;
 		*sig = der;

@@ -159,6 +159,7 @@ static int sign_with(struct sign_slot *s, const struct ts_jwk *k, const void *in
 		if (EVP_PKEY_sign(s->pctx, der, &n, md, sizeof(md)) != 1 ||
 		    ts_jws_ecdsa_der_to_raw(der, n, sig) != TS_OK)
 			return TS_ECRYPTO;
+		ts_jws_ecdsa_normalize(sig); /* verifiers accept only low S */
 		*siglen = TS_JWS_ES256_SIG_LEN;
 		return TS_OK;
 	}

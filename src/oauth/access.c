@@ -80,6 +80,15 @@ out:
 	return r;
 }
 
+/* A token of a client that is disabled or gone is inactive: the snapshot
+ * (reloaded within a second of the change) says so without storage. */
+static bool client_active(const struct ts_rctx *rc, const char *client_id)
+{
+	const struct ts_client *c = ts_tenant_client(rc->tenant, client_id);
+
+	return c != NULL && !c->disabled;
+}
+
 int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 				struct ts_access_token *out)
 {
@@ -88,6 +97,10 @@ int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 
 	if (r != TS_OK)
 		return r;
+	if (!client_active(rc, out->client_id)) {
+		ts_access_token_clear(out);
+		return TS_EDENIED;
+	}
 	r = ts_store_revoke_check(rc->app->store, rc->tenant->id, out->jti, &revoked);
 	if (r != TS_OK || revoked) {
 		ts_access_token_clear(out);
@@ -112,6 +125,24 @@ static int refresh_find(const struct ts_rctx *rc, const char *token, struct ts_r
 		*out = NULL;
 		r = TS_ENOTFOUND;
 	}
+	return r;
+}
+
+/* TS_OK if user_id (NULL: none, a client's own grant) is an active user
+ * of the tenant; TS_EDENIED if disabled or gone; TS_ESTORE. */
+static int user_active(const struct ts_rctx *rc, const char *user_id)
+{
+	struct ts_user_rec *u = NULL;
+	int r;
+
+	if (user_id == NULL)
+		return TS_OK;
+	r = ts_store_user_get(rc->app->store, rc->tenant->id, user_id, &u);
+	if (r == TS_OK && u->disabled)
+		r = TS_EDENIED;
+	else if (r == TS_ENOTFOUND)
+		r = TS_EDENIED;
+	ts_user_rec_free(u);
 	return r;
 }
 
@@ -171,13 +202,19 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 				return;
 			}
 			out = other ? other : json_pack("{s:b}", "active", 0);
-		} else if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now()) {
+		} else if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now() &&
+			   client_active(rc, rr->client_id) &&
+			   (r = user_active(rc, rr->user_id)) == TS_OK) {
 			out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", "active", 1, "token_type",
 					"refresh_token", "client_id", rr->client_id, "scope", rr->scope,
 					"exp", (json_int_t)rr->expires_at, "iat",
 					(json_int_t)rr->issued_at, "iss", rc->issuer);
 			if (rr->user_id)
 				json_object_set_new(out, "sub", json_string(rr->user_id));
+		} else if (r == TS_ESTORE) {
+			ts_refresh_rec_free(rr);
+			ts_app_store_unavailable(resp);
+			return;
 		} else {
 			out = json_pack("{s:b}", "active", 0);
 		}

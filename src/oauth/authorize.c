@@ -29,7 +29,9 @@ static void add_param(struct ts_buf *b, const char *name, const char *value)
 	ts_buf_append_urlencoded(b, value);
 }
 
-static void redirect(struct ts_http_resp *resp, struct ts_buf *b)
+/* RFC 9700 §4.12: the answer to a POST (which may carry the password) is
+ * 303, so that no user agent repeats the POST at the next address. */
+static void redirect(struct ts_http_resp *resp, struct ts_buf *b, bool posted)
 {
 	if (b->p == NULL) {
 		ts_http_resp_error(resp, 500, "server_error", "redirect too long");
@@ -37,7 +39,7 @@ static void redirect(struct ts_http_resp *resp, struct ts_buf *b)
 	}
 	ts_http_resp_header(resp, "Location", b->p);
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
-	ts_http_resp_text(resp, 302, "text/plain; charset=utf-8", "", 0);
+	ts_http_resp_text(resp, posted ? 303 : 302, "text/plain; charset=utf-8", "", 0);
 	ts_buf_clear(b);
 }
 
@@ -63,7 +65,14 @@ void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct 
 	if (ar->state)
 		add_param(&b, "state", ar->state);
 	add_param(&b, "iss", rc->issuer); /* RFC 9207 §2 */
-	redirect(resp, &b);
+	redirect(resp, &b, ar->posted);
+}
+
+void ts_authz_used_page(struct ts_rctx *rc, struct ts_http_resp *resp)
+{
+	ts_page_error(rc, resp, 400, "Request expired",
+		      "This request was already answered or has expired. Please return to the "
+		      "application and start again.");
 }
 
 static json_t *authz_to_json(const struct ts_authz_req *ar)
@@ -134,6 +143,7 @@ int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, con
 	ar->consented = json_is_true(json_object_get(o, "consented"));
 	ar->device_hash = jstr(req->arena, o, "device");
 	ar->pending_id = ts_arena_strdup(req->arena, raw_id);
+	ar->posted = strcmp(req->method, "POST") == 0;
 	r = ar->client_id && ar->redirect_uri && ar->scope ? TS_OK : TS_ENOTFOUND;
 out:
 	json_decref(o);
@@ -147,11 +157,12 @@ int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
 			  struct ts_authz_req *ar)
 {
 	char raw[64], h[2 * TS_SHA256_LEN + 1];
+	const char *known = ar->pending_id;
 	json_t *o;
 	char *data;
 	int r;
 
-	if (ar->pending_id == NULL) {
+	if (known == NULL) {
 		r = ts_rand_token(raw, sizeof(raw), 24);
 		if (r != TS_OK)
 			return r;
@@ -161,8 +172,13 @@ int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
 	o = authz_to_json(ar);
 	data = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	r = ts_store_pending_put(rc->app->store, rc->tenant->id, h, PENDING_KIND, data,
-				 ar->created + PENDING_TTL_S);
+	/* A saved request is only ever updated, never put back: once used up
+	 * (deleted) it stays gone, whatever a concurrent request writes. */
+	if (known)
+		r = ts_store_pending_update(rc->app->store, h, NULL, data);
+	else
+		r = ts_store_pending_put(rc->app->store, rc->tenant->id, h, PENDING_KIND, data,
+					 ar->created + PENDING_TTL_S);
 	free(data);
 	return r;
 }
@@ -173,6 +189,10 @@ static void to_page(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_
 	struct ts_buf b;
 	int r = ts_authz_pending_save(rc, req, ar);
 
+	if (r == TS_ENOTFOUND) {
+		ts_authz_used_page(rc, resp);
+		return;
+	}
 	if (r != TS_OK) {
 		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
 		ts_http_resp_header(resp, "Retry-After", "2");
@@ -181,7 +201,7 @@ static void to_page(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_
 	ts_buf_init(&b, URL_MAX);
 	ts_buf_appendf(&b, "%s/%s?req=", rc->issuer, page);
 	ts_buf_append_urlencoded(&b, ar->pending_id);
-	redirect(resp, &b);
+	redirect(resp, &b, ar->posted);
 }
 
 static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_authz_req *ar,
@@ -258,8 +278,10 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 			to_page(rc, req, resp, ar, "login");
 		goto out;
 	}
-	need_consent = !ar->consented && (ar->prompt_consent || !c->skip_consent);
-	if (need_consent && !ar->prompt_consent) {
+	/* RFC 8628 §5.4: a device is never approved without the user seeing
+	 * who asks for what, whatever the client or earlier consents say. */
+	need_consent = !ar->consented && (ar->device_hash || ar->prompt_consent || !c->skip_consent);
+	if (need_consent && !ar->prompt_consent && !ar->device_hash) {
 		r = ts_store_consent_get(rc->app->store, rc->tenant->id, user->id, c->client_id,
 					 &consented);
 		if (r == TS_ESTORE)
@@ -275,15 +297,26 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 		goto out;
 	}
 	if (ar->pending_id) {
+		/* The request is used up here, once: of any number of concurrent
+		 * answers to it, only the one whose delete succeeds goes on. */
 		char h[2 * TS_SHA256_LEN + 1];
 		ts_sha256_hex(ar->pending_id, strlen(ar->pending_id), h);
-		ts_store_pending_delete(rc->app->store, h);
+		r = ts_store_pending_delete(rc->app->store, h);
+		if (r == TS_ENOTFOUND) {
+			ts_authz_used_page(rc, resp);
+			goto out;
+		}
+		if (r != TS_OK)
+			goto unavailable;
 	}
 	if (ar->device_hash) {
 		r = ts_device_decide(rc, ar->device_hash, user->id, sess->auth_time, true);
 		if (r == TS_ENOTFOUND)
 			ts_page_error(rc, resp, 400, "Device request expired",
 				      "The code expired. Start again on your device.");
+		else if (r == TS_ECONFLICT)
+			ts_page_error(rc, resp, 400, "Device request already answered",
+				      "This device request was answered already.");
 		else if (r != TS_OK)
 			goto unavailable;
 		else
@@ -302,7 +335,7 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 		if (ar->state)
 			add_param(&b, "state", ar->state);
 		add_param(&b, "iss", rc->issuer);
-		redirect(resp, &b);
+		redirect(resp, &b, ar->posted);
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "authorization.code_issued", user->id,
 		      c->client_id, NULL);
@@ -420,7 +453,7 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	for (i = 0; i < n; i++) {
 		if (strcmp(v[i].name, TS_P_RESOURCE) != 0)
 			continue;
-		if (strchr(v[i].value, '#') || strchr(v[i].value, ':') == NULL || strlen(v[i].value) > 2048) {
+		if (!ts_oauth_resource_ok(v[i].value)) {
 			json_decref(res);
 			ts_authz_error(rc, resp, ar, "invalid_target", "resource must be an absolute URI");
 			return false;
@@ -443,6 +476,20 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 bad:
 	ts_authz_error(rc, resp, ar, "invalid_request", e.desc);
 	return false;
+}
+
+/* Whether the request asks for openid: named in scope, or, with scope
+ * omitted or empty, among the client's scopes (which it then gets). */
+static bool openid_request(const struct ts_rctx *rc, struct ts_http_req *req,
+			   const struct ts_client *c, const struct ts_param *v, size_t n)
+{
+	const char *scope = ts_params_get(v, n, TS_P_SCOPE, NULL);
+	const char *granted = NULL;
+
+	if (scope && scope[0])
+		return ts_scope_has(scope, "openid");
+	return ts_oauth_scope_grant(rc->tenant, c, scope, req->arena, &granted) &&
+	       ts_scope_has(granted, "openid");
 }
 
 void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
@@ -476,7 +523,15 @@ void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 			      "The redirect_uri is not registered for this application.");
 		return;
 	}
+	/* OpenID Connect Core §3.1.2.1: an OpenID request names its
+	 * redirect_uri; without one it is refused here, never redirected. */
+	if (ts_params_get(v, n, "redirect_uri", NULL) == NULL && openid_request(rc, req, c, v, n)) {
+		ts_page_error(rc, resp, 400, "Invalid redirect URI",
+			      "An OpenID Connect request must name its redirect_uri.");
+		return;
+	}
 	ar.client_id = c->client_id;
+	ar.posted = strcmp(req->method, "POST") == 0;
 	ar.redirect_uri_sent = ts_params_get(v, n, "redirect_uri", NULL) != NULL;
 	ar.redirect_uri = uri;
 	if (!parse_rest(rc, req, resp, v, n, c, &ar))

@@ -48,7 +48,7 @@ static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, co
 	const json_t *aud;
 	size_t n, i;
 	int64_t now = ts_now(), exp;
-	bool verified = false, aud_match = false, used = false;
+	bool verified = false, aud_match = false;
 	int r = TS_EDENIED;
 
 	if (type == NULL || strcmp(type, ASSERTION_TYPE) != 0 || jwt == NULL)
@@ -91,15 +91,15 @@ static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, co
 		goto out;
 	}
 	{
-		/* Single use: the jti is remembered with the revocations. */
+		/* Single use (RFC 7523 §3 item 7): the jti is remembered with the
+		 * revocations, by one insert that only its first use wins, so the
+		 * same assertion sent many times at once authenticates once. */
 		const char *key = ts_arena_printf(req->arena, "assertion:%s:%s", c->client_id, jti);
-		r = ts_store_revoke_check(rc->app->store, rc->tenant->id, key, &used);
-		if (r == TS_OK && used) {
+		r = ts_store_jti_use(rc->app->store, rc->tenant->id, key, exp);
+		if (r == TS_EEXIST) {
 			r = deny(rc, err, "the client assertion was already used");
 			goto out;
 		}
-		if (r == TS_OK)
-			r = ts_store_revoke_put(rc->app->store, rc->tenant->id, key, exp);
 		if (r != TS_OK) {
 			err->status = 503;
 			err->code = "temporarily_unavailable";

@@ -116,14 +116,14 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	memset(&is, 0, sizeof(is));
 	is.client = c;
 	is.user = u;
-	is.scope = cr->scope;
+	is.scope = ts_scope_client_narrow(rc->tenant, c, cr->scope, req->arena);
 	is.resource_json = cr->resource;
 	is.naud = ts_oauth_aud_from_json(req->arena, cr->resource, (const char ***)&is.aud);
 	is.grant_id = cr->grant_id;
 	is.kind = TS_GRANT_AUTHORIZATION_CODE;
 	is.auth_time = cr->auth_time;
 	is.nonce = cr->nonce;
-	is.refresh = ts_oauth_wants_refresh(c, cr->scope);
+	is.refresh = ts_oauth_wants_refresh(c, is.scope);
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		goto out;
 	goto fail;
@@ -183,7 +183,9 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
-	if (!ts_scope_narrow(rr->scope, scope, req->arena, &is.scope)) {
+	/* The grant's scope, less what the client may no longer have. */
+	is.refresh_scope = ts_scope_client_narrow(rc->tenant, c, rr->scope, req->arena);
+	if (!ts_scope_narrow(is.refresh_scope, scope, req->arena, &is.scope)) {
 		ts_oauth_err_set(&e, 400, "invalid_scope", "the requested scope exceeds the original grant");
 		goto fail;
 	}
@@ -198,7 +200,6 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 	}
 	is.client = c;
 	is.user = u;
-	is.refresh_scope = rr->scope;
 	is.resource_json = rr->resource;
 	is.naud = ts_oauth_aud_from_json(req->arena, rr->resource, (const char ***)&is.aud);
 	is.grant_id = rr->grant_id;

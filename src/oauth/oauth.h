@@ -53,9 +53,11 @@ struct ts_access_token {
 	int64_t exp;
 };
 /* Verifies a JWT access token issued by this tenant: signature with one of
- * its keys (algorithm pinned to the key), typ at+jwt, iss, exp. Revocation
+ * its keys (algorithm pinned to the key), typ at+jwt, iss, exp, and a
+ * client that still exists and is enabled (in the snapshot). Revocation
  * is checked in storage: TS_ESTORE if it cannot be. TS_EDENIED if the token
- * is not a valid, active token of this tenant. */
+ * is not a valid, active token of this tenant. Whether its user is still
+ * active is the caller's check (it reads the user anyway). */
 int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 				struct ts_access_token *out);
 void ts_access_token_clear(struct ts_access_token *t);
@@ -69,6 +71,11 @@ bool ts_oauth_aud_has(const json_t *aud, const char *want);
  * (allowed directly or included by an allowed scope). */
 bool ts_oauth_scope_grant(const struct ts_tenant *t, const struct ts_client *c,
 			  const char *requested, struct ts_arena *a, const char **out);
+/* The scopes of a stored grant that the client is still allowed now (an
+ * arena string, possibly empty): what a code, a device code or a refresh
+ * token may still yield after the client's scopes were cut. */
+const char *ts_scope_client_narrow(const struct ts_tenant *t, const struct ts_client *c,
+				   const char *scope, struct ts_arena *a);
 /* Whether a space-separated scope string contains s. */
 bool ts_scope_has(const char *scope, const char *s);
 /* Whether every scope of want is in have (both space-separated). */
@@ -99,7 +106,10 @@ void ts_pw_attempt_failed(const struct ts_rctx *rc, const struct ts_pw_attempt *
 void ts_pw_attempt_succeeded(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
 			     struct ts_user_rec *u, const char *password, bool needs_rehash);
 
-/* RFC 8707 §2: a resource is an absolute URI without a fragment. */
+/* The one check of an RFC 8707 resource, at the authorization endpoint as
+ * at the token endpoint: an absolute URI of printable ASCII (0x21-0x7e),
+ * without a fragment, at most TS_RESOURCE_MAX bytes. NULL is refused. */
+#define TS_RESOURCE_MAX 2048
 bool ts_oauth_resource_ok(const char *r);
 
 /* ---- PKCE (pkce.c, RFC 7636) ---- */
@@ -134,12 +144,16 @@ struct ts_authz_req {
 	const char *pending_id;     /* raw id of its pending record, or NULL */
 	const char *device_hash;    /* device flow (RFC 8628): the device code's hash; then
 				     * redirect_uri is "" and the result is a page */
+	bool posted;                /* this request is a form POST: its redirects are
+				     * 303 See Other (RFC 9700 §4.12), not 302 */
 };
 /* Loads a pending request saved while the user signs in or consents.
  * TS_ENOTFOUND if unknown, expired or of another tenant. */
 int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, const char *raw_id,
 			  struct ts_authz_req *ar);
-/* Saves (or updates) the request as pending; sets ar->pending_id. */
+/* Saves the request as pending (new: sets ar->pending_id). Updating a
+ * saved one is a conditional write: TS_ENOTFOUND once it has been used up
+ * or has expired, so a used request never comes back. */
 int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
 			  struct ts_authz_req *ar);
 /* Decides what happens next for a validated request: the login page, the
@@ -148,6 +162,8 @@ int ts_authz_pending_save(const struct ts_rctx *rc, struct ts_http_req *req,
  * session started on this response, or NULL to use the request's cookie. */
 void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		      struct ts_authz_req *ar, const char *session_id);
+/* The page for a pending request that was used up or has expired. */
+void ts_authz_used_page(struct ts_rctx *rc, struct ts_http_resp *resp);
 /* Redirects an error to the client (RFC 6749 §4.1.2.1). */
 void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar,
 		    const char *code, const char *desc);
@@ -193,7 +209,9 @@ size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char *
 /* ---- device authorization grant (device.c, RFC 8628) ---- */
 #define TS_GRANT_DEVICE_CODE_S "urn:ietf:params:oauth:grant-type:device_code"
 /* Records the user's decision on a device request (approve: user and
- * auth_time; deny: user NULL). */
+ * auth_time; deny: user NULL), only while it is undecided, by a compare
+ * and swap that a concurrent poll cannot undo. TS_ENOTFOUND if unknown or
+ * expired, TS_ECONFLICT if it was decided already. */
 int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *user_id,
 		     int64_t auth_time, bool approve);
 void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

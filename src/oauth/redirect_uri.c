@@ -39,7 +39,9 @@ const char *ts_redirect_uri_match(const struct ts_client *c, const char *uri)
 	size_t i, he, rhe;
 	const char *rest, *rrest;
 
-	if (uri == NULL)
+	/* Registration refuses these; a record stored before it did is
+	 * still never used. */
+	if (uri == NULL || ts_redirect_scheme_refused(uri))
 		return NULL;
 	for (i = 0; i < c->nredirect_uris; i++)
 		if (strcmp(c->redirect_uris[i], uri) == 0)

@@ -85,6 +85,20 @@ bool ts_oauth_scope_grant(const struct ts_tenant *t, const struct ts_client *c,
 	return true;
 }
 
+const char *ts_scope_client_narrow(const struct ts_tenant *t, const struct ts_client *c,
+				   const char *scope, struct ts_arena *a)
+{
+	const char **v;
+	size_t n, i, kept = 0;
+
+	if (scope == NULL || !split(a, scope, &v, &n))
+		return "";
+	for (i = 0; i < n; i++)
+		if (ts_client_scope_allowed(t, c, v[i]))
+			v[kept++] = v[i];
+	return join(a, v, kept);
+}
+
 bool ts_scope_has(const char *scope, const char *s)
 {
 	size_t n = strlen(s);

@@ -10,20 +10,23 @@
 
 static const char *const multi_params[] = {TS_P_RESOURCE, NULL};
 
-/* RFC 8707 §2: an absolute URI without a fragment. */
 bool ts_oauth_resource_ok(const char *r)
 {
-	const char *colon = strchr(r, ':');
+	const char *colon = r ? strchr(r, ':') : NULL;
 	size_t i;
 
-	if (colon == NULL || colon == r || strchr(r, '#') || strlen(r) > 2048)
+	/* RFC 8707 §2: an absolute URI (RFC 3986 §4.3: scheme ":" ...)
+	 * without a fragment. */
+	if (colon == NULL || colon == r || strchr(r, '#') || strlen(r) > TS_RESOURCE_MAX)
 		return false;
 	for (i = 0; r + i < colon; i++)
 		if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= 'A' && r[i] <= 'Z') ||
 		      (i && ((r[i] >= '0' && r[i] <= '9') || r[i] == '+' || r[i] == '-' || r[i] == '.'))))
 			return false;
+	/* Printable ASCII only (a URI has no other characters, RFC 3986 §2):
+	 * no control byte, space or non-UTF-8 byte ever reaches a signed aud. */
 	for (i = 0; r[i]; i++)
-		if ((unsigned char)r[i] <= 0x20 || r[i] == 0x7f)
+		if ((unsigned char)r[i] < 0x21 || (unsigned char)r[i] > 0x7e)
 			return false;
 	return true;
 }

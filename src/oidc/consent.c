@@ -33,10 +33,14 @@ static void page(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_
 	struct ts_buf b;
 	const char *p = ar->scope;
 
-	ts_page_begin(rc, resp, &b, "Allow access?");
+	ts_page_begin(rc, resp, &b, ar->device_hash ? "Connect this device?" : "Allow access?");
+	if (ar->device_hash)
+		ts_buf_appends(&b, "<p>Only continue if you started this on your own device.</p>");
 	ts_buf_appends(&b, "<p><strong>");
 	ts_html_escape(&b, c->name ? c->name : c->client_id);
-	ts_buf_appends(&b, "</strong> asks to:</p><ul>");
+	ts_buf_appends(&b, "</strong> (");
+	ts_html_escape(&b, c->client_id);
+	ts_buf_appends(&b, ") asks to:</p><ul>");
 	while (p && *p) {
 		const char *e = strchr(p, ' ');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
@@ -54,6 +58,12 @@ static void page(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_
 		}
 		ts_buf_appends(&b, "<li>");
 		ts_html_escape(&b, label ? label : tok);
+		if (label && ar->device_hash) {
+			/* A device gets exactly what is named: name each scope. */
+			ts_buf_appends(&b, " (");
+			ts_html_escape(&b, tok);
+			ts_buf_appends(&b, ")");
+		}
 		ts_buf_appends(&b, "</li>");
 		p = e ? e + 1 : NULL;
 	}
@@ -117,7 +127,13 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	if (decision == NULL || strcmp(decision, "approve") != 0) {
 		char h[2 * TS_SHA256_LEN + 1];
 		ts_sha256_hex(ar.pending_id, strlen(ar.pending_id), h);
-		ts_store_pending_delete(rc->app->store, h);
+		r = ts_store_pending_delete(rc->app->store, h);
+		if (r == TS_ENOTFOUND) {
+			ts_authz_used_page(rc, resp);
+			goto out;
+		}
+		if (r != TS_OK)
+			goto unavailable;
 		ts_audit_emit(rc->app->audit, rc->tenant->name, "consent.denied", user->id,
 			      c->client_id, NULL);
 		ts_authz_error(rc, resp, &ar, "access_denied", "the user denied the request");

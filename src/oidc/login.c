@@ -130,7 +130,12 @@ static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 		      "{\"method\":\"password\"}");
 	if (have_req) {
 		ar.login_at = now;
-		if (ts_authz_pending_save(rc, req, &ar) != TS_OK) {
+		r = ts_authz_pending_save(rc, req, &ar);
+		if (r == TS_ENOTFOUND) {
+			ts_authz_used_page(rc, resp);
+			goto out;
+		}
+		if (r != TS_OK) {
 			unavailable(rc, resp);
 			goto out;
 		}

@@ -10,33 +10,50 @@
 
 #define CSRF_LOGOUT "logout"
 
-/* The client named by client_id, or by the audience of an ID token this
- * tenant signed (its expiry does not matter here). */
-static const struct ts_client *find_client(const struct ts_rctx *rc, const char *client_id,
-					   const char *hint)
+/* The client the request names: by client_id, by the audience of
+ * id_token_hint (an ID token this tenant signed; its expiry does not
+ * matter here), or both, when they must agree (RP-Initiated Logout 1.0
+ * §2: a client_id that is not the hint's audience is refused). false when
+ * the hint is not this tenant's or the two disagree; *out may be NULL
+ * (neither given, or an unknown client). */
+static bool find_client(const struct ts_rctx *rc, const char *client_id, const char *hint,
+			const struct ts_client **out)
 {
-	const struct ts_client *c = NULL;
 	struct ts_jws *jws = NULL;
 	const struct ts_signing_key *k;
 	json_t *claims = NULL;
+	const json_t *aud;
 	const unsigned char *p;
+	const char *who;
 	size_t n;
+	bool ok = false;
 
-	if (client_id)
-		return ts_tenant_client(rc->tenant, client_id);
-	if (hint == NULL || ts_jws_parse(hint, strlen(hint), &jws) != TS_OK)
-		return NULL;
-	k = ts_tenant_key(rc->tenant, ts_jws_kid(jws));
-	if (k && ts_jws_verify(jws, k->jwk) == TS_OK) {
-		p = ts_jws_payload(jws, &n);
-		claims = json_loadb((const char *)p, n, 0, NULL);
-		if (ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
-			c = ts_tenant_client(rc->tenant,
-					     json_string_value(json_object_get(claims, "aud")));
+	*out = NULL;
+	if (hint == NULL) {
+		*out = client_id ? ts_tenant_client(rc->tenant, client_id) : NULL;
+		return true;
 	}
+	if (strlen(hint) > TS_JWS_MAX || ts_jws_parse(hint, strlen(hint), &jws) != TS_OK)
+		return false;
+	k = ts_tenant_key(rc->tenant, ts_jws_kid(jws));
+	if (k == NULL || ts_jws_verify(jws, k->jwk) != TS_OK)
+		goto out;
+	p = ts_jws_payload(jws, &n);
+	claims = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
+	if (!ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
+		goto out;
+	aud = json_object_get(claims, "aud");
+	/* An ID token names its client as aud (and azp when aud has more). */
+	who = json_is_string(aud) ? json_string_value(aud)
+				  : json_string_value(json_object_get(claims, "azp"));
+	if (who == NULL || (client_id && !ts_oauth_aud_has(aud, client_id)))
+		goto out;
+	*out = ts_tenant_client(rc->tenant, client_id ? client_id : who);
+	ok = true;
+out:
 	json_decref(claims);
 	ts_jws_free(jws);
-	return c;
+	return ok;
 }
 
 static bool uri_registered(const struct ts_client *c, const char *uri)
@@ -71,10 +88,15 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 	const char *uri = ts_params_get(v, n, "post_logout_redirect_uri", NULL);
 	const char *state = ts_params_get(v, n, "state", NULL);
 	const char *browser = ts_browser_id(rc, req, resp);
-	const struct ts_client *c = find_client(rc, client_id, hint);
+	const struct ts_client *c = NULL;
 	char csrf[44];
 	struct ts_buf b;
 
+	if (!find_client(rc, client_id, hint, &c)) {
+		ts_page_error(rc, resp, 400, "Invalid sign-out request",
+			      "The id_token_hint was not issued by this server to this application.");
+		return;
+	}
 	if (uri && !uri_registered(c, uri)) {
 		ts_page_error(rc, resp, 400, "Invalid redirect",
 			      "The post_logout_redirect_uri is not registered for this application.");
@@ -114,8 +136,9 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 			ts_buf_append_urlencoded(&b, state);
 		}
 		if (b.p) {
+			/* RFC 9700 §4.12: a redirect answering a POST is 303. */
 			ts_http_resp_header(resp, "Location", b.p);
-			ts_http_resp_text(resp, 302, "text/plain; charset=utf-8", "", 0);
+			ts_http_resp_text(resp, 303, "text/plain; charset=utf-8", "", 0);
 		}
 		ts_buf_clear(&b);
 		return;

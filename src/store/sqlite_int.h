@@ -40,6 +40,7 @@ enum ts_sq_stmt {
 	TS_SQ_KEY_DELETE,
 	TS_SQ_REVOKE_PUT,
 	TS_SQ_REVOKE_CHECK,
+	TS_SQ_JTI_USE,
 	TS_SQ_REVOKE_PURGE,
 	TS_SQ_AUDIT_APPEND,
 	TS_SQ_AUDIT_QUERY,
@@ -85,6 +86,7 @@ enum ts_sq_stmt {
 	TS_SQ_PENDING_PUT,
 	TS_SQ_PENDING_GET,
 	TS_SQ_PENDING_DELETE,
+	TS_SQ_PENDING_UPDATE,
 	TS_SQ_PURGE_SESSIONS,
 	TS_SQ_PURGE_CODES,
 	TS_SQ_PURGE_PENDING,
@@ -228,6 +230,8 @@ int ts_sq_pending_put(struct ts_store *st, const char *tenant_id, const char *id
 		      const char *kind, const char *data, int64_t expires_at);
 int ts_sq_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
 		      char **data, int64_t *expires_at);
+int ts_sq_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
+			 const char *data);
 int ts_sq_pending_delete(struct ts_store *st, const char *id_hash);
 int ts_sq_purge_expired(struct ts_store *st, int64_t now);
 int ts_sq_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,

@@ -380,6 +380,34 @@ out:
 	return ts_sq_write_end(st, c, rc, false);
 }
 
+/* One INSERT that does nothing on a conflict: the first caller changes a
+ * row, every later one (the write lock orders them) changes none. */
+static int sq_jti_use(struct ts_store *st, const char *tenant_id, const char *jti,
+		      int64_t expires_at)
+{
+	struct ts_sq_conn *c = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = ts_sq_write_begin(st, &c);
+	if (rc != TS_OK)
+		goto out;
+	rc = ts_sq_stmt(c, TS_SQ_JTI_USE, &s);
+	if (rc != TS_OK)
+		goto out;
+	if (ts_sq_bind_str(s, 1, tenant_id) || ts_sq_bind_str(s, 2, jti) ||
+	    sqlite3_bind_int64(s, 3, expires_at)) {
+		rc = ts_sq_fail(c->db, "jti use bind");
+		goto out;
+	}
+	rc = ts_sq_run(c, s, "jti use");
+	if (rc == TS_OK && sqlite3_changes(c->db) == 0)
+		rc = TS_EEXIST;
+out:
+	ts_sq_stmt_done(s);
+	return ts_sq_write_end(st, c, rc, false);
+}
+
 static int sq_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
 			   bool *revoked)
 {
@@ -506,6 +534,7 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.key_list = sq_key_list,
 	.key_delete = sq_key_delete,
 	.revoke_put = sq_revoke_put,
+	.jti_use = sq_jti_use,
 	.revoke_check = sq_revoke_check,
 	.revoke_purge = sq_revoke_purge,
 	.audit_append = sq_audit_append,
@@ -550,6 +579,7 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.pending_put = ts_sq_pending_put,
 	.pending_get = ts_sq_pending_get,
 	.pending_delete = ts_sq_pending_delete,
+	.pending_update = ts_sq_pending_update,
 	.purge_expired = ts_sq_purge_expired,
 	.throttle_get = ts_sq_throttle_get,
 	.throttle_fail = ts_sq_throttle_fail,

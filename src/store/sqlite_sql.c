@@ -99,6 +99,10 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
 		" expires_at = max(expires_at, excluded.expires_at)",
 	[TS_SQ_REVOKE_CHECK] = "SELECT 1 FROM revocations WHERE tenant_id = ?1 AND jti = ?2",
+	/* Single use: a second insert of the same id changes nothing. */
+	[TS_SQ_JTI_USE] =
+		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (tenant_id, jti) DO NOTHING",
 	[TS_SQ_REVOKE_PURGE] = "DELETE FROM revocations WHERE expires_at < ?1",
 
 	[TS_SQ_AUDIT_APPEND] =
@@ -263,6 +267,8 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_PENDING_GET] =
 		"SELECT tenant_id, kind, data, expires_at FROM pending WHERE id_hash = ?1",
 	[TS_SQ_PENDING_DELETE] = "DELETE FROM pending WHERE id_hash = ?1",
+	[TS_SQ_PENDING_UPDATE] =
+		"UPDATE pending SET data = ?3 WHERE id_hash = ?1 AND (?2 IS NULL OR data = ?2)",
 
 	/* purge_expired: "before now", as for revocations. */
 	[TS_SQ_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?1",

@@ -208,6 +208,15 @@ out:
 	return rc;
 }
 
+/* One conditional UPDATE: TS_ENOTFOUND when it changed no row. */
+int ts_sq_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
+			 const char *data)
+{
+	const char *args[] = {id_hash, old_data, data};
+
+	return ts_sq_write1(st, TS_SQ_PENDING_UPDATE, args, 3, true, false, "pending update");
+}
+
 /* TS_ENOTFOUND when there was nothing to delete, so that of two callers
  * consuming the same state only one sees TS_OK. */
 int ts_sq_pending_delete(struct ts_store *st, const char *id_hash)

@@ -193,6 +193,14 @@ int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *
 	return st->ops->revoke_put(st, tenant_id, jti, expires_at);
 }
 
+int ts_store_jti_use(struct ts_store *st, const char *tenant_id, const char *jti,
+		     int64_t expires_at)
+{
+	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
+		return TS_EINVAL;
+	return st->ops->jti_use(st, tenant_id, jti, expires_at);
+}
+
 int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
 			  bool *revoked)
 {

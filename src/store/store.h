@@ -239,6 +239,8 @@ struct ts_store_ops {
 	int (*revoke_check)(struct ts_store *st, const char *tenant_id, const char *jti,
 			    bool *revoked);
 	int (*revoke_purge)(struct ts_store *st, int64_t now);
+	int (*jti_use)(struct ts_store *st, const char *tenant_id, const char *jti,
+		       int64_t expires_at);
 
 	int (*audit_append)(struct ts_store *st, const struct ts_audit_rec *recs, size_t n);
 	int (*audit_query)(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
@@ -304,6 +306,8 @@ struct ts_store_ops {
 	int (*pending_get)(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
 			   char **data, int64_t *expires_at);
 	int (*pending_delete)(struct ts_store *st, const char *id_hash);
+	int (*pending_update)(struct ts_store *st, const char *id_hash, const char *old_data,
+			      const char *data);
 	int (*purge_expired)(struct ts_store *st, int64_t now);
 
 	int (*throttle_get)(struct ts_store *st, const char *key_hash, int64_t *start,
@@ -415,6 +419,12 @@ int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char
 			  bool *revoked);
 /* Forgets entries whose expires_at is before now. */
 int ts_store_revoke_purge(struct ts_store *st, int64_t now);
+/* Records a single-use id (kept with the revocations until expires_at) in
+ * one atomic insert: TS_OK for the first call, TS_EEXIST for every later
+ * one, so exactly one of any number of concurrent calls, in any number of
+ * processes, gets TS_OK. */
+int ts_store_jti_use(struct ts_store *st, const char *tenant_id, const char *jti,
+		     int64_t expires_at);
 
 /* Appends n audit records in one transaction: all or none. n == 0 is a
  * no-op; every record needs a type. */
@@ -547,6 +557,12 @@ int ts_store_pending_get(struct ts_store *st, const char *id_hash, char **tenant
 /* TS_ENOTFOUND if unknown: of two callers consuming the same state, one
  * gets TS_OK. */
 int ts_store_pending_delete(struct ts_store *st, const char *id_hash);
+/* Replaces the data of existing pending state in one conditional write
+ * (kind and expiry are kept): only while the row exists and, when old_data
+ * is not NULL, its data is still exactly old_data (compare and swap).
+ * TS_ENOTFOUND, with nothing changed, otherwise: the caller reloads. */
+int ts_store_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
+			    const char *data);
 /* Deletes, in one transaction, sessions, codes, pending state,
  * revocations, refresh tokens and recorded access-token jtis whose
  * expires_at is before now, and throttle windows that have ended (started

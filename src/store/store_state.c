@@ -194,6 +194,14 @@ int ts_store_pending_get(struct ts_store *st, const char *id_hash, char **tenant
 	return st->ops->pending_get(st, id_hash, tenant_id, kind, data, expires_at);
 }
 
+int ts_store_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
+			    const char *data)
+{
+	if (st == NULL || !nonempty(id_hash) || data == NULL)
+		return TS_EINVAL;
+	return st->ops->pending_update(st, id_hash, old_data, data);
+}
+
 int ts_store_pending_delete(struct ts_store *st, const char *id_hash)
 {
 	if (st == NULL || id_hash == NULL)

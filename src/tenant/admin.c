@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define TTL_MAX (400 * TS_SECONDS_PER_DAY)
 #define ID_TOKEN_TTL TS_SECONDS_PER_HOUR
@@ -493,6 +494,17 @@ out:
 	return rc;
 }
 
+bool ts_redirect_scheme_refused(const char *uri)
+{
+	static const char *const refused[] = {"javascript", "data", "vbscript", "file"};
+	size_t i, len = strcspn(uri, ":");
+
+	for (i = 0; i < TS_ARRAY_LEN(refused); i++)
+		if (strlen(refused[i]) == len && strncasecmp(uri, refused[i], len) == 0)
+			return true;
+	return false;
+}
+
 static bool redirect_uri_ok(const char *s)
 {
 	const char *colon = strchr(s, ':');
@@ -500,7 +512,8 @@ static bool redirect_uri_ok(const char *s)
 
 	/* RFC 6749 §3.1.2: absolute URI without a fragment; RFC 8252 §7.1 allows
 	 * private-use schemes such as app.acme:/ for native apps. */
-	if (colon == NULL || colon == s || strchr(s, '#') || strlen(s) > 2000)
+	if (colon == NULL || colon == s || strchr(s, '#') || strlen(s) > 2000 ||
+	    ts_redirect_scheme_refused(s))
 		return false;
 	for (i = 0; s + i < colon; i++) {
 		char c = s[i];

@@ -191,6 +191,10 @@ int ts_admin_fail(char *err, size_t cap, const char *fmt, ...) TS_PRINTF(3, 4);
 int ts_admin_check_known(const json_t *obj, const char *const *known, const char *what,
 			 char *err, size_t cap);
 bool ts_admin_printable(const char *s, size_t max);
+/* Whether a redirect URI's scheme is one that runs or reads something in
+ * the user agent instead of reaching a client (javascript, data, vbscript,
+ * file; any case): such a URI is never registered nor redirected to. */
+bool ts_redirect_scheme_refused(const char *uri);
 void ts_admin_audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject,
 		    json_t *detail);
 

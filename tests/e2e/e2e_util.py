@@ -356,3 +356,23 @@ def wait_until(fn, timeout=RELOAD_BUDGET_S, interval=0.05):
         if v or elapsed >= timeout:
             return v, elapsed
         time.sleep(interval)
+
+
+# The order of the P-256 group (SEC 2 §2.4.2).
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def es256_with_s(token, high=False):
+    """The same compact ES256 JWS with its S in the low half (S <= n/2, the
+    only form Tessera and libtessera accept: (R, S) and (R, n - S) both
+    verify, and jwcrypto, like most signers, picks either) or, with
+    high=True, in the high half. Other algorithms pass through."""
+    head, payload, sig = token.split(".")
+    if json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))).get("alg") != "ES256":
+        return token
+    raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+    s = int.from_bytes(raw[32:], "big")
+    if (s > P256_N // 2) != high:
+        s = P256_N - s
+    sig = base64.urlsafe_b64encode(raw[:32] + s.to_bytes(32, "big")).rstrip(b"=").decode()
+    return "%s.%s.%s" % (head, payload, sig)

@@ -40,7 +40,7 @@ def test_login_and_consent_in_chromium(srv):
         "TESSERA_PASSWORD": ALICE["password"], "TESSERA_SCREENSHOT": SCREENSHOT,
         "CHROMIUM": exe})
     assert out["pages"] == ["/t/acme/login", "/t/acme/consent"], out
-    assert out["redirect_status"] == 302, out
+    assert out["redirect_status"] == 303, out  # RFC 9700 4.12: the consent POST
     assert out["final_url"].startswith(WEB_URI + "?"), out
     assert out["code"] and out["state"] and out["iss"] == srv.issuer("acme"), out
     for f in (SCREENSHOT, SCREENSHOT[:-4] + "-consent.png"):

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 from jwcrypto import jwk, jws
 
-from e2e_util import HTTP_TIMEOUT_S, SECRET, fetch_token, jose_header
+from e2e_util import HTTP_TIMEOUT_S, SECRET, es256_with_s, fetch_token, jose_header
 from people_helpers import _SourceAdapter, password_grant
 
 AUD = "https://api.acme.test"
@@ -838,7 +838,7 @@ def parts(token):
 def sign_with(key, header, claims):
     s = jws.JWS(json.dumps(claims, separators=(",", ":")).encode())
     s.add_signature(key, None, protected=json.dumps(header))
-    return s.serialize(compact=True)
+    return es256_with_s(s.serialize(compact=True))
 
 
 def tenant_signing_key(srv, tenant, kid):

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import load_der_private_key
 from jwcrypto import jwk, jws
 
-from e2e_util import HTTP_TIMEOUT_S, SECRET, fetch_token, jose_header
+from e2e_util import HTTP_TIMEOUT_S, SECRET, es256_with_s, fetch_token, jose_header
 from people_helpers import mobile_client, password_grant
 
 PROBE_TIMEOUT_S = 20
@@ -297,7 +297,7 @@ def sign_with(key, header, claims):
     """A compact JWS with exactly this protected header (jwcrypto)."""
     s = jws.JWS(json.dumps(claims, separators=(",", ":")).encode())
     s.add_signature(key, None, protected=json.dumps(header))
-    return s.serialize(compact=True)
+    return es256_with_s(s.serialize(compact=True))
 
 
 def attacker_key():

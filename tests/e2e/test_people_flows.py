@@ -589,7 +589,10 @@ def test_unregistered_redirect_uri_is_an_error_page_never_a_redirect(srv, alice,
 
 
 def test_redirect_uri_may_be_omitted_only_when_one_is_registered(srv, alice):
+    # Not in an OpenID request, which must always name it (OIDC Core 3.1.2.1).
     p = {"response_type": "code", "client_id": "web", "state": "s1", "scope": "openid"}
+    assert_error_page(alice.get(authz_url(srv, **p)))
+    p["scope"] = "tasks:read"
     r = alice.follow(alice.get(authz_url(srv, **p)))
     # (the consent page, or the code, but never an error page)
     assert is_consent_page(r) or (left_to(r) or "").startswith(WEB_URI + "?"), r.text[:300]
@@ -749,7 +752,7 @@ def test_redirect_uri_left_out_of_both_requests(srv, alice):
     # "web" registered exactly one URI, so the authorization request may
     # leave it out; the token request then may too, or name that URI.
     for sent in (OMIT, WEB_URI, WEB_URI + "/other"):
-        rp = web(srv)
+        rp = web(srv, scope="tasks:read")  # not OpenID: that names its redirect_uri
         rp.oauth.redirect_uri = None
         code, loc = code_only(srv, "acme", rp, browser=alice, consent="approve")
         assert loc.startswith(WEB_URI + "?"), loc

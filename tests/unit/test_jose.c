@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -141,8 +142,57 @@ static void test_alg_names(void **state)
 	assert_string_equal(ts_jws_alg_name((enum ts_jws_alg)99), "none");
 }
 
+/* The P-256 group order (SEC 2 §2.4.2), for the tests' own n - S. */
+#define P256_ORDER_HEX "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"
+
+/* raw (R || S, 64 bytes) with S replaced by n - S, computed with BIGNUM. */
+static void flip_s(const unsigned char raw[64], unsigned char out[64])
+{
+	BIGNUM *n = NULL, *s = BN_bin2bn(raw + 32, 32, NULL);
+
+	assert_true(BN_hex2bn(&n, P256_ORDER_HEX) > 0);
+	assert_non_null(s);
+	assert_int_equal(BN_sub(s, n, s), 1);
+	memcpy(out, raw, 32);
+	assert_int_equal(BN_bn2binpad(s, out + 32, 32), 32);
+	BN_free(s);
+	BN_free(n);
+}
+
+static bool s_is_high(const unsigned char raw[64])
+{
+	BIGNUM *n = NULL, *s = BN_bin2bn(raw + 32, 32, NULL);
+	bool high;
+
+	assert_true(BN_hex2bn(&n, P256_ORDER_HEX) > 0);
+	assert_int_equal(BN_rshift1(n, n), 1);
+	high = BN_cmp(s, n) > 0;
+	BN_free(s);
+	BN_free(n);
+	return high;
+}
+
+static char *with_sig(const char *jws, const unsigned char *sig, size_t n);
+
+/* A published ES256 JWS whose S is high (RFC 7515 A.3's is) is refused as
+ * it stands; its low-S twin is returned for the usual checks. */
+static char *es256_low_s(const char *jws, const struct ts_jwk *k)
+{
+	const char *sig = strrchr(jws, '.') + 1;
+	unsigned char raw[64], twin[64];
+	size_t n = 0;
+
+	assert_int_equal(ts_b64url_decode(sig, strlen(sig), raw, sizeof(raw), &n), TS_OK);
+	assert_int_equal(n, 64);
+	if (!s_is_high(raw))
+		return strdup(jws);
+	assert_int_equal(parse_verify(jws, k), TS_EDENIED);
+	flip_s(raw, twin);
+	return with_sig(jws, twin, 64);
+}
+
 /* Published JWS + JWK that must verify, and must stop verifying when one
- * payload bit flips. */
+ * payload bit flips. An ES256 one is taken in its low-S form. */
 static void test_rfc_vectors_verify(void **state)
 {
 	static const char *const files[] = {
@@ -156,7 +206,8 @@ static void test_rfc_vectors_verify(void **state)
 	for (i = 0; i < TS_ARRAY_LEN(files); i++) {
 		json_t *v = load_vector(files[i]);
 		const json_t *jwk = json_object_get(v, "jwk");
-		const char *jws = vstr(v, "jws"), *payload = vstr(v, "payload");
+		const char *payload = vstr(v, "payload");
+		char *jws = NULL;
 		enum ts_jws_alg alg = ts_jws_alg_parse(vstr(v, "alg"));
 		struct ts_jwk *k = NULL;
 		struct ts_jws *j = NULL;
@@ -169,6 +220,8 @@ static void test_rfc_vectors_verify(void **state)
 		assert_int_not_equal(alg, TS_ALG_NONE);
 		assert_int_equal(ts_jwk_from_json(jwk, alg, &k), TS_OK);
 		assert_false(ts_jwk_is_private(k)); /* private members are ignored */
+		jws = alg == TS_ALG_ES256 ? es256_low_s(vstr(v, "jws"), k) : strdup(vstr(v, "jws"));
+		assert_non_null(jws);
 		assert_int_equal(ts_jws_parse(jws, strlen(jws), &j), TS_OK);
 		assert_int_equal(ts_jws_header_alg(j), alg);
 		p = ts_jws_payload(j, &plen);
@@ -182,6 +235,7 @@ static void test_rfc_vectors_verify(void **state)
 		bad[strchr(bad, '.') - bad + 1] ^= 0x01;
 		assert_int_equal(parse_verify(bad, k), TS_EDENIED);
 		free(bad);
+		free(jws);
 		ts_jwk_free(k);
 		json_decref(v);
 	}
@@ -534,6 +588,47 @@ static char *with_sig(const char *jws, const unsigned char *sig, size_t n)
 	assert_int_equal(ts_buf_append(&b, jws, (size_t)(strrchr(jws, '.') - jws) + 1), TS_OK);
 	b64(&b, sig, n);
 	return ts_buf_take(&b);
+}
+
+/* ECDSA malleability: a valid ES256 signature (R, S) has a twin
+ * (R, n - S) that OpenSSL verifies too. Tessera signs only the low-S one
+ * and refuses the high-S one. */
+static void test_es256_high_s_refused(void **state)
+{
+	struct ts_jwk *es = keys[TS_ALG_ES256];
+	unsigned char raw[64], high[64], der[80];
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	struct ts_buf good;
+	size_t rawlen = 0, derlen = 0, inlen;
+	char *t;
+	int i;
+	(void)state;
+	for (i = 0; i < 16; i++) {
+		ts_buf_init(&good, BUF_MAX);
+		assert_int_equal(ts_jws_sign(es, "JWT", "{\"sub\":\"x\"}", 11, &good), TS_OK);
+		assert_int_equal(ts_b64url_decode(strrchr(good.p, '.') + 1,
+						  strlen(strrchr(good.p, '.') + 1), raw, sizeof(raw),
+						  &rawlen), TS_OK);
+		assert_int_equal(rawlen, 64);
+		assert_false(s_is_high(raw)); /* 16 in a row: chance 2^-16 without normalizing */
+		flip_s(raw, high);
+		assert_true(s_is_high(high));
+		/* The twin is a valid signature for OpenSSL... */
+		inlen = (size_t)(strrchr(good.p, '.') - good.p);
+		assert_int_equal(ts_jws_ecdsa_raw_to_der(high, der, sizeof(der), &derlen), TS_OK);
+		assert_int_equal(EVP_DigestVerifyInit(m, NULL, EVP_sha256(), NULL, es->pkey), 1);
+		assert_int_equal(EVP_DigestVerify(m, der, derlen, (const unsigned char *)good.p, inlen), 1);
+		/* ...and refused here, while the original verifies. */
+		t = with_sig(good.p, high, 64);
+		assert_int_equal(parse_verify(t, es), TS_EDENIED);
+		free(t);
+		assert_int_equal(parse_verify(good.p, es), TS_OK);
+		assert_false(ts_jws_ecdsa_low_s(high));
+		ts_jws_ecdsa_normalize(high);
+		assert_memory_equal(high, raw, 64);
+		ts_buf_clear(&good);
+	}
+	EVP_MD_CTX_free(m);
 }
 
 static void test_verify_failures(void **state)
@@ -1070,6 +1165,7 @@ int main(void)
 		cmocka_unit_test(test_parse_refuses_structure),
 		cmocka_unit_test(test_parse_caps),
 		cmocka_unit_test(test_verify_failures),
+		cmocka_unit_test(test_es256_high_s_refused),
 		cmocka_unit_test(test_verify_alg_pinning),
 		cmocka_unit_test(test_verify_rsa_and_eddsa_tamper),
 		cmocka_unit_test(test_ecdsa_der_conversion),

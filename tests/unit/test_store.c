@@ -502,6 +502,30 @@ static void test_revoke(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 }
 
+/* A single-use id is accepted by the first insert only, and counts as a
+ * revocation until it is purged. */
+static void test_jti_use(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], id[37];
+	bool revoked = false;
+
+	new_tenant(st, "jti", name, id);
+	assert_int_equal(ts_store_jti_use(st, id, "a:1", 1000), TS_OK);
+	assert_int_equal(ts_store_jti_use(st, id, "a:1", 1000), TS_EEXIST);
+	assert_int_equal(ts_store_jti_use(st, id, "a:1", 2000), TS_EEXIST);
+	assert_int_equal(ts_store_revoke_check(st, id, "a:1", &revoked), TS_OK);
+	assert_true(revoked);
+	/* A revoked token id is used too. */
+	assert_int_equal(ts_store_revoke_put(st, id, "a:2", 1000), TS_OK);
+	assert_int_equal(ts_store_jti_use(st, id, "a:2", 1000), TS_EEXIST);
+	assert_int_equal(ts_store_revoke_purge(st, 1001), TS_OK);
+	assert_int_equal(ts_store_jti_use(st, id, "a:1", 3000), TS_OK);
+	assert_int_equal(ts_store_jti_use(st, id, "", 1), TS_EINVAL);
+	assert_int_equal(ts_store_jti_use(st, NULL, "x", 1), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 /* ---- audit ---- */
 
 /* Queries every tenant's records since `since`, checks the order and the
@@ -683,6 +707,58 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+struct jti_racer {
+	struct ts_store *st;
+	const char *tenant_id;
+	pthread_barrier_t *start;
+	atomic_int *wins;
+	atomic_int *failures;
+};
+
+/* Every racer inserts the same ids at once; each id has one winner. */
+static void *jti_racer_main(void *arg)
+{
+	struct jti_racer *r = arg;
+	char jti[32];
+	int i, rc;
+
+	for (i = 0; i < OPS_PER_THREAD; i++) {
+		snprintf(jti, sizeof(jti), "race-%d", i);
+		if (i == 0)
+			pthread_barrier_wait(r->start);
+		rc = ts_store_jti_use(r->st, r->tenant_id, jti, INT64_C(9999999999));
+		if (rc == TS_OK)
+			atomic_fetch_add(r->wins, 1);
+		else if (rc != TS_EEXIST)
+			atomic_fetch_add(r->failures, 1);
+	}
+	return NULL;
+}
+
+static void test_jti_use_concurrent(void **state)
+{
+	struct ts_store *st = store_of(state);
+	pthread_t th[THREADS];
+	struct jti_racer r[THREADS];
+	pthread_barrier_t start;
+	atomic_int wins = 0, failures = 0;
+	char name[NAME_CAP], id[37];
+	int i;
+
+	new_tenant(st, "jtirace", name, id);
+	pthread_barrier_init(&start, NULL, THREADS);
+	for (i = 0; i < THREADS; i++) {
+		r[i] = (struct jti_racer){st, id, &start, &wins, &failures};
+		assert_int_equal(pthread_create(&th[i], NULL, jti_racer_main, &r[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	pthread_barrier_destroy(&start);
+	assert_int_equal(atomic_load(&failures), 0);
+	assert_int_equal(atomic_load(&wins), OPS_PER_THREAD);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 static void test_concurrent(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -731,10 +807,12 @@ int main(void)
 		cmocka_unit_test(test_client_crud),
 		cmocka_unit_test(test_key_crud),
 		cmocka_unit_test(test_revoke),
+		cmocka_unit_test(test_jti_use),
 		cmocka_unit_test(test_audit),
 	};
 	const struct CMUnitTest concurrency_tests[] = {
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_jti_use_concurrent),
 	};
 	int failed = 0;
 

@@ -173,8 +173,24 @@ static void test_pending(void **state)
 	free(k);
 	assert_int_equal(ts_store_pending_get(st, h, NULL, NULL, NULL, NULL), TS_OK);
 
+	/* A conditional update: only while the data is what the caller read
+	 * (or, without old data, while the row exists); kind and expiry stay. */
+	assert_int_equal(ts_store_pending_update(st, h, "{\"s\":1}", "{\"s\":2}"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_pending_update(st, h, "{}", "{\"s\":1}"), TS_OK);
+	assert_int_equal(ts_store_pending_update(st, h, "{}", "{\"s\":3}"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_pending_update(st, h, NULL, "{\"s\":2}"), TS_OK);
+	assert_int_equal(ts_store_pending_get(st, h, NULL, &k, &d, &exp), TS_OK);
+	assert_string_equal(k, "device");
+	assert_string_equal(d, "{\"s\":2}");
+	assert_int_equal(exp, 888);
+	free(k);
+	free(d);
+	assert_int_equal(ts_store_pending_update(st, h, NULL, NULL), TS_EINVAL);
+	assert_int_equal(ts_store_pending_update(st, NULL, NULL, "{}"), TS_EINVAL);
+
 	assert_int_equal(ts_store_pending_delete(st, h), TS_OK);
 	assert_int_equal(ts_store_pending_delete(st, h), TS_ENOTFOUND);
+	assert_int_equal(ts_store_pending_update(st, h, NULL, "{}"), TS_ENOTFOUND);
 	t = k = d = (char *)1;
 	exp = 1;
 	assert_int_equal(ts_store_pending_get(st, h, &t, &k, &d, &exp), TS_ENOTFOUND);

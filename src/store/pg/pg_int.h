@@ -132,6 +132,8 @@ int ts_pg_pending_put(struct ts_store *st, const char *tenant_id, const char *id
 		      const char *kind, const char *data, int64_t expires_at);
 int ts_pg_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
 		      char **data, int64_t *expires_at);
+int ts_pg_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
+			 const char *data);
 int ts_pg_pending_delete(struct ts_store *st, const char *id_hash);
 int ts_pg_purge_expired(struct ts_store *st, int64_t now);
 int ts_pg_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,

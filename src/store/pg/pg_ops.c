@@ -63,6 +63,10 @@ static const char revoke_put_sql[] =
 	"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES ($1, $2, $3::bigint)"
 	" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
 	" expires_at = greatest(revocations.expires_at, excluded.expires_at)";
+/* Single use: a second insert of the same id changes nothing. */
+static const char jti_use_sql[] =
+	"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES ($1, $2, $3::bigint)"
+	" ON CONFLICT (tenant_id, jti) DO NOTHING";
 static const char revoke_check_sql[] =
 	"SELECT 1 FROM revocations WHERE tenant_id = $1 AND jti = $2";
 static const char revoke_purge_sql[] = "DELETE FROM revocations WHERE expires_at < $1::bigint";
@@ -322,6 +326,18 @@ static int pg_revoke_put(struct ts_store *st, const char *tenant_id, const char 
 	return ts_pg_write1(st, revoke_put_sql, args, 3, false, false, "revoke put");
 }
 
+/* The unique key decides: of concurrent inserts one changes a row, the
+ * others wait for it and then change none. */
+static int pg_jti_use(struct ts_store *st, const char *tenant_id, const char *jti,
+		      int64_t expires_at)
+{
+	char exp[TS_PG_I64_BUF];
+	const char *args[] = {tenant_id, jti, ts_pg_i64(exp, expires_at)};
+	int rc = ts_pg_write1(st, jti_use_sql, args, 3, true, false, "jti use");
+
+	return rc == TS_ENOTFOUND ? TS_EEXIST : rc;
+}
+
 static int pg_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
 			   bool *revoked)
 {
@@ -398,6 +414,7 @@ const struct ts_store_ops ts_pg_ops = {
 	.key_list = pg_key_list,
 	.key_delete = pg_key_delete,
 	.revoke_put = pg_revoke_put,
+	.jti_use = pg_jti_use,
 	.revoke_check = pg_revoke_check,
 	.revoke_purge = pg_revoke_purge,
 	.audit_append = pg_audit_append,
@@ -442,6 +459,7 @@ const struct ts_store_ops ts_pg_ops = {
 	.pending_put = ts_pg_pending_put,
 	.pending_get = ts_pg_pending_get,
 	.pending_delete = ts_pg_pending_delete,
+	.pending_update = ts_pg_pending_update,
 	.purge_expired = ts_pg_purge_expired,
 	.throttle_get = ts_pg_throttle_get,
 	.throttle_fail = ts_pg_throttle_fail,

@@ -194,6 +194,19 @@ out:
 	return rc;
 }
 
+/* One conditional UPDATE (the row lock orders concurrent writers, and each
+ * re-checks the condition on the row it waited for): TS_ENOTFOUND when it
+ * changed no row. */
+int ts_pg_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
+			 const char *data)
+{
+	static const char sql[] = "UPDATE pending SET data = $3"
+				  " WHERE id_hash = $1 AND ($2::text IS NULL OR data = $2)";
+	const char *args[] = {id_hash, old_data, data};
+
+	return ts_pg_write1(st, sql, args, 3, true, false, "pending update");
+}
+
 /* TS_ENOTFOUND when there was nothing to delete, so that of two callers
  * consuming the same state only one sees TS_OK: the second one's DELETE
  * waits for the first's row lock and then finds the row gone. */
