@@ -260,7 +260,7 @@ static int json_member(struct ta_fparams *p, const char *key, const json_t *v, s
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return ta_fparams_set(p, key, num, strlen(num), e);
 	}
-	set_err(e, TA_FEXC_VALIDATION, "\"%s\" must be a string", key);
+	set_err(e, TA_FEXC_VALIDATION, "\"%s\" must be a string or a whole number", key);
 	return TA_EINVAL;
 }
 
