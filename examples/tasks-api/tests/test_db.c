@@ -53,9 +53,9 @@ static int teardown(void **state)
 }
 
 /* Inserts a task: its id into id, its number returned. */
-static int64_t add(struct ta_db *db, char id[TA_UUID_LEN + 1], const char *tenant, const char *owner,
-		const char *title, const char *desc, const char *due, enum ta_priority p,
-		enum ta_status s, int64_t at)
+static int64_t add(struct ta_db *db, char id[TA_UUID_LEN + 1], const char *tenant,
+		   const char *owner, const char *title, const char *desc, const char *due,
+		   enum ta_priority p, enum ta_status s, int64_t at)
 {
 	struct ta_task t;
 
