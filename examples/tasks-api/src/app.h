@@ -39,6 +39,36 @@ void ta_tasks_delete(struct ta_app *app, struct ta_req *r, const struct ta_calle
 		     const char *id);
 void ta_team_handle(struct ta_app *app, struct ta_req *r, const struct ta_caller *c);
 
+/* Shared by the JSON routes and the Frappe methods. */
+struct ta_task_filter;
+struct ta_task_input;
+struct ta_task;
+/* How a task is shown: ta_task_json or ta_frappe_task_json. */
+typedef json_t *(*ta_task_json_fn)(const struct ta_task *t);
+/* The local date, which decides "today". */
+ta_day ta_today(void);
+/* A filter of the caller's view: the tenant, and the owner for a Sales User. */
+void ta_tasks_filter_init(struct ta_app *app, const struct ta_caller *c,
+			  struct ta_task_filter *f);
+/* The tasks of f as a JSON array made by json_of. TA_OK with *out (new
+ * reference), TA_EDB. */
+int ta_tasks_find(struct ta_app *app, const struct ta_task_filter *f, ta_task_json_fn json_of,
+		  json_t **out);
+/* {as_of, week_end, overdue, today, tomorrow, this_week, later}, each
+ * bucket at most limit tasks made by json_of. TA_OK with *out, TA_EDB. */
+int ta_tasks_buckets_find(struct ta_app *app, const struct ta_caller *c, int limit,
+			  ta_task_json_fn json_of, json_t **out);
+/* Creates the task that in describes (a create input, defaults applied),
+ * owned by the caller. On TA_OK *t is the stored task, its strings
+ * borrowed from in, the caller and the app (never ta_task_free it).
+ * TA_EIO without randomness for an id, TA_EDB. */
+int ta_tasks_insert(struct ta_app *app, const struct ta_caller *c, const struct ta_task_input *in,
+		    struct ta_task *t);
+
+/* The Frappe CRM mobile methods under /api/method/ (frappe.c). */
+#define TA_FRAPPE_PREFIX "/api/method/"
+void ta_frappe_handle(struct ta_app *app, struct ta_req *r);
+
 /* Common answers. */
 void ta_resp_bad_request(struct ta_req *r, const char *desc);
 void ta_resp_not_found(struct ta_req *r);

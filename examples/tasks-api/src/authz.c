@@ -3,6 +3,7 @@
  * wrote into struct tessera_error, WWW-Authenticate included (RFC 6750 §3). */
 #include "authz.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define HDR_AUTHORIZATION "Authorization"
@@ -20,15 +21,28 @@ enum ta_access ta_access_of(const struct tessera_principal *p, bool write)
 	return TA_ACCESS_NONE;
 }
 
-static void send_tessera_error(struct ta_req *r, const struct tessera_error *e)
+/* A refusal, kept as data so that each front end words it in its own
+ * style (the JSON routes, the Frappe methods). */
+static bool deny(struct ta_denial *d, int status, const char *error, const char *desc,
+		 const char *www)
+{
+	d->status = status;
+	snprintf(d->error, sizeof(d->error), "%s", error);
+	snprintf(d->desc, sizeof(d->desc), "%s", desc ? desc : "");
+	snprintf(d->www, sizeof(d->www), "%s", www ? www : "");
+	return false;
+}
+
+static bool deny_tessera(struct ta_denial *d, const struct tessera_error *e)
 {
 	int status = e->status >= 400 && e->status <= 599 ? e->status : 401;
 
-	ta_resp_error(r, status, e->error[0] ? e->error : "invalid_token", e->description,
-		      e->www_authenticate[0] ? HDR_WWW_AUTHENTICATE : NULL, e->www_authenticate);
+	return deny(d, status, e->error[0] ? e->error : "invalid_token", e->description,
+		    e->www_authenticate);
 }
 
-static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principal **p)
+static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principal **p,
+		   struct ta_denial *d)
 {
 	struct tessera_error e;
 	bool dup_auth = false, dup_csrf = false;
@@ -36,74 +50,87 @@ static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principa
 	const char *csrf = ta_req_header(r, HDR_CSRF, &dup_csrf);
 	int rc;
 
+	*p = NULL;
 	if (dup_auth || dup_csrf) {
 		/* Two credentials in one request: refuse rather than guess
 		 * which one the sender meant. */
-		ta_resp_error(r, 400, "invalid_request",
-			      dup_auth ? "more than one Authorization header"
-				       : "more than one X-CSRF-Token header",
-			      NULL, NULL);
-		return false;
+		return deny(d, 400, "invalid_request",
+			    dup_auth ? "more than one Authorization header"
+				     : "more than one X-CSRF-Token header",
+			    NULL);
 	}
 	memset(&e, 0, sizeof(e));
 	rc = tessera_verify(app->verifier, auth, ta_req_cookie(r), r->method, csrf, p, &e);
 	if (rc == TESSERA_OK)
 		return true;
 	*p = NULL;
-	if (rc == TESSERA_EDENIED || rc == TESSERA_EUNAVAILABLE) {
-		send_tessera_error(r, &e);
-	} else {
-		ta_log_err("tessera_verify failed (%d)", rc);
-		ta_resp_error(r, 500, "server_error", "the credential could not be checked", NULL,
-			      NULL);
-	}
-	return false;
+	if (rc == TESSERA_EDENIED || rc == TESSERA_EUNAVAILABLE)
+		return deny_tessera(d, &e);
+	ta_log_err("tessera_verify failed (%d)", rc);
+	return deny(d, 500, "server_error", "the credential could not be checked", NULL);
 }
 
-bool ta_authorize(struct ta_app *app, struct ta_req *r, bool write, struct ta_caller *c)
+static const char *role_refusal(const struct tessera_principal *p, bool write)
+{
+	if (!p->is_user)
+		return "a service may read tasks but not change them";
+	return write ? "changing tasks needs the role \"Sales User\" or \"Sales Manager\""
+		     : "reading tasks needs the role \"Sales User\" or \"Sales Manager\"";
+}
+
+/* The checks after the credential: tenant, subject, scope and role. */
+static bool admit(struct ta_app *app, const struct tessera_principal *p, bool write,
+		  enum ta_access *access, struct ta_denial *d)
 {
 	const char *scope = write ? TA_SCOPE_WRITE : TA_SCOPE_READ;
-	struct tessera_principal *p = NULL;
-	enum ta_access access;
 
-	memset(c, 0, sizeof(*c));
-	if (!verify(app, r, &p))
-		return false;
 	/* Defence in depth: the verifier is bound to one issuer, so another
 	 * tenant's principal cannot get here; if Tessera names the tenant,
 	 * it must be ours. */
-	if (p->tenant && strstr(app->opts->issuer, "/t/") && strcmp(p->tenant, app->tenant) != 0) {
-		tessera_principal_free(p);
-		ta_resp_error(r, 401, "invalid_token", "the credential belongs to another tenant",
-			      NULL, NULL);
-		return false;
-	}
-	if (p->sub == NULL || p->sub[0] == '\0') {
-		tessera_principal_free(p);
-		ta_resp_error(r, 401, "invalid_token", "the credential names no subject", NULL, NULL);
-		return false;
-	}
+	if (p->tenant && strstr(app->opts->issuer, "/t/") && strcmp(p->tenant, app->tenant) != 0)
+		return deny(d, 401, "invalid_token", "the credential belongs to another tenant",
+			    NULL);
+	if (p->sub == NULL || p->sub[0] == '\0')
+		return deny(d, 401, "invalid_token", "the credential names no subject", NULL);
 	if (!tessera_principal_has_scope(app->verifier, p, scope)) {
 		struct tessera_error e;
 		memset(&e, 0, sizeof(e));
 		tessera_error_insufficient_scope(app->verifier, scope, &e);
-		tessera_principal_free(p);
-		send_tessera_error(r, &e);
-		return false;
+		return deny_tessera(d, &e);
 	}
-	access = ta_access_of(p, write);
-	if (access == TA_ACCESS_NONE) {
-		ta_resp_error(r, 403, "forbidden",
-			      !p->is_user ? "a service may read tasks but not change them"
-			      : write     ? "changing tasks needs the role \"Sales User\" or \"Sales Manager\""
-					  : "reading tasks needs the role \"Sales User\" or \"Sales Manager\"",
-			      NULL, NULL);
+	*access = ta_access_of(p, write);
+	if (*access == TA_ACCESS_NONE)
+		return deny(d, 403, "forbidden", role_refusal(p, write), NULL);
+	return true;
+}
+
+bool ta_authorize_check(struct ta_app *app, struct ta_req *r, bool write, struct ta_caller *c,
+			struct ta_denial *d)
+{
+	struct tessera_principal *p = NULL;
+	enum ta_access access = TA_ACCESS_NONE;
+
+	memset(c, 0, sizeof(*c));
+	memset(d, 0, sizeof(*d));
+	if (!verify(app, r, &p, d))
+		return false;
+	if (!admit(app, p, write, &access, d)) {
 		tessera_principal_free(p);
 		return false;
 	}
 	c->p = p;
 	c->owner = access == TA_ACCESS_OWN ? p->sub : NULL;
 	return true;
+}
+
+bool ta_authorize(struct ta_app *app, struct ta_req *r, bool write, struct ta_caller *c)
+{
+	struct ta_denial d;
+
+	if (ta_authorize_check(app, r, write, c, &d))
+		return true;
+	ta_resp_error(r, d.status, d.error, d.desc, d.www[0] ? HDR_WWW_AUTHENTICATE : NULL, d.www);
+	return false;
 }
 
 void ta_caller_clear(struct ta_caller *c)

@@ -28,12 +28,24 @@ struct ta_caller {
 	const char *owner;           /* NULL: every task; else p->sub, the only owner visible */
 };
 
+/* Why a request was refused. */
+struct ta_denial {
+	int status;          /* 400, 401, 403, 500 or 503 */
+	char error[64];      /* an RFC 6750 style code: "invalid_token", "insufficient_scope", ... */
+	char desc[256];      /* for the client */
+	char www[512];       /* the WWW-Authenticate value, or "" */
+};
+
 /* The role rule above, for a principal already known to hold the scope. */
 enum ta_access ta_access_of(const struct tessera_principal *p, bool write);
 
 /* Authenticates r and checks scope, tenant and role. True with *c filled;
  * false once the error (401, 403, 503) has been answered. */
 bool ta_authorize(struct ta_app *app, struct ta_req *r, bool write, struct ta_caller *c);
+/* The same checks without answering: true with *c filled, false with *d
+ * saying why (the caller words the answer). */
+bool ta_authorize_check(struct ta_app *app, struct ta_req *r, bool write, struct ta_caller *c,
+			struct ta_denial *d);
 void ta_caller_clear(struct ta_caller *c);
 
 #endif

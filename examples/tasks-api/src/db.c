@@ -10,12 +10,14 @@
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 5000
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define LIST_GROW 16
 
+/* The columns written by an insert; a read adds num, which SQLite assigns. */
 #define COLUMNS                                                                                  \
 	"id, tenant, owner_sub, owner_username, title, description, due_date, priority, status, " \
 	"created_at, updated_at"
+#define COLUMNS_READ COLUMNS ", num"
 
 /* Run once per connection, before anything else. */
 static const char *const pragmas[] = {
@@ -43,6 +45,35 @@ static const char *const schema_v1[] = {
 	"PRAGMA user_version = 1",
 };
 
+/* Schema version 2: every task also gets a number, its Frappe "name",
+ * assigned in creation order and never reused (AUTOINCREMENT), so that
+ * a stale number held by a client can never reach a newer task. SQLite
+ * cannot add such a column in place: the table is rebuilt. */
+static const char *const schema_v2[] = {
+	"CREATE TABLE tasks_v2 ("
+	" num INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id TEXT NOT NULL UNIQUE,"
+	" tenant TEXT NOT NULL,"
+	" owner_sub TEXT NOT NULL,"
+	" owner_username TEXT,"
+	" title TEXT NOT NULL,"
+	" description TEXT,"
+	" due_date TEXT NOT NULL CHECK (length(due_date) = 10),"
+	" priority TEXT NOT NULL CHECK (priority IN ('low', 'medium', 'high')),"
+	" status TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done')),"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL)",
+	"INSERT INTO tasks_v2 (id, tenant, owner_sub, owner_username, title, description, due_date,"
+	" priority, status, created_at, updated_at)"
+	" SELECT id, tenant, owner_sub, owner_username, title, description, due_date, priority,"
+	" status, created_at, updated_at FROM tasks ORDER BY created_at, id",
+	"DROP TABLE tasks",
+	"ALTER TABLE tasks_v2 RENAME TO tasks",
+	"CREATE INDEX tasks_tenant_due ON tasks (tenant, due_date)",
+	"CREATE INDEX tasks_tenant_owner_due ON tasks (tenant, owner_sub, due_date)",
+	"PRAGMA user_version = 2",
+};
+
 enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -52,6 +83,7 @@ enum stmt_id {
 	ST_GET,
 	ST_UPDATE,
 	ST_DELETE,
+	ST_FIND_NUM,
 	ST_COUNT_,
 };
 
@@ -61,7 +93,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
 	[ST_ROLLBACK] = "ROLLBACK",
 	/* Optional conditions are written as "?n IS NULL OR ...", so one
 	 * prepared statement serves every combination of filters. */
-	[ST_LIST] = "SELECT " COLUMNS " FROM tasks"
+	[ST_LIST] = "SELECT " COLUMNS_READ " FROM tasks"
 		    " WHERE tenant = ?1"
 		    " AND (?2 IS NULL OR owner_sub = ?2)"
 		    " AND (?3 IS NULL OR status = ?3)"
@@ -77,12 +109,14 @@ static const char *const stmt_sql[ST_COUNT_] = {
 		    " LIMIT ?9",
 	[ST_INSERT] = "INSERT INTO tasks (" COLUMNS ")"
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[ST_GET] = "SELECT " COLUMNS " FROM tasks WHERE tenant = ?1 AND id = ?2"
+	[ST_GET] = "SELECT " COLUMNS_READ " FROM tasks WHERE tenant = ?1 AND id = ?2"
 		   " AND (?3 IS NULL OR owner_sub = ?3)",
 	[ST_UPDATE] = "UPDATE tasks SET title = ?3, description = ?4, due_date = ?5, priority = ?6,"
 		      " status = ?7, updated_at = ?8 WHERE tenant = ?1 AND id = ?2",
 	[ST_DELETE] = "DELETE FROM tasks WHERE tenant = ?1 AND id = ?2"
 		      " AND (?3 IS NULL OR owner_sub = ?3)",
+	[ST_FIND_NUM] = "SELECT id FROM tasks WHERE tenant = ?1 AND num = ?2"
+			" AND (?3 IS NULL OR owner_sub = ?3)",
 };
 
 struct ta_db {
@@ -141,6 +175,8 @@ static int migrate(struct ta_db *db)
 	}
 	for (i = 0; rc == TA_OK && v < 1 && i < sizeof(schema_v1) / sizeof(schema_v1[0]); i++)
 		rc = exec_const(db, schema_v1[i]);
+	for (i = 0; rc == TA_OK && v < 2 && i < sizeof(schema_v2) / sizeof(schema_v2[0]); i++)
+		rc = exec_const(db, schema_v2[i]);
 	if (rc == TA_OK)
 		return exec_const(db, "COMMIT");
 	exec_const(db, "ROLLBACK");
@@ -226,7 +262,7 @@ static char *col_dup(sqlite3_stmt *st, int i)
 	return s ? ta_xstrdup((const char *)s) : NULL;
 }
 
-/* The task of the current row (columns in COLUMNS order). */
+/* The task of the current row (columns in COLUMNS_READ order). */
 static struct ta_task *row_task(sqlite3_stmt *st)
 {
 	struct ta_task *t = ta_xcalloc(1, sizeof(*t));
@@ -245,6 +281,7 @@ static struct ta_task *row_task(sqlite3_stmt *st)
 	ta_status_parse((const char *)sqlite3_column_text(st, 8), &t->status);
 	t->created_at = sqlite3_column_int64(st, 9);
 	t->updated_at = sqlite3_column_int64(st, 10);
+	t->num = sqlite3_column_int64(st, 11);
 	if (t->tenant == NULL)
 		t->tenant = ta_xstrdup("");
 	if (t->owner_sub == NULL)
@@ -311,7 +348,7 @@ int ta_db_list(struct ta_db *db, const struct ta_task_filter *f, struct ta_task 
 	return rc;
 }
 
-int ta_db_insert(struct ta_db *db, const struct ta_task *t)
+int ta_db_insert(struct ta_db *db, struct ta_task *t)
 {
 	sqlite3_stmt *st;
 	int r;
@@ -332,6 +369,8 @@ int ta_db_insert(struct ta_db *db, const struct ta_task *t)
 	r = sqlite3_step(st);
 	if (r != SQLITE_DONE)
 		fail(db, "insert");
+	else
+		t->num = sqlite3_last_insert_rowid(db->conn);
 	done(st);
 	pthread_mutex_unlock(&db->lock);
 	return r == SQLITE_DONE ? TA_OK : TA_EDB;
@@ -446,6 +485,34 @@ int ta_db_delete(struct ta_db *db, const char *tenant, const char *id, const cha
 		rc = fail(db, "delete");
 	else
 		rc = sqlite3_changes(db->conn) > 0 ? TA_OK : TA_ENOTFOUND;
+	done(st);
+	pthread_mutex_unlock(&db->lock);
+	return rc;
+}
+
+int ta_db_find_num(struct ta_db *db, const char *tenant, int64_t num, const char *owner_sub,
+		   char id[TA_UUID_LEN + 1])
+{
+	sqlite3_stmt *st;
+	const unsigned char *s;
+	int r, rc;
+
+	pthread_mutex_lock(&db->lock);
+	st = db->st[ST_FIND_NUM];
+	bind_str(st, 1, tenant);
+	sqlite3_bind_int64(st, 2, num);
+	bind_str(st, 3, owner_sub);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		s = sqlite3_column_text(st, 0);
+		rc = s && strlen((const char *)s) == TA_UUID_LEN ? TA_OK : TA_EDB;
+		if (rc == TA_OK)
+			memcpy(id, s, TA_UUID_LEN + 1);
+	} else if (r == SQLITE_DONE) {
+		rc = TA_ENOTFOUND;
+	} else {
+		rc = fail(db, "find_num");
+	}
 	done(st);
 	pthread_mutex_unlock(&db->lock);
 	return rc;

@@ -35,8 +35,9 @@ int ta_db_list(struct ta_db *db, const struct ta_task_filter *f, struct ta_task 
 	       size_t *n);
 void ta_tasks_free(struct ta_task **v, size_t n);
 
-/* Inserts t (its id already set). TA_OK, TA_EDB. */
-int ta_db_insert(struct ta_db *db, const struct ta_task *t);
+/* Inserts t (its id already set); on TA_OK t->num is the number the
+ * store gave it. TA_OK, TA_EDB. */
+int ta_db_insert(struct ta_db *db, struct ta_task *t);
 /* One task. TA_OK with *out (ta_task_free), TA_ENOTFOUND, TA_EDB. */
 int ta_db_get(struct ta_db *db, const char *tenant, const char *id, const char *owner_sub,
 	      struct ta_task **out);
@@ -44,6 +45,10 @@ int ta_db_get(struct ta_db *db, const char *tenant, const char *id, const char *
  * TA_OK with *out the task as stored (ta_task_free), TA_ENOTFOUND, TA_EDB. */
 int ta_db_update(struct ta_db *db, const char *tenant, const char *id, const char *owner_sub,
 		 const struct ta_task_input *in, int64_t now_ms, struct ta_task **out);
+/* The id of the task numbered num, within the same scope as ta_db_get.
+ * TA_OK with id filled, TA_ENOTFOUND, TA_EDB. */
+int ta_db_find_num(struct ta_db *db, const char *tenant, int64_t num, const char *owner_sub,
+		   char id[TA_UUID_LEN + 1]);
 /* Deletes one task. TA_OK, TA_ENOTFOUND, TA_EDB. */
 int ta_db_delete(struct ta_db *db, const char *tenant, const char *id, const char *owner_sub);
 

@@ -123,8 +123,13 @@ void ta_app_handle(void *ctx, struct ta_req *r)
 	struct ta_app *app = ctx;
 	char id[TA_UUID_LEN + 2];
 	struct ta_caller c;
-	enum route rt = match(r->path, id, sizeof(id));
+	enum route rt;
 
+	if (strncmp(r->path, TA_FRAPPE_PREFIX, strlen(TA_FRAPPE_PREFIX)) == 0) {
+		ta_frappe_handle(app, r);
+		return;
+	}
+	rt = match(r->path, id, sizeof(id));
 	if (rt == R_NONE) {
 		ta_resp_error(r, 404, "not_found", "no such route", NULL, NULL);
 		return;

@@ -242,6 +242,106 @@ int ta_req_query(struct ta_req *r, const char *const *names, size_t n, const cha
 	return q.bad ? TA_EINVAL : TA_OK;
 }
 
+struct args_walk {
+	ta_arg_fn fn;
+	void *ctx;
+	int rc;
+};
+
+static enum MHD_Result args_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct args_walk *w = cls;
+
+	(void)kind;
+	w->rc = w->fn(w->ctx, key, value ? value : "", value ? strlen(value) : 0);
+	return w->rc == TA_OK ? MHD_YES : MHD_NO;
+}
+
+int ta_req_args(struct ta_req *r, ta_arg_fn fn, void *ctx)
+{
+	struct args_walk w = {fn, ctx, TA_OK};
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, args_cb, &w);
+	return w.rc;
+}
+
+/* A multipart field arrives in pieces; it is gathered here and handed on
+ * when the next field starts or the body ends. */
+struct multipart_walk {
+	ta_arg_fn fn;
+	void *ctx;
+	int rc;
+	char *name;   /* the field being gathered (owned), NULL before the first */
+	char *value;  /* its bytes so far (owned), NUL-terminated */
+	size_t len;
+};
+
+static void multipart_flush(struct multipart_walk *w)
+{
+	if (w->name && w->rc == TA_OK)
+		w->rc = w->fn(w->ctx, w->name, w->value ? w->value : "", w->len);
+	free(w->name);
+	free(w->value);
+	w->name = w->value = NULL;
+	w->len = 0;
+}
+
+static enum MHD_Result multipart_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *filename, const char *content_type,
+				    const char *transfer_encoding, const char *data, uint64_t off,
+				    size_t size)
+{
+	struct multipart_walk *w = cls;
+	char *nv;
+
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	if (filename != NULL)
+		return MHD_YES;
+	if (off == 0 || w->name == NULL || strcmp(w->name, key) != 0) {
+		multipart_flush(w);
+		if (w->rc != TA_OK)
+			return MHD_NO;
+		w->name = ta_xstrdup(key);
+	}
+	/* The body is capped at TA_BODY_MAX, and so is every field. */
+	nv = realloc(w->value, w->len + size + 1);
+	if (nv == NULL) {
+		w->rc = TA_ENOMEM;
+		return MHD_NO;
+	}
+	w->value = nv;
+	memcpy(w->value + w->len, data, size);
+	w->len += size;
+	w->value[w->len] = '\0';
+	return MHD_YES;
+}
+
+#define MULTIPART_BUFFER 1024
+
+int ta_req_multipart(struct ta_req *r, ta_arg_fn fn, void *ctx)
+{
+	struct multipart_walk w = {fn, ctx, TA_OK, NULL, NULL, 0};
+	struct MHD_PostProcessor *pp;
+	enum MHD_Result ok;
+
+	pp = MHD_create_post_processor(r->conn, MULTIPART_BUFFER, multipart_cb, &w);
+	if (pp == NULL)
+		return TA_EINVAL;
+	ok = MHD_post_process(pp, r->body ? r->body : "", r->body_len);
+	if (MHD_destroy_post_processor(pp) != MHD_YES)
+		ok = MHD_NO;
+	if (w.rc == TA_OK)
+		multipart_flush(&w);
+	free(w.name);
+	free(w.value);
+	if (w.rc != TA_OK)
+		return w.rc;
+	return ok == MHD_YES ? TA_OK : TA_EINVAL;
+}
+
 /* ---- the libmicrohttpd callbacks ---- */
 
 /* Content-Length, when present and valid: more than the cap is refused

@@ -35,6 +35,16 @@ const char *ta_req_cookie(struct ta_req *r);
 int ta_req_query(struct ta_req *r, const char *const *names, size_t n, const char **values,
 		 char *err, size_t errlen);
 
+/* Receives one name=value pair (value len bytes, NUL-terminated, may hold
+ * NUL bytes); anything but TA_OK stops the walk and is returned. */
+typedef int (*ta_arg_fn)(void *ctx, const char *name, const char *value, size_t len);
+/* Every query parameter, in order, repeated ones included. */
+int ta_req_args(struct ta_req *r, ta_arg_fn fn, void *ctx);
+/* Every field of a multipart/form-data body (parts that carry a file
+ * are skipped). TA_EINVAL when the body is not well-formed multipart;
+ * else TA_OK or what fn returned. */
+int ta_req_multipart(struct ta_req *r, ta_arg_fn fn, void *ctx);
+
 /* Answers. Each queues exactly one response; later calls are ignored. */
 void ta_resp_json(struct ta_req *r, int status, const json_t *body);
 /* The same with one extra header (e.g. Location). */

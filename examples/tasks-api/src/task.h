@@ -28,6 +28,7 @@ enum ta_status {
 /* One task. Strings are owned by the task (ta_task_free). */
 struct ta_task {
 	char id[TA_UUID_LEN + 1];
+	int64_t num;             /* the store's number for it (its Frappe "name"), > 0 */
 	char *tenant;            /* the tenant's name */
 	char *owner_sub;         /* the principal sub of the creator */
 	char *owner_username;    /* the creator's username, or NULL */

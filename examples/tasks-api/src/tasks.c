@@ -19,7 +19,7 @@
 #define JSON_TYPE "application/json"
 #define LOCATION_MAX 64
 
-static ta_day today(void)
+ta_day ta_today(void)
 {
 	return ta_date_local(time(NULL));
 }
@@ -58,14 +58,30 @@ static bool date_param(struct ta_req *r, const char *name, const char *v, ta_day
 	return false;
 }
 
-static json_t *tasks_json(struct ta_task **v, size_t n)
+static json_t *tasks_json(struct ta_task **v, size_t n, ta_task_json_fn json_of)
 {
 	json_t *a = json_array();
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		json_array_append_new(a, ta_task_json(v[i]));
+		json_array_append_new(a, json_of(v[i]));
 	return a;
+}
+
+int ta_tasks_find(struct ta_app *app, const struct ta_task_filter *f, ta_task_json_fn json_of,
+		  json_t **out)
+{
+	struct ta_task **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	*out = NULL;
+	rc = ta_db_list(app->db, f, &v, &n);
+	if (rc != TA_OK)
+		return rc;
+	*out = tasks_json(v, n, json_of);
+	ta_tasks_free(v, n);
+	return TA_OK;
 }
 
 /* Runs f; on TA_OK *out is the JSON array (new reference). False once an
@@ -73,19 +89,14 @@ static json_t *tasks_json(struct ta_task **v, size_t n)
 static bool list_json(struct ta_app *app, struct ta_req *r, const struct ta_task_filter *f,
 		      json_t **out)
 {
-	struct ta_task **v = NULL;
-	size_t n = 0;
-
-	if (ta_db_list(app->db, f, &v, &n) != TA_OK) {
+	if (ta_tasks_find(app, f, ta_task_json, out) != TA_OK) {
 		ta_resp_unavailable(r, "the task store is unavailable");
 		return false;
 	}
-	*out = tasks_json(v, n);
-	ta_tasks_free(v, n);
 	return true;
 }
 
-static void filter_init(struct ta_app *app, const struct ta_caller *c, struct ta_task_filter *f)
+void ta_tasks_filter_init(struct ta_app *app, const struct ta_caller *c, struct ta_task_filter *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->tenant = app->tenant;
@@ -104,10 +115,10 @@ void ta_tasks_today(struct ta_app *app, struct ta_req *r, const struct ta_caller
 		ta_resp_bad_request(r, err);
 		return;
 	}
-	filter_init(app, c, &f);
+	ta_tasks_filter_init(app, c, &f);
 	if (!limit_param(r, v[0], TODAY_LIMIT_DEFAULT, &f.limit))
 		return;
-	ta_date_format(today(), date);
+	ta_date_format(ta_today(), date);
 	f.from = f.to = date;
 	if (!list_json(app, r, &f, &a))
 		return;
@@ -165,7 +176,7 @@ void ta_tasks_list(struct ta_app *app, struct ta_req *r, const struct ta_caller 
 	struct ta_task_filter f;
 	json_t *a, *o;
 
-	filter_init(app, c, &f);
+	ta_tasks_filter_init(app, c, &f);
 	if (!list_filters(r, &f) || !list_json(app, r, &f, &a))
 		return;
 	o = json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(a), "tasks", a);
@@ -174,28 +185,66 @@ void ta_tasks_list(struct ta_app *app, struct ta_req *r, const struct ta_caller 
 }
 
 /* One bucket: the visible tasks due from..to (either may be NULL). */
-static bool bucket(struct ta_app *app, struct ta_req *r, const struct ta_caller *c, int limit,
-		   const char *from, const char *to, bool not_done, json_t **out)
+static int bucket(struct ta_app *app, const struct ta_caller *c, int limit, const char *from,
+		  const char *to, bool not_done, ta_task_json_fn json_of, json_t **out)
 {
 	struct ta_task_filter f;
 
-	filter_init(app, c, &f);
+	ta_tasks_filter_init(app, c, &f);
 	f.limit = limit;
 	f.from = from;
 	f.to = to;
 	f.not_done = not_done;
-	return list_json(app, r, &f, out);
+	return ta_tasks_find(app, &f, json_of, out);
+}
+
+int ta_tasks_buckets_find(struct ta_app *app, const struct ta_caller *c, int limit,
+			  ta_task_json_fn json_of, json_t **out)
+{
+	char d_today[TA_DATE_LEN + 1], d_yesterday[TA_DATE_LEN + 1], d_tomorrow[TA_DATE_LEN + 1],
+		d_week_from[TA_DATE_LEN + 1], d_week_end[TA_DATE_LEN + 1], d_later[TA_DATE_LEN + 1];
+	json_t *overdue = NULL, *tod = NULL, *tom = NULL, *week = NULL, *later = NULL;
+	struct ta_buckets b;
+	int rc;
+
+	*out = NULL;
+	ta_buckets_compute(ta_today(), &b);
+	ta_date_format(b.today, d_today);
+	ta_date_format(b.today - 1, d_yesterday);
+	ta_date_format(b.tomorrow, d_tomorrow);
+	ta_date_format(b.tomorrow + 1, d_week_from);
+	ta_date_format(b.week_end, d_week_end);
+	ta_date_format(b.later_from, d_later);
+	rc = bucket(app, c, limit, NULL, d_yesterday, true, json_of, &overdue);
+	if (rc == TA_OK)
+		rc = bucket(app, c, limit, d_today, d_today, false, json_of, &tod);
+	if (rc == TA_OK)
+		rc = bucket(app, c, limit, d_tomorrow, d_tomorrow, false, json_of, &tom);
+	/* this_week is empty when tomorrow already ends the week. */
+	if (rc == TA_OK && b.week_end > b.tomorrow)
+		rc = bucket(app, c, limit, d_week_from, d_week_end, false, json_of, &week);
+	else if (rc == TA_OK)
+		week = json_array();
+	if (rc == TA_OK)
+		rc = bucket(app, c, limit, d_later, NULL, false, json_of, &later);
+	if (rc == TA_OK)
+		*out = json_pack("{s:s,s:s,s:O,s:O,s:O,s:O,s:O}", "as_of", d_today, "week_end",
+				 d_week_end, "overdue", overdue, "today", tod, "tomorrow", tom,
+				 "this_week", week, "later", later);
+	json_decref(overdue);
+	json_decref(tod);
+	json_decref(tom);
+	json_decref(week);
+	json_decref(later);
+	return rc;
 }
 
 void ta_tasks_buckets(struct ta_app *app, struct ta_req *r, const struct ta_caller *c)
 {
 	static const char *const names[] = {"limit"};
-	char err[128], d_today[TA_DATE_LEN + 1], d_yesterday[TA_DATE_LEN + 1],
-		d_tomorrow[TA_DATE_LEN + 1], d_week_from[TA_DATE_LEN + 1], d_week_end[TA_DATE_LEN + 1],
-		d_later[TA_DATE_LEN + 1];
-	json_t *overdue = NULL, *tod = NULL, *tom = NULL, *week = NULL, *later = NULL, *o;
-	struct ta_buckets b;
+	char err[128];
 	const char *v[1];
+	json_t *o;
 	int limit;
 
 	if (ta_req_query(r, names, 1, v, err, sizeof(err)) != TA_OK) {
@@ -204,37 +253,12 @@ void ta_tasks_buckets(struct ta_app *app, struct ta_req *r, const struct ta_call
 	}
 	if (!limit_param(r, v[0], BUCKET_LIMIT_DEFAULT, &limit))
 		return;
-	ta_buckets_compute(today(), &b);
-	ta_date_format(b.today, d_today);
-	ta_date_format(b.today - 1, d_yesterday);
-	ta_date_format(b.tomorrow, d_tomorrow);
-	ta_date_format(b.tomorrow + 1, d_week_from);
-	ta_date_format(b.week_end, d_week_end);
-	ta_date_format(b.later_from, d_later);
-	if (!bucket(app, r, c, limit, NULL, d_yesterday, true, &overdue) ||
-	    !bucket(app, r, c, limit, d_today, d_today, false, &tod) ||
-	    !bucket(app, r, c, limit, d_tomorrow, d_tomorrow, false, &tom))
-		goto out;
-	/* this_week is empty when tomorrow already ends the week. */
-	if (b.week_end > b.tomorrow) {
-		if (!bucket(app, r, c, limit, d_week_from, d_week_end, false, &week))
-			goto out;
-	} else {
-		week = json_array();
+	if (ta_tasks_buckets_find(app, c, limit, ta_task_json, &o) != TA_OK) {
+		ta_resp_unavailable(r, "the task store is unavailable");
+		return;
 	}
-	if (!bucket(app, r, c, limit, d_later, NULL, false, &later))
-		goto out;
-	o = json_pack("{s:s,s:s,s:O,s:O,s:O,s:O,s:O}", "as_of", d_today, "week_end", d_week_end,
-		      "overdue", overdue, "today", tod, "tomorrow", tom, "this_week", week, "later",
-		      later);
 	ta_resp_json(r, 200, o);
 	json_decref(o);
-out:
-	json_decref(overdue);
-	json_decref(tod);
-	json_decref(tom);
-	json_decref(week);
-	json_decref(later);
 }
 
 /* The request's JSON body, checked for content type, size and syntax.
@@ -258,12 +282,32 @@ static bool json_body(struct ta_req *r, json_t **out)
 	return true;
 }
 
+int ta_tasks_insert(struct ta_app *app, const struct ta_caller *c, const struct ta_task_input *in,
+		    struct ta_task *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (ta_uuid_new(t->id) != TA_OK)
+		return TA_EIO;
+	/* Borrowed strings: see the contract in app.h. */
+	t->tenant = app->tenant;
+	t->owner_sub = c->p->sub;
+	t->owner_username = c->p->username;
+	t->title = (char *)in->title;
+	t->description = (char *)in->description;
+	memcpy(t->due_date, in->due_date, sizeof(t->due_date));
+	t->priority = in->priority;
+	t->status = in->status;
+	t->created_at = t->updated_at = ta_now_ms();
+	return ta_db_insert(app->db, t);
+}
+
 void ta_tasks_create(struct ta_app *app, struct ta_req *r, const struct ta_caller *c)
 {
 	struct ta_task_input in;
 	struct ta_task t;
 	char err[TA_ERR_MAX], loc[LOCATION_MAX];
 	json_t *body = NULL, *o;
+	int rc;
 
 	if (!json_body(r, &body))
 		return;
@@ -271,22 +315,12 @@ void ta_tasks_create(struct ta_app *app, struct ta_req *r, const struct ta_calle
 		ta_resp_bad_request(r, err);
 		goto out;
 	}
-	memset(&t, 0, sizeof(t));
-	if (ta_uuid_new(t.id) != TA_OK) {
+	rc = ta_tasks_insert(app, c, &in, &t);
+	if (rc == TA_EIO) {
 		ta_resp_error(r, 500, "server_error", "no randomness for an id", NULL, NULL);
 		goto out;
 	}
-	/* Borrowed strings: t lives only in this function and is not freed. */
-	t.tenant = app->tenant;
-	t.owner_sub = c->p->sub;
-	t.owner_username = c->p->username;
-	t.title = (char *)in.title;
-	t.description = (char *)in.description;
-	memcpy(t.due_date, in.due_date, sizeof(t.due_date));
-	t.priority = in.priority;
-	t.status = in.status;
-	t.created_at = t.updated_at = ta_now_ms();
-	if (ta_db_insert(app->db, &t) != TA_OK) {
+	if (rc != TA_OK) {
 		ta_resp_unavailable(r, "the task store is unavailable");
 		goto out;
 	}

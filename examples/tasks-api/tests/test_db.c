@@ -1,5 +1,6 @@
 /* test_db.c: the SQLite store: insert, get, list filters and ordering,
- * owner and tenant scoping, update, delete, reopen. */
+ * owner and tenant scoping, update, delete, reopen; task numbers and the
+ * upgrade of a version 1 file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,8 @@
 #include <cmocka.h>
 
 #include "db.h"
+
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +52,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Inserts a task and returns its id (static buffer per call site). */
-static void add(struct ta_db *db, char id[TA_UUID_LEN + 1], const char *tenant, const char *owner,
-		const char *title, const char *desc, const char *due, enum ta_priority p,
-		enum ta_status s, int64_t at)
+/* Inserts a task: its id into id, its number returned. */
+static int64_t add(struct ta_db *db, char id[TA_UUID_LEN + 1], const char *tenant,
+		   const char *owner, const char *title, const char *desc, const char *due,
+		   enum ta_priority p, enum ta_status s, int64_t at)
 {
 	struct ta_task t;
 
@@ -68,7 +71,9 @@ static void add(struct ta_db *db, char id[TA_UUID_LEN + 1], const char *tenant, 
 	t.status = s;
 	t.created_at = t.updated_at = at;
 	assert_int_equal(ta_db_insert(db, &t), TA_OK);
+	assert_true(t.num > 0);
 	strcpy(id, t.id);
+	return t.num;
 }
 
 static size_t count(struct ta_db *db, const struct ta_task_filter *f, char first[64])
@@ -197,12 +202,113 @@ static void test_reopen_keeps_data(void **state)
 	ta_task_free(t);
 }
 
+static void test_numbers(void **state)
+{
+	struct fixture *fx = *state;
+	char a[TA_UUID_LEN + 1], b[TA_UUID_LEN + 1], c[TA_UUID_LEN + 1], found[TA_UUID_LEN + 1];
+	struct ta_task *t = NULL;
+	int64_t na, nb, nc;
+
+	na = add(fx->db, a, "acme", "alice", "One", NULL, "2026-11-20", TA_PRIORITY_LOW,
+		 TA_STATUS_OPEN, 1);
+	nb = add(fx->db, b, "acme", "bob", "Two", NULL, "2026-11-20", TA_PRIORITY_LOW,
+		 TA_STATUS_OPEN, 2);
+	assert_true(nb > na);
+	assert_int_equal(ta_db_get(fx->db, "acme", b, NULL, &t), TA_OK);
+	assert_true(t->num == nb);
+	ta_task_free(t);
+	assert_int_equal(ta_db_find_num(fx->db, "acme", na, NULL, found), TA_OK);
+	assert_string_equal(found, a);
+	assert_int_equal(ta_db_find_num(fx->db, "acme", nb, "bob", found), TA_OK);
+	assert_string_equal(found, b);
+	/* Scoped like every other call: owner and tenant. */
+	assert_int_equal(ta_db_find_num(fx->db, "acme", nb, "alice", found), TA_ENOTFOUND);
+	assert_int_equal(ta_db_find_num(fx->db, "other", na, NULL, found), TA_ENOTFOUND);
+	assert_int_equal(ta_db_find_num(fx->db, "acme", nb + 1, NULL, found), TA_ENOTFOUND);
+	/* The highest number, once deleted, is never given again. */
+	assert_int_equal(ta_db_delete(fx->db, "acme", b, NULL), TA_OK);
+	nc = add(fx->db, c, "acme", "alice", "Three", NULL, "2026-11-20", TA_PRIORITY_LOW,
+		 TA_STATUS_OPEN, 3);
+	assert_true(nc > nb);
+	assert_int_equal(ta_db_find_num(fx->db, "acme", nb, NULL, found), TA_ENOTFOUND);
+	ta_db_close(fx->db);
+	assert_int_equal(ta_db_open(fx->path, &fx->db), TA_OK);
+	assert_true(add(fx->db, b, "acme", "alice", "Four", NULL, "2026-11-20", TA_PRIORITY_LOW,
+			TA_STATUS_OPEN, 4) > nc);
+}
+
+/* A file as the first version of the store wrote it. */
+static void write_v1(const char *path)
+{
+	static const char sql[] =
+		"CREATE TABLE tasks (id TEXT PRIMARY KEY, tenant TEXT NOT NULL,"
+		" owner_sub TEXT NOT NULL, owner_username TEXT, title TEXT NOT NULL,"
+		" description TEXT, due_date TEXT NOT NULL CHECK (length(due_date) = 10),"
+		" priority TEXT NOT NULL CHECK (priority IN ('low', 'medium', 'high')),"
+		" status TEXT NOT NULL CHECK (status IN ('open', 'in_progress', 'done')),"
+		" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+		"CREATE INDEX tasks_tenant_due ON tasks (tenant, due_date);"
+		"CREATE INDEX tasks_tenant_owner_due ON tasks (tenant, owner_sub, due_date);"
+		"INSERT INTO tasks VALUES ('22222222-2222-4222-8222-222222222222', 'acme', 'alice',"
+		" 'alice@acme.test', 'Second', NULL, '2026-11-20', 'high', 'done', 20, 21);"
+		"INSERT INTO tasks VALUES ('11111111-1111-4111-8111-111111111111', 'acme', 'bob',"
+		" NULL, 'First', 'notes', '2026-11-21', 'low', 'open', 10, 11);"
+		"PRAGMA user_version = 1;";
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_upgrade_from_version_1(void **state)
+{
+	struct fixture *fx = *state;
+	char id[TA_UUID_LEN + 1];
+	struct ta_task *t = NULL;
+	int64_t first, second;
+
+	ta_db_close(fx->db);
+	fx->db = NULL;
+	unlink(fx->path);
+	write_v1(fx->path);
+	assert_int_equal(ta_db_open(fx->path, &fx->db), TA_OK);
+	/* Numbers follow creation order; every other column is kept. */
+	assert_int_equal(ta_db_get(fx->db, "acme", "11111111-1111-4111-8111-111111111111", NULL, &t),
+			 TA_OK);
+	first = t->num;
+	assert_string_equal(t->title, "First");
+	assert_string_equal(t->description, "notes");
+	assert_null(t->owner_username);
+	assert_int_equal(t->priority, TA_PRIORITY_LOW);
+	assert_true(t->created_at == 10 && t->updated_at == 11);
+	ta_task_free(t);
+	assert_int_equal(ta_db_get(fx->db, "acme", "22222222-2222-4222-8222-222222222222", "alice",
+				   &t),
+			 TA_OK);
+	second = t->num;
+	assert_int_equal(t->status, TA_STATUS_DONE);
+	assert_string_equal(t->due_date, "2026-11-20");
+	ta_task_free(t);
+	assert_true(first == 1 && second == 2);
+	assert_int_equal(ta_db_find_num(fx->db, "acme", 2, NULL, id), TA_OK);
+	assert_string_equal(id, "22222222-2222-4222-8222-222222222222");
+	assert_true(add(fx->db, id, "acme", "alice", "Third", NULL, "2026-11-22", TA_PRIORITY_LOW,
+			TA_STATUS_OPEN, 30) == 3);
+	/* Opening again is a no-op. */
+	ta_db_close(fx->db);
+	assert_int_equal(ta_db_open(fx->path, &fx->db), TA_OK);
+	assert_int_equal(ta_db_find_num(fx->db, "acme", 3, NULL, id), TA_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_crud_and_scoping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
