@@ -13,7 +13,9 @@ PACKAGES=(
 	build-essential cmake pkg-config
 	clang libclang-rt-14-dev # clang 14 with the libFuzzer and sanitizer runtimes
 	libmicrohttpd-dev libjansson-dev libssl-dev libsqlite3-dev libargon2-dev
-	libcurl4-openssl-dev libpq-dev
+	libcurl4-openssl-dev libpq-dev libsystemd-dev
+	# Debian packages (scripts/package.sh) and their checks
+	dpkg-dev adduser systemd
 	# tests
 	libcmocka-dev sqlite3 python3 python3-pytest python3-requests python3-authlib
 	python3-jwcrypto
