@@ -440,3 +440,20 @@ def test_login_and_consent_posts_answer_303_see_other(srv):
 
 
 # -- the command line ---------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "postgres://tessera:Sekr3t/Leak@127.0.0.1:1/tessera",
+    "postgres://tessera:Sekr3t?Leak@127.0.0.1:1/tessera",
+    "postgres://tessera:123456/Sekr3tLeak@127.0.0.1:1/tessera",
+    "postgresql://tessera:pw@127.0.0.1:1/tessera?sslmode=Sekr3tLeak",
+    "postgresql://tessera@127.0.0.1:1/tessera?password=Sekr3tLeak&application_name=x",
+    "postgres://tessera:Sekr3t%2FLeak@127.0.0.1:1/tessera",
+    "mysql://tessera:Sekr3tLeak@127.0.0.1:1/tessera",
+])
+def test_the_cli_never_prints_a_database_password(srv, url):
+    # Nothing listens on port 1; libpq's own messages may quote what it read.
+    p = subprocess.run([tessera_bin(), "--db", url, "tenant", "list"], env=srv.env(),
+                       cwd=srv.dir, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p
+    for piece in ("Sekr3t", "Leak", "123456"):
+        assert piece not in p.stderr + p.stdout, p.stderr
