@@ -373,6 +373,34 @@ def test_a_resource_that_is_not_a_printable_ascii_absolute_uri_is_refused_everyw
     assert_oauth_error(r2, 400, "invalid_target")
 
 
+@pytest.mark.parametrize("param, value", [
+    ("state", "s%FF"), ("state", "s%0A%0DSet-Cookie:x"), ("state", "s" * 2049),
+    ("nonce", "n%C3%A9"), ("nonce", "n%7Fx"), ("nonce", "n%1B"), ("nonce", "n" * 513),
+])
+def test_a_state_or_nonce_that_is_not_printable_ascii_is_refused(srv, param, value):
+    # Dropping a state silently would hand a code to a client that checks
+    # state; a nonce is copied into a signed ID token.
+    b = Browser(srv)
+    rp = RP(srv, "acme", "mobile", MOBILE_URI)
+    url = rp.authorization_url()
+    q = urllib.parse.urlencode({k: v for k, v in query_of(url).items() if k != param})
+    resp = b.get(url.split("?")[0] + "?" + q + "&%s=%s" % (param, value))
+    loc = left_to(resp)
+    assert loc and loc.startswith(MOBILE_URI + "?"), (resp.status_code, resp.headers)
+    q = query_of(loc)
+    assert q.get("error") == "invalid_request" and "code" not in q, loc
+    assert "state" not in q if param == "state" else q["state"] == rp.state, q
+
+
+def test_logout_refuses_a_state_it_would_echo_unprintable(srv):
+    b = Browser(srv)
+    resp = b.get(srv.issuer("acme") + "/logout?client_id=web&post_logout_redirect_uri="
+                 + urllib.parse.quote(WEB_LOGOUT_URI, safe="") + "&state=" + "s" * 2049)
+    assert_error_page(resp, 400)
+    resp = b.get(srv.issuer("acme") + "/logout?client_id=web&state=a%0Db")
+    assert_error_page(resp, 400)
+
+
 def test_a_high_s_variant_of_a_client_assertion_is_refused(srv):
     jti = str(uuid.uuid4())
     assert_oauth_error(assertion_request(srv, "jwt%d" % ROUNDS,
