@@ -62,6 +62,10 @@ static bool uri_registered(const struct ts_client *c, const char *uri)
 {
 	size_t i;
 
+	/* A javascript: (etc.) URI stored before registration refused it is
+	 * never a redirect target. */
+	if (uri && ts_redirect_scheme_refused(uri))
+		return false;
 	for (i = 0; c && uri && i < c->npost_logout_redirect_uris; i++)
 		if (strcmp(c->post_logout_redirect_uris[i], uri) == 0)
 			return true;

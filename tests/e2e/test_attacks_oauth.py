@@ -5,6 +5,7 @@ browser), authlib (the OAuth client), jwcrypto (keys and assertions)."""
 import base64
 import concurrent.futures
 import json
+import sqlite3
 import subprocess
 import threading
 import time
@@ -67,6 +68,7 @@ CLIENTS = ([mobile_client(), web_client(), device_client(),
             device_client("kiosk", name="Kiosk", skip_consent=False),
             people_app("shrink"), people_app("app-off"), people_app("app-gone"),
             people_app("single", redirect_uris=[MOBILE_URI]),
+            people_app("legacy", redirect_uris=[MOBILE_URI]),
             service("svc"), service("svc-off"), service("svc-gone")]
            + [jwt_client("jwt%d" % i) for i in range(ROUNDS + 2)])
 
@@ -438,6 +440,32 @@ def test_registering_a_dangerous_redirect_uri_is_refused(srv, uri):
     assert r.rc == 1, r
     r = srv.cli("client", "update", "--tenant", "acme", "single", "--redirect-uri", uri)
     assert r.rc == 1, r
+
+
+def test_a_dangerous_redirect_uri_stored_before_the_rule_is_never_used(srv):
+    # As an older version could have stored it: written straight into the
+    # database, then the configuration generation moved for the reload.
+    evil = "javascript:alert(document.cookie)"
+    db = sqlite3.connect(str(srv.db_path), timeout=10)
+    try:
+        with db:
+            db.execute("UPDATE clients SET config = json_set(config, '$.redirect_uris', "
+                       "json_array(?), '$.post_logout_redirect_uris', json_array(?)) "
+                       "WHERE client_id = 'legacy'", (evil, evil))
+            db.execute("UPDATE meta SET value = value + 1 WHERE name = 'generation'")
+    finally:
+        db.close()
+    b = Browser(srv)
+    url = (srv.endpoint("acme", "authorize") + "?response_type=code&client_id=legacy&scope="
+           "tasks:read&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+           "&code_challenge_method=S256&redirect_uri=" + urllib.parse.quote(evil, safe=""))
+    implied = url.replace("&redirect_uri=", "&x=")  # the one registered URI
+    ok, _ = wait_until(lambda: b.get(implied).status_code == 400, timeout=RELOAD_BUDGET_S + 1)
+    assert ok
+    assert_error_page(b.get(implied), 400)
+    assert_error_page(b.get(url), 400)
+    assert_error_page(b.get(srv.issuer("acme") + "/logout?client_id=legacy&"
+                            "post_logout_redirect_uri=" + urllib.parse.quote(evil, safe="")), 400)
 
 
 def test_an_openid_request_without_redirect_uri_is_an_error_page(srv):
