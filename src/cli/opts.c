@@ -356,27 +356,6 @@ void ts_config_clear(struct ts_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The database URL as it may be shown: a postgres://user:password@host/db
- * loses its user information and its query (which may carry
- * password=...). Written into buf (capacity cap). */
-static const char *shown_db_url(const char *url, char *buf, size_t cap)
-{
-	const char *sep = strstr(url, "://"), *host, *at, *end;
-
-	if (sep == NULL) {
-		snprintf(buf, cap, "%s", url);
-		return buf;
-	}
-	host = sep + 3;
-	/* User information ends at the authority's last '@'. */
-	for (at = host + strcspn(host, "/?"); at > host && at[-1] != '@'; at--)
-		;
-	host = at;
-	end = host + strcspn(host, "?");
-	snprintf(buf, cap, "%.*s%.*s", (int)(sep + 3 - url), url, (int)(end - host), host);
-	return buf;
-}
-
 /* True when c->db names a SQLite file that does not exist (":memory:" and
  * other special names excepted). */
 static bool sqlite_file_missing(const char *db)
@@ -400,15 +379,15 @@ int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 	*out = NULL;
 	if (!c->db_may_create && sqlite_file_missing(c->db)) {
 		ts_cli_error_code("not_found", "the database %s does not exist (tessera bootstrap or tessera tenant "
-			     "create makes a new one)", shown_db_url(c->db, shown, sizeof(shown)));
+			     "create makes a new one)", ts_store_url_shown(c->db, shown, sizeof(shown)));
 		return TS_ENOTFOUND;
 	}
 	rc = ts_store_open(c->db, out);
 	if (rc == TS_EINVAL)
 		ts_cli_error("unsupported or malformed database URL %s (use sqlite:PATH or "
-			     "postgres://HOST/DB)", shown_db_url(c->db, shown, sizeof(shown)));
+			     "postgres://HOST/DB)", ts_store_url_shown(c->db, shown, sizeof(shown)));
 	else if (rc != TS_OK)
-		ts_cli_error("cannot open the database %s", shown_db_url(c->db, shown, sizeof(shown)));
+		ts_cli_error("cannot open the database %s", ts_store_url_shown(c->db, shown, sizeof(shown)));
 	return rc;
 }
 

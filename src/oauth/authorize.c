@@ -349,6 +349,18 @@ out:
 	ts_user_rec_free(user);
 }
 
+/* RFC 6749 Appendix A.5: state is VSCHAR (printable ASCII and space); the
+ * same for nonce, which is copied into a signed ID token. */
+static bool vschar_ok(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || i >= max)
+			return false;
+	return true;
+}
+
 /* Checks the parameters after client and redirect URI have been accepted.
  * Returns false after answering with an error redirect. */
 static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
@@ -370,8 +382,13 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	ar->code_challenge = ts_params_get(v, n, "code_challenge", NULL);
 	ar->max_age = -1;
 	ar->created = ts_now();
-	if (ar->state && strlen(ar->state) > STATE_MAX)
+	if (ar->state && !vschar_ok(ar->state, STATE_MAX)) {
+		/* Never echoed, and never dropped silently either: a client
+		 * that checks state must not get a code without it. */
 		ar->state = NULL;
+		e.desc = "state must be at most 2048 printable ASCII characters";
+		goto bad;
+	}
 	if (!ts_oauth_params_unique(v, n, multi_params, &e))
 		goto bad;
 	if (ts_params_get(v, n, "request", NULL)) {
@@ -415,8 +432,8 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		e.desc = "PKCE (code_challenge with S256) is required";
 		goto bad;
 	}
-	if (ar->nonce && strlen(ar->nonce) > NONCE_MAX) {
-		e.desc = "nonce is too long";
+	if (ar->nonce && !vschar_ok(ar->nonce, NONCE_MAX)) {
+		e.desc = "nonce must be at most 512 printable ASCII characters";
 		goto bad;
 	}
 	if (prompt) {

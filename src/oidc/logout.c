@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define CSRF_LOGOUT "logout"
+#define STATE_MAX 2048
+#define VSCHAR " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
 
 /* The client the request names: by client_id, by the audience of
  * id_token_hint (an ID token this tenant signed; its expiry does not
@@ -60,6 +62,10 @@ static bool uri_registered(const struct ts_client *c, const char *uri)
 {
 	size_t i;
 
+	/* A javascript: (etc.) URI stored before registration refused it is
+	 * never a redirect target. */
+	if (uri && ts_redirect_scheme_refused(uri))
+		return false;
 	for (i = 0; c && uri && i < c->npost_logout_redirect_uris; i++)
 		if (strcmp(c->post_logout_redirect_uris[i], uri) == 0)
 			return true;
@@ -92,6 +98,12 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 	char csrf[44];
 	struct ts_buf b;
 
+	if (state && (strlen(state) > STATE_MAX || strspn(state, VSCHAR) != strlen(state))) {
+		/* It would be echoed into the redirect: printable ASCII only. */
+		ts_page_error(rc, resp, 400, "Invalid sign-out request",
+			      "The state parameter must be at most 2048 printable ASCII characters.");
+		return;
+	}
 	if (!find_client(rc, client_id, hint, &c)) {
 		ts_page_error(rc, resp, 400, "Invalid sign-out request",
 			      "The id_token_hint was not issued by this server to this application.");

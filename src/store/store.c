@@ -5,6 +5,7 @@
  * only valid input. */
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,18 @@ int ts_store_open(const char *url, struct ts_store **out)
 	ts_log_err("unsupported store URL scheme (expected \"sqlite:PATH\" or "
 		   "\"postgres://...\")");
 	return TS_EINVAL;
+}
+
+const char *ts_store_url_shown(const char *url, char *buf, size_t cap)
+{
+	if (url && strncmp(url, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0)
+		snprintf(buf, cap, "%s", url);
+	else if (url && (strncmp(url, PG_SCHEME, strlen(PG_SCHEME)) == 0 ||
+			 strncmp(url, PG_SCHEME_LONG, strlen(PG_SCHEME_LONG)) == 0))
+		ts_store_pg_url_shown(url, buf, cap);
+	else
+		snprintf(buf, cap, "of an unknown kind");
+	return buf;
 }
 
 void ts_store_close(struct ts_store *st)

@@ -370,12 +370,18 @@ struct ts_store {
  * a server that cannot be reached, a schema newer than this binary). The URL
  * may hold a password: it is never logged. */
 int ts_store_open(const char *url, struct ts_store **out);
+/* What of a store URL may be shown (in messages, never the password): a
+ * SQLite URL whole; of a PostgreSQL URL only the scheme, host, port and
+ * database name (none of them when the URL cannot be read safely); of
+ * anything else nothing. Written into buf (capacity cap); returns buf. */
+const char *ts_store_url_shown(const char *url, char *buf, size_t cap);
 void ts_store_close(struct ts_store *st); /* NULL is a no-op */
 
 /* Backend constructors, used by ts_store_open. The PostgreSQL one takes
  * the whole URL. */
 int ts_store_sqlite_open(const char *path, struct ts_store **out);
 int ts_store_pg_open(const char *url, struct ts_store **out);
+int ts_store_pg_url_shown(const char *url, char *buf, size_t cap);
 
 /* Thin wrappers over the vtable; see the conventions above. */
 int ts_store_ping(struct ts_store *st);

@@ -5,6 +5,7 @@ browser), authlib (the OAuth client), jwcrypto (keys and assertions)."""
 import base64
 import concurrent.futures
 import json
+import sqlite3
 import subprocess
 import threading
 import time
@@ -67,6 +68,7 @@ CLIENTS = ([mobile_client(), web_client(), device_client(),
             device_client("kiosk", name="Kiosk", skip_consent=False),
             people_app("shrink"), people_app("app-off"), people_app("app-gone"),
             people_app("single", redirect_uris=[MOBILE_URI]),
+            people_app("legacy", redirect_uris=[MOBILE_URI]),
             service("svc"), service("svc-off"), service("svc-gone")]
            + [jwt_client("jwt%d" % i) for i in range(ROUNDS + 2)])
 
@@ -373,6 +375,34 @@ def test_a_resource_that_is_not_a_printable_ascii_absolute_uri_is_refused_everyw
     assert_oauth_error(r2, 400, "invalid_target")
 
 
+@pytest.mark.parametrize("param, value", [
+    ("state", "s%FF"), ("state", "s%0A%0DSet-Cookie:x"), ("state", "s" * 2049),
+    ("nonce", "n%C3%A9"), ("nonce", "n%7Fx"), ("nonce", "n%1B"), ("nonce", "n" * 513),
+])
+def test_a_state_or_nonce_that_is_not_printable_ascii_is_refused(srv, param, value):
+    # Dropping a state silently would hand a code to a client that checks
+    # state; a nonce is copied into a signed ID token.
+    b = Browser(srv)
+    rp = RP(srv, "acme", "mobile", MOBILE_URI)
+    url = rp.authorization_url()
+    q = urllib.parse.urlencode({k: v for k, v in query_of(url).items() if k != param})
+    resp = b.get(url.split("?")[0] + "?" + q + "&%s=%s" % (param, value))
+    loc = left_to(resp)
+    assert loc and loc.startswith(MOBILE_URI + "?"), (resp.status_code, resp.headers)
+    q = query_of(loc)
+    assert q.get("error") == "invalid_request" and "code" not in q, loc
+    assert "state" not in q if param == "state" else q["state"] == rp.state, q
+
+
+def test_logout_refuses_a_state_it_would_echo_unprintable(srv):
+    b = Browser(srv)
+    resp = b.get(srv.issuer("acme") + "/logout?client_id=web&post_logout_redirect_uri="
+                 + urllib.parse.quote(WEB_LOGOUT_URI, safe="") + "&state=" + "s" * 2049)
+    assert_error_page(resp, 400)
+    resp = b.get(srv.issuer("acme") + "/logout?client_id=web&state=a%0Db")
+    assert_error_page(resp, 400)
+
+
 def test_a_high_s_variant_of_a_client_assertion_is_refused(srv):
     jti = str(uuid.uuid4())
     assert_oauth_error(assertion_request(srv, "jwt%d" % ROUNDS,
@@ -412,6 +442,32 @@ def test_registering_a_dangerous_redirect_uri_is_refused(srv, uri):
     assert r.rc == 1, r
 
 
+def test_a_dangerous_redirect_uri_stored_before_the_rule_is_never_used(srv):
+    # As an older version could have stored it: written straight into the
+    # database, then the configuration generation moved for the reload.
+    evil = "javascript:alert(document.cookie)"
+    db = sqlite3.connect(str(srv.db_path), timeout=10)
+    try:
+        with db:
+            db.execute("UPDATE clients SET config = json_set(config, '$.redirect_uris', "
+                       "json_array(?), '$.post_logout_redirect_uris', json_array(?)) "
+                       "WHERE client_id = 'legacy'", (evil, evil))
+            db.execute("UPDATE meta SET value = value + 1 WHERE name = 'generation'")
+    finally:
+        db.close()
+    b = Browser(srv)
+    url = (srv.endpoint("acme", "authorize") + "?response_type=code&client_id=legacy&scope="
+           "tasks:read&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+           "&code_challenge_method=S256&redirect_uri=" + urllib.parse.quote(evil, safe=""))
+    implied = url.replace("&redirect_uri=", "&x=")  # the one registered URI
+    ok, _ = wait_until(lambda: b.get(implied).status_code == 400, timeout=RELOAD_BUDGET_S + 1)
+    assert ok
+    assert_error_page(b.get(implied), 400)
+    assert_error_page(b.get(url), 400)
+    assert_error_page(b.get(srv.issuer("acme") + "/logout?client_id=legacy&"
+                            "post_logout_redirect_uri=" + urllib.parse.quote(evil, safe="")), 400)
+
+
 def test_an_openid_request_without_redirect_uri_is_an_error_page(srv):
     b = Browser(srv)
     base = srv.endpoint("acme", "authorize") + "?response_type=code&client_id=single" \
@@ -440,3 +496,20 @@ def test_login_and_consent_posts_answer_303_see_other(srv):
 
 
 # -- the command line ---------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "postgres://tessera:Sekr3t/Leak@127.0.0.1:1/tessera",
+    "postgres://tessera:Sekr3t?Leak@127.0.0.1:1/tessera",
+    "postgres://tessera:123456/Sekr3tLeak@127.0.0.1:1/tessera",
+    "postgresql://tessera:pw@127.0.0.1:1/tessera?sslmode=Sekr3tLeak",
+    "postgresql://tessera@127.0.0.1:1/tessera?password=Sekr3tLeak&application_name=x",
+    "postgres://tessera:Sekr3t%2FLeak@127.0.0.1:1/tessera",
+    "mysql://tessera:Sekr3tLeak@127.0.0.1:1/tessera",
+])
+def test_the_cli_never_prints_a_database_password(srv, url):
+    # Nothing listens on port 1; libpq's own messages may quote what it read.
+    p = subprocess.run([tessera_bin(), "--db", url, "tenant", "list"], env=srv.env(),
+                       cwd=srv.dir, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p
+    for piece in ("Sekr3t", "Leak", "123456"):
+        assert piece not in p.stderr + p.stdout, p.stderr

@@ -526,6 +526,29 @@ static void test_jti_use(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 }
 
+/* What of a store URL may be shown: never a password, wherever it sits. */
+static void test_url_shown(void **state)
+{
+	static const struct {
+		const char *url, *shown;
+	} v[] = {
+		{"sqlite:/tmp/t.db", "sqlite:/tmp/t.db"},
+		{"postgresql://u:pw@db.example:5432/app?sslmode=require&password=x",
+		 "postgresql://db.example:5432/app"},
+		{"postgres://u:Sekr3t%2FLeak@h/app", "postgres://h/app"},
+		/* libpq reads "u" as host and "Sekr3t" as port here. */
+		{"postgres://u:Sekr3t/Leak@h:5/db", "postgres://.../..."},
+		{"postgres://u:123456/Leak@h:5/db", "postgres://.../..."},
+		{"postgres://u:Sekr3t?Leak@h:5/db", "postgres://h:5/db"},
+		{"mysql://u:Sekr3tLeak@h/db", "of an unknown kind"},
+	};
+	char buf[256];
+	size_t i;
+	(void)state;
+	for (i = 0; i < TS_ARRAY_LEN(v); i++)
+		assert_string_equal(ts_store_url_shown(v[i].url, buf, sizeof(buf)), v[i].shown);
+}
+
 /* ---- audit ---- */
 
 /* Queries every tenant's records since `since`, checks the order and the
@@ -798,6 +821,7 @@ int main(void)
 		cmocka_unit_test(test_open_twice),
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_open_bad_urls),
+		cmocka_unit_test(test_url_shown),
 	};
 	const struct CMUnitTest contract_tests[] = {
 		cmocka_unit_test(test_tenant_crud),

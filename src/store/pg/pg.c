@@ -40,6 +40,7 @@ static const char gen_bump_sql[] = "UPDATE meta SET value = value + 1 WHERE name
 /* The backend state behind ts_store.impl. */
 struct ts_pg {
 	char *url;          /* the connection URL; may hold a password, never logged */
+	struct ts_pg_url shown; /* what of it may be shown, for scrubbing messages */
 	pthread_mutex_t mu; /* guards idle and nopen */
 	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
 	struct ts_pg_conn *idle; /* connections not in use */
@@ -51,36 +52,11 @@ static struct ts_pg *impl(struct ts_store *st)
 	return st->impl;
 }
 
-/* Copies libpq's message (which ends in a newline, and may span lines
- * indented with tabs) into buf as one line, each run of white space one
- * space. */
-static const char *one_line(const char *msg, char *buf, size_t cap)
-{
-	size_t i, n = 0;
-	bool space;
-
-	if (msg == NULL)
-		msg = "";
-	for (i = 0; msg[i] != '\0' && n + 1 < cap; i++) {
-		space = msg[i] == ' ' || msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\t';
-		if (space && (n == 0 || buf[n - 1] == ' '))
-			continue;
-		buf[n++] = space ? ' ' : msg[i];
-	}
-	while (n > 0 && buf[n - 1] == ' ')
-		n--;
-	buf[n] = '\0';
-	return buf;
-}
-
-/* Server notices (e.g. "already exists, skipping") would go to stderr by
- * default; they go to the debug log instead. */
 static void notice(void *arg, const char *msg)
 {
 	char line[ERR_MAX];
 
-	(void)arg;
-	ts_log_debug("postgres: %s", one_line(msg, line, sizeof(line)));
+	ts_log_debug("postgres: %s", ts_pg_scrub(arg, msg, line, sizeof(line)));
 }
 
 static void conn_close(struct ts_pg_conn *c)
@@ -91,11 +67,12 @@ static void conn_close(struct ts_pg_conn *c)
 	free(c);
 }
 
-/* Opens one connection to url. On TS_OK *out is owned by the caller
- * (conn_close). TS_ESTORE with a log line otherwise: libpq's message, which
- * names the host but never the password. */
-static int conn_open(const char *url, struct ts_pg_conn **out)
+/* Opens one connection to pg's URL. On TS_OK *out is owned by the caller
+ * (conn_close). TS_ESTORE with a log line otherwise: libpq's message,
+ * scrubbed of every value it quotes from the URL but the shown parts. */
+static int conn_open(struct ts_pg *pg, struct ts_pg_conn **out)
 {
+	const char *url = pg->url;
 	/* Keywords before dbname are defaults the URL may override; those
 	 * after it win over the URL. */
 	static const char *const keys[] = {
@@ -116,11 +93,12 @@ static int conn_open(const char *url, struct ts_pg_conn **out)
 	}
 	if (PQstatus(c->db) != CONNECTION_OK) {
 		ts_log_err("postgres: cannot connect: %s",
-			   one_line(PQerrorMessage(c->db), err, sizeof(err)));
+			   ts_pg_scrub(&pg->shown, PQerrorMessage(c->db), err, sizeof(err)));
 		conn_close(c);
 		return TS_ESTORE;
 	}
-	PQsetNoticeProcessor(c->db, notice, NULL);
+	c->url = &pg->shown;
+	PQsetNoticeProcessor(c->db, notice, (void *)&pg->shown);
 	*out = c;
 	return TS_OK;
 }
@@ -177,7 +155,7 @@ int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
 		pg->nopen++;
 		pthread_mutex_unlock(&pg->mu);
 	}
-	rc = conn_open(pg->url, out);
+	rc = conn_open(pg, out);
 	if (rc != TS_OK) {
 		slot_free(pg);
 		return rc;
@@ -236,12 +214,12 @@ static int query_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 	if (PQstatus(c->db) != CONNECTION_OK) {
 		c->broken = true;
 		ts_log_err("postgres %s: connection lost: %s", what,
-			   one_line(PQerrorMessage(c->db), err, sizeof(err)));
+			   ts_pg_scrub(c->url, PQerrorMessage(c->db), err, sizeof(err)));
 		return TS_ESTORE;
 	}
 	if (msg == NULL)
 		msg = PQerrorMessage(c->db);
-	one_line(msg, err, sizeof(err));
+	ts_pg_scrub(c->url, msg, err, sizeof(err));
 	if (state != NULL && strcmp(state, SQLSTATE_UNIQUE) == 0) {
 		ts_log_debug("postgres %s: %s", what, err);
 		return TS_EEXIST;
@@ -596,6 +574,7 @@ void ts_pg_close(struct ts_store *st)
 	pthread_cond_destroy(&pg->cv);
 	pthread_mutex_destroy(&pg->mu);
 	ts_free_secret(pg->url);
+	ts_pg_url_clear(&pg->shown);
 	free(pg);
 	free(st);
 }
@@ -629,13 +608,14 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	}
 	pg = ts_xcalloc(1, sizeof(*pg));
 	pg->url = ts_xstrdup(url);
+	ts_pg_url_parse(url, &pg->shown);
 	pthread_mutex_init(&pg->mu, NULL);
 	pthread_cond_init(&pg->cv, NULL);
 	st = ts_xcalloc(1, sizeof(*st));
 	st->ops = &ts_pg_ops;
 	st->impl = pg;
 
-	rc = conn_open(pg->url, &c);
+	rc = conn_open(pg, &c);
 	if (rc != TS_OK)
 		goto out;
 	rc = ts_pg_migrate(c);

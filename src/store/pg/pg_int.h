@@ -22,8 +22,31 @@
 #include <libpq-fe.h>
 
 /* One pooled connection, used by one thread at a time. */
+/* The parts of a connection URL that may be shown (each empty when absent
+ * or not plausibly what it claims to be), and the password, kept only to
+ * scrub it from messages (pg_url.c). */
+struct ts_pg_url {
+	char scheme[16];
+	char host[256];
+	char port[64];
+	char dbname[128];
+	char user[128];
+	char *password; /* owned, wiped by ts_pg_url_clear; NULL if none */
+};
+/* Parses url (never logging it); unparseable: only the scheme is kept. */
+void ts_pg_url_parse(const char *url, struct ts_pg_url *out);
+void ts_pg_url_clear(struct ts_pg_url *u);
+/* "scheme://host[:port]/dbname" into buf (capacity cap); "..." for a
+ * part that may not be shown. Returns buf. */
+const char *ts_pg_url_show(const struct ts_pg_url *u, char *buf, size_t cap);
+/* libpq's message (or a server's) as one line in buf, with every quoted
+ * value that is not a shown part of u or a connection keyword replaced by
+ * "...", and the password masked wherever it appears. Returns buf. */
+const char *ts_pg_scrub(const struct ts_pg_url *u, const char *msg, char *buf, size_t cap);
+
 struct ts_pg_conn {
 	PGconn *db;
+	const struct ts_pg_url *url; /* the store's, for scrubbing messages */
 	bool broken;             /* a query failed at the connection level: closed on put */
 	struct ts_pg_conn *next; /* free-list link while idle */
 };
