@@ -185,6 +185,10 @@ int ts_unseal(const struct ts_master_key *keys, size_t nkeys, const char *aad,
 	      const char *sealed, unsigned char **pt, size_t *ptlen);
 /* The key id a sealed value names (borrowed into out, 17 bytes). */
 int ts_sealed_kid(const char *sealed, char out[17]);
+/* Why ts_unseal answered rc for sealed with keys[0..nkeys): one sentence
+ * for a log (no secret: key ids only), written into buf of capacity cap. */
+const char *ts_unseal_cause(int rc, const char *sealed, const struct ts_master_key *keys,
+			    size_t nkeys, char *buf, size_t cap);
 /* Raw AES-256-GCM, used by the above and checked against NIST vectors.
  * tag is 16 bytes. decrypt returns TS_ECRYPTO on a tag mismatch. */
 int ts_aes256gcm_encrypt(const unsigned char key[32], const unsigned char *iv, size_t ivlen,
