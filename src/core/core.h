@@ -107,6 +107,10 @@ void ts_log_json_line(const char *json, size_t len);
  * The string is copied (up to 64 bytes). */
 void ts_log_set_request_id(const char *rid);
 const char *ts_log_request_id(void);
+/* Client address of the calling thread's request, for audit lines; NULL
+ * clears. Copied (up to 45 bytes). */
+void ts_log_set_client(const char *addr);
+const char *ts_log_client(void);
 #define ts_log_debug(...) \
 	do { if (ts_log_get_level() <= TS_LOG_DEBUG) ts_log_write(TS_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__); } while (0)
 #define ts_log_info(...) ts_log_write(TS_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)

@@ -80,6 +80,14 @@ struct reqstate {
 	struct reqstate *next; /* in the pool's queue */
 };
 
+/* The request id and client address of what this thread now works on, for
+ * every log line and audit event (NULL: none). */
+static void log_context(const struct ts_http_req *req)
+{
+	ts_log_set_request_id(req ? req->request_id : NULL);
+	ts_log_set_client(req ? req->remote_addr : NULL);
+}
+
 static int64_t mono_us(void)
 {
 	struct timespec t;
@@ -429,7 +437,7 @@ static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *
 	} else if (ts_rand_token(req->request_id, sizeof(req->request_id), 12) != TS_OK) {
 		memcpy(req->request_id, "-", 2);
 	}
-	ts_log_set_request_id(req->request_id);
+	log_context(req);
 	req->host = host_of(req->arena, ts_http_header(req, "Host"));
 	req->content_type = media_type(req->arena, ts_http_header(req, "Content-Type"));
 	memset(&h, 0, sizeof(h));
@@ -438,6 +446,7 @@ static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *
 	ts_buf_init(&h.fwd, TS_HTTP_MAX_FORWARDED + 1);
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
 	client_of(s, rs, &h);
+	log_context(req);
 	ts_buf_clear(&h.xff);
 	ts_buf_clear(&h.fwd);
 	ret = framing_check(s, rs, &h, &answered);
@@ -548,9 +557,9 @@ static void *blocking_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (rs == NULL)
 			return NULL;
-		ts_log_set_request_id(rs->req.request_id);
+		log_context(&rs->req);
 		dispatch(s, rs, &rs->resp);
-		ts_log_set_request_id(NULL);
+		log_context(NULL);
 		MHD_resume_connection(rs->req.conn);
 	}
 }
@@ -630,13 +639,13 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 	}
 	if (s->pool.nthreads && s->cfg.blocking && s->cfg.blocking(s->cfg.ctx, req) &&
 	    defer(s, rs)) {
-		ts_log_set_request_id(NULL);
+		log_context(NULL);
 		return MHD_YES;
 	}
 	dispatch(s, rs, &resp);
 	ret = send_resp(s, rs, &resp);
 	ts_buf_clear(&resp.body);
-	ts_log_set_request_id(NULL);
+	log_context(NULL);
 	return ret;
 }
 
@@ -647,7 +656,7 @@ static enum MHD_Result finish_deferred(struct ts_http_server *s, struct reqstate
 	enum MHD_Result ret = send_resp(s, rs, &rs->resp);
 
 	ts_buf_clear(&rs->resp.body);
-	ts_log_set_request_id(NULL);
+	log_context(NULL);
 	return ret;
 }
 
@@ -668,7 +677,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 	if (rs->deferred)
 		return finish_deferred(s, rs);
 	if (*upload_data_size) {
-		ts_log_set_request_id(rs->req.request_id);
+		log_context(&rs->req);
 		if (rs->body_over) {
 			/* A chunked body that goes on past the drain is not worth
 			 * reading to the end: the connection is dropped. */
@@ -681,7 +690,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	ts_log_set_request_id(rs->req.request_id);
+	log_context(&rs->req);
 	return finish_request(s, rs);
 }
 

@@ -188,6 +188,8 @@ def test_behind_nginx_other_peoples_failures_never_lock_out_a_user(proxied):
     lines = [j for j in access_lines(srv) if j.get("route") == "token"]
     assert lines and all(j["remote"] == "127.0.0.21" and j.get("peer") == "127.0.0.1"
                          for j in lines), lines[-3:]
+    audit = [j for j in access_lines(srv) if j.get("audit") == "login.failed"]
+    assert len(audit) == 30 and all(j["remote"] == "127.0.0.21" for j in audit), audit[-3:]
 
 
 def test_behind_nginx_one_account_is_refused_by_the_21st_failure(proxied):
