@@ -4,7 +4,8 @@
 # `apt-get update` at most once, and only when something must be installed.
 # Uses sudo only when not already root. With --tests it also installs what
 # only the test suite needs: Chromium for the browser tests, the PostgreSQL
-# server for the store suites run against PostgreSQL, and Node.js if the
+# server for the store suites run against PostgreSQL, nginx for the tests
+# behind a reverse proxy, and Node.js if the
 # machine has none (the browser and openid-client tests run on it).
 set -euo pipefail
 
@@ -23,7 +24,7 @@ PACKAGES=(
 	wrk openssl curl
 )
 if [ "${1:-}" = "--tests" ]; then
-	PACKAGES+=(chromium postgresql)
+	PACKAGES+=(chromium postgresql nginx) # nginx: the reverse-proxy tests
 	# Node.js 20 ships with the machine image; Debian's own is the fallback.
 	command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 fi

@@ -144,10 +144,40 @@ static void healthz(struct ts_http_resp *resp)
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-static void readyz(struct ts_app *app, struct ts_http_resp *resp)
+/* The first tenant whose current signing keys are not all open (the
+ * master key could not unseal them), or NULL. */
+static const struct ts_tenant *sealed_tenant(const struct ts_snapshot *snap)
 {
-	if (ts_store_ping(app->store) != TS_OK || ts_registry_get(app->reg) == NULL) {
+	size_t i, k;
+
+	for (i = 0; i < snap->ntenants; i++) {
+		const struct ts_tenant *t = snap->tenants[i];
+		for (k = 0; k < t->nkeys; k++)
+			if (strcmp(t->keys[k].state, "current") == 0 &&
+			    !ts_jwk_is_private(t->keys[k].jwk))
+				return t;
+	}
+	return NULL;
+}
+
+static void readyz(struct ts_app *app, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	const struct ts_snapshot *snap = ts_registry_get(app->reg);
+	const struct ts_tenant *t;
+
+	if (ts_store_ping(app->store) != TS_OK || snap == NULL) {
 		ts_app_store_unavailable(resp);
+		return;
+	}
+	t = sealed_tenant(snap);
+	if (t != NULL) {
+		ts_http_resp_error(resp, 503, "temporarily_unavailable",
+				   ts_arena_printf(req->arena,
+						   "the master key cannot open the signing keys of "
+						   "tenant %s",
+						   t->name));
+		ts_http_resp_header(resp, "Retry-After", "10");
+		ts_http_resp_header(resp, "Cache-Control", "no-store");
 		return;
 	}
 	ts_http_resp_text(resp, 200, "application/json", "{\"status\":\"ready\"}", 18);
@@ -273,12 +303,18 @@ void ts_app_dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	}
 	if (strcmp(path, "/readyz") == 0) {
 		req->route_name = ROUTE_READYZ;
-		readyz(app, resp);
+		readyz(app, req, resp);
+		return;
+	}
+	/* The metrics name every tenant and its activity: on the main listener
+	 * only for this machine (a scraper elsewhere uses --metrics-listen). */
+	if (strcmp(path, "/metrics") == 0 && req->local) {
+		req->route_name = ROUTE_METRICS;
+		metrics(app, resp);
 		return;
 	}
 	if (strcmp(path, "/metrics") == 0) {
-		req->route_name = ROUTE_METRICS;
-		metrics(app, resp);
+		not_found(req, resp);
 		return;
 	}
 	/* RFC 8414 §3.1: /.well-known/oauth-authorization-server{issuer path};
@@ -354,6 +390,33 @@ bool ts_app_blocking(void *ctx, const struct ts_http_req *req)
 	return true;
 }
 
+void ts_app_dispatch_ops(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	struct ts_app *app = ctx;
+	const char *path = req->path;
+	bool known = strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
+		     strcmp(path, "/metrics") == 0;
+
+	if (!known) {
+		not_found(req, resp);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		req->route_name = path[1] == 'h' ? ROUTE_HEALTHZ : path[1] == 'r' ? ROUTE_READYZ : ROUTE_METRICS;
+		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
+		ts_http_resp_header(resp, "Allow", "GET, HEAD");
+	} else if (path[1] == 'h') {
+		req->route_name = ROUTE_HEALTHZ;
+		healthz(resp);
+	} else if (path[1] == 'r') {
+		req->route_name = ROUTE_READYZ;
+		readyz(app, req, resp);
+	} else {
+		req->route_name = ROUTE_METRICS;
+		metrics(app, resp);
+	}
+}
+
 void ts_app_done(void *ctx, const struct ts_http_req *req, int status, int64_t duration_us)
 {
 	struct ts_app *app = ctx;
@@ -374,6 +437,10 @@ void ts_app_done(void *ctx, const struct ts_http_req *req, int status, int64_t d
 			ts_buf_appendf(&b, ",\"tenant\":\"%s\"", rc->tenant->name);
 		ts_buf_appends(&b, ",\"remote\":\"");
 		ts_buf_append_json_escaped(&b, req->remote_addr, strlen(req->remote_addr));
+		if (strcmp(req->peer_addr, req->remote_addr) != 0) {
+			ts_buf_appends(&b, "\",\"peer\":\"");
+			ts_buf_appends(&b, req->peer_addr);
+		}
 		ts_buf_appends(&b, "\"}");
 		if (b.p)
 			ts_log_json_line(b.p, b.len);

@@ -46,6 +46,9 @@ void ts_app_dispatch(void *app, struct ts_http_req *req, struct ts_http_resp *re
 /* ts_http_blocking_fn: true unless the request is pure computation (the
  * client-credentials grant, discovery, JWKS, health, metrics, CORS). */
 bool ts_app_blocking(void *ctx, const struct ts_http_req *req);
+/* ts_http_dispatch_fn of the --metrics-listen listener: /healthz, /readyz
+ * and /metrics for any peer, 404 for everything else. */
+void ts_app_dispatch_ops(void *app, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_app_done(void *app, const struct ts_http_req *req, int status, int64_t duration_us);
 /* Whether iss is one of the tenant's issuers (path form or a domain form). */
 bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const char *iss);

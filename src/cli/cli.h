@@ -39,6 +39,8 @@ struct ts_config {
 	char *public_url;  /* "http://127.0.0.1:8080" */
 	char *listen;      /* "127.0.0.1:8080" */
 	char *log_level;   /* "info" */
+	char *trusted_proxies; /* serve: "CIDR[,CIDR...]", or NULL */
+	char *metrics_listen;  /* serve: a second address for /metrics, or NULL */
 	char *master_key;  /* 64 hex characters, or NULL */
 	unsigned threads;  /* 0: one per core */
 	int reload_ms;     /* configuration poll interval */

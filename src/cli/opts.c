@@ -188,7 +188,8 @@ static bool read_key_file(struct ts_config *c, const char *path)
 static bool load_file(struct ts_config *c, const char *path)
 {
 	static const char *const known[] = {"db", "public_url", "listen", "log_level", "threads",
-					    "master_key_file", "access_log", NULL};
+					    "master_key_file", "access_log", "trusted_proxies",
+					    "metrics_listen", NULL};
 	json_error_t e;
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
 	const char *k;
@@ -212,6 +213,8 @@ static bool load_file(struct ts_config *c, const char *path)
 		set(&c->public_url, json_string_value(json_object_get(j, "public_url")));
 		set(&c->listen, json_string_value(json_object_get(j, "listen")));
 		set(&c->log_level, json_string_value(json_object_get(j, "log_level")));
+		set(&c->trusted_proxies, json_string_value(json_object_get(j, "trusted_proxies")));
+		set(&c->metrics_listen, json_string_value(json_object_get(j, "metrics_listen")));
 		if (json_is_integer(json_object_get(j, "threads")))
 			c->threads = (unsigned)json_integer_value(json_object_get(j, "threads"));
 		if (json_is_boolean(json_object_get(j, "access_log")))
@@ -297,6 +300,8 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 	set(&c->public_url, getenv("TESSERA_PUBLIC_URL"));
 	set(&c->listen, getenv("TESSERA_LISTEN"));
 	set(&c->log_level, getenv("TESSERA_LOG_LEVEL"));
+	set(&c->trusted_proxies, getenv("TESSERA_TRUSTED_PROXIES"));
+	set(&c->metrics_listen, getenv("TESSERA_METRICS_LISTEN"));
 	if (!parse_threads(getenv("TESSERA_THREADS"), &c->threads))
 		return false;
 	if ((v = getenv("TESSERA_ACCESS_LOG")) != NULL)
@@ -313,6 +318,8 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 	set(&c->public_url, ts_opts_get(o, "public-url"));
 	set(&c->listen, ts_opts_get(o, "listen"));
 	set(&c->log_level, ts_opts_get(o, "log-level"));
+	set(&c->trusted_proxies, ts_opts_get(o, "trusted-proxies"));
+	set(&c->metrics_listen, ts_opts_get(o, "metrics-listen"));
 	if (!parse_threads(ts_opts_get(o, "threads"), &c->threads))
 		return false;
 	if ((v = ts_opts_get(o, "master-key-file")) != NULL && !read_key_file(c, v))
@@ -350,6 +357,8 @@ void ts_config_clear(struct ts_config *c)
 	free(c->public_url);
 	free(c->listen);
 	free(c->log_level);
+	free(c->trusted_proxies);
+	free(c->metrics_listen);
 	ts_free_secret(c->master_key);
 	OPENSSL_cleanse(&c->mk, sizeof(c->mk));
 	OPENSSL_cleanse(c->mks, sizeof(c->mks));

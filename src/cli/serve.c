@@ -16,6 +16,9 @@
 #include <string.h>
 
 #define SHUTDOWN_GRACE_MS 10000
+#define OPS_MAX_CONNECTIONS 128   /* the --metrics-listen listener serves scrapers only */
+#define OPS_MAX_CONN_PER_ADDR 32
+#define OPS_BLOCKING_THREADS 2
 #define MAINTENANCE_INTERVAL_S 60
 
 struct maint {
@@ -65,11 +68,12 @@ static void *maint_thread(void *arg)
 
 int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 {
-	static const char *const known[] = {NULL};
+	static const char *const known[] = {"trusted-proxies", "metrics-listen", NULL};
 	struct ts_opts o;
 	struct ts_app app;
-	struct ts_http_config hc;
-	struct ts_http_server *http = NULL;
+	struct ts_http_config hc, oc;
+	struct ts_http_server *http = NULL, *ops = NULL;
+	struct ts_cidr_list trusted;
 	struct maint m;
 	pthread_t mt;
 	bool mt_started = false;
@@ -81,7 +85,14 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	memset(&app, 0, sizeof(app));
 	memset(&m, 0, sizeof(m));
 	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos) {
-		ts_cli_error("usage: tessera serve [--db URL] [--listen ADDR] [--public-url URL]");
+		ts_cli_error("usage: tessera serve [--db URL] [--listen ADDR] [--public-url URL] "
+			     "[--trusted-proxies CIDR[,CIDR...]] [--metrics-listen ADDR]");
+		return TS_EXIT_USAGE;
+	}
+	if (ts_cidr_list_parse(c->trusted_proxies, &trusted) != TS_OK) {
+		ts_cli_error("trusted proxies must be IPv4 or IPv6 addresses or CIDR ranges "
+			     "(host bits zero), separated by commas, at most %d",
+			     TS_HTTP_MAX_CIDRS);
 		return TS_EXIT_USAGE;
 	}
 	if (!c->have_mk) {
@@ -144,10 +155,29 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	hc.blocking = ts_app_blocking;
 	hc.done = ts_app_done;
 	hc.ctx = &app;
+	hc.trusted = &trusted;
 	if (ts_http_server_start(&hc, &http) != TS_OK) {
 		ts_cli_error("cannot listen on %s", c->listen);
 		goto out;
 	}
+	if (c->metrics_listen && c->metrics_listen[0]) {
+		oc = hc;
+		oc.listen = c->metrics_listen;
+		oc.threads = 1;
+		oc.blocking_threads = OPS_BLOCKING_THREADS;
+		oc.dispatch = ts_app_dispatch_ops;
+		oc.max_connections = OPS_MAX_CONNECTIONS;
+		oc.max_conn_per_addr = OPS_MAX_CONN_PER_ADDR;
+		if (ts_http_server_start(&oc, &ops) != TS_OK) {
+			ts_cli_error("cannot listen on %s (--metrics-listen)", c->metrics_listen);
+			goto out;
+		}
+		ts_log_info("metrics, health and readiness on %s (port %u)", c->metrics_listen,
+			    ts_http_server_port(ops));
+	}
+	if (trusted.n)
+		ts_log_info("client addresses from forwarding headers of %zu trusted proxy ranges",
+			    trusted.n);
 	ts_log_info("listening on %s (port %u), public URL %s, storage %s", c->listen,
 		    ts_http_server_port(http), app.public_url, app.store->ops->name);
 	sigwait(&sigs, &sig);
@@ -157,6 +187,7 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	exit_code = TS_EXIT_OK;
 out:
 	ts_http_server_stop(http, 0);
+	ts_http_server_stop(ops, 0);
 	if (mt_started) {
 		pthread_mutex_lock(&m.lock);
 		m.stop = true;

@@ -107,6 +107,10 @@ void ts_log_json_line(const char *json, size_t len);
  * The string is copied (up to 64 bytes). */
 void ts_log_set_request_id(const char *rid);
 const char *ts_log_request_id(void);
+/* Client address of the calling thread's request, for audit lines; NULL
+ * clears. Copied (up to 45 bytes). */
+void ts_log_set_client(const char *addr);
+const char *ts_log_client(void);
 #define ts_log_debug(...) \
 	do { if (ts_log_get_level() <= TS_LOG_DEBUG) ts_log_write(TS_LOG_DEBUG, __FILE__, __LINE__, __func__, __VA_ARGS__); } while (0)
 #define ts_log_info(...) ts_log_write(TS_LOG_INFO, __FILE__, __LINE__, __func__, __VA_ARGS__)
@@ -185,6 +189,10 @@ int ts_unseal(const struct ts_master_key *keys, size_t nkeys, const char *aad,
 	      const char *sealed, unsigned char **pt, size_t *ptlen);
 /* The key id a sealed value names (borrowed into out, 17 bytes). */
 int ts_sealed_kid(const char *sealed, char out[17]);
+/* Why ts_unseal answered rc for sealed with keys[0..nkeys): one sentence
+ * for a log (no secret: key ids only), written into buf of capacity cap. */
+const char *ts_unseal_cause(int rc, const char *sealed, const struct ts_master_key *keys,
+			    size_t nkeys, char *buf, size_t cap);
 /* Raw AES-256-GCM, used by the above and checked against NIST vectors.
  * tag is 16 bytes. decrypt returns TS_ECRYPTO on a tag mismatch. */
 int ts_aes256gcm_encrypt(const unsigned char key[32], const unsigned char *iv, size_t ivlen,

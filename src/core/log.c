@@ -12,9 +12,11 @@
 
 #define LOG_LINE_MAX 4096
 #define RID_MAX 64
+#define CLIENT_MAX 45 /* a textual IPv6 address */
 
 static _Atomic int log_level = TS_LOG_INFO;
 static _Thread_local char thread_rid[RID_MAX + 1];
+static _Thread_local char thread_client[CLIENT_MAX + 1];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -46,6 +48,22 @@ void ts_log_set_request_id(const char *rid)
 const char *ts_log_request_id(void)
 {
 	return thread_rid[0] ? thread_rid : NULL;
+}
+
+void ts_log_set_client(const char *addr)
+{
+	size_t n = addr ? strlen(addr) : 0;
+
+	if (n > CLIENT_MAX)
+		n = CLIENT_MAX;
+	if (n)
+		memcpy(thread_client, addr, n);
+	thread_client[n] = '\0';
+}
+
+const char *ts_log_client(void)
+{
+	return thread_client[0] ? thread_client : NULL;
 }
 
 void ts_log_json_line(const char *json, size_t len)

@@ -11,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,6 +230,30 @@ int ts_sealed_kid(const char *sealed, char out[17])
 	const char *body;
 
 	return seal_split(sealed, out, &body);
+}
+
+const char *ts_unseal_cause(int rc, const char *sealed, const struct ts_master_key *keys,
+			    size_t nkeys, char *buf, size_t cap)
+{
+	char kid[SEAL_KID_LEN + 1];
+
+	if (sealed == NULL || nkeys == 0)
+		snprintf(buf, cap, "no master key or no sealed value");
+	else if (ts_sealed_kid(sealed, kid) != TS_OK)
+		snprintf(buf, cap, "the sealed value is malformed");
+	else if (rc == TS_ENOTFOUND)
+		snprintf(buf, cap,
+			 "it was sealed under master key %s, but the master key is %s and no old "
+			 "key (TESSERA_MASTER_KEY_OLD) has that id",
+			 kid, keys[0].kid);
+	else if (rc == TS_ECRYPTO)
+		snprintf(buf, cap,
+			 "master key %s did not open it: the sealed value is damaged or was not "
+			 "sealed for this record",
+			 kid);
+	else
+		snprintf(buf, cap, "%s", ts_rc_str(rc));
+	return buf;
 }
 
 int ts_unseal(const struct ts_master_key *keys, size_t nkeys, const char *aad,

@@ -18,6 +18,17 @@
 #define TS_HTTP_MAX_RESP_HEADERS 16
 #define TS_HTTP_MAX_ROUTE_PARAMS 4
 #define TS_HTTP_REQUEST_ID_MAX 64
+#define TS_HTTP_MAX_CIDRS 64           /* trusted proxy ranges */
+#define TS_HTTP_MAX_FORWARDED 4096     /* Forwarded / X-Forwarded-For bytes read */
+#define TS_HTTP_MAX_HOPS 32            /* proxies named in one of them */
+
+/* Connection limits (docs/BEHAVIOUR.md gives the reasoning). */
+#define TS_HTTP_MAX_CONNECTIONS 10000      /* all connections of a listener */
+#define TS_HTTP_MAX_CONN_PER_ADDR 256      /* concurrent connections of one peer address */
+#define TS_HTTP_HEAD_DEADLINE_S 10         /* a new connection's first request head */
+#define TS_HTTP_BODY_DEADLINE_S 30         /* the rest of a request, once its head is in */
+#define TS_HTTP_IDLE_TIMEOUT_S 30          /* keep-alive: the next request head, whole */
+#define TS_HTTP_DRAIN_MAX (1024 * 1024)    /* body bytes read and dropped after a 413 */
 
 /* One decoded name=value pair. Both are NUL-terminated arena strings that
  * never contain a NUL byte. */
@@ -63,6 +74,50 @@ struct ts_http_auth {
 void ts_http_auth_parse(struct ts_arena *a, const char *hdr, size_t len,
 			struct ts_http_auth *out);
 
+/* An IP address in 16-byte form; IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d). */
+struct ts_ip {
+	unsigned char b[16];
+};
+#define TS_IP_TEXT_CAP 46 /* INET6_ADDRSTRLEN */
+/* Parses a textual IPv4 or IPv6 address (no brackets, port or zone).
+ * TS_EINVAL if it is none. */
+int ts_ip_parse(const char *p, size_t len, struct ts_ip *out);
+/* The address of an AF_INET or AF_INET6 sockaddr (zero for others). */
+struct sockaddr;
+void ts_ip_from_sockaddr(const struct sockaddr *sa, struct ts_ip *out);
+bool ts_ip_is_v4(const struct ts_ip *ip);
+bool ts_ip_is_loopback(const struct ts_ip *ip); /* 127.0.0.0/8 or ::1 */
+/* Writes the address as text (dotted IPv4 for a mapped one) into buf of
+ * capacity cap >= TS_IP_TEXT_CAP ("" if smaller). */
+void ts_ip_format(const struct ts_ip *ip, char *buf, size_t cap);
+
+/* A set of address ranges, such as the trusted proxies. */
+struct ts_cidr {
+	struct ts_ip net; /* host bits zero */
+	unsigned bits;    /* prefix length over the 16-byte form */
+};
+struct ts_cidr_list {
+	struct ts_cidr v[TS_HTTP_MAX_CIDRS];
+	size_t n;
+};
+/* Parses "CIDR[,CIDR...]" (IPv4 or IPv6, "/BITS" optional: a single
+ * address; spaces around items allowed). NULL or "" is the empty list.
+ * TS_EINVAL for anything malformed (host bits set too), TS_ETOOBIG past
+ * TS_HTTP_MAX_CIDRS. */
+int ts_cidr_list_parse(const char *s, struct ts_cidr_list *out);
+bool ts_cidr_list_contains(const struct ts_cidr_list *l, const struct ts_ip *ip); /* NULL: false */
+/* The client address of a request from peer. Only for a peer in trusted
+ * is a forwarding header read: X-Forwarded-For if present (xff, xff_len),
+ * else RFC 7239 Forwarded (fwd, fwd_len) (either may be NULL). The client
+ * is the rightmost address that is not itself in trusted; when every
+ * address is trusted, the leftmost. On TS_OK *out is that address. A hop
+ * that names no address (malformed, "unknown", obfuscated) gives TS_EINVAL,
+ * and too long a header or too many hops TS_ETOOBIG; *out is then the last
+ * address that a trusted proxy vouched for (at least the peer). */
+int ts_client_addr(const struct ts_cidr_list *trusted, const struct ts_ip *peer,
+		   const char *xff, size_t xff_len, const char *fwd, size_t fwd_len,
+		   struct ts_ip *out);
+
 struct ts_http_req {
 	struct ts_arena *arena;  /* owned by the request; freed at completion */
 	const char *method;      /* "GET", "POST", ... */
@@ -70,7 +125,10 @@ struct ts_http_req {
 	const char *raw_target;  /* the request target as received */
 	const char *host;        /* Host without port, lowercased; "" if absent */
 	const char *content_type; /* media type only, lowercased; NULL if absent */
-	const char *remote_addr; /* textual peer address */
+	const char *remote_addr; /* the client address as text (ts_client_addr) */
+	const char *peer_addr;   /* the connection's own peer address as text */
+	bool local;              /* the client is this machine: a loopback peer
+				  * that names no other client in a forwarding header */
 	char request_id[TS_HTTP_REQUEST_ID_MAX + 1];
 	struct ts_param *query;  /* parsed query string */
 	size_t nquery;
@@ -142,6 +200,10 @@ struct ts_http_config {
 	ts_http_blocking_fn blocking; /* NULL: every request is dispatched inline */
 	unsigned blocking_threads; /* 0 picks 16 */
 	unsigned conn_timeout_s;   /* idle keep-alive timeout */
+	const struct ts_cidr_list *trusted; /* trusted proxies (NULL: none); borrowed
+					     * for the server's lifetime */
+	unsigned max_connections;   /* 0: TS_HTTP_MAX_CONNECTIONS */
+	unsigned max_conn_per_addr; /* 0: TS_HTTP_MAX_CONN_PER_ADDR */
 	ts_http_dispatch_fn dispatch;
 	ts_http_done_fn done;
 	void *ctx;

@@ -9,7 +9,7 @@
  * requests keep flowing, and many blocking requests can wait at once (which
  * lets storage commit them together). Shutdown stops accepting, lets
  * in-flight requests finish, then stops. */
-#include "http.h"
+#include "internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,11 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BLOCKING_THREADS_DEFAULT 16
 #define BLOCKING_THREADS_MAX 256
+#define FD_RESERVE 256 /* descriptors kept for storage, logs and the listeners */
 
 struct reqstate;
 
@@ -58,6 +60,7 @@ struct ts_http_server {
 	atomic_bool stopping; /* set once shutdown begins: answer Connection: close */
 	unsigned port;
 	struct blocking_pool pool;
+	struct ts_conn_guard *guard; /* per-address cap and request deadlines */
 };
 
 /* Per-request state; req must stay the first member. */
@@ -66,6 +69,8 @@ struct reqstate {
 	struct ts_buf body;
 	bool started;    /* the first access-handler call has happened */
 	bool body_over;  /* the body passed TS_HTTP_MAX_BODY: discard, answer 413 */
+	size_t drained;  /* body bytes discarded since */
+	bool must_close; /* answer with Connection: close */
 	int status;      /* status sent, for the completion callback */
 	/* Dispatched on the blocking pool: the connection is suspended from
 	 * the moment deferred is set until a blocking thread has filled resp
@@ -74,6 +79,14 @@ struct reqstate {
 	struct ts_http_resp resp;
 	struct reqstate *next; /* in the pool's queue */
 };
+
+/* The request id and client address of what this thread now works on, for
+ * every log line and audit event (NULL: none). */
+static void log_context(const struct ts_http_req *req)
+{
+	ts_log_set_request_id(req ? req->request_id : NULL);
+	ts_log_set_client(req ? req->remote_addr : NULL);
+}
 
 static int64_t mono_us(void)
 {
@@ -104,10 +117,10 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct ts_http_server *s = cls;
 	struct reqstate *rs = *con_cls;
 
-	(void)con;
 	(void)toe;
 	if (rs == NULL)
 		return;
+	ts_guard_request_done(con);
 	if (rs->started && s->cfg.done)
 		s->cfg.done(s->cfg.ctx, &rs->req, rs->status, mono_us() - rs->req.start_us);
 	json_decref(rs->req.json);
@@ -153,7 +166,7 @@ static enum MHD_Result send_resp(struct ts_http_server *s, struct reqstate *rs,
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	for (i = 0; i < resp->nheaders; i++)
 		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
-	if (atomic_load(&s->stopping))
+	if (atomic_load(&s->stopping) || rs->must_close)
 		MHD_add_response_header(r, "Connection", "close");
 	rs->status = resp->status;
 	ret = MHD_queue_response(rs->req.conn, (unsigned)resp->status, r);
@@ -241,16 +254,181 @@ static bool json_depth_ok(const char *p, size_t len)
 	return true;
 }
 
+/* Every value of the headers that framing and forwarding depend on. A
+ * header may come as several lines, and libmicrohttpd's lookup shows only
+ * the first. */
+struct head_scan {
+	struct ts_arena *arena;
+	unsigned n_cl, n_te;
+	const char *cl;        /* the first Content-Length value */
+	bool cl_differ;        /* another Content-Length value differs */
+	const char *te;        /* the first Transfer-Encoding value */
+	struct ts_buf xff, fwd; /* all X-Forwarded-For / Forwarded lines, comma-joined */
+	bool xff_over, fwd_over; /* that header passed TS_HTTP_MAX_FORWARDED */
+	bool fwd_seen;          /* either header was present */
+};
+
+/* Past its cap the buffer frees itself and the header counts as too long
+ * (ts_client_addr then keeps the peer's address). */
+static void join(struct ts_buf *b, bool *over, const char *v)
+{
+	if (*over)
+		return;
+	if ((b->len && ts_buf_append(b, ",", 1) != TS_OK) ||
+	    ts_buf_append(b, v, strlen(v)) != TS_OK)
+		*over = true;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct head_scan *h = cls;
+
+	(void)kind;
+	if (value == NULL)
+		return MHD_YES;
+	if (strcasecmp(key, "Content-Length") == 0) {
+		/* RFC 9112 §6.3: a list of one repeated value is one value. */
+		const char *p = value;
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			const char *v = p;
+			while (n && (*v == ' ' || *v == '\t')) {
+				v++;
+				n--;
+			}
+			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+				n--;
+			if (h->cl == NULL)
+				h->cl = ts_arena_strndup(h->arena, v, n);
+			else if (strlen(h->cl) != n || memcmp(h->cl, v, n) != 0)
+				h->cl_differ = true;
+			h->n_cl++;
+			p += strcspn(p, ",");
+			if (*p)
+				p++;
+		}
+		if (*value == '\0')
+			h->cl_differ = true;
+	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		if (h->n_te++ == 0)
+			h->te = value;
+	} else if (strcasecmp(key, "X-Forwarded-For") == 0) {
+		h->fwd_seen = true;
+		join(&h->xff, &h->xff_over, value);
+	} else if (strcasecmp(key, "Forwarded") == 0) {
+		h->fwd_seen = true;
+		join(&h->fwd, &h->fwd_over, value);
+	}
+	return MHD_YES;
+}
+
+/* RFC 9112 §6: one way to find the body's end, or the request is refused
+ * and the connection closed (a proxy that framed it differently would
+ * read the rest as another request). */
+static enum MHD_Result framing_check(struct ts_http_server *s, struct reqstate *rs,
+				     const struct head_scan *h, bool *answered)
+{
+	const char *te = h->te;
+	size_t n;
+
+	*answered = true;
+	if (h->n_te && h->n_cl) {
+		rs->must_close = true;
+		return send_error(s, rs, 400, "invalid_request",
+				  "both Content-Length and Transfer-Encoding");
+	}
+	if (h->cl_differ) {
+		rs->must_close = true;
+		return send_error(s, rs, 400, "invalid_request", "conflicting Content-Length values");
+	}
+	if (h->n_te) {
+		while (*te == ' ' || *te == '\t')
+			te++;
+		n = strlen(te);
+		while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+			n--;
+		if (h->n_te > 1 || n != 7 || strncasecmp(te, "chunked", 7) != 0) {
+			rs->must_close = true;
+			return send_error(s, rs, 501, "invalid_request",
+					  "only the chunked transfer coding is supported");
+		}
+	}
+	*answered = false;
+	return MHD_YES;
+}
+
+/* The peer's address and, through trusted proxies, the client's. */
+static void client_of(struct ts_http_server *s, struct reqstate *rs, struct head_scan *h)
+{
+	struct ts_http_req *req = &rs->req;
+	const union MHD_ConnectionInfo *ci;
+	struct ts_ip peer, client;
+	char ab[TS_IP_TEXT_CAP];
+	const char *xff = h->xff.p, *fwd = h->fwd.p;
+	size_t xlen = h->xff.len, flen = h->fwd.len;
+
+	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	ts_ip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
+	if (h->xff_over) {
+		xff = "";
+		xlen = TS_HTTP_MAX_FORWARDED + 1;
+	}
+	if (h->fwd_over) {
+		fwd = "";
+		flen = TS_HTTP_MAX_FORWARDED + 1;
+	}
+	if (ts_client_addr(s->cfg.trusted, &peer, xff, xlen, fwd, flen, &client) != TS_OK &&
+	    ts_cidr_list_contains(s->cfg.trusted, &peer))
+		ts_log_debug("a trusted proxy forwarded an unusable client address");
+	ts_ip_format(&peer, ab, sizeof(ab));
+	req->peer_addr = ts_arena_strdup(req->arena, ab);
+	ts_ip_format(&client, ab, sizeof(ab));
+	req->remote_addr = ts_arena_strdup(req->arena, ab);
+	req->local = ts_ip_is_loopback(&client) && !h->fwd_seen;
+}
+
+/* A declared body past the cap: up to TS_HTTP_DRAIN_MAX it is read and
+ * dropped before the 413 goes out, so the client, still sending, sees the
+ * answer instead of a reset; a larger one is answered at once. */
+static enum MHD_Result check_length(struct ts_http_server *s, struct reqstate *rs, const char *cl,
+				    bool *answered)
+{
+	char *end;
+	unsigned long long v;
+
+	*answered = true;
+	errno = 0;
+	v = strtoull(cl, &end, 10);
+	if (errno || end == cl || *end || cl[0] < '0' || cl[0] > '9') {
+		rs->must_close = true;
+		return send_error(s, rs, 400, "invalid_request", "bad Content-Length");
+	}
+	if (v > TS_HTTP_DRAIN_MAX) {
+		rs->must_close = true;
+		return send_error(s, rs, 413, "invalid_request", "request body too large");
+	}
+	if (v > TS_HTTP_MAX_BODY) {
+		ts_buf_clear(&rs->body);
+		rs->body_over = true;
+	}
+	*answered = false;
+	return MHD_YES;
+}
+
 /* First call: everything we can check from the request line and headers. */
 static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *rs,
 				     const char *url, const char *method)
 {
 	struct ts_http_req *req = &rs->req;
-	const char *rid, *cl, *q, *authz;
-	const union MHD_ConnectionInfo *ci;
+	const char *rid, *q, *authz;
+	struct head_scan h;
+	enum MHD_Result ret = MHD_YES;
+	bool answered = false;
 	int rc;
 
 	rs->started = true;
+	ts_guard_head_done(req->conn);
 	req->method = ts_arena_strdup(req->arena, method);
 	req->path = ts_arena_strdup(req->arena, url);
 	rid = ts_http_header(req, "X-Request-ID");
@@ -259,20 +437,21 @@ static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *
 	} else if (ts_rand_token(req->request_id, sizeof(req->request_id), 12) != TS_OK) {
 		memcpy(req->request_id, "-", 2);
 	}
-	ts_log_set_request_id(req->request_id);
+	log_context(req);
 	req->host = host_of(req->arena, ts_http_header(req, "Host"));
 	req->content_type = media_type(req->arena, ts_http_header(req, "Content-Type"));
-	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	req->remote_addr = "";
-	if (ci && ci->client_addr) {
-		char ab[INET6_ADDRSTRLEN] = "";
-		const struct sockaddr *sa = ci->client_addr;
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ab, sizeof(ab));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ab, sizeof(ab));
-		req->remote_addr = ts_arena_strdup(req->arena, ab);
-	}
+	memset(&h, 0, sizeof(h));
+	h.arena = req->arena;
+	ts_buf_init(&h.xff, TS_HTTP_MAX_FORWARDED + 1);
+	ts_buf_init(&h.fwd, TS_HTTP_MAX_FORWARDED + 1);
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, scan_header, &h);
+	client_of(s, rs, &h);
+	log_context(req);
+	ts_buf_clear(&h.xff);
+	ts_buf_clear(&h.fwd);
+	ret = framing_check(s, rs, &h, &answered);
+	if (answered)
+		return ret;
 	if (strlen(req->raw_target) > TS_HTTP_MAX_URL)
 		return send_error(s, rs, 414, "invalid_request", "request target too long");
 	q = strchr(req->raw_target, '?');
@@ -282,16 +461,10 @@ static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *
 		if (rc != TS_OK)
 			return send_error(s, rs, 400, "invalid_request", "malformed query string");
 	}
-	cl = ts_http_header(req, "Content-Length");
-	if (cl) {
-		char *end;
-		unsigned long long v;
-		errno = 0;
-		v = strtoull(cl, &end, 10);
-		if (errno || end == cl || *end || cl[0] == '-')
-			return send_error(s, rs, 400, "invalid_request", "bad Content-Length");
-		if (v > TS_HTTP_MAX_BODY)
-			return send_error(s, rs, 413, "invalid_request", "request body too large");
+	if (h.cl) {
+		ret = check_length(s, rs, h.cl, &answered);
+		if (answered)
+			return ret;
 	}
 	authz = ts_http_header(req, "Authorization");
 	ts_http_auth_parse(req->arena, authz, authz ? strlen(authz) : 0, &req->auth);
@@ -384,9 +557,9 @@ static void *blocking_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (rs == NULL)
 			return NULL;
-		ts_log_set_request_id(rs->req.request_id);
+		log_context(&rs->req);
 		dispatch(s, rs, &rs->resp);
-		ts_log_set_request_id(NULL);
+		log_context(NULL);
 		MHD_resume_connection(rs->req.conn);
 	}
 }
@@ -440,8 +613,11 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 	enum MHD_Result ret;
 	int rc;
 
-	if (rs->body_over)
+	ts_guard_request_in(req->conn);
+	if (rs->body_over) {
+		rs->must_close = true;
 		return send_error(s, rs, 413, "invalid_request", "request body too large");
+	}
 	if (rs->body.len) {
 		req->body = rs->body.p;
 		req->body_len = rs->body.len;
@@ -463,13 +639,13 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 	}
 	if (s->pool.nthreads && s->cfg.blocking && s->cfg.blocking(s->cfg.ctx, req) &&
 	    defer(s, rs)) {
-		ts_log_set_request_id(NULL);
+		log_context(NULL);
 		return MHD_YES;
 	}
 	dispatch(s, rs, &resp);
 	ret = send_resp(s, rs, &resp);
 	ts_buf_clear(&resp.body);
-	ts_log_set_request_id(NULL);
+	log_context(NULL);
 	return ret;
 }
 
@@ -480,7 +656,7 @@ static enum MHD_Result finish_deferred(struct ts_http_server *s, struct reqstate
 	enum MHD_Result ret = send_resp(s, rs, &rs->resp);
 
 	ts_buf_clear(&rs->resp.body);
-	ts_log_set_request_id(NULL);
+	log_context(NULL);
 	return ret;
 }
 
@@ -501,13 +677,20 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 	if (rs->deferred)
 		return finish_deferred(s, rs);
 	if (*upload_data_size) {
-		ts_log_set_request_id(rs->req.request_id);
-		if (!rs->body_over && ts_buf_append(&rs->body, upload_data, *upload_data_size) != TS_OK)
+		log_context(&rs->req);
+		if (rs->body_over) {
+			/* A chunked body that goes on past the drain is not worth
+			 * reading to the end: the connection is dropped. */
+			rs->drained += *upload_data_size;
+			if (rs->drained > TS_HTTP_DRAIN_MAX)
+				return MHD_NO;
+		} else if (ts_buf_append(&rs->body, upload_data, *upload_data_size) != TS_OK) {
 			rs->body_over = true; /* the buffer freed itself; drain the rest */
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	ts_log_set_request_id(rs->req.request_id);
+	log_context(&rs->req);
 	return finish_request(s, rs);
 }
 
@@ -551,6 +734,30 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v
 	return TS_OK;
 }
 
+/* The connection cap this process can hold: raises the descriptor limit
+ * to its hard maximum when needed, and keeps FD_RESERVE for the rest. */
+static unsigned connection_cap(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)want + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return want;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		unsigned cap = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+							    : (unsigned)(rl.rlim_cur / 2);
+		ts_log_warn("the descriptor limit (%llu) allows %u connections, not %u",
+			    (unsigned long long)rl.rlim_cur, cap, want);
+		return cap;
+	}
+	return want;
+}
+
 int ts_http_server_start(const struct ts_http_config *cfg, struct ts_http_server **out)
 {
 	struct ts_http_server *s;
@@ -580,18 +787,26 @@ int ts_http_server_start(const struct ts_http_config *cfg, struct ts_http_server
 	if (blocking > BLOCKING_THREADS_MAX)
 		blocking = BLOCKING_THREADS_MAX;
 	pool_start(s, cfg->blocking ? blocking : 0);
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s,
+	s->guard = ts_guard_new(cfg->trusted,
+				cfg->max_conn_per_addr ? cfg->max_conn_per_addr : TS_HTTP_MAX_CONN_PER_ADDR);
+	s->d = MHD_start_daemon(flags, 0, ts_guard_accept, s->guard, access_handler, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_THREAD_POOL_SIZE, threads,
 				MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
 				MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TS_HTTP_MAX_HEADERS_MEM,
-				MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s ? cfg->conn_timeout_s : 30u,
+				MHD_OPTION_NOTIFY_CONNECTION, ts_guard_notify, s->guard,
+				MHD_OPTION_CONNECTION_LIMIT,
+				connection_cap(cfg->max_connections ? cfg->max_connections
+								    : TS_HTTP_MAX_CONNECTIONS),
+				MHD_OPTION_CONNECTION_TIMEOUT,
+				cfg->conn_timeout_s ? cfg->conn_timeout_s : (unsigned)TS_HTTP_IDLE_TIMEOUT_S,
 				MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 				MHD_OPTION_END);
 	if (s->d == NULL) {
 		ts_log_err("cannot listen on %s", cfg->listen);
 		pool_stop(s);
+		ts_guard_free(s->guard);
 		free(s);
 		return TS_EIO;
 	}
@@ -624,5 +839,6 @@ void ts_http_server_stop(struct ts_http_server *s, int grace_ms)
 	}
 	pool_stop(s);
 	MHD_stop_daemon(s->d);
+	ts_guard_free(s->guard);
 	free(s);
 }

@@ -32,14 +32,29 @@ int ts_password_hash(const char *password, char **out);
 int ts_password_verify(const char *phc, const char *password, bool *needs_rehash);
 
 /* Throttling of failures, by key (e.g. "acme/user:alice@acme.test",
- * "acme/ip:127.0.0.1", "acme/client:svc"). A fixed table of atomic
- * counters, so checks take no lock. Within a window of 15 minutes, after
- * TS_THROTTLE_FREE failures each new attempt must wait a growing delay, and
- * after TS_THROTTLE_MAX failures every attempt is refused until the window
- * ends. The state is per process. */
+ * "acme/ip:127.0.0.1", "acme/client:svc/ip:127.0.0.1"). A fixed table of
+ * atomic counters, so checks take no lock. Within a window of 15 minutes,
+ * after a policy's free failures each new attempt must wait a growing
+ * delay, and after its max failures every attempt is refused until the
+ * window ends. The state is per process. */
 #define TS_THROTTLE_WINDOW_S (15 * TS_SECONDS_PER_MINUTE)
-#define TS_THROTTLE_FREE 5
-#define TS_THROTTLE_MAX 20
+#define TS_THROTTLE_FREE 5       /* per account: free failures */
+#define TS_THROTTLE_MAX 20       /* per account: refused from here on */
+#define TS_THROTTLE_ADDR_MAX 100 /* per client address across accounts */
+#define TS_THROTTLE_COUNT_MAX 127 /* counts saturate here */
+
+/* How a kind of key is throttled. */
+struct ts_throttle_policy {
+	unsigned free; /* failures before any delay */
+	unsigned max;  /* failures after which every attempt is refused */
+};
+/* One account (a username, known or not; a client at one address): five
+ * failures free, then 1, 2, 4 ... 60 s delays, refused after 20. */
+extern const struct ts_throttle_policy ts_throttle_account;
+/* One client address across every account: no delay, refused after 100, so
+ * that the typos of many people behind one NAT or proxy lock nobody out. */
+extern const struct ts_throttle_policy ts_throttle_address;
+
 struct ts_throttle;
 /* A new, empty table (owned by the caller; ts_throttle_free). NULL if the
  * random key that spreads keys over it cannot be drawn. */
@@ -50,12 +65,22 @@ void ts_throttle_free(struct ts_throttle *t); /* NULL is a no-op */
  * failures, the latest of them in second last. TS_OK if an attempt may be
  * made now; TS_EDENIED with *retry_after (seconds, >= 1; may be NULL)
  * otherwise. A window that has ended allows anything. */
-int ts_throttle_decide(int64_t start, unsigned failures, int64_t last, int64_t now,
-		       int *retry_after);
-/* TS_OK if an attempt may be made now; TS_EDENIED with *retry_after
- * (seconds, >= 1) otherwise. */
+int ts_throttle_decide(const struct ts_throttle_policy *p, int64_t start, unsigned failures,
+		       int64_t last, int64_t now, int *retry_after);
+/* With the account policy: TS_OK if an attempt may be made now; TS_EDENIED
+ * with *retry_after (seconds, >= 1) otherwise. */
 int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *retry_after);
 void ts_throttle_fail(struct ts_throttle *t, const char *key, int64_t now);
+/* Decides and counts in one atomic step: if p allows an attempt now, it is
+ * counted as a failure at once (TS_OK) so that attempts running in
+ * parallel each see the others; otherwise TS_EDENIED with *retry_after,
+ * and nothing is counted. A success then takes the count back
+ * (ts_throttle_reset or ts_throttle_release). */
+int ts_throttle_reserve(struct ts_throttle *t, const char *key, const struct ts_throttle_policy *p,
+			int64_t now, int *retry_after);
+/* Takes one counted failure of the key back (a reservation that
+ * succeeded), if its window is still the live one. */
+void ts_throttle_release(struct ts_throttle *t, const char *key, int64_t now);
 /* Clears a key's failures (after a success). */
 void ts_throttle_reset(struct ts_throttle *t, const char *key);
 

@@ -8,9 +8,9 @@
  * One word holds a whole slot, so it is always self-consistent:
  *
  *   bits 63..32  window start (Unix seconds; the first failure of the window)
- *   bits 31..15  fingerprint (17 more bits of the HMAC; 0 marks a free slot)
- *   bits 14..5   seconds from the window start to the latest failure
- *   bits  4..0   failures in the window (saturates at TS_THROTTLE_MAX)
+ *   bits 31..17  fingerprint (15 more bits of the HMAC; 0 marks a free slot)
+ *   bits 16..7   seconds from the window start to the latest failure
+ *   bits  6..0   failures in the window (saturates at TS_THROTTLE_COUNT_MAX)
  *
  * A collision fails closed: a key whose slot holds another key's live
  * window is judged by that window (it shares the slot), and a failure adds
@@ -32,18 +32,22 @@
 #define HMAC_KEY_LEN 32
 #define DELAY_MAX_S 60
 
-#define COUNT_BITS 5
+#define COUNT_BITS 7
 #define OFF_BITS 10
-#define FP_BITS 17
+#define FP_BITS 15
 #define COUNT_SHIFT 0
 #define OFF_SHIFT COUNT_BITS
 #define FP_SHIFT (OFF_SHIFT + OFF_BITS)
 #define START_SHIFT 32
 #define FIELD(w, shift, bits) (((w) >> (shift)) & ((UINT64_C(1) << (bits)) - 1))
 
-_Static_assert(TS_THROTTLE_MAX < (1 << COUNT_BITS), "failure count must fit its field");
+_Static_assert(TS_THROTTLE_COUNT_MAX < (1 << COUNT_BITS), "failure count must fit its field");
+_Static_assert(TS_THROTTLE_ADDR_MAX <= TS_THROTTLE_COUNT_MAX, "every limit must be countable");
 _Static_assert(TS_THROTTLE_WINDOW_S < (1 << OFF_BITS), "window offsets must fit their field");
 _Static_assert(FP_SHIFT + FP_BITS == START_SHIFT, "fields must tile the word");
+
+const struct ts_throttle_policy ts_throttle_account = {TS_THROTTLE_FREE, TS_THROTTLE_MAX};
+const struct ts_throttle_policy ts_throttle_address = {TS_THROTTLE_ADDR_MAX, TS_THROTTLE_ADDR_MAX};
 
 struct ts_throttle {
 	unsigned char key[HMAC_KEY_LEN];   /* per-table HMAC key */
@@ -108,21 +112,20 @@ void ts_throttle_free(struct ts_throttle *t)
 	free(t);
 }
 
-int ts_throttle_decide(int64_t start, unsigned failures, int64_t last, int64_t now,
-		       int *retry_after)
+int ts_throttle_decide(const struct ts_throttle_policy *p, int64_t start, unsigned failures,
+		       int64_t last, int64_t now, int *retry_after)
 {
 	int64_t end = start + TS_THROTTLE_WINDOW_S, until, delay;
 
 	if (retry_after)
 		*retry_after = 0;
-	if (now >= end || failures < TS_THROTTLE_FREE)
+	if (now >= end || failures < p->free)
 		return TS_OK;
-	if (failures >= TS_THROTTLE_MAX) {
+	if (failures >= p->max) {
 		until = end;
 	} else {
 		/* The k-th delayed attempt waits 2^(k-1) seconds, at most a minute. */
-		delay = failures - TS_THROTTLE_FREE >= 6 ? DELAY_MAX_S
-							 : (int64_t)1 << (failures - TS_THROTTLE_FREE);
+		delay = failures - p->free >= 6 ? DELAY_MAX_S : (int64_t)1 << (failures - p->free);
 		/* last is a whole second and the failure came somewhere in it:
 		 * the wait runs from that second's end, so it is never shorter
 		 * than delay (from its start it could be almost nothing). */
@@ -137,10 +140,78 @@ int ts_throttle_decide(int64_t start, unsigned failures, int64_t last, int64_t n
 	return TS_EDENIED;
 }
 
+/* The decision on a live slot word. */
+static int decide_word(const struct ts_throttle_policy *p, uint64_t w, int64_t now,
+		       int *retry_after)
+{
+	int64_t start = (int64_t)FIELD(w, START_SHIFT, 32);
+
+	return ts_throttle_decide(p, start, (unsigned)FIELD(w, COUNT_SHIFT, COUNT_BITS),
+				  start + (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS), now, retry_after);
+}
+
+/* The word after one more failure at now. */
+static uint64_t counted(uint64_t w, uint64_t fp, int64_t now)
+{
+	int64_t start, off;
+	uint64_t n;
+
+	if (!live(w, now))
+		return pack(now, fp, 0, 1); /* free, or a window that has ended */
+	start = (int64_t)FIELD(w, START_SHIFT, 32);
+	off = now - start;
+	/* A clock that stepped back keeps the latest failure where it was. */
+	if (off < (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS))
+		off = (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS);
+	n = FIELD(w, COUNT_SHIFT, COUNT_BITS);
+	if (n < TS_THROTTLE_COUNT_MAX)
+		n++;
+	return pack(start, FIELD(w, FP_SHIFT, FP_BITS), off, n);
+}
+
+int ts_throttle_reserve(struct ts_throttle *t, const char *key, const struct ts_throttle_policy *p,
+			int64_t now, int *retry_after)
+{
+	uint64_t w, fp;
+	size_t idx;
+
+	if (retry_after)
+		*retry_after = 0;
+	now = clamp_now(now);
+	locate(t, key, &idx, &fp);
+	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
+	do {
+		/* Decided on the word the swap replaces: a parallel attempt
+		 * that counted first is seen, or the swap fails and we look
+		 * again. */
+		if (live(w, now) && decide_word(p, w, now, retry_after) != TS_OK)
+			return TS_EDENIED;
+	} while (!atomic_compare_exchange_weak_explicit(&t->slot[idx], &w, counted(w, fp, now),
+							 memory_order_acq_rel,
+							 memory_order_acquire));
+	return TS_OK;
+}
+
+void ts_throttle_release(struct ts_throttle *t, const char *key, int64_t now)
+{
+	uint64_t w, fp;
+	size_t idx;
+
+	now = clamp_now(now);
+	locate(t, key, &idx, &fp);
+	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
+	while (FIELD(w, FP_SHIFT, FP_BITS) == fp && live(w, now) &&
+	       FIELD(w, COUNT_SHIFT, COUNT_BITS) > 0) {
+		if (atomic_compare_exchange_weak_explicit(&t->slot[idx], &w, w - (UINT64_C(1) << COUNT_SHIFT),
+							  memory_order_acq_rel,
+							  memory_order_acquire))
+			break;
+	}
+}
+
 int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *retry_after)
 {
 	uint64_t w, fp;
-	int64_t start;
 	size_t idx;
 
 	if (retry_after)
@@ -150,39 +221,20 @@ int ts_throttle_check(struct ts_throttle *t, const char *key, int64_t now, int *
 	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
 	if (!live(w, now))
 		return TS_OK;
-	start = (int64_t)FIELD(w, START_SHIFT, 32);
-	return ts_throttle_decide(start, (unsigned)FIELD(w, COUNT_SHIFT, COUNT_BITS),
-				  start + (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS), now,
-				  retry_after);
+	return decide_word(&ts_throttle_account, w, now, retry_after);
 }
 
 void ts_throttle_fail(struct ts_throttle *t, const char *key, int64_t now)
 {
-	uint64_t w, next, fp, n;
-	int64_t start, off;
+	uint64_t w, fp;
 	size_t idx;
 
 	now = clamp_now(now);
 	locate(t, key, &idx, &fp);
 	w = atomic_load_explicit(&t->slot[idx], memory_order_acquire);
-	do {
-		if (live(w, now)) {
-			start = (int64_t)FIELD(w, START_SHIFT, 32);
-			off = now - start;
-			/* A clock that stepped back keeps the latest failure where it was. */
-			if (off < (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS))
-				off = (int64_t)FIELD(w, OFF_SHIFT, OFF_BITS);
-			n = FIELD(w, COUNT_SHIFT, COUNT_BITS);
-			if (n < TS_THROTTLE_MAX)
-				n++;
-			next = pack(start, FIELD(w, FP_SHIFT, FP_BITS), off, n);
-		} else {
-			/* Free, or a window that has ended: a new window starts. */
-			next = pack(now, fp, 0, 1);
-		}
-	} while (!atomic_compare_exchange_weak_explicit(&t->slot[idx], &w, next,
-							 memory_order_acq_rel,
-							 memory_order_acquire));
+	while (!atomic_compare_exchange_weak_explicit(&t->slot[idx], &w, counted(w, fp, now),
+						      memory_order_acq_rel, memory_order_acquire))
+		;
 }
 
 void ts_throttle_reset(struct ts_throttle *t, const char *key)

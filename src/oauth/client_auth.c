@@ -178,9 +178,12 @@ int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req
 	int retry = 0, r;
 
 	/* Failed authentications are throttled per presented client id, known
-	 * or not, so the answers do not tell which clients exist. */
+	 * or not, so the answers do not tell which clients exist, and per
+	 * client address, so that a stranger's wrong secrets never make the
+	 * client's right one fail. */
 	if (id && strlen(id) <= TS_CLIENT_ID_MAX) {
-		key = ts_arena_printf(req->arena, "%s/client:%s", rc->tenant->id, id);
+		key = ts_arena_printf(req->arena, "%s/client:%s/ip:%s", rc->tenant->id, id,
+				      req->remote_addr);
 		if (ts_throttle_check(rc->app->throttle, key, now, &retry) != TS_OK) {
 			*out = NULL;
 			err->status = 429;

@@ -88,20 +88,25 @@ bool ts_scope_narrow(const char *granted, const char *requested, struct ts_arena
 /* ---- password attempts (attempt.c) ---- */
 /* Every path that checks a password (login page, password grant, API
  * login, mobile login) shares one throttle counter per user (ASCII case
- * folded) and one per source address, one failure metric and one audit
+ * folded) and one per client address, one failure metric and one audit
  * event. */
 struct ts_pw_attempt {
 	const char *ukey; /* throttle key of the username (arena) */
-	const char *ikey; /* throttle key of the source address (arena) */
+	const char *ikey; /* throttle key of the client address (arena) */
 };
-/* TS_OK if an attempt may be made now; TS_EDENIED with *retry_after. */
+/* TS_OK if an attempt may be made now: it is then already counted as a
+ * failure under both keys (so parallel attempts cannot pass the limits),
+ * until ts_pw_attempt_succeeded takes it back. An attempt that ends in
+ * neither call (storage down) stays counted. TS_EDENIED with
+ * *retry_after otherwise, and nothing is counted. */
 int ts_pw_attempt_begin(const struct ts_rctx *rc, struct ts_http_req *req, const char *username,
 			struct ts_pw_attempt *a, int *retry_after);
-/* Counts a failure. user_id (or NULL), actor (or NULL) and method ("password",
+/* Records a failure. user_id (or NULL), actor (or NULL) and method ("password",
  * "password_grant", "api_login", "mobile_login") go to the audit event. */
 void ts_pw_attempt_failed(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
 			  const char *user_id, const char *actor, const char *method);
-/* Clears the user's failures and, when needs_rehash, stores a new hash of
+/* Clears the user's failures, takes the attempt back from the address's
+ * count and, when needs_rehash, stores a new hash of
  * password with the current parameters (best effort). */
 void ts_pw_attempt_succeeded(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
 			     struct ts_user_rec *u, const char *password, bool needs_rehash);

@@ -44,7 +44,7 @@ void ts_audit_emit(struct ts_audit *a, const char *tenant, const char *type, con
 {
 	struct node *n;
 	struct ts_buf line;
-	const char *rid = ts_log_request_id();
+	const char *rid = ts_log_request_id(), *client = ts_log_client();
 
 	ts_buf_init(&line, 4096);
 	ts_buf_appendf(&line, "{\"time\":%lld,\"level\":\"info\",\"audit\":\"", (long long)ts_now());
@@ -64,6 +64,10 @@ void ts_audit_emit(struct ts_audit *a, const char *tenant, const char *type, con
 	if (rid) {
 		ts_buf_appends(&line, "\",\"request_id\":\"");
 		ts_buf_append_json_escaped(&line, rid, strlen(rid));
+	}
+	if (client) {
+		ts_buf_appends(&line, "\",\"remote\":\"");
+		ts_buf_append_json_escaped(&line, client, strlen(client));
 	}
 	ts_buf_appends(&line, "\"}");
 	if (line.p && ts_log_get_level() <= TS_LOG_INFO)

@@ -121,6 +121,8 @@ enum ts_sq_stmt {
 	TS_SQ_THROTTLE_GET,
 	TS_SQ_THROTTLE_FAIL,
 	TS_SQ_THROTTLE_RESET,
+	TS_SQ_THROTTLE_CAS_NEW,
+	TS_SQ_THROTTLE_CAS,
 	TS_SQ_PURGE_THROTTLE,
 	TS_SQ_COUNT
 };
@@ -239,6 +241,8 @@ int ts_sq_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start
 int ts_sq_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
 			int max);
 int ts_sq_throttle_reset(struct ts_store *st, const char *key_hash);
+int ts_sq_throttle_cas(struct ts_store *st, const char *key_hash,
+		       const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be

@@ -584,6 +584,7 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.throttle_get = ts_sq_throttle_get,
 	.throttle_fail = ts_sq_throttle_fail,
 	.throttle_reset = ts_sq_throttle_reset,
+	.throttle_cas = ts_sq_throttle_cas,
 	.provider_put = ts_sq_provider_put,
 	.provider_get = ts_sq_provider_get,
 	.provider_list = ts_sq_provider_list,

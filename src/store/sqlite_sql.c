@@ -364,6 +364,17 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		" ELSE ?2 END,"
 		" window_start = CASE WHEN ?2 < window_start + ?3 THEN window_start ELSE ?2 END",
 	[TS_SQ_THROTTLE_RESET] = "DELETE FROM throttle WHERE key_hash = ?1",
+	/* A reservation decided on a read: the row is written only if it is
+	 * still what was read (or still absent). */
+	[TS_SQ_THROTTLE_CAS_NEW] =
+		"INSERT INTO throttle (key_hash, window_start, failures, last_failure)"
+		" VALUES (?1, CAST(?2 AS INTEGER), CAST(?3 AS INTEGER), CAST(?4 AS INTEGER))"
+		" ON CONFLICT (key_hash) DO NOTHING",
+	[TS_SQ_THROTTLE_CAS] =
+		"UPDATE throttle SET window_start = CAST(?5 AS INTEGER),"
+		" failures = CAST(?6 AS INTEGER), last_failure = CAST(?7 AS INTEGER)"
+		" WHERE key_hash = ?1 AND window_start = CAST(?2 AS INTEGER)"
+		" AND failures = CAST(?3 AS INTEGER) AND last_failure = CAST(?4 AS INTEGER)",
 	/* purge_expired: a window that started a whole window or more before
 	 * now (?1) has ended. */
 	[TS_SQ_PURGE_THROTTLE] =

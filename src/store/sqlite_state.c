@@ -4,6 +4,8 @@
  * bumps the generation. */
 #include "sqlite_int.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 
 static struct ts_session_rec *read_session(sqlite3_stmt *s)
@@ -302,4 +304,26 @@ int ts_sq_throttle_reset(struct ts_store *st, const char *key_hash)
 	const char *args[] = {key_hash};
 
 	return ts_sq_write1(st, TS_SQ_THROTTLE_RESET, args, 1, false, false, "throttle reset");
+}
+
+int ts_sq_throttle_cas(struct ts_store *st, const char *key_hash,
+		       const struct ts_throttle_win *old, const struct ts_throttle_win *next)
+{
+	char os[24], of[24], ol[24], ns[24], nf[24], nl[24];
+	int rc;
+
+	snprintf(ns, sizeof(ns), "%lld", (long long)next->start);
+	snprintf(nf, sizeof(nf), "%d", next->failures);
+	snprintf(nl, sizeof(nl), "%lld", (long long)next->last);
+	if (old == NULL) {
+		const char *args[] = {key_hash, ns, nf, nl};
+		rc = ts_sq_write1(st, TS_SQ_THROTTLE_CAS_NEW, args, 4, true, false, "throttle cas");
+	} else {
+		const char *args[] = {key_hash, os, of, ol, ns, nf, nl};
+		snprintf(os, sizeof(os), "%lld", (long long)old->start);
+		snprintf(of, sizeof(of), "%d", old->failures);
+		snprintf(ol, sizeof(ol), "%lld", (long long)old->last);
+		rc = ts_sq_write1(st, TS_SQ_THROTTLE_CAS, args, 7, true, false, "throttle cas");
+	}
+	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
 }

@@ -208,6 +208,13 @@ struct ts_store;
 
 /* The backend vtable. Each backend fills one of these; callers use the
  * ts_store_* wrappers below, never the table directly. */
+/* One key's throttle window as the store keeps it. */
+struct ts_throttle_win {
+	int64_t start; /* the window's first failure, Unix seconds */
+	int failures;  /* failures counted in it */
+	int64_t last;  /* the latest failure, Unix seconds */
+};
+
 struct ts_store_ops {
 	const char *name;
 	/* Several servers may share this store (PostgreSQL): state that must
@@ -315,6 +322,8 @@ struct ts_store_ops {
 	int (*throttle_fail)(struct ts_store *st, const char *key_hash, int64_t now,
 			     int64_t window, int max);
 	int (*throttle_reset)(struct ts_store *st, const char *key_hash);
+	int (*throttle_cas)(struct ts_store *st, const char *key_hash,
+			    const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 	int (*apikey_put)(struct ts_store *st, const struct ts_apikey_rec *rec);
 	int (*apikey_get)(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
@@ -594,6 +603,13 @@ int ts_store_throttle_fail(struct ts_store *st, const char *key_hash, int64_t no
 			   int64_t window, int max);
 /* Forgets the key's failures (TS_OK also when it had none). */
 int ts_store_throttle_reset(struct ts_store *st, const char *key_hash);
+/* Compare and swap of the key's window, for a change that the caller
+ * decided on what it read: when the key has no row (old NULL) or exactly
+ * the row old, it becomes next, atomically. TS_ECONFLICT when the row was
+ * not as expected (another attempt, on any server, moved it first: read it
+ * again and decide again). next->failures >= 0. */
+int ts_store_throttle_cas(struct ts_store *st, const char *key_hash,
+			  const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 /* ---- API keys ---- */
 /* Inserts or replaces (by key) an API key; replacing a device key's secret

@@ -240,6 +240,14 @@ int ts_store_throttle_reset(struct ts_store *st, const char *key_hash)
 	return st->ops->throttle_reset(st, key_hash);
 }
 
+int ts_store_throttle_cas(struct ts_store *st, const char *key_hash,
+			  const struct ts_throttle_win *old, const struct ts_throttle_win *next)
+{
+	if (st == NULL || !nonempty(key_hash) || next == NULL || next->failures < 0)
+		return TS_EINVAL;
+	return st->ops->throttle_cas(st, key_hash, old, next);
+}
+
 /* Digests of bearer secrets (session ids, codes, refresh tokens) are
  * wiped before they are freed, like client secret digests. */
 void ts_session_rec_free(struct ts_session_rec *r)

@@ -229,9 +229,11 @@ static int keys_build(struct ts_tenant *t, struct ts_key_rec **recs, size_t n,
 			OPENSSL_cleanse(der, derlen);
 			free(der);
 		} else {
+			char why[200];
 			if (strcmp(k->state, "current") == 0)
-				ts_log_err("tenant %s: cannot open signing key %s (%s); check TESSERA_MASTER_KEY",
-					   t->name, k->kid, ts_rc_str(rc));
+				ts_log_err("tenant %s: cannot open signing key %s: %s", t->name, k->kid,
+					   ts_unseal_cause(rc, recs[i]->sealed_private, mks, nmk, why,
+							   sizeof(why)));
 			rc = ts_jwk_from_json_text(recs[i]->public_jwk, strlen(recs[i]->public_jwk), alg,
 						   &k->jwk);
 		}

@@ -466,6 +466,27 @@ def test_failures_for_one_user_count_across_both_servers(pair):
         assert retry.isdigit() and 1 <= int(retry) <= 2, r.headers
 
 
+def test_a_parallel_burst_at_both_servers_checks_no_more_than_the_limit(pair):
+    """Attempts reserve their count in the database before the password is
+    hashed: sixty wrong passwords for one user, in parallel at both
+    servers, get at most the free five checked (one more per delay that
+    runs out during the burst), never more than twenty."""
+    a, b, _ = pair
+    username = "burst-%d@acme.test" % os.getpid()
+
+    def attempt(i):
+        return password_grant((a, b)[i % 2], TENANT, username, "not-the-password",
+                              source="127.0.10.%d" % (i + 1)).status_code
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=60) as ex:
+        statuses = list(ex.map(attempt, range(60)))
+    elapsed = time.monotonic() - t0
+    checked = statuses.count(400)
+    assert set(statuses) <= {400, 429}, statuses
+    assert 1 <= checked <= min(20, 5 + int(elapsed) + 1), (checked, elapsed, statuses)
+
+
 # -- storage outage ---------------------------------------------------------------------------
 
 def test_a_postgres_outage_is_503_at_both_servers_and_both_recover_by_themselves(pair, cluster):

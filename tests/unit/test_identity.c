@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,48 +301,135 @@ static void test_throttle_concurrent(void **state)
 	}
 }
 
+/* A reservation counts at once: the sixth attempt in a second is refused
+ * before anything is checked; a success takes its count back. */
+static void test_throttle_reserve(void **state)
+{
+	struct ts_throttle *t = *state;
+	const char *k = "acme/user:reserve";
+	int i, ra;
+
+	for (i = 0; i < TS_THROTTLE_FREE; i++)
+		assert_int_equal(ts_throttle_reserve(t, k, &ts_throttle_account, T0, &ra), TS_OK);
+	assert_int_equal(ts_throttle_reserve(t, k, &ts_throttle_account, T0, &ra), TS_EDENIED);
+	assert_int_equal(ra, 2);
+	/* a refusal counts nothing: after the delay one more is allowed */
+	assert_int_equal(ts_throttle_reserve(t, k, &ts_throttle_account, T0 + 2, &ra), TS_OK);
+	assert_int_equal(ts_throttle_reserve(t, k, &ts_throttle_account, T0 + 2, &ra), TS_EDENIED);
+	/* a release takes one back: five counted again, the next one waits 1 s */
+	ts_throttle_release(t, k, T0 + 2);
+	assert_int_equal(ts_throttle_check(t, k, T0 + 2, &ra), TS_EDENIED);
+	assert_int_equal(ra, 2);
+	ts_throttle_release(t, k, T0 + 2);
+	assert_int_equal(ts_throttle_check(t, k, T0 + 2, &ra), TS_OK);
+	/* releasing a key with no count, or another key, changes nothing */
+	ts_throttle_release(t, "acme/user:nobody", T0 + 2);
+	ts_throttle_reset(t, k);
+	ts_throttle_release(t, k, T0 + 2);
+	assert_int_equal(ts_throttle_check(t, k, T0 + 2, &ra), TS_OK);
+}
+
+/* The address policy: a hundred failures without delay, then refused. */
+static void test_throttle_address(void **state)
+{
+	struct ts_throttle *t = *state;
+	const char *k = "acme/ip:192.0.2.7";
+	int i, ra;
+
+	for (i = 0; i < TS_THROTTLE_ADDR_MAX; i++)
+		assert_int_equal(ts_throttle_reserve(t, k, &ts_throttle_address, T0 + i / 10, &ra),
+				 TS_OK);
+	assert_int_equal(ts_throttle_reserve(t, k, &ts_throttle_address, T0 + 10, &ra), TS_EDENIED);
+	assert_int_equal(ra, TS_THROTTLE_WINDOW_S - 10);
+	assert_int_equal(ts_throttle_reserve(t, k, &ts_throttle_address, T0 + TS_THROTTLE_WINDOW_S,
+					     &ra), TS_OK);
+}
+
+struct reserve_racer {
+	struct ts_throttle *t;
+	pthread_barrier_t *start;
+	atomic_int *won;
+};
+
+static void *race_reserve(void *arg)
+{
+	struct reserve_racer *r = arg;
+	int i;
+
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < 30; i++)
+		if (ts_throttle_reserve(r->t, "acme/user:burst", &ts_throttle_account, T0, NULL) ==
+		    TS_OK)
+			atomic_fetch_add(r->won, 1);
+	return NULL;
+}
+
+/* Reservations from four threads at once: exactly the free ones pass. */
+static void test_throttle_reserve_concurrent(void **state)
+{
+	struct ts_throttle *t = *state;
+	pthread_barrier_t start;
+	atomic_int won;
+	struct reserve_racer r = {t, &start, &won};
+	pthread_t th[4];
+	int round, i;
+
+	for (round = 0; round < 100; round++) {
+		atomic_init(&won, 0);
+		assert_int_equal(pthread_barrier_init(&start, NULL, 4), 0);
+		for (i = 0; i < 4; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, race_reserve, &r), 0);
+		for (i = 0; i < 4; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&start);
+		assert_int_equal(atomic_load(&won), TS_THROTTLE_FREE);
+		ts_throttle_reset(t, "acme/user:burst");
+	}
+}
+
 /* The rule alone, on a window given as numbers (as a shared store keeps
  * it): the same answers as the table's. */
 static void test_throttle_decide(void **state)
 {
 	const int64_t end = T0 + TS_THROTTLE_WINDOW_S;
+	const struct ts_throttle_policy *acct = &ts_throttle_account;
 	int ra = -1;
 
 	(void)state;
 	/* free failures, and no window at all */
-	assert_int_equal(ts_throttle_decide(T0, 0, T0, T0, &ra), TS_OK);
+	assert_int_equal(ts_throttle_decide(acct, T0, 0, T0, T0, &ra), TS_OK);
 	assert_int_equal(ra, 0);
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE - 1, T0 + 5, T0 + 5, &ra), TS_OK);
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_FREE - 1, T0 + 5, T0 + 5, &ra), TS_OK);
 	/* the first delayed attempt waits 1 s from the end of the latest
 	 * failure's second, the next 2 s, then 4 s */
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE, T0 + 5, T0 + 5, &ra),
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_FREE, T0 + 5, T0 + 5, &ra),
 			 TS_EDENIED);
 	assert_int_equal(ra, 2);
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE, T0 + 5, T0 + 6, &ra),
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_FREE, T0 + 5, T0 + 6, &ra),
 			 TS_EDENIED);
 	assert_int_equal(ra, 1);
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE, T0 + 5, T0 + 7, &ra), TS_OK);
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE + 1, T0 + 5, T0 + 5, &ra),
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_FREE, T0 + 5, T0 + 7, &ra), TS_OK);
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_FREE + 1, T0 + 5, T0 + 5, &ra),
 			 TS_EDENIED);
 	assert_int_equal(ra, 3);
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE + 2, T0 + 5, T0 + 5, &ra),
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_FREE + 2, T0 + 5, T0 + 5, &ra),
 			 TS_EDENIED);
 	assert_int_equal(ra, 5);
 	/* at most a minute */
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX - 1, T0, T0, &ra), TS_EDENIED);
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_MAX - 1, T0, T0, &ra), TS_EDENIED);
 	assert_int_equal(ra, 61);
 	/* capped at the window's end */
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_FREE + 3, end - 3, end - 2, &ra),
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_FREE + 3, end - 3, end - 2, &ra),
 			 TS_EDENIED);
 	assert_int_equal(ra, 2);
 	/* after TS_THROTTLE_MAX, refused until the window ends */
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX, T0 + 1, T0 + 100, &ra),
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_MAX, T0 + 1, T0 + 100, &ra),
 			 TS_EDENIED);
 	assert_int_equal(ra, TS_THROTTLE_WINDOW_S - 100);
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX + 7, T0 + 1, end - 1, NULL),
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_MAX + 7, T0 + 1, end - 1, NULL),
 			 TS_EDENIED);
 	/* a window that has ended allows anything */
-	assert_int_equal(ts_throttle_decide(T0, TS_THROTTLE_MAX, end - 1, end, &ra), TS_OK);
+	assert_int_equal(ts_throttle_decide(acct, T0, TS_THROTTLE_MAX, end - 1, end, &ra), TS_OK);
 	assert_int_equal(ra, 0);
 }
 
@@ -739,6 +827,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_throttle_reset, throttle_setup,
 						throttle_teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_concurrent, throttle_setup,
+						throttle_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_reserve, throttle_setup,
+						throttle_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_address, throttle_setup,
+						throttle_teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_reserve_concurrent, throttle_setup,
 						throttle_teardown),
 		cmocka_unit_test(test_throttle_decide),
 	};

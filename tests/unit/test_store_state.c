@@ -449,6 +449,103 @@ static void test_throttle_concurrent(void **state)
 	assert_int_equal(ts_store_throttle_reset(st, h), TS_OK);
 }
 
+/* Compare and swap: a write decided on a read lands only if the row is
+ * still what was read. */
+static void test_throttle_cas(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char h[HASH_CAP];
+	struct ts_throttle_win a = {TW, 1, TW}, b = {TW, 2, TW + 4}, c = {TW, 1, TW + 9};
+
+	rand_hash(h);
+	/* Absent: the insert lands once; a second insert finds the row. */
+	assert_int_equal(ts_store_throttle_cas(st, h, NULL, &a), TS_OK);
+	expect_window(st, h, TW, 1, TW);
+	assert_int_equal(ts_store_throttle_cas(st, h, NULL, &b), TS_ECONFLICT);
+	/* From the row read: lands; from a stale row: refused, nothing moves. */
+	assert_int_equal(ts_store_throttle_cas(st, h, &a, &b), TS_OK);
+	expect_window(st, h, TW, 2, TW + 4);
+	assert_int_equal(ts_store_throttle_cas(st, h, &a, &c), TS_ECONFLICT);
+	expect_window(st, h, TW, 2, TW + 4);
+	/* A row that differs in its latest failure alone is another row. */
+	c = (struct ts_throttle_win){TW, 2, TW + 3};
+	assert_int_equal(ts_store_throttle_cas(st, h, &c, &a), TS_ECONFLICT);
+	/* Down to zero failures is a row too. */
+	c = (struct ts_throttle_win){TW, 0, TW + 4};
+	assert_int_equal(ts_store_throttle_cas(st, h, &b, &c), TS_OK);
+	expect_window(st, h, TW, 0, TW + 4);
+	/* A row that was reset is absent again. */
+	assert_int_equal(ts_store_throttle_reset(st, h), TS_OK);
+	assert_int_equal(ts_store_throttle_cas(st, h, &c, &a), TS_ECONFLICT);
+	assert_int_equal(ts_store_throttle_cas(st, h, NULL, &a), TS_OK);
+	assert_int_equal(ts_store_throttle_reset(st, h), TS_OK);
+
+	assert_int_equal(ts_store_throttle_cas(NULL, h, NULL, &a), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_cas(st, "", NULL, &a), TS_EINVAL);
+	assert_int_equal(ts_store_throttle_cas(st, h, NULL, NULL), TS_EINVAL);
+	c.failures = -1;
+	assert_int_equal(ts_store_throttle_cas(st, h, NULL, &c), TS_EINVAL);
+}
+
+struct cas_racer {
+	struct ts_store *st;
+	const char *h;
+	pthread_barrier_t *start;
+	int won, rc_other; /* swaps that landed; unexpected return codes */
+};
+
+/* Reads, then swaps one more failure in, until RACE_FAILS have landed. */
+static void *race_cas(void *arg)
+{
+	struct cas_racer *r = arg;
+	int tries = 0;
+
+	pthread_barrier_wait(r->start);
+	while (r->won < RACE_FAILS && tries++ < 10000) {
+		struct ts_throttle_win old = {0, 0, 0}, next;
+		int rc = ts_store_throttle_get(r->st, r->h, &old.start, &old.failures, &old.last);
+		if (rc != TS_OK && rc != TS_ENOTFOUND) {
+			r->rc_other++;
+			continue;
+		}
+		next = rc == TS_OK ? (struct ts_throttle_win){old.start, old.failures + 1, TW}
+				   : (struct ts_throttle_win){TW, 1, TW};
+		rc = ts_store_throttle_cas(r->st, r->h, rc == TS_OK ? &old : NULL, &next);
+		if (rc == TS_OK)
+			r->won++;
+		else if (rc != TS_ECONFLICT)
+			r->rc_other++;
+	}
+	return NULL;
+}
+
+/* Swaps from many threads (for PostgreSQL, many connections, as from many
+ * servers): every landed swap is one step, none is lost or doubled. */
+static void test_throttle_cas_concurrent(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct cas_racer r[RACERS];
+	pthread_t th[RACERS];
+	pthread_barrier_t start;
+	char h[HASH_CAP];
+	int i;
+
+	rand_hash(h);
+	assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+	for (i = 0; i < RACERS; i++) {
+		r[i] = (struct cas_racer){st, h, &start, 0, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, race_cas, &r[i]), 0);
+	}
+	for (i = 0; i < RACERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].rc_other, 0);
+		assert_int_equal(r[i].won, RACE_FAILS);
+	}
+	pthread_barrier_destroy(&start);
+	expect_window(st, h, TW, RACERS * RACE_FAILS, TW);
+	assert_int_equal(ts_store_throttle_reset(st, h), TS_OK);
+}
+
 /* None of the operations of people and token flows is configuration. */
 static void test_no_generation_bump(void **state)
 {
@@ -542,6 +639,8 @@ int main(void)
 		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_throttle_purge),
 		cmocka_unit_test(test_throttle_concurrent),
+		cmocka_unit_test(test_throttle_cas),
+		cmocka_unit_test(test_throttle_cas_concurrent),
 		cmocka_unit_test(test_no_generation_bump),
 		cmocka_unit_test(test_tenant_delete_cascades_all),
 	};

@@ -164,6 +164,8 @@ int ts_pg_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start
 int ts_pg_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
 			int max);
 int ts_pg_throttle_reset(struct ts_store *st, const char *key_hash);
+int ts_pg_throttle_cas(struct ts_store *st, const char *key_hash,
+		       const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 
 /* ---- the engine (pg.c) ---- */

@@ -464,6 +464,7 @@ const struct ts_store_ops ts_pg_ops = {
 	.throttle_get = ts_pg_throttle_get,
 	.throttle_fail = ts_pg_throttle_fail,
 	.throttle_reset = ts_pg_throttle_reset,
+	.throttle_cas = ts_pg_throttle_cas,
 	.provider_put = ts_pg_provider_put,
 	.provider_get = ts_pg_provider_get,
 	.provider_list = ts_pg_provider_list,

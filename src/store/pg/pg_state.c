@@ -299,3 +299,35 @@ int ts_pg_throttle_reset(struct ts_store *st, const char *key_hash)
 
 	return ts_pg_write1(st, sql, args, 1, false, false, "throttle reset");
 }
+
+/* A reservation decided on a read, from any server: the row is written
+ * only if it is still what was read (or still absent); the row lock of the
+ * UPDATE, or the unique key of the INSERT, lets exactly one of concurrent
+ * swaps from the same row win. */
+int ts_pg_throttle_cas(struct ts_store *st, const char *key_hash,
+		       const struct ts_throttle_win *old, const struct ts_throttle_win *next)
+{
+	static const char ins[] =
+		"INSERT INTO throttle (key_hash, window_start, failures, last_failure)"
+		" VALUES ($1, $2::bigint, $3::integer, $4::bigint) ON CONFLICT (key_hash) DO NOTHING";
+	static const char upd[] =
+		"UPDATE throttle SET window_start = $5::bigint, failures = $6::integer,"
+		" last_failure = $7::bigint WHERE key_hash = $1 AND window_start = $2::bigint"
+		" AND failures = $3::integer AND last_failure = $4::bigint";
+	char os[TS_PG_I64_BUF], of[TS_PG_I64_BUF], ol[TS_PG_I64_BUF];
+	char ns[TS_PG_I64_BUF], nf[TS_PG_I64_BUF], nl[TS_PG_I64_BUF];
+	int rc;
+
+	ts_pg_i64(ns, next->start);
+	ts_pg_i64(nf, next->failures);
+	ts_pg_i64(nl, next->last);
+	if (old == NULL) {
+		const char *args[] = {key_hash, ns, nf, nl};
+		rc = ts_pg_write1(st, ins, args, 4, true, false, "throttle cas");
+	} else {
+		const char *args[] = {key_hash, ts_pg_i64(os, old->start), ts_pg_i64(of, old->failures),
+				      ts_pg_i64(ol, old->last), ns, nf, nl};
+		rc = ts_pg_write1(st, upd, args, 7, true, false, "throttle cas");
+	}
+	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
+}
