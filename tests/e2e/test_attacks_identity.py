@@ -11,6 +11,8 @@ import base64
 import concurrent.futures
 import http.server
 import json
+import os
+import shutil
 import threading
 import time
 import urllib.parse
@@ -19,7 +21,8 @@ import pytest
 import requests
 
 from e2e_util import HTTP_TIMEOUT_S, SECRET, wait_until
-from people_helpers import Browser, _SourceAdapter, is_login_page, password_grant
+from people_helpers import (Browser, _SourceAdapter, is_login_page, missing, password_grant,
+                            run_node)
 from test_libtessera import Probe
 from vault_helpers import (ACME, ALICE, BOB, OWNER, PARTNER_ID, PARTNER_KEY, UP, VAULT_ENV,
                            ShopeeSim, VaultAPI, audit, authorize_upstream, callback_uri,
@@ -309,6 +312,19 @@ def test_a_cross_site_form_cannot_log_a_browser_in(srv):
                     {"Origin": PORTAL, "Sec-Fetch-Site": "cross-site"}, {}):
         r = requests.post(url, data=form, headers=headers, timeout=HTTP_TIMEOUT_S)
         assert r.status_code == 200, (headers, r.status_code, r.text)
+
+
+def test_a_cross_site_form_cannot_log_chromium_in(srv):
+    exe = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.access(exe, os.X_OK):
+        missing("chromium is not installed (%s)" % exe)
+    out = run_node("cross_site_login.mjs", {
+        "TESSERA_URL": issuer(srv), "TESSERA_USERNAME": MALLORY["username"],
+        "TESSERA_PASSWORD": MALLORY["password"], "CHROMIUM": exe})
+    # Chromium names the other site, or "null" (an https page posting to
+    # http): either way not Tessera's origin, and the login is refused.
+    assert out["origin"] in (EVIL, "null"), out
+    assert out["status"] == 403 and "tessera_session" not in out["cookies"], out
 
 
 def test_a_cross_site_request_cannot_ride_the_session_cookie(srv):
