@@ -123,7 +123,7 @@ static size_t scope_tokens(const char *s, struct tessera_principal *p)
 	return n;
 }
 
-static void scopes_take(struct tessera_principal *p, const char *s)
+void ts_lib_principal_scopes(struct tessera_principal *p, const char *s)
 {
 	size_t n = scope_tokens(s, NULL);
 
@@ -221,7 +221,7 @@ int ts_lib_bearer(struct tessera_verifier *v, const char *token, struct tessera_
 	p = ts_lib_principal_new(TESSERA_AUTH_BEARER);
 	p->sub = ts_xstrdup(json_string_value(json_object_get(claims, "sub")));
 	p->client_id = ts_xstrdup(json_string_value(json_object_get(claims, "client_id")));
-	scopes_take(p, json_string_value(json_object_get(claims, "scope")));
+	ts_lib_principal_scopes(p, json_string_value(json_object_get(claims, "scope")));
 	/* A client acting for itself (client credentials) is its own subject. */
 	p->is_user = strcmp(p->sub, p->client_id) != 0;
 	if (p->is_user) {

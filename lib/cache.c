@@ -29,6 +29,7 @@ void ts_lib_intro_free(struct ts_lib_intro *r)
 	free(r->principal_type);
 	free(r->tenant);
 	ts_free_secret(r->csrf_token);
+	free(r->scope);
 	strv_free(r->roles, r->nroles);
 	free(r);
 }
@@ -45,6 +46,7 @@ struct ts_lib_intro *ts_lib_intro_dup(const struct ts_lib_intro *r)
 	d->principal_type = ts_xstrdup(r->principal_type);
 	d->tenant = ts_xstrdup(r->tenant);
 	d->csrf_token = ts_xstrdup(r->csrf_token);
+	d->scope = ts_xstrdup(r->scope);
 	if (r->nroles) {
 		d->roles = ts_xcalloc(r->nroles, sizeof(*d->roles));
 		for (i = 0; i < r->nroles; i++)
@@ -81,6 +83,7 @@ int ts_lib_intro_parse(const char *text, size_t len, struct ts_lib_intro **out)
 		r->principal_type = member(o, "principal_type");
 		r->tenant = member(o, "tenant");
 		r->csrf_token = member(o, "csrf_token");
+		r->scope = member(o, "scope");
 		roles = json_object_get(o, "roles");
 		if (json_array_size(roles) > 0)
 			r->roles = ts_xcalloc(json_array_size(roles) < TS_LIB_ROLES_MAX

@@ -146,6 +146,7 @@ struct ts_lib_intro {
 	char *token_type;     /* "api_key", "session", "Bearer"; owned or NULL */
 	char *sub, *username, *principal_type, *tenant; /* owned or NULL */
 	char *csrf_token;     /* sessions; owned, wiped on free */
+	char *scope;          /* API keys and sessions: the person scopes; owned or NULL */
 	char **roles;         /* owned */
 	size_t nroles;
 };
@@ -246,6 +247,9 @@ int ts_lib_err_csrf(struct tessera_error *err);
 struct tessera_principal *ts_lib_principal_new(enum tessera_auth auth);
 /* Copies roles, username, tenant of an introspection into p. */
 void ts_lib_principal_take_intro(struct tessera_principal *p, const struct ts_lib_intro *r);
+/* Sets p->scopes (empty before) from a space-separated scope (RFC 6749
+ * §3.3), at most TS_LIB_SCOPES_MAX of them; NULL gives none. */
+void ts_lib_principal_scopes(struct tessera_principal *p, const char *scope);
 
 /* ---- token_client.c ---- */
 /* What one token request gave: a new token (owned) and its lifetime. */

@@ -182,9 +182,7 @@ int tessera_principal_has_scope(tessera_verifier *v, const struct tessera_princi
 
 	if (p == NULL || scope == NULL)
 		return 0;
-	/* People acting directly are limited by their roles, not scopes. */
-	if (p->auth != TESSERA_AUTH_BEARER)
-		return 1;
+	/* One rule for every credential: the principal's own scopes. */
 	if (v != NULL) {
 		pthread_mutex_lock(&v->lock);
 		m = ts_lib_meta_ref(v->meta);
@@ -306,6 +304,8 @@ static struct tessera_principal *from_intro(enum tessera_auth auth, const struct
 	p->sub = ts_xstrdup(r->sub);
 	p->is_user = !ts_str_eq(ts_str_c(r->principal_type), "service");
 	ts_lib_principal_take_intro(p, r);
+	/* A person acting directly holds the person scopes Tessera reports. */
+	ts_lib_principal_scopes(p, r->scope);
 	return p;
 }
 

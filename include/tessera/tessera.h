@@ -62,7 +62,8 @@ struct tessera_principal {
 	char *sub;          /* stable user UUID, or the service's client_id */
 	char *username;     /* users: their username (NULL if unknown) */
 	char *client_id;    /* Bearer: the token's client; else NULL */
-	char **scopes;      /* Bearer: the token's scopes; none otherwise */
+	char **scopes;      /* Bearer: the token's scopes; API key and session: the
+			     * tenant's person scopes (see has_scope) */
 	size_t nscopes;
 	char **roles;       /* users: their roles (from Tessera) */
 	size_t nroles;
@@ -125,10 +126,13 @@ TESSERA_API int tessera_verify(tessera_verifier *v, const char *authorization,
 			       struct tessera_principal **out, struct tessera_error *err);
 TESSERA_API void tessera_principal_free(struct tessera_principal *p);
 
-/* Scope check: true (1) when a Bearer principal's scopes contain scope or
- * a scope that includes it (the tenant's definitions, from discovery).
- * API-key and session principals are people acting directly, with their
- * roles: they pass scope checks (their authority is limited by roles). */
+/* Scope check: true (1) when the principal's scopes contain scope or a
+ * scope that includes it (the tenant's definitions, from discovery), for
+ * every credential. A Bearer token holds its own scope. An API key or a
+ * session is the person acting directly, with their roles: it holds the
+ * tenant's person scopes, every scope that a client with a person's grant
+ * (authorization code, password, device code) may be given, as Tessera's
+ * introspection reports them; never a scope only services are allowed. */
 TESSERA_API int tessera_principal_has_scope(tessera_verifier *v,
 					    const struct tessera_principal *p,
 					    const char *scope);

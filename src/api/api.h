@@ -13,6 +13,7 @@
 #define TS_APIKEY_SECRET_BYTES 32 /* 256 bits */
 #define TS_CSRF_API "api"
 #define TS_CSRF_HEADER "X-CSRF-Token"
+#define TS_SCOPE_APIKEYS_WRITE "apikeys:write" /* a Bearer token that may manage API keys */
 
 enum ts_auth_via {
 	TS_VIA_BEARER,
@@ -27,7 +28,8 @@ struct ts_principal {
 	const char *sub;         /* user id, or the client_id of a service */
 	const char *username;    /* users only */
 	const char *client_id;   /* the token's client (Bearer), else NULL */
-	const char *scope;       /* Bearer: the token's scope; "" otherwise */
+	const char *scope;       /* Bearer: the token's scope; API key and session:
+				  * the person scopes (ts_api_person_scope) */
 	json_t *roles;           /* array of role names (users; owned, see ts_principal_clear) */
 	const char *session_id;  /* raw session id (session principals) */
 	const char *api_key;     /* the key id (API-key principals) */
@@ -41,12 +43,23 @@ struct ts_principal {
 int ts_api_authenticate(const struct ts_rctx *rc, struct ts_http_req *req,
 			struct ts_http_resp *resp, struct ts_principal *p);
 void ts_principal_clear(struct ts_principal *p);
-/* A Bearer principal needs the scope (or one that includes it); API-key
- * and session principals act with their user's full authority and never
- * carry delegated scopes, so this is false for them. */
+/* Whether the principal's scope holds scope (or one that includes it).
+ * The same rule for every credential: a Bearer token holds its own scope,
+ * an API key or a session the person scopes of the tenant. */
 bool ts_principal_has_scope(const struct ts_rctx *rc, const struct ts_principal *p,
 			    const char *scope);
 bool ts_principal_has_role(const struct ts_principal *p, const char *role);
+/* The scopes a person acting directly (API key, session) holds: every
+ * scope that an enabled client with a person's grant (authorization_code,
+ * password, device code) lists. Space-separated, sorted, arena string. */
+const char *ts_api_person_scope(const struct ts_tenant *t, struct ts_arena *a);
+/* Whether a request that sets or relies on the session cookie may: false
+ * when its Origin is present and is neither the issuer's origin nor an
+ * allowed CORS origin of one of the tenant's clients, or when its
+ * Sec-Fetch-Site is "cross-site" without such an allowed origin. */
+bool ts_api_same_site(const struct ts_rctx *rc, struct ts_http_req *req);
+/* Answers 403 cross_site_request. */
+void ts_api_cross_site(struct ts_http_resp *resp);
 /* The principal as /api/me shows it (new reference). */
 json_t *ts_principal_json(const struct ts_rctx *rc, const struct ts_principal *p);
 

@@ -165,7 +165,7 @@ static int via_apikey(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	p->is_user = true;
 	p->sub = ts_arena_strdup(req->arena, u->id);
 	p->username = ts_arena_strdup(req->arena, u->username);
-	p->scope = "";
+	p->scope = ts_api_person_scope(rc->tenant, req->arena);
 	p->api_key = ts_arena_strdup(req->arena, req->auth.user);
 	p->roles = roles_of(u);
 	ts_user_rec_free(u);
@@ -190,6 +190,12 @@ static int via_session(const struct ts_rctx *rc, struct ts_http_req *req, struct
 		return unavailable(resp);
 	if (r != TS_OK)
 		return deny(rc, resp, NULL, "authentication is required");
+	if (!ts_api_same_site(rc, req)) {
+		ts_session_rec_free(s);
+		ts_user_rec_free(u);
+		ts_api_cross_site(resp);
+		return TS_EDENIED;
+	}
 	if (state_changing(req->method) &&
 	    !ts_csrf_ok(rc->app, TS_CSRF_API, sid, ts_http_header(req, TS_CSRF_HEADER))) {
 		ts_session_rec_free(s);
@@ -202,7 +208,7 @@ static int via_session(const struct ts_rctx *rc, struct ts_http_req *req, struct
 	p->is_user = true;
 	p->sub = ts_arena_strdup(req->arena, u->id);
 	p->username = ts_arena_strdup(req->arena, u->username);
-	p->scope = "";
+	p->scope = ts_api_person_scope(rc->tenant, req->arena);
 	p->session_id = sid;
 	p->roles = roles_of(u);
 	ts_session_rec_free(s);
@@ -237,7 +243,7 @@ bool ts_principal_has_scope(const struct ts_rctx *rc, const struct ts_principal 
 	const char *s = p->scope;
 	char tok[TS_SCOPE_MAX + 1];
 
-	if (p->via != TS_VIA_BEARER || s == NULL)
+	if (s == NULL)
 		return false;
 	while (*s) {
 		const char *e = strchr(s, ' ');
@@ -301,6 +307,8 @@ int ts_api_introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, c
 					 "sub", u->id, "username", u->username, "principal_type", "user",
 					 "tenant", rc->tenant->name, "roles", roles_of(u));
 			json_object_set_new(*out, "iss", json_string(rc->issuer));
+			json_object_set_new(*out, "scope",
+					    json_string(ts_api_person_scope(rc->tenant, req->arena)));
 		}
 		ts_user_rec_free(u);
 		return r;
@@ -318,6 +326,8 @@ int ts_api_introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, c
 				 "user", "tenant", rc->tenant->name, "roles", roles_of(u), "exp",
 				 (json_int_t)s->expires_at, "auth_time", (json_int_t)s->auth_time);
 		json_object_set_new(*out, "iss", json_string(rc->issuer));
+		json_object_set_new(*out, "scope",
+				    json_string(ts_api_person_scope(rc->tenant, req->arena)));
 		/* A resource server that accepts the session checks the
 		 * X-CSRF-Token header of state-changing requests against it. */
 		{

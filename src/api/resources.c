@@ -2,7 +2,9 @@
  * endpoints. Reading a group or its members needs the scope groups:read /
  * members:read (or one that includes it) or membership of the group;
  * changing groups needs groups:write; a user creates and revokes API keys
- * for itself when it holds one of the tenant's api_key_roles. */
+ * for itself when it holds one of the tenant's api_key_roles, acting
+ * directly (API key, session) or through a Bearer token with the scope
+ * apikeys:write: an API key is never minted from a lesser token. */
 #include "api.h"
 
 #include "oauth/oauth.h"
@@ -255,6 +257,21 @@ void ts_api_group_member_remove(void *ctx, struct ts_http_req *req, struct ts_ht
 	member_change(ctx, req, resp, req->route_params[1], false);
 }
 
+/* Authenticates an API-key request: the user acting directly, or a Bearer
+ * token that carries apikeys:write; otherwise answers 403 itself. */
+static bool apikey_principal(struct ts_rctx *rc, struct ts_http_req *req,
+			     struct ts_http_resp *resp, struct ts_principal *p)
+{
+	if (ts_api_authenticate(rc, req, resp, p) != TS_OK)
+		return false;
+	if (p->via == TS_VIA_BEARER && !ts_principal_has_scope(rc, p, TS_SCOPE_APIKEYS_WRITE)) {
+		forbidden(rc, resp, TS_SCOPE_APIKEYS_WRITE);
+		ts_principal_clear(p);
+		return false;
+	}
+	return true;
+}
+
 void ts_api_apikey_create(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -266,7 +283,7 @@ void ts_api_apikey_create(void *ctx, struct ts_http_req *req, struct ts_http_res
 	size_t i;
 	json_t *o;
 
-	if (ts_api_authenticate(rc, req, resp, &p) != TS_OK)
+	if (!apikey_principal(rc, req, resp, &p))
 		return;
 	for (i = 0; i < t->napi_key_roles; i++)
 		allowed = allowed || ts_principal_has_role(&p, t->api_key_roles[i]);
@@ -309,7 +326,7 @@ void ts_api_apikey_delete(void *ctx, struct ts_http_req *req, struct ts_http_res
 	struct ts_principal p;
 	int r;
 
-	if (ts_api_authenticate(rc, req, resp, &p) != TS_OK)
+	if (!apikey_principal(rc, req, resp, &p))
 		return;
 	r = ts_store_apikey_get(rc->app->store, req->route_params[0], &k);
 	if (r != TS_OK && r != TS_ENOTFOUND && r != TS_EINVAL) {

@@ -55,6 +55,11 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	json_t *out;
 	int r;
 
+	/* Login CSRF: another site's form must not sign this browser in. */
+	if (!ts_api_same_site(rc, req)) {
+		ts_api_cross_site(resp);
+		return;
+	}
 	if (username == NULL || password == NULL || username[0] == '\0' ||
 	    strlen(username) > USERNAME_MAX || strlen(password) > TS_PASSWORD_MAX) {
 		ts_http_resp_error(resp, 400, "invalid_request", "username and password are required");
@@ -108,9 +113,10 @@ void ts_api_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp
 }
 
 /* Gives the user's device key a fresh secret (creating the key on first
- * login); the previous secret stops working with this write. */
-static int device_key(const struct ts_rctx *rc, const struct ts_user_rec *u, const char *device,
-		      char **key_out, char secret[64])
+ * login); the previous secret stops working with this write. TS_EEXIST when
+ * a concurrent first login created the key meanwhile. */
+static int device_key_once(const struct ts_rctx *rc, const struct ts_user_rec *u,
+			   const char *device, char **key_out, char secret[64])
 {
 	struct ts_apikey_rec *k = NULL, rec;
 	char id[32], h[2 * TS_SHA256_LEN + 1], keyname[40];
@@ -143,6 +149,39 @@ static int device_key(const struct ts_rctx *rc, const struct ts_user_rec *u, con
 	if (r == TS_OK)
 		*key_out = ts_xstrdup(rec.key);
 	ts_apikey_rec_free(k);
+	return r;
+}
+
+/* A user has one device key (a unique index says so): of two concurrent
+ * first logins one creates it, and the other rotates the one it finds. */
+static int device_key(const struct ts_rctx *rc, const struct ts_user_rec *u, const char *device,
+		      char **key_out, char secret[64])
+{
+	int r = device_key_once(rc, u, device, key_out, secret);
+
+	if (r == TS_EEXIST)
+		r = device_key_once(rc, u, device, key_out, secret);
+	return r;
+}
+
+/* Binds u, read without a device, to device with one conditional write: of
+ * concurrent first logins from different devices exactly one binds, and
+ * the others find the device bound and are refused (TS_EDENIED). */
+static int bind_device(const struct ts_rctx *rc, struct ts_user_rec *u, const char *device)
+{
+	struct ts_user_rec *now_u = NULL;
+	int r = ts_store_user_bind_device(rc->app->store, rc->tenant->id, u->id, device, ts_now());
+
+	if (r == TS_OK)
+		u->device_id = ts_xstrdup(device);
+	if (r != TS_ENOTFOUND)
+		return r;
+	r = ts_store_user_get(rc->app->store, rc->tenant->id, u->id, &now_u);
+	if (r == TS_OK && (now_u->device_id == NULL || strcmp(now_u->device_id, device) != 0))
+		r = TS_EDENIED;
+	if (r == TS_ENOTFOUND)
+		r = TS_EDENIED;
+	ts_user_rec_free(now_u);
 	return r;
 }
 
@@ -186,17 +225,21 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		invalid(resp);
 		goto out;
 	}
-	ts_pw_attempt_succeeded(rc, &pa, u, NULL, false);
 	if (u->device_id == NULL) {
-		/* The first device to log in is bound. */
-		u->device_id = ts_xstrdup(device);
-		u->updated_at = ts_now();
-		r = ts_store_user_put(rc->app->store, u);
+		/* The first device to log in is bound, by a write of that field
+		 * alone (the record read before the hash may be stale by now). */
+		r = bind_device(rc, u, device);
+		if (r == TS_EDENIED) {
+			ts_pw_attempt_failed(rc, &pa, u->id, NULL, "mobile_login");
+			invalid(resp);
+			goto out;
+		}
 		if (r != TS_OK) {
 			ts_app_store_unavailable(resp);
 			goto out;
 		}
 	}
+	ts_pw_attempt_succeeded(rc, &pa, u, NULL, false);
 	r = device_key(rc, u, device, &key, secret);
 	if (r != TS_OK) {
 		ts_app_store_unavailable(resp);

@@ -12,6 +12,27 @@
 
 #define CSRF_LOGIN "login"
 #define USERNAME_MAX 254
+#define RETURN_PREFIX "/connect/callback?" /* the one place a sign-in may send back to */
+#define RETURN_MAX 4096
+
+/* Where to send the browser after signing in when no authorization request
+ * waits: only back to the vault's callback under this issuer (a path that
+ * is appended to the issuer, so never another site). NULL otherwise. */
+static const char *return_to(struct ts_http_req *req)
+{
+	const char *r = ts_params_get(req->form, req->nform, "return", NULL);
+	size_t i, n;
+
+	if (r == NULL)
+		r = ts_params_get(req->query, req->nquery, "return", NULL);
+	n = r ? strlen(r) : 0;
+	if (n == 0 || n > RETURN_MAX || strncmp(r, RETURN_PREFIX, strlen(RETURN_PREFIX)) != 0)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)r[i] <= 0x20 || (unsigned char)r[i] >= 0x7f)
+			return NULL;
+	return r;
+}
 
 static const char *csrf_binding(struct ts_arena *a, const char *browser, const char *req_id)
 {
@@ -40,6 +61,10 @@ static void form(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 	if (req_id) {
 		ts_buf_appends(&b, "<input type=\"hidden\" name=\"req\" value=\"");
 		ts_html_escape(&b, req_id);
+		ts_buf_appends(&b, "\">\n");
+	} else if (return_to(req)) {
+		ts_buf_appends(&b, "<input type=\"hidden\" name=\"return\" value=\"");
+		ts_html_escape(&b, return_to(req));
 		ts_buf_appends(&b, "\">\n");
 	}
 	ts_buf_appends(&b, "<label for=\"username\">Username</label>"
@@ -140,6 +165,13 @@ static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 			goto out;
 		}
 		ts_authz_proceed(rc, req, resp, &ar, sid);
+		goto out;
+	}
+	if (return_to(req)) {
+		ts_http_resp_header(resp, "Location",
+				    ts_arena_printf(req->arena, "%s%s", rc->issuer, return_to(req)));
+		ts_http_resp_header(resp, "Cache-Control", "no-store");
+		ts_http_resp_text(resp, 303, "text/plain; charset=utf-8", "", 0);
 		goto out;
 	}
 	ts_page_error(rc, resp, 200, "Signed in", "You are signed in.");

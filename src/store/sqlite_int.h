@@ -48,6 +48,7 @@ enum ts_sq_stmt {
 	/* schema version 2: people, sessions, codes, grants, consent, pending */
 	TS_SQ_USER_PUT,
 	TS_SQ_USER_GET,
+	TS_SQ_USER_BIND_DEVICE,
 	TS_SQ_USER_FIND,
 	TS_SQ_USER_LIST,
 	TS_SQ_USER_DENY_TOKENS,
@@ -151,6 +152,8 @@ int ts_sq_apikey_list(struct ts_store *st, const char *tenant_id, const char *us
 int ts_sq_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key);
 int ts_sq_apikey_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
 int ts_sq_user_put(struct ts_store *st, const struct ts_user_rec *rec);
+int ts_sq_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
+			   const char *device_id, int64_t now);
 int ts_sq_user_get(struct ts_store *st, const char *tenant_id, const char *id,
 		   struct ts_user_rec **out);
 int ts_sq_user_find(struct ts_store *st, const char *tenant_id, const char *username,

@@ -540,6 +540,7 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.audit_append = sq_audit_append,
 	.audit_query = sq_audit_query,
 	.user_put = ts_sq_user_put,
+	.user_bind_device = ts_sq_user_bind_device,
 	.user_get = ts_sq_user_get,
 	.user_find = ts_sq_user_find,
 	.user_list = ts_sq_user_list,

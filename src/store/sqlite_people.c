@@ -5,6 +5,7 @@
  * is configuration, so none bumps the generation. */
 #include "sqlite_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,16 @@ out:
 	rc = ts_sq_write_end(st, c, rc, false);
 	free(lc);
 	return rc;
+}
+
+int ts_sq_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
+			   const char *device_id, int64_t now)
+{
+	char t[24];
+	const char *args[] = {tenant_id, id, device_id, t};
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	return ts_sq_write1(st, TS_SQ_USER_BIND_DEVICE, args, 4, true, false, "user bind device");
 }
 
 /* The user statement id with string parameters args, as a new record. */

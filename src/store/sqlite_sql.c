@@ -130,6 +130,9 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		" device_id = excluded.device_id, profile = excluded.profile,"
 		" disabled = excluded.disabled, updated_at = excluded.updated_at",
 	[TS_SQ_USER_GET] = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND id = ?2",
+	[TS_SQ_USER_BIND_DEVICE] =
+		"UPDATE users SET device_id = ?3, updated_at = CAST(?4 AS INTEGER)"
+		" WHERE tenant_id = ?1 AND id = ?2 AND device_id IS NULL",
 	/* ?2 is the username already folded to lower case. */
 	[TS_SQ_USER_FIND] =
 		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND username_lc = ?2",

@@ -261,6 +261,8 @@ struct ts_store_ops {
 	int (*user_list)(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
 			 size_t *n);
 	int (*user_delete)(struct ts_store *st, const char *tenant_id, const char *id);
+	int (*user_bind_device)(struct ts_store *st, const char *tenant_id, const char *id,
+				const char *device_id, int64_t now);
 
 	int (*group_put)(struct ts_store *st, const struct ts_group_rec *rec);
 	int (*group_get)(struct ts_store *st, const char *tenant_id, const char *id,
@@ -456,6 +458,12 @@ int ts_store_audit_query(struct ts_store *st, const char *tenant, int64_t since,
 int ts_store_user_put(struct ts_store *st, const struct ts_user_rec *rec);
 int ts_store_user_get(struct ts_store *st, const char *tenant_id, const char *id,
 		      struct ts_user_rec **out);
+/* Binds a user that has no device yet to device_id (and sets updated_at
+ * to now), writing nothing else: one conditional update, so of any number
+ * of concurrent first logins exactly one binds. TS_ENOTFOUND when there is
+ * no such user or it is bound already (the caller re-reads it). */
+int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
+			      const char *device_id, int64_t now);
 /* By username, ASCII case folded. */
 int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *username,
 		       struct ts_user_rec **out);

@@ -29,6 +29,14 @@ int ts_store_user_get(struct ts_store *st, const char *tenant_id, const char *id
 	return st->ops->user_get(st, tenant_id, id, out);
 }
 
+int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
+			      const char *device_id, int64_t now)
+{
+	if (st == NULL || tenant_id == NULL || !nonempty(id) || !nonempty(device_id))
+		return TS_EINVAL;
+	return st->ops->user_bind_device(st, tenant_id, id, device_id, now);
+}
+
 int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *username,
 		       struct ts_user_rec **out)
 {

@@ -1,11 +1,11 @@
 /* api.c: the token vault's API under {issuer}/api/connections (SPEC §6):
  * list, show, delete, a valid access token, and Shopee's signed common
- * parameters. Who may do what: a Bearer token needs vault:read (read,
- * token, sign) or vault:write (create, delete); a service (client
- * credentials) acts on every connection of the tenant, a user only on the
- * connections it owns. API-key and session principals are users acting
- * with their own authority: no scope needed, own connections only. A
- * connection someone may not see is answered as if it did not exist. */
+ * parameters. Who may do what: every credential needs vault:read (read,
+ * token, sign) or vault:write (create, delete), a Bearer token in its own
+ * scope, an API key or a session among the person scopes of the tenant; a
+ * service (client credentials) acts on every connection of the tenant, a
+ * person only on the connections it owns. A connection someone may not
+ * see is answered as if it did not exist. */
 #include "vault_int.h"
 
 #include "api/api.h"
@@ -32,8 +32,8 @@ int ts_vault_principal(const struct ts_rctx *rc, struct ts_http_req *req,
 
 	if (r != TS_OK)
 		return r;
-	if (p->via == TS_VIA_BEARER && !ts_principal_has_scope(rc, p, scope)) {
-		api_error(resp, 403, "insufficient_scope", "the token does not allow this request");
+	if (!ts_principal_has_scope(rc, p, scope)) {
+		api_error(resp, 403, "insufficient_scope", "the credential does not allow this request");
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena,
 						    "Bearer realm=\"%s\", error=\"insufficient_scope\", scope=\"%s\"",
@@ -205,15 +205,15 @@ static int valid_token(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		return TS_EINVAL;
 	}
 	if (strcmp((*c)->status, "needs_reauth") == 0) {
-		api_error(resp, 409, "needs_reauth", (*c)->last_error ? (*c)->last_error
-			  : "the provider refused the connection's grant; authorize it again");
+		api_error(resp, 409, "needs_reauth",
+			  "the provider refused the connection's grant; authorize it again");
 		return TS_EINVAL;
 	}
 	/* A token that is still valid is handed out even when its refresh
 	 * failed: the scheduler keeps retrying. */
 	if ((*c)->access_token == NULL || (*c)->expires_at <= ts_now()) {
-		api_error(resp, 502, "upstream_unavailable", (*c)->last_error ? (*c)->last_error
-			  : "the token could not be refreshed; retry shortly");
+		api_error(resp, 502, "upstream_unavailable",
+			  "the token could not be refreshed; retry shortly");
 		ts_http_resp_header(resp, "Retry-After", "5");
 		return TS_EIO;
 	}
@@ -227,6 +227,33 @@ static int valid_token(const struct ts_rctx *rc, struct ts_http_resp *resp,
 	return TS_OK;
 }
 
+/* A person never gets a client-credentials provider's token, even from a
+ * connection of their own made before that rule held: it is the tenant's
+ * machine token. Answers 403 (or 503) itself. */
+static int person_may_use(const struct ts_rctx *rc, struct ts_http_resp *resp,
+			  const struct ts_principal *p, const struct ts_connection_rec *c)
+{
+	struct ts_vault_provider *prov = NULL;
+	int r;
+
+	if (!p->is_user)
+		return TS_OK;
+	r = ts_vault_provider_load(rc->app->vault, rc->tenant->id, c->provider, &prov);
+	if (r == TS_ESTORE) {
+		ts_app_store_unavailable(resp);
+		return r;
+	}
+	if (r == TS_OK && prov->kind == TS_VAULT_OAUTH2 && prov->client_credentials) {
+		api_error(resp, 403, "forbidden",
+			  "a client-credentials provider's token is for services of the tenant");
+		r = TS_EDENIED;
+	} else {
+		r = TS_OK;
+	}
+	ts_vault_provider_free(prov);
+	return r;
+}
+
 void ts_vault_api_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -237,6 +264,8 @@ void ts_vault_api_token(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 	if (ts_vault_principal(rc, req, resp, TS_VAULT_SCOPE_READ, &p) != TS_OK)
 		return;
 	if (load_visible(rc, req, resp, &p, &c) != TS_OK)
+		goto out;
+	if (person_may_use(rc, resp, &p, c) != TS_OK)
 		goto out;
 	if (valid_token(rc, resp, &c, &token) != TS_OK)
 		goto out;

@@ -7,7 +7,8 @@
  * redirect keeps the state. A client-credentials provider is connected at
  * once. GET {issuer}/connect/callback consumes the state, exchanges the
  * code and stores the tokens sealed; every failure is an error page and
- * changes nothing. */
+ * changes nothing. A person's connection completes only in a browser
+ * signed in as that person. */
 #include "vault_int.h"
 
 #include "api/api.h"
@@ -110,7 +111,9 @@ static void connect_now(struct ts_rctx *rc, struct ts_http_resp *resp,
 	if (r != TS_OK) {
 		if (created)
 			ts_store_connection_delete(v->store, c->tenant_id, c->id);
-		api_error(resp, 502, "upstream_error", err[0] ? err : "the provider did not answer");
+		ts_log_warn("vault connection %s: client credentials failed: %s", c->id,
+			    err[0] ? err : "no answer");
+		api_error(resp, 502, "upstream_error", "the provider did not issue a token");
 		return;
 	}
 	r = ts_vault_lease(v, c->tenant_id, c->id, TS_VAULT_LEASE_WAIT_MS, owner);
@@ -171,7 +174,9 @@ static int start_authorization(struct ts_rctx *rc, struct ts_http_req *req,
 	if (prov->kind == TS_VAULT_OAUTH2 && prov->fhir_base_url && prov->authorize_url == NULL) {
 		r = ts_vault_smart_discover(v, prov, &smart, err, sizeof(err));
 		if (r != TS_OK) {
-			api_error(resp, 502, "upstream_error", err);
+			ts_log_warn("vault provider %s: SMART discovery failed: %s", prov->name, err);
+			api_error(resp, 502, "upstream_error",
+				  "the FHIR server's SMART configuration could not be used");
 			return r;
 		}
 		authz = json_string_value(json_object_get(smart, "authorization_endpoint"));
@@ -269,6 +274,13 @@ void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		api_error(resp, 400, "invalid_request", "\"launch\" is for SMART on FHIR providers");
 		goto out;
 	}
+	/* A person's connections are their own authorizations; a
+	 * client-credentials provider gives the tenant's machine token. */
+	if (p.is_user && prov->kind == TS_VAULT_OAUTH2 && prov->client_credentials) {
+		api_error(resp, 403, "forbidden",
+			  "a client-credentials provider is connected by a service of the tenant");
+		goto out;
+	}
 	if (find_or_create(rc, resp, &p, pname, name, &c, &created) != TS_OK)
 		goto out;
 	if (prov->kind == TS_VAULT_OAUTH2 && prov->client_credentials) {
@@ -306,9 +318,10 @@ static const char *query(struct ts_http_req *req, const char *name, bool *dup)
 	return v;
 }
 
-/* Consumes the state: it must be this tenant's, unexpired, and never used.
- * *data (new reference) is what start_authorization saved. */
-static int take_state(struct ts_rctx *rc, struct ts_http_resp *resp, const char *state,
+/* Reads the state without using it up: it must be this tenant's, unexpired
+ * and not used yet. *data (new reference) is what start_authorization
+ * saved. Answers an error page itself. */
+static int peek_state(struct ts_rctx *rc, struct ts_http_resp *resp, const char *state,
 		      json_t **data)
 {
 	char hash[2 * TS_SHA256_LEN + 1];
@@ -336,14 +349,8 @@ static int take_state(struct ts_rctx *rc, struct ts_http_resp *resp, const char 
 		r = TS_EINVAL;
 		goto out;
 	}
-	/* Single use: of two callbacks with the same state, one deletes it. */
-	if (ts_store_pending_delete(rc->app->store, hash) != TS_OK) {
-		ts_page_error(rc, resp, 400, "Connection failed",
-			      "This authorization link was already used. Start the connection again.");
-		r = TS_EINVAL;
-		goto out;
-	}
 	if (expires_at < ts_now()) {
+		ts_store_pending_delete(rc->app->store, hash);
 		ts_page_error(rc, resp, 400, "Connection failed",
 			      "This authorization link has expired. Start the connection again.");
 		r = TS_EINVAL;
@@ -361,6 +368,77 @@ out:
 	free(kind);
 	free(text);
 	return r;
+}
+
+/* Uses the state up. Single use: of two callbacks with the same state, one
+ * deletes it and the other is refused here. */
+static int take_state(struct ts_rctx *rc, struct ts_http_resp *resp, const char *state)
+{
+	char hash[2 * TS_SHA256_LEN + 1];
+	int r;
+
+	state_hash(state, hash);
+	r = ts_store_pending_delete(rc->app->store, hash);
+	if (r == TS_ESTORE)
+		ts_page_error(rc, resp, 503, "Connection failed",
+			      "The service is temporarily unavailable. Please try again.");
+	else if (r != TS_OK)
+		ts_page_error(rc, resp, 400, "Connection failed",
+			      "This authorization link was already used. Start the connection again.");
+	return r;
+}
+
+/* The callback of a person's connection completes only in a browser signed
+ * in as that person: without a session the browser goes through the login
+ * page and comes back here (the state stays unused); another person's
+ * session is refused and the state used up, so the code that came with it
+ * can never complete the connection. TS_OK to go on; otherwise resp holds
+ * the answer. */
+static int owner_present(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+			 const struct ts_connection_rec *c, const char *state)
+{
+	struct ts_session_rec *s = NULL;
+	struct ts_user_rec *u = NULL;
+	const char *sid, *q;
+	struct ts_buf back;
+	int r;
+
+	if (c->owner == NULL)
+		return TS_OK;
+	r = ts_session_load(rc, req, NULL, &s, &u, &sid);
+	if (r == TS_ESTORE) {
+		ts_page_error(rc, resp, 503, "Connection failed",
+			      "The service is temporarily unavailable. Please try again.");
+		return r;
+	}
+	if (r == TS_OK) {
+		r = strcmp(u->id, c->owner) == 0 ? TS_OK : TS_EDENIED;
+		ts_session_rec_free(s);
+		ts_user_rec_free(u);
+		if (r == TS_OK)
+			return r;
+		take_state(rc, resp, state);
+		ts_vault_audit(rc->app->vault, rc->tenant->name, "vault.callback_refused", "callback",
+			       c->id, json_pack("{s:s,s:s}", "connection", c->name, "provider",
+						c->provider));
+		ts_page_error(rc, resp, 403, "Connection refused",
+			      "This connection was started by someone else. Nothing was changed.");
+		return r;
+	}
+	q = strchr(req->raw_target ? req->raw_target : "", '?');
+	ts_buf_init(&back, URL_MAX);
+	ts_buf_appendf(&back, "%s/login?return=", rc->issuer);
+	ts_buf_append_urlencoded(&back, ts_arena_printf(req->arena, "%s%s", CALLBACK_PATH,
+							 q ? q : "?"));
+	if (back.p == NULL) {
+		ts_page_error(rc, resp, 400, "Connection failed", "The request is too long.");
+		return TS_ETOOBIG;
+	}
+	ts_http_resp_header(resp, "Location", back.p);
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+	ts_http_resp_text(resp, 303, "text/plain; charset=utf-8", "", 0);
+	ts_buf_clear(&back);
+	return TS_EDENIED;
 }
 
 /* Exchanges the callback's code for tokens. */
@@ -475,19 +553,23 @@ void ts_vault_callback(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 		ts_page_error(rc, resp, 400, "Connection failed", "The request repeats a parameter.");
 		return;
 	}
-	if (take_state(rc, resp, state, &data) != TS_OK)
+	if (peek_state(rc, resp, state, &data) != TS_OK)
 		return;
 	cid = json_string_value(json_object_get(data, "connection"));
 	pname = json_string_value(json_object_get(data, "provider"));
-	if (error) {
+	r = cid && pname ? ts_store_connection_get(v->store, rc->tenant->id, cid, &c) : TS_ENOTFOUND;
+	if (r == TS_OK && strcmp(c->provider, pname) != 0)
+		r = TS_ENOTFOUND;
+	if (r == TS_OK && owner_present(rc, req, resp, c, state) != TS_OK)
+		goto out;
+	if (r != TS_ESTORE && take_state(rc, resp, state) != TS_OK)
+		goto out;
+	if (r == TS_OK && error) {
 		/* RFC 6749 §4.1.2.1: the user or the provider said no. */
 		ts_page_error(rc, resp, 400, "Connection not authorized",
 			      "The provider did not authorize the connection. Nothing was changed.");
 		goto out;
 	}
-	r = cid && pname ? ts_store_connection_get(v->store, rc->tenant->id, cid, &c) : TS_ENOTFOUND;
-	if (r == TS_OK && strcmp(c->provider, pname) != 0)
-		r = TS_ENOTFOUND;
 	if (r == TS_OK)
 		r = ts_vault_provider_load(v, rc->tenant->id, pname, &prov);
 	if (r != TS_OK) {

@@ -19,18 +19,24 @@
 #define EXPIRES_MAX (400LL * TS_SECONDS_PER_DAY)
 #define FORM_PARAMS_MAX 64
 
-/* Token response members that never go into the metadata. */
-static const char *const secret_members[] = {
-	"access_token", "refresh_token", "id_token", "expires_in", "refresh_token_expires_in",
-	"refresh_expires_in", "issued_token_type", NULL,
+/* The token response members kept as the connection's provider_data: the
+ * standard ones (RFC 6749 §5.1) and those of the ready-made profiles
+ * (Salesforce: instance_url, id, issued_at; SMART App Launch: patient,
+ * encounter, need_patient_banner, smart_style_url, intent, tenant;
+ * HubSpot: hub_id, hub_domain, user_id). Anything else a provider sends is
+ * dropped: it could be a secret under an unexpected name. */
+static const char *const kept_members[] = {
+	"scope", "token_type", "instance_url", "id", "issued_at", "patient", "encounter",
+	"need_patient_banner", "smart_style_url", "intent", "tenant", "hub_id", "hub_domain",
+	"user_id", NULL,
 };
 
-static bool is_secret_member(const char *k)
+bool ts_vault_kept_member(const char *k)
 {
 	size_t i;
 
-	for (i = 0; secret_members[i]; i++)
-		if (strcmp(secret_members[i], k) == 0)
+	for (i = 0; kept_members[i]; i++)
+		if (strcmp(kept_members[i], k) == 0)
 			return true;
 	return false;
 }
@@ -185,7 +191,8 @@ static void wipe_json(json_t *o)
 	}
 }
 
-/* Copies the printable, short, non-secret scalars of a token answer. */
+/* Copies the known members of a token answer that are printable, short
+ * scalars. */
 static json_t *info_of(const json_t *o)
 {
 	json_t *info = json_object(), *v;
@@ -193,7 +200,7 @@ static json_t *info_of(const json_t *o)
 	size_t n = 0;
 
 	json_object_foreach((json_t *)o, k, v) {
-		if (n >= INFO_FIELDS_MAX || is_secret_member(k) || !ts_vault_printable(k, 64))
+		if (n >= INFO_FIELDS_MAX || !ts_vault_kept_member(k))
 			continue;
 		if (json_is_string(v) && ts_vault_printable(json_string_value(v), INFO_VALUE_MAX))
 			json_object_set_new(info, k, json_string(json_string_value(v)));
@@ -218,28 +225,17 @@ static bool token_ok(const char *s)
 	return true;
 }
 
-/* Copies an "error"/"error_description" pair into err, printable only. */
-static void oauth_error_text(const json_t *o, long status, char *err, size_t cap)
-{
-	const char *e = json_string_value(json_object_get(o, "error"));
-	const char *d = json_string_value(json_object_get(o, "error_description"));
-	char buf[TS_VAULT_ERR_MAX];
-	size_t i;
-
-	if (e == NULL)
-		snprintf(buf, sizeof(buf), "the provider answered HTTP %ld", status);
-	else
-		snprintf(buf, sizeof(buf), "the provider answered %s%s%s (HTTP %ld)", e,
-			 d ? ": " : "", d ? d : "", status);
-	for (i = 0; buf[i]; i++)
-		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7f)
-			buf[i] = '?';
-	snprintf(err, cap, "%s", buf);
-}
+/* The secrets a token request sent: the client secret and up to three
+ * grant values (code, code_verifier, refresh_token). */
+#define SENT_MAX 4
+struct sent {
+	const char *v[SENT_MAX];
+	size_t n;
+};
 
 /* Parses a token endpoint answer (RFC 6749 §5.1, §5.2). */
-static int parse_tokens(const struct ts_upstream_resp *r, struct ts_vault_tokens *t, char *err,
-			size_t cap)
+static int parse_tokens(const struct ts_upstream_resp *r, const struct sent *sent,
+			struct ts_vault_tokens *t, char *err, size_t cap)
 {
 	json_t *o = NULL;
 	const char *at, *rt;
@@ -267,7 +263,11 @@ static int parse_tokens(const struct ts_upstream_resp *r, struct ts_vault_tokens
 		rc = TS_OK;
 		goto out;
 	}
-	oauth_error_text(json_is_object(o) ? o : NULL, r->status, err, cap);
+	/* RFC 6749 §5.2: the error code and a scrubbed, bounded description. */
+	ts_vault_error_text(err, cap, "the provider",
+			    json_string_value(json_object_get(o, "error")),
+			    json_string_value(json_object_get(o, "error_description")), r->status,
+			    sent->v, sent->n);
 	/* RFC 6749 §5.2: invalid_grant is the refusal of the code or refresh
 	 * token itself; anything else may pass (or is the operator's to fix). */
 	if (r->status >= 400 && r->status < 500 &&
@@ -283,13 +283,16 @@ out:
 
 /* POSTs form (adding client authentication) to token_url. */
 static int token_request(struct ts_vault *v, const struct ts_vault_provider *p,
-			 const char *token_url, struct ts_buf *form, struct ts_vault_tokens *t,
-			 char *err, size_t cap)
+			 const char *token_url, struct ts_buf *form, struct sent *sent,
+			 struct ts_vault_tokens *t, char *err, size_t cap)
 {
 	struct ts_upstream_req rq;
 	struct ts_upstream_resp r;
 	bool first = form->len == 0;
 	int rc = TS_OK;
+
+	if (sent->n < SENT_MAX)
+		sent->v[sent->n++] = p->secret;
 
 	memset(&rq, 0, sizeof(rq));
 	memset(t, 0, sizeof(*t));
@@ -318,7 +321,7 @@ static int token_request(struct ts_vault *v, const struct ts_vault_provider *p,
 	rc = ts_upstream_fetch(&rq, &r, err, cap);
 	if (rc != TS_OK)
 		return rc == TS_EINVAL ? TS_EIO : rc;
-	rc = parse_tokens(&r, t, err, cap);
+	rc = parse_tokens(&r, sent, t, err, cap);
 	ts_upstream_resp_clear(&r);
 	return rc;
 }
@@ -327,6 +330,7 @@ int ts_vault_oauth2_exchange(struct ts_vault *v, const struct ts_vault_provider 
 			     const char *token_url, const char *code, const char *redirect_uri,
 			     const char *verifier, struct ts_vault_tokens *t, char *err, size_t cap)
 {
+	struct sent sent = {{code, verifier}, 2};
 	struct ts_buf form;
 	bool first = true;
 	int rc;
@@ -340,7 +344,7 @@ int ts_vault_oauth2_exchange(struct ts_vault *v, const struct ts_vault_provider 
 	if (rc == TS_OK && verifier)
 		rc = append_param(&form, &first, "code_verifier", verifier);
 	if (rc == TS_OK)
-		rc = token_request(v, p, token_url, &form, t, err, cap);
+		rc = token_request(v, p, token_url, &form, &sent, t, err, cap);
 	else
 		snprintf(err, cap, "the token request is too large");
 	ts_buf_clear_secret(&form);
@@ -351,6 +355,7 @@ int ts_vault_oauth2_refresh(struct ts_vault *v, const struct ts_vault_provider *
 			    const char *token_url, const char *refresh_token,
 			    struct ts_vault_tokens *t, char *err, size_t cap)
 {
+	struct sent sent = {{refresh_token}, 1};
 	struct ts_buf form;
 	bool first = true;
 	int rc;
@@ -360,7 +365,7 @@ int ts_vault_oauth2_refresh(struct ts_vault *v, const struct ts_vault_provider *
 	if (rc == TS_OK)
 		rc = append_param(&form, &first, "refresh_token", refresh_token);
 	if (rc == TS_OK)
-		rc = token_request(v, p, token_url, &form, t, err, cap);
+		rc = token_request(v, p, token_url, &form, &sent, t, err, cap);
 	else
 		snprintf(err, cap, "the refresh request is too large");
 	ts_buf_clear_secret(&form);
@@ -370,6 +375,7 @@ int ts_vault_oauth2_refresh(struct ts_vault *v, const struct ts_vault_provider *
 int ts_vault_oauth2_client_credentials(struct ts_vault *v, const struct ts_vault_provider *p,
 				       struct ts_vault_tokens *t, char *err, size_t cap)
 {
+	struct sent sent = {{NULL}, 0};
 	struct ts_buf form, scope;
 	bool first = true, any = false;
 	int rc;
@@ -382,7 +388,7 @@ int ts_vault_oauth2_client_credentials(struct ts_vault *v, const struct ts_vault
 	if (rc == TS_OK && any)
 		rc = append_param(&form, &first, "scope", scope.p);
 	if (rc == TS_OK)
-		rc = token_request(v, p, p->token_url, &form, t, err, cap);
+		rc = token_request(v, p, p->token_url, &form, &sent, t, err, cap);
 	else
 		snprintf(err, cap, "the token request is too large");
 	ts_buf_clear(&scope);

@@ -110,6 +110,17 @@ int ts_vault_store_tokens(struct ts_vault *v, struct ts_connection_rec *c,
 		else
 			json_object_set(meta, "provider_data", t->info);
 	}
+	/* Members kept before the allow-list existed go with the next token. */
+	pd = json_object_get(meta, "provider_data");
+	if (p->kind == TS_VAULT_OAUTH2 && json_is_object(pd)) {
+		const char *k;
+		json_t *val;
+		void *tmp;
+		json_object_foreach_safe(pd, tmp, k, val) {
+			if (!ts_vault_kept_member(k))
+				json_object_del(pd, k);
+		}
+	}
 	meta_text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(meta);
 	if (meta_text) {

@@ -163,19 +163,29 @@ static bool token_ok(const char *s, size_t max)
 	return true;
 }
 
-/* An API path: "/" then visible ASCII without '?', '#' or '%'. */
+/* An API path: "/" then visible ASCII without '?', '#', '%' or '\\', and
+ * no empty, "." or ".." segment (a path that a server would rewrite before
+ * routing could reach another API than the one signed for). */
 static bool path_ok(const char *p)
 {
-	size_t i, n;
+	size_t i, n, seg = 0;
 
 	if (p == NULL || p[0] != '/')
 		return false;
 	n = strlen(p);
 	if (n > PATH_MAX_LEN)
 		return false;
-	for (i = 0; i < n; i++) {
+	for (i = 1; i <= n; i++) {
 		unsigned char c = (unsigned char)p[i];
-		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '%')
+		if (c == '/' || c == '\0') {
+			size_t len = i - seg - 1;
+			if ((len == 0 && c == '/') || (len == 1 && p[seg + 1] == '.') ||
+			    (len == 2 && p[seg + 1] == '.' && p[seg + 2] == '.'))
+				return false;
+			seg = i;
+			continue;
+		}
+		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '%' || c == '\\')
 			return false;
 	}
 	return true;

@@ -20,8 +20,9 @@ int ts_vault_shopee_auth_url(const struct ts_vault_provider *p, const char *redi
 }
 
 /* Sends a built request and parses the token answer. */
-static int send_request(struct ts_vault *v, struct ts_shopee_request *sr,
-			struct ts_shopee_tokens *st, char *err, size_t cap)
+static int send_request(struct ts_vault *v, const struct ts_vault_provider *p,
+			const char *grant, struct ts_shopee_request *sr, struct ts_shopee_tokens *st,
+			char *err, size_t cap)
 {
 	struct ts_upstream_req rq;
 	struct ts_upstream_resp r;
@@ -50,7 +51,11 @@ static int send_request(struct ts_vault *v, struct ts_shopee_request *sr,
 		char msg[TS_VAULT_ERR_MAX];
 		rc = ts_shopee_parse_tokens(r.body ? r.body : "", r.len, st, msg, sizeof(msg));
 		if (rc != TS_OK) {
-			snprintf(err, cap, "Shopee: %s (HTTP %ld)", msg[0] ? msg : "bad answer", r.status);
+			/* Shopee's message is outside text that may echo the
+			 * request: kept scrubbed, for logs and last_error only. */
+			const char *secrets[] = {p->secret, grant};
+			ts_vault_error_text(err, cap, "Shopee", NULL, msg[0] ? msg : "a bad answer",
+					    r.status, secrets, TS_ARRAY_LEN(secrets));
 			if (rc != TS_EDENIED)
 				rc = TS_EIO;
 		}
@@ -88,7 +93,7 @@ int ts_vault_shopee_exchange(struct ts_vault *v, const struct ts_vault_provider 
 		snprintf(err, cap, "the callback's code, shop_id or main_account_id is malformed");
 		return TS_EINVAL;
 	}
-	rc = send_request(v, &sr, &st, err, cap);
+	rc = send_request(v, p, code, &sr, &st, err, cap);
 	if (rc == TS_OK) {
 		t->info = json_object();
 		if (shop_id)
@@ -139,7 +144,7 @@ int ts_vault_shopee_refresh(struct ts_vault *v, const struct ts_vault_provider *
 		snprintf(err, cap, "the connection has no shop or merchant to refresh for");
 		return TS_EIO;
 	}
-	rc = send_request(v, &sr, &st, err, cap);
+	rc = send_request(v, p, refresh_token, &sr, &st, err, cap);
 	if (rc == TS_OK)
 		take_tokens(&st, t);
 	ts_shopee_tokens_clear(&st);
@@ -152,7 +157,8 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Which identity a Shopee API path needs when the caller names none. */
+/* Which identity a Shopee API path needs: public (the partner alone),
+ * merchant, or else shop. */
 static enum ts_shopee_scope path_scope(const char *path)
 {
 	if (starts_with(path, "/api/v2/public/") || starts_with(path, "/api/v2/auth/") ||
@@ -178,10 +184,17 @@ json_t *ts_vault_shopee_sign(const struct ts_vault_provider *p, const json_t *me
 			     const char *access_token, const char *path, const char *shop_id,
 			     const char *merchant_id, char *err, size_t cap)
 {
-	enum ts_shopee_scope scope;
+	enum ts_shopee_scope scope = path_scope(path);
 	const char *id = NULL;
 	json_t *o;
 
+	/* Only calls made as the connection's own shop or merchant are
+	 * signed: a public API signed with the partner key would act for the
+	 * tenant's partner account, not for this connection. */
+	if (scope == TS_SHOPEE_PUBLIC) {
+		snprintf(err, cap, "only shop and merchant API paths are signed");
+		return NULL;
+	}
 	if (shop_id && merchant_id) {
 		snprintf(err, cap, "give shop_id or merchant_id, not both");
 		return NULL;
@@ -201,20 +214,17 @@ json_t *ts_vault_shopee_sign(const struct ts_vault_provider *p, const json_t *me
 		}
 		scope = TS_SHOPEE_MERCHANT;
 		id = merchant_id;
+	} else if (scope == TS_SHOPEE_SHOP) {
+		id = json_string_value(json_object_get(meta, "shop_id"));
+		if (id == NULL)
+			id = json_string_value(json_array_get(json_object_get(meta, "shop_id_list"), 0));
 	} else {
-		scope = path_scope(path);
-		if (scope == TS_SHOPEE_SHOP) {
-			id = json_string_value(json_object_get(meta, "shop_id"));
-			if (id == NULL)
-				id = json_string_value(json_array_get(json_object_get(meta, "shop_id_list"), 0));
-		} else if (scope == TS_SHOPEE_MERCHANT) {
-			id = json_string_value(json_array_get(json_object_get(meta, "merchant_id_list"), 0));
-		}
-		if (scope != TS_SHOPEE_PUBLIC && id == NULL) {
-			snprintf(err, cap, "the connection has no %s for this path",
-				 scope == TS_SHOPEE_SHOP ? "shop" : "merchant");
-			return NULL;
-		}
+		id = json_string_value(json_array_get(json_object_get(meta, "merchant_id_list"), 0));
+	}
+	if (id == NULL) {
+		snprintf(err, cap, "the connection has no %s for this path",
+			 scope == TS_SHOPEE_SHOP ? "shop" : "merchant");
+		return NULL;
 	}
 	o = ts_shopee_common_params(p->partner_id, p->secret, path, ts_now(), scope, access_token,
 				    id);

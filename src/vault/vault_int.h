@@ -120,6 +120,21 @@ void ts_vault_lease_id(char out[TS_VAULT_LEASE_ID_MAX]);
 /* Whether s is 1..max printable bytes (no control characters). */
 bool ts_vault_printable(const char *s, size_t max);
 
+/* ---- errtext.c: a provider's error text, scrubbed ---- */
+/* Appends at most max bytes of text to out, with every one of the nsecrets
+ * secrets (values under 4 bytes are ignored) and every run of 16 or more
+ * token characters holding a digit replaced by "[redacted]", and bytes
+ * outside printable ASCII by '?'; "..." marks a cut. */
+void ts_vault_scrub(const char *text, size_t max, const char *const *secrets, size_t nsecrets,
+		    struct ts_buf *out);
+/* Writes "<who> answered <code> (HTTP <status>): <description>" into err
+ * (capacity cap) for logs, last_error and audit: the code (or NULL) and the
+ * description (or NULL) scrubbed as ts_vault_scrub does and bounded. Never
+ * for an API caller, who gets a generic sentence. */
+void ts_vault_error_text(char *err, size_t cap, const char *who, const char *code,
+			 const char *desc, long status, const char *const *secrets,
+			 size_t nsecrets);
+
 /* ---- upstream.c: HTTP to providers (libcurl) ---- */
 #define TS_UPSTREAM_BODY_MAX (256 * 1024)
 struct ts_upstream_req {
@@ -160,6 +175,9 @@ void ts_vault_oauth2_endpoints(const struct ts_vault_provider *p, const json_t *
  * revocation_endpoint?}, each an allowed URL. */
 int ts_vault_smart_discover(struct ts_vault *v, const struct ts_vault_provider *p, json_t **out,
 			    char *err, size_t cap);
+/* Whether a token response member is one provider_data keeps (an
+ * allow-list: scope, token_type and the profiles' known members). */
+bool ts_vault_kept_member(const char *name);
 /* Appends the authorization request URL (RFC 6749 §4.1.1, RFC 7636 §4.3
  * with S256 when challenge is not NULL; SMART: aud and launch). */
 int ts_vault_oauth2_authorize_url(const struct ts_vault_provider *p, const char *endpoint,
@@ -195,10 +213,11 @@ int ts_vault_shopee_exchange(struct ts_vault *v, const struct ts_vault_provider 
 int ts_vault_shopee_refresh(struct ts_vault *v, const struct ts_vault_provider *p,
 			    const json_t *meta, const char *refresh_token,
 			    struct ts_vault_tokens *t, char *err, size_t cap);
-/* The signed common parameters for path (POST .../sign). shop_id or
- * merchant_id (may be NULL) pick one of the connection's; otherwise the
- * path decides (merchant APIs, public APIs, else shop) and the
- * connection's first id is used. NULL with err on a bad request. */
+/* The signed common parameters for path (POST .../sign), a shop or
+ * merchant API path (public paths are refused). shop_id or merchant_id
+ * (may be NULL) pick one of the connection's own; otherwise the path
+ * decides (merchant APIs, else shop) and the connection's first id is
+ * used. NULL with err on a bad request. */
 json_t *ts_vault_shopee_sign(const struct ts_vault_provider *p, const json_t *meta,
 			     const char *access_token, const char *path, const char *shop_id,
 			     const char *merchant_id, char *err, size_t cap);
@@ -235,9 +254,9 @@ int ts_vault_fetch(struct ts_vault *v, const struct ts_vault_provider *p,
 /* ---- api.c: who may do what (also used by connect.c) ---- */
 struct ts_principal;
 struct ts_rctx;
-/* Authenticates the request and checks the scope a Bearer principal needs
- * (API-key and session principals need none). TS_OK: *p is filled (the
- * caller calls ts_principal_clear); otherwise resp holds the answer. */
+/* Authenticates the request and checks that the principal holds scope
+ * (whatever the credential). TS_OK: *p is filled (the caller calls
+ * ts_principal_clear); otherwise resp holds the answer. */
 int ts_vault_principal(const struct ts_rctx *rc, struct ts_http_req *req,
 		       struct ts_http_resp *resp, const char *scope, struct ts_principal *p);
 /* Whether p may act on c: a service on every connection of the tenant, a

@@ -46,6 +46,9 @@ BOB = {"username": "bob@acme.test", "password": "bob-staple-battery-horse",
 CAROL = {"username": "carol@acme.test", "password": "carol-viewer-password-1",
          "roles": ["Viewer"]}
 APP_PW = "app-password-31415926"
+# What people acting directly (API key, session) hold: every scope a client
+# with a person's grant may be given (here the mobile client's).
+PERSON_SCOPES = ["email", "groups:read", "openid", "profile"]
 
 
 def mobile_user(name, **over):
@@ -248,7 +251,8 @@ def test_login_sets_httponly_cookie(srv, form):
     p = m.json()
     assert p["auth"] == "session" and p["principal_type"] == "user", p
     assert p["tenant"] == "acme" and p["username"] == ALICE["username"], p
-    assert p["scopes"] == [] and p["roles"] == ["Sales User"], p
+    # A session holds the person scopes: what the mobile client may be given.
+    assert p["scopes"] == PERSON_SCOPES and p["roles"] == ["Sales User"], p
     assert p["sub"] == body["user"]["id"] == user_id(srv, ALICE), p
     assert p["client_id"] is None, p
 
@@ -433,8 +437,8 @@ def test_me_api_key_token_and_basic(srv):
         assert r.status_code == 200, r.text
         p = r.json()
         assert p == {"tenant": "acme", "sub": user_id(srv, BOUND), "principal_type": "user",
-                     "username": BOUND["username"], "client_id": None, "scopes": [],
-                     "roles": ["Sales User"], "auth": "api_key"}, p
+                     "username": BOUND["username"], "client_id": None,
+                     "scopes": PERSON_SCOPES, "roles": ["Sales User"], "auth": "api_key"}, p
     assert_invalid_token(me(srv, auth=token_auth(key, secret + "x")))
     assert_invalid_token(me(srv, auth=token_auth("tk_AAAAAAAAAAAAAAAA", secret)))
     assert_invalid_token(me(srv, auth=basic_auth(key, "")))
@@ -555,11 +559,15 @@ def test_group_read_as_member(env, srv):
 
 def test_group_read_non_member(env, srv):
     gid = group_id(env)
+    # Acting directly, bob holds the person scopes, groups:read among them
+    # (the mobile client may be given it), but not members:read.
     s, _ = login(srv, BOB)
-    for path in ("/api/groups/%s" % gid, "/api/groups/%s/members" % gid):
-        assert_error(call(srv, "GET", path, session=s), 403, "insufficient_scope")
+    assert call(srv, "GET", "/api/groups/%s" % gid, session=s).status_code == 200
+    assert_error(call(srv, "GET", "/api/groups/%s/members" % gid, session=s),
+                 403, "insufficient_scope")
     key, secret = cli_key(srv, BOB)
-    assert_error(call(srv, "GET", "/api/groups/%s" % gid, auth=token_auth(key, secret)),
+    assert call(srv, "GET", "/api/groups/%s" % gid, auth=token_auth(key, secret)).status_code == 200
+    assert_error(call(srv, "GET", "/api/groups/%s/members" % gid, auth=token_auth(key, secret)),
                  403, "insufficient_scope")
     tok = user_token(srv, BOB, scope="openid")
     assert_error(call(srv, "GET", "/api/groups/%s" % gid, auth=bearer(tok)),

@@ -196,10 +196,14 @@ def test_api_key(srv, probe):
     assert a["ok"] is True, a
     assert a["auth"] == "api_key" and a["is_user"] is True
     assert a["username"] == ALICE["username"] and a["roles"] == ["Sales User"]
-    assert a["tenant"] == "acme" and a["client_id"] is None and a["scopes"] == []
-    # People acting directly pass scope checks; their roles limit them.
+    # A person acting directly holds the person scopes (what the mobile
+    # client may be given), not a scope only services hold; roles limit them.
+    assert a["tenant"] == "acme" and a["client_id"] is None
+    assert sorted(a["scopes"]) == ["openid", "tasks:read", "tasks:write"], a
     assert probe.ask(authorization="token %s:%s" % (key, secret),
                      scope="tasks:write")["has_scope"] is True
+    assert probe.ask(authorization="token %s:%s" % (key, secret),
+                     scope="tasks:admin")["has_scope"] is False
     basic = base64.b64encode(("%s:%s" % (key, secret)).encode()).decode()
     assert probe.ask("DELETE", "Basic " + basic)["auth"] == "api_key"
     assert_refused(probe.ask(authorization="token %s:%s" % (key, secret + "x")))

@@ -306,7 +306,7 @@ def test_scopes_decide_who_may_read_and_write(srv, api, conn):
 def test_people_manage_their_own_connections(srv, api, conn):
     alice, _ = user_api(srv, ALICE)
     bob, _ = user_api(srv, BOB)
-    cid, _ = connect(srv, alice, name="alice-crm")
+    cid, _ = connect(srv, alice, name="alice-crm", person=ALICE)
     st = alice.status(cid)
     assert st["owner"] and st["owner"] == st["created_by"], st
     assert {c["id"] for c in alice.list().json()["connections"]} == {cid}

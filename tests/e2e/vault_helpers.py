@@ -88,7 +88,9 @@ def cc_provider(server, name="crm-service", **over):
 
 def acme_tenant(providers, **over):
     """The vault's tenant: a back-end service with both vault scopes, a
-    read-only one, and two people who keep connections of their own."""
+    read-only one, and two people who keep connections of their own (the
+    portal client may be given the vault scopes, so people acting directly
+    hold them)."""
     t = {"name": ACME, "display_name": "Acme Corp",
          "roles": ["Sales User"], "api_key_roles": ["Sales User"],
          "scopes": [{"name": "vault:read"}, {"name": "vault:write"}],
@@ -98,6 +100,8 @@ def acme_tenant(providers, **over):
               "grant_types": ["client_credentials"], "scopes": ["vault:read", "vault:write"]},
              {"client_id": "reader", "type": "confidential", "secret": SECRET,
               "grant_types": ["client_credentials"], "scopes": ["vault:read"]},
+             {"client_id": "portal", "type": "public", "redirect_uris": ["https://acme.test/cb"],
+              "grant_types": ["authorization_code"], "scopes": ["vault:read", "vault:write"]},
          ],
          "providers": providers}
     t.update(over)
@@ -168,14 +172,20 @@ class VaultAPI:
         return r.json()
 
 
-def authorize_upstream(server, authorization_url, user=OWNER, browser=None):
+def authorize_upstream(server, authorization_url, user=OWNER, browser=None, person=None):
     """Plays the person: opens the provider's authorization URL, signs in on
     the upstream login page, and follows the redirect back to acme's
-    callback. Returns (final response, callback URL, browser)."""
+    callback; for a person's connection (person given) signs in to acme as
+    that person when the callback asks. Returns (final response, callback
+    URL, browser)."""
     b = browser or Browser(server)
     resp = b.open(authorization_url)
     if is_login_page(resp):
         resp = b.login(resp, user)
+    if person is not None and is_login_page(resp):
+        hops = b.hops
+        resp = b.login(resp, person)
+        b.hops = hops + b.hops
     callback = None
     for h in b.hops:
         if urllib.parse.urlsplit(h.url).path.endswith("/connect/callback"):
@@ -183,14 +193,16 @@ def authorize_upstream(server, authorization_url, user=OWNER, browser=None):
     return resp, callback, b
 
 
-def connect(server, api, provider="crm", name="crm-main", user=OWNER, **extra):
-    """POST /api/connections, then the person's authorization: returns the
-    connection id and the callback URL that completed it."""
+def connect(server, api, provider="crm", name="crm-main", user=OWNER, person=None, **extra):
+    """POST /api/connections, then the person's authorization (person: the
+    acme user whose connection it is): returns the connection id and the
+    callback URL that completed it."""
     r = api.create(provider, name, **extra)
     assert r.status_code in (200, 201), (r.status_code, r.text)
     body = r.json()
     assert body["authorization_url"], body
-    resp, callback, _ = authorize_upstream(server, body["authorization_url"], user)
+    resp, callback, _ = authorize_upstream(server, body["authorization_url"], user,
+                                           person=person)
     assert resp.status_code == 200, (resp.status_code, resp.url, resp.text[:800])
     assert "Connected" in resp.text, resp.text[:800]
     return body["id"], callback

@@ -552,8 +552,9 @@ static void test_verifier_config(void **state)
 /* ---- API keys, sessions and users' tokens, answered from the cache ---- */
 
 /* Puts Tessera's answer for (kind, cred) in v's cache: active with
- * token_type type (alice in tenant acme, with role and csrf if not NULL),
- * or inactive when type is NULL. */
+ * token_type type (alice in tenant acme, holding the person scopes
+ * "openid tasks:read tasks:write", with role and csrf if not NULL), or
+ * inactive when type is NULL. */
 static void prefill(tessera_verifier *v, const char *kind, const char *cred, const char *type,
 		    const char *sub, const char *csrf, const char *role)
 {
@@ -563,9 +564,9 @@ static void prefill(tessera_verifier *v, const char *kind, const char *cred, con
 	char *text;
 
 	if (type != NULL) {
-		json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[]}", "token_type", type, "sub", sub,
-				      "username", "alice@acme.test", "principal_type", "user",
-				      "tenant", "acme", "roles");
+		json_t *m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[],s:s}", "token_type", type, "sub",
+				      sub, "username", "alice@acme.test", "principal_type", "user",
+				      "tenant", "acme", "roles", "scope", "openid tasks:read tasks:write");
 		json_object_update(o, m);
 		json_decref(m);
 		if (role)
@@ -601,11 +602,13 @@ static void test_apikey(void **state)
 	assert_string_equal(p->username, "alice@acme.test");
 	assert_string_equal(p->tenant, "acme");
 	assert_null(p->client_id);
-	assert_int_equal(p->nscopes, 0);
+	assert_int_equal(p->nscopes, 3);
 	assert_true(tessera_principal_has_role(p, "Sales User"));
 	assert_false(tessera_principal_has_role(p, "Sales Manager"));
-	/* People acting directly pass scope checks; roles limit them. */
+	/* A person acting directly holds the person scopes Tessera reported,
+	 * and nothing else (a scope only services have is not theirs). */
 	assert_true(tessera_principal_has_scope(v, p, "tasks:write"));
+	assert_false(tessera_principal_has_scope(v, p, "groups:write"));
 	tessera_principal_free(p);
 	assert_int_equal(tessera_verify(v, "Basic dGtfYWJjOnMzY3JldA==", NULL, "GET", NULL, &p, &e),
 			 TESSERA_OK);

@@ -130,6 +130,43 @@ static void test_user_update(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 }
 
+/* A first device is bound by a write of that field alone: never over a
+ * bound device, and never undoing a change made to the user meanwhile. */
+static void test_user_bind_device(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_user_rec u, *got = NULL;
+	char name[NAME_CAP], tid[ID_CAP], id[ID_CAP], missing[ID_CAP];
+
+	new_tenant(st, "binds", name, tid);
+	assert_int_equal(ts_rand_uuid(id), TS_OK);
+	assert_int_equal(ts_rand_uuid(missing), TS_OK);
+	u = user_rec(tid, id, "bind@x");
+	u.device_id = NULL;
+	assert_int_equal(ts_store_user_put(st, &u), TS_OK);
+	/* An administrator disables the user and changes the roles while a
+	 * login that read the old record is hashing. */
+	u.disabled = true;
+	u.profile = "{\"roles\":[]}";
+	assert_int_equal(ts_store_user_put(st, &u), TS_OK);
+	assert_int_equal(ts_store_user_bind_device(st, tid, id, "phone-1", 200), TS_OK);
+	assert_int_equal(ts_store_user_bind_device(st, tid, id, "phone-2", 300), TS_ENOTFOUND);
+	assert_int_equal(ts_store_user_bind_device(st, tid, id, "phone-1", 300), TS_ENOTFOUND);
+	assert_int_equal(ts_store_user_get(st, tid, id, &got), TS_OK);
+	assert_string_equal(got->device_id, "phone-1");
+	assert_true(got->disabled);
+	assert_string_equal(got->profile, "{\"roles\":[]}");
+	assert_string_equal(got->password_hash, u.password_hash);
+	assert_int_equal(got->updated_at, 200);
+	ts_user_rec_free(got);
+	assert_int_equal(ts_store_user_bind_device(st, tid, missing, "phone-1", 200), TS_ENOTFOUND);
+	assert_int_equal(ts_store_user_bind_device(st, "no-such-tenant", id, "phone-1", 200),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_user_bind_device(st, tid, id, "", 200), TS_EINVAL);
+	assert_int_equal(ts_store_user_bind_device(st, tid, "", "phone-1", 200), TS_EINVAL);
+	assert_int_equal(ts_store_user_bind_device(NULL, tid, id, "phone-1", 200), TS_EINVAL);
+}
+
 static void test_user_list_and_invalid(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -423,6 +460,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_user_crud),
 		cmocka_unit_test(test_user_update),
+		cmocka_unit_test(test_user_bind_device),
 		cmocka_unit_test(test_user_list_and_invalid),
 		cmocka_unit_test(test_user_delete_cascades),
 		cmocka_unit_test(test_groups),

@@ -6,6 +6,7 @@
  * None of these writes is configuration, so none bumps the generation. */
 #include "pg_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define USER_COLS \
@@ -128,6 +129,20 @@ int ts_pg_user_put(struct ts_store *st, const struct ts_user_rec *r)
 }
 
 /* The one user sql yields for the two parameters args, as a new record. */
+/* One conditional UPDATE: the row lock decides the one binder among any
+ * number of servers. */
+int ts_pg_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
+			   const char *device_id, int64_t now)
+{
+	static const char sql[] = "UPDATE users SET device_id = $3, updated_at = $4::BIGINT"
+				  " WHERE tenant_id = $1 AND id = $2 AND device_id IS NULL";
+	char t[24];
+	const char *args[] = {tenant_id, id, device_id, t};
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	return ts_pg_write1(st, sql, args, 4, true, false, "user bind device");
+}
+
 static int user_get_by(struct ts_store *st, const char *sql, const char *const *args,
 		       struct ts_user_rec **out, const char *what)
 {

@@ -1,0 +1,104 @@
+/* direct.c: what a person acting directly (an API key or a browser
+ * session) may do. Such a credential is the user, with the user's roles;
+ * it is never more than the user could be given through a client of the
+ * tenant. So it holds exactly the scopes that a client with a person's
+ * grant (authorization code, password, device code) may request: a scope
+ * that only services are allowed is never a person's. And the session
+ * cookie is set and used only by requests from the issuer's own origin or
+ * an allowed client origin (login CSRF: another site's form must not sign
+ * a browser in, nor act with its session). */
+#include "api.h"
+
+#include "oauth/oauth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PERSON_SCOPES_MAX 256
+
+static const char *const person_grants[] = {"authorization_code", "password",
+					    TS_GRANT_DEVICE_CODE_S};
+
+static bool person_client(const struct ts_client *c)
+{
+	size_t i;
+
+	if (c->disabled)
+		return false;
+	for (i = 0; i < TS_ARRAY_LEN(person_grants); i++)
+		if (ts_client_has_grant(c, person_grants[i]))
+			return true;
+	return false;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char *ts_api_person_scope(const struct ts_tenant *t, struct ts_arena *a)
+{
+	const char *v[PERSON_SCOPES_MAX];
+	size_t n = 0, i, j, k, len = 0;
+	char *out, *w;
+
+	for (i = 0; i < t->nclients; i++) {
+		const struct ts_client *c = t->clients[i];
+		if (!person_client(c))
+			continue;
+		for (j = 0; j < c->nscopes && n < PERSON_SCOPES_MAX; j++) {
+			for (k = 0; k < n && strcmp(v[k], c->scopes[j]) != 0; k++)
+				;
+			if (k == n)
+				v[n++] = c->scopes[j];
+		}
+	}
+	qsort(v, n, sizeof(v[0]), by_name);
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	out = ts_arena_alloc(a, len + 1);
+	w = out;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		if (i)
+			*w++ = ' ';
+		memcpy(w, v[i], l);
+		w += l;
+	}
+	*w = '\0';
+	return out;
+}
+
+/* The origin (scheme "://" host [":" port]) of url, as an arena string. */
+static const char *origin_of(struct ts_arena *a, const char *url)
+{
+	const char *host = strstr(url, "://");
+	const char *end = host ? strchr(host + 3, '/') : NULL;
+
+	return end ? ts_arena_strndup(a, url, (size_t)(end - url)) : url;
+}
+
+bool ts_api_same_site(const struct ts_rctx *rc, struct ts_http_req *req)
+{
+	const char *origin = ts_http_header(req, "Origin");
+	const char *site = ts_http_header(req, "Sec-Fetch-Site");
+	bool cors = false;
+
+	if (origin != NULL) {
+		if (strcmp(origin, origin_of(req->arena, rc->issuer)) == 0)
+			return site == NULL || strcmp(site, "cross-site") != 0;
+		cors = ts_tenant_allows_origin(rc->tenant, origin);
+		if (!cors)
+			return false;
+	}
+	/* Fetch Metadata: a browser says cross-site for another site's form
+	 * or link; an allowed client origin is another site by design. */
+	return cors || site == NULL || strcmp(site, "cross-site") != 0;
+}
+
+void ts_api_cross_site(struct ts_http_resp *resp)
+{
+	ts_http_resp_error(resp, 403, "cross_site_request",
+			   "a request from another site may not set or use the session cookie");
+	ts_http_resp_header(resp, "Cache-Control", "no-store");
+}
