@@ -240,7 +240,9 @@ int ts_jwk_generate(enum ts_jws_alg alg, struct ts_jwk **out)
 	return ts_jwk_build(pkey, alg, true, NULL, out);
 }
 
-int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
+/* Decodes PKCS#8 DER into a key of alg, checking the public half against
+ * the private one when pairwise is set. */
+static int from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len, bool pairwise,
 		      struct ts_jwk **out)
 {
 	OSSL_DECODER_CTX *dctx = NULL;
@@ -269,10 +271,12 @@ int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
 	if (rc != TS_OK)
 		goto out;
 	/* The public half stored beside the private key must match it. */
-	cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (cctx == NULL || EVP_PKEY_pairwise_check(cctx) != 1) {
-		rc = TS_EINVAL;
-		goto out;
+	if (pairwise) {
+		cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		if (cctx == NULL || EVP_PKEY_pairwise_check(cctx) != 1) {
+			rc = TS_EINVAL;
+			goto out;
+		}
 	}
 	rc = ts_jwk_build(pkey, alg, true, NULL, out);
 	pkey = NULL;
@@ -283,6 +287,18 @@ out:
 	EVP_PKEY_free(pkey);
 	OSSL_DECODER_CTX_free(dctx);
 	return rc;
+}
+
+int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
+		      struct ts_jwk **out)
+{
+	return from_pkcs8(alg, der, len, true, out);
+}
+
+int ts_jwk_from_pkcs8_trusted(enum ts_jws_alg alg, const unsigned char *der, size_t len,
+			      struct ts_jwk **out)
+{
+	return from_pkcs8(alg, der, len, false, out);
 }
 
 int ts_jwk_to_pkcs8(const struct ts_jwk *k, unsigned char **der, size_t *len)
