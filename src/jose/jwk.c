@@ -295,10 +295,83 @@ int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
 	return from_pkcs8(alg, der, len, true, out);
 }
 
-int ts_jwk_from_pkcs8_trusted(enum ts_jws_alg alg, const unsigned char *der, size_t len,
-			      struct ts_jwk **out)
+/* Key types a decoder keeps a context for, by algorithm. */
+enum { DEC_EC, DEC_RSA, DEC_ED25519, DEC_NTYPES };
+
+struct ts_jwk_decoder {
+	OSSL_DECODER_CTX *ctx[DEC_NTYPES]; /* made on first use */
+	EVP_PKEY *pkey[DEC_NTYPES];        /* where each context puts its key */
+};
+
+static int dec_type(enum ts_jws_alg alg)
 {
-	return from_pkcs8(alg, der, len, false, out);
+	switch (alg) {
+	case TS_ALG_ES256: return DEC_EC;
+	case TS_ALG_RS256:
+	case TS_ALG_PS256: return DEC_RSA;
+	case TS_ALG_EDDSA: return DEC_ED25519;
+	default: return -1;
+	}
+}
+
+struct ts_jwk_decoder *ts_jwk_decoder_new(void)
+{
+	return ts_xcalloc(1, sizeof(struct ts_jwk_decoder));
+}
+
+void ts_jwk_decoder_free(struct ts_jwk_decoder *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < DEC_NTYPES; i++) {
+		OSSL_DECODER_CTX_free(d->ctx[i]);
+		EVP_PKEY_free(d->pkey[i]);
+	}
+	free(d);
+}
+
+int ts_jwk_decoder_pkcs8(struct ts_jwk_decoder *d, enum ts_jws_alg alg, const unsigned char *der,
+			 size_t len, struct ts_jwk **out)
+{
+	static const char *const keytype[DEC_NTYPES] = {"EC", "RSA", "ED25519"};
+	const unsigned char *p = der;
+	size_t left = len;
+	EVP_PKEY *pkey;
+	int t = dec_type(alg), rc;
+
+	*out = NULL;
+	if (t < 0 || der == NULL || len == 0)
+		return TS_EINVAL;
+	if (len > JWK_PKCS8_MAX)
+		return TS_ETOOBIG;
+	/* Setting a decoder context up (finding OpenSSL's decoders for the
+	 * structure and key type) costs several times the decoding itself,
+	 * so each is made once and reused. */
+	if (d->ctx[t] == NULL) {
+		d->ctx[t] = OSSL_DECODER_CTX_new_for_pkey(&d->pkey[t], "DER", "PrivateKeyInfo",
+							  keytype[t], EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (d->ctx[t] == NULL) {
+			ts_log_openssl("OSSL_DECODER_CTX_new_for_pkey");
+			return TS_ECRYPTO;
+		}
+	}
+	d->pkey[t] = NULL;
+	if (OSSL_DECODER_from_data(d->ctx[t], &p, &left) != 1 || d->pkey[t] == NULL || left != 0) {
+		ERR_clear_error();
+		EVP_PKEY_free(d->pkey[t]);
+		d->pkey[t] = NULL;
+		return TS_EINVAL;
+	}
+	pkey = d->pkey[t];
+	d->pkey[t] = NULL;
+	rc = key_fits_alg(pkey, alg);
+	if (rc != TS_OK) {
+		EVP_PKEY_free(pkey);
+		return rc;
+	}
+	return ts_jwk_build(pkey, alg, true, NULL, out);
 }
 
 int ts_jwk_to_pkcs8(const struct ts_jwk *k, unsigned char **der, size_t *len)

@@ -15,9 +15,11 @@
 #define KEY_RETENTION_SLACK 300
 #define MAX_SERVED_ALGS 4
 
-/* Grants through which a person signs in, and so may get an ID token. */
+/* Grants through which a person signs in, and so may get an ID token (a
+ * refresh token carries a person's grant on). */
 static const char *const person_grants[] = {
-	"authorization_code", "password", "urn:ietf:params:oauth:grant-type:device_code",
+	"authorization_code", "password", "refresh_token",
+	"urn:ietf:params:oauth:grant-type:device_code",
 };
 
 static enum ts_jws_alg access_alg(const json_t *tcfg)

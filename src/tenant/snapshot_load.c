@@ -205,25 +205,26 @@ static void scopes_build(struct ts_tenant *t, const json_t *arr)
 	}
 }
 
-/* One signing key of t from its record: a "current" key with its private
- * half (opened with the master keys, without a pairwise check: it was
- * checked when generated and the seal authenticates it), any other key
- * (next, retired) with its public half only, since it never signs. */
+/* One key of t for verification and, when priv is set and the master
+ * keys open it, signing: the private half through dec (no pairwise check:
+ * it was checked when generated and the seal authenticates it), else the
+ * stored public half. */
 static int key_build(const struct ts_tenant *t, const struct ts_key_rec *rec, enum ts_jws_alg alg,
-		     const struct ts_master_key *mks, size_t nmk, struct ts_jwk **out)
+		     bool priv, const struct ts_snapshot_src *src, struct ts_jwk_decoder *dec,
+		     struct ts_jwk **out)
 {
 	unsigned char *der = NULL;
 	size_t derlen = 0;
 	char aad[AAD_MAX];
 	int rc;
 
-	if (strcmp(rec->state, "current") == 0) {
+	if (priv) {
 		snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", t->id, rec->kid);
-		rc = nmk && rec->sealed_private
-			     ? ts_unseal(mks, nmk, aad, rec->sealed_private, &der, &derlen)
+		rc = src->nmk && rec->sealed_private
+			     ? ts_unseal(src->mks, src->nmk, aad, rec->sealed_private, &der, &derlen)
 			     : TS_ENOTFOUND;
 		if (rc == TS_OK) {
-			rc = ts_jwk_from_pkcs8_trusted(alg, der, derlen, out);
+			rc = ts_jwk_decoder_pkcs8(dec, alg, der, derlen, out);
 			OPENSSL_cleanse(der, derlen);
 			free(der);
 			if (rc == TS_OK)
@@ -232,29 +233,73 @@ static int key_build(const struct ts_tenant *t, const struct ts_key_rec *rec, en
 		ts_log_err("tenant %s: cannot open signing key %s (%s); check TESSERA_MASTER_KEY",
 			   t->name, rec->kid, ts_rc_str(rc));
 	}
-	return ts_jwk_from_json_text(rec->public_jwk, strlen(rec->public_jwk), alg, out);
+	return ts_jwk_from_json_text_trusted(rec->public_jwk, strlen(rec->public_jwk), alg, out);
 }
 
+/* The algorithms t signs with: its access-token algorithm, and the ID-token
+ * algorithm of every client that can get ID tokens (RS256 as well where a
+ * client asks for PS256, which falls back to RS256 without a PS256 key). */
+static void signing_algs(const struct ts_tenant *t, bool need[TS_ALG_EDDSA + 1])
+{
+	static const char *const person_grants[] = {
+		"authorization_code", "password", "refresh_token",
+		"urn:ietf:params:oauth:grant-type:device_code",
+	};
+	size_t i, j;
+
+	need[t->access_token_alg] = true;
+	for (i = 0; i < t->nclients; i++) {
+		const struct ts_client *c = t->clients[i];
+		bool person = false;
+		for (j = 0; j < TS_ARRAY_LEN(person_grants); j++)
+			person = person || ts_client_has_grant(c, person_grants[j]);
+		if (!person)
+			continue;
+		need[c->id_token_alg] = true;
+		if (c->id_token_alg == TS_ALG_PS256)
+			need[TS_ALG_RS256] = true;
+	}
+}
+
+/* The keys of t from their records (t's clients are built already). Every
+ * key is published in the JWKS document, from its stored public JWK. A
+ * "next" key has never signed anything: it is published only. A current
+ * or retired key is kept for verification, and a current key of an
+ * algorithm t signs with is opened with its private half. */
 static void keys_build(struct ts_tenant *t, struct ts_key_rec *const *recs, size_t n,
-		       const struct ts_master_key *mks, size_t nmk)
+		       const struct ts_snapshot_src *src, struct ts_jwk_decoder *dec)
 {
 	json_t *jwks = json_array(), *doc;
+	bool need[TS_ALG_EDDSA + 1] = {false};
 	size_t i;
 
+	signing_algs(t, need);
 	t->keys = ts_xcalloc(n + 1, sizeof(*t->keys));
 	for (i = 0; i < n; i++) {
 		struct ts_signing_key *k = &t->keys[t->nkeys];
 		enum ts_jws_alg alg = ts_jws_alg_parse(recs[i]->alg);
+		bool current = strcmp(recs[i]->state, "current") == 0;
+		json_t *pub = json_loads(recs[i]->public_jwk, 0, NULL);
 
-		if (alg == TS_ALG_NONE || key_build(t, recs[i], alg, mks, nmk, &k->jwk) != TS_OK)
+		if (alg == TS_ALG_NONE || !json_is_object(pub)) {
+			json_decref(pub);
 			continue;
+		}
+		if (strcmp(recs[i]->state, "next") == 0) {
+			json_array_append_new(jwks, pub);
+			continue;
+		}
+		if (key_build(t, recs[i], alg, current && need[alg], src, dec, &k->jwk) != TS_OK) {
+			json_decref(pub);
+			continue;
+		}
+		json_array_append_new(jwks, pub);
 		k->alg = alg;
 		k->kid = ts_xstrdup(recs[i]->kid);
 		k->state = ts_xstrdup(recs[i]->state);
 		k->retired_at = recs[i]->retired_at;
 		t->nkeys++;
-		json_array_append_new(jwks, ts_jwk_public_json(k->jwk));
-		if (strcmp(k->state, "current") == 0 && ts_jwk_is_private(k->jwk))
+		if (current && ts_jwk_is_private(k->jwk))
 			t->signer[alg] = k->jwk;
 	}
 	doc = json_pack("{s:o}", "keys", jwks);
@@ -335,7 +380,8 @@ struct build_ctx {
 	_Atomic size_t next; /* the next job to take */
 };
 
-static void job_run(const struct ts_snapshot_src *src, struct build_job *j)
+static void job_run(const struct ts_snapshot_src *src, struct ts_jwk_decoder *dec,
+		    struct build_job *j)
 {
 	struct ts_tenant *t = tenant_build(j->rec, src->public_url);
 	size_t i;
@@ -351,17 +397,19 @@ static void job_run(const struct ts_snapshot_src *src, struct build_job *j)
 			t->clients[t->nclients++] = c;
 	}
 	qsort(t->clients, t->nclients, sizeof(*t->clients), client_cmp);
-	keys_build(t, j->krecs, j->nk, src->mks, src->nmk);
+	keys_build(t, j->krecs, j->nk, src, dec);
 	j->out = t;
 }
 
 static void *build_worker(void *arg)
 {
 	struct build_ctx *ctx = arg;
+	struct ts_jwk_decoder *dec = ts_jwk_decoder_new();
 	size_t i;
 
 	while ((i = atomic_fetch_add(&ctx->next, 1)) < ctx->njobs)
-		job_run(ctx->src, &ctx->jobs[i]);
+		job_run(ctx->src, dec, &ctx->jobs[i]);
+	ts_jwk_decoder_free(dec);
 	return NULL;
 }
 

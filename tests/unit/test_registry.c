@@ -4,8 +4,9 @@
  * counted, alive after the older snapshot is freed), leaves deleted
  * tenants out and adds new ones; a many-tenant load matches every tenant
  * with its own clients and keys; domains are found by Host; only current
- * keys carry a private half; RSA keys exist only where a client needs
- * RS256 for ID tokens. Runs on a temporary SQLite store. */
+ * keys of algorithms the tenant signs with carry a private half; RSA keys
+ * exist only where a client needs RS256 for ID tokens. Runs on a temporary
+ * SQLite store. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,6 +112,17 @@ static int teardown(void **state)
 	return 0;
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
 static const struct ts_tenant *tenant_of(const struct ts_snapshot *s, const char *name)
 {
 	const struct ts_tenant *t = ts_snapshot_tenant(s, name);
@@ -203,10 +215,11 @@ static void test_many_tenants_each_get_their_own(void **state)
 		t = tenant_of(s, name);
 		assert_int_equal(t->nclients, 1);
 		assert_string_equal(t->clients[0]->client_id, client);
-		/* ES256 and EdDSA, current and next; no RSA for a service client. */
-		assert_int_equal(t->nkeys, 4);
+		/* ES256 and EdDSA current keys (next keys are only published);
+		 * it signs with ES256 alone; no RSA for a service client. */
+		assert_int_equal(t->nkeys, 2);
 		assert_non_null(t->signer[TS_ALG_ES256]);
-		assert_non_null(t->signer[TS_ALG_EDDSA]);
+		assert_null(t->signer[TS_ALG_EDDSA]);
 		assert_null(t->signer[TS_ALG_RS256]);
 		if (i > 0)
 			assert_true(strcmp(s->tenants[i - 1]->name, s->tenants[i]->name) < 0);
@@ -214,24 +227,30 @@ static void test_many_tenants_each_get_their_own(void **state)
 	ts_snapshot_free(s);
 }
 
-/* Only a current key is opened with its private half. */
-static void test_only_current_keys_are_private(void **state)
+/* Only a current key of an algorithm the tenant signs with is opened
+ * with its private half; next keys are published but not kept. */
+static void test_only_signing_keys_are_private(void **state)
 {
 	struct fx *fx = *state;
 	struct ts_snapshot *s = NULL;
 	const struct ts_tenant *t;
-	size_t i, current = 0;
+	size_t i;
 
 	tenant_with_client(fx, "k", "ck");
+	apply(fx, NULL, "{\"name\":\"e\",\"access_token_alg\":\"EdDSA\"}");
 	assert_int_equal(ts_snapshot_load(fx->st, PUBLIC_URL, &fx->mk, 1, NULL, NULL, &s), TS_OK);
 	t = tenant_of(s, "k");
+	assert_int_equal(t->nkeys, 2);
 	for (i = 0; i < t->nkeys; i++) {
-		bool cur = strcmp(t->keys[i].state, "current") == 0;
-		assert_int_equal(ts_jwk_is_private(t->keys[i].jwk), cur);
-		current += cur;
+		assert_string_equal(t->keys[i].state, "current");
+		assert_int_equal(ts_jwk_is_private(t->keys[i].jwk), t->keys[i].alg == TS_ALG_ES256);
 	}
-	assert_int_equal(current, 2);
+	/* Four keys in JWKS (current and next of two algorithms), none private. */
+	assert_int_equal(count(t->jwks_json, "\"kid\""), 4);
 	assert_null(strstr(t->jwks_json, "\"d\""));
+	t = tenant_of(s, "e");
+	assert_non_null(t->signer[TS_ALG_EDDSA]);
+	assert_null(t->signer[TS_ALG_ES256]);
 	ts_snapshot_free(s);
 }
 
@@ -256,7 +275,7 @@ static void test_rsa_keys_where_needed(void **state)
 	assert_null(tenant_of(s, "es-id")->signer[TS_ALG_RS256]);
 	assert_non_null(tenant_of(s, "rs")->signer[TS_ALG_RS256]);
 	assert_non_null(tenant_of(s, "oidc")->signer[TS_ALG_RS256]);
-	assert_int_equal(tenant_of(s, "oidc")->nkeys, 6);
+	assert_int_equal(count(tenant_of(s, "oidc")->jwks_json, "\"kid\""), 6);
 	ts_snapshot_free(s);
 	assert_true(ts_admin_client_needs_rsa("{\"grant_types\":[\"password\"]}", "{}"));
 	assert_true(ts_admin_client_needs_rsa(
@@ -266,7 +285,7 @@ static void test_rsa_keys_where_needed(void **state)
 		"{\"grant_types\":[\"authorization_code\"],\"id_token_signed_response_alg\":\"PS256\"}",
 		"{\"access_token_alg\":\"PS256\"}"));
 	assert_false(ts_admin_client_needs_rsa("{\"grant_types\":[\"client_credentials\"]}", "{}"));
-	assert_false(ts_admin_client_needs_rsa("{\"grant_types\":[\"refresh_token\"]}", "{}"));
+	assert_true(ts_admin_client_needs_rsa("{\"grant_types\":[\"refresh_token\"]}", "{}"));
 }
 
 /* Host lookups go through the snapshot's domain index; a domain claimed
@@ -328,7 +347,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_many_tenants_each_get_their_own, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_only_current_keys_are_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_signing_keys_are_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_keys_where_needed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_reload, setup, teardown),
