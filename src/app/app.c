@@ -144,18 +144,17 @@ static void healthz(struct ts_http_resp *resp)
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-/* The first tenant whose current signing keys are not all open (the
- * master key could not unseal them), or NULL. */
+/* The first tenant that cannot sign its access tokens (the master key
+ * could not unseal the current key of its access-token algorithm), or
+ * NULL. */
 static const struct ts_tenant *sealed_tenant(const struct ts_snapshot *snap)
 {
-	size_t i, k;
+	size_t i;
 
 	for (i = 0; i < snap->ntenants; i++) {
 		const struct ts_tenant *t = snap->tenants[i];
-		for (k = 0; k < t->nkeys; k++)
-			if (strcmp(t->keys[k].state, "current") == 0 &&
-			    !ts_jwk_is_private(t->keys[k].jwk))
-				return t;
+		if (t->signer[t->access_token_alg] == NULL)
+			return t;
 	}
 	return NULL;
 }

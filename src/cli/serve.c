@@ -33,15 +33,8 @@ struct maint {
  * tokens and revocations past their token's expiry. */
 static void maintain(struct maint *m)
 {
-	struct ts_tenant_rec **ts = NULL;
-	size_t n = 0, i;
-
-	if (ts_store_tenant_list(m->admin.store, &ts, &n) != TS_OK)
-		return;
-	for (i = 0; i < n; i++)
-		if (ts_admin_keys_ensure(&m->admin, ts[i]) != TS_OK)
-			ts_log_warn("key maintenance failed for tenant %s", ts[i]->name);
-	ts_tenant_recs_free(ts, n);
+	if (ts_admin_keys_maintain(&m->admin) != TS_OK)
+		ts_log_warn("could not list tenants for key maintenance");
 	if (ts_store_purge_expired(m->admin.store, ts_now()) != TS_OK)
 		ts_log_warn("could not purge expired state");
 }

@@ -42,9 +42,28 @@ int ts_jwk_from_json(const json_t *jwk, enum ts_jws_alg alg, struct ts_jwk **out
 /* Same, from JSON text of length len. */
 int ts_jwk_from_json_text(const char *text, size_t len, enum ts_jws_alg alg,
 			  struct ts_jwk **out);
-/* Imports a private key from PKCS#8 DER; kid is its thumbprint. */
+/* Same, for the public half of a key this server generated (a stored
+ * signing key's public JWK): without OpenSSL's public-key check, which for
+ * RSA costs milliseconds and proves nothing new about a key made here. */
+int ts_jwk_from_json_text_trusted(const char *text, size_t len, enum ts_jws_alg alg,
+				  struct ts_jwk **out);
+/* Imports a private key from PKCS#8 DER; kid is its thumbprint. The public
+ * half must match the private one (a pairwise check: for RSA it costs more
+ * than everything else here together). */
 int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
 		      struct ts_jwk **out);
+/* A reusable PKCS#8 decoder, for loading many keys that were checked when
+ * they were made and authenticated since (keys this server generated and
+ * sealed, opened with ts_unseal): no pairwise check, since a key is
+ * validated once, when it is created or imported, never each time it is
+ * loaded; and OpenSSL's decoder set-up, which costs several times the
+ * decoding, is done once per key type. One decoder belongs to one thread
+ * at a time. ts_jwk_decoder_pkcs8 is ts_jwk_from_pkcs8 otherwise. */
+struct ts_jwk_decoder;
+struct ts_jwk_decoder *ts_jwk_decoder_new(void);
+int ts_jwk_decoder_pkcs8(struct ts_jwk_decoder *d, enum ts_jws_alg alg, const unsigned char *der,
+			 size_t len, struct ts_jwk **out);
+void ts_jwk_decoder_free(struct ts_jwk_decoder *d); /* NULL is a no-op */
 /* Exports the private key as PKCS#8 DER into a buffer the caller owns and
  * must wipe (OPENSSL_cleanse) and free. TS_EINVAL for a public-only key. */
 int ts_jwk_to_pkcs8(const struct ts_jwk *k, unsigned char **der, size_t *len);

@@ -240,7 +240,9 @@ int ts_jwk_generate(enum ts_jws_alg alg, struct ts_jwk **out)
 	return ts_jwk_build(pkey, alg, true, NULL, out);
 }
 
-int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
+/* Decodes PKCS#8 DER into a key of alg, checking the public half against
+ * the private one when pairwise is set. */
+static int from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len, bool pairwise,
 		      struct ts_jwk **out)
 {
 	OSSL_DECODER_CTX *dctx = NULL;
@@ -269,10 +271,12 @@ int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
 	if (rc != TS_OK)
 		goto out;
 	/* The public half stored beside the private key must match it. */
-	cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (cctx == NULL || EVP_PKEY_pairwise_check(cctx) != 1) {
-		rc = TS_EINVAL;
-		goto out;
+	if (pairwise) {
+		cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		if (cctx == NULL || EVP_PKEY_pairwise_check(cctx) != 1) {
+			rc = TS_EINVAL;
+			goto out;
+		}
 	}
 	rc = ts_jwk_build(pkey, alg, true, NULL, out);
 	pkey = NULL;
@@ -283,6 +287,91 @@ out:
 	EVP_PKEY_free(pkey);
 	OSSL_DECODER_CTX_free(dctx);
 	return rc;
+}
+
+int ts_jwk_from_pkcs8(enum ts_jws_alg alg, const unsigned char *der, size_t len,
+		      struct ts_jwk **out)
+{
+	return from_pkcs8(alg, der, len, true, out);
+}
+
+/* Key types a decoder keeps a context for, by algorithm. */
+enum { DEC_EC, DEC_RSA, DEC_ED25519, DEC_NTYPES };
+
+struct ts_jwk_decoder {
+	OSSL_DECODER_CTX *ctx[DEC_NTYPES]; /* made on first use */
+	EVP_PKEY *pkey[DEC_NTYPES];        /* where each context puts its key */
+};
+
+static int dec_type(enum ts_jws_alg alg)
+{
+	switch (alg) {
+	case TS_ALG_ES256: return DEC_EC;
+	case TS_ALG_RS256:
+	case TS_ALG_PS256: return DEC_RSA;
+	case TS_ALG_EDDSA: return DEC_ED25519;
+	default: return -1;
+	}
+}
+
+struct ts_jwk_decoder *ts_jwk_decoder_new(void)
+{
+	return ts_xcalloc(1, sizeof(struct ts_jwk_decoder));
+}
+
+void ts_jwk_decoder_free(struct ts_jwk_decoder *d)
+{
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < DEC_NTYPES; i++) {
+		OSSL_DECODER_CTX_free(d->ctx[i]);
+		EVP_PKEY_free(d->pkey[i]);
+	}
+	free(d);
+}
+
+int ts_jwk_decoder_pkcs8(struct ts_jwk_decoder *d, enum ts_jws_alg alg, const unsigned char *der,
+			 size_t len, struct ts_jwk **out)
+{
+	static const char *const keytype[DEC_NTYPES] = {"EC", "RSA", "ED25519"};
+	const unsigned char *p = der;
+	size_t left = len;
+	EVP_PKEY *pkey;
+	int t = dec_type(alg), rc;
+
+	*out = NULL;
+	if (t < 0 || der == NULL || len == 0)
+		return TS_EINVAL;
+	if (len > JWK_PKCS8_MAX)
+		return TS_ETOOBIG;
+	/* Setting a decoder context up (finding OpenSSL's decoders for the
+	 * structure and key type) costs several times the decoding itself,
+	 * so each is made once and reused. */
+	if (d->ctx[t] == NULL) {
+		d->ctx[t] = OSSL_DECODER_CTX_new_for_pkey(&d->pkey[t], "DER", "PrivateKeyInfo",
+							  keytype[t], EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (d->ctx[t] == NULL) {
+			ts_log_openssl("OSSL_DECODER_CTX_new_for_pkey");
+			return TS_ECRYPTO;
+		}
+	}
+	d->pkey[t] = NULL;
+	if (OSSL_DECODER_from_data(d->ctx[t], &p, &left) != 1 || d->pkey[t] == NULL || left != 0) {
+		ERR_clear_error();
+		EVP_PKEY_free(d->pkey[t]);
+		d->pkey[t] = NULL;
+		return TS_EINVAL;
+	}
+	pkey = d->pkey[t];
+	d->pkey[t] = NULL;
+	rc = key_fits_alg(pkey, alg);
+	if (rc != TS_OK) {
+		EVP_PKEY_free(pkey);
+		return rc;
+	}
+	return ts_jwk_build(pkey, alg, true, NULL, out);
 }
 
 int ts_jwk_to_pkcs8(const struct ts_jwk *k, unsigned char **der, size_t *len)

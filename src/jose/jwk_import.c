@@ -50,9 +50,10 @@ static bool member_is(const json_t *o, const char *name, const char *want)
 	return s != NULL && strcmp(s, want) == 0;
 }
 
-/* Builds a public key of type name from params, then runs OpenSSL's public
- * key validation (for EC: on the curve, not the point at infinity). */
-static int pkey_from_params(const char *name, OSSL_PARAM_BLD *bld, EVP_PKEY **out)
+/* Builds a public key of type name from params, then, when check is set,
+ * runs OpenSSL's public key validation (for EC: on the curve, not the point
+ * at infinity; for RSA: a sanity check of the modulus). */
+static int pkey_from_params(const char *name, OSSL_PARAM_BLD *bld, bool check, EVP_PKEY **out)
 {
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *ctx = NULL, *cctx = NULL;
@@ -68,9 +69,11 @@ static int pkey_from_params(const char *name, OSSL_PARAM_BLD *bld, EVP_PKEY **ou
 	}
 	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		goto out;
-	cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (cctx == NULL || EVP_PKEY_public_check(cctx) != 1)
-		goto out;
+	if (check) {
+		cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		if (cctx == NULL || EVP_PKEY_public_check(cctx) != 1)
+			goto out;
+	}
 	*out = pkey;
 	pkey = NULL;
 	rc = TS_OK;
@@ -86,7 +89,7 @@ out:
 }
 
 /* RFC 7518 §6.2.1: crv "P-256" and x, y of exactly 32 octets each. */
-static int ec_from_jwk(const json_t *jwk, EVP_PKEY **out)
+static int ec_from_jwk(const json_t *jwk, bool check, EVP_PKEY **out)
 {
 	unsigned char pub[1 + 2 * TS_JWK_P256_COORD_LEN];
 	OSSL_PARAM_BLD *bld = NULL;
@@ -108,7 +111,7 @@ static int ec_from_jwk(const json_t *jwk, EVP_PKEY **out)
 		rc = TS_ECRYPTO;
 		goto out;
 	}
-	rc = pkey_from_params("EC", bld, out);
+	rc = pkey_from_params("EC", bld, check, out);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	return rc;
@@ -117,7 +120,7 @@ out:
 /* RFC 7518 §6.3.1: n and e as minimal big-endian octets (no leading zero);
  * the modulus must be at least 2048 bits (§3.3), which ts_jwk_build checks
  * on the imported key. */
-static int rsa_from_jwk(const json_t *jwk, EVP_PKEY **out)
+static int rsa_from_jwk(const json_t *jwk, bool check, EVP_PKEY **out)
 {
 	unsigned char n[TS_JWK_RSA_MAX_BITS / 8], e[JWK_RSA_E_MAX];
 	size_t nlen = 0, elen = 0;
@@ -139,7 +142,7 @@ static int rsa_from_jwk(const json_t *jwk, EVP_PKEY **out)
 		rc = TS_ECRYPTO;
 		goto out;
 	}
-	rc = pkey_from_params("RSA", bld, out);
+	rc = pkey_from_params("RSA", bld, check, out);
 out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(bn_n);
@@ -185,7 +188,7 @@ static int settle_alg(const json_t *jwk, enum ts_jws_alg want, enum ts_jws_alg *
 	return *alg == TS_ALG_NONE ? TS_EINVAL : TS_OK;
 }
 
-int ts_jwk_from_json(const json_t *jwk, enum ts_jws_alg alg, struct ts_jwk **out)
+static int from_json(const json_t *jwk, enum ts_jws_alg alg, bool check, struct ts_jwk **out)
 {
 	const char *kid, *use;
 	EVP_PKEY *pkey = NULL;
@@ -206,11 +209,11 @@ int ts_jwk_from_json(const json_t *jwk, enum ts_jws_alg alg, struct ts_jwk **out
 		return TS_EINVAL;
 	switch (alg) {
 	case TS_ALG_ES256:
-		rc = member_is(jwk, "kty", "EC") ? ec_from_jwk(jwk, &pkey) : TS_EINVAL;
+		rc = member_is(jwk, "kty", "EC") ? ec_from_jwk(jwk, check, &pkey) : TS_EINVAL;
 		break;
 	case TS_ALG_RS256:
 	case TS_ALG_PS256:
-		rc = member_is(jwk, "kty", "RSA") ? rsa_from_jwk(jwk, &pkey) : TS_EINVAL;
+		rc = member_is(jwk, "kty", "RSA") ? rsa_from_jwk(jwk, check, &pkey) : TS_EINVAL;
 		break;
 	case TS_ALG_EDDSA:
 		rc = member_is(jwk, "kty", "OKP") ? okp_from_jwk(jwk, &pkey) : TS_EINVAL;
@@ -223,7 +226,12 @@ int ts_jwk_from_json(const json_t *jwk, enum ts_jws_alg alg, struct ts_jwk **out
 	return ts_jwk_build(pkey, alg, false, kid, out);
 }
 
-int ts_jwk_from_json_text(const char *text, size_t len, enum ts_jws_alg alg,
+int ts_jwk_from_json(const json_t *jwk, enum ts_jws_alg alg, struct ts_jwk **out)
+{
+	return from_json(jwk, alg, true, out);
+}
+
+static int from_json_text(const char *text, size_t len, enum ts_jws_alg alg, bool check,
 			  struct ts_jwk **out)
 {
 	json_t *jwk = NULL;
@@ -239,7 +247,19 @@ int ts_jwk_from_json_text(const char *text, size_t len, enum ts_jws_alg alg,
 	jwk = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (jwk == NULL)
 		return TS_EINVAL;
-	rc = ts_jwk_from_json(jwk, alg, out);
+	rc = from_json(jwk, alg, check, out);
 	json_decref(jwk);
 	return rc;
+}
+
+int ts_jwk_from_json_text(const char *text, size_t len, enum ts_jws_alg alg,
+			  struct ts_jwk **out)
+{
+	return from_json_text(text, len, alg, true, out);
+}
+
+int ts_jwk_from_json_text_trusted(const char *text, size_t len, enum ts_jws_alg alg,
+				  struct ts_jwk **out)
+{
+	return from_json_text(text, len, alg, false, out);
 }

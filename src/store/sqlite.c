@@ -93,6 +93,18 @@ static struct ts_sq *impl(struct ts_store *st)
 	return st->impl;
 }
 
+/* The calling thread's open write batch (ts_store_batch_begin): the store
+ * it is on and the connection that holds its transaction (and write_mu).
+ * Thread-local, so the check costs other threads nothing and needs no
+ * lock. */
+static _Thread_local struct ts_store *batch_store;
+static _Thread_local struct ts_sq_conn *batch_conn;
+
+static bool in_batch(struct ts_store *st)
+{
+	return batch_store == st && batch_conn != NULL;
+}
+
 /* Runs a fixed statement (no parameters, never built from data) while
  * setting up a connection. */
 static int exec_setup(sqlite3 *db, const char *path, const char *sql)
@@ -214,6 +226,10 @@ int ts_sq_conn_get(struct ts_store *st, struct ts_sq_conn **out)
 	int rc;
 
 	*out = NULL;
+	if (in_batch(st)) {
+		*out = batch_conn;
+		return TS_OK;
+	}
 	pthread_mutex_lock(&sq->mu);
 	while (sq->idle == NULL && sq->nopen >= POOL_MAX)
 		pthread_cond_wait(&sq->cv, &sq->mu);
@@ -248,7 +264,7 @@ void ts_sq_conn_put(struct ts_store *st, struct ts_sq_conn *c)
 {
 	struct ts_sq *sq = impl(st);
 
-	if (c == NULL)
+	if (c == NULL || (in_batch(st) && c == batch_conn))
 		return;
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
@@ -471,14 +487,39 @@ int ts_sq_write_begin(struct ts_store *st, struct ts_sq_conn **c)
 
 	if (rc != TS_OK)
 		return rc;
+	/* Inside the thread's batch a write is a savepoint of its transaction. */
+	if (*c == batch_conn && in_batch(st))
+		return run_fixed(*c, TS_SQ_SAVEPOINT, "savepoint");
 	pthread_mutex_lock(&impl(st)->write_mu);
 	return run_fixed(*c, TS_SQ_BEGIN, "begin");
+}
+
+/* The end of a write inside the thread's batch: kept (released) or undone
+ * alone; the batch's transaction stays open. */
+static int batch_write_end(struct ts_sq_conn *c, int rc, bool bump)
+{
+	int rrc;
+
+	if (rc == TS_OK && bump)
+		rc = run_fixed(c, TS_SQ_GEN_BUMP, "generation bump");
+	if (sqlite3_get_autocommit(c->db)) {
+		/* SQLite ended the transaction by itself: batch_end's commit
+		 * fails, and so does the batch. */
+		ts_log_err("sqlite: a write lost its batch's transaction");
+		return rc == TS_OK ? TS_ESTORE : rc;
+	}
+	if (rc != TS_OK)
+		run_fixed(c, TS_SQ_ROLLBACK_TO, "rollback to savepoint");
+	rrc = run_fixed(c, TS_SQ_RELEASE, "release savepoint");
+	return rc != TS_OK ? rc : rrc;
 }
 
 int ts_sq_write_end(struct ts_store *st, struct ts_sq_conn *c, int rc, bool bump)
 {
 	if (c == NULL)
 		return rc;
+	if (c == batch_conn && in_batch(st))
+		return batch_write_end(c, rc, bump);
 	if (rc == TS_OK && bump)
 		rc = run_fixed(c, TS_SQ_GEN_BUMP, "generation bump");
 	if (rc == TS_OK)
@@ -593,8 +634,18 @@ int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bu
 	struct ts_sq *sq = impl(st);
 	struct ts_sq_job job = {.fn = fn, .arg = arg, .bump = bump, .rc = TS_ESTORE};
 	struct ts_sq_job *batch, *j, *next;
+	struct ts_sq_conn *c = NULL;
 	size_t n;
+	int rc;
 
+	/* Inside the thread's own batch, the job joins that transaction: it
+	 * must not carry other threads' jobs into a commit it does not own. */
+	if (in_batch(st)) {
+		rc = ts_sq_write_begin(st, &c);
+		if (rc == TS_OK)
+			rc = fn(c, arg);
+		return ts_sq_write_end(st, c, rc, bump);
+	}
 	pthread_mutex_lock(&sq->batch_mu);
 	*sq->pending_tail = &job;
 	sq->pending_tail = &job.next;
@@ -624,6 +675,38 @@ int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bu
 	}
 	pthread_mutex_unlock(&sq->batch_mu);
 	return job.rc;
+}
+
+int ts_sq_batch_begin(struct ts_store *st)
+{
+	struct ts_sq_conn *c = NULL;
+	int rc;
+
+	if (batch_store != NULL)
+		return TS_EINVAL;
+	rc = ts_sq_write_begin(st, &c);
+	if (rc != TS_OK)
+		return ts_sq_write_end(st, c, rc, false);
+	batch_store = st;
+	batch_conn = c;
+	return TS_OK;
+}
+
+int ts_sq_batch_end(struct ts_store *st, bool commit)
+{
+	struct ts_sq_conn *c = batch_conn;
+
+	if (!in_batch(st))
+		return TS_EINVAL;
+	batch_store = NULL;
+	batch_conn = NULL;
+	if (commit)
+		return ts_sq_write_end(st, c, TS_OK, false);
+	if (!sqlite3_get_autocommit(c->db))
+		run_fixed(c, TS_SQ_ROLLBACK, "rollback");
+	pthread_mutex_unlock(&impl(st)->write_mu);
+	ts_sq_conn_put(st, c);
+	return TS_OK;
 }
 
 void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)

@@ -28,6 +28,7 @@ enum ts_sq_stmt {
 	TS_SQ_TENANT_PUT,
 	TS_SQ_TENANT_GET,
 	TS_SQ_TENANT_LIST,
+	TS_SQ_TENANT_VERSIONS,
 	TS_SQ_TENANT_DELETE,
 	TS_SQ_CLIENT_PUT,
 	TS_SQ_CLIENT_GET,
@@ -295,6 +296,12 @@ int ts_sq_write_end(struct ts_store *st, struct ts_sq_conn *c, int rc, bool bump
  * id). arg, and what fn leaves in it, belongs to the caller throughout. */
 typedef int (*ts_sq_job_fn)(struct ts_sq_conn *c, void *arg);
 int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bump);
+/* The store's write batches (ts_store_batch_begin/end): while the calling
+ * thread has one open, ts_sq_conn_get gives it the batch's connection,
+ * ts_sq_write_begin/end run a savepoint instead of a transaction, and
+ * ts_sq_write_batched runs the job there and then. */
+int ts_sq_batch_begin(struct ts_store *st);
+int ts_sq_batch_end(struct ts_store *st, bool commit);
 /* A snapshot of the group commit's state, for tests and diagnostics. */
 struct ts_sq_batch_stats {
 	bool combining;   /* a batch is running */

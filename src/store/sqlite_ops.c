@@ -67,6 +67,7 @@ static struct ts_tenant_rec *read_tenant(sqlite3_stmt *s)
 	r->config = ts_sq_col_dup(s, 2);
 	r->created_at = sqlite3_column_int64(s, 3);
 	r->updated_at = sqlite3_column_int64(s, 4);
+	r->version = sqlite3_column_int64(s, 5);
 	if (r->id == NULL || r->name == NULL || r->config == NULL) {
 		ts_tenant_rec_free(r);
 		return NULL;
@@ -139,6 +140,25 @@ static void *row_tenant(sqlite3_stmt *s)
 static void free_tenant(void *r)
 {
 	ts_tenant_rec_free(r);
+}
+
+static void *row_tenant_ver(sqlite3_stmt *s)
+{
+	struct ts_tenant_ver *v = ts_xcalloc(1, sizeof(*v));
+
+	v->id = ts_sq_col_dup(s, 0);
+	v->name = ts_sq_col_dup(s, 1);
+	v->version = sqlite3_column_int64(s, 2);
+	if (v->id == NULL || v->name == NULL) {
+		ts_tenant_ver_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void free_tenant_ver(void *v)
+{
+	ts_tenant_ver_free(v);
 }
 
 static void *row_client(sqlite3_stmt *s)
@@ -228,6 +248,12 @@ static int sq_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size
 {
 	return ts_sq_list(st, TS_SQ_TENANT_LIST, NULL, 0, row_tenant, free_tenant, "tenant list",
 			  (void ***)out, n);
+}
+
+static int sq_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n)
+{
+	return ts_sq_list(st, TS_SQ_TENANT_VERSIONS, NULL, 0, row_tenant_ver, free_tenant_ver,
+			  "tenant versions", (void ***)out, n);
 }
 
 /* Deletes by key with one cached statement taking two (or one, when b is
@@ -526,6 +552,9 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.tenant_get = sq_tenant_get,
 	.tenant_list = sq_tenant_list,
 	.tenant_delete = sq_tenant_delete,
+	.tenant_versions = sq_tenant_versions,
+	.batch_begin = ts_sq_batch_begin,
+	.batch_end = ts_sq_batch_end,
 	.client_put = sq_client_put,
 	.client_get = sq_client_get,
 	.client_list = sq_client_list,

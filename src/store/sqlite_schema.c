@@ -314,6 +314,23 @@ static const char schema_v5[] =
 	") WITHOUT ROWID;"
 	"CREATE INDEX throttle_by_start ON throttle (window_start);";
 
+/* Version 6: a version per tenant, so that a server reloads only the
+ * tenants whose configuration changed. It moves with every write to the
+ * tenant's row (the upsert in sqlite_sql.c) and, through these triggers,
+ * with every insert, update or delete of its clients and keys. A trigger
+ * that fires for a tenant being deleted updates nothing. */
+#define TOUCH_TENANT(table, ev, row) \
+	"CREATE TRIGGER " table "_touch_tenant_" ev " AFTER " ev " ON " table \
+	" BEGIN UPDATE tenants SET version = version + 1 WHERE id = " row ".tenant_id; END;"
+static const char schema_v6[] =
+	"ALTER TABLE tenants ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+	TOUCH_TENANT("clients", "INSERT", "NEW")
+	TOUCH_TENANT("clients", "UPDATE", "NEW")
+	TOUCH_TENANT("clients", "DELETE", "OLD")
+	TOUCH_TENANT("keys", "INSERT", "NEW")
+	TOUCH_TENANT("keys", "UPDATE", "NEW")
+	TOUCH_TENANT("keys", "DELETE", "OLD");
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
@@ -321,6 +338,7 @@ static const char *const migrations[] = {
 	schema_v3,
 	schema_v4,
 	schema_v5,
+	schema_v6,
 };
 
 static const char version_table_sql[] =

@@ -6,6 +6,8 @@
 #include "sqlite_int.h"
 
 #define TENANT_COLS "id, name, config, created_at, updated_at"
+/* What reads return: the columns above and the tenant's version. */
+#define TENANT_READ_COLS TENANT_COLS ", version"
 #define CLIENT_COLS "tenant_id, client_id, config, secret_hash, created_at, updated_at"
 #define KEY_COLS \
 	"tenant_id, kid, alg, state, public_jwk, sealed_private, created_at, activated_at, " \
@@ -60,9 +62,10 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_TENANT_PUT] =
 		"INSERT INTO tenants (" TENANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT (name) DO UPDATE SET config = excluded.config,"
-		" updated_at = excluded.updated_at",
-	[TS_SQ_TENANT_GET] = "SELECT " TENANT_COLS " FROM tenants WHERE name = ?1",
-	[TS_SQ_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY name",
+		" updated_at = excluded.updated_at, version = tenants.version + 1",
+	[TS_SQ_TENANT_GET] = "SELECT " TENANT_READ_COLS " FROM tenants WHERE name = ?1",
+	[TS_SQ_TENANT_LIST] = "SELECT " TENANT_READ_COLS " FROM tenants ORDER BY name",
+	[TS_SQ_TENANT_VERSIONS] = "SELECT id, name, version FROM tenants ORDER BY name",
 	/* Everything the tenant owns goes with it (ON DELETE CASCADE). */
 	[TS_SQ_TENANT_DELETE] = "DELETE FROM tenants WHERE name = ?1",
 

@@ -132,6 +132,31 @@ int ts_store_tenant_delete(struct ts_store *st, const char *name)
 	return st->ops->tenant_delete(st, name);
 }
 
+int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->tenant_versions(st, out, n);
+}
+
+int ts_store_batch_begin(struct ts_store *st)
+{
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->batch_begin(st);
+}
+
+int ts_store_batch_end(struct ts_store *st, bool commit)
+{
+	if (st == NULL)
+		return TS_EINVAL;
+	return st->ops->batch_end(st, commit);
+}
+
 int ts_store_client_put(struct ts_store *st, const struct ts_client_rec *rec)
 {
 	if (st == NULL || rec == NULL || rec->tenant_id == NULL || rec->client_id == NULL ||
@@ -319,6 +344,26 @@ void ts_tenant_recs_free(struct ts_tenant_rec **v, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		ts_tenant_rec_free(v[i]);
+	free(v);
+}
+
+void ts_tenant_ver_free(struct ts_tenant_ver *v)
+{
+	if (v == NULL)
+		return;
+	free(v->id);
+	free(v->name);
+	free(v);
+}
+
+void ts_tenant_vers_free(struct ts_tenant_ver **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		ts_tenant_ver_free(v[i]);
 	free(v);
 }
 

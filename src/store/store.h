@@ -30,6 +30,14 @@ struct ts_tenant_rec {
 	char *config;     /* JSON object text: display_name, domains, ttls, scopes, ... */
 	int64_t created_at;
 	int64_t updated_at;
+	int64_t version;  /* read only: moves with every write to the tenant, its clients or keys */
+};
+
+/* A tenant's configuration version (see ts_store_tenant_versions). */
+struct ts_tenant_ver {
+	char *id;
+	char *name;
+	int64_t version;
 };
 
 struct ts_client_rec {
@@ -228,6 +236,9 @@ struct ts_store_ops {
 	int (*tenant_get)(struct ts_store *st, const char *name, struct ts_tenant_rec **out);
 	int (*tenant_list)(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n);
 	int (*tenant_delete)(struct ts_store *st, const char *name);
+	int (*tenant_versions)(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n);
+	int (*batch_begin)(struct ts_store *st);
+	int (*batch_end)(struct ts_store *st, bool commit);
 
 	int (*client_put)(struct ts_store *st, const struct ts_client_rec *rec);
 	int (*client_get)(struct ts_store *st, const char *tenant_id, const char *client_id,
@@ -407,6 +418,25 @@ int ts_store_tenant_get(struct ts_store *st, const char *name, struct ts_tenant_
 int ts_store_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n);
 /* Deletes the tenant and everything that belongs to it. */
 int ts_store_tenant_delete(struct ts_store *st, const char *name);
+/* Every tenant's id, name and version, ordered by name. A tenant's version
+ * moves with every write to its row, its clients or its keys (key reseals
+ * included), so a server that kept the versions of its last load reloads
+ * only the tenants whose version differs. *out is an array of n entries
+ * (ts_tenant_vers_free). */
+int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n);
+
+/* Write batches. Between ts_store_batch_begin and ts_store_batch_end, every
+ * operation the calling thread runs on st (reads too, so they see the
+ * batch's writes) uses one connection inside one transaction, so that many
+ * small writes share one commit. Each write still succeeds or fails alone:
+ * a failed one is undone (a savepoint) and its error returned, the others
+ * stand. ts_store_batch_end with commit true commits them all (TS_OK only
+ * if the commit succeeded; otherwise none is kept), with commit false rolls
+ * them all back. The write lock is held from begin to end, so other writers
+ * wait: keep batches short (well under a second). Batches do not nest;
+ * begin while the thread has one open is TS_EINVAL. */
+int ts_store_batch_begin(struct ts_store *st);
+int ts_store_batch_end(struct ts_store *st, bool commit);
 
 /* Inserts or replaces (by tenant_id, client_id) a client. */
 int ts_store_client_put(struct ts_store *st, const struct ts_client_rec *rec);
@@ -716,6 +746,8 @@ void ts_key_rec_free(struct ts_key_rec *r);
 void ts_audit_rec_free(struct ts_audit_rec *r);
 /* Free an array returned by a _list/_query call, records included. */
 void ts_tenant_recs_free(struct ts_tenant_rec **v, size_t n);
+void ts_tenant_ver_free(struct ts_tenant_ver *v);
+void ts_tenant_vers_free(struct ts_tenant_ver **v, size_t n);
 void ts_client_recs_free(struct ts_client_rec **v, size_t n);
 void ts_key_recs_free(struct ts_key_rec **v, size_t n);
 void ts_audit_recs_free(struct ts_audit_rec **v, size_t n);

@@ -11,12 +11,9 @@
 #include <strings.h>
 
 #define TTL_MAX (400 * TS_SECONDS_PER_DAY)
-#define ID_TOKEN_TTL TS_SECONDS_PER_HOUR
-#define KEY_RETENTION_SLACK 300
 #define LIST_MAX 256
 #define STR_MAX 2048
 
-static const enum ts_jws_alg base_algs[] = {TS_ALG_ES256, TS_ALG_RS256, TS_ALG_EDDSA};
 
 int ts_admin_fail(char *err, size_t cap, const char *fmt, ...)
 {
@@ -252,197 +249,6 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	}
 	*out = cfg;
 	return TS_OK;
-}
-
-/* The algorithms a tenant serves: ES256, RS256 (ID tokens), EdDSA, and its
- * access-token algorithm if that is another one (PS256). */
-static size_t served_algs(const json_t *cfg, enum ts_jws_alg out[4])
-{
-	enum ts_jws_alg at = ts_jws_alg_parse(json_string_value(json_object_get(cfg, "access_token_alg")));
-	size_t n = 0, i;
-
-	for (i = 0; i < TS_ARRAY_LEN(base_algs); i++)
-		out[n++] = base_algs[i];
-	if (at == TS_ALG_PS256)
-		out[n++] = at;
-	return n;
-}
-
-static int64_t key_retention(const json_t *cfg)
-{
-	const json_t *v = json_object_get(cfg, "access_token_ttl");
-	int64_t ttl = json_is_integer(v) ? (int64_t)json_integer_value(v) : TS_DEFAULT_ACCESS_TTL;
-
-	return (ttl > ID_TOKEN_TTL ? ttl : ID_TOKEN_TTL) + KEY_RETENTION_SLACK;
-}
-
-static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts_jws_alg alg,
-		      const char *state)
-{
-	struct ts_jwk *k = NULL;
-	struct ts_key_rec rec;
-	unsigned char *der = NULL;
-	size_t derlen = 0;
-	json_t *pub = NULL;
-	char aad[256];
-	int rc;
-
-	memset(&rec, 0, sizeof(rec));
-	if (a->mk == NULL) {
-		ts_log_err("TESSERA_MASTER_KEY is needed to create signing keys");
-		return TS_ECRYPTO;
-	}
-	rc = ts_jwk_generate(alg, &k);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_jwk_to_pkcs8(k, &der, &derlen);
-	if (rc != TS_OK)
-		goto out;
-	snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", t->id, ts_jwk_kid(k));
-	rc = ts_seal(a->mk, aad, der, derlen, &rec.sealed_private);
-	if (rc != TS_OK)
-		goto out;
-	pub = ts_jwk_public_json(k);
-	rec.public_jwk = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
-	rec.tenant_id = t->id;
-	rec.kid = (char *)ts_jwk_kid(k);
-	rec.alg = (char *)ts_jws_alg_name(alg);
-	rec.state = (char *)state;
-	rec.created_at = ts_now();
-	rec.activated_at = strcmp(state, "current") == 0 ? rec.created_at : 0;
-	rc = ts_store_key_put(a->store, &rec);
-	if (rc == TS_OK)
-		ts_admin_audit(a, t->name, "key.created", rec.kid, NULL);
-out:
-	if (der) {
-		OPENSSL_cleanse(der, derlen);
-		free(der);
-	}
-	free(rec.sealed_private);
-	free(rec.public_jwk);
-	json_decref(pub);
-	ts_jwk_free(k);
-	return rc;
-}
-
-int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t)
-{
-	struct ts_key_rec **keys = NULL;
-	enum ts_jws_alg algs[4];
-	json_t *cfg = json_loads(t->config, 0, NULL);
-	size_t nkeys = 0, nalg, i, j;
-	int64_t now = ts_now(), keep;
-	int rc;
-
-	if (cfg == NULL)
-		return TS_EINVAL;
-	nalg = served_algs(cfg, algs);
-	keep = key_retention(cfg);
-	rc = ts_store_key_list(a->store, t->id, &keys, &nkeys);
-	for (i = 0; rc == TS_OK && i < nalg; i++) {
-		bool cur = false, next = false;
-		for (j = 0; j < nkeys; j++) {
-			if (ts_jws_alg_parse(keys[j]->alg) != algs[i])
-				continue;
-			cur = cur || strcmp(keys[j]->state, "current") == 0;
-			next = next || strcmp(keys[j]->state, "next") == 0;
-		}
-		if (!cur)
-			rc = key_create(a, t, algs[i], "current");
-		if (rc == TS_OK && !next)
-			rc = key_create(a, t, algs[i], "next");
-	}
-	/* A retired key leaves JWKS once every token it signed has expired. */
-	for (j = 0; rc == TS_OK && j < nkeys; j++) {
-		if (strcmp(keys[j]->state, "retired") == 0 && keys[j]->retired_at + keep < now) {
-			rc = ts_store_key_delete(a->store, t->id, keys[j]->kid);
-			if (rc == TS_OK)
-				ts_admin_audit(a, t->name, "key.removed", keys[j]->kid, NULL);
-		}
-	}
-	ts_key_recs_free(keys, nkeys);
-	json_decref(cfg);
-	return rc;
-}
-
-int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
-			 char *err, size_t errcap)
-{
-	struct ts_tenant_rec *t = NULL;
-	struct ts_key_rec **keys = NULL;
-	enum ts_jws_alg algs[4];
-	json_t *cfg = NULL;
-	bool *was_current = NULL;
-	size_t nkeys = 0, nalg, i, j;
-	int64_t now = ts_now();
-	int rc;
-
-	rc = ts_store_tenant_get(a->store, tenant, &t);
-	if (rc == TS_ENOTFOUND) {
-		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
-		goto out;
-	}
-	if (rc != TS_OK)
-		goto out;
-	/* Make sure a published next key exists before promoting it. */
-	rc = ts_admin_keys_ensure(a, t);
-	if (rc == TS_OK)
-		rc = ts_store_key_list(a->store, t->id, &keys, &nkeys);
-	if (rc != TS_OK)
-		goto out;
-	cfg = json_loads(t->config, 0, NULL);
-	nalg = served_algs(cfg, algs);
-	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
-	for (i = 0; rc == TS_OK && i < nalg; i++) {
-		if (alg != TS_ALG_NONE && algs[i] != alg)
-			continue;
-		/* Each step is its own write and a server may reload between any
-		 * two: publish the key after next first, then promote the next
-		 * key, and only then retire the current one, so that every
-		 * snapshot has a key to sign with that verifiers already have. */
-		rc = key_create(a, t, algs[i], "next");
-		for (j = 0; j < nkeys; j++)
-			was_current[j] = ts_jws_alg_parse(keys[j]->alg) == algs[i] &&
-					 strcmp(keys[j]->state, "current") == 0;
-		for (j = 0; rc == TS_OK && j < nkeys; j++) {
-			struct ts_key_rec *k = keys[j];
-			if (ts_jws_alg_parse(k->alg) != algs[i] || strcmp(k->state, "next") != 0)
-				continue;
-			free(k->state);
-			k->state = ts_xstrdup("current");
-			k->activated_at = now;
-			rc = ts_store_key_put(a->store, k);
-			if (rc == TS_OK)
-				ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
-		}
-		for (j = 0; rc == TS_OK && j < nkeys; j++) {
-			struct ts_key_rec *k = keys[j];
-			if (!was_current[j])
-				continue;
-			free(k->state);
-			k->state = ts_xstrdup("retired");
-			k->retired_at = now;
-			rc = ts_store_key_put(a->store, k);
-		}
-	}
-	free(was_current);
-	if (rc == TS_OK && alg != TS_ALG_NONE) {
-		bool served = false;
-		for (i = 0; i < nalg; i++)
-			served = served || algs[i] == alg;
-		if (!served)
-			rc = ts_admin_fail(err, errcap, "tenant \"%s\" does not serve %s", tenant,
-				  ts_jws_alg_name(alg));
-	}
-out:
-	if (rc != TS_OK && rc != TS_EINVAL && err[0] == '\0')
-		ts_admin_fail(err, errcap, "key rotation failed (%s)", ts_rc_str(rc));
-	if (rc == TS_EINVAL && err[0] == '\0')
-		ts_admin_fail(err, errcap, "key rotation failed");
-	ts_key_recs_free(keys, nkeys);
-	ts_tenant_rec_free(t);
-	json_decref(cfg);
-	return rc;
 }
 
 int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **result,
@@ -760,7 +566,10 @@ int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *
 	if (rc != TS_OK)
 		goto out;
 	*result = old == NULL ? "created" : changed ? "updated" : "unchanged";
-	if (changed) {
+	/* Its keys first: a client that is visible can sign at once. */
+	if (changed && ts_admin_client_needs_rsa(rec.config, t->config))
+		rc = ts_admin_keys_ensure_rsa(a, t, true);
+	if (rc == TS_OK && changed) {
 		rec.created_at = old ? old->created_at : ts_now();
 		rec.updated_at = ts_now();
 		rc = ts_store_client_put(a->store, &rec);

@@ -1,6 +1,7 @@
 /* registry.c: owns the current snapshot, publishes new ones with an atomic
  * pointer store, and frees retired ones after a grace period. Readers never
- * lock. */
+ * lock. A reload rebuilds only the tenants whose version changed
+ * (ts_snapshot_update); the others are shared with the previous snapshot. */
 #include "tenant.h"
 
 #include <openssl/crypto.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define STATS_INDEX_MIN 64 /* initial slots of the stats index, a power of two */
 
 struct retired {
 	struct ts_snapshot *snap;
@@ -24,6 +27,11 @@ struct ts_registry {
 	pthread_mutex_t lock;         /* serializes reloads and the lists below */
 	struct retired *retired;
 	struct ts_tenant_stats *stats; /* append-only list */
+	/* An open-addressing index of stats by tenant name (a power of two of
+	 * slots, at most half full), so that a first load of many tenants
+	 * does not walk the list once per tenant. */
+	struct ts_tenant_stats **stats_index;
+	size_t stats_slots, nstats;
 	pthread_t thread;
 	bool running;
 	pthread_cond_t cond;
@@ -31,19 +39,56 @@ struct ts_registry {
 	int interval_ms;
 };
 
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void stats_index_put(struct ts_registry *r, struct ts_tenant_stats *s)
+{
+	size_t i = name_hash(s->tenant_name) & (r->stats_slots - 1);
+
+	while (r->stats_index[i] != NULL)
+		i = (i + 1) & (r->stats_slots - 1);
+	r->stats_index[i] = s;
+}
+
+static void stats_index_grow(struct ts_registry *r)
+{
+	struct ts_tenant_stats *s;
+
+	free(r->stats_index);
+	r->stats_slots = r->stats_slots ? r->stats_slots * 2 : STATS_INDEX_MIN;
+	r->stats_index = ts_xcalloc(r->stats_slots, sizeof(*r->stats_index));
+	for (s = r->stats; s; s = s->next)
+		stats_index_put(r, s);
+}
+
 /* Called with r->lock held, from the loader only. */
 static struct ts_tenant_stats *stats_for(void *ctx, const char *name)
 {
 	struct ts_registry *r = ctx;
 	struct ts_tenant_stats *s;
+	size_t i;
 
-	for (s = r->stats; s; s = s->next)
-		if (strcmp(s->tenant_name, name) == 0)
-			return s;
+	if (r->stats_slots) {
+		for (i = name_hash(name) & (r->stats_slots - 1); (s = r->stats_index[i]) != NULL;
+		     i = (i + 1) & (r->stats_slots - 1))
+			if (strcmp(s->tenant_name, name) == 0)
+				return s;
+	}
 	s = ts_xcalloc(1, sizeof(*s));
 	s->tenant_name = ts_xstrdup(name);
 	s->next = r->stats;
 	r->stats = s;
+	if (2 * (++r->nstats) > r->stats_slots)
+		stats_index_grow(r);
+	else
+		stats_index_put(r, s);
 	return s;
 }
 
@@ -66,8 +111,13 @@ static void free_retired(struct ts_registry *r, bool all)
 
 int ts_registry_reload(struct ts_registry *r, bool force)
 {
+	struct ts_snapshot_src src = {
+		.store = r->store, .public_url = r->public_url, .mks = r->mks, .nmk = r->nmk,
+		.stats_for = stats_for, .stats_ctx = r,
+	};
 	struct ts_snapshot *cur, *next = NULL;
-	int64_t gen;
+	size_t rebuilt = 0;
+	int64_t gen, t0;
 	int rc;
 
 	pthread_mutex_lock(&r->lock);
@@ -76,7 +126,10 @@ int ts_registry_reload(struct ts_registry *r, bool force)
 	rc = ts_store_generation(r->store, &gen);
 	if (rc != TS_OK || (!force && cur && cur->generation == gen))
 		goto out;
-	rc = ts_snapshot_load(r->store, r->public_url, r->mks, r->nmk, stats_for, r, &next);
+	t0 = ts_mono_ms();
+	/* A forced reload rebuilds everything; otherwise unchanged tenants
+	 * are shared with the current snapshot. */
+	rc = ts_snapshot_update(&src, force ? NULL : cur, &next, &rebuilt);
 	if (rc != TS_OK)
 		goto out;
 	atomic_store(&r->current, next);
@@ -87,8 +140,9 @@ int ts_registry_reload(struct ts_registry *r, bool force)
 		e->next = r->retired;
 		r->retired = e;
 	}
-	ts_log_info("loaded configuration generation %lld (%zu tenants)", (long long)next->generation,
-		    next->ntenants);
+	ts_log_info("loaded configuration generation %lld (%zu tenants, %zu rebuilt, %lld ms)",
+		    (long long)next->generation, next->ntenants, rebuilt,
+		    (long long)(ts_mono_ms() - t0));
 out:
 	pthread_mutex_unlock(&r->lock);
 	return rc;
@@ -193,6 +247,7 @@ void ts_registry_free(struct ts_registry *r)
 		OPENSSL_cleanse(r->mks, r->nmk * sizeof(*r->mks));
 		free(r->mks);
 	}
+	free(r->stats_index);
 	free(r->public_url);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);

@@ -5,9 +5,12 @@
  *
  * A registry owns the current snapshot. A background thread polls the
  * store's generation counter and, when it moved, builds a new snapshot and
- * publishes it with one atomic pointer store. Readers take the pointer with
- * one atomic load; an old snapshot is freed only after a grace period much
- * longer than any request may hold it (TS_SNAPSHOT_GRACE_S). */
+ * publishes it with one atomic pointer store. The new snapshot rebuilds only
+ * the tenants whose version changed and shares every other tenant (with its
+ * clients and keys) with the previous one; a tenant is reference counted by
+ * the snapshots that hold it. Readers take the pointer with one atomic load;
+ * an old snapshot is freed only after a grace period much longer than any
+ * request may hold it (TS_SNAPSHOT_GRACE_S). */
 #ifndef TS_TENANT_H
 #define TS_TENANT_H
 
@@ -98,11 +101,20 @@ struct ts_tenant {
 	char *jwks_json;       /* the JWKS document, prebuilt */
 	size_t jwks_len;
 	struct ts_tenant_stats *stats;
+	int64_t version;       /* the store's version of the tenant this was built from */
+	atomic_uint refs;      /* snapshots holding it; the last one to go frees it */
+};
+
+/* A Host name served as a tenant (its "domains"), for lookups by Host. */
+struct ts_domain_ent {
+	const char *domain;    /* borrowed from the tenant */
+	const struct ts_tenant *tenant;
 };
 
 struct ts_snapshot {
 	int64_t generation;
 	struct ts_tenant **tenants; size_t ntenants; /* sorted by name */
+	struct ts_domain_ent *domains; size_t ndomains; /* sorted by domain, then tenant name */
 };
 
 /* ---- lookups (lock-free, on the snapshot) ---- */
@@ -134,12 +146,36 @@ bool ts_scope_satisfies(const struct ts_tenant *t, const char *granted, const ch
 bool ts_client_scope_allowed(const struct ts_tenant *t, const struct ts_client *c,
 			     const char *s);
 
-/* Builds a snapshot from the store (opening private keys with mks). Used
- * by the registry; stats_for maps a tenant to its long-lived counters. On
- * TS_OK *out is owned by the caller (ts_snapshot_free). */
+/* Where snapshots come from: the store, the public URL that issuers are
+ * formed from, the master keys (first is current) that open private keys,
+ * and stats_for, which maps a tenant name to its long-lived counters (may
+ * be NULL; called only from the thread building the snapshot). */
+struct ts_snapshot_src {
+	struct ts_store *store;
+	const char *public_url;
+	const struct ts_master_key *mks;
+	size_t nmk;
+	struct ts_tenant_stats *(*stats_for)(void *ctx, const char *name);
+	void *stats_ctx;
+};
+
+/* Builds a snapshot of the store's configuration. Every tenant of prev
+ * (may be NULL) whose id and version are still the store's is shared with
+ * the new snapshot, not rebuilt; the others are read and built (in
+ * parallel when there are many), tenants gone from the store are left
+ * out. Only a "current" key's private half is opened (the others never
+ * sign), without a pairwise check: it was checked when it was generated,
+ * and the seal authenticates it. *rebuilt (may be NULL) gets the number of
+ * tenants built. prev stays valid and unchanged. On TS_OK *out is owned by
+ * the caller (ts_snapshot_free). */
+int ts_snapshot_update(const struct ts_snapshot_src *src, const struct ts_snapshot *prev,
+		       struct ts_snapshot **out, size_t *rebuilt);
+/* ts_snapshot_update without a previous snapshot: everything is built. */
 int ts_snapshot_load(struct ts_store *st, const char *public_url, const struct ts_master_key *mks,
 		     size_t nmk, struct ts_tenant_stats *(*stats_for)(void *, const char *),
 		     void *stats_ctx, struct ts_snapshot **out);
+/* Releases the snapshot's hold on each of its tenants (freeing those no
+ * other snapshot holds) and the snapshot. NULL is a no-op. */
 void ts_snapshot_free(struct ts_snapshot *s);
 
 /* ---- the registry ---- */
@@ -206,8 +242,21 @@ int ts_admin_client_validate(const json_t *spec, char *err, size_t errcap);
 int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const char *client_id,
 				  char **new_secret, char *err, size_t errcap);
 /* Ensures a current and a next key for every algorithm the tenant serves,
- * and drops retired keys whose tokens have all expired. */
+ * and drops retired keys whose tokens have all expired. A tenant serves
+ * ES256 and EdDSA, its access-token algorithm, and RS256 where a client of
+ * it needs RS256 for ID tokens (ts_admin_client_needs_rsa) or it has RS256
+ * keys already. ts_admin_keys_ensure_rsa with rsa true ensures RS256 keys
+ * as well (for a client about to be stored). */
 int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t);
+int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, bool rsa);
+/* Whether a client (its stored configuration JSON) can get ID tokens
+ * signed RS256 at a tenant (its configuration JSON): a client with a grant
+ * through which a person signs in and the default ID-token algorithm. */
+bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_config);
+/* ts_admin_keys_ensure for every tenant, with three list queries in all
+ * (the server's periodic maintenance). A tenant that fails is logged and
+ * the others go on; the return code is that of the listing. */
+int ts_admin_keys_maintain(struct ts_admin *a);
 /* Rotation: for alg (or every served alg when TS_ALG_NONE) the next key
  * (already published) becomes current, the current one is retired, and a
  * new next key is generated and published. */

@@ -51,10 +51,13 @@ def kid_becomes(srv, tenant, kid):
 
 
 def test_each_algorithm_has_one_current_and_one_next_key(srv):
-    for alg in ("ES256", "RS256", "EdDSA"):
-        states = keys_by_state(srv, "rot", alg)
+    for tenant, alg in (("rot", "ES256"), ("rot", "EdDSA"), ("rsa", "RS256")):
+        states = keys_by_state(srv, tenant, alg)
         assert len(states.get("current", [])) == 1, states
         assert len(states.get("next", [])) == 1, states
+    # RSA keys exist only where something signs with RS256: "rot" signs
+    # access tokens with ES256 and has no client that people sign in to.
+    assert keys_by_state(srv, "rot", "RS256") == {}
 
 
 def test_the_next_key_is_published_before_it_signs(srv):

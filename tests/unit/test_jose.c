@@ -848,6 +848,53 @@ static void test_pkcs8_roundtrip(void **state)
 	}
 }
 
+/* A reused decoder reads keys of every type, one after another and after
+ * a refused input, as ts_jwk_from_pkcs8 does, and a stored public JWK is
+ * read back by the trusted import. */
+static void test_pkcs8_decoder(void **state)
+{
+	struct ts_jwk_decoder *d = ts_jwk_decoder_new();
+	size_t a, round;
+	(void)state;
+
+	for (round = 0; round < 2; round++) {
+		for (a = 0; a < TS_ARRAY_LEN(all_algs); a++) {
+			struct ts_jwk *k = keys[all_algs[a]], *k2 = NULL, *pubk = NULL;
+			unsigned char *der = NULL;
+			size_t len = 0;
+			json_t *pj = ts_jwk_public_json(k);
+			char *pub = json_dumps(pj, JSON_COMPACT | JSON_SORT_KEYS);
+			struct ts_buf b;
+
+			assert_int_equal(ts_jwk_to_pkcs8(k, &der, &len), TS_OK);
+			assert_int_equal(ts_jwk_decoder_pkcs8(d, all_algs[a], der, len - 1, &k2), TS_EINVAL);
+			assert_int_equal(ts_jwk_decoder_pkcs8(d, all_algs[a] == TS_ALG_ES256 ? TS_ALG_EDDSA
+											     : TS_ALG_ES256,
+							      der, len, &k2), TS_EINVAL);
+			assert_null(k2);
+			assert_int_equal(ts_jwk_decoder_pkcs8(d, all_algs[a], der, len, &k2), TS_OK);
+			assert_true(ts_jwk_is_private(k2));
+			assert_string_equal(ts_jwk_kid(k2), ts_jwk_kid(k));
+			assert_int_equal(ts_jwk_from_json_text_trusted(pub, strlen(pub), all_algs[a], &pubk),
+					 TS_OK);
+			assert_false(ts_jwk_is_private(pubk));
+			assert_string_equal(ts_jwk_kid(pubk), ts_jwk_kid(k));
+			ts_buf_init(&b, BUF_MAX);
+			assert_int_equal(ts_jws_sign(k2, "JWT", "{}", 2, &b), TS_OK);
+			assert_int_equal(parse_verify(b.p, pubk), TS_OK);
+			ts_buf_clear(&b);
+			OPENSSL_cleanse(der, len);
+			free(der);
+			free(pub);
+			json_decref(pj);
+			ts_jwk_free(k2);
+			ts_jwk_free(pubk);
+		}
+	}
+	ts_jwk_decoder_free(d);
+	ts_jwk_decoder_free(NULL);
+}
+
 static void test_public_json(void **state)
 {
 	static const struct {
@@ -1170,6 +1217,7 @@ int main(void)
 		cmocka_unit_test(test_verify_rsa_and_eddsa_tamper),
 		cmocka_unit_test(test_ecdsa_der_conversion),
 		cmocka_unit_test(test_pkcs8_roundtrip),
+		cmocka_unit_test(test_pkcs8_decoder),
 		cmocka_unit_test(test_public_json),
 		cmocka_unit_test(test_jwk_import_rejects),
 		cmocka_unit_test(test_jwk_import_okp_and_text),

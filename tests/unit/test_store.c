@@ -287,6 +287,153 @@ static void test_generation(void **state)
 	assert_int_equal(ts_store_generation(st, NULL), TS_EINVAL);
 }
 
+/* ---- tenant versions ---- */
+
+/* The version of tenant name in the versions list (checking the list is in
+ * name order), or -1 if it is not there. */
+static int64_t version_of(struct ts_store *st, const char *name, const char *id)
+{
+	struct ts_tenant_ver **v = NULL;
+	size_t n = 0, i;
+	int64_t ver = -1;
+
+	assert_int_equal(ts_store_tenant_versions(st, &v, &n), TS_OK);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			assert_true(strcmp(v[i - 1]->name, v[i]->name) < 0);
+		if (strcmp(v[i]->name, name) == 0) {
+			assert_string_equal(v[i]->id, id);
+			ver = v[i]->version;
+		}
+	}
+	ts_tenant_vers_free(v, n);
+	return ver;
+}
+
+/* A tenant's version moves with every write to its row, clients or keys,
+ * and only with those: another tenant's writes and failed writes leave it. */
+static void test_tenant_versions(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_tenant_rec *t = NULL, rec = {0};
+	struct ts_key_rec k;
+	char a[NAME_CAP], aid[ID_CAP], b[NAME_CAP], bid[ID_CAP];
+	int64_t va, vb, v;
+
+	new_tenant(st, "va", a, aid);
+	new_tenant(st, "vb", b, bid);
+	va = version_of(st, a, aid);
+	vb = version_of(st, b, bid);
+	assert_true(va >= 1 && vb >= 1);
+	assert_int_equal(ts_store_tenant_get(st, a, &t), TS_OK);
+	assert_int_equal(t->version, va);
+	ts_tenant_rec_free(t);
+
+	put_client(st, aid, "c", NULL, 1);
+	assert_true((v = version_of(st, a, aid)) > va);
+	va = v;
+	put_client(st, aid, "c", NULL, 2);
+	assert_true((v = version_of(st, a, aid)) > va);
+	va = v;
+	k = key_rec(aid, "k", "next", 1);
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	assert_true((v = version_of(st, a, aid)) > va);
+	va = v;
+	k.state = "current";
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	assert_true((v = version_of(st, a, aid)) > va);
+	va = v;
+	rec.id = aid;
+	rec.name = a;
+	rec.config = "{\"display_name\":\"Changed\"}";
+	assert_int_equal(ts_store_tenant_put(st, &rec), TS_OK);
+	assert_true((v = version_of(st, a, aid)) > va);
+	va = v;
+	assert_int_equal(ts_store_client_delete(st, aid, "missing"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_revoke_put(st, aid, "jti", FAR_FUTURE), TS_OK);
+	assert_int_equal(version_of(st, a, aid), va);
+	assert_int_equal(ts_store_key_delete(st, aid, "k"), TS_OK);
+	assert_true((v = version_of(st, a, aid)) > va);
+	va = v;
+	assert_int_equal(ts_store_client_delete(st, aid, "c"), TS_OK);
+	assert_true(version_of(st, a, aid) > va);
+	assert_int_equal(version_of(st, b, bid), vb);
+	assert_int_equal(ts_store_tenant_delete(st, a), TS_OK);
+	assert_int_equal(version_of(st, a, aid), -1);
+	assert_int_equal(version_of(st, b, bid), vb);
+	assert_int_equal(ts_store_tenant_versions(st, NULL, NULL), TS_EINVAL);
+}
+
+/* ---- write batches ---- */
+
+struct peek {
+	struct ts_store *st;
+	const char *name;
+	int rc;
+};
+
+static void *peek_tenant(void *arg)
+{
+	struct peek *p = arg;
+	struct ts_tenant_rec *t = NULL;
+
+	p->rc = ts_store_tenant_get(p->st, p->name, &t);
+	ts_tenant_rec_free(t);
+	return NULL;
+}
+
+/* Writes between batch_begin and batch_end are one transaction: visible to
+ * the batch's own reads at once, to other threads after the commit, to no
+ * one after a rollback; a failed write inside is undone alone. */
+static void test_batch(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_tenant_rec *t = NULL;
+	struct ts_client_rec c = {0};
+	struct peek p = {.st = st};
+	pthread_t th;
+	char a[NAME_CAP], aid[ID_CAP], b[NAME_CAP], bid[ID_CAP];
+	int64_t g = generation(st);
+
+	assert_int_equal(ts_store_batch_end(st, true), TS_EINVAL);
+	assert_int_equal(ts_store_batch_begin(st), TS_OK);
+	assert_int_equal(ts_store_batch_begin(st), TS_EINVAL);
+	new_tenant(st, "ba", a, aid);
+	put_client(st, aid, "c", NULL, 1);
+	c.tenant_id = "no-such-tenant";
+	c.client_id = "c";
+	c.config = "{}";
+	assert_int_equal(ts_store_client_put(st, &c), TS_ENOTFOUND);
+	assert_int_equal(ts_store_tenant_get(st, a, &t), TS_OK);
+	ts_tenant_rec_free(t);
+	p.name = a;
+	assert_int_equal(pthread_create(&th, NULL, peek_tenant, &p), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(p.rc, TS_ENOTFOUND);
+	assert_int_equal(ts_store_batch_end(st, true), TS_OK);
+	assert_true(generation(st) > g);
+	assert_int_equal(pthread_create(&th, NULL, peek_tenant, &p), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(p.rc, TS_OK);
+	{
+		struct ts_client_rec *got = NULL;
+		assert_int_equal(ts_store_client_get(st, aid, "c", &got), TS_OK);
+		ts_client_rec_free(got);
+		assert_int_equal(ts_store_client_get(st, "no-such-tenant", "c", &got), TS_ENOTFOUND);
+	}
+
+	g = generation(st);
+	assert_int_equal(ts_store_batch_begin(st), TS_OK);
+	new_tenant(st, "bb", b, bid);
+	assert_int_equal(ts_store_batch_end(st, false), TS_OK);
+	assert_int_equal(ts_store_tenant_get(st, b, &t), TS_ENOTFOUND);
+	assert_int_equal(generation(st), g);
+	/* Outside a batch, writes commit one by one again. */
+	new_tenant(st, "bc", b, bid);
+	assert_int_equal(ts_store_tenant_get(st, b, &t), TS_OK);
+	ts_tenant_rec_free(t);
+}
+
 /* ---- clients ---- */
 
 static void test_client_crud(void **state)
@@ -828,6 +975,8 @@ int main(void)
 		cmocka_unit_test(test_tenant_invalid),
 		cmocka_unit_test(test_tenant_delete_cascades),
 		cmocka_unit_test(test_generation),
+		cmocka_unit_test(test_tenant_versions),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_client_crud),
 		cmocka_unit_test(test_key_crud),
 		cmocka_unit_test(test_revoke),

@@ -127,6 +127,17 @@ static void slot_free(struct ts_pg *pg)
 	pthread_mutex_unlock(&pg->mu);
 }
 
+/* The calling thread's open write batch (ts_store_batch_begin): the store
+ * it is on and the connection that holds its transaction. Thread-local, so
+ * other threads pay nothing for it. */
+static _Thread_local struct ts_store *batch_store;
+static _Thread_local struct ts_pg_conn *batch_conn;
+
+static bool in_batch(struct ts_store *st)
+{
+	return batch_store == st && batch_conn != NULL;
+}
+
 int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
 {
 	struct ts_pg *pg = impl(st);
@@ -134,6 +145,10 @@ int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
 	int rc;
 
 	*out = NULL;
+	if (in_batch(st)) {
+		*out = batch_conn;
+		return TS_OK;
+	}
 	pthread_mutex_lock(&pg->mu);
 	while (pg->idle == NULL && pg->nopen >= POOL_MAX)
 		pthread_cond_wait(&pg->cv, &pg->mu);
@@ -173,7 +188,7 @@ void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c)
 	PGTransactionStatusType ts;
 	PGresult *r;
 
-	if (c == NULL)
+	if (c == NULL || (in_batch(st) && c == batch_conn))
 		return;
 	if (!c->broken && PQstatus(c->db) == CONNECTION_OK) {
 		ts = PQtransactionStatus(c->db);
@@ -345,6 +360,12 @@ int ts_pg_write_begin(struct ts_store *st, struct ts_pg_conn **c)
 	int rc;
 
 	*c = NULL;
+	/* Inside the thread's batch a write is a savepoint of its transaction,
+	 * and a connection lost there loses the batch: no retry. */
+	if (in_batch(st)) {
+		*c = batch_conn;
+		return run_fixed(*c, "SAVEPOINT job", "savepoint");
+	}
 	do {
 		rc = ts_pg_conn_get(st, c);
 		if (rc != TS_OK)
@@ -390,12 +411,31 @@ static int commit(struct ts_pg_conn *c)
 	return rc;
 }
 
+/* The end of a write inside the thread's batch: kept (released) or undone
+ * alone (rolled back to its savepoint, which also clears an aborted
+ * statement); the batch's transaction stays open. */
+static int batch_write_end(struct ts_pg_conn *c, int rc, bool bump)
+{
+	int rrc;
+
+	if (rc == TS_OK && bump)
+		rc = bump_generation(c);
+	if (c->broken)
+		return rc == TS_OK ? TS_ESTORE : rc;
+	if (rc != TS_OK)
+		run_fixed(c, "ROLLBACK TO SAVEPOINT job", "rollback to savepoint");
+	rrc = run_fixed(c, "RELEASE SAVEPOINT job", "release savepoint");
+	return rc != TS_OK ? rc : rrc;
+}
+
 int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump)
 {
 	PGTransactionStatusType ts;
 
 	if (c == NULL)
 		return rc;
+	if (in_batch(st) && c == batch_conn)
+		return batch_write_end(c, rc, bump);
 	if (rc == TS_OK && bump)
 		rc = bump_generation(c);
 	if (rc == TS_OK)
@@ -407,6 +447,36 @@ int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump
 	}
 	ts_pg_conn_put(st, c);
 	return rc;
+}
+
+int ts_pg_batch_begin(struct ts_store *st)
+{
+	struct ts_pg_conn *c = NULL;
+	int rc;
+
+	if (batch_store != NULL)
+		return TS_EINVAL;
+	rc = ts_pg_write_begin(st, &c);
+	if (rc != TS_OK)
+		return ts_pg_write_end(st, c, rc, false);
+	batch_store = st;
+	batch_conn = c;
+	return TS_OK;
+}
+
+int ts_pg_batch_end(struct ts_store *st, bool commit)
+{
+	struct ts_pg_conn *c = batch_conn;
+
+	if (!in_batch(st))
+		return TS_EINVAL;
+	batch_store = NULL;
+	batch_conn = NULL;
+	if (commit)
+		return ts_pg_write_end(st, c, TS_OK, false);
+	/* Putting back a connection inside a transaction rolls it back. */
+	ts_pg_conn_put(st, c);
+	return TS_OK;
 }
 
 int ts_pg_write1(struct ts_store *st, const char *sql, const char *const *args, int n,

@@ -205,6 +205,11 @@ int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, i
  * connection back and returns the final code. */
 int ts_pg_write_begin(struct ts_store *st, struct ts_pg_conn **c);
 int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump);
+/* The store's write batches (ts_store_batch_begin/end): while the calling
+ * thread has one open, ts_pg_conn_get gives it the batch's connection and
+ * ts_pg_write_begin/end run a savepoint instead of a transaction. */
+int ts_pg_batch_begin(struct ts_store *st);
+int ts_pg_batch_end(struct ts_store *st, bool commit);
 /* One statement in a transaction of its own. With must_change,
  * TS_ENOTFOUND (and nothing written) when no row changed. */
 int ts_pg_write1(struct ts_store *st, const char *sql, const char *const *args, int n,

@@ -23,9 +23,12 @@
 static const char tenant_put_sql[] =
 	"INSERT INTO tenants (" TENANT_COLS ") VALUES ($1, $2, $3, $4::bigint, $5::bigint)"
 	" ON CONFLICT (name) DO UPDATE SET config = excluded.config,"
-	" updated_at = excluded.updated_at";
-static const char tenant_get_sql[] = "SELECT " TENANT_COLS " FROM tenants WHERE name = $1";
-static const char tenant_list_sql[] = "SELECT " TENANT_COLS " FROM tenants ORDER BY name";
+	" updated_at = excluded.updated_at, version = tenants.version + 1";
+static const char tenant_get_sql[] =
+	"SELECT " TENANT_COLS ", version FROM tenants WHERE name = $1";
+static const char tenant_list_sql[] =
+	"SELECT " TENANT_COLS ", version FROM tenants ORDER BY name";
+static const char tenant_versions_sql[] = "SELECT id, name, version FROM tenants ORDER BY name";
 /* Everything the tenant owns goes with it (ON DELETE CASCADE). */
 static const char tenant_delete_sql[] = "DELETE FROM tenants WHERE name = $1";
 
@@ -92,6 +95,7 @@ static struct ts_tenant_rec *read_tenant(const PGresult *r, int i)
 	t->config = ts_pg_col_dup(r, i, 2);
 	t->created_at = ts_pg_col_i64(r, i, 3);
 	t->updated_at = ts_pg_col_i64(r, i, 4);
+	t->version = ts_pg_col_i64(r, i, 5);
 	if (t->id == NULL || t->name == NULL || t->config == NULL) {
 		ts_tenant_rec_free(t);
 		return NULL;
@@ -166,6 +170,25 @@ static void free_tenant(void *rec)
 	ts_tenant_rec_free(rec);
 }
 
+static void *row_tenant_ver(const PGresult *r, int i)
+{
+	struct ts_tenant_ver *v = ts_xcalloc(1, sizeof(*v));
+
+	v->id = ts_pg_col_dup(r, i, 0);
+	v->name = ts_pg_col_dup(r, i, 1);
+	v->version = ts_pg_col_i64(r, i, 2);
+	if (v->id == NULL || v->name == NULL) {
+		ts_tenant_ver_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+static void free_tenant_ver(void *v)
+{
+	ts_tenant_ver_free(v);
+}
+
 static void *row_client(const PGresult *r, int i)
 {
 	return read_client(r, i);
@@ -232,6 +255,12 @@ static int pg_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size
 {
 	return ts_pg_list(st, tenant_list_sql, NULL, 0, row_tenant, free_tenant, "tenant list",
 			  (void ***)out, n);
+}
+
+static int pg_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n)
+{
+	return ts_pg_list(st, tenant_versions_sql, NULL, 0, row_tenant_ver, free_tenant_ver,
+			  "tenant versions", (void ***)out, n);
 }
 
 /* Deletes by key in a transaction of its own, bumping the generation;
@@ -405,6 +434,9 @@ const struct ts_store_ops ts_pg_ops = {
 	.tenant_put = pg_tenant_put,
 	.tenant_get = pg_tenant_get,
 	.tenant_list = pg_tenant_list,
+	.tenant_versions = pg_tenant_versions,
+	.batch_begin = ts_pg_batch_begin,
+	.batch_end = ts_pg_batch_end,
 	.tenant_delete = pg_tenant_delete,
 	.client_put = pg_client_put,
 	.client_get = pg_client_get,

@@ -311,10 +311,32 @@ static const char schema_v2[] =
 	");"
 	"CREATE INDEX throttle_by_start ON throttle (window_start);";
 
+/* Version 3: SQLite's version 6, a version per tenant that moves with
+ * every write to the tenant's row (the upsert in pg_ops.c) and, through
+ * these triggers, with every insert, update or delete of its clients and
+ * keys, so that a server reloads only the tenants that changed. A trigger
+ * that fires for a tenant being deleted updates nothing. */
+static const char schema_v3[] =
+	"ALTER TABLE tenants ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"
+	"CREATE FUNCTION tessera_touch_tenant() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  IF TG_OP = 'DELETE' THEN"
+	"   UPDATE tenants SET version = version + 1 WHERE id = OLD.tenant_id;"
+	"   RETURN OLD;"
+	"  END IF;"
+	"  UPDATE tenants SET version = version + 1 WHERE id = NEW.tenant_id;"
+	"  RETURN NEW;"
+	" END $$;"
+	"CREATE TRIGGER clients_touch_tenant AFTER INSERT OR UPDATE OR DELETE ON clients"
+	"  FOR EACH ROW EXECUTE FUNCTION tessera_touch_tenant();"
+	"CREATE TRIGGER keys_touch_tenant AFTER INSERT OR UPDATE OR DELETE ON keys"
+	"  FOR EACH ROW EXECUTE FUNCTION tessera_touch_tenant();";
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 static const char version_table_sql[] =
