@@ -2,8 +2,11 @@
 # test.sh: everything CI checks, in order, stopping at the first failure:
 #   1. the banned-function grep over src/ (STYLE.md §5), cheapest first;
 #   2. gcc Debug build in build-test/, unit and end-to-end tests (ctest);
-#   3. clang build with ASan+UBSan in build-asan/, the same ctest suite;
-#   4. clang libFuzzer build in build-fuzz/, each fuzz target run for
+#   3. the Debian packages (scripts/package.sh into build-pkg/), installed
+#      on this machine when run as root, checked and purged
+#      (tests/package/test_package.py);
+#   4. clang build with ASan+UBSan in build-asan/, the same ctest suite;
+#   5. clang libFuzzer build in build-fuzz/, each fuzz target run for
 #      FUZZ_SECONDS over its seed corpus and dictionary.
 # Environment: JOBS (default 2), FUZZ_SECONDS (default 20).
 set -euo pipefail
@@ -80,7 +83,12 @@ cmake --build build-test -j"$JOBS" || fail "the gcc Debug build failed"
 stage "unit and e2e tests (gcc Debug)"
 run_ctest build-test || fail "tests failed in the gcc Debug build (see the output above)"
 
-# ---- 3. clang ASan + UBSan: unit + e2e ----
+# ---- 3. the Debian packages ----
+stage "Debian packages (build-pkg/)"
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/package ||
+	fail "the Debian package tests failed (see the output above)"
+
+# ---- 4. clang ASan + UBSan: unit + e2e ----
 stage "clang ASan+UBSan build (build-asan/)"
 configure build-asan "$CLANG" -DCMAKE_BUILD_TYPE=Debug -DTS_TESTS=ON -DTS_FUZZ=OFF \
 	-DTS_SANITIZE=address,undefined || fail "cmake configure failed for build-asan/"
@@ -90,7 +98,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_ctest build-asan || fail "tests failed under ASan/UBSan (see the sanitizer report above)"
 
-# ---- 4. fuzzing ----
+# ---- 5. fuzzing ----
 stage "clang libFuzzer build (build-fuzz/)"
 configure build-fuzz "$CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTS_TESTS=OFF -DTS_FUZZ=ON \
 	-DTS_SANITIZE= || fail "cmake configure failed for build-fuzz/"

@@ -15,7 +15,7 @@ static const struct {
 	{"user", ts_cmd_user},     {"group", ts_cmd_group},
 	{"apikey", ts_cmd_apikey},
 	{"provider", ts_cmd_provider}, {"connection", ts_cmd_connection},
-	{"version", ts_cmd_version},
+	{"version", ts_cmd_version},   {"backup", ts_cmd_backup},
 };
 
 /* Flags of single commands that are not in ts_global_flags, so that the
@@ -42,10 +42,12 @@ static bool may_create_db(const char *cmd, int argc, char **argv, int cmd_at)
 static void usage(FILE *f)
 {
 	fputs("usage: tessera [--db URL] [--public-url URL] [--listen ADDR] [--config FILE] [--json]\n"
+	      "               [--log-level debug|info|warn|error] [--master-key-file FILE]\n"
 	      "               COMMAND ...\n"
-	      "       tessera --version | version | help | --help\n"
+	      "       tessera --version | version | help | --help | COMMAND --help\n"
 	      "commands:\n"
-	      "  serve                           run the server\n"
+	      "  serve [--threads N] [--trusted-proxies CIDR,...] [--metrics-listen ADDR]\n"
+	      "                                  run the server (SIGHUP reloads the config file)\n"
 	      "  bootstrap FILE [--print-secrets] apply a declarative file\n"
 	      "  tenant create|update|list|show|delete\n"
 	      "  client create|update|list|show|delete|disable|enable|rotate-secret --tenant T\n"
@@ -57,9 +59,14 @@ static void usage(FILE *f)
 	      "  provider create|update|list|show|delete --tenant T [NAME] [--profile P] ...\n"
 	      "  connection list|show|delete --tenant T [ID]\n"
 	      "  audit --tenant T [--since TIME] [--limit N]\n"
+	      "  backup FILE                     consistent copy of a (running) SQLite database\n"
+	      "  version                         the version and the libraries it runs with\n"
 	      "environment: TESSERA_DB, TESSERA_PUBLIC_URL, TESSERA_LISTEN, TESSERA_MASTER_KEY,\n"
 	      "             TESSERA_MASTER_KEY_FILE, TESSERA_MASTER_KEY_OLD, TESSERA_CONFIG,\n"
-	      "             TESSERA_LOG_LEVEL, TESSERA_THREADS, TESSERA_VAULT_TICK_MS\n",
+	      "             TESSERA_LOG_LEVEL, TESSERA_THREADS, TESSERA_TRUSTED_PROXIES,\n"
+	      "             TESSERA_METRICS_LISTEN, TESSERA_ACCESS_LOG, TESSERA_VAULT_TICK_MS\n"
+	      "config file (--config, JSON): the options above by name, e.g.\n"
+	      "             {\"db\": \"sqlite:/var/lib/tessera/tessera.db\", \"access-log\": true}\n",
 	      f);
 }
 
@@ -97,18 +104,15 @@ int main(int argc, char **argv)
 				bare.json = true;
 		return ts_cmd_version(&bare, 0, NULL);
 	}
-	if (cmd != NULL && strcmp(cmd, "help") == 0 && cmd_at > 0) {
-		usage(stdout);
-		return TS_EXIT_OK;
-	}
-	if (cmd == NULL) {
-		bool help = false;
-		for (i = 1; i < argc; i++)
-			help = help || strcmp(argv[i], "--help") == 0;
-		if (help) {
+	/* help, --help anywhere, and COMMAND --help print usage and do
+	 * nothing else (serve --help never starts a server). */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+		    (i == cmd_at && strcmp(argv[i], "help") == 0)) {
 			usage(stdout);
 			return TS_EXIT_OK;
 		}
+	if (cmd == NULL) {
 		if (json)
 			ts_cli_error("usage: tessera [OPTIONS] COMMAND ... (no command given)");
 		else
@@ -121,6 +125,7 @@ int main(int argc, char **argv)
 		ts_config_clear(&cfg);
 		return TS_EXIT_USAGE;
 	}
+	cfg.opts = &all;
 	rc = -1;
 	for (k = 0; k < TS_ARRAY_LEN(commands); k++) {
 		if (strcmp(commands[k].name, cmd) == 0) {

@@ -159,16 +159,27 @@ static const struct ts_tenant *sealed_tenant(const struct ts_snapshot *snap)
 	return NULL;
 }
 
-static void readyz(struct ts_app *app, struct ts_http_req *req, struct ts_http_resp *resp)
+/* Whether the server is ready: storage answers, the configuration is
+ * loaded and every tenant can sign. Sets *sealed to a tenant that cannot. */
+static bool ready(struct ts_app *app, const struct ts_tenant **sealed)
 {
 	const struct ts_snapshot *snap = ts_registry_get(app->reg);
+
+	*sealed = NULL;
+	if (ts_store_ping(app->store) != TS_OK || snap == NULL)
+		return false;
+	*sealed = sealed_tenant(snap);
+	return *sealed == NULL;
+}
+
+static void readyz(struct ts_app *app, struct ts_http_req *req, struct ts_http_resp *resp)
+{
 	const struct ts_tenant *t;
 
-	if (ts_store_ping(app->store) != TS_OK || snap == NULL) {
+	if (!ready(app, &t) && t == NULL) {
 		ts_app_store_unavailable(resp);
 		return;
 	}
-	t = sealed_tenant(snap);
 	if (t != NULL) {
 		ts_http_resp_error(resp, 503, "temporarily_unavailable",
 				   ts_arena_printf(req->arena,
@@ -183,12 +194,16 @@ static void readyz(struct ts_app *app, struct ts_http_req *req, struct ts_http_r
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }
 
+/* /metrics pings storage for tessera_ready, so it runs on the blocking
+ * pool (ts_app_blocking). */
 static void metrics(struct ts_app *app, struct ts_http_resp *resp)
 {
+	const struct ts_tenant *sealed;
 	struct ts_buf b;
+	bool is_ready = ready(app, &sealed);
 
 	ts_buf_init(&b, METRICS_MAX);
-	if (ts_metrics_render(app->metrics, ts_registry_stats(app->reg), &b) != TS_OK) {
+	if (ts_metrics_render(app->metrics, ts_registry_stats(app->reg), is_ready, &b) != TS_OK) {
 		ts_buf_clear(&b);
 		ts_http_resp_error(resp, 500, "server_error", "metrics too large");
 		return;
@@ -365,7 +380,7 @@ static bool ends_with(const char *s, const char *suffix)
  * this only picks the thread. */
 bool ts_app_blocking(void *ctx, const struct ts_http_req *req)
 {
-	static const char *const cheap_gets[] = {"/healthz", "/metrics", "/oauth2/jwks",
+	static const char *const cheap_gets[] = {"/healthz", "/oauth2/jwks",
 						 "/.well-known/openid-configuration",
 						 "/.well-known/oauth-authorization-server"};
 	const char *grant;
@@ -422,7 +437,8 @@ void ts_app_done(void *ctx, const struct ts_http_req *req, int status, int64_t d
 	const struct ts_rctx *rc = req->app;
 
 	ts_metrics_request(app->metrics, req->route_name, status, duration_us);
-	if (app->access_log && ts_log_get_level() <= TS_LOG_INFO) {
+	if (atomic_load_explicit(&app->access_log, memory_order_relaxed) &&
+	    ts_log_get_level() <= TS_LOG_INFO) {
 		struct ts_buf b;
 		ts_buf_init(&b, 4096);
 		ts_buf_appendf(&b, "{\"time\":%lld,\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"",

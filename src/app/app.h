@@ -22,7 +22,7 @@ struct ts_app {
 	char *scheme;       /* "http" or "https", from public_url */
 	char *origin;       /* scheme://host[:port] of public_url */
 	char *base_path;    /* path of public_url ("" or "/prefix") */
-	bool access_log;    /* one JSON line per request */
+	atomic_bool access_log; /* one JSON line per request (SIGHUP may change it) */
 	struct ts_throttle *throttle; /* failed password and client checks */
 	unsigned char csrf_key[TS_SHA256_LEN]; /* HMAC key for CSRF tokens, derived from the master key */
 	struct ts_vault *vault;       /* the token vault (vault/vault.h) */

@@ -46,6 +46,7 @@ struct ts_config {
 	int reload_ms;     /* configuration poll interval */
 	bool json;         /* --json output */
 	bool db_may_create; /* this command may create a missing SQLite file */
+	const struct ts_opts *opts; /* the options it was loaded from (for a reload) */
 	bool access_log;   /* one log line per request */
 	bool have_mk;
 	struct ts_master_key mk;
@@ -102,6 +103,8 @@ int ts_cmd_apikey(struct ts_config *c, int argc, char **argv);
 int ts_cmd_provider(struct ts_config *c, int argc, char **argv);
 int ts_cmd_connection(struct ts_config *c, int argc, char **argv);
 int ts_cmd_keys_rekey_vault(struct ts_config *c, int argc, char **argv);
+/* `tessera backup FILE`: an online, consistent copy of a SQLite database. */
+int ts_cmd_backup(struct ts_config *c, int argc, char **argv);
 /* `tessera --version`: version, commit, library versions (JSON with
  * --json; c may be NULL before the configuration is loaded). */
 int ts_cmd_version(struct ts_config *c, int argc, char **argv);

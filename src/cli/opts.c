@@ -185,11 +185,79 @@ static bool read_key_file(struct ts_config *c, const char *path)
 	return true;
 }
 
+/* The config file's keys: the names of the command-line options (with
+ * '_' accepted for '-'), each of one JSON type. */
+enum cfg_type { CFG_STRING, CFG_UINT, CFG_BOOL };
+static const struct {
+	const char *key;
+	enum cfg_type type;
+} cfg_keys[] = {
+	{"db", CFG_STRING},           {"public-url", CFG_STRING},
+	{"listen", CFG_STRING},       {"log-level", CFG_STRING},
+	{"threads", CFG_UINT},        {"master-key-file", CFG_STRING},
+	{"access-log", CFG_BOOL},     {"trusted-proxies", CFG_STRING},
+	{"metrics-listen", CFG_STRING},
+};
+static const char *const cfg_type_name[] = {"a string", "a whole number", "true or false"};
+
+/* The index of key in cfg_keys ('_' matching '-'), or -1. */
+static int cfg_key_index(const char *key)
+{
+	char norm[TS_OPT_NAME_MAX];
+	size_t i, n = strlen(key);
+
+	if (n >= sizeof(norm))
+		return -1;
+	for (i = 0; i <= n; i++)
+		norm[i] = key[i] == '_' ? '-' : key[i];
+	for (i = 0; i < TS_ARRAY_LEN(cfg_keys); i++)
+		if (strcmp(cfg_keys[i].key, norm) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool cfg_type_ok(const json_t *v, enum cfg_type t)
+{
+	switch (t) {
+	case CFG_STRING:
+		return json_is_string(v);
+	case CFG_UINT:
+		return json_is_integer(v) && json_integer_value(v) >= 0 &&
+		       json_integer_value(v) <= THREADS_MAX;
+	case CFG_BOOL:
+		return json_is_boolean(v);
+	}
+	return false;
+}
+
+/* Applies one checked value of the config file. */
+static bool cfg_apply(struct ts_config *c, const char *key, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (strcmp(key, "db") == 0)
+		set(&c->db, s);
+	else if (strcmp(key, "public-url") == 0)
+		set(&c->public_url, s);
+	else if (strcmp(key, "listen") == 0)
+		set(&c->listen, s);
+	else if (strcmp(key, "log-level") == 0)
+		set(&c->log_level, s);
+	else if (strcmp(key, "trusted-proxies") == 0)
+		set(&c->trusted_proxies, s);
+	else if (strcmp(key, "metrics-listen") == 0)
+		set(&c->metrics_listen, s);
+	else if (strcmp(key, "threads") == 0)
+		c->threads = (unsigned)json_integer_value(v);
+	else if (strcmp(key, "access-log") == 0)
+		c->access_log = json_is_true(v);
+	else if (strcmp(key, "master-key-file") == 0)
+		return read_key_file(c, s);
+	return true;
+}
+
 static bool load_file(struct ts_config *c, const char *path)
 {
-	static const char *const known[] = {"db", "public_url", "listen", "log_level", "threads",
-					    "master_key_file", "access_log", "trusted_proxies",
-					    "metrics_listen", NULL};
 	json_error_t e;
 	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
 	const char *k;
@@ -202,26 +270,23 @@ static bool load_file(struct ts_config *c, const char *path)
 		return false;
 	}
 	json_object_foreach(j, k, v) {
-		if (!in_list(known, k, strlen(k))) {
-			ts_cli_error_code("usage", "unknown field \"%s\" in config file %s", k, path);
+		int i = cfg_key_index(k);
+		if (i < 0) {
+			ts_cli_error_code("usage", "unknown key \"%s\" in config file %s", k, path);
+			ok = false;
+			break;
+		}
+		if (!cfg_type_ok(v, cfg_keys[i].type)) {
+			ts_cli_error_code("usage", "key \"%s\" in config file %s has the wrong type: it must be %s", k, path,
+					  cfg_type_name[cfg_keys[i].type]);
 			ok = false;
 			break;
 		}
 	}
-	if (ok) {
-		set(&c->db, json_string_value(json_object_get(j, "db")));
-		set(&c->public_url, json_string_value(json_object_get(j, "public_url")));
-		set(&c->listen, json_string_value(json_object_get(j, "listen")));
-		set(&c->log_level, json_string_value(json_object_get(j, "log_level")));
-		set(&c->trusted_proxies, json_string_value(json_object_get(j, "trusted_proxies")));
-		set(&c->metrics_listen, json_string_value(json_object_get(j, "metrics_listen")));
-		if (json_is_integer(json_object_get(j, "threads")))
-			c->threads = (unsigned)json_integer_value(json_object_get(j, "threads"));
-		if (json_is_boolean(json_object_get(j, "access_log")))
-			c->access_log = json_is_true(json_object_get(j, "access_log"));
-		if (json_string_value(json_object_get(j, "master_key_file")) &&
-		    !read_key_file(c, json_string_value(json_object_get(j, "master_key_file"))))
-			ok = false;
+	json_object_foreach(j, k, v) {
+		if (!ok)
+			break;
+		ok = cfg_apply(c, cfg_keys[cfg_key_index(k)].key, v);
 	}
 	json_decref(j);
 	return ok;

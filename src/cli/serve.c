@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,29 @@ static void *maint_thread(void *arg)
 	return NULL;
 }
 
+/* SIGHUP: reads the configuration (file, environment, options) again and
+ * applies what can change while running: the log level and the access
+ * log. Listen addresses, storage, threads, trusted proxies and the master
+ * key need a restart. A file that no longer loads changes nothing. */
+static void reload(const struct ts_config *c, struct ts_app *app)
+{
+	struct ts_config fresh;
+	char usec[64];
+
+	snprintf(usec, sizeof(usec), "RELOADING=1\nMONOTONIC_USEC=%lld",
+		 (long long)ts_mono_ms() * 1000);
+	sd_notify(0, usec);
+	if (c->opts != NULL && ts_config_load(&fresh, c->opts)) {
+		atomic_store(&app->access_log, fresh.access_log);
+		ts_log_info("SIGHUP: configuration reloaded (log level %s, access log %s)",
+			    fresh.log_level, fresh.access_log ? "on" : "off");
+	} else {
+		ts_log_err("SIGHUP: the configuration does not load; nothing changed");
+	}
+	ts_config_clear(&fresh);
+	sd_notify(0, "READY=1");
+}
+
 int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 {
 	static const char *const known[] = {"trusted-proxies", "metrics-listen", NULL};
@@ -101,6 +125,7 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (ts_cli_open_store(c, &app.store) != TS_OK)
@@ -131,6 +156,7 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	}
 	routes = ts_app_route_names(&nroutes);
 	app.metrics = ts_metrics_new(routes, nroutes);
+	ts_metrics_set_build(app.metrics, ts_version(), ts_version_commit());
 	app.access_log = c->access_log;
 	/* The token vault and its refresh scheduler. */
 	if (ts_vault_new(app.store, c->mks, c->nmks, app.audit, app.metrics, "server", &app.vault) != TS_OK ||
@@ -173,7 +199,10 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 			    trusted.n);
 	ts_log_info("listening on %s (port %u), public URL %s, storage %s", c->listen,
 		    ts_http_server_port(http), app.public_url, app.store->ops->name);
-	sigwait(&sigs, &sig);
+	sd_notify(0, "READY=1");
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		reload(c, &app);
+	sd_notify(0, "STOPPING=1");
 	ts_log_info("signal %d: shutting down", sig);
 	ts_http_server_stop(http, SHUTDOWN_GRACE_MS);
 	http = NULL;

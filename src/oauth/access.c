@@ -323,6 +323,9 @@ void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 			ts_app_store_unavailable(resp);
 			return;
 		}
+		if (r == TS_OK && rc->tenant->stats)
+			atomic_fetch_add_explicit(&rc->tenant->stats->tokens_revoked, 1,
+						  memory_order_relaxed);
 		if (r == TS_OK)
 			ts_audit_emit(rc->app->audit, rc->tenant->name, "token.revoked", c->client_id,
 				      rr->grant_id, "{\"token_type\":\"refresh_token\"}");

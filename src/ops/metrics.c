@@ -37,7 +37,14 @@ struct ts_metrics {
 	struct route_stats *rs; /* nroutes + 1: the last is "other" */
 	pthread_mutex_t vault_mu; /* guards vault */
 	struct vault_count *vault;
+	const char *version, *commit; /* borrowed, static */
 };
+
+void ts_metrics_set_build(struct ts_metrics *m, const char *version, const char *commit)
+{
+	m->version = version;
+	m->commit = commit;
+}
 
 struct ts_metrics *ts_metrics_new(const char *const *routes, size_t n)
 {
@@ -123,14 +130,24 @@ static unsigned long long ld(atomic_ullong *v)
 	return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
+int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats, bool ready,
 		      struct ts_buf *out)
 {
 	const struct ts_tenant_stats *t;
 	size_t i, s, b;
 	int rc = TS_OK;
 
-	rc = ts_buf_appends(out, "# HELP tessera_http_requests_total HTTP requests by route and status.\n"
+	rc = ts_buf_appendf(out,
+			    "# HELP tessera_build_info The running version (always 1).\n"
+			    "# TYPE tessera_build_info gauge\n"
+			    "tessera_build_info{version=\"%s\",commit=\"%s\"} 1\n"
+			    "# HELP tessera_ready 1 when storage answers and every tenant can sign.\n"
+			    "# TYPE tessera_ready gauge\n"
+			    "tessera_ready %d\n",
+			    m->version ? m->version : "unknown", m->commit ? m->commit : "unknown",
+			    ready ? 1 : 0);
+	if (rc == TS_OK)
+		rc = ts_buf_appends(out, "# HELP tessera_http_requests_total HTTP requests by route and status.\n"
 				 "# TYPE tessera_http_requests_total counter\n");
 	for (i = 0; rc == TS_OK && i <= m->nroutes; i++) {
 		const char *name = i < m->nroutes ? m->routes[i] : "other";

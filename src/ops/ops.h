@@ -20,8 +20,12 @@ void ts_metrics_request(struct ts_metrics *m, const char *route, int status, int
  * ("ok", "error", "needs_reauth"): tessera_vault_refreshes_total. Rare
  * enough for a mutex; strings are copied. */
 void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result);
-/* Renders the Prometheus text exposition format (version 0.0.4) into out. */
-int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
+/* The version and commit shown by tessera_build_info (borrowed: static
+ * strings). */
+void ts_metrics_set_build(struct ts_metrics *m, const char *version, const char *commit);
+/* Renders the Prometheus text exposition format (version 0.0.4) into out;
+ * ready is the tessera_ready gauge (1 when /readyz would answer 200). */
+int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats, bool ready,
 		      struct ts_buf *out);
 
 struct ts_audit;

@@ -318,6 +318,7 @@ static int token_request(struct ts_vault *v, const struct ts_vault_provider *p,
 	rq.body = form->p;
 	rq.body_len = form->len;
 	rq.timeout_ms = v->set.http_timeout_ms;
+	rq.cancel = &v->halt;
 	rc = ts_upstream_fetch(&rq, &r, err, cap);
 	if (rc != TS_OK)
 		return rc == TS_EINVAL ? TS_EIO : rc;
@@ -429,6 +430,7 @@ int ts_vault_oauth2_revoke(struct ts_vault *v, const struct ts_vault_provider *p
 	rq.body = form.p;
 	rq.body_len = form.len;
 	rq.timeout_ms = v->set.http_timeout_ms;
+	rq.cancel = &v->halt;
 	rc = ts_upstream_fetch(&rq, &r, err, cap);
 	if (rc == TS_OK) {
 		/* RFC 7009 §2.2: 200 whether or not the token was valid. */
@@ -469,6 +471,7 @@ int ts_vault_smart_discover(struct ts_vault *v, const struct ts_vault_provider *
 	rq.method = "GET";
 	rq.url = url.p;
 	rq.timeout_ms = v->set.http_timeout_ms;
+	rq.cancel = &v->halt;
 	rc = ts_upstream_fetch(&rq, &r, err, cap);
 	ts_buf_clear(&url);
 	if (rc != TS_OK)

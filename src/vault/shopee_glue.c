@@ -40,6 +40,7 @@ static int send_request(struct ts_vault *v, const struct ts_vault_provider *p,
 	rq.body = body;
 	rq.body_len = strlen(body);
 	rq.timeout_ms = v->set.http_timeout_ms;
+	rq.cancel = &v->halt;
 	rc = ts_upstream_fetch(&rq, &r, err, cap);
 	ts_free_secret(body);
 	if (rc != TS_OK)

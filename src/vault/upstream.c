@@ -4,6 +4,7 @@
  * doubles). Bodies may hold tokens: they are wiped when cleared, and
  * nothing of a request or answer body is ever logged. */
 #include "vault_int.h"
+#include "ts_version.h"
 
 #include "http/http.h"
 
@@ -17,7 +18,7 @@
 
 #define CONNECT_TIMEOUT_MS 5000
 #define URL_MAX 4096
-#define USER_AGENT "tessera-vault/1"
+#define USER_AGENT "tessera/" TS_VERSION " (token vault)"
 #define CT_MAX 128
 #define BASIC_MAX 8192
 
@@ -163,8 +164,21 @@ static char *media_type(CURL *h)
 	return out;
 }
 
+/* libcurl's progress callback: a non-zero answer ends the transfer. */
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const atomic_bool *cancel = p;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return cancel != NULL && atomic_load(cancel) ? 1 : 0;
+}
+
 /* Every option of one request: only http(s), no redirects, timeouts, a
- * capped answer, TLS verified. */
+ * capped answer, TLS verified, an end at shutdown. */
 static void set_options(CURL *h, const struct ts_upstream_req *rq, struct curl_slist *hdrs,
 			struct sink *sink)
 {
@@ -182,6 +196,11 @@ static void set_options(CURL *h, const struct ts_upstream_req *rq, struct curl_s
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (rq->cancel != NULL) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)rq->cancel);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (strcmp(rq->method, "POST") == 0) {
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");

@@ -76,6 +76,7 @@ void ts_vault_free(struct ts_vault *v)
 	if (v == NULL)
 		return;
 	if (v->started) {
+		atomic_store(&v->halt, true);
 		pthread_mutex_lock(&v->mu);
 		v->stop = true;
 		pthread_cond_broadcast(&v->cv);

@@ -9,6 +9,7 @@
 
 #include "vault.h"
 
+#include <stdatomic.h>
 #include <pthread.h>
 
 #define TS_VAULT_LEASE_S 60          /* longer than any upstream exchange can take */
@@ -47,6 +48,7 @@ struct ts_vault {
 	pthread_mutex_t mu;          /* guards stop */
 	pthread_cond_t cv;           /* signalled to stop */
 	bool stop;
+	atomic_bool halt;         /* set at shutdown: outbound calls in flight end */
 };
 
 enum ts_vault_kind {
@@ -146,6 +148,7 @@ struct ts_upstream_req {
 	const char *basic_user;   /* HTTP Basic (RFC 6749 §2.3.1 encoding applied), or NULL */
 	const char *basic_pass;
 	int64_t timeout_ms;
+	const atomic_bool *cancel; /* when it turns true the call ends at once, or NULL */
 };
 struct ts_upstream_resp {
 	long status;              /* HTTP status */

@@ -452,3 +452,19 @@ def test_errors_are_one_sentence_without_json(applied):
     r = inst.cli("tenant", "show", "no-such-tenant", json_out=False)
     assert r.rc == 1
     assert r.err.startswith("tessera: ") and r.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["serve", "--help"], ["serve", "-h"], ["tenant", "--help"],
+                                  ["bootstrap", "--help"], ["keys", "rotate", "--help"],
+                                  ["user", "delete", "--tenant", "acme", "x", "--help"]])
+def test_command_help_prints_usage_and_does_nothing(tmp_path, argv):
+    import os
+    import subprocess
+    from e2e_util import tessera_bin
+    db = tmp_path / "t.db"
+    p = subprocess.run([tessera_bin(), "--db", "sqlite:%s" % db, "--listen", "127.0.0.1:0"] + argv,
+                       capture_output=True, text=True, cwd=tmp_path, timeout=10,
+                       env=dict(os.environ, TESSERA_MASTER_KEY="22" * 32))
+    assert p.returncode == 0, (argv, p.stderr)
+    assert "usage: tessera" in p.stdout
+    assert not db.exists()
