@@ -159,6 +159,43 @@ static bool form_ok(const struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	return ts_oauth_params_unique(req->form, req->nform, NULL, e);
 }
 
+/* Introspection of a token that is not a JWT of this tenant: a refresh
+ * token (active while unused, unrevoked, unexpired, and its client and
+ * user still active), else an API key or a session id. *out is the
+ * answer (owned); TS_ESTORE when storage failed. */
+static int introspect_opaque(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
+			     json_t **out)
+{
+	struct ts_refresh_rec *rr = NULL;
+	json_t *other = NULL;
+	int r = refresh_find(rc, token, &rr);
+
+	*out = NULL;
+	if (r == TS_ENOTFOUND) {
+		/* An API key ("key:secret") or a session id. */
+		r = ts_api_introspect_other(rc, req, token,
+					    ts_params_get(req->form, req->nform, TS_P_TOKEN_TYPE_HINT, NULL),
+					    &other);
+		if (r == TS_ESTORE)
+			return r;
+		*out = other ? other : json_pack("{s:b}", "active", 0);
+		return TS_OK;
+	}
+	if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now() &&
+	    client_active(rc, rr->client_id) && (r = user_active(rc, rr->user_id)) == TS_OK) {
+		*out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", "active", 1, "token_type",
+				 "refresh_token", "client_id", rr->client_id, "scope", rr->scope, "exp",
+				 (json_int_t)rr->expires_at, "iat", (json_int_t)rr->issued_at, "iss",
+				 rc->issuer);
+		if (rr->user_id)
+			json_object_set_new(*out, "sub", json_string(rr->user_id));
+	} else if (r != TS_ESTORE) {
+		*out = json_pack("{s:b}", "active", 0);
+	}
+	ts_refresh_rec_free(rr);
+	return r == TS_ESTORE ? r : TS_OK;
+}
+
 void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -185,40 +222,10 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		return;
 	}
 	if (r != TS_OK) {
-		struct ts_refresh_rec *rr = NULL;
-		r = refresh_find(rc, token, &rr);
-		if (r == TS_ESTORE) {
+		if (introspect_opaque(rc, req, token, &out) != TS_OK) {
 			ts_app_store_unavailable(resp);
 			return;
 		}
-		if (r == TS_ENOTFOUND) {
-			/* An API key ("key:secret") or a session id. */
-			json_t *other = NULL;
-			r = ts_api_introspect_other(rc, req, token,
-						    ts_params_get(req->form, req->nform, TS_P_TOKEN_TYPE_HINT, NULL),
-						    &other);
-			if (r == TS_ESTORE) {
-				ts_app_store_unavailable(resp);
-				return;
-			}
-			out = other ? other : json_pack("{s:b}", "active", 0);
-		} else if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now() &&
-			   client_active(rc, rr->client_id) &&
-			   (r = user_active(rc, rr->user_id)) == TS_OK) {
-			out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", "active", 1, "token_type",
-					"refresh_token", "client_id", rr->client_id, "scope", rr->scope,
-					"exp", (json_int_t)rr->expires_at, "iat",
-					(json_int_t)rr->issued_at, "iss", rc->issuer);
-			if (rr->user_id)
-				json_object_set_new(out, "sub", json_string(rr->user_id));
-		} else if (r == TS_ESTORE) {
-			ts_refresh_rec_free(rr);
-			ts_app_store_unavailable(resp);
-			return;
-		} else {
-			out = json_pack("{s:b}", "active", 0);
-		}
-		ts_refresh_rec_free(rr);
 	} else {
 		const char *k;
 		json_t *v;

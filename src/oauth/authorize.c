@@ -8,6 +8,7 @@
 
 #include "oidc/oidc.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,6 +242,56 @@ static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_aut
 	return ts_store_code_put(rc->app->store, &c);
 }
 
+/* RFC 6749 §4.1.2 with RFC 9207 iss: the code back to the client. */
+static void code_redirect(struct ts_rctx *rc, struct ts_http_resp *resp,
+			  const struct ts_authz_req *ar, const char *code)
+{
+	struct ts_buf b;
+
+	ts_buf_init(&b, URL_MAX);
+	ts_buf_appends(&b, ar->redirect_uri);
+	add_param(&b, "code", code);
+	if (ar->state)
+		add_param(&b, "state", ar->state);
+	add_param(&b, "iss", rc->issuer);
+	redirect(resp, &b, ar->posted);
+}
+
+/* Uses the pending request up, once: of any number of concurrent answers
+ * to it, only the one whose delete succeeds goes on (TS_OK). TS_ENOTFOUND
+ * after answering with a page; TS_ESTORE. */
+static int use_up(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar)
+{
+	char h[2 * TS_SHA256_LEN + 1];
+	int r;
+
+	if (ar->pending_id == NULL)
+		return TS_OK;
+	ts_sha256_hex(ar->pending_id, strlen(ar->pending_id), h);
+	r = ts_store_pending_delete(rc->app->store, h);
+	if (r == TS_ENOTFOUND)
+		ts_authz_used_page(rc, resp);
+	return r == TS_OK || r == TS_ENOTFOUND ? r : TS_ESTORE;
+}
+
+/* Records the approval of a device request and answers with a page;
+ * TS_ESTORE (nothing answered) if storage failed. */
+static int device_approve(struct ts_rctx *rc, struct ts_http_resp *resp,
+			  const struct ts_authz_req *ar, const char *user_id, int64_t auth_time)
+{
+	int r = ts_device_decide(rc, ar->device_hash, user_id, auth_time, true);
+
+	if (r == TS_ENOTFOUND)
+		ts_page_error(rc, resp, 400, "Device request expired",
+			      "The code expired. Start again on your device.");
+	else if (r == TS_ECONFLICT)
+		ts_page_error(rc, resp, 400, "Device request already answered",
+			      "This device request was answered already.");
+	else if (r == TS_OK)
+		ts_page_error(rc, resp, 200, "Device connected", "You can return to your device.");
+	return r == TS_OK || r == TS_ENOTFOUND || r == TS_ECONFLICT ? TS_OK : TS_ESTORE;
+}
+
 void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		      struct ts_authz_req *ar, const char *session_id)
 {
@@ -296,47 +347,21 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 			to_page(rc, req, resp, ar, "consent");
 		goto out;
 	}
-	if (ar->pending_id) {
-		/* The request is used up here, once: of any number of concurrent
-		 * answers to it, only the one whose delete succeeds goes on. */
-		char h[2 * TS_SHA256_LEN + 1];
-		ts_sha256_hex(ar->pending_id, strlen(ar->pending_id), h);
-		r = ts_store_pending_delete(rc->app->store, h);
-		if (r == TS_ENOTFOUND) {
-			ts_authz_used_page(rc, resp);
-			goto out;
-		}
-		if (r != TS_OK)
-			goto unavailable;
-	}
+	r = use_up(rc, resp, ar);
+	if (r == TS_ESTORE)
+		goto unavailable;
+	if (r != TS_OK)
+		goto out;
 	if (ar->device_hash) {
-		r = ts_device_decide(rc, ar->device_hash, user->id, sess->auth_time, true);
-		if (r == TS_ENOTFOUND)
-			ts_page_error(rc, resp, 400, "Device request expired",
-				      "The code expired. Start again on your device.");
-		else if (r == TS_ECONFLICT)
-			ts_page_error(rc, resp, 400, "Device request already answered",
-				      "This device request was answered already.");
-		else if (r != TS_OK)
+		if (device_approve(rc, resp, ar, user->id, sess->auth_time) != TS_OK)
 			goto unavailable;
-		else
-			ts_page_error(rc, resp, 200, "Device connected",
-				      "You can return to your device.");
 		goto out;
 	}
 	r = issue_code(rc, req, ar, user, sess, code);
 	if (r != TS_OK)
 		goto unavailable;
-	{
-		struct ts_buf b;
-		ts_buf_init(&b, URL_MAX);
-		ts_buf_appends(&b, ar->redirect_uri);
-		add_param(&b, "code", code);
-		if (ar->state)
-			add_param(&b, "state", ar->state);
-		add_param(&b, "iss", rc->issuer);
-		redirect(resp, &b, ar->posted);
-	}
+	code_redirect(rc, resp, ar, code);
+	OPENSSL_cleanse(code, sizeof(code));
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "authorization.code_issued", user->id,
 		      c->client_id, NULL);
 	goto out;
@@ -347,6 +372,59 @@ out:
 	free(consented);
 	ts_session_rec_free(sess);
 	ts_user_rec_free(user);
+}
+
+/* RFC 8707: every resource parameter passes the one check shared with the
+ * token endpoint; they are kept as a JSON array. false after answering
+ * invalid_target. */
+static bool parse_resources(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+			    const struct ts_param *v, size_t n, struct ts_authz_req *ar)
+{
+	json_t *res = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].name, TS_P_RESOURCE) != 0)
+			continue;
+		if (!ts_oauth_resource_ok(v[i].value)) {
+			json_decref(res);
+			ts_authz_error(rc, resp, ar, "invalid_target",
+				       "resource must be an absolute URI of printable ASCII");
+			return false;
+		}
+		if (res == NULL)
+			res = json_array();
+		json_array_append_new(res, json_string(v[i].value));
+	}
+	if (res) {
+		char *s = json_dumps(res, JSON_COMPACT);
+		ar->resource_json = ts_arena_strdup(req->arena, s);
+		free(s);
+		json_decref(res);
+	}
+	return true;
+}
+
+/* OpenID Connect Core §3.1.2.1 prompt values into ar; NULL, or what is
+ * wrong with them. */
+static const char *parse_prompt(const char *p, struct ts_authz_req *ar)
+{
+	while (*p) {
+		const char *sp = strchr(p, ' ');
+		size_t len = sp ? (size_t)(sp - p) : strlen(p);
+		if (len == 4 && strncmp(p, "none", 4) == 0)
+			ar->prompt_none = true;
+		else if (len == 5 && strncmp(p, "login", 5) == 0)
+			ar->prompt_login = true;
+		else if (len == 7 && strncmp(p, "consent", 7) == 0)
+			ar->prompt_consent = true;
+		else if (!(len == 14 && strncmp(p, "select_account", 14) == 0) && len)
+			return "unsupported prompt value";
+		p += len + (sp ? 1 : 0);
+	}
+	if (ar->prompt_none && (ar->prompt_login || ar->prompt_consent))
+		return "prompt=none cannot be combined with other values";
+	return NULL;
 }
 
 /* RFC 6749 Appendix A.5: state is VSCHAR (printable ASCII and space); the
@@ -374,8 +452,6 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	const char *max_age = ts_params_get(v, n, "max_age", NULL);
 	const char *rmode = ts_params_get(v, n, "response_mode", NULL);
 	struct ts_oauth_err e = {0};
-	json_t *res = NULL;
-	size_t i;
 
 	ar->state = ts_params_get(v, n, "state", NULL);
 	ar->nonce = ts_params_get(v, n, "nonce", NULL);
@@ -436,28 +512,8 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		e.desc = "nonce must be at most 512 printable ASCII characters";
 		goto bad;
 	}
-	if (prompt) {
-		const char *p = prompt;
-		while (*p) {
-			const char *sp = strchr(p, ' ');
-			size_t len = sp ? (size_t)(sp - p) : strlen(p);
-			if (len == 4 && strncmp(p, "none", 4) == 0)
-				ar->prompt_none = true;
-			else if (len == 5 && strncmp(p, "login", 5) == 0)
-				ar->prompt_login = true;
-			else if (len == 7 && strncmp(p, "consent", 7) == 0)
-				ar->prompt_consent = true;
-			else if (!(len == 14 && strncmp(p, "select_account", 14) == 0) && len) {
-				e.desc = "unsupported prompt value";
-				goto bad;
-			}
-			p += len + (sp ? 1 : 0);
-		}
-		if (ar->prompt_none && (ar->prompt_login || ar->prompt_consent)) {
-			e.desc = "prompt=none cannot be combined with other values";
-			goto bad;
-		}
-	}
+	if (prompt && (e.desc = parse_prompt(prompt, ar)) != NULL)
+		goto bad;
 	if (max_age) {
 		char *end;
 		long long m = strtoll(max_age, &end, 10);
@@ -467,24 +523,8 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		}
 		ar->max_age = m;
 	}
-	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].name, TS_P_RESOURCE) != 0)
-			continue;
-		if (!ts_oauth_resource_ok(v[i].value)) {
-			json_decref(res);
-			ts_authz_error(rc, resp, ar, "invalid_target", "resource must be an absolute URI");
-			return false;
-		}
-		if (res == NULL)
-			res = json_array();
-		json_array_append_new(res, json_string(v[i].value));
-	}
-	if (res) {
-		char *s = json_dumps(res, JSON_COMPACT);
-		ar->resource_json = ts_arena_strdup(req->arena, s);
-		free(s);
-		json_decref(res);
-	}
+	if (!parse_resources(rc, req, resp, v, n, ar))
+		return false;
 	if (!ts_oauth_scope_grant(rc->tenant, c, scope, req->arena, &ar->scope)) {
 		ts_authz_error(rc, resp, ar, "invalid_scope", "a requested scope is not allowed for this client");
 		return false;

@@ -244,12 +244,31 @@ def test_a_device_poll_racing_the_approval_never_undoes_it(srv):
 
 def test_one_approved_device_code_polled_many_times_at_once_gives_one_token(srv):
     b = Browser(srv)
-    d = device_start(srv, "kiosk", "tasks:read")
-    page = device_enter(srv, b, d["user_code"])
-    assert b.submit(page, button=("decision", "approve")).status_code == 200
-    codes = [r.status_code for r in
-             parallel(lambda i: device_poll(srv, "kiosk", d["device_code"]))]
-    assert codes.count(200) == 1, sorted(codes)
+    for rnd in range(ROUNDS):
+        d = device_start(srv, "kiosk", "tasks:read")
+        page = device_enter(srv, b, d["user_code"])
+        assert b.submit(page, button=("decision", "approve")).status_code == 200
+        codes = [r.status_code for r in
+                 parallel(lambda i: device_poll(srv, "kiosk", d["device_code"]))]
+        assert codes.count(200) == 1, (rnd, sorted(codes))
+
+
+def test_one_device_confirmation_posted_many_times_at_once_approves_once(srv):
+    b = Browser(srv)
+    for rnd in range(ROUNDS):
+        d = device_start(srv, "kiosk", "tasks:read")
+        page = device_enter(srv, b, d["user_code"])
+        form = only_form(page)
+        action = urllib.parse.urljoin(page.url, form.action)
+        data = form.data(("decision", "approve"))
+        cookies = b.http.cookies.get_dict()
+        answers = parallel(lambda i: requests.post(action, data=data, cookies=cookies,
+                                                   allow_redirects=False,
+                                                   timeout=HTTP_TIMEOUT_S))
+        assert [r.status_code for r in answers].count(200) == 1, (rnd, [r.status_code
+                                                                        for r in answers])
+        r = device_poll(srv, "kiosk", d["device_code"])
+        assert r.status_code == 200, r.text
 
 
 # -- what a token may still do after the client or user changed -----------------------
