@@ -48,7 +48,8 @@ MERCHANT_INFO = "/api/v2/merchant/get_merchant_info"
 # -- a provider that misbehaves on purpose -------------------------------------------
 
 class StubProvider:
-    """A token endpoint on loopback. /echo/token refuses every request with
+    """A token endpoint on loopback (and a discovery document naming
+    /echo/token, for libtessera's token client). /echo/token refuses every request with
     an error_description that repeats the request (its Authorization header
     decoded, and its body), as a careless provider does; /extras/token
     issues tokens with members nobody asked for (/short/token too, living 2
@@ -80,6 +81,13 @@ class StubProvider:
                                       "instance_url": "https://na1.example",
                                       "session_secret": "leaked-" + STUB_SECRET,
                                       "debug": {"client_secret": STUB_SECRET}})
+
+            def do_GET(self):
+                # Discovery, for a token client that takes this for its issuer.
+                if self.path != "/.well-known/openid-configuration":
+                    return self.answer(404, {"error": "not_found"})
+                self.answer(200, {"issuer": stub.base, "jwks_uri": stub.base + "/jwks",
+                                  "token_endpoint": stub.base + "/echo/token"})
 
             def answer(self, status, doc):
                 data = json.dumps(doc).encode()
@@ -433,6 +441,17 @@ def test_a_provider_echoing_the_client_secret_leaks_it_nowhere(srv, backend, stu
     log = srv.log_text()
     assert "invalid_client" in log and STUB_SECRET not in log
     assert base64.b64encode(("vault-stub:" + STUB_SECRET).encode()).decode() not in log
+
+
+def test_a_token_endpoint_echoing_the_secret_leaks_nothing_through_libtessera(stub, tmp_path):
+    probe = Probe(tmp_path, stub.base, client_id="vault-stub", secret=STUB_SECRET)
+    try:
+        a = probe.token()
+    finally:
+        probe.close()
+    assert a["ok"] is False and a["status"] == 503 and a["error"] == "invalid_client", a
+    assert STUB_SECRET not in json.dumps(a) and "authentication failed" not in json.dumps(a), a
+    assert STUB_SECRET not in probe.log_path.read_text()
 
 
 def test_provider_data_keeps_only_known_token_fields(srv, backend):
