@@ -75,9 +75,10 @@ static int refused(struct tessera_error *err, const struct ts_buf *body, long st
 	err->status = 503;
 	copy_clean(err->error, sizeof(err->error), json_string_value(json_object_get(o, "error")),
 		   "invalid_client");
-	copy_clean(err->description, sizeof(err->description),
-		   json_string_value(json_object_get(o, "error_description")),
-		   "the token endpoint refused this client");
+	/* The endpoint's own words are outside text that may echo what we
+	 * sent (our secret): they never go on to our callers. */
+	snprintf(err->description, sizeof(err->description),
+		 "the token endpoint refused this client");
 	ts_log_warn("the token endpoint answered %ld (%s)", status, err->error);
 	json_decref(o);
 	return TESSERA_EDENIED;

@@ -13,6 +13,7 @@ import http.server
 import json
 import os
 import shutil
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -24,6 +25,7 @@ from e2e_util import HTTP_TIMEOUT_S, SECRET, wait_until
 from people_helpers import (Browser, _SourceAdapter, is_login_page, missing, password_grant,
                             run_node)
 from test_libtessera import Probe
+from test_postgres import cluster, on_postgres  # noqa: F401 (cluster is a fixture)
 from vault_helpers import (ACME, ALICE, BOB, OWNER, PARTNER_ID, PARTNER_KEY, UP, VAULT_ENV,
                            ShopeeSim, VaultAPI, audit, authorize_upstream, callback_uri,
                            cc_provider, db_exec, oauth2_provider, upstream_tenant)
@@ -46,7 +48,8 @@ MERCHANT_INFO = "/api/v2/merchant/get_merchant_info"
 # -- a provider that misbehaves on purpose -------------------------------------------
 
 class StubProvider:
-    """A token endpoint on loopback. /echo/token refuses every request with
+    """A token endpoint on loopback (and a discovery document naming
+    /echo/token, for libtessera's token client). /echo/token refuses every request with
     an error_description that repeats the request (its Authorization header
     decoded, and its body), as a careless provider does; /extras/token
     issues tokens with members nobody asked for (/short/token too, living 2
@@ -78,6 +81,13 @@ class StubProvider:
                                       "instance_url": "https://na1.example",
                                       "session_secret": "leaked-" + STUB_SECRET,
                                       "debug": {"client_secret": STUB_SECRET}})
+
+            def do_GET(self):
+                # Discovery, for a token client that takes this for its issuer.
+                if self.path != "/.well-known/openid-configuration":
+                    return self.answer(404, {"error": "not_found"})
+                self.answer(200, {"issuer": stub.base, "jwks_uri": stub.base + "/jwks",
+                                  "token_endpoint": stub.base + "/echo/token"})
 
             def answer(self, status, doc):
                 data = json.dumps(doc).encode()
@@ -433,6 +443,17 @@ def test_a_provider_echoing_the_client_secret_leaks_it_nowhere(srv, backend, stu
     assert base64.b64encode(("vault-stub:" + STUB_SECRET).encode()).decode() not in log
 
 
+def test_a_token_endpoint_echoing_the_secret_leaks_nothing_through_libtessera(stub, tmp_path):
+    probe = Probe(tmp_path, stub.base, client_id="vault-stub", secret=STUB_SECRET)
+    try:
+        a = probe.token()
+    finally:
+        probe.close()
+    assert a["ok"] is False and a["status"] == 503 and a["error"] == "invalid_client", a
+    assert STUB_SECRET not in json.dumps(a) and "authentication failed" not in json.dumps(a), a
+    assert STUB_SECRET not in probe.log_path.read_text()
+
+
 def test_provider_data_keeps_only_known_token_fields(srv, backend):
     r = backend.create("extras", "extras")
     assert r.status_code == 201, r.text
@@ -456,7 +477,7 @@ def test_provider_data_keeps_only_known_token_fields(srv, backend):
 def mobile_login(srv, user, device, source):
     s = requests.Session()
     s.mount("http://", _SourceAdapter(source))
-    return s.post(issuer(srv) + "/api/mobile/login",
+    return s.post(srv.issuer(ACME) + "/api/mobile/login",
                   json={"username": user["username"], "app_password": APP_PW,
                         "device_id": device}, timeout=60)
 
@@ -484,3 +505,34 @@ def test_parallel_first_mobile_logins_from_different_devices_bind_one(srv, round
                    " (SELECT id FROM users WHERE username = ?)", (user["username"],))
     assert keys == [(1,)], keys
 
+
+
+@pytest.fixture(scope="module")
+def pg_pair(cluster, make_module_server):  # noqa: F811 (the imported fixture)
+    """Two servers on one PostgreSQL database, as behind a load balancer."""
+    a = on_postgres(make_module_server, "attacks-pg-a", cluster.url)
+    b = on_postgres(make_module_server, "attacks-pg-b", cluster.url, master_key=a.master_key)
+    a.bootstrap_ok({"tenants": [{"name": ACME, "roles": ["Sales User"],
+                                 "users": [dict(u) for u in RACERS]}]})
+    a.start()
+    b.public_url = a.base
+    b.start()
+    return a, b, cluster.url
+
+
+@pytest.mark.parametrize("round_", range(RACE_ROUNDS))
+def test_parallel_first_mobile_logins_at_two_servers_on_postgresql_bind_one(pg_pair, round_):
+    a, b, url = pg_pair
+    user = RACERS[round_]
+    devices = ["PG-DEVICE-%d-%02d" % (round_, i) for i in range(RACE_DEVICES)]
+    with concurrent.futures.ThreadPoolExecutor(RACE_DEVICES) as pool:
+        answers = list(pool.map(
+            lambda i: mobile_login((a, b)[i % 2], user, devices[i],
+                                   "127.0.%d.%d" % (130 + round_, 1 + i)),
+            range(RACE_DEVICES)))
+    statuses = sorted(r.status_code for r in answers)
+    winners = [devices[i] for i, r in enumerate(answers) if r.status_code == 200]
+    assert len(winners) == 1 and set(statuses[1:]) <= {401, 429}, statuses
+    q = subprocess.run(["psql", url, "-tAc", "SELECT device_id FROM users WHERE username = '%s'"
+                        % user["username"]], capture_output=True, text=True, timeout=30)
+    assert q.returncode == 0 and q.stdout.strip() == winners[0], (q.stdout, q.stderr, winners)

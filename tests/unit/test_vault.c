@@ -137,6 +137,44 @@ static int validate(const char *text, bool require_secret, char *err, size_t cap
 	return rc;
 }
 
+/* A provider's error text as logs and last_error keep it. */
+static void test_error_text(void **state)
+{
+	static const struct {
+		const char *code, *desc, *want;
+	} cases[] = {
+		{"invalid_client", "bad secret s3cr3t-value for client", /* the request's secret */
+		 "the provider answered invalid_client (HTTP 401): bad secret [redacted] for client"},
+		{"invalid_grant", "code 4f6a9c0e1b2d3a4f5e6d7c8b9a0f1e2d expired", /* a token-like run */
+		 "the provider answered invalid_grant (HTTP 401): code [redacted] expired"},
+		{"invalid_request", "the parameter authorization_code is unsupported", /* words stay */
+		 "the provider answered invalid_request (HTTP 401): the parameter "
+		 "authorization_code is unsupported"},
+		{"x\n\x01y", "line\nbreak", "the provider answered x??y (HTTP 401): line?break"},
+		{NULL, NULL, "the provider answered (HTTP 401)"},
+		{"s3cr3t-value", NULL, "the provider answered [redacted] (HTTP 401)"},
+	};
+	const char *secrets[] = {"s3cr3t-value", NULL, "abc"};
+	char err[TS_VAULT_ERR_MAX], longer[600];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TS_ARRAY_LEN(cases); i++) {
+		ts_vault_error_text(err, sizeof(err), "the provider", cases[i].code, cases[i].desc, 401,
+				    secrets, TS_ARRAY_LEN(secrets));
+		assert_string_equal(err, cases[i].want);
+	}
+	/* Bounded, and marked where cut. */
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	ts_vault_error_text(err, sizeof(err), "Shopee", NULL, longer, 400, NULL, 0);
+	assert_true(strlen(err) < 200);
+	assert_non_null(strstr(err, "..."));
+	/* Short values (under 4 bytes) are not hidden: they would hide words. */
+	ts_vault_error_text(err, sizeof(err), "Shopee", NULL, "abc abd", 400, secrets, 3);
+	assert_string_equal(err, "Shopee answered (HTTP 400): abc abd");
+}
+
 static void test_provider_validation(void **state)
 {
 	static const char *const good[] = {
@@ -223,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_jitter),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_upstream_urls),
+		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_provider_validation),
 	};
 
