@@ -11,9 +11,12 @@
 #define ERR_MAX 512
 /* Tenants written in one transaction: enough that commits stop being the
  * cost of a large file, few enough that the write lock is held for well
- * under a second (each tenant takes about a millisecond of key generation
- * and sealing). */
+ * under a second (a tenant takes about a millisecond of key generation and
+ * sealing). A batch is also committed once it has run BATCH_MS: a tenant
+ * whose client needs RSA keys takes a hundred times longer, and a server
+ * writing to the same database must not wait on the lock for long. */
 #define BATCH_TENANTS 64
+#define BATCH_MS 250
 
 /* Members of a tenant in the file that are not tenant settings. */
 static const char *const tenant_sections[] = {"clients", "users", "groups", "providers",
@@ -322,22 +325,60 @@ static bool batchable(const json_t *t)
 	       json_object_get(t, "providers") == NULL && json_object_get(t, "connections") == NULL;
 }
 
+static int ver_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, (*(struct ts_tenant_ver *const *)elem)->name);
+}
+
+/* RSA keys ahead of need: the tenants from i on that the next batch (or,
+ * for a tenant that is not batchable, that tenant alone) will create, and
+ * that need RS256 keys (a current and a next each), have them generated
+ * in parallel before its transaction begins. A tenant already stored is
+ * not counted (vers, sorted by name, lists them). */
+static int rsa_ahead(struct ts_admin *a, const json_t *tenants, size_t i,
+		     struct ts_tenant_ver *const *vers, size_t nv)
+{
+	size_t j, want = 0, n = json_array_size(tenants);
+	bool batch = batchable(json_array_get(tenants, i));
+
+	for (j = i; j < n && j < i + (batch ? BATCH_TENANTS : 1); j++) {
+		const json_t *t = json_array_get(tenants, j);
+		const char *name = json_string_value(json_object_get(t, "name"));
+		if (batchable(t) != batch)
+			break;
+		/* vers is NULL when the store has no tenant yet. */
+		bool stored = nv > 0 && bsearch(name, vers, nv, sizeof(*vers), ver_cmp) != NULL;
+		if (!stored && ts_admin_tenant_spec_needs_rsa(t))
+			want += 2;
+	}
+	return ts_keypool_fill(a->rsa_pool, want);
+}
+
 /* Applies every tenant of the file, in order, with tenants of settings and
  * clients only written BATCH_TENANTS to a transaction. A failure rolls back
  * its batch (earlier batches stay) and sets err. */
 static int apply_all(struct ts_config *c, struct ts_admin *a, const json_t *tenants, bool print,
 		     json_t *out, char *err, size_t cap)
 {
-	size_t i, in_batch = 0;
-	int rc = TS_OK;
+	struct ts_tenant_ver **vers = NULL;
+	size_t i, in_batch = 0, nv = 0;
+	int64_t started = 0;
+	int rc;
 
+	rc = ts_store_tenant_versions(a->store, &vers, &nv);
 	for (i = 0; rc == TS_OK && i < json_array_size(tenants); i++) {
 		const json_t *t = json_array_get(tenants, i);
 		bool batch = batchable(t);
 
-		if (in_batch > 0 && (!batch || in_batch == BATCH_TENANTS)) {
+		if (in_batch > 0 && (!batch || in_batch == BATCH_TENANTS ||
+				     ts_mono_ms() - started >= BATCH_MS)) {
 			rc = ts_store_batch_end(a->store, true);
 			in_batch = 0;
+			if (rc != TS_OK)
+				break;
+		}
+		if (in_batch == 0) {
+			rc = rsa_ahead(a, tenants, i, vers, nv);
 			if (rc != TS_OK)
 				break;
 		}
@@ -345,6 +386,7 @@ static int apply_all(struct ts_config *c, struct ts_admin *a, const json_t *tena
 			rc = ts_store_batch_begin(a->store);
 			if (rc != TS_OK)
 				break;
+			started = ts_mono_ms();
 		}
 		in_batch += batch;
 		rc = apply_tenant(c, a, t, print, out, err, cap);
@@ -355,6 +397,7 @@ static int apply_all(struct ts_config *c, struct ts_admin *a, const json_t *tena
 	}
 	if (rc != TS_OK && err[0] == '\0')
 		snprintf(err, cap, "could not apply the file (%s)", ts_rc_str(rc));
+	ts_tenant_vers_free(vers, nv);
 	return rc;
 }
 
@@ -364,6 +407,7 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	struct ts_opts o;
 	struct ts_store *st = NULL;
 	struct ts_admin a;
+	struct ts_keypool pool = {0};
 	json_error_t je;
 	json_t *doc = NULL, *tenants, *out = NULL;
 	char err[ERR_MAX] = "";
@@ -393,6 +437,7 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	a.mk = &c->mk;
 	a.public_url = c->public_url;
 	a.actor = "bootstrap";
+	a.rsa_pool = &pool;
 	tenants = json_object_get(doc, "tenants");
 	out = json_array();
 	if (apply_all(c, &a, tenants, ts_opts_has(&o, "print-secrets"), out, err, sizeof(err)) !=
@@ -405,6 +450,7 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	ts_cli_print(c, json_pack("{s:O}", "tenants", out));
 	exit_code = TS_EXIT_OK;
 out:
+	ts_keypool_clear(&pool);
 	json_decref(out);
 	json_decref(doc);
 	ts_store_close(st);

@@ -59,6 +59,35 @@ bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_con
 	return r;
 }
 
+bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec)
+{
+	const json_t *clients = json_object_get(tenant_spec, "clients");
+	enum ts_jws_alg at = access_alg(tenant_spec);
+	size_t i;
+
+	if (at == TS_ALG_RS256)
+		return true;
+	for (i = 0; i < json_array_size(clients); i++) {
+		const json_t *c = json_array_get(clients, i);
+		bool pub = ts_str_eq(ts_str_c(json_string_value(json_object_get(c, "type"))), "public");
+		json_t *cfg = json_pack("{s:O?,s:O?}", "grant_types", json_object_get(c, "grant_types"),
+					"id_token_signed_response_alg",
+					json_object_get(c, "id_token_signed_response_alg"));
+		bool need;
+
+		/* The default grants of client_apply. */
+		if (json_object_get(cfg, "grant_types") == NULL || json_is_null(json_object_get(cfg, "grant_types")))
+			json_object_set_new(cfg, "grant_types",
+					    pub ? json_pack("[ss]", "authorization_code", "refresh_token")
+						: json_pack("[s]", "client_credentials"));
+		need = client_needs_rsa(cfg, at);
+		json_decref(cfg);
+		if (need)
+			return true;
+	}
+	return false;
+}
+
 static bool has_current(struct ts_key_rec *const *keys, size_t n, enum ts_jws_alg alg)
 {
 	size_t i;
@@ -110,7 +139,11 @@ static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts
 		ts_log_err("TESSERA_MASTER_KEY is needed to create signing keys");
 		return TS_ECRYPTO;
 	}
-	rc = ts_jwk_generate(alg, &k);
+	/* A key generated ahead of need, if there is one (tessera bootstrap). */
+	if (alg == TS_ALG_RS256 && (k = ts_keypool_take(a->rsa_pool)) != NULL)
+		rc = TS_OK;
+	else
+		rc = ts_jwk_generate(alg, &k);
 	if (rc != TS_OK)
 		goto out;
 	rc = ts_jwk_to_pkcs8(k, &der, &derlen);

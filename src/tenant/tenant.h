@@ -197,12 +197,28 @@ struct ts_tenant_stats *ts_registry_stats(struct ts_registry *r);
 
 /* ---- administration (CLI and bootstrap) ---- */
 
+/* RSA keys generated ahead of need (RSA generation is slow): filled on
+ * one thread per CPU, taken one at a time by the thread that creates
+ * tenants. Zero-initialised; owned by its user, cleared with
+ * ts_keypool_clear. Not shared between threads. */
+struct ts_keypool {
+	struct ts_jwk **keys; /* RS256 private keys, owned */
+	size_t n, cap;
+};
+/* Generates RS256 keys until the pool holds want (none if it does). The
+ * first generation failure is returned; the keys made stay. */
+int ts_keypool_fill(struct ts_keypool *p, size_t want);
+/* One key, owned by the caller from then on, or NULL when empty. */
+struct ts_jwk *ts_keypool_take(struct ts_keypool *p);
+void ts_keypool_clear(struct ts_keypool *p); /* NULL is a no-op */
+
 /* The context of administrative operations. */
 struct ts_admin {
 	struct ts_store *store;
 	const struct ts_master_key *mk; /* seals new private keys; NULL: cannot create keys */
 	const char *public_url;
 	const char *actor;              /* for audit: "cli", "bootstrap" */
+	struct ts_keypool *rsa_pool;    /* RS256 keys to use before generating any, or NULL */
 };
 
 /* Validates a tenant spec object (the bootstrap file's tenant without its
@@ -253,6 +269,10 @@ int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, 
  * signed RS256 at a tenant (its configuration JSON): a client with a grant
  * through which a person signs in and the default ID-token algorithm. */
 bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_config);
+/* The same for a tenant spec of a bootstrap file, before anything is
+ * stored: whether creating it makes RS256 keys (its access-token algorithm,
+ * or a client spec that needs them, the client defaults applied). */
+bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec);
 /* ts_admin_keys_ensure for every tenant, with three list queries in all
  * (the server's periodic maintenance). A tenant that fails is logged and
  * the others go on; the return code is that of the listing. */

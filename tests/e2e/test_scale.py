@@ -5,7 +5,9 @@ tenant within 2 seconds by rebuilding that tenant alone; unchanged tenants
 keep serving from the same configuration; a deleted tenant disappears, a
 new one appears; RSA keys come with the first client that people sign in
 through. What was rebuilt is read from the server's reload log line,
-"loaded configuration generation G (T tenants, R rebuilt, M ms)"."""
+"loaded configuration generation G (T tenants, R rebuilt, M ms)". The
+last test does the same on PostgreSQL (a private cluster, skipped where no
+PostgreSQL server is installed, as in test_postgres.py)."""
 import re
 import time
 
@@ -14,6 +16,7 @@ import requests
 
 from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, discovery, fetch_jwks,
                       fetch_token, wait_until)
+from test_postgres import cluster, on_postgres  # noqa: F401 (cluster is a fixture)
 
 N = 300
 NAMES = ["s%03d" % i for i in range(N)]
@@ -135,3 +138,33 @@ def test_a_restart_serves_every_tenant_at_once(srv):
     assert time.monotonic() - started < 10
     assert reloads(srv)[count] == (tenants, tenants)
     assert token_works(srv, NAMES[0]) and token_works(srv, NAMES[-1])
+
+
+# -- the same on PostgreSQL (a private cluster, as in test_postgres.py) -------------------
+
+PG_N = 40
+
+
+@pytest.fixture(scope="module")
+def pg_srv(cluster, make_module_server):
+    s = on_postgres(make_module_server, "scale-pg", cluster.url)
+    s.bootstrap_ok({"tenants": [{"name": "p%02d" % i,
+                                 "clients": [{"client_id": "svc", "secret": SECRET}]}
+                                for i in range(PG_N)]})
+    return s.start()
+
+
+def test_postgres_a_change_to_one_tenant_rebuilds_only_it(pg_srv):
+    assert reloads(pg_srv)[0] == (PG_N, PG_N)
+    count = len(reloads(pg_srv))
+    r = pg_srv.cli("tenant", "update", "p07", "--scope", "probe:changed")
+    assert r.rc == 0, r.err
+    seen, elapsed = wait_until(
+        lambda: "probe:changed" in discovery(pg_srv, "p07")["scopes_supported"])
+    assert seen, "the change is not visible after %.1f s" % elapsed
+    assert (PG_N, 1) in reloads_after(pg_srv, count, PG_N)
+    assert "probe:changed" not in discovery(pg_srv, "p08")["scopes_supported"]
+    count = len(reloads(pg_srv))
+    assert pg_srv.cli("tenant", "delete", "p09").rc == 0
+    assert (PG_N - 1, 0) in reloads_after(pg_srv, count, PG_N - 1)
+    assert token_works(pg_srv, "p07") and token_works(pg_srv, "p10")

@@ -5,7 +5,8 @@
  * tenants out and adds new ones; a many-tenant load matches every tenant
  * with its own clients and keys; domains are found by Host; only current
  * keys of algorithms the tenant signs with carry a private half; RSA keys
- * exist only where a client needs RS256 for ID tokens. Runs on a temporary
+ * exist only where a client needs RS256 for ID tokens, and are taken from
+ * keys generated ahead of need when there are some. Runs on a temporary
  * SQLite store. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -288,6 +289,55 @@ static void test_rsa_keys_where_needed(void **state)
 	assert_true(ts_admin_client_needs_rsa("{\"grant_types\":[\"refresh_token\"]}", "{}"));
 }
 
+/* RSA keys made ahead of need are used before any is generated: a tenant
+ * whose first sign-in client needs RS256 keys takes its current and next
+ * key from the pool. */
+static void test_rsa_pool(void **state)
+{
+	struct fx *fx = *state;
+	struct ts_keypool pool = {0};
+	struct ts_snapshot *s = NULL;
+	char kid[2][TS_KID_MAX + 1];
+	size_t i;
+	json_t *spec;
+
+	assert_int_equal(ts_keypool_fill(&pool, 2), TS_OK);
+	assert_int_equal(pool.n, 2);
+	assert_int_equal(ts_keypool_fill(&pool, 1), TS_OK); /* holds enough already */
+	assert_int_equal(pool.n, 2);
+	for (i = 0; i < 2; i++)
+		snprintf(kid[i], sizeof(kid[i]), "%s", ts_jwk_kid(pool.keys[i]));
+	fx->a.rsa_pool = &pool;
+	tenant_with_client(fx, "pooled", "svc");
+	assert_int_equal(pool.n, 2); /* a service client needs none */
+	apply(fx, "pooled", "{\"client_id\":\"web\",\"type\":\"public\","
+			    "\"redirect_uris\":[\"https://app.test/cb\"]}");
+	assert_int_equal(pool.n, 0);
+	assert_null(ts_keypool_take(&pool));
+	fx->a.rsa_pool = NULL;
+	assert_int_equal(ts_snapshot_load(fx->st, PUBLIC_URL, &fx->mk, 1, NULL, NULL, &s), TS_OK);
+	for (i = 0; i < 2; i++)
+		assert_non_null(strstr(tenant_of(s, "pooled")->jwks_json, kid[i]));
+	ts_snapshot_free(s);
+	ts_keypool_clear(&pool);
+	ts_keypool_clear(NULL);
+
+	spec = json_loads("{\"name\":\"a\",\"clients\":[{\"client_id\":\"s\"}]}", 0, NULL);
+	assert_false(ts_admin_tenant_spec_needs_rsa(spec));
+	json_decref(spec);
+	spec = json_loads("{\"name\":\"a\",\"clients\":[{\"client_id\":\"p\",\"type\":\"public\"}]}",
+			  0, NULL);
+	assert_true(ts_admin_tenant_spec_needs_rsa(spec));
+	json_decref(spec);
+	spec = json_loads("{\"name\":\"a\",\"access_token_alg\":\"RS256\"}", 0, NULL);
+	assert_true(ts_admin_tenant_spec_needs_rsa(spec));
+	json_decref(spec);
+	spec = json_loads("{\"name\":\"a\",\"clients\":[{\"client_id\":\"p\",\"type\":\"public\","
+			  "\"id_token_signed_response_alg\":\"EdDSA\"}]}", 0, NULL);
+	assert_false(ts_admin_tenant_spec_needs_rsa(spec));
+	json_decref(spec);
+}
+
 /* Host lookups go through the snapshot's domain index; a domain claimed
  * by two tenants goes to the first name. */
 static void test_domains(void **state)
@@ -349,6 +399,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_only_signing_keys_are_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_keys_where_needed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_reload, setup, teardown),
 	};

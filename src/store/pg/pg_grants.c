@@ -494,13 +494,95 @@ out:
 	return rc;
 }
 
+/* The usual rotation in one statement, so one round trip (autocommit):
+ * share-lock the grant (first, as rotate and grant_revoke lock), spend the
+ * old token with the same conditional UPDATE as rotate, and only if that
+ * changed a row insert the successor (revoked if the grant is) and, with
+ * jti, record the access token under the grant (denied at once if the
+ * grant is revoked). Data-modifying WITH clauses run exactly once and see
+ * one snapshot; a failing insert (a stored hash, a missing user) fails the
+ * statement and changes nothing. *spent tells whether the old token was
+ * spent; when not, nothing changed, and rotate works out why. */
+static int rotate_one_statement(struct ts_store *st, const char *old_hash,
+				const struct ts_refresh_rec *r, const char *jti,
+				int64_t jti_expires_at, bool *spent)
+{
+	static const char sql[] =
+		"WITH g AS ("
+		"  SELECT revoked FROM grants WHERE tenant_id = $2 AND id = $3 FOR SHARE"
+		"), spent AS ("
+		"  UPDATE refresh_tokens SET used = 1"
+		"  WHERE token_hash = $1 AND used = 0 AND revoked = 0"
+		"  AND tenant_id = $2 AND grant_id = $3 AND client_id = $4"
+		"  AND EXISTS (SELECT 1 FROM g)"
+		"  RETURNING 1"
+		"), ins AS ("
+		"  INSERT INTO refresh_tokens (" REFRESH_COLS ")"
+		"  SELECT $5, $2, $3, $4, $6, $7, $8, $9::bigint, $10::bigint, $11::bigint,"
+		"   $12::integer, greatest($13::integer, g.revoked) FROM spent, g"
+		"  RETURNING 1"
+		"), tok AS ("
+		"  INSERT INTO grant_tokens (tenant_id, grant_id, jti, expires_at)"
+		"  SELECT $2, $3, $14, $15::bigint FROM ins WHERE $14::text IS NOT NULL"
+		"  ON CONFLICT (tenant_id, grant_id, jti) DO UPDATE SET"
+		"  expires_at = greatest(grant_tokens.expires_at, excluded.expires_at)"
+		"  RETURNING 1"
+		"), deny AS ("
+		"  INSERT INTO revocations (tenant_id, jti, expires_at)"
+		"  SELECT $2, $14, $15::bigint FROM tok, g WHERE g.revoked = 1"
+		"  ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		"  expires_at = greatest(revocations.expires_at, excluded.expires_at)"
+		")"
+		" SELECT count(*) FROM ins";
+	char auth_time[TS_PG_I64_BUF], issued[TS_PG_I64_BUF], expires[TS_PG_I64_BUF];
+	char used[TS_PG_I64_BUF], revoked[TS_PG_I64_BUF], jexp[TS_PG_I64_BUF];
+	const char *args[] = {
+		old_hash,
+		r->tenant_id,
+		r->grant_id,
+		r->client_id,
+		r->token_hash,
+		r->user_id,
+		r->scope,
+		r->resource,
+		ts_pg_i64(auth_time, r->auth_time),
+		ts_pg_i64(issued, r->issued_at),
+		ts_pg_i64(expires, r->expires_at),
+		ts_pg_i64(used, r->used ? 1 : 0),
+		ts_pg_i64(revoked, r->revoked ? 1 : 0),
+		jti,
+		ts_pg_i64(jexp, jti_expires_at),
+	};
+	struct ts_pg_conn *c = NULL;
+	PGresult *res = NULL;
+	int rc;
+
+	*spent = false;
+	rc = ts_pg_conn_get(st, &c);
+	if (rc != TS_OK)
+		return rc;
+	/* No retry on a fresh connection: had a cut connection committed the
+	 * statement, a second run would find the token spent and call it a
+	 * replay. */
+	rc = ts_pg_query(c, sql, args, (int)TS_ARRAY_LEN(args), &res, "refresh rotate");
+	if (rc == TS_OK)
+		*spent = PQntuples(res) == 1 && ts_pg_col_i64(res, 0, 0) == 1;
+	PQclear(res);
+	ts_pg_conn_put(st, c);
+	return rc;
+}
+
 /* RFC 9700 §4.14.2: the old token is spent and its successor stored in
  * one transaction; if storing the successor fails, the rollback leaves
  * the old one unused. With jti, the access token issued with next is
  * recorded under its grant in the same transaction. The conditional
  * UPDATE spends old_hash only if it is unused, unrevoked and of next's
  * tenant, grant and client: of concurrent rotations, the first to lock the
- * row changes it and the others, re-checking after its commit, do not. */
+ * row changes it and the others, re-checking after its commit, do not.
+ * The usual case is one statement (rotate_one_statement); only when that
+ * spends nothing (a replay, an unknown token, another grant, a missing
+ * grant, or a token committed after its snapshot) does the transaction
+ * below run, to tell which, or to rotate after all. */
 static int rotate(struct ts_store *st, const char *old_hash, const struct ts_refresh_rec *next,
 		  const char *jti, int64_t jti_expires_at)
 {
@@ -510,9 +592,12 @@ static int rotate(struct ts_store *st, const char *old_hash, const struct ts_ref
 		" AND tenant_id = $2 AND grant_id = $3 AND client_id = $4";
 	const char *args[] = {old_hash, next->tenant_id, next->grant_id, next->client_id};
 	struct ts_pg_conn *c = NULL;
-	bool found, revoked;
+	bool found, revoked, spent = false;
 	int rc, changed = 0;
 
+	rc = rotate_one_statement(st, old_hash, next, jti, jti_expires_at, &spent);
+	if (rc != TS_OK || spent)
+		return rc;
 	rc = ts_pg_write_begin(st, &c);
 	if (rc != TS_OK)
 		goto out;
