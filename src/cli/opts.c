@@ -141,6 +141,16 @@ static bool read_key_file(struct ts_config *c, const char *path)
 	return true;
 }
 
+/* A config file value of the wrong type is an error naming it. */
+static bool field_type_ok(const char *k, const json_t *v)
+{
+	if (strcmp(k, "threads") == 0)
+		return json_is_integer(v);
+	if (strcmp(k, "access_log") == 0)
+		return json_is_boolean(v);
+	return json_is_string(v);
+}
+
 static bool load_file(struct ts_config *c, const char *path)
 {
 	static const char *const known[] = {"db", "public_url", "listen", "log_level", "threads",
@@ -160,6 +170,11 @@ static bool load_file(struct ts_config *c, const char *path)
 	json_object_foreach(j, k, v) {
 		if (!in_list(known, k, strlen(k))) {
 			ts_cli_error("unknown field \"%s\" in config file %s", k, path);
+			ok = false;
+			break;
+		}
+		if (!field_type_ok(k, v)) {
+			ts_cli_error("field \"%s\" in config file %s has the wrong type", k, path);
 			ok = false;
 			break;
 		}
