@@ -25,7 +25,7 @@ static void usage(FILE *f)
 	fputs("usage: tessera [--db URL] [--public-url URL] [--listen ADDR] [--config FILE] [--json]\n"
 	      "               COMMAND ...\n"
 	      "commands:\n"
-	      "  serve                           run the server\n"
+	      "  serve [--trusted-proxies CIDR,...] [--metrics-listen ADDR]  run the server\n"
 	      "  bootstrap FILE [--print-secrets] apply a declarative file\n"
 	      "  tenant create|update|list|show|delete\n"
 	      "  client create|update|list|show|delete|disable|enable|rotate-secret --tenant T\n"
@@ -39,7 +39,8 @@ static void usage(FILE *f)
 	      "  audit --tenant T [--since TIME] [--limit N]\n"
 	      "environment: TESSERA_DB, TESSERA_PUBLIC_URL, TESSERA_LISTEN, TESSERA_MASTER_KEY,\n"
 	      "             TESSERA_MASTER_KEY_FILE, TESSERA_MASTER_KEY_OLD, TESSERA_CONFIG,\n"
-	      "             TESSERA_LOG_LEVEL, TESSERA_THREADS, TESSERA_VAULT_TICK_MS\n",
+	      "             TESSERA_LOG_LEVEL, TESSERA_THREADS, TESSERA_VAULT_TICK_MS,\n"
+	      "             TESSERA_TRUSTED_PROXIES, TESSERA_METRICS_LISTEN\n",
 	      f);
 }
 

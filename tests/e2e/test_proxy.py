@@ -329,3 +329,9 @@ def test_trusted_proxies_from_a_config_file(make_server, template, tmp_path):
     wait_until(token_lines)  # the access log is written once the answer went out
     lines = token_lines()
     assert lines[-1]["remote"] == "198.51.100.77" and lines[-1]["peer"] == "127.0.0.90", lines
+
+
+def test_serve_help_names_the_proxy_options_and_starts_nothing(template):
+    r = template.cli("serve", "--help", json_out=False, timeout=20)
+    assert r.rc == 0, r.err
+    assert "--trusted-proxies" in r.out and "--metrics-listen" in r.out, r.out
