@@ -135,6 +135,17 @@ def proxied(make_server, template, tmp_path):
 
 
 @pytest.fixture
+def untrusted_proxy(make_server, template, tmp_path):
+    """nginx in front of a tessera that was not told to trust it."""
+    if not os.access(NGINX, os.X_OK):
+        pytest.skip("nginx is not installed (scripts/deps.sh --tests installs it)")
+    srv = make_server(copy_of=template, name="untrusted")
+    ng = Nginx(tmp_path / "nginx", srv.port)
+    yield srv, ng
+    ng.stop()
+
+
+@pytest.fixture
 def direct(make_server, template):
     """tessera that trusts only 127.0.0.1 as a proxy, reached directly."""
     return make_server(copy_of=template, name="direct",
@@ -221,6 +232,23 @@ def test_behind_nginx_the_address_limit_is_per_client(proxied):
     assert_throttled(grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.60"))
     r = grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.61")
     assert r.status_code == 200, r.text
+
+
+def test_behind_an_untrusted_nginx_every_client_is_the_proxy(untrusted_proxy):
+    """Without --trusted-proxies the header nginx adds is ignored: every
+    client has nginx's address, so a hundred failures from one client
+    refuse the others too (which is why the proxy must be listed), but
+    thirty failures from anyone still lock nobody out."""
+    srv, ng = untrusted_proxy
+    for i in range(30):
+        assert grant(ng.base, "made-up-%d@acme.test" % i, WRONG, "127.0.0.40").status_code == 400
+    r = grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.41")
+    assert r.status_code == 200, r.text
+    for i in range(ADDRESS_MAX - 30):
+        assert grant(ng.base, "other-%d@acme.test" % i, WRONG, "127.0.0.40").status_code == 400
+    assert_throttled(grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.41"))
+    lines = [j for j in access_lines(srv) if j.get("route") == "token"]
+    assert lines and all(j["remote"] == "127.0.0.1" and "peer" not in j for j in lines)
 
 
 # -- forged headers ---------------------------------------------------------------------
