@@ -17,6 +17,9 @@
 #include <string.h>
 
 #define SHUTDOWN_GRACE_MS 10000
+#define SERVE_USAGE                                                                      \
+	"tessera serve [--db URL] [--listen ADDR] [--public-url URL] "                    \
+	"[--trusted-proxies CIDR[,CIDR...]] [--metrics-listen ADDR]"
 #define OPS_MAX_CONNECTIONS 128   /* the --metrics-listen listener serves scrapers only */
 #define OPS_MAX_CONN_PER_ADDR 32
 #define OPS_BLOCKING_THREADS 2
@@ -102,9 +105,12 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	memset(&app, 0, sizeof(app));
 	memset(&m, 0, sizeof(m));
 	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos) {
-		ts_cli_error("usage: tessera serve [--db URL] [--listen ADDR] [--public-url URL] "
-			     "[--trusted-proxies CIDR[,CIDR...]] [--metrics-listen ADDR]");
+		ts_cli_error("usage: %s", SERVE_USAGE);
 		return TS_EXIT_USAGE;
+	}
+	if (ts_opts_has(&o, "help")) {
+		printf("usage: %s\n", SERVE_USAGE);
+		return TS_EXIT_OK;
 	}
 	if (ts_cidr_list_parse(c->trusted_proxies, &trusted) != TS_OK) {
 		ts_cli_error("trusted proxies must be IPv4 or IPv6 addresses or CIDR ranges "

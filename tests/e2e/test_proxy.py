@@ -21,7 +21,7 @@ import time
 import pytest
 import requests
 
-from e2e_util import HTTP_TIMEOUT_S, SECRET, free_port
+from e2e_util import HTTP_TIMEOUT_S, SECRET, free_port, wait_until
 from people_helpers import ALICE, BOB, _SourceAdapter, people_tenant, web_client, mobile_client
 
 TENANT = "px"
@@ -135,6 +135,17 @@ def proxied(make_server, template, tmp_path):
 
 
 @pytest.fixture
+def untrusted_proxy(make_server, template, tmp_path):
+    """nginx in front of a tessera that was not told to trust it."""
+    if not os.access(NGINX, os.X_OK):
+        pytest.skip("nginx is not installed (scripts/deps.sh --tests installs it)")
+    srv = make_server(copy_of=template, name="untrusted")
+    ng = Nginx(tmp_path / "nginx", srv.port)
+    yield srv, ng
+    ng.stop()
+
+
+@pytest.fixture
 def direct(make_server, template):
     """tessera that trusts only 127.0.0.1 as a proxy, reached directly."""
     return make_server(copy_of=template, name="direct",
@@ -185,6 +196,7 @@ def test_behind_nginx_other_peoples_failures_never_lock_out_a_user(proxied):
     r = grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.21")
     assert r.status_code == 200, r.text
     # tessera saw the client's address, not nginx's.
+    wait_until(lambda: len([j for j in access_lines(srv) if j.get("route") == "token"]) == 31)
     lines = [j for j in access_lines(srv) if j.get("route") == "token"]
     assert lines and all(j["remote"] == "127.0.0.21" and j.get("peer") == "127.0.0.1"
                          for j in lines), lines[-3:]
@@ -220,6 +232,23 @@ def test_behind_nginx_the_address_limit_is_per_client(proxied):
     assert_throttled(grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.60"))
     r = grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.61")
     assert r.status_code == 200, r.text
+
+
+def test_behind_an_untrusted_nginx_every_client_is_the_proxy(untrusted_proxy):
+    """Without --trusted-proxies the header nginx adds is ignored: every
+    client has nginx's address, so a hundred failures from one client
+    refuse the others too (which is why the proxy must be listed), but
+    thirty failures from anyone still lock nobody out."""
+    srv, ng = untrusted_proxy
+    for i in range(30):
+        assert grant(ng.base, "made-up-%d@acme.test" % i, WRONG, "127.0.0.40").status_code == 400
+    r = grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.41")
+    assert r.status_code == 200, r.text
+    for i in range(ADDRESS_MAX - 30):
+        assert grant(ng.base, "other-%d@acme.test" % i, WRONG, "127.0.0.40").status_code == 400
+    assert_throttled(grant(ng.base, ALICE["username"], ALICE["password"], "127.0.0.41"))
+    lines = [j for j in access_lines(srv) if j.get("route") == "token"]
+    assert lines and all(j["remote"] == "127.0.0.1" and "peer" not in j for j in lines)
 
 
 # -- forged headers ---------------------------------------------------------------------
@@ -299,3 +328,38 @@ def test_the_readme_example_proxies_as_this_test_does():
 
     assert settings(block) and settings(block) == settings(NGINX_CONF), \
         (settings(block), settings(NGINX_CONF))
+
+
+@pytest.mark.parametrize("value", ["bogus", "10.1.2.3/8", "10.0.0.0/33", "10.0.0.0/8,",
+                                   "2001:db8::/129", "127.0.0.1 10.0.0.1"])
+def test_a_malformed_trusted_proxy_list_is_a_usage_error(template, value):
+    r = template.cli("serve", "--trusted-proxies", value, "--listen", "127.0.0.1:1",
+                     json_out=False, timeout=20)
+    assert r.rc == 2, (r.rc, r.err)
+    assert "trusted proxies" in r.err, r.err
+
+
+def test_trusted_proxies_from_a_config_file(make_server, template, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"trusted_proxies": ["127.0.0.1"]}))
+    r = template.cli("--config", str(bad), "serve", json_out=False, timeout=20)
+    assert r.rc == 2 and "trusted_proxies" in r.err and "type" in r.err, (r.rc, r.err)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"trusted_proxies": "127.0.0.0/8"}))
+    srv = make_server(copy_of=template, name="cfg", env={"TESSERA_CONFIG": str(good)})
+    r = grant(srv.base, "x@acme.test", WRONG, "127.0.0.90",
+              headers={"X-Forwarded-For": "198.51.100.77"})
+    assert r.status_code == 400
+
+    def token_lines():
+        return [j for j in access_lines(srv) if j.get("route") == "token"]
+
+    wait_until(token_lines)  # the access log is written once the answer went out
+    lines = token_lines()
+    assert lines[-1]["remote"] == "198.51.100.77" and lines[-1]["peer"] == "127.0.0.90", lines
+
+
+def test_serve_help_names_the_proxy_options_and_starts_nothing(template):
+    r = template.cli("serve", "--help", json_out=False, timeout=20)
+    assert r.rc == 0, r.err
+    assert "--trusted-proxies" in r.out and "--metrics-listen" in r.out, r.out
