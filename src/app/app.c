@@ -441,8 +441,10 @@ void ts_app_done(void *ctx, const struct ts_http_req *req, int status, int64_t d
 	    ts_log_get_level() <= TS_LOG_INFO) {
 		struct ts_buf b;
 		ts_buf_init(&b, 4096);
-		ts_buf_appendf(&b, "{\"time\":%lld,\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"",
-			       (long long)ts_now(), req->request_id);
+		char when[TS_LOG_TIME_MAX];
+		ts_log_time(when);
+		ts_buf_appendf(&b, "{\"time\":\"%s\",\"level\":\"info\",\"request_id\":\"%s\",\"method\":\"",
+			       when, req->request_id);
 		ts_buf_append_json_escaped(&b, req->method, strlen(req->method));
 		ts_buf_appends(&b, "\",\"path\":\"");
 		ts_buf_append_json_escaped(&b, req->path, strnlen(req->path, 512));

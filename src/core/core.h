@@ -103,6 +103,10 @@ void ts_log_write(enum ts_log_level lvl, const char *file, int line, const char 
 		  const char *fmt, ...) TS_PRINTF(5, 6);
 /* Writes a caller-built JSON object (without trailing newline) as one line. */
 void ts_log_json_line(const char *json, size_t len);
+/* The time of every log line: UTC, ISO 8601 with milliseconds
+ * ("2026-12-06T11:21:35.055Z"), written into out. */
+#define TS_LOG_TIME_MAX 40
+void ts_log_time(char out[TS_LOG_TIME_MAX]);
 /* Request id of the calling thread, shown in every log line; NULL clears.
  * The string is copied (up to 64 bytes). */
 void ts_log_set_request_id(const char *rid);

@@ -79,14 +79,24 @@ void ts_log_json_line(const char *json, size_t len)
 	ts_buf_clear(&b);
 }
 
+void ts_log_time(char out[TS_LOG_TIME_MAX])
+{
+	struct timespec now;
+	struct tm tm;
+	char ts[24];
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, TS_LOG_TIME_MAX, "%s.%03dZ", ts, (int)(now.tv_nsec / 1000000) % 1000);
+}
+
 void ts_log_write(enum ts_log_level lvl, const char *file, int line, const char *func,
 		  const char *fmt, ...)
 {
 	char msg[LOG_LINE_MAX / 2];
-	char ts[32];
+	char ts[TS_LOG_TIME_MAX];
 	struct ts_buf b;
-	struct timespec now;
-	struct tm tm;
 	const char *slash;
 	va_list ap;
 
@@ -95,13 +105,11 @@ void ts_log_write(enum ts_log_level lvl, const char *file, int line, const char 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	ts_log_time(ts);
 	slash = strrchr(file, '/');
 	ts_buf_init(&b, LOG_LINE_MAX);
-	ts_buf_appendf(&b, "{\"time\":\"%s.%03ldZ\",\"level\":\"%s\",\"src\":\"%s:%d\",\"func\":\"%s\"",
-		       ts, now.tv_nsec / 1000000, level_names[lvl], slash ? slash + 1 : file, line, func);
+	ts_buf_appendf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"src\":\"%s:%d\",\"func\":\"%s\"",
+		       ts, level_names[lvl], slash ? slash + 1 : file, line, func);
 	if (thread_rid[0]) {
 		ts_buf_appends(&b, ",\"request_id\":\"");
 		ts_buf_append_json_escaped(&b, thread_rid, strlen(thread_rid));

@@ -46,8 +46,11 @@ void ts_audit_emit(struct ts_audit *a, const char *tenant, const char *type, con
 	struct ts_buf line;
 	const char *rid = ts_log_request_id(), *client = ts_log_client();
 
+	char when[TS_LOG_TIME_MAX];
+
+	ts_log_time(when);
 	ts_buf_init(&line, 4096);
-	ts_buf_appendf(&line, "{\"time\":%lld,\"level\":\"info\",\"audit\":\"", (long long)ts_now());
+	ts_buf_appendf(&line, "{\"time\":\"%s\",\"level\":\"info\",\"audit\":\"", when);
 	ts_buf_append_json_escaped(&line, type, strlen(type));
 	if (tenant) {
 		ts_buf_appends(&line, "\",\"tenant\":\"");

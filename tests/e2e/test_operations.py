@@ -148,3 +148,16 @@ def test_revoking_a_refresh_token_is_counted(make_server):
     assert r.status_code == 200, r.text
     text = requests.get(srv.url("/metrics"), timeout=HTTP_TIMEOUT_S).text
     assert 'tessera_tokens_revoked_total{tenant="ops"} 1' in text, text
+
+
+def test_every_log_line_has_one_time_format(make_server):
+    import re
+    srv = make_server(DOC)
+    password_grant(srv)
+    token_request(srv, "ops", {"grant_type": "client_credentials"}, auth=("svc", "wrong"))
+    time.sleep(0.5)  # the audit writer's batch
+    lines = [json.loads(l) for l in srv.log_text().splitlines() if l.startswith("{")]
+    kinds = {("audit" in l, "route" in l, "src" in l) for l in lines}
+    assert len(kinds) >= 3, kinds  # audit lines, access lines and diagnostics
+    for l in lines:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["time"]), l
