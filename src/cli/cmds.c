@@ -209,6 +209,13 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 	verb = o.pos[0];
 	if (strcmp(verb, "list") != 0 && o.npos != 2)
 		goto usage;
+	if (strcmp(verb, "create") == 0 && !c->have_mk) {
+		/* Refused before the database is touched: a failed command changes
+		 * nothing, not even by creating an empty database. */
+		ts_cli_error("TESSERA_MASTER_KEY is not set; it seals the signing keys of tenant %s",
+			     o.pos[1]);
+		return TS_EXIT_FAIL;
+	}
 	if (strcmp(verb, "create") == 0 || strcmp(verb, "update") == 0 ||
 	    strcmp(verb, "list") == 0 || strcmp(verb, "show") == 0 || strcmp(verb, "delete") == 0) {
 		if (open_session(c, &s, "cli") != TS_OK)

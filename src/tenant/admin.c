@@ -275,6 +275,13 @@ int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **r
 		rec.created_at = old->created_at;
 		*result = oldcfg && json_equal(oldcfg, cfg) ? "unchanged" : "updated";
 	} else {
+		/* A tenant that cannot get its signing keys is not created. */
+		if (a->mk == NULL) {
+			rc = TS_ECRYPTO;
+			ts_admin_fail(err, errcap, "TESSERA_MASTER_KEY is not set; it seals the "
+				      "signing keys of tenant %s", rec.name);
+			goto out;
+		}
 		rc = ts_rand_uuid(id);
 		if (rc != TS_OK)
 			goto out;
@@ -290,6 +297,13 @@ int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **r
 		ts_admin_audit(a, rec.name, old ? "tenant.updated" : "tenant.created", rec.name, NULL);
 	}
 	rc = ts_admin_keys_ensure(a, &rec);
+	if (rc != TS_OK && old == NULL && *result != NULL) {
+		/* Undo the new tenant, so that a command that fails changes
+		 * nothing and its retry is not told "already exists". */
+		if (ts_store_tenant_delete(a->store, rec.name) != TS_OK)
+			ts_log_err("tenant %s was created without signing keys and could not be "
+				   "removed again", rec.name);
+	}
 out:
 	if (rc != TS_OK && err[0] == '\0')
 		ts_admin_fail(err, errcap, "could not save tenant (%s)", ts_rc_str(rc));

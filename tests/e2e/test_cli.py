@@ -468,3 +468,24 @@ def test_command_help_prints_usage_and_does_nothing(tmp_path, argv):
     assert p.returncode == 0, (argv, p.stderr)
     assert "usage: tessera" in p.stdout
     assert not db.exists()
+
+
+def test_a_tenant_that_cannot_get_keys_is_not_created(applied):
+    r = applied.cli("tenant", "create", "keyless", env={"TESSERA_MASTER_KEY": ""})
+    assert r.rc == 1 and "TESSERA_MASTER_KEY" in r.err, r
+    assert "keyless" not in [t["name"] for t in applied.cli("tenant", "list").out["tenants"]]
+    r = applied.cli("tenant", "create", "keyless")
+    assert r.rc == 0, r.err
+    assert applied.cli("keys", "list", "--tenant", "keyless").out
+
+
+def test_a_failed_tenant_create_on_a_new_path_creates_no_database(tmp_path):
+    import os
+    import subprocess
+    from e2e_util import tessera_bin
+    db = tmp_path / "new.db"
+    env = {k: v for k, v in os.environ.items() if k != "TESSERA_MASTER_KEY"}
+    p = subprocess.run([tessera_bin(), "--db", "sqlite:%s" % db, "tenant", "create", "x"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=30, env=env)
+    assert p.returncode == 1 and "TESSERA_MASTER_KEY" in p.stderr
+    assert not db.exists()
