@@ -16,11 +16,12 @@ static const struct {
 	{"apikey", ts_cmd_apikey},
 	{"provider", ts_cmd_provider}, {"connection", ts_cmd_connection},
 	{"version", ts_cmd_version},   {"backup", ts_cmd_backup},
+	{"migrate", ts_cmd_migrate},
 };
 
 /* Flags of single commands that are not in ts_global_flags, so that the
  * global pass below does not take the next word as their value. */
-static const char *const command_flags[] = {"password-stdin", NULL};
+static const char *const command_flags[] = {"password-stdin", "check", NULL};
 
 /* Only the commands that create what a new installation needs may create
  * a missing SQLite file; every other command refuses it, so that a
@@ -60,6 +61,7 @@ static void usage(FILE *f)
 	      "  connection list|show|delete --tenant T [ID]\n"
 	      "  audit --tenant T [--since TIME] [--limit N]\n"
 	      "  backup FILE                     consistent copy of a (running) SQLite database\n"
+	      "  migrate [--check]               apply (or only report) pending schema changes\n"
 	      "  version                         the version and the libraries it runs with\n"
 	      "environment: TESSERA_DB, TESSERA_PUBLIC_URL, TESSERA_LISTEN, TESSERA_MASTER_KEY,\n"
 	      "             TESSERA_MASTER_KEY_FILE, TESSERA_MASTER_KEY_OLD, TESSERA_CONFIG,\n"

@@ -103,6 +103,8 @@ int ts_cmd_apikey(struct ts_config *c, int argc, char **argv);
 int ts_cmd_provider(struct ts_config *c, int argc, char **argv);
 int ts_cmd_connection(struct ts_config *c, int argc, char **argv);
 int ts_cmd_keys_rekey_vault(struct ts_config *c, int argc, char **argv);
+/* `tessera migrate [--check]`: apply, or only report, pending schema changes. */
+int ts_cmd_migrate(struct ts_config *c, int argc, char **argv);
 /* `tessera backup FILE`: an online, consistent copy of a SQLite database. */
 int ts_cmd_backup(struct ts_config *c, int argc, char **argv);
 /* `tessera --version`: version, commit, library versions (JSON with

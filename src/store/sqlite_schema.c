@@ -5,6 +5,7 @@
 #include "sqlite_int.h"
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Version 1: configuration (tenants, clients, keys), the generation counter
  * that servers poll to reload it, revocations and the audit log.
@@ -464,4 +465,38 @@ int ts_sqlite_migrate(sqlite3 *db, const char *path)
 			return rc;
 	}
 	return TS_OK;
+}
+
+int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *latest)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	struct stat sb;
+	int src, rc = TS_ESTORE;
+
+	*latest = (int64_t)TS_ARRAY_LEN(migrations);
+	*current = 0;
+	if (stat(path, &sb) != 0)
+		return TS_ENOTFOUND;
+	src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_busy_timeout(db, 5000);
+	if (src != SQLITE_OK)
+		goto out;
+	src = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+				     "AND name = 'schema_version'", -1, &s, NULL);
+	if (src != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int64(s, 0) == 0) {
+		rc = TS_OK; /* no tables yet */
+		goto out;
+	}
+	rc = read_version(db, path, current);
+out:
+	if (rc != TS_OK && db != NULL)
+		ts_log_err("sqlite %s: reading the schema version failed: %s", path,
+			   sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
 }

@@ -48,6 +48,18 @@ const char *ts_store_url_shown(const char *url, char *buf, size_t cap)
 	return buf;
 }
 
+int ts_store_schema_status(const char *url, int64_t *current, int64_t *latest)
+{
+	if (url == NULL || current == NULL || latest == NULL)
+		return TS_EINVAL;
+	if (strncmp(url, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0)
+		return ts_store_sqlite_schema_status(url + strlen(SQLITE_SCHEME), current, latest);
+	if (strncmp(url, PG_SCHEME, strlen(PG_SCHEME)) == 0 ||
+	    strncmp(url, PG_SCHEME_LONG, strlen(PG_SCHEME_LONG)) == 0)
+		return ts_store_pg_schema_status(url, current, latest);
+	return TS_EINVAL;
+}
+
 void ts_store_close(struct ts_store *st)
 {
 	if (st == NULL)

@@ -399,10 +399,18 @@ int ts_store_open(const char *url, struct ts_store **out);
 const char *ts_store_url_shown(const char *url, char *buf, size_t cap);
 void ts_store_close(struct ts_store *st); /* NULL is a no-op */
 
+/* The schema version of the database at url and the newest this binary
+ * knows, without changing anything (a database without tables is version
+ * 0). TS_ENOTFOUND for a SQLite file that does not exist, TS_ESTORE when
+ * the database cannot be read, TS_EINVAL for an unknown scheme. */
+int ts_store_schema_status(const char *url, int64_t *current, int64_t *latest);
+
 /* Backend constructors, used by ts_store_open. The PostgreSQL one takes
  * the whole URL. */
 int ts_store_sqlite_open(const char *path, struct ts_store **out);
 int ts_store_pg_open(const char *url, struct ts_store **out);
+int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *latest);
+int ts_store_pg_schema_status(const char *url, int64_t *current, int64_t *latest);
 int ts_store_pg_url_shown(const char *url, char *buf, size_t cap);
 
 /* Thin wrappers over the vtable; see the conventions above. */

@@ -161,3 +161,23 @@ def test_every_log_line_has_one_time_format(make_server):
     assert len(kinds) >= 3, kinds  # audit lines, access lines and diagnostics
     for l in lines:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", l["time"]), l
+
+
+def test_migrate_checks_then_applies_the_schema(make_server, tmp_path):
+    import sqlite3
+    srv = make_server(start=False)
+    r = srv.cli("migrate", "--check")
+    assert r.rc == 1 and r.err_json["error"] == "not_found"  # never created
+    sqlite3.connect(str(srv.db_path)).close()  # an empty database file
+    r = srv.cli("migrate", "--check")
+    assert r.rc == 1 and r.out["version"] == 0 and r.out["pending"] == r.out["latest"] > 0, r
+    r = srv.cli("migrate")
+    assert r.rc == 0 and r.out["version"] == r.out["latest"] and r.out["pending"] == 0, r
+    assert srv.cli("migrate", "--check").rc == 0
+    # A schema newer than the binary is refused, not touched.
+    db = sqlite3.connect(str(srv.db_path))
+    db.execute("UPDATE schema_version SET version = version + 1")
+    db.commit()
+    db.close()
+    r = srv.cli("migrate")
+    assert r.rc == 1 and "newer than this binary" in r.err

@@ -568,3 +568,15 @@ def test_applying_the_bootstrap_file_again_changes_nothing(pair):
     assert t["groups"] == [dict(g, created=False) for g in first["tenants"][0]["groups"]]
     assert a.cli("keys", "list", "--tenant", TENANT).out == keys_before.out
     assert a.cli("tenant", "show", TENANT).out == shown_before.out
+
+
+def test_migrate_checks_then_applies_the_schema_on_postgres(cluster, tmp_path):
+    url = cluster.create_database("migrate_step")
+    s = Tessera(tmp_path / "migrate", env={"TESSERA_DB": url})
+    s.db = url
+    r = s.cli("migrate", "--check")
+    assert r.rc == 1 and r.out["version"] == 0 and r.out["pending"] == r.out["latest"] > 0, r
+    r = s.cli("migrate")
+    assert r.rc == 0 and r.out["pending"] == 0 and r.out["version"] == r.out["latest"], r
+    r = s.cli("migrate", "--check")
+    assert r.rc == 0 and r.out["pending"] == 0, r

@@ -9,6 +9,7 @@
 #include "pg_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* A text column that sorts and compares as bytes. */
 #define C_TEXT "TEXT COLLATE \"C\""
@@ -456,5 +457,36 @@ int ts_pg_migrate(struct ts_pg_conn *c)
 		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
 			exec_script(c, "ROLLBACK", "rolling back a migration");
 	}
+	return rc;
+}
+
+int ts_store_pg_schema_status(const char *url, int64_t *current, int64_t *latest)
+{
+	PGconn *db;
+	PGresult *r = NULL;
+	const char *state;
+	int rc = TS_ESTORE;
+
+	*latest = (int64_t)TS_ARRAY_LEN(migrations);
+	*current = 0;
+	db = PQconnectdb(url);
+	if (db == NULL || PQstatus(db) != CONNECTION_OK) {
+		/* libpq's message may quote the URL's options: not logged. */
+		ts_log_err("postgres: cannot connect to read the schema version");
+		goto out;
+	}
+	r = PQexec(db, "SELECT version FROM schema_version WHERE id = 1");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+		*current = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = TS_OK;
+	} else if ((state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
+		   strcmp(state, "42P01") == 0) {
+		rc = TS_OK; /* undefined_table: no tables yet */
+	} else {
+		ts_log_err("postgres: reading the schema version failed");
+	}
+out:
+	PQclear(r);
+	PQfinish(db);
 	return rc;
 }
