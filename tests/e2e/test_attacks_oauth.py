@@ -19,6 +19,7 @@ from jwcrypto import jwk, jwt
 from e2e_util import (HTTP_TIMEOUT_S, P256_N, RELOAD_BUDGET_S, SECRET, assert_oauth_error,
                       es256_with_s,
                       fetch_token, introspect, tessera_bin, token_request, wait_until)
+from test_libtessera import Probe
 from people_helpers import (ALICE, AUD, MOBILE_URI, WEB_LOGOUT_URI, WEB_URI, RP, Browser,
                             assert_error_page, authorize, is_consent_page, is_login_page,
                             left_to, mobile_client, only_form, password_grant, people_tenant,
@@ -429,6 +430,22 @@ def test_a_high_s_variant_of_a_client_assertion_is_refused(srv):
                        401, "invalid_client")
     r = assertion_request(srv, "jwt%d" % ROUNDS, assertion(srv, "jwt%d" % ROUNDS, jti))
     assert r.status_code == 200, r.text
+
+
+def test_a_high_s_twin_of_a_real_access_token_is_refused_by_server_and_libtessera(
+        srv, tmp_path):
+    token = fetch_token(srv, "acme", "svc")["access_token"]
+    twin = es256_with_s(token, high=True)
+    assert twin != token and es256_with_s(twin) == token
+    assert active(srv, token) and not active(srv, twin)
+    assert api_me(srv, token).status_code == 200 and api_me(srv, twin).status_code == 401
+    probe = Probe(tmp_path, srv.issuer("acme"), client_id="svc", secret=SECRET, audience=AUD)
+    try:
+        ok = probe.bearer(token)
+        assert ok["ok"] is True, ok
+        assert probe.bearer(twin)["ok"] is False
+    finally:
+        probe.close()
 
 
 def test_every_es256_signature_tessera_makes_is_low_s(srv):
