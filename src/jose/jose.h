@@ -102,6 +102,11 @@ const unsigned char *ts_jws_payload(const struct ts_jws *j, size_t *len);
  * the key's alg or the signature does not verify (including a malformed or
  * all-zero ECDSA signature). */
 int ts_jws_verify(const struct ts_jws *j, const struct ts_jwk *k);
+/* The same for signatures made by others with their own libraries (client
+ * assertions): an ES256 signature is accepted in either S form, since most
+ * libraries return both; ts_jws_verify, for what Tessera itself signed,
+ * accepts only the low-S form it makes. */
+int ts_jws_verify_foreign(const struct ts_jws *j, const struct ts_jwk *k);
 void ts_jws_free(struct ts_jws *j); /* NULL is a no-op */
 
 #endif

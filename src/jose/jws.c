@@ -317,14 +317,14 @@ int ts_jws_rsa_padding(EVP_PKEY_CTX *pctx, enum ts_jws_alg alg)
 
 /* Puts the JWS signature into the form OpenSSL verifies, after the length
  * checks of RFC 7518 §3.3-3.5 and RFC 8032 §5.1.7. TS_EDENIED if malformed. */
-static int verify_form(const struct ts_jws *j, const struct ts_jwk *k, unsigned char *der,
-		       const unsigned char **sig, size_t *siglen)
+static int verify_form(const struct ts_jws *j, const struct ts_jwk *k, bool low_s_only,
+		       unsigned char *der, const unsigned char **sig, size_t *siglen)
 {
 	*sig = j->sig;
 	*siglen = j->sig_len;
 	switch (k->alg) {
 	case TS_ALG_ES256:
-		if (j->sig_len != TS_JWS_ES256_SIG_LEN || !ts_jws_ecdsa_low_s(j->sig) ||
+		if (j->sig_len != TS_JWS_ES256_SIG_LEN || (low_s_only && !ts_jws_ecdsa_low_s(j->sig)) ||
 		    ts_jws_ecdsa_raw_to_der(j->sig, der, ES256_DER_MAX, siglen) != TS_OK)
 			return TS_EDENIED;
 		*sig = der;
@@ -340,7 +340,7 @@ static int verify_form(const struct ts_jws *j, const struct ts_jwk *k, unsigned 
 	}
 }
 
-int ts_jws_verify(const struct ts_jws *j, const struct ts_jwk *k)
+static int verify(const struct ts_jws *j, const struct ts_jwk *k, bool low_s_only)
 {
 	EVP_MD_CTX *mctx = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
@@ -355,7 +355,7 @@ int ts_jws_verify(const struct ts_jws *j, const struct ts_jwk *k)
 	 * other is refused, never coerced. */
 	if (j->alg != k->alg)
 		return TS_EDENIED;
-	rc = verify_form(j, k, der, &sig, &siglen);
+	rc = verify_form(j, k, low_s_only, der, &sig, &siglen);
 	if (rc != TS_OK)
 		return rc;
 	mctx = EVP_MD_CTX_new();
@@ -378,4 +378,14 @@ int ts_jws_verify(const struct ts_jws *j, const struct ts_jwk *k)
 out:
 	EVP_MD_CTX_free(mctx);
 	return rc;
+}
+
+int ts_jws_verify(const struct ts_jws *j, const struct ts_jwk *k)
+{
+	return verify(j, k, true);
+}
+
+int ts_jws_verify_foreign(const struct ts_jws *j, const struct ts_jwk *k)
+{
+	return verify(j, k, false);
 }

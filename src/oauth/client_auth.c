@@ -70,7 +70,7 @@ static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, co
 		const char *kid = ts_jws_kid(jws);
 		if (kid && strcmp(kid, ts_jwk_kid(c->jwks[i])) != 0)
 			continue;
-		verified = ts_jws_verify(jws, c->jwks[i]) == TS_OK;
+		verified = ts_jws_verify_foreign(jws, c->jwks[i]) == TS_OK;
 	}
 	aud = json_object_get(claims, "aud");
 	if (json_is_string(aud)) {
