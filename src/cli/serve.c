@@ -23,6 +23,7 @@
 #define OPS_MAX_CONNECTIONS 128   /* the --metrics-listen listener serves scrapers only */
 #define OPS_MAX_CONN_PER_ADDR 32
 #define OPS_BLOCKING_THREADS 2
+#define OPS_THREADS 2 /* libmicrohttpd warns about a pool of one */
 #define MAINTENANCE_INTERVAL_S 60
 
 struct maint {
@@ -188,7 +189,7 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 	if (c->metrics_listen && c->metrics_listen[0]) {
 		oc = hc;
 		oc.listen = c->metrics_listen;
-		oc.threads = 1;
+		oc.threads = OPS_THREADS;
 		oc.blocking_threads = OPS_BLOCKING_THREADS;
 		oc.dispatch = ts_app_dispatch_ops;
 		oc.max_connections = OPS_MAX_CONNECTIONS;

@@ -55,6 +55,7 @@ http {{
     upstream tessera {{
         server 127.0.0.1:{upstream};
         keepalive 16;
+        keepalive_timeout 20s;
     }}
     server {{
         listen 127.0.0.1:{port};
@@ -322,7 +323,7 @@ def test_the_readme_example_proxies_as_this_test_does():
     block = section.split("```nginx", 1)[1].split("```", 1)[0]
 
     def settings(text):
-        lines = [ln.strip() for ln in text.splitlines()]
+        lines = [ln.split("#")[0].strip() for ln in text.splitlines()]
         keep = ("proxy_pass", "proxy_http_version", "proxy_set_header", "keepalive")
         return [ln for ln in lines if ln.startswith(keep)]
 
