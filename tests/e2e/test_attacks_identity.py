@@ -53,11 +53,12 @@ class StubProvider:
     an error_description that repeats the request (its Authorization header
     decoded, and its body), as a careless provider does; /extras/token
     issues tokens with members nobody asked for (/short/token too, living 2
-    seconds). /flaky/token is /short/token until `fail` makes it /echo."""
+    seconds). /flaky/token is /short/token until `fail` (an error code) makes
+    it /echo with that error."""
 
     def __init__(self):
         stub = self
-        self.fail = False
+        self.fail = None
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a):
@@ -71,7 +72,7 @@ class StubProvider:
                     decoded = base64.b64decode(auth[6:]).decode()
                 kind = self.path.split("/")[1]
                 if kind == "echo" or (kind == "flaky" and stub.fail):
-                    self.answer(400, {"error": "invalid_client",
+                    self.answer(400, {"error": stub.fail or "invalid_client",
                                       "error_description": "client authentication failed: "
                                       "credentials %s (header %s) body %s" % (decoded, auth, body)})
                 else:
@@ -144,7 +145,8 @@ def srv(make_module_server, sim, stub):
     """acme: people may be given the vault scopes and apikeys:write through
     the portal client; groups:write and reports:read are for services only.
     plain: people may be given nothing but openid."""
-    s = make_module_server(start=False, env=dict(VAULT_ENV), name="attacks")
+    env = dict(VAULT_ENV, TESSERA_VAULT_BACKOFF_MS="300", TESSERA_VAULT_BACKOFF_MAX_MS="600")
+    s = make_module_server(start=False, env=env, name="attacks")
     acme = {
         "name": ACME, "roles": ["Sales User"], "api_key_roles": ["Sales User"],
         "scopes": [{"name": n} for n in ("vault:read", "vault:write", "apikeys:write",
@@ -423,7 +425,7 @@ def test_a_provider_echoing_the_client_secret_leaks_it_nowhere(srv, backend, stu
     r = backend.create("flaky", "flaky")
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
-    stub.fail = True
+    stub.fail = "invalid_client"
     try:
         ok, _ = wait_until(lambda: (backend.status(cid)["last_error"] or "") != "", timeout=15)
         st = backend.status(cid)
@@ -434,8 +436,15 @@ def test_a_provider_echoing_the_client_secret_leaks_it_nowhere(srv, backend, stu
         r = backend.token(cid)
         assert r.status_code == 502, r.text
         assert "invalid_client" not in r.text and STUB_SECRET not in r.text, r.text
+        # The provider refuses the grant itself, with the same echo.
+        stub.fail = "invalid_grant"
+        ok, _ = wait_until(lambda: backend.status(cid)["status"] == "needs_reauth", timeout=15)
+        assert ok, backend.status(cid)
+        r = backend.token(cid)
+        assert r.status_code == 409 and r.json()["error"] == "needs_reauth", r.text
+        assert "invalid_grant" not in r.text and STUB_SECRET not in r.text, r.text
     finally:
-        stub.fail = False
+        stub.fail = None
     events = audit(srv, ACME, types={"vault.refresh_failed"})
     assert events and all(STUB_SECRET not in json.dumps(e) for e in events), events
     log = srv.log_text()
