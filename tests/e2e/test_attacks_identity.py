@@ -37,6 +37,11 @@ MALLORY = {"username": "mallory@acme.test", "password": "mallory-horse-battery-s
            "roles": []}
 APP_PW = "app-password-27182818"
 RACE_DEVICES = 30
+# Wrong logins that keep the Argon2id slots busy: fewer than the server's 16
+# blocking threads, so that one is left for the login under test.
+NOISE_LOGINS = 13
+SLOW = {"username": "slow@acme.test", "password": "slow-account-password-1",
+        "roles": ["Sales User"], "mobile_access": True, "app_password": APP_PW}
 RACE_ROUNDS = 3
 RACERS = [{"username": "racer%d@acme.test" % i, "password": "racer-account-password-%d" % i,
            "roles": ["Sales User"], "mobile_access": True, "app_password": APP_PW}
@@ -151,7 +156,7 @@ def srv(make_module_server, sim, stub):
         "name": ACME, "roles": ["Sales User"], "api_key_roles": ["Sales User"],
         "scopes": [{"name": n} for n in ("vault:read", "vault:write", "apikeys:write",
                                          "groups:write", "reports:read")],
-        "users": [dict(ALICE), dict(BOB), dict(MALLORY)] + [dict(u) for u in RACERS],
+        "users": [dict(ALICE), dict(BOB), dict(MALLORY), dict(SLOW)] + [dict(u) for u in RACERS],
         "clients": [person_client("portal", ["openid", "vault:read", "vault:write",
                                              "apikeys:write"]),
                     service_client("backend", ["vault:read", "vault:write"]),
@@ -489,6 +494,34 @@ def mobile_login(srv, user, device, source):
     return s.post(srv.issuer(ACME) + "/api/mobile/login",
                   json={"username": user["username"], "app_password": APP_PW,
                         "device_id": device}, timeout=60)
+
+
+def test_a_first_mobile_login_does_not_undo_a_disable_made_meanwhile(srv):
+    # Wrong logins (of users that do not exist, each from its own address)
+    # fill the server's Argon2id slots, so the login below reads the user
+    # and then waits for its hash for a while; meanwhile the administrator
+    # disables the user.
+    def noise(i):
+        return mobile_login(srv, {"username": "nobody%d@acme.test" % i}, "N",
+                            "127.0.140.%d" % (1 + i))
+    with concurrent.futures.ThreadPoolExecutor(NOISE_LOGINS + 1) as pool:
+        wrong = [pool.submit(noise, i) for i in range(NOISE_LOGINS)]
+        time.sleep(0.05)
+        login = pool.submit(mobile_login, srv, SLOW, "SLOW-PHONE", "127.0.141.1")
+        time.sleep(0.05)
+        out = srv.cli("user", "disable", "--tenant", ACME, SLOW["username"])
+        assert out.rc == 0, out.err
+        assert not login.done(), "the login finished before the disable: no race was played"
+        r = login.result()
+        assert all(f.result().status_code in (401, 429) for f in wrong)
+    disabled = db_exec(srv, "SELECT disabled, device_id FROM users WHERE username = ?",
+                       (SLOW["username"],))
+    assert disabled == [(1, "SLOW-PHONE")], (disabled, r.status_code, r.text)
+    # Whatever the login answered, its key does not work for a disabled user.
+    if r.status_code == 200:
+        auth = "token %s:%s" % (r.json()["api_key"], r.json()["api_secret"])
+        assert requests.get(issuer(srv) + "/api/me", headers={"Authorization": auth},
+                            timeout=HTTP_TIMEOUT_S).status_code == 401
 
 
 @pytest.mark.parametrize("round_", range(RACE_ROUNDS))
