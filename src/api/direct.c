@@ -15,6 +15,9 @@
 #include <string.h>
 
 #define PERSON_SCOPES_MAX 256
+#define H_ORIGIN "Origin"                /* RFC 6454 §7 */
+#define H_FETCH_SITE "Sec-Fetch-Site"    /* Fetch Metadata Request Headers */
+#define CROSS_SITE "cross-site"
 
 static const char *const person_grants[] = {"authorization_code", "password",
 					    TS_GRANT_DEVICE_CODE_S};
@@ -80,20 +83,20 @@ static const char *origin_of(struct ts_arena *a, const char *url)
 
 bool ts_api_same_site(const struct ts_rctx *rc, struct ts_http_req *req)
 {
-	const char *origin = ts_http_header(req, "Origin");
-	const char *site = ts_http_header(req, "Sec-Fetch-Site");
+	const char *origin = ts_http_header(req, H_ORIGIN);
+	const char *site = ts_http_header(req, H_FETCH_SITE);
 	bool cors = false;
 
 	if (origin != NULL) {
 		if (strcmp(origin, origin_of(req->arena, rc->issuer)) == 0)
-			return site == NULL || strcmp(site, "cross-site") != 0;
+			return site == NULL || strcmp(site, CROSS_SITE) != 0;
 		cors = ts_tenant_allows_origin(rc->tenant, origin);
 		if (!cors)
 			return false;
 	}
 	/* Fetch Metadata: a browser says cross-site for another site's form
 	 * or link; an allowed client origin is another site by design. */
-	return cors || site == NULL || strcmp(site, "cross-site") != 0;
+	return cors || site == NULL || strcmp(site, CROSS_SITE) != 0;
 }
 
 void ts_api_cross_site(struct ts_http_resp *resp)

@@ -37,6 +37,11 @@ MALLORY = {"username": "mallory@acme.test", "password": "mallory-horse-battery-s
            "roles": []}
 APP_PW = "app-password-27182818"
 RACE_DEVICES = 30
+# Wrong logins that keep the Argon2id slots busy: fewer than the server's 16
+# blocking threads, so that one is left for the login under test.
+NOISE_LOGINS = 13
+SLOW = {"username": "slow@acme.test", "password": "slow-account-password-1",
+        "roles": ["Sales User"], "mobile_access": True, "app_password": APP_PW}
 RACE_ROUNDS = 3
 RACERS = [{"username": "racer%d@acme.test" % i, "password": "racer-account-password-%d" % i,
            "roles": ["Sales User"], "mobile_access": True, "app_password": APP_PW}
@@ -53,11 +58,12 @@ class StubProvider:
     an error_description that repeats the request (its Authorization header
     decoded, and its body), as a careless provider does; /extras/token
     issues tokens with members nobody asked for (/short/token too, living 2
-    seconds). /flaky/token is /short/token until `fail` makes it /echo."""
+    seconds). /flaky/token is /short/token until `fail` (an error code) makes
+    it /echo with that error."""
 
     def __init__(self):
         stub = self
-        self.fail = False
+        self.fail = None
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *a):
@@ -71,7 +77,7 @@ class StubProvider:
                     decoded = base64.b64decode(auth[6:]).decode()
                 kind = self.path.split("/")[1]
                 if kind == "echo" or (kind == "flaky" and stub.fail):
-                    self.answer(400, {"error": "invalid_client",
+                    self.answer(400, {"error": stub.fail or "invalid_client",
                                       "error_description": "client authentication failed: "
                                       "credentials %s (header %s) body %s" % (decoded, auth, body)})
                 else:
@@ -144,12 +150,13 @@ def srv(make_module_server, sim, stub):
     """acme: people may be given the vault scopes and apikeys:write through
     the portal client; groups:write and reports:read are for services only.
     plain: people may be given nothing but openid."""
-    s = make_module_server(start=False, env=dict(VAULT_ENV), name="attacks")
+    env = dict(VAULT_ENV, TESSERA_VAULT_BACKOFF_MS="300", TESSERA_VAULT_BACKOFF_MAX_MS="600")
+    s = make_module_server(start=False, env=env, name="attacks")
     acme = {
         "name": ACME, "roles": ["Sales User"], "api_key_roles": ["Sales User"],
         "scopes": [{"name": n} for n in ("vault:read", "vault:write", "apikeys:write",
                                          "groups:write", "reports:read")],
-        "users": [dict(ALICE), dict(BOB), dict(MALLORY)] + [dict(u) for u in RACERS],
+        "users": [dict(ALICE), dict(BOB), dict(MALLORY), dict(SLOW)] + [dict(u) for u in RACERS],
         "clients": [person_client("portal", ["openid", "vault:read", "vault:write",
                                              "apikeys:write"]),
                     service_client("backend", ["vault:read", "vault:write"]),
@@ -423,7 +430,7 @@ def test_a_provider_echoing_the_client_secret_leaks_it_nowhere(srv, backend, stu
     r = backend.create("flaky", "flaky")
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
-    stub.fail = True
+    stub.fail = "invalid_client"
     try:
         ok, _ = wait_until(lambda: (backend.status(cid)["last_error"] or "") != "", timeout=15)
         st = backend.status(cid)
@@ -434,8 +441,15 @@ def test_a_provider_echoing_the_client_secret_leaks_it_nowhere(srv, backend, stu
         r = backend.token(cid)
         assert r.status_code == 502, r.text
         assert "invalid_client" not in r.text and STUB_SECRET not in r.text, r.text
+        # The provider refuses the grant itself, with the same echo.
+        stub.fail = "invalid_grant"
+        ok, _ = wait_until(lambda: backend.status(cid)["status"] == "needs_reauth", timeout=15)
+        assert ok, backend.status(cid)
+        r = backend.token(cid)
+        assert r.status_code == 409 and r.json()["error"] == "needs_reauth", r.text
+        assert "invalid_grant" not in r.text and STUB_SECRET not in r.text, r.text
     finally:
-        stub.fail = False
+        stub.fail = None
     events = audit(srv, ACME, types={"vault.refresh_failed"})
     assert events and all(STUB_SECRET not in json.dumps(e) for e in events), events
     log = srv.log_text()
@@ -480,6 +494,34 @@ def mobile_login(srv, user, device, source):
     return s.post(srv.issuer(ACME) + "/api/mobile/login",
                   json={"username": user["username"], "app_password": APP_PW,
                         "device_id": device}, timeout=60)
+
+
+def test_a_first_mobile_login_does_not_undo_a_disable_made_meanwhile(srv):
+    # Wrong logins (of users that do not exist, each from its own address)
+    # fill the server's Argon2id slots, so the login below reads the user
+    # and then waits for its hash for a while; meanwhile the administrator
+    # disables the user.
+    def noise(i):
+        return mobile_login(srv, {"username": "nobody%d@acme.test" % i}, "N",
+                            "127.0.140.%d" % (1 + i))
+    with concurrent.futures.ThreadPoolExecutor(NOISE_LOGINS + 1) as pool:
+        wrong = [pool.submit(noise, i) for i in range(NOISE_LOGINS)]
+        time.sleep(0.05)
+        login = pool.submit(mobile_login, srv, SLOW, "SLOW-PHONE", "127.0.141.1")
+        time.sleep(0.05)
+        out = srv.cli("user", "disable", "--tenant", ACME, SLOW["username"])
+        assert out.rc == 0, out.err
+        assert not login.done(), "the login finished before the disable: no race was played"
+        r = login.result()
+        assert all(f.result().status_code in (401, 429) for f in wrong)
+    disabled = db_exec(srv, "SELECT disabled, device_id FROM users WHERE username = ?",
+                       (SLOW["username"],))
+    assert disabled == [(1, "SLOW-PHONE")], (disabled, r.status_code, r.text)
+    # Whatever the login answered, its key does not work for a disabled user.
+    if r.status_code == 200:
+        auth = "token %s:%s" % (r.json()["api_key"], r.json()["api_secret"])
+        assert requests.get(issuer(srv) + "/api/me", headers={"Authorization": auth},
+                            timeout=HTTP_TIMEOUT_S).status_code == 401
 
 
 @pytest.mark.parametrize("round_", range(RACE_ROUNDS))
