@@ -400,7 +400,9 @@ static void job_run(const struct ts_snapshot_src *src, struct ts_jwk_decoder *de
 		if (c)
 			t->clients[t->nclients++] = c;
 	}
-	qsort(t->clients, t->nclients, sizeof(*t->clients), client_cmp);
+	/* qsort's array may not be NULL, even for no elements. */
+	if (t->nclients > 1)
+		qsort(t->clients, t->nclients, sizeof(*t->clients), client_cmp);
 	keys_build(t, j->krecs, j->nk, src, dec);
 	j->out = t;
 }
@@ -450,7 +452,8 @@ static void jobs_assign(struct build_job *jobs, size_t n, const struct recs *r)
 {
 	size_t i, ci = 0, ki = 0;
 
-	qsort(jobs, n, sizeof(*jobs), job_by_id);
+	if (n > 1)
+		qsort(jobs, n, sizeof(*jobs), job_by_id);
 	for (i = 0; i < n; i++) {
 		const char *id = jobs[i].rec->id;
 		while (ci < r->nc && strcmp(r->c[ci]->tenant_id, id) < 0)
@@ -554,7 +557,8 @@ static void snapshot_index(struct ts_snapshot *s)
 {
 	size_t i, j, n = 0;
 
-	qsort(s->tenants, s->ntenants, sizeof(*s->tenants), tenant_cmp);
+	if (s->ntenants > 1)
+		qsort(s->tenants, s->ntenants, sizeof(*s->tenants), tenant_cmp);
 	for (i = 0; i < s->ntenants; i++)
 		n += s->tenants[i]->ndomains;
 	s->domains = ts_xcalloc(n + 1, sizeof(*s->domains));
@@ -564,7 +568,8 @@ static void snapshot_index(struct ts_snapshot *s)
 			s->domains[s->ndomains++].tenant = s->tenants[i];
 		}
 	}
-	qsort(s->domains, s->ndomains, sizeof(*s->domains), domain_cmp);
+	if (s->ndomains > 1)
+		qsort(s->domains, s->ndomains, sizeof(*s->domains), domain_cmp);
 }
 
 /* Splits vers into the tenants of prev that can be shared (held once more
