@@ -1,5 +1,5 @@
-/* cache.c: introspection results (RFC 7662 §2.2, with Tessera's members of
- * SPEC §5) and the bounded cache that keeps them for a few seconds. The
+/* cache.c: introspection results (RFC 7662 §2.2, with Tessera's own
+ * members) and the bounded cache that keeps them for a few seconds. The
  * cache is keyed by the SHA-256 of the credential, never the credential
  * itself; entries sit in a ring in insertion order (the oldest is evicted
  * when full) and in hash chains for lookup. One mutex guards it all. */

@@ -140,7 +140,7 @@ const struct ts_jwk *ts_lib_keys_find(const struct ts_lib_keys *ks, const char *
 
 /* ---- cache.c: introspection results ---- */
 /* What Tessera's introspection said about an API key, a session or a
- * user's access token (SPEC §5). */
+ * user's access token. */
 struct ts_lib_intro {
 	bool active;
 	char *token_type;     /* "api_key", "session", "Bearer"; owned or NULL */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define RENEW_PERCENT 80              /* SPEC §7: renewed at 80% of lifetime */
+#define RENEW_PERCENT 80              /* renewed at 80% of lifetime */
 #define SAFETY_MS_MAX 5000            /* a token this close to expiry is not handed out */
 #define DEFAULT_EXPIRES_IN_S 60       /* RFC 6749 §5.1 makes expires_in optional */
 #define FORM_BASE_MAX 4096

@@ -1,5 +1,5 @@
-/* throttle.c: slows and then refuses repeated failures per key (SPEC §4
- * "Throttling"), without a lock on the login path.
+/* throttle.c: slows and then refuses repeated failures per key
+ * (docs/BEHAVIOUR.md "Throttling"), without a lock on the login path.
  *
  * Design. A fixed table of TABLE_SLOTS 64-bit words, each updated only by
  * atomic compare-and-swap, so a check is one load and a failure one short

@@ -1,5 +1,5 @@
 /* users.c: the user object shared by the bootstrap file and the CLI:
- * validation, create/update with Argon2id password hashes (SPEC §2, §4),
+ * validation, create/update with Argon2id password hashes,
  * and the public view of a user (never a hash). */
 #include "identity.h"
 

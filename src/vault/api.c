@@ -1,4 +1,4 @@
-/* api.c: the token vault's API under {issuer}/api/connections (SPEC §6):
+/* api.c: the token vault's API under {issuer}/api/connections:
  * list, show, delete, a valid access token, and Shopee's signed common
  * parameters. Who may do what: every credential needs vault:read (read,
  * token, sign) or vault:write (create, delete), a Bearer token in its own

@@ -18,7 +18,7 @@ json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now)
 	json_t *meta = json_loads(c->metadata, 0, NULL), *o;
 	const char *status = c->status;
 
-	/* A refresh in progress shows as "refreshing" (SPEC §6). */
+	/* A refresh in progress shows as "refreshing". */
 	if (strcmp(status, "active") == 0 && c->lease_owner != NULL && c->lease_until >= now)
 		status = "refreshing";
 	o = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "id", c->id, "name", c->name, "provider",

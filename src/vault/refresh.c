@@ -3,8 +3,8 @@
  * UPDATE, so two servers on one database never both win), re-reads the
  * row, asks the provider, and writes the outcome with a statement fenced
  * by the lease that also releases it: a rotated refresh token replaces the
- * old one together with the new access token, in one write. Outcomes
- * (SPEC §6): a new token reschedules the next refresh inside the window;
+ * old one together with the new access token, in one write. Outcomes:
+ * a new token reschedules the next refresh inside the window;
  * a network or server failure keeps the connection active and retries
  * with exponential backoff; a provider refusing the refresh token makes it
  * needs_reauth. */

@@ -1,7 +1,7 @@
 /* shopee.c: Shopee Open Platform v2 as pure functions (no I/O): the HMAC-SHA256
  * request signature, the authorization link, the token and refresh requests,
  * the parsing of their responses, and the check of a configured base URL.
- * Hosts and paths are in shopee.h; SPEC.md §6 is the contract. */
+ * Hosts and paths are in shopee.h; docs/VAULT.md describes them. */
 #include "vault/shopee.h"
 
 #include "http/http.h"

@@ -1,6 +1,6 @@
 /* vault.c: the vault context (settings, master keys), sealing of
  * connection fields bound to tenant, connection and field, audit and
- * metrics helpers, and the refresh-window arithmetic of SPEC §6. */
+ * metrics helpers, and the refresh-window arithmetic. */
 #include "vault_int.h"
 
 #include "ops/ops.h"
@@ -222,7 +222,7 @@ bool ts_vault_printable(const char *s, size_t max)
 	return true;
 }
 
-/* ---- the refresh window (SPEC §6) ---- */
+/* ---- the refresh window ---- */
 
 int64_t ts_vault_refresh_at(int64_t issued_at, int64_t expires_at, int64_t lead_s)
 {

@@ -1,4 +1,4 @@
-/* vault.h: the token vault (SPEC §6). Providers are a tenant's outside
+/* vault.h: the token vault. Providers are a tenant's outside
  * authorization servers (OAuth 2.0 with ready-made profiles, and Shopee
  * Open Platform v2); connections hold their tokens sealed at rest
  * (AES-256-GCM under the master key, bound to tenant, record and field)

@@ -23,11 +23,11 @@ from jwcrypto import jwk, jwt
 
 START_TIMEOUT_S = 15
 STOP_TIMEOUT_S = 15  # a clean SIGTERM shutdown must finish within this
-RELOAD_BUDGET_S = 2.0  # SPEC §1: CLI changes reach a running server within 2 s
+RELOAD_BUDGET_S = 2.0  # CLI changes reach a running server within 2 s
 RELOAD_INTERVAL_MS = 200  # poll interval the tests give the server
 HTTP_TIMEOUT_S = 10
 
-# A confidential client's secret must have at least 32 characters (SPEC §2).
+# A confidential client's secret must have at least 32 characters.
 SECRET = "e2e-secret-0123456789abcdefghijklmnop"
 
 # err is the error sentence (the "message" of a JSON error under --json);

@@ -1,6 +1,6 @@
-"""The command line: the bootstrap file (SPEC §2: idempotent, edits are
+"""The command line: the bootstrap file (idempotent, edits are
 updates, unknown fields are errors naming the field, secrets printed once),
-exit codes (SPEC §1), and administration changes reaching a running server
+exit codes, and administration changes reaching a running server
 within 2 seconds without a restart."""
 import copy
 import json
@@ -253,7 +253,7 @@ def live(make_module_server, template):
 
 def status_becomes(srv, tenant, client_id, secret, want):
     """Polls the token endpoint until it answers want. Failed attempts count
-    towards the client's throttle (5 are free, SPEC §4), so the polling is
+    towards the client's throttle (5 are free), so the polling is
     slow enough to stay under it while the change is on its way."""
     def probe():
         r = token_request(srv, tenant, {"grant_type": "client_credentials"},

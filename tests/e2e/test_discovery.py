@@ -1,5 +1,5 @@
 """Discovery (OpenID Connect Discovery 1.0, RFC 8414) and JWKS: the documents
-must describe what the server actually does (SPEC §3, §4)."""
+must describe what the server actually does."""
 import json
 
 import pytest

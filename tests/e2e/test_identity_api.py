@@ -1,4 +1,4 @@
-"""The identity API against the real server (SPEC §5, BEHAVIOUR "Identity
+"""The identity API against the real server (BEHAVIOUR "Identity
 API"): browser sessions from /api/login and their CSRF rule, mobile device
 logins and their keys, the principal at /api/me for each of the three
 credentials, the groups and API-key endpoints with their authorization

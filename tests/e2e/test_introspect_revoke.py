@@ -1,5 +1,5 @@
 """Introspection (RFC 7662), revocation (RFC 7009) and tenant isolation
-(SPEC §3: a credential of tenant A is rejected at tenant B as if it did not
+(a credential of tenant A is rejected at tenant B as if it did not
 exist)."""
 import base64
 import json

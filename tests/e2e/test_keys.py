@@ -1,4 +1,4 @@
-"""Signing-key rotation as a relying party sees it (SPEC §4: rotation
+"""Signing-key rotation as a relying party sees it (rotation
 publishes the next key before it signs, and keeps the old one in JWKS until
 every token it signed has expired)."""
 import threading

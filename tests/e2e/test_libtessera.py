@@ -1,4 +1,4 @@
-"""libtessera against the real server (SPEC §5, §7): a small C program,
+"""libtessera against the real server: a small C program,
 libtessera_probe ($TESSERA_PROBE, built by CMake and linked to the shared
 library), verifies the credentials this test obtains from a running tessera:
 Bearer access tokens of a service and of a user (with roles through

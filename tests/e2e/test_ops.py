@@ -1,5 +1,5 @@
-"""Host-based tenants (SPEC §3), the server-wide endpoints /healthz, /readyz
-and /metrics, request ids, CORS, and the audit trail (SPEC §8)."""
+"""Host-based tenants, the server-wide endpoints /healthz, /readyz
+and /metrics, request ids, CORS, and the audit trail."""
 import re
 import uuid
 

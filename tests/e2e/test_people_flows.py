@@ -1,4 +1,4 @@
-"""The people features end to end (SPEC §4, docs/BEHAVIOUR.md): the
+"""The people features end to end (docs/BEHAVIOUR.md): the
 authorization code grant with PKCE through the real login and consent pages,
 ID tokens, UserInfo, refresh-token rotation, the password grant, prompt and
 max_age, logout, and every way the authorization and token endpoints must

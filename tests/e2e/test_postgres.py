@@ -1,13 +1,13 @@
-"""Scale-out on PostgreSQL (SPEC §8): two `tessera serve` processes on ports
+"""Scale-out on PostgreSQL: two `tessera serve` processes on ports
 of their own share one PostgreSQL database and one master key behind one
 public URL, as behind a load balancer, and behave as one process: one set of
-signing keys, CLI changes reaching both within 2 s (SPEC §1) even on an
+signing keys, CLI changes reaching both within 2 s even on an
 empty database, refresh-token rotation and reuse detection across servers,
 single-use codes and refresh tokens under concurrent use at both,
 revocation seen everywhere at once.
 Then a storage outage (the cluster stopped under both servers: 503, never a
 credential error, and recovery without a restart) and the bootstrap file
-applied a second time (SPEC §2: nothing changes).
+applied a second time (nothing changes).
 
 The PostgreSQL cluster is private to this module (tests/pg/cluster.sh, in a
 fresh directory, so its database starts empty; one test creates a second
@@ -392,7 +392,7 @@ def test_one_code_redeemed_concurrently_at_both_servers_gives_one_token(pair, al
                            "redirect_uri": MOBILE_URI, "code_verifier": rp.verifier,
                            "client_id": "mobile"})
     assert won["access_token"] and won["refresh_token"]
-    # Every other attempt replayed a used code (SPEC §4), which revokes what
+    # Every other attempt replayed a used code, which revokes what
     # the code issued, whichever server issued it.
     assert_grant_gone((a, b), won)
 
@@ -440,7 +440,7 @@ def test_a_refresh_token_revoked_at_one_server_ends_its_grant_at_the_other(pair,
 # -- throttling -------------------------------------------------------------------------------
 
 def test_failures_for_one_user_count_across_both_servers(pair):
-    """SPEC §4 throttling with SPEC §8: the failures for one username,
+    """Throttling across servers: the failures for one username,
     spread over A and B and each from a source address of its own (so no
     per-address count and neither server's own count reaches the five free
     failures), add up in the database: the attempt after the fifth is

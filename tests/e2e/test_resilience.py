@@ -1,4 +1,4 @@
-"""Storage outages (SPEC §8: answered 503, recovered from without a restart,
+"""Storage outages (answered 503, recovered from without a restart,
 nothing acknowledged lost) and shutdown (SIGTERM lets in-flight requests
 finish, then the process exits 0). Each test has a server of its own."""
 import os
@@ -121,7 +121,7 @@ def test_audit_events_of_an_outage_are_stored_once_storage_is_back(srv):
         down, _ = wait_until(lambda: ready_status(srv) == 503, timeout=2)
         if not down:
             pytest.skip("could not make SQLite fail under the running server on this system")
-        # issuing needs no storage (SPEC: the token path reads the in-memory
+        # issuing needs no storage (the token path reads the in-memory
         # configuration); its audit record waits for the store
         r = token_request(srv, "a", {"grant_type": "client_credentials"}, auth=("svc", SECRET),
                           headers={"X-Request-ID": rid})

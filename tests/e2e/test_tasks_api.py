@@ -1,5 +1,5 @@
 """End-to-end tests of examples/tasks-api, the CRM task API built on
-libtessera (SPEC §7): the real tessera and tasks-api binaries on 127.0.0.1,
+libtessera: the real tessera and tasks-api binaries on 127.0.0.1,
 each with its own SQLite file, driven over HTTP.
 
 - The README's walkthrough is executed as written (every `sh` block, in one

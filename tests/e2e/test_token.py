@@ -1,7 +1,7 @@
 """The token endpoint with the client_credentials grant (RFC 6749 §4.4):
 access tokens per RFC 9068, verified independently with jwcrypto against the
 JWKS the tenant publishes; scopes; audiences (RFC 8707); and every error the
-endpoint must give (RFC 6749 §5.2, SPEC §4)."""
+endpoint must give (RFC 6749 §5.2)."""
 import base64
 import concurrent.futures
 import json
@@ -267,7 +267,7 @@ def test_basic_credentials_are_form_decoded(srv):
     assert r.status_code == 200, r.text
 
 
-THROTTLE_FREE = 5  # SPEC §4: failures are slowed, then refused with 429
+THROTTLE_FREE = 5  # failures are slowed, then refused with 429
 
 
 def fail_then_try(srv, client_id):

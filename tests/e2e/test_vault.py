@@ -1,4 +1,4 @@
-"""The token vault end to end (SPEC §6, docs/VAULT.md): connecting an
+"""The token vault end to end (docs/VAULT.md): connecting an
 outside OAuth 2.0 provider through its real login page, the callback's
 state checks, tokens handed out and refreshed by the scheduler, client
 credentials, SMART on FHIR discovery, who may see and use which

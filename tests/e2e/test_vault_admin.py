@@ -1,4 +1,4 @@
-"""Declaring token-vault providers (SPEC §2, §6, docs/VAULT.md): the
+"""Declaring token-vault providers (docs/VAULT.md): the
 bootstrap file's "providers" section and `tessera provider …`, the
 ready-made profiles, validation (unknown fields named, URLs, credentials),
 idempotence, secrets sealed and never printed back, and `tessera connection

@@ -1,4 +1,4 @@
-"""The token vault's scheduler and key handling under stress (SPEC §6):
+"""The token vault's scheduler and key handling under stress:
 two servers on one database never refresh one connection at once; a
 provider that is down is retried with exponential backoff and recovers; a
 provider that refuses the refresh token makes the connection needs_reauth;

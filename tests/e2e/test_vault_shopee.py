@@ -1,4 +1,4 @@
-"""The token vault with Shopee Open Platform v2 (SPEC §6), against the
+"""The token vault with Shopee Open Platform v2, against the
 strict double tests/e2e/shopee_sim.py: the signed auth_partner link, the
 callback with shop_id or main_account_id, signed common parameters that
 the simulator accepts on its shop and merchant APIs, refresh with

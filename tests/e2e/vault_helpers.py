@@ -1,4 +1,4 @@
-"""Helpers for the token vault's end-to-end tests (SPEC §6).
+"""Helpers for the token vault's end-to-end tests.
 
 The outside provider is a second Tessera tenant ("upstream") on the same
 server: a real OAuth 2.0 authorization server with a login page, refresh

@@ -1,4 +1,4 @@
-/* fuzz_bootstrap.c: libFuzzer target for the bootstrap file (SPEC §2) and
+/* fuzz_bootstrap.c: libFuzzer target for the bootstrap file and
  * the administrative validators behind it. The input is parsed as JSON the
  * way `tessera bootstrap` reads it (duplicate keys rejected); every tenant
  * object, stripped of its sections as src/cli/bootstrap.c does, goes

@@ -1,5 +1,5 @@
 /* test_identity.c: Argon2id password hashing (RFC 9106) and its dummy check
- * for unknown users, the failure throttle (SPEC §4 "Throttling") driven by
+ * for unknown users, the failure throttle driven by
  * explicit clock values, validation of the bootstrap file's user and group
  * objects, and user create/update/disable against a fresh SQLite store. */
 #include <setjmp.h>

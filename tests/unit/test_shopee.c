@@ -145,7 +145,7 @@ static void test_auth_url(void **state)
 	for (i = 0; i < 2; i++) {
 		ts_buf_init(&b, 8192);
 		assert_int_equal(ts_shopee_auth_url(bases[i], PID, KEY, REDIRECT, TS, &b), TS_OK);
-		/* SPEC §6: partner_id, timestamp, sign, redirect, in that order. */
+		/* partner_id, timestamp, sign, redirect, in that order. */
 		assert_string_equal(b.p, LIVE "/api/v2/shop/auth_partner?partner_id=2001887"
 					      "&timestamp=1655714431&sign=" AUTH_SIGN
 					      "&redirect=" REDIRECT_ENC);

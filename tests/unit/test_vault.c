@@ -1,5 +1,5 @@
-/* test_vault.c: the token vault's pure parts: the refresh window of SPEC
- * §6 (the earlier of 600 s before expiry and 80% of the lifetime, never
+/* test_vault.c: the token vault's pure parts: the refresh window
+ * (the earlier of 600 s before expiry and 80% of the lifetime, never
  * before half of it), its jitter, the retry backoff, which provider URLs
  * may be called, and provider validation (profiles, unknown fields,
  * secrets, grant rules). */

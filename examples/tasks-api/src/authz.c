@@ -1,5 +1,5 @@
 /* authz.c: one call to tessera_verify per request, then the scope and role
- * rules of the tasks API (SPEC §7). Error answers use what libtessera
+ * rules of the tasks API. Error answers use what libtessera
  * wrote into struct tessera_error, WWW-Authenticate included (RFC 6750 §3). */
 #include "authz.h"
 

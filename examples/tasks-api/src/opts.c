@@ -187,7 +187,7 @@ int ta_tenant_from_issuer(const char *issuer, char *out, size_t cap)
 		n = strcspn(host, ":");
 		name = host;
 	} else {
-		/* SPEC §3: {public_url}/t/{name}; the public URL may itself have
+		/* {public_url}/t/{name}; the public URL may itself have
 		 * a path, so the last "/t/" segment is the one. */
 		const char *t = NULL, *p;
 		for (p = path; (p = strstr(p, "/t/")) != NULL; p++)

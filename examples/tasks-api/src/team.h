@@ -1,5 +1,5 @@
 /* team.h: the members of the configured team group, fetched from Tessera's
- * identity API (GET {issuer}/api/groups/{id}/members, SPEC §5) with a
+ * identity API (GET {issuer}/api/groups/{id}/members) with a
  * service token from libtessera's token client, and kept for a short
  * while so that a busy app does not ask Tessera on every screen. */
 #ifndef TA_TEAM_H
