@@ -99,6 +99,8 @@ static struct ts_sq *impl(struct ts_store *st)
  * lock. */
 static _Thread_local struct ts_store *batch_store;
 static _Thread_local struct ts_sq_conn *batch_conn;
+/* A write of the batch asked for a generation bump: done once, at commit. */
+static _Thread_local bool batch_bump;
 
 static bool in_batch(struct ts_store *st)
 {
@@ -500,8 +502,6 @@ static int batch_write_end(struct ts_sq_conn *c, int rc, bool bump)
 {
 	int rrc;
 
-	if (rc == TS_OK && bump)
-		rc = run_fixed(c, TS_SQ_GEN_BUMP, "generation bump");
 	if (sqlite3_get_autocommit(c->db)) {
 		/* SQLite ended the transaction by itself: batch_end's commit
 		 * fails, and so does the batch. */
@@ -511,6 +511,8 @@ static int batch_write_end(struct ts_sq_conn *c, int rc, bool bump)
 	if (rc != TS_OK)
 		run_fixed(c, TS_SQ_ROLLBACK_TO, "rollback to savepoint");
 	rrc = run_fixed(c, TS_SQ_RELEASE, "release savepoint");
+	if (rc == TS_OK && rrc == TS_OK && bump)
+		batch_bump = true;
 	return rc != TS_OK ? rc : rrc;
 }
 
@@ -689,6 +691,7 @@ int ts_sq_batch_begin(struct ts_store *st)
 		return ts_sq_write_end(st, c, rc, false);
 	batch_store = st;
 	batch_conn = c;
+	batch_bump = false;
 	return TS_OK;
 }
 
@@ -701,7 +704,7 @@ int ts_sq_batch_end(struct ts_store *st, bool commit)
 	batch_store = NULL;
 	batch_conn = NULL;
 	if (commit)
-		return ts_sq_write_end(st, c, TS_OK, false);
+		return ts_sq_write_end(st, c, TS_OK, batch_bump);
 	if (!sqlite3_get_autocommit(c->db))
 		run_fixed(c, TS_SQ_ROLLBACK, "rollback");
 	pthread_mutex_unlock(&impl(st)->write_mu);

@@ -439,8 +439,8 @@ int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, s
  * small writes share one commit. Each write still succeeds or fails alone:
  * a failed one is undone (a savepoint) and its error returned, the others
  * stand. ts_store_batch_end with commit true commits them all (TS_OK only
- * if the commit succeeded; otherwise none is kept), with commit false rolls
- * them all back. The write lock is held from begin to end, so other writers
+ * if the commit succeeded; otherwise none is kept), moving the generation
+ * once if any of them moves it, with commit false rolls them all back. The write lock is held from begin to end, so other writers
  * wait: keep batches short (well under a second). Batches do not nest;
  * begin while the thread has one open is TS_EINVAL. */
 int ts_store_batch_begin(struct ts_store *st);

@@ -298,8 +298,7 @@ int ts_admin_keys_maintain(struct ts_admin *a)
 		rc = ts_store_key_list(a->store, NULL, &ks, &nk);
 	if (rc != TS_OK)
 		goto out;
-	/* qsort's array may not be NULL, even for no elements. */
-	if (nt > 1)
+	if (nt > 1) /* ts is NULL when there is no tenant */
 		qsort(ts, nt, sizeof(*ts), rec_by_id);
 	for (i = 0; i < nt; i++) {
 		size_t c0, k0, nci, nki;

@@ -96,8 +96,11 @@ struct ts_tenant {
 	char **api_key_roles; size_t napi_key_roles;
 	struct ts_scope_def *scopes; size_t nscopes;
 	struct ts_client **clients; size_t nclients; /* sorted by client_id */
-	struct ts_signing_key *keys; size_t nkeys;
-	const struct ts_jwk *signer[TS_ALG_EDDSA + 1]; /* current key per alg, or NULL */
+	struct ts_signing_key *keys; size_t nkeys; /* current and retired keys, for verification */
+	/* The current key of each algorithm the tenant signs with (its access
+	 * tokens, its clients' ID tokens), opened with its private half; NULL
+	 * for the others. */
+	const struct ts_jwk *signer[TS_ALG_EDDSA + 1];
 	char *jwks_json;       /* the JWKS document, prebuilt */
 	size_t jwks_len;
 	struct ts_tenant_stats *stats;
@@ -163,11 +166,12 @@ struct ts_snapshot_src {
  * (may be NULL) whose id and version are still the store's is shared with
  * the new snapshot, not rebuilt; the others are read and built (in
  * parallel when there are many), tenants gone from the store are left
- * out. Only a "current" key's private half is opened (the others never
- * sign), without a pairwise check: it was checked when it was generated,
- * and the seal authenticates it. *rebuilt (may be NULL) gets the number of
- * tenants built. prev stays valid and unchanged. On TS_OK *out is owned by
- * the caller (ts_snapshot_free). */
+ * out. Only the current keys of the algorithms a tenant signs with are
+ * opened with their private halves (see signer), without a pairwise check:
+ * a key was checked when it was generated, and the seal authenticates it.
+ * Next keys are only published (jwks_json). *rebuilt (may be NULL) gets
+ * the number of tenants built. prev stays valid and unchanged. On TS_OK
+ * *out is owned by the caller (ts_snapshot_free). */
 int ts_snapshot_update(const struct ts_snapshot_src *src, const struct ts_snapshot *prev,
 		       struct ts_snapshot **out, size_t *rebuilt);
 /* ts_snapshot_update without a previous snapshot: everything is built. */

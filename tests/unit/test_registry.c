@@ -338,6 +338,44 @@ static void test_rsa_pool(void **state)
 	json_decref(spec);
 }
 
+/* The periodic key maintenance, with three list queries for all tenants:
+ * nothing to do on an empty store; a tenant stored without keys gets them,
+ * RSA too where its client needs them; a tenant with keys keeps them. */
+static void test_keys_maintain(void **state)
+{
+	struct fx *fx = *state;
+	struct ts_tenant_rec rec = {0};
+	struct ts_client_rec crec = {0};
+	struct ts_snapshot *s = NULL;
+	const struct ts_tenant *t;
+	char *kept_jwks;
+
+	assert_int_equal(ts_admin_keys_maintain(&fx->a), TS_OK);
+	tenant_with_client(fx, "kept", "svc");
+	rec.id = "00000000-0000-4000-8000-000000000001";
+	rec.name = "bare";
+	rec.config = "{}";
+	assert_int_equal(ts_store_tenant_put(fx->st, &rec), TS_OK);
+	crec.tenant_id = rec.id;
+	crec.client_id = "web";
+	crec.config = "{\"type\":\"public\",\"grant_types\":[\"authorization_code\"]}";
+	assert_int_equal(ts_store_client_put(fx->st, &crec), TS_OK);
+	assert_int_equal(ts_snapshot_load(fx->st, PUBLIC_URL, &fx->mk, 1, NULL, NULL, &s), TS_OK);
+	assert_int_equal(tenant_of(s, "bare")->nkeys, 0);
+	kept_jwks = strdup(tenant_of(s, "kept")->jwks_json);
+	assert_non_null(kept_jwks);
+	ts_snapshot_free(s);
+	assert_int_equal(ts_admin_keys_maintain(&fx->a), TS_OK);
+	assert_int_equal(ts_snapshot_load(fx->st, PUBLIC_URL, &fx->mk, 1, NULL, NULL, &s), TS_OK);
+	t = tenant_of(s, "bare");
+	assert_int_equal(count(t->jwks_json, "\"kid\""), 6);
+	assert_non_null(t->signer[TS_ALG_ES256]);
+	assert_non_null(t->signer[TS_ALG_RS256]);
+	assert_string_equal(tenant_of(s, "kept")->jwks_json, kept_jwks);
+	free(kept_jwks);
+	ts_snapshot_free(s);
+}
+
 /* Host lookups go through the snapshot's domain index; a domain claimed
  * by two tenants goes to the first name. */
 static void test_domains(void **state)
@@ -400,6 +438,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_only_signing_keys_are_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_keys_where_needed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_pool, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys_maintain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry_reload, setup, teardown),
 	};

@@ -132,6 +132,8 @@ static void slot_free(struct ts_pg *pg)
  * other threads pay nothing for it. */
 static _Thread_local struct ts_store *batch_store;
 static _Thread_local struct ts_pg_conn *batch_conn;
+/* A write of the batch asked for a generation bump: done once, at commit. */
+static _Thread_local bool batch_bump;
 
 static bool in_batch(struct ts_store *st)
 {
@@ -418,13 +420,13 @@ static int batch_write_end(struct ts_pg_conn *c, int rc, bool bump)
 {
 	int rrc;
 
-	if (rc == TS_OK && bump)
-		rc = bump_generation(c);
 	if (c->broken)
 		return rc == TS_OK ? TS_ESTORE : rc;
 	if (rc != TS_OK)
 		run_fixed(c, "ROLLBACK TO SAVEPOINT job", "rollback to savepoint");
 	rrc = run_fixed(c, "RELEASE SAVEPOINT job", "release savepoint");
+	if (rc == TS_OK && rrc == TS_OK && bump)
+		batch_bump = true;
 	return rc != TS_OK ? rc : rrc;
 }
 
@@ -461,6 +463,7 @@ int ts_pg_batch_begin(struct ts_store *st)
 		return ts_pg_write_end(st, c, rc, false);
 	batch_store = st;
 	batch_conn = c;
+	batch_bump = false;
 	return TS_OK;
 }
 
@@ -473,7 +476,7 @@ int ts_pg_batch_end(struct ts_store *st, bool commit)
 	batch_store = NULL;
 	batch_conn = NULL;
 	if (commit)
-		return ts_pg_write_end(st, c, TS_OK, false);
+		return ts_pg_write_end(st, c, TS_OK, batch_bump);
 	/* Putting back a connection inside a transaction rolls it back. */
 	ts_pg_conn_put(st, c);
 	return TS_OK;
