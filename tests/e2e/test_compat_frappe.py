@@ -11,7 +11,13 @@ device binding) pointed at a tessera tenant, sending what they send.
   tenant's domain); the same requests at a tenant without it answer 404.
 - Security: each profile route refuses what its native twin refuses.
 """
+import base64
+import json
+
 import pytest
+import requests
+
+from e2e_util import HTTP_TIMEOUT_S
 
 from people_helpers import ALICE, people_tenant
 
@@ -53,3 +59,228 @@ def test_cli_turns_profiles_on_and_off(make_server):
     srv.bootstrap_ok({"tenants": [people_tenant("acme", users=[ALICE],
                                                 compat=["frappe"])]})
     assert srv.cli("tenant", "show", "acme").out["compat"] == ["frappe"]
+
+
+# -- the seeds' installations --------------------------------------------------
+
+OAUTH2 = "/api/method/frappe.integrations.oauth2."
+MOBILE_LOGIN = "/api/method/ashida.ashida_gaxis.api.mobile_auth.mobile_app_login"
+HR_METHOD = "hr.api.mobile.login"
+DOMAIN = "trust.jossoor.test"
+CLIENT_ID = "3rcioodn8t"
+APP_REDIRECT = "app.trust://oauth2redirect"
+CLIENT_SCOPES = ["openid", "profile", "email", "offline_access", "tasks:read", "tasks:write"]
+CRM_USER = {"username": "user@example.com", "password": "secure_password",
+            "email": "user@example.com", "name": "CRM User", "roles": ["Sales User"]}
+GAXIS = {"username": "gaxis@company.com", "password": "FrappePassword123",
+         "email": "gaxis@company.com", "name": "Gaxis User", "roles": ["Sales User"],
+         "mobile_access": True, "app_password": "MyAppPassword123", "device_id": "ABC123XYZ",
+         "attributes": {"employee_id": "EMP-001"}}
+NOBIND = {"username": "newhire@company.com", "password": "newhire-password-1",
+          "name": "New Hire", "mobile_access": True, "app_password": "NewHireApp123",
+          "attributes": {"employee_id": "EMP-002"}}
+NOMOBILE = {"username": "desk@company.com", "password": "desk-password-123",
+            "mobile_access": False, "app_password": "DeskAppPass123"}
+VICTIM = {"username": "victim@company.com", "password": "victim-password-1",
+          "mobile_access": True, "app_password": "VictimApp1234", "device_id": "VICTIM-DEV"}
+
+
+def crm_client():
+    """The CRM's OAuth Client as its bootstrap creates it (public, PKCE)."""
+    return {"client_id": CLIENT_ID, "name": "Mobile App", "type": "public",
+            "redirect_uris": [APP_REDIRECT, "https://trust.jossoor.org/oauth/callback"],
+            "grant_types": ["authorization_code", "password", "refresh_token"],
+            "scopes": list(CLIENT_SCOPES), "skip_consent": True}
+
+
+def site(name, **over):
+    return people_tenant(name, users=[CRM_USER, GAXIS, NOBIND, NOMOBILE, VICTIM],
+                         clients=[crm_client()], **over)
+
+
+@pytest.fixture(scope="module")
+def srv(make_module_server):
+    return make_module_server({"tenants": [
+        site("trust", compat=["frappe"], domains=[DOMAIN]),
+        site("plain"),
+        site("other", compat=["frappe"]),
+        site("hr", compat=["frappe"], mobile_login_method=HR_METHOD, access_token_ttl=600),
+    ]})
+
+
+def at(srv, tenant, path):
+    return srv.issuer(tenant) + path
+
+
+def post(srv, tenant, path, **kw):
+    kw.setdefault("timeout", HTTP_TIMEOUT_S)
+    kw.setdefault("allow_redirects", False)
+    return requests.post(at(srv, tenant, path), **kw)
+
+
+def password_all_openid(srv, tenant, user=CRM_USER, **kw):
+    """Example 1 of the CRM's OAuth summary, as its curl sends it."""
+    return post(srv, tenant, OAUTH2 + "get_token", data={
+        "grant_type": "password", "username": user["username"], "password": user["password"],
+        "client_id": CLIENT_ID, "scope": "all openid"}, **kw)
+
+
+def claims(token):
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+
+
+def test_seed_password_grant_refresh_and_calls(srv):
+    r = password_all_openid(srv, "trust")
+    assert r.status_code == 200, r.text
+    tok = r.json()
+    assert tok["token_type"] == "Bearer" and tok["expires_in"] == 3600, tok
+    assert tok["scope"] == "all openid" and tok["refresh_token"] and tok["id_token"], tok
+    assert r.headers["Cache-Control"] == "no-store"
+    c = claims(tok["access_token"])
+    assert sorted(c["scope"].split()) == sorted(CLIENT_SCOPES), c
+    assert c["exp"] - c["iat"] == 3600 and c["client_id"] == CLIENT_ID, c
+    # The mobile app's calls with the token (UserInfo as openid_profile).
+    for verb in ("GET", "POST"):
+        u = requests.request(verb, at(srv, "trust", OAUTH2 + "openid_profile"),
+                             headers={"Authorization": "Bearer " + tok["access_token"]},
+                             timeout=HTTP_TIMEOUT_S)
+        assert u.status_code == 200 and u.json()["sub"] == c["sub"], u.text
+        assert u.json()["email"] == CRM_USER["email"], u.text
+    me = requests.get(at(srv, "trust", "/api/me"), timeout=HTTP_TIMEOUT_S,
+                      headers={"Authorization": "Bearer " + tok["access_token"]})
+    assert me.status_code == 200 and me.json()["username"] == CRM_USER["username"], me.text
+    # Example 3: the refresh, as the curl sends it.
+    r = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert new["refresh_token"] != tok["refresh_token"] and new["expires_in"] == 3600, new
+    assert sorted(new["scope"].split()) == sorted(CLIENT_SCOPES), new
+    # Revocation of the new refresh token as Frappe takes it: no client
+    # authentication; the grant ends.
+    r = post(srv, "trust", OAUTH2 + "revoke_token", data={"token": new["refresh_token"]})
+    assert r.status_code == 200 and r.json() == {"message": "success"}, r.text
+    r = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": new["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    u = requests.get(at(srv, "trust", OAUTH2 + "openid_profile"), timeout=HTTP_TIMEOUT_S,
+                     headers={"Authorization": "Bearer " + new["access_token"]})
+    assert u.status_code == 401, u.text
+
+
+def test_seed_routes_at_the_host_root_of_a_domain(srv):
+    h = {"Host": DOMAIN}
+    r = requests.post(srv.url(OAUTH2 + "get_token"), headers=h, timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": "password", "username": CRM_USER["username"],
+        "password": CRM_USER["password"], "client_id": CLIENT_ID, "scope": "all openid"})
+    assert r.status_code == 200, r.text
+    tok = r.json()
+    assert claims(tok["access_token"])["iss"] == "http://" + DOMAIN
+    u = requests.get(srv.url(OAUTH2 + "openid_profile"), timeout=HTTP_TIMEOUT_S,
+                     headers={"Host": DOMAIN, "Authorization": "Bearer " + tok["access_token"]})
+    assert u.status_code == 200, u.text
+    r = requests.post(srv.url(MOBILE_LOGIN), headers=h, timeout=HTTP_TIMEOUT_S, json={
+        "usr": GAXIS["username"], "app_password": GAXIS["app_password"],
+        "device_id": GAXIS["device_id"]})
+    assert r.status_code == 200 and r.json()["message"]["success"] is True, r.text
+
+
+def test_the_profile_is_off_elsewhere(srv):
+    """The same requests at a tenant without the profile: 404, every one."""
+    paths = [OAUTH2 + "get_token", OAUTH2 + "revoke_token", OAUTH2 + "authorize",
+             OAUTH2 + "openid_profile", "/api/method/login", "/api/method/logout", MOBILE_LOGIN]
+    for p in paths:
+        r = post(srv, "plain", p, data={"usr": CRM_USER["username"], "pwd": CRM_USER["password"]})
+        assert r.status_code == 404, (p, r.status_code, r.text)
+        r = requests.get(at(srv, "plain", p), timeout=HTTP_TIMEOUT_S, allow_redirects=False)
+        assert r.status_code == 404, (p, r.status_code, r.text)
+    r = password_all_openid(srv, "plain")
+    assert r.status_code == 404
+    # The native routes are unchanged there: no "all", 900 s tokens.
+    r = post(srv, "plain", "/oauth2/token", data={
+        "grant_type": "password", "username": CRM_USER["username"],
+        "password": CRM_USER["password"], "client_id": CLIENT_ID, "scope": "all openid"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_scope", r.text
+    r = post(srv, "plain", "/oauth2/token", data={
+        "grant_type": "password", "username": CRM_USER["username"],
+        "password": CRM_USER["password"], "client_id": CLIENT_ID, "scope": "openid"})
+    assert r.status_code == 200 and r.json()["expires_in"] == 900, r.text
+    # A tenant's own mobile login method replaces the default path.
+    r = post(srv, "hr", MOBILE_LOGIN, json={"usr": GAXIS["username"],
+                                             "app_password": GAXIS["app_password"],
+                                             "device_id": GAXIS["device_id"]})
+    assert r.status_code == 404, r.text
+
+
+def test_token_lifetime_set_by_the_tenant_wins(srv):
+    r = password_all_openid(srv, "hr")
+    assert r.status_code == 200 and r.json()["expires_in"] == 600, r.text
+
+
+def mobile(srv, tenant, body, as_json=True, path=MOBILE_LOGIN, **kw):
+    if as_json:
+        return post(srv, tenant, path, json=body, **kw)
+    return post(srv, tenant, path, data=body, **kw)
+
+
+def test_seed_mobile_app_login(srv):
+    body = {"usr": "gaxis@company.com", "app_password": "MyAppPassword123",
+            "device_id": "ABC123XYZ"}
+    r = mobile(srv, "trust", body)
+    assert r.status_code == 200, r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    msg = r.json()["message"]
+    assert msg["success"] is True and set(msg) == {"success", "data"}, msg
+    d = msg["data"]
+    assert set(d) == {"employee_id", "employee_name", "user", "api_key", "api_secret",
+                      "device_id"}, d
+    assert (d["employee_id"], d["employee_name"], d["user"], d["device_id"]) == (
+        "EMP-001", "Gaxis User", "gaxis@company.com", "ABC123XYZ"), d
+    # Step 7: the app's calls with "Authorization: token key:secret".
+    h = {"Authorization": "token %s:%s" % (d["api_key"], d["api_secret"])}
+    me = requests.get(at(srv, "trust", "/api/me"), headers=h, timeout=HTTP_TIMEOUT_S)
+    assert me.status_code == 200 and me.json()["username"] == GAXIS["username"], me.text
+    # A form works too; each login gives a fresh secret, the old one stops.
+    r2 = mobile(srv, "trust", body, as_json=False)
+    assert r2.status_code == 200, r2.text
+    d2 = r2.json()["message"]["data"]
+    assert d2["api_key"] == d["api_key"] and d2["api_secret"] != d["api_secret"], d2
+    me = requests.get(at(srv, "trust", "/api/me"), headers=h, timeout=HTTP_TIMEOUT_S)
+    assert me.status_code == 401, me.text
+    # The tenant's own method path.
+    r = mobile(srv, "hr", body, path="/api/method/" + HR_METHOD)
+    assert r.status_code == 200 and r.json()["message"]["data"]["employee_id"] == "EMP-001"
+
+
+def test_mobile_login_failures_are_one_answer(srv):
+    good = {"usr": GAXIS["username"], "app_password": GAXIS["app_password"],
+            "device_id": GAXIS["device_id"]}
+    bad = [dict(good, app_password="wrong-app-password"),
+           dict(good, app_password=GAXIS["password"]),  # the Frappe password is not the app's
+           dict(good, device_id="OTHER-DEVICE"),
+           dict(good, usr="nobody@company.com"),
+           {"usr": NOMOBILE["username"], "app_password": NOMOBILE["app_password"],
+            "device_id": "D1"}]
+    answers = set()
+    for b in bad:
+        r = mobile(srv, "other", b)
+        assert r.status_code == 401, r.text
+        answers.add(r.text)
+    assert answers == {json.dumps({"message": {"success": False,
+                                               "message": "Invalid credentials"}},
+                                  separators=(",", ":"))}, answers
+    r = mobile(srv, "other", {"usr": GAXIS["username"]})
+    assert r.status_code == 400 and r.json()["message"]["success"] is False, r.text
+    # A user without a bound device is bound to the first device.
+    nb = {"usr": NOBIND["username"], "app_password": NOBIND["app_password"], "device_id": "FIRST"}
+    assert mobile(srv, "other", nb).status_code == 200
+    assert mobile(srv, "other", dict(nb, device_id="SECOND")).status_code == 401
+    # An API key of one tenant is nothing at another.
+    d = mobile(srv, "other", good).json()["message"]["data"]
+    h = {"Authorization": "token %s:%s" % (d["api_key"], d["api_secret"])}
+    assert requests.get(at(srv, "other", "/api/me"), headers=h,
+                        timeout=HTTP_TIMEOUT_S).status_code == 200
+    assert requests.get(at(srv, "trust", "/api/me"), headers=h,
+                        timeout=HTTP_TIMEOUT_S).status_code == 401
