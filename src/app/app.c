@@ -260,6 +260,7 @@ static void tenant_dispatch(struct ts_rctx *rc, struct ts_http_req *req, struct 
 	const char *allow = NULL;
 	int r;
 
+	ts_compat_prepare(rc, req);
 	r = ts_router_match(tenant_routes, TS_ARRAY_LEN(tenant_routes), req, subpath, &route, &allow);
 	if (r == TS_ENOTFOUND) /* the routes of the tenant's compatibility profiles */
 		r = ts_compat_match(rc, req, subpath, &compat, &allow);

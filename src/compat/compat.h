@@ -83,6 +83,11 @@ int64_t ts_compat_default_access_ttl(const json_t *cfg);
  * TS_EINVAL when a route has the path but not the method (*allow set). */
 int ts_compat_match(const struct ts_rctx *rc, struct ts_http_req *req, const char *path,
 		    const struct ts_compat_route **out, const char **allow);
+/* Prepares any request to a tenant, before routing: with the frappe
+ * profile on, the session cookie and the CSRF header are also taken under
+ * Frappe's names (sid, X-Frappe-CSRF-Token), on every route. */
+void ts_compat_prepare(const struct ts_rctx *rc, struct ts_http_req *req);
+void ts_compat_frappe_prepare(struct ts_http_req *req);
 /* Runs a matched route: request adapter, handler, response adapter. */
 void ts_compat_run(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		   const struct ts_compat_route *route);

@@ -66,6 +66,12 @@ int ts_compat_match(const struct ts_rctx *rc, struct ts_http_req *req, const cha
 	return r;
 }
 
+void ts_compat_prepare(const struct ts_rctx *rc, struct ts_http_req *req)
+{
+	if (rc->tenant->compat & TS_COMPAT_FRAPPE)
+		ts_compat_frappe_prepare(req);
+}
+
 void ts_compat_run(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		   const struct ts_compat_route *route)
 {

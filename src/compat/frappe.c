@@ -28,7 +28,7 @@ static const struct ts_http_alias frappe_aliases[] = {
 	{TS_CSRF_HEADER, FRAPPE_CSRF_HEADER},
 };
 
-static void use_frappe_names(struct ts_http_req *req)
+void ts_compat_frappe_prepare(struct ts_http_req *req)
 {
 	req->aliases = frappe_aliases;
 	req->naliases = TS_ARRAY_LEN(frappe_aliases);
@@ -85,7 +85,6 @@ static bool authorize_before(struct ts_compat_call *call, struct ts_http_req *re
 			     struct ts_http_resp *resp)
 {
 	(void)resp;
-	use_frappe_names(req);
 	expand_all(call, req, strcmp(req->method, "POST") != 0);
 	return true;
 }
@@ -156,7 +155,6 @@ static bool login_before(struct ts_compat_call *call, struct ts_http_req *req,
 {
 	(void)call;
 	(void)resp;
-	use_frappe_names(req);
 	ts_compat_rename(req, "usr", "username");
 	ts_compat_rename(req, "pwd", "password");
 	return true;
@@ -190,15 +188,6 @@ static void login_after(struct ts_compat_call *call, struct ts_http_req *req,
 	ts_compat_body_set(resp, body);
 	json_decref(body);
 	json_decref(native);
-}
-
-static bool logout_before(struct ts_compat_call *call, struct ts_http_req *req,
-			  struct ts_http_resp *resp)
-{
-	(void)call;
-	(void)resp;
-	use_frappe_names(req);
-	return true;
 }
 
 static void logout_after(struct ts_compat_call *call, struct ts_http_req *req,
@@ -286,7 +275,7 @@ static const struct ts_compat_route routes[] = {
 	{"GET", OAUTH2 "openid_profile", ts_oidc_userinfo, "userinfo", NULL, NULL},
 	{"POST", OAUTH2 "openid_profile", ts_oidc_userinfo, "userinfo", NULL, NULL},
 	{"POST", M "login", ts_api_login, "api_login", login_before, login_after},
-	{"POST", M "logout", ts_api_logout, "api_logout", logout_before, logout_after},
+	{"POST", M "logout", ts_api_logout, "api_logout", NULL, logout_after},
 	/* pattern NULL: /api/method/{the tenant's mobile_login_method} */
 	{"POST", NULL, ts_api_mobile_login, "api_mobile_login", mobile_before, mobile_after},
 };

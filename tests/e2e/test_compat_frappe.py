@@ -284,3 +284,95 @@ def test_mobile_login_failures_are_one_answer(srv):
                         timeout=HTTP_TIMEOUT_S).status_code == 200
     assert requests.get(at(srv, "trust", "/api/me"), headers=h,
                         timeout=HTTP_TIMEOUT_S).status_code == 401
+
+
+# -- Frappe's session login --------------------------------------------------------
+
+def frappe_login(srv, tenant, user, **kw):
+    return post(srv, tenant, "/api/method/login",
+                data={"usr": user["username"], "pwd": user["password"]}, **kw)
+
+
+def test_login_and_logout_with_the_sid_cookie(srv):
+    r = frappe_login(srv, "trust", CRM_USER)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["message"] == "Logged In" and body["full_name"] == "CRM User", body
+    assert body["home_page"] == "/app" and body["csrf_token"], body
+    sid = r.cookies.get("sid")
+    assert sid and "tessera_session" not in r.cookies, r.headers
+    assert "HttpOnly" in r.headers["Set-Cookie"], r.headers
+    jar = {"sid": sid}
+    me = requests.get(at(srv, "trust", "/api/me"), cookies=jar, timeout=HTTP_TIMEOUT_S)
+    assert me.status_code == 200 and me.json()["auth"] == "session", me.text
+    # JSON works as well (Frappe takes both).
+    r = post(srv, "trust", "/api/method/login",
+             json={"usr": CRM_USER["username"], "pwd": CRM_USER["password"]})
+    assert r.status_code == 200 and r.cookies.get("sid"), r.text
+    # Logging out with the cookie needs the CSRF token, under Frappe's header name.
+    r = post(srv, "trust", "/api/method/logout", cookies=jar)
+    assert r.status_code == 403, r.text
+    assert r.json()["exc_type"] == "PermissionError", r.text
+    r = post(srv, "trust", "/api/method/logout", cookies=jar,
+             headers={"X-Frappe-CSRF-Token": body["csrf_token"]})
+    assert r.status_code == 200 and r.json() == {}, r.text
+    assert "sid=;" in r.headers["Set-Cookie"], r.headers
+    me = requests.get(at(srv, "trust", "/api/me"), cookies=jar, timeout=HTTP_TIMEOUT_S)
+    assert me.status_code == 401, me.text
+    # The session of one tenant is nothing at another.
+    r = frappe_login(srv, "other", CRM_USER)
+    me = requests.get(at(srv, "trust", "/api/me"), cookies={"sid": r.cookies["sid"]},
+                      timeout=HTTP_TIMEOUT_S)
+    assert me.status_code == 401, me.text
+
+
+def test_login_failures_and_cross_site_posts(srv):
+    r = frappe_login(srv, "trust", dict(CRM_USER, password="not-the-password"))
+    assert r.status_code == 401 and "sid" not in r.cookies, r.text
+    assert r.json() == {"exc_type": "AuthenticationError",
+                        "message": "Invalid Login. Try again."}, r.text
+    unknown = frappe_login(srv, "trust", {"username": "ghost@example.com",
+                                          "password": "not-the-password"})
+    assert (unknown.status_code, unknown.text) == (r.status_code, r.text)
+    # The app password is not a login password.
+    r = frappe_login(srv, "trust", {"username": GAXIS["username"],
+                                    "password": GAXIS["app_password"]})
+    assert r.status_code == 401, r.text
+    # Another site's form cannot sign a browser in (login CSRF).
+    for h in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        r = frappe_login(srv, "trust", CRM_USER, headers=h)
+        native = post(srv, "trust", "/api/login", headers=h, data={
+            "username": CRM_USER["username"], "password": CRM_USER["password"]})
+        assert r.status_code == native.status_code == 403, (r.text, native.text)
+        assert "sid" not in r.cookies and r.json()["exc_type"] == "PermissionError", r.text
+    r = frappe_login(srv, "trust", CRM_USER, headers={"Origin": srv.base})
+    assert r.status_code == 200, r.text
+
+
+def test_throttled_logins_hold_across_every_route(srv):
+    """Failures at Frappe's login, the mobile login and the password grant
+    count together with the native routes' (one counter per user): after
+    the free five, every route refuses, the right password too."""
+    wrong = dict(VICTIM, password="wrong-password-0")
+    bad_mobile = {"usr": VICTIM["username"], "app_password": "wrong-app-pass",
+                  "device_id": VICTIM["device_id"]}
+    statuses = [frappe_login(srv, "trust", wrong).status_code,
+                mobile(srv, "trust", bad_mobile).status_code,
+                password_all_openid(srv, "trust", wrong).status_code,
+                frappe_login(srv, "trust", wrong).status_code,
+                mobile(srv, "trust", bad_mobile).status_code]
+    assert statuses == [401, 401, 400, 401, 401], statuses
+    good_mobile = {"usr": VICTIM["username"], "app_password": VICTIM["app_password"],
+                   "device_id": VICTIM["device_id"]}
+    for r in (frappe_login(srv, "trust", VICTIM), mobile(srv, "trust", good_mobile),
+              password_all_openid(srv, "trust", VICTIM),
+              post(srv, "trust", "/api/login", data={"username": VICTIM["username"],
+                                                     "password": VICTIM["password"]})):
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0, r.text
+    r = mobile(srv, "trust", good_mobile)
+    assert r.json() == {"message": {"success": False,
+                                    "message": "Too many failed attempts; retry later"}}, r.text
+    r = frappe_login(srv, "trust", VICTIM)
+    assert r.json()["exc_type"] == "TooManyRequestsError", r.text
+    # The same user name at another tenant is another account.
+    assert frappe_login(srv, "other", VICTIM).status_code == 200
