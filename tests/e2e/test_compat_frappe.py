@@ -19,7 +19,8 @@ import requests
 
 from e2e_util import HTTP_TIMEOUT_S
 
-from people_helpers import ALICE, people_tenant
+from people_helpers import RP, ALICE, Browser, people_tenant, query_of
+from people_helpers import authorize as people_authorize
 
 
 def test_unknown_profile_is_an_error_naming_it(make_server):
@@ -376,3 +377,120 @@ def test_throttled_logins_hold_across_every_route(srv):
     assert r.json()["exc_type"] == "TooManyRequestsError", r.text
     # The same user name at another tenant is another account.
     assert frappe_login(srv, "other", VICTIM).status_code == 200
+
+
+# -- the authorization code flow and the native twins' refusals ---------------------
+
+class FrappeRP(RP):
+    """The CRM mobile app as an OAuth client of Frappe's methods."""
+
+    def endpoint(self, name):
+        return at(self.server, self.tenant, OAUTH2 + {"authorize": "authorize",
+                                                      "token": "get_token"}[name])
+
+
+def test_code_flow_with_pkce_for_all_openid(srv):
+    browser = Browser(srv)
+    rp = FrappeRP(srv, "trust", CLIENT_ID, APP_REDIRECT, scope="all openid")
+    loc, seen = people_authorize(browser, rp, CRM_USER)
+    assert seen == ["login"], seen
+    tok = rp.fetch_token(loc)
+    # The code request carries no scope: the answer lists what the code grants.
+    assert sorted(tok["scope"].split()) == sorted(CLIENT_SCOPES), tok
+    assert tok["refresh_token"] and tok["id_token"] and tok["expires_in"] == 3600, tok
+    assert sorted(claims(tok["access_token"])["scope"].split()) == sorted(CLIENT_SCOPES)
+    # Frappe's session (sid from /api/method/login) signs the user in at
+    # the authorization endpoint as the native session does.
+    b2 = Browser(srv)
+    r = b2.post(at(srv, "trust", "/api/method/login"),
+                data={"usr": CRM_USER["username"], "pwd": CRM_USER["password"]})
+    assert r.status_code == 200 and b2.cookie("sid"), r.text
+    loc, seen = people_authorize(b2, FrappeRP(srv, "trust", CLIENT_ID, APP_REDIRECT,
+                                              scope="openid"), None)
+    assert seen == [] and "code=" in loc, (seen, loc)
+
+
+def authorize_answer(srv, tenant, path, **params):
+    base = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": APP_REDIRECT,
+            "scope": "openid", "state": "s1"}
+    base.update(params)
+    base = {k: v for k, v in base.items() if v is not None}
+    r = requests.get(at(srv, tenant, path), params=base, allow_redirects=False,
+                     timeout=HTTP_TIMEOUT_S)
+    loc = r.headers.get("Location", "")
+    return r.status_code, (query_of(loc).get("error") if "?" in loc else None)
+
+
+def test_authorize_refuses_what_the_native_endpoint_refuses(srv):
+    cases = [dict(),  # a public client without PKCE
+             dict(code_challenge="x" * 43, code_challenge_method="plain"),
+             dict(code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+             dict(redirect_uri="app.evil://steal"),
+             dict(client_id="not-a-client"),
+             dict(scope="all openid groups:admin")]
+    for extra in cases:
+        native = authorize_answer(srv, "trust", "/oauth2/authorize", **extra)
+        compat = authorize_answer(srv, "trust", OAUTH2 + "authorize", **extra)
+        assert compat == native and native[0] in (302, 400), (extra, native, compat)
+        assert native != (302, None), (extra, native)
+
+
+def test_a_reused_refresh_token_ends_the_grant(srv):
+    tok = password_all_openid(srv, "trust").json()
+    r1 = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r1.status_code == 200, r1.text
+    again = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
+    r2 = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": r1.json()["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r2.status_code == 400 and r2.json()["error"] == "invalid_grant", r2.text
+    u = requests.get(at(srv, "trust", OAUTH2 + "openid_profile"), timeout=HTTP_TIMEOUT_S,
+                     headers={"Authorization": "Bearer " + r1.json()["access_token"]})
+    assert u.status_code == 401, u.text
+
+
+def test_credentials_of_another_tenant_are_nothing(srv):
+    mine = password_all_openid(srv, "other").json()
+    # Its refresh token, access token and a code cannot be used at trust.
+    r = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": mine["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    u = requests.get(at(srv, "trust", OAUTH2 + "openid_profile"), timeout=HTTP_TIMEOUT_S,
+                     headers={"Authorization": "Bearer " + mine["access_token"]})
+    assert u.status_code == 401, u.text
+    # Revocation without client authentication at trust does nothing to it.
+    for t in (mine["refresh_token"], mine["access_token"]):
+        r = post(srv, "trust", OAUTH2 + "revoke_token", data={"token": t})
+        assert r.status_code == 200, r.text
+    r = post(srv, "other", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": mine["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r.status_code == 200, r.text
+
+
+def test_revocation_by_the_holder_revokes_only_that_token(srv):
+    a = password_all_openid(srv, "trust").json()
+    b = password_all_openid(srv, "trust").json()
+    r = post(srv, "trust", OAUTH2 + "revoke_token", data={"token": a["access_token"]})
+    assert r.status_code == 200 and r.json() == {"message": "success"}, r.text
+    bearer = lambda t: {"Authorization": "Bearer " + t}  # noqa: E731
+    u = requests.get(at(srv, "trust", OAUTH2 + "openid_profile"), headers=bearer(a["access_token"]),
+                     timeout=HTTP_TIMEOUT_S)
+    assert u.status_code == 401, u.text
+    u = requests.get(at(srv, "trust", OAUTH2 + "openid_profile"), headers=bearer(b["access_token"]),
+                     timeout=HTTP_TIMEOUT_S)
+    assert u.status_code == 200, u.text
+    # A guess is answered like any unknown token and revokes nothing.
+    r = post(srv, "trust", OAUTH2 + "revoke_token", data={"token": "guessed-token-value"})
+    assert r.status_code == 200, r.text
+    r = post(srv, "trust", OAUTH2 + "revoke_token", data={})
+    assert r.status_code == 400, r.text
+    # The native endpoint still wants the client (RFC 7009 §2.1).
+    r = post(srv, "trust", "/oauth2/revoke", data={"token": b["refresh_token"]})
+    assert r.status_code == 401, r.text
