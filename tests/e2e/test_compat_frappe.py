@@ -17,7 +17,8 @@ import json
 import pytest
 import requests
 
-from e2e_util import HTTP_TIMEOUT_S
+from e2e_util import HTTP_TIMEOUT_S, wait_until
+from test_postgres import cluster  # noqa: F401 (the module's PostgreSQL cluster)
 
 from people_helpers import RP, ALICE, Browser, people_tenant, query_of
 from people_helpers import authorize as people_authorize
@@ -494,3 +495,27 @@ def test_revocation_by_the_holder_revokes_only_that_token(srv):
     # The native endpoint still wants the client (RFC 7009 §2.1).
     r = post(srv, "trust", "/oauth2/revoke", data={"token": b["refresh_token"]})
     assert r.status_code == 401, r.text
+
+
+# -- PostgreSQL ------------------------------------------------------------------------
+
+def test_profile_and_attributes_on_postgres(cluster, make_server):
+    """The tenant's profiles and the user's attributes are kept by the
+    PostgreSQL backend as by SQLite."""
+    s = make_server(start=False, name="pg-frappe", env={"TESSERA_DB": cluster.url})
+    s.db = cluster.url
+    s.bootstrap_ok({"tenants": [site("trust", compat=["frappe"])]})
+    shown = s.cli("user", "show", "--tenant", "trust", GAXIS["username"]).out
+    assert shown["attributes"] == {"employee_id": "EMP-001"}, shown
+    r = s.cli("user", "update", "--tenant", "trust", GAXIS["username"], "--name", "G. User")
+    assert r.rc == 0, r.err
+    shown = s.cli("user", "show", "--tenant", "trust", GAXIS["username"]).out
+    assert shown["attributes"] == {"employee_id": "EMP-001"}, shown
+    s.start()
+    r = mobile(s, "trust", {"usr": GAXIS["username"], "app_password": GAXIS["app_password"],
+                            "device_id": GAXIS["device_id"]})
+    assert r.status_code == 200, r.text
+    d = r.json()["message"]["data"]
+    assert (d["employee_id"], d["employee_name"]) == ("EMP-001", "G. User"), d
+    assert s.cli("tenant", "update", "trust", "--compat", "none").rc == 0
+    wait_until(lambda: mobile(s, "trust", {"usr": GAXIS["username"]}).status_code == 404)
