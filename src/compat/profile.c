@@ -55,6 +55,22 @@ static bool method_ok(const char *s)
 	return true;
 }
 
+/* Whether a method name is one the frappe profile serves itself (the
+ * mobile login method must not hide one of them). */
+static bool frappe_method_taken(const char *s)
+{
+	static const char *const taken[] = {"login", "logout"};
+	static const char oauth2[] = "frappe.integrations.oauth2.";
+	size_t i;
+
+	if (strncmp(s, oauth2, sizeof(oauth2) - 1) == 0)
+		return true;
+	for (i = 0; i < TS_ARRAY_LEN(taken); i++)
+		if (strcmp(s, taken[i]) == 0)
+			return true;
+	return false;
+}
+
 /* "compat": an array of distinct profile names, kept in the order given. */
 static int compat_list(json_t *cfg, const json_t *v, char *err, size_t cap)
 {
@@ -105,6 +121,9 @@ int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
 		return ts_admin_fail(err, cap, "tenant: \"mobile_login_method\" must be a dotted method "
 				     "name of letters, digits and underscores (at most %d characters)",
 				     TS_COMPAT_METHOD_MAX);
+	if (frappe_method_taken(json_string_value(v)))
+		return ts_admin_fail(err, cap, "tenant: \"mobile_login_method\" \"%s\" is a method the "
+				     "frappe profile already serves", json_string_value(v));
 	json_object_set_new(cfg, "mobile_login_method", json_string(json_string_value(v)));
 	return TS_OK;
 }

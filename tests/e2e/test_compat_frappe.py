@@ -33,6 +33,10 @@ def test_unknown_profile_is_an_error_naming_it(make_server):
     r = srv.bootstrap({"tenants": [people_tenant("acme", compat=["frappe"],
                                                  mobile_login_method="a/../b")]})
     assert r.rc == 1 and "mobile_login_method" in r.err, r
+    for taken in ("login", "frappe.integrations.oauth2.get_token"):
+        r = srv.bootstrap({"tenants": [people_tenant("acme", compat=["frappe"],
+                                                     mobile_login_method=taken)]})
+        assert r.rc == 1 and taken in r.err, r
     # A refused file changes nothing.
     assert not srv.db_path.exists() or srv.cli("tenant", "list").out["tenants"] == []
 
