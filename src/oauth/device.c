@@ -482,7 +482,7 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	is.grant_id = gid;
 	is.kind = TS_GRANT_DEVICE_CODE;
 	is.auth_time = g.auth_time;
-	is.refresh = ts_oauth_wants_refresh(c, is.scope);
+	is.refresh = ts_oauth_wants_refresh(rc->tenant, c, is.scope);
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		goto out;
 	goto fail;

@@ -123,7 +123,7 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	is.kind = TS_GRANT_AUTHORIZATION_CODE;
 	is.auth_time = cr->auth_time;
 	is.nonce = cr->nonce;
-	is.refresh = ts_oauth_wants_refresh(c, is.scope);
+	is.refresh = ts_oauth_wants_refresh(rc->tenant, c, is.scope);
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		goto out;
 	goto fail;
@@ -280,7 +280,7 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	is.grant_id = gid;
 	is.kind = TS_GRANT_PASSWORD;
 	is.auth_time = now;
-	is.refresh = ts_oauth_wants_refresh(c, is.scope);
+	is.refresh = ts_oauth_wants_refresh(rc->tenant, c, is.scope);
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		goto out;
 	goto fail;

@@ -269,10 +269,15 @@ out:
 	return r;
 }
 
-bool ts_oauth_wants_refresh(const struct ts_client *c, const char *scope)
+bool ts_oauth_wants_refresh(const struct ts_tenant *t, const struct ts_client *c,
+			    const char *scope)
 {
-	/* OpenID Connect Core §11: for an OpenID request only with offline_access. */
 	if (!ts_client_has_grant(c, "refresh_token"))
 		return false;
+	/* A tenant with the frappe profile answers as Frappe does: "all openid"
+	 * gets a refresh token without naming offline_access. */
+	if (t->refresh_without_offline_access)
+		return true;
+	/* OpenID Connect Core §11: for an OpenID request only with offline_access. */
 	return !ts_scope_has(scope, "openid") || ts_scope_has(scope, "offline_access");
 }

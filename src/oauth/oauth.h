@@ -200,9 +200,12 @@ struct ts_issue {
  * grant and is invalid_grant) and returns an error code. */
 int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		   const struct ts_issue *is, struct ts_oauth_err *e);
+
 /* Whether a token response gets a refresh token: the client lists the
- * grant and, for an OpenID request, offline_access was granted. */
-bool ts_oauth_wants_refresh(const struct ts_client *c, const char *scope);
+ * grant and, for an OpenID request, offline_access was granted (or the
+ * tenant answers as Frappe does, refresh_without_offline_access). */
+bool ts_oauth_wants_refresh(const struct ts_tenant *t, const struct ts_client *c,
+			    const char *scope);
 /* Collects the RFC 8707 resource parameters of a token request into
  * is->aud/naud (and is->resource_json when want_json). false, with e set
  * to invalid_target, if one is not an absolute URI without a fragment. */

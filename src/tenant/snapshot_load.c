@@ -343,6 +343,7 @@ static struct ts_tenant *tenant_build(const struct ts_tenant_rec *rec, const cha
 	t->api_key_roles = strv_from_json(json_object_get(cfg, "api_key_roles"), &t->napi_key_roles);
 	scopes_build(t, json_object_get(cfg, "scopes"));
 	t->compat = ts_compat_bits(json_object_get(cfg, "compat"));
+	t->refresh_without_offline_access = (t->compat & TS_COMPAT_FRAPPE) != 0;
 	t->mobile_login_method = str_or_null(cfg, "mobile_login_method");
 	json_decref(cfg);
 	return t;

@@ -176,6 +176,29 @@ def test_seed_password_grant_refresh_and_calls(srv):
     assert u.status_code == 401, u.text
 
 
+def test_all_openid_gets_a_refresh_token_without_listing_offline_access(make_server):
+    # A Frappe OAuth client's scopes are just "all openid": the seed's app
+    # gets a refresh token all the same, with the client's refresh grant.
+    client = dict(crm_client(), scopes=["openid", "profile", "email", "tasks:read"])
+    srv = make_server({"tenants": [
+        people_tenant("lean", users=[CRM_USER], clients=[client], compat=["frappe"]),
+        people_tenant("native", users=[CRM_USER], clients=[client])]})
+    r = password_all_openid(srv, "lean")
+    assert r.status_code == 200, r.text
+    assert r.json().get("refresh_token"), r.json()
+    assert "offline_access" not in claims(r.json()["access_token"])["scope"].split()
+    r = post(srv, "lean", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r.status_code == 200 and r.json().get("refresh_token"), r.text
+    # Without the profile the OpenID rule stands: no offline_access, no refresh token.
+    r = post(srv, "native", "/oauth2/token", data={
+        "grant_type": "password", "username": CRM_USER["username"],
+        "password": CRM_USER["password"], "client_id": CLIENT_ID, "scope": "openid profile"})
+    assert r.status_code == 200, r.text
+    assert "refresh_token" not in r.json()
+
+
 def test_seed_routes_at_the_host_root_of_a_domain(srv):
     h = {"Host": DOMAIN}
     r = requests.post(srv.url(OAUTH2 + "get_token"), headers=h, timeout=HTTP_TIMEOUT_S, data={
