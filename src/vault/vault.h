@@ -116,6 +116,8 @@ void ts_vault_api_get(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 void ts_vault_api_delete(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_vault_api_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_vault_api_sign(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* POST /api/connections/{id}/refresh: refresh now (refresh_api.c). */
+void ts_vault_api_refresh(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 /* {issuer}/connect/callback: the redirect target of every provider. */
 void ts_vault_callback(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 
