@@ -1,10 +1,12 @@
 /* app.c: request dispatch. Server-wide routes first (/healthz, /readyz,
  * /metrics, RFC 8414 path-inserted discovery), then the tenant: by path
  * ({base}/t/{name}/...) or by Host (one of its domains), then the tenant's
- * route table. CORS answers are decided here, per tenant. */
+ * route table, then the routes of the tenant's compatibility profiles
+ * (compat/). CORS answers are decided here, per tenant. */
 #include "app.h"
 
 #include "api/api.h"
+#include "compat/compat.h"
 #include "oauth/oauth.h"
 #include "oidc/oidc.h"
 #include "vault/vault.h"
@@ -255,11 +257,15 @@ static void tenant_dispatch(struct ts_rctx *rc, struct ts_http_req *req, struct 
 			    const char *subpath)
 {
 	const struct ts_route *route = NULL;
+	const struct ts_compat_route *compat = NULL;
 	const char *allow = NULL;
 	int r;
 
+	ts_compat_prepare(rc, req);
 	r = ts_router_match(tenant_routes, TS_ARRAY_LEN(tenant_routes), req, subpath, &route, &allow);
-	if (cors(rc, req, resp, r == TS_OK ? route->name : NULL))
+	if (r == TS_ENOTFOUND) /* the routes of the tenant's compatibility profiles */
+		r = ts_compat_match(rc, req, subpath, &compat, &allow);
+	if (cors(rc, req, resp, r == TS_OK ? req->route_name : NULL))
 		return;
 	if (r == TS_ENOTFOUND) {
 		not_found(req, resp);
@@ -270,7 +276,10 @@ static void tenant_dispatch(struct ts_rctx *rc, struct ts_http_req *req, struct 
 		ts_http_resp_header(resp, "Allow", allow);
 		return;
 	}
-	route->fn(rc, req, resp);
+	if (compat)
+		ts_compat_run(rc, req, resp, compat);
+	else
+		route->fn(rc, req, resp);
 }
 
 /* "{base}/t/{name}{rest}": sets *name (arena) and *rest (borrowed). */

@@ -4,6 +4,8 @@
  * only the options given. */
 #include "cli.h"
 
+#include "compat/compat.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -121,6 +123,29 @@ static void set_scopes(json_t *spec, const struct ts_opts *o)
 	json_decref(a);
 }
 
+/* --compat NAME... sets the tenant's compatibility profiles; --compat none
+ * (alone) turns every profile off. Names are checked by the validation. */
+static bool set_compat(json_t *spec, const struct ts_opts *o)
+{
+	json_t *a = opt_array(o, "compat");
+	size_t i, n = json_array_size(a);
+	bool none = false;
+
+	for (i = 0; i < n; i++)
+		none = none || strcmp(json_string_value(json_array_get(a, i)), TS_COMPAT_NONE) == 0;
+	if (none && n > 1) {
+		ts_cli_error("--compat none turns every profile off and cannot be combined with a profile");
+		json_decref(a);
+		return false;
+	}
+	if (none)
+		json_array_clear(a);
+	if (n)
+		json_object_set(spec, "compat", a);
+	json_decref(a);
+	return true;
+}
+
 static json_t *tenant_view(struct ts_config *c, const struct ts_tenant_rec *t)
 {
 	json_t *cfg = json_loads(t->config, 0, NULL), *v;
@@ -167,7 +192,8 @@ static int tenant_apply_cmd(struct ts_config *c, struct session *s, const struct
 	set_list(spec, o, "role", "roles");
 	set_list(spec, o, "api-key-role", "api_key_roles");
 	set_scopes(spec, o);
-	if (!set_int(spec, o, "access-token-ttl", "access_token_ttl") ||
+	set_str(spec, o, "mobile-login-method", "mobile_login_method");
+	if (!set_compat(spec, o) || !set_int(spec, o, "access-token-ttl", "access_token_ttl") ||
 	    !set_int(spec, o, "refresh-token-ttl", "refresh_token_ttl") ||
 	    !set_int(spec, o, "code-ttl", "code_ttl")) {
 		json_decref(spec);
@@ -198,7 +224,8 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 {
 	static const char *const known[] = {"display-name", "audience", "alg", "domain", "role",
 					    "api-key-role", "scope", "access-token-ttl",
-					    "refresh-token-ttl", "code-ttl", NULL};
+					    "refresh-token-ttl", "code-ttl", "compat",
+					    "mobile-login-method", NULL};
 	struct ts_opts o;
 	struct session s;
 	const char *verb;
@@ -270,7 +297,8 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 usage:
 	ts_cli_error("usage: tessera tenant create|update NAME [--display-name S] [--domain D]... "
 		     "[--audience A] [--alg ES256|RS256|EdDSA|PS256] [--access-token-ttl N] "
-		     "[--scope NAME[=INCLUDED,...]]... [--role R]...; tessera tenant list|show|delete [NAME]");
+		     "[--scope NAME[=INCLUDED,...]]... [--role R]... [--compat frappe|activity|integrations|none]... "
+		     "[--mobile-login-method M]; tessera tenant list|show|delete [NAME]");
 	return TS_EXIT_USAGE;
 }
 

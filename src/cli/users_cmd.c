@@ -112,7 +112,7 @@ static void wipe_secrets(json_t *spec)
 static json_t *spec_from_user(const struct ts_user_rec *u)
 {
 	json_t *prof = json_loads(u->profile ? u->profile : "{}", 0, NULL), *spec = json_object();
-	static const char *const keys[] = {"email", "name", "roles", "mobile_access"};
+	static const char *const keys[] = {"email", "name", "roles", "mobile_access", "attributes"};
 	size_t i;
 
 	json_object_set_new(spec, "username", json_string(u->username));

@@ -118,6 +118,12 @@ int ts_client_addr(const struct ts_cidr_list *trusted, const struct ts_ip *peer,
 		   const char *xff, size_t xff_len, const char *fwd, size_t fwd_len,
 		   struct ts_ip *out);
 
+/* A request header or cookie that may also arrive under another name. */
+struct ts_http_alias {
+	const char *name;  /* the name the application asks for */
+	const char *alias; /* looked up when name is absent */
+};
+
 struct ts_http_req {
 	struct ts_arena *arena;  /* owned by the request; freed at completion */
 	const char *method;      /* "GET", "POST", ... */
@@ -144,10 +150,13 @@ struct ts_http_req {
 	void *conn;              /* libmicrohttpd connection, for header lookup */
 	int64_t start_us;        /* monotonic start time */
 	void *app;               /* the application's per-request data, if any */
+	const struct ts_http_alias *aliases; /* set by the application; NULL: none */
+	size_t naliases;
 };
 
 /* Value of a request header (case-insensitive name), or NULL. Borrowed,
- * valid for the request's lifetime. */
+ * valid for the request's lifetime. Headers and cookies absent under their
+ * name are looked up under the request's alias for it, if any. */
 const char *ts_http_header(const struct ts_http_req *req, const char *name);
 /* Value of a cookie, or NULL. Arena string. */
 const char *ts_http_cookie(const struct ts_http_req *req, const char *name);

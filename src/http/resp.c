@@ -61,16 +61,27 @@ void ts_http_resp_error(struct ts_http_resp *r, int status, const char *code, co
 	json_decref(o);
 }
 
-const char *ts_http_header(const struct ts_http_req *req, const char *name)
+/* A header or cookie by name, else by the request's alias of that name. */
+static const char *lookup(const struct ts_http_req *req, enum MHD_ValueKind kind, const char *name)
 {
+	const char *v;
+	size_t i;
+
 	if (req->conn == NULL)
 		return NULL;
-	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+	v = MHD_lookup_connection_value(req->conn, kind, name);
+	for (i = 0; v == NULL && i < req->naliases; i++)
+		if (strcasecmp(req->aliases[i].name, name) == 0)
+			v = MHD_lookup_connection_value(req->conn, kind, req->aliases[i].alias);
+	return v;
+}
+
+const char *ts_http_header(const struct ts_http_req *req, const char *name)
+{
+	return lookup(req, MHD_HEADER_KIND, name);
 }
 
 const char *ts_http_cookie(const struct ts_http_req *req, const char *name)
 {
-	if (req->conn == NULL)
-		return NULL;
-	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+	return lookup(req, MHD_COOKIE_KIND, name);
 }

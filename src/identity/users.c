@@ -16,9 +16,13 @@
 #define DISPLAY_NAME_MAX 256
 #define ROLE_NAME_MAX 128
 #define ROLES_MAX 256
+#define ATTRIBUTES_MAX 32      /* attributes of one user */
+#define ATTRIBUTE_NAME_MAX 64
+#define ATTRIBUTE_VALUE_MAX 256
 
 /* Profile members this file manages; others in a stored profile are kept. */
-static const char *const profile_keys[] = {"email", "name", "roles", "mobile_access", NULL};
+static const char *const profile_keys[] = {"email", "name", "roles", "mobile_access", "attributes",
+					   NULL};
 
 /* A validated user spec. Strings are borrowed from the spec (or, for
  * *_env secrets, from the environment) and live as long as it does. */
@@ -113,6 +117,47 @@ static bool email_ok(const char *s)
 	return at && at != s && at[1] != '\0' && strchr(s, ' ') == NULL;
 }
 
+static bool attribute_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return i > 0 && i <= ATTRIBUTE_NAME_MAX;
+}
+
+/* "attributes": an object of named strings (such as an employee id) kept
+ * with the user and shown with it. */
+static int parse_attributes(json_t *prof, const json_t *spec, const char *user, char *err,
+			    size_t cap)
+{
+	const json_t *v = json_object_get(spec, "attributes"), *x;
+	json_t *out;
+	const char *k;
+
+	if (v == NULL || json_is_null(v))
+		return TS_OK;
+	if (!json_is_object(v) || json_object_size(v) > ATTRIBUTES_MAX)
+		return ts_admin_fail(err, cap, "user %s: \"attributes\" must be an object of at most %d "
+				     "strings", user, ATTRIBUTES_MAX);
+	json_object_foreach((json_t *)v, k, x) {
+		if (!attribute_name_ok(k))
+			return ts_admin_fail(err, cap, "user %s: attribute names are 1 to %d letters, digits "
+					     "or underscores", user, ATTRIBUTE_NAME_MAX);
+		if (!ts_admin_printable(json_string_value(x), ATTRIBUTE_VALUE_MAX))
+			return ts_admin_fail(err, cap, "user %s: attribute \"%s\" must be a string of 1 to "
+					     "%d characters", user, k, ATTRIBUTE_VALUE_MAX);
+	}
+	out = json_deep_copy(v);
+	if (json_object_size(out))
+		json_object_set_new(prof, "attributes", out);
+	else
+		json_decref(out);
+	return TS_OK;
+}
+
 static int opt_bool(const json_t *spec, const char *key, bool *out, const char *user, char *err,
 		    size_t cap)
 {
@@ -157,7 +202,7 @@ static int user_parse(const json_t *spec, struct user_spec *u, char *err, size_t
 {
 	static const char *const known[] = {
 		"username", "password", "password_env", "email", "name", "roles", "disabled",
-		"mobile_access", "app_password", "app_password_env", "device_id", NULL,
+		"mobile_access", "app_password", "app_password_env", "device_id", "attributes", NULL,
 	};
 	const json_t *dev;
 	const char *name;
@@ -186,6 +231,8 @@ static int user_parse(const json_t *spec, struct user_spec *u, char *err, size_t
 		rc = opt_string(u->profile, spec, "name", DISPLAY_NAME_MAX, NULL, name, err, cap);
 	if (rc == TS_OK)
 		rc = parse_roles(u->profile, spec, name, err, cap);
+	if (rc == TS_OK)
+		rc = parse_attributes(u->profile, spec, name, err, cap);
 	if (rc == TS_OK)
 		rc = opt_bool(spec, "disabled", &u->disabled, name, err, cap);
 	if (rc == TS_OK)
@@ -415,6 +462,9 @@ json_t *ts_user_view(const struct ts_user_rec *u)
 	json_object_set_new(v, "mobile_access",
 			    json_boolean(json_is_true(json_object_get(prof, "mobile_access"))));
 	json_object_set_new(v, "device_bound", json_boolean(u->device_id != NULL));
+	x = json_object_get(prof, "attributes");
+	if (json_is_object(x) && json_object_size(x))
+		json_object_set_new(v, "attributes", json_deep_copy(x));
 	json_object_set_new(v, "created_at", json_integer((json_int_t)u->created_at));
 	json_decref(prof);
 	return v;

@@ -237,5 +237,8 @@ void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* Revocation by whoever holds the token, without client authentication (a
+ * token revokes only itself, or a refresh token its grant). */
+void ts_oauth_revoke_by_holder(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 
 #endif

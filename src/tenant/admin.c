@@ -3,6 +3,8 @@
  * bootstrap file, so both accept exactly the same input. */
 #include "tenant.h"
 
+#include "compat/compat.h"
+
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -178,7 +180,7 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	static const char *const known[] = {
 		"name", "display_name", "domains", "audience", "access_token_ttl",
 		"refresh_token_ttl", "code_ttl", "access_token_alg", "roles", "api_key_roles",
-		"scopes", NULL,
+		"scopes", "compat", "mobile_login_method", NULL,
 	};
 	static const char *const scope_known[] = {"name", "includes", "description", NULL};
 	const char *name = json_string_value(json_object_get(spec, "name"));
@@ -212,6 +214,8 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 		else
 			json_object_set_new(cfg, "access_token_alg", json_string(json_string_value(v)));
 	}
+	if (rc == TS_OK)
+		rc = ts_compat_config(cfg, spec, err, cap);
 	if (rc == TS_OK)
 		rc = copy_strings(cfg, spec, "roles", "tenant", role_ok, err, cap);
 	if (rc == TS_OK)

@@ -6,6 +6,8 @@
  * person can get an ID token signed RS256 (the default). */
 #include "tenant.h"
 
+#include "compat/compat.h"
+
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,7 +120,8 @@ static size_t served_algs(const json_t *cfg, bool rsa, enum ts_jws_alg out[MAX_S
 static int64_t key_retention(const json_t *cfg)
 {
 	const json_t *v = json_object_get(cfg, "access_token_ttl");
-	int64_t ttl = json_is_integer(v) ? (int64_t)json_integer_value(v) : TS_DEFAULT_ACCESS_TTL;
+	int64_t ttl = json_is_integer(v) ? (int64_t)json_integer_value(v)
+					 : ts_compat_default_access_ttl(cfg);
 
 	return (ttl > ID_TOKEN_TTL ? ttl : ID_TOKEN_TTL) + KEY_RETENTION_SLACK;
 }

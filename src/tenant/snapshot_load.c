@@ -7,6 +7,8 @@
  * which only the registry's thread creates and frees. */
 #include "tenant.h"
 
+#include "compat/compat.h"
+
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -147,6 +149,7 @@ static void tenant_free(struct ts_tenant *t)
 	free(t->issuer);
 	strv_free(t->domains, t->ndomains);
 	free(t->audience);
+	free(t->mobile_login_method);
 	strv_free(t->roles, t->nroles);
 	strv_free(t->api_key_roles, t->napi_key_roles);
 	for (i = 0; i < t->nscopes; i++) {
@@ -330,7 +333,7 @@ static struct ts_tenant *tenant_build(const struct ts_tenant_rec *rec, const cha
 	t->issuer = ts_tenant_issuer(public_url, rec->name);
 	t->domains = strv_from_json(json_object_get(cfg, "domains"), &t->ndomains);
 	t->audience = str_or_null(cfg, "audience");
-	t->access_token_ttl = int_or(cfg, "access_token_ttl", TS_DEFAULT_ACCESS_TTL);
+	t->access_token_ttl = int_or(cfg, "access_token_ttl", ts_compat_default_access_ttl(cfg));
 	t->refresh_token_ttl = int_or(cfg, "refresh_token_ttl", TS_DEFAULT_REFRESH_TTL);
 	t->code_ttl = int_or(cfg, "code_ttl", TS_DEFAULT_CODE_TTL);
 	t->access_token_alg = ts_jws_alg_parse(json_string_value(json_object_get(cfg, "access_token_alg")));
@@ -339,6 +342,8 @@ static struct ts_tenant *tenant_build(const struct ts_tenant_rec *rec, const cha
 	t->roles = strv_from_json(json_object_get(cfg, "roles"), &t->nroles);
 	t->api_key_roles = strv_from_json(json_object_get(cfg, "api_key_roles"), &t->napi_key_roles);
 	scopes_build(t, json_object_get(cfg, "scopes"));
+	t->compat = ts_compat_bits(json_object_get(cfg, "compat"));
+	t->mobile_login_method = str_or_null(cfg, "mobile_login_method");
 	json_decref(cfg);
 	return t;
 }

@@ -101,6 +101,8 @@ struct ts_tenant {
 	char *jwks_json;       /* the JWKS document, prebuilt */
 	size_t jwks_len;
 	struct ts_tenant_stats *stats;
+	unsigned compat;           /* compatibility profiles turned on (TS_COMPAT_* bits) */
+	char *mobile_login_method; /* the frappe profile's mobile login method, or NULL */
 	int64_t version;       /* the store's version of the tenant this was built from */
 	atomic_uint refs;      /* snapshots holding it; the last one to go frees it */
 };

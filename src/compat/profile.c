@@ -1,0 +1,117 @@
+/* profile.c: the profile names a tenant may turn on, the validation of a
+ * tenant's "compat" and "mobile_login_method" settings, and the settings a
+ * profile changes the defaults of. */
+#include "compat.h"
+
+#include "tenant/tenant.h"
+
+#include <string.h>
+
+struct profile {
+	const char *name;
+	unsigned bit;
+};
+
+static const struct profile profiles[] = {
+	{"frappe", TS_COMPAT_FRAPPE},
+	{"activity", TS_COMPAT_ACTIVITY},
+	{"integrations", TS_COMPAT_INTEGRATIONS},
+};
+
+unsigned ts_compat_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < TS_ARRAY_LEN(profiles); i++)
+		if (strcmp(profiles[i].name, name) == 0)
+			return profiles[i].bit;
+	return 0;
+}
+
+unsigned ts_compat_bits(const json_t *compat)
+{
+	unsigned bits = 0;
+	size_t i;
+
+	for (i = 0; i < json_array_size(compat); i++)
+		bits |= ts_compat_bit(json_string_value(json_array_get(compat, i)));
+	return bits;
+}
+
+/* A Frappe method path: dotted identifiers ([A-Za-z0-9_], dots between). */
+static bool method_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > TS_COMPAT_METHOD_MAX || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '_';
+		if (!word && !(c == '.' && s[i + 1] != '.'))
+			return false;
+	}
+	return true;
+}
+
+/* "compat": an array of distinct profile names, kept in the order given. */
+static int compat_list(json_t *cfg, const json_t *v, char *err, size_t cap)
+{
+	json_t *out;
+	unsigned seen = 0, bit;
+	size_t i;
+
+	if (!json_is_array(v))
+		return ts_admin_fail(err, cap, "tenant: \"compat\" must be an array of profile names");
+	out = json_array();
+	for (i = 0; i < json_array_size(v); i++) {
+		const char *name = json_string_value(json_array_get(v, i));
+		if (name == NULL) {
+			json_decref(out);
+			return ts_admin_fail(err, cap, "tenant: \"compat\" must be an array of profile names");
+		}
+		bit = ts_compat_bit(name);
+		if (bit == 0) {
+			json_decref(out);
+			return ts_admin_fail(err, cap, "tenant: \"%.64s\" is not a compatibility profile "
+					     "(frappe, activity, integrations)", name);
+		}
+		if (!(seen & bit))
+			json_array_append_new(out, json_string(name));
+		seen |= bit;
+	}
+	if (json_array_size(out))
+		json_object_set_new(cfg, "compat", out);
+	else
+		json_decref(out);
+	return TS_OK;
+}
+
+int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
+{
+	const json_t *v = json_object_get(spec, "compat");
+	int rc;
+
+	if (v && !json_is_null(v)) {
+		rc = compat_list(cfg, v, err, cap);
+		if (rc != TS_OK)
+			return rc;
+	}
+	v = json_object_get(spec, "mobile_login_method");
+	if (v == NULL || json_is_null(v))
+		return TS_OK;
+	if (!method_ok(json_string_value(v)))
+		return ts_admin_fail(err, cap, "tenant: \"mobile_login_method\" must be a dotted method "
+				     "name of letters, digits and underscores (at most %d characters)",
+				     TS_COMPAT_METHOD_MAX);
+	json_object_set_new(cfg, "mobile_login_method", json_string(json_string_value(v)));
+	return TS_OK;
+}
+
+int64_t ts_compat_default_access_ttl(const json_t *cfg)
+{
+	if (ts_compat_bits(json_object_get(cfg, "compat")) & TS_COMPAT_FRAPPE)
+		return TS_COMPAT_FRAPPE_ACCESS_TTL;
+	return TS_DEFAULT_ACCESS_TTL;
+}
