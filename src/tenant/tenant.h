@@ -103,6 +103,7 @@ struct ts_tenant {
 	struct ts_tenant_stats *stats;
 	unsigned compat;           /* compatibility profiles turned on (TS_COMPAT_* bits) */
 	char *mobile_login_method; /* the frappe profile's mobile login method, or NULL */
+	char *login_client;        /* the activity profile's /auth/login client, or NULL */
 	int64_t version;       /* the store's version of the tenant this was built from */
 	atomic_uint refs;      /* snapshots holding it; the last one to go frees it */
 };
