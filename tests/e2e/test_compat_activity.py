@@ -258,3 +258,9 @@ def test_login_refusals_and_throttling_are_the_native_ones(srv):
     r = requests.get(url(srv, "activity", "/api/me"),
                      headers={"Authorization": "Bearer " + tok}, timeout=HTTP_TIMEOUT_S)
     assert r.status_code == 401, r.text
+
+
+def test_a_bad_login_client_is_refused_by_the_bootstrap(make_server):
+    srv = make_server(start=False)
+    r = srv.bootstrap({"tenants": [tenant("bad", login_client="has space")]})
+    assert r.rc == 1 and "login_client" in r.err, r
