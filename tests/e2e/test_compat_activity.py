@@ -16,7 +16,7 @@ import re
 import pytest
 import requests
 
-from e2e_util import HTTP_TIMEOUT_S, SECRET, fetch_token
+from e2e_util import HTTP_TIMEOUT_S, SECRET, fetch_token, wait_until
 from people_helpers import _SourceAdapter
 
 AUD = "https://api.activity.com"
@@ -264,3 +264,13 @@ def test_a_bad_login_client_is_refused_by_the_bootstrap(make_server):
     srv = make_server(start=False)
     r = srv.bootstrap({"tenants": [tenant("bad", login_client="has space")]})
     assert r.rc == 1 and "login_client" in r.err, r
+
+
+def test_the_cli_names_the_login_client_of_a_running_server(make_server):
+    srv = make_server({"tenants": [tenant("late", login_client=None)]})
+    assert login(srv, ALICE["email"], ALICE["password"], tenant="late").status_code == 404
+    r = srv.cli("tenant", "update", "late", "--login-client", "chat-web")
+    assert r.rc == 0 and r.out["login_client"] == "chat-web", r
+    ok, _ = wait_until(lambda: login(srv, ALICE["email"], ALICE["password"],
+                                     tenant="late").status_code == 200)
+    assert ok
