@@ -18,6 +18,7 @@ import requests
 
 from e2e_util import HTTP_TIMEOUT_S, SECRET, fetch_token, wait_until
 from people_helpers import _SourceAdapter
+from test_postgres import cluster  # noqa: F401 (the module's PostgreSQL cluster)
 
 AUD = "https://api.activity.com"
 SERVICE_ID = "chat-api-service"
@@ -274,3 +275,24 @@ def test_the_cli_names_the_login_client_of_a_running_server(make_server):
     ok, _ = wait_until(lambda: login(srv, ALICE["email"], ALICE["password"],
                                      tenant="late").status_code == 200)
     assert ok
+
+
+def test_the_profile_on_postgresql(cluster, make_server):  # noqa: F811
+    """The group organization, the membership records and the profile's
+    routes on the PostgreSQL backend."""
+    s = make_server(start=False, name="pg-activity", env={"TESSERA_DB": cluster.url})
+    s.db = cluster.url
+    result = s.bootstrap_ok({"tenants": [tenant("pgact")]})
+    gid = {g["name"]: g["id"] for g in result["tenants"][0]["groups"]}[GROUP]
+    s.start()
+    tok = seed_token(s, tenant="pgact").json()["access_token"]
+    assert get(s, "/api/auth/groups/%s" % gid, tok, tenant="pgact").json()["org_id"] == ORG
+    r = s.cli("group", "add-member", "--tenant", "pgact", GROUP, BOB["username"])
+    assert r.rc == 0, r
+    r = get(s, "/api/auth/groups/%s/members" % gid, tok, tenant="pgact")
+    assert r.status_code == 200, r.text
+    by = {m["added_by"] for m in r.json()["members"]}
+    assert by == {"bootstrap", "cli"} and all(ISO.match(m["added_at"])
+                                              for m in r.json()["members"]), r.text
+    r = login(s, ALICE["email"], ALICE["password"], tenant="pgact")
+    assert r.status_code == 200 and claims(r.json()["access_token"])["type"] == "access", r.text
