@@ -7,6 +7,7 @@
  * apikeys:write: an API key is never minted from a lesser token. */
 #include "api.h"
 
+#include "identity/identity.h"
 #include "oauth/oauth.h"
 
 #include <openssl/crypto.h>
@@ -69,8 +70,8 @@ static int may_read(const struct ts_rctx *rc, const struct ts_principal *p, cons
 
 static json_t *group_json(const struct ts_group_rec *g)
 {
-	return json_pack("{s:s,s:s,s:I}", "id", g->id, "name", g->name, "created_at",
-			 (json_int_t)g->created_at);
+	return json_pack("{s:s,s:s,s:I,s:s?}", "id", g->id, "name", g->name, "created_at",
+			 (json_int_t)g->created_at, "org_id", g->org_id);
 }
 
 static json_t *member_json(const struct ts_user_rec *u)
@@ -86,12 +87,31 @@ static json_t *member_json(const struct ts_user_rec *u)
 	return o;
 }
 
+/* A member with when and by whom it was added (null for memberships
+ * recorded before that was kept). */
+static json_t *membership_json(const struct ts_member_rec *m)
+{
+	json_t *o = member_json(m->user);
+
+	json_object_set_new(o, "added_at", m->added_at > 0 ? json_integer(m->added_at) : json_null());
+	json_object_set_new(o, "added_by", m->added_by ? json_string(m->added_by) : json_null());
+	return o;
+}
+
+/* Who adds a member: the person's username or the service's client_id. */
+static const char *actor_name(const struct ts_principal *p)
+{
+	if (p->is_user && p->username)
+		return p->username;
+	return p->client_id ? p->client_id : p->sub;
+}
+
 static void group_read(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		       bool members)
 {
 	const char *scope = members ? "members:read" : "groups:read";
 	struct ts_group_rec *g = NULL;
-	struct ts_user_rec **v = NULL;
+	struct ts_member_rec **v = NULL;
 	struct ts_principal p;
 	size_t n = 0, i;
 	bool ok = false;
@@ -112,21 +132,21 @@ static void group_read(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	o = group_json(g);
 	if (members) {
 		json_t *a = json_array();
-		if (ts_store_member_list(rc->app->store, rc->tenant->id, g->id, &v, &n) != TS_OK) {
+		if (ts_store_member_records(rc->app->store, rc->tenant->id, g->id, &v, &n) != TS_OK) {
 			json_decref(a);
 			json_decref(o);
 			ts_app_store_unavailable(resp);
 			goto out;
 		}
 		for (i = 0; i < n; i++)
-			json_array_append_new(a, member_json(v[i]));
+			json_array_append_new(a, membership_json(v[i]));
 		json_object_set_new(o, "members", a);
 	}
 	ts_http_resp_json(resp, 200, o);
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 	json_decref(o);
 out:
-	ts_user_recs_free(v, n);
+	ts_member_recs_free(v, n);
 	ts_group_rec_free(g);
 	ts_principal_clear(&p);
 }
@@ -159,6 +179,7 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 {
 	struct ts_rctx *rc = ctx;
 	const char *name = json_string_value(json_object_get(req->json, "name"));
+	const json_t *org = json_object_get(req->json, "org_id");
 	struct ts_group_rec g;
 	struct ts_principal p;
 	char id[37];
@@ -171,6 +192,12 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		error(resp, 400, "invalid_request", "a JSON body with a non-empty \"name\" is required");
 		goto out;
 	}
+	if (org != NULL && !json_is_null(org) && !ts_group_org_ok(json_string_value(org))) {
+		error(resp, 400, "invalid_request",
+		      ts_arena_printf(resp->arena, "\"org_id\" must be 1 to %d printable characters "
+				      "without spaces", TS_GROUP_ORG_MAX));
+		goto out;
+	}
 	if (ts_rand_uuid(id) != TS_OK) {
 		error(resp, 500, "server_error", NULL);
 		goto out;
@@ -180,6 +207,7 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	g.id = id;
 	g.name = (char *)name;
 	g.created_at = ts_now();
+	g.org_id = (char *)json_string_value(org);
 	r = ts_store_group_put(rc->app->store, &g);
 	if (r == TS_EEXIST) {
 		error(resp, 409, "conflict", "a group with this name exists");
@@ -222,7 +250,8 @@ static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		ts_app_store_unavailable(resp);
 		goto out;
 	}
-	r = add ? ts_store_member_add(rc->app->store, rc->tenant->id, g->id, u->id)
+	r = add ? ts_store_member_add(rc->app->store, rc->tenant->id, g->id, u->id, actor_name(&p),
+				      ts_now())
 		: ts_store_member_remove(rc->app->store, rc->tenant->id, g->id, u->id);
 	if (r == TS_ENOTFOUND) {
 		error(resp, 404, "not_found", "the user is not a member of the group");

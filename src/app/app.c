@@ -61,6 +61,7 @@ static const struct ts_route tenant_routes[] = {
 	{"DELETE", "/api/connections/{id}", ts_vault_api_delete, "api_connections"},
 	{"POST", "/api/connections/{id}/token", ts_vault_api_token, "api_connections_token"},
 	{"POST", "/api/connections/{id}/sign", ts_vault_api_sign, "api_connections_sign"},
+	{"POST", "/api/connections/{id}/refresh", ts_vault_api_refresh, "api_connections_refresh"},
 	{"GET", "/connect/callback", ts_vault_callback, "connect_callback"},
 };
 
@@ -74,7 +75,7 @@ static const char *const route_names[] = {
 	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke", "authorize", "userinfo",
 	"login", "consent", "logout", "device_authorization", "device", "api_login", "api_logout", "api_mobile_login", "api_me",
 	"api_groups", "api_apikeys", "api_connections", "api_connections_token",
-	"api_connections_sign", "connect_callback",
+	"api_connections_sign", "api_connections_refresh", "connect_callback",
 	ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_FOUND,
 };
 

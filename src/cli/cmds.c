@@ -193,6 +193,7 @@ static int tenant_apply_cmd(struct ts_config *c, struct session *s, const struct
 	set_list(spec, o, "api-key-role", "api_key_roles");
 	set_scopes(spec, o);
 	set_str(spec, o, "mobile-login-method", "mobile_login_method");
+	set_str(spec, o, "login-client", "login_client");
 	if (!set_compat(spec, o) || !set_int(spec, o, "access-token-ttl", "access_token_ttl") ||
 	    !set_int(spec, o, "refresh-token-ttl", "refresh_token_ttl") ||
 	    !set_int(spec, o, "code-ttl", "code_ttl")) {
@@ -225,7 +226,7 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 	static const char *const known[] = {"display-name", "audience", "alg", "domain", "role",
 					    "api-key-role", "scope", "access-token-ttl",
 					    "refresh-token-ttl", "code-ttl", "compat",
-					    "mobile-login-method", NULL};
+					    "mobile-login-method", "login-client", NULL};
 	struct ts_opts o;
 	struct session s;
 	const char *verb;
@@ -298,7 +299,8 @@ usage:
 	ts_cli_error("usage: tessera tenant create|update NAME [--display-name S] [--domain D]... "
 		     "[--audience A] [--alg ES256|RS256|EdDSA|PS256] [--access-token-ttl N] "
 		     "[--scope NAME[=INCLUDED,...]]... [--role R]... [--compat frappe|activity|integrations|none]... "
-		     "[--mobile-login-method M]; tessera tenant list|show|delete [NAME]");
+		     "[--mobile-login-method M] [--login-client CLIENT_ID]; "
+		     "tessera tenant list|show|delete [NAME]");
 	return TS_EXIT_USAGE;
 }
 

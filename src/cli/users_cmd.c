@@ -374,8 +374,8 @@ static json_t *group_view(struct session *s, const struct ts_group_rec *g, bool 
 	for (i = 0; i < n; i++)
 		json_array_append_new(m, full ? ts_user_view(v[i]) : json_string(v[i]->username));
 	ts_user_recs_free(v, n);
-	return json_pack("{s:s,s:s,s:I,s:o}", "id", g->id, "name", g->name, "created_at",
-			 (json_int_t)g->created_at, "members", m);
+	return json_pack("{s:s,s:s,s:I,s:o,s:s?}", "id", g->id, "name", g->name, "created_at",
+			 (json_int_t)g->created_at, "members", m, "org_id", g->org_id);
 }
 
 static int print_group(struct ts_config *c, struct session *s, const struct ts_group_rec *g,
@@ -440,7 +440,7 @@ static int group_member_cmd(struct ts_config *c, struct session *s, const char *
 	}
 	if (rc != TS_OK)
 		return fail_store(rc);
-	rc = add ? ts_store_member_add(s->st, s->t->id, g->id, u->id)
+	rc = add ? ts_store_member_add(s->st, s->t->id, g->id, u->id, "cli", ts_now())
 		 : ts_store_member_remove(s->st, s->t->id, g->id, u->id);
 	if (rc == TS_OK)
 		audit(s, add ? "group.member_added" : "group.member_removed", g->name, "username",

@@ -27,6 +27,7 @@ struct ts_rctx;
  * none. */
 #define TS_COMPAT_MOBILE_LOGIN_DEFAULT "ashida.ashida_gaxis.api.mobile_auth.mobile_app_login"
 #define TS_COMPAT_METHOD_MAX 200
+#define TS_COMPAT_CLIENT_ID_MAX 128
 
 /* One call through a profile route: what the adapters share. */
 struct ts_compat_call {
@@ -74,6 +75,9 @@ unsigned ts_compat_bits(const json_t *compat);
  * absent) and "mobile_login_method", copying them into cfg. TS_EINVAL with
  * one sentence in err (naming an unknown profile). */
 int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap);
+/* Whether s can name a client ("login_client"): 1 to
+ * TS_COMPAT_CLIENT_ID_MAX printable bytes without spaces. */
+bool ts_compat_client_id_ok(const char *s);
 /* The access-token lifetime of a configuration that sets none. */
 int64_t ts_compat_default_access_ttl(const json_t *cfg);
 

@@ -1,5 +1,5 @@
 /* profile.c: the profile names a tenant may turn on, the validation of a
- * tenant's "compat" and "mobile_login_method" settings, and the settings a
+ * tenant's "compat", "mobile_login_method" and "login_client" settings, and the settings a
  * profile changes the defaults of. */
 #include "compat.h"
 
@@ -71,6 +71,18 @@ static bool frappe_method_taken(const char *s)
 	return false;
 }
 
+bool ts_compat_client_id_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > TS_COMPAT_CLIENT_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 /* "compat": an array of distinct profile names, kept in the order given. */
 static int compat_list(json_t *cfg, const json_t *v, char *err, size_t cap)
 {
@@ -113,6 +125,12 @@ int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
 		rc = compat_list(cfg, v, err, cap);
 		if (rc != TS_OK)
 			return rc;
+	}
+	v = json_object_get(spec, "login_client");
+	if (v && !json_is_null(v)) {
+		if (!ts_compat_client_id_ok(json_string_value(v)))
+			return ts_admin_fail(err, cap, "tenant: \"login_client\" must be a client_id");
+		json_object_set_new(cfg, "login_client", json_string(json_string_value(v)));
 	}
 	v = json_object_get(spec, "mobile_login_method");
 	if (v == NULL || json_is_null(v))

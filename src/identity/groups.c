@@ -1,6 +1,7 @@
 /* groups.c: the group object shared by the bootstrap file and the CLI:
- * {name, members}. Applying it creates the group if needed and makes its
- * membership exactly the list given. */
+ * {name, org_id, members}. Applying it creates the group if needed, sets
+ * its organization when one is given and makes its membership exactly the
+ * list given. */
 #include "identity.h"
 
 #include <stdarg.h>
@@ -10,6 +11,18 @@
 
 #define GROUP_NAME_MAX 128
 #define GROUP_MEMBERS_MAX 10000
+
+bool ts_group_org_ok(const char *s)
+{
+	size_t n, i;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > TS_GROUP_ORG_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
 
 bool ts_group_name_ok(const char *s)
 {
@@ -35,13 +48,17 @@ int ts_admin_group_validate(const json_t *spec, char *err, size_t errcap)
 	if (!json_is_object(spec))
 		return ts_admin_fail(err, errcap, "a group must be a JSON object");
 	json_object_foreach((json_t *)spec, k, v) {
-		if (strcmp(k, "name") != 0 && strcmp(k, "members") != 0)
+		if (strcmp(k, "name") != 0 && strcmp(k, "members") != 0 && strcmp(k, "org_id") != 0)
 			return ts_admin_fail(err, errcap, "unknown field \"%s\" in group", k);
 	}
 	name = json_string_value(json_object_get(spec, "name"));
 	if (!ts_group_name_ok(name))
 		return ts_admin_fail(err, errcap, "group: \"name\" must be 1 to %d printable characters "
 			    "without spaces at either end", GROUP_NAME_MAX);
+	if (json_object_get(spec, "org_id") != NULL &&
+	    !ts_group_org_ok(json_string_value(json_object_get(spec, "org_id"))))
+		return ts_admin_fail(err, errcap, "group %s: \"org_id\" must be 1 to %d printable "
+			    "characters without spaces", name, TS_GROUP_ORG_MAX);
 	members = json_object_get(spec, "members");
 	if (members == NULL)
 		return TS_OK;
@@ -142,7 +159,8 @@ static int sync_members(struct ts_admin *a, const struct ts_tenant_rec *t,
 	for (i = 0; rc == TS_OK && i < nwant; i++) {
 		if (sorted_has(have, ncur, want[i]))
 			continue;
-		rc = ts_store_member_add(a->store, t->id, g->id, want[i]);
+		rc = ts_store_member_add(a->store, t->id, g->id, want[i],
+					 a->actor ? a->actor : "cli", ts_now());
 		if (rc == TS_OK)
 			ts_admin_audit(a, t->name, "group.member_added", g->name,
 			      json_pack("{s:s,s:s}", "id", g->id, "user_id", want[i]));
@@ -161,6 +179,7 @@ int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *s
 	struct ts_group_rec *g = NULL;
 	char **want = NULL;
 	size_t nwant = 0;
+	const char *org = json_string_value(json_object_get(spec, "org_id"));
 	bool created = false, changed = false;
 	char id[37];
 	int rc;
@@ -193,16 +212,25 @@ int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *s
 		g->id = ts_xstrdup(id);
 		g->name = ts_xstrdup(json_string_value(json_object_get(spec, "name")));
 		g->created_at = ts_now();
+		g->org_id = org ? ts_xstrdup(org) : NULL;
 		rc = ts_store_group_put(a->store, g);
 		if (rc != TS_OK)
 			goto out;
 		created = true;
 		ts_admin_audit(a, tenant, "group.created", g->name, json_pack("{s:s}", "id", g->id));
+	} else if (rc == TS_OK && org != NULL && (g->org_id == NULL || strcmp(g->org_id, org) != 0)) {
+		free(g->org_id);
+		g->org_id = ts_xstrdup(org);
+		rc = ts_store_group_put(a->store, g);
+		changed = rc == TS_OK;
 	}
 	if (rc != TS_OK)
 		goto out;
-	if (members)
-		rc = sync_members(a, t, g, want, nwant, &changed);
+	if (members) {
+		bool synced = false;
+		rc = sync_members(a, t, g, want, nwant, &synced);
+		changed = changed || synced;
+	}
 	if (rc != TS_OK)
 		goto out;
 	*result = created ? "created" : changed ? "updated" : "unchanged";

@@ -96,6 +96,10 @@ bool ts_user_has_role(const json_t *profile, const char *role);
 bool ts_username_ok(const char *s);
 /* A group name: 1 to 128 printable characters, no space at either end. */
 bool ts_group_name_ok(const char *s);
+/* A group's organization id: 1 to TS_GROUP_ORG_MAX printable bytes
+ * without spaces. */
+#define TS_GROUP_ORG_MAX 128
+bool ts_group_org_ok(const char *s);
 
 /* Administration. Validation only (no storage): the bootstrap file's user
  * object: username, password, email, name, roles, disabled,

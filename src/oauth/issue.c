@@ -4,6 +4,7 @@
  * is the hot path: one signature, no storage. */
 #include "oauth.h"
 
+#include "compat/compat.h"
 #include "oidc/oidc.h"
 
 #include <openssl/crypto.h>
@@ -15,6 +16,9 @@
 #define JWT_MAX 16384
 #define RESP_MAX 40960
 #define JTI_BYTES 16
+/* The activity profile's token type claim (its resource servers tell
+ * access tokens from others by it). */
+#define ACTIVITY_TYPE_CLAIM ",\"type\":\"access\""
 
 static int append_str(struct ts_buf *b, const char *key, const char *val)
 {
@@ -51,6 +55,7 @@ static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int
 	const char *def_aud = t->audience ? t->audience : rc->issuer;
 	const char *const *aud = is->naud ? is->aud : &def_aud;
 	size_t naud = is->naud ? is->naud : 1, i;
+	bool activity = (t->compat & TS_COMPAT_ACTIVITY) != 0;
 	struct ts_buf c;
 	int r;
 
@@ -67,7 +72,8 @@ static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int
 		r = ts_buf_append(&c, "\"", 1);
 	if (r == TS_OK)
 		r = append_str(&c, "sub", is->user ? is->user->id : is->client->client_id);
-	if (r == TS_OK && naud == 1) {
+	/* The activity profile's services read aud as an array, always. */
+	if (r == TS_OK && naud == 1 && !activity) {
 		r = append_str(&c, "aud", aud[0]);
 	} else if (r == TS_OK) {
 		r = ts_buf_appends(&c, ",\"aud\":[");
@@ -92,6 +98,8 @@ static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int
 		r = append_str(&c, "scope", is->scope);
 	if (r == TS_OK && is->user && is->auth_time)
 		r = ts_buf_appendf(&c, ",\"auth_time\":%lld", (long long)is->auth_time);
+	if (r == TS_OK && activity)
+		r = ts_buf_appends(&c, ACTIVITY_TYPE_CLAIM);
 	if (r == TS_OK)
 		r = ts_buf_append(&c, "}", 1);
 	if (r == TS_OK)

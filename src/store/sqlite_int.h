@@ -63,6 +63,7 @@ enum ts_sq_stmt {
 	TS_SQ_MEMBER_REMOVE,
 	TS_SQ_MEMBER_LIST,
 	TS_SQ_MEMBER_CHECK,
+	TS_SQ_MEMBER_RECORDS,
 	TS_SQ_SESSION_PUT,
 	TS_SQ_SESSION_GET,
 	TS_SQ_SESSION_TOUCH,
@@ -171,13 +172,15 @@ int ts_sq_group_list(struct ts_store *st, const char *tenant_id, struct ts_group
 		     size_t *n);
 int ts_sq_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
 int ts_sq_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id);
+		     const char *user_id, const char *added_by, int64_t added_at);
 int ts_sq_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
 			const char *user_id);
 int ts_sq_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
 		      struct ts_user_rec ***out, size_t *n);
 int ts_sq_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
 		       const char *user_id, bool *is_member);
+int ts_sq_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
+			 struct ts_member_rec ***out, size_t *n);
 /* sqlite_grants.c */
 int ts_sq_code_put(struct ts_store *st, const struct ts_code_rec *rec);
 int ts_sq_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);

@@ -583,6 +583,7 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.member_remove = ts_sq_member_remove,
 	.member_list = ts_sq_member_list,
 	.member_check = ts_sq_member_check,
+	.member_records = ts_sq_member_records,
 	.apikey_put = ts_sq_apikey_put,
 	.apikey_get = ts_sq_apikey_get,
 	.apikey_find_device = ts_sq_apikey_find_device,

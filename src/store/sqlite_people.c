@@ -54,6 +54,7 @@ static struct ts_group_rec *read_group(sqlite3_stmt *s)
 	r->id = ts_sq_col_dup(s, 1);
 	r->name = ts_sq_col_dup(s, 2);
 	r->created_at = sqlite3_column_int64(s, 3);
+	r->org_id = ts_sq_col_dup(s, 4);
 	if (r->tenant_id == NULL || r->id == NULL || r->name == NULL) {
 		ts_group_rec_free(r);
 		return NULL;
@@ -69,6 +70,28 @@ static void *row_user(sqlite3_stmt *s)
 static void free_user(void *r)
 {
 	ts_user_rec_free(r);
+}
+
+/* A row of USER_COLS followed by added_at and added_by. */
+static void *row_member(sqlite3_stmt *s)
+{
+	struct ts_user_rec *u = read_user(s);
+	struct ts_member_rec *m;
+
+	if (u == NULL)
+		return NULL;
+	m = ts_xcalloc(1, sizeof(*m));
+	m->user = u;
+	m->added_at = sqlite3_column_int64(s, 10);
+	m->added_by = ts_sq_col_dup(s, 11);
+	return m;
+}
+
+static void free_member(void *r)
+{
+	struct ts_member_rec *m = r;
+
+	ts_member_recs_free(&m, 1);
 }
 
 static void *row_group(sqlite3_stmt *s)
@@ -208,7 +231,8 @@ int ts_sq_group_put(struct ts_store *st, const struct ts_group_rec *r)
 	if (rc != TS_OK)
 		goto out;
 	if (ts_sq_bind_str(s, 1, r->tenant_id) || ts_sq_bind_str(s, 2, r->id) ||
-	    ts_sq_bind_str(s, 3, r->name) || sqlite3_bind_int64(s, 4, r->created_at)) {
+	    ts_sq_bind_str(s, 3, r->name) || sqlite3_bind_int64(s, 4, r->created_at) ||
+	    ts_sq_bind_str(s, 5, r->org_id)) {
 		rc = ts_sq_fail(c->db, "group put bind");
 		goto out;
 	}
@@ -263,11 +287,13 @@ int ts_sq_group_delete(struct ts_store *st, const char *tenant_id, const char *i
 }
 
 int ts_sq_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id)
+		     const char *user_id, const char *added_by, int64_t added_at)
 {
-	const char *args[] = {tenant_id, group_id, user_id};
+	char at[24];
+	const char *args[] = {tenant_id, group_id, user_id, at, added_by};
 
-	return ts_sq_write1(st, TS_SQ_MEMBER_ADD, args, 3, false, false, "member add");
+	snprintf(at, sizeof(at), "%lld", (long long)added_at);
+	return ts_sq_write1(st, TS_SQ_MEMBER_ADD, args, 5, false, false, "member add");
 }
 
 int ts_sq_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
@@ -282,6 +308,15 @@ int ts_sq_member_list(struct ts_store *st, const char *tenant_id, const char *gr
 		      struct ts_user_rec ***out, size_t *n)
 {
 	return user_list_by(st, TS_SQ_MEMBER_LIST, tenant_id, group_id, out, n, "member list");
+}
+
+int ts_sq_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
+			 struct ts_member_rec ***out, size_t *n)
+{
+	const char *args[] = {tenant_id, group_id};
+
+	return ts_sq_list(st, TS_SQ_MEMBER_RECORDS, args, 2, row_member, free_member,
+			  "member records", (void ***)out, n);
 }
 
 int ts_sq_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,

@@ -332,6 +332,13 @@ static const char schema_v6[] =
 	TOUCH_TENANT("keys", "UPDATE", "NEW")
 	TOUCH_TENANT("keys", "DELETE", "OLD");
 
+/* Version 7: a group's optional organization, and when and by whom each
+ * membership was added (0 and NULL for memberships made before). */
+static const char schema_v7[] =
+	"ALTER TABLE user_groups ADD COLUMN org_id TEXT;"
+	"ALTER TABLE group_members ADD COLUMN added_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE group_members ADD COLUMN added_by TEXT;";
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
@@ -340,6 +347,7 @@ static const char *const migrations[] = {
 	schema_v4,
 	schema_v5,
 	schema_v6,
+	schema_v7,
 };
 
 static const char version_table_sql[] =

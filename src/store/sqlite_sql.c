@@ -20,7 +20,7 @@
 #define USER_COLS_U \
 	"u.tenant_id, u.id, u.username, u.password_hash, u.app_password_hash, u.device_id, " \
 	"u.profile, u.disabled, u.created_at, u.updated_at"
-#define GROUP_COLS "tenant_id, id, name, created_at"
+#define GROUP_COLS "tenant_id, id, name, created_at, org_id"
 #define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
 #define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
 /* The throttle window as SQL text. */
@@ -155,8 +155,9 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_USER_DELETE] = "DELETE FROM users WHERE tenant_id = ?1 AND id = ?2",
 
 	[TS_SQ_GROUP_PUT] =
-		"INSERT INTO user_groups (" GROUP_COLS ") VALUES (?1, ?2, ?3, ?4)"
-		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name",
+		"INSERT INTO user_groups (" GROUP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name,"
+		" org_id = excluded.org_id",
 	[TS_SQ_GROUP_GET] =
 		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND id = ?2",
 	[TS_SQ_GROUP_FIND] =
@@ -167,7 +168,8 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 
 	/* A missing group or user fails on a foreign key (TS_ENOTFOUND). */
 	[TS_SQ_MEMBER_ADD] =
-		"INSERT INTO group_members (tenant_id, group_id, user_id) VALUES (?1, ?2, ?3)"
+		"INSERT INTO group_members (tenant_id, group_id, user_id, added_at, added_by)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT (tenant_id, group_id, user_id) DO NOTHING",
 	[TS_SQ_MEMBER_REMOVE] =
 		"DELETE FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
@@ -179,6 +181,10 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_MEMBER_CHECK] =
 		"SELECT 1 FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
 		" AND user_id = ?3",
+	[TS_SQ_MEMBER_RECORDS] =
+		"SELECT " USER_COLS_U ", m.added_at, m.added_by FROM group_members m"
+		" JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id"
+		" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc",
 
 	[TS_SQ_SESSION_PUT] =
 		"INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"

@@ -96,6 +96,16 @@ struct ts_group_rec {
 	char *id;   /* stable UUID */
 	char *name; /* unique within the tenant */
 	int64_t created_at;
+	char *org_id; /* the organization it belongs to, or NULL */
+};
+
+/* One membership of a group: the member, and when and by whom it was
+ * added (a username, a client_id, "bootstrap" or "cli"; added_at 0 and
+ * added_by NULL for memberships older than this record). */
+struct ts_member_rec {
+	struct ts_user_rec *user;
+	int64_t added_at;
+	char *added_by;
 };
 
 /* A browser session. Only the SHA-256 of the session id is stored. */
@@ -284,13 +294,15 @@ struct ts_store_ops {
 			  size_t *n);
 	int (*group_delete)(struct ts_store *st, const char *tenant_id, const char *id);
 	int (*member_add)(struct ts_store *st, const char *tenant_id, const char *group_id,
-			  const char *user_id);
+			  const char *user_id, const char *added_by, int64_t added_at);
 	int (*member_remove)(struct ts_store *st, const char *tenant_id, const char *group_id,
 			     const char *user_id);
 	int (*member_list)(struct ts_store *st, const char *tenant_id, const char *group_id,
 			   struct ts_user_rec ***out, size_t *n);
 	int (*member_check)(struct ts_store *st, const char *tenant_id, const char *group_id,
 			    const char *user_id, bool *is_member);
+	int (*member_records)(struct ts_store *st, const char *tenant_id, const char *group_id,
+			      struct ts_member_rec ***out, size_t *n);
 
 	int (*session_put)(struct ts_store *st, const struct ts_session_rec *rec);
 	int (*session_get)(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
@@ -522,10 +534,12 @@ int ts_store_group_find(struct ts_store *st, const char *tenant_id, const char *
 int ts_store_group_list(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
 			size_t *n);
 int ts_store_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
-/* Membership; add is idempotent (TS_ENOTFOUND if the group or user does
- * not exist), remove of a non-member is TS_ENOTFOUND. */
+/* Membership; add is idempotent and keeps the first added_at and
+ * added_by (TS_ENOTFOUND if the group or user does not exist), remove of
+ * a non-member is TS_ENOTFOUND. added_by is who adds: a username, a
+ * client_id, "bootstrap" or "cli". */
 int ts_store_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-			const char *user_id);
+			const char *user_id, const char *added_by, int64_t added_at);
 int ts_store_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
 			   const char *user_id);
 /* Members as user records ordered by username (ASCII case folded). */
@@ -534,6 +548,9 @@ int ts_store_member_list(struct ts_store *st, const char *tenant_id, const char 
 /* *is_member is false on any error. */
 int ts_store_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
 			  const char *user_id, bool *is_member);
+/* The memberships with their users, in member_list's order. */
+int ts_store_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
+			    struct ts_member_rec ***out, size_t *n);
 
 /* ---- sessions ---- */
 /* Inserts or replaces by id_hash; TS_ENOTFOUND if the user does not exist.
@@ -747,6 +764,7 @@ void ts_grant_rec_free(struct ts_grant_rec *r);
 void ts_refresh_rec_free(struct ts_refresh_rec *r);
 void ts_user_recs_free(struct ts_user_rec **v, size_t n);
 void ts_group_recs_free(struct ts_group_rec **v, size_t n);
+void ts_member_recs_free(struct ts_member_rec **v, size_t n);
 
 void ts_tenant_rec_free(struct ts_tenant_rec *r);
 void ts_client_rec_free(struct ts_client_rec *r);

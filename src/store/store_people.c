@@ -70,7 +70,7 @@ int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char 
 int ts_store_group_put(struct ts_store *st, const struct ts_group_rec *rec)
 {
 	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !nonempty(rec->id) ||
-	    !nonempty(rec->name))
+	    !nonempty(rec->name) || (rec->org_id != NULL && !nonempty(rec->org_id)))
 		return TS_EINVAL;
 	return st->ops->group_put(st, rec);
 }
@@ -117,11 +117,12 @@ int ts_store_group_delete(struct ts_store *st, const char *tenant_id, const char
 }
 
 int ts_store_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-			const char *user_id)
+			const char *user_id, const char *added_by, int64_t added_at)
 {
-	if (st == NULL || tenant_id == NULL || group_id == NULL || user_id == NULL)
+	if (st == NULL || tenant_id == NULL || group_id == NULL || user_id == NULL ||
+	    added_by == NULL || added_by[0] == '\0' || added_at <= 0)
 		return TS_EINVAL;
-	return st->ops->member_add(st, tenant_id, group_id, user_id);
+	return st->ops->member_add(st, tenant_id, group_id, user_id, added_by, added_at);
 }
 
 int ts_store_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
@@ -156,6 +157,18 @@ int ts_store_member_check(struct ts_store *st, const char *tenant_id, const char
 	return st->ops->member_check(st, tenant_id, group_id, user_id, is_member);
 }
 
+int ts_store_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
+			    struct ts_member_rec ***out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL || tenant_id == NULL || group_id == NULL)
+		return TS_EINVAL;
+	return st->ops->member_records(st, tenant_id, group_id, out, n);
+}
+
 void ts_user_rec_free(struct ts_user_rec *r)
 {
 	if (r == NULL)
@@ -179,6 +192,7 @@ void ts_group_rec_free(struct ts_group_rec *r)
 	free(r->tenant_id);
 	free(r->id);
 	free(r->name);
+	free(r->org_id);
 	free(r);
 }
 
@@ -190,6 +204,22 @@ void ts_user_recs_free(struct ts_user_rec **v, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		ts_user_rec_free(v[i]);
+	free(v);
+}
+
+void ts_member_recs_free(struct ts_member_rec **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (v[i] == NULL)
+			continue;
+		ts_user_rec_free(v[i]->user);
+		free(v[i]->added_by);
+		free(v[i]);
+	}
 	free(v);
 }
 

@@ -180,7 +180,7 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	static const char *const known[] = {
 		"name", "display_name", "domains", "audience", "access_token_ttl",
 		"refresh_token_ttl", "code_ttl", "access_token_alg", "roles", "api_key_roles",
-		"scopes", "compat", "mobile_login_method", NULL,
+		"scopes", "compat", "mobile_login_method", "login_client", NULL,
 	};
 	static const char *const scope_known[] = {"name", "includes", "description", NULL};
 	const char *name = json_string_value(json_object_get(spec, "name"));

@@ -150,6 +150,7 @@ static void tenant_free(struct ts_tenant *t)
 	strv_free(t->domains, t->ndomains);
 	free(t->audience);
 	free(t->mobile_login_method);
+	free(t->login_client);
 	strv_free(t->roles, t->nroles);
 	strv_free(t->api_key_roles, t->napi_key_roles);
 	for (i = 0; i < t->nscopes; i++) {
@@ -345,6 +346,7 @@ static struct ts_tenant *tenant_build(const struct ts_tenant_rec *rec, const cha
 	t->compat = ts_compat_bits(json_object_get(cfg, "compat"));
 	t->refresh_without_offline_access = (t->compat & TS_COMPAT_FRAPPE) != 0;
 	t->mobile_login_method = str_or_null(cfg, "mobile_login_method");
+	t->login_client = str_or_null(cfg, "login_client");
 	json_decref(cfg);
 	return t;
 }

@@ -109,6 +109,7 @@ struct ts_tenant {
 	/* Refresh tokens for every client with the refresh_token grant, also
 	 * for OpenID requests without offline_access (Frappe's behaviour). */
 	bool refresh_without_offline_access;
+	char *login_client;        /* the activity profile's /auth/login client, or NULL */
 	int64_t version;       /* the store's version of the tenant this was built from */
 	atomic_uint refs;      /* snapshots holding it; the last one to go frees it */
 };

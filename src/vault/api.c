@@ -356,3 +356,16 @@ out:
 	ts_connection_rec_free(c);
 	ts_principal_clear(&p);
 }
+
+int ts_vault_load_visible(const struct ts_rctx *rc, struct ts_http_req *req,
+			  struct ts_http_resp *resp, const struct ts_principal *p,
+			  struct ts_connection_rec **out)
+{
+	return load_visible(rc, req, resp, p, out);
+}
+
+int ts_vault_person_may_use(const struct ts_rctx *rc, struct ts_http_resp *resp,
+			    const struct ts_principal *p, const struct ts_connection_rec *c)
+{
+	return person_may_use(rc, resp, p, c);
+}

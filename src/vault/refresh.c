@@ -303,8 +303,37 @@ out:
 	ts_vault_provider_free(p);
 }
 
-int ts_vault_refresh(struct ts_vault *v, const char *tenant_id, const char *id,
-		     enum ts_vault_why why, const char *actor, struct ts_connection_rec **out)
+bool ts_vault_awaits_callback(const struct ts_connection_rec *c)
+{
+	return strcmp(c->status, "pending") == 0 && c->access_token == NULL &&
+	       c->next_refresh_at == 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether a manual refresh of the connection the request saw still has
+ * work to do: not when nothing can be refreshed, nor when its token was
+ * obtained moments ago (requests sent together, or a double click, ask the
+ * provider once), nor when another refresher wrote an outcome since (a new
+ * sealed token, which never repeats, or another failure count or
+ * status). */
+static bool manual_due(const struct ts_connection_rec *c, const struct ts_connection_rec *seen)
+{
+	if (strcmp(c->status, "needs_reauth") == 0 || ts_vault_awaits_callback(c))
+		return false;
+	if (c->access_token != NULL && c->failures == 0 &&
+	    ts_now() - c->issued_at < TS_VAULT_MANUAL_MIN_S)
+		return false;
+	return same_str(c->access_token, seen->access_token) && c->failures == seen->failures &&
+	       strcmp(c->status, seen->status) == 0;
+}
+
+static int refresh_when(struct ts_vault *v, const char *tenant_id, const char *id,
+			enum ts_vault_why why, const struct ts_connection_rec *seen,
+			const char *actor, struct ts_connection_rec **out)
 {
 	struct ts_connection_rec *c = NULL;
 	char owner[TS_VAULT_LEASE_ID_MAX];
@@ -321,8 +350,11 @@ int ts_vault_refresh(struct ts_vault *v, const char *tenant_id, const char *id,
 		ts_store_connection_release(v->store, tenant_id, id, owner);
 		return rc;
 	}
-	if (!due(c, why, ts_now())) {
+	if (seen != NULL ? !manual_due(c, seen) : !due(c, why, ts_now())) {
 		ts_store_connection_release(v->store, tenant_id, id, owner);
+		free(c->lease_owner);
+		c->lease_owner = NULL;
+		c->lease_until = 0;
 		*out = c;
 		return TS_OK;
 	}
@@ -339,4 +371,16 @@ int ts_vault_refresh(struct ts_vault *v, const char *tenant_id, const char *id,
 	c->lease_until = 0;
 	*out = c;
 	return TS_OK;
+}
+
+int ts_vault_refresh(struct ts_vault *v, const char *tenant_id, const char *id,
+		     enum ts_vault_why why, const char *actor, struct ts_connection_rec **out)
+{
+	return refresh_when(v, tenant_id, id, why, NULL, actor, out);
+}
+
+int ts_vault_refresh_manual(struct ts_vault *v, const struct ts_connection_rec *seen,
+			    const char *actor, struct ts_connection_rec **out)
+{
+	return refresh_when(v, seen->tenant_id, seen->id, TS_VAULT_ON_DEMAND, seen, actor, out);
 }

@@ -116,6 +116,13 @@ void ts_vault_api_get(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 void ts_vault_api_delete(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_vault_api_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_vault_api_sign(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* Whether the tenant's provider name uses the client credentials grant
+ * (provider_grant.c). TS_OK, TS_ENOTFOUND, TS_ESTORE, or TS_ECRYPTO when
+ * its secret cannot be opened. */
+int ts_vault_provider_client_credentials(struct ts_vault *v, const char *tenant_id,
+					 const char *name, bool *client_credentials);
+/* POST /api/connections/{id}/refresh: refresh now (refresh_api.c). */
+void ts_vault_api_refresh(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 /* {issuer}/connect/callback: the redirect target of every provider. */
 void ts_vault_callback(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 

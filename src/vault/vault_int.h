@@ -14,6 +14,7 @@
 
 #define TS_VAULT_LEASE_S 60          /* longer than any upstream exchange can take */
 #define TS_VAULT_LEASE_WAIT_MS 5000  /* how long a request waits for another refresher */
+#define TS_VAULT_MANUAL_MIN_S 3      /* a token this fresh is not refreshed again on request */
 #define TS_VAULT_STATE_TTL 600       /* an authorization link lives 10 minutes */
 #define TS_VAULT_STATE_BYTES 32
 #define TS_VAULT_ERR_MAX 256
@@ -225,6 +226,21 @@ json_t *ts_vault_shopee_sign(const struct ts_vault_provider *p, const json_t *me
 			     const char *access_token, const char *path, const char *shop_id,
 			     const char *merchant_id, char *err, size_t cap);
 
+/* ---- api.c helpers shared with the other API files ---- */
+struct ts_http_req;
+struct ts_http_resp;
+struct ts_principal;
+struct ts_rctx;
+/* Loads the route's connection if the principal may see it; otherwise
+ * answers 404 (or 503) itself. */
+int ts_vault_load_visible(const struct ts_rctx *rc, struct ts_http_req *req,
+			  struct ts_http_resp *resp, const struct ts_principal *p,
+			  struct ts_connection_rec **out);
+/* A person never acts on a client-credentials provider's connection: it
+ * is the tenant's. Answers 403 (or 503) itself. */
+int ts_vault_person_may_use(const struct ts_rctx *rc, struct ts_http_resp *resp,
+			    const struct ts_principal *p, const struct ts_connection_rec *c);
+
 /* ---- refresh.c: tokens under the lease ---- */
 enum ts_vault_why {
 	TS_VAULT_SCHEDULED, /* the scheduler: only when next_refresh_at has come */
@@ -242,6 +258,15 @@ int ts_vault_lease(struct ts_vault *v, const char *tenant_id, const char *id, in
  * TS_ENOTFOUND, TS_ESTORE. */
 int ts_vault_refresh(struct ts_vault *v, const char *tenant_id, const char *id,
 		     enum ts_vault_why why, const char *actor, struct ts_connection_rec **out);
+/* Whether c waits for its authorization callback (nothing to refresh). */
+bool ts_vault_awaits_callback(const struct ts_connection_rec *c);
+/* ts_vault_refresh for an operator's request that saw the connection as
+ * seen: refreshes whatever the schedule says, unless the connection waits
+ * for its callback or needs_reauth, or another refresher wrote an outcome
+ * since seen was read (then *out is that outcome, and the provider is not
+ * asked again). */
+int ts_vault_refresh_manual(struct ts_vault *v, const struct ts_connection_rec *seen,
+			    const char *actor, struct ts_connection_rec **out);
 /* Stores freshly obtained tokens in c (sealed under mks[0]): status
  * active, lifetimes, schedule, failures cleared, info merged into the
  * metadata's "provider_data". */

@@ -74,6 +74,7 @@ KNOBS = {
     "refresh_ttl": REFRESH_TTL_S,
     "clock_offset": 0,              # seconds added to the simulator's clock
     "error_status": None,           # force this HTTP status on every error answer
+    "refresh_delay": 0,             # seconds to wait before answering a refresh
 }
 COUNTERS = ("auth_partner", "token_get", "token_get_ok", "refresh", "refresh_ok",
             "refresh_refused", "signature_failures", "timestamp_failures", "param_failures",
@@ -188,9 +189,9 @@ class State:
             elif k == "refuse_refresh":
                 if not isinstance(v, (bool, str)):
                     raise ValueError("refuse_refresh must be a boolean or an error code")
-            elif k == "clock_offset":
+            elif k in ("clock_offset", "refresh_delay"):
                 if not isinstance(v, (int, float)) or isinstance(v, bool):
-                    raise ValueError("clock_offset must be a number")
+                    raise ValueError("%s must be a number" % k)
             elif k == "error_status":
                 if v is not None and (not body_int(v) or not 100 <= v <= 599):
                     raise ValueError("error_status must be an HTTP status or null")
@@ -339,6 +340,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.send_json(503, {"error": "error_server", "message": MSG["server"],
                                                 "request_id": request_id()})
             body = self.json_body(raw) if self.command == "POST" else None
+            if path == PATH_REFRESH:
+                with st.lock:
+                    delay = st.knobs["refresh_delay"]
+                if delay > 0:
+                    time.sleep(delay)
             with st.lock:
                 fn(self, self.query(), body)
         except ShopeeError as e:

@@ -237,7 +237,7 @@ static void give_user_things(struct ts_store *st, const char *tid, const char *u
 	rand_hash(o->jti);
 	g = (struct ts_group_rec){.tenant_id = (char *)tid, .id = o->gid, .name = o->gid};
 	assert_int_equal(ts_store_group_put(st, &g), TS_OK);
-	assert_int_equal(ts_store_member_add(st, tid, o->gid, uid), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, o->gid, uid, "cli", 1), TS_OK);
 	s = (struct ts_session_rec){.id_hash = o->session, .tenant_id = (char *)tid,
 				    .user_id = (char *)uid, .expires_at = FAR_FUTURE};
 	assert_int_equal(ts_store_session_put(st, &s), TS_OK);
@@ -278,7 +278,7 @@ static void test_user_delete_cascades(void **state)
 	new_user(st, tid, "kept", kept);
 	give_user_things(st, tid, doomed, &a);
 	give_user_things(st, tid, kept, &b);
-	assert_int_equal(ts_store_member_add(st, tid, b.gid, doomed), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, b.gid, doomed, "cli", 1), TS_OK);
 
 	assert_int_equal(ts_store_user_delete(st, tid, doomed), TS_OK);
 	assert_int_equal(ts_store_user_get(st, tid, doomed, &u), TS_ENOTFOUND);
@@ -334,8 +334,10 @@ static void test_groups(void **state)
 	assert_int_equal(ts_rand_uuid(g1), TS_OK);
 	assert_int_equal(ts_rand_uuid(g2), TS_OK);
 	assert_int_equal(ts_rand_uuid(g3), TS_OK);
-	g = (struct ts_group_rec){.tenant_id = tid, .id = g1, .name = "staff", .created_at = 7};
+	g = (struct ts_group_rec){.tenant_id = tid, .id = g1, .name = "staff", .created_at = 7,
+				  .org_id = "org-42"};
 	assert_int_equal(ts_store_group_put(st, &g), TS_OK);
+	g.org_id = NULL;
 	g.id = g2;
 	g.name = "admins";
 	assert_int_equal(ts_store_group_put(st, &g), TS_OK);
@@ -348,9 +350,11 @@ static void test_groups(void **state)
 	assert_string_equal(got->id, g1);
 	assert_string_equal(got->name, "staff");
 	assert_int_equal(got->created_at, 7);
+	assert_string_equal(got->org_id, "org-42");
 	ts_group_rec_free(got);
 	assert_int_equal(ts_store_group_find(st, tid, "admins", &got), TS_OK);
 	assert_string_equal(got->id, g2);
+	assert_null(got->org_id);
 	ts_group_rec_free(got);
 	got = NULL;
 	assert_int_equal(ts_store_group_find(st, tid, "nobody", &got), TS_ENOTFOUND);
@@ -361,15 +365,21 @@ static void test_groups(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(v[0]->name, "admins");
 	assert_string_equal(v[1]->name, "staff");
+	assert_string_equal(v[1]->org_id, "org-42");
 	ts_group_recs_free(v, n);
 
-	/* Rename by id keeps created_at. */
-	g = (struct ts_group_rec){.tenant_id = tid, .id = g1, .name = "zstaff", .created_at = 99};
+	/* Rename by id keeps created_at; the organization is what is given. */
+	g = (struct ts_group_rec){.tenant_id = tid, .id = g1, .name = "zstaff", .created_at = 99,
+				  .org_id = "org-43"};
 	assert_int_equal(ts_store_group_put(st, &g), TS_OK);
 	assert_int_equal(ts_store_group_find(st, tid, "zstaff", &got), TS_OK);
 	assert_string_equal(got->id, g1);
 	assert_int_equal(got->created_at, 7);
+	assert_string_equal(got->org_id, "org-43");
 	ts_group_rec_free(got);
+	g.org_id = "";
+	assert_int_equal(ts_store_group_put(st, &g), TS_EINVAL);
+	g.org_id = NULL;
 
 	g.tenant_id = "no-such-tenant";
 	assert_int_equal(ts_store_group_put(st, &g), TS_ENOTFOUND);
@@ -389,6 +399,7 @@ static void test_membership(void **state)
 	struct ts_store *st = store_of(state);
 	struct ts_group_rec g = {0};
 	struct ts_user_rec **v = NULL;
+	struct ts_member_rec **mv = NULL;
 	char name[NAME_CAP], tid[ID_CAP], gid[ID_CAP], other[ID_CAP];
 	char zed[ID_CAP], amy[ID_CAP], bo[ID_CAP];
 	bool yes = true;
@@ -407,11 +418,12 @@ static void test_membership(void **state)
 
 	assert_int_equal(ts_store_member_check(st, tid, gid, zed, &yes), TS_OK);
 	assert_false(yes);
-	assert_int_equal(ts_store_member_add(st, tid, gid, zed), TS_OK);
-	assert_int_equal(ts_store_member_add(st, tid, gid, zed), TS_OK); /* idempotent */
-	assert_int_equal(ts_store_member_add(st, tid, gid, amy), TS_OK);
-	assert_int_equal(ts_store_member_add(st, tid, gid, bo), TS_OK);
-	assert_int_equal(ts_store_member_add(st, tid, other, bo), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, gid, zed, "alice", 100), TS_OK);
+	/* idempotent: the first addition's time and author stay */
+	assert_int_equal(ts_store_member_add(st, tid, gid, zed, "svc", 200), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, gid, amy, "bootstrap", 300), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, gid, bo, "cli", 1), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, other, bo, "cli", 1), TS_OK);
 	assert_int_equal(ts_store_member_check(st, tid, gid, zed, &yes), TS_OK);
 	assert_true(yes);
 	assert_int_equal(ts_store_member_check(st, tid, other, zed, &yes), TS_OK);
@@ -426,6 +438,21 @@ static void test_membership(void **state)
 	assert_string_equal(v[0]->profile, "{}");
 	ts_user_recs_free(v, n);
 
+	/* The same members with when and by whom each was added. */
+	assert_int_equal(ts_store_member_records(st, tid, gid, &mv, &n), TS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(mv[0]->user->username, "Amy");
+	assert_string_equal(mv[0]->user->id, amy);
+	assert_int_equal(mv[0]->added_at, 300);
+	assert_string_equal(mv[0]->added_by, "bootstrap");
+	assert_string_equal(mv[2]->user->username, "zed");
+	assert_int_equal(mv[2]->added_at, 100);
+	assert_string_equal(mv[2]->added_by, "alice");
+	ts_member_recs_free(mv, n);
+	assert_int_equal(ts_store_member_add(st, tid, gid, zed, "", 5), TS_EINVAL);
+	assert_int_equal(ts_store_member_add(st, tid, gid, zed, NULL, 5), TS_EINVAL);
+	assert_int_equal(ts_store_member_add(st, tid, gid, zed, "cli", 0), TS_EINVAL);
+
 	assert_int_equal(ts_store_member_remove(st, tid, gid, bo), TS_OK);
 	assert_int_equal(ts_store_member_remove(st, tid, gid, bo), TS_ENOTFOUND);
 	assert_int_equal(ts_store_member_check(st, tid, gid, bo, &yes), TS_OK);
@@ -434,11 +461,15 @@ static void test_membership(void **state)
 	assert_true(yes);
 
 	/* Missing group or user; bad arguments fail closed. */
-	assert_int_equal(ts_store_member_add(st, tid, "no-such-group", zed), TS_ENOTFOUND);
-	assert_int_equal(ts_store_member_add(st, tid, gid, "no-such-user"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_member_add(st, tid, "no-such-group", zed, "cli", 1), TS_ENOTFOUND);
+	assert_int_equal(ts_store_member_add(st, tid, gid, "no-such-user", "cli", 1), TS_ENOTFOUND);
 	assert_int_equal(ts_store_member_list(st, tid, "no-such-group", &v, &n), TS_OK);
 	assert_int_equal(n, 0);
 	assert_null(v);
+	assert_int_equal(ts_store_member_records(st, tid, "no-such-group", &mv, &n), TS_OK);
+	assert_int_equal(n, 0);
+	assert_null(mv);
+	assert_int_equal(ts_store_member_records(st, NULL, gid, &mv, &n), TS_EINVAL);
 	yes = true;
 	assert_int_equal(ts_store_member_check(st, tid, gid, NULL, &yes), TS_EINVAL);
 	assert_false(yes);

@@ -157,7 +157,7 @@ static void test_sqlite_upgrade(void **state)
 	new_tenant(st, "old", name, tid);
 	ts_store_close(st);
 	st = NULL;
-	assert_int_equal(raw_version(path), 6);
+	assert_int_equal(raw_version(path), 7);
 	raw_sql(path, "DROP TRIGGER clients_touch_tenant_INSERT; DROP TRIGGER clients_touch_tenant_UPDATE;"
 		      "DROP TRIGGER clients_touch_tenant_DELETE; DROP TRIGGER keys_touch_tenant_INSERT;"
 		      "DROP TRIGGER keys_touch_tenant_UPDATE; DROP TRIGGER keys_touch_tenant_DELETE;"
@@ -169,7 +169,7 @@ static void test_sqlite_upgrade(void **state)
 		      "DROP TABLE users; UPDATE schema_version SET version = 1");
 
 	assert_int_equal(ts_store_open(url, &st), TS_OK);
-	assert_int_equal(raw_version(path), 6);
+	assert_int_equal(raw_version(path), 7);
 	assert_int_equal(ts_store_tenant_get(st, name, &t), TS_OK);
 	assert_string_equal(t->id, tid);
 	ts_tenant_rec_free(t);

@@ -256,7 +256,7 @@ static void make_things(struct ts_store *st, const char *tid, const char *uid,
 	assert_int_equal(ts_store_consent_put(st, tid, uid, "app", "openid"), TS_OK);
 	grp = (struct ts_group_rec){.tenant_id = (char *)tid, .id = t->gid, .name = t->gid};
 	assert_int_equal(ts_store_group_put(st, &grp), TS_OK);
-	assert_int_equal(ts_store_member_add(st, tid, t->gid, uid), TS_OK);
+	assert_int_equal(ts_store_member_add(st, tid, t->gid, uid, "cli", 1), TS_OK);
 }
 
 /* Checks whether the things keyed by digests alone are (all) there. */

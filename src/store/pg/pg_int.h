@@ -92,13 +92,15 @@ int ts_pg_group_list(struct ts_store *st, const char *tenant_id, struct ts_group
 		     size_t *n);
 int ts_pg_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
 int ts_pg_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id);
+		     const char *user_id, const char *added_by, int64_t added_at);
 int ts_pg_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
 			const char *user_id);
 int ts_pg_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
 		      struct ts_user_rec ***out, size_t *n);
 int ts_pg_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
 		       const char *user_id, bool *is_member);
+int ts_pg_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
+			 struct ts_member_rec ***out, size_t *n);
 /* pg_grants.c */
 int ts_pg_code_put(struct ts_store *st, const struct ts_code_rec *rec);
 int ts_pg_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);

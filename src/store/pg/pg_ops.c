@@ -466,6 +466,7 @@ const struct ts_store_ops ts_pg_ops = {
 	.member_remove = ts_pg_member_remove,
 	.member_list = ts_pg_member_list,
 	.member_check = ts_pg_member_check,
+	.member_records = ts_pg_member_records,
 	.apikey_put = ts_pg_apikey_put,
 	.apikey_get = ts_pg_apikey_get,
 	.apikey_find_device = ts_pg_apikey_find_device,

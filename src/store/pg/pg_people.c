@@ -15,7 +15,7 @@
 #define USER_COLS_U \
 	"u.tenant_id, u.id, u.username, u.password_hash, u.app_password_hash, u.device_id, " \
 	"u.profile, u.disabled, u.created_at, u.updated_at"
-#define GROUP_COLS "tenant_id, id, name, created_at"
+#define GROUP_COLS "tenant_id, id, name, created_at, org_id"
 
 /* A copy of s with ASCII letters folded to lower case, owned by the
  * caller. Bytes outside A-Z (UTF-8 included) are kept as they are, so two
@@ -63,6 +63,7 @@ static struct ts_group_rec *read_group(const PGresult *res, int i)
 	r->id = ts_pg_col_dup(res, i, 1);
 	r->name = ts_pg_col_dup(res, i, 2);
 	r->created_at = ts_pg_col_i64(res, i, 3);
+	r->org_id = ts_pg_col_dup(res, i, 4);
 	if (r->tenant_id == NULL || r->id == NULL || r->name == NULL) {
 		ts_group_rec_free(r);
 		return NULL;
@@ -78,6 +79,28 @@ static void *row_user(const PGresult *res, int i)
 static void free_user(void *r)
 {
 	ts_user_rec_free(r);
+}
+
+/* A row of USER_COLS followed by added_at and added_by. */
+static void *row_member(const PGresult *res, int i)
+{
+	struct ts_user_rec *u = read_user(res, i);
+	struct ts_member_rec *m;
+
+	if (u == NULL)
+		return NULL;
+	m = ts_xcalloc(1, sizeof(*m));
+	m->user = u;
+	m->added_at = ts_pg_col_i64(res, i, 10);
+	m->added_by = ts_pg_col_dup(res, i, 11);
+	return m;
+}
+
+static void free_member(void *r)
+{
+	struct ts_member_rec *m = r;
+
+	ts_member_recs_free(&m, 1);
 }
 
 static void *row_group(const PGresult *res, int i)
@@ -264,12 +287,14 @@ out:
 int ts_pg_group_put(struct ts_store *st, const struct ts_group_rec *r)
 {
 	static const char sql[] =
-		"INSERT INTO user_groups (" GROUP_COLS ") VALUES ($1, $2, $3, $4::bigint)"
-		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name";
+		"INSERT INTO user_groups (" GROUP_COLS ") VALUES ($1, $2, $3, $4::bigint, $5)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name,"
+		" org_id = excluded.org_id";
 	char created[TS_PG_I64_BUF];
-	const char *args[] = {r->tenant_id, r->id, r->name, ts_pg_i64(created, r->created_at)};
+	const char *args[] = {r->tenant_id, r->id, r->name, ts_pg_i64(created, r->created_at),
+			      r->org_id};
 
-	return ts_pg_write1(st, sql, args, 4, false, false, "group put");
+	return ts_pg_write1(st, sql, args, 5, false, false, "group put");
 }
 
 static int group_get_by(struct ts_store *st, const char *sql, const char *tenant_id,
@@ -330,14 +355,16 @@ int ts_pg_group_delete(struct ts_store *st, const char *tenant_id, const char *i
 /* Idempotent; a missing group or user fails on a foreign key
  * (TS_ENOTFOUND). */
 int ts_pg_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id)
+		     const char *user_id, const char *added_by, int64_t added_at)
 {
 	static const char sql[] =
-		"INSERT INTO group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)"
+		"INSERT INTO group_members (tenant_id, group_id, user_id, added_at, added_by)"
+		" VALUES ($1, $2, $3, $4::bigint, $5)"
 		" ON CONFLICT (tenant_id, group_id, user_id) DO NOTHING";
-	const char *args[] = {tenant_id, group_id, user_id};
+	char at[TS_PG_I64_BUF];
+	const char *args[] = {tenant_id, group_id, user_id, ts_pg_i64(at, added_at), added_by};
 
-	return ts_pg_write1(st, sql, args, 3, false, false, "member add");
+	return ts_pg_write1(st, sql, args, 5, false, false, "member add");
 }
 
 int ts_pg_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
@@ -362,6 +389,20 @@ int ts_pg_member_list(struct ts_store *st, const char *tenant_id, const char *gr
 	const char *args[] = {tenant_id, group_id};
 
 	return ts_pg_list(st, sql, args, 2, row_user, free_user, "member list", (void ***)out, n);
+}
+
+int ts_pg_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
+			 struct ts_member_rec ***out, size_t *n)
+{
+	static const char sql[] =
+		"SELECT " USER_COLS_U ", m.added_at, m.added_by FROM group_members m"
+		" JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id"
+		" WHERE m.tenant_id = $1 AND m.group_id = $2"
+		" ORDER BY u.username_lc";
+	const char *args[] = {tenant_id, group_id};
+
+	return ts_pg_list(st, sql, args, 2, row_member, free_member, "member records",
+			  (void ***)out, n);
 }
 
 int ts_pg_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,

@@ -333,11 +333,20 @@ static const char schema_v3[] =
 	"CREATE TRIGGER keys_touch_tenant AFTER INSERT OR UPDATE OR DELETE ON keys"
 	"  FOR EACH ROW EXECUTE FUNCTION tessera_touch_tenant();";
 
+/* Version 4: SQLite's version 7, a group's optional organization, and
+ * when and by whom each membership was added (0 and NULL for memberships
+ * made before). */
+static const char schema_v4[] =
+	"ALTER TABLE user_groups ADD COLUMN org_id " C_TEXT ";"
+	"ALTER TABLE group_members ADD COLUMN added_at BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE group_members ADD COLUMN added_by " C_TEXT ";";
+
 /* The migration steps, oldest first. Append only. */
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 static const char version_table_sql[] =
