@@ -311,14 +311,13 @@ int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char
 	return r;
 }
 
-bool ts_store_revoke_known(struct ts_store *st, const char *tenant_id, const char *jti)
+int ts_store_revoke_cached(struct ts_store *st, const char *tenant_id, const char *jti,
+			   bool *revoked)
 {
-	bool revoked;
-
-	return st && tenant_id && jti &&
-	       ts_revcache_get(st->revcache, tenant_id, jti, ts_mono_ms(), &revoked) == TS_OK;
+	if (st == NULL || tenant_id == NULL || jti == NULL || revoked == NULL)
+		return TS_EINVAL;
+	return ts_revcache_get(st->revcache, tenant_id, jti, ts_mono_ms(), revoked);
 }
-
 int ts_store_revoke_purge(struct ts_store *st, int64_t now)
 {
 	int r;

@@ -477,9 +477,10 @@ int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *
  * made by another process within a second. */
 int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
 			  bool *revoked);
-/* True if ts_store_revoke_check would answer from memory now, without a
- * round trip to the database. */
-bool ts_store_revoke_known(struct ts_store *st, const char *tenant_id, const char *jti);
+/* ts_store_revoke_check's answer if it is in memory now (TS_OK), else
+ * TS_ENOTFOUND without asking the database. */
+int ts_store_revoke_cached(struct ts_store *st, const char *tenant_id, const char *jti,
+			   bool *revoked);
 /* Forgets entries whose expires_at is before now. */
 int ts_store_revoke_purge(struct ts_store *st, int64_t now);
 /* Records a single-use id (kept with the revocations until expires_at) in
