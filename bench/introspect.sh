@@ -5,7 +5,9 @@
 # access tokens), takes one access token and drives POST /oauth2/introspect
 # (HTTP Basic, keep-alive) with wrk. The server's CPU time (utime + stime
 # from /proc/PID/stat) before and after each run, divided by the requests
-# served, is the CPU per request. Any non-2xx answer or socket error, or a
+# served, is the CPU per request; the voluntary context switches of its
+# threads per request show whether a request waited (a thread hand-off, the
+# database). Any non-2xx answer or socket error, or a
 # token answered inactive, fails the run.
 #
 # With CALLGRIND=1 the server runs under valgrind --tool=callgrind instead,
@@ -124,6 +126,13 @@ server_cpu() {
 	awk -v hz="$CLK_TCK" '{printf "%.4f", ($14 + $15) / hz}' "/proc/$SERVER_PID/stat"
 }
 
+# Voluntary context switches of all the server's threads so far: a thread
+# that waits (for a hand-off, a lock, the database) switches out.
+server_switches() {
+	cat /proc/"$SERVER_PID"/task/*/status 2>/dev/null |
+		awk '/^voluntary_ctxt_switches/ {n += $2} END {print n + 0}'
+}
+
 run_wrk() {
 	local c=$1 d=$2 out="$WORK/wrk-$1-$2.txt"
 	wrk -t"$WRK_THREADS" -c"$c" -d"${d}s" -s "$WORK/introspect.lua" "$URL" >"$out" 2>&1 ||
@@ -137,16 +146,19 @@ run_wrk() {
 
 echo "bench: warming up (${WARMUP_S}s)"
 run_wrk 16 "$WARMUP_S" >/dev/null
-declare -A RPS REQS USPR
+declare -A RPS REQS USPR SWPR
 for c in $CONNECTIONS; do
 	echo "bench: $c connections for ${DURATION}s"
 	before=$(server_cpu)
+	sw_before=$(server_switches)
 	out=$(run_wrk "$c" "$DURATION")
 	after=$(server_cpu)
+	sw_after=$(server_switches)
 	RPS[$c]=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
 	REQS[$c]=$(awk '/requests in/ {print $1}' "$out")
 	[ -n "${RPS[$c]}" ] || { cat "$out" >&2; die "could not read wrk's output"; }
 	USPR[$c]=$(awk -v a="$before" -v b="$after" -v n="${REQS[$c]}" 'BEGIN {printf "%.1f", (b - a) * 1e6 / n}')
+	SWPR[$c]=$(awk -v a="$sw_before" -v b="$sw_after" -v n="${REQS[$c]}" 'BEGIN {printf "%.2f", (b - a) / n}')
 done
 # The answer is still "active" after the load.
 active=$(curl -sf -u "$CLIENT_ID:$SECRET" -d "token=$TOKEN" "$URL")
@@ -159,9 +171,9 @@ mkdir -p "$(dirname "$RESULTS")"
 	echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "load: wrk -t$WRK_THREADS, ${DURATION}s per run, keep-alive, POST /oauth2/introspect of an ES256 access token with HTTP Basic; server and wrk share the machine"
 	echo
-	printf '%-12s %12s %16s %10s\n' connections requests/s server_us/req requests
+	printf '%-12s %12s %16s %16s %10s\n' connections requests/s server_us/req switches/req requests
 	for c in $CONNECTIONS; do
-		printf '%-12s %12s %16s %10s\n' "$c" "${RPS[$c]}" "${USPR[$c]}" "${REQS[$c]}"
+		printf '%-12s %12s %16s %16s %10s\n' "$c" "${RPS[$c]}" "${USPR[$c]}" "${SWPR[$c]}" "${REQS[$c]}"
 	done
 } | tee "$RESULTS"
 echo "bench: summary written to $RESULTS"
