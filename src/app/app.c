@@ -384,7 +384,8 @@ static bool ends_with(const char *s, const char *suffix)
 
 /* Which requests run on the event loop: those that are pure computation on
  * the tenant snapshot. The client-credentials grant is the hot path (one
- * signature), unless it carries a client assertion, whose jti is recorded.
+ * signature), unless it carries a client assertion, whose jti is recorded;
+ * so is the introspection of a client's own access token.
  * Everything else may write, hash a password or call out, and goes to the
  * blocking pool. A wrong guess costs a thread hop, never a wrong answer:
  * this only picks the thread. */
@@ -406,6 +407,10 @@ bool ts_app_blocking(void *ctx, const struct ts_http_req *req)
 				return false;
 		return true;
 	}
+	/* Introspection starts on the event loop, and goes on to a blocking
+	 * thread itself when the answer needs storage (resp->retry_blocking). */
+	if (strcmp(req->method, "POST") == 0 && ends_with(req->path, "/oauth2/introspect"))
+		return ts_params_get(req->form, req->nform, "client_assertion", NULL) != NULL;
 	if (strcmp(req->method, "POST") == 0 && ends_with(req->path, "/oauth2/token")) {
 		grant = ts_params_get(req->form, req->nform, "grant_type", NULL);
 		return grant == NULL || strcmp(grant, "client_credentials") != 0 ||

@@ -152,6 +152,8 @@ struct ts_http_req {
 	void *app;               /* the application's per-request data, if any */
 	const struct ts_http_alias *aliases; /* set by the application; NULL: none */
 	size_t naliases;
+	bool on_event_loop;      /* dispatched on an event loop that could hand the
+				  * request to a blocking thread (see retry_blocking) */
 };
 
 /* Value of a request header (case-insensitive name), or NULL. Borrowed,
@@ -173,6 +175,11 @@ struct ts_http_resp {
 	struct ts_http_header headers[TS_HTTP_MAX_RESP_HEADERS];
 	size_t nheaders;
 	struct ts_arena *arena;   /* the request's arena, for header values */
+	/* Set by a handler running with req->on_event_loop that finds it must
+	 * wait for storage after all: nothing is sent, and the request is
+	 * dispatched again on a blocking thread. The handler must have done
+	 * nothing that cannot be done twice. */
+	bool retry_blocking;
 };
 
 /* Adds a response header; the value is copied into the arena. Extra

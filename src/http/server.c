@@ -478,7 +478,7 @@ static void dispatch(struct ts_http_server *s, struct reqstate *rs, struct ts_ht
 	resp->arena = rs->req.arena;
 	ts_buf_init(&resp->body, 0);
 	s->cfg.dispatch(s->cfg.ctx, &rs->req, resp);
-	if (resp->status == 0)
+	if (resp->status == 0 && !resp->retry_blocking)
 		ts_http_resp_error(resp, 500, "server_error", NULL);
 }
 
@@ -642,7 +642,17 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 		log_context(NULL);
 		return MHD_YES;
 	}
+	req->on_event_loop = s->pool.nthreads > 0;
 	dispatch(s, rs, &resp);
+	req->on_event_loop = false;
+	if (resp.retry_blocking) {
+		ts_buf_clear(&resp.body);
+		if (defer(s, rs)) {
+			log_context(NULL);
+			return MHD_YES;
+		}
+		dispatch(s, rs, &resp);
+	}
 	ret = send_resp(s, rs, &resp);
 	ts_buf_clear(&resp.body);
 	log_context(NULL);

@@ -28,8 +28,23 @@ void ts_access_token_clear(struct ts_access_token *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Signature, header and claims; no storage. */
-static int token_verify(const struct ts_rctx *rc, const char *token, struct ts_access_token *out)
+/* Whether the token can be checked without storage: a client's own token
+ * (its subject is its client_id) whose revocation state is in memory. */
+static bool memory_answers(const struct ts_rctx *rc, const json_t *claims)
+{
+	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	const char *cid = json_string_value(json_object_get(claims, "client_id"));
+	const char *jti = json_string_value(json_object_get(claims, "jti"));
+	bool revoked;
+
+	return sub && cid && jti && strcmp(sub, cid) == 0 &&
+	       ts_store_revoke_cached(rc->app->store, rc->tenant->id, jti, &revoked) == TS_OK;
+}
+
+/* Signature, header and claims; no storage. With memory_only, a token that
+ * memory_answers refuses is TS_ENOTFOUND before its signature is checked. */
+static int token_verify(const struct ts_rctx *rc, const char *token, bool memory_only,
+			struct ts_access_token *out)
 {
 	struct ts_jws *jws = NULL;
 	const struct ts_signing_key *key;
@@ -45,16 +60,20 @@ static int token_verify(const struct ts_rctx *rc, const char *token, struct ts_a
 		return TS_EDENIED;
 	if (ts_jws_parse(token, strlen(token), &jws) != TS_OK)
 		goto out;
+	payload = ts_jws_payload(jws, &plen);
+	claims = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(claims))
+		goto out;
+	if (memory_only && !memory_answers(rc, claims)) {
+		r = TS_ENOTFOUND;
+		goto out;
+	}
 	key = ts_tenant_key(rc->tenant, ts_jws_kid(jws));
 	if (key == NULL || ts_jws_verify(jws, key->jwk) != TS_OK)
 		goto out;
 	/* RFC 9068 §4: typ must be at+jwt (optionally with the application/ prefix). */
 	typ = ts_jws_typ(jws);
 	if (typ == NULL || (strcasecmp(typ, "at+jwt") != 0 && strcasecmp(typ, "application/at+jwt") != 0))
-		goto out;
-	payload = ts_jws_payload(jws, &plen);
-	claims = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(claims))
 		goto out;
 	if (!ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
 		goto out;
@@ -89,11 +108,13 @@ static bool client_active(const struct ts_rctx *rc, const char *client_id)
 	return c != NULL && !c->disabled;
 }
 
-int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
-				struct ts_access_token *out)
+/* TS_OK, TS_EDENIED, TS_ESTORE; with memory_only, TS_ENOTFOUND when the
+ * answer would need storage. */
+static int access_token_check(const struct ts_rctx *rc, const char *token, bool memory_only,
+			      struct ts_access_token *out)
 {
 	bool revoked = false;
-	int r = token_verify(rc, token, out);
+	int r = token_verify(rc, token, memory_only, out);
 
 	if (r != TS_OK)
 		return r;
@@ -101,12 +122,23 @@ int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 		ts_access_token_clear(out);
 		return TS_EDENIED;
 	}
-	r = ts_store_revoke_check(rc->app->store, rc->tenant->id, out->jti, &revoked);
+	if (memory_only)
+		r = ts_store_revoke_cached(rc->app->store, rc->tenant->id, out->jti, &revoked);
+	else
+		r = ts_store_revoke_check(rc->app->store, rc->tenant->id, out->jti, &revoked);
 	if (r != TS_OK || revoked) {
 		ts_access_token_clear(out);
+		if (r == TS_ENOTFOUND)
+			return TS_ENOTFOUND;
 		return r != TS_OK ? TS_ESTORE : TS_EDENIED;
 	}
 	return TS_OK;
+}
+
+int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
+				struct ts_access_token *out)
+{
+	return access_token_check(rc, token, false, out);
 }
 
 /* A refresh token of this tenant (any state); NULL if unknown. */
@@ -196,6 +228,51 @@ static int introspect_opaque(const struct ts_rctx *rc, struct ts_http_req *req, 
 	return r == TS_ESTORE ? r : TS_OK;
 }
 
+/* The answer for an active access token: its claims, the tenant, and for
+ * a person's token who they are now, with their roles (inactive if they
+ * are disabled or gone). TS_ESTORE when storage failed. */
+static int introspect_jwt(const struct ts_rctx *rc, const struct ts_access_token *at, json_t **out)
+{
+	const char *k;
+	json_t *v, *uv;
+	struct ts_user_rec *u = NULL;
+	const char *sub = json_string_value(json_object_get(at->claims, "sub"));
+	const char *cid = json_string_value(json_object_get(at->claims, "client_id"));
+	int r;
+
+	*out = json_pack("{s:b,s:s}", "active", 1, "token_type", "Bearer");
+	json_object_foreach(at->claims, k, v) {
+		if (strcmp(k, "active") != 0 && strcmp(k, "token_type") != 0)
+			json_object_set(*out, k, v);
+	}
+	json_object_set_new(*out, "tenant", json_string(rc->tenant->name));
+	if (sub && cid && strcmp(sub, cid) == 0) {
+		json_object_set_new(*out, "principal_type", json_string("service"));
+		return TS_OK;
+	}
+	r = ts_store_user_get(rc->app->store, rc->tenant->id, sub, &u);
+	if (r == TS_ESTORE) {
+		json_decref(*out);
+		*out = NULL;
+		return r;
+	}
+	if (r != TS_OK || u->disabled) {
+		json_decref(*out);
+		*out = json_pack("{s:b}", "active", 0);
+	} else {
+		uv = ts_user_view(u);
+		json_object_set_new(*out, "principal_type", json_string("user"));
+		json_object_set_new(*out, "username", json_string(u->username));
+		json_object_set(*out, "roles", json_object_get(uv, "roles"));
+		json_decref(uv);
+	}
+	ts_user_rec_free(u);
+	return TS_OK;
+}
+
+/* On an event loop, only a client's own token whose revocation state is in
+ * memory is answered there (one signature check, no storage); anything else
+ * goes on to a blocking thread. */
 void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -203,7 +280,7 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	const struct ts_client *c;
 	struct ts_access_token at;
 	const char *token;
-	json_t *out;
+	json_t *out = NULL;
 	int r;
 
 	if (!form_ok(rc, req, &e) || ts_oauth_client_auth(rc, req, false, &c, &e) != TS_OK) {
@@ -216,52 +293,20 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		ts_oauth_err_send(rc, resp, &e);
 		return;
 	}
-	r = ts_oauth_access_token_check(rc, token, &at);
-	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+	r = access_token_check(rc, token, req->on_event_loop, &at);
+	if (req->on_event_loop && r != TS_OK) {
+		resp->retry_blocking = true;
 		return;
 	}
-	if (r != TS_OK) {
-		if (introspect_opaque(rc, req, token, &out) != TS_OK) {
-			ts_app_store_unavailable(resp);
-			return;
-		}
-	} else {
-		const char *k;
-		json_t *v;
-		const char *sub = json_string_value(json_object_get(at.claims, "sub"));
-		const char *cid = json_string_value(json_object_get(at.claims, "client_id"));
-		out = json_pack("{s:b,s:s}", "active", 1, "token_type", "Bearer");
-		json_object_foreach(at.claims, k, v) {
-			if (strcmp(k, "active") != 0 && strcmp(k, "token_type") != 0)
-				json_object_set(out, k, v);
-		}
-		json_object_set_new(out, "tenant", json_string(rc->tenant->name));
-		if (sub && cid && strcmp(sub, cid) == 0) {
-			json_object_set_new(out, "principal_type", json_string("service"));
-		} else {
-			/* A person's token: who they are now, with their roles. */
-			struct ts_user_rec *u = NULL;
-			r = ts_store_user_get(rc->app->store, rc->tenant->id, sub, &u);
-			if (r == TS_ESTORE) {
-				json_decref(out);
-				ts_access_token_clear(&at);
-				ts_app_store_unavailable(resp);
-				return;
-			}
-			if (r != TS_OK || u->disabled) {
-				json_decref(out);
-				out = json_pack("{s:b}", "active", 0);
-			} else {
-				json_t *uv = ts_user_view(u);
-				json_object_set_new(out, "principal_type", json_string("user"));
-				json_object_set_new(out, "username", json_string(u->username));
-				json_object_set(out, "roles", json_object_get(uv, "roles"));
-				json_decref(uv);
-			}
-			ts_user_rec_free(u);
-		}
+	if (r == TS_OK) {
+		r = introspect_jwt(rc, &at, &out);
 		ts_access_token_clear(&at);
+	} else if (r != TS_ESTORE) {
+		r = introspect_opaque(rc, req, token, &out);
+	}
+	if (r != TS_OK) {
+		ts_app_store_unavailable(resp);
+		return;
 	}
 	ts_http_resp_json(resp, 200, out);
 	ts_oauth_no_store(resp);
@@ -280,7 +325,7 @@ static void revoke(struct ts_rctx *rc, struct ts_http_resp *resp, const struct t
 	int r;
 
 	/* RFC 7009 §2.2: an invalid, expired or unknown token is answered 200. */
-	if (token_verify(rc, token, &at) == TS_OK) {
+	if (token_verify(rc, token, false, &at) == TS_OK) {
 		if (at.client_id == NULL || (c && strcmp(at.client_id, c->client_id) != 0)) {
 			/* RFC 7009 §2.1: the token must have been issued to the caller. */
 			ts_access_token_clear(&at);

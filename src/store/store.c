@@ -5,6 +5,8 @@
  * only valid input. */
 #include "store.h"
 
+#include "revcache.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,13 @@
 #define KEY_STATE_CURRENT "current"
 #define KEY_STATE_RETIRED "retired"
 
+static int opened(int r, struct ts_store **out)
+{
+	if (r == TS_OK)
+		(*out)->revcache = ts_revcache_new();
+	return r;
+}
+
 int ts_store_open(const char *url, struct ts_store **out)
 {
 	if (out == NULL)
@@ -25,10 +34,10 @@ int ts_store_open(const char *url, struct ts_store **out)
 	if (url == NULL)
 		return TS_EINVAL;
 	if (strncmp(url, SQLITE_SCHEME, strlen(SQLITE_SCHEME)) == 0)
-		return ts_store_sqlite_open(url + strlen(SQLITE_SCHEME), out);
+		return opened(ts_store_sqlite_open(url + strlen(SQLITE_SCHEME), out), out);
 	if (strncmp(url, PG_SCHEME, strlen(PG_SCHEME)) == 0 ||
 	    strncmp(url, PG_SCHEME_LONG, strlen(PG_SCHEME_LONG)) == 0)
-		return ts_store_pg_open(url, out);
+		return opened(ts_store_pg_open(url, out), out);
 	/* The URL may carry a password (postgres://user:pw@...), so only the
 	 * fact of the failure is logged, never the URL itself. */
 	ts_log_err("unsupported store URL scheme (expected \"sqlite:PATH\" or "
@@ -64,6 +73,8 @@ void ts_store_close(struct ts_store *st)
 {
 	if (st == NULL)
 		return;
+	ts_revcache_free(st->revcache);
+	st->revcache = NULL;
 	st->ops->close(st);
 }
 
@@ -139,9 +150,13 @@ int ts_store_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size_
 
 int ts_store_tenant_delete(struct ts_store *st, const char *name)
 {
+	int r;
+
 	if (st == NULL || name == NULL)
 		return TS_EINVAL;
-	return st->ops->tenant_delete(st, name);
+	r = st->ops->tenant_delete(st, name);
+	ts_revcache_clear(st->revcache);
+	return r;
 }
 
 int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n)
@@ -235,20 +250,41 @@ int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *
 	return st->ops->key_delete(st, tenant_id, kid);
 }
 
+/* The cache runs on the monotonic clock; expires_at is wall-clock seconds. */
+static void revoked_in_memory(struct ts_store *st, const char *tenant_id, const char *jti,
+			      int64_t expires_at)
+{
+	int64_t mono = ts_mono_ms();
+
+	ts_revcache_put_revoked(st->revcache, tenant_id, jti, mono,
+				mono + (expires_at * 1000 - ts_now_ms()));
+}
+
 int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *jti,
 			int64_t expires_at)
 {
+	int r;
+
 	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
 		return TS_EINVAL;
-	return st->ops->revoke_put(st, tenant_id, jti, expires_at);
+	r = st->ops->revoke_put(st, tenant_id, jti, expires_at);
+	if (r == TS_OK)
+		revoked_in_memory(st, tenant_id, jti, expires_at);
+	return r;
 }
 
 int ts_store_jti_use(struct ts_store *st, const char *tenant_id, const char *jti,
 		     int64_t expires_at)
 {
+	int r;
+
 	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
 		return TS_EINVAL;
-	return st->ops->jti_use(st, tenant_id, jti, expires_at);
+	r = st->ops->jti_use(st, tenant_id, jti, expires_at);
+	/* A used id is denied as a revoked one is. */
+	if (r == TS_OK)
+		revoked_in_memory(st, tenant_id, jti, expires_at);
+	return r;
 }
 
 int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
@@ -258,17 +294,39 @@ int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char
 		return TS_EINVAL;
 	/* Fail closed: a caller that ignores the return code still sees
 	 * the token as revoked. */
+	uint64_t epoch;
+	int r;
+
 	*revoked = true;
 	if (st == NULL || tenant_id == NULL || jti == NULL)
 		return TS_EINVAL;
-	return st->ops->revoke_check(st, tenant_id, jti, revoked);
+	if (ts_revcache_get(st->revcache, tenant_id, jti, ts_mono_ms(), revoked) == TS_OK)
+		return TS_OK;
+	epoch = ts_revcache_epoch(st->revcache);
+	r = st->ops->revoke_check(st, tenant_id, jti, revoked);
+	if (r == TS_OK)
+		ts_revcache_put_checked(st->revcache, tenant_id, jti, epoch, ts_mono_ms(), *revoked);
+	else
+		*revoked = true;
+	return r;
 }
 
+int ts_store_revoke_cached(struct ts_store *st, const char *tenant_id, const char *jti,
+			   bool *revoked)
+{
+	if (st == NULL || tenant_id == NULL || jti == NULL || revoked == NULL)
+		return TS_EINVAL;
+	return ts_revcache_get(st->revcache, tenant_id, jti, ts_mono_ms(), revoked);
+}
 int ts_store_revoke_purge(struct ts_store *st, int64_t now)
 {
+	int r;
+
 	if (st == NULL)
 		return TS_EINVAL;
-	return st->ops->revoke_purge(st, now);
+	r = st->ops->revoke_purge(st, now);
+	ts_revcache_clear(st->revcache);
+	return r;
 }
 
 int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, size_t n)

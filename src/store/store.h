@@ -387,9 +387,11 @@ struct ts_store_ops {
 			  const char *old_sealed, const char *new_sealed);
 };
 
+struct ts_revcache;
 struct ts_store {
 	const struct ts_store_ops *ops;
 	void *impl; /* backend state */
+	struct ts_revcache *revcache; /* revocation answers in memory (revcache.h), or NULL */
 };
 
 /* Opens the store named by url, "sqlite:PATH" or a PostgreSQL URL
@@ -481,9 +483,16 @@ int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *
 int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *jti,
 			int64_t expires_at);
 /* *revoked is true while an entry exists (purged or not). On any error it
- * is true as well, so that a careless caller fails closed. */
+ * is true as well, so that a careless caller fails closed. A store opened
+ * with ts_store_open answers from memory what it learnt within the last
+ * second (revcache.h): a revocation made through it is seen at once, one
+ * made by another process within a second. */
 int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
 			  bool *revoked);
+/* ts_store_revoke_check's answer if it is in memory now (TS_OK), else
+ * TS_ENOTFOUND without asking the database. */
+int ts_store_revoke_cached(struct ts_store *st, const char *tenant_id, const char *jti,
+			   bool *revoked);
 /* Forgets entries whose expires_at is before now. */
 int ts_store_revoke_purge(struct ts_store *st, int64_t now);
 /* Records a single-use id (kept with the revocations until expires_at) in

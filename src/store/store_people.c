@@ -3,6 +3,8 @@
  * checks every backend would repeat live here. */
 #include "store.h"
 
+#include "revcache.h"
+
 #include <stdlib.h>
 
 static bool nonempty(const char *s)
@@ -62,9 +64,14 @@ int ts_store_user_list(struct ts_store *st, const char *tenant_id, struct ts_use
 
 int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char *id)
 {
+	int r;
+
 	if (st == NULL || tenant_id == NULL || id == NULL)
 		return TS_EINVAL;
-	return st->ops->user_delete(st, tenant_id, id);
+	r = st->ops->user_delete(st, tenant_id, id);
+	/* The user's tokens are denied by id in storage (as for a grant). */
+	ts_revcache_bump(st->revcache);
+	return r;
 }
 
 int ts_store_group_put(struct ts_store *st, const struct ts_group_rec *rec)

@@ -4,6 +4,8 @@
  * store.c, the argument checks every backend would repeat live here. */
 #include "store.h"
 
+#include "revcache.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,9 +108,15 @@ int ts_store_grant_token_add(struct ts_store *st, const char *tenant_id, const c
 
 int ts_store_grant_revoke(struct ts_store *st, const char *tenant_id, const char *grant_id)
 {
+	int r;
+
 	if (st == NULL || tenant_id == NULL || grant_id == NULL)
 		return TS_EINVAL;
-	return st->ops->grant_revoke(st, tenant_id, grant_id);
+	r = st->ops->grant_revoke(st, tenant_id, grant_id);
+	/* The grant's tokens are denied by id in storage: forget every "not
+	 * revoked" answer rather than name them here. */
+	ts_revcache_bump(st->revcache);
+	return r;
 }
 
 int ts_store_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec)
@@ -211,9 +219,13 @@ int ts_store_pending_delete(struct ts_store *st, const char *id_hash)
 
 int ts_store_purge_expired(struct ts_store *st, int64_t now)
 {
+	int r;
+
 	if (st == NULL)
 		return TS_EINVAL;
-	return st->ops->purge_expired(st, now);
+	r = st->ops->purge_expired(st, now);
+	ts_revcache_clear(st->revcache);
+	return r;
 }
 
 int ts_store_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,

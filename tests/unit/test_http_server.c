@@ -1,7 +1,8 @@
 /* test_http_server.c: the HTTP server with its blocking pool, over real
  * sockets: a blocking request runs off the event loop (which keeps serving
- * others meanwhile), every deferred request gets its own answer, and
- * shutdown answers what is still waiting. */
+ * others meanwhile), every deferred request gets its own answer, a
+ * request its handler hands on from the event loop is answered once, from
+ * a blocking thread, and shutdown answers what is still waiting. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,9 @@ struct fixture {
 	int classified;      /* slow requests read whole and handed to the pool */
 	pthread_t loop_thread; /* the thread that ran the last /fast request */
 	bool slow_on_loop;   /* a /slow request ran on that same thread */
+	int retried;         /* /retry requests handed on by their handler */
+	int retry_answered;  /* /retry requests answered */
+	bool retry_on_loop;  /* a /retry request was answered on an event loop */
 	struct ts_http_server *srv;
 };
 
@@ -53,7 +57,21 @@ static void dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	struct fixture *f = ctx;
 	char body[128];
 
-	if (strncmp(req->path, "/slow", 5) == 0) {
+	if (strncmp(req->path, "/retry", 6) == 0) {
+		pthread_mutex_lock(&f->mu);
+		if (req->on_event_loop) {
+			f->retried++;
+			pthread_mutex_unlock(&f->mu);
+			/* Half an answer that must not be sent. */
+			ts_http_resp_text(resp, 0, "text/plain", "partial", 7);
+			resp->retry_blocking = true;
+			return;
+		}
+		f->retry_answered++;
+		if (pthread_equal(pthread_self(), f->loop_thread))
+			f->retry_on_loop = true;
+		pthread_mutex_unlock(&f->mu);
+	} else if (strncmp(req->path, "/slow", 5) == 0) {
 		pthread_mutex_lock(&f->mu);
 		if (pthread_equal(pthread_self(), f->loop_thread))
 			f->slow_on_loop = true;
@@ -221,6 +239,31 @@ static void test_each_deferred_request_gets_its_answer(void **state)
 	}
 }
 
+/* A handler on the event loop that finds it must block hands its request
+ * on: each is answered once, by a blocking thread, with its own answer. */
+static void test_a_handler_hands_its_request_to_a_blocking_thread(void **state)
+{
+	struct fixture *f = *state;
+	unsigned port = ts_http_server_port(f->srv);
+	int fds[SLOW_MAX], i;
+	char path[32];
+
+	expect_answer(send_get(port, "/fast"), "/fast");
+	for (i = 0; i < SLOW_MAX; i++) {
+		snprintf(path, sizeof(path), "/retry/%d", i);
+		fds[i] = send_get(port, path);
+	}
+	for (i = 0; i < SLOW_MAX; i++) {
+		snprintf(path, sizeof(path), "/retry/%d", i);
+		expect_answer(fds[i], path);
+	}
+	pthread_mutex_lock(&f->mu);
+	assert_int_equal(f->retried, SLOW_MAX);
+	assert_int_equal(f->retry_answered, SLOW_MAX);
+	assert_false(f->retry_on_loop);
+	pthread_mutex_unlock(&f->mu);
+}
+
 struct releaser {
 	struct fixture *f;
 };
@@ -270,6 +313,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_each_deferred_request_gets_its_answer, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_handler_hands_its_request_to_a_blocking_thread,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown_answers_waiting_requests, setup,
 						teardown),
 	};
