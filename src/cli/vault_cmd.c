@@ -303,7 +303,7 @@ int ts_cmd_connection(struct ts_config *c, int argc, char **argv)
 		if (rc == TS_OK) {
 			json_t *a = json_array();
 			for (i = 0; i < n; i++)
-				json_array_append_new(a, ts_vault_connection_view(cs[i], ts_now()));
+				json_array_append_new(a, ts_vault_connection_view(cs[i], ts_now(), true));
 			ts_cli_print(c, json_pack("{s:s,s:o}", "tenant", tenant, "connections", a));
 			exit_code = TS_EXIT_OK;
 		} else {
@@ -314,7 +314,7 @@ int ts_cmd_connection(struct ts_config *c, int argc, char **argv)
 	}
 	rc = ts_store_connection_get(st, t->id, o.pos[1], &conn);
 	if (rc == TS_OK && strcmp(verb, "show") == 0) {
-		ts_cli_print(c, ts_vault_connection_view(conn, ts_now()));
+		ts_cli_print(c, ts_vault_connection_view(conn, ts_now(), true));
 		exit_code = TS_EXIT_OK;
 	} else if (rc == TS_OK) {
 		bool revoked = false;

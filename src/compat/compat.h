@@ -33,6 +33,7 @@ struct ts_rctx;
 struct ts_compat_call {
 	struct ts_rctx *rc;
 	const char *asked_scope; /* the scope as the client sent it, before rewriting */
+	const char *expanded_scope; /* what "all" was rewritten to (arena), or NULL */
 };
 
 /* A request adapter: rewrites req before the handler. Returns false when it

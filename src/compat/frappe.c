@@ -77,7 +77,8 @@ static void expand_all(struct ts_compat_call *call, struct ts_http_req *req, boo
 		if (!ts_scope_has(b.p ? b.p : "", c->scopes[i]))
 			ts_buf_appendf(&b, "%s%s", b.len ? " " : "", c->scopes[i]);
 	call->asked_scope = scope;
-	ts_compat_param_set(req, query, TS_P_SCOPE, ts_arena_strdup(req->arena, b.p ? b.p : ""));
+	call->expanded_scope = ts_arena_strdup(req->arena, b.p ? b.p : "");
+	ts_compat_param_set(req, query, TS_P_SCOPE, call->expanded_scope);
 	ts_buf_clear(&b);
 }
 
@@ -97,9 +98,37 @@ static bool token_before(struct ts_compat_call *call, struct ts_http_req *req,
 	return true;
 }
 
-/* A token answer for a request that said "all" says so again: in Frappe's
- * words, "all" is the whole of what the client may have, which is what was
- * granted; the access token's own scope claim lists each scope. */
+/* Whether every word of scope a is in scope b. */
+static bool scopes_within(const char *a, const char *b)
+{
+	const char *p;
+	char w[TS_SCOPE_MAX];
+
+	for (p = a; *p;) {
+		size_t wl = strcspn(p, " ");
+		if (wl && wl < sizeof(w)) {
+			memcpy(w, p, wl);
+			w[wl] = '\0';
+			if (!ts_scope_has(b, w))
+				return false;
+		}
+		p += wl + (p[wl] == ' ');
+	}
+	return true;
+}
+
+/* Whether two scope strings hold the same words. */
+static bool same_scopes(const char *a, const char *b)
+{
+	return scopes_within(a, b) && scopes_within(b, a);
+}
+
+/* A token answer for a request that said "all" says so again when "all"
+ * was granted whole: in Frappe's words, "all" is the whole of what the
+ * client may have; the access token's own scope claim lists each scope. A
+ * narrower grant (a refresh narrowed to the client's current scopes, a code
+ * redeemed) keeps the native answer, so the client is never told it holds
+ * more than it does. */
 static void token_after(struct ts_compat_call *call, struct ts_http_req *req,
 			struct ts_http_resp *resp)
 {
@@ -108,7 +137,8 @@ static void token_after(struct ts_compat_call *call, struct ts_http_req *req,
 	(void)req;
 	if (call->asked_scope == NULL || resp->status != 200 || (body = ts_compat_body(resp)) == NULL)
 		return;
-	if (json_is_string(json_object_get(body, TS_P_SCOPE))) {
+	if (json_is_string(json_object_get(body, TS_P_SCOPE)) && call->expanded_scope != NULL &&
+	    same_scopes(json_string_value(json_object_get(body, TS_P_SCOPE)), call->expanded_scope)) {
 		json_object_set_new(body, TS_P_SCOPE, json_string(call->asked_scope));
 		ts_compat_body_set(resp, body);
 	}

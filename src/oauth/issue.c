@@ -283,9 +283,16 @@ bool ts_oauth_wants_refresh(const struct ts_tenant *t, const struct ts_client *c
 	if (!ts_client_has_grant(c, "refresh_token"))
 		return false;
 	/* A tenant with the frappe profile answers as Frappe does: "all openid"
-	 * gets a refresh token without naming offline_access. */
-	if (t->refresh_without_offline_access)
-		return true;
+	 * (every scope the client may have) gets a refresh token without naming
+	 * offline_access. Any narrower OpenID request keeps the rule below. */
+	if (t->refresh_without_offline_access && ts_scope_has(scope, "openid")) {
+		size_t i;
+		for (i = 0; i < c->nscopes; i++)
+			if (!ts_scope_has(scope, c->scopes[i]))
+				break;
+		if (i == c->nscopes)
+			return true;
+	}
 	/* OpenID Connect Core §11: for an OpenID request only with offline_access. */
 	return !ts_scope_has(scope, "openid") || ts_scope_has(scope, "offline_access");
 }

@@ -202,8 +202,8 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 		   const struct ts_issue *is, struct ts_oauth_err *e);
 
 /* Whether a token response gets a refresh token: the client lists the
- * grant and, for an OpenID request, offline_access was granted (or the
- * tenant answers as Frappe does, refresh_without_offline_access). */
+ * grant and, for an OpenID request, offline_access was granted (or, where
+ * the tenant answers as Frappe does, every scope the client may have). */
 bool ts_oauth_wants_refresh(const struct ts_tenant *t, const struct ts_client *c,
 			    const char *scope);
 /* Collects the RFC 8707 resource parameters of a token request into

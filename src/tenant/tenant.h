@@ -106,8 +106,8 @@ struct ts_tenant {
 	struct ts_tenant_stats *stats;
 	unsigned compat;           /* compatibility profiles turned on (TS_COMPAT_* bits) */
 	char *mobile_login_method; /* the frappe profile's mobile login method, or NULL */
-	/* Refresh tokens for every client with the refresh_token grant, also
-	 * for OpenID requests without offline_access (Frappe's behaviour). */
+	/* An OpenID request for every scope its client may have ("all openid")
+	 * gets a refresh token without offline_access (Frappe's behaviour). */
 	bool refresh_without_offline_access;
 	char *login_client;        /* the activity profile's /auth/login client, or NULL */
 	int64_t version;       /* the store's version of the tenant this was built from */

@@ -96,7 +96,7 @@ void ts_vault_api_list(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	a = json_array();
 	for (i = 0; i < n; i++)
 		if (ts_vault_may_access(&p, v[i]))
-			json_array_append_new(a, ts_vault_connection_view(v[i], now));
+			json_array_append_new(a, ts_vault_connection_view(v[i], now, false));
 	json_answer(resp, 200, json_pack("{s:o}", "connections", a));
 out:
 	ts_connection_recs_free(v, n);
@@ -112,7 +112,7 @@ void ts_vault_api_get(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 	if (ts_vault_principal(rc, req, resp, TS_VAULT_SCOPE_READ, &p) != TS_OK)
 		return;
 	if (load_visible(rc, req, resp, &p, &c) == TS_OK)
-		json_answer(resp, 200, ts_vault_connection_view(c, ts_now()));
+		json_answer(resp, 200, ts_vault_connection_view(c, ts_now(), false));
 	ts_connection_rec_free(c);
 	ts_principal_clear(&p);
 }

@@ -136,7 +136,7 @@ static void connect_now(struct ts_rctx *rc, struct ts_http_resp *resp,
 		       json_pack("{s:s,s:s,s:I}", "connection", cur->name, "provider", cur->provider,
 				 "expires_at", (json_int_t)cur->expires_at));
 	{
-		json_t *o = ts_vault_connection_view(cur, ts_now());
+		json_t *o = ts_vault_connection_view(cur, ts_now(), false);
 		ts_http_resp_json(resp, created ? 201 : 200, o);
 		ts_http_resp_header(resp, "Cache-Control", "no-store");
 		json_decref(o);

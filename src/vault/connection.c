@@ -13,7 +13,17 @@
 
 static const char *const spec_fields[] = {"provider", "name", NULL};
 
-json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now)
+/* What an API caller learns of a failure: its kind, not the provider's text. */
+static const char *generic_error(const struct ts_connection_rec *c)
+{
+	if (c->last_error == NULL)
+		return NULL;
+	if (c->status != NULL && strcmp(c->status, "needs_reauth") == 0)
+		return "the provider refused the refresh; the connection must be authorized again";
+	return "the last refresh failed; it is retried with backoff";
+}
+
+json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now, bool admin)
 {
 	json_t *meta = json_loads(c->metadata, 0, NULL), *o;
 	const char *status = c->status;
@@ -33,7 +43,10 @@ json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now)
 	json_object_set_new(o, "next_refresh_at",
 			    c->next_refresh_at ? json_integer(c->next_refresh_at) : json_null());
 	json_object_set_new(o, "has_refresh_token", json_boolean(c->refresh_token != NULL));
-	json_object_set_new(o, "last_error", c->last_error ? json_string(c->last_error) : json_null());
+	{
+		const char *err = admin ? c->last_error : generic_error(c);
+		json_object_set_new(o, "last_error", err ? json_string(err) : json_null());
+	}
 	json_object_set_new(o, "metadata", json_is_object(meta) ? meta : json_object());
 	if (!json_is_object(meta))
 		json_decref(meta);

@@ -12,10 +12,18 @@
 #include "api/api.h"
 #include "app/app.h"
 
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
 #define REFRESH_POLL_MS 100
+/* At most this many requests wait for another refresher at once, in the
+ * whole server: each holds a blocking thread, so more would let one caller
+ * with a connection of its own starve sign-ins. The rest are answered 409
+ * at once. */
+#define REFRESH_WAITERS_MAX 4
+
+static atomic_int waiters;
 #define REFRESH_RETRY_AFTER "2"
 
 static void api_error(struct ts_http_resp *resp, int status, const char *code, const char *desc)
@@ -53,13 +61,18 @@ static int refresh_now(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		       struct ts_connection_rec **out)
 {
 	int64_t deadline = ts_mono_ms() + TS_VAULT_LEASE_WAIT_MS;
+	bool waiting = false;
 	int r;
 
 	for (;;) {
 		r = ts_vault_refresh_manual(rc->app->vault, seen, actor, out);
 		if (r != TS_ECONFLICT)
 			break;
+		if (!waiting && atomic_fetch_add(&waiters, 1) >= REFRESH_WAITERS_MAX)
+			deadline = 0; /* too many waiting already: answer now */
+		waiting = true;
 		if (ts_mono_ms() >= deadline) {
+			atomic_fetch_sub(&waiters, 1);
 			api_error(resp, 409, "refresh_in_progress",
 				  "another refresh of this connection is still running; retry shortly");
 			ts_http_resp_header(resp, "Retry-After", REFRESH_RETRY_AFTER);
@@ -67,6 +80,8 @@ static int refresh_now(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		}
 		sleep_ms(REFRESH_POLL_MS);
 	}
+	if (waiting)
+		atomic_fetch_sub(&waiters, 1);
 	if (r == TS_ENOTFOUND)
 		api_error(resp, 404, "not_found", "no such connection");
 	else if (r != TS_OK)
@@ -91,14 +106,15 @@ void ts_vault_api_refresh(void *ctx, struct ts_http_req *req, struct ts_http_res
 	if (refused_state(resp, after))
 		goto out;
 	if (after->failures > 0) {
-		/* The provider's own words stay in last_error (GET shows it). */
+		/* The provider's own words stay in the log, the audit trail and
+		 * the operator's `tessera connection show`. */
 		api_error(resp, 502, "upstream_unavailable",
 			  "the provider did not give a new token; the connection keeps its current one");
 		ts_http_resp_header(resp, "Retry-After", REFRESH_RETRY_AFTER);
 		goto out;
 	}
 	{
-		json_t *o = ts_vault_connection_view(after, ts_now());
+		json_t *o = ts_vault_connection_view(after, ts_now(), false);
 		ts_http_resp_json(resp, 200, o);
 		ts_http_resp_header(resp, "Cache-Control", "no-store");
 		json_decref(o);

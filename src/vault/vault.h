@@ -85,8 +85,10 @@ json_t *ts_vault_provider_view(const struct ts_provider_rec *p);
 /* ---- connections (CLI and bootstrap) ---- */
 
 /* A connection's metadata and status as the API and CLI show them: never
- * a token. New reference. */
-json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now);
+ * a token. last_error is the recorded (scrubbed) cause for the operator's
+ * CLI (admin), and only a generic sentence for API callers, who never see a
+ * provider's own words. New reference. */
+json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now, bool admin);
 /* Validates a bootstrap "connections" entry: {provider, name}. */
 int ts_vault_connection_spec_validate(const json_t *spec, char *err, size_t cap);
 /* Declares a tenant-owned connection of a client-credentials provider

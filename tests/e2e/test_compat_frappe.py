@@ -191,7 +191,13 @@ def test_all_openid_gets_a_refresh_token_without_listing_offline_access(make_ser
         "grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
         "client_id": CLIENT_ID})
     assert r.status_code == 200 and r.json().get("refresh_token"), r.text
-    # Without the profile the OpenID rule stands: no offline_access, no refresh token.
+    # A narrower OpenID request keeps the rule, with the profile too ...
+    r = post(srv, "lean", "/oauth2/token", data={
+        "grant_type": "password", "username": CRM_USER["username"],
+        "password": CRM_USER["password"], "client_id": CLIENT_ID, "scope": "openid profile"})
+    assert r.status_code == 200, r.text
+    assert "refresh_token" not in r.json()
+    # ... and without the profile: no offline_access, no refresh token.
     r = post(srv, "native", "/oauth2/token", data={
         "grant_type": "password", "username": CRM_USER["username"],
         "password": CRM_USER["password"], "client_id": CLIENT_ID, "scope": "openid profile"})

@@ -177,7 +177,8 @@ def test_without_a_refresh_token_the_connection_lasts_until_its_token_expires(sr
     assert api.status(cid)["status"] in ("active", "refreshing")
     # ... and then the connection needs a new authorization.
     st = wait_status(api, cid, "needs_reauth", timeout=8)
-    assert "no refresh token" in st["last_error"], st
+    assert "authorized again" in st["last_error"], st
+    assert "no refresh token" in api.admin_status(cid)["last_error"]
     assert api.token(cid).status_code == 409
 
 

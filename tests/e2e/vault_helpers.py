@@ -166,6 +166,13 @@ class VaultAPI:
         assert r.status_code == 200, (r.status_code, r.text)
         return r.json()
 
+    def admin_status(self, cid):
+        """The connection as the operator's CLI shows it: last_error holds
+        the recorded cause (API callers get only a generic sentence)."""
+        r = self.server.cli("connection", "show", "--tenant", self.tenant, cid)
+        assert r.rc == 0, r.err
+        return r.out
+
     def access_token(self, cid):
         r = self.token(cid)
         assert r.status_code == 200, (r.status_code, r.text)
