@@ -19,7 +19,7 @@ PACKAGES=(
 	dpkg-dev adduser systemd
 	# tests
 	libcmocka-dev sqlite3 python3 python3-pytest python3-requests python3-authlib
-	python3-jwcrypto
+	python3-jwcrypto python3-argon2
 	# demo and benchmark
 	wrk openssl curl
 )

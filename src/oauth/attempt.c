@@ -182,9 +182,15 @@ void ts_pw_attempt_succeeded(const struct ts_rctx *rc, const struct ts_pw_attemp
 	}
 	if (!needs_rehash || ts_password_hash(password, &h) != TS_OK)
 		return;
-	free(u->password_hash);
-	u->password_hash = h;
-	u->updated_at = ts_now();
-	if (ts_store_user_put(rc->app->store, u) != TS_OK)
+	/* Only the hash, and only if it is still the one just checked: an
+	 * administrator's change made during the login is never undone. */
+	switch (ts_store_user_rehash(rc->app->store, u->tenant_id, u->id, u->password_hash, h,
+				     now)) {
+	case TS_OK:
+	case TS_ENOTFOUND: /* changed meanwhile: the newer record stands */
+		break;
+	default:
 		ts_log_warn("could not store the rehashed password of a user of %s", rc->tenant->name);
+	}
+	ts_free_secret(h);
 }

@@ -50,6 +50,7 @@ enum ts_sq_stmt {
 	TS_SQ_USER_PUT,
 	TS_SQ_USER_GET,
 	TS_SQ_USER_BIND_DEVICE,
+	TS_SQ_USER_REHASH,
 	TS_SQ_USER_FIND,
 	TS_SQ_USER_LIST,
 	TS_SQ_USER_DENY_TOKENS,
@@ -156,6 +157,8 @@ int ts_sq_apikey_delete_user(struct ts_store *st, const char *tenant_id, const c
 int ts_sq_user_put(struct ts_store *st, const struct ts_user_rec *rec);
 int ts_sq_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
 			   const char *device_id, int64_t now);
+int ts_sq_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
+		      const char *old_hash, const char *new_hash, int64_t now);
 int ts_sq_user_get(struct ts_store *st, const char *tenant_id, const char *id,
 		   struct ts_user_rec **out);
 int ts_sq_user_find(struct ts_store *st, const char *tenant_id, const char *username,

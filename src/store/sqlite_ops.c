@@ -570,6 +570,7 @@ const struct ts_store_ops ts_sqlite_ops = {
 	.audit_query = sq_audit_query,
 	.user_put = ts_sq_user_put,
 	.user_bind_device = ts_sq_user_bind_device,
+	.user_rehash = ts_sq_user_rehash,
 	.user_get = ts_sq_user_get,
 	.user_find = ts_sq_user_find,
 	.user_list = ts_sq_user_list,

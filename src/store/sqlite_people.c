@@ -145,6 +145,16 @@ int ts_sq_user_bind_device(struct ts_store *st, const char *tenant_id, const cha
 	return ts_sq_write1(st, TS_SQ_USER_BIND_DEVICE, args, 4, true, false, "user bind device");
 }
 
+int ts_sq_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
+		      const char *old_hash, const char *new_hash, int64_t now)
+{
+	char t[24];
+	const char *args[] = {tenant_id, id, old_hash, new_hash, t};
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	return ts_sq_write1(st, TS_SQ_USER_REHASH, args, 5, true, false, "user rehash");
+}
+
 /* The user statement id with string parameters args, as a new record. */
 static int user_get_by(struct ts_store *st, enum ts_sq_stmt id, const char *const *args,
 		       struct ts_user_rec **out, const char *what)

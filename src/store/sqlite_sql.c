@@ -136,6 +136,9 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_USER_BIND_DEVICE] =
 		"UPDATE users SET device_id = ?3, updated_at = CAST(?4 AS INTEGER)"
 		" WHERE tenant_id = ?1 AND id = ?2 AND device_id IS NULL",
+	[TS_SQ_USER_REHASH] =
+		"UPDATE users SET password_hash = ?4, updated_at = CAST(?5 AS INTEGER)"
+		" WHERE tenant_id = ?1 AND id = ?2 AND password_hash = ?3",
 	/* ?2 is the username already folded to lower case. */
 	[TS_SQ_USER_FIND] =
 		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND username_lc = ?2",

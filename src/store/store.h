@@ -284,6 +284,8 @@ struct ts_store_ops {
 	int (*user_delete)(struct ts_store *st, const char *tenant_id, const char *id);
 	int (*user_bind_device)(struct ts_store *st, const char *tenant_id, const char *id,
 				const char *device_id, int64_t now);
+	int (*user_rehash)(struct ts_store *st, const char *tenant_id, const char *id,
+			   const char *old_hash, const char *new_hash, int64_t now);
 
 	int (*group_put)(struct ts_store *st, const struct ts_group_rec *rec);
 	int (*group_get)(struct ts_store *st, const char *tenant_id, const char *id,
@@ -523,6 +525,13 @@ int ts_store_user_get(struct ts_store *st, const char *tenant_id, const char *id
  * no such user or it is bound already (the caller re-reads it). */
 int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
 			      const char *device_id, int64_t now);
+/* Replaces a user's password hash old_hash by new_hash (a rehash with new
+ * parameters at login), writing nothing else, and only while the stored
+ * hash is still old_hash: a password set or a user changed meanwhile by an
+ * administrator is never overwritten. TS_ENOTFOUND when there is no such
+ * user or its hash changed. */
+int ts_store_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
+			 const char *old_hash, const char *new_hash, int64_t now);
 /* By username, ASCII case folded. */
 int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *username,
 		       struct ts_user_rec **out);

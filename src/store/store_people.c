@@ -39,6 +39,15 @@ int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const 
 	return st->ops->user_bind_device(st, tenant_id, id, device_id, now);
 }
 
+int ts_store_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
+			 const char *old_hash, const char *new_hash, int64_t now)
+{
+	if (st == NULL || tenant_id == NULL || !nonempty(id) || !nonempty(old_hash) ||
+	    !nonempty(new_hash))
+		return TS_EINVAL;
+	return st->ops->user_rehash(st, tenant_id, id, old_hash, new_hash, now);
+}
+
 int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *username,
 		       struct ts_user_rec **out)
 {

@@ -580,3 +580,58 @@ def test_parallel_first_mobile_logins_at_two_servers_on_postgresql_bind_one(pg_p
     q = subprocess.run(["psql", url, "-tAc", "SELECT device_id FROM users WHERE username = '%s'"
                         % user["username"]], capture_output=True, text=True, timeout=30)
     assert q.returncode == 0 and q.stdout.strip() == winners[0], (q.stdout, q.stderr, winners)
+
+
+def password_login(srv, username, password, source):
+    s = requests.Session()
+    s.mount("http://", _SourceAdapter(source))
+    return s.post(issuer(srv) + "/api/login", json={"username": username, "password": password},
+                  timeout=60)
+
+
+def old_parameters_user(srv, username, password):
+    """A user whose stored hash has older (cheaper) Argon2id parameters, as
+    an upgrade leaves them: the next login rehashes it."""
+    import argon2
+    r = srv.cli("user", "create", "--tenant", ACME, username, "--password", password)
+    assert r.rc == 0, r.err
+    cheap = argon2.PasswordHasher(time_cost=1, memory_cost=256, parallelism=1).hash(password)
+    db_exec(srv, "UPDATE users SET password_hash = ? WHERE username = ?", (cheap, username))
+    time.sleep(1.2)  # no cached record of the user survives
+    return cheap
+
+
+def test_a_login_rehashes_a_password_with_old_parameters(srv):
+    old_parameters_user(srv, "rehash@acme.test", "rehash-password-1")
+    assert password_login(srv, "rehash@acme.test", "rehash-password-1",
+                          "127.0.150.1").status_code == 200
+    (stored,), = db_exec(srv, "SELECT password_hash FROM users WHERE username = ?",
+                         ("rehash@acme.test",))
+    assert "m=256," not in stored and stored.startswith("$argon2id$"), stored
+    assert password_login(srv, "rehash@acme.test", "rehash-password-1",
+                          "127.0.150.1").status_code == 200
+
+
+def test_a_login_rehash_never_undoes_a_password_set_meanwhile(srv):
+    old_parameters_user(srv, "reset@acme.test", "the-old-password-1")
+    # Wrong logins fill the Argon2id slots, so the login below has read the
+    # user (with its old hash) and waits; meanwhile an administrator sets a
+    # new password. The login's rehash must not bring the old one back.
+    def noise(i):
+        return password_login(srv, "nobody-%d@acme.test" % i, "wrong", "127.0.151.%d" % (1 + i))
+    with concurrent.futures.ThreadPoolExecutor(NOISE_LOGINS + 1) as pool:
+        wrong = [pool.submit(noise, i) for i in range(NOISE_LOGINS)]
+        time.sleep(0.05)
+        login = pool.submit(password_login, srv, "reset@acme.test", "the-old-password-1",
+                            "127.0.152.1")
+        time.sleep(0.05)
+        out = srv.cli("user", "set-password", "--tenant", ACME, "reset@acme.test",
+                      "--password", "the-new-password-2")
+        assert out.rc == 0, out.err
+        assert not login.done(), "the login finished before the new password: no race was played"
+        login.result()
+        assert all(f.result().status_code in (401, 429) for f in wrong)
+    assert password_login(srv, "reset@acme.test", "the-new-password-2",
+                          "127.0.153.1").status_code == 200
+    assert password_login(srv, "reset@acme.test", "the-old-password-1",
+                          "127.0.153.2").status_code == 401

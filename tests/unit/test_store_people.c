@@ -167,6 +167,38 @@ static void test_user_bind_device(void **state)
 	assert_int_equal(ts_store_user_bind_device(NULL, tid, id, "phone-1", 200), TS_EINVAL);
 }
 
+/* A login's rehash replaces only the hash it checked: a password an
+ * administrator set meanwhile, and every other field, stay. */
+static void test_user_rehash(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_user_rec u, *got = NULL;
+	char name[NAME_CAP], tid[ID_CAP], id[ID_CAP];
+	const char *old;
+
+	new_tenant(st, "rehash", name, tid);
+	assert_int_equal(ts_rand_uuid(id), TS_OK);
+	u = user_rec(tid, id, "rehash@x");
+	assert_int_equal(ts_store_user_put(st, &u), TS_OK);
+	old = u.password_hash;
+	u.disabled = true;
+	assert_int_equal(ts_store_user_put(st, &u), TS_OK);
+	assert_int_equal(ts_store_user_rehash(st, tid, id, old, "$argon2id$new", 500), TS_OK);
+	assert_int_equal(ts_store_user_get(st, tid, id, &got), TS_OK);
+	assert_string_equal(got->password_hash, "$argon2id$new");
+	assert_true(got->disabled);
+	assert_int_equal(got->updated_at, 500);
+	ts_user_rec_free(got);
+	/* The hash changed since it was read: nothing is written. */
+	assert_int_equal(ts_store_user_rehash(st, tid, id, old, "$argon2id$stale", 600),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_user_get(st, tid, id, &got), TS_OK);
+	assert_string_equal(got->password_hash, "$argon2id$new");
+	ts_user_rec_free(got);
+	assert_int_equal(ts_store_user_rehash(st, tid, id, "", "x", 600), TS_EINVAL);
+	assert_int_equal(ts_store_user_rehash(NULL, tid, id, old, "x", 600), TS_EINVAL);
+}
+
 static void test_user_list_and_invalid(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -492,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_user_crud),
 		cmocka_unit_test(test_user_update),
 		cmocka_unit_test(test_user_bind_device),
+		cmocka_unit_test(test_user_rehash),
 		cmocka_unit_test(test_user_list_and_invalid),
 		cmocka_unit_test(test_user_delete_cascades),
 		cmocka_unit_test(test_groups),

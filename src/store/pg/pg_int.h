@@ -76,6 +76,8 @@ int ts_pg_apikey_delete_user(struct ts_store *st, const char *tenant_id, const c
 int ts_pg_user_put(struct ts_store *st, const struct ts_user_rec *rec);
 int ts_pg_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
 			   const char *device_id, int64_t now);
+int ts_pg_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
+		      const char *old_hash, const char *new_hash, int64_t now);
 int ts_pg_user_get(struct ts_store *st, const char *tenant_id, const char *id,
 		   struct ts_user_rec **out);
 int ts_pg_user_find(struct ts_store *st, const char *tenant_id, const char *username,

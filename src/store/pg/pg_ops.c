@@ -453,6 +453,7 @@ const struct ts_store_ops ts_pg_ops = {
 	.audit_query = pg_audit_query,
 	.user_put = ts_pg_user_put,
 	.user_bind_device = ts_pg_user_bind_device,
+	.user_rehash = ts_pg_user_rehash,
 	.user_get = ts_pg_user_get,
 	.user_find = ts_pg_user_find,
 	.user_list = ts_pg_user_list,

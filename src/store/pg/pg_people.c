@@ -166,6 +166,18 @@ int ts_pg_user_bind_device(struct ts_store *st, const char *tenant_id, const cha
 	return ts_pg_write1(st, sql, args, 4, true, false, "user bind device");
 }
 
+int ts_pg_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
+		      const char *old_hash, const char *new_hash, int64_t now)
+{
+	static const char sql[] = "UPDATE users SET password_hash = $4, updated_at = $5::BIGINT"
+				  " WHERE tenant_id = $1 AND id = $2 AND password_hash = $3";
+	char t[24];
+	const char *args[] = {tenant_id, id, old_hash, new_hash, t};
+
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	return ts_pg_write1(st, sql, args, 5, true, false, "user rehash");
+}
+
 static int user_get_by(struct ts_store *st, const char *sql, const char *const *args,
 		       struct ts_user_rec **out, const char *what)
 {
