@@ -38,7 +38,7 @@ def flow(s):
     r = s.post(ISSUER + "/login", allow_redirects=False, data={
         "username": USER, "password": PASSWORD,
         "csrf_token": field(page.text, "csrf_token"), "req": field(page.text, "req")})
-    assert r.status_code == 302, r.text
+    assert r.status_code == 303, r.text
     code = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)["code"][0]
     r = s.post(ISSUER + "/oauth2/token", data={
         "grant_type": "authorization_code", "client_id": CLIENT, "code": code,
