@@ -188,6 +188,8 @@ static void conn_close(struct ts_sq_conn *c)
 		return;
 	for (i = 0; i < TS_SQ_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	for (i = 0; i < TS_SQL_COUNT; i++)
+		sqlite3_finalize(c->q[i]);
 	if (sqlite3_close(c->db) != SQLITE_OK)
 		ts_log_err("sqlite close: %s", sqlite3_errmsg(c->db));
 	free(c);
@@ -818,6 +820,7 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	sq->pending_tail = &sq->pending;
 	st = ts_xcalloc(1, sizeof(*st));
 	st->ops = &ts_sqlite_ops;
+	st->drv = &ts_drv_sqlite;
 	st->impl = sq;
 	sq = NULL;
 

@@ -10,7 +10,7 @@
 #ifndef TS_STORE_SQLITE_INT_H
 #define TS_STORE_SQLITE_INT_H
 
-#include "store.h"
+#include "drv.h"
 
 #include <sqlite3.h>
 
@@ -65,11 +65,6 @@ enum ts_sq_stmt {
 	TS_SQ_MEMBER_LIST,
 	TS_SQ_MEMBER_CHECK,
 	TS_SQ_MEMBER_RECORDS,
-	TS_SQ_SESSION_PUT,
-	TS_SQ_SESSION_GET,
-	TS_SQ_SESSION_TOUCH,
-	TS_SQ_SESSION_DELETE,
-	TS_SQ_SESSION_DELETE_USER,
 	TS_SQ_CODE_PUT,
 	TS_SQ_CODE_USE,
 	TS_SQ_CODE_GET,
@@ -85,17 +80,6 @@ enum ts_sq_stmt {
 	TS_SQ_REFRESH_GET,
 	TS_SQ_REFRESH_STATE,
 	TS_SQ_REFRESH_USE,
-	TS_SQ_CONSENT_GET,
-	TS_SQ_CONSENT_PUT,
-	TS_SQ_PENDING_PUT,
-	TS_SQ_PENDING_GET,
-	TS_SQ_PENDING_DELETE,
-	TS_SQ_PENDING_UPDATE,
-	TS_SQ_PURGE_SESSIONS,
-	TS_SQ_PURGE_CODES,
-	TS_SQ_PURGE_PENDING,
-	TS_SQ_PURGE_REFRESH,
-	TS_SQ_PURGE_GRANT_TOKENS,
 	TS_SQ_APIKEY_PUT,
 	TS_SQ_APIKEY_GET,
 	TS_SQ_APIKEY_FIND_DEVICE,
@@ -121,13 +105,6 @@ enum ts_sq_stmt {
 	TS_SQ_CONN_RELEASE,
 	TS_SQ_CONN_DELETE,
 	TS_SQ_KEY_RESEAL,
-	/* schema version 5: shared throttling */
-	TS_SQ_THROTTLE_GET,
-	TS_SQ_THROTTLE_FAIL,
-	TS_SQ_THROTTLE_RESET,
-	TS_SQ_THROTTLE_CAS_NEW,
-	TS_SQ_THROTTLE_CAS,
-	TS_SQ_PURGE_THROTTLE,
 	TS_SQ_COUNT
 };
 extern const char *const ts_sq_sql[TS_SQ_COUNT];
@@ -136,6 +113,7 @@ extern const char *const ts_sq_sql[TS_SQ_COUNT];
 struct ts_sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[TS_SQ_COUNT]; /* prepared on first use, finalized on close */
+	sqlite3_stmt *q[TS_SQL_COUNT];   /* the SQL table's (sql.h), likewise */
 	struct ts_sq_conn *next;         /* free-list link while idle */
 };
 
@@ -229,30 +207,6 @@ int ts_sq_connection_delete(struct ts_store *st, const char *tenant_id, const ch
 int ts_sq_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
 		     const char *old_sealed, const char *new_sealed);
 /* sqlite_state.c */
-int ts_sq_session_put(struct ts_store *st, const struct ts_session_rec *rec);
-int ts_sq_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
-int ts_sq_session_touch(struct ts_store *st, const char *id_hash, int64_t last_seen);
-int ts_sq_session_delete(struct ts_store *st, const char *id_hash);
-int ts_sq_session_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-int ts_sq_consent_get(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, char **scope);
-int ts_sq_consent_put(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, const char *scope);
-int ts_sq_pending_put(struct ts_store *st, const char *tenant_id, const char *id_hash,
-		      const char *kind, const char *data, int64_t expires_at);
-int ts_sq_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
-		      char **data, int64_t *expires_at);
-int ts_sq_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
-			 const char *data);
-int ts_sq_pending_delete(struct ts_store *st, const char *id_hash);
-int ts_sq_purge_expired(struct ts_store *st, int64_t now);
-int ts_sq_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
-		       int *failures, int64_t *last);
-int ts_sq_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
-			int max);
-int ts_sq_throttle_reset(struct ts_store *st, const char *key_hash);
-int ts_sq_throttle_cas(struct ts_store *st, const char *key_hash,
-		       const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be

@@ -22,11 +22,6 @@
 	"u.profile, u.disabled, u.created_at, u.updated_at"
 #define GROUP_COLS "tenant_id, id, name, created_at, org_id"
 #define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
-#define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
-/* The throttle window as SQL text. */
-#define TEXT_OF(x) #x
-#define NUM_TEXT(x) TEXT_OF(x)
-#define WINDOW_TEXT NUM_TEXT(TS_STORE_THROTTLE_WINDOW_S)
 #define CODE_COLS \
 	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
 	"code_challenge, resource, session_id_hash, auth_time, expires_at, used"
@@ -189,19 +184,6 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		" JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id"
 		" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc",
 
-	[TS_SQ_SESSION_PUT] =
-		"INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT (id_hash) DO UPDATE SET tenant_id = excluded.tenant_id,"
-		" user_id = excluded.user_id, auth_time = excluded.auth_time,"
-		" last_seen = excluded.last_seen, expires_at = excluded.expires_at",
-	[TS_SQ_SESSION_GET] = "SELECT " SESSION_COLS " FROM sessions WHERE id_hash = ?1",
-	/* Concurrent requests may touch out of order: last_seen never goes
-	 * back, so the idle timeout counts from the latest of them. */
-	[TS_SQ_SESSION_TOUCH] =
-		"UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE id_hash = ?1",
-	[TS_SQ_SESSION_DELETE] = "DELETE FROM sessions WHERE id_hash = ?1",
-	[TS_SQ_SESSION_DELETE_USER] =
-		"DELETE FROM sessions WHERE tenant_id = ?1 AND user_id = ?2",
 
 	/* A new code is unused whatever the record says. */
 	[TS_SQ_CODE_PUT] =
@@ -265,32 +247,8 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		"UPDATE refresh_tokens SET used = 1"
 		" WHERE token_hash = ?1 AND used = 0 AND revoked = 0",
 
-	[TS_SQ_CONSENT_GET] =
-		"SELECT scope FROM consents WHERE tenant_id = ?1 AND user_id = ?2"
-		" AND client_id = ?3",
-	/* A missing user fails on the foreign key (TS_ENOTFOUND). */
-	[TS_SQ_CONSENT_PUT] =
-		"INSERT INTO consents (tenant_id, user_id, client_id, scope)"
-		" VALUES (?1, ?2, ?3, ?4)"
-		" ON CONFLICT (tenant_id, user_id, client_id) DO UPDATE SET scope = excluded.scope",
 
-	[TS_SQ_PENDING_PUT] =
-		"INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT (id_hash) DO UPDATE SET tenant_id = excluded.tenant_id,"
-		" kind = excluded.kind, data = excluded.data, expires_at = excluded.expires_at",
-	[TS_SQ_PENDING_GET] =
-		"SELECT tenant_id, kind, data, expires_at FROM pending WHERE id_hash = ?1",
-	[TS_SQ_PENDING_DELETE] = "DELETE FROM pending WHERE id_hash = ?1",
-	[TS_SQ_PENDING_UPDATE] =
-		"UPDATE pending SET data = ?3 WHERE id_hash = ?1 AND (?2 IS NULL OR data = ?2)",
 
-	/* purge_expired: "before now", as for revocations. */
-	[TS_SQ_PURGE_SESSIONS] = "DELETE FROM sessions WHERE expires_at < ?1",
-	[TS_SQ_PURGE_CODES] = "DELETE FROM codes WHERE expires_at < ?1",
-	[TS_SQ_PURGE_PENDING] = "DELETE FROM pending WHERE expires_at < ?1",
-	[TS_SQ_PURGE_REFRESH] = "DELETE FROM refresh_tokens WHERE expires_at < ?1",
-	[TS_SQ_PURGE_GRANT_TOKENS] = "DELETE FROM grant_tokens WHERE expires_at < ?1",
 	[TS_SQ_APIKEY_PUT] =
 		"INSERT INTO api_keys (" APIKEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		" ON CONFLICT (key) DO UPDATE SET secret_hash = excluded.secret_hash,"
@@ -365,33 +323,4 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		"UPDATE keys SET sealed_private = ?4"
 		" WHERE tenant_id = ?1 AND kid = ?2 AND sealed_private = ?3",
 
-	/* Shared throttling. A failure is one upsert: within the live window
-	 * (?2 < window_start + ?3) it counts up to ?4, else a new window
-	 * starts at ?2. */
-	[TS_SQ_THROTTLE_GET] =
-		"SELECT window_start, failures, last_failure FROM throttle WHERE key_hash = ?1",
-	[TS_SQ_THROTTLE_FAIL] =
-		"INSERT INTO throttle (key_hash, window_start, failures, last_failure)"
-		" VALUES (?1, ?2, 1, ?2)"
-		" ON CONFLICT (key_hash) DO UPDATE SET"
-		" failures = CASE WHEN ?2 < window_start + ?3 THEN min(failures + 1, ?4) ELSE 1 END,"
-		" last_failure = CASE WHEN ?2 < window_start + ?3 THEN max(last_failure, ?2)"
-		" ELSE ?2 END,"
-		" window_start = CASE WHEN ?2 < window_start + ?3 THEN window_start ELSE ?2 END",
-	[TS_SQ_THROTTLE_RESET] = "DELETE FROM throttle WHERE key_hash = ?1",
-	/* A reservation decided on a read: the row is written only if it is
-	 * still what was read (or still absent). */
-	[TS_SQ_THROTTLE_CAS_NEW] =
-		"INSERT INTO throttle (key_hash, window_start, failures, last_failure)"
-		" VALUES (?1, CAST(?2 AS INTEGER), CAST(?3 AS INTEGER), CAST(?4 AS INTEGER))"
-		" ON CONFLICT (key_hash) DO NOTHING",
-	[TS_SQ_THROTTLE_CAS] =
-		"UPDATE throttle SET window_start = CAST(?5 AS INTEGER),"
-		" failures = CAST(?6 AS INTEGER), last_failure = CAST(?7 AS INTEGER)"
-		" WHERE key_hash = ?1 AND window_start = CAST(?2 AS INTEGER)"
-		" AND failures = CAST(?3 AS INTEGER) AND last_failure = CAST(?4 AS INTEGER)",
-	/* purge_expired: a window that started a whole window or more before
-	 * now (?1) has ended. */
-	[TS_SQ_PURGE_THROTTLE] =
-		"DELETE FROM throttle WHERE window_start <= ?1 - " WINDOW_TEXT,
 };

@@ -306,11 +306,6 @@ struct ts_store_ops {
 	int (*member_records)(struct ts_store *st, const char *tenant_id, const char *group_id,
 			      struct ts_member_rec ***out, size_t *n);
 
-	int (*session_put)(struct ts_store *st, const struct ts_session_rec *rec);
-	int (*session_get)(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
-	int (*session_touch)(struct ts_store *st, const char *id_hash, int64_t last_seen);
-	int (*session_delete)(struct ts_store *st, const char *id_hash);
-	int (*session_delete_user)(struct ts_store *st, const char *tenant_id, const char *user_id);
 
 	int (*code_put)(struct ts_store *st, const struct ts_code_rec *rec);
 	int (*code_take)(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
@@ -330,27 +325,8 @@ struct ts_store_ops {
 				    const struct ts_refresh_rec *next, const char *jti,
 				    int64_t jti_expires_at);
 
-	int (*consent_get)(struct ts_store *st, const char *tenant_id, const char *user_id,
-			   const char *client_id, char **scope);
-	int (*consent_put)(struct ts_store *st, const char *tenant_id, const char *user_id,
-			   const char *client_id, const char *scope);
 
-	int (*pending_put)(struct ts_store *st, const char *tenant_id, const char *id_hash,
-			   const char *kind, const char *data, int64_t expires_at);
-	int (*pending_get)(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
-			   char **data, int64_t *expires_at);
-	int (*pending_delete)(struct ts_store *st, const char *id_hash);
-	int (*pending_update)(struct ts_store *st, const char *id_hash, const char *old_data,
-			      const char *data);
-	int (*purge_expired)(struct ts_store *st, int64_t now);
 
-	int (*throttle_get)(struct ts_store *st, const char *key_hash, int64_t *start,
-			    int *failures, int64_t *last);
-	int (*throttle_fail)(struct ts_store *st, const char *key_hash, int64_t now,
-			     int64_t window, int max);
-	int (*throttle_reset)(struct ts_store *st, const char *key_hash);
-	int (*throttle_cas)(struct ts_store *st, const char *key_hash,
-			    const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 	int (*apikey_put)(struct ts_store *st, const struct ts_apikey_rec *rec);
 	int (*apikey_get)(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
@@ -390,8 +366,10 @@ struct ts_store_ops {
 };
 
 struct ts_revcache;
+struct ts_drv;
 struct ts_store {
 	const struct ts_store_ops *ops;
+	const struct ts_drv *drv; /* the driver the shared operations run on (drv.h) */
 	void *impl; /* backend state */
 	struct ts_revcache *revcache; /* revocation answers in memory (revcache.h), or NULL */
 };

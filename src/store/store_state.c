@@ -1,7 +1,7 @@
-/* store_state.c: the ts_store_* wrappers for the state of logins and
- * token flows (sessions, authorization codes, grants, refresh tokens,
- * consent, pending state, purging) and their record destructors. As in
- * store.c, the argument checks every backend would repeat live here. */
+/* store_state.c: the ts_store_* wrappers for the state of token flows
+ * (authorization codes, grants, refresh tokens) and their record
+ * destructors. As in store.c, the argument checks every backend would
+ * repeat live here. */
 #include "store.h"
 
 #include "revcache.h"
@@ -19,45 +19,6 @@ static bool refresh_rec_ok(const struct ts_refresh_rec *r)
 {
 	return r != NULL && nonempty(r->token_hash) && r->tenant_id != NULL &&
 	       r->grant_id != NULL && r->client_id != NULL && r->scope != NULL;
-}
-
-int ts_store_session_put(struct ts_store *st, const struct ts_session_rec *rec)
-{
-	if (st == NULL || rec == NULL || !nonempty(rec->id_hash) || rec->tenant_id == NULL ||
-	    rec->user_id == NULL)
-		return TS_EINVAL;
-	return st->ops->session_put(st, rec);
-}
-
-int ts_store_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out)
-{
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return st->ops->session_get(st, id_hash, out);
-}
-
-int ts_store_session_touch(struct ts_store *st, const char *id_hash, int64_t last_seen)
-{
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return st->ops->session_touch(st, id_hash, last_seen);
-}
-
-int ts_store_session_delete(struct ts_store *st, const char *id_hash)
-{
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return st->ops->session_delete(st, id_hash);
-}
-
-int ts_store_session_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id)
-{
-	if (st == NULL || tenant_id == NULL || user_id == NULL)
-		return TS_EINVAL;
-	return st->ops->session_delete_user(st, tenant_id, user_id);
 }
 
 int ts_store_code_put(struct ts_store *st, const struct ts_code_rec *rec)
@@ -157,121 +118,8 @@ int ts_store_refresh_rotate_token(struct ts_store *st, const char *old_hash,
 	return st->ops->refresh_rotate_token(st, old_hash, next, jti, jti_expires_at);
 }
 
-int ts_store_consent_get(struct ts_store *st, const char *tenant_id, const char *user_id,
-			 const char *client_id, char **scope)
-{
-	if (scope == NULL)
-		return TS_EINVAL;
-	*scope = NULL;
-	if (st == NULL || tenant_id == NULL || user_id == NULL || client_id == NULL)
-		return TS_EINVAL;
-	return st->ops->consent_get(st, tenant_id, user_id, client_id, scope);
-}
-
-int ts_store_consent_put(struct ts_store *st, const char *tenant_id, const char *user_id,
-			 const char *client_id, const char *scope)
-{
-	if (st == NULL || tenant_id == NULL || user_id == NULL || client_id == NULL ||
-	    scope == NULL)
-		return TS_EINVAL;
-	return st->ops->consent_put(st, tenant_id, user_id, client_id, scope);
-}
-
-int ts_store_pending_put(struct ts_store *st, const char *tenant_id, const char *id_hash,
-			 const char *kind, const char *data, int64_t expires_at)
-{
-	if (st == NULL || tenant_id == NULL || !nonempty(id_hash) || kind == NULL || data == NULL)
-		return TS_EINVAL;
-	return st->ops->pending_put(st, tenant_id, id_hash, kind, data, expires_at);
-}
-
-/* Any of the out-parameters may be NULL when the caller does not want it. */
-int ts_store_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
-			 char **data, int64_t *expires_at)
-{
-	if (tenant_id != NULL)
-		*tenant_id = NULL;
-	if (kind != NULL)
-		*kind = NULL;
-	if (data != NULL)
-		*data = NULL;
-	if (expires_at != NULL)
-		*expires_at = 0;
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return st->ops->pending_get(st, id_hash, tenant_id, kind, data, expires_at);
-}
-
-int ts_store_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
-			    const char *data)
-{
-	if (st == NULL || !nonempty(id_hash) || data == NULL)
-		return TS_EINVAL;
-	return st->ops->pending_update(st, id_hash, old_data, data);
-}
-
-int ts_store_pending_delete(struct ts_store *st, const char *id_hash)
-{
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return st->ops->pending_delete(st, id_hash);
-}
-
-int ts_store_purge_expired(struct ts_store *st, int64_t now)
-{
-	int r;
-
-	if (st == NULL)
-		return TS_EINVAL;
-	r = st->ops->purge_expired(st, now);
-	ts_revcache_clear(st->revcache);
-	return r;
-}
-
-int ts_store_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
-			  int *failures, int64_t *last)
-{
-	if (st == NULL || !nonempty(key_hash) || start == NULL || failures == NULL ||
-	    last == NULL)
-		return TS_EINVAL;
-	return st->ops->throttle_get(st, key_hash, start, failures, last);
-}
-
-int ts_store_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now,
-			   int64_t window, int max)
-{
-	if (st == NULL || !nonempty(key_hash) || window < 1 || max < 1)
-		return TS_EINVAL;
-	return st->ops->throttle_fail(st, key_hash, now, window, max);
-}
-
-int ts_store_throttle_reset(struct ts_store *st, const char *key_hash)
-{
-	if (st == NULL || !nonempty(key_hash))
-		return TS_EINVAL;
-	return st->ops->throttle_reset(st, key_hash);
-}
-
-int ts_store_throttle_cas(struct ts_store *st, const char *key_hash,
-			  const struct ts_throttle_win *old, const struct ts_throttle_win *next)
-{
-	if (st == NULL || !nonempty(key_hash) || next == NULL || next->failures < 0)
-		return TS_EINVAL;
-	return st->ops->throttle_cas(st, key_hash, old, next);
-}
-
-/* Digests of bearer secrets (session ids, codes, refresh tokens) are
+/* Digests of bearer secrets (codes, refresh tokens) are
  * wiped before they are freed, like client secret digests. */
-void ts_session_rec_free(struct ts_session_rec *r)
-{
-	if (r == NULL)
-		return;
-	ts_free_secret(r->id_hash);
-	free(r->tenant_id);
-	free(r->user_id);
-	free(r);
-}
-
 void ts_code_rec_free(struct ts_code_rec *r)
 {
 	if (r == NULL)

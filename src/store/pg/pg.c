@@ -45,6 +45,7 @@ struct ts_pg {
 	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
 	struct ts_pg_conn *idle; /* connections not in use */
 	unsigned nopen;     /* connections open, idle or in use */
+	char *sql[TS_SQL_COUNT]; /* the SQL table in $N form (NULL: not in this dialect) */
 };
 
 static struct ts_pg *impl(struct ts_store *st)
@@ -98,6 +99,7 @@ static int conn_open(struct ts_pg *pg, struct ts_pg_conn **out)
 		return TS_ESTORE;
 	}
 	c->url = &pg->shown;
+	c->sql = pg->sql;
 	PQsetNoticeProcessor(c->db, notice, (void *)&pg->shown);
 	*out = c;
 	return TS_OK;
@@ -222,7 +224,7 @@ void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c)
  * SQLSTATE and the primary message, which name constraints and columns;
  * the DETAIL line, which may quote a key's value (a digest, a username),
  * is left out. */
-static int query_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
+int ts_pg_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -252,7 +254,7 @@ static int query_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 
 /* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
  * above U+10FFFF), which is all a UTF8 database accepts. */
-static bool utf8_ok(const char *p)
+bool ts_pg_utf8_ok(const char *p)
 {
 	const unsigned char *s = (const unsigned char *)p;
 
@@ -300,7 +302,7 @@ int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, 
 	 * gets here) cannot be in the database: nothing matches them, as on
 	 * SQLite, rather than a server error. */
 	for (i = 0; i < n; i++) {
-		if (args[i] != NULL && !utf8_ok(args[i])) {
+		if (args[i] != NULL && !ts_pg_utf8_ok(args[i])) {
 			ts_log_debug("postgres %s: a parameter is not UTF-8", what);
 			return TS_ENOTFOUND;
 		}
@@ -308,7 +310,7 @@ int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, 
 	r = PQexecParams(c->db, sql, n, NULL, args, NULL, NULL, 0);
 	s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		rc = query_fail(c, r, what);
+		rc = ts_pg_fail(c, r, what);
 		PQclear(r);
 		return rc;
 	}
@@ -634,6 +636,7 @@ void ts_pg_close(struct ts_store *st)
 {
 	struct ts_pg *pg = impl(st);
 	struct ts_pg_conn *c;
+	size_t i;
 
 	pthread_mutex_lock(&pg->mu);
 	while ((c = pg->idle) != NULL) {
@@ -646,6 +649,8 @@ void ts_pg_close(struct ts_store *st)
 	pthread_mutex_unlock(&pg->mu);
 	pthread_cond_destroy(&pg->cv);
 	pthread_mutex_destroy(&pg->mu);
+	for (i = 0; i < TS_SQL_COUNT; i++)
+		free(pg->sql[i]);
 	ts_free_secret(pg->url);
 	ts_pg_url_clear(&pg->shown);
 	free(pg);
@@ -659,6 +664,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	struct ts_pg_conn *c = NULL;
 	PQconninfoOption *opts;
 	char *err = NULL;
+	size_t i;
 	int rc;
 
 	if (out == NULL)
@@ -684,8 +690,11 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	ts_pg_url_parse(url, &pg->shown);
 	pthread_mutex_init(&pg->mu, NULL);
 	pthread_cond_init(&pg->cv, NULL);
+	for (i = 0; i < TS_SQL_COUNT; i++)
+		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
 	st = ts_xcalloc(1, sizeof(*st));
 	st->ops = &ts_pg_ops;
+	st->drv = &ts_drv_pg;
 	st->impl = pg;
 
 	rc = conn_open(pg, &c);

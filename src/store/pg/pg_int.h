@@ -17,7 +17,7 @@
 #ifndef TS_STORE_PG_INT_H
 #define TS_STORE_PG_INT_H
 
-#include "store/store.h"
+#include "store/drv.h"
 
 #include <libpq-fe.h>
 
@@ -47,6 +47,8 @@ const char *ts_pg_scrub(const struct ts_pg_url *u, const char *msg, char *buf, s
 struct ts_pg_conn {
 	PGconn *db;
 	const struct ts_pg_url *url; /* the store's, for scrubbing messages */
+	char *const *sql;        /* the store's SQL table in $N form, by statement id */
+	bool prepared[TS_SQL_COUNT]; /* prepared on this connection (PQprepare) */
 	bool broken;             /* a query failed at the connection level: closed on put */
 	struct ts_pg_conn *next; /* free-list link while idle */
 };
@@ -148,30 +150,6 @@ int ts_pg_connection_delete(struct ts_store *st, const char *tenant_id, const ch
 int ts_pg_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
 		     const char *old_sealed, const char *new_sealed);
 /* pg_state.c */
-int ts_pg_session_put(struct ts_store *st, const struct ts_session_rec *rec);
-int ts_pg_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
-int ts_pg_session_touch(struct ts_store *st, const char *id_hash, int64_t last_seen);
-int ts_pg_session_delete(struct ts_store *st, const char *id_hash);
-int ts_pg_session_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-int ts_pg_consent_get(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, char **scope);
-int ts_pg_consent_put(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, const char *scope);
-int ts_pg_pending_put(struct ts_store *st, const char *tenant_id, const char *id_hash,
-		      const char *kind, const char *data, int64_t expires_at);
-int ts_pg_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
-		      char **data, int64_t *expires_at);
-int ts_pg_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
-			 const char *data);
-int ts_pg_pending_delete(struct ts_store *st, const char *id_hash);
-int ts_pg_purge_expired(struct ts_store *st, int64_t now);
-int ts_pg_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
-		       int *failures, int64_t *last);
-int ts_pg_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
-			int max);
-int ts_pg_throttle_reset(struct ts_store *st, const char *key_hash);
-int ts_pg_throttle_cas(struct ts_store *st, const char *key_hash,
-		       const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 
 /* ---- the engine (pg.c) ---- */
@@ -196,6 +174,11 @@ void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c);
  * sql. On error *out is NULL. */
 int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
 		PGresult **out, const char *what);
+/* Maps a failed result r on c (may be NULL) to a return code and logs it,
+ * as ts_pg_query does; a lost connection also marks c broken. */
+int ts_pg_fail(struct ts_pg_conn *c, const PGresult *r, const char *what);
+/* Well-formed UTF-8, which is all a UTF8 database accepts. */
+bool ts_pg_utf8_ok(const char *p);
 /* ts_pg_query for a statement whose rows are not wanted; *changed (may be
  * NULL) gets the number of rows it inserted, updated or deleted. */
 int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
