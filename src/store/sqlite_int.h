@@ -65,21 +65,6 @@ enum ts_sq_stmt {
 	TS_SQ_MEMBER_LIST,
 	TS_SQ_MEMBER_CHECK,
 	TS_SQ_MEMBER_RECORDS,
-	TS_SQ_CODE_PUT,
-	TS_SQ_CODE_USE,
-	TS_SQ_CODE_GET,
-	TS_SQ_GRANT_PUT,
-	TS_SQ_GRANT_GET,
-	TS_SQ_GRANT_TOKEN_ADD,
-	TS_SQ_GRANT_TOKEN_DENY,
-	TS_SQ_GRANT_REVOKE,
-	TS_SQ_GRANT_REVOKE_REFRESH,
-	TS_SQ_GRANT_REVOKE_CODES,
-	TS_SQ_GRANT_DENY_TOKENS,
-	TS_SQ_REFRESH_PUT,
-	TS_SQ_REFRESH_GET,
-	TS_SQ_REFRESH_STATE,
-	TS_SQ_REFRESH_USE,
 	TS_SQ_APIKEY_PUT,
 	TS_SQ_APIKEY_GET,
 	TS_SQ_APIKEY_FIND_DEVICE,
@@ -162,23 +147,6 @@ int ts_sq_member_check(struct ts_store *st, const char *tenant_id, const char *g
 		       const char *user_id, bool *is_member);
 int ts_sq_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
 			 struct ts_member_rec ***out, size_t *n);
-/* sqlite_grants.c */
-int ts_sq_code_put(struct ts_store *st, const struct ts_code_rec *rec);
-int ts_sq_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
-int ts_sq_grant_put(struct ts_store *st, const struct ts_grant_rec *rec);
-int ts_sq_grant_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_grant_rec **out);
-int ts_sq_grant_token_add(struct ts_store *st, const char *tenant_id, const char *grant_id,
-			  const char *jti, int64_t expires_at);
-int ts_sq_grant_revoke(struct ts_store *st, const char *tenant_id, const char *grant_id);
-int ts_sq_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec);
-int ts_sq_refresh_get(struct ts_store *st, const char *token_hash,
-		      struct ts_refresh_rec **out);
-int ts_sq_refresh_rotate(struct ts_store *st, const char *old_hash,
-			 const struct ts_refresh_rec *next);
-int ts_sq_refresh_rotate_token(struct ts_store *st, const char *old_hash,
-			       const struct ts_refresh_rec *next, const char *jti,
-			       int64_t jti_expires_at);
 /* sqlite_vault.c */
 int ts_sq_provider_put(struct ts_store *st, const struct ts_provider_rec *rec);
 int ts_sq_provider_get(struct ts_store *st, const char *tenant_id, const char *name,
@@ -206,7 +174,6 @@ int ts_sq_connection_release(struct ts_store *st, const char *tenant_id, const c
 int ts_sq_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
 int ts_sq_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
 		     const char *old_sealed, const char *new_sealed);
-/* sqlite_state.c */
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be

@@ -22,10 +22,6 @@
 	"u.profile, u.disabled, u.created_at, u.updated_at"
 #define GROUP_COLS "tenant_id, id, name, created_at, org_id"
 #define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
-#define CODE_COLS \
-	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
-	"code_challenge, resource, session_id_hash, auth_time, expires_at, used"
-#define GRANT_COLS "tenant_id, id, client_id, user_id, scope, auth_time, created_at, revoked"
 #define PROVIDER_COLS "tenant_id, name, kind, config, sealed_secret, created_at, updated_at"
 /* Connection reads join the tenant for its name (column 2). */
 #define CONN_COLS_C \
@@ -34,9 +30,6 @@
 	"c.refresh_expires_at, c.next_refresh_at, c.failures, c.last_error, c.expiry_warned, " \
 	"c.lease_owner, c.lease_until, c.created_at, c.updated_at"
 #define CONN_FROM " FROM vault_connections c JOIN tenants t ON t.id = c.tenant_id"
-#define REFRESH_COLS \
-	"token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, " \
-	"issued_at, expires_at, used, revoked"
 
 /* The SQL of every statement, indexed by enum ts_sq_stmt. */
 const char *const ts_sq_sql[TS_SQ_COUNT] = {
@@ -185,67 +178,8 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc",
 
 
-	/* A new code is unused whatever the record says. */
-	[TS_SQ_CODE_PUT] =
-		"INSERT INTO codes (" CODE_COLS ")"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)",
-	/* RFC 6749 §4.1.2: single use. Of concurrent takers, only the first
-	 * to run this changes a row; the others see used = 1. */
-	[TS_SQ_CODE_USE] = "UPDATE codes SET used = 1 WHERE code_hash = ?1 AND used = 0",
-	[TS_SQ_CODE_GET] = "SELECT " CODE_COLS " FROM codes WHERE code_hash = ?1",
 
-	/* Upsert by (tenant_id, id); a revoked grant stays revoked. The
-	 * client and user of a grant never change: a put naming others
-	 * changes no row, which the caller reports as TS_EEXIST. */
-	[TS_SQ_GRANT_PUT] =
-		"INSERT INTO grants (" GRANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-		" ON CONFLICT (tenant_id, id) DO UPDATE SET scope = excluded.scope,"
-		" auth_time = excluded.auth_time, revoked = max(revoked, excluded.revoked)"
-		" WHERE client_id = excluded.client_id AND user_id IS excluded.user_id",
-	[TS_SQ_GRANT_GET] =
-		"SELECT " GRANT_COLS " FROM grants WHERE tenant_id = ?1 AND id = ?2",
-	[TS_SQ_GRANT_TOKEN_ADD] =
-		"INSERT INTO grant_tokens (tenant_id, grant_id, jti, expires_at)"
-		" VALUES (?1, ?2, ?3, ?4)"
-		" ON CONFLICT (tenant_id, grant_id, jti) DO UPDATE SET"
-		" expires_at = max(expires_at, excluded.expires_at)",
-	/* A token recorded under a grant revoked meanwhile is denied at once,
-	 * so a revocation racing an issuance cannot miss it. */
-	[TS_SQ_GRANT_TOKEN_DENY] =
-		"INSERT INTO revocations (tenant_id, jti, expires_at)"
-		" SELECT tenant_id, ?3, ?4 FROM grants"
-		" WHERE tenant_id = ?1 AND id = ?2 AND revoked = 1"
-		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
-		" expires_at = max(expires_at, excluded.expires_at)",
-	[TS_SQ_GRANT_REVOKE] = "UPDATE grants SET revoked = 1 WHERE tenant_id = ?1 AND id = ?2",
-	[TS_SQ_GRANT_REVOKE_REFRESH] =
-		"UPDATE refresh_tokens SET revoked = 1"
-		" WHERE tenant_id = ?1 AND grant_id = ?2 AND revoked = 0",
-	/* A code not yet redeemed can no longer be (code_take: TS_ECONFLICT). */
-	[TS_SQ_GRANT_REVOKE_CODES] =
-		"UPDATE codes SET used = 1 WHERE tenant_id = ?1 AND grant_id = ?2 AND used = 0",
-	/* As revoke_put for each recorded jti, keeping its expiry. */
-	[TS_SQ_GRANT_DENY_TOKENS] =
-		"INSERT INTO revocations (tenant_id, jti, expires_at)"
-		" SELECT tenant_id, jti, expires_at FROM grant_tokens"
-		" WHERE tenant_id = ?1 AND grant_id = ?2"
-		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
-		" expires_at = max(expires_at, excluded.expires_at)",
 
-	/* A token of a revoked grant is stored revoked; a missing grant fails
-	 * on the foreign key (TS_ENOTFOUND). */
-	[TS_SQ_REFRESH_PUT] =
-		"INSERT INTO refresh_tokens (" REFRESH_COLS ")"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, max(?12, coalesce("
-		"(SELECT revoked FROM grants WHERE tenant_id = ?2 AND id = ?3), 0)))",
-	[TS_SQ_REFRESH_GET] =
-		"SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1",
-	[TS_SQ_REFRESH_STATE] =
-		"SELECT tenant_id, grant_id, client_id, used, revoked FROM refresh_tokens"
-		" WHERE token_hash = ?1",
-	[TS_SQ_REFRESH_USE] =
-		"UPDATE refresh_tokens SET used = 1"
-		" WHERE token_hash = ?1 AND used = 0 AND revoked = 0",
 
 
 

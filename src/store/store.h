@@ -307,23 +307,8 @@ struct ts_store_ops {
 			      struct ts_member_rec ***out, size_t *n);
 
 
-	int (*code_put)(struct ts_store *st, const struct ts_code_rec *rec);
-	int (*code_take)(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
 
-	int (*grant_put)(struct ts_store *st, const struct ts_grant_rec *rec);
-	int (*grant_get)(struct ts_store *st, const char *tenant_id, const char *id,
-			 struct ts_grant_rec **out);
-	int (*grant_token_add)(struct ts_store *st, const char *tenant_id, const char *grant_id,
-			       const char *jti, int64_t expires_at);
-	int (*grant_revoke)(struct ts_store *st, const char *tenant_id, const char *grant_id);
 
-	int (*refresh_put)(struct ts_store *st, const struct ts_refresh_rec *rec);
-	int (*refresh_get)(struct ts_store *st, const char *token_hash, struct ts_refresh_rec **out);
-	int (*refresh_rotate)(struct ts_store *st, const char *old_hash,
-			      const struct ts_refresh_rec *next);
-	int (*refresh_rotate_token)(struct ts_store *st, const char *old_hash,
-				    const struct ts_refresh_rec *next, const char *jti,
-				    int64_t jti_expires_at);
 
 
 

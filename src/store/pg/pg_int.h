@@ -105,23 +105,6 @@ int ts_pg_member_check(struct ts_store *st, const char *tenant_id, const char *g
 		       const char *user_id, bool *is_member);
 int ts_pg_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
 			 struct ts_member_rec ***out, size_t *n);
-/* pg_grants.c */
-int ts_pg_code_put(struct ts_store *st, const struct ts_code_rec *rec);
-int ts_pg_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
-int ts_pg_grant_put(struct ts_store *st, const struct ts_grant_rec *rec);
-int ts_pg_grant_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_grant_rec **out);
-int ts_pg_grant_token_add(struct ts_store *st, const char *tenant_id, const char *grant_id,
-			  const char *jti, int64_t expires_at);
-int ts_pg_grant_revoke(struct ts_store *st, const char *tenant_id, const char *grant_id);
-int ts_pg_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec);
-int ts_pg_refresh_get(struct ts_store *st, const char *token_hash,
-		      struct ts_refresh_rec **out);
-int ts_pg_refresh_rotate(struct ts_store *st, const char *old_hash,
-			 const struct ts_refresh_rec *next);
-int ts_pg_refresh_rotate_token(struct ts_store *st, const char *old_hash,
-			       const struct ts_refresh_rec *next, const char *jti,
-			       int64_t jti_expires_at);
 /* pg_vault.c */
 int ts_pg_provider_put(struct ts_store *st, const struct ts_provider_rec *rec);
 int ts_pg_provider_get(struct ts_store *st, const char *tenant_id, const char *name,
@@ -149,7 +132,6 @@ int ts_pg_connection_release(struct ts_store *st, const char *tenant_id, const c
 int ts_pg_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
 int ts_pg_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
 		     const char *old_sealed, const char *new_sealed);
-/* pg_state.c */
 
 
 /* ---- the engine (pg.c) ---- */
