@@ -71,25 +71,6 @@ enum ts_sq_stmt {
 	TS_SQ_APIKEY_LIST,
 	TS_SQ_APIKEY_DELETE,
 	TS_SQ_APIKEY_DELETE_USER,
-	/* schema version 4: the token vault */
-	TS_SQ_PROVIDER_PUT,
-	TS_SQ_PROVIDER_GET,
-	TS_SQ_PROVIDER_LIST,
-	TS_SQ_PROVIDER_LIST_ALL,
-	TS_SQ_PROVIDER_IN_USE,
-	TS_SQ_PROVIDER_DELETE,
-	TS_SQ_PROVIDER_RESEAL,
-	TS_SQ_CONN_INSERT,
-	TS_SQ_CONN_GET,
-	TS_SQ_CONN_FIND,
-	TS_SQ_CONN_LIST,
-	TS_SQ_CONN_LIST_ALL,
-	TS_SQ_CONN_DUE,
-	TS_SQ_CONN_LEASE,
-	TS_SQ_CONN_SAVE,
-	TS_SQ_CONN_RELEASE,
-	TS_SQ_CONN_DELETE,
-	TS_SQ_KEY_RESEAL,
 	TS_SQ_COUNT
 };
 extern const char *const ts_sq_sql[TS_SQ_COUNT];
@@ -147,33 +128,6 @@ int ts_sq_member_check(struct ts_store *st, const char *tenant_id, const char *g
 		       const char *user_id, bool *is_member);
 int ts_sq_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
 			 struct ts_member_rec ***out, size_t *n);
-/* sqlite_vault.c */
-int ts_sq_provider_put(struct ts_store *st, const struct ts_provider_rec *rec);
-int ts_sq_provider_get(struct ts_store *st, const char *tenant_id, const char *name,
-		       struct ts_provider_rec **out);
-int ts_sq_provider_list(struct ts_store *st, const char *tenant_id,
-			struct ts_provider_rec ***out, size_t *n);
-int ts_sq_provider_delete(struct ts_store *st, const char *tenant_id, const char *name);
-int ts_sq_provider_reseal(struct ts_store *st, const char *tenant_id, const char *name,
-			  const char *old_sealed, const char *new_sealed);
-int ts_sq_connection_insert(struct ts_store *st, const struct ts_connection_rec *rec);
-int ts_sq_connection_get(struct ts_store *st, const char *tenant_id, const char *id,
-			 struct ts_connection_rec **out);
-int ts_sq_connection_find(struct ts_store *st, const char *tenant_id, const char *owner,
-			  const char *name, struct ts_connection_rec **out);
-int ts_sq_connection_list(struct ts_store *st, const char *tenant_id,
-			  struct ts_connection_rec ***out, size_t *n);
-int ts_sq_connection_due(struct ts_store *st, int64_t now, size_t limit,
-			 struct ts_connection_rec ***out, size_t *n);
-int ts_sq_connection_lease(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *owner, int64_t until, int64_t now);
-int ts_sq_connection_save(struct ts_store *st, const struct ts_connection_rec *rec,
-			  const char *lease_owner);
-int ts_sq_connection_release(struct ts_store *st, const char *tenant_id, const char *id,
-			     const char *lease_owner);
-int ts_sq_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_sq_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
-		     const char *old_sealed, const char *new_sealed);
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be

@@ -22,14 +22,6 @@
 	"u.profile, u.disabled, u.created_at, u.updated_at"
 #define GROUP_COLS "tenant_id, id, name, created_at, org_id"
 #define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
-#define PROVIDER_COLS "tenant_id, name, kind, config, sealed_secret, created_at, updated_at"
-/* Connection reads join the tenant for its name (column 2). */
-#define CONN_COLS_C \
-	"c.id, c.tenant_id, t.name, c.provider, c.name, c.owner, c.created_by, c.status, " \
-	"c.metadata, c.access_token, c.refresh_token, c.issued_at, c.expires_at, " \
-	"c.refresh_expires_at, c.next_refresh_at, c.failures, c.last_error, c.expiry_warned, " \
-	"c.lease_owner, c.lease_until, c.created_at, c.updated_at"
-#define CONN_FROM " FROM vault_connections c JOIN tenants t ON t.id = c.tenant_id"
 
 /* The SQL of every statement, indexed by enum ts_sq_stmt. */
 const char *const ts_sq_sql[TS_SQ_COUNT] = {
@@ -198,63 +190,5 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_APIKEY_DELETE] = "DELETE FROM api_keys WHERE tenant_id = ?1 AND key = ?2",
 	[TS_SQ_APIKEY_DELETE_USER] = "DELETE FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2",
 
-	/* The token vault. An existing provider keeps its created_at. */
-	[TS_SQ_PROVIDER_PUT] =
-		"INSERT INTO vault_providers (" PROVIDER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		" ON CONFLICT (tenant_id, name) DO UPDATE SET kind = excluded.kind,"
-		" config = excluded.config, sealed_secret = excluded.sealed_secret,"
-		" updated_at = excluded.updated_at",
-	[TS_SQ_PROVIDER_GET] =
-		"SELECT " PROVIDER_COLS " FROM vault_providers WHERE tenant_id = ?1 AND name = ?2",
-	[TS_SQ_PROVIDER_LIST] =
-		"SELECT " PROVIDER_COLS " FROM vault_providers WHERE tenant_id = ?1 ORDER BY name",
-	[TS_SQ_PROVIDER_LIST_ALL] =
-		"SELECT " PROVIDER_COLS " FROM vault_providers ORDER BY tenant_id, name",
-	[TS_SQ_PROVIDER_IN_USE] =
-		"SELECT count(*) FROM vault_connections WHERE tenant_id = ?1 AND provider = ?2",
-	[TS_SQ_PROVIDER_DELETE] = "DELETE FROM vault_providers WHERE tenant_id = ?1 AND name = ?2",
-	/* Compare and swap: a secret changed meanwhile is left alone. */
-	[TS_SQ_PROVIDER_RESEAL] =
-		"UPDATE vault_providers SET sealed_secret = ?4"
-		" WHERE tenant_id = ?1 AND name = ?2 AND sealed_secret = ?3",
-	[TS_SQ_CONN_INSERT] =
-		"INSERT INTO vault_connections (id, tenant_id, provider, name, owner, created_by,"
-		" status, metadata, access_token, refresh_token, issued_at, expires_at,"
-		" refresh_expires_at, next_refresh_at, failures, last_error, expiry_warned,"
-		" created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-		" ?18, ?19)",
-	[TS_SQ_CONN_GET] = "SELECT " CONN_COLS_C CONN_FROM " WHERE c.tenant_id = ?1 AND c.id = ?2",
-	[TS_SQ_CONN_FIND] =
-		"SELECT " CONN_COLS_C CONN_FROM
-		" WHERE c.tenant_id = ?1 AND coalesce(c.owner, '') = coalesce(?2, '') AND c.name = ?3",
-	[TS_SQ_CONN_LIST] =
-		"SELECT " CONN_COLS_C CONN_FROM " WHERE c.tenant_id = ?1 ORDER BY c.created_at, c.id",
-	[TS_SQ_CONN_LIST_ALL] =
-		"SELECT " CONN_COLS_C CONN_FROM " ORDER BY c.tenant_id, c.created_at, c.id",
-	[TS_SQ_CONN_DUE] =
-		"SELECT " CONN_COLS_C CONN_FROM
-		" WHERE c.next_refresh_at > 0 AND c.next_refresh_at <= ?1"
-		" AND (c.lease_owner IS NULL OR c.lease_until < ?1)"
-		" ORDER BY c.next_refresh_at LIMIT ?2",
-	/* The lease: one conditional UPDATE, so exactly one taker wins. */
-	[TS_SQ_CONN_LEASE] =
-		"UPDATE vault_connections SET lease_owner = ?3, lease_until = ?4"
-		" WHERE tenant_id = ?1 AND id = ?2 AND (lease_owner IS NULL OR lease_until < ?5)",
-	/* Fenced by the lease: a holder that lost it writes nothing. */
-	[TS_SQ_CONN_SAVE] =
-		"UPDATE vault_connections SET status = ?3, metadata = ?4, access_token = ?5,"
-		" refresh_token = ?6, issued_at = ?7, expires_at = ?8, refresh_expires_at = ?9,"
-		" next_refresh_at = ?10, failures = ?11, last_error = ?12, expiry_warned = ?13,"
-		" updated_at = ?14, lease_owner = NULL, lease_until = 0"
-		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?15",
-	[TS_SQ_CONN_RELEASE] =
-		"UPDATE vault_connections SET lease_owner = NULL, lease_until = 0"
-		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?3",
-	[TS_SQ_CONN_DELETE] = "DELETE FROM vault_connections WHERE tenant_id = ?1 AND id = ?2",
-	/* Re-sealing a signing key under a new master key: compare and swap. */
-	[TS_SQ_KEY_RESEAL] =
-		"UPDATE keys SET sealed_private = ?4"
-		" WHERE tenant_id = ?1 AND kid = ?2 AND sealed_private = ?3",
 
 };

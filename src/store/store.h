@@ -322,32 +322,6 @@ struct ts_store_ops {
 	int (*apikey_delete)(struct ts_store *st, const char *tenant_id, const char *key);
 	int (*apikey_delete_user)(struct ts_store *st, const char *tenant_id, const char *user_id);
 
-	int (*provider_put)(struct ts_store *st, const struct ts_provider_rec *rec);
-	int (*provider_get)(struct ts_store *st, const char *tenant_id, const char *name,
-			    struct ts_provider_rec **out);
-	int (*provider_list)(struct ts_store *st, const char *tenant_id,
-			     struct ts_provider_rec ***out, size_t *n);
-	int (*provider_delete)(struct ts_store *st, const char *tenant_id, const char *name);
-	int (*provider_reseal)(struct ts_store *st, const char *tenant_id, const char *name,
-			       const char *old_sealed, const char *new_sealed);
-	int (*connection_insert)(struct ts_store *st, const struct ts_connection_rec *rec);
-	int (*connection_get)(struct ts_store *st, const char *tenant_id, const char *id,
-			      struct ts_connection_rec **out);
-	int (*connection_find)(struct ts_store *st, const char *tenant_id, const char *owner,
-			       const char *name, struct ts_connection_rec **out);
-	int (*connection_list)(struct ts_store *st, const char *tenant_id,
-			       struct ts_connection_rec ***out, size_t *n);
-	int (*connection_due)(struct ts_store *st, int64_t now, size_t limit,
-			      struct ts_connection_rec ***out, size_t *n);
-	int (*connection_lease)(struct ts_store *st, const char *tenant_id, const char *id,
-				const char *owner, int64_t until, int64_t now);
-	int (*connection_save)(struct ts_store *st, const struct ts_connection_rec *rec,
-			       const char *lease_owner);
-	int (*connection_release)(struct ts_store *st, const char *tenant_id, const char *id,
-				  const char *lease_owner);
-	int (*connection_delete)(struct ts_store *st, const char *tenant_id, const char *id);
-	int (*key_reseal)(struct ts_store *st, const char *tenant_id, const char *kid,
-			  const char *old_sealed, const char *new_sealed);
 };
 
 struct ts_revcache;

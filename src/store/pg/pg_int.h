@@ -105,33 +105,6 @@ int ts_pg_member_check(struct ts_store *st, const char *tenant_id, const char *g
 		       const char *user_id, bool *is_member);
 int ts_pg_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
 			 struct ts_member_rec ***out, size_t *n);
-/* pg_vault.c */
-int ts_pg_provider_put(struct ts_store *st, const struct ts_provider_rec *rec);
-int ts_pg_provider_get(struct ts_store *st, const char *tenant_id, const char *name,
-		       struct ts_provider_rec **out);
-int ts_pg_provider_list(struct ts_store *st, const char *tenant_id,
-			struct ts_provider_rec ***out, size_t *n);
-int ts_pg_provider_delete(struct ts_store *st, const char *tenant_id, const char *name);
-int ts_pg_provider_reseal(struct ts_store *st, const char *tenant_id, const char *name,
-			  const char *old_sealed, const char *new_sealed);
-int ts_pg_connection_insert(struct ts_store *st, const struct ts_connection_rec *rec);
-int ts_pg_connection_get(struct ts_store *st, const char *tenant_id, const char *id,
-			 struct ts_connection_rec **out);
-int ts_pg_connection_find(struct ts_store *st, const char *tenant_id, const char *owner,
-			  const char *name, struct ts_connection_rec **out);
-int ts_pg_connection_list(struct ts_store *st, const char *tenant_id,
-			  struct ts_connection_rec ***out, size_t *n);
-int ts_pg_connection_due(struct ts_store *st, int64_t now, size_t limit,
-			 struct ts_connection_rec ***out, size_t *n);
-int ts_pg_connection_lease(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *owner, int64_t until, int64_t now);
-int ts_pg_connection_save(struct ts_store *st, const struct ts_connection_rec *rec,
-			  const char *lease_owner);
-int ts_pg_connection_release(struct ts_store *st, const char *tenant_id, const char *id,
-			     const char *lease_owner);
-int ts_pg_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_pg_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
-		     const char *old_sealed, const char *new_sealed);
 
 
 /* ---- the engine (pg.c) ---- */
