@@ -18,6 +18,12 @@ struct ts_sql_def {
 	const char *pg;     /* PostgreSQL's own text, when not both */
 };
 
+#define TENANT_COLS "id, name, config, created_at, updated_at"
+#define CLIENT_COLS "tenant_id, client_id, config, secret_hash, created_at, updated_at"
+#define KEY_COLS \
+	"tenant_id, kid, alg, state, public_jwk, sealed_private, created_at, activated_at, " \
+	"retired_at"
+#define AUDIT_COLS "id, tenant, time, type, actor, subject, request_id, detail"
 #define CODE_COLS \
 	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
 	"code_challenge, resource, session_id_hash, auth_time, expires_at, used"
@@ -25,6 +31,17 @@ struct ts_sql_def {
 #define REFRESH_COLS \
 	"token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, " \
 	"issued_at, expires_at, used, revoked"
+#define USER_COLS \
+	"tenant_id, id, username, password_hash, app_password_hash, device_id, profile, " \
+	"disabled, created_at, updated_at"
+#define USER_COLS_U \
+	"u.tenant_id, u.id, u.username, u.password_hash, u.app_password_hash, u.device_id, " \
+	"u.profile, u.disabled, u.created_at, u.updated_at"
+#define MEMBERS_OF \
+	" FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id" \
+	" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc"
+#define GROUP_COLS "tenant_id, id, name, created_at, org_id"
+#define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
 #define PROVIDER_COLS "tenant_id, name, kind, config, sealed_secret, created_at, updated_at"
 /* Connection reads join the tenant for its name (column 2). */
 #define CONN_COLS_C \
@@ -42,6 +59,60 @@ struct ts_sql_def {
 #define WINDOW_TEXT NUM_TEXT(TS_STORE_THROTTLE_WINDOW_S)
 
 static const struct ts_sql_def table[TS_SQL_COUNT] = {
+	/* ---- configuration ---- */
+	[TS_SQL_GEN_GET] = {.both = "SELECT value FROM meta WHERE name = 'generation'"},
+	/* Upsert by name: an existing tenant keeps its id and created_at. A
+	 * new name whose id belongs to another tenant fails on the primary
+	 * key (TS_EEXIST). */
+	[TS_SQL_TENANT_PUT] = {.both =
+		"INSERT INTO tenants (" TENANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (name) DO UPDATE SET config = excluded.config,"
+		" updated_at = excluded.updated_at, version = tenants.version + 1"},
+	/* Reads return the tenant's version too. */
+	[TS_SQL_TENANT_GET] = {.both =
+		"SELECT " TENANT_COLS ", version FROM tenants WHERE name = ?1"},
+	[TS_SQL_TENANT_LIST] = {.both = "SELECT " TENANT_COLS ", version FROM tenants ORDER BY name"},
+	[TS_SQL_TENANT_VERSIONS] = {.both = "SELECT id, name, version FROM tenants ORDER BY name"},
+	/* Everything the tenant owns goes with it (ON DELETE CASCADE). */
+	[TS_SQL_TENANT_DELETE] = {.both = "DELETE FROM tenants WHERE name = ?1"},
+	/* A client_put for a tenant id that does not exist fails on the
+	 * foreign key (TS_ENOTFOUND); likewise for keys and revocations. */
+	[TS_SQL_CLIENT_PUT] = {.both =
+		"INSERT INTO clients (" CLIENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (tenant_id, client_id) DO UPDATE SET config = excluded.config,"
+		" secret_hash = excluded.secret_hash, updated_at = excluded.updated_at"},
+	[TS_SQL_CLIENT_GET] = {.both =
+		"SELECT " CLIENT_COLS " FROM clients WHERE tenant_id = ?1 AND client_id = ?2"},
+	[TS_SQL_CLIENT_LIST] = {.both =
+		"SELECT " CLIENT_COLS " FROM clients WHERE tenant_id = ?1 ORDER BY client_id"},
+	[TS_SQL_CLIENT_LIST_ALL] = {.both =
+		"SELECT " CLIENT_COLS " FROM clients ORDER BY tenant_id, client_id"},
+	[TS_SQL_CLIENT_DELETE] = {.both =
+		"DELETE FROM clients WHERE tenant_id = ?1 AND client_id = ?2"},
+	[TS_SQL_KEY_PUT] = {.both =
+		"INSERT INTO keys (" KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" ON CONFLICT (tenant_id, kid) DO UPDATE SET alg = excluded.alg,"
+		" state = excluded.state, public_jwk = excluded.public_jwk,"
+		" sealed_private = excluded.sealed_private,"
+		" activated_at = excluded.activated_at, retired_at = excluded.retired_at"},
+	/* kid breaks ties, so the order is total. */
+	[TS_SQL_KEY_LIST] = {.both =
+		"SELECT " KEY_COLS " FROM keys WHERE tenant_id = ?1 ORDER BY created_at, kid"},
+	[TS_SQL_KEY_LIST_ALL] = {.both =
+		"SELECT " KEY_COLS " FROM keys ORDER BY tenant_id, created_at, kid"},
+	[TS_SQL_KEY_DELETE] = {.both = "DELETE FROM keys WHERE tenant_id = ?1 AND kid = ?2"},
+
+	/* ---- the audit log ---- */
+	[TS_SQL_AUDIT_APPEND] = {.both =
+		"INSERT INTO audit (tenant, time, type, actor, subject, request_id, detail)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+	[TS_SQL_AUDIT_QUERY] = {.both =
+		"SELECT " AUDIT_COLS " FROM audit WHERE tenant = ?1 AND time >= ?2"
+		" ORDER BY time DESC, id DESC LIMIT ?3"},
+	[TS_SQL_AUDIT_QUERY_ALL] = {.both =
+		"SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 ORDER BY time DESC, id DESC"
+		" LIMIT ?2"},
+
 	/* ---- sessions, consent, pending state ---- */
 	/* Upsert by id_hash. A missing user (or tenant) fails on the foreign
 	 * key: TS_ENOTFOUND. */
@@ -275,6 +346,127 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		")"
 		" SELECT count(*) FROM ins"},
 
+	/* ---- users, groups, memberships, API keys ---- */
+	/* Upsert by (tenant_id, id): an existing user keeps created_at. A
+	 * username (case folded, ?4) held by another user of the tenant fails
+	 * on the unique index (TS_EEXIST), a missing tenant on the foreign key
+	 * (TS_ENOTFOUND). Never delete and insert again: the delete would
+	 * cascade to the user's sessions and grants. */
+	[TS_SQL_USER_PUT] = {.both =
+		"INSERT INTO users (tenant_id, id, username, username_lc, password_hash,"
+		" app_password_hash, device_id, profile, disabled, created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET username = excluded.username,"
+		" username_lc = excluded.username_lc, password_hash = excluded.password_hash,"
+		" app_password_hash = excluded.app_password_hash,"
+		" device_id = excluded.device_id, profile = excluded.profile,"
+		" disabled = excluded.disabled, updated_at = excluded.updated_at"},
+	[TS_SQL_USER_GET] = {.both = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND id = ?2"},
+	/* One conditional UPDATE: of concurrent first logins, on any number
+	 * of servers, exactly one binds. */
+	[TS_SQL_USER_BIND_DEVICE] = {.both =
+		"UPDATE users SET device_id = ?3, updated_at = CAST(?4 AS BIGINT)"
+		" WHERE tenant_id = ?1 AND id = ?2 AND device_id IS NULL"},
+	/* Only while the stored hash is still the one just checked. */
+	[TS_SQL_USER_REHASH] = {.both =
+		"UPDATE users SET password_hash = ?4, updated_at = CAST(?5 AS BIGINT)"
+		" WHERE tenant_id = ?1 AND id = ?2 AND password_hash = ?3"},
+	/* ?2 is the username already folded to lower case. */
+	[TS_SQL_USER_FIND] = {.both =
+		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND username_lc = ?2"},
+	[TS_SQL_USER_LIST] = {.both =
+		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 ORDER BY username_lc"},
+	/* user_delete on PostgreSQL locks the user's grants, then the user,
+	 * then the grants again, FOR UPDATE. Recording an access token under
+	 * a grant takes a key-share lock on the grant, and inserting a grant
+	 * one on its user; FOR UPDATE excludes both. Once these are held,
+	 * every token recorded under the user's grants is committed and
+	 * visible to the denial, and no new one can be recorded before the
+	 * user is gone. The first pass waits out writers already holding a
+	 * grant (a refresh token insert locks its grant, then its user)
+	 * rather than deadlocking with them; the last takes the grants
+	 * created before the user's row was locked. SQLite's write lock
+	 * already excludes them all. */
+	[TS_SQL_USER_LOCK_GRANTS] = {.pg =
+		"SELECT 1 FROM grants WHERE tenant_id = ?1 AND user_id = ?2 FOR UPDATE"},
+	[TS_SQL_USER_LOCK] = {.pg =
+		"SELECT 1 FROM users WHERE tenant_id = ?1 AND id = ?2 FOR UPDATE"},
+	/* Before a user goes, the access tokens recorded with their grants
+	 * are denied (as revoke_put, keeping the later expiry): the
+	 * revocations outlive the cascade. PostgreSQL refuses an upsert that
+	 * meets the same row twice, and a jti may be recorded under two of
+	 * the user's grants: one row per jti there. */
+	[TS_SQL_USER_DENY_TOKENS] = {
+		.sqlite =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT t.tenant_id, t.jti, t.expires_at FROM grants g"
+		" JOIN grant_tokens t ON t.tenant_id = g.tenant_id AND t.grant_id = g.id"
+		" WHERE g.tenant_id = ?1 AND g.user_id = ?2"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+		.pg =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT t.tenant_id, t.jti, max(t.expires_at) FROM grants g"
+		" JOIN grant_tokens t ON t.tenant_id = g.tenant_id AND t.grant_id = g.id"
+		" WHERE g.tenant_id = ?1 AND g.user_id = ?2"
+		" GROUP BY t.tenant_id, t.jti"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = greatest(revocations.expires_at, excluded.expires_at)"},
+	/* Sessions, memberships, consents, codes, grants (with their token
+	 * records), refresh tokens and API keys go with it (ON DELETE
+	 * CASCADE). */
+	[TS_SQL_USER_DELETE] = {.both = "DELETE FROM users WHERE tenant_id = ?1 AND id = ?2"},
+
+	/* Upsert by (tenant_id, id), keeping created_at; a name held by
+	 * another group of the tenant is TS_EEXIST. */
+	[TS_SQL_GROUP_PUT] = {.both =
+		"INSERT INTO user_groups (" GROUP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name,"
+		" org_id = excluded.org_id"},
+	[TS_SQL_GROUP_GET] = {.both =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND id = ?2"},
+	[TS_SQL_GROUP_FIND] = {.both =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND name = ?2"},
+	[TS_SQL_GROUP_LIST] = {.both =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 ORDER BY name"},
+	/* Memberships go with the group (ON DELETE CASCADE). */
+	[TS_SQL_GROUP_DELETE] = {.both = "DELETE FROM user_groups WHERE tenant_id = ?1 AND id = ?2"},
+	/* Idempotent, keeping the first added_at and added_by; a missing
+	 * group or user fails on a foreign key (TS_ENOTFOUND). */
+	[TS_SQL_MEMBER_ADD] = {.both =
+		"INSERT INTO group_members (tenant_id, group_id, user_id, added_at, added_by)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (tenant_id, group_id, user_id) DO NOTHING"},
+	[TS_SQL_MEMBER_REMOVE] = {.both =
+		"DELETE FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
+		" AND user_id = ?3"},
+	[TS_SQL_MEMBER_LIST] = {.both = "SELECT " USER_COLS_U MEMBERS_OF},
+	[TS_SQL_MEMBER_CHECK] = {.both =
+		"SELECT 1 FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
+		" AND user_id = ?3"},
+	[TS_SQL_MEMBER_RECORDS] = {.both =
+		"SELECT " USER_COLS_U ", m.added_at, m.added_by" MEMBERS_OF},
+	/* Replacing a key keeps its owner: a put naming another tenant or
+	 * user for an existing key touches no row (TS_EEXIST). A second
+	 * device key of a user fails on the partial unique index (TS_EEXIST),
+	 * a missing user on the foreign key (TS_ENOTFOUND). */
+	[TS_SQL_APIKEY_PUT] = {.both =
+		"INSERT INTO api_keys (" APIKEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (key) DO UPDATE SET secret_hash = excluded.secret_hash,"
+		" device_id = excluded.device_id"
+		" WHERE api_keys.tenant_id = excluded.tenant_id AND api_keys.user_id = excluded.user_id"},
+	[TS_SQL_APIKEY_GET] = {.both = "SELECT " APIKEY_COLS " FROM api_keys WHERE key = ?1"},
+	[TS_SQL_APIKEY_FIND_DEVICE] = {.both =
+		"SELECT " APIKEY_COLS " FROM api_keys"
+		" WHERE tenant_id = ?1 AND user_id = ?2 AND kind = 'device'"},
+	/* Oldest first; the key breaks ties. */
+	[TS_SQL_APIKEY_LIST] = {.both =
+		"SELECT " APIKEY_COLS " FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2"
+		" ORDER BY created_at, key"},
+	[TS_SQL_APIKEY_DELETE] = {.both = "DELETE FROM api_keys WHERE tenant_id = ?1 AND key = ?2"},
+	[TS_SQL_APIKEY_DELETE_USER] = {.both =
+		"DELETE FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2"},
+
 	/* ---- the token vault ---- */
 	/* An existing provider keeps its created_at. A missing tenant fails
 	 * on the foreign key (TS_ENOTFOUND). */
@@ -378,6 +570,12 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
 		" expires_at = greatest(revocations.expires_at, excluded.expires_at)"},
+	[TS_SQL_REVOKE_CHECK] = {.both =
+		"SELECT 1 FROM revocations WHERE tenant_id = ?1 AND jti = ?2"},
+	/* Single use: a second insert of the same id changes nothing. */
+	[TS_SQL_JTI_USE] = {.both =
+		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (tenant_id, jti) DO NOTHING"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

@@ -46,31 +46,6 @@ enum ts_sq_stmt {
 	TS_SQ_AUDIT_APPEND,
 	TS_SQ_AUDIT_QUERY,
 	TS_SQ_AUDIT_QUERY_ALL,
-	/* schema version 2: people, sessions, codes, grants, consent, pending */
-	TS_SQ_USER_PUT,
-	TS_SQ_USER_GET,
-	TS_SQ_USER_BIND_DEVICE,
-	TS_SQ_USER_REHASH,
-	TS_SQ_USER_FIND,
-	TS_SQ_USER_LIST,
-	TS_SQ_USER_DENY_TOKENS,
-	TS_SQ_USER_DELETE,
-	TS_SQ_GROUP_PUT,
-	TS_SQ_GROUP_GET,
-	TS_SQ_GROUP_FIND,
-	TS_SQ_GROUP_LIST,
-	TS_SQ_GROUP_DELETE,
-	TS_SQ_MEMBER_ADD,
-	TS_SQ_MEMBER_REMOVE,
-	TS_SQ_MEMBER_LIST,
-	TS_SQ_MEMBER_CHECK,
-	TS_SQ_MEMBER_RECORDS,
-	TS_SQ_APIKEY_PUT,
-	TS_SQ_APIKEY_GET,
-	TS_SQ_APIKEY_FIND_DEVICE,
-	TS_SQ_APIKEY_LIST,
-	TS_SQ_APIKEY_DELETE,
-	TS_SQ_APIKEY_DELETE_USER,
 	TS_SQ_COUNT
 };
 extern const char *const ts_sq_sql[TS_SQ_COUNT];
@@ -89,45 +64,6 @@ void ts_sq_close(struct ts_store *st);
 
 /* Operations implemented outside sqlite_ops.c, with the contracts of the
  * matching ts_store_* wrappers in store.h; arguments are already checked. */
-/* sqlite_people.c */
-int ts_sq_apikey_put(struct ts_store *st, const struct ts_apikey_rec *rec);
-int ts_sq_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
-int ts_sq_apikey_find_device(struct ts_store *st, const char *tenant_id, const char *user_id,
-			     struct ts_apikey_rec **out);
-int ts_sq_apikey_list(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      struct ts_apikey_rec ***out, size_t *n);
-int ts_sq_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key);
-int ts_sq_apikey_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-int ts_sq_user_put(struct ts_store *st, const struct ts_user_rec *rec);
-int ts_sq_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *device_id, int64_t now);
-int ts_sq_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
-		      const char *old_hash, const char *new_hash, int64_t now);
-int ts_sq_user_get(struct ts_store *st, const char *tenant_id, const char *id,
-		   struct ts_user_rec **out);
-int ts_sq_user_find(struct ts_store *st, const char *tenant_id, const char *username,
-		    struct ts_user_rec **out);
-int ts_sq_user_list(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
-		    size_t *n);
-int ts_sq_user_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_sq_group_put(struct ts_store *st, const struct ts_group_rec *rec);
-int ts_sq_group_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_group_rec **out);
-int ts_sq_group_find(struct ts_store *st, const char *tenant_id, const char *name,
-		     struct ts_group_rec **out);
-int ts_sq_group_list(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
-		     size_t *n);
-int ts_sq_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_sq_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id, const char *added_by, int64_t added_at);
-int ts_sq_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
-			const char *user_id);
-int ts_sq_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
-		      struct ts_user_rec ***out, size_t *n);
-int ts_sq_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
-		       const char *user_id, bool *is_member);
-int ts_sq_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
-			 struct ts_member_rec ***out, size_t *n);
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be

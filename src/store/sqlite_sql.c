@@ -14,15 +14,6 @@
 	"retired_at"
 #define AUDIT_COLS "id, tenant, time, type, actor, subject, request_id, detail"
 
-#define USER_COLS \
-	"tenant_id, id, username, password_hash, app_password_hash, device_id, profile, " \
-	"disabled, created_at, updated_at"
-#define USER_COLS_U \
-	"u.tenant_id, u.id, u.username, u.password_hash, u.app_password_hash, u.device_id, " \
-	"u.profile, u.disabled, u.created_at, u.updated_at"
-#define GROUP_COLS "tenant_id, id, name, created_at, org_id"
-#define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
-
 /* The SQL of every statement, indexed by enum ts_sq_stmt. */
 const char *const ts_sq_sql[TS_SQ_COUNT] = {
 	[TS_SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -96,99 +87,4 @@ const char *const ts_sq_sql[TS_SQ_COUNT] = {
 		" ORDER BY time DESC, id DESC LIMIT ?3",
 	[TS_SQ_AUDIT_QUERY_ALL] =
 		"SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 ORDER BY time DESC, id DESC LIMIT ?2",
-
-	/* ---- schema version 2 ---- */
-
-	/* Upsert by (tenant_id, id): an existing user keeps created_at. A
-	 * username (case folded) held by another user of the tenant fails on
-	 * the unique index (TS_EEXIST). Never INSERT OR REPLACE here: the
-	 * delete it implies would cascade to the user's sessions and grants. */
-	[TS_SQ_USER_PUT] =
-		"INSERT INTO users (tenant_id, id, username, username_lc, password_hash,"
-		" app_password_hash, device_id, profile, disabled, created_at, updated_at)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-		" ON CONFLICT (tenant_id, id) DO UPDATE SET username = excluded.username,"
-		" username_lc = excluded.username_lc, password_hash = excluded.password_hash,"
-		" app_password_hash = excluded.app_password_hash,"
-		" device_id = excluded.device_id, profile = excluded.profile,"
-		" disabled = excluded.disabled, updated_at = excluded.updated_at",
-	[TS_SQ_USER_GET] = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND id = ?2",
-	[TS_SQ_USER_BIND_DEVICE] =
-		"UPDATE users SET device_id = ?3, updated_at = CAST(?4 AS INTEGER)"
-		" WHERE tenant_id = ?1 AND id = ?2 AND device_id IS NULL",
-	[TS_SQ_USER_REHASH] =
-		"UPDATE users SET password_hash = ?4, updated_at = CAST(?5 AS INTEGER)"
-		" WHERE tenant_id = ?1 AND id = ?2 AND password_hash = ?3",
-	/* ?2 is the username already folded to lower case. */
-	[TS_SQ_USER_FIND] =
-		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND username_lc = ?2",
-	[TS_SQ_USER_LIST] =
-		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 ORDER BY username_lc",
-	/* Before a user goes, the access tokens recorded with their grants
-	 * are denied: the revocations outlive the cascade. */
-	[TS_SQ_USER_DENY_TOKENS] =
-		"INSERT INTO revocations (tenant_id, jti, expires_at)"
-		" SELECT t.tenant_id, t.jti, t.expires_at FROM grants g"
-		" JOIN grant_tokens t ON t.tenant_id = g.tenant_id AND t.grant_id = g.id"
-		" WHERE g.tenant_id = ?1 AND g.user_id = ?2"
-		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
-		" expires_at = max(expires_at, excluded.expires_at)",
-	/* Sessions, memberships, consents, codes, grants (with their token
-	 * records) and refresh tokens go with it (ON DELETE CASCADE). */
-	[TS_SQ_USER_DELETE] = "DELETE FROM users WHERE tenant_id = ?1 AND id = ?2",
-
-	[TS_SQ_GROUP_PUT] =
-		"INSERT INTO user_groups (" GROUP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name,"
-		" org_id = excluded.org_id",
-	[TS_SQ_GROUP_GET] =
-		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND id = ?2",
-	[TS_SQ_GROUP_FIND] =
-		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND name = ?2",
-	[TS_SQ_GROUP_LIST] =
-		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 ORDER BY name",
-	[TS_SQ_GROUP_DELETE] = "DELETE FROM user_groups WHERE tenant_id = ?1 AND id = ?2",
-
-	/* A missing group or user fails on a foreign key (TS_ENOTFOUND). */
-	[TS_SQ_MEMBER_ADD] =
-		"INSERT INTO group_members (tenant_id, group_id, user_id, added_at, added_by)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT (tenant_id, group_id, user_id) DO NOTHING",
-	[TS_SQ_MEMBER_REMOVE] =
-		"DELETE FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
-		" AND user_id = ?3",
-	[TS_SQ_MEMBER_LIST] =
-		"SELECT " USER_COLS_U " FROM group_members m"
-		" JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id"
-		" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc",
-	[TS_SQ_MEMBER_CHECK] =
-		"SELECT 1 FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
-		" AND user_id = ?3",
-	[TS_SQ_MEMBER_RECORDS] =
-		"SELECT " USER_COLS_U ", m.added_at, m.added_by FROM group_members m"
-		" JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id"
-		" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc",
-
-
-
-
-
-
-
-	[TS_SQ_APIKEY_PUT] =
-		"INSERT INTO api_keys (" APIKEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		" ON CONFLICT (key) DO UPDATE SET secret_hash = excluded.secret_hash,"
-		" device_id = excluded.device_id"
-		" WHERE api_keys.tenant_id = excluded.tenant_id AND api_keys.user_id = excluded.user_id",
-	[TS_SQ_APIKEY_GET] = "SELECT " APIKEY_COLS " FROM api_keys WHERE key = ?1",
-	[TS_SQ_APIKEY_FIND_DEVICE] =
-		"SELECT " APIKEY_COLS " FROM api_keys"
-		" WHERE tenant_id = ?1 AND user_id = ?2 AND kind = 'device'",
-	[TS_SQ_APIKEY_LIST] =
-		"SELECT " APIKEY_COLS " FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2"
-		" ORDER BY created_at, key",
-	[TS_SQ_APIKEY_DELETE] = "DELETE FROM api_keys WHERE tenant_id = ?1 AND key = ?2",
-	[TS_SQ_APIKEY_DELETE_USER] = "DELETE FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2",
-
-
 };

@@ -274,37 +274,6 @@ struct ts_store_ops {
 	int (*audit_query)(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
 			   struct ts_audit_rec ***out, size_t *n);
 
-	int (*user_put)(struct ts_store *st, const struct ts_user_rec *rec);
-	int (*user_get)(struct ts_store *st, const char *tenant_id, const char *id,
-			struct ts_user_rec **out);
-	int (*user_find)(struct ts_store *st, const char *tenant_id, const char *username,
-			 struct ts_user_rec **out);
-	int (*user_list)(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
-			 size_t *n);
-	int (*user_delete)(struct ts_store *st, const char *tenant_id, const char *id);
-	int (*user_bind_device)(struct ts_store *st, const char *tenant_id, const char *id,
-				const char *device_id, int64_t now);
-	int (*user_rehash)(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *old_hash, const char *new_hash, int64_t now);
-
-	int (*group_put)(struct ts_store *st, const struct ts_group_rec *rec);
-	int (*group_get)(struct ts_store *st, const char *tenant_id, const char *id,
-			 struct ts_group_rec **out);
-	int (*group_find)(struct ts_store *st, const char *tenant_id, const char *name,
-			  struct ts_group_rec **out);
-	int (*group_list)(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
-			  size_t *n);
-	int (*group_delete)(struct ts_store *st, const char *tenant_id, const char *id);
-	int (*member_add)(struct ts_store *st, const char *tenant_id, const char *group_id,
-			  const char *user_id, const char *added_by, int64_t added_at);
-	int (*member_remove)(struct ts_store *st, const char *tenant_id, const char *group_id,
-			     const char *user_id);
-	int (*member_list)(struct ts_store *st, const char *tenant_id, const char *group_id,
-			   struct ts_user_rec ***out, size_t *n);
-	int (*member_check)(struct ts_store *st, const char *tenant_id, const char *group_id,
-			    const char *user_id, bool *is_member);
-	int (*member_records)(struct ts_store *st, const char *tenant_id, const char *group_id,
-			      struct ts_member_rec ***out, size_t *n);
 
 
 
@@ -313,14 +282,7 @@ struct ts_store_ops {
 
 
 
-	int (*apikey_put)(struct ts_store *st, const struct ts_apikey_rec *rec);
-	int (*apikey_get)(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
-	int (*apikey_find_device)(struct ts_store *st, const char *tenant_id, const char *user_id,
-				  struct ts_apikey_rec **out);
-	int (*apikey_list)(struct ts_store *st, const char *tenant_id, const char *user_id,
-			   struct ts_apikey_rec ***out, size_t *n);
-	int (*apikey_delete)(struct ts_store *st, const char *tenant_id, const char *key);
-	int (*apikey_delete_user)(struct ts_store *st, const char *tenant_id, const char *user_id);
+
 
 };
 

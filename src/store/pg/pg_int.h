@@ -65,46 +65,6 @@ int ts_pg_migrate(struct ts_pg_conn *c);
 
 /* Operations implemented outside pg_ops.c, with the contracts of the
  * matching ts_store_* wrappers in store.h; arguments are already checked. */
-/* pg_apikeys.c */
-int ts_pg_apikey_put(struct ts_store *st, const struct ts_apikey_rec *rec);
-int ts_pg_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
-int ts_pg_apikey_find_device(struct ts_store *st, const char *tenant_id, const char *user_id,
-			     struct ts_apikey_rec **out);
-int ts_pg_apikey_list(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      struct ts_apikey_rec ***out, size_t *n);
-int ts_pg_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key);
-int ts_pg_apikey_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-/* pg_people.c */
-int ts_pg_user_put(struct ts_store *st, const struct ts_user_rec *rec);
-int ts_pg_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *device_id, int64_t now);
-int ts_pg_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
-		      const char *old_hash, const char *new_hash, int64_t now);
-int ts_pg_user_get(struct ts_store *st, const char *tenant_id, const char *id,
-		   struct ts_user_rec **out);
-int ts_pg_user_find(struct ts_store *st, const char *tenant_id, const char *username,
-		    struct ts_user_rec **out);
-int ts_pg_user_list(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
-		    size_t *n);
-int ts_pg_user_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_pg_group_put(struct ts_store *st, const struct ts_group_rec *rec);
-int ts_pg_group_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_group_rec **out);
-int ts_pg_group_find(struct ts_store *st, const char *tenant_id, const char *name,
-		     struct ts_group_rec **out);
-int ts_pg_group_list(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
-		     size_t *n);
-int ts_pg_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_pg_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id, const char *added_by, int64_t added_at);
-int ts_pg_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
-			const char *user_id);
-int ts_pg_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
-		      struct ts_user_rec ***out, size_t *n);
-int ts_pg_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
-		       const char *user_id, bool *is_member);
-int ts_pg_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
-			 struct ts_member_rec ***out, size_t *n);
 
 
 /* ---- the engine (pg.c) ---- */
