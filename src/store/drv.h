@@ -37,10 +37,10 @@ struct ts_cur {
 typedef int (*ts_drv_job)(struct ts_drv_conn *c, void *arg);
 
 struct ts_drv {
-	const char *name;
+	/* The name, and whether several servers may share the store; what
+	 * callers see of the driver (st->ops). */
+	struct ts_store_ops ops;
 	enum ts_dialect dialect;
-	/* Several servers may share the store (throttling is kept in it). */
-	bool shared;
 	/* Lends a pooled connection (the calling thread's batch connection
 	 * while it has a batch open); conn_put gives it back, rolling back
 	 * what it left open. TS_ESTORE when none can be made. */

@@ -154,9 +154,8 @@ static int batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
 }
 
 const struct ts_drv ts_drv_sqlite = {
-	.name = "sqlite",
+	.ops = {.name = "sqlite", .shared = false},
 	.dialect = TS_DIALECT_SQLITE,
-	.shared = false,
 	.conn_get = conn_get,
 	.conn_put = conn_put,
 	.begin = begin,

@@ -44,7 +44,7 @@ int ts_rec_fill(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts
 	return TS_OK;
 bad:
 	ts_rec_clear(d, rec);
-	ts_log_err("%s: a %s row has NULL in a NOT NULL column", drv->name, d->name);
+	ts_log_err("%s: a %s row has NULL in a NOT NULL column", drv->ops.name, d->name);
 	return TS_ESTORE;
 }
 

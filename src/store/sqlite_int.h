@@ -1,12 +1,8 @@
-/* sqlite_int.h: private to the SQLite backend, shared by sqlite.c (open,
- * connection pool, statement cache, transactions, statement helpers),
- * sqlite_sql.c (the SQL text of every statement), sqlite_schema.c
- * (migrations) and the operations: sqlite_ops.c (configuration,
- * revocations, audit, and the vtable), sqlite_people.c (users, groups),
- * sqlite_grants.c (codes, grants, refresh tokens), sqlite_state.c
- * (sessions, consent, pending state, purging) and sqlite_vault.c (token
- * vault providers and connections, re-sealing). Nothing outside src/store
- * includes it but the backend's own unit test (test_store_sqlite.c). */
+/* sqlite_int.h: private to the SQLite driver, shared by sqlite.c (open,
+ * connection pool, transactions, group commit, write batches),
+ * sqlite_schema.c (migrations) and drv_sqlite.c (the driver interface over
+ * them). Nothing outside src/store includes it but the backend's own unit
+ * test (test_store_sqlite.c). */
 #ifndef TS_STORE_SQLITE_INT_H
 #define TS_STORE_SQLITE_INT_H
 
@@ -14,8 +10,9 @@
 
 #include <sqlite3.h>
 
-/* Every statement the backend runs, prepared at most once per connection.
- * The SQL text is ts_sq_sql[id], in sqlite_sql.c. */
+/* The statements of the engine itself (transactions, savepoints, the
+ * generation), prepared at most once per connection; the operations' own
+ * come from the SQL table (sql.h). The text is in sqlite.c. */
 enum ts_sq_stmt {
 	TS_SQ_BEGIN,
 	TS_SQ_COMMIT,
@@ -23,32 +20,9 @@ enum ts_sq_stmt {
 	TS_SQ_SAVEPOINT,
 	TS_SQ_RELEASE,
 	TS_SQ_ROLLBACK_TO,
-	TS_SQ_GEN_GET,
 	TS_SQ_GEN_BUMP,
-	TS_SQ_TENANT_PUT,
-	TS_SQ_TENANT_GET,
-	TS_SQ_TENANT_LIST,
-	TS_SQ_TENANT_VERSIONS,
-	TS_SQ_TENANT_DELETE,
-	TS_SQ_CLIENT_PUT,
-	TS_SQ_CLIENT_GET,
-	TS_SQ_CLIENT_LIST,
-	TS_SQ_CLIENT_LIST_ALL,
-	TS_SQ_CLIENT_DELETE,
-	TS_SQ_KEY_PUT,
-	TS_SQ_KEY_LIST,
-	TS_SQ_KEY_LIST_ALL,
-	TS_SQ_KEY_DELETE,
-	TS_SQ_REVOKE_PUT,
-	TS_SQ_REVOKE_CHECK,
-	TS_SQ_JTI_USE,
-	TS_SQ_REVOKE_PURGE,
-	TS_SQ_AUDIT_APPEND,
-	TS_SQ_AUDIT_QUERY,
-	TS_SQ_AUDIT_QUERY_ALL,
 	TS_SQ_COUNT
 };
-extern const char *const ts_sq_sql[TS_SQ_COUNT];
 
 /* One pooled connection, used by one thread at a time. */
 struct ts_sq_conn {
@@ -58,12 +32,8 @@ struct ts_sq_conn {
 	struct ts_sq_conn *next;         /* free-list link while idle */
 };
 
-/* The operations table (sqlite_ops.c) and its close (sqlite.c). */
-extern const struct ts_store_ops ts_sqlite_ops;
+/* Closes the store (the driver's close; every connection must be back). */
 void ts_sq_close(struct ts_store *st);
-
-/* Operations implemented outside sqlite_ops.c, with the contracts of the
- * matching ts_store_* wrappers in store.h; arguments are already checked. */
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be
@@ -128,55 +98,11 @@ struct ts_sq_batch_stats {
 };
 void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out);
 
-/* Statement helpers shared by the operation files (sqlite.c). */
+/* Statement helpers (sqlite.c) for the driver. */
 /* Binds a borrowed string, or NULL, as parameter i (SQLITE_STATIC: every
  * caller resets the statement before the string goes away). Returns the
  * SQLite code, so binds chain with ||. */
 int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v);
-/* Binds args[0..n-1] as parameters 1..n. TS_OK or TS_ESTORE (logged). */
-int ts_sq_bind_strs(struct ts_sq_conn *c, sqlite3_stmt *s, const char *const *args, int n,
-		    const char *what);
-/* A copy of a text column (NULL for SQL NULL), owned by the caller. */
-char *ts_sq_col_dup(sqlite3_stmt *s, int i);
-/* Logs a row with NULL in a NOT NULL column and returns TS_ESTORE. */
-int ts_sq_bad_row(const char *what);
-/* Ends a row loop: SQLITE_DONE is TS_OK, anything else a failure. */
-int ts_sq_rows_end(struct ts_sq_conn *c, int src, const char *what);
-/* Returns v, grown (doubling, from 8) when n has reached *cap elements of
- * size elem. Aborts on exhaustion like ts_xrealloc. */
-/* Reads the current row into a new record, or NULL when a NOT NULL column
- * held NULL; and releases one. Each list wraps its record type's pair. */
-typedef void *(*ts_sq_read_fn)(sqlite3_stmt *s);
-typedef void (*ts_sq_free_fn)(void *rec);
-/* Steps a prepared, bound statement to its end and collects the rows read
- * by read into a new array in *out (array and records owned by the caller;
- * the caller's record-pointer array is passed as (void ***)). On failure
- * frees what it read and returns the error; the statement is left for the
- * caller to reset. */
-int ts_sq_rows(struct ts_sq_conn *c, sqlite3_stmt *s, ts_sq_read_fn read, ts_sq_free_fn free_rec,
-	       const char *what, void ***out, size_t *n);
-/* A whole list: takes a connection, binds the nargs string args to
- * statement id, collects the rows as ts_sq_rows, and gives it back. */
-int ts_sq_list(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int nargs,
-	       ts_sq_read_fn read, ts_sq_free_fn free_rec, const char *what, void ***out,
-	       size_t *n);
-
-/* Runs the cached write statement id with the n strings args as its
- * parameters, on c inside the caller's transaction; *changed (may be NULL)
- * gets the number of rows it changed (cascades not counted). */
-int ts_sq_exec(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *const *args, int n,
-	       int *changed, const char *what);
-/* ts_sq_exec in a transaction of its own. With must_change, TS_ENOTFOUND
- * (and nothing written) when no row changed. bump as in ts_sq_write_end. */
-int ts_sq_write1(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
-		 bool must_change, bool bump, const char *what);
-/* A one-row read: takes a connection, binds the n strings args to the
- * cached statement id and steps it once. TS_OK leaves the row in *s for
- * the caller to read; TS_ENOTFOUND if there is none; TS_ESTORE. In every
- * case ts_sq_read_end(st, *c, *s) must follow. */
-int ts_sq_read_begin(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
-		     struct ts_sq_conn **c, sqlite3_stmt **s, const char *what);
-void ts_sq_read_end(struct ts_store *st, struct ts_sq_conn *c, sqlite3_stmt *s);
 
 /* Maps the last error on db to a return code (TS_EEXIST for a unique or
  * primary key conflict, TS_ENOTFOUND for a missing parent row, TS_ESTORE

@@ -224,8 +224,6 @@ struct ts_connection_rec {
 
 struct ts_store;
 
-/* The backend vtable. Each backend fills one of these; callers use the
- * ts_store_* wrappers below, never the table directly. */
 /* One key's throttle window as the store keeps it. */
 struct ts_throttle_win {
 	int64_t start; /* the window's first failure, Unix seconds */
@@ -233,64 +231,19 @@ struct ts_throttle_win {
 	int64_t last;  /* the latest failure, Unix seconds */
 };
 
+/* What callers may know of the backend behind a store. */
 struct ts_store_ops {
-	const char *name;
+	const char *name; /* "sqlite" or "postgres" */
 	/* Several servers may share this store (PostgreSQL): state that must
 	 * hold across all of them, such as throttling, is kept in it too. */
 	bool shared;
-	void (*close)(struct ts_store *st);
-	int (*ping)(struct ts_store *st);
-	int (*generation)(struct ts_store *st, int64_t *out);
-
-	int (*tenant_put)(struct ts_store *st, const struct ts_tenant_rec *rec);
-	int (*tenant_get)(struct ts_store *st, const char *name, struct ts_tenant_rec **out);
-	int (*tenant_list)(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n);
-	int (*tenant_delete)(struct ts_store *st, const char *name);
-	int (*tenant_versions)(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n);
-	int (*batch_begin)(struct ts_store *st);
-	int (*batch_end)(struct ts_store *st, bool commit);
-
-	int (*client_put)(struct ts_store *st, const struct ts_client_rec *rec);
-	int (*client_get)(struct ts_store *st, const char *tenant_id, const char *client_id,
-			  struct ts_client_rec **out);
-	int (*client_list)(struct ts_store *st, const char *tenant_id,
-			   struct ts_client_rec ***out, size_t *n);
-	int (*client_delete)(struct ts_store *st, const char *tenant_id, const char *client_id);
-
-	int (*key_put)(struct ts_store *st, const struct ts_key_rec *rec);
-	int (*key_list)(struct ts_store *st, const char *tenant_id, struct ts_key_rec ***out,
-			size_t *n);
-	int (*key_delete)(struct ts_store *st, const char *tenant_id, const char *kid);
-
-	int (*revoke_put)(struct ts_store *st, const char *tenant_id, const char *jti,
-			  int64_t expires_at);
-	int (*revoke_check)(struct ts_store *st, const char *tenant_id, const char *jti,
-			    bool *revoked);
-	int (*revoke_purge)(struct ts_store *st, int64_t now);
-	int (*jti_use)(struct ts_store *st, const char *tenant_id, const char *jti,
-		       int64_t expires_at);
-
-	int (*audit_append)(struct ts_store *st, const struct ts_audit_rec *recs, size_t n);
-	int (*audit_query)(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
-			   struct ts_audit_rec ***out, size_t *n);
-
-
-
-
-
-
-
-
-
-
-
 };
 
 struct ts_revcache;
 struct ts_drv;
 struct ts_store {
-	const struct ts_store_ops *ops;
-	const struct ts_drv *drv; /* the driver the shared operations run on (drv.h) */
+	const struct ts_store_ops *ops; /* the driver's (drv.h) */
+	const struct ts_drv *drv; /* the driver every operation runs on (drv.h) */
 	void *impl; /* backend state */
 	struct ts_revcache *revcache; /* revocation answers in memory (revcache.h), or NULL */
 };
@@ -328,7 +281,7 @@ int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *l
 int ts_store_pg_schema_status(const char *url, int64_t *current, int64_t *latest);
 int ts_store_pg_url_shown(const char *url, char *buf, size_t cap);
 
-/* Thin wrappers over the vtable; see the conventions above. */
+/* The operations; see the conventions above. */
 int ts_store_ping(struct ts_store *st);
 /* A number that increases with every write to tenants, clients or keys. */
 int ts_store_generation(struct ts_store *st, int64_t *out);

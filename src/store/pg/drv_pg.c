@@ -181,9 +181,8 @@ static bool stale(struct ts_drv_conn *c)
 }
 
 const struct ts_drv ts_drv_pg = {
-	.name = "postgres",
+	.ops = {.name = "postgres", .shared = true},
 	.dialect = TS_DIALECT_PG,
-	.shared = true,
 	.conn_get = conn_get,
 	.conn_put = conn_put,
 	.begin = begin,

@@ -1,10 +1,10 @@
 /* pg.c: the PostgreSQL store backend's engine room: opening, a small pool
  * of libpq connections (opened lazily, at most POOL_MAX, each used by one
- * thread at a time), write transactions, and the query and row helpers
- * shared by the operation files. A connection that fails at the connection
- * level is closed and replaced by the next taker, so the store recovers by
- * itself once the server is back. The operations are in pg_ops.c and its
- * siblings, the schema in pg_schema.c. */
+ * thread at a time), write transactions and batches, and the error
+ * mapping the driver (drv_pg.c) shares. A connection that fails at the
+ * connection level is closed and replaced by the next taker, so the store
+ * recovers by itself once the server is back. The SQL is in sql.c, the
+ * schema in pg_schema.c. */
 #include "pg_int.h"
 
 #include <inttypes.h>
@@ -34,7 +34,6 @@
 #define ERR_MAX 300
 
 static const char begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
-static const char gen_get_sql[] = "SELECT value FROM meta WHERE name = 'generation'";
 static const char gen_bump_sql[] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'";
 
 /* The backend state behind ts_store.impl. */
@@ -484,102 +483,6 @@ int ts_pg_batch_end(struct ts_store *st, bool commit)
 	return TS_OK;
 }
 
-int ts_pg_write1(struct ts_store *st, const char *sql, const char *const *args, int n,
-		 bool must_change, bool bump, const char *what)
-{
-	struct ts_pg_conn *c = NULL;
-	int rc, changed = 0;
-
-	rc = ts_pg_write_begin(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_pg_exec(c, sql, args, n, &changed, what);
-	if (rc == TS_OK && must_change && changed == 0)
-		rc = TS_ENOTFOUND;
-out:
-	return ts_pg_write_end(st, c, rc, bump);
-}
-
-/* A read-only statement in autocommit on a pooled connection, redone once
- * on a fresh connection if the pooled one turns out to be cut. */
-static int read_query(struct ts_store *st, const char *sql, const char *const *args, int n,
-		      PGresult **out, const char *what)
-{
-	struct ts_pg_conn *c = NULL;
-	bool retried = false;
-	int rc;
-
-	do {
-		rc = ts_pg_conn_get(st, &c);
-		if (rc != TS_OK)
-			return rc;
-		rc = ts_pg_query(c, sql, args, n, out, what);
-	} while (retry_fresh(st, &c, rc, &retried));
-	ts_pg_conn_put(st, c);
-	return rc;
-}
-
-int ts_pg_get1(struct ts_store *st, const char *sql, const char *const *args, int n,
-	       PGresult **out, const char *what)
-{
-	int rc;
-
-	rc = read_query(st, sql, args, n, out, what);
-	if (rc == TS_OK && PQntuples(*out) == 0) {
-		PQclear(*out);
-		*out = NULL;
-		rc = TS_ENOTFOUND;
-	}
-	return rc;
-}
-
-int ts_pg_rows(const PGresult *r, ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what,
-	       void ***out, size_t *n)
-{
-	int rows = PQntuples(r), i, j;
-	void **v;
-
-	*out = NULL;
-	*n = 0;
-	if (rows <= 0)
-		return TS_OK;
-	v = ts_xcalloc((size_t)rows, sizeof(*v));
-	for (i = 0; i < rows; i++) {
-		v[i] = read(r, i);
-		if (v[i] == NULL) {
-			for (j = 0; j < i; j++)
-				free_rec(v[j]);
-			free(v);
-			return ts_pg_bad_row(what);
-		}
-	}
-	*out = v;
-	*n = (size_t)rows;
-	return TS_OK;
-}
-
-int ts_pg_list(struct ts_store *st, const char *sql, const char *const *args, int nargs,
-	       ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what, void ***out,
-	       size_t *n)
-{
-	PGresult *r = NULL;
-	int rc;
-
-	rc = read_query(st, sql, args, nargs, &r, what);
-	if (rc != TS_OK)
-		return rc;
-	rc = ts_pg_rows(r, read, free_rec, what, out, n);
-	PQclear(r);
-	return rc;
-}
-
-char *ts_pg_col_dup(const PGresult *r, int i, int j)
-{
-	if (PQgetisnull(r, i, j))
-		return NULL;
-	return ts_xstrdup(PQgetvalue(r, i, j));
-}
-
 int64_t ts_pg_col_i64(const PGresult *r, int i, int j)
 {
 	if (PQgetisnull(r, i, j))
@@ -587,47 +490,10 @@ int64_t ts_pg_col_i64(const PGresult *r, int i, int j)
 	return (int64_t)strtoll(PQgetvalue(r, i, j), NULL, 10);
 }
 
-bool ts_pg_col_bool(const PGresult *r, int i, int j)
-{
-	return ts_pg_col_i64(r, i, j) != 0;
-}
-
-int ts_pg_bad_row(const char *what)
-{
-	ts_log_err("postgres: a %s row has NULL in a NOT NULL column", what);
-	return TS_ESTORE;
-}
-
 const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v)
 {
 	snprintf(buf, TS_PG_I64_BUF, "%" PRId64, v);
 	return buf;
-}
-
-/* Ping reads a row, so it fails when the server answers but the database
- * is unusable, not only when no connection can be made. */
-int ts_pg_ping(struct ts_store *st)
-{
-	int64_t gen;
-
-	return ts_pg_generation(st, &gen);
-}
-
-int ts_pg_generation(struct ts_store *st, int64_t *out)
-{
-	PGresult *r = NULL;
-	int rc;
-
-	rc = ts_pg_get1(st, gen_get_sql, NULL, 0, &r, "generation");
-	if (rc == TS_ENOTFOUND) {
-		ts_log_err("postgres: the generation row is missing");
-		return TS_ESTORE;
-	}
-	if (rc != TS_OK)
-		return rc;
-	*out = ts_pg_col_i64(r, 0, 0);
-	PQclear(r);
-	return TS_OK;
 }
 
 /* Every connection must be back by now: closing under a running call is a
@@ -693,8 +559,8 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
 	st = ts_xcalloc(1, sizeof(*st));
-	st->ops = &ts_pg_ops;
 	st->drv = &ts_drv_pg;
+	st->ops = &ts_drv_pg.ops;
 	st->impl = pg;
 
 	rc = conn_open(pg, &c);
