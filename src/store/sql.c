@@ -16,7 +16,6 @@ struct ts_sql_def {
 	const char *both;   /* run by both dialects, or NULL */
 	const char *sqlite; /* SQLite's own text, when not both */
 	const char *pg;     /* PostgreSQL's own text, when not both */
-	unsigned flags;     /* TS_SQL_* flags (sql.h) */
 };
 
 #define TENANT_COLS "id, name, config, created_at, updated_at"
@@ -318,11 +317,8 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	 * grant is revoked). Data-modifying WITH clauses run exactly once and
 	 * see one snapshot; a failing insert fails the statement and changes
 	 * nothing. SQLite has no data-modifying WITH: its rotation is a
-	 * batched job of single statements. It is planned for each run: the
-	 * generic plan a prepared statement falls back to finds the token
-	 * through its grant, whose chain of spent tokens grows with every
-	 * rotation (measured: 64 concurrent chains ran at half the rate). */
-	[TS_SQL_REFRESH_ROTATE_ONE] = {.flags = TS_SQL_PLAN_EACH_RUN, .pg =
+	 * batched job of single statements. */
+	[TS_SQL_REFRESH_ROTATE_ONE] = {.pg =
 		"WITH g AS ("
 		"  SELECT revoked FROM grants WHERE tenant_id = ?2 AND id = ?3 FOR SHARE"
 		"), spent AS ("
@@ -581,11 +577,6 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (tenant_id, jti) DO NOTHING"},
 };
-
-unsigned ts_sql_flags(enum ts_sql id)
-{
-	return (unsigned)id < TS_SQL_COUNT ? table[id].flags : 0;
-}
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)
 {

@@ -126,13 +126,6 @@ enum ts_sql {
 	TS_SQL_COUNT
 };
 
-/* Statement flags. */
-/* Planned for each run's values, never from a generic plan: PostgreSQL
- * runs it unprepared. */
-#define TS_SQL_PLAN_EACH_RUN 1u
-/* The flags of statement id. */
-unsigned ts_sql_flags(enum ts_sql id);
-
 /* The text of statement id in dialect d, or NULL if d has no such
  * statement. For PostgreSQL it may still hold ?N parameters: the driver
  * rewrites them once (ts_sql_pg_dup). */

@@ -2,10 +2,9 @@
  * connection pool, READ COMMITTED write transactions and write batches.
  * Each connection prepares a statement of the SQL table the first time it
  * runs it (PQprepare, named by its id) and runs it by name afterwards
- * (PQexecPrepared), so the server parses and plans it once per
- * connection; a connection opened after a cut starts with none prepared.
- * A statement flagged TS_SQL_PLAN_EACH_RUN is sent with its text instead,
- * so that it is planned for its values every time.
+ * (PQexecPrepared), so the server parses it once per connection; a
+ * connection opened after a cut starts with none prepared. Every run is
+ * still planned for its values (pg.c sets plan_cache_mode).
  * Parameters are text; integers are written in decimal. There is no group
  * commit: each write is its own transaction. */
 #include "pg_int.h"
@@ -97,15 +96,11 @@ static int run(struct ts_pg_conn *c, enum ts_sql id, const struct ts_arg *args, 
 			}
 		}
 	}
-	if (ts_sql_flags(id) & TS_SQL_PLAN_EACH_RUN) {
-		r = PQexecParams(c->db, c->sql[id], n, NULL, vals, NULL, NULL, 0);
-	} else {
-		snprintf(name, sizeof(name), "s%d", (int)id);
-		rc = prepare(c, id, name, what);
-		if (rc != TS_OK)
-			return rc;
-		r = PQexecPrepared(c->db, name, n, vals, NULL, NULL, 0);
-	}
+	snprintf(name, sizeof(name), "s%d", (int)id);
+	rc = prepare(c, id, name, what);
+	if (rc != TS_OK)
+		return rc;
+	r = PQexecPrepared(c->db, name, n, vals, NULL, NULL, 0);
 	s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
 		rc = ts_pg_fail(c, r, what);
