@@ -4,6 +4,8 @@
  * client_secret_basic per RFC 6749 §2.3.1 (form-encoded id and secret). */
 #include "internal.h"
 
+#include "wire/wire.h"
+
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -37,8 +39,7 @@ bool ts_lib_url_ok(const char *url)
 	    !(n > 8 && strncasecmp(url, "https://", 8) == 0))
 		return false;
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)url[i];
-		if (c <= 0x20 || c >= 0x7f)
+		if (!ts_is_vchar((unsigned char)url[i]))
 			return false;
 	}
 	return true;
@@ -46,21 +47,7 @@ bool ts_lib_url_ok(const char *url)
 
 int ts_lib_form_escape(struct ts_buf *b, const char *s)
 {
-	static const char hexd[] = "0123456789ABCDEF";
-	int rc = TS_OK;
-
-	for (; *s && rc == TS_OK; s++) {
-		unsigned char c = (unsigned char)*s;
-		/* RFC 3986 §2.3 unreserved characters pass as they are. */
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			rc = ts_buf_append(b, s, 1);
-		} else {
-			char esc[3] = {'%', hexd[c >> 4], hexd[c & 15]};
-			rc = ts_buf_append(b, esc, sizeof(esc));
-		}
-	}
-	return rc;
+	return ts_wire_urlencode(b, s);
 }
 
 json_t *ts_lib_json_object(const char *p, size_t len)

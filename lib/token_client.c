@@ -7,6 +7,8 @@
  * for it share its answer instead of each asking again. */
 #include "internal.h"
 
+#include "wire/wire.h"
+
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +58,7 @@ static void copy_clean(char *dst, size_t cap, const char *src, const char *dflt)
 		src = dflt;
 	for (; *src && i + 1 < cap; src++) {
 		unsigned char c = (unsigned char)*src;
-		dst[i++] = (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') ? (char)c : '_';
+		dst[i++] = (ts_is_print(c) && c != '"' && c != '\\') ? (char)c : '_';
 	}
 	dst[i] = '\0';
 }

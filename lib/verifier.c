@@ -5,6 +5,8 @@
  * scope, 503 when Tessera cannot be reached (never a credential error). */
 #include "internal.h"
 
+#include "wire/wire.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +85,7 @@ static bool scope_token_ok(const char *s)
 		return false;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+		if (!ts_is_vchar(c) || c == '"' || c == '\\')
 			return false;
 	}
 	return true;

@@ -1,6 +1,8 @@
 /* buf.c: the one growable buffer (NUL-terminated, hard maximum). */
 #include "core.h"
 
+#include "wire/ascii.h"
+
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,7 +103,7 @@ int ts_buf_append_json_escaped(struct ts_buf *b, const char *s, size_t len)
 		char esc[7];
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+		if (!ts_is_ctl(c) && c != '"' && c != '\\')
 			continue;
 		rc = ts_buf_append(b, s + start, i - start);
 		if (rc != TS_OK)

@@ -11,6 +11,8 @@
  * in-flight requests finish, then stops. */
 #include "internal.h"
 
+#include "wire/ascii.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -140,8 +142,7 @@ static bool request_id_ok(const char *v)
 		return false;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.' || c == ':'))
+		if (!(ts_is_alnum(c) || c == '-' || c == '_' || c == '.' || c == ':'))
 			return false;
 	}
 	return true;
@@ -201,8 +202,7 @@ static const char *media_type(struct ts_arena *a, const char *ct)
 		n++;
 	m = ts_arena_strndup(a, ct, n);
 	for (n = 0; m[n]; n++)
-		if (m[n] >= 'A' && m[n] <= 'Z')
-			m[n] = (char)(m[n] - 'A' + 'a');
+		m[n] = (char)ts_to_lower((unsigned char)m[n]);
 	return m;
 }
 
@@ -222,8 +222,7 @@ static const char *host_of(struct ts_arena *a, const char *h)
 	}
 	m = ts_arena_strndup(a, h, n);
 	for (n = 0; m[n]; n++)
-		if (m[n] >= 'A' && m[n] <= 'Z')
-			m[n] = (char)(m[n] - 'A' + 'a');
+		m[n] = (char)ts_to_lower((unsigned char)m[n]);
 	return m;
 }
 
@@ -293,11 +292,11 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 		while (*p) {
 			size_t n = strcspn(p, ",");
 			const char *v = p;
-			while (n && (*v == ' ' || *v == '\t')) {
+			while (n && ts_is_ows((unsigned char)*v)) {
 				v++;
 				n--;
 			}
-			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			while (n && ts_is_ows((unsigned char)v[n - 1]))
 				n--;
 			if (h->cl == NULL)
 				h->cl = ts_arena_strndup(h->arena, v, n);
@@ -343,10 +342,10 @@ static enum MHD_Result framing_check(struct ts_http_server *s, struct reqstate *
 		return send_error(s, rs, 400, "invalid_request", "conflicting Content-Length values");
 	}
 	if (h->n_te) {
-		while (*te == ' ' || *te == '\t')
+		while (ts_is_ows((unsigned char)*te))
 			te++;
 		n = strlen(te);
-		while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+		while (n && ts_is_ows((unsigned char)te[n - 1]))
 			n--;
 		if (h->n_te > 1 || n != 7 || strncasecmp(te, "chunked", 7) != 0) {
 			rs->must_close = true;
