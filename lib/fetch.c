@@ -66,16 +66,17 @@ json_t *ts_lib_json_object(const char *p, size_t len)
 
 struct sink {
 	struct ts_buf *body;
-	bool toobig;
+	int rc; /* TS_ETOOBIG or TS_ENOMEM once an append failed */
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 {
 	struct sink *s = ctx;
+	int rc = ts_buf_append(s->body, p, size * n);
 
-	if (ts_buf_append(s->body, p, size * n) != TS_OK) {
+	if (rc != TS_OK) {
 		/* Returning less than was given makes libcurl stop the transfer. */
-		s->toobig = true;
+		s->rc = rc;
 		return 0;
 	}
 	return size * n;
@@ -84,6 +85,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 /* "Authorization: Basic base64(form(user) ':' form(pass))". */
 static int basic_header(const char *user, const char *pass, struct curl_slist **hdrs)
 {
+	struct curl_slist *added;
 	struct ts_buf pair;
 	char out[BASIC_MAX];
 	size_t n;
@@ -104,8 +106,12 @@ static int basic_header(const char *user, const char *pass, struct curl_slist **
 		rc = TS_ETOOBIG;
 		goto out;
 	}
-	*hdrs = curl_slist_append(*hdrs, out);
-	rc = *hdrs ? TS_OK : TS_ENOMEM;
+	/* On failure curl_slist_append returns NULL and leaves the list as it
+	 * was, still the caller's to free. */
+	added = curl_slist_append(*hdrs, out);
+	if (added != NULL)
+		*hdrs = added;
+	rc = added ? TS_OK : TS_ENOMEM;
 out:
 	OPENSSL_cleanse(out, sizeof(out));
 	ts_buf_clear_secret(&pair);
@@ -148,7 +154,7 @@ static int setup(CURL *c, const char *url, long timeout_ms, struct sink *sink)
 int ts_lib_http(const char *url, const char *form, size_t len, const char *user,
 		const char *pass, long timeout_ms, long *status, struct ts_buf *body)
 {
-	struct sink sink = {body, false};
+	struct sink sink = {body, TS_OK};
 	struct curl_slist *hdrs = NULL;
 	CURL *c = NULL;
 	CURLcode e;
@@ -185,8 +191,12 @@ int ts_lib_http(const char *url, const char *form, size_t len, const char *user,
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	e = curl_easy_perform(c);
-	if (sink.toobig || e == CURLE_FILESIZE_EXCEEDED) {
-		rc = TS_ETOOBIG;
+	if (sink.rc != TS_OK || e == CURLE_FILESIZE_EXCEEDED) {
+		rc = sink.rc != TS_OK ? sink.rc : TS_ETOOBIG;
+		goto out;
+	}
+	if (e == CURLE_OUT_OF_MEMORY) {
+		rc = TS_ENOMEM;
 		goto out;
 	}
 	if (e != CURLE_OK) {

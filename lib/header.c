@@ -24,32 +24,41 @@ static bool is_vchars(const char *p, size_t len, bool colon_ok)
 	return true;
 }
 
-/* Splits "key:secret" at the first colon into out. */
-static bool split_key(const char *p, size_t len, struct ts_lib_auth *out)
+/* The one description of an allocation failure, told apart by address. */
+static const char why_nomem[] = "out of memory";
+
+/* Splits "key:secret" at the first colon into out: TS_OK, TS_EINVAL for a
+ * malformed pair, TS_ENOMEM. */
+static int split_key(const char *p, size_t len, struct ts_lib_auth *out)
 {
 	struct ts_str key, secret;
 
 	if (!ts_wire_pair_split((struct ts_str){p, len}, &key, &secret))
-		return false;
+		return TS_EINVAL;
 	if (secret.len == 0 || key.len > TS_LIB_APIKEY_MAX || secret.len > TS_LIB_APISECRET_MAX)
-		return false;
+		return TS_EINVAL;
 	if (!is_vchars(key.p, key.len, false) || !is_vchars(secret.p, secret.len, true))
-		return false;
-	out->key = ts_xstrndup(key.p, key.len);
-	out->secret = ts_xstrndup(secret.p, secret.len);
-	return true;
+		return TS_EINVAL;
+	out->key = ts_strndup(key.p, key.len);
+	out->secret = ts_strndup(secret.p, secret.len);
+	return out->key && out->secret ? TS_OK : TS_ENOMEM;
 }
 
 static const char *basic(const char *cred, size_t clen, struct ts_lib_auth *out)
 {
 	/* Decoded base64 is never longer than its text. */
-	unsigned char *dec = ts_xmalloc(clen + 1);
+	unsigned char *dec = ts_malloc(clen + 1);
 	const char *why = NULL;
 	size_t dlen = 0;
+	int rc;
 
+	if (dec == NULL)
+		return why_nomem;
 	if (clen == 0 || ts_b64_decode(cred, clen, dec, clen, &dlen) != TS_OK)
 		why = "the Basic credentials are not base64";
-	else if (!split_key((const char *)dec, dlen, out))
+	else if ((rc = split_key((const char *)dec, dlen, out)) == TS_ENOMEM)
+		why = why_nomem;
+	else if (rc != TS_OK)
 		why = "the Basic credentials are not an API key and secret";
 	else
 		out->scheme = TS_LIB_AUTH_APIKEY;
@@ -66,14 +75,21 @@ static const char *parse(const char *p, size_t len, struct ts_lib_auth *out)
 	ts_wire_authz_parse(p, len, TS_LIB_AUTH_MAX, &w);
 	switch (w.kind) {
 	case TS_WIRE_AUTHZ_BEARER:
-		out->token = ts_xstrndup(w.cred.p, w.cred.len);
+		out->token = ts_strndup(w.cred.p, w.cred.len);
+		if (out->token == NULL)
+			return why_nomem;
 		out->scheme = TS_LIB_AUTH_BEARER;
 		return NULL;
 	case TS_WIRE_AUTHZ_TOKEN:
-		if (!split_key(w.cred.p, w.cred.len, out))
+		switch (split_key(w.cred.p, w.cred.len, out)) {
+		case TS_OK:
+			out->scheme = TS_LIB_AUTH_APIKEY;
+			return NULL;
+		case TS_ENOMEM:
+			return why_nomem;
+		default:
 			return "the API key is malformed";
-		out->scheme = TS_LIB_AUTH_APIKEY;
-		return NULL;
+		}
 	case TS_WIRE_AUTHZ_BASIC:
 		return basic(w.cred.p, w.cred.len, out);
 	case TS_WIRE_AUTHZ_BADBEARER:
@@ -91,14 +107,14 @@ static const char *parse(const char *p, size_t len, struct ts_lib_auth *out)
 	return "the Authorization header is malformed";
 }
 
-void ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out)
+int ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out)
 {
 	const char *why = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->scheme = TS_LIB_AUTH_NONE;
 	if (p == NULL)
-		return;
+		return TS_OK;
 	/* The cap applies to the value as handed over, spaces included. */
 	if (len > TS_LIB_AUTH_MAX) {
 		why = "the Authorization header is too long";
@@ -112,7 +128,7 @@ void ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out)
 		/* An empty header is what some frameworks hand over for a
 		 * missing one. */
 		if (len == 0)
-			return;
+			return TS_OK;
 		why = parse(p, len, out);
 	}
 	if (why != NULL) {
@@ -120,6 +136,7 @@ void ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out)
 		out->scheme = TS_LIB_AUTH_INVALID;
 		out->why = why;
 	}
+	return why == why_nomem ? TS_ENOMEM : TS_OK;
 }
 
 void ts_lib_auth_clear(struct ts_lib_auth *a)
@@ -140,8 +157,8 @@ int ts_lib_cookie_get(const char *p, size_t len, const char *name, char **out)
 
 	*out = NULL;
 	rc = ts_wire_cookie_find(p, len, TS_LIB_COOKIE_MAX, name, &v);
-	if (rc == TS_OK)
-		*out = ts_xstrndup(v.p, v.len);
+	if (rc == TS_OK && (*out = ts_strndup(v.p, v.len)) == NULL)
+		rc = TS_ENOMEM;
 	return rc;
 }
 

@@ -32,10 +32,12 @@ void ts_buf_clear_secret(struct ts_buf *b)
 	ts_buf_clear(b);
 }
 
-/* Makes room for n more bytes plus the NUL, or fails (and empties b). */
+/* Makes room for n more bytes plus the NUL, or fails (and empties b):
+ * TS_ETOOBIG past the maximum, TS_ENOMEM when memory runs out. */
 static int reserve(struct ts_buf *b, size_t n)
 {
 	size_t need, cap;
+	char *p;
 
 	if (n > b->max || b->len > b->max - n) {
 		ts_buf_clear(b);
@@ -49,7 +51,13 @@ static int reserve(struct ts_buf *b, size_t n)
 		cap *= 2;
 	if (cap > b->max + 1)
 		cap = b->max + 1;
-	b->p = ts_xrealloc(b->p, cap);
+	p = ts_realloc(b->p, cap);
+	if (p == NULL) {
+		/* The bytes may be a secret: wipe them as they go. */
+		ts_buf_clear_secret(b);
+		return TS_ENOMEM;
+	}
+	b->p = p;
 	b->cap = cap;
 	return TS_OK;
 }
