@@ -226,33 +226,6 @@ static const char *host_of(struct ts_arena *a, const char *h)
 	return m;
 }
 
-/* JSON nesting depth, counted outside strings; jansson has no depth cap of
- * its own below 2048, and we want a much smaller one. */
-static bool json_depth_ok(const char *p, size_t len)
-{
-	size_t i;
-	int depth = 0;
-	bool in_str = false;
-
-	for (i = 0; i < len; i++) {
-		char c = p[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > TS_HTTP_MAX_JSON_DEPTH)
-				return false;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return true;
-}
-
 /* Every value of the headers that framing and forwarding depend on. A
  * header may come as several lines, and libmicrohttpd's lookup shows only
  * the first. */
@@ -629,11 +602,10 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 			return send_error(s, rs, 400, "invalid_request", "malformed form body");
 	} else if (req->body && req->content_type &&
 		   strcmp(req->content_type, "application/json") == 0) {
-		json_error_t err;
-		if (!json_depth_ok(req->body, req->body_len))
+		rc = ts_http_json_parse(req->body, req->body_len, &req->json);
+		if (rc == TS_ETOOBIG)
 			return send_error(s, rs, 400, "invalid_request", "JSON body nested too deeply");
-		req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
-		if (req->json == NULL)
+		if (rc != TS_OK)
 			return send_error(s, rs, 400, "invalid_request", "malformed JSON body");
 	}
 	if (s->pool.nthreads && s->cfg.blocking && s->cfg.blocking(s->cfg.ctx, req) &&
