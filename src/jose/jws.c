@@ -92,7 +92,9 @@ static int decode_part(const char *p, size_t len, unsigned char **out, size_t *o
 	size_t cap = len / 4 * 3 + 3;
 	int rc;
 
-	*out = ts_xmalloc(cap);
+	*out = ts_malloc(cap);
+	if (*out == NULL)
+		return TS_ENOMEM;
 	rc = ts_b64url_decode(p, len, *out, cap, outlen);
 	if (rc != TS_OK)
 		return TS_EINVAL;
@@ -126,7 +128,9 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 	/* The signature can never be longer than the largest RSA modulus. */
 	if ((size_t)(end - d2 - 1) > ts_b64url_encoded_len(TS_JWS_SIG_MAX))
 		return TS_EINVAL;
-	j = ts_xcalloc(1, sizeof(*j));
+	j = ts_calloc(1, sizeof(*j));
+	if (j == NULL)
+		return TS_ENOMEM;
 	/* RFC 7515 §5.2 step 3-4: the header must be a JSON object; duplicate
 	 * member names are refused rather than resolved (§4, RFC 8725 §3.11). */
 	j->header = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
@@ -139,7 +143,11 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 	rc = decode_part(d2 + 1, (size_t)(end - d2 - 1), &j->sig, &j->sig_len);
 	if (rc != TS_OK)
 		goto out;
-	j->input = ts_xstrndup(p, len);
+	j->input = ts_strndup(p, len);
+	if (j->input == NULL) {
+		rc = TS_ENOMEM;
+		goto out;
+	}
 	j->signing_len = (size_t)(d2 - p);
 	*out = j;
 	j = NULL;
