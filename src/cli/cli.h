@@ -6,6 +6,7 @@
 
 #include "core/core.h"
 #include "store/store.h"
+#include "admin/admin.h"
 #include "tenant/tenant.h"
 
 #include <jansson.h>

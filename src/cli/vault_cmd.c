@@ -160,7 +160,7 @@ static int provider_apply_cmd(struct ts_config *c, const struct ts_opts *o, cons
 		exit_code = TS_EXIT_USAGE;
 		goto out;
 	}
-	rc = ts_vault_provider_apply(v, tenant, spec, !create, &result, err, sizeof(err));
+	rc = ts_admin_provider_apply(v, tenant, spec, !create, &result, err, sizeof(err));
 	if (rc != TS_OK) {
 		ts_cli_error("%s", err);
 		goto out;
