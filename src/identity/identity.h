@@ -7,6 +7,7 @@
 
 #include "core/core.h"
 #include "store/store.h"
+#include "tenant/tenant.h"
 
 #include <jansson.h>
 
