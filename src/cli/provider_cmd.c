@@ -1,54 +1,15 @@
-/* vault_cmd.c: `tessera provider …`, `tessera connection …` and `tessera
- * keys rekey-vault`: the token vault's administration. Providers go through
- * the same validation as the bootstrap file's "providers" section; update
- * starts from the stored settings and changes only the options given (a
- * secret not given is kept). Secrets are never printed. */
-#include "cli.h"
+/* provider_cmd.c: `tessera provider create|update|list|show|delete`: the
+ * token vault's providers. Create and update go through the same
+ * validation as the bootstrap file's "providers" section
+ * (admin/provider.c); update starts from the stored settings and changes
+ * only the options given (a secret not given is kept). Secrets are never
+ * printed. */
+#include "cmd.h"
 
 #include "vault/vault.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define ERR_MAX 512
-
-static int open_vault(struct ts_config *c, struct ts_store **st, struct ts_vault **v,
-		      const char *actor)
-{
-	*st = NULL;
-	*v = NULL;
-	if (!c->have_mk) {
-		ts_cli_error("TESSERA_MASTER_KEY is not set; it seals the vault's secrets");
-		return TS_EINVAL;
-	}
-	if (ts_cli_open_store(c, st) != TS_OK)
-		return TS_ESTORE;
-	if (ts_vault_new(*st, c->mks, c->nmks, NULL, NULL, actor, v) != TS_OK) {
-		ts_store_close(*st);
-		*st = NULL;
-		return TS_EINVAL;
-	}
-	return TS_OK;
-}
-
-static int tenant_id_of(struct ts_store *st, const char *tenant, struct ts_tenant_rec **t)
-{
-	int rc = ts_store_tenant_get(st, tenant, t);
-
-	if (rc == TS_ENOTFOUND)
-		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
-	else if (rc != TS_OK)
-		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
-	return rc;
-}
-
-static void opt_str(json_t *spec, const struct ts_opts *o, const char *opt, const char *key)
-{
-	const char *v = ts_opts_get(o, opt);
-
-	if (v)
-		json_object_set_new(spec, key, json_string(v));
-}
 
 /* Builds the spec members the options give. false on a bad value. */
 static bool spec_from_opts(json_t *spec, const struct ts_opts *o)
@@ -68,7 +29,7 @@ static bool spec_from_opts(json_t *spec, const struct ts_opts *o)
 	bool ok = true;
 
 	for (i = 0; i < TS_ARRAY_LEN(strs); i++)
-		opt_str(spec, o, strs[i][0], strs[i][1]);
+		ts_cli_set_str(spec, o, strs[i][0], strs[i][1]);
 	/* A secret given anew replaces the stored one of the other form. */
 	if (ts_opts_has(o, "client-secret"))
 		json_object_del(spec, "client_secret_env");
@@ -132,12 +93,12 @@ static int provider_apply_cmd(struct ts_config *c, const struct ts_opts *o, cons
 	struct ts_provider_rec *old = NULL;
 	json_t *spec = NULL, *view;
 	const char *result;
-	char err[ERR_MAX] = "";
+	char err[TS_CLI_ERR_MAX] = "";
 	int rc, exit_code = TS_EXIT_FAIL;
 
-	if (open_vault(c, &st, &v, "cli") != TS_OK)
+	if (ts_cli_open_vault(c, &st, &v, "cli") != TS_OK)
 		return TS_EXIT_FAIL;
-	if (tenant_id_of(st, tenant, &t) != TS_OK)
+	if (ts_cli_tenant_get(st, tenant, &t) != TS_OK)
 		goto out;
 	rc = ts_store_provider_get(st, t->id, name, &old);
 	if (create && rc == TS_OK) {
@@ -160,7 +121,7 @@ static int provider_apply_cmd(struct ts_config *c, const struct ts_opts *o, cons
 		exit_code = TS_EXIT_USAGE;
 		goto out;
 	}
-	rc = ts_vault_provider_apply(v, tenant, spec, !create, &result, err, sizeof(err));
+	rc = ts_admin_provider_apply(v, tenant, spec, !create, &result, err, sizeof(err));
 	if (rc != TS_OK) {
 		ts_cli_error("%s", err);
 		goto out;
@@ -194,7 +155,7 @@ static int provider_read_cmd(struct ts_config *c, const char *verb, const char *
 
 	if (ts_cli_open_store(c, &st) != TS_OK)
 		return TS_EXIT_FAIL;
-	if (tenant_id_of(st, tenant, &t) != TS_OK)
+	if (ts_cli_tenant_get(st, tenant, &t) != TS_OK)
 		goto out;
 	if (strcmp(verb, "list") == 0) {
 		struct ts_provider_rec **v = NULL;
@@ -271,104 +232,4 @@ usage:
 		     "[--partner-key K | --partner-key-env VAR] [--base-url U]; "
 		     "tessera provider list|show|delete --tenant T [NAME]");
 	return TS_EXIT_USAGE;
-}
-
-int ts_cmd_connection(struct ts_config *c, int argc, char **argv)
-{
-	static const char *const known[] = {"tenant", NULL};
-	struct ts_opts o;
-	struct ts_store *st = NULL;
-	struct ts_vault *v = NULL;
-	struct ts_tenant_rec *t = NULL;
-	struct ts_connection_rec *conn = NULL;
-	const char *verb, *tenant;
-	int rc, exit_code = TS_EXIT_FAIL;
-
-	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos < 1 ||
-	    (tenant = ts_opts_get(&o, "tenant")) == NULL)
-		goto usage;
-	verb = o.pos[0];
-	if (strcmp(verb, "list") == 0 ? o.npos != 1
-	    : (strcmp(verb, "show") != 0 && strcmp(verb, "delete") != 0) || o.npos != 2)
-		goto usage;
-	if (strcmp(verb, "delete") == 0 ? open_vault(c, &st, &v, "cli") != TS_OK
-					: ts_cli_open_store(c, &st) != TS_OK)
-		return TS_EXIT_FAIL;
-	if (tenant_id_of(st, tenant, &t) != TS_OK)
-		goto out;
-	if (strcmp(verb, "list") == 0) {
-		struct ts_connection_rec **cs = NULL;
-		size_t n = 0, i;
-		rc = ts_store_connection_list(st, t->id, &cs, &n);
-		if (rc == TS_OK) {
-			json_t *a = json_array();
-			for (i = 0; i < n; i++)
-				json_array_append_new(a, ts_vault_connection_view(cs[i], ts_now(), true));
-			ts_cli_print(c, json_pack("{s:s,s:o}", "tenant", tenant, "connections", a));
-			exit_code = TS_EXIT_OK;
-		} else {
-			ts_cli_error("the database failed (%s)", ts_rc_str(rc));
-		}
-		ts_connection_recs_free(cs, n);
-		goto out;
-	}
-	rc = ts_store_connection_get(st, t->id, o.pos[1], &conn);
-	if (rc == TS_OK && strcmp(verb, "show") == 0) {
-		ts_cli_print(c, ts_vault_connection_view(conn, ts_now(), true));
-		exit_code = TS_EXIT_OK;
-	} else if (rc == TS_OK) {
-		bool revoked = false;
-		rc = ts_vault_connection_delete(v, conn, "cli", &revoked);
-		if (rc == TS_OK) {
-			ts_cli_print(c, json_pack("{s:s,s:b,s:b}", "id", conn->id, "deleted", 1,
-						  "revoked", revoked));
-			exit_code = TS_EXIT_OK;
-		}
-	}
-	if (rc == TS_ENOTFOUND || rc == TS_EINVAL)
-		ts_cli_error_code("not_found", "no connection \"%s\" in tenant \"%s\"", o.pos[1], tenant);
-	else if (rc != TS_OK)
-		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
-out:
-	ts_connection_rec_free(conn);
-	ts_tenant_rec_free(t);
-	ts_vault_free(v);
-	ts_store_close(st);
-	return exit_code;
-usage:
-	ts_cli_error("usage: tessera connection list --tenant T; tessera connection show|delete "
-		     "--tenant T ID");
-	return TS_EXIT_USAGE;
-}
-
-int ts_cmd_keys_rekey_vault(struct ts_config *c, int argc, char **argv)
-{
-	static const char *const known[] = {NULL};
-	struct ts_opts o;
-	struct ts_store *st = NULL;
-	struct ts_vault *v = NULL;
-	json_t *summary = NULL;
-	int rc;
-
-	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos != 1) {
-		ts_cli_error("usage: tessera keys rekey-vault (TESSERA_MASTER_KEY: the new key; "
-			     "TESSERA_MASTER_KEY_OLD: the old ones)");
-		return TS_EXIT_USAGE;
-	}
-	if (open_vault(c, &st, &v, "cli") != TS_OK)
-		return TS_EXIT_FAIL;
-	rc = ts_vault_rekey(v, &summary);
-	if (summary) {
-		/* The summary is always JSON: it is the record of the move. */
-		c->json = true;
-		ts_cli_print(c, summary);
-	}
-	if (rc != TS_OK && summary)
-		ts_cli_error("some records could not be re-sealed; is every old key in "
-			     "TESSERA_MASTER_KEY_OLD?");
-	else if (rc != TS_OK)
-		ts_cli_error("the database failed (%s)", ts_rc_str(rc));
-	ts_vault_free(v);
-	ts_store_close(st);
-	return rc == TS_OK ? TS_EXIT_OK : TS_EXIT_FAIL;
 }

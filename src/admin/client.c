@@ -1,134 +1,12 @@
-/* admin.c: validation and create/update of tenants and clients, and the
- * signing-key life cycle (ensure, rotate, expire). Shared by the CLI and the
- * bootstrap file, so both accept exactly the same input. */
-#include "tenant.h"
-
-#include "compat/compat.h"
+/* client.c: the client object shared by the CLI and the bootstrap file:
+ * validation into its canonical configuration (type, redirect URIs,
+ * grants, scopes, authentication method, public keys), create/update with
+ * its secret hashed (or generated), and secret rotation. */
+#include "internal.h"
 
 #include <openssl/crypto.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#define TTL_MAX (400 * TS_SECONDS_PER_DAY)
-#define LIST_MAX 256
-#define STR_MAX 2048
-
-
-int ts_admin_fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return TS_EINVAL;
-}
-
-void ts_admin_audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject,
-		    json_t *detail)
-{
-	struct ts_audit_rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.tenant = (char *)tenant;
-	r.time = ts_now();
-	r.type = (char *)type;
-	r.actor = (char *)(a->actor ? a->actor : "cli");
-	r.subject = (char *)subject;
-	r.detail = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (ts_store_audit_append(a->store, &r, 1) != TS_OK)
-		ts_log_warn("could not record audit event %s", type);
-	free(r.detail);
-	json_decref(detail);
-}
-
-int ts_admin_check_known(const json_t *obj, const char *const *known, const char *what,
-			 char *err, size_t cap)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach((json_t *)obj, k, v) {
-		size_t i;
-		bool ok = false;
-		(void)v;
-		for (i = 0; known[i]; i++)
-			if (strcmp(known[i], k) == 0)
-				ok = true;
-		if (!ok)
-			return ts_admin_fail(err, cap, "unknown field \"%s\" in %s", k, what);
-	}
-	return TS_OK;
-}
-
-bool ts_admin_printable(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0, i;
-
-	if (n == 0 || n > max)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-/* RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
-static bool scope_token_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 128)
-		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e)
-			return false;
-	}
-	return true;
-}
-
-/* Copies an optional array of strings into dst[key], each checked by ok. */
-static int copy_strings(json_t *dst, const json_t *src, const char *key, const char *what,
-			bool (*ok)(const char *), char *err, size_t cap)
-{
-	const json_t *a = json_object_get(src, key);
-	json_t *out;
-	size_t i;
-
-	if (a == NULL)
-		return TS_OK;
-	if (!json_is_array(a) || json_array_size(a) > LIST_MAX)
-		return ts_admin_fail(err, cap, "%s: \"%s\" must be an array of strings", what, key);
-	out = json_array();
-	for (i = 0; i < json_array_size(a); i++) {
-		const char *s = json_string_value(json_array_get(a, i));
-		if (s == NULL || !ts_admin_printable(s, STR_MAX) || (ok && !ok(s))) {
-			json_decref(out);
-			return ts_admin_fail(err, cap, "%s: \"%s\" has an invalid entry%s%s", what, key,
-				    s ? ": " : "", s && strlen(s) < 200 ? s : "");
-		}
-		json_array_append_new(out, json_string(s));
-	}
-	json_object_set_new(dst, key, out);
-	return TS_OK;
-}
-
-static int copy_string(json_t *dst, const json_t *src, const char *key, const char *what,
-		       char *err, size_t cap)
-{
-	const json_t *v = json_object_get(src, key);
-
-	if (v == NULL || json_is_null(v))
-		return TS_OK;
-	if (!json_is_string(v) || !ts_admin_printable(json_string_value(v), STR_MAX))
-		return ts_admin_fail(err, cap, "%s: \"%s\" must be a non-empty string", what, key);
-	json_object_set_new(dst, key, json_string(json_string_value(v)));
-	return TS_OK;
-}
 
 static int copy_bool(json_t *dst, const json_t *src, const char *key, const char *what,
 		     char *err, size_t cap)
@@ -141,192 +19,6 @@ static int copy_bool(json_t *dst, const json_t *src, const char *key, const char
 		return ts_admin_fail(err, cap, "%s: \"%s\" must be true or false", what, key);
 	json_object_set_new(dst, key, json_boolean(json_is_true(v)));
 	return TS_OK;
-}
-
-static int copy_ttl(json_t *dst, const json_t *src, const char *key, const char *what,
-		    char *err, size_t cap)
-{
-	const json_t *v = json_object_get(src, key);
-
-	if (v == NULL)
-		return TS_OK;
-	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > TTL_MAX)
-		return ts_admin_fail(err, cap, "%s: \"%s\" must be a number of seconds between 1 and %d", what,
-			    key, TTL_MAX);
-	json_object_set_new(dst, key, json_integer(json_integer_value(v)));
-	return TS_OK;
-}
-
-static bool domain_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-			return false;
-	}
-	return i > 0 && i <= 253;
-}
-
-static bool role_ok(const char *s)
-{
-	return strlen(s) <= 128;
-}
-
-/* Builds the canonical tenant configuration from a spec. */
-static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap)
-{
-	static const char *const known[] = {
-		"name", "display_name", "domains", "audience", "access_token_ttl",
-		"refresh_token_ttl", "code_ttl", "access_token_alg", "roles", "api_key_roles",
-		"scopes", "compat", "mobile_login_method", "login_client", NULL,
-	};
-	static const char *const scope_known[] = {"name", "includes", "description", NULL};
-	const char *name = json_string_value(json_object_get(spec, "name"));
-	json_t *cfg = json_object(), *scopes;
-	const json_t *v;
-	int rc;
-
-	*out = NULL;
-	if (!json_is_object(spec)) {
-		json_decref(cfg);
-		return ts_admin_fail(err, cap, "a tenant must be a JSON object");
-	}
-	rc = ts_admin_check_known(spec, known, "tenant", err, cap);
-	if (rc == TS_OK && !ts_tenant_name_ok(name))
-		rc = ts_admin_fail(err, cap, "tenant \"name\" must match [a-z0-9-]{1,63}");
-	if (rc == TS_OK)
-		rc = copy_string(cfg, spec, "display_name", "tenant", err, cap);
-	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "domains", "tenant", domain_ok, err, cap);
-	if (rc == TS_OK)
-		rc = copy_string(cfg, spec, "audience", "tenant", err, cap);
-	if (rc == TS_OK)
-		rc = copy_ttl(cfg, spec, "access_token_ttl", "tenant", err, cap);
-	if (rc == TS_OK)
-		rc = copy_ttl(cfg, spec, "refresh_token_ttl", "tenant", err, cap);
-	if (rc == TS_OK)
-		rc = copy_ttl(cfg, spec, "code_ttl", "tenant", err, cap);
-	if (rc == TS_OK && (v = json_object_get(spec, "access_token_alg")) != NULL) {
-		if (ts_jws_alg_parse(json_string_value(v)) == TS_ALG_NONE)
-			rc = ts_admin_fail(err, cap, "tenant: \"access_token_alg\" must be ES256, RS256, EdDSA or PS256");
-		else
-			json_object_set_new(cfg, "access_token_alg", json_string(json_string_value(v)));
-	}
-	if (rc == TS_OK)
-		rc = ts_compat_config(cfg, spec, err, cap);
-	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "roles", "tenant", role_ok, err, cap);
-	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "api_key_roles", "tenant", role_ok, err, cap);
-	v = json_object_get(spec, "scopes");
-	if (rc == TS_OK && v) {
-		size_t i;
-		if (!json_is_array(v) || json_array_size(v) > LIST_MAX)
-			rc = ts_admin_fail(err, cap, "tenant: \"scopes\" must be an array of objects");
-		scopes = json_array();
-		for (i = 0; rc == TS_OK && i < json_array_size(v); i++) {
-			const json_t *s = json_array_get(v, i);
-			json_t *o = json_object();
-			const char *sn = json_string_value(json_object_get(s, "name"));
-			if (!json_is_object(s)) {
-				rc = ts_admin_fail(err, cap, "tenant: each scope must be an object");
-			} else if ((rc = ts_admin_check_known(s, scope_known, "scope", err, cap)) != TS_OK) {
-			} else if (sn == NULL || !scope_token_ok(sn)) {
-				rc = ts_admin_fail(err, cap, "scope: \"name\" must be a valid scope token");
-			} else {
-				json_object_set_new(o, "name", json_string(sn));
-				rc = copy_strings(o, s, "includes", "scope", scope_token_ok, err, cap);
-				if (rc == TS_OK)
-					rc = copy_string(o, s, "description", "scope", err, cap);
-			}
-			if (rc == TS_OK)
-				json_array_append(scopes, o);
-			json_decref(o);
-		}
-		json_object_set_new(cfg, "scopes", scopes);
-	}
-	if (rc != TS_OK) {
-		json_decref(cfg);
-		return rc;
-	}
-	*out = cfg;
-	return TS_OK;
-}
-
-int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **result,
-			  char *err, size_t errcap)
-{
-	struct ts_tenant_rec *old = NULL, rec;
-	json_t *cfg = NULL, *oldcfg = NULL;
-	char id[37];
-	int rc;
-
-	memset(&rec, 0, sizeof(rec));
-	*result = NULL;
-	rc = tenant_config(spec, &cfg, err, errcap);
-	if (rc != TS_OK)
-		return rc;
-	rec.name = (char *)json_string_value(json_object_get(spec, "name"));
-	rc = ts_store_tenant_get(a->store, rec.name, &old);
-	if (rc != TS_OK && rc != TS_ENOTFOUND)
-		goto out;
-	rec.config = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
-	if (old) {
-		oldcfg = json_loads(old->config, 0, NULL);
-		rec.id = old->id;
-		rec.created_at = old->created_at;
-		*result = oldcfg && json_equal(oldcfg, cfg) ? "unchanged" : "updated";
-	} else {
-		/* A tenant that cannot get its signing keys is not created. */
-		if (a->mk == NULL) {
-			rc = TS_ECRYPTO;
-			ts_admin_fail(err, errcap, "TESSERA_MASTER_KEY is not set; it seals the "
-				      "signing keys of tenant %s", rec.name);
-			goto out;
-		}
-		rc = ts_rand_uuid(id);
-		if (rc != TS_OK)
-			goto out;
-		rec.id = id;
-		rec.created_at = ts_now();
-		*result = "created";
-	}
-	rec.updated_at = ts_now();
-	if (strcmp(*result, "unchanged") != 0) {
-		rc = ts_store_tenant_put(a->store, &rec);
-		if (rc != TS_OK)
-			goto out;
-		ts_admin_audit(a, rec.name, old ? "tenant.updated" : "tenant.created", rec.name, NULL);
-	}
-	rc = ts_admin_keys_ensure(a, &rec);
-	if (rc != TS_OK && old == NULL && *result != NULL) {
-		/* Undo the new tenant, so that a command that fails changes
-		 * nothing and its retry is not told "already exists". */
-		if (ts_store_tenant_delete(a->store, rec.name) != TS_OK)
-			ts_log_err("tenant %s was created without signing keys and could not be "
-				   "removed again", rec.name);
-	}
-out:
-	if (rc != TS_OK && err[0] == '\0')
-		ts_admin_fail(err, errcap, "could not save tenant (%s)", ts_rc_str(rc));
-	free(rec.config);
-	json_decref(cfg);
-	json_decref(oldcfg);
-	ts_tenant_rec_free(old);
-	return rc;
-}
-
-bool ts_redirect_scheme_refused(const char *uri)
-{
-	static const char *const refused[] = {"javascript", "data", "vbscript", "file"};
-	size_t i, len = strcspn(uri, ":");
-
-	for (i = 0; i < TS_ARRAY_LEN(refused); i++)
-		if (strlen(refused[i]) == len && strncasecmp(uri, refused[i], len) == 0)
-			return true;
-	return false;
 }
 
 static bool redirect_uri_ok(const char *s)
@@ -442,25 +134,28 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		rc = ts_admin_fail(err, cap, "client %s: a client secret has at most 512 characters", id);
 	json_object_set_new(cfg, "type", json_string(type));
 	if (rc == TS_OK)
-		rc = copy_string(cfg, spec, "name", "client", err, cap);
+		rc = ts_admin_copy_string(cfg, spec, "name", "client", err, cap);
 	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "redirect_uris", "client", redirect_uri_ok, err, cap);
+		rc = ts_admin_copy_strings(cfg, spec, "redirect_uris", "client", redirect_uri_ok, err,
+					   cap);
 	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "post_logout_redirect_uris", "client", redirect_uri_ok,
-				  err, cap);
+		rc = ts_admin_copy_strings(cfg, spec, "post_logout_redirect_uris", "client",
+					   redirect_uri_ok, err, cap);
 	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "grant_types", "client", grant_ok, err, cap);
+		rc = ts_admin_copy_strings(cfg, spec, "grant_types", "client", grant_ok, err, cap);
 	if (rc == TS_OK && json_object_get(cfg, "grant_types") == NULL)
 		json_object_set_new(cfg, "grant_types",
 				    strcmp(type, "public") == 0
 					    ? json_pack("[ss]", "authorization_code", "refresh_token")
 					    : json_pack("[s]", "client_credentials"));
 	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "scopes", "client", scope_token_ok, err, cap);
+		rc = ts_admin_copy_strings(cfg, spec, "scopes", "client", ts_admin_scope_token_ok, err,
+					   cap);
 	if (rc == TS_OK)
 		rc = copy_bool(cfg, spec, "skip_consent", "client", err, cap);
 	if (rc == TS_OK)
-		rc = copy_strings(cfg, spec, "allowed_cors_origins", "client", origin_ok, err, cap);
+		rc = ts_admin_copy_strings(cfg, spec, "allowed_cors_origins", "client", origin_ok, err,
+					   cap);
 	if (rc == TS_OK)
 		rc = copy_bool(cfg, spec, "disabled", "client", err, cap);
 	if (rc == TS_OK && json_object_get(spec, "id_token_signed_response_alg")) {
@@ -652,15 +347,6 @@ out:
 		ts_admin_fail(err, errcap, "could not rotate the secret (%s)", ts_rc_str(rc));
 	ts_client_rec_free(c);
 	ts_tenant_rec_free(t);
-	return rc;
-}
-
-int ts_admin_tenant_validate(const json_t *spec, char *err, size_t errcap)
-{
-	json_t *cfg = NULL;
-	int rc = tenant_config(spec, &cfg, err, errcap);
-
-	json_decref(cfg);
 	return rc;
 }
 

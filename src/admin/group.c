@@ -1,40 +1,17 @@
-/* groups.c: the group object shared by the bootstrap file and the CLI:
+/* group.c: the group object shared by the bootstrap file and the CLI:
  * {name, org_id, members}. Applying it creates the group if needed, sets
  * its organization when one is given and makes its membership exactly the
  * list given. */
-#include "identity.h"
+#include "admin.h"
+
+#include "identity/identity.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GROUP_NAME_MAX 128
 #define GROUP_MEMBERS_MAX 10000
-
-bool ts_group_org_ok(const char *s)
-{
-	size_t n, i;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > TS_GROUP_ORG_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-bool ts_group_name_ok(const char *s)
-{
-	size_t n, i;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > GROUP_NAME_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return s[0] != ' ' && s[n - 1] != ' ';
-}
 
 int ts_admin_group_validate(const json_t *spec, char *err, size_t errcap)
 {
@@ -54,7 +31,7 @@ int ts_admin_group_validate(const json_t *spec, char *err, size_t errcap)
 	name = json_string_value(json_object_get(spec, "name"));
 	if (!ts_group_name_ok(name))
 		return ts_admin_fail(err, errcap, "group: \"name\" must be 1 to %d printable characters "
-			    "without spaces at either end", GROUP_NAME_MAX);
+			    "without spaces at either end", TS_GROUP_NAME_MAX);
 	if (json_object_get(spec, "org_id") != NULL &&
 	    !ts_group_org_ok(json_string_value(json_object_get(spec, "org_id"))))
 		return ts_admin_fail(err, errcap, "group %s: \"org_id\" must be 1 to %d printable "

@@ -1,7 +1,9 @@
-/* users.c: the user object shared by the bootstrap file and the CLI:
- * validation, create/update with Argon2id password hashes,
- * and the public view of a user (never a hash). */
-#include "identity.h"
+/* user.c: the user object shared by the bootstrap file and the CLI:
+ * validation, and create/update with Argon2id password hashes. The public
+ * view of a user is identity/user_view.c. */
+#include "admin.h"
+
+#include "identity/identity.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -441,42 +443,4 @@ out:
 	ts_user_rec_free(old);
 	ts_tenant_rec_free(t);
 	return rc;
-}
-
-json_t *ts_user_view(const struct ts_user_rec *u)
-{
-	json_t *prof = u->profile ? json_loads(u->profile, 0, NULL) : NULL, *v, *roles;
-	const json_t *x;
-
-	v = json_object();
-	json_object_set_new(v, "id", json_string(u->id));
-	json_object_set_new(v, "username", json_string(u->username));
-	x = json_object_get(prof, "email");
-	json_object_set_new(v, "email", json_is_string(x) ? json_copy((json_t *)x) : json_null());
-	x = json_object_get(prof, "name");
-	json_object_set_new(v, "name", json_is_string(x) ? json_copy((json_t *)x) : json_null());
-	x = json_object_get(prof, "roles");
-	roles = json_is_array(x) ? json_deep_copy(x) : json_array();
-	json_object_set_new(v, "roles", roles);
-	json_object_set_new(v, "disabled", json_boolean(u->disabled));
-	json_object_set_new(v, "mobile_access",
-			    json_boolean(json_is_true(json_object_get(prof, "mobile_access"))));
-	json_object_set_new(v, "device_bound", json_boolean(u->device_id != NULL));
-	x = json_object_get(prof, "attributes");
-	if (json_is_object(x) && json_object_size(x))
-		json_object_set_new(v, "attributes", json_deep_copy(x));
-	json_object_set_new(v, "created_at", json_integer((json_int_t)u->created_at));
-	json_decref(prof);
-	return v;
-}
-
-bool ts_user_has_role(const json_t *profile, const char *role)
-{
-	const json_t *roles = json_object_get(profile, "roles");
-	size_t i;
-
-	for (i = 0; i < json_array_size(roles); i++)
-		if (ts_str_eq(ts_str_c(json_string_value(json_array_get(roles, i))), role))
-			return true;
-	return false;
 }

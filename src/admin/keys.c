@@ -4,7 +4,7 @@
  * slow to generate, exist only where something signs with RS256: an
  * RS256 (or PS256) access-token algorithm, or a client through which a
  * person can get an ID token signed RS256 (the default). */
-#include "tenant.h"
+#include "admin.h"
 
 #include "compat/compat.h"
 

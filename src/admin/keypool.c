@@ -3,7 +3,7 @@
  * (tessera bootstrap): RSA key generation costs tens to hundreds of
  * milliseconds a key, which this spreads over the cores and keeps out of
  * the write transactions. */
-#include "tenant.h"
+#include "admin.h"
 
 #include <pthread.h>
 #include <stdlib.h>
