@@ -1,6 +1,7 @@
 /* errors.c: rendering of RFC 6749 §5.2 error responses, and the parameter
  * rules every OAuth endpoint shares. */
 #include "oauth.h"
+#include "internal.h"
 
 #include <string.h>
 
@@ -58,4 +59,16 @@ bool ts_oauth_params_unique(const struct ts_param *v, size_t n, const char *cons
 		}
 	}
 	return true;
+}
+bool ts_oauth_form_ok(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_oauth_err *e)
+{
+	if (req->content_type == NULL ||
+	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
+		e->status = 400;
+		e->code = "invalid_request";
+		e->desc = "the body must be application/x-www-form-urlencoded";
+		return false;
+	}
+	(void)rc;
+	return ts_oauth_params_unique(req->form, req->nform, NULL, e);
 }

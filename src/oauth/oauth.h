@@ -5,15 +5,8 @@
 #define TS_OAUTH_H
 
 #include "app/app.h"
+#include "http/params.h"
 
-#define TS_P_GRANT_TYPE "grant_type"
-#define TS_P_CLIENT_ID "client_id"
-#define TS_P_CLIENT_SECRET "client_secret"
-#define TS_P_SCOPE "scope"
-#define TS_P_RESOURCE "resource"
-#define TS_P_TOKEN "token"
-#define TS_P_TOKEN_TYPE_HINT "token_type_hint"
-#define TS_GRANT_CLIENT_CREDENTIALS_S "client_credentials"
 #define TS_SCOPE_MAX 2048
 #define TS_SCOPES_MAX 64
 
@@ -215,7 +208,6 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out);
 
 /* ---- device authorization grant (device.c, RFC 8628) ---- */
-#define TS_GRANT_DEVICE_CODE_S "urn:ietf:params:oauth:grant-type:device_code"
 /* Records the user's decision on a device request (approve: user and
  * auth_time; deny: user NULL), only while it is undecided, by a compare
  * and swap that a concurrent poll cannot undo. TS_ENOTFOUND if unknown or
@@ -224,16 +216,11 @@ int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *us
 		     int64_t auth_time, bool approve);
 void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
-void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
-			  const struct ts_client *c);
-
-/* Grants other than client credentials (grants.c). */
-void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
-				 struct ts_http_resp *resp, const struct ts_client *c);
-void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
-			    struct ts_http_resp *resp, const struct ts_client *c);
-void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
-		       const struct ts_client *c);
+/* Whether a token request runs on the event loop: its grant is pure
+ * computation on the snapshot (client credentials) and it carries no
+ * client assertion, whose jti would be recorded. The route table's
+ * fact for the token endpoint. */
+bool ts_oauth_token_inline(const struct ts_http_req *req);
 
 /* Route handlers (ctx is a struct ts_rctx *). */
 void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

@@ -95,13 +95,3 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	ts_http_resp_header(resp, "Cache-Control", "public, max-age=300");
 	json_decref(doc);
 }
-
-void ts_oidc_jwks(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
-{
-	struct ts_rctx *rc = ctx;
-
-	(void)req;
-	ts_http_resp_text(resp, 200, "application/jwk-set+json", rc->tenant->jwks_json,
-			  rc->tenant->jwks_len);
-	ts_http_resp_header(resp, "Cache-Control", "public, max-age=300");
-}
