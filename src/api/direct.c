@@ -19,7 +19,7 @@
 #define H_FETCH_SITE "Sec-Fetch-Site"    /* Fetch Metadata Request Headers */
 #define CROSS_SITE "cross-site"
 
-static const char *const person_grants[] = {"authorization_code", "password",
+static const char *const person_grants[] = {TS_GRANT_AUTHORIZATION_CODE_S, TS_GRANT_PASSWORD_S,
 					    TS_GRANT_DEVICE_CODE_S};
 
 static bool person_client(const struct ts_client *c)

@@ -70,11 +70,11 @@ static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	if (r == TS_ESTORE)
 		return unavailable(resp);
 	if (r != TS_OK)
-		return deny(rc, resp, "invalid_token", "the access token is invalid or expired");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the access token is invalid or expired");
 	/* A token issued for another resource is refused here. */
 	if (!ts_oauth_aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
 		ts_access_token_clear(&at);
-		return deny(rc, resp, "invalid_token", "the access token is not meant for this server");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the access token is not meant for this server");
 	}
 	sub = json_string_value(json_object_get(at.claims, "sub"));
 	cid = json_string_value(json_object_get(at.claims, "client_id"));
@@ -96,7 +96,7 @@ static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 		return unavailable(resp);
 	if (r != TS_OK || u->disabled) {
 		ts_user_rec_free(u);
-		return deny(rc, resp, "invalid_token", "the token's user is not active");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the token's user is not active");
 	}
 	p->is_user = true;
 	p->username = ts_arena_strdup(req->arena, u->username);
@@ -160,7 +160,7 @@ static int via_apikey(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	if (r == TS_ESTORE)
 		return unavailable(resp);
 	if (r != TS_OK)
-		return deny(rc, resp, "invalid_token", "the API key is invalid");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the API key is invalid");
 	p->via = TS_VIA_API_KEY;
 	p->is_user = true;
 	p->sub = ts_arena_strdup(req->arena, u->id);
@@ -229,7 +229,7 @@ int ts_api_authenticate(const struct ts_rctx *rc, struct ts_http_req *req,
 	case TS_AUTH_NONE:
 		return via_session(rc, req, resp, p);
 	default:
-		ts_http_resp_error(resp, 400, "invalid_request", "unsupported Authorization header");
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST, "unsupported Authorization header");
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena, "Bearer realm=\"%s\", error=\"invalid_request\"",
 						    rc->tenant->name));

@@ -22,7 +22,7 @@ static void error(struct ts_http_resp *resp, int status, const char *code, const
 
 static void forbidden(const struct ts_rctx *rc, struct ts_http_resp *resp, const char *scope)
 {
-	error(resp, 403, "insufficient_scope", "the credential does not allow this request");
+	error(resp, 403, TS_ERR_INSUFFICIENT_SCOPE, "the credential does not allow this request");
 	if (scope)
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena,
@@ -189,17 +189,17 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	if (!writer(rc, req, resp, &p))
 		return;
 	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
-		error(resp, 400, "invalid_request", "a JSON body with a non-empty \"name\" is required");
+		error(resp, 400, TS_ERR_INVALID_REQUEST, "a JSON body with a non-empty \"name\" is required");
 		goto out;
 	}
 	if (org != NULL && !json_is_null(org) && !ts_group_org_ok(json_string_value(org))) {
-		error(resp, 400, "invalid_request",
+		error(resp, 400, TS_ERR_INVALID_REQUEST,
 		      ts_arena_printf(resp->arena, "\"org_id\" must be 1 to %d printable characters "
 				      "without spaces", TS_GROUP_ORG_MAX));
 		goto out;
 	}
 	if (ts_rand_uuid(id) != TS_OK) {
-		error(resp, 500, "server_error", NULL);
+		error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto out;
 	}
 	memset(&g, 0, sizeof(g));
@@ -236,7 +236,7 @@ static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	if (!writer(rc, req, resp, &p))
 		return;
 	if (username == NULL || username[0] == '\0') {
-		error(resp, 400, "invalid_request", "a \"username\" is required");
+		error(resp, 400, TS_ERR_INVALID_REQUEST, "a \"username\" is required");
 		goto out;
 	}
 	if (load_group(rc, req, resp, &g) != TS_OK)
@@ -322,7 +322,7 @@ void ts_api_apikey_create(void *ctx, struct ts_http_req *req, struct ts_http_res
 	}
 	if (ts_rand_token(id, sizeof(id), TS_APIKEY_ID_BYTES) != TS_OK ||
 	    ts_rand_token(secret, sizeof(secret), TS_APIKEY_SECRET_BYTES) != TS_OK) {
-		error(resp, 500, "server_error", NULL);
+		error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto out;
 	}
 	snprintf(key, sizeof(key), "%s%s", TS_APIKEY_PREFIX, id);

@@ -62,7 +62,7 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	}
 	if (username == NULL || password == NULL || username[0] == '\0' ||
 	    strlen(username) > USERNAME_MAX || strlen(password) > TS_PASSWORD_MAX) {
-		ts_http_resp_error(resp, 400, "invalid_request", "username and password are required");
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST, "username and password are required");
 		return;
 	}
 	if (!attempt_ok(rc, req, resp, username, &pa))
@@ -202,7 +202,7 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	if (username == NULL || app_password == NULL || device == NULL || username[0] == '\0' ||
 	    device[0] == '\0' || strlen(username) > USERNAME_MAX ||
 	    strlen(app_password) > TS_PASSWORD_MAX || strlen(device) > DEVICE_ID_MAX) {
-		ts_http_resp_error(resp, 400, "invalid_request",
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST,
 				   "username, app_password and device_id are required");
 		return;
 	}

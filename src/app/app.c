@@ -135,7 +135,7 @@ bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const
 
 void ts_app_store_unavailable(struct ts_http_resp *resp)
 {
-	ts_http_resp_error(resp, 503, "temporarily_unavailable",
+	ts_http_resp_error(resp, 503, TS_ERR_TEMPORARILY_UNAVAILABLE,
 			   "storage is unavailable; retry shortly");
 	ts_http_resp_header(resp, "Retry-After", "2");
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
@@ -184,7 +184,7 @@ static void readyz(struct ts_app *app, struct ts_http_req *req, struct ts_http_r
 		return;
 	}
 	if (t != NULL) {
-		ts_http_resp_error(resp, 503, "temporarily_unavailable",
+		ts_http_resp_error(resp, 503, TS_ERR_TEMPORARILY_UNAVAILABLE,
 				   ts_arena_printf(req->arena,
 						   "the master key cannot open the signing keys of "
 						   "tenant %s",
@@ -208,7 +208,7 @@ static void metrics(struct ts_app *app, struct ts_http_resp *resp)
 	ts_buf_init(&b, METRICS_MAX);
 	if (ts_metrics_render(app->metrics, ts_registry_stats(app->reg), is_ready, &b) != TS_OK) {
 		ts_buf_clear(&b);
-		ts_http_resp_error(resp, 500, "server_error", "metrics too large");
+		ts_http_resp_error(resp, 500, TS_ERR_SERVER_ERROR, "metrics too large");
 		return;
 	}
 	ts_http_resp_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", b.p ? b.p : "",
@@ -272,7 +272,7 @@ static void tenant_dispatch(struct ts_rctx *rc, struct ts_http_req *req, struct 
 		return;
 	}
 	if (r == TS_EINVAL) {
-		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
+		ts_http_resp_error(resp, 405, TS_ERR_INVALID_REQUEST, "method not allowed");
 		ts_http_resp_header(resp, "Allow", allow);
 		return;
 	}
@@ -316,7 +316,7 @@ void ts_app_dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	     strcmp(path, "/metrics") == 0) &&
 	    strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		req->route_name = path[1] == 'h' ? ROUTE_HEALTHZ : path[1] == 'r' ? ROUTE_READYZ : ROUTE_METRICS;
-		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
+		ts_http_resp_error(resp, 405, TS_ERR_INVALID_REQUEST, "method not allowed");
 		ts_http_resp_header(resp, "Allow", "GET, HEAD");
 		return;
 	}
@@ -410,11 +410,11 @@ bool ts_app_blocking(void *ctx, const struct ts_http_req *req)
 	/* Introspection starts on the event loop, and goes on to a blocking
 	 * thread itself when the answer needs storage (resp->retry_blocking). */
 	if (strcmp(req->method, "POST") == 0 && ends_with(req->path, "/oauth2/introspect"))
-		return ts_params_get(req->form, req->nform, "client_assertion", NULL) != NULL;
+		return ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL) != NULL;
 	if (strcmp(req->method, "POST") == 0 && ends_with(req->path, "/oauth2/token")) {
-		grant = ts_params_get(req->form, req->nform, "grant_type", NULL);
+		grant = ts_params_get(req->form, req->nform, TS_P_GRANT_TYPE, NULL);
 		return grant == NULL || strcmp(grant, "client_credentials") != 0 ||
-		       ts_params_get(req->form, req->nform, "client_assertion", NULL) != NULL;
+		       ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL) != NULL;
 	}
 	return true;
 }
@@ -432,7 +432,7 @@ void ts_app_dispatch_ops(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	}
 	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
 		req->route_name = path[1] == 'h' ? ROUTE_HEALTHZ : path[1] == 'r' ? ROUTE_READYZ : ROUTE_METRICS;
-		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
+		ts_http_resp_error(resp, 405, TS_ERR_INVALID_REQUEST, "method not allowed");
 		ts_http_resp_header(resp, "Allow", "GET, HEAD");
 	} else if (path[1] == 'h') {
 		req->route_name = ROUTE_HEALTHZ;

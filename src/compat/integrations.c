@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "app/app.h"
+#include "http/params.h"
 #include "vault/vault.h"
 
 #include <string.h>
@@ -36,7 +37,7 @@ static bool as_connection_body(struct ts_http_req *req, struct ts_http_resp *res
 	const json_t *name = json_object_get(req->json, F_INTEGRATION);
 
 	if (!json_is_object(req->json) || !json_is_string(prov) || !json_is_string(name)) {
-		refuse(resp, 400, "invalid_request",
+		refuse(resp, 400, TS_ERR_INVALID_REQUEST,
 		       "a JSON body with string \"provider\" and \"integrationId\" is required");
 		return false;
 	}
@@ -63,7 +64,7 @@ static bool provider_fits(const struct ts_compat_call *call, struct ts_http_req 
 	}
 	if (r != TS_OK || cc == want_cc)
 		return true;
-	refuse(resp, 400, "invalid_request",
+	refuse(resp, 400, TS_ERR_INVALID_REQUEST,
 	       want_cc ? "the provider uses the authorization code grant: use /api/oauth/authorize"
 		       : "the provider uses client credentials: use /api/oauth/client-credentials");
 	return false;

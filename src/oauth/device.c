@@ -64,24 +64,24 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 
 	if (req->content_type == NULL ||
 	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
-		ts_oauth_err_set(&e, 400, "invalid_request", "the body must be application/x-www-form-urlencoded");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "the body must be application/x-www-form-urlencoded");
 		goto fail;
 	}
 	if (!ts_oauth_params_unique(req->form, req->nform, NULL, &e) ||
 	    ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK)
 		goto fail;
 	if (!ts_client_has_grant(c, TS_GRANT_DEVICE_CODE_S)) {
-		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use the device grant");
+		ts_oauth_err_set(&e, 400, TS_ERR_UNAUTHORIZED_CLIENT, "the client may not use the device grant");
 		goto fail;
 	}
 	if (!ts_oauth_scope_grant(rc->tenant, c, ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL),
 				  req->arena, &scope)) {
-		ts_oauth_err_set(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
 		goto fail;
 	}
 	if (ts_rand_token(dc, sizeof(dc), DEVICE_CODE_BYTES) != TS_OK ||
 	    ts_rand_bytes(rnd, sizeof(rnd)) != TS_OK) {
-		ts_oauth_err_set(&e, 500, "server_error", NULL);
+		ts_oauth_err_set(&e, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto fail;
 	}
 	/* 20 letters, 8 places: about 2^34.6 codes, tried within 10 minutes
@@ -110,7 +110,7 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 		free(text);
 	}
 	if (r != TS_OK) {
-		ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+		ts_oauth_err_set(&e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable; retry shortly");
 		goto fail;
 	}
 	{
@@ -170,7 +170,7 @@ void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_res
 	int retry = 0, r;
 
 	if (strcmp(req->method, "POST") != 0) {
-		device_form(rc, req, resp, ts_params_get(req->query, req->nquery, "user_code", NULL),
+		device_form(rc, req, resp, ts_params_get(req->query, req->nquery, TS_P_USER_CODE, NULL),
 			    NULL, 200);
 		return;
 	}
@@ -187,7 +187,7 @@ void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_res
 		ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
 		return;
 	}
-	code = normalize_user_code(req->arena, ts_params_get(req->form, req->nform, "user_code", NULL));
+	code = normalize_user_code(req->arena, ts_params_get(req->form, req->nform, TS_P_USER_CODE, NULL));
 	r = TS_ENOTFOUND;
 	if (code) {
 		ukey = user_code_key(req->arena, rc->tenant->id, code);

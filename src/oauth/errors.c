@@ -52,7 +52,7 @@ bool ts_oauth_params_unique(const struct ts_param *v, size_t n, const char *cons
 			if (strcmp(v[i].name, v[j].name) == 0) {
 				/* RFC 6749 §3.1: parameters MUST NOT be included more than once. */
 				err->status = 400;
-				err->code = "invalid_request";
+				err->code = TS_ERR_INVALID_REQUEST;
 				err->desc = "a parameter was repeated";
 				return false;
 			}
@@ -65,7 +65,7 @@ bool ts_oauth_form_ok(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	if (req->content_type == NULL ||
 	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
 		e->status = 400;
-		e->code = "invalid_request";
+		e->code = TS_ERR_INVALID_REQUEST;
 		e->desc = "the body must be application/x-www-form-urlencoded";
 		return false;
 	}

@@ -9,9 +9,9 @@
 void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 				 struct ts_http_resp *resp, const struct ts_client *c)
 {
-	const char *code = ts_params_get(req->form, req->nform, "code", NULL);
-	const char *uri = ts_params_get(req->form, req->nform, "redirect_uri", NULL);
-	const char *verifier = ts_params_get(req->form, req->nform, "code_verifier", NULL);
+	const char *code = ts_params_get(req->form, req->nform, TS_P_CODE, NULL);
+	const char *uri = ts_params_get(req->form, req->nform, TS_P_REDIRECT_URI, NULL);
+	const char *verifier = ts_params_get(req->form, req->nform, TS_P_CODE_VERIFIER, NULL);
 	struct ts_oauth_err e = {0};
 	struct ts_code_rec *cr = NULL;
 	struct ts_user_rec *u = NULL;
@@ -19,7 +19,7 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	int r;
 
 	if (code == NULL || code[0] == '\0' || strlen(code) > 128) {
-		ts_oauth_err_set(&e, 400, "invalid_request", "code is required");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "code is required");
 		goto fail;
 	}
 	/* Taking the code uses it up whatever follows, so a failed redemption
@@ -34,18 +34,18 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 			ts_audit_emit(rc->app->audit, rc->tenant->name, "grant.revoked", c->client_id,
 				      cr->grant_id, "{\"reason\":\"code_replay\"}");
 		}
-		ts_oauth_err_set(&e, 400, "invalid_grant", "the authorization code was already used");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the authorization code was already used");
 		goto fail;
 	}
 	if (r == TS_ENOTFOUND) {
-		ts_oauth_err_set(&e, 400, "invalid_grant", "the authorization code is invalid");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the authorization code is invalid");
 		goto fail;
 	}
 	if (r != TS_OK)
 		goto unavailable;
 	if (strcmp(cr->tenant_id, rc->tenant->id) != 0 || strcmp(cr->client_id, c->client_id) != 0 ||
 	    cr->expires_at <= ts_now()) {
-		ts_oauth_err_set(&e, 400, "invalid_grant", "the authorization code is invalid or expired");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the authorization code is invalid or expired");
 		goto fail;
 	}
 	/* RFC 6749 §4.1.3: the same redirect_uri as in the authorization
@@ -53,28 +53,28 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	 * the code went to the client's only registered URI, which is the
 	 * only value accepted here. */
 	if (cr->redirect_uri && uri == NULL) {
-		ts_oauth_err_set(&e, 400, "invalid_grant",
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT,
 				 "redirect_uri is required: the authorization request named one");
 		goto fail;
 	}
 	if (uri && (cr->redirect_uri ? strcmp(uri, cr->redirect_uri) != 0
 				     : c->nredirect_uris != 1 || strcmp(uri, c->redirect_uris[0]) != 0)) {
-		ts_oauth_err_set(&e, 400, "invalid_grant", "redirect_uri does not match the authorization request");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "redirect_uri does not match the authorization request");
 		goto fail;
 	}
 	if (cr->code_challenge) {
 		if (!ts_pkce_verify(verifier, cr->code_challenge)) {
-			ts_oauth_err_set(&e, 400, "invalid_grant", "code_verifier does not match the code_challenge");
+			ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "code_verifier does not match the code_challenge");
 			goto fail;
 		}
 	} else if (verifier) {
 		/* RFC 9700 §4.8.2: a verifier without a challenge is refused. */
-		ts_oauth_err_set(&e, 400, "invalid_grant", "code_verifier given but no code_challenge was sent");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "code_verifier given but no code_challenge was sent");
 		goto fail;
 	}
 	r = ts_store_user_get(rc->app->store, rc->tenant->id, cr->user_id, &u);
 	if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
-		ts_oauth_err_set(&e, 400, "invalid_grant", "the user is no longer active");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
 		goto fail;
 	}
 	if (r != TS_OK)
@@ -97,7 +97,7 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 		goto out;
 	goto fail;
 unavailable:
-	ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(&e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable; retry shortly");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:

@@ -17,7 +17,7 @@ void ts_grant_client_credentials(struct ts_rctx *rc, struct ts_http_req *req,
 
 	memset(&is, 0, sizeof(is));
 	if (!ts_oauth_scope_grant(t, c, scope_param, req->arena, &is.scope)) {
-		ts_oauth_err_set(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
 		goto fail;
 	}
 	if (!ts_oauth_resources(req, &is, false, &e))

@@ -31,9 +31,9 @@ static int pace(struct ts_rctx *rc, struct ts_arena *a, const char *h, int64_t n
 		json_decref(p);
 		if (last && now - last < interval) {
 			interval += TS_DEVICE_SLOW_DOWN_S;
-			ts_oauth_err_set(e, 400, "slow_down", "poll less often");
+			ts_oauth_err_set(e, 400, TS_ERR_SLOW_DOWN, "poll less often");
 		} else {
-			ts_oauth_err_set(e, 400, "authorization_pending", "the user has not decided yet");
+			ts_oauth_err_set(e, 400, TS_ERR_AUTHORIZATION_PENDING, "the user has not decided yet");
 		}
 		r = ts_device_pace_put(rc, key, interval, now, old, exp);
 		free(old);
@@ -43,7 +43,7 @@ static int pace(struct ts_rctx *rc, struct ts_arena *a, const char *h, int64_t n
 	}
 	/* Every try lost to another poll of the same code at this moment:
 	 * that is polling too fast. */
-	ts_oauth_err_set(e, 400, "slow_down", "poll less often");
+	ts_oauth_err_set(e, 400, TS_ERR_SLOW_DOWN, "poll less often");
 	return TS_EDENIED;
 }
 
@@ -62,11 +62,11 @@ static int poll_once(struct ts_rctx *rc, struct ts_arena *a, const char *h,
 	if (r == TS_ESTORE)
 		return r;
 	if (r != TS_OK) {
-		ts_oauth_err_set(e, 400, "expired_token", "the device code is unknown or expired");
+		ts_oauth_err_set(e, 400, TS_ERR_EXPIRED_TOKEN, "the device code is unknown or expired");
 		return TS_EDENIED;
 	}
 	if (!ts_str_eq(ts_str_c(json_string_value(json_object_get(d, "client_id"))), c->client_id)) {
-		ts_oauth_err_set(e, 400, "invalid_grant", "the device code belongs to another client");
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_GRANT, "the device code belongs to another client");
 		json_decref(d);
 		return TS_EDENIED;
 	}
@@ -81,7 +81,7 @@ static int poll_once(struct ts_rctx *rc, struct ts_arena *a, const char *h,
 void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 			  const struct ts_client *c)
 {
-	const char *dc = ts_params_get(req->form, req->nform, "device_code", NULL);
+	const char *dc = ts_params_get(req->form, req->nform, TS_P_DEVICE_CODE, NULL);
 	struct ts_oauth_err e = {0};
 	struct ts_user_rec *u = NULL;
 	struct ts_grant_rec g;
@@ -93,7 +93,7 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	int r;
 
 	if (dc == NULL || strlen(dc) > 128) {
-		ts_oauth_err_set(&e, 400, "invalid_request", "device_code is required");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "device_code is required");
 		goto fail;
 	}
 	ts_sha256_hex(dc, strlen(dc), h);
@@ -106,14 +106,14 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	/* Whatever happens next, the device code is used up, once. */
 	r = ts_store_pending_delete(rc->app->store, h);
 	if (r == TS_ENOTFOUND) {
-		ts_oauth_err_set(&e, 400, "invalid_grant", "the device code was already used");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the device code was already used");
 		goto fail;
 	}
 	if (r != TS_OK)
 		goto unavailable;
 	ts_store_pending_delete(rc->app->store, ts_device_pace_key(req->arena, h)); /* best effort */
 	if (!ts_str_eq(ts_str_c(status), "approved")) {
-		ts_oauth_err_set(&e, 400, "access_denied", "the user denied the request");
+		ts_oauth_err_set(&e, 400, TS_ERR_ACCESS_DENIED, "the user denied the request");
 		goto fail;
 	}
 	r = ts_store_user_get(rc->app->store, rc->tenant->id,
@@ -121,14 +121,14 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	if (r == TS_ESTORE)
 		goto unavailable;
 	if (r != TS_OK || u->disabled) {
-		ts_oauth_err_set(&e, 400, "invalid_grant", "the user is no longer active");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
 	is.scope = ts_scope_client_narrow(rc->tenant, c, json_string_value(json_object_get(d, "scope")),
 					  req->arena);
 	if (ts_rand_uuid(gid) != TS_OK) {
-		ts_oauth_err_set(&e, 500, "server_error", NULL);
+		ts_oauth_err_set(&e, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto fail;
 	}
 	memset(&g, 0, sizeof(g));
@@ -151,7 +151,7 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		goto out;
 	goto fail;
 unavailable:
-	ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(&e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable; retry shortly");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:

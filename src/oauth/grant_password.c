@@ -9,8 +9,8 @@
 void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		       const struct ts_client *c)
 {
-	const char *username = ts_params_get(req->form, req->nform, "username", NULL);
-	const char *password = ts_params_get(req->form, req->nform, "password", NULL);
+	const char *username = ts_params_get(req->form, req->nform, TS_P_USERNAME, NULL);
+	const char *password = ts_params_get(req->form, req->nform, TS_P_PASSWORD, NULL);
 	const char *scope_param = ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL);
 	struct ts_oauth_err e = {0};
 	struct ts_user_rec *u = NULL;
@@ -23,19 +23,19 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 
 	if (username == NULL || password == NULL || username[0] == '\0' || strlen(username) > 254 ||
 	    strlen(password) > TS_PASSWORD_MAX) {
-		ts_oauth_err_set(&e, 400, "invalid_request", "username and password are required");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "username and password are required");
 		goto fail;
 	}
 	memset(&is, 0, sizeof(is));
 	if (!ts_oauth_scope_grant(rc->tenant, c, scope_param, req->arena, &is.scope)) {
-		ts_oauth_err_set(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
 		goto fail;
 	}
 	/* RFC 8707: resource sets aud (and stays with the grant's refresh tokens). */
 	if (!ts_oauth_resources(req, &is, true, &e))
 		goto fail;
 	if (ts_pw_attempt_begin(rc, req, username, &pa, &retry) != TS_OK) {
-		ts_oauth_err_set(&e, 429, "slow_down", "too many failed attempts; retry later");
+		ts_oauth_err_set(&e, 429, TS_ERR_SLOW_DOWN, "too many failed attempts; retry later");
 		ts_oauth_err_send(rc, resp, &e);
 		ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
 		return;
@@ -47,12 +47,12 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
 	if (r != TS_OK || u == NULL || u->disabled) {
 		ts_pw_attempt_failed(rc, &pa, u ? u->id : NULL, c->client_id, "password_grant");
-		ts_oauth_err_set(&e, 400, "invalid_grant", "invalid username or password");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "invalid username or password");
 		goto fail;
 	}
 	ts_pw_attempt_succeeded(rc, &pa, u, password, rehash);
 	if (ts_rand_uuid(gid) != TS_OK) {
-		ts_oauth_err_set(&e, 500, "server_error", NULL);
+		ts_oauth_err_set(&e, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto fail;
 	}
 	r = ts_grant_record(rc, gid, c, u, is.scope, now);
@@ -68,7 +68,7 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		goto out;
 	goto fail;
 unavailable:
-	ts_oauth_err_set(&e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_set(&e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable; retry shortly");
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:

@@ -124,7 +124,7 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	}
 	token = ts_params_get(req->form, req->nform, TS_P_TOKEN, NULL);
 	if (token == NULL) {
-		e = (struct ts_oauth_err){.status = 400, .code = "invalid_request", .desc = "token is required"};
+		e = (struct ts_oauth_err){.status = 400, .code = TS_ERR_INVALID_REQUEST, .desc = "token is required"};
 		ts_oauth_err_send(rc, resp, &e);
 		return;
 	}

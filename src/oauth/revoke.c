@@ -12,7 +12,7 @@
 static void revoke(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_client *c,
 		   const char *token)
 {
-	struct ts_oauth_err e = {.status = 400, .code = "unauthorized_client",
+	struct ts_oauth_err e = {.status = 400, .code = TS_ERR_UNAUTHORIZED_CLIENT,
 				 .desc = "the token was not issued to this client"};
 	struct ts_access_token at;
 	int r;
@@ -78,7 +78,7 @@ static const char *revoke_params(struct ts_rctx *rc, struct ts_http_req *req,
 		return NULL;
 	token = ts_params_get(req->form, req->nform, TS_P_TOKEN, NULL);
 	if (token == NULL)
-		*e = (struct ts_oauth_err){.status = 400, .code = "invalid_request", .desc = "token is required"};
+		*e = (struct ts_oauth_err){.status = 400, .code = TS_ERR_INVALID_REQUEST, .desc = "token is required"};
 	return token;
 }
 

@@ -43,7 +43,7 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 			continue;
 		if (!ts_oauth_resource_ok(req->form[i].value)) {
 			json_decref(res);
-			ts_oauth_err_set(e, 400, "invalid_target", "resource must be an absolute URI without a fragment");
+			ts_oauth_err_set(e, 400, TS_ERR_INVALID_TARGET, "resource must be an absolute URI without a fragment");
 			return false;
 		}
 		aud[n++] = req->form[i].value;
@@ -125,7 +125,7 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 
 	if (req->content_type == NULL ||
 	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
-		ts_oauth_err_set(&e, 400, "invalid_request",
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST,
 		     "the body must be application/x-www-form-urlencoded");
 		goto fail;
 	}
@@ -135,7 +135,7 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 	if (ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK)
 		goto fail;
 	if (grant == NULL || grant[0] == '\0') {
-		ts_oauth_err_set(&e, 400, "invalid_request", "grant_type is required");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "grant_type is required");
 		goto fail;
 	}
 	g = ts_grant_find(grant);

@@ -136,7 +136,7 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 			goto unavailable;
 		ts_audit_emit(rc->app->audit, rc->tenant->name, "consent.denied", user->id,
 			      c->client_id, NULL);
-		ts_authz_error(rc, resp, &ar, "access_denied", "the user denied the request");
+		ts_authz_error(rc, resp, &ar, TS_ERR_ACCESS_DENIED, "the user denied the request");
 		goto out;
 	}
 	r = ts_store_consent_put(rc->app->store, rc->tenant->id, user->id, c->client_id, ar.scope);

@@ -4,6 +4,8 @@
  * is no script at all. */
 #include "oidc.h"
 
+#include "http/params.h"
+
 #include <string.h>
 
 #define PAGE_MAX (256 * 1024)
@@ -78,7 +80,7 @@ void ts_page_end(struct ts_http_resp *resp, struct ts_buf *b, int status)
 {
 	ts_buf_appends(b, "\n</main></body></html>\n");
 	if (b->p == NULL) {
-		ts_http_resp_error(resp, 500, "server_error", "page too large");
+		ts_http_resp_error(resp, 500, TS_ERR_SERVER_ERROR, "page too large");
 		return;
 	}
 	ts_http_resp_text(resp, status, "text/html; charset=utf-8", b->p, b->len);

@@ -37,7 +37,7 @@ static void challenge(struct ts_rctx *rc, struct ts_http_resp *resp, int status,
 						    "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"",
 						    realm, error, desc));
 	} else {
-		ts_http_resp_error(resp, status, "invalid_request", desc);
+		ts_http_resp_error(resp, status, TS_ERR_INVALID_REQUEST, desc);
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena, "Bearer realm=\"%s\"", realm));
 	}
@@ -57,10 +57,10 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 	if (req->auth.scheme == TS_AUTH_BEARER)
 		token = req->auth.token;
 	else if (req->auth.scheme == TS_AUTH_NONE && strcmp(req->method, "POST") == 0)
-		token = ts_params_get(req->form, req->nform, "access_token", NULL); /* RFC 6750 §2.2 */
+		token = ts_params_get(req->form, req->nform, TS_P_ACCESS_TOKEN, NULL); /* RFC 6750 §2.2 */
 	if (token == NULL) {
 		challenge(rc, resp, req->auth.scheme == TS_AUTH_NONE ? 401 : 400,
-			  req->auth.scheme == TS_AUTH_NONE ? NULL : "invalid_request",
+			  req->auth.scheme == TS_AUTH_NONE ? NULL : TS_ERR_INVALID_REQUEST,
 			  "a Bearer access token is required");
 		return;
 	}
@@ -70,16 +70,16 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 		return;
 	}
 	if (r != TS_OK) {
-		challenge(rc, resp, 401, "invalid_token", "the access token is invalid or expired");
+		challenge(rc, resp, 401, TS_ERR_INVALID_TOKEN, "the access token is invalid or expired");
 		return;
 	}
 	if (!ts_oauth_aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
-		challenge(rc, resp, 401, "invalid_token", "the access token is not for this server");
+		challenge(rc, resp, 401, TS_ERR_INVALID_TOKEN, "the access token is not for this server");
 		goto out;
 	}
 	scope = json_string_value(json_object_get(at.claims, "scope"));
 	if (scope == NULL || !ts_scope_has(scope, "openid")) {
-		challenge(rc, resp, 403, "insufficient_scope", "the openid scope is required");
+		challenge(rc, resp, 403, TS_ERR_INSUFFICIENT_SCOPE, "the openid scope is required");
 		goto out;
 	}
 	r = ts_store_user_get(rc->app->store, t->id,
@@ -89,7 +89,7 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 		goto out;
 	}
 	if (r != TS_OK || u->disabled) {
-		challenge(rc, resp, 401, "invalid_token", "the access token does not belong to an active user");
+		challenge(rc, resp, 401, TS_ERR_INVALID_TOKEN, "the access token does not belong to an active user");
 		goto out;
 	}
 	claims = ts_oidc_user_claims(u, scope);

@@ -7,6 +7,7 @@
 #include "vault_int.h"
 
 #include "app/app.h"
+#include "http/params.h"
 #include "oidc/oidc.h"
 
 #include <openssl/crypto.h>
@@ -157,7 +158,7 @@ static int exchange(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_
 	bool dup = false;
 	int r;
 
-	code = query(req, "code", &dup);
+	code = query(req, TS_P_CODE, &dup);
 	shop = query(req, "shop_id", &dup);
 	main_acct = query(req, "main_account_id", &dup);
 	if (code == NULL || dup) {
@@ -252,8 +253,8 @@ void ts_vault_callback(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	int r;
 
 	memset(&t, 0, sizeof(t));
-	state = query(req, "state", &dup);
-	error = query(req, "error", &dup);
+	state = query(req, TS_P_STATE, &dup);
+	error = query(req, TS_P_ERROR, &dup);
 	if (dup) {
 		ts_page_error(rc, resp, 400, "Connection failed", "The request repeats a parameter.");
 		return;

@@ -56,7 +56,7 @@ static int find_or_create(const struct ts_rctx *rc, struct ts_http_resp *resp,
 	}
 	memset(&rec, 0, sizeof(rec));
 	if (ts_rand_uuid(id) != TS_OK) {
-		api_error(resp, 500, "server_error", NULL);
+		api_error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 		return TS_ECRYPTO;
 	}
 	rec.id = id;
@@ -154,7 +154,7 @@ static int start_authorization(struct ts_rctx *rc, struct ts_http_req *req,
 
 	if (ts_rand_token(state, sizeof(state), TS_VAULT_STATE_BYTES) != TS_OK ||
 	    ts_rand_token(verifier, sizeof(verifier), TS_VAULT_STATE_BYTES) != TS_OK) {
-		api_error(resp, 500, "server_error", NULL);
+		api_error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 		return TS_ECRYPTO;
 	}
 	/* RFC 7636 §4.2: challenge = BASE64URL(SHA256(verifier)). */
@@ -175,7 +175,7 @@ static int start_authorization(struct ts_rctx *rc, struct ts_http_req *req,
 	if (pkce) {
 		r = ts_vault_seal(v, c->tenant_id, c->id, "code_verifier", verifier, &sealed_verifier);
 		if (r != TS_OK) {
-			api_error(resp, 500, "server_error", NULL);
+			api_error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 			goto out;
 		}
 		json_object_set_new(pending, "code_verifier", json_string(sealed_verifier));
@@ -200,7 +200,7 @@ static int start_authorization(struct ts_rctx *rc, struct ts_http_req *req,
 						  launch, url);
 	}
 	if (r != TS_OK)
-		api_error(resp, 500, "server_error", "the authorization URL could not be built");
+		api_error(resp, 500, TS_ERR_SERVER_ERROR, "the authorization URL could not be built");
 out:
 	OPENSSL_cleanse(verifier, sizeof(verifier));
 	OPENSSL_cleanse(state, sizeof(state));
@@ -229,12 +229,12 @@ void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	if (ts_vault_principal(rc, req, resp, TS_VAULT_SCOPE_WRITE, &p) != TS_OK)
 		return;
 	if (!json_is_object(req->json)) {
-		api_error(resp, 400, "invalid_request",
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST,
 			  "the body must be a JSON object with \"provider\" and \"name\"");
 		goto out;
 	}
 	if (ts_admin_check_known(req->json, known, "the request", err, sizeof(err)) != TS_OK) {
-		api_error(resp, 400, "invalid_request", err);
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST, err);
 		goto out;
 	}
 	pname = json_string_value(json_object_get(req->json, "provider"));
@@ -242,13 +242,13 @@ void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	launch = json_string_value(json_object_get(req->json, "launch"));
 	if (!ts_vault_printable(pname, 64) || !ts_vault_printable(name, TS_VAULT_NAME_MAX) ||
 	    (json_object_get(req->json, "launch") && !ts_vault_printable(launch, LAUNCH_MAX))) {
-		api_error(resp, 400, "invalid_request",
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST,
 			  "\"provider\" and \"name\" must be non-empty strings (name: at most 128 bytes)");
 		goto out;
 	}
 	r = ts_vault_provider_load(v, rc->tenant->id, pname, &prov);
 	if (r == TS_ENOTFOUND) {
-		api_error(resp, 400, "invalid_request", "no provider of that name");
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST, "no provider of that name");
 		goto out;
 	}
 	if (r == TS_ESTORE) {
@@ -256,11 +256,11 @@ void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		goto out;
 	}
 	if (r != TS_OK) {
-		api_error(resp, 500, "server_error", "the provider's secret cannot be opened");
+		api_error(resp, 500, TS_ERR_SERVER_ERROR, "the provider's secret cannot be opened");
 		goto out;
 	}
 	if (launch && prov->fhir_base_url == NULL) {
-		api_error(resp, 400, "invalid_request", "\"launch\" is for SMART on FHIR providers");
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST, "\"launch\" is for SMART on FHIR providers");
 		goto out;
 	}
 	/* A person's connections are their own authorizations; a
