@@ -135,8 +135,7 @@ bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const
 
 void ts_app_store_unavailable(struct ts_http_resp *resp)
 {
-	ts_http_resp_error(resp, 503, TS_ERR_TEMPORARILY_UNAVAILABLE,
-			   "storage is unavailable; retry shortly");
+	ts_http_resp_error(resp, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, TS_STORE_UNAVAILABLE_DESC);
 	ts_http_resp_header(resp, "Retry-After", "2");
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }

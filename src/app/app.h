@@ -55,5 +55,7 @@ bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const
 /* Sets the 503 answer for a storage failure (RFC 6749 §5.2 has no code for
  * it; temporarily_unavailable with Retry-After is what clients retry on). */
 void ts_app_store_unavailable(struct ts_http_resp *resp);
+/* The error_description of every storage-failure answer. */
+#define TS_STORE_UNAVAILABLE_DESC "storage is unavailable; retry shortly"
 
 #endif

@@ -101,9 +101,7 @@ static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, co
 			goto out;
 		}
 		if (r != TS_OK) {
-			err->status = 503;
-			err->code = TS_ERR_TEMPORARILY_UNAVAILABLE;
-			err->desc = "storage is unavailable; retry shortly";
+			ts_oauth_err_unavailable(err);
 			r = TS_ESTORE;
 			goto out;
 		}

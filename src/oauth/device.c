@@ -110,7 +110,7 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 		free(text);
 	}
 	if (r != TS_OK) {
-		ts_oauth_err_set(&e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable; retry shortly");
+		ts_oauth_err_unavailable(&e);
 		goto fail;
 	}
 	{

@@ -18,6 +18,11 @@ void ts_oauth_err_set(struct ts_oauth_err *e, int status, const char *code, cons
 	e->desc = desc;
 }
 
+void ts_oauth_err_unavailable(struct ts_oauth_err *e)
+{
+	ts_oauth_err_set(e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, TS_STORE_UNAVAILABLE_DESC);
+}
+
 void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		       const struct ts_oauth_err *e)
 {

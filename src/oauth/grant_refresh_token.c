@@ -77,7 +77,7 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		goto out;
 	goto fail;
 unavailable:
-	ts_oauth_err_set(&e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable; retry shortly");
+	ts_oauth_err_unavailable(&e);
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:

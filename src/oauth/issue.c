@@ -268,7 +268,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	r = TS_OK;
 	goto out;
 store_failed:
-	ts_oauth_err_set(e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable; retry shortly");
+	ts_oauth_err_unavailable(e);
 out:
 	OPENSSL_cleanse(rt, sizeof(rt));
 	ts_buf_clear_secret(&at);

@@ -23,6 +23,9 @@ void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		       const struct ts_oauth_err *e);
 /* Fills e with status, code and desc (static strings). */
 void ts_oauth_err_set(struct ts_oauth_err *e, int status, const char *code, const char *desc);
+/* Fills e with the storage-failure answer: 503 temporarily_unavailable
+ * (rendered with Retry-After), as ts_app_store_unavailable answers. */
+void ts_oauth_err_unavailable(struct ts_oauth_err *e);
 /* Sets Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). */
 void ts_oauth_no_store(struct ts_http_resp *resp);
 
