@@ -108,6 +108,11 @@ static int introspect_jwt(const struct ts_rctx *rc, const struct ts_access_token
 /* On an event loop, only a client's own token whose revocation state is in
  * memory is answered there (one signature check, no storage); anything else
  * goes on to a blocking thread. */
+bool ts_oauth_introspect_inline(const struct ts_http_req *req)
+{
+	return ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL) == NULL;
+}
+
 void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;

@@ -229,6 +229,11 @@ bool ts_oauth_token_inline(const struct ts_http_req *req);
 void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* Whether an introspection request starts on the event loop: unless it
+ * carries a client assertion (whose jti is recorded). It goes on to a
+ * blocking thread itself when the answer needs storage. The route table's
+ * fact for the introspection endpoint. */
+bool ts_oauth_introspect_inline(const struct ts_http_req *req);
 void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 /* Revocation by whoever holds the token, without client authentication (a
  * token revokes only itself, or a refresh token its grant). */
