@@ -4,7 +4,6 @@
  * is the hot path: one signature, no storage. */
 #include "oauth.h"
 
-#include "compat/compat.h"
 #include "oidc/oidc.h"
 
 #include <openssl/crypto.h>
