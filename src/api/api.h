@@ -6,7 +6,7 @@
 #ifndef TS_API_H
 #define TS_API_H
 
-#include "app/app.h"
+#include "web/web.h"
 
 #define TS_APIKEY_PREFIX "tk_"
 #define TS_APIKEY_ID_BYTES 12

@@ -43,7 +43,7 @@ static int deny(const struct ts_rctx *rc, struct ts_http_resp *resp, const char 
 
 static int unavailable(struct ts_http_resp *resp)
 {
-	ts_app_store_unavailable(resp);
+	ts_web_store_unavailable(resp);
 	return TS_ESTORE;
 }
 

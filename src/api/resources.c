@@ -54,7 +54,7 @@ static int load_group(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	if (r == TS_ENOTFOUND || r == TS_EINVAL)
 		error(resp, 404, "not_found", "no such group");
 	else if (r != TS_OK)
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 	return r;
 }
 
@@ -122,7 +122,7 @@ static void group_read(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	if (load_group(rc, req, resp, &g) != TS_OK)
 		goto out;
 	if (may_read(rc, &p, g->id, scope, &ok) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (!ok) {
@@ -135,7 +135,7 @@ static void group_read(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		if (ts_store_member_records(rc->app->store, rc->tenant->id, g->id, &v, &n) != TS_OK) {
 			json_decref(a);
 			json_decref(o);
-			ts_app_store_unavailable(resp);
+			ts_web_store_unavailable(resp);
 			goto out;
 		}
 		for (i = 0; i < n; i++)
@@ -214,7 +214,7 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		goto out;
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "group.created", p.sub, id, NULL);
@@ -247,7 +247,7 @@ static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		goto out;
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	r = add ? ts_store_member_add(rc->app->store, rc->tenant->id, g->id, u->id, actor_name(&p),
@@ -258,7 +258,7 @@ static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		goto out;
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, add ? "group.member_added" : "group.member_removed",
@@ -335,7 +335,7 @@ void ts_api_apikey_create(void *ctx, struct ts_http_req *req, struct ts_http_res
 	rec.kind = "user";
 	rec.created_at = ts_now();
 	if (ts_store_apikey_put(rc->app->store, &rec) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, t->name, "apikey.created", p.sub, key, NULL);
@@ -359,7 +359,7 @@ void ts_api_apikey_delete(void *ctx, struct ts_http_req *req, struct ts_http_res
 		return;
 	r = ts_store_apikey_get(rc->app->store, req->route_params[0], &k);
 	if (r != TS_OK && r != TS_ENOTFOUND && r != TS_EINVAL) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	/* Another user's key is answered as unknown. */
@@ -370,7 +370,7 @@ void ts_api_apikey_delete(void *ctx, struct ts_http_req *req, struct ts_http_res
 	}
 	r = ts_store_apikey_delete(rc->app->store, rc->tenant->id, k->key);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "apikey.revoked", p.sub, k->key, NULL);

@@ -69,7 +69,7 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 		return;
 	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
@@ -80,7 +80,7 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	}
 	ts_pw_attempt_succeeded(rc, &pa, u, password, rehash);
 	if (ts_session_start(rc, req, resp, u, ts_now(), &sid) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_api_csrf_token(rc->app, sid, csrf);
@@ -104,7 +104,7 @@ void ts_api_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp
 		return;
 	if (p.via == TS_VIA_SESSION && ts_session_end(rc, req, resp) != TS_OK) {
 		ts_principal_clear(&p);
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "logout", p.sub, p.sub, NULL);
@@ -210,7 +210,7 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		return;
 	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	if (u && u->profile)
@@ -235,14 +235,14 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 			goto out;
 		}
 		if (r != TS_OK) {
-			ts_app_store_unavailable(resp);
+			ts_web_store_unavailable(resp);
 			goto out;
 		}
 	}
 	ts_pw_attempt_succeeded(rc, &pa, u, NULL, false);
 	r = device_key(rc, u, device, &key, secret);
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	out = json_pack("{s:s,s:s,s:o}", "api_key", key, "api_secret", secret, "user", ts_user_view(u));

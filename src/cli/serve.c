@@ -123,7 +123,7 @@ int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 		ts_cli_error("TESSERA_MASTER_KEY is not set; it seals the signing keys (64 hex characters)");
 		return TS_EXIT_FAIL;
 	}
-	if (ts_app_init_urls(&app, c->public_url) != TS_OK) {
+	if (ts_web_init_urls(&app, c->public_url) != TS_OK) {
 		ts_cli_error("the public URL must be an http or https URL without query or fragment");
 		goto out;
 	}
@@ -233,6 +233,6 @@ out:
 	ts_throttle_free(app.throttle);
 	OPENSSL_cleanse(app.csrf_key, sizeof(app.csrf_key));
 	ts_store_close(app.store);
-	ts_app_clear_urls(&app);
+	ts_web_clear_urls(&app);
 	return exit_code;
 }

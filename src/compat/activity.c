@@ -9,7 +9,7 @@
 #include "compat.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 #include "oauth/oauth.h"
 
 #include <string.h>

@@ -12,7 +12,7 @@
 #include "compat.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 #include "http/params.h"
 #include "vault/vault.h"
 
@@ -59,7 +59,7 @@ static bool provider_fits(const struct ts_compat_call *call, struct ts_http_req 
 	r = ts_vault_provider_client_credentials(call->rc->app->vault, call->rc->tenant->id, name,
 						 &cc);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return false;
 	}
 	if (r != TS_OK || cc == want_cc)
@@ -158,7 +158,7 @@ static bool token_before(struct ts_compat_call *call, struct ts_http_req *req,
 	else if (r == TS_ENOTFOUND || r == TS_EINVAL)
 		refuse(resp, 404, "not_found", "no such integration");
 	else
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 	ts_connection_rec_free(c);
 	ts_principal_clear(&p);
 	return r == TS_OK;

@@ -74,7 +74,7 @@ int ts_oauth_token_verify(const struct ts_rctx *rc, const char *token, bool memo
 	typ = ts_jws_typ(jws);
 	if (typ == NULL || (strcasecmp(typ, "at+jwt") != 0 && strcasecmp(typ, "application/at+jwt") != 0))
 		goto out;
-	if (!ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
+	if (!ts_web_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
 		goto out;
 	if (!json_is_integer(json_object_get(claims, "exp")))
 		goto out;

@@ -145,7 +145,7 @@ void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		r = introspect_opaque(rc, req, token, &out);
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	ts_http_resp_json(resp, 200, out);

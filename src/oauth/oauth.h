@@ -4,7 +4,7 @@
 #ifndef TS_OAUTH_H
 #define TS_OAUTH_H
 
-#include "app/app.h"
+#include "web/web.h"
 #include "http/params.h"
 
 #define TS_SCOPE_MAX 2048
@@ -24,7 +24,7 @@ void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 /* Fills e with status, code and desc (static strings). */
 void ts_oauth_err_set(struct ts_oauth_err *e, int status, const char *code, const char *desc);
 /* Fills e with the storage-failure answer: 503 temporarily_unavailable
- * (rendered with Retry-After), as ts_app_store_unavailable answers. */
+ * (rendered with Retry-After), as ts_web_store_unavailable answers. */
 void ts_oauth_err_unavailable(struct ts_oauth_err *e);
 /* Sets Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). */
 void ts_oauth_no_store(struct ts_http_resp *resp);
@@ -80,32 +80,6 @@ bool ts_scope_covers(const char *have, const char *want);
  * requested normalized, or granted when requested is NULL. */
 bool ts_scope_narrow(const char *granted, const char *requested, struct ts_arena *a,
 		     const char **out);
-
-/* ---- password attempts (attempt.c) ---- */
-/* Every path that checks a password (login page, password grant, API
- * login, mobile login) shares one throttle counter per user (ASCII case
- * folded) and one per client address, one failure metric and one audit
- * event. */
-struct ts_pw_attempt {
-	const char *ukey; /* throttle key of the username (arena) */
-	const char *ikey; /* throttle key of the client address (arena) */
-};
-/* TS_OK if an attempt may be made now: it is then already counted as a
- * failure under both keys (so parallel attempts cannot pass the limits),
- * until ts_pw_attempt_succeeded takes it back. An attempt that ends in
- * neither call (storage down) stays counted. TS_EDENIED with
- * *retry_after otherwise, and nothing is counted. */
-int ts_pw_attempt_begin(const struct ts_rctx *rc, struct ts_http_req *req, const char *username,
-			struct ts_pw_attempt *a, int *retry_after);
-/* Records a failure. user_id (or NULL), actor (or NULL) and method ("password",
- * "password_grant", "api_login", "mobile_login") go to the audit event. */
-void ts_pw_attempt_failed(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
-			  const char *user_id, const char *actor, const char *method);
-/* Clears the user's failures, takes the attempt back from the address's
- * count and, when needs_rehash, stores a new hash of
- * password with the current parameters (best effort). */
-void ts_pw_attempt_succeeded(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
-			     struct ts_user_rec *u, const char *password, bool needs_rehash);
 
 /* The one check of an RFC 8707 resource, at the authorization endpoint as
  * at the token endpoint: an absolute URI of printable ASCII (0x21-0x7e),

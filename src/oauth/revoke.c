@@ -28,7 +28,7 @@ static void revoke(struct ts_rctx *rc, struct ts_http_resp *resp, const struct t
 		r = ts_store_revoke_put(rc->app->store, rc->tenant->id, at.jti, at.exp);
 		if (r != TS_OK) {
 			ts_access_token_clear(&at);
-			ts_app_store_unavailable(resp);
+			ts_web_store_unavailable(resp);
 			return;
 		}
 		if (rc->tenant->stats)
@@ -41,7 +41,7 @@ static void revoke(struct ts_rctx *rc, struct ts_http_resp *resp, const struct t
 		struct ts_refresh_rec *rr = NULL;
 		r = ts_oauth_refresh_find(rc, token, &rr);
 		if (r == TS_ESTORE) {
-			ts_app_store_unavailable(resp);
+			ts_web_store_unavailable(resp);
 			return;
 		}
 		if (r == TS_OK && c && strcmp(rr->client_id, c->client_id) != 0) {
@@ -53,7 +53,7 @@ static void revoke(struct ts_rctx *rc, struct ts_http_resp *resp, const struct t
 		 * tokens of its grant. */
 		if (r == TS_OK && ts_store_grant_revoke(rc->app->store, rr->tenant_id, rr->grant_id) != TS_OK) {
 			ts_refresh_rec_free(rr);
-			ts_app_store_unavailable(resp);
+			ts_web_store_unavailable(resp);
 			return;
 		}
 		if (r == TS_OK && rc->tenant->stats)

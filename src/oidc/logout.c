@@ -42,7 +42,7 @@ static bool find_client(const struct ts_rctx *rc, const char *client_id, const c
 		goto out;
 	p = ts_jws_payload(jws, &n);
 	claims = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
-	if (!ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
+	if (!ts_web_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
 		goto out;
 	aud = json_object_get(claims, "aud");
 	/* An ID token names its client as aud (and azp when aud has more). */

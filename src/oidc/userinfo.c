@@ -66,7 +66,7 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 	}
 	r = ts_oauth_access_token_check(rc, token, &at);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	if (r != TS_OK) {
@@ -85,7 +85,7 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 	r = ts_store_user_get(rc->app->store, t->id,
 			      json_string_value(json_object_get(at.claims, "sub")), &u);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (r != TS_OK || u->disabled) {

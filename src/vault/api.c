@@ -9,7 +9,7 @@
 #include "vault_int.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 #include "oauth/oauth.h"
 
 #include <stdio.h>
@@ -67,7 +67,7 @@ static int load_visible(const struct ts_rctx *rc, struct ts_http_req *req,
 	if (r == TS_ENOTFOUND || r == TS_EINVAL)
 		api_error(resp, 404, "not_found", "no such connection");
 	else if (r != TS_OK)
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 	return r;
 }
 
@@ -90,7 +90,7 @@ void ts_vault_api_list(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	if (ts_vault_principal(rc, req, resp, TS_VAULT_SCOPE_READ, &p) != TS_OK)
 		return;
 	if (ts_store_connection_list(rc->app->store, rc->tenant->id, &v, &n) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	a = json_array();
@@ -136,7 +136,7 @@ void ts_vault_api_delete(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	else if (r == TS_ENOTFOUND)
 		api_error(resp, 404, "not_found", "no such connection");
 	else
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 out:
 	ts_connection_rec_free(c);
 	ts_principal_clear(&p);
@@ -240,7 +240,7 @@ static int person_may_use(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		return TS_OK;
 	r = ts_vault_provider_load(rc->app->vault, rc->tenant->id, c->provider, &prov);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return r;
 	}
 	if (r == TS_OK && prov->kind == TS_VAULT_OAUTH2 && prov->client_credentials) {
@@ -328,7 +328,7 @@ void ts_vault_api_sign(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	}
 	r = ts_vault_provider_load(rc->app->vault, rc->tenant->id, c->provider, &prov);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (r != TS_OK) {

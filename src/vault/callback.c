@@ -6,7 +6,7 @@
  * person. */
 #include "vault_int.h"
 
-#include "app/app.h"
+#include "web/web.h"
 #include "http/params.h"
 #include "oidc/oidc.h"
 

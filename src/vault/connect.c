@@ -10,7 +10,7 @@
 #include "vault_int.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 #include "oauth/oauth.h"
 
 #include <openssl/crypto.h>
@@ -51,7 +51,7 @@ static int find_or_create(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		return TS_OK;
 	}
 	if (r != TS_ENOTFOUND) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return r;
 	}
 	memset(&rec, 0, sizeof(rec));
@@ -75,7 +75,7 @@ static int find_or_create(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		return r;
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return r;
 	}
 	*created = true;
@@ -114,7 +114,7 @@ static void connect_now(struct ts_rctx *rc, struct ts_http_resp *resp,
 		r = ts_store_connection_save(v->store, cur, owner);
 	if (r != TS_OK) {
 		ts_store_connection_release(v->store, c->tenant_id, c->id, owner);
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	/* The save released the lease. */
@@ -187,7 +187,7 @@ static int start_authorization(struct ts_rctx *rc, struct ts_http_req *req,
 	r = ts_store_pending_put(v->store, c->tenant_id, hash, TS_VAULT_PENDING_KIND, data,
 				 ts_now() + TS_VAULT_STATE_TTL);
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (prov->kind == TS_VAULT_SHOPEE) {
@@ -252,7 +252,7 @@ void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		goto out;
 	}
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (r != TS_OK) {

@@ -1,7 +1,7 @@
 /* session.c: browser sessions (server-side, the cookie holds a random id
  * whose SHA-256 is stored), tenant-scoped cookies, and CSRF tokens derived
  * with HMAC so that none needs storing. */
-#include "oidc.h"
+#include "web.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -2,7 +2,7 @@
  * user-supplied string escaped, strict security headers. The only style is
  * an inline block allowed by its hash in the Content-Security-Policy; there
  * is no script at all. */
-#include "oidc.h"
+#include "web.h"
 
 #include "http/params.h"
 
