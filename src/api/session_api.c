@@ -6,7 +6,6 @@
 #include "api.h"
 
 #include "oauth/oauth.h"
-#include "oidc/oidc.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -83,7 +82,7 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 		ts_web_store_unavailable(resp);
 		goto out;
 	}
-	ts_api_csrf_token(rc->app, sid, csrf);
+	ts_session_csrf_token(rc->app, sid, csrf);
 	out = json_pack("{s:o,s:s}", "user", ts_user_view(u), "csrf_token", csrf);
 	ts_http_resp_json(resp, 200, out);
 	ts_http_resp_header(resp, "Cache-Control", "no-store");

@@ -6,8 +6,6 @@
  * and resumed by the login and consent pages. */
 #include "oauth.h"
 
-#include "oidc/oidc.h"
-
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>

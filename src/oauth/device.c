@@ -6,8 +6,6 @@
 #include "oauth.h"
 #include "internal.h"
 
-#include "oidc/oidc.h"
-
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,8 +4,6 @@
 #include "oauth.h"
 #include "internal.h"
 
-#include "api/api.h"
-
 #include <string.h>
 
 /* TS_OK if user_id (NULL: none, a client's own grant) is an active user
@@ -26,6 +24,60 @@ static int user_active(const struct ts_rctx *rc, const char *user_id)
 	return r;
 }
 
+/* Introspection of a credential that is not a token of ours: an API key
+ * "key:secret" or a session id (RFC 7662 answers). TS_OK: *out is the
+ * active answer (new reference). TS_EDENIED: not active. TS_ESTORE. */
+static int introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
+			    const char *hint, json_t **out)
+{
+	struct ts_user_rec *u = NULL;
+	const char *colon = strchr(token, ':');
+	int r;
+
+	*out = NULL;
+	(void)hint;
+	if (colon && colon != token) {
+		char *key = ts_arena_strndup(req->arena, token, (size_t)(colon - token));
+		r = ts_apikey_user(rc->app->store, rc->tenant->id, key, colon + 1, &u);
+		if (r == TS_OK) {
+			*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o}", "active", 1, "token_type", "api_key",
+					 "sub", u->id, "username", u->username, "principal_type", "user",
+					 "tenant", rc->tenant->name, "roles", ts_user_roles(u));
+			json_object_set_new(*out, "iss", json_string(rc->issuer));
+			json_object_set_new(*out, "scope",
+					    json_string(ts_person_scope(rc->tenant, req->arena)));
+		}
+		ts_user_rec_free(u);
+		return r;
+	}
+	{
+		struct ts_session_rec *s = NULL;
+		const char *sid;
+		r = ts_session_load(rc, req, token, &s, &u, &sid);
+		if (r == TS_ENOTFOUND)
+			return TS_EDENIED;
+		if (r != TS_OK)
+			return r;
+		*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I}", "active", 1, "token_type",
+				 "session", "sub", u->id, "username", u->username, "principal_type",
+				 "user", "tenant", rc->tenant->name, "roles", ts_user_roles(u), "exp",
+				 (json_int_t)s->expires_at, "auth_time", (json_int_t)s->auth_time);
+		json_object_set_new(*out, "iss", json_string(rc->issuer));
+		json_object_set_new(*out, "scope",
+				    json_string(ts_person_scope(rc->tenant, req->arena)));
+		/* A resource server that accepts the session checks the
+		 * X-CSRF-Token header of state-changing requests against it. */
+		{
+			char csrf[44];
+			ts_session_csrf_token(rc->app, sid, csrf);
+			json_object_set_new(*out, "csrf_token", json_string(csrf));
+		}
+		ts_session_rec_free(s);
+		ts_user_rec_free(u);
+		return TS_OK;
+	}
+}
+
 /* Introspection of a token that is not a JWT of this tenant: a refresh
  * token (active while unused, unrevoked, unexpired, and its client and
  * user still active), else an API key or a session id. *out is the
@@ -40,7 +92,7 @@ static int introspect_opaque(const struct ts_rctx *rc, struct ts_http_req *req, 
 	*out = NULL;
 	if (r == TS_ENOTFOUND) {
 		/* An API key ("key:secret") or a session id. */
-		r = ts_api_introspect_other(rc, req, token,
+		r = introspect_other(rc, req, token,
 					    ts_params_get(req->form, req->nform, TS_P_TOKEN_TYPE_HINT, NULL),
 					    &other);
 		if (r == TS_ESTORE)

@@ -4,8 +4,6 @@
  * is the hot path: one signature, no storage. */
 #include "oauth.h"
 
-#include "oidc/oidc.h"
-
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -145,7 +143,7 @@ static int id_token(const struct ts_rctx *rc, const struct ts_issue *is, int64_t
 			return TS_ECRYPTO;
 	}
 	at_hash(alg, at, ah);
-	claims = ts_oidc_user_claims(is->user, is->scope);
+	claims = ts_oauth_user_claims(is->user, is->scope);
 	json_object_set_new(claims, "iss", json_string(rc->issuer));
 	json_object_set_new(claims, "aud", json_string(is->client->client_id));
 	json_object_set_new(claims, "azp", json_string(is->client->client_id));

@@ -143,6 +143,11 @@ void ts_authz_used_page(struct ts_rctx *rc, struct ts_http_resp *resp);
 void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar,
 		    const char *code, const char *desc);
 
+/* The claims of a user for a granted scope (OpenID Connect Core §5.4):
+ * sub always; profile: name, preferred_username, updated_at; email: email.
+ * New reference owned by the caller. */
+json_t *ts_oauth_user_claims(const struct ts_user_rec *u, const char *scope);
+
 /* ---- issuing tokens (issue.c) ---- */
 #define TS_ID_TOKEN_TTL 3600
 #define TS_REFRESH_BYTES 32

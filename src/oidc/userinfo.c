@@ -7,23 +7,6 @@
 
 #include <string.h>
 
-json_t *ts_oidc_user_claims(const struct ts_user_rec *u, const char *scope)
-{
-	json_t *c = json_pack("{s:s}", "sub", u->id);
-	json_t *profile = u->profile ? json_loads(u->profile, 0, NULL) : NULL;
-
-	if (ts_scope_has(scope, "profile")) {
-		json_object_set_new(c, "preferred_username", json_string(u->username));
-		if (json_string_value(json_object_get(profile, "name")))
-			json_object_set(c, "name", json_object_get(profile, "name"));
-		json_object_set_new(c, "updated_at", json_integer(u->updated_at));
-	}
-	if (ts_scope_has(scope, "email") && json_string_value(json_object_get(profile, "email")))
-		json_object_set(c, "email", json_object_get(profile, "email"));
-	json_decref(profile);
-	return c;
-}
-
 /* RFC 6750 §3: the challenge carries the error (none when no token came). */
 static void challenge(struct ts_rctx *rc, struct ts_http_resp *resp, int status,
 		      const char *error, const char *desc)
@@ -92,7 +75,7 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 		challenge(rc, resp, 401, TS_ERR_INVALID_TOKEN, "the access token does not belong to an active user");
 		goto out;
 	}
-	claims = ts_oidc_user_claims(u, scope);
+	claims = ts_oauth_user_claims(u, scope);
 	ts_http_resp_json(resp, 200, claims);
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 	json_decref(claims);

@@ -8,7 +8,6 @@
 
 #include "web/web.h"
 #include "http/params.h"
-#include "oidc/oidc.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

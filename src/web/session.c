@@ -187,3 +187,8 @@ bool ts_csrf_ok(const struct ts_app *app, const char *purpose, const char *bindi
 	ts_csrf_token(app, purpose, binding, want);
 	return ts_ct_equal(want, strlen(want), presented, strlen(presented));
 }
+
+void ts_session_csrf_token(const struct ts_app *app, const char *session_id, char out[44])
+{
+	ts_csrf_token(app, TS_CSRF_API, session_id, out);
+}

@@ -88,6 +88,11 @@ void ts_csrf_token(const struct ts_app *app, const char *purpose, const char *bi
 		   char out[44]);
 bool ts_csrf_ok(const struct ts_app *app, const char *purpose, const char *binding,
 		const char *presented);
+/* The CSRF purpose of a session's state-changing requests. */
+#define TS_CSRF_API "api"
+/* The CSRF token of a session (what /api/login returns, and introspection
+ * of a session id). out: 44 bytes. */
+void ts_session_csrf_token(const struct ts_app *app, const char *session_id, char out[44]);
 
 /* ---- HTML pages (page.c) ---- */
 /* Starts a page: the common head with the tenant's display name, and the
