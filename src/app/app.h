@@ -19,4 +19,39 @@ bool ts_app_blocking(void *ctx, const struct ts_http_req *req);
 void ts_app_dispatch_ops(void *app, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_app_done(void *app, const struct ts_http_req *req, int status, int64_t duration_us);
 
+/* ---- the running server (serve.c) ---- */
+/* What the server runs with, as the command line resolved it. Borrowed
+ * for the call to ts_app_server_start only, except trusted, mks, version
+ * and commit, which must outlive the server. */
+struct ts_app_config {
+	const char *public_url;     /* the issuers' base */
+	const char *listen;         /* the main listener's address */
+	const char *metrics_listen; /* a second listener for /metrics, /healthz and
+				     * /readyz, or NULL */
+	unsigned threads;           /* event-loop threads; 0: one per core */
+	int reload_ms;              /* configuration poll interval */
+	bool access_log;            /* one JSON line per request */
+	const struct ts_cidr_list *trusted;  /* proxies whose forwarding headers count */
+	const struct ts_master_key *mks;     /* mks[0] seals; the others only open */
+	size_t nmks;                         /* at least 1 */
+	const char *version, *commit;        /* for tessera_build_info */
+};
+struct ts_app_server;
+/* Whether url can be the public URL: http or https, without query or
+ * fragment. */
+bool ts_app_public_url_ok(const char *url);
+/* Starts the server on store (owned by the server from here on, closed by
+ * ts_app_server_stop): the application state, key and storage
+ * maintenance, the listeners. *out is set even on failure, and must be
+ * stopped; err then holds one sentence for the operator, or is empty when
+ * the failure was logged already. TS_OK, TS_EINVAL, TS_ESTORE, TS_EIO. */
+int ts_app_server_start(const struct ts_app_config *cfg, struct ts_store *store,
+			struct ts_app_server **out, char *err, size_t cap);
+/* Turns the access log on or off while running (SIGHUP). */
+void ts_app_server_set_access_log(struct ts_app_server *s, bool on);
+/* Stops accepting, lets in-flight requests finish (up to grace_ms), stops
+ * the background work and frees everything, the store too. NULL is a
+ * no-op. */
+void ts_app_server_stop(struct ts_app_server *s, int grace_ms);
+
 #endif
