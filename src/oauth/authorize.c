@@ -218,7 +218,7 @@ static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_aut
 		return r;
 	{
 		/* The digest names the tenant: another tenant does not find the
-		 * code at all, so it cannot use it up. grants.c agrees. */
+		 * code at all, so it cannot use it up. grant_authorization_code.c agrees. */
 		const char *k = ts_arena_printf(req->arena, "%s:%s", rc->tenant->id, code);
 		ts_sha256_hex(k, strlen(k), h);
 	}

@@ -98,7 +98,8 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 	}
 	json_decref(d);
 	if (r == TS_OK)
-		r = ts_device_pace_put(rc, ts_device_pace_key(req->arena, h), TS_DEVICE_INTERVAL_S, 0, NULL, exp);
+		r = ts_device_pace_put(rc, ts_device_pace_key(req->arena, h), TS_DEVICE_INTERVAL_S, 0,
+				       NULL, exp);
 	ukey = user_code_key(req->arena, rc->tenant->id, uc);
 	if (r == TS_OK) {
 		json_t *lk = json_pack("{s:s}", "device", h);
