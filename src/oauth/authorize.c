@@ -193,7 +193,7 @@ static void to_page(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_
 		return;
 	}
 	if (r != TS_OK) {
-		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+		ts_page_unavailable(rc, resp);
 		ts_http_resp_header(resp, "Retry-After", "2");
 		return;
 	}
@@ -364,7 +364,7 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 		      c->client_id, NULL);
 	goto out;
 unavailable:
-	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_page_unavailable(rc, resp);
 	ts_http_resp_header(resp, "Retry-After", "2");
 out:
 	free(consented);

@@ -201,7 +201,7 @@ void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_res
 	if (r == TS_OK && !ts_str_eq(ts_str_c(json_string_value(json_object_get(d, "status"))), "pending"))
 		r = TS_ENOTFOUND;
 	if (r == TS_ESTORE) {
-		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+		ts_page_unavailable(rc, resp);
 		ts_http_resp_header(resp, "Retry-After", "2");
 		goto out;
 	}

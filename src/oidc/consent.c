@@ -148,7 +148,7 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	ts_authz_proceed(rc, req, resp, &ar, NULL);
 	goto out;
 unavailable:
-	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_page_unavailable(rc, resp);
 	ts_http_resp_header(resp, "Retry-After", "2");
 out:
 	ts_session_rec_free(sess);

@@ -87,7 +87,7 @@ static void throttled(struct ts_rctx *rc, struct ts_http_resp *resp, int retry_a
 
 static void unavailable(struct ts_rctx *rc, struct ts_http_resp *resp)
 {
-	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_page_unavailable(rc, resp);
 	ts_http_resp_header(resp, "Retry-After", "2");
 }
 

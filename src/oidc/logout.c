@@ -135,7 +135,7 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		return;
 	}
 	if (ts_session_end(rc, req, resp) != TS_OK) {
-		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+		ts_page_unavailable(rc, resp);
 		ts_http_resp_header(resp, "Retry-After", "2");
 		return;
 	}

@@ -98,3 +98,8 @@ void ts_page_error(const struct ts_rctx *rc, struct ts_http_resp *resp, int stat
 	ts_buf_appends(&b, "</p>");
 	ts_page_end(resp, &b, status);
 }
+
+void ts_page_unavailable(const struct ts_rctx *rc, struct ts_http_resp *resp)
+{
+	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+}

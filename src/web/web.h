@@ -108,6 +108,9 @@ void ts_html_escape(struct ts_buf *b, const char *s);
  * redirect_uri and other errors that cannot go back to the client. */
 void ts_page_error(const struct ts_rctx *rc, struct ts_http_resp *resp, int status,
 		   const char *title, const char *message);
+/* The error page for a storage failure (503): the browser's counterpart of
+ * ts_web_store_unavailable. */
+void ts_page_unavailable(const struct ts_rctx *rc, struct ts_http_resp *resp);
 
 /* ---- password attempts (attempt.c) ---- */
 /* Every path that checks a password (login page, password grant, API
