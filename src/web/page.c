@@ -2,7 +2,9 @@
  * user-supplied string escaped, strict security headers. The only style is
  * an inline block allowed by its hash in the Content-Security-Policy; there
  * is no script at all. */
-#include "oidc.h"
+#include "web.h"
+
+#include "http/params.h"
 
 #include <string.h>
 
@@ -78,7 +80,7 @@ void ts_page_end(struct ts_http_resp *resp, struct ts_buf *b, int status)
 {
 	ts_buf_appends(b, "\n</main></body></html>\n");
 	if (b->p == NULL) {
-		ts_http_resp_error(resp, 500, "server_error", "page too large");
+		ts_http_resp_error(resp, 500, TS_ERR_SERVER_ERROR, "page too large");
 		return;
 	}
 	ts_http_resp_text(resp, status, "text/html; charset=utf-8", b->p, b->len);
@@ -95,4 +97,9 @@ void ts_page_error(const struct ts_rctx *rc, struct ts_http_resp *resp, int stat
 	ts_html_escape(&b, message);
 	ts_buf_appends(&b, "</p>");
 	ts_page_end(resp, &b, status);
+}
+
+void ts_page_unavailable(const struct ts_rctx *rc, struct ts_http_resp *resp)
+{
+	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
 }

@@ -16,7 +16,7 @@
  * hex SHA-256, never the username or address in clear. A store error here
  * is logged and otherwise ignored: the request's own storage calls answer
  * 503. */
-#include "oauth.h"
+#include "web.h"
 
 #include <stdio.h>
 #include <stdlib.h>

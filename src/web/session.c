@@ -1,7 +1,7 @@
 /* session.c: browser sessions (server-side, the cookie holds a random id
  * whose SHA-256 is stored), tenant-scoped cookies, and CSRF tokens derived
  * with HMAC so that none needs storing. */
-#include "oidc.h"
+#include "web.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -186,4 +186,9 @@ bool ts_csrf_ok(const struct ts_app *app, const char *purpose, const char *bindi
 		return false;
 	ts_csrf_token(app, purpose, binding, want);
 	return ts_ct_equal(want, strlen(want), presented, strlen(presented));
+}
+
+void ts_session_csrf_token(const struct ts_app *app, const char *session_id, char out[44])
+{
+	ts_csrf_token(app, TS_CSRF_API, session_id, out);
 }
