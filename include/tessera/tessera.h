@@ -12,8 +12,10 @@
  *   - "Authorization: token <key>:<secret>" or "Basic base64(key:secret)":
  *     an API key, resolved through the tenant's introspection endpoint and
  *     cached for a short time.
- *   - the "tessera_session" cookie: resolved the same way; for methods that
- *     change state the X-CSRF-Token header must match the session's token.
+ *   - the "tessera_session" cookie (or the one named by
+ *     alt_session_cookie, such as Frappe's "sid"): resolved the same way;
+ *     for methods that change state the X-CSRF-Token header must match the
+ *     session's token.
  *
  * A token client obtains service tokens with client credentials, caches
  * them, renews them at 80% of their lifetime, fetches once however many
@@ -23,9 +25,10 @@
  * Objects returned through out-parameters are owned by the caller and
  * released with the matching _free function (NULL is a no-op). All objects
  * are safe to use from many threads at once unless stated otherwise.
- * Like Tessera itself, the library aborts with a message if memory runs
- * out, and writes the reasons Tessera could not be reached to stderr as
- * JSON lines (never a credential). See docs/LIBTESSERA.md. */
+ * When memory runs out a function returns TESSERA_ENOMEM (the library
+ * never aborts its host process). The library writes the reasons Tessera
+ * could not be reached to stderr as JSON lines (never a credential). See
+ * docs/LIBTESSERA.md. */
 #ifndef TESSERA_H
 #define TESSERA_H
 
@@ -45,7 +48,7 @@ extern "C" {
 #define TESSERA_EINVAL (-1)       /* bad arguments or configuration */
 #define TESSERA_EDENIED (-2)      /* the credential is refused (see the error) */
 #define TESSERA_EUNAVAILABLE (-3) /* Tessera could not be reached or answered 5xx */
-#define TESSERA_ENOMEM (-4)
+#define TESSERA_ENOMEM (-4)       /* memory ran out (the error says 503) */
 
 /* How the principal authenticated. */
 enum tessera_auth {
@@ -101,6 +104,12 @@ struct tessera_verifier_config {
 				    * (default 10); refusals are cached as long */
 	int leeway_s;              /* clock leeway for exp/nbf/iat (default 60) */
 	long http_timeout_ms;      /* per request to Tessera (default 5000) */
+	/* Another cookie name that carries a Tessera session id, for clients
+	 * that know the session by another name (a tenant with the "frappe"
+	 * profile calls it "sid"); NULL: only "tessera_session". When both
+	 * are sent, "tessera_session" is used. Letters, digits, '_' and '-',
+	 * at most 64 bytes. */
+	const char *alt_session_cookie;
 };
 
 typedef struct tessera_verifier tessera_verifier;

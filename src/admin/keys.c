@@ -6,8 +6,6 @@
  * person can get an ID token signed RS256 (the default). */
 #include "admin.h"
 
-#include "compat/compat.h"
-
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,12 +6,11 @@
 #ifndef TS_API_H
 #define TS_API_H
 
-#include "app/app.h"
+#include "web/web.h"
 
 #define TS_APIKEY_PREFIX "tk_"
 #define TS_APIKEY_ID_BYTES 12
 #define TS_APIKEY_SECRET_BYTES 32 /* 256 bits */
-#define TS_CSRF_API "api"
 #define TS_CSRF_HEADER "X-CSRF-Token"
 #define TS_SCOPE_APIKEYS_WRITE "apikeys:write" /* a Bearer token that may manage API keys */
 
@@ -29,7 +28,7 @@ struct ts_principal {
 	const char *username;    /* users only */
 	const char *client_id;   /* the token's client (Bearer), else NULL */
 	const char *scope;       /* Bearer: the token's scope; API key and session:
-				  * the person scopes (ts_api_person_scope) */
+				  * the person scopes (ts_person_scope) */
 	json_t *roles;           /* array of role names (users; owned, see ts_principal_clear) */
 	const char *session_id;  /* raw session id (session principals) */
 	const char *api_key;     /* the key id (API-key principals) */
@@ -49,10 +48,6 @@ void ts_principal_clear(struct ts_principal *p);
 bool ts_principal_has_scope(const struct ts_rctx *rc, const struct ts_principal *p,
 			    const char *scope);
 bool ts_principal_has_role(const struct ts_principal *p, const char *role);
-/* The scopes a person acting directly (API key, session) holds: every
- * scope that an enabled client with a person's grant (authorization_code,
- * password, device code) lists. Space-separated, sorted, arena string. */
-const char *ts_api_person_scope(const struct ts_tenant *t, struct ts_arena *a);
 /* Whether a request that sets or relies on the session cookie may: false
  * when its Origin is present and is neither the issuer's origin nor an
  * allowed CORS origin of one of the tenant's clients, or when its
@@ -62,15 +57,6 @@ bool ts_api_same_site(const struct ts_rctx *rc, struct ts_http_req *req);
 void ts_api_cross_site(struct ts_http_resp *resp);
 /* The principal as /api/me shows it (new reference). */
 json_t *ts_principal_json(const struct ts_rctx *rc, const struct ts_principal *p);
-
-/* Introspection of credentials other than JWTs (RFC 7662 answers): an API
- * key "key:secret" or a session id. TS_OK: *out is the active answer (new
- * reference). TS_EDENIED: not active. TS_ESTORE. */
-int ts_api_introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
-			    const char *hint, json_t **out);
-
-/* The CSRF token of a session (what /api/login returns). out: 44 bytes. */
-void ts_api_csrf_token(const struct ts_app *app, const char *session_id, char out[44]);
 
 /* Route handlers (ctx is a struct ts_rctx *). */
 void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

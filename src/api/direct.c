@@ -14,63 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PERSON_SCOPES_MAX 256
 #define H_ORIGIN "Origin"                /* RFC 6454 §7 */
 #define H_FETCH_SITE "Sec-Fetch-Site"    /* Fetch Metadata Request Headers */
 #define CROSS_SITE "cross-site"
-
-static const char *const person_grants[] = {"authorization_code", "password",
-					    TS_GRANT_DEVICE_CODE_S};
-
-static bool person_client(const struct ts_client *c)
-{
-	size_t i;
-
-	if (c->disabled)
-		return false;
-	for (i = 0; i < TS_ARRAY_LEN(person_grants); i++)
-		if (ts_client_has_grant(c, person_grants[i]))
-			return true;
-	return false;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-const char *ts_api_person_scope(const struct ts_tenant *t, struct ts_arena *a)
-{
-	const char *v[PERSON_SCOPES_MAX];
-	size_t n = 0, i, j, k, len = 0;
-	char *out, *w;
-
-	for (i = 0; i < t->nclients; i++) {
-		const struct ts_client *c = t->clients[i];
-		if (!person_client(c))
-			continue;
-		for (j = 0; j < c->nscopes && n < PERSON_SCOPES_MAX; j++) {
-			for (k = 0; k < n && strcmp(v[k], c->scopes[j]) != 0; k++)
-				;
-			if (k == n)
-				v[n++] = c->scopes[j];
-		}
-	}
-	qsort(v, n, sizeof(v[0]), by_name);
-	for (i = 0; i < n; i++)
-		len += strlen(v[i]) + 1;
-	out = ts_arena_alloc(a, len + 1);
-	w = out;
-	for (i = 0; i < n; i++) {
-		size_t l = strlen(v[i]);
-		if (i)
-			*w++ = ' ';
-		memcpy(w, v[i], l);
-		w += l;
-	}
-	*w = '\0';
-	return out;
-}
 
 /* The origin (scheme "://" host [":" port]) of url, as an arena string. */
 static const char *origin_of(struct ts_arena *a, const char *url)

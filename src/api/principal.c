@@ -7,7 +7,6 @@
 #include "api.h"
 
 #include "oauth/oauth.h"
-#include "oidc/oidc.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -18,11 +17,6 @@ void ts_principal_clear(struct ts_principal *p)
 {
 	json_decref(p->roles);
 	memset(p, 0, sizeof(*p));
-}
-
-void ts_api_csrf_token(const struct ts_app *app, const char *session_id, char out[44])
-{
-	ts_csrf_token(app, TS_CSRF_API, session_id, out);
 }
 
 static int deny(const struct ts_rctx *rc, struct ts_http_resp *resp, const char *error,
@@ -43,18 +37,8 @@ static int deny(const struct ts_rctx *rc, struct ts_http_resp *resp, const char 
 
 static int unavailable(struct ts_http_resp *resp)
 {
-	ts_app_store_unavailable(resp);
+	ts_web_store_unavailable(resp);
 	return TS_ESTORE;
-}
-
-static json_t *roles_of(const struct ts_user_rec *u)
-{
-	json_t *profile = u->profile ? json_loads(u->profile, 0, NULL) : NULL;
-	json_t *r = json_object_get(profile, "roles");
-
-	r = json_is_array(r) ? json_incref(r) : json_array();
-	json_decref(profile);
-	return r;
 }
 
 static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
@@ -70,11 +54,11 @@ static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	if (r == TS_ESTORE)
 		return unavailable(resp);
 	if (r != TS_OK)
-		return deny(rc, resp, "invalid_token", "the access token is invalid or expired");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the access token is invalid or expired");
 	/* A token issued for another resource is refused here. */
 	if (!ts_oauth_aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
 		ts_access_token_clear(&at);
-		return deny(rc, resp, "invalid_token", "the access token is not meant for this server");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the access token is not meant for this server");
 	}
 	sub = json_string_value(json_object_get(at.claims, "sub"));
 	cid = json_string_value(json_object_get(at.claims, "client_id"));
@@ -96,78 +80,32 @@ static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 		return unavailable(resp);
 	if (r != TS_OK || u->disabled) {
 		ts_user_rec_free(u);
-		return deny(rc, resp, "invalid_token", "the token's user is not active");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the token's user is not active");
 	}
 	p->is_user = true;
 	p->username = ts_arena_strdup(req->arena, u->username);
-	p->roles = roles_of(u);
+	p->roles = ts_user_roles(u);
 	ts_user_rec_free(u);
 	return TS_OK;
-}
-
-/* Resolves "key:secret" to its active user. TS_EDENIED if anything is off;
- * the same answer for an unknown key and a wrong secret. */
-static int apikey_user(const struct ts_rctx *rc, const char *key, const char *secret,
-		       struct ts_user_rec **out)
-{
-	struct ts_apikey_rec *k = NULL;
-	struct ts_user_rec *u = NULL;
-	char h[2 * TS_SHA256_LEN + 1];
-	json_t *profile = NULL;
-	int r;
-
-	*out = NULL;
-	if (key == NULL || secret == NULL || strlen(key) > 128 || strlen(secret) > 256)
-		return TS_EDENIED;
-	ts_sha256_hex(secret, strlen(secret), h);
-	r = ts_store_apikey_get(rc->app->store, key, &k);
-	if (r == TS_ENOTFOUND)
-		return TS_EDENIED;
-	if (r != TS_OK)
-		return r;
-	r = TS_EDENIED;
-	if (strcmp(k->tenant_id, rc->tenant->id) != 0 ||
-	    !ts_ct_equal(h, strlen(h), k->secret_hash, strlen(k->secret_hash)))
-		goto out;
-	r = ts_store_user_get(rc->app->store, k->tenant_id, k->user_id, &u);
-	if (r == TS_ENOTFOUND)
-		r = TS_EDENIED;
-	if (r != TS_OK)
-		goto out;
-	r = TS_EDENIED;
-	if (u->disabled)
-		goto out;
-	/* A device key dies with mobile access. */
-	profile = u->profile ? json_loads(u->profile, 0, NULL) : NULL;
-	if (strcmp(k->kind, "device") == 0 && !json_is_true(json_object_get(profile, "mobile_access")))
-		goto out;
-	*out = u;
-	u = NULL;
-	r = TS_OK;
-out:
-	json_decref(profile);
-	ts_user_rec_free(u);
-	ts_apikey_rec_free(k);
-	return r;
 }
 
 static int via_apikey(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		      struct ts_principal *p)
 {
 	struct ts_user_rec *u = NULL;
-	int r = apikey_user(rc, req->auth.user, req->auth.secret, &u);
+	int r = ts_apikey_user(rc->app->store, rc->tenant->id, req->auth.user, req->auth.secret, &u);
 
 	if (r == TS_ESTORE)
 		return unavailable(resp);
 	if (r != TS_OK)
-		return deny(rc, resp, "invalid_token", "the API key is invalid");
+		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the API key is invalid");
 	p->via = TS_VIA_API_KEY;
 	p->is_user = true;
 	p->sub = ts_arena_strdup(req->arena, u->id);
 	p->username = ts_arena_strdup(req->arena, u->username);
-	p->scope = ts_api_person_scope(rc->tenant, req->arena);
+	p->scope = ts_person_scope(rc->tenant, req->arena);
 	p->api_key = ts_arena_strdup(req->arena, req->auth.user);
-	p->roles = roles_of(u);
+	p->roles = ts_user_roles(u);
 	ts_user_rec_free(u);
 	return TS_OK;
 }
@@ -208,9 +146,9 @@ static int via_session(const struct ts_rctx *rc, struct ts_http_req *req, struct
 	p->is_user = true;
 	p->sub = ts_arena_strdup(req->arena, u->id);
 	p->username = ts_arena_strdup(req->arena, u->username);
-	p->scope = ts_api_person_scope(rc->tenant, req->arena);
+	p->scope = ts_person_scope(rc->tenant, req->arena);
 	p->session_id = sid;
-	p->roles = roles_of(u);
+	p->roles = ts_user_roles(u);
 	ts_session_rec_free(s);
 	ts_user_rec_free(u);
 	return TS_OK;
@@ -229,7 +167,7 @@ int ts_api_authenticate(const struct ts_rctx *rc, struct ts_http_req *req,
 	case TS_AUTH_NONE:
 		return via_session(rc, req, resp, p);
 	default:
-		ts_http_resp_error(resp, 400, "invalid_request", "unsupported Authorization header");
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST, "unsupported Authorization header");
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena, "Bearer realm=\"%s\", error=\"invalid_request\"",
 						    rc->tenant->name));
@@ -288,55 +226,4 @@ json_t *ts_principal_json(const struct ts_rctx *rc, const struct ts_principal *p
 	json_object_set_new(o, "username", p->username ? json_string(p->username) : json_null());
 	json_object_set_new(o, "client_id", p->client_id ? json_string(p->client_id) : json_null());
 	return o;
-}
-
-int ts_api_introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
-			    const char *hint, json_t **out)
-{
-	struct ts_user_rec *u = NULL;
-	const char *colon = strchr(token, ':');
-	int r;
-
-	*out = NULL;
-	(void)hint;
-	if (colon && colon != token) {
-		char *key = ts_arena_strndup(req->arena, token, (size_t)(colon - token));
-		r = apikey_user(rc, key, colon + 1, &u);
-		if (r == TS_OK) {
-			*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o}", "active", 1, "token_type", "api_key",
-					 "sub", u->id, "username", u->username, "principal_type", "user",
-					 "tenant", rc->tenant->name, "roles", roles_of(u));
-			json_object_set_new(*out, "iss", json_string(rc->issuer));
-			json_object_set_new(*out, "scope",
-					    json_string(ts_api_person_scope(rc->tenant, req->arena)));
-		}
-		ts_user_rec_free(u);
-		return r;
-	}
-	{
-		struct ts_session_rec *s = NULL;
-		const char *sid;
-		r = ts_session_load(rc, req, token, &s, &u, &sid);
-		if (r == TS_ENOTFOUND)
-			return TS_EDENIED;
-		if (r != TS_OK)
-			return r;
-		*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I}", "active", 1, "token_type",
-				 "session", "sub", u->id, "username", u->username, "principal_type",
-				 "user", "tenant", rc->tenant->name, "roles", roles_of(u), "exp",
-				 (json_int_t)s->expires_at, "auth_time", (json_int_t)s->auth_time);
-		json_object_set_new(*out, "iss", json_string(rc->issuer));
-		json_object_set_new(*out, "scope",
-				    json_string(ts_api_person_scope(rc->tenant, req->arena)));
-		/* A resource server that accepts the session checks the
-		 * X-CSRF-Token header of state-changing requests against it. */
-		{
-			char csrf[44];
-			ts_api_csrf_token(rc->app, sid, csrf);
-			json_object_set_new(*out, "csrf_token", json_string(csrf));
-		}
-		ts_session_rec_free(s);
-		ts_user_rec_free(u);
-		return TS_OK;
-	}
 }

@@ -22,7 +22,7 @@ static void error(struct ts_http_resp *resp, int status, const char *code, const
 
 static void forbidden(const struct ts_rctx *rc, struct ts_http_resp *resp, const char *scope)
 {
-	error(resp, 403, "insufficient_scope", "the credential does not allow this request");
+	error(resp, 403, TS_ERR_INSUFFICIENT_SCOPE, "the credential does not allow this request");
 	if (scope)
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena,
@@ -54,7 +54,7 @@ static int load_group(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 	if (r == TS_ENOTFOUND || r == TS_EINVAL)
 		error(resp, 404, "not_found", "no such group");
 	else if (r != TS_OK)
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 	return r;
 }
 
@@ -122,7 +122,7 @@ static void group_read(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	if (load_group(rc, req, resp, &g) != TS_OK)
 		goto out;
 	if (may_read(rc, &p, g->id, scope, &ok) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (!ok) {
@@ -135,7 +135,7 @@ static void group_read(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		if (ts_store_member_records(rc->app->store, rc->tenant->id, g->id, &v, &n) != TS_OK) {
 			json_decref(a);
 			json_decref(o);
-			ts_app_store_unavailable(resp);
+			ts_web_store_unavailable(resp);
 			goto out;
 		}
 		for (i = 0; i < n; i++)
@@ -189,17 +189,17 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	if (!writer(rc, req, resp, &p))
 		return;
 	if (name == NULL || name[0] == '\0' || strlen(name) > 200) {
-		error(resp, 400, "invalid_request", "a JSON body with a non-empty \"name\" is required");
+		error(resp, 400, TS_ERR_INVALID_REQUEST, "a JSON body with a non-empty \"name\" is required");
 		goto out;
 	}
 	if (org != NULL && !json_is_null(org) && !ts_group_org_ok(json_string_value(org))) {
-		error(resp, 400, "invalid_request",
+		error(resp, 400, TS_ERR_INVALID_REQUEST,
 		      ts_arena_printf(resp->arena, "\"org_id\" must be 1 to %d printable characters "
 				      "without spaces", TS_GROUP_ORG_MAX));
 		goto out;
 	}
 	if (ts_rand_uuid(id) != TS_OK) {
-		error(resp, 500, "server_error", NULL);
+		error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto out;
 	}
 	memset(&g, 0, sizeof(g));
@@ -214,7 +214,7 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		goto out;
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "group.created", p.sub, id, NULL);
@@ -236,7 +236,7 @@ static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	if (!writer(rc, req, resp, &p))
 		return;
 	if (username == NULL || username[0] == '\0') {
-		error(resp, 400, "invalid_request", "a \"username\" is required");
+		error(resp, 400, TS_ERR_INVALID_REQUEST, "a \"username\" is required");
 		goto out;
 	}
 	if (load_group(rc, req, resp, &g) != TS_OK)
@@ -247,7 +247,7 @@ static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		goto out;
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	r = add ? ts_store_member_add(rc->app->store, rc->tenant->id, g->id, u->id, actor_name(&p),
@@ -258,7 +258,7 @@ static void member_change(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		goto out;
 	}
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, add ? "group.member_added" : "group.member_removed",
@@ -322,7 +322,7 @@ void ts_api_apikey_create(void *ctx, struct ts_http_req *req, struct ts_http_res
 	}
 	if (ts_rand_token(id, sizeof(id), TS_APIKEY_ID_BYTES) != TS_OK ||
 	    ts_rand_token(secret, sizeof(secret), TS_APIKEY_SECRET_BYTES) != TS_OK) {
-		error(resp, 500, "server_error", NULL);
+		error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto out;
 	}
 	snprintf(key, sizeof(key), "%s%s", TS_APIKEY_PREFIX, id);
@@ -335,7 +335,7 @@ void ts_api_apikey_create(void *ctx, struct ts_http_req *req, struct ts_http_res
 	rec.kind = "user";
 	rec.created_at = ts_now();
 	if (ts_store_apikey_put(rc->app->store, &rec) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, t->name, "apikey.created", p.sub, key, NULL);
@@ -359,7 +359,7 @@ void ts_api_apikey_delete(void *ctx, struct ts_http_req *req, struct ts_http_res
 		return;
 	r = ts_store_apikey_get(rc->app->store, req->route_params[0], &k);
 	if (r != TS_OK && r != TS_ENOTFOUND && r != TS_EINVAL) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	/* Another user's key is answered as unknown. */
@@ -370,7 +370,7 @@ void ts_api_apikey_delete(void *ctx, struct ts_http_req *req, struct ts_http_res
 	}
 	r = ts_store_apikey_delete(rc->app->store, rc->tenant->id, k->key);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "apikey.revoked", p.sub, k->key, NULL);

@@ -6,7 +6,6 @@
 #include "api.h"
 
 #include "oauth/oauth.h"
-#include "oidc/oidc.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -62,14 +61,14 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	}
 	if (username == NULL || password == NULL || username[0] == '\0' ||
 	    strlen(username) > USERNAME_MAX || strlen(password) > TS_PASSWORD_MAX) {
-		ts_http_resp_error(resp, 400, "invalid_request", "username and password are required");
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST, "username and password are required");
 		return;
 	}
 	if (!attempt_ok(rc, req, resp, username, &pa))
 		return;
 	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	r = ts_password_verify(u ? u->password_hash : NULL, password, &rehash);
@@ -80,10 +79,10 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	}
 	ts_pw_attempt_succeeded(rc, &pa, u, password, rehash);
 	if (ts_session_start(rc, req, resp, u, ts_now(), &sid) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
-	ts_api_csrf_token(rc->app, sid, csrf);
+	ts_session_csrf_token(rc->app, sid, csrf);
 	out = json_pack("{s:o,s:s}", "user", ts_user_view(u), "csrf_token", csrf);
 	ts_http_resp_json(resp, 200, out);
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
@@ -104,7 +103,7 @@ void ts_api_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp
 		return;
 	if (p.via == TS_VIA_SESSION && ts_session_end(rc, req, resp) != TS_OK) {
 		ts_principal_clear(&p);
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "logout", p.sub, p.sub, NULL);
@@ -202,7 +201,7 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	if (username == NULL || app_password == NULL || device == NULL || username[0] == '\0' ||
 	    device[0] == '\0' || strlen(username) > USERNAME_MAX ||
 	    strlen(app_password) > TS_PASSWORD_MAX || strlen(device) > DEVICE_ID_MAX) {
-		ts_http_resp_error(resp, 400, "invalid_request",
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST,
 				   "username, app_password and device_id are required");
 		return;
 	}
@@ -210,7 +209,7 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 		return;
 	r = ts_store_user_find(rc->app->store, rc->tenant->id, username, &u);
 	if (r != TS_OK && r != TS_ENOTFOUND) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	if (u && u->profile)
@@ -235,14 +234,14 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 			goto out;
 		}
 		if (r != TS_OK) {
-			ts_app_store_unavailable(resp);
+			ts_web_store_unavailable(resp);
 			goto out;
 		}
 	}
 	ts_pw_attempt_succeeded(rc, &pa, u, NULL, false);
 	r = device_key(rc, u, device, &key, secret);
 	if (r != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	out = json_pack("{s:s,s:s,s:o}", "api_key", key, "api_secret", secret, "user", ts_user_view(u));

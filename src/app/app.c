@@ -11,6 +11,7 @@
 #include "oidc/oidc.h"
 #include "vault/vault.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,125 +25,151 @@
 #define CORS_MAX_AGE "600"
 #define METRICS_MAX (4u << 20)
 
-static const struct ts_route tenant_routes[] = {
-	{"GET", "/.well-known/openid-configuration", ts_oidc_discovery, ROUTE_DISCOVERY},
-	{"GET", "/.well-known/oauth-authorization-server", ts_oidc_discovery, ROUTE_DISCOVERY},
-	{"GET", "/oauth2/jwks", ts_oidc_jwks, "jwks"},
-	{"POST", "/oauth2/token", ts_oauth_token, "token"},
-	{"POST", "/oauth2/introspect", ts_oauth_introspect, "introspect"},
-	{"POST", "/oauth2/revoke", ts_oauth_revoke, "revoke"},
-	{"GET", "/oauth2/authorize", ts_oauth_authorize, "authorize"},
-	{"POST", "/oauth2/authorize", ts_oauth_authorize, "authorize"},
-	{"GET", "/oauth2/userinfo", ts_oidc_userinfo, "userinfo"},
-	{"POST", "/oauth2/userinfo", ts_oidc_userinfo, "userinfo"},
-	{"GET", "/login", ts_oidc_login, "login"},
-	{"POST", "/login", ts_oidc_login, "login"},
-	{"GET", "/consent", ts_oidc_consent, "consent"},
-	{"POST", "/consent", ts_oidc_consent, "consent"},
-	{"GET", "/logout", ts_oidc_logout, "logout"},
-	{"POST", "/logout", ts_oidc_logout, "logout"},
-	{"POST", "/oauth2/device_authorization", ts_oauth_device_authorization, "device_authorization"},
-	{"GET", "/device", ts_oauth_device_page, "device"},
-	{"POST", "/device", ts_oauth_device_page, "device"},
-	{"POST", "/api/login", ts_api_login, "api_login"},
-	{"POST", "/api/logout", ts_api_logout, "api_logout"},
-	{"POST", "/api/mobile/login", ts_api_mobile_login, "api_mobile_login"},
-	{"GET", "/api/me", ts_api_me, "api_me"},
-	{"POST", "/api/groups", ts_api_group_create, "api_groups"},
-	{"GET", "/api/groups/{id}", ts_api_group_get, "api_groups"},
-	{"GET", "/api/groups/{id}/members", ts_api_group_members, "api_groups"},
-	{"POST", "/api/groups/{id}/members", ts_api_group_member_add, "api_groups"},
-	{"DELETE", "/api/groups/{id}/members/{username}", ts_api_group_member_remove, "api_groups"},
-	{"POST", "/api/apikeys", ts_api_apikey_create, "api_apikeys"},
-	{"DELETE", "/api/apikeys/{key}", ts_api_apikey_delete, "api_apikeys"},
-	{"POST", "/api/connections", ts_vault_api_create, "api_connections"},
-	{"GET", "/api/connections", ts_vault_api_list, "api_connections"},
-	{"GET", "/api/connections/{id}", ts_vault_api_get, "api_connections"},
-	{"DELETE", "/api/connections/{id}", ts_vault_api_delete, "api_connections"},
-	{"POST", "/api/connections/{id}/token", ts_vault_api_token, "api_connections_token"},
-	{"POST", "/api/connections/{id}/sign", ts_vault_api_sign, "api_connections_sign"},
-	{"POST", "/api/connections/{id}/refresh", ts_vault_api_refresh, "api_connections_refresh"},
-	{"GET", "/connect/callback", ts_vault_callback, "connect_callback"},
+/* Whether a request to a route is pure computation that may run on the
+ * event loop (decided before the route runs, from the parsed request). */
+typedef bool (*inline_fn)(const struct ts_http_req *req);
+
+/* Route flag: the route's documents are public, any origin may read them
+ * (CORS "*"). */
+#define ROUTE_PUBLIC 1u
+
+/* A route and its facts: the one place they are written. */
+struct app_route {
+	struct ts_route route;
+	unsigned flags;         /* ROUTE_* */
+	inline_fn runs_inline;  /* NULL: always on the blocking pool */
 };
 
-/* Routes whose documents are public: any origin may read them. */
-static bool public_route(const char *name)
+static bool always_inline(const struct ts_http_req *req)
 {
-	return name && (strcmp(name, ROUTE_DISCOVERY) == 0 || strcmp(name, "jwks") == 0);
+	(void)req;
+	return true;
 }
 
-static const char *const route_names[] = {
-	ROUTE_DISCOVERY, "jwks", "token", "introspect", "revoke", "authorize", "userinfo",
-	"login", "consent", "logout", "device_authorization", "device", "api_login", "api_logout", "api_mobile_login", "api_me",
-	"api_groups", "api_apikeys", "api_connections", "api_connections_token",
-	"api_connections_sign", "api_connections_refresh", "connect_callback",
-	ROUTE_HEALTHZ, ROUTE_READYZ, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_FOUND,
+static const struct app_route tenant_table[] = {
+	{{"GET", "/.well-known/openid-configuration", ts_oidc_discovery, ROUTE_DISCOVERY},
+	 ROUTE_PUBLIC, always_inline},
+	{{"GET", "/.well-known/oauth-authorization-server", ts_oidc_discovery, ROUTE_DISCOVERY},
+	 ROUTE_PUBLIC, always_inline},
+	{{"GET", "/oauth2/jwks", ts_oidc_jwks, "jwks"}, ROUTE_PUBLIC, always_inline},
+	{{"POST", "/oauth2/token", ts_oauth_token, "token"}, 0, ts_oauth_token_inline},
+	{{"POST", "/oauth2/introspect", ts_oauth_introspect, "introspect"}, 0, ts_oauth_introspect_inline},
+	{{"POST", "/oauth2/revoke", ts_oauth_revoke, "revoke"}, 0, NULL},
+	{{"GET", "/oauth2/authorize", ts_oauth_authorize, "authorize"}, 0, NULL},
+	{{"POST", "/oauth2/authorize", ts_oauth_authorize, "authorize"}, 0, NULL},
+	{{"GET", "/oauth2/userinfo", ts_oidc_userinfo, "userinfo"}, 0, NULL},
+	{{"POST", "/oauth2/userinfo", ts_oidc_userinfo, "userinfo"}, 0, NULL},
+	{{"GET", "/login", ts_oidc_login, "login"}, 0, NULL},
+	{{"POST", "/login", ts_oidc_login, "login"}, 0, NULL},
+	{{"GET", "/consent", ts_oidc_consent, "consent"}, 0, NULL},
+	{{"POST", "/consent", ts_oidc_consent, "consent"}, 0, NULL},
+	{{"GET", "/logout", ts_oidc_logout, "logout"}, 0, NULL},
+	{{"POST", "/logout", ts_oidc_logout, "logout"}, 0, NULL},
+	{{"POST", "/oauth2/device_authorization", ts_oauth_device_authorization, "device_authorization"},
+	 0, NULL},
+	{{"GET", "/device", ts_oauth_device_page, "device"}, 0, NULL},
+	{{"POST", "/device", ts_oauth_device_page, "device"}, 0, NULL},
+	{{"POST", "/api/login", ts_api_login, "api_login"}, 0, NULL},
+	{{"POST", "/api/logout", ts_api_logout, "api_logout"}, 0, NULL},
+	{{"POST", "/api/mobile/login", ts_api_mobile_login, "api_mobile_login"}, 0, NULL},
+	{{"GET", "/api/me", ts_api_me, "api_me"}, 0, NULL},
+	{{"POST", "/api/groups", ts_api_group_create, "api_groups"}, 0, NULL},
+	{{"GET", "/api/groups/{id}", ts_api_group_get, "api_groups"}, 0, NULL},
+	{{"GET", "/api/groups/{id}/members", ts_api_group_members, "api_groups"}, 0, NULL},
+	{{"POST", "/api/groups/{id}/members", ts_api_group_member_add, "api_groups"}, 0, NULL},
+	{{"DELETE", "/api/groups/{id}/members/{username}", ts_api_group_member_remove, "api_groups"},
+	 0, NULL},
+	{{"POST", "/api/apikeys", ts_api_apikey_create, "api_apikeys"}, 0, NULL},
+	{{"DELETE", "/api/apikeys/{key}", ts_api_apikey_delete, "api_apikeys"}, 0, NULL},
+	{{"POST", "/api/connections", ts_vault_api_create, "api_connections"}, 0, NULL},
+	{{"GET", "/api/connections", ts_vault_api_list, "api_connections"}, 0, NULL},
+	{{"GET", "/api/connections/{id}", ts_vault_api_get, "api_connections"}, 0, NULL},
+	{{"DELETE", "/api/connections/{id}", ts_vault_api_delete, "api_connections"}, 0, NULL},
+	{{"POST", "/api/connections/{id}/token", ts_vault_api_token, "api_connections_token"},
+	 0, NULL},
+	{{"POST", "/api/connections/{id}/sign", ts_vault_api_sign, "api_connections_sign"},
+	 0, NULL},
+	{{"POST", "/api/connections/{id}/refresh", ts_vault_api_refresh, "api_connections_refresh"},
+	 0, NULL},
+	{{"GET", "/connect/callback", ts_vault_callback, "connect_callback"}, 0, NULL},
 };
+
+static void healthz(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+static void readyz(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+static void metrics_local(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+static void metrics(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+
+/* Server-wide routes on the main listener, before any tenant. The HEAD
+ * entries only name the method in a 405's Allow: GET routes answer HEAD.
+ * /readyz and /metrics ping storage: the blocking pool. */
+static const struct app_route server_table[] = {
+	{{"GET", "/healthz", healthz, ROUTE_HEALTHZ}, 0, always_inline},
+	{{"HEAD", "/healthz", healthz, ROUTE_HEALTHZ}, 0, always_inline},
+	{{"GET", "/readyz", readyz, ROUTE_READYZ}, 0, NULL},
+	{{"HEAD", "/readyz", readyz, ROUTE_READYZ}, 0, NULL},
+	{{"GET", "/metrics", metrics_local, ROUTE_METRICS}, 0, NULL},
+	{{"HEAD", "/metrics", metrics_local, ROUTE_METRICS}, 0, NULL},
+};
+
+/* The routes of the --metrics-listen listener, for any peer. */
+static const struct app_route ops_table[] = {
+	{{"GET", "/healthz", healthz, ROUTE_HEALTHZ}, 0, always_inline},
+	{{"HEAD", "/healthz", healthz, ROUTE_HEALTHZ}, 0, always_inline},
+	{{"GET", "/readyz", readyz, ROUTE_READYZ}, 0, NULL},
+	{{"HEAD", "/readyz", readyz, ROUTE_READYZ}, 0, NULL},
+	{{"GET", "/metrics", metrics, ROUTE_METRICS}, 0, NULL},
+	{{"HEAD", "/metrics", metrics, ROUTE_METRICS}, 0, NULL},
+};
+
+/* Derived once from the tables above: the routes alone, as the router
+ * takes them (same order, so an index names the facts), and every route
+ * name once, in table order, then the answers without a route. */
+static struct ts_route tenant_routes[TS_ARRAY_LEN(tenant_table)];
+static struct ts_route server_routes[TS_ARRAY_LEN(server_table)];
+static struct ts_route ops_routes[TS_ARRAY_LEN(ops_table)];
+static const char *route_names[TS_ARRAY_LEN(tenant_table) + TS_ARRAY_LEN(server_table) + 2];
+static size_t nroute_names;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void add_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nroute_names; i++)
+		if (strcmp(route_names[i], name) == 0)
+			return;
+	route_names[nroute_names++] = name;
+}
+
+static void tables_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < TS_ARRAY_LEN(tenant_table); i++) {
+		tenant_routes[i] = tenant_table[i].route;
+		add_name(tenant_table[i].route.name);
+	}
+	for (i = 0; i < TS_ARRAY_LEN(server_table); i++) {
+		server_routes[i] = server_table[i].route;
+		add_name(server_table[i].route.name);
+	}
+	for (i = 0; i < TS_ARRAY_LEN(ops_table); i++)
+		ops_routes[i] = ops_table[i].route;
+	add_name(ROUTE_PREFLIGHT);
+	add_name(ROUTE_NOT_FOUND);
+}
 
 const char *const *ts_app_route_names(size_t *n)
 {
-	*n = TS_ARRAY_LEN(route_names);
+	pthread_once(&tables_once, tables_init);
+	*n = nroute_names;
 	return route_names;
 }
 
-int ts_app_init_urls(struct ts_app *app, const char *url)
+static void healthz(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
-	const char *p = strstr(url, "://"), *slash;
-	size_t n = strlen(url);
-
-	if (p == NULL || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
-		return TS_EINVAL;
-	while (n && url[n - 1] == '/')
-		n--;
-	app->public_url = ts_xstrndup(url, n);
-	app->scheme = ts_xstrndup(url, (size_t)(p - url));
-	slash = strchr(p + 3, '/');
-	if (slash && (size_t)(slash - url) < n) {
-		app->origin = ts_xstrndup(url, (size_t)(slash - url));
-		app->base_path = ts_xstrndup(slash, n - (size_t)(slash - url));
-	} else {
-		app->origin = ts_xstrndup(url, n);
-		app->base_path = ts_xstrdup("");
-	}
-	if (strchr(app->origin + strlen(app->scheme) + 3, '?') || strchr(url, '#'))
-		return TS_EINVAL;
-	return TS_OK;
-}
-
-void ts_app_clear_urls(struct ts_app *app)
-{
-	free(app->public_url);
-	free(app->scheme);
-	free(app->origin);
-	free(app->base_path);
-}
-
-bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const char *iss)
-{
-	size_t i, sl = strlen(app->scheme);
-
-	if (iss == NULL)
-		return false;
-	if (strcmp(iss, t->issuer) == 0)
-		return true;
-	if (strncmp(iss, app->scheme, sl) != 0 || strncmp(iss + sl, "://", 3) != 0)
-		return false;
-	for (i = 0; i < t->ndomains; i++)
-		if (strcmp(iss + sl + 3, t->domains[i]) == 0)
-			return true;
-	return false;
-}
-
-void ts_app_store_unavailable(struct ts_http_resp *resp)
-{
-	ts_http_resp_error(resp, 503, "temporarily_unavailable",
-			   "storage is unavailable; retry shortly");
-	ts_http_resp_header(resp, "Retry-After", "2");
-	ts_http_resp_header(resp, "Cache-Control", "no-store");
-}
-
-static void healthz(struct ts_http_resp *resp)
-{
+	(void)ctx;
+	(void)req;
 	ts_http_resp_text(resp, 200, "application/json", "{\"status\":\"ok\"}", 15);
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }
@@ -175,16 +202,17 @@ static bool ready(struct ts_app *app, const struct ts_tenant **sealed)
 	return *sealed == NULL;
 }
 
-static void readyz(struct ts_app *app, struct ts_http_req *req, struct ts_http_resp *resp)
+static void readyz(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
+	struct ts_rctx *rc = ctx;
 	const struct ts_tenant *t;
 
-	if (!ready(app, &t) && t == NULL) {
-		ts_app_store_unavailable(resp);
+	if (!ready(rc->app, &t) && t == NULL) {
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	if (t != NULL) {
-		ts_http_resp_error(resp, 503, "temporarily_unavailable",
+		ts_http_resp_error(resp, 503, TS_ERR_TEMPORARILY_UNAVAILABLE,
 				   ts_arena_printf(req->arena,
 						   "the master key cannot open the signing keys of "
 						   "tenant %s",
@@ -197,18 +225,19 @@ static void readyz(struct ts_app *app, struct ts_http_req *req, struct ts_http_r
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 }
 
-/* /metrics pings storage for tessera_ready, so it runs on the blocking
- * pool (ts_app_blocking). */
-static void metrics(struct ts_app *app, struct ts_http_resp *resp)
+static void metrics(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
+	struct ts_rctx *rc = ctx;
 	const struct ts_tenant *sealed;
 	struct ts_buf b;
-	bool is_ready = ready(app, &sealed);
+	bool is_ready = ready(rc->app, &sealed);
 
+	(void)req;
 	ts_buf_init(&b, METRICS_MAX);
-	if (ts_metrics_render(app->metrics, ts_registry_stats(app->reg), is_ready, &b) != TS_OK) {
+	if (ts_metrics_render(rc->app->metrics, ts_registry_stats(rc->app->reg), is_ready, &b) !=
+	    TS_OK) {
 		ts_buf_clear(&b);
-		ts_http_resp_error(resp, 500, "server_error", "metrics too large");
+		ts_http_resp_error(resp, 500, TS_ERR_SERVER_ERROR, "metrics too large");
 		return;
 	}
 	ts_http_resp_text(resp, 200, "text/plain; version=0.0.4; charset=utf-8", b.p ? b.p : "",
@@ -222,14 +251,25 @@ static void not_found(struct ts_http_req *req, struct ts_http_resp *resp)
 	ts_http_resp_error(resp, 404, "not_found", "no such endpoint");
 }
 
+/* The metrics name every tenant and its activity: on the main listener
+ * only for this machine (a scraper elsewhere uses --metrics-listen). */
+static void metrics_local(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	if (!req->local) {
+		not_found(req, resp);
+		return;
+	}
+	metrics(ctx, req, resp);
+}
+
 /* CORS (Fetch standard): an origin gets access when a client of the tenant
- * lists it, or for the public discovery and JWKS documents. Returns true if
- * the request was a preflight and has been answered. */
+ * lists it, or for a public route (discovery, JWKS). Returns true if the
+ * request was a preflight and has been answered. */
 static bool cors(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
-		 const char *route)
+		 bool is_public)
 {
 	const char *origin = ts_http_header(req, "Origin");
-	bool allowed, is_public = public_route(route);
+	bool allowed;
 
 	if (origin == NULL)
 		return false;
@@ -253,6 +293,12 @@ static bool cors(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 	return true;
 }
 
+static void method_not_allowed(struct ts_http_resp *resp, const char *allow)
+{
+	ts_http_resp_error(resp, 405, TS_ERR_INVALID_REQUEST, "method not allowed");
+	ts_http_resp_header(resp, "Allow", allow);
+}
+
 static void tenant_dispatch(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 			    const char *subpath)
 {
@@ -265,15 +311,14 @@ static void tenant_dispatch(struct ts_rctx *rc, struct ts_http_req *req, struct 
 	r = ts_router_match(tenant_routes, TS_ARRAY_LEN(tenant_routes), req, subpath, &route, &allow);
 	if (r == TS_ENOTFOUND) /* the routes of the tenant's compatibility profiles */
 		r = ts_compat_match(rc, req, subpath, &compat, &allow);
-	if (cors(rc, req, resp, r == TS_OK ? req->route_name : NULL))
+	if (cors(rc, req, resp, route && (tenant_table[route - tenant_routes].flags & ROUTE_PUBLIC)))
 		return;
 	if (r == TS_ENOTFOUND) {
 		not_found(req, resp);
 		return;
 	}
 	if (r == TS_EINVAL) {
-		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
-		ts_http_resp_header(resp, "Allow", allow);
+		method_not_allowed(resp, allow);
 		return;
 	}
 	if (compat)
@@ -300,47 +345,51 @@ static bool split_tenant_path(struct ts_arena *a, const char *path, const char *
 	return true;
 }
 
+/* Routes one of a server-wide table (literal paths). true if the path is
+ * one of them and the request has been answered. */
+static bool server_dispatch(const struct ts_route *routes, size_t n, struct ts_rctx *rc,
+			    struct ts_http_req *req, struct ts_http_resp *resp)
+{
+	const struct ts_route *route = NULL;
+	const char *allow = NULL;
+	size_t i;
+	int r = ts_router_match(routes, n, req, req->path, &route, &allow);
+
+	if (r == TS_ENOTFOUND)
+		return false;
+	if (r == TS_EINVAL) {
+		for (i = 0; i < n; i++)
+			if (strcmp(routes[i].pattern, req->path) == 0)
+				req->route_name = routes[i].name;
+		method_not_allowed(resp, allow);
+		return true;
+	}
+	route->fn(rc, req, resp);
+	return true;
+}
+
+static struct ts_rctx *rctx_new(struct ts_app *app, struct ts_http_req *req)
+{
+	struct ts_rctx *rc = ts_arena_alloc(req->arena, sizeof(*rc));
+
+	pthread_once(&tables_once, tables_init);
+	rc->app = app;
+	rc->snap = ts_registry_get(app->reg);
+	req->app = rc;
+	return rc;
+}
+
 void ts_app_dispatch(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_app *app = ctx;
-	struct ts_rctx *rc = ts_arena_alloc(req->arena, sizeof(*rc));
+	struct ts_rctx *rc = rctx_new(app, req);
 	const char *path = req->path, *name = NULL, *rest = NULL;
 	static const char *const wk[] = {"/.well-known/openid-configuration",
 					 "/.well-known/oauth-authorization-server"};
 	size_t i;
 
-	rc->app = app;
-	rc->snap = ts_registry_get(app->reg);
-	req->app = rc;
-	if ((strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
-	     strcmp(path, "/metrics") == 0) &&
-	    strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-		req->route_name = path[1] == 'h' ? ROUTE_HEALTHZ : path[1] == 'r' ? ROUTE_READYZ : ROUTE_METRICS;
-		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
-		ts_http_resp_header(resp, "Allow", "GET, HEAD");
+	if (server_dispatch(server_routes, TS_ARRAY_LEN(server_routes), rc, req, resp))
 		return;
-	}
-	if (strcmp(path, "/healthz") == 0) {
-		req->route_name = ROUTE_HEALTHZ;
-		healthz(resp);
-		return;
-	}
-	if (strcmp(path, "/readyz") == 0) {
-		req->route_name = ROUTE_READYZ;
-		readyz(app, req, resp);
-		return;
-	}
-	/* The metrics name every tenant and its activity: on the main listener
-	 * only for this machine (a scraper elsewhere uses --metrics-listen). */
-	if (strcmp(path, "/metrics") == 0 && req->local) {
-		req->route_name = ROUTE_METRICS;
-		metrics(app, resp);
-		return;
-	}
-	if (strcmp(path, "/metrics") == 0) {
-		not_found(req, resp);
-		return;
-	}
 	/* RFC 8414 §3.1: /.well-known/oauth-authorization-server{issuer path};
 	 * the OpenID document is served at the same placement too. */
 	for (i = 0; i < TS_ARRAY_LEN(wk); i++) {
@@ -382,68 +431,55 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* Which requests run on the event loop: those that are pure computation on
- * the tenant snapshot. The client-credentials grant is the hot path (one
- * signature), unless it carries a client assertion, whose jti is recorded;
- * so is the introspection of a client's own access token.
- * Everything else may write, hash a password or call out, and goes to the
- * blocking pool. A wrong guess costs a thread hop, never a wrong answer:
- * this only picks the thread. */
+/* The inline fact of the route whose (literal) pattern ends the path, or
+ * starts it (the RFC 8414 path-inserted discovery URLs). true with *inl
+ * set when such a route has the request's method. */
+static bool inline_fact(const struct app_route *table, size_t n, const struct ts_http_req *req,
+			bool *inl)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ts_route *r = &table[i].route;
+		if (table[i].runs_inline == NULL || strchr(r->pattern, '{'))
+			continue;
+		if (strcmp(r->method, req->method) != 0 &&
+		    !(strcmp(r->method, "GET") == 0 && strcmp(req->method, "HEAD") == 0))
+			continue;
+		if (ends_with(req->path, r->pattern) ||
+		    strncmp(req->path, r->pattern, strlen(r->pattern)) == 0) {
+			*inl = table[i].runs_inline(req);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Which requests run on the event loop: CORS preflights, and those whose
+ * route says they are pure computation on the tenant snapshot (the
+ * runs_inline fact of the route tables above). Everything else may write,
+ * hash a password or call out, and goes to the blocking pool. A wrong
+ * guess costs a thread hop, never a wrong answer: this only picks the
+ * thread (the tenant is not resolved yet, so the path's end decides). */
 bool ts_app_blocking(void *ctx, const struct ts_http_req *req)
 {
-	static const char *const cheap_gets[] = {"/healthz", "/oauth2/jwks",
-						 "/.well-known/openid-configuration",
-						 "/.well-known/oauth-authorization-server"};
-	const char *grant;
-	size_t i;
+	bool inl = false;
 
 	(void)ctx;
 	if (strcmp(req->method, "OPTIONS") == 0)
 		return false;
-	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) {
-		for (i = 0; i < TS_ARRAY_LEN(cheap_gets); i++)
-			if (ends_with(req->path, cheap_gets[i]) ||
-			    strncmp(req->path, cheap_gets[i], strlen(cheap_gets[i])) == 0)
-				return false;
-		return true;
-	}
-	/* Introspection starts on the event loop, and goes on to a blocking
-	 * thread itself when the answer needs storage (resp->retry_blocking). */
-	if (strcmp(req->method, "POST") == 0 && ends_with(req->path, "/oauth2/introspect"))
-		return ts_params_get(req->form, req->nform, "client_assertion", NULL) != NULL;
-	if (strcmp(req->method, "POST") == 0 && ends_with(req->path, "/oauth2/token")) {
-		grant = ts_params_get(req->form, req->nform, "grant_type", NULL);
-		return grant == NULL || strcmp(grant, "client_credentials") != 0 ||
-		       ts_params_get(req->form, req->nform, "client_assertion", NULL) != NULL;
-	}
+	if (inline_fact(server_table, TS_ARRAY_LEN(server_table), req, &inl) ||
+	    inline_fact(tenant_table, TS_ARRAY_LEN(tenant_table), req, &inl))
+		return !inl;
 	return true;
 }
 
 void ts_app_dispatch_ops(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
-	struct ts_app *app = ctx;
-	const char *path = req->path;
-	bool known = strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0 ||
-		     strcmp(path, "/metrics") == 0;
+	struct ts_rctx *rc = rctx_new(ctx, req);
 
-	if (!known) {
+	if (!server_dispatch(ops_routes, TS_ARRAY_LEN(ops_routes), rc, req, resp))
 		not_found(req, resp);
-		return;
-	}
-	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-		req->route_name = path[1] == 'h' ? ROUTE_HEALTHZ : path[1] == 'r' ? ROUTE_READYZ : ROUTE_METRICS;
-		ts_http_resp_error(resp, 405, "invalid_request", "method not allowed");
-		ts_http_resp_header(resp, "Allow", "GET, HEAD");
-	} else if (path[1] == 'h') {
-		req->route_name = ROUTE_HEALTHZ;
-		healthz(resp);
-	} else if (path[1] == 'r') {
-		req->route_name = ROUTE_READYZ;
-		readyz(app, req, resp);
-	} else {
-		req->route_name = ROUTE_METRICS;
-		metrics(app, resp);
-	}
 }
 
 void ts_app_done(void *ctx, const struct ts_http_req *req, int status, int64_t duration_us)

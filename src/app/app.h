@@ -1,44 +1,12 @@
-/* app.h: the server application: the context every handler gets, tenant
+/* app.h: the server application, its composition root: tenant
  * resolution (by path /t/{name} or by Host), the route table, CORS, and the
  * per-request bookkeeping (metrics, access log). */
 #ifndef TS_APP_H
 #define TS_APP_H
 
-#include "core/core.h"
-#include "identity/identity.h"
 #include "http/http.h"
-#include "ops/ops.h"
-#include "store/store.h"
-#include "tenant/tenant.h"
+#include "web/web.h"
 
-struct ts_vault;
-
-struct ts_app {
-	struct ts_store *store;
-	struct ts_registry *reg;
-	struct ts_metrics *metrics;
-	struct ts_audit *audit;
-	char *public_url;   /* without trailing slash */
-	char *scheme;       /* "http" or "https", from public_url */
-	char *origin;       /* scheme://host[:port] of public_url */
-	char *base_path;    /* path of public_url ("" or "/prefix") */
-	atomic_bool access_log; /* one JSON line per request (SIGHUP may change it) */
-	struct ts_throttle *throttle; /* failed password and client checks */
-	unsigned char csrf_key[TS_SHA256_LEN]; /* HMAC key for CSRF tokens, derived from the master key */
-	struct ts_vault *vault;       /* the token vault (vault/vault.h) */
-};
-
-/* What a tenant route handler gets as its ctx. Lives for the request. */
-struct ts_rctx {
-	struct ts_app *app;
-	const struct ts_snapshot *snap;
-	const struct ts_tenant *tenant;
-	const char *issuer; /* the issuer this request addresses (path or domain form) */
-};
-
-/* Fills the public_url-derived members of app from url. */
-int ts_app_init_urls(struct ts_app *app, const char *url);
-void ts_app_clear_urls(struct ts_app *app);
 /* The route names, for the metrics registry. Static. */
 const char *const *ts_app_route_names(size_t *n);
 /* ts_http_dispatch_fn and ts_http_done_fn for the HTTP server. */
@@ -50,10 +18,40 @@ bool ts_app_blocking(void *ctx, const struct ts_http_req *req);
  * and /metrics for any peer, 404 for everything else. */
 void ts_app_dispatch_ops(void *app, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_app_done(void *app, const struct ts_http_req *req, int status, int64_t duration_us);
-/* Whether iss is one of the tenant's issuers (path form or a domain form). */
-bool ts_app_issuer_ok(const struct ts_app *app, const struct ts_tenant *t, const char *iss);
-/* Sets the 503 answer for a storage failure (RFC 6749 §5.2 has no code for
- * it; temporarily_unavailable with Retry-After is what clients retry on). */
-void ts_app_store_unavailable(struct ts_http_resp *resp);
+
+/* ---- the running server (serve.c) ---- */
+/* What the server runs with, as the command line resolved it. Borrowed
+ * for the call to ts_app_server_start only, except trusted, mks, version
+ * and commit, which must outlive the server. */
+struct ts_app_config {
+	const char *public_url;     /* the issuers' base */
+	const char *listen;         /* the main listener's address */
+	const char *metrics_listen; /* a second listener for /metrics, /healthz and
+				     * /readyz, or NULL */
+	unsigned threads;           /* event-loop threads; 0: one per core */
+	int reload_ms;              /* configuration poll interval */
+	bool access_log;            /* one JSON line per request */
+	const struct ts_cidr_list *trusted;  /* proxies whose forwarding headers count */
+	const struct ts_master_key *mks;     /* mks[0] seals; the others only open */
+	size_t nmks;                         /* at least 1 */
+	const char *version, *commit;        /* for tessera_build_info */
+};
+struct ts_app_server;
+/* Whether url can be the public URL: http or https, without query or
+ * fragment. */
+bool ts_app_public_url_ok(const char *url);
+/* Starts the server on store (owned by the server from here on, closed by
+ * ts_app_server_stop): the application state, key and storage
+ * maintenance, the listeners. *out is set even on failure, and must be
+ * stopped; err then holds one sentence for the operator, or is empty when
+ * the failure was logged already. TS_OK, TS_EINVAL, TS_ESTORE, TS_EIO. */
+int ts_app_server_start(const struct ts_app_config *cfg, struct ts_store *store,
+			struct ts_app_server **out, char *err, size_t cap);
+/* Turns the access log on or off while running (SIGHUP). */
+void ts_app_server_set_access_log(struct ts_app_server *s, bool on);
+/* Stops accepting, lets in-flight requests finish (up to grace_ms), stops
+ * the background work and frees everything, the store too. NULL is a
+ * no-op. */
+void ts_app_server_stop(struct ts_app_server *s, int grace_ms);
 
 #endif

@@ -9,7 +9,7 @@
 #include "compat.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 #include "oauth/oauth.h"
 
 #include <string.h>
@@ -30,12 +30,12 @@ static bool json_as_form(struct ts_http_req *req, struct ts_http_resp *resp)
 	if (!json_is_object(req->json))
 		return true;
 	if (json_object_size(req->json) > JSON_FIELDS_MAX) {
-		ts_http_resp_error(resp, 400, "invalid_request", "too many fields");
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST, "too many fields");
 		return false;
 	}
 	json_object_foreach(req->json, k, v) {
 		if (!json_is_string(v)) {
-			ts_http_resp_error(resp, 400, "invalid_request",
+			ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST,
 					   "every field of the body must be a string");
 			return false;
 		}
@@ -58,7 +58,7 @@ static bool token_before(struct ts_compat_call *call, struct ts_http_req *req,
 		return false;
 	grant = ts_params_get(req->form, req->nform, TS_P_GRANT_TYPE, NULL);
 	if (grant != NULL && strcmp(grant, TS_GRANT_CLIENT_CREDENTIALS_S) != 0) {
-		ts_http_resp_error(resp, 400, "unsupported_grant_type",
+		ts_http_resp_error(resp, 400, TS_ERR_UNSUPPORTED_GRANT_TYPE,
 				   "only client_credentials is served at this path");
 		ts_http_resp_header(resp, "Cache-Control", "no-store");
 		return false;
@@ -83,7 +83,7 @@ static bool login_before(struct ts_compat_call *call, struct ts_http_req *req,
 {
 	const char *client = call->rc->tenant->login_client;
 	const char *email = ts_compat_field(req, "email");
-	const char *password = ts_compat_field(req, "password");
+	const char *password = ts_compat_field(req, TS_P_PASSWORD);
 	const char *scope = ts_compat_field(req, TS_P_SCOPE);
 
 	if (client == NULL) {
@@ -97,10 +97,10 @@ static bool login_before(struct ts_compat_call *call, struct ts_http_req *req,
 	}
 	req->form = NULL;
 	req->nform = 0;
-	ts_compat_param_set(req, false, TS_P_GRANT_TYPE, "password");
+	ts_compat_param_set(req, false, TS_P_GRANT_TYPE, TS_GRANT_PASSWORD_S);
 	ts_compat_param_set(req, false, TS_P_CLIENT_ID, client);
-	ts_compat_param_set(req, false, "username", email);
-	ts_compat_param_set(req, false, "password", password);
+	ts_compat_param_set(req, false, TS_P_USERNAME, email);
+	ts_compat_param_set(req, false, TS_P_PASSWORD, password);
 	if (scope)
 		ts_compat_param_set(req, false, TS_P_SCOPE, scope);
 	req->content_type = FORM_TYPE;
@@ -130,7 +130,7 @@ static void login_after(struct ts_compat_call *call, struct ts_http_req *req,
 			ts_compat_body_set(resp, body);
 			json_decref(body);
 		}
-	} else if (err && strcmp(err, "invalid_grant") == 0) {
+	} else if (err && strcmp(err, TS_ERR_INVALID_GRANT) == 0) {
 		resp->status = 401;
 		detail(resp, LOGIN_REFUSED);
 	} else {

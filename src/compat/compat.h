@@ -9,20 +9,14 @@
 
 #include "core/core.h"
 #include "http/http.h"
+#include "tenant/tenant.h" /* the profile bits and names */
 
 #include <jansson.h>
 
 struct ts_rctx;
 
-/* Profile bits of struct ts_tenant's compat. */
-#define TS_COMPAT_FRAPPE (1u << 0)
-#define TS_COMPAT_ACTIVITY (1u << 1)
-#define TS_COMPAT_INTEGRATIONS (1u << 2)
 #define TS_COMPAT_NONE "none" /* the CLI's word for "no profile" */
 
-/* With the frappe profile on, access tokens live this long unless the
- * tenant sets access_token_ttl (Frappe's own default). */
-#define TS_COMPAT_FRAPPE_ACCESS_TTL 3600
 /* The mobile login method's path under /api/method/ when the tenant names
  * none. */
 #define TS_COMPAT_MOBILE_LOGIN_DEFAULT "ashida.ashida_gaxis.api.mobile_auth.mobile_app_login"
@@ -67,11 +61,6 @@ extern const struct ts_compat_table ts_compat_activity;
 extern const struct ts_compat_table ts_compat_integrations;
 
 /* ---- profile names (profile.c) ---- */
-/* The bit of a profile name, or 0 if there is no such profile. */
-unsigned ts_compat_bit(const char *name);
-/* The profile bits of a configuration's "compat" array (unknown names are
- * skipped: the configuration was validated when it was written). */
-unsigned ts_compat_bits(const json_t *compat);
 /* Validates a tenant spec's "compat" (an array of profile names, or
  * absent) and "mobile_login_method", copying them into cfg. TS_EINVAL with
  * one sentence in err (naming an unknown profile). */
@@ -79,8 +68,6 @@ int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap);
 /* Whether s can name a client ("login_client"): 1 to
  * TS_COMPAT_CLIENT_ID_MAX printable bytes without spaces. */
 bool ts_compat_client_id_ok(const char *s);
-/* The access-token lifetime of a configuration that sets none. */
-int64_t ts_compat_default_access_ttl(const json_t *cfg);
 
 /* ---- dispatch (dispatch.c) ---- */
 /* Finds the route of the tenant's profiles for (method, path): TS_OK with

@@ -3,7 +3,7 @@
  * rewrites adapters are made of. */
 #include "compat.h"
 
-#include "app/app.h"
+#include "web/web.h"
 
 #include <string.h>
 #include <strings.h>

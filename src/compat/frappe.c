@@ -7,7 +7,7 @@
 #include "compat.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 #include "oauth/oauth.h"
 #include "oidc/oidc.h"
 
@@ -185,8 +185,8 @@ static bool login_before(struct ts_compat_call *call, struct ts_http_req *req,
 {
 	(void)call;
 	(void)resp;
-	ts_compat_rename(req, "usr", "username");
-	ts_compat_rename(req, "pwd", "password");
+	ts_compat_rename(req, "usr", TS_P_USERNAME);
+	ts_compat_rename(req, "pwd", TS_P_PASSWORD);
 	return true;
 }
 
@@ -242,7 +242,7 @@ static bool mobile_before(struct ts_compat_call *call, struct ts_http_req *req,
 {
 	(void)call;
 	(void)resp;
-	ts_compat_rename(req, "usr", "username");
+	ts_compat_rename(req, "usr", TS_P_USERNAME);
 	return true;
 }
 

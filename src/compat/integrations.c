@@ -12,7 +12,8 @@
 #include "compat.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
+#include "http/params.h"
 #include "vault/vault.h"
 
 #include <string.h>
@@ -36,7 +37,7 @@ static bool as_connection_body(struct ts_http_req *req, struct ts_http_resp *res
 	const json_t *name = json_object_get(req->json, F_INTEGRATION);
 
 	if (!json_is_object(req->json) || !json_is_string(prov) || !json_is_string(name)) {
-		refuse(resp, 400, "invalid_request",
+		refuse(resp, 400, TS_ERR_INVALID_REQUEST,
 		       "a JSON body with string \"provider\" and \"integrationId\" is required");
 		return false;
 	}
@@ -58,12 +59,12 @@ static bool provider_fits(const struct ts_compat_call *call, struct ts_http_req 
 	r = ts_vault_provider_client_credentials(call->rc->app->vault, call->rc->tenant->id, name,
 						 &cc);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return false;
 	}
 	if (r != TS_OK || cc == want_cc)
 		return true;
-	refuse(resp, 400, "invalid_request",
+	refuse(resp, 400, TS_ERR_INVALID_REQUEST,
 	       want_cc ? "the provider uses the authorization code grant: use /api/oauth/authorize"
 		       : "the provider uses client credentials: use /api/oauth/client-credentials");
 	return false;
@@ -157,7 +158,7 @@ static bool token_before(struct ts_compat_call *call, struct ts_http_req *req,
 	else if (r == TS_ENOTFOUND || r == TS_EINVAL)
 		refuse(resp, 404, "not_found", "no such integration");
 	else
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 	ts_connection_rec_free(c);
 	ts_principal_clear(&p);
 	return r == TS_OK;

@@ -1,42 +1,11 @@
-/* profile.c: the profile names a tenant may turn on, the validation of a
- * tenant's "compat", "mobile_login_method" and "login_client" settings, and the settings a
- * profile changes the defaults of. */
+/* profile.c: the validation of a tenant's "compat", "mobile_login_method" and
+ * "login_client" settings (the profile names and bits are the tenant's,
+ * tenant/profile.c). */
 #include "compat.h"
 
 #include "tenant/tenant.h"
 
 #include <string.h>
-
-struct profile {
-	const char *name;
-	unsigned bit;
-};
-
-static const struct profile profiles[] = {
-	{"frappe", TS_COMPAT_FRAPPE},
-	{"activity", TS_COMPAT_ACTIVITY},
-	{"integrations", TS_COMPAT_INTEGRATIONS},
-};
-
-unsigned ts_compat_bit(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name && i < TS_ARRAY_LEN(profiles); i++)
-		if (strcmp(profiles[i].name, name) == 0)
-			return profiles[i].bit;
-	return 0;
-}
-
-unsigned ts_compat_bits(const json_t *compat)
-{
-	unsigned bits = 0;
-	size_t i;
-
-	for (i = 0; i < json_array_size(compat); i++)
-		bits |= ts_compat_bit(json_string_value(json_array_get(compat, i)));
-	return bits;
-}
 
 /* A Frappe method path: dotted identifiers ([A-Za-z0-9_], dots between). */
 static bool method_ok(const char *s)
@@ -144,11 +113,4 @@ int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
 				     "frappe profile already serves", json_string_value(v));
 	json_object_set_new(cfg, "mobile_login_method", json_string(json_string_value(v)));
 	return TS_OK;
-}
-
-int64_t ts_compat_default_access_ttl(const json_t *cfg)
-{
-	if (ts_compat_bits(json_object_get(cfg, "compat")) & TS_COMPAT_FRAPPE)
-		return TS_COMPAT_FRAPPE_ACCESS_TTL;
-	return TS_DEFAULT_ACCESS_TTL;
 }

@@ -10,6 +10,9 @@
  * lets storage commit them together). Shutdown stops accepting, lets
  * in-flight requests finish, then stops. */
 #include "internal.h"
+#include "params.h"
+
+#include "wire/ascii.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -140,8 +143,7 @@ static bool request_id_ok(const char *v)
 		return false;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.' || c == ':'))
+		if (!(ts_is_alnum(c) || c == '-' || c == '_' || c == '.' || c == ':'))
 			return false;
 	}
 	return true;
@@ -201,8 +203,7 @@ static const char *media_type(struct ts_arena *a, const char *ct)
 		n++;
 	m = ts_arena_strndup(a, ct, n);
 	for (n = 0; m[n]; n++)
-		if (m[n] >= 'A' && m[n] <= 'Z')
-			m[n] = (char)(m[n] - 'A' + 'a');
+		m[n] = (char)ts_to_lower((unsigned char)m[n]);
 	return m;
 }
 
@@ -222,36 +223,8 @@ static const char *host_of(struct ts_arena *a, const char *h)
 	}
 	m = ts_arena_strndup(a, h, n);
 	for (n = 0; m[n]; n++)
-		if (m[n] >= 'A' && m[n] <= 'Z')
-			m[n] = (char)(m[n] - 'A' + 'a');
+		m[n] = (char)ts_to_lower((unsigned char)m[n]);
 	return m;
-}
-
-/* JSON nesting depth, counted outside strings; jansson has no depth cap of
- * its own below 2048, and we want a much smaller one. */
-static bool json_depth_ok(const char *p, size_t len)
-{
-	size_t i;
-	int depth = 0;
-	bool in_str = false;
-
-	for (i = 0; i < len; i++) {
-		char c = p[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > TS_HTTP_MAX_JSON_DEPTH)
-				return false;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return true;
 }
 
 /* Every value of the headers that framing and forwarding depend on. A
@@ -293,11 +266,11 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 		while (*p) {
 			size_t n = strcspn(p, ",");
 			const char *v = p;
-			while (n && (*v == ' ' || *v == '\t')) {
+			while (n && ts_is_ows((unsigned char)*v)) {
 				v++;
 				n--;
 			}
-			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			while (n && ts_is_ows((unsigned char)v[n - 1]))
 				n--;
 			if (h->cl == NULL)
 				h->cl = ts_arena_strndup(h->arena, v, n);
@@ -335,22 +308,22 @@ static enum MHD_Result framing_check(struct ts_http_server *s, struct reqstate *
 	*answered = true;
 	if (h->n_te && h->n_cl) {
 		rs->must_close = true;
-		return send_error(s, rs, 400, "invalid_request",
+		return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST,
 				  "both Content-Length and Transfer-Encoding");
 	}
 	if (h->cl_differ) {
 		rs->must_close = true;
-		return send_error(s, rs, 400, "invalid_request", "conflicting Content-Length values");
+		return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "conflicting Content-Length values");
 	}
 	if (h->n_te) {
-		while (*te == ' ' || *te == '\t')
+		while (ts_is_ows((unsigned char)*te))
 			te++;
 		n = strlen(te);
-		while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+		while (n && ts_is_ows((unsigned char)te[n - 1]))
 			n--;
 		if (h->n_te > 1 || n != 7 || strncasecmp(te, "chunked", 7) != 0) {
 			rs->must_close = true;
-			return send_error(s, rs, 501, "invalid_request",
+			return send_error(s, rs, 501, TS_ERR_INVALID_REQUEST,
 					  "only the chunked transfer coding is supported");
 		}
 	}
@@ -402,11 +375,11 @@ static enum MHD_Result check_length(struct ts_http_server *s, struct reqstate *r
 	v = strtoull(cl, &end, 10);
 	if (errno || end == cl || *end || cl[0] < '0' || cl[0] > '9') {
 		rs->must_close = true;
-		return send_error(s, rs, 400, "invalid_request", "bad Content-Length");
+		return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "bad Content-Length");
 	}
 	if (v > TS_HTTP_DRAIN_MAX) {
 		rs->must_close = true;
-		return send_error(s, rs, 413, "invalid_request", "request body too large");
+		return send_error(s, rs, 413, TS_ERR_INVALID_REQUEST, "request body too large");
 	}
 	if (v > TS_HTTP_MAX_BODY) {
 		ts_buf_clear(&rs->body);
@@ -453,13 +426,13 @@ static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *
 	if (answered)
 		return ret;
 	if (strlen(req->raw_target) > TS_HTTP_MAX_URL)
-		return send_error(s, rs, 414, "invalid_request", "request target too long");
+		return send_error(s, rs, 414, TS_ERR_INVALID_REQUEST, "request target too long");
 	q = strchr(req->raw_target, '?');
 	if (q) {
 		rc = ts_form_parse(req->arena, q + 1, strlen(q + 1), TS_HTTP_MAX_PARAMS, &req->query,
 				   &req->nquery);
 		if (rc != TS_OK)
-			return send_error(s, rs, 400, "invalid_request", "malformed query string");
+			return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "malformed query string");
 	}
 	if (h.cl) {
 		ret = check_length(s, rs, h.cl, &answered);
@@ -479,7 +452,7 @@ static void dispatch(struct ts_http_server *s, struct reqstate *rs, struct ts_ht
 	ts_buf_init(&resp->body, 0);
 	s->cfg.dispatch(s->cfg.ctx, &rs->req, resp);
 	if (resp->status == 0 && !resp->retry_blocking)
-		ts_http_resp_error(resp, 500, "server_error", NULL);
+		ts_http_resp_error(resp, 500, TS_ERR_SERVER_ERROR, NULL);
 }
 
 /* Suspends the connection and queues the request; false (nothing done)
@@ -616,7 +589,7 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 	ts_guard_request_in(req->conn);
 	if (rs->body_over) {
 		rs->must_close = true;
-		return send_error(s, rs, 413, "invalid_request", "request body too large");
+		return send_error(s, rs, 413, TS_ERR_INVALID_REQUEST, "request body too large");
 	}
 	if (rs->body.len) {
 		req->body = rs->body.p;
@@ -627,15 +600,14 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 		rc = ts_form_parse(req->arena, req->body, req->body_len, TS_HTTP_MAX_PARAMS,
 				   &req->form, &req->nform);
 		if (rc != TS_OK)
-			return send_error(s, rs, 400, "invalid_request", "malformed form body");
+			return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "malformed form body");
 	} else if (req->body && req->content_type &&
 		   strcmp(req->content_type, "application/json") == 0) {
-		json_error_t err;
-		if (!json_depth_ok(req->body, req->body_len))
-			return send_error(s, rs, 400, "invalid_request", "JSON body nested too deeply");
-		req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
-		if (req->json == NULL)
-			return send_error(s, rs, 400, "invalid_request", "malformed JSON body");
+		rc = ts_http_json_parse(req->body, req->body_len, &req->json);
+		if (rc == TS_ETOOBIG)
+			return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "JSON body nested too deeply");
+		if (rc != TS_OK)
+			return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "malformed JSON body");
 	}
 	if (s->pool.nthreads && s->cfg.blocking && s->cfg.blocking(s->cfg.ctx, req) &&
 	    defer(s, rs)) {

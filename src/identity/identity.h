@@ -101,4 +101,19 @@ bool ts_group_name_ok(const char *s);
 #define TS_GROUP_ORG_MAX 128
 bool ts_group_org_ok(const char *s);
 
+/* ---- a person acting directly (person.c) ---- */
+/* The user of API key "key:secret" of the tenant: TS_OK with *out (owned)
+ * when the key exists, its secret matches (compared in constant time) and
+ * its user is enabled (a device key also needs the user's mobile access).
+ * TS_EDENIED if anything is off, the same for an unknown key and a wrong
+ * secret. TS_ESTORE. */
+int ts_apikey_user(struct ts_store *st, const char *tenant_id, const char *key, const char *secret,
+		   struct ts_user_rec **out);
+/* The user's roles (its profile's "roles"), a new array reference. */
+json_t *ts_user_roles(const struct ts_user_rec *u);
+/* The scopes a person acting directly (API key, session) holds: every
+ * scope that an enabled client with a person's grant (authorization_code,
+ * password, device code) lists. Space-separated, sorted, arena string. */
+const char *ts_person_scope(const struct ts_tenant *t, struct ts_arena *a);
+
 #endif

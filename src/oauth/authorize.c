@@ -6,8 +6,6 @@
  * and resumed by the login and consent pages. */
 #include "oauth.h"
 
-#include "oidc/oidc.h"
-
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +33,7 @@ static void add_param(struct ts_buf *b, const char *name, const char *value)
 static void redirect(struct ts_http_resp *resp, struct ts_buf *b, bool posted)
 {
 	if (b->p == NULL) {
-		ts_http_resp_error(resp, 500, "server_error", "redirect too long");
+		ts_http_resp_error(resp, 500, TS_ERR_SERVER_ERROR, "redirect too long");
 		return;
 	}
 	ts_http_resp_header(resp, "Location", b->p);
@@ -51,7 +49,7 @@ void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct 
 
 	if (ar->device_hash) {
 		/* The device learns the outcome by polling; the user gets a page. */
-		if (strcmp(code, "access_denied") == 0)
+		if (strcmp(code, TS_ERR_ACCESS_DENIED) == 0)
 			ts_device_decide(rc, ar->device_hash, NULL, 0, false);
 		ts_page_error(rc, resp, 400, "Device not connected",
 			      desc ? desc : "The device request could not be completed.");
@@ -60,12 +58,12 @@ void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct 
 
 	ts_buf_init(&b, URL_MAX);
 	ts_buf_appends(&b, ar->redirect_uri);
-	add_param(&b, "error", code);
+	add_param(&b, TS_P_ERROR, code);
 	if (desc)
-		add_param(&b, "error_description", desc);
+		add_param(&b, TS_P_ERROR_DESCRIPTION, desc);
 	if (ar->state)
-		add_param(&b, "state", ar->state);
-	add_param(&b, "iss", rc->issuer); /* RFC 9207 §2 */
+		add_param(&b, TS_P_STATE, ar->state);
+	add_param(&b, TS_P_ISS, rc->issuer); /* RFC 9207 §2 */
 	redirect(resp, &b, ar->posted);
 }
 
@@ -195,7 +193,7 @@ static void to_page(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_
 		return;
 	}
 	if (r != TS_OK) {
-		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+		ts_page_unavailable(rc, resp);
 		ts_http_resp_header(resp, "Retry-After", "2");
 		return;
 	}
@@ -220,7 +218,7 @@ static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_aut
 		return r;
 	{
 		/* The digest names the tenant: another tenant does not find the
-		 * code at all, so it cannot use it up. grants.c agrees. */
+		 * code at all, so it cannot use it up. grant_authorization_code.c agrees. */
 		const char *k = ts_arena_printf(req->arena, "%s:%s", rc->tenant->id, code);
 		ts_sha256_hex(k, strlen(k), h);
 	}
@@ -250,10 +248,10 @@ static void code_redirect(struct ts_rctx *rc, struct ts_http_resp *resp,
 
 	ts_buf_init(&b, URL_MAX);
 	ts_buf_appends(&b, ar->redirect_uri);
-	add_param(&b, "code", code);
+	add_param(&b, TS_P_CODE, code);
 	if (ar->state)
-		add_param(&b, "state", ar->state);
-	add_param(&b, "iss", rc->issuer);
+		add_param(&b, TS_P_STATE, ar->state);
+	add_param(&b, TS_P_ISS, rc->issuer);
 	redirect(resp, &b, ar->posted);
 }
 
@@ -324,7 +322,7 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 			     (ar->max_age > 0 && now - sess->auth_time > ar->max_age);
 	if (need_login) {
 		if (ar->prompt_none)
-			ts_authz_error(rc, resp, ar, "login_required", "the user is not signed in");
+			ts_authz_error(rc, resp, ar, TS_ERR_LOGIN_REQUIRED, "the user is not signed in");
 		else
 			to_page(rc, req, resp, ar, "login");
 		goto out;
@@ -342,7 +340,7 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 	}
 	if (need_consent) {
 		if (ar->prompt_none)
-			ts_authz_error(rc, resp, ar, "consent_required", "the user has not approved this application");
+			ts_authz_error(rc, resp, ar, TS_ERR_CONSENT_REQUIRED, "the user has not approved this application");
 		else
 			to_page(rc, req, resp, ar, "consent");
 		goto out;
@@ -366,7 +364,7 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 		      c->client_id, NULL);
 	goto out;
 unavailable:
-	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_page_unavailable(rc, resp);
 	ts_http_resp_header(resp, "Retry-After", "2");
 out:
 	free(consented);
@@ -388,7 +386,7 @@ static bool parse_resources(struct ts_rctx *rc, struct ts_http_req *req, struct 
 			continue;
 		if (!ts_oauth_resource_ok(v[i].value)) {
 			json_decref(res);
-			ts_authz_error(rc, resp, ar, "invalid_target",
+			ts_authz_error(rc, resp, ar, TS_ERR_INVALID_TARGET,
 				       "resource must be an absolute URI of printable ASCII");
 			return false;
 		}
@@ -445,17 +443,17 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		       const struct ts_param *v, size_t n, const struct ts_client *c,
 		       struct ts_authz_req *ar)
 {
-	const char *rt = ts_params_get(v, n, "response_type", NULL);
-	const char *method = ts_params_get(v, n, "code_challenge_method", NULL);
+	const char *rt = ts_params_get(v, n, TS_P_RESPONSE_TYPE, NULL);
+	const char *method = ts_params_get(v, n, TS_P_CODE_CHALLENGE_METHOD, NULL);
 	const char *scope = ts_params_get(v, n, TS_P_SCOPE, NULL);
-	const char *prompt = ts_params_get(v, n, "prompt", NULL);
-	const char *max_age = ts_params_get(v, n, "max_age", NULL);
-	const char *rmode = ts_params_get(v, n, "response_mode", NULL);
+	const char *prompt = ts_params_get(v, n, TS_P_PROMPT, NULL);
+	const char *max_age = ts_params_get(v, n, TS_P_MAX_AGE, NULL);
+	const char *rmode = ts_params_get(v, n, TS_P_RESPONSE_MODE, NULL);
 	struct ts_oauth_err e = {0};
 
-	ar->state = ts_params_get(v, n, "state", NULL);
-	ar->nonce = ts_params_get(v, n, "nonce", NULL);
-	ar->code_challenge = ts_params_get(v, n, "code_challenge", NULL);
+	ar->state = ts_params_get(v, n, TS_P_STATE, NULL);
+	ar->nonce = ts_params_get(v, n, TS_P_NONCE, NULL);
+	ar->code_challenge = ts_params_get(v, n, TS_P_CODE_CHALLENGE, NULL);
 	ar->max_age = -1;
 	ar->created = ts_now();
 	if (ar->state && !vschar_ok(ar->state, STATE_MAX)) {
@@ -467,11 +465,11 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	}
 	if (!ts_oauth_params_unique(v, n, multi_params, &e))
 		goto bad;
-	if (ts_params_get(v, n, "request", NULL)) {
+	if (ts_params_get(v, n, TS_P_REQUEST, NULL)) {
 		ts_authz_error(rc, resp, ar, "request_not_supported", NULL);
 		return false;
 	}
-	if (ts_params_get(v, n, "request_uri", NULL)) {
+	if (ts_params_get(v, n, TS_P_REQUEST_URI, NULL)) {
 		ts_authz_error(rc, resp, ar, "request_uri_not_supported", NULL);
 		return false;
 	}
@@ -480,15 +478,15 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		goto bad;
 	}
 	if (strcmp(rt, "code") != 0) {
-		ts_authz_error(rc, resp, ar, "unsupported_response_type", "only response_type=code is supported");
+		ts_authz_error(rc, resp, ar, TS_ERR_UNSUPPORTED_RESPONSE_TYPE, "only response_type=code is supported");
 		return false;
 	}
 	if (rmode && strcmp(rmode, "query") != 0) {
 		e.desc = "only response_mode=query is supported";
 		goto bad;
 	}
-	if (!ts_client_has_grant(c, "authorization_code")) {
-		ts_authz_error(rc, resp, ar, "unauthorized_client", "the client may not use the authorization code grant");
+	if (!ts_client_has_grant(c, TS_GRANT_AUTHORIZATION_CODE_S)) {
+		ts_authz_error(rc, resp, ar, TS_ERR_UNAUTHORIZED_CLIENT, "the client may not use the authorization code grant");
 		return false;
 	}
 	/* RFC 7636 §4.3 and RFC 9700 §2.1.1: S256 only; required for public clients. */
@@ -526,12 +524,12 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	if (!parse_resources(rc, req, resp, v, n, ar))
 		return false;
 	if (!ts_oauth_scope_grant(rc->tenant, c, scope, req->arena, &ar->scope)) {
-		ts_authz_error(rc, resp, ar, "invalid_scope", "a requested scope is not allowed for this client");
+		ts_authz_error(rc, resp, ar, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
 		return false;
 	}
 	return true;
 bad:
-	ts_authz_error(rc, resp, ar, "invalid_request", e.desc);
+	ts_authz_error(rc, resp, ar, TS_ERR_INVALID_REQUEST, e.desc);
 	return false;
 }
 
@@ -566,7 +564,7 @@ void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 		n = req->nform;
 	}
 	client_id = ts_params_get(v, n, TS_P_CLIENT_ID, &dup_id);
-	uri = ts_params_get(v, n, "redirect_uri", &dup_uri);
+	uri = ts_params_get(v, n, TS_P_REDIRECT_URI, &dup_uri);
 	c = ts_tenant_client(rc->tenant, client_id);
 	if (client_id == NULL || dup_id || c == NULL || c->disabled) {
 		ts_page_error(rc, resp, 400, "Unknown application",
@@ -582,14 +580,14 @@ void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 	}
 	/* OpenID Connect Core §3.1.2.1: an OpenID request names its
 	 * redirect_uri; without one it is refused here, never redirected. */
-	if (ts_params_get(v, n, "redirect_uri", NULL) == NULL && openid_request(rc, req, c, v, n)) {
+	if (ts_params_get(v, n, TS_P_REDIRECT_URI, NULL) == NULL && openid_request(rc, req, c, v, n)) {
 		ts_page_error(rc, resp, 400, "Invalid redirect URI",
 			      "An OpenID Connect request must name its redirect_uri.");
 		return;
 	}
 	ar.client_id = c->client_id;
 	ar.posted = strcmp(req->method, "POST") == 0;
-	ar.redirect_uri_sent = ts_params_get(v, n, "redirect_uri", NULL) != NULL;
+	ar.redirect_uri_sent = ts_params_get(v, n, TS_P_REDIRECT_URI, NULL) != NULL;
 	ar.redirect_uri = uri;
 	if (!parse_rest(rc, req, resp, v, n, c, &ar))
 		return;

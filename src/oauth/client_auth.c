@@ -12,7 +12,7 @@ static int deny(const struct ts_rctx *rc, struct ts_oauth_err *err, const char *
 		atomic_fetch_add_explicit(&rc->tenant->stats->client_auth_failures, 1,
 					  memory_order_relaxed);
 	err->status = 401;
-	err->code = "invalid_client";
+	err->code = TS_ERR_INVALID_CLIENT;
 	err->desc = desc;
 	err->basic_challenge = true;
 	return TS_EDENIED;
@@ -21,7 +21,7 @@ static int deny(const struct ts_rctx *rc, struct ts_oauth_err *err, const char *
 static int bad_request(struct ts_oauth_err *err, const char *desc)
 {
 	err->status = 400;
-	err->code = "invalid_request";
+	err->code = TS_ERR_INVALID_REQUEST;
 	err->desc = desc;
 	return TS_EINVAL;
 }
@@ -37,8 +37,8 @@ static int bad_request(struct ts_oauth_err *err, const char *desc)
 static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, const char *form_id,
 		     const struct ts_client **out, struct ts_oauth_err *err)
 {
-	const char *type = ts_params_get(req->form, req->nform, "client_assertion_type", NULL);
-	const char *jwt = ts_params_get(req->form, req->nform, "client_assertion", NULL);
+	const char *type = ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION_TYPE, NULL);
+	const char *jwt = ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL);
 	const char *token_ep = ts_arena_printf(req->arena, "%s/oauth2/token", rc->issuer);
 	const struct ts_client *c;
 	struct ts_jws *jws = NULL;
@@ -101,9 +101,7 @@ static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, co
 			goto out;
 		}
 		if (r != TS_OK) {
-			err->status = 503;
-			err->code = "temporarily_unavailable";
-			err->desc = "storage is unavailable; retry shortly";
+			ts_oauth_err_unavailable(err);
 			r = TS_ESTORE;
 			goto out;
 		}
@@ -125,8 +123,8 @@ static int authenticate(const struct ts_rctx *rc, const struct ts_http_req *req,
 	const struct ts_client *c;
 
 	*out = NULL;
-	if (ts_params_get(req->form, req->nform, "client_assertion", NULL) ||
-	    ts_params_get(req->form, req->nform, "client_assertion_type", NULL)) {
+	if (ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL) ||
+	    ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION_TYPE, NULL)) {
 		if (req->auth.scheme == TS_AUTH_BASIC || form_secret)
 			return bad_request(err, "client authenticated by more than one method");
 		return assertion(rc, req, form_id, out, err);
@@ -187,7 +185,7 @@ int ts_oauth_client_auth(const struct ts_rctx *rc, const struct ts_http_req *req
 		if (ts_throttle_check(rc->app->throttle, key, now, &retry) != TS_OK) {
 			*out = NULL;
 			err->status = 429;
-			err->code = "invalid_client";
+			err->code = TS_ERR_INVALID_CLIENT;
 			err->desc = "too many failed client authentications; retry later";
 			err->retry_after = retry;
 			return TS_EDENIED;

@@ -1,6 +1,7 @@
 /* errors.c: rendering of RFC 6749 §5.2 error responses, and the parameter
  * rules every OAuth endpoint shares. */
 #include "oauth.h"
+#include "internal.h"
 
 #include <string.h>
 
@@ -15,6 +16,11 @@ void ts_oauth_err_set(struct ts_oauth_err *e, int status, const char *code, cons
 	e->status = status;
 	e->code = code;
 	e->desc = desc;
+}
+
+void ts_oauth_err_unavailable(struct ts_oauth_err *e)
+{
+	ts_oauth_err_set(e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, TS_STORE_UNAVAILABLE_DESC);
 }
 
 void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
@@ -51,11 +57,23 @@ bool ts_oauth_params_unique(const struct ts_param *v, size_t n, const char *cons
 			if (strcmp(v[i].name, v[j].name) == 0) {
 				/* RFC 6749 §3.1: parameters MUST NOT be included more than once. */
 				err->status = 400;
-				err->code = "invalid_request";
+				err->code = TS_ERR_INVALID_REQUEST;
 				err->desc = "a parameter was repeated";
 				return false;
 			}
 		}
 	}
 	return true;
+}
+bool ts_oauth_form_ok(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_oauth_err *e)
+{
+	if (req->content_type == NULL ||
+	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
+		e->status = 400;
+		e->code = TS_ERR_INVALID_REQUEST;
+		e->desc = "the body must be application/x-www-form-urlencoded";
+		return false;
+	}
+	(void)rc;
+	return ts_oauth_params_unique(req->form, req->nform, NULL, e);
 }

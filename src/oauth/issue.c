@@ -4,9 +4,6 @@
  * is the hot path: one signature, no storage. */
 #include "oauth.h"
 
-#include "compat/compat.h"
-#include "oidc/oidc.h"
-
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -146,7 +143,7 @@ static int id_token(const struct ts_rctx *rc, const struct ts_issue *is, int64_t
 			return TS_ECRYPTO;
 	}
 	at_hash(alg, at, ah);
-	claims = ts_oidc_user_claims(is->user, is->scope);
+	claims = ts_oauth_user_claims(is->user, is->scope);
 	json_object_set_new(claims, "iss", json_string(rc->issuer));
 	json_object_set_new(claims, "aud", json_string(is->client->client_id));
 	json_object_set_new(claims, "azp", json_string(is->client->client_id));
@@ -211,7 +208,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	if (r == TS_OK)
 		r = access_token(rc, is, now, jti, &at);
 	if (r != TS_OK) {
-		ts_oauth_err_set(e, 500, "server_error", NULL);
+		ts_oauth_err_set(e, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto out;
 	}
 	/* The jti is recorded under its grant before anything is answered, so
@@ -228,7 +225,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 		if (r == TS_ECONFLICT) {
 			/* Lost a race with another use of the same refresh token. */
 			ts_store_grant_revoke(rc->app->store, t->id, is->grant_id);
-			ts_oauth_err_set(e, 400, "invalid_grant", "the refresh token was already used");
+			ts_oauth_err_set(e, 400, TS_ERR_INVALID_GRANT, "the refresh token was already used");
 			goto out;
 		}
 		if (r != TS_OK)
@@ -237,7 +234,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	if (is->user && ts_scope_has(is->scope, "openid")) {
 		r = id_token(rc, is, now, at.p, &idt);
 		if (r != TS_OK) {
-			ts_oauth_err_set(e, 500, "server_error", NULL);
+			ts_oauth_err_set(e, 500, TS_ERR_SERVER_ERROR, NULL);
 			goto out;
 		}
 	}
@@ -252,7 +249,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	if (r == TS_OK)
 		r = ts_buf_append(&body, "}", 1);
 	if (r != TS_OK) {
-		ts_oauth_err_set(e, 500, "server_error", NULL);
+		ts_oauth_err_set(e, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto out;
 	}
 	ts_buf_clear(&resp->body);
@@ -268,7 +265,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	r = TS_OK;
 	goto out;
 store_failed:
-	ts_oauth_err_set(e, 503, "temporarily_unavailable", "storage is unavailable; retry shortly");
+	ts_oauth_err_unavailable(e);
 out:
 	OPENSSL_cleanse(rt, sizeof(rt));
 	ts_buf_clear_secret(&at);
@@ -280,7 +277,7 @@ out:
 bool ts_oauth_wants_refresh(const struct ts_tenant *t, const struct ts_client *c,
 			    const char *scope)
 {
-	if (!ts_client_has_grant(c, "refresh_token"))
+	if (!ts_client_has_grant(c, TS_GRANT_REFRESH_TOKEN_S))
 		return false;
 	/* A tenant with the frappe profile answers as Frappe does: "all openid"
 	 * (every scope the client may have) gets a refresh token without naming

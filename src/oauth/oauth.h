@@ -4,18 +4,10 @@
 #ifndef TS_OAUTH_H
 #define TS_OAUTH_H
 
-#include "app/app.h"
+#include "web/web.h"
+#include "http/params.h"
+#include "proto.h"
 
-#define TS_P_GRANT_TYPE "grant_type"
-#define TS_P_CLIENT_ID "client_id"
-#define TS_P_CLIENT_SECRET "client_secret"
-#define TS_P_SCOPE "scope"
-#define TS_P_RESOURCE "resource"
-#define TS_P_TOKEN "token"
-#define TS_P_TOKEN_TYPE_HINT "token_type_hint"
-#define TS_GRANT_CLIENT_CREDENTIALS_S "client_credentials"
-#define TS_SCOPE_MAX 2048
-#define TS_SCOPES_MAX 64
 
 /* A client-facing OAuth error (RFC 6749 §5.2): data, rendered by
  * ts_oauth_err_send. desc is a static string or NULL. */
@@ -30,6 +22,9 @@ void ts_oauth_err_send(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		       const struct ts_oauth_err *e);
 /* Fills e with status, code and desc (static strings). */
 void ts_oauth_err_set(struct ts_oauth_err *e, int status, const char *code, const char *desc);
+/* Fills e with the storage-failure answer: 503 temporarily_unavailable
+ * (rendered with Retry-After), as ts_web_store_unavailable answers. */
+void ts_oauth_err_unavailable(struct ts_oauth_err *e);
 /* Sets Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). */
 void ts_oauth_no_store(struct ts_http_resp *resp);
 
@@ -63,71 +58,6 @@ int ts_oauth_access_token_check(const struct ts_rctx *rc, const char *token,
 void ts_access_token_clear(struct ts_access_token *t);
 /* Whether a token's "aud" (a string or an array of strings) contains want. */
 bool ts_oauth_aud_has(const json_t *aud, const char *want);
-
-/* ---- scopes (scope.c, RFC 6749 §3.3) ---- */
-/* Resolves a requested scope string to the granted one (arena string,
- * space-separated, duplicates dropped). NULL requested means all the
- * client's allowed scopes. false if malformed or a scope is not allowed
- * (allowed directly or included by an allowed scope). */
-bool ts_oauth_scope_grant(const struct ts_tenant *t, const struct ts_client *c,
-			  const char *requested, struct ts_arena *a, const char **out);
-/* The scopes of a stored grant that the client is still allowed now (an
- * arena string, possibly empty): what a code, a device code or a refresh
- * token may still yield after the client's scopes were cut. */
-const char *ts_scope_client_narrow(const struct ts_tenant *t, const struct ts_client *c,
-				   const char *scope, struct ts_arena *a);
-/* Whether a space-separated scope string contains s. */
-bool ts_scope_has(const char *scope, const char *s);
-/* Whether every scope of want is in have (both space-separated). */
-bool ts_scope_covers(const char *have, const char *want);
-/* Narrowing (RFC 6749 §6): requested must be a subset of granted; *out is
- * requested normalized, or granted when requested is NULL. */
-bool ts_scope_narrow(const char *granted, const char *requested, struct ts_arena *a,
-		     const char **out);
-
-/* ---- password attempts (attempt.c) ---- */
-/* Every path that checks a password (login page, password grant, API
- * login, mobile login) shares one throttle counter per user (ASCII case
- * folded) and one per client address, one failure metric and one audit
- * event. */
-struct ts_pw_attempt {
-	const char *ukey; /* throttle key of the username (arena) */
-	const char *ikey; /* throttle key of the client address (arena) */
-};
-/* TS_OK if an attempt may be made now: it is then already counted as a
- * failure under both keys (so parallel attempts cannot pass the limits),
- * until ts_pw_attempt_succeeded takes it back. An attempt that ends in
- * neither call (storage down) stays counted. TS_EDENIED with
- * *retry_after otherwise, and nothing is counted. */
-int ts_pw_attempt_begin(const struct ts_rctx *rc, struct ts_http_req *req, const char *username,
-			struct ts_pw_attempt *a, int *retry_after);
-/* Records a failure. user_id (or NULL), actor (or NULL) and method ("password",
- * "password_grant", "api_login", "mobile_login") go to the audit event. */
-void ts_pw_attempt_failed(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
-			  const char *user_id, const char *actor, const char *method);
-/* Clears the user's failures, takes the attempt back from the address's
- * count and, when needs_rehash, stores a new hash of
- * password with the current parameters (best effort). */
-void ts_pw_attempt_succeeded(const struct ts_rctx *rc, const struct ts_pw_attempt *a,
-			     struct ts_user_rec *u, const char *password, bool needs_rehash);
-
-/* The one check of an RFC 8707 resource, at the authorization endpoint as
- * at the token endpoint: an absolute URI of printable ASCII (0x21-0x7e),
- * without a fragment, at most TS_RESOURCE_MAX bytes. NULL is refused. */
-#define TS_RESOURCE_MAX 2048
-bool ts_oauth_resource_ok(const char *r);
-
-/* ---- PKCE (pkce.c, RFC 7636) ---- */
-/* A code_challenge for S256 is the 43-character base64url SHA-256. */
-bool ts_pkce_challenge_ok(const char *challenge);
-/* RFC 7636 §4.1 verifier syntax and §4.6 S256 check, in constant time. */
-bool ts_pkce_verify(const char *verifier, const char *challenge);
-
-/* ---- redirect URIs (redirect_uri.c) ---- */
-/* Exact match against the client's registered URIs; for a registered
- * loopback IP literal (127.0.0.1 or [::1]) with http, any port matches
- * (RFC 8252 §7.3). Returns the registered URI matched, or NULL. */
-const char *ts_redirect_uri_match(const struct ts_client *c, const char *uri);
 
 /* ---- the authorization endpoint (authorize.c) ---- */
 /* A validated authorization request. Strings live in the request arena. */
@@ -173,6 +103,11 @@ void ts_authz_used_page(struct ts_rctx *rc, struct ts_http_resp *resp);
 void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar,
 		    const char *code, const char *desc);
 
+/* The claims of a user for a granted scope (OpenID Connect Core §5.4):
+ * sub always; profile: name, preferred_username, updated_at; email: email.
+ * New reference owned by the caller. */
+json_t *ts_oauth_user_claims(const struct ts_user_rec *u, const char *scope);
+
 /* ---- issuing tokens (issue.c) ---- */
 #define TS_ID_TOKEN_TTL 3600
 #define TS_REFRESH_BYTES 32
@@ -215,7 +150,6 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out);
 
 /* ---- device authorization grant (device.c, RFC 8628) ---- */
-#define TS_GRANT_DEVICE_CODE_S "urn:ietf:params:oauth:grant-type:device_code"
 /* Records the user's decision on a device request (approve: user and
  * auth_time; deny: user NULL), only while it is undecided, by a compare
  * and swap that a concurrent poll cannot undo. TS_ENOTFOUND if unknown or
@@ -224,21 +158,21 @@ int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *us
 		     int64_t auth_time, bool approve);
 void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
-void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
-			  const struct ts_client *c);
-
-/* Grants other than client credentials (grants.c). */
-void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
-				 struct ts_http_resp *resp, const struct ts_client *c);
-void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
-			    struct ts_http_resp *resp, const struct ts_client *c);
-void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
-		       const struct ts_client *c);
+/* Whether a token request runs on the event loop: its grant is pure
+ * computation on the snapshot (client credentials) and it carries no
+ * client assertion, whose jti would be recorded. The route table's
+ * fact for the token endpoint. */
+bool ts_oauth_token_inline(const struct ts_http_req *req);
 
 /* Route handlers (ctx is a struct ts_rctx *). */
 void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_oauth_introspect(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* Whether an introspection request starts on the event loop: unless it
+ * carries a client assertion (whose jti is recorded). It goes on to a
+ * blocking thread itself when the answer needs storage. The route table's
+ * fact for the introspection endpoint. */
+bool ts_oauth_introspect_inline(const struct ts_http_req *req);
 void ts_oauth_revoke(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 /* Revocation by whoever holds the token, without client authentication (a
  * token revokes only itself, or a refresh token its grant). */

@@ -1,6 +1,6 @@
 /* pkce.c: Proof Key for Code Exchange (RFC 7636), S256 only: "plain" gives
  * no protection against a leaked authorization request and is refused. */
-#include "oauth.h"
+#include "proto.h"
 
 #include <string.h>
 

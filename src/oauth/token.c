@@ -1,8 +1,8 @@
-/* token.c: the token endpoint (RFC 6749 §3.2, §4.4) and access tokens as
- * JWTs (RFC 9068). This is the hot path: everything it reads comes from the
- * in-memory snapshot, the only real work is one signature, and the audit
- * record is queued for the background writer. */
+/* token.c: the token endpoint (RFC 6749 §3.2): the request checks every
+ * grant shares, client authentication, and the dispatch on grant_type
+ * through the grant table; each grant is a file of its own (grant_*.c). */
 #include "oauth.h"
+#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,33 +31,6 @@ bool ts_oauth_resource_ok(const char *r)
 	return true;
 }
 
-static void client_credentials(struct ts_rctx *rc, struct ts_http_req *req,
-			       struct ts_http_resp *resp, const struct ts_client *c)
-{
-	const struct ts_tenant *t = rc->tenant;
-	struct ts_oauth_err e = {0};
-	const char *scope_param = ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL);
-	struct ts_issue is;
-
-	if (!c->confidential || !ts_client_has_grant(c, TS_GRANT_CLIENT_CREDENTIALS_S)) {
-		ts_oauth_err_set(&e, 400, "unauthorized_client", "the client may not use this grant type");
-		goto fail;
-	}
-	memset(&is, 0, sizeof(is));
-	if (!ts_oauth_scope_grant(t, c, scope_param, req->arena, &is.scope)) {
-		ts_oauth_err_set(&e, 400, "invalid_scope", "a requested scope is not allowed for this client");
-		goto fail;
-	}
-	if (!ts_oauth_resources(req, &is, false, &e))
-		goto fail;
-	is.client = c;
-	is.kind = TS_GRANT_CLIENT_CREDENTIALS;
-	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
-		return;
-fail:
-	ts_oauth_err_send(rc, resp, &e);
-}
-
 bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_json,
 			struct ts_oauth_err *e)
 {
@@ -70,7 +43,7 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 			continue;
 		if (!ts_oauth_resource_ok(req->form[i].value)) {
 			json_decref(res);
-			ts_oauth_err_set(e, 400, "invalid_target", "resource must be an absolute URI without a fragment");
+			ts_oauth_err_set(e, 400, TS_ERR_INVALID_TARGET, "resource must be an absolute URI without a fragment");
 			return false;
 		}
 		aud[n++] = req->form[i].value;
@@ -88,16 +61,71 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 	return true;
 }
 
+/* The grants of the token endpoint (RFC 6749 §4), by grant_type. */
+static const struct ts_grant grants[] = {
+	{TS_GRANT_AUTHORIZATION_CODE_S, TS_GRANT_AUTHORIZATION_CODE, ts_grant_authorization_code, false,
+	 false},
+	{TS_GRANT_CLIENT_CREDENTIALS_S, TS_GRANT_CLIENT_CREDENTIALS, ts_grant_client_credentials, true,
+	 true},
+	{TS_GRANT_DEVICE_CODE_S, TS_GRANT_DEVICE_CODE, ts_grant_device_code, false, false},
+	{TS_GRANT_PASSWORD_S, TS_GRANT_PASSWORD, ts_grant_password, false, false},
+	{TS_GRANT_REFRESH_TOKEN_S, TS_GRANT_REFRESH_TOKEN, ts_grant_refresh_token, false, false},
+};
+
+const struct ts_grant *ts_grant_find(const char *grant_type)
+{
+	size_t i;
+
+	for (i = 0; grant_type && i < TS_ARRAY_LEN(grants); i++)
+		if (strcmp(grants[i].grant_type, grant_type) == 0)
+			return &grants[i];
+	return NULL;
+}
+
+bool ts_oauth_token_inline(const struct ts_http_req *req)
+{
+	const struct ts_grant *g = ts_grant_find(ts_params_get(req->form, req->nform,
+							       TS_P_GRANT_TYPE, NULL));
+
+	return g && g->runs_inline &&
+	       ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL) == NULL;
+}
+
+const char *ts_grant_hash(struct ts_arena *a, const char *raw)
+{
+	char h[2 * TS_SHA256_LEN + 1];
+
+	ts_sha256_hex(raw, strlen(raw), h);
+	return ts_arena_strdup(a, h);
+}
+
+int ts_grant_record(struct ts_rctx *rc, const char *id, const struct ts_client *c,
+		    const struct ts_user_rec *u, const char *scope, int64_t auth_time)
+{
+	struct ts_grant_rec g;
+
+	memset(&g, 0, sizeof(g));
+	g.tenant_id = rc->tenant->id;
+	g.id = (char *)id;
+	g.client_id = c->client_id;
+	g.user_id = u->id;
+	g.scope = (char *)scope;
+	g.auth_time = auth_time;
+	g.created_at = ts_now();
+	return ts_store_grant_put(rc->app->store, &g);
+}
+
 void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
 	struct ts_oauth_err e = {0};
 	const struct ts_client *c = NULL;
+	const struct ts_grant *g;
 	const char *grant;
 
 	if (req->content_type == NULL ||
 	    strcmp(req->content_type, "application/x-www-form-urlencoded") != 0) {
-		ts_oauth_err_set(&e, 400, "invalid_request",
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST,
 		     "the body must be application/x-www-form-urlencoded");
 		goto fail;
 	}
@@ -107,30 +135,21 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 	if (ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK)
 		goto fail;
 	if (grant == NULL || grant[0] == '\0') {
-		ts_oauth_err_set(&e, 400, "invalid_request", "grant_type is required");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "grant_type is required");
 		goto fail;
 	}
-	if (strcmp(grant, TS_GRANT_CLIENT_CREDENTIALS_S) == 0) {
-		client_credentials(rc, req, resp, c);
-		return;
+	g = ts_grant_find(grant);
+	if (g == NULL) {
+		ts_oauth_err_set(&e, 400, TS_ERR_UNSUPPORTED_GRANT_TYPE, "this grant type is not supported");
+		goto fail;
 	}
-	if (strcmp(grant, "authorization_code") == 0) {
-		ts_grant_authorization_code(rc, req, resp, c);
-		return;
+	if ((g->confidential_only && !c->confidential) || !ts_client_has_grant(c, g->grant_type)) {
+		ts_oauth_err_set(&e, 400, TS_ERR_UNAUTHORIZED_CLIENT,
+				 "the client may not use this grant type");
+		goto fail;
 	}
-	if (strcmp(grant, "refresh_token") == 0) {
-		ts_grant_refresh_token(rc, req, resp, c);
-		return;
-	}
-	if (strcmp(grant, "password") == 0) {
-		ts_grant_password(rc, req, resp, c);
-		return;
-	}
-	if (strcmp(grant, TS_GRANT_DEVICE_CODE_S) == 0) {
-		ts_grant_device_code(rc, req, resp, c);
-		return;
-	}
-	ts_oauth_err_set(&e, 400, "unsupported_grant_type", "this grant type is not supported");
+	g->fn(rc, req, resp, c);
+	return;
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 }

@@ -136,7 +136,7 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 			goto unavailable;
 		ts_audit_emit(rc->app->audit, rc->tenant->name, "consent.denied", user->id,
 			      c->client_id, NULL);
-		ts_authz_error(rc, resp, &ar, "access_denied", "the user denied the request");
+		ts_authz_error(rc, resp, &ar, TS_ERR_ACCESS_DENIED, "the user denied the request");
 		goto out;
 	}
 	r = ts_store_consent_put(rc->app->store, rc->tenant->id, user->id, c->client_id, ar.scope);
@@ -148,7 +148,7 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	ts_authz_proceed(rc, req, resp, &ar, NULL);
 	goto out;
 unavailable:
-	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_page_unavailable(rc, resp);
 	ts_http_resp_header(resp, "Retry-After", "2");
 out:
 	ts_session_rec_free(sess);

@@ -3,6 +3,8 @@
  * endpoint or method is listed only once it is served. */
 #include "oidc.h"
 
+#include "http/params.h"
+
 #include <string.h>
 
 static json_t *strings(const char *const *v, size_t n)
@@ -17,9 +19,9 @@ static json_t *strings(const char *const *v, size_t n)
 
 void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
-	static const char *const grants[] = {"authorization_code", "refresh_token",
-					     "client_credentials", "password",
-					     "urn:ietf:params:oauth:grant-type:device_code"};
+	static const char *const grants[] = {TS_GRANT_AUTHORIZATION_CODE_S, TS_GRANT_REFRESH_TOKEN_S,
+					     TS_GRANT_CLIENT_CREDENTIALS_S, TS_GRANT_PASSWORD_S,
+					     TS_GRANT_DEVICE_CODE_S};
 	static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
 						   "private_key_jwt", "none"};
 	static const char *const introspect_methods[] = {"client_secret_basic",
@@ -94,14 +96,4 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	ts_http_resp_json(resp, 200, doc);
 	ts_http_resp_header(resp, "Cache-Control", "public, max-age=300");
 	json_decref(doc);
-}
-
-void ts_oidc_jwks(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
-{
-	struct ts_rctx *rc = ctx;
-
-	(void)req;
-	ts_http_resp_text(resp, 200, "application/jwk-set+json", rc->tenant->jwks_json,
-			  rc->tenant->jwks_len);
-	ts_http_resp_header(resp, "Cache-Control", "public, max-age=300");
 }

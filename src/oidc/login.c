@@ -87,14 +87,14 @@ static void throttled(struct ts_rctx *rc, struct ts_http_resp *resp, int retry_a
 
 static void unavailable(struct ts_rctx *rc, struct ts_http_resp *resp)
 {
-	ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+	ts_page_unavailable(rc, resp);
 	ts_http_resp_header(resp, "Retry-After", "2");
 }
 
 static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp)
 {
-	const char *username = ts_params_get(req->form, req->nform, "username", NULL);
-	const char *password = ts_params_get(req->form, req->nform, "password", NULL);
+	const char *username = ts_params_get(req->form, req->nform, TS_P_USERNAME, NULL);
+	const char *password = ts_params_get(req->form, req->nform, TS_P_PASSWORD, NULL);
 	const char *csrf = ts_params_get(req->form, req->nform, "csrf_token", NULL);
 	const char *req_id = ts_params_get(req->form, req->nform, "req", NULL);
 	const char *browser = ts_http_cookie(req, TS_BROWSER_COOKIE);

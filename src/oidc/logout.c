@@ -42,7 +42,7 @@ static bool find_client(const struct ts_rctx *rc, const char *client_id, const c
 		goto out;
 	p = ts_jws_payload(jws, &n);
 	claims = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
-	if (!ts_app_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
+	if (!ts_web_issuer_ok(rc->app, rc->tenant, json_string_value(json_object_get(claims, "iss"))))
 		goto out;
 	aud = json_object_get(claims, "aud");
 	/* An ID token names its client as aud (and azp when aud has more). */
@@ -89,10 +89,10 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 	bool is_post = strcmp(req->method, "POST") == 0;
 	const struct ts_param *v = is_post ? req->form : req->query;
 	size_t n = is_post ? req->nform : req->nquery;
-	const char *client_id = ts_params_get(v, n, "client_id", NULL);
-	const char *hint = ts_params_get(v, n, "id_token_hint", NULL);
-	const char *uri = ts_params_get(v, n, "post_logout_redirect_uri", NULL);
-	const char *state = ts_params_get(v, n, "state", NULL);
+	const char *client_id = ts_params_get(v, n, TS_P_CLIENT_ID, NULL);
+	const char *hint = ts_params_get(v, n, TS_P_ID_TOKEN_HINT, NULL);
+	const char *uri = ts_params_get(v, n, TS_P_POST_LOGOUT_REDIRECT_URI, NULL);
+	const char *state = ts_params_get(v, n, TS_P_STATE, NULL);
 	const char *browser = ts_browser_id(rc, req, resp);
 	const struct ts_client *c = NULL;
 	char csrf[44];
@@ -121,9 +121,9 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		ts_html_escape(&b, rc->issuer);
 		ts_buf_appends(&b, "/logout\">");
 		hidden(&b, "csrf_token", csrf);
-		hidden(&b, "client_id", c ? c->client_id : NULL);
-		hidden(&b, "post_logout_redirect_uri", uri);
-		hidden(&b, "state", state);
+		hidden(&b, TS_P_CLIENT_ID, c ? c->client_id : NULL);
+		hidden(&b, TS_P_POST_LOGOUT_REDIRECT_URI, uri);
+		hidden(&b, TS_P_STATE, state);
 		ts_buf_appends(&b, "<button type=\"submit\">Sign out</button></form>");
 		ts_page_end(resp, &b, 200);
 		return;
@@ -135,7 +135,7 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		return;
 	}
 	if (ts_session_end(rc, req, resp) != TS_OK) {
-		ts_page_error(rc, resp, 503, "Temporarily unavailable", "Please try again shortly.");
+		ts_page_unavailable(rc, resp);
 		ts_http_resp_header(resp, "Retry-After", "2");
 		return;
 	}

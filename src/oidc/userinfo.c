@@ -7,23 +7,6 @@
 
 #include <string.h>
 
-json_t *ts_oidc_user_claims(const struct ts_user_rec *u, const char *scope)
-{
-	json_t *c = json_pack("{s:s}", "sub", u->id);
-	json_t *profile = u->profile ? json_loads(u->profile, 0, NULL) : NULL;
-
-	if (ts_scope_has(scope, "profile")) {
-		json_object_set_new(c, "preferred_username", json_string(u->username));
-		if (json_string_value(json_object_get(profile, "name")))
-			json_object_set(c, "name", json_object_get(profile, "name"));
-		json_object_set_new(c, "updated_at", json_integer(u->updated_at));
-	}
-	if (ts_scope_has(scope, "email") && json_string_value(json_object_get(profile, "email")))
-		json_object_set(c, "email", json_object_get(profile, "email"));
-	json_decref(profile);
-	return c;
-}
-
 /* RFC 6750 §3: the challenge carries the error (none when no token came). */
 static void challenge(struct ts_rctx *rc, struct ts_http_resp *resp, int status,
 		      const char *error, const char *desc)
@@ -37,7 +20,7 @@ static void challenge(struct ts_rctx *rc, struct ts_http_resp *resp, int status,
 						    "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"",
 						    realm, error, desc));
 	} else {
-		ts_http_resp_error(resp, status, "invalid_request", desc);
+		ts_http_resp_error(resp, status, TS_ERR_INVALID_REQUEST, desc);
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena, "Bearer realm=\"%s\"", realm));
 	}
@@ -57,42 +40,42 @@ void ts_oidc_userinfo(void *ctx, struct ts_http_req *req, struct ts_http_resp *r
 	if (req->auth.scheme == TS_AUTH_BEARER)
 		token = req->auth.token;
 	else if (req->auth.scheme == TS_AUTH_NONE && strcmp(req->method, "POST") == 0)
-		token = ts_params_get(req->form, req->nform, "access_token", NULL); /* RFC 6750 §2.2 */
+		token = ts_params_get(req->form, req->nform, TS_P_ACCESS_TOKEN, NULL); /* RFC 6750 §2.2 */
 	if (token == NULL) {
 		challenge(rc, resp, req->auth.scheme == TS_AUTH_NONE ? 401 : 400,
-			  req->auth.scheme == TS_AUTH_NONE ? NULL : "invalid_request",
+			  req->auth.scheme == TS_AUTH_NONE ? NULL : TS_ERR_INVALID_REQUEST,
 			  "a Bearer access token is required");
 		return;
 	}
 	r = ts_oauth_access_token_check(rc, token, &at);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return;
 	}
 	if (r != TS_OK) {
-		challenge(rc, resp, 401, "invalid_token", "the access token is invalid or expired");
+		challenge(rc, resp, 401, TS_ERR_INVALID_TOKEN, "the access token is invalid or expired");
 		return;
 	}
 	if (!ts_oauth_aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
-		challenge(rc, resp, 401, "invalid_token", "the access token is not for this server");
+		challenge(rc, resp, 401, TS_ERR_INVALID_TOKEN, "the access token is not for this server");
 		goto out;
 	}
 	scope = json_string_value(json_object_get(at.claims, "scope"));
 	if (scope == NULL || !ts_scope_has(scope, "openid")) {
-		challenge(rc, resp, 403, "insufficient_scope", "the openid scope is required");
+		challenge(rc, resp, 403, TS_ERR_INSUFFICIENT_SCOPE, "the openid scope is required");
 		goto out;
 	}
 	r = ts_store_user_get(rc->app->store, t->id,
 			      json_string_value(json_object_get(at.claims, "sub")), &u);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (r != TS_OK || u->disabled) {
-		challenge(rc, resp, 401, "invalid_token", "the access token does not belong to an active user");
+		challenge(rc, resp, 401, TS_ERR_INVALID_TOKEN, "the access token does not belong to an active user");
 		goto out;
 	}
-	claims = ts_oidc_user_claims(u, scope);
+	claims = ts_oauth_user_claims(u, scope);
 	ts_http_resp_json(resp, 200, claims);
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 	json_decref(claims);

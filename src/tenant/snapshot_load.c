@@ -7,8 +7,6 @@
  * which only the registry's thread creates and frees. */
 #include "tenant.h"
 
-#include "compat/compat.h"
-
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -226,4 +226,20 @@ char *ts_tenant_issuer(const char *public_url, const char *name);
 /* Validates a tenant name: [a-z0-9-]{1,63}. */
 bool ts_tenant_name_ok(const char *name);
 
+/* ---- compatibility profiles (profile.c) ---- */
+/* Profile bits of struct ts_tenant's compat. */
+#define TS_COMPAT_FRAPPE (1u << 0)
+#define TS_COMPAT_ACTIVITY (1u << 1)
+#define TS_COMPAT_INTEGRATIONS (1u << 2)
+/* With the frappe profile on, access tokens live this long unless the
+ * tenant sets access_token_ttl (Frappe's own default). */
+#define TS_COMPAT_FRAPPE_ACCESS_TTL 3600
+/* The bit of a profile name, or 0 if there is no such profile. */
+unsigned ts_compat_bit(const char *name);
+/* The profile bits of a configuration's "compat" array (unknown names are
+ * skipped: the configuration was validated when it was written). */
+unsigned ts_compat_bits(const json_t *compat);
+/* The access-token lifetime of a configuration that sets none. */
+int64_t ts_compat_default_access_ttl(const json_t *cfg);
+
 #endif

@@ -9,7 +9,7 @@
 #include "vault_int.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 #include "oauth/oauth.h"
 
 #include <stdio.h>
@@ -33,7 +33,7 @@ int ts_vault_principal(const struct ts_rctx *rc, struct ts_http_req *req,
 	if (r != TS_OK)
 		return r;
 	if (!ts_principal_has_scope(rc, p, scope)) {
-		api_error(resp, 403, "insufficient_scope", "the credential does not allow this request");
+		api_error(resp, 403, TS_ERR_INSUFFICIENT_SCOPE, "the credential does not allow this request");
 		ts_http_resp_header(resp, "WWW-Authenticate",
 				    ts_arena_printf(resp->arena,
 						    "Bearer realm=\"%s\", error=\"insufficient_scope\", scope=\"%s\"",
@@ -67,7 +67,7 @@ static int load_visible(const struct ts_rctx *rc, struct ts_http_req *req,
 	if (r == TS_ENOTFOUND || r == TS_EINVAL)
 		api_error(resp, 404, "not_found", "no such connection");
 	else if (r != TS_OK)
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 	return r;
 }
 
@@ -90,7 +90,7 @@ void ts_vault_api_list(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	if (ts_vault_principal(rc, req, resp, TS_VAULT_SCOPE_READ, &p) != TS_OK)
 		return;
 	if (ts_store_connection_list(rc->app->store, rc->tenant->id, &v, &n) != TS_OK) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	a = json_array();
@@ -136,7 +136,7 @@ void ts_vault_api_delete(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	else if (r == TS_ENOTFOUND)
 		api_error(resp, 404, "not_found", "no such connection");
 	else
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 out:
 	ts_connection_rec_free(c);
 	ts_principal_clear(&p);
@@ -193,7 +193,7 @@ static int valid_token(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		r = ts_store_connection_get(rc->app->store, rc->tenant->id, (*c)->id, &after);
 		if (r != TS_OK) {
 			api_error(resp, r == TS_ENOTFOUND ? 404 : 503,
-				  r == TS_ENOTFOUND ? "not_found" : "temporarily_unavailable",
+				  r == TS_ENOTFOUND ? "not_found" : TS_ERR_TEMPORARILY_UNAVAILABLE,
 				  r == TS_ENOTFOUND ? "no such connection" : "storage is unavailable");
 			return r;
 		}
@@ -221,7 +221,7 @@ static int valid_token(const struct ts_rctx *rc, struct ts_http_resp *resp,
 	if (r != TS_OK) {
 		ts_log_err("vault connection %s: the stored access token cannot be opened (%s)",
 			   (*c)->id, ts_rc_str(r));
-		api_error(resp, 500, "server_error", "the stored token cannot be opened");
+		api_error(resp, 500, TS_ERR_SERVER_ERROR, "the stored token cannot be opened");
 		return r;
 	}
 	return TS_OK;
@@ -240,7 +240,7 @@ static int person_may_use(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		return TS_OK;
 	r = ts_vault_provider_load(rc->app->vault, rc->tenant->id, c->provider, &prov);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		return r;
 	}
 	if (r == TS_OK && prov->kind == TS_VAULT_OAUTH2 && prov->client_credentials) {
@@ -311,32 +311,32 @@ void ts_vault_api_sign(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	if (load_visible(rc, req, resp, &p, &c) != TS_OK)
 		goto out;
 	if (!json_is_object(req->json)) {
-		api_error(resp, 400, "invalid_request", "the body must be a JSON object with \"path\"");
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST, "the body must be a JSON object with \"path\"");
 		goto out;
 	}
 	if (ts_admin_check_known(req->json, known, "the request", err, sizeof(err)) != TS_OK) {
-		api_error(resp, 400, "invalid_request", err);
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST, err);
 		goto out;
 	}
 	path = json_string_value(json_object_get(req->json, "path"));
 	shop = id_member(req, "shop_id", &bad);
 	merchant = id_member(req, "merchant_id", &bad);
 	if (path == NULL || path[0] != '/' || bad) {
-		api_error(resp, 400, "invalid_request",
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST,
 			  "\"path\" must be a Shopee API path; shop_id and merchant_id are ids");
 		goto out;
 	}
 	r = ts_vault_provider_load(rc->app->vault, rc->tenant->id, c->provider, &prov);
 	if (r == TS_ESTORE) {
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 		goto out;
 	}
 	if (r != TS_OK) {
-		api_error(resp, 500, "server_error", "the provider cannot be used");
+		api_error(resp, 500, TS_ERR_SERVER_ERROR, "the provider cannot be used");
 		goto out;
 	}
 	if (prov->kind != TS_VAULT_SHOPEE) {
-		api_error(resp, 400, "invalid_request", "only Shopee connections sign requests");
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST, "only Shopee connections sign requests");
 		goto out;
 	}
 	if (valid_token(rc, resp, &c, &token) != TS_OK)
@@ -344,7 +344,7 @@ void ts_vault_api_sign(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	meta = json_loads(c->metadata, 0, NULL);
 	o = ts_vault_shopee_sign(prov, meta, token, path, shop, merchant, err, sizeof(err));
 	if (o == NULL) {
-		api_error(resp, 400, "invalid_request", err);
+		api_error(resp, 400, TS_ERR_INVALID_REQUEST, err);
 		goto out;
 	}
 	json_answer(resp, 200, o);

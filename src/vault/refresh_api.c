@@ -10,7 +10,7 @@
 #include "vault_int.h"
 
 #include "api/api.h"
-#include "app/app.h"
+#include "web/web.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -85,7 +85,7 @@ static int refresh_now(const struct ts_rctx *rc, struct ts_http_resp *resp,
 	if (r == TS_ENOTFOUND)
 		api_error(resp, 404, "not_found", "no such connection");
 	else if (r != TS_OK)
-		ts_app_store_unavailable(resp);
+		ts_web_store_unavailable(resp);
 	return r;
 }
 

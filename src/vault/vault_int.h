@@ -17,6 +17,9 @@
 #define TS_VAULT_MANUAL_MIN_S 3      /* a token this fresh is not refreshed again on request */
 #define TS_VAULT_STATE_TTL 600       /* an authorization link lives 10 minutes */
 #define TS_VAULT_STATE_BYTES 32
+#define TS_VAULT_STATE_MAX 64        /* longest state accepted back, base64url of the bytes */
+#define TS_VAULT_URL_MAX 16384       /* an authorization or return URL */
+#define TS_VAULT_CALLBACK_PATH "/connect/callback" /* under the issuer */
 #define TS_VAULT_LEASE_ID_MAX 32
 #define TS_VAULT_PENDING_KIND "vault.connect"
 #define TS_VAULT_SHOPEE_REFRESH_LIFETIME (30 * TS_SECONDS_PER_DAY)
@@ -289,5 +292,8 @@ bool ts_vault_may_access(const struct ts_principal *p, const struct ts_connectio
 /* ---- scheduler.c ---- */
 /* One pass: refreshes every due connection (used by the thread). */
 void ts_vault_tick(struct ts_vault *v);
+
+/* The SHA-256 hex of a connect state: how it is stored (connect.c). */
+void ts_vault_state_hash(const char *state, char out[2 * TS_SHA256_LEN + 1]);
 
 #endif

@@ -1,0 +1,86 @@
+/* grant_refresh_token.c: the refresh token grant (RFC 6749 §6), rotated on
+ * every use; a rotated token presented again revokes the whole grant (RFC
+ * 9700 §4.14.2). */
+#include "oauth.h"
+#include "internal.h"
+
+#include <string.h>
+
+void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
+			    struct ts_http_resp *resp, const struct ts_client *c)
+{
+	const char *token = ts_params_get(req->form, req->nform, TS_P_REFRESH_TOKEN, NULL);
+	const char *scope = ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL);
+	struct ts_oauth_err e = {0};
+	struct ts_refresh_rec *rr = NULL;
+	struct ts_user_rec *u = NULL;
+	struct ts_issue is;
+	const char *h;
+	int r;
+
+	if (token == NULL || token[0] == '\0' || strlen(token) > 128) {
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "refresh_token is required");
+		goto fail;
+	}
+	h = ts_grant_hash(req->arena, token);
+	r = ts_store_refresh_get(rc->app->store, h, &rr);
+	if (r == TS_ENOTFOUND) {
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is invalid");
+		goto fail;
+	}
+	if (r != TS_OK)
+		goto unavailable;
+	/* A token of another tenant or client is answered as unknown and
+	 * changes nothing: it may have been stolen from its owner. */
+	if (strcmp(rr->tenant_id, rc->tenant->id) != 0 || strcmp(rr->client_id, c->client_id) != 0) {
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is invalid");
+		goto fail;
+	}
+	if (rr->used) {
+		/* RFC 9700 §4.14.2: reuse of a rotated token revokes the grant. */
+		ts_store_grant_revoke(rc->app->store, rr->tenant_id, rr->grant_id);
+		ts_audit_emit(rc->app->audit, rc->tenant->name, "grant.revoked", c->client_id,
+			      rr->grant_id, "{\"reason\":\"refresh_token_reuse\"}");
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token was already used");
+		goto fail;
+	}
+	if (rr->revoked || rr->expires_at <= ts_now()) {
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is revoked or expired");
+		goto fail;
+	}
+	memset(&is, 0, sizeof(is));
+	/* The grant's scope, less what the client may no longer have. */
+	is.refresh_scope = ts_scope_client_narrow(rc->tenant, c, rr->scope, req->arena);
+	if (!ts_scope_narrow(is.refresh_scope, scope, req->arena, &is.scope)) {
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "the requested scope exceeds the original grant");
+		goto fail;
+	}
+	if (rr->user_id) {
+		r = ts_store_user_get(rc->app->store, rc->tenant->id, rr->user_id, &u);
+		if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
+			ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
+			goto fail;
+		}
+		if (r != TS_OK)
+			goto unavailable;
+	}
+	is.client = c;
+	is.user = u;
+	is.resource_json = rr->resource;
+	is.naud = ts_oauth_aud_from_json(req->arena, rr->resource, (const char ***)&is.aud);
+	is.grant_id = rr->grant_id;
+	is.kind = TS_GRANT_REFRESH_TOKEN;
+	is.auth_time = rr->auth_time;
+	is.refresh = true;
+	is.rotate_from = h;
+	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
+		goto out;
+	goto fail;
+unavailable:
+	ts_oauth_err_unavailable(&e);
+fail:
+	ts_oauth_err_send(rc, resp, &e);
+out:
+	ts_refresh_rec_free(rr);
+	ts_user_rec_free(u);
+}
