@@ -1,6 +1,7 @@
 /* profile.c: the compatibility profiles a tenant may turn on, by name and
- * bit, and the settings a profile changes the defaults of. What a profile
- * does at run time lives in compat/. */
+ * bit; the validation of a tenant's "compat", "mobile_login_method" and
+ * "login_client" settings; and the settings a profile changes the defaults
+ * of. What a profile does at run time lives in compat/. */
 #include "tenant.h"
 
 #include <string.h>
@@ -41,4 +42,112 @@ int64_t ts_compat_default_access_ttl(const json_t *cfg)
 	if (ts_compat_bits(json_object_get(cfg, "compat")) & TS_COMPAT_FRAPPE)
 		return TS_COMPAT_FRAPPE_ACCESS_TTL;
 	return TS_DEFAULT_ACCESS_TTL;
+}
+
+/* A Frappe method path: dotted identifiers ([A-Za-z0-9_], dots between). */
+static bool method_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > TS_COMPAT_METHOD_MAX || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '_';
+		if (!word && !(c == '.' && s[i + 1] != '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Whether a method name is one the frappe profile serves itself (the
+ * mobile login method must not hide one of them). */
+static bool frappe_method_taken(const char *s)
+{
+	static const char *const taken[] = {"login", "logout"};
+	static const char oauth2[] = "frappe.integrations.oauth2.";
+	size_t i;
+
+	if (strncmp(s, oauth2, sizeof(oauth2) - 1) == 0)
+		return true;
+	for (i = 0; i < TS_ARRAY_LEN(taken); i++)
+		if (strcmp(s, taken[i]) == 0)
+			return true;
+	return false;
+}
+
+bool ts_compat_client_id_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > TS_COMPAT_CLIENT_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* "compat": an array of distinct profile names, kept in the order given. */
+static int compat_list(json_t *cfg, const json_t *v, char *err, size_t cap)
+{
+	json_t *out;
+	unsigned seen = 0, bit;
+	size_t i;
+
+	if (!json_is_array(v))
+		return ts_admin_fail(err, cap, "tenant: \"compat\" must be an array of profile names");
+	out = json_array();
+	for (i = 0; i < json_array_size(v); i++) {
+		const char *name = json_string_value(json_array_get(v, i));
+		if (name == NULL) {
+			json_decref(out);
+			return ts_admin_fail(err, cap, "tenant: \"compat\" must be an array of profile names");
+		}
+		bit = ts_compat_bit(name);
+		if (bit == 0) {
+			json_decref(out);
+			return ts_admin_fail(err, cap, "tenant: \"%.64s\" is not a compatibility profile "
+					     "(frappe, activity, integrations)", name);
+		}
+		if (!(seen & bit))
+			json_array_append_new(out, json_string(name));
+		seen |= bit;
+	}
+	if (json_array_size(out))
+		json_object_set_new(cfg, "compat", out);
+	else
+		json_decref(out);
+	return TS_OK;
+}
+
+int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
+{
+	const json_t *v = json_object_get(spec, "compat");
+	int rc;
+
+	if (v && !json_is_null(v)) {
+		rc = compat_list(cfg, v, err, cap);
+		if (rc != TS_OK)
+			return rc;
+	}
+	v = json_object_get(spec, "login_client");
+	if (v && !json_is_null(v)) {
+		if (!ts_compat_client_id_ok(json_string_value(v)))
+			return ts_admin_fail(err, cap, "tenant: \"login_client\" must be a client_id");
+		json_object_set_new(cfg, "login_client", json_string(json_string_value(v)));
+	}
+	v = json_object_get(spec, "mobile_login_method");
+	if (v == NULL || json_is_null(v))
+		return TS_OK;
+	if (!method_ok(json_string_value(v)))
+		return ts_admin_fail(err, cap, "tenant: \"mobile_login_method\" must be a dotted method "
+				     "name of letters, digits and underscores (at most %d characters)",
+				     TS_COMPAT_METHOD_MAX);
+	if (frappe_method_taken(json_string_value(v)))
+		return ts_admin_fail(err, cap, "tenant: \"mobile_login_method\" \"%s\" is a method the "
+				     "frappe profile already serves", json_string_value(v));
+	json_object_set_new(cfg, "mobile_login_method", json_string(json_string_value(v)));
+	return TS_OK;
 }

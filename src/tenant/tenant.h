@@ -312,5 +312,20 @@ unsigned ts_compat_bit(const char *name);
 unsigned ts_compat_bits(const json_t *compat);
 /* The access-token lifetime of a configuration that sets none. */
 int64_t ts_compat_default_access_ttl(const json_t *cfg);
+#define TS_COMPAT_NONE "none" /* the CLI's word for "no profile" */
+
+/* The mobile login method's path under /api/method/ when the tenant names
+ * none. */
+#define TS_COMPAT_MOBILE_LOGIN_DEFAULT "ashida.ashida_gaxis.api.mobile_auth.mobile_app_login"
+#define TS_COMPAT_METHOD_MAX 200
+#define TS_COMPAT_CLIENT_ID_MAX 128
+
+/* Validates a tenant spec's "compat" (an array of profile names, or
+ * absent) and "mobile_login_method", copying them into cfg. TS_EINVAL with
+ * one sentence in err (naming an unknown profile). */
+int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap);
+/* Whether s can name a client ("login_client"): 1 to
+ * TS_COMPAT_CLIENT_ID_MAX printable bytes without spaces. */
+bool ts_compat_client_id_ok(const char *s);
 
 #endif
