@@ -17,7 +17,10 @@
 # CG_KEEP=FILE keeps the profile.
 #
 # Environment: DURATION (seconds per run, default 10), CONNECTIONS
-# (default "16 64"), RESULTS (summary file, default
+# (default "16 64"), TOKENS (distinct access tokens introspected in turn,
+# default 1: one resource server checking the same token; a large number
+# such as 5000 makes nearly every introspection verify a signature its
+# thread has not seen), RESULTS (summary file, default
 # /tmp/tessera-bench/introspect.txt), JOBS (build parallelism, default 2),
 # BENCH_DB (sqlite or postgres).
 set -euo pipefail
@@ -27,6 +30,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-"16 64"}
 RESULTS=${RESULTS:-/tmp/tessera-bench/introspect.txt}
 REQUESTS=${REQUESTS:-2000}
+TOKENS=${TOKENS:-1}
 JOBS=${JOBS:-2}
 WRK_THREADS=2
 WARMUP_S=3
@@ -79,11 +83,29 @@ active=$(curl -sf -u "$CLIENT_ID:$SECRET" -d "token=$TOKEN" "$URL")
 case $active in *'"active": true'* | *'"active":true'*) ;; *) die "the token is not active: $active" ;; esac
 
 BASIC=$(printf '%s:%s' "$CLIENT_ID" "$SECRET" | base64 -w0)
+# The tokens, one per line; each wrk thread walks them from its own start.
+echo "$TOKEN" >"$WORK/tokens"
+python3 - "$BASE/t/$TENANT/oauth2/token" "$CLIENT_ID" "$SECRET" "$TOKENS" >>"$WORK/tokens" <<'P' ||
+import requests, sys
+url, cid, secret, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+s = requests.Session()
+for _ in range(n - 1):
+    r = s.post(url, data={"grant_type": "client_credentials"}, auth=(cid, secret))
+    r.raise_for_status()
+    print(r.json()["access_token"])
+P
+	die "no access tokens"
 cat >"$WORK/introspect.lua" <<L
 wrk.method = "POST"
-wrk.body = "token=$TOKEN"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "Basic $BASIC"
+local bodies = {}
+for line in io.lines("$WORK/tokens") do bodies[#bodies + 1] = "token=" .. line end
+local i = math.random(#bodies)
+request = function()
+	i = i % #bodies + 1
+	return wrk.format(nil, nil, nil, bodies[i])
+end
 L
 
 if [ "${CALLGRIND:-0}" = 1 ]; then
@@ -169,7 +191,7 @@ mkdir -p "$(dirname "$RESULTS")"
 {
 	echo "Tessera introspection benchmark ($(date -u +%Y-%m-%dT%H:%MZ)), ${BENCH_DB:-sqlite}"
 	echo "host: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "load: wrk -t$WRK_THREADS, ${DURATION}s per run, keep-alive, POST /oauth2/introspect of an ES256 access token with HTTP Basic; server and wrk share the machine"
+	echo "load: wrk -t$WRK_THREADS, ${DURATION}s per run, keep-alive, POST /oauth2/introspect of $TOKENS ES256 access token(s) in turn with HTTP Basic; server and wrk share the machine"
 	echo
 	printf '%-12s %12s %16s %16s %10s\n' connections requests/s server_us/req switches/req requests
 	for c in $CONNECTIONS; do

@@ -105,8 +105,9 @@ int ts_lib_claims_check(const json_t *claims, const char *issuer, const char *au
 
 /* RFC 6749 §3.3: scope is a space-delimited list. Counts its first
  * TS_LIB_SCOPES_MAX tokens and, when p is not NULL, appends them to
- * p->scopes (which has room for them). */
-static size_t scope_tokens(const char *s, struct tessera_principal *p)
+ * p->scopes (which has room for them); stops early when a copy fails, with
+ * *nomem set. */
+static size_t scope_tokens(const char *s, struct tessera_principal *p, bool *nomem)
 {
 	size_t n = 0;
 
@@ -114,8 +115,14 @@ static size_t scope_tokens(const char *s, struct tessera_principal *p)
 		const char *e = strchr(s, ' ');
 		size_t len = e ? (size_t)(e - s) : strlen(s);
 		if (len) {
-			if (p != NULL)
-				p->scopes[p->nscopes++] = ts_xstrndup(s, len);
+			if (p != NULL) {
+				p->scopes[p->nscopes] = ts_strndup(s, len);
+				if (p->scopes[p->nscopes] == NULL) {
+					*nomem = true;
+					break;
+				}
+				p->nscopes++;
+			}
 			n++;
 		}
 		s += len + (e ? 1 : 0);
@@ -123,14 +130,18 @@ static size_t scope_tokens(const char *s, struct tessera_principal *p)
 	return n;
 }
 
-void ts_lib_principal_scopes(struct tessera_principal *p, const char *s)
+int ts_lib_principal_scopes(struct tessera_principal *p, const char *s)
 {
-	size_t n = scope_tokens(s, NULL);
+	bool nomem = false;
+	size_t n = scope_tokens(s, NULL, &nomem);
 
 	if (n == 0)
-		return;
-	p->scopes = ts_xcalloc(n, sizeof(*p->scopes));
-	scope_tokens(s, p);
+		return TS_OK;
+	p->scopes = ts_calloc(n, sizeof(*p->scopes));
+	if (p->scopes == NULL)
+		return TS_ENOMEM;
+	scope_tokens(s, p, &nomem);
+	return nomem ? TS_ENOMEM : TS_OK;
 }
 
 /* The user's roles and username, from introspection of the same token. */
@@ -142,15 +153,17 @@ static int user_details(struct tessera_verifier *v, const char *token,
 
 	if (rc == TS_EINVAL)
 		return TESSERA_OK; /* not configured: no roles */
+	if (rc == TS_ENOMEM)
+		return ts_lib_err_nomem(err);
 	if (rc != TS_OK)
 		return ts_lib_err_unavailable(err, "Tessera cannot be reached to check the token");
 	if (!r->active || !ts_str_eq(ts_str_c(r->sub), p->sub)) {
 		ts_lib_intro_free(r);
 		return ts_lib_err_token(v, err, "the token is revoked or its user is not active");
 	}
-	ts_lib_principal_take_intro(p, r);
+	rc = ts_lib_principal_take_intro(p, r);
 	ts_lib_intro_free(r);
-	return TESSERA_OK;
+	return rc == TS_OK ? TESSERA_OK : ts_lib_err_nomem(err);
 }
 
 /* Parses and verifies the JWS; on TESSERA_OK *claims is a new reference. */
@@ -167,7 +180,12 @@ static int signed_claims(struct tessera_verifier *v, const char *token, json_t *
 	*claims = NULL;
 	if (len > TS_JWS_MAX)
 		return ts_lib_err_token(v, err, "the token is too large");
-	if (ts_jws_parse(token, len, &j) != TS_OK) {
+	rc = ts_jws_parse(token, len, &j);
+	if (rc == TS_ENOMEM) {
+		rc = ts_lib_err_nomem(err);
+		goto out;
+	}
+	if (rc != TS_OK) {
 		rc = ts_lib_err_token(v, err, "the token is malformed or uses a refused algorithm or header");
 		goto out;
 	}
@@ -182,6 +200,10 @@ static int signed_claims(struct tessera_verifier *v, const char *token, json_t *
 	rc = ts_lib_verifier_key(v, ts_jws_kid(j), &ks, &key);
 	if (rc == TS_ENOTFOUND) {
 		rc = ts_lib_err_token(v, err, "the token's key is unknown");
+		goto out;
+	}
+	if (rc == TS_ENOMEM) {
+		rc = ts_lib_err_nomem(err);
 		goto out;
 	}
 	if (rc != TS_OK) {
@@ -219,9 +241,15 @@ int ts_lib_bearer(struct tessera_verifier *v, const char *token, struct tessera_
 		goto out;
 	}
 	p = ts_lib_principal_new(TESSERA_AUTH_BEARER);
-	p->sub = ts_xstrdup(json_string_value(json_object_get(claims, "sub")));
-	p->client_id = ts_xstrdup(json_string_value(json_object_get(claims, "client_id")));
-	ts_lib_principal_scopes(p, json_string_value(json_object_get(claims, "scope")));
+	if (p == NULL ||
+	    ts_strdup_to(json_string_value(json_object_get(claims, "sub")), &p->sub) != TS_OK ||
+	    ts_strdup_to(json_string_value(json_object_get(claims, "client_id")), &p->client_id) !=
+		    TS_OK ||
+	    ts_lib_principal_scopes(p, json_string_value(json_object_get(claims, "scope"))) !=
+		    TS_OK) {
+		rc = ts_lib_err_nomem(err);
+		goto out;
+	}
 	/* A client acting for itself (client credentials) is its own subject. */
 	p->is_user = strcmp(p->sub, p->client_id) != 0;
 	if (p->is_user) {

@@ -34,71 +34,110 @@ void ts_lib_intro_free(struct ts_lib_intro *r)
 	free(r);
 }
 
-struct ts_lib_intro *ts_lib_intro_dup(const struct ts_lib_intro *r)
+/* Copies the n strings of v into a new vector; NULL when memory runs out
+ * (nothing is left allocated). */
+static char **strv_dup(char *const *v, size_t n)
 {
-	struct ts_lib_intro *d = ts_xcalloc(1, sizeof(*d));
+	char **d = ts_calloc(n, sizeof(*d));
 	size_t i;
 
-	d->active = r->active;
-	d->token_type = ts_xstrdup(r->token_type);
-	d->sub = ts_xstrdup(r->sub);
-	d->username = ts_xstrdup(r->username);
-	d->principal_type = ts_xstrdup(r->principal_type);
-	d->tenant = ts_xstrdup(r->tenant);
-	d->csrf_token = ts_xstrdup(r->csrf_token);
-	d->scope = ts_xstrdup(r->scope);
-	if (r->nroles) {
-		d->roles = ts_xcalloc(r->nroles, sizeof(*d->roles));
-		for (i = 0; i < r->nroles; i++)
-			d->roles[i] = ts_xstrdup(r->roles[i]);
+	if (d == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (ts_strdup_to(v[i], &d[i]) != TS_OK) {
+			strv_free(d, i);
+			return NULL;
+		}
 	}
-	d->nroles = r->nroles;
 	return d;
 }
 
-static char *member(const json_t *o, const char *name)
+struct ts_lib_intro *ts_lib_intro_dup(const struct ts_lib_intro *r)
 {
-	return ts_xstrdup(json_string_value(json_object_get(o, name)));
+	struct ts_lib_intro *d = ts_calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->active = r->active;
+	if (ts_strdup_to(r->token_type, &d->token_type) != TS_OK ||
+	    ts_strdup_to(r->sub, &d->sub) != TS_OK ||
+	    ts_strdup_to(r->username, &d->username) != TS_OK ||
+	    ts_strdup_to(r->principal_type, &d->principal_type) != TS_OK ||
+	    ts_strdup_to(r->tenant, &d->tenant) != TS_OK ||
+	    ts_strdup_to(r->csrf_token, &d->csrf_token) != TS_OK ||
+	    ts_strdup_to(r->scope, &d->scope) != TS_OK)
+		goto fail;
+	if (r->nroles) {
+		d->roles = strv_dup(r->roles, r->nroles);
+		if (d->roles == NULL)
+			goto fail;
+		d->nroles = r->nroles;
+	}
+	return d;
+fail:
+	ts_lib_intro_free(d);
+	return NULL;
+}
+
+/* The string member name of o, copied into *out (NULL when absent). */
+static int member(const json_t *o, const char *name, char **out)
+{
+	return ts_strdup_to(json_string_value(json_object_get(o, name)), out);
+}
+
+/* The members of an active answer; TS_ENOMEM. */
+static int read_active(const json_t *o, struct ts_lib_intro *r)
+{
+	const json_t *roles = json_object_get(o, "roles");
+	size_t i, n = json_array_size(roles);
+
+	if (member(o, "token_type", &r->token_type) != TS_OK || member(o, "sub", &r->sub) != TS_OK ||
+	    member(o, "username", &r->username) != TS_OK ||
+	    member(o, "principal_type", &r->principal_type) != TS_OK ||
+	    member(o, "tenant", &r->tenant) != TS_OK ||
+	    member(o, "csrf_token", &r->csrf_token) != TS_OK || member(o, "scope", &r->scope) != TS_OK)
+		return TS_ENOMEM;
+	if (n == 0)
+		return TS_OK;
+	r->roles = ts_calloc(n < TS_LIB_ROLES_MAX ? n : TS_LIB_ROLES_MAX, sizeof(*r->roles));
+	if (r->roles == NULL)
+		return TS_ENOMEM;
+	for (i = 0; i < n && r->nroles < TS_LIB_ROLES_MAX; i++) {
+		const char *s = json_string_value(json_array_get(roles, i));
+		if (s == NULL)
+			continue;
+		if (ts_strdup_to(s, &r->roles[r->nroles]) != TS_OK)
+			return TS_ENOMEM;
+		r->nroles++;
+	}
+	return TS_OK;
 }
 
 int ts_lib_intro_parse(const char *text, size_t len, struct ts_lib_intro **out)
 {
 	json_t *o = ts_lib_json_object(text, len);
-	const json_t *active = json_object_get(o, "active"), *roles;
-	struct ts_lib_intro *r;
-	size_t i;
+	const json_t *active = json_object_get(o, "active");
+	struct ts_lib_intro *r = NULL;
+	int rc = TS_EINVAL;
 
 	*out = NULL;
 	/* RFC 7662 §2.2: "active" is a required boolean. */
-	if (!json_is_boolean(active)) {
-		json_decref(o);
-		return TS_EINVAL;
-	}
-	r = ts_xcalloc(1, sizeof(*r));
+	if (!json_is_boolean(active))
+		goto out;
+	rc = TS_ENOMEM;
+	r = ts_calloc(1, sizeof(*r));
+	if (r == NULL)
+		goto out;
 	r->active = json_is_true(active);
-	if (r->active) {
-		r->token_type = member(o, "token_type");
-		r->sub = member(o, "sub");
-		r->username = member(o, "username");
-		r->principal_type = member(o, "principal_type");
-		r->tenant = member(o, "tenant");
-		r->csrf_token = member(o, "csrf_token");
-		r->scope = member(o, "scope");
-		roles = json_object_get(o, "roles");
-		if (json_array_size(roles) > 0)
-			r->roles = ts_xcalloc(json_array_size(roles) < TS_LIB_ROLES_MAX
-						      ? json_array_size(roles)
-						      : TS_LIB_ROLES_MAX,
-					      sizeof(*r->roles));
-		for (i = 0; i < json_array_size(roles) && r->nroles < TS_LIB_ROLES_MAX; i++) {
-			const char *s = json_string_value(json_array_get(roles, i));
-			if (s != NULL)
-				r->roles[r->nroles++] = ts_xstrdup(s);
-		}
-	}
-	json_decref(o);
+	rc = r->active ? read_active(o, r) : TS_OK;
+	if (rc != TS_OK)
+		goto out;
 	*out = r;
-	return TS_OK;
+	r = NULL;
+out:
+	ts_lib_intro_free(r);
+	json_decref(o);
+	return rc;
 }
 
 /* ---- the cache ---- */
@@ -124,21 +163,27 @@ struct ts_lib_cache {
 
 struct ts_lib_cache *ts_lib_cache_new(size_t max_entries, int64_t ttl_ms)
 {
-	struct ts_lib_cache *c = ts_xcalloc(1, sizeof(*c));
+	struct ts_lib_cache *c = ts_calloc(1, sizeof(*c));
 	size_t i;
 
+	if (c == NULL)
+		return NULL;
 	if (max_entries == 0)
 		max_entries = 1;
 	c->max = max_entries;
-	c->e = ts_xcalloc(max_entries, sizeof(*c->e));
 	c->nbuckets = 1;
 	while (c->nbuckets < max_entries)
 		c->nbuckets <<= 1;
-	c->buckets = ts_xcalloc(c->nbuckets, sizeof(*c->buckets));
+	c->e = ts_calloc(max_entries, sizeof(*c->e));
+	c->buckets = ts_calloc(c->nbuckets, sizeof(*c->buckets));
+	pthread_mutex_init(&c->lock, NULL);
+	if (c->e == NULL || c->buckets == NULL) {
+		ts_lib_cache_free(c);
+		return NULL;
+	}
 	for (i = 0; i < c->nbuckets; i++)
 		c->buckets[i] = NO_SLOT;
 	c->ttl_ms = ttl_ms;
-	pthread_mutex_init(&c->lock, NULL);
 	return c;
 }
 
@@ -148,7 +193,7 @@ void ts_lib_cache_free(struct ts_lib_cache *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->max; i++)
+	for (i = 0; c->e != NULL && i < c->max; i++)
 		ts_lib_intro_free(c->e[i].r);
 	free(c->e);
 	free(c->buckets);
@@ -198,7 +243,7 @@ int ts_lib_cache_get(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_L
 	i = find(c, key);
 	if (i != NO_SLOT && now_ms < c->e[i].expires_at) {
 		*out = ts_lib_intro_dup(c->e[i].r);
-		rc = TS_OK;
+		rc = *out ? TS_OK : TS_ENOMEM;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return rc;
@@ -207,15 +252,23 @@ int ts_lib_cache_get(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_L
 void ts_lib_cache_put(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_LEN],
 		      int64_t now_ms, const struct ts_lib_intro *r)
 {
+	struct ts_lib_intro *d = ts_lib_intro_dup(r);
 	size_t i, slot, b;
 
 	pthread_mutex_lock(&c->lock);
 	i = find(c, key);
+	if (d == NULL) {
+		/* Out of memory: nothing is kept, and an older answer for the
+		 * same credential must not outlive this fresher one. */
+		if (i != NO_SLOT)
+			c->e[i].expires_at = INT64_MIN;
+		goto out;
+	}
 	if (i != NO_SLOT) {
 		/* A fresh answer for a known credential replaces the old one in
 		 * place; it keeps its position in the eviction order. */
 		ts_lib_intro_free(c->e[i].r);
-		c->e[i].r = ts_lib_intro_dup(r);
+		c->e[i].r = d;
 		c->e[i].expires_at = now_ms + c->ttl_ms;
 		goto out;
 	}
@@ -226,7 +279,7 @@ void ts_lib_cache_put(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_
 		c->head = (c->head + 1) % c->max;
 	}
 	memcpy(c->e[slot].key, key, TS_SHA256_LEN);
-	c->e[slot].r = ts_lib_intro_dup(r);
+	c->e[slot].r = d;
 	c->e[slot].expires_at = now_ms + c->ttl_ms;
 	b = bucket_of(c, key);
 	c->e[slot].next = c->buckets[b];

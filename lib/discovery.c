@@ -40,8 +40,7 @@ static int endpoint(const json_t *doc, const char *name, char **out)
 		return TS_OK;
 	if (!ts_lib_url_ok(json_string_value(v)))
 		return TS_EINVAL;
-	*out = ts_xstrdup(json_string_value(v));
-	return TS_OK;
+	return ts_strdup_to(json_string_value(v), out);
 }
 
 int ts_lib_meta_parse(const char *issuer, const char *doc, size_t len, struct ts_lib_meta **out)
@@ -58,11 +57,19 @@ int ts_lib_meta_parse(const char *issuer, const char *doc, size_t len, struct ts
 		ts_log_warn("discovery names another issuer than %s", issuer);
 		goto out;
 	}
-	m = ts_xcalloc(1, sizeof(*m));
+	rc = TS_ENOMEM;
+	m = ts_calloc(1, sizeof(*m));
+	if (m == NULL)
+		goto out;
 	atomic_init(&m->refs, 1);
-	if (endpoint(o, "jwks_uri", &m->jwks_uri) != TS_OK || m->jwks_uri == NULL ||
-	    endpoint(o, "introspection_endpoint", &m->introspection_endpoint) != TS_OK ||
-	    endpoint(o, "token_endpoint", &m->token_endpoint) != TS_OK)
+	rc = endpoint(o, "jwks_uri", &m->jwks_uri);
+	if (rc == TS_OK && m->jwks_uri == NULL)
+		rc = TS_EINVAL;
+	if (rc == TS_OK)
+		rc = endpoint(o, "introspection_endpoint", &m->introspection_endpoint);
+	if (rc == TS_OK)
+		rc = endpoint(o, "token_endpoint", &m->token_endpoint);
+	if (rc != TS_OK)
 		goto out;
 	inc = json_object_get(o, "tessera_scope_includes");
 	if (json_is_object(inc))
@@ -93,7 +100,7 @@ int ts_lib_meta_fetch(const char *issuer, long timeout_ms, struct ts_lib_meta **
 	if (rc == TS_OK)
 		rc = ts_buf_appends(&url, TS_LIB_WELL_KNOWN);
 	if (rc != TS_OK)
-		return TS_EINVAL;
+		return rc == TS_ENOMEM ? rc : TS_EINVAL;
 	rc = ts_lib_http(url.p, NULL, 0, NULL, NULL, timeout_ms, &status, &body);
 	if (rc == TS_OK && status != 200) {
 		ts_log_warn("discovery at %s answered %ld", url.p, status);
@@ -101,7 +108,7 @@ int ts_lib_meta_fetch(const char *issuer, long timeout_ms, struct ts_lib_meta **
 	}
 	if (rc == TS_OK)
 		rc = ts_lib_meta_parse(issuer, body.p, body.len, out);
-	else if (rc != TS_EINVAL)
+	else if (rc != TS_EINVAL && rc != TS_ENOMEM)
 		rc = TS_EIO;
 	ts_buf_clear(&url);
 	ts_buf_clear(&body);

@@ -4,6 +4,8 @@
  * client_secret_basic per RFC 6749 §2.3.1 (form-encoded id and secret). */
 #include "internal.h"
 
+#include "wire/wire.h"
+
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -37,8 +39,7 @@ bool ts_lib_url_ok(const char *url)
 	    !(n > 8 && strncasecmp(url, "https://", 8) == 0))
 		return false;
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)url[i];
-		if (c <= 0x20 || c >= 0x7f)
+		if (!ts_is_vchar((unsigned char)url[i]))
 			return false;
 	}
 	return true;
@@ -46,21 +47,7 @@ bool ts_lib_url_ok(const char *url)
 
 int ts_lib_form_escape(struct ts_buf *b, const char *s)
 {
-	static const char hexd[] = "0123456789ABCDEF";
-	int rc = TS_OK;
-
-	for (; *s && rc == TS_OK; s++) {
-		unsigned char c = (unsigned char)*s;
-		/* RFC 3986 §2.3 unreserved characters pass as they are. */
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			rc = ts_buf_append(b, s, 1);
-		} else {
-			char esc[3] = {'%', hexd[c >> 4], hexd[c & 15]};
-			rc = ts_buf_append(b, esc, sizeof(esc));
-		}
-	}
-	return rc;
+	return ts_wire_urlencode(b, s);
 }
 
 json_t *ts_lib_json_object(const char *p, size_t len)
@@ -79,16 +66,17 @@ json_t *ts_lib_json_object(const char *p, size_t len)
 
 struct sink {
 	struct ts_buf *body;
-	bool toobig;
+	int rc; /* TS_ETOOBIG or TS_ENOMEM once an append failed */
 };
 
 static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 {
 	struct sink *s = ctx;
+	int rc = ts_buf_append(s->body, p, size * n);
 
-	if (ts_buf_append(s->body, p, size * n) != TS_OK) {
+	if (rc != TS_OK) {
 		/* Returning less than was given makes libcurl stop the transfer. */
-		s->toobig = true;
+		s->rc = rc;
 		return 0;
 	}
 	return size * n;
@@ -97,6 +85,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 /* "Authorization: Basic base64(form(user) ':' form(pass))". */
 static int basic_header(const char *user, const char *pass, struct curl_slist **hdrs)
 {
+	struct curl_slist *added;
 	struct ts_buf pair;
 	char out[BASIC_MAX];
 	size_t n;
@@ -117,8 +106,12 @@ static int basic_header(const char *user, const char *pass, struct curl_slist **
 		rc = TS_ETOOBIG;
 		goto out;
 	}
-	*hdrs = curl_slist_append(*hdrs, out);
-	rc = *hdrs ? TS_OK : TS_ENOMEM;
+	/* On failure curl_slist_append returns NULL and leaves the list as it
+	 * was, still the caller's to free. */
+	added = curl_slist_append(*hdrs, out);
+	if (added != NULL)
+		*hdrs = added;
+	rc = added ? TS_OK : TS_ENOMEM;
 out:
 	OPENSSL_cleanse(out, sizeof(out));
 	ts_buf_clear_secret(&pair);
@@ -161,7 +154,7 @@ static int setup(CURL *c, const char *url, long timeout_ms, struct sink *sink)
 int ts_lib_http(const char *url, const char *form, size_t len, const char *user,
 		const char *pass, long timeout_ms, long *status, struct ts_buf *body)
 {
-	struct sink sink = {body, false};
+	struct sink sink = {body, TS_OK};
 	struct curl_slist *hdrs = NULL;
 	CURL *c = NULL;
 	CURLcode e;
@@ -198,8 +191,12 @@ int ts_lib_http(const char *url, const char *form, size_t len, const char *user,
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	e = curl_easy_perform(c);
-	if (sink.toobig || e == CURLE_FILESIZE_EXCEEDED) {
-		rc = TS_ETOOBIG;
+	if (sink.rc != TS_OK || e == CURLE_FILESIZE_EXCEEDED) {
+		rc = sink.rc != TS_OK ? sink.rc : TS_ETOOBIG;
+		goto out;
+	}
+	if (e == CURLE_OUT_OF_MEMORY) {
+		rc = TS_ENOMEM;
 		goto out;
 	}
 	if (e != CURLE_OK) {

@@ -5,35 +5,11 @@
  * trust a NUL. */
 #include "internal.h"
 
+#include "wire/wire.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-static bool is_b64token(const char *p, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = (unsigned char)p[i];
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/')
-			i++;
-		else
-			break;
-	}
-	if (i == 0)
-		return false;
-	while (i < len && p[i] == '=')
-		i++;
-	return i == len;
-}
 
 /* Visible ASCII (RFC 5234 VCHAR), no ':' where it would be ambiguous. */
 static bool is_vchars(const char *p, size_t len, bool colon_ok)
@@ -42,41 +18,47 @@ static bool is_vchars(const char *p, size_t len, bool colon_ok)
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
-		if (c < 0x21 || c > 0x7e || (!colon_ok && c == ':'))
+		if (!ts_is_vchar(c) || (!colon_ok && c == ':'))
 			return false;
 	}
 	return true;
 }
 
-/* Splits "key:secret" at the first colon into out. */
-static bool split_key(const char *p, size_t len, struct ts_lib_auth *out)
-{
-	const char *colon = memchr(p, ':', len);
-	size_t klen, slen;
+/* The one description of an allocation failure, told apart by address. */
+static const char why_nomem[] = "out of memory";
 
-	if (colon == NULL)
-		return false;
-	klen = (size_t)(colon - p);
-	slen = len - klen - 1;
-	if (klen == 0 || slen == 0 || klen > TS_LIB_APIKEY_MAX || slen > TS_LIB_APISECRET_MAX)
-		return false;
-	if (!is_vchars(p, klen, false) || !is_vchars(colon + 1, slen, true))
-		return false;
-	out->key = ts_xstrndup(p, klen);
-	out->secret = ts_xstrndup(colon + 1, slen);
-	return true;
+/* Splits "key:secret" at the first colon into out: TS_OK, TS_EINVAL for a
+ * malformed pair, TS_ENOMEM. */
+static int split_key(const char *p, size_t len, struct ts_lib_auth *out)
+{
+	struct ts_str key, secret;
+
+	if (!ts_wire_pair_split((struct ts_str){p, len}, &key, &secret))
+		return TS_EINVAL;
+	if (secret.len == 0 || key.len > TS_LIB_APIKEY_MAX || secret.len > TS_LIB_APISECRET_MAX)
+		return TS_EINVAL;
+	if (!is_vchars(key.p, key.len, false) || !is_vchars(secret.p, secret.len, true))
+		return TS_EINVAL;
+	out->key = ts_strndup(key.p, key.len);
+	out->secret = ts_strndup(secret.p, secret.len);
+	return out->key && out->secret ? TS_OK : TS_ENOMEM;
 }
 
 static const char *basic(const char *cred, size_t clen, struct ts_lib_auth *out)
 {
 	/* Decoded base64 is never longer than its text. */
-	unsigned char *dec = ts_xmalloc(clen + 1);
+	unsigned char *dec = ts_malloc(clen + 1);
 	const char *why = NULL;
 	size_t dlen = 0;
+	int rc;
 
+	if (dec == NULL)
+		return why_nomem;
 	if (clen == 0 || ts_b64_decode(cred, clen, dec, clen, &dlen) != TS_OK)
 		why = "the Basic credentials are not base64";
-	else if (!split_key((const char *)dec, dlen, out))
+	else if ((rc = split_key((const char *)dec, dlen, out)) == TS_ENOMEM)
+		why = why_nomem;
+	else if (rc != TS_OK)
 		why = "the Basic credentials are not an API key and secret";
 	else
 		out->scheme = TS_LIB_AUTH_APIKEY;
@@ -88,61 +70,65 @@ static const char *basic(const char *cred, size_t clen, struct ts_lib_auth *out)
 /* Fills out from the trimmed header; returns NULL, or why it is invalid. */
 static const char *parse(const char *p, size_t len, struct ts_lib_auth *out)
 {
-	const char *sp, *cred;
-	size_t slen, clen;
+	struct ts_wire_authz w;
 
-	sp = memchr(p, ' ', len);
-	if (sp == NULL)
-		return "the Authorization header has no credentials";
-	slen = (size_t)(sp - p);
-	cred = sp + 1;
-	clen = len - slen - 1;
-	while (clen && is_ows(*cred)) {
-		cred++;
-		clen--;
-	}
-	/* RFC 7235 §2.1: the scheme is case-insensitive. */
-	if (slen == 6 && strncasecmp(p, "bearer", 6) == 0) {
-		if (!is_b64token(cred, clen))
-			return "the Bearer token is malformed";
-		out->token = ts_xstrndup(cred, clen);
+	ts_wire_authz_parse(p, len, TS_LIB_AUTH_MAX, &w);
+	switch (w.kind) {
+	case TS_WIRE_AUTHZ_BEARER:
+		out->token = ts_strndup(w.cred.p, w.cred.len);
+		if (out->token == NULL)
+			return why_nomem;
 		out->scheme = TS_LIB_AUTH_BEARER;
 		return NULL;
-	}
-	if (slen == 5 && strncasecmp(p, "token", 5) == 0) {
-		if (!split_key(cred, clen, out))
+	case TS_WIRE_AUTHZ_TOKEN:
+		switch (split_key(w.cred.p, w.cred.len, out)) {
+		case TS_OK:
+			out->scheme = TS_LIB_AUTH_APIKEY;
+			return NULL;
+		case TS_ENOMEM:
+			return why_nomem;
+		default:
 			return "the API key is malformed";
-		out->scheme = TS_LIB_AUTH_APIKEY;
-		return NULL;
+		}
+	case TS_WIRE_AUTHZ_BASIC:
+		return basic(w.cred.p, w.cred.len, out);
+	case TS_WIRE_AUTHZ_BADBEARER:
+		return "the Bearer token is malformed";
+	case TS_WIRE_AUTHZ_NOCRED:
+		return "the Authorization header has no credentials";
+	case TS_WIRE_AUTHZ_UNKNOWN:
+		return "unsupported Authorization scheme";
+	case TS_WIRE_AUTHZ_TOOBIG:
+		return "the Authorization header is too long";
+	case TS_WIRE_AUTHZ_ABSENT:
+	case TS_WIRE_AUTHZ_MALFORMED:
+		break;
 	}
-	if (slen == 5 && strncasecmp(p, "basic", 5) == 0)
-		return basic(cred, clen, out);
-	return "unsupported Authorization scheme";
+	return "the Authorization header is malformed";
 }
 
-void ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out)
+int ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out)
 {
 	const char *why = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->scheme = TS_LIB_AUTH_NONE;
 	if (p == NULL)
-		return;
-	if (len > TS_LIB_AUTH_MAX)
+		return TS_OK;
+	/* The cap applies to the value as handed over, spaces included. */
+	if (len > TS_LIB_AUTH_MAX) {
 		why = "the Authorization header is too long";
-	else if (memchr(p, '\0', len) != NULL)
-		why = "the Authorization header is malformed";
-	if (why == NULL) {
-		while (len && is_ows(p[0])) {
+	} else {
+		while (len && ts_is_ows((unsigned char)p[0])) {
 			p++;
 			len--;
 		}
-		while (len && is_ows(p[len - 1]))
+		while (len && ts_is_ows((unsigned char)p[len - 1]))
 			len--;
 		/* An empty header is what some frameworks hand over for a
 		 * missing one. */
 		if (len == 0)
-			return;
+			return TS_OK;
 		why = parse(p, len, out);
 	}
 	if (why != NULL) {
@@ -150,6 +136,7 @@ void ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out)
 		out->scheme = TS_LIB_AUTH_INVALID;
 		out->why = why;
 	}
+	return why == why_nomem ? TS_ENOMEM : TS_OK;
 }
 
 void ts_lib_auth_clear(struct ts_lib_auth *a)
@@ -165,49 +152,14 @@ void ts_lib_auth_clear(struct ts_lib_auth *a)
 
 int ts_lib_cookie_get(const char *p, size_t len, const char *name, char **out)
 {
-	size_t nlen = strlen(name), i = 0;
+	struct ts_str v;
+	int rc;
 
 	*out = NULL;
-	if (p == NULL)
-		return TS_ENOTFOUND;
-	if (len > TS_LIB_COOKIE_MAX)
-		return TS_ETOOBIG;
-	if (memchr(p, '\0', len) != NULL)
-		return TS_EINVAL;
-	while (i < len) {
-		const char *pair = p + i, *semi = memchr(pair, ';', len - i), *eq, *val;
-		size_t plen = semi ? (size_t)(semi - pair) : len - i, klen, vlen;
-
-		i += plen + 1;
-		while (plen && is_ows(*pair)) {
-			pair++;
-			plen--;
-		}
-		while (plen && is_ows(pair[plen - 1]))
-			plen--;
-		eq = memchr(pair, '=', plen);
-		if (eq == NULL)
-			continue; /* RFC 6265 §5.2: a pair without '=' is ignored */
-		klen = (size_t)(eq - pair);
-		while (klen && is_ows(pair[klen - 1]))
-			klen--;
-		val = eq + 1;
-		vlen = plen - (size_t)(val - pair);
-		while (vlen && is_ows(*val)) {
-			val++;
-			vlen--;
-		}
-		/* RFC 6265 §4.1.1: cookie-value may be wrapped in DQUOTEs. */
-		if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
-			val++;
-			vlen -= 2;
-		}
-		if (klen == nlen && memcmp(pair, name, nlen) == 0) {
-			*out = ts_xstrndup(val, vlen);
-			return TS_OK;
-		}
-	}
-	return TS_ENOTFOUND;
+	rc = ts_wire_cookie_find(p, len, TS_LIB_COOKIE_MAX, name, &v);
+	if (rc == TS_OK && (*out = ts_strndup(v.p, v.len)) == NULL)
+		rc = TS_ENOMEM;
+	return rc;
 }
 
 bool ts_lib_session_id_ok(const char *s)
@@ -220,9 +172,7 @@ bool ts_lib_session_id_ok(const char *s)
 	if (n < TS_LIB_SESSION_ID_MIN || n > TS_LIB_SESSION_ID_MAX)
 		return false;
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
+		if (!ts_is_b64url((unsigned char)s[i]))
 			return false;
 	}
 	return true;

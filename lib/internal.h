@@ -70,14 +70,15 @@ struct ts_lib_auth {
  * NUL-terminated). Never fails: the outcome is out->scheme. Schemes are
  * case-insensitive; Bearer tokens must be RFC 6750 b64token; API key ids
  * and secrets are non-empty visible ASCII within the server's bounds.
- * Release with ts_lib_auth_clear. */
-void ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out);
+ * Release with ts_lib_auth_clear. TS_ENOMEM (out->scheme INVALID) when a
+ * copy could not be made, else TS_OK. */
+int ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out);
 void ts_lib_auth_clear(struct ts_lib_auth *a);
 /* Finds cookie name in a Cookie header value of len bytes: pairs separated
  * by ';', optional spaces or tabs around names and values, a value in
  * double quotes is unquoted, the first pair with the name wins. TS_OK with
  * *out a new string (caller frees), TS_ENOTFOUND, or TS_EINVAL for a NUL
- * byte, TS_ETOOBIG past TS_LIB_COOKIE_MAX. */
+ * byte, TS_ETOOBIG past TS_LIB_COOKIE_MAX, TS_ENOMEM. */
 int ts_lib_cookie_get(const char *p, size_t len, const char *name, char **out);
 /* A session id as the server makes them: base64url, 16 to 128 bytes. */
 bool ts_lib_session_id_ok(const char *s);
@@ -89,7 +90,8 @@ bool ts_lib_session_id_ok(const char *s);
  * exchange, at most TS_LIB_HTTP_BODY_MAX bytes of body. On TS_OK *status is
  * the HTTP status and body holds the response (the caller clears it).
  * TS_EINVAL for a URL that is not http(s), TS_EIO when no answer came,
- * TS_ETOOBIG for an oversized body, TS_ENOMEM if libcurl cannot start. */
+ * TS_ETOOBIG for an oversized body, TS_ENOMEM if libcurl cannot start or
+ * memory runs out. */
 int ts_lib_http(const char *url, const char *form, size_t len, const char *user,
 		const char *pass, long timeout_ms, long *status, struct ts_buf *body);
 /* Appends the application/x-www-form-urlencoded form of s (RFC 3986
@@ -151,28 +153,31 @@ struct ts_lib_intro {
 	size_t nroles;
 };
 void ts_lib_intro_free(struct ts_lib_intro *r); /* NULL is a no-op */
+/* A deep copy; NULL when memory runs out. */
 struct ts_lib_intro *ts_lib_intro_dup(const struct ts_lib_intro *r);
 /* Reads an introspection answer (a JSON object). TS_EINVAL if it is not one
- * or "active" is not a boolean. */
+ * or "active" is not a boolean, TS_ENOMEM. */
 int ts_lib_intro_parse(const char *text, size_t len, struct ts_lib_intro **out);
 
 /* A bounded map from SHA-256 digests to introspection results, each kept
  * for ttl_ms; when full the oldest entry goes. Thread-safe. */
 struct ts_lib_cache;
+/* NULL when memory runs out. */
 struct ts_lib_cache *ts_lib_cache_new(size_t max_entries, int64_t ttl_ms);
 void ts_lib_cache_free(struct ts_lib_cache *c); /* NULL is a no-op */
 /* TS_OK with *out a copy the caller frees, or TS_ENOTFOUND (absent or
- * expired at now_ms). */
+ * expired at now_ms), TS_ENOMEM. */
 int ts_lib_cache_get(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_LEN],
 		     int64_t now_ms, struct ts_lib_intro **out);
-/* Stores a copy of r under key, replacing any entry with that key. */
+/* Stores a copy of r under key, replacing any entry with that key. When
+ * memory runs out nothing is stored and an entry with that key expires. */
 void ts_lib_cache_put(struct ts_lib_cache *c, const unsigned char key[TS_SHA256_LEN],
 		      int64_t now_ms, const struct ts_lib_intro *r);
 size_t ts_lib_cache_count(struct ts_lib_cache *c);
 /* The cache key of a credential: SHA-256 over kind, a NUL and cred, so each
  * kind ("api_key", "session", "bearer") has its own namespace
- * (introspect.c). */
-void ts_lib_cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN]);
+ * (introspect.c). TS_OK, or TS_ENOMEM (out untouched). */
+int ts_lib_cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN]);
 
 /* ---- the verifier (verifier.c, keys.c, bearer.c, introspect.c) ---- */
 struct tessera_verifier {
@@ -212,7 +217,7 @@ int ts_lib_verifier_meta(struct tessera_verifier *v, struct ts_lib_meta **out);
  * jwks_max_age_s or, for an unknown kid, at most once per
  * jwks_min_refresh_s. On TS_OK *ks is a reference the caller drops and
  * *key is borrowed from it. TS_ENOTFOUND for an unknown kid, TS_EIO when
- * no key set could be had. */
+ * no key set could be had, TS_ENOMEM. */
 int ts_lib_verifier_key(struct tessera_verifier *v, const char *kid, struct ts_lib_keys **ks,
 			const struct ts_jwk **key);
 
@@ -228,7 +233,7 @@ int ts_lib_claims_check(const json_t *claims, const char *issuer, const char *au
 /* Asks Tessera (or the cache) about a credential: kind separates the
  * cache's namespaces ("api_key", "session", "bearer"). TS_OK with *out
  * owned by the caller (active or not), TS_EINVAL when introspection is not
- * configured, TS_EIO when Tessera could not answer. */
+ * configured, TS_EIO when Tessera could not answer, TS_ENOMEM. */
 int ts_lib_introspect(struct tessera_verifier *v, const char *kind, const char *cred,
 		      struct ts_lib_intro **out);
 
@@ -242,14 +247,19 @@ int ts_lib_err_request(const struct tessera_verifier *v, struct tessera_error *e
 		       const char *desc);
 int ts_lib_err_unavailable(struct tessera_error *err, const char *desc);
 int ts_lib_err_csrf(struct tessera_error *err);
+/* Memory ran out: 503, and TESSERA_ENOMEM to return. */
+int ts_lib_err_nomem(struct tessera_error *err);
 
-/* A principal with every member NULL/0 except auth. */
+/* A principal with every member NULL/0 except auth; NULL when memory runs
+ * out. */
 struct tessera_principal *ts_lib_principal_new(enum tessera_auth auth);
-/* Copies roles, username, tenant of an introspection into p. */
-void ts_lib_principal_take_intro(struct tessera_principal *p, const struct ts_lib_intro *r);
+/* Copies roles, username, tenant of an introspection into p. TS_OK or
+ * TS_ENOMEM (p then holds part of them and frees cleanly). */
+int ts_lib_principal_take_intro(struct tessera_principal *p, const struct ts_lib_intro *r);
 /* Sets p->scopes (empty before) from a space-separated scope (RFC 6749
- * §3.3), at most TS_LIB_SCOPES_MAX of them; NULL gives none. */
-void ts_lib_principal_scopes(struct tessera_principal *p, const char *scope);
+ * §3.3), at most TS_LIB_SCOPES_MAX of them; NULL gives none. TS_OK or
+ * TS_ENOMEM (as above). */
+int ts_lib_principal_scopes(struct tessera_principal *p, const char *scope);
 
 /* ---- token_client.c ---- */
 /* What one token request gave: a new token (owned) and its lifetime. */

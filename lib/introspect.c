@@ -11,23 +11,26 @@
 
 #define FORM_MAX (TS_LIB_AUTH_MAX * 3 + 16) /* "token=" and a %-encoded credential */
 
-void ts_lib_cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN])
+int ts_lib_cache_key(const char *kind, const char *cred, unsigned char out[TS_SHA256_LEN])
 {
 	struct ts_buf b;
+	int rc;
 
 	ts_buf_init(&b, FORM_MAX);
-	if (ts_buf_appends(&b, kind) != TS_OK || ts_buf_append(&b, "", 1) != TS_OK ||
-	    ts_buf_appends(&b, cred) != TS_OK) {
-		/* Credentials are capped far below this; hash the kind alone,
-		 * which no real credential can then share a key with. */
-		ts_sha256(kind, strlen(kind), out);
-		return;
-	}
-	ts_sha256(b.p, b.len, out);
+	rc = ts_buf_appends(&b, kind);
+	if (rc == TS_OK)
+		rc = ts_buf_append(&b, "", 1);
+	if (rc == TS_OK)
+		rc = ts_buf_appends(&b, cred);
+	/* A failed buffer is empty: no key at all, never one that another
+	 * credential could share. */
+	if (rc == TS_OK)
+		ts_sha256(b.p, b.len, out);
 	ts_buf_clear_secret(&b);
+	return rc;
 }
 
-/* One request to the endpoint. TS_OK with *out, TS_EIO otherwise. */
+/* One request to the endpoint. TS_OK with *out, TS_ENOMEM, TS_EIO. */
 static int ask(struct tessera_verifier *v, const char *endpoint, const char *cred,
 	       struct ts_lib_intro **out)
 {
@@ -41,20 +44,20 @@ static int ask(struct tessera_verifier *v, const char *endpoint, const char *cre
 		rc = ts_lib_form_escape(&form, cred);
 	if (rc != TS_OK) {
 		ts_buf_clear_secret(&form);
-		return TS_EIO;
+		return rc == TS_ENOMEM ? rc : TS_EIO;
 	}
 	rc = ts_lib_http(endpoint, form.p, form.len, v->client_id, v->client_secret,
 			 v->timeout_ms, &status, &body);
 	ts_buf_clear_secret(&form);
 	if (rc != TS_OK)
-		return TS_EIO;
+		return rc == TS_ENOMEM ? rc : TS_EIO;
 	if (status != 200) {
 		/* 401 means our own client is refused: a configuration error
 		 * on this side that no request can fix; say so in the log. */
 		ts_log_warn("introspection at %s answered %ld%s", endpoint, status,
 			    status == 401 ? " (check client_id and client_secret)" : "");
 		rc = TS_EIO;
-	} else if (ts_lib_intro_parse(body.p, body.len, out) != TS_OK) {
+	} else if ((rc = ts_lib_intro_parse(body.p, body.len, out)) != TS_OK && rc != TS_ENOMEM) {
 		ts_log_warn("introspection at %s answered something else than RFC 7662 JSON",
 			    endpoint);
 		rc = TS_EIO;
@@ -73,9 +76,12 @@ int ts_lib_introspect(struct tessera_verifier *v, const char *kind, const char *
 	*out = NULL;
 	if (v->client_id == NULL)
 		return TS_EINVAL;
-	ts_lib_cache_key(kind, cred, key);
-	if (ts_lib_cache_get(v->cache, key, v->mono_ms(), out) == TS_OK)
-		return TS_OK;
+	rc = ts_lib_cache_key(kind, cred, key);
+	if (rc != TS_OK)
+		return rc == TS_ENOMEM ? rc : TS_EIO;
+	rc = ts_lib_cache_get(v->cache, key, v->mono_ms(), out);
+	if (rc == TS_OK || rc == TS_ENOMEM)
+		return rc;
 	/* Tessera just failed to answer: do not pile up requests on it. */
 	pthread_mutex_lock(&v->lock);
 	rc = v->intro_failed_at != 0 && v->mono_ms() - v->intro_failed_at < TS_LIB_RETRY_MS
@@ -85,7 +91,7 @@ int ts_lib_introspect(struct tessera_verifier *v, const char *kind, const char *
 	if (rc == TS_OK)
 		rc = ts_lib_verifier_meta(v, &m);
 	if (rc != TS_OK)
-		return TS_EIO;
+		return rc == TS_ENOMEM ? rc : TS_EIO;
 	if (m->introspection_endpoint == NULL) {
 		ts_log_warn("discovery of %s names no introspection_endpoint", v->issuer);
 		rc = TS_EIO;
@@ -93,9 +99,12 @@ int ts_lib_introspect(struct tessera_verifier *v, const char *kind, const char *
 		rc = ask(v, m->introspection_endpoint, cred, out);
 	}
 	ts_lib_meta_unref(m);
-	pthread_mutex_lock(&v->lock);
-	v->intro_failed_at = rc == TS_OK ? 0 : v->mono_ms();
-	pthread_mutex_unlock(&v->lock);
+	/* Running out of memory here says nothing about Tessera. */
+	if (rc != TS_ENOMEM) {
+		pthread_mutex_lock(&v->lock);
+		v->intro_failed_at = rc == TS_OK ? 0 : v->mono_ms();
+		pthread_mutex_unlock(&v->lock);
+	}
 	if (rc == TS_OK)
 		ts_lib_cache_put(v->cache, key, v->mono_ms(), *out);
 	OPENSSL_cleanse(key, sizeof(key));

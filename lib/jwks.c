@@ -49,22 +49,29 @@ int ts_lib_keys_parse(const char *text, size_t len, struct ts_lib_keys **out)
 {
 	json_t *doc = ts_lib_json_object(text, len);
 	const json_t *arr = json_object_get(doc, "keys");
-	struct ts_lib_keys *ks;
+	struct ts_lib_keys *ks = NULL;
 	size_t i;
+	int rc = TS_EINVAL;
 
 	*out = NULL;
-	if (!json_is_array(arr)) {
-		json_decref(doc);
-		return TS_EINVAL;
-	}
-	ks = ts_xcalloc(1, sizeof(*ks));
+	if (!json_is_array(arr))
+		goto out;
+	rc = TS_ENOMEM;
+	ks = ts_calloc(1, sizeof(*ks));
+	if (ks == NULL)
+		goto out;
 	atomic_init(&ks->refs, 1);
-	ks->k = ts_xcalloc(TS_LIB_JWKS_KEYS_MAX, sizeof(*ks->k));
+	ks->k = ts_calloc(TS_LIB_JWKS_KEYS_MAX, sizeof(*ks->k));
+	if (ks->k == NULL)
+		goto out;
 	for (i = 0; i < json_array_size(arr) && ks->n < TS_LIB_JWKS_KEYS_MAX; i++) {
 		struct ts_jwk *k = NULL;
 		/* The key's own "alg" decides; a key without one is unusable
 		 * (RFC 8725 §3.1: never guess the algorithm). */
-		if (ts_jwk_from_json(json_array_get(arr, i), TS_ALG_NONE, &k) != TS_OK)
+		rc = ts_jwk_from_json(json_array_get(arr, i), TS_ALG_NONE, &k);
+		if (rc == TS_ENOMEM)
+			goto out; /* not a bad key: the set would silently lack it */
+		if (rc != TS_OK)
 			continue;
 		/* A repeated kid would make the choice of key ambiguous. */
 		if (ts_lib_keys_find(ks, ts_jwk_kid(k)) != NULL) {
@@ -73,9 +80,13 @@ int ts_lib_keys_parse(const char *text, size_t len, struct ts_lib_keys **out)
 		}
 		ks->k[ks->n++] = k;
 	}
-	json_decref(doc);
 	*out = ks;
-	return TS_OK;
+	ks = NULL;
+	rc = TS_OK;
+out:
+	ts_lib_keys_unref(ks);
+	json_decref(doc);
+	return rc;
 }
 
 static int keys_fetch(const char *uri, long timeout_ms, struct ts_lib_keys **out)
@@ -91,7 +102,7 @@ static int keys_fetch(const char *uri, long timeout_ms, struct ts_lib_keys **out
 	}
 	if (rc == TS_OK)
 		rc = ts_lib_keys_parse(body.p, body.len, out);
-	if (rc != TS_OK)
+	if (rc != TS_OK && rc != TS_ENOMEM)
 		rc = TS_EIO;
 	ts_buf_clear(&body);
 	return rc;
@@ -125,7 +136,8 @@ static void fetch_failed(struct tessera_verifier *v)
 }
 
 /* Fetches the set unless another thread did since generation seen.
- * TS_OK when a set newer than seen is installed, TS_EIO otherwise. When
+ * TS_OK when a set newer than seen is installed, TS_ENOMEM when memory ran
+ * out on the way, TS_EIO otherwise. When
  * another thread is fetching, waits for it, or (wait false) returns
  * TS_ECONFLICT at once. */
 static int refresh(struct tessera_verifier *v, uint64_t seen, bool wait)
@@ -163,7 +175,7 @@ static int refresh(struct tessera_verifier *v, uint64_t seen, bool wait)
 	if (rc != TS_OK) {
 		fetch_failed(v);
 		pthread_mutex_unlock(&v->fetch_lock);
-		return TS_EIO;
+		return rc == TS_ENOMEM ? rc : TS_EIO;
 	}
 	pthread_mutex_lock(&v->lock);
 	old = v->keys;
@@ -210,6 +222,8 @@ int ts_lib_verifier_key(struct tessera_verifier *v, const char *kid, struct ts_l
 	 * thread refreshes it: only one waits on Tessera. */
 	old = w.ks != NULL && w.age > v->max_age_ms && w.age <= 2 * v->max_age_ms;
 	rc = refresh(v, w.gen, !old);
+	if (rc == TS_ENOMEM)
+		goto out;
 	if (rc == TS_OK) {
 		ts_lib_keys_unref(w.ks);
 		view_get(v, v->mono_ms(), &w);

@@ -7,6 +7,8 @@
  * for it share its answer instead of each asking again. */
 #include "internal.h"
 
+#include "wire/wire.h"
+
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +58,7 @@ static void copy_clean(char *dst, size_t cap, const char *src, const char *dflt)
 		src = dflt;
 	for (; *src && i + 1 < cap; src++) {
 		unsigned char c = (unsigned char)*src;
-		dst[i++] = (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') ? (char)c : '_';
+		dst[i++] = (ts_is_print(c) && c != '"' && c != '\\') ? (char)c : '_';
 	}
 	dst[i] = '\0';
 }
@@ -100,7 +102,11 @@ static int read_token(const struct ts_buf *body, struct ts_lib_token *out,
 		rc = unavailable(err, "the token endpoint's answer is malformed");
 		goto out;
 	}
-	out->access_token = ts_xstrdup(at);
+	out->access_token = ts_strndup(at, strlen(at));
+	if (out->access_token == NULL) {
+		rc = ts_lib_err_nomem(err);
+		goto out;
+	}
 	out->expires_in_s = ei ? json_integer_value(ei) : DEFAULT_EXPIRES_IN_S;
 	/* A lifetime beyond a day is not believed (and cannot overflow). */
 	if (out->expires_in_s > TS_SECONDS_PER_DAY)
@@ -118,15 +124,17 @@ static int endpoint(struct tessera_token_client *c, struct tessera_error *err)
 	if (c->token_endpoint != NULL)
 		return TESSERA_OK;
 	rc = ts_lib_meta_fetch(c->issuer, c->timeout_ms, &m);
+	if (rc == TS_ENOMEM)
+		return ts_lib_err_nomem(err);
 	if (rc != TS_OK)
 		return unavailable(err, "Tessera's discovery document cannot be fetched");
 	if (m->token_endpoint == NULL) {
 		ts_lib_meta_unref(m);
 		return unavailable(err, "Tessera's discovery names no token endpoint");
 	}
-	c->token_endpoint = ts_xstrdup(m->token_endpoint);
+	rc = ts_strdup_to(m->token_endpoint, &c->token_endpoint);
 	ts_lib_meta_unref(m);
-	return TESSERA_OK;
+	return rc == TS_OK ? TESSERA_OK : ts_lib_err_nomem(err);
 }
 
 /* The real fetcher: discovery (once), then the client credentials grant. */
@@ -147,12 +155,16 @@ static int fetch_real(void *ctx, struct ts_lib_token *out, struct tessera_error 
 		if (rc == TS_OK)
 			rc = ts_lib_form_escape(&form, c->scope);
 	}
+	if (rc == TS_ENOMEM)
+		return ts_lib_err_nomem(err);
 	if (rc != TS_OK)
 		return unavailable(err, "the scope is too long");
 	rc = ts_lib_http(c->token_endpoint, form.p, form.len, c->client_id, c->client_secret,
 			 c->timeout_ms, &status, &body);
 	ts_buf_clear(&form);
-	if (rc != TS_OK || status == 0 || status >= 500) {
+	if (rc == TS_ENOMEM) {
+		rc = ts_lib_err_nomem(err);
+	} else if (rc != TS_OK || status == 0 || status >= 500) {
 		rc = unavailable(err, "Tessera's token endpoint cannot be reached");
 	} else if (status != 200) {
 		rc = refused(err, &body, status);
@@ -177,14 +189,19 @@ int tessera_token_client_new(const char *issuer, const char *client_id,
 	    strlen(client_secret) > TS_LIB_SECRET_MAX ||
 	    (scope != NULL && strlen(scope) > FORM_BASE_MAX / 4))
 		return TESSERA_EINVAL;
-	c = ts_xcalloc(1, sizeof(*c));
-	c->issuer = ts_xstrdup(issuer);
-	c->client_id = ts_xstrdup(client_id);
-	c->client_secret = ts_xstrdup(client_secret);
-	c->scope = scope && scope[0] ? ts_xstrdup(scope) : NULL;
-	c->timeout_ms = TS_LIB_DEF_HTTP_TIMEOUT_MS;
+	c = ts_calloc(1, sizeof(*c));
+	if (c == NULL)
+		return TESSERA_ENOMEM;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->done, NULL);
+	if (ts_strdup_to(issuer, &c->issuer) != TS_OK ||
+	    ts_strdup_to(client_id, &c->client_id) != TS_OK ||
+	    ts_strdup_to(client_secret, &c->client_secret) != TS_OK ||
+	    ts_strdup_to(scope && scope[0] ? scope : NULL, &c->scope) != TS_OK) {
+		tessera_token_client_free(c);
+		return TESSERA_ENOMEM;
+	}
+	c->timeout_ms = TS_LIB_DEF_HTTP_TIMEOUT_MS;
 	c->fetch = fetch_real;
 	c->fetch_ctx = c;
 	c->mono_ms = mono_ms;
@@ -296,8 +313,8 @@ int tessera_token_client_get(tessera_token_client *c, char **token, struct tesse
 			break;
 		}
 	}
-	if (rc == TESSERA_OK)
-		*token = ts_xstrdup(c->token);
+	if (rc == TESSERA_OK && ts_strdup_to(c->token, token) != TS_OK)
+		rc = ts_lib_err_nomem(err);
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

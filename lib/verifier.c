@@ -5,6 +5,8 @@
  * scope, 503 when Tessera cannot be reached (never a credential error). */
 #include "internal.h"
 
+#include "wire/wire.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,14 @@ int ts_lib_err_unavailable(struct tessera_error *err, const char *desc)
 	return TESSERA_EUNAVAILABLE;
 }
 
+int ts_lib_err_nomem(struct tessera_error *err)
+{
+	/* Nothing is wrong with the request: like an unreachable Tessera, a
+	 * passing shortage is 503 to the caller. */
+	err_set(err, 503, "temporarily_unavailable", "the server is out of memory");
+	return TESSERA_ENOMEM;
+}
+
 int ts_lib_err_csrf(struct tessera_error *err)
 {
 	err_set(err, 403, "csrf_failed",
@@ -83,7 +93,7 @@ static bool scope_token_ok(const char *s)
 		return false;
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
+		if (!ts_is_vchar(c) || c == '"' || c == '\\')
 			return false;
 	}
 	return true;
@@ -115,31 +125,41 @@ void tessera_error_insufficient_scope(tessera_verifier *v, const char *scope,
 
 struct tessera_principal *ts_lib_principal_new(enum tessera_auth auth)
 {
-	struct tessera_principal *p = ts_xcalloc(1, sizeof(*p));
+	struct tessera_principal *p = ts_calloc(1, sizeof(*p));
 
-	p->auth = auth;
+	if (p != NULL)
+		p->auth = auth;
 	return p;
 }
 
-void ts_lib_principal_take_intro(struct tessera_principal *p, const struct ts_lib_intro *r)
+int ts_lib_principal_take_intro(struct tessera_principal *p, const struct ts_lib_intro *r)
 {
 	size_t i;
 
 	free(p->username);
-	p->username = ts_xstrdup(r->username);
 	free(p->tenant);
-	p->tenant = ts_xstrdup(r->tenant);
+	p->username = p->tenant = NULL;
 	for (i = 0; i < p->nroles; i++)
 		free(p->roles[i]);
 	free(p->roles);
 	p->roles = NULL;
 	p->nroles = 0;
-	if (r->nroles) {
-		p->roles = ts_xcalloc(r->nroles, sizeof(*p->roles));
-		for (i = 0; i < r->nroles; i++)
-			p->roles[i] = ts_xstrdup(r->roles[i]);
-		p->nroles = r->nroles;
+	if (ts_strdup_to(r->username, &p->username) != TS_OK ||
+	    ts_strdup_to(r->tenant, &p->tenant) != TS_OK)
+		return TS_ENOMEM;
+	if (r->nroles == 0)
+		return TS_OK;
+	p->roles = ts_calloc(r->nroles, sizeof(*p->roles));
+	if (p->roles == NULL)
+		return TS_ENOMEM;
+	/* nroles counts the copies made, so the principal frees cleanly
+	 * whenever a copy fails. */
+	for (i = 0; i < r->nroles; i++) {
+		if (ts_strdup_to(r->roles[i], &p->roles[i]) != TS_OK)
+			return TS_ENOMEM;
+		p->nroles++;
 	}
+	return TS_OK;
 }
 
 void tessera_principal_free(struct tessera_principal *p)
@@ -210,12 +230,13 @@ static bool seconds(int cfg, int def, int64_t *out)
 	return true;
 }
 
-/* The issuer without what cannot stand inside a quoted-string unescaped. */
+/* The issuer without what cannot stand inside a quoted-string unescaped;
+ * NULL when memory runs out. */
 static char *realm_of(const char *issuer)
 {
-	char *r = ts_xstrdup(issuer), *p;
+	char *r = ts_strndup(issuer, strlen(issuer)), *p;
 
-	for (p = r; *p; p++)
+	for (p = r; p != NULL && *p; p++)
 		if (*p == '"' || *p == '\\')
 			*p = '_';
 	return r;
@@ -251,20 +272,25 @@ int tessera_verifier_new(const struct tessera_verifier_config *cfg, tessera_veri
 	    !seconds(cfg->introspection_cache_s, TS_LIB_DEF_INTROSPECTION_CACHE_S, &cache_s) ||
 	    !seconds(cfg->leeway_s, TS_LIB_DEF_LEEWAY_S, &leeway))
 		return TESSERA_EINVAL;
-	v = ts_xcalloc(1, sizeof(*v));
-	v->issuer = ts_xstrdup(cfg->issuer);
-	v->audience = ts_xstrdup(cfg->audience ? cfg->audience : cfg->issuer);
-	v->client_id = ts_xstrdup(cfg->client_id);
-	v->client_secret = ts_xstrdup(cfg->client_secret);
+	v = ts_calloc(1, sizeof(*v));
+	if (v == NULL)
+		return TESSERA_ENOMEM;
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_mutex_init(&v->fetch_lock, NULL);
+	pthread_mutex_init(&v->meta_lock, NULL);
 	v->realm = realm_of(cfg->issuer);
+	v->cache = ts_lib_cache_new(TS_LIB_CACHE_ENTRIES, cache_s * 1000);
+	if (v->realm == NULL || v->cache == NULL || ts_strdup_to(cfg->issuer, &v->issuer) != TS_OK ||
+	    ts_strdup_to(cfg->audience ? cfg->audience : cfg->issuer, &v->audience) != TS_OK ||
+	    ts_strdup_to(cfg->client_id, &v->client_id) != TS_OK ||
+	    ts_strdup_to(cfg->client_secret, &v->client_secret) != TS_OK) {
+		tessera_verifier_free(v);
+		return TESSERA_ENOMEM;
+	}
 	v->min_refresh_ms = min_refresh * 1000;
 	v->max_age_ms = max_age * 1000;
 	v->leeway_s = leeway;
 	v->timeout_ms = cfg->http_timeout_ms ? cfg->http_timeout_ms : TS_LIB_DEF_HTTP_TIMEOUT_MS;
-	v->cache = ts_lib_cache_new(TS_LIB_CACHE_ENTRIES, cache_s * 1000);
-	pthread_mutex_init(&v->lock, NULL);
-	pthread_mutex_init(&v->fetch_lock, NULL);
-	pthread_mutex_init(&v->meta_lock, NULL);
 	v->now = ts_now;
 	v->mono_ms = mono_ms;
 	*out = v;
@@ -297,16 +323,30 @@ static bool safe_method(const char *m)
 			     strcmp(m, "OPTIONS") == 0);
 }
 
-static struct tessera_principal *from_intro(enum tessera_auth auth, const struct ts_lib_intro *r)
+/* The principal an introspection answer describes: TS_OK with *out new,
+ * or TS_ENOMEM. */
+static int from_intro(enum tessera_auth auth, const struct ts_lib_intro *r,
+		      struct tessera_principal **out)
 {
 	struct tessera_principal *p = ts_lib_principal_new(auth);
+	int rc = TS_ENOMEM;
 
-	p->sub = ts_xstrdup(r->sub);
+	if (p == NULL)
+		goto out;
 	p->is_user = !ts_str_eq(ts_str_c(r->principal_type), "service");
-	ts_lib_principal_take_intro(p, r);
+	rc = ts_strdup_to(r->sub, &p->sub);
+	if (rc == TS_OK)
+		rc = ts_lib_principal_take_intro(p, r);
 	/* A person acting directly holds the person scopes Tessera reports. */
-	ts_lib_principal_scopes(p, r->scope);
-	return p;
+	if (rc == TS_OK)
+		rc = ts_lib_principal_scopes(p, r->scope);
+	if (rc != TS_OK)
+		goto out;
+	*out = p;
+	p = NULL;
+out:
+	tessera_principal_free(p);
+	return rc;
 }
 
 static int via_apikey(struct tessera_verifier *v, const struct ts_lib_auth *a,
@@ -319,19 +359,25 @@ static int via_apikey(struct tessera_verifier *v, const struct ts_lib_auth *a,
 	if (v->client_id == NULL)
 		return ts_lib_err_token(v, err, "API keys are not accepted by this server");
 	ts_buf_init(&cred, TS_LIB_APIKEY_MAX + TS_LIB_APISECRET_MAX + 2);
-	if (ts_buf_appendf(&cred, "%s:%s", a->key, a->secret) != TS_OK)
+	rc = ts_buf_appendf(&cred, "%s:%s", a->key, a->secret);
+	if (rc == TS_ENOMEM)
+		return ts_lib_err_nomem(err);
+	if (rc != TS_OK)
 		return ts_lib_err_request(v, err, "the API key is malformed");
 	rc = ts_lib_introspect(v, TS_LIB_TT_API_KEY, cred.p, &r);
 	ts_buf_clear_secret(&cred);
+	if (rc == TS_ENOMEM)
+		return ts_lib_err_nomem(err);
 	if (rc != TS_OK)
 		return ts_lib_err_unavailable(err, "Tessera cannot be reached to check the API key");
-	if (!r->active || !ts_str_eq(ts_str_c(r->token_type), TS_LIB_TT_API_KEY) || r->sub == NULL) {
-		ts_lib_intro_free(r);
-		return ts_lib_err_token(v, err, "the API key is invalid");
-	}
-	*out = from_intro(TESSERA_AUTH_API_KEY, r);
+	if (!r->active || !ts_str_eq(ts_str_c(r->token_type), TS_LIB_TT_API_KEY) || r->sub == NULL)
+		rc = ts_lib_err_token(v, err, "the API key is invalid");
+	else if (from_intro(TESSERA_AUTH_API_KEY, r, out) != TS_OK)
+		rc = ts_lib_err_nomem(err);
+	else
+		rc = TESSERA_OK;
 	ts_lib_intro_free(r);
-	return TESSERA_OK;
+	return rc;
 }
 
 static int via_session(struct tessera_verifier *v, const char *cookie, const char *method,
@@ -348,6 +394,8 @@ static int via_session(struct tessera_verifier *v, const char *cookie, const cha
 	rc = ts_lib_cookie_get(cookie, strlen(cookie), TS_LIB_SESSION_COOKIE, &sid);
 	if (rc == TS_ENOTFOUND)
 		return ts_lib_err_missing(v, err, "authentication is required");
+	if (rc == TS_ENOMEM)
+		return ts_lib_err_nomem(err);
 	if (rc != TS_OK)
 		return ts_lib_err_request(v, err, "the Cookie header is malformed");
 	if (!ts_lib_session_id_ok(sid)) {
@@ -355,6 +403,10 @@ static int via_session(struct tessera_verifier *v, const char *cookie, const cha
 		goto out;
 	}
 	rc = ts_lib_introspect(v, TS_LIB_TT_SESSION, sid, &r);
+	if (rc == TS_ENOMEM) {
+		rc = ts_lib_err_nomem(err);
+		goto out;
+	}
 	if (rc != TS_OK) {
 		rc = ts_lib_err_unavailable(err, "Tessera cannot be reached to check the session");
 		goto out;
@@ -371,8 +423,7 @@ static int via_session(struct tessera_verifier *v, const char *cookie, const cha
 		rc = ts_lib_err_csrf(err);
 		goto out;
 	}
-	*out = from_intro(TESSERA_AUTH_SESSION, r);
-	rc = TESSERA_OK;
+	rc = from_intro(TESSERA_AUTH_SESSION, r, out) == TS_OK ? TESSERA_OK : ts_lib_err_nomem(err);
 out:
 	ts_lib_intro_free(r);
 	ts_free_secret(sid);
@@ -393,7 +444,11 @@ int tessera_verify(tessera_verifier *v, const char *authorization, const char *c
 	*out = NULL;
 	if (v == NULL)
 		return TESSERA_EINVAL;
-	ts_lib_auth_parse(authorization, authorization ? strlen(authorization) : 0, &a);
+	if (ts_lib_auth_parse(authorization, authorization ? strlen(authorization) : 0, &a) ==
+	    TS_ENOMEM) {
+		ts_lib_auth_clear(&a);
+		return ts_lib_err_nomem(err);
+	}
 	switch (a.scheme) {
 	case TS_LIB_AUTH_BEARER:
 		rc = ts_lib_bearer(v, a.token, out, err);
@@ -418,9 +473,10 @@ int tessera_verify(tessera_verifier *v, const char *authorization, const char *c
 int ts_lib_verifier_set_keys(struct tessera_verifier *v, const char *jwks)
 {
 	struct ts_lib_keys *ks = NULL, *old;
+	int rc = ts_lib_keys_parse(jwks, strlen(jwks), &ks);
 
-	if (ts_lib_keys_parse(jwks, strlen(jwks), &ks) != TS_OK)
-		return TS_EINVAL;
+	if (rc != TS_OK)
+		return rc;
 	pthread_mutex_lock(&v->lock);
 	old = v->keys;
 	v->keys = ks;
@@ -435,9 +491,10 @@ int ts_lib_verifier_set_keys(struct tessera_verifier *v, const char *jwks)
 int ts_lib_verifier_set_discovery(struct tessera_verifier *v, const char *doc)
 {
 	struct ts_lib_meta *m = NULL, *old;
+	int rc = ts_lib_meta_parse(v->issuer, doc, strlen(doc), &m);
 
-	if (ts_lib_meta_parse(v->issuer, doc, strlen(doc), &m) != TS_OK)
-		return TS_EINVAL;
+	if (rc != TS_OK)
+		return rc;
 	pthread_mutex_lock(&v->lock);
 	old = v->meta;
 	v->meta = m;

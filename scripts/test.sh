@@ -78,7 +78,8 @@ configure() {
 
 # ---- 2. gcc Debug: unit + e2e ----
 stage "gcc Debug build (build-test/)"
-configure build-test "$GCC" -DCMAKE_BUILD_TYPE=Debug -DTS_TESTS=ON -DTS_FUZZ=OFF -DTS_SANITIZE= ||
+configure build-test "$GCC" -DCMAKE_BUILD_TYPE=Debug -DTS_TESTS=ON -DTS_FUZZ=OFF -DTS_SANITIZE= \
+	-DTS_WERROR=ON ||
 	fail "cmake configure failed for build-test/"
 cmake --build build-test -j"$JOBS" || fail "the gcc Debug build failed"
 stage "unit and e2e tests (gcc Debug)"
@@ -92,7 +93,7 @@ stage "Debian packages (build-pkg/)"
 # ---- 4. clang ASan + UBSan: unit + e2e ----
 stage "clang ASan+UBSan build (build-asan/)"
 configure build-asan "$CLANG" -DCMAKE_BUILD_TYPE=Debug -DTS_TESTS=ON -DTS_FUZZ=OFF \
-	-DTS_SANITIZE=address,undefined || fail "cmake configure failed for build-asan/"
+	-DTS_SANITIZE=address,undefined -DTS_WERROR=ON || fail "cmake configure failed for build-asan/"
 cmake --build build-asan -j"$JOBS" || fail "the clang ASan+UBSan build failed"
 stage "unit and e2e tests under ASan+UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -102,7 +103,7 @@ run_ctest build-asan || fail "tests failed under ASan/UBSan (see the sanitizer r
 # ---- 5. fuzzing ----
 stage "clang libFuzzer build (build-fuzz/)"
 configure build-fuzz "$CLANG" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTS_TESTS=OFF -DTS_FUZZ=ON \
-	-DTS_SANITIZE= || fail "cmake configure failed for build-fuzz/"
+	-DTS_SANITIZE= -DTS_WERROR=ON || fail "cmake configure failed for build-fuzz/"
 cmake --build build-fuzz --target fuzz -j"$JOBS" || fail "the fuzz targets did not build"
 
 nfuzz=0

@@ -23,9 +23,10 @@
  * Objects returned through out-parameters are owned by the caller and
  * released with the matching _free function (NULL is a no-op). All objects
  * are safe to use from many threads at once unless stated otherwise.
- * Like Tessera itself, the library aborts with a message if memory runs
- * out, and writes the reasons Tessera could not be reached to stderr as
- * JSON lines (never a credential). See docs/LIBTESSERA.md. */
+ * When memory runs out a function returns TESSERA_ENOMEM (the library
+ * never aborts its host process). The library writes the reasons Tessera
+ * could not be reached to stderr as JSON lines (never a credential). See
+ * docs/LIBTESSERA.md. */
 #ifndef TESSERA_H
 #define TESSERA_H
 
@@ -45,7 +46,7 @@ extern "C" {
 #define TESSERA_EINVAL (-1)       /* bad arguments or configuration */
 #define TESSERA_EDENIED (-2)      /* the credential is refused (see the error) */
 #define TESSERA_EUNAVAILABLE (-3) /* Tessera could not be reached or answered 5xx */
-#define TESSERA_ENOMEM (-4)
+#define TESSERA_ENOMEM (-4)       /* memory ran out (the error says 503) */
 
 /* How the principal authenticated. */
 enum tessera_auth {

@@ -6,6 +6,7 @@
  * signals and calls these. */
 #include "app.h"
 
+#include "admin/admin.h"
 #include "vault/vault.h"
 
 #include <openssl/crypto.h>

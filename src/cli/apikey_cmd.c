@@ -5,7 +5,8 @@
  * the secret once; the user must exist, be enabled and hold one of the
  * tenant's api_key_roles. list never shows secrets. revoke deletes one key
  * of that user. */
-#include "cli.h"
+#include "cmd.h"
+
 #include "api/api.h"
 #include "identity/identity.h"
 
@@ -20,12 +21,6 @@ struct ak_session {
 	struct ts_tenant_rec *t;
 	struct ts_user_rec *u;
 };
-
-static int fail_store(int rc)
-{
-	ts_cli_error("the database failed (%s)", ts_rc_str(rc));
-	return TS_EXIT_FAIL;
-}
 
 /* Opens the store, finds the tenant and the user. An exit code. */
 static int ak_open(struct ts_config *c, struct ak_session *s, const char *tenant,
@@ -46,14 +41,14 @@ static int ak_open(struct ts_config *c, struct ak_session *s, const char *tenant
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK)
-		return fail_store(rc);
+		return ts_cli_fail_store(rc);
 	rc = ts_store_user_find(s->st, s->t->id, username, &s->u);
 	if (rc == TS_ENOTFOUND) {
 		ts_cli_error_code("not_found", "no user \"%s\" in tenant \"%s\"", username, s->t->name);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK)
-		return fail_store(rc);
+		return ts_cli_fail_store(rc);
 	return TS_EXIT_OK;
 }
 
@@ -115,7 +110,7 @@ static int apikey_create(struct ts_config *c, struct ak_session *s)
 	rc = ts_store_apikey_put(s->st, &rec);
 	if (rc != TS_OK) {
 		OPENSSL_cleanse(secret, sizeof(secret));
-		return fail_store(rc);
+		return ts_cli_fail_store(rc);
 	}
 	ts_admin_audit(&s->a, s->t->name, "apikey.created", key,
 		       json_pack("{s:s,s:s}", "username", s->u->username, "kind", "user"));
@@ -134,7 +129,7 @@ static int apikey_list(struct ts_config *c, struct ak_session *s)
 	int rc = ts_store_apikey_list(s->st, s->t->id, s->u->id, &v, &n);
 
 	if (rc != TS_OK)
-		return fail_store(rc);
+		return ts_cli_fail_store(rc);
 	a = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:s,s:s,s:s?,s:I}", "api_key", v[i]->key, "kind",
@@ -152,7 +147,7 @@ static int apikey_revoke(struct ts_config *c, struct ak_session *s, const char *
 	int rc = ts_store_apikey_get(s->st, key, &k);
 
 	if (rc != TS_OK && rc != TS_ENOTFOUND && rc != TS_EINVAL)
-		return fail_store(rc);
+		return ts_cli_fail_store(rc);
 	/* Another tenant's or another user's key is answered as unknown. */
 	if (rc != TS_OK || strcmp(k->tenant_id, s->t->id) != 0 || strcmp(k->user_id, s->u->id) != 0) {
 		ts_apikey_rec_free(k);
@@ -163,7 +158,7 @@ static int apikey_revoke(struct ts_config *c, struct ak_session *s, const char *
 	rc = ts_store_apikey_delete(s->st, s->t->id, k->key);
 	if (rc != TS_OK && rc != TS_ENOTFOUND) {
 		ts_apikey_rec_free(k);
-		return fail_store(rc);
+		return ts_cli_fail_store(rc);
 	}
 	ts_admin_audit(&s->a, s->t->name, "apikey.revoked", k->key,
 		       json_pack("{s:s,s:s}", "username", s->u->username, "kind", k->kind));

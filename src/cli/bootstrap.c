@@ -111,7 +111,7 @@ static int validate_vault(const json_t *t, char *err, size_t cap)
 		return TS_EINVAL;
 	}
 	for (j = 0; rc == TS_OK && j < json_array_size(ps); j++)
-		rc = ts_vault_provider_validate(json_array_get(ps, j), true, err, cap);
+		rc = ts_admin_provider_validate(json_array_get(ps, j), true, err, cap);
 	for (j = 0; rc == TS_OK && j < json_array_size(cs); j++) {
 		const json_t *cn = json_array_get(cs, j);
 		const char *pname = json_string_value(json_object_get(cn, "provider"));
@@ -240,7 +240,7 @@ static int apply_vault(struct ts_config *c, struct ts_admin *a, const char *name
 		rc = ts_vault_new(a->store, c->mks, c->nmks, NULL, NULL, "bootstrap", &v);
 	for (j = 0; rc == TS_OK && j < json_array_size(ps); j++) {
 		const json_t *p = json_array_get(ps, j);
-		rc = ts_vault_provider_apply(v, name, p, false, &result, err, cap);
+		rc = ts_admin_provider_apply(v, name, p, false, &result, err, cap);
 		if (rc == TS_OK)
 			json_array_append_new(pres, json_pack("{s:s,s:o}", "name",
 				json_string_value(json_object_get(p, "name")), "created",

@@ -6,9 +6,11 @@
 
 #include "core/core.h"
 #include "store/store.h"
+#include "admin/admin.h"
 #include "tenant/tenant.h"
 
 #include <jansson.h>
+#include <stdio.h>
 
 #define TS_EXIT_OK 0
 #define TS_EXIT_FAIL 1
@@ -87,22 +89,21 @@ void ts_cli_error_code(const char *code, const char *fmt, ...) TS_PRINTF(2, 3);
 /* Turns JSON errors on (set once, from --json, before any command runs). */
 void ts_cli_json_errors(bool on);
 
-/* Subcommands; argc/argv start after the command word. */
+/* Subcommands, one file per noun (tenant_cmd.c, client_cmd.c, …);
+ * argc/argv start after the command word. */
 int ts_cmd_serve(struct ts_config *c, int argc, char **argv);
 int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv);
 int ts_cmd_tenant(struct ts_config *c, int argc, char **argv);
 int ts_cmd_client(struct ts_config *c, int argc, char **argv);
-int ts_cmd_keys(struct ts_config *c, int argc, char **argv);
-int ts_cmd_audit(struct ts_config *c, int argc, char **argv);
-/* `user …` and `group …` (users_cmd.c). */
 int ts_cmd_user(struct ts_config *c, int argc, char **argv);
 int ts_cmd_group(struct ts_config *c, int argc, char **argv);
-/* `apikey create|list|revoke` (apikey_cmd.c). */
+/* `apikey create|list|revoke`. */
 int ts_cmd_apikey(struct ts_config *c, int argc, char **argv);
-/* `provider …`, `connection …` and `keys rekey-vault` (vault_cmd.c). */
+/* `keys list|rotate` and `keys rekey-vault`. */
+int ts_cmd_keys(struct ts_config *c, int argc, char **argv);
 int ts_cmd_provider(struct ts_config *c, int argc, char **argv);
 int ts_cmd_connection(struct ts_config *c, int argc, char **argv);
-int ts_cmd_keys_rekey_vault(struct ts_config *c, int argc, char **argv);
+int ts_cmd_audit(struct ts_config *c, int argc, char **argv);
 /* `tessera migrate [--check]`: apply, or only report, pending schema changes. */
 int ts_cmd_migrate(struct ts_config *c, int argc, char **argv);
 /* `tessera backup FILE`: an online, consistent copy of a SQLite database. */
@@ -110,6 +111,23 @@ int ts_cmd_backup(struct ts_config *c, int argc, char **argv);
 /* `tessera --version`: version, commit, library versions (JSON with
  * --json; c may be NULL before the configuration is loaded). */
 int ts_cmd_version(struct ts_config *c, int argc, char **argv);
+
+/* The command table (commands.c): a command by name, or NULL. */
+struct ts_cli_command {
+	const char *name;
+	int (*fn)(struct ts_config *c, int argc, char **argv);
+	const char *help; /* its lines of the usage text, without the indent */
+};
+const struct ts_cli_command *ts_cli_command_find(const char *name);
+/* The usage text: global options, every command's help, the environment. */
+void ts_cli_usage(FILE *f);
+/* Flags (no value) of single commands that are not in ts_global_flags,
+ * so that the global pass does not take the next word as their value. */
+extern const char *const ts_cli_command_flags[];
+/* Whether command cmd (at argv[cmd_at]) may create a missing SQLite file:
+ * serve, bootstrap and tenant create; every other command refuses it, so
+ * that a mistyped --db is an error instead of a new empty database. */
+bool ts_cli_may_create_db(const char *cmd, int argc, char **argv, int cmd_at);
 /* The version string ("0.1.0") and the commit the binary was built from. */
 const char *ts_version(void);
 const char *ts_version_commit(void);

@@ -2,6 +2,8 @@
  * base64 (§4) and hex. Decoders are strict: any stray byte is an error. */
 #include "core.h"
 
+#include "wire/ascii.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -61,11 +63,11 @@ size_t ts_b64_encode(const void *in, size_t n, char *out, size_t cap)
 
 static int val(unsigned char c, bool url)
 {
-	if (c >= 'A' && c <= 'Z')
+	if (ts_is_upper(c))
 		return c - 'A';
-	if (c >= 'a' && c <= 'z')
+	if (ts_is_lower(c))
 		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
+	if (ts_is_digit(c))
 		return c - '0' + 52;
 	if (c == (url ? '-' : '+'))
 		return 62;
@@ -138,13 +140,11 @@ void ts_hex_encode(const void *in, size_t n, char *out)
 
 int ts_hex_val(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
+	if (ts_is_digit(c))
 		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	if (!ts_is_xdigit(c))
+		return -1;
+	return ts_to_lower(c) - 'a' + 10;
 }
 
 int ts_hex_decode(const char *p, size_t len, unsigned char *out, size_t cap, size_t *outlen)

@@ -1,6 +1,8 @@
 /* buf.c: the one growable buffer (NUL-terminated, hard maximum). */
 #include "core.h"
 
+#include "wire/ascii.h"
+
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,10 +32,12 @@ void ts_buf_clear_secret(struct ts_buf *b)
 	ts_buf_clear(b);
 }
 
-/* Makes room for n more bytes plus the NUL, or fails (and empties b). */
+/* Makes room for n more bytes plus the NUL, or fails (and empties b):
+ * TS_ETOOBIG past the maximum, TS_ENOMEM when memory runs out. */
 static int reserve(struct ts_buf *b, size_t n)
 {
 	size_t need, cap;
+	char *p;
 
 	if (n > b->max || b->len > b->max - n) {
 		ts_buf_clear(b);
@@ -47,7 +51,13 @@ static int reserve(struct ts_buf *b, size_t n)
 		cap *= 2;
 	if (cap > b->max + 1)
 		cap = b->max + 1;
-	b->p = ts_xrealloc(b->p, cap);
+	p = ts_realloc(b->p, cap);
+	if (p == NULL) {
+		/* The bytes may be a secret: wipe them as they go. */
+		ts_buf_clear_secret(b);
+		return TS_ENOMEM;
+	}
+	b->p = p;
 	b->cap = cap;
 	return TS_OK;
 }
@@ -101,7 +111,7 @@ int ts_buf_append_json_escaped(struct ts_buf *b, const char *s, size_t len)
 		char esc[7];
 		size_t elen = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+		if (!ts_is_ctl(c) && c != '"' && c != '\\')
 			continue;
 		rc = ts_buf_append(b, s + start, i - start);
 		if (rc != TS_OK)

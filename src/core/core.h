@@ -52,8 +52,25 @@ struct ts_str ts_str_c(const char *s); /* NULL gives {NULL, 0} */
 /* Byte-exact comparison of a ts_str with a C string; NULL never matches. */
 bool ts_str_eq(struct ts_str a, const char *b);
 
-/* Allocation that aborts with a message on failure: we are an application,
- * and capped inputs keep exhaustion out of an attacker's reach. */
+/* Fallible allocation: NULL when memory runs out. Code that libtessera
+ * compiles in (core/, jose/, wire/) uses these and returns TS_ENOMEM, since
+ * a library must not abort its host process. */
+void *ts_malloc(size_t n);
+void *ts_calloc(size_t n, size_t size);
+void *ts_realloc(void *p, size_t n);
+char *ts_strndup(const char *s, size_t n); /* copies n bytes and adds a NUL */
+/* *out = a copy of s (NULL gives NULL and TS_OK); TS_ENOMEM. */
+int ts_strdup_to(const char *s, char **out);
+#ifdef TS_TESTING
+/* Test hook: the n-th next allocation through the fallible functions above
+ * (0: the very next) fails, once; negative turns the hook off. */
+void ts_mem_fail_after(long n);
+/* Whether that failure has happened since the last ts_mem_fail_after. */
+bool ts_mem_fail_fired(void);
+#endif
+/* Allocation that aborts with a message on failure, for the server's own
+ * code: we are an application, and capped inputs keep exhaustion out of an
+ * attacker's reach. */
 void *ts_xmalloc(size_t n);
 void *ts_xcalloc(size_t n, size_t size);
 void *ts_xrealloc(void *p, size_t n);
@@ -64,7 +81,8 @@ void ts_free_secret(char *s);
 
 /* One growable byte buffer, always NUL-terminated, with a hard maximum fixed
  * at init. An append that would pass the maximum frees the buffer and
- * returns TS_ETOOBIG, so a failed buffer is always empty. */
+ * returns TS_ETOOBIG (TS_ENOMEM when memory runs out, the bytes wiped), so
+ * a failed buffer is always empty. */
 struct ts_buf {
 	char *p;    /* owned; NULL until the first append */
 	size_t len; /* bytes used, excluding the NUL */

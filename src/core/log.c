@@ -99,6 +99,7 @@ void ts_log_write(enum ts_log_level lvl, const char *file, int line, const char 
 	struct ts_buf b;
 	const char *slash;
 	va_list ap;
+	int rc;
 
 	if ((int)lvl < atomic_load_explicit(&log_level, memory_order_relaxed))
 		return;
@@ -108,17 +109,24 @@ void ts_log_write(enum ts_log_level lvl, const char *file, int line, const char 
 	ts_log_time(ts);
 	slash = strrchr(file, '/');
 	ts_buf_init(&b, LOG_LINE_MAX);
-	ts_buf_appendf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"src\":\"%s:%d\",\"func\":\"%s\"",
-		       ts, level_names[lvl], slash ? slash + 1 : file, line, func);
-	if (thread_rid[0]) {
-		ts_buf_appends(&b, ",\"request_id\":\"");
-		ts_buf_append_json_escaped(&b, thread_rid, strlen(thread_rid));
-		ts_buf_appends(&b, "\"");
+	rc = ts_buf_appendf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"src\":\"%s:%d\",\"func\":\"%s\"",
+			    ts, level_names[lvl], slash ? slash + 1 : file, line, func);
+	if (rc == TS_OK && thread_rid[0]) {
+		rc = ts_buf_appends(&b, ",\"request_id\":\"");
+		if (rc == TS_OK)
+			rc = ts_buf_append_json_escaped(&b, thread_rid, strlen(thread_rid));
+		if (rc == TS_OK)
+			rc = ts_buf_appends(&b, "\"");
 	}
-	ts_buf_appends(&b, ",\"msg\":\"");
-	ts_buf_append_json_escaped(&b, msg, strlen(msg));
-	ts_buf_appends(&b, "\"}");
-	if (b.p)
+	if (rc == TS_OK)
+		rc = ts_buf_appends(&b, ",\"msg\":\"");
+	if (rc == TS_OK)
+		rc = ts_buf_append_json_escaped(&b, msg, strlen(msg));
+	if (rc == TS_OK)
+		rc = ts_buf_appends(&b, "\"}");
+	/* A line cut short by a failed append (out of memory) is not JSON:
+	 * nothing is written rather than half a line. */
+	if (rc == TS_OK)
 		ts_log_json_line(b.p, b.len);
 	ts_buf_clear(&b);
 }

@@ -1,7 +1,10 @@
-/* mem.c: allocation that aborts on exhaustion, and small string helpers. */
+/* mem.c: allocation, either fallible (ts_malloc and friends, for the code
+ * libtessera compiles in: a library never aborts its host) or aborting with
+ * a message (ts_x*, for the server alone), and small string helpers. */
 #include "core.h"
 
 #include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,87 @@ static void oom(size_t n)
 {
 	fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory allocating %zu bytes\"}\n", n);
 	abort();
+}
+
+#ifdef TS_TESTING
+/* Allocations through the fallible functions below still to succeed
+ * before one fails; negative: none fails. */
+static _Atomic long fail_countdown = -1;
+static atomic_bool fail_fired;
+
+void ts_mem_fail_after(long n)
+{
+	atomic_store(&fail_fired, false);
+	atomic_store(&fail_countdown, n);
+}
+
+bool ts_mem_fail_fired(void)
+{
+	return atomic_load(&fail_fired);
+}
+
+/* True when the test hook says this allocation fails (only that one). */
+static bool injected_failure(void)
+{
+	long left = atomic_load(&fail_countdown);
+
+	while (left >= 0) {
+		if (atomic_compare_exchange_weak(&fail_countdown, &left, left - 1)) {
+			if (left != 0)
+				return false;
+			atomic_store(&fail_fired, true);
+			return true;
+		}
+	}
+	return false;
+}
+#else
+static bool injected_failure(void)
+{
+	return false;
+}
+#endif
+
+void *ts_malloc(size_t n)
+{
+	if (injected_failure())
+		return NULL;
+	return malloc(n ? n : 1);
+}
+
+void *ts_calloc(size_t n, size_t size)
+{
+	if (injected_failure())
+		return NULL;
+	return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *ts_realloc(void *p, size_t n)
+{
+	if (injected_failure())
+		return NULL;
+	return realloc(p, n ? n : 1);
+}
+
+char *ts_strndup(const char *s, size_t n)
+{
+	char *p = ts_malloc(n + 1);
+
+	if (p == NULL)
+		return NULL;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int ts_strdup_to(const char *s, char **out)
+{
+	*out = NULL;
+	if (s == NULL)
+		return TS_OK;
+	*out = ts_strndup(s, strlen(s));
+	return *out ? TS_OK : TS_ENOMEM;
 }
 
 void *ts_xmalloc(size_t n)

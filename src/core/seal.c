@@ -5,6 +5,8 @@
  * fails to open. */
 #include "core.h"
 
+#include "wire/ascii.h"
+
 #include <limits.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -214,7 +216,7 @@ static int seal_split(const char *sealed, char kid[SEAL_KID_LEN + 1], const char
 		return TS_EINVAL;
 	for (i = 0; i < SEAL_KID_LEN; i++) {
 		char c = sealed[SEAL_PREFIX_LEN + i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+		if (!ts_is_xdigit_lower((unsigned char)c))
 			return TS_EINVAL;
 		kid[i] = c;
 	}

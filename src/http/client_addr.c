@@ -6,6 +6,8 @@
  * range. The parsers take (pointer, length) and never read past it. */
 #include "http.h"
 
+#include "wire/ascii.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,18 +21,13 @@
 
 static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 static void trim(const char **p, size_t *len)
 {
-	while (*len && is_space(**p)) {
+	while (*len && ts_is_ows((unsigned char)**p)) {
 		(*p)++;
 		(*len)--;
 	}
-	while (*len && is_space((*p)[*len - 1]))
+	while (*len && ts_is_ows((unsigned char)(*p)[*len - 1]))
 		(*len)--;
 }
 
@@ -240,7 +237,7 @@ static int element_for(const char *p, size_t len, const char **v, size_t *vlen)
 
 	while (i < len) {
 		size_t ns, ne, vs, ve;
-		while (i < len && is_space(p[i]))
+		while (i < len && ts_is_ows((unsigned char)p[i]))
 			i++;
 		ns = i;
 		while (i < len && p[i] != '=' && p[i] != ';')
@@ -248,7 +245,7 @@ static int element_for(const char *p, size_t len, const char **v, size_t *vlen)
 		if (i == len || p[i] != '=')
 			return TS_EINVAL;
 		ne = i++;
-		while (ne > ns && is_space(p[ne - 1]))
+		while (ne > ns && ts_is_ows((unsigned char)p[ne - 1]))
 			ne--;
 		if (i < len && p[i] == '"') {
 			vs = ++i;
@@ -262,11 +259,11 @@ static int element_for(const char *p, size_t len, const char **v, size_t *vlen)
 			ve = i++;
 		} else {
 			vs = i;
-			while (i < len && p[i] != ';' && !is_space(p[i]))
+			while (i < len && p[i] != ';' && !ts_is_ows((unsigned char)p[i]))
 				i++;
 			ve = i;
 		}
-		while (i < len && is_space(p[i]))
+		while (i < len && ts_is_ows((unsigned char)p[i]))
 			i++;
 		if (i < len && p[i++] != ';')
 			return TS_EINVAL;

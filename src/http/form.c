@@ -2,6 +2,8 @@
  * "application/x-www-form-urlencoded parser", strict about bad escapes). */
 #include "http.h"
 
+#include "wire/wire.h"
+
 #include <string.h>
 
 int ts_form_decode(struct ts_arena *a, const char *p, size_t len, const char **out)
@@ -102,18 +104,5 @@ const char *ts_params_get(const struct ts_param *v, size_t n, const char *name, 
 
 int ts_buf_append_urlencoded(struct ts_buf *b, const char *s)
 {
-	static const char hexd[] = "0123456789ABCDEF";
-	int rc = TS_OK;
-
-	for (; *s && rc == TS_OK; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.' || c == '_' || c == '~') {
-			rc = ts_buf_append(b, s, 1);
-		} else {
-			char e[3] = {'%', hexd[c >> 4], hexd[c & 15]};
-			rc = ts_buf_append(b, e, 3);
-		}
-	}
-	return rc;
+	return ts_wire_urlencode(b, s);
 }

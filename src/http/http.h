@@ -50,9 +50,15 @@ int ts_form_decode(struct ts_arena *a, const char *p, size_t len, const char **o
 /* The value of name, or NULL. If dup is not NULL it is set when the name
  * appears more than once (RFC 6749 §3.1: such a request is refused). */
 const char *ts_params_get(const struct ts_param *v, size_t n, const char *name, bool *dup);
-/* Percent-encodes s for a query or form value (RFC 3986 unreserved kept)
- * and appends it to b. */
+/* Percent-encodes s for a query or form value and appends it to b: the
+ * server's name for ts_wire_urlencode (wire/wire.h). */
 int ts_buf_append_urlencoded(struct ts_buf *b, const char *s);
+
+/* Parses an application/json request body of len bytes (jansson: an
+ * object or an array). TS_OK with *out a new reference, TS_ETOOBIG when
+ * nested deeper than TS_HTTP_MAX_JSON_DEPTH (checked before parsing),
+ * TS_EINVAL when malformed or a member name repeats. */
+int ts_http_json_parse(const char *p, size_t len, json_t **out);
 
 /* A parsed Authorization header. */
 enum ts_auth_scheme {

@@ -12,6 +12,8 @@
 #include "internal.h"
 #include "params.h"
 
+#include "wire/ascii.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -141,8 +143,7 @@ static bool request_id_ok(const char *v)
 		return false;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.' || c == ':'))
+		if (!(ts_is_alnum(c) || c == '-' || c == '_' || c == '.' || c == ':'))
 			return false;
 	}
 	return true;
@@ -202,8 +203,7 @@ static const char *media_type(struct ts_arena *a, const char *ct)
 		n++;
 	m = ts_arena_strndup(a, ct, n);
 	for (n = 0; m[n]; n++)
-		if (m[n] >= 'A' && m[n] <= 'Z')
-			m[n] = (char)(m[n] - 'A' + 'a');
+		m[n] = (char)ts_to_lower((unsigned char)m[n]);
 	return m;
 }
 
@@ -223,36 +223,8 @@ static const char *host_of(struct ts_arena *a, const char *h)
 	}
 	m = ts_arena_strndup(a, h, n);
 	for (n = 0; m[n]; n++)
-		if (m[n] >= 'A' && m[n] <= 'Z')
-			m[n] = (char)(m[n] - 'A' + 'a');
+		m[n] = (char)ts_to_lower((unsigned char)m[n]);
 	return m;
-}
-
-/* JSON nesting depth, counted outside strings; jansson has no depth cap of
- * its own below 2048, and we want a much smaller one. */
-static bool json_depth_ok(const char *p, size_t len)
-{
-	size_t i;
-	int depth = 0;
-	bool in_str = false;
-
-	for (i = 0; i < len; i++) {
-		char c = p[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = false;
-		} else if (c == '"') {
-			in_str = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > TS_HTTP_MAX_JSON_DEPTH)
-				return false;
-		} else if (c == '}' || c == ']') {
-			depth--;
-		}
-	}
-	return true;
 }
 
 /* Every value of the headers that framing and forwarding depend on. A
@@ -294,11 +266,11 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 		while (*p) {
 			size_t n = strcspn(p, ",");
 			const char *v = p;
-			while (n && (*v == ' ' || *v == '\t')) {
+			while (n && ts_is_ows((unsigned char)*v)) {
 				v++;
 				n--;
 			}
-			while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			while (n && ts_is_ows((unsigned char)v[n - 1]))
 				n--;
 			if (h->cl == NULL)
 				h->cl = ts_arena_strndup(h->arena, v, n);
@@ -344,10 +316,10 @@ static enum MHD_Result framing_check(struct ts_http_server *s, struct reqstate *
 		return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "conflicting Content-Length values");
 	}
 	if (h->n_te) {
-		while (*te == ' ' || *te == '\t')
+		while (ts_is_ows((unsigned char)*te))
 			te++;
 		n = strlen(te);
-		while (n && (te[n - 1] == ' ' || te[n - 1] == '\t'))
+		while (n && ts_is_ows((unsigned char)te[n - 1]))
 			n--;
 		if (h->n_te > 1 || n != 7 || strncasecmp(te, "chunked", 7) != 0) {
 			rs->must_close = true;
@@ -631,11 +603,10 @@ static enum MHD_Result finish_request(struct ts_http_server *s, struct reqstate 
 			return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "malformed form body");
 	} else if (req->body && req->content_type &&
 		   strcmp(req->content_type, "application/json") == 0) {
-		json_error_t err;
-		if (!json_depth_ok(req->body, req->body_len))
+		rc = ts_http_json_parse(req->body, req->body_len, &req->json);
+		if (rc == TS_ETOOBIG)
 			return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "JSON body nested too deeply");
-		req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
-		if (req->json == NULL)
+		if (rc != TS_OK)
 			return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "malformed JSON body");
 	}
 	if (s->pool.nthreads && s->cfg.blocking && s->cfg.blocking(s->cfg.ctx, req) &&

@@ -1,6 +1,7 @@
 /* identity.h: people: password hashing (Argon2id, RFC 9106), throttling of
- * failed password and client checks, and the administration of users and
- * groups shared by the CLI and the bootstrap file. */
+ * failed password and client checks, the public view of a user, and what
+ * group names may be. Creating and changing users and groups is
+ * src/admin/. */
 #ifndef TS_IDENTITY_H
 #define TS_IDENTITY_H
 
@@ -91,46 +92,14 @@ json_t *ts_user_view(const struct ts_user_rec *u);
  * lookups, on a parsed profile object. */
 bool ts_user_has_role(const json_t *profile, const char *role);
 
-/* A username: 1 to 254 bytes of printable characters (no control
- * characters), without a space at either end. */
-bool ts_username_ok(const char *s);
-/* A group name: 1 to 128 printable characters, no space at either end. */
+/* A group name: 1 to TS_GROUP_NAME_MAX printable characters, no space at
+ * either end. */
+#define TS_GROUP_NAME_MAX 128
 bool ts_group_name_ok(const char *s);
 /* A group's organization id: 1 to TS_GROUP_ORG_MAX printable bytes
  * without spaces. */
 #define TS_GROUP_ORG_MAX 128
 bool ts_group_org_ok(const char *s);
-
-/* Administration. Validation only (no storage): the bootstrap file's user
- * object: username, password, email, name, roles, disabled,
- * mobile_access, app_password, device_id (plus password_env,
- * app_password_env). Unknown fields are TS_EINVAL naming the field.
- * Passwords and app passwords have 8 to TS_PASSWORD_MAX bytes' worth of
- * characters; email, name and roles go to the profile. err (capacity
- * errcap > 0) receives one sentence. */
-int ts_admin_user_validate(const json_t *spec, char *err, size_t errcap);
-/* Creates or updates a user of tenant from spec. Roles must be roles of
- * the tenant. Supplied passwords are hashed with Argon2id; re-applying the
- * same password leaves the user unchanged. *result: created, updated,
- * unchanged. Disabling a user ends their sessions.
- * An existing user keeps id and created_at; the spec's email, name, roles,
- * mobile_access and disabled replace the stored ones (omitted: none/false),
- * while an omitted password or app password keeps the stored hash, an
- * omitted device_id keeps the bound device and "device_id": null unbinds
- * it (the next mobile login binds). Changing the password also ends the
- * user's sessions. Writes a user.created/user.updated audit event. */
-int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
-			const char **result, char *err, size_t errcap);
-/* Group object: {name, members: [usernames]}. Creates the group if needed
- * and makes its membership exactly the list given (without "members" the
- * membership is left as it is). Every member must be an existing user of
- * the tenant; all are resolved before anything is written. *result:
- * created, updated (membership changed), unchanged. *group_id (caller
- * frees) gets its id. Writes group.created and group.member_added/_removed
- * audit events. */
-int ts_admin_group_validate(const json_t *spec, char *err, size_t errcap);
-int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
-			 const char **result, char **group_id, char *err, size_t errcap);
 
 /* ---- a person acting directly (person.c) ---- */
 /* The user of API key "key:secret" of the tenant: TS_OK with *out (owned)

@@ -17,12 +17,15 @@
  * to it; a slot whose window has ended is taken over by the next failure.
  * Only a matching fingerprint may reset a slot, so one account's successful
  * login never clears another's failures. The table forgets nothing but
- * windows that have ended, and costs TABLE_SLOTS * 8 bytes. */
+ * windows that have ended, and costs TABLE_SLOTS * 8 bytes. The HMAC is
+ * keyed once, when the table is made; each lookup copies that context
+ * (OpenSSL's one-shot HMAC() looks the algorithms up by name every call). */
 #include "identity.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +53,7 @@ const struct ts_throttle_policy ts_throttle_account = {TS_THROTTLE_FREE, TS_THRO
 const struct ts_throttle_policy ts_throttle_address = {TS_THROTTLE_ADDR_MAX, TS_THROTTLE_ADDR_MAX};
 
 struct ts_throttle {
-	unsigned char key[HMAC_KEY_LEN];   /* per-table HMAC key */
+	EVP_MAC_CTX *mac; /* HMAC-SHA-256 under a random per-table key; only copied */
 	_Atomic uint64_t slot[TABLE_SLOTS];
 };
 
@@ -58,12 +61,16 @@ struct ts_throttle {
 static void locate(const struct ts_throttle *t, const char *key, size_t *idx, uint64_t *fp)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(t->mac);
+	size_t maclen = 0, i;
 	uint64_t h = 0;
-	size_t i;
 
-	HMAC(EVP_sha256(), t->key, sizeof(t->key), (const unsigned char *)key, strlen(key), mac,
-	     &maclen);
+	/* Without a context (no memory) every key shares slot 0: the table
+	 * then fails closed, never open. */
+	if (ctx == NULL || EVP_MAC_update(ctx, (const unsigned char *)key, strlen(key)) != 1 ||
+	    EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) != 1)
+		maclen = 0;
+	EVP_MAC_CTX_free(ctx);
 	for (i = 0; i < sizeof(h) && i < maclen; i++)
 		h = (h << 8) | mac[i];
 	*idx = (size_t)(h & (TABLE_SLOTS - 1));
@@ -93,12 +100,24 @@ static bool live(uint64_t w, int64_t now)
 struct ts_throttle *ts_throttle_new(void)
 {
 	struct ts_throttle *t = ts_xcalloc(1, sizeof(*t));
+	unsigned char key[HMAC_KEY_LEN];
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	size_t i;
 
-	if (ts_rand_bytes(t->key, sizeof(t->key)) != TS_OK) {
-		free(t);
+	t->mac = hmac != NULL ? EVP_MAC_CTX_new(hmac) : NULL;
+	EVP_MAC_free(hmac); /* the context holds its own reference */
+	if (t->mac == NULL || ts_rand_bytes(key, sizeof(key)) != TS_OK ||
+	    EVP_MAC_init(t->mac, key, sizeof(key), params) != 1) {
+		OPENSSL_cleanse(key, sizeof(key));
+		ts_throttle_free(t);
 		return NULL;
 	}
+	OPENSSL_cleanse(key, sizeof(key));
 	for (i = 0; i < TABLE_SLOTS; i++)
 		atomic_init(&t->slot[i], 0);
 	return t;
@@ -108,7 +127,7 @@ void ts_throttle_free(struct ts_throttle *t)
 {
 	if (t == NULL)
 		return;
-	OPENSSL_cleanse(t->key, sizeof(t->key));
+	EVP_MAC_CTX_free(t->mac);
 	free(t);
 }
 

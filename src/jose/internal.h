@@ -58,6 +58,19 @@ int ts_jws_rsa_padding(EVP_PKEY_CTX *pctx, enum ts_jws_alg alg);
  * modulus size for RSA). TS_EINVAL for a public key, TS_ECRYPTO otherwise. */
 int ts_jws_sign_input(const struct ts_jwk *k, const void *in, size_t len, unsigned char *sig,
 		      size_t *siglen);
+/* Verifies sig (ES256 in DER, RS256, PS256; not EdDSA) over md, the
+ * SHA-256 of a JWS Signing Input, with k through this thread's cached
+ * verification context. TS_OK, TS_EDENIED (does not verify), TS_EINVAL
+ * (EdDSA), or TS_ECRYPTO. */
+int ts_jws_verify_digest(const struct ts_jwk *k, const unsigned char md[TS_SHA256_LEN],
+			 const unsigned char *sig, size_t siglen);
+/* The calling thread's memory of verified signatures: id is the SHA-256 of
+ * the signing input's digest and the signature bytes, so it names exactly
+ * one signed token. ts_jws_seen is true only when id was added for this
+ * very key (its serial), so a key that leaves the key set takes its
+ * entries with it. Only what ts_jws_verify accepted is ever added. */
+bool ts_jws_seen(const struct ts_jwk *k, const unsigned char id[TS_SHA256_LEN]);
+void ts_jws_seen_add(const struct ts_jwk *k, const unsigned char id[TS_SHA256_LEN]);
 /* Drops the calling thread's cached context for serial, if any, so a freed
  * key's material does not linger in this thread's cache. */
 void ts_jws_cache_forget(uint64_t serial);

@@ -37,7 +37,8 @@ int ts_jwk_generate(enum ts_jws_alg alg, struct ts_jwk **out);
 /* Builds a public key from a JWK object (kty EC/RSA/OKP). The algorithm is
  * alg if given; else the JWK's "alg" member, which must then be present.
  * A JWK whose "alg" contradicts alg, or whose key type does not fit it, is
- * TS_EINVAL. The kid is the JWK's "kid" or, if absent, its thumbprint. */
+ * TS_EINVAL. The kid is the JWK's "kid" or, if absent, its thumbprint.
+ * TS_ENOMEM when memory runs out. */
 int ts_jwk_from_json(const json_t *jwk, enum ts_jws_alg alg, struct ts_jwk **out);
 /* Same, from JSON text of length len. */
 int ts_jwk_from_json_text(const char *text, size_t len, enum ts_jws_alg alg,
@@ -89,7 +90,8 @@ struct ts_jws;
 /* Parses a compact JWS (at most TS_JWS_MAX bytes). Refuses: a wrong number
  * of parts, bad base64url, a header that is not a JSON object, a missing or
  * unknown "alg" (and "none"), any "crit" member, and embedded or remote keys
- * ("jwk", "jku", "x5u", "x5c"). On TS_OK *out is owned by the caller. */
+ * ("jwk", "jku", "x5u", "x5c"). On TS_OK *out is owned by the caller.
+ * TS_ENOMEM when memory runs out. */
 int ts_jws_parse(const char *p, size_t len, struct ts_jws **out);
 /* Borrowed views, valid as long as the jws. */
 const json_t *ts_jws_header(const struct ts_jws *j);

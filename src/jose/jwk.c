@@ -57,13 +57,16 @@ static int key_fits_alg(EVP_PKEY *pkey, enum ts_jws_alg alg)
 	}
 }
 
-static char *b64_dup(const unsigned char *p, size_t n)
+/* *out = the base64url text of p[0..n), new; TS_ENOMEM. */
+static int b64_dup(const unsigned char *p, size_t n, char **out)
 {
 	size_t cap = ts_b64url_encoded_len(n) + 1;
-	char *s = ts_xmalloc(cap);
 
-	ts_b64url_encode(p, n, s, cap);
-	return s;
+	*out = ts_malloc(cap);
+	if (*out == NULL)
+		return TS_ENOMEM;
+	ts_b64url_encode(p, n, *out, cap);
+	return TS_OK;
 }
 
 /* Base64url of a BIGNUM parameter: minimal big-endian bytes (RFC 7518
@@ -85,8 +88,7 @@ static int bn_param_b64(EVP_PKEY *pkey, const char *name, size_t pad, char **out
 		n = -1;
 	if (n <= 0)
 		goto out;
-	*out = b64_dup(buf, (size_t)n);
-	rc = TS_OK;
+	rc = b64_dup(buf, (size_t)n, out);
 out:
 	BN_free(bn);
 	return rc;
@@ -114,8 +116,7 @@ static int read_public(struct ts_jwk *k)
 	case TS_ALG_EDDSA:
 		if (EVP_PKEY_get_raw_public_key(k->pkey, raw, &n) != 1 || n != TS_JWK_ED25519_LEN)
 			return TS_ECRYPTO;
-		k->a = b64_dup(raw, n);
-		return TS_OK;
+		return b64_dup(raw, n, &k->a);
 	default:
 		return TS_EINVAL;
 	}
@@ -181,7 +182,11 @@ int ts_jwk_build(EVP_PKEY *pkey, enum ts_jws_alg alg, bool priv, const char *kid
 	*out = NULL;
 	if (pkey == NULL)
 		return TS_EINVAL;
-	k = ts_xcalloc(1, sizeof(*k));
+	k = ts_calloc(1, sizeof(*k));
+	if (k == NULL) {
+		EVP_PKEY_free(pkey); /* ours to free on every path */
+		return TS_ENOMEM;
+	}
 	k->pkey = pkey;
 	k->alg = alg;
 	k->priv = priv;

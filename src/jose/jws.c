@@ -92,7 +92,9 @@ static int decode_part(const char *p, size_t len, unsigned char **out, size_t *o
 	size_t cap = len / 4 * 3 + 3;
 	int rc;
 
-	*out = ts_xmalloc(cap);
+	*out = ts_malloc(cap);
+	if (*out == NULL)
+		return TS_ENOMEM;
 	rc = ts_b64url_decode(p, len, *out, cap, outlen);
 	if (rc != TS_OK)
 		return TS_EINVAL;
@@ -126,7 +128,9 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 	/* The signature can never be longer than the largest RSA modulus. */
 	if ((size_t)(end - d2 - 1) > ts_b64url_encoded_len(TS_JWS_SIG_MAX))
 		return TS_EINVAL;
-	j = ts_xcalloc(1, sizeof(*j));
+	j = ts_calloc(1, sizeof(*j));
+	if (j == NULL)
+		return TS_ENOMEM;
 	/* RFC 7515 §5.2 step 3-4: the header must be a JSON object; duplicate
 	 * member names are refused rather than resolved (§4, RFC 8725 §3.11). */
 	j->header = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
@@ -139,7 +143,11 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 	rc = decode_part(d2 + 1, (size_t)(end - d2 - 1), &j->sig, &j->sig_len);
 	if (rc != TS_OK)
 		goto out;
-	j->input = ts_xstrndup(p, len);
+	j->input = ts_strndup(p, len);
+	if (j->input == NULL) {
+		rc = TS_ENOMEM;
+		goto out;
+	}
 	j->signing_len = (size_t)(d2 - p);
 	*out = j;
 	j = NULL;
@@ -340,14 +348,52 @@ static int verify_form(const struct ts_jws *j, const struct ts_jwk *k, bool low_
 	}
 }
 
+/* Ed25519 verifies the message itself (RFC 8037 §3.1), so it has no
+ * digest to verify and no cached context. */
+static int verify_eddsa(const struct ts_jws *j, const struct ts_jwk *k)
+{
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	int rc = TS_ECRYPTO, r;
+
+	if (mctx == NULL || EVP_DigestVerifyInit_ex(mctx, NULL, NULL, NULL, NULL, k->pkey, NULL) != 1) {
+		ts_log_openssl("EVP_DigestVerifyInit_ex");
+		goto out;
+	}
+	r = EVP_DigestVerify(mctx, j->sig, j->sig_len, (const unsigned char *)j->input,
+			     j->signing_len);
+	/* Anything but 1 is a refusal; a malformed signature is not our error. */
+	rc = r == 1 ? TS_OK : TS_EDENIED;
+	ERR_clear_error();
+out:
+	EVP_MD_CTX_free(mctx);
+	return rc;
+}
+
+/* The id ts_jws_seen knows a signed token by: SHA-256 of the signing
+ * input's digest and the signature as sent. */
+static bool seen_id(const unsigned char md[TS_SHA256_LEN], const struct ts_jws *j,
+		    unsigned char id[TS_SHA256_LEN])
+{
+	unsigned char buf[TS_SHA256_LEN + TS_JWS_SIG_MAX];
+
+	if (j->sig_len > TS_JWS_SIG_MAX)
+		return false;
+	memcpy(buf, md, TS_SHA256_LEN);
+	memcpy(buf + TS_SHA256_LEN, j->sig, j->sig_len);
+	ts_sha256(buf, TS_SHA256_LEN + j->sig_len, id);
+	return true;
+}
+
+/* low_s_only marks Tessera's own tokens: the strict form, and the
+ * per-thread memory of verified signatures (a resource server introspects
+ * the same token again and again; a stranger's assertion is used once). */
 static int verify(const struct ts_jws *j, const struct ts_jwk *k, bool low_s_only)
 {
-	EVP_MD_CTX *mctx = NULL;
-	EVP_PKEY_CTX *pctx = NULL;
-	unsigned char der[ES256_DER_MAX];
+	unsigned char der[ES256_DER_MAX], md[TS_SHA256_LEN], id[TS_SHA256_LEN];
 	const unsigned char *sig;
 	size_t siglen;
-	int rc, r;
+	bool remember;
+	int rc;
 
 	if (j == NULL || k == NULL)
 		return TS_EINVAL;
@@ -358,25 +404,15 @@ static int verify(const struct ts_jws *j, const struct ts_jwk *k, bool low_s_onl
 	rc = verify_form(j, k, low_s_only, der, &sig, &siglen);
 	if (rc != TS_OK)
 		return rc;
-	mctx = EVP_MD_CTX_new();
-	rc = TS_ECRYPTO;
-	if (mctx == NULL ||
-	    EVP_DigestVerifyInit_ex(mctx, &pctx, k->alg == TS_ALG_EDDSA ? NULL : "SHA256", NULL,
-				    NULL, k->pkey, NULL) != 1) {
-		ts_log_openssl("EVP_DigestVerifyInit_ex");
-		goto out;
-	}
-	if ((k->alg == TS_ALG_RS256 || k->alg == TS_ALG_PS256) &&
-	    ts_jws_rsa_padding(pctx, k->alg) != TS_OK) {
-		ts_log_openssl("RSA padding");
-		goto out;
-	}
-	r = EVP_DigestVerify(mctx, sig, siglen, (const unsigned char *)j->input, j->signing_len);
-	/* Anything but 1 is a refusal; a malformed signature is not our error. */
-	rc = r == 1 ? TS_OK : TS_EDENIED;
-	ERR_clear_error();
-out:
-	EVP_MD_CTX_free(mctx);
+	if (k->alg == TS_ALG_EDDSA)
+		return verify_eddsa(j, k);
+	ts_sha256(j->input, j->signing_len, md);
+	remember = low_s_only && seen_id(md, j, id);
+	if (remember && ts_jws_seen(k, id))
+		return TS_OK;
+	rc = ts_jws_verify_digest(k, md, sig, siglen);
+	if (rc == TS_OK && remember)
+		ts_jws_seen_add(k, id);
 	return rc;
 }
 

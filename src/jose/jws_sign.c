@@ -1,8 +1,11 @@
 /* jws_sign.c: compact JWS signing (RFC 7515 §5.1, §7.1), the hot path of the
- * token endpoint. Each thread keeps a few signing contexts, keyed by the
+ * token endpoint, and the per-thread caches verification shares with it.
+ * Each thread keeps a few signing and verification contexts, keyed by the
  * key's process-unique serial (never its address, which a freed key's
  * successor may reuse), so a signature costs the hash and the signature
- * itself. Contexts are freed at thread exit by a pthread key destructor. */
+ * itself; and a small table of the signatures it has verified for Tessera's
+ * own keys, so a token introspected again costs one hash. Everything is
+ * freed at thread exit by a pthread key destructor. */
 #include "jose/internal.h"
 
 #include <openssl/err.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #define CACHE_SLOTS 8
+#define SEEN_SLOTS 512 /* verified signatures remembered per thread */
 #define SIGN_SCRATCH 4096 /* on-stack signing buffer; larger tokens use the heap */
 #define TYP_MAX 128
 #define ES256_DER_SIG_MAX 72
@@ -20,13 +24,21 @@
 struct sign_slot {
 	uint64_t serial;       /* the key's serial; 0 when empty */
 	uint64_t used;         /* cache tick of the last use, for eviction */
-	EVP_PKEY_CTX *pctx;    /* ECDSA and RSA: EVP_PKEY_sign over a SHA-256 */
-	EVP_MD_CTX *mctx;      /* Ed25519: one-shot EVP_DigestSign (PureEdDSA) */
+	bool verify;           /* a verification context, not a signing one */
+	EVP_PKEY_CTX *pctx;    /* ECDSA and RSA: EVP_PKEY_sign/verify over a SHA-256 */
+	EVP_MD_CTX *mctx;      /* Ed25519 signing: one-shot EVP_DigestSign (PureEdDSA) */
+};
+
+/* One verified signature: its ts_jws_seen id and the key's serial. */
+struct seen_slot {
+	unsigned char id[TS_SHA256_LEN];
+	uint64_t serial; /* 0 when empty */
 };
 
 struct sign_cache {
 	struct sign_slot slot[CACHE_SLOTS];
 	uint64_t tick;
+	struct seen_slot seen[SEEN_SLOTS]; /* direct-mapped by the id's first bytes */
 };
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -89,10 +101,35 @@ void ts_jws_cache_forget(uint64_t serial)
 		if (c->slot[i].serial == serial)
 			slot_clear(&c->slot[i]);
 	}
+	for (i = 0; i < SEEN_SLOTS; i++) {
+		if (c->seen[i].serial == serial)
+			memset(&c->seen[i], 0, sizeof(c->seen[i]));
+	}
 }
 
-static int slot_init(struct sign_slot *s, const struct ts_jwk *k)
+/* A verification context: EVP_PKEY_verify over a SHA-256 (ES256, RS256,
+ * PS256; Ed25519 verifies the message itself and is not cached). */
+static int slot_init_verify(struct sign_slot *s, const struct ts_jwk *k)
 {
+	if (k->alg == TS_ALG_EDDSA)
+		return TS_EINVAL;
+	s->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+	if (s->pctx == NULL || EVP_PKEY_verify_init(s->pctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(s->pctx, EVP_sha256()) != 1 ||
+	    (k->alg != TS_ALG_ES256 && ts_jws_rsa_padding(s->pctx, k->alg) != TS_OK)) {
+		ts_log_openssl("verification context");
+		slot_clear(s);
+		return TS_ECRYPTO;
+	}
+	s->serial = k->serial;
+	s->verify = true;
+	return TS_OK;
+}
+
+static int slot_init(struct sign_slot *s, const struct ts_jwk *k, bool verify)
+{
+	if (verify)
+		return slot_init_verify(s, k);
 	if (k->alg == TS_ALG_EDDSA) {
 		/* RFC 8037 §3.1: Ed25519 signs the message itself (no prehash), so
 		 * it goes through EVP_DigestSign with no digest. */
@@ -117,7 +154,7 @@ fail:
 }
 
 /* The cached slot for k, or a new one evicting the least recently used. */
-static struct sign_slot *slot_get(struct sign_cache *c, const struct ts_jwk *k)
+static struct sign_slot *slot_get(struct sign_cache *c, const struct ts_jwk *k, bool verify)
 {
 	struct sign_slot *victim = &c->slot[0];
 	size_t i;
@@ -125,7 +162,7 @@ static struct sign_slot *slot_get(struct sign_cache *c, const struct ts_jwk *k)
 	c->tick++;
 	for (i = 0; i < CACHE_SLOTS; i++) {
 		struct sign_slot *s = &c->slot[i];
-		if (s->serial == k->serial) {
+		if (s->serial == k->serial && s->verify == verify) {
 			s->used = c->tick;
 			return s;
 		}
@@ -133,7 +170,7 @@ static struct sign_slot *slot_get(struct sign_cache *c, const struct ts_jwk *k)
 			victim = s;
 	}
 	slot_clear(victim);
-	if (slot_init(victim, k) != TS_OK)
+	if (slot_init(victim, k, verify) != TS_OK)
 		return NULL;
 	victim->used = c->tick;
 	return victim;
@@ -182,9 +219,9 @@ int ts_jws_sign_input(const struct ts_jwk *k, const void *in, size_t len, unsign
 	c = cache_get();
 	if (c == NULL) {
 		memset(&tmp, 0, sizeof(tmp));
-		s = slot_init(&tmp, k) == TS_OK ? &tmp : NULL;
+		s = slot_init(&tmp, k, false) == TS_OK ? &tmp : NULL;
 	} else {
-		s = slot_get(c, k);
+		s = slot_get(c, k, false);
 	}
 	if (s == NULL)
 		return TS_ECRYPTO;
@@ -197,6 +234,62 @@ int ts_jws_sign_input(const struct ts_jwk *k, const void *in, size_t len, unsign
 	if (s == &tmp)
 		slot_clear(&tmp);
 	return rc;
+}
+
+int ts_jws_verify_digest(const struct ts_jwk *k, const unsigned char md[TS_SHA256_LEN],
+			 const unsigned char *sig, size_t siglen)
+{
+	struct sign_cache *c;
+	struct sign_slot tmp, *s;
+	int r;
+
+	if (k == NULL || k->alg == TS_ALG_EDDSA)
+		return TS_EINVAL;
+	c = cache_get();
+	if (c == NULL) {
+		memset(&tmp, 0, sizeof(tmp));
+		s = slot_init(&tmp, k, true) == TS_OK ? &tmp : NULL;
+	} else {
+		s = slot_get(c, k, true);
+	}
+	if (s == NULL)
+		return TS_ECRYPTO;
+	r = EVP_PKEY_verify(s->pctx, sig, siglen, md, TS_SHA256_LEN);
+	/* Anything but 1 is a refusal; a malformed signature is not our error. */
+	ERR_clear_error();
+	if (s == &tmp)
+		slot_clear(&tmp);
+	return r == 1 ? TS_OK : TS_EDENIED;
+}
+
+static struct seen_slot *seen_slot_of(struct sign_cache *c, const unsigned char id[TS_SHA256_LEN])
+{
+	size_t h = ((size_t)id[0] << 8) | id[1];
+
+	return &c->seen[h % SEEN_SLOTS];
+}
+
+bool ts_jws_seen(const struct ts_jwk *k, const unsigned char id[TS_SHA256_LEN])
+{
+	struct sign_cache *c = thread_cache;
+	const struct seen_slot *e;
+
+	if (c == NULL || k == NULL)
+		return false;
+	e = seen_slot_of(c, id);
+	return e->serial == k->serial && memcmp(e->id, id, TS_SHA256_LEN) == 0;
+}
+
+void ts_jws_seen_add(const struct ts_jwk *k, const unsigned char id[TS_SHA256_LEN])
+{
+	struct sign_cache *c = cache_get();
+	struct seen_slot *e;
+
+	if (c == NULL || k == NULL)
+		return;
+	e = seen_slot_of(c, id);
+	memcpy(e->id, id, TS_SHA256_LEN);
+	e->serial = k->serial;
 }
 
 int ts_jws_header_encode(const struct ts_jwk *k, const char *typ, char **out, size_t *len)

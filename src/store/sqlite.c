@@ -3,10 +3,9 @@
  * at a time with its own cache of prepared statements so that concurrent
  * readers never queue on one connection, write transactions (alone, or
  * batched so that concurrent small writes share one commit), and the
- * statement helpers shared by the operation files. Every connection runs
+ * statement helpers of the driver (drv_sqlite.c). Every connection runs
  * with WAL, synchronous=FULL (a write is durable once it returns) and
- * foreign keys on. The operations are in sqlite_ops.c and its siblings, the
- * SQL in sqlite_sql.c, the schema in sqlite_schema.c. */
+ * foreign keys on. The SQL is in sql.c, the schema in sqlite_schema.c. */
 #include "sqlite_int.h"
 
 #include <assert.h>
@@ -64,6 +63,19 @@ struct ts_sq {
 	size_t npending;                /* jobs in pending */
 	bool combining;                 /* a caller is running a batch */
 	uint64_t batches, jobs;         /* run since open, for ts_sq_batch_stats */
+};
+
+/* The engine's statements, indexed by enum ts_sq_stmt. */
+static const char *const engine_sql[TS_SQ_COUNT] = {
+	[TS_SQ_BEGIN] = "BEGIN IMMEDIATE",
+	[TS_SQ_COMMIT] = "COMMIT",
+	[TS_SQ_ROLLBACK] = "ROLLBACK",
+	/* ts_sq_write_batched runs each job of a batch in a savepoint of its
+	 * own, so that one job's failure undoes that job alone. */
+	[TS_SQ_SAVEPOINT] = "SAVEPOINT job",
+	[TS_SQ_RELEASE] = "RELEASE job",
+	[TS_SQ_ROLLBACK_TO] = "ROLLBACK TO job",
+	[TS_SQ_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
 };
 
 int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
@@ -188,6 +200,8 @@ static void conn_close(struct ts_sq_conn *c)
 		return;
 	for (i = 0; i < TS_SQ_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	for (i = 0; i < TS_SQL_COUNT; i++)
+		sqlite3_finalize(c->q[i]);
 	if (sqlite3_close(c->db) != SQLITE_OK)
 		ts_log_err("sqlite close: %s", sqlite3_errmsg(c->db));
 	free(c);
@@ -288,10 +302,10 @@ void ts_sq_conn_put(struct ts_store *st, struct ts_sq_conn *c)
 
 int ts_sq_stmt(struct ts_sq_conn *c, enum ts_sq_stmt id, sqlite3_stmt **out)
 {
-	assert(id < TS_SQ_COUNT && ts_sq_sql[id] != NULL);
+	assert(id < TS_SQ_COUNT && engine_sql[id] != NULL);
 	*out = NULL;
 	if (c->stmt[id] == NULL &&
-	    sqlite3_prepare_v3(c->db, ts_sq_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+	    sqlite3_prepare_v3(c->db, engine_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
 			       NULL) != SQLITE_OK)
 		return ts_sq_fail(c->db, "prepare");
 	*out = c->stmt[id];
@@ -322,152 +336,6 @@ int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v)
 	if (v == NULL)
 		return sqlite3_bind_null(s, i);
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-int ts_sq_bind_strs(struct ts_sq_conn *c, sqlite3_stmt *s, const char *const *args, int n,
-		    const char *what)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (ts_sq_bind_str(s, i + 1, args[i]) != SQLITE_OK)
-			return ts_sq_fail(c->db, what);
-	return TS_OK;
-}
-
-char *ts_sq_col_dup(sqlite3_stmt *s, int i)
-{
-	return ts_xstrdup((const char *)sqlite3_column_text(s, i));
-}
-
-int ts_sq_bad_row(const char *what)
-{
-	ts_log_err("sqlite: a %s row has NULL in a NOT NULL column", what);
-	return TS_ESTORE;
-}
-
-int ts_sq_rows_end(struct ts_sq_conn *c, int src, const char *what)
-{
-	return src == SQLITE_DONE ? TS_OK : ts_sq_fail(c->db, what);
-}
-
-static void *list_grow(void *v, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap ? *cap * 2 : 8;
-	return ts_xrealloc(v, *cap * elem);
-}
-
-int ts_sq_rows(struct ts_sq_conn *c, sqlite3_stmt *s, ts_sq_read_fn read, ts_sq_free_fn free_rec,
-	       const char *what, void ***out, size_t *n)
-{
-	void **v = NULL;
-	size_t cnt = 0, cap = 0, i;
-	int rc = TS_OK, src;
-
-	while ((src = sqlite3_step(s)) == SQLITE_ROW) {
-		v = list_grow(v, cnt, &cap, sizeof(*v));
-		if ((v[cnt] = read(s)) == NULL) {
-			rc = ts_sq_bad_row(what);
-			break;
-		}
-		cnt++;
-	}
-	if (rc == TS_OK)
-		rc = ts_sq_rows_end(c, src, what);
-	if (rc != TS_OK) {
-		for (i = 0; i < cnt; i++)
-			free_rec(v[i]);
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*n = cnt;
-	return TS_OK;
-}
-
-int ts_sq_list(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int nargs,
-	       ts_sq_read_fn read, ts_sq_free_fn free_rec, const char *what, void ***out,
-	       size_t *n)
-{
-	struct ts_sq_conn *c = NULL;
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	rc = ts_sq_conn_get(st, &c);
-	if (rc == TS_OK)
-		rc = ts_sq_stmt(c, id, &s);
-	if (rc == TS_OK)
-		rc = ts_sq_bind_strs(c, s, args, nargs, what);
-	if (rc == TS_OK)
-		rc = ts_sq_rows(c, s, read, free_rec, what, out, n);
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
-	return rc;
-}
-
-int ts_sq_exec(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *const *args, int n,
-	       int *changed, const char *what)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	rc = ts_sq_stmt(c, id, &s);
-	if (rc != TS_OK)
-		return rc;
-	rc = ts_sq_bind_strs(c, s, args, n, what);
-	if (rc != TS_OK) {
-		ts_sq_stmt_done(s);
-		return rc;
-	}
-	rc = ts_sq_run(c, s, what);
-	if (rc == TS_OK && changed != NULL)
-		*changed = sqlite3_changes(c->db);
-	return rc;
-}
-
-int ts_sq_write1(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
-		 bool must_change, bool bump, const char *what)
-{
-	struct ts_sq_conn *c = NULL;
-	int rc, changed = 0;
-
-	rc = ts_sq_write_begin(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_sq_exec(c, id, args, n, &changed, what);
-	if (rc == TS_OK && must_change && changed == 0)
-		rc = TS_ENOTFOUND;
-out:
-	return ts_sq_write_end(st, c, rc, bump);
-}
-
-int ts_sq_read_begin(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
-		     struct ts_sq_conn **c, sqlite3_stmt **s, const char *what)
-{
-	int rc, src;
-
-	*s = NULL;
-	rc = ts_sq_conn_get(st, c);
-	if (rc != TS_OK)
-		return rc;
-	rc = ts_sq_stmt(*c, id, s);
-	if (rc != TS_OK)
-		return rc;
-	rc = ts_sq_bind_strs(*c, *s, args, n, what);
-	if (rc != TS_OK)
-		return rc;
-	src = sqlite3_step(*s);
-	if (src == SQLITE_ROW)
-		return TS_OK;
-	return src == SQLITE_DONE ? TS_ENOTFOUND : ts_sq_fail((*c)->db, what);
-}
-
-void ts_sq_read_end(struct ts_store *st, struct ts_sq_conn *c, sqlite3_stmt *s)
-{
-	ts_sq_stmt_done(s);
-	ts_sq_conn_put(st, c);
 }
 
 /* Runs one of the parameterless cached statements. */
@@ -817,7 +685,8 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	pthread_cond_init(&sq->batch_cv, NULL);
 	sq->pending_tail = &sq->pending;
 	st = ts_xcalloc(1, sizeof(*st));
-	st->ops = &ts_sqlite_ops;
+	st->drv = &ts_drv_sqlite;
+	st->ops = &ts_drv_sqlite.ops;
 	st->impl = sq;
 	sq = NULL;
 

@@ -1,21 +1,18 @@
-/* sqlite_int.h: private to the SQLite backend, shared by sqlite.c (open,
- * connection pool, statement cache, transactions, statement helpers),
- * sqlite_sql.c (the SQL text of every statement), sqlite_schema.c
- * (migrations) and the operations: sqlite_ops.c (configuration,
- * revocations, audit, and the vtable), sqlite_people.c (users, groups),
- * sqlite_grants.c (codes, grants, refresh tokens), sqlite_state.c
- * (sessions, consent, pending state, purging) and sqlite_vault.c (token
- * vault providers and connections, re-sealing). Nothing outside src/store
- * includes it but the backend's own unit test (test_store_sqlite.c). */
+/* sqlite_int.h: private to the SQLite driver, shared by sqlite.c (open,
+ * connection pool, transactions, group commit, write batches),
+ * sqlite_schema.c (migrations) and drv_sqlite.c (the driver interface over
+ * them). Nothing outside src/store includes it but the backend's own unit
+ * test (test_store_sqlite.c). */
 #ifndef TS_STORE_SQLITE_INT_H
 #define TS_STORE_SQLITE_INT_H
 
-#include "store.h"
+#include "drv.h"
 
 #include <sqlite3.h>
 
-/* Every statement the backend runs, prepared at most once per connection.
- * The SQL text is ts_sq_sql[id], in sqlite_sql.c. */
+/* The statements of the engine itself (transactions, savepoints, the
+ * generation), prepared at most once per connection; the operations' own
+ * come from the SQL table (sql.h). The text is in sqlite.c. */
 enum ts_sq_stmt {
 	TS_SQ_BEGIN,
 	TS_SQ_COMMIT,
@@ -23,236 +20,20 @@ enum ts_sq_stmt {
 	TS_SQ_SAVEPOINT,
 	TS_SQ_RELEASE,
 	TS_SQ_ROLLBACK_TO,
-	TS_SQ_GEN_GET,
 	TS_SQ_GEN_BUMP,
-	TS_SQ_TENANT_PUT,
-	TS_SQ_TENANT_GET,
-	TS_SQ_TENANT_LIST,
-	TS_SQ_TENANT_VERSIONS,
-	TS_SQ_TENANT_DELETE,
-	TS_SQ_CLIENT_PUT,
-	TS_SQ_CLIENT_GET,
-	TS_SQ_CLIENT_LIST,
-	TS_SQ_CLIENT_LIST_ALL,
-	TS_SQ_CLIENT_DELETE,
-	TS_SQ_KEY_PUT,
-	TS_SQ_KEY_LIST,
-	TS_SQ_KEY_LIST_ALL,
-	TS_SQ_KEY_DELETE,
-	TS_SQ_REVOKE_PUT,
-	TS_SQ_REVOKE_CHECK,
-	TS_SQ_JTI_USE,
-	TS_SQ_REVOKE_PURGE,
-	TS_SQ_AUDIT_APPEND,
-	TS_SQ_AUDIT_QUERY,
-	TS_SQ_AUDIT_QUERY_ALL,
-	/* schema version 2: people, sessions, codes, grants, consent, pending */
-	TS_SQ_USER_PUT,
-	TS_SQ_USER_GET,
-	TS_SQ_USER_BIND_DEVICE,
-	TS_SQ_USER_REHASH,
-	TS_SQ_USER_FIND,
-	TS_SQ_USER_LIST,
-	TS_SQ_USER_DENY_TOKENS,
-	TS_SQ_USER_DELETE,
-	TS_SQ_GROUP_PUT,
-	TS_SQ_GROUP_GET,
-	TS_SQ_GROUP_FIND,
-	TS_SQ_GROUP_LIST,
-	TS_SQ_GROUP_DELETE,
-	TS_SQ_MEMBER_ADD,
-	TS_SQ_MEMBER_REMOVE,
-	TS_SQ_MEMBER_LIST,
-	TS_SQ_MEMBER_CHECK,
-	TS_SQ_MEMBER_RECORDS,
-	TS_SQ_SESSION_PUT,
-	TS_SQ_SESSION_GET,
-	TS_SQ_SESSION_TOUCH,
-	TS_SQ_SESSION_DELETE,
-	TS_SQ_SESSION_DELETE_USER,
-	TS_SQ_CODE_PUT,
-	TS_SQ_CODE_USE,
-	TS_SQ_CODE_GET,
-	TS_SQ_GRANT_PUT,
-	TS_SQ_GRANT_GET,
-	TS_SQ_GRANT_TOKEN_ADD,
-	TS_SQ_GRANT_TOKEN_DENY,
-	TS_SQ_GRANT_REVOKE,
-	TS_SQ_GRANT_REVOKE_REFRESH,
-	TS_SQ_GRANT_REVOKE_CODES,
-	TS_SQ_GRANT_DENY_TOKENS,
-	TS_SQ_REFRESH_PUT,
-	TS_SQ_REFRESH_GET,
-	TS_SQ_REFRESH_STATE,
-	TS_SQ_REFRESH_USE,
-	TS_SQ_CONSENT_GET,
-	TS_SQ_CONSENT_PUT,
-	TS_SQ_PENDING_PUT,
-	TS_SQ_PENDING_GET,
-	TS_SQ_PENDING_DELETE,
-	TS_SQ_PENDING_UPDATE,
-	TS_SQ_PURGE_SESSIONS,
-	TS_SQ_PURGE_CODES,
-	TS_SQ_PURGE_PENDING,
-	TS_SQ_PURGE_REFRESH,
-	TS_SQ_PURGE_GRANT_TOKENS,
-	TS_SQ_APIKEY_PUT,
-	TS_SQ_APIKEY_GET,
-	TS_SQ_APIKEY_FIND_DEVICE,
-	TS_SQ_APIKEY_LIST,
-	TS_SQ_APIKEY_DELETE,
-	TS_SQ_APIKEY_DELETE_USER,
-	/* schema version 4: the token vault */
-	TS_SQ_PROVIDER_PUT,
-	TS_SQ_PROVIDER_GET,
-	TS_SQ_PROVIDER_LIST,
-	TS_SQ_PROVIDER_LIST_ALL,
-	TS_SQ_PROVIDER_IN_USE,
-	TS_SQ_PROVIDER_DELETE,
-	TS_SQ_PROVIDER_RESEAL,
-	TS_SQ_CONN_INSERT,
-	TS_SQ_CONN_GET,
-	TS_SQ_CONN_FIND,
-	TS_SQ_CONN_LIST,
-	TS_SQ_CONN_LIST_ALL,
-	TS_SQ_CONN_DUE,
-	TS_SQ_CONN_LEASE,
-	TS_SQ_CONN_SAVE,
-	TS_SQ_CONN_RELEASE,
-	TS_SQ_CONN_DELETE,
-	TS_SQ_KEY_RESEAL,
-	/* schema version 5: shared throttling */
-	TS_SQ_THROTTLE_GET,
-	TS_SQ_THROTTLE_FAIL,
-	TS_SQ_THROTTLE_RESET,
-	TS_SQ_THROTTLE_CAS_NEW,
-	TS_SQ_THROTTLE_CAS,
-	TS_SQ_PURGE_THROTTLE,
 	TS_SQ_COUNT
 };
-extern const char *const ts_sq_sql[TS_SQ_COUNT];
 
 /* One pooled connection, used by one thread at a time. */
 struct ts_sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[TS_SQ_COUNT]; /* prepared on first use, finalized on close */
+	sqlite3_stmt *q[TS_SQL_COUNT];   /* the SQL table's (sql.h), likewise */
 	struct ts_sq_conn *next;         /* free-list link while idle */
 };
 
-/* The operations table (sqlite_ops.c) and its close (sqlite.c). */
-extern const struct ts_store_ops ts_sqlite_ops;
+/* Closes the store (the driver's close; every connection must be back). */
 void ts_sq_close(struct ts_store *st);
-
-/* Operations implemented outside sqlite_ops.c, with the contracts of the
- * matching ts_store_* wrappers in store.h; arguments are already checked. */
-/* sqlite_people.c */
-int ts_sq_apikey_put(struct ts_store *st, const struct ts_apikey_rec *rec);
-int ts_sq_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
-int ts_sq_apikey_find_device(struct ts_store *st, const char *tenant_id, const char *user_id,
-			     struct ts_apikey_rec **out);
-int ts_sq_apikey_list(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      struct ts_apikey_rec ***out, size_t *n);
-int ts_sq_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key);
-int ts_sq_apikey_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-int ts_sq_user_put(struct ts_store *st, const struct ts_user_rec *rec);
-int ts_sq_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *device_id, int64_t now);
-int ts_sq_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
-		      const char *old_hash, const char *new_hash, int64_t now);
-int ts_sq_user_get(struct ts_store *st, const char *tenant_id, const char *id,
-		   struct ts_user_rec **out);
-int ts_sq_user_find(struct ts_store *st, const char *tenant_id, const char *username,
-		    struct ts_user_rec **out);
-int ts_sq_user_list(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
-		    size_t *n);
-int ts_sq_user_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_sq_group_put(struct ts_store *st, const struct ts_group_rec *rec);
-int ts_sq_group_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_group_rec **out);
-int ts_sq_group_find(struct ts_store *st, const char *tenant_id, const char *name,
-		     struct ts_group_rec **out);
-int ts_sq_group_list(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
-		     size_t *n);
-int ts_sq_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_sq_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id, const char *added_by, int64_t added_at);
-int ts_sq_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
-			const char *user_id);
-int ts_sq_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
-		      struct ts_user_rec ***out, size_t *n);
-int ts_sq_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
-		       const char *user_id, bool *is_member);
-int ts_sq_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
-			 struct ts_member_rec ***out, size_t *n);
-/* sqlite_grants.c */
-int ts_sq_code_put(struct ts_store *st, const struct ts_code_rec *rec);
-int ts_sq_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
-int ts_sq_grant_put(struct ts_store *st, const struct ts_grant_rec *rec);
-int ts_sq_grant_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_grant_rec **out);
-int ts_sq_grant_token_add(struct ts_store *st, const char *tenant_id, const char *grant_id,
-			  const char *jti, int64_t expires_at);
-int ts_sq_grant_revoke(struct ts_store *st, const char *tenant_id, const char *grant_id);
-int ts_sq_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec);
-int ts_sq_refresh_get(struct ts_store *st, const char *token_hash,
-		      struct ts_refresh_rec **out);
-int ts_sq_refresh_rotate(struct ts_store *st, const char *old_hash,
-			 const struct ts_refresh_rec *next);
-int ts_sq_refresh_rotate_token(struct ts_store *st, const char *old_hash,
-			       const struct ts_refresh_rec *next, const char *jti,
-			       int64_t jti_expires_at);
-/* sqlite_vault.c */
-int ts_sq_provider_put(struct ts_store *st, const struct ts_provider_rec *rec);
-int ts_sq_provider_get(struct ts_store *st, const char *tenant_id, const char *name,
-		       struct ts_provider_rec **out);
-int ts_sq_provider_list(struct ts_store *st, const char *tenant_id,
-			struct ts_provider_rec ***out, size_t *n);
-int ts_sq_provider_delete(struct ts_store *st, const char *tenant_id, const char *name);
-int ts_sq_provider_reseal(struct ts_store *st, const char *tenant_id, const char *name,
-			  const char *old_sealed, const char *new_sealed);
-int ts_sq_connection_insert(struct ts_store *st, const struct ts_connection_rec *rec);
-int ts_sq_connection_get(struct ts_store *st, const char *tenant_id, const char *id,
-			 struct ts_connection_rec **out);
-int ts_sq_connection_find(struct ts_store *st, const char *tenant_id, const char *owner,
-			  const char *name, struct ts_connection_rec **out);
-int ts_sq_connection_list(struct ts_store *st, const char *tenant_id,
-			  struct ts_connection_rec ***out, size_t *n);
-int ts_sq_connection_due(struct ts_store *st, int64_t now, size_t limit,
-			 struct ts_connection_rec ***out, size_t *n);
-int ts_sq_connection_lease(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *owner, int64_t until, int64_t now);
-int ts_sq_connection_save(struct ts_store *st, const struct ts_connection_rec *rec,
-			  const char *lease_owner);
-int ts_sq_connection_release(struct ts_store *st, const char *tenant_id, const char *id,
-			     const char *lease_owner);
-int ts_sq_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_sq_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
-		     const char *old_sealed, const char *new_sealed);
-/* sqlite_state.c */
-int ts_sq_session_put(struct ts_store *st, const struct ts_session_rec *rec);
-int ts_sq_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
-int ts_sq_session_touch(struct ts_store *st, const char *id_hash, int64_t last_seen);
-int ts_sq_session_delete(struct ts_store *st, const char *id_hash);
-int ts_sq_session_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-int ts_sq_consent_get(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, char **scope);
-int ts_sq_consent_put(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, const char *scope);
-int ts_sq_pending_put(struct ts_store *st, const char *tenant_id, const char *id_hash,
-		      const char *kind, const char *data, int64_t expires_at);
-int ts_sq_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
-		      char **data, int64_t *expires_at);
-int ts_sq_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
-			 const char *data);
-int ts_sq_pending_delete(struct ts_store *st, const char *id_hash);
-int ts_sq_purge_expired(struct ts_store *st, int64_t now);
-int ts_sq_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
-		       int *failures, int64_t *last);
-int ts_sq_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
-			int max);
-int ts_sq_throttle_reset(struct ts_store *st, const char *key_hash);
-int ts_sq_throttle_cas(struct ts_store *st, const char *key_hash,
-		       const struct ts_throttle_win *old, const struct ts_throttle_win *next);
 
 /* Takes a connection from st's pool, opening one if fewer than the pool's
  * maximum are open, else waiting for one to come back. On TS_OK *out must be
@@ -317,55 +98,11 @@ struct ts_sq_batch_stats {
 };
 void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out);
 
-/* Statement helpers shared by the operation files (sqlite.c). */
+/* Statement helpers (sqlite.c) for the driver. */
 /* Binds a borrowed string, or NULL, as parameter i (SQLITE_STATIC: every
  * caller resets the statement before the string goes away). Returns the
  * SQLite code, so binds chain with ||. */
 int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v);
-/* Binds args[0..n-1] as parameters 1..n. TS_OK or TS_ESTORE (logged). */
-int ts_sq_bind_strs(struct ts_sq_conn *c, sqlite3_stmt *s, const char *const *args, int n,
-		    const char *what);
-/* A copy of a text column (NULL for SQL NULL), owned by the caller. */
-char *ts_sq_col_dup(sqlite3_stmt *s, int i);
-/* Logs a row with NULL in a NOT NULL column and returns TS_ESTORE. */
-int ts_sq_bad_row(const char *what);
-/* Ends a row loop: SQLITE_DONE is TS_OK, anything else a failure. */
-int ts_sq_rows_end(struct ts_sq_conn *c, int src, const char *what);
-/* Returns v, grown (doubling, from 8) when n has reached *cap elements of
- * size elem. Aborts on exhaustion like ts_xrealloc. */
-/* Reads the current row into a new record, or NULL when a NOT NULL column
- * held NULL; and releases one. Each list wraps its record type's pair. */
-typedef void *(*ts_sq_read_fn)(sqlite3_stmt *s);
-typedef void (*ts_sq_free_fn)(void *rec);
-/* Steps a prepared, bound statement to its end and collects the rows read
- * by read into a new array in *out (array and records owned by the caller;
- * the caller's record-pointer array is passed as (void ***)). On failure
- * frees what it read and returns the error; the statement is left for the
- * caller to reset. */
-int ts_sq_rows(struct ts_sq_conn *c, sqlite3_stmt *s, ts_sq_read_fn read, ts_sq_free_fn free_rec,
-	       const char *what, void ***out, size_t *n);
-/* A whole list: takes a connection, binds the nargs string args to
- * statement id, collects the rows as ts_sq_rows, and gives it back. */
-int ts_sq_list(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int nargs,
-	       ts_sq_read_fn read, ts_sq_free_fn free_rec, const char *what, void ***out,
-	       size_t *n);
-
-/* Runs the cached write statement id with the n strings args as its
- * parameters, on c inside the caller's transaction; *changed (may be NULL)
- * gets the number of rows it changed (cascades not counted). */
-int ts_sq_exec(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *const *args, int n,
-	       int *changed, const char *what);
-/* ts_sq_exec in a transaction of its own. With must_change, TS_ENOTFOUND
- * (and nothing written) when no row changed. bump as in ts_sq_write_end. */
-int ts_sq_write1(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
-		 bool must_change, bool bump, const char *what);
-/* A one-row read: takes a connection, binds the n strings args to the
- * cached statement id and steps it once. TS_OK leaves the row in *s for
- * the caller to read; TS_ENOTFOUND if there is none; TS_ESTORE. In every
- * case ts_sq_read_end(st, *c, *s) must follow. */
-int ts_sq_read_begin(struct ts_store *st, enum ts_sq_stmt id, const char *const *args, int n,
-		     struct ts_sq_conn **c, sqlite3_stmt **s, const char *what);
-void ts_sq_read_end(struct ts_store *st, struct ts_sq_conn *c, sqlite3_stmt *s);
 
 /* Maps the last error on db to a return code (TS_EEXIST for a unique or
  * primary key conflict, TS_ENOTFOUND for a missing parent row, TS_ESTORE

@@ -1,7 +1,7 @@
 /* tenant.h: tenants, their clients, scopes and signing keys, as an immutable
- * in-memory snapshot that request threads read without locks, plus the
- * administrative operations (validation, create/update, key rotation) that
- * the CLI and the bootstrap file share.
+ * in-memory snapshot that request threads read without locks, and the
+ * checks that validating configuration shares (spec.c). Creating and
+ * changing tenants, clients and keys is src/admin/.
  *
  * A registry owns the current snapshot. A background thread polls the
  * store's generation counter and, when it moved, builds a new snapshot and
@@ -205,50 +205,13 @@ void ts_registry_free(struct ts_registry *r);
 /* Every tenant's long-lived counters, for /metrics. Borrowed list head. */
 struct ts_tenant_stats *ts_registry_stats(struct ts_registry *r);
 
-/* ---- administration (CLI and bootstrap) ---- */
+/* ---- checks shared by every configuration validator (src/admin/ and
+ * the modules that read JSON objects of their own) ---- */
 
-/* RSA keys generated ahead of need (RSA generation is slow): filled on
- * one thread per CPU, taken one at a time by the thread that creates
- * tenants. Zero-initialised; owned by its user, cleared with
- * ts_keypool_clear. Not shared between threads. */
-struct ts_keypool {
-	struct ts_jwk **keys; /* RS256 private keys, owned */
-	size_t n, cap;
-};
-/* Generates RS256 keys until the pool holds want (none if it does). The
- * first generation failure is returned; the keys made stay. */
-int ts_keypool_fill(struct ts_keypool *p, size_t want);
-/* One key, owned by the caller from then on, or NULL when empty. */
-struct ts_jwk *ts_keypool_take(struct ts_keypool *p);
-void ts_keypool_clear(struct ts_keypool *p); /* NULL is a no-op */
-
-/* The context of administrative operations. */
-struct ts_admin {
-	struct ts_store *store;
-	const struct ts_master_key *mk; /* seals new private keys; NULL: cannot create keys */
-	const char *public_url;
-	const char *actor;              /* for audit: "cli", "bootstrap" */
-	struct ts_keypool *rsa_pool;    /* RS256 keys to use before generating any, or NULL */
-};
-
-/* Validates a tenant spec object (the bootstrap file's tenant without its
- * users/groups/clients/providers/connections members) and creates or updates
- * the tenant. *result gets "created", "updated" or "unchanged". Unknown
- * members are TS_EINVAL with err naming the field. Keys for every served
- * algorithm are ensured. err (capacity errcap) receives one sentence. */
-int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **result,
-			  char *err, size_t errcap);
-/* Validates and creates or updates a client of a tenant. If the spec gives
- * no secret and a confidential client is created, a 256-bit secret is
- * generated and returned in *new_secret (caller frees with ts_free_secret). */
-int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
-			  const char **result, char **new_secret, char *err, size_t errcap);
-/* Helpers shared by every administrative validator (tenants, clients,
- * users, groups, providers). ts_admin_fail writes one sentence into err and
- * returns TS_EINVAL; ts_admin_check_known refuses a member of obj not in
- * known (NULL-terminated), naming it; ts_admin_printable accepts 1..max
- * bytes without control characters; ts_admin_audit appends one audit
- * record (detail, which may be NULL, is stolen). */
+/* ts_admin_fail writes one sentence into err and returns TS_EINVAL;
+ * ts_admin_check_known refuses a member of obj not in known
+ * (NULL-terminated), naming it; ts_admin_printable accepts 1..max bytes
+ * without control characters. */
 int ts_admin_fail(char *err, size_t cap, const char *fmt, ...) TS_PRINTF(3, 4);
 int ts_admin_check_known(const json_t *obj, const char *const *known, const char *what,
 			 char *err, size_t cap);
@@ -257,41 +220,7 @@ bool ts_admin_printable(const char *s, size_t max);
  * the user agent instead of reaching a client (javascript, data, vbscript,
  * file; any case): such a URI is never registered nor redirected to. */
 bool ts_redirect_scheme_refused(const char *uri);
-void ts_admin_audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject,
-		    json_t *detail);
 
-/* Validation only, without storage: the same checks as the _apply calls,
- * so a bootstrap file can be checked whole before anything is written. */
-int ts_admin_tenant_validate(const json_t *spec, char *err, size_t errcap);
-int ts_admin_client_validate(const json_t *spec, char *err, size_t errcap);
-/* Issues a fresh secret for a confidential client. */
-int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const char *client_id,
-				  char **new_secret, char *err, size_t errcap);
-/* Ensures a current and a next key for every algorithm the tenant serves,
- * and drops retired keys whose tokens have all expired. A tenant serves
- * ES256 and EdDSA, its access-token algorithm, and RS256 where a client of
- * it needs RS256 for ID tokens (ts_admin_client_needs_rsa) or it has RS256
- * keys already. ts_admin_keys_ensure_rsa with rsa true ensures RS256 keys
- * as well (for a client about to be stored). */
-int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t);
-int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, bool rsa);
-/* Whether a client (its stored configuration JSON) can get ID tokens
- * signed RS256 at a tenant (its configuration JSON): a client with a grant
- * through which a person signs in and the default ID-token algorithm. */
-bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_config);
-/* The same for a tenant spec of a bootstrap file, before anything is
- * stored: whether creating it makes RS256 keys (its access-token algorithm,
- * or a client spec that needs them, the client defaults applied). */
-bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec);
-/* ts_admin_keys_ensure for every tenant, with three list queries in all
- * (the server's periodic maintenance). A tenant that fails is logged and
- * the others go on; the return code is that of the listing. */
-int ts_admin_keys_maintain(struct ts_admin *a);
-/* Rotation: for alg (or every served alg when TS_ALG_NONE) the next key
- * (already published) becomes current, the current one is retired, and a
- * new next key is generated and published. */
-int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
-			 char *err, size_t errcap);
 /* The tenant's issuer for the public URL: {public_url}/t/{name}. Caller frees. */
 char *ts_tenant_issuer(const char *public_url, const char *name);
 /* Validates a tenant name: [a-z0-9-]{1,63}. */

@@ -124,7 +124,7 @@ static int reseal_connection(struct ts_vault *v, const struct ts_connection_rec 
 }
 
 /* One signing key: open the PKCS#8 bytes with any key, seal them under the
- * current one (AAD as tenant/admin.c seals them), swap if unchanged. */
+ * current one (AAD as admin/keys.c seals them), swap if unchanged. */
 static int reseal_key(struct ts_vault *v, const struct ts_key_rec *k)
 {
 	unsigned char *der = NULL;

@@ -65,19 +65,21 @@ int64_t ts_vault_refresh_jittered(int64_t issued_at, int64_t expires_at, int64_t
  * capped at max_ms. */
 int64_t ts_vault_backoff_ms(int64_t failures, int64_t base_ms, int64_t max_ms);
 
-/* ---- providers (CLI and bootstrap) ---- */
+/* ---- providers (src/admin/provider.c validates and resolves specs) ---- */
 
-/* Validates a provider spec (the bootstrap file's object, or what the CLI
- * built) without storage: kind, profile, URLs, credentials, every field
- * known (an unknown field is an error naming it). When require_secret is
- * false a missing client_secret/partner_key is accepted (an update that
- * keeps the stored one). err (capacity cap) receives one sentence. */
-int ts_vault_provider_validate(const json_t *spec, bool require_secret, char *err, size_t cap);
-/* Validates and creates or updates a provider of tenant (by name). The
- * secret is sealed under mks[0]; with keep_secret, a spec without one
- * keeps the stored secret. *result: "created", "updated" or "unchanged". */
-int ts_vault_provider_apply(struct ts_vault *v, const char *tenant, const json_t *spec,
-			    bool keep_secret, const char **result, char *err, size_t cap);
+#define TS_VAULT_ERR_MAX 256
+#define TS_VAULT_DEFAULT_LIFETIME 3600 /* an access token without expires_in */
+
+/* Stores a provider of tenant (by the spec's "name") with its resolved
+ * settings cfg (borrowed) and its secret (NULL: none given), sealed under
+ * mks[0]; with keep_secret, no secret keeps the stored one while the kind
+ * stays the same. *result: "created", "updated" or "unchanged"; audited. */
+int ts_vault_provider_put(struct ts_vault *v, const char *tenant, const json_t *spec,
+			  const json_t *cfg, const char *secret, bool keep_secret,
+			  const char **result, char *err, size_t cap);
+/* Whether url may be called: absolute http(s) without credentials or a
+ * fragment, and plain http only to a loopback host. */
+bool ts_upstream_url_ok(const char *url);
 /* A provider as the CLI shows it: settings and has_secret, never the
  * secret. New reference. */
 json_t *ts_vault_provider_view(const struct ts_provider_rec *p);

@@ -20,10 +20,8 @@
 #define TS_VAULT_STATE_MAX 64        /* longest state accepted back, base64url of the bytes */
 #define TS_VAULT_URL_MAX 16384       /* an authorization or return URL */
 #define TS_VAULT_CALLBACK_PATH "/connect/callback" /* under the issuer */
-#define TS_VAULT_ERR_MAX 256
 #define TS_VAULT_LEASE_ID_MAX 32
 #define TS_VAULT_PENDING_KIND "vault.connect"
-#define TS_VAULT_DEFAULT_LIFETIME 3600 /* an access token without expires_in */
 #define TS_VAULT_SHOPEE_REFRESH_LIFETIME (30 * TS_SECONDS_PER_DAY)
 #define TS_VAULT_TOKEN_MAX 16384
 #define TS_VAULT_NAME_MAX 128
@@ -160,9 +158,6 @@ struct ts_upstream_resp {
 	size_t len;
 	char *content_type;       /* owned, lowercased media type, or NULL */
 };
-/* Whether url may be called: absolute http(s) without credentials or a
- * fragment, and plain http only to a loopback host. */
-bool ts_upstream_url_ok(const char *url);
 /* Sends one request; redirects are never followed, the answer is capped at
  * TS_UPSTREAM_BODY_MAX. TS_OK: *out holds whatever status came back.
  * TS_EINVAL: the URL is not allowed. TS_EIO: no answer (refused, timed

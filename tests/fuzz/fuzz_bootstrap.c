@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "admin/admin.h"
 #include "tenant/tenant.h"
 
 #define FUZZ_MAX_INPUT (256 * 1024)

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "identity/identity.h"
 
 #define PW "correct horse battery staple"

@@ -759,6 +759,52 @@ static void test_verify_rsa_and_eddsa_tamper(void **state)
 	}
 }
 
+/* A verified signature of one of Tessera's keys is remembered per thread,
+ * by key: the same bytes verify again without the signature math, any
+ * other bytes (a flipped signature bit, the high-S twin) or any other key
+ * still go through the full check. */
+static void test_verified_signatures_remembered(void **state)
+{
+	struct ts_jwk *es = keys[TS_ALG_ES256], *other = NULL;
+	unsigned char raw[64], twin[64], id[TS_SHA256_LEN] = {1, 2, 3};
+	struct ts_buf good;
+	size_t n = 0;
+	char *t;
+	int round;
+	(void)state;
+	assert_int_equal(ts_jwk_generate(TS_ALG_ES256, &other), TS_OK);
+	ts_buf_init(&good, BUF_MAX);
+	assert_int_equal(ts_jws_sign(es, "at+jwt", "{\"sub\":\"x\"}", 11, &good), TS_OK);
+	assert_int_equal(ts_b64url_decode(strrchr(good.p, '.') + 1, strlen(strrchr(good.p, '.') + 1),
+					  raw, sizeof(raw), &n), TS_OK);
+	for (round = 0; round < 3; round++) {
+		assert_int_equal(parse_verify(good.p, es), TS_OK);
+		assert_int_equal(parse_verify(good.p, other), TS_EDENIED);
+		memcpy(twin, raw, sizeof(twin));
+		twin[63] ^= 1;
+		t = with_sig(good.p, twin, sizeof(twin));
+		assert_int_equal(parse_verify(t, es), TS_EDENIED);
+		free(t);
+		flip_s(raw, twin);
+		t = with_sig(good.p, twin, sizeof(twin));
+		assert_int_equal(parse_verify(t, es), TS_EDENIED);
+		free(t);
+	}
+	/* The memory itself: by id and by key, and forgotten with the key. */
+	assert_false(ts_jws_seen(es, id));
+	ts_jws_seen_add(es, id);
+	assert_true(ts_jws_seen(es, id));
+	assert_false(ts_jws_seen(other, id));
+	id[5] ^= 1;
+	assert_false(ts_jws_seen(es, id));
+	id[5] ^= 1;
+	ts_jws_cache_forget(es->serial);
+	assert_false(ts_jws_seen(es, id));
+	assert_int_equal(parse_verify(good.p, es), TS_OK);
+	ts_buf_clear(&good);
+	ts_jwk_free(other);
+}
+
 static void test_ecdsa_der_conversion(void **state)
 {
 	unsigned char raw[64], back[64], der[80];
@@ -1215,6 +1261,7 @@ int main(void)
 		cmocka_unit_test(test_es256_high_s_refused),
 		cmocka_unit_test(test_verify_alg_pinning),
 		cmocka_unit_test(test_verify_rsa_and_eddsa_tamper),
+		cmocka_unit_test(test_verified_signatures_remembered),
 		cmocka_unit_test(test_ecdsa_der_conversion),
 		cmocka_unit_test(test_pkcs8_roundtrip),
 		cmocka_unit_test(test_pkcs8_decoder),

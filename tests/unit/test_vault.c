@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin/admin.h"
 #include "vault/vault.h"
 #include "vault/vault_int.h"
 
@@ -132,7 +133,7 @@ static int validate(const char *text, bool require_secret, char *err, size_t cap
 
 	assert_non_null(spec);
 	err[0] = '\0';
-	rc = ts_vault_provider_validate(spec, require_secret, err, cap);
+	rc = ts_admin_provider_validate(spec, require_secret, err, cap);
 	json_decref(spec);
 	return rc;
 }

@@ -1,10 +1,10 @@
 /* pg.c: the PostgreSQL store backend's engine room: opening, a small pool
  * of libpq connections (opened lazily, at most POOL_MAX, each used by one
- * thread at a time), write transactions, and the query and row helpers
- * shared by the operation files. A connection that fails at the connection
- * level is closed and replaced by the next taker, so the store recovers by
- * itself once the server is back. The operations are in pg_ops.c and its
- * siblings, the schema in pg_schema.c. */
+ * thread at a time), write transactions and batches, and the error
+ * mapping the driver (drv_pg.c) shares. A connection that fails at the
+ * connection level is closed and replaced by the next taker, so the store
+ * recovers by itself once the server is back. The SQL is in sql.c, the
+ * schema in pg_schema.c. */
 #include "pg_int.h"
 
 #include <inttypes.h>
@@ -34,7 +34,6 @@
 #define ERR_MAX 300
 
 static const char begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
-static const char gen_get_sql[] = "SELECT value FROM meta WHERE name = 'generation'";
 static const char gen_bump_sql[] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'";
 
 /* The backend state behind ts_store.impl. */
@@ -45,6 +44,7 @@ struct ts_pg {
 	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
 	struct ts_pg_conn *idle; /* connections not in use */
 	unsigned nopen;     /* connections open, idle or in use */
+	char *sql[TS_SQL_COUNT]; /* the SQL table in $N form (NULL: not in this dialect) */
 };
 
 static struct ts_pg *impl(struct ts_store *st)
@@ -98,6 +98,7 @@ static int conn_open(struct ts_pg *pg, struct ts_pg_conn **out)
 		return TS_ESTORE;
 	}
 	c->url = &pg->shown;
+	c->sql = pg->sql;
 	PQsetNoticeProcessor(c->db, notice, (void *)&pg->shown);
 	*out = c;
 	return TS_OK;
@@ -222,7 +223,7 @@ void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c)
  * SQLSTATE and the primary message, which name constraints and columns;
  * the DETAIL line, which may quote a key's value (a digest, a username),
  * is left out. */
-static int query_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
+int ts_pg_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -252,7 +253,7 @@ static int query_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 
 /* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
  * above U+10FFFF), which is all a UTF8 database accepts. */
-static bool utf8_ok(const char *p)
+bool ts_pg_utf8_ok(const char *p)
 {
 	const unsigned char *s = (const unsigned char *)p;
 
@@ -300,7 +301,7 @@ int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, 
 	 * gets here) cannot be in the database: nothing matches them, as on
 	 * SQLite, rather than a server error. */
 	for (i = 0; i < n; i++) {
-		if (args[i] != NULL && !utf8_ok(args[i])) {
+		if (args[i] != NULL && !ts_pg_utf8_ok(args[i])) {
 			ts_log_debug("postgres %s: a parameter is not UTF-8", what);
 			return TS_ENOTFOUND;
 		}
@@ -308,7 +309,7 @@ int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, 
 	r = PQexecParams(c->db, sql, n, NULL, args, NULL, NULL, 0);
 	s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		rc = query_fail(c, r, what);
+		rc = ts_pg_fail(c, r, what);
 		PQclear(r);
 		return rc;
 	}
@@ -482,118 +483,11 @@ int ts_pg_batch_end(struct ts_store *st, bool commit)
 	return TS_OK;
 }
 
-int ts_pg_write1(struct ts_store *st, const char *sql, const char *const *args, int n,
-		 bool must_change, bool bump, const char *what)
-{
-	struct ts_pg_conn *c = NULL;
-	int rc, changed = 0;
-
-	rc = ts_pg_write_begin(st, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_pg_exec(c, sql, args, n, &changed, what);
-	if (rc == TS_OK && must_change && changed == 0)
-		rc = TS_ENOTFOUND;
-out:
-	return ts_pg_write_end(st, c, rc, bump);
-}
-
-/* A read-only statement in autocommit on a pooled connection, redone once
- * on a fresh connection if the pooled one turns out to be cut. */
-static int read_query(struct ts_store *st, const char *sql, const char *const *args, int n,
-		      PGresult **out, const char *what)
-{
-	struct ts_pg_conn *c = NULL;
-	bool retried = false;
-	int rc;
-
-	do {
-		rc = ts_pg_conn_get(st, &c);
-		if (rc != TS_OK)
-			return rc;
-		rc = ts_pg_query(c, sql, args, n, out, what);
-	} while (retry_fresh(st, &c, rc, &retried));
-	ts_pg_conn_put(st, c);
-	return rc;
-}
-
-int ts_pg_get1(struct ts_store *st, const char *sql, const char *const *args, int n,
-	       PGresult **out, const char *what)
-{
-	int rc;
-
-	rc = read_query(st, sql, args, n, out, what);
-	if (rc == TS_OK && PQntuples(*out) == 0) {
-		PQclear(*out);
-		*out = NULL;
-		rc = TS_ENOTFOUND;
-	}
-	return rc;
-}
-
-int ts_pg_rows(const PGresult *r, ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what,
-	       void ***out, size_t *n)
-{
-	int rows = PQntuples(r), i, j;
-	void **v;
-
-	*out = NULL;
-	*n = 0;
-	if (rows <= 0)
-		return TS_OK;
-	v = ts_xcalloc((size_t)rows, sizeof(*v));
-	for (i = 0; i < rows; i++) {
-		v[i] = read(r, i);
-		if (v[i] == NULL) {
-			for (j = 0; j < i; j++)
-				free_rec(v[j]);
-			free(v);
-			return ts_pg_bad_row(what);
-		}
-	}
-	*out = v;
-	*n = (size_t)rows;
-	return TS_OK;
-}
-
-int ts_pg_list(struct ts_store *st, const char *sql, const char *const *args, int nargs,
-	       ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what, void ***out,
-	       size_t *n)
-{
-	PGresult *r = NULL;
-	int rc;
-
-	rc = read_query(st, sql, args, nargs, &r, what);
-	if (rc != TS_OK)
-		return rc;
-	rc = ts_pg_rows(r, read, free_rec, what, out, n);
-	PQclear(r);
-	return rc;
-}
-
-char *ts_pg_col_dup(const PGresult *r, int i, int j)
-{
-	if (PQgetisnull(r, i, j))
-		return NULL;
-	return ts_xstrdup(PQgetvalue(r, i, j));
-}
-
 int64_t ts_pg_col_i64(const PGresult *r, int i, int j)
 {
 	if (PQgetisnull(r, i, j))
 		return 0;
 	return (int64_t)strtoll(PQgetvalue(r, i, j), NULL, 10);
-}
-
-bool ts_pg_col_bool(const PGresult *r, int i, int j)
-{
-	return ts_pg_col_i64(r, i, j) != 0;
-}
-
-int ts_pg_bad_row(const char *what)
-{
-	ts_log_err("postgres: a %s row has NULL in a NOT NULL column", what);
-	return TS_ESTORE;
 }
 
 const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v)
@@ -602,38 +496,13 @@ const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v)
 	return buf;
 }
 
-/* Ping reads a row, so it fails when the server answers but the database
- * is unusable, not only when no connection can be made. */
-int ts_pg_ping(struct ts_store *st)
-{
-	int64_t gen;
-
-	return ts_pg_generation(st, &gen);
-}
-
-int ts_pg_generation(struct ts_store *st, int64_t *out)
-{
-	PGresult *r = NULL;
-	int rc;
-
-	rc = ts_pg_get1(st, gen_get_sql, NULL, 0, &r, "generation");
-	if (rc == TS_ENOTFOUND) {
-		ts_log_err("postgres: the generation row is missing");
-		return TS_ESTORE;
-	}
-	if (rc != TS_OK)
-		return rc;
-	*out = ts_pg_col_i64(r, 0, 0);
-	PQclear(r);
-	return TS_OK;
-}
-
 /* Every connection must be back by now: closing under a running call is a
  * caller bug, logged rather than hidden. */
 void ts_pg_close(struct ts_store *st)
 {
 	struct ts_pg *pg = impl(st);
 	struct ts_pg_conn *c;
+	size_t i;
 
 	pthread_mutex_lock(&pg->mu);
 	while ((c = pg->idle) != NULL) {
@@ -646,6 +515,8 @@ void ts_pg_close(struct ts_store *st)
 	pthread_mutex_unlock(&pg->mu);
 	pthread_cond_destroy(&pg->cv);
 	pthread_mutex_destroy(&pg->mu);
+	for (i = 0; i < TS_SQL_COUNT; i++)
+		free(pg->sql[i]);
 	ts_free_secret(pg->url);
 	ts_pg_url_clear(&pg->shown);
 	free(pg);
@@ -659,6 +530,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	struct ts_pg_conn *c = NULL;
 	PQconninfoOption *opts;
 	char *err = NULL;
+	size_t i;
 	int rc;
 
 	if (out == NULL)
@@ -684,8 +556,11 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	ts_pg_url_parse(url, &pg->shown);
 	pthread_mutex_init(&pg->mu, NULL);
 	pthread_cond_init(&pg->cv, NULL);
+	for (i = 0; i < TS_SQL_COUNT; i++)
+		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
 	st = ts_xcalloc(1, sizeof(*st));
-	st->ops = &ts_pg_ops;
+	st->drv = &ts_drv_pg;
+	st->ops = &ts_drv_pg.ops;
 	st->impl = pg;
 
 	rc = conn_open(pg, &c);

@@ -1,27 +1,20 @@
-/* pg_int.h: private to the PostgreSQL backend (src/store/pg/), shared by pg.c (open, the
- * connection pool, transactions, query and row helpers), pg_schema.c
- * (migrations) and the operations: pg_ops.c (configuration, revocations,
- * audit, and the vtable), pg_people.c (users, groups), pg_apikeys.c,
- * pg_grants.c (codes, grants, refresh tokens), pg_state.c (sessions,
- * consent, pending state, purging) and pg_vault.c (token vault providers
- * and connections, re-sealing). Each operation keeps exactly the contract
- * of its ts_store_* wrapper in store.h and behaves as its SQLite twin
- * (sqlite_*.c): the store contract suites run against both. Nothing
- * outside src/store includes this header.
+/* pg_int.h: private to the PostgreSQL driver (src/store/pg/), shared by
+ * pg.c (open, the connection pool, transactions, write batches, error
+ * mapping), pg_schema.c (migrations), pg_url.c (what of a URL may be shown,
+ * and scrubbing libpq's messages) and drv_pg.c (the driver interface over
+ * them, with prepared statements). Nothing outside src/store includes it.
  *
- * Conventions: every statement is parameterised (PQexecParams, text
- * format; integers are passed as decimal text made by ts_pg_i64), SQL text
- * is a string literal next to the operation that runs it, never built
- * from data. Times are BIGINT Unix seconds and flags INTEGER 0/1, as in
- * the SQLite schema, so that records read the same from both. */
+ * Conventions: every statement is parameterised (text format; integers
+ * are passed as decimal text made by ts_pg_i64) and fixed text, never
+ * built from data. Times are BIGINT Unix seconds and flags INTEGER 0/1, as
+ * in the SQLite schema, so that records read the same from both. */
 #ifndef TS_STORE_PG_INT_H
 #define TS_STORE_PG_INT_H
 
-#include "store/store.h"
+#include "store/drv.h"
 
 #include <libpq-fe.h>
 
-/* One pooled connection, used by one thread at a time. */
 /* The parts of a connection URL that may be shown (each empty when absent
  * or not plausibly what it claims to be), and the password, kept only to
  * scrub it from messages (pg_url.c). */
@@ -44,135 +37,21 @@ const char *ts_pg_url_show(const struct ts_pg_url *u, char *buf, size_t cap);
  * "...", and the password masked wherever it appears. Returns buf. */
 const char *ts_pg_scrub(const struct ts_pg_url *u, const char *msg, char *buf, size_t cap);
 
+/* One pooled connection, used by one thread at a time. */
 struct ts_pg_conn {
 	PGconn *db;
 	const struct ts_pg_url *url; /* the store's, for scrubbing messages */
+	char *const *sql;        /* the store's SQL table in $N form, by statement id */
+	bool prepared[TS_SQL_COUNT]; /* prepared on this connection (PQprepare) */
 	bool broken;             /* a query failed at the connection level: closed on put */
 	struct ts_pg_conn *next; /* free-list link while idle */
 };
 
-/* The operations table (pg_ops.c) and the backend's close (pg.c). */
-extern const struct ts_store_ops ts_pg_ops;
+/* Closes the store (the driver's close; every connection must be back). */
 void ts_pg_close(struct ts_store *st);
-/* Ping and generation (pg.c). */
-int ts_pg_ping(struct ts_store *st);
-int ts_pg_generation(struct ts_store *st, int64_t *out);
 /* Applies the migrations on c (pg_schema.c); concurrent openers serialise
  * on an advisory lock, so many servers may start at once. */
 int ts_pg_migrate(struct ts_pg_conn *c);
-
-/* Operations implemented outside pg_ops.c, with the contracts of the
- * matching ts_store_* wrappers in store.h; arguments are already checked. */
-/* pg_apikeys.c */
-int ts_pg_apikey_put(struct ts_store *st, const struct ts_apikey_rec *rec);
-int ts_pg_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_rec **out);
-int ts_pg_apikey_find_device(struct ts_store *st, const char *tenant_id, const char *user_id,
-			     struct ts_apikey_rec **out);
-int ts_pg_apikey_list(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      struct ts_apikey_rec ***out, size_t *n);
-int ts_pg_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key);
-int ts_pg_apikey_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-/* pg_people.c */
-int ts_pg_user_put(struct ts_store *st, const struct ts_user_rec *rec);
-int ts_pg_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *device_id, int64_t now);
-int ts_pg_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
-		      const char *old_hash, const char *new_hash, int64_t now);
-int ts_pg_user_get(struct ts_store *st, const char *tenant_id, const char *id,
-		   struct ts_user_rec **out);
-int ts_pg_user_find(struct ts_store *st, const char *tenant_id, const char *username,
-		    struct ts_user_rec **out);
-int ts_pg_user_list(struct ts_store *st, const char *tenant_id, struct ts_user_rec ***out,
-		    size_t *n);
-int ts_pg_user_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_pg_group_put(struct ts_store *st, const struct ts_group_rec *rec);
-int ts_pg_group_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_group_rec **out);
-int ts_pg_group_find(struct ts_store *st, const char *tenant_id, const char *name,
-		     struct ts_group_rec **out);
-int ts_pg_group_list(struct ts_store *st, const char *tenant_id, struct ts_group_rec ***out,
-		     size_t *n);
-int ts_pg_group_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_pg_member_add(struct ts_store *st, const char *tenant_id, const char *group_id,
-		     const char *user_id, const char *added_by, int64_t added_at);
-int ts_pg_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
-			const char *user_id);
-int ts_pg_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
-		      struct ts_user_rec ***out, size_t *n);
-int ts_pg_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
-		       const char *user_id, bool *is_member);
-int ts_pg_member_records(struct ts_store *st, const char *tenant_id, const char *group_id,
-			 struct ts_member_rec ***out, size_t *n);
-/* pg_grants.c */
-int ts_pg_code_put(struct ts_store *st, const struct ts_code_rec *rec);
-int ts_pg_code_take(struct ts_store *st, const char *code_hash, struct ts_code_rec **out);
-int ts_pg_grant_put(struct ts_store *st, const struct ts_grant_rec *rec);
-int ts_pg_grant_get(struct ts_store *st, const char *tenant_id, const char *id,
-		    struct ts_grant_rec **out);
-int ts_pg_grant_token_add(struct ts_store *st, const char *tenant_id, const char *grant_id,
-			  const char *jti, int64_t expires_at);
-int ts_pg_grant_revoke(struct ts_store *st, const char *tenant_id, const char *grant_id);
-int ts_pg_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec);
-int ts_pg_refresh_get(struct ts_store *st, const char *token_hash,
-		      struct ts_refresh_rec **out);
-int ts_pg_refresh_rotate(struct ts_store *st, const char *old_hash,
-			 const struct ts_refresh_rec *next);
-int ts_pg_refresh_rotate_token(struct ts_store *st, const char *old_hash,
-			       const struct ts_refresh_rec *next, const char *jti,
-			       int64_t jti_expires_at);
-/* pg_vault.c */
-int ts_pg_provider_put(struct ts_store *st, const struct ts_provider_rec *rec);
-int ts_pg_provider_get(struct ts_store *st, const char *tenant_id, const char *name,
-		       struct ts_provider_rec **out);
-int ts_pg_provider_list(struct ts_store *st, const char *tenant_id,
-			struct ts_provider_rec ***out, size_t *n);
-int ts_pg_provider_delete(struct ts_store *st, const char *tenant_id, const char *name);
-int ts_pg_provider_reseal(struct ts_store *st, const char *tenant_id, const char *name,
-			  const char *old_sealed, const char *new_sealed);
-int ts_pg_connection_insert(struct ts_store *st, const struct ts_connection_rec *rec);
-int ts_pg_connection_get(struct ts_store *st, const char *tenant_id, const char *id,
-			 struct ts_connection_rec **out);
-int ts_pg_connection_find(struct ts_store *st, const char *tenant_id, const char *owner,
-			  const char *name, struct ts_connection_rec **out);
-int ts_pg_connection_list(struct ts_store *st, const char *tenant_id,
-			  struct ts_connection_rec ***out, size_t *n);
-int ts_pg_connection_due(struct ts_store *st, int64_t now, size_t limit,
-			 struct ts_connection_rec ***out, size_t *n);
-int ts_pg_connection_lease(struct ts_store *st, const char *tenant_id, const char *id,
-			   const char *owner, int64_t until, int64_t now);
-int ts_pg_connection_save(struct ts_store *st, const struct ts_connection_rec *rec,
-			  const char *lease_owner);
-int ts_pg_connection_release(struct ts_store *st, const char *tenant_id, const char *id,
-			     const char *lease_owner);
-int ts_pg_connection_delete(struct ts_store *st, const char *tenant_id, const char *id);
-int ts_pg_key_reseal(struct ts_store *st, const char *tenant_id, const char *kid,
-		     const char *old_sealed, const char *new_sealed);
-/* pg_state.c */
-int ts_pg_session_put(struct ts_store *st, const struct ts_session_rec *rec);
-int ts_pg_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out);
-int ts_pg_session_touch(struct ts_store *st, const char *id_hash, int64_t last_seen);
-int ts_pg_session_delete(struct ts_store *st, const char *id_hash);
-int ts_pg_session_delete_user(struct ts_store *st, const char *tenant_id, const char *user_id);
-int ts_pg_consent_get(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, char **scope);
-int ts_pg_consent_put(struct ts_store *st, const char *tenant_id, const char *user_id,
-		      const char *client_id, const char *scope);
-int ts_pg_pending_put(struct ts_store *st, const char *tenant_id, const char *id_hash,
-		      const char *kind, const char *data, int64_t expires_at);
-int ts_pg_pending_get(struct ts_store *st, const char *id_hash, char **tenant_id, char **kind,
-		      char **data, int64_t *expires_at);
-int ts_pg_pending_update(struct ts_store *st, const char *id_hash, const char *old_data,
-			 const char *data);
-int ts_pg_pending_delete(struct ts_store *st, const char *id_hash);
-int ts_pg_purge_expired(struct ts_store *st, int64_t now);
-int ts_pg_throttle_get(struct ts_store *st, const char *key_hash, int64_t *start,
-		       int *failures, int64_t *last);
-int ts_pg_throttle_fail(struct ts_store *st, const char *key_hash, int64_t now, int64_t window,
-			int max);
-int ts_pg_throttle_reset(struct ts_store *st, const char *key_hash);
-int ts_pg_throttle_cas(struct ts_store *st, const char *key_hash,
-		       const struct ts_throttle_win *old, const struct ts_throttle_win *next);
-
 
 /* ---- the engine (pg.c) ---- */
 
@@ -196,6 +75,11 @@ void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c);
  * sql. On error *out is NULL. */
 int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
 		PGresult **out, const char *what);
+/* Maps a failed result r on c (may be NULL) to a return code and logs it,
+ * as ts_pg_query does; a lost connection also marks c broken. */
+int ts_pg_fail(struct ts_pg_conn *c, const PGresult *r, const char *what);
+/* Well-formed UTF-8, which is all a UTF8 database accepts. */
+bool ts_pg_utf8_ok(const char *p);
 /* ts_pg_query for a statement whose rows are not wanted; *changed (may be
  * NULL) gets the number of rows it inserted, updated or deleted. */
 int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
@@ -214,38 +98,9 @@ int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump
  * ts_pg_write_begin/end run a savepoint instead of a transaction. */
 int ts_pg_batch_begin(struct ts_store *st);
 int ts_pg_batch_end(struct ts_store *st, bool commit);
-/* One statement in a transaction of its own. With must_change,
- * TS_ENOTFOUND (and nothing written) when no row changed. */
-int ts_pg_write1(struct ts_store *st, const char *sql, const char *const *args, int n,
-		 bool must_change, bool bump, const char *what);
-/* A one-row read: TS_OK with the result in *out (row 0; the caller
- * PQclears it), TS_ENOTFOUND when there is no row (nothing to free). */
-int ts_pg_get1(struct ts_store *st, const char *sql, const char *const *args, int n,
-	       PGresult **out, const char *what);
 
-/* Reads row i of r into a new record, or NULL when a NOT NULL column held
- * NULL; and releases one. */
-typedef void *(*ts_pg_read_fn)(const PGresult *r, int i);
-typedef void (*ts_pg_free_fn)(void *rec);
-/* Collects every row of r through read into a new array (array and
- * records owned by the caller; pass the record-pointer array as (void ***)).
- * On a bad row frees what it read and returns TS_ESTORE. */
-int ts_pg_rows(const PGresult *r, ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what,
-	       void ***out, size_t *n);
-/* A whole list: takes a connection, runs sql with args, collects the rows
- * as ts_pg_rows, gives the connection back. */
-int ts_pg_list(struct ts_store *st, const char *sql, const char *const *args, int nargs,
-	       ts_pg_read_fn read, ts_pg_free_fn free_rec, const char *what, void ***out,
-	       size_t *n);
-
-/* Column readers for row i, column j: a copy of a text column (NULL for
- * SQL NULL), owned by the caller; a BIGINT/INTEGER column (0 for NULL); an
- * INTEGER 0/1 flag. */
-char *ts_pg_col_dup(const PGresult *r, int i, int j);
+/* Column j of row i as an integer (0 for SQL NULL). */
 int64_t ts_pg_col_i64(const PGresult *r, int i, int j);
-bool ts_pg_col_bool(const PGresult *r, int i, int j);
-/* Logs a row with NULL in a NOT NULL column and returns TS_ESTORE. */
-int ts_pg_bad_row(const char *what);
 /* v as decimal text in buf, for a parameter; returns buf. */
 #define TS_PG_I64_BUF 24
 const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v);

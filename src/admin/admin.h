@@ -1,0 +1,152 @@
+/* admin.h: configuration as objects: the validation and the
+ * create/update of tenants, clients, signing keys, users, groups and
+ * token-vault providers, each from a JSON spec, one file per kind. The
+ * CLI, the bootstrap file and the compatibility APIs all go through here,
+ * so every one of them accepts exactly the same input and writes the same
+ * audit events. Validation (the _validate calls) needs no storage, so a
+ * whole bootstrap file is checked before anything is written.
+ *
+ * Every call that can refuse its input writes one sentence into err
+ * (capacity errcap or cap) and returns TS_EINVAL; storage failures are
+ * their return codes with a sentence naming the object. */
+#ifndef TS_ADMIN_H
+#define TS_ADMIN_H
+
+#include "core/core.h"
+#include "jose/jose.h"
+#include "store/store.h"
+#include "tenant/tenant.h"
+
+#include <jansson.h>
+
+struct ts_vault;
+
+/* ---- tenants, clients and signing keys ---- */
+
+/* RSA keys generated ahead of need (RSA generation is slow): filled on
+ * one thread per CPU, taken one at a time by the thread that creates
+ * tenants. Zero-initialised; owned by its user, cleared with
+ * ts_keypool_clear. Not shared between threads. */
+struct ts_keypool {
+	struct ts_jwk **keys; /* RS256 private keys, owned */
+	size_t n, cap;
+};
+/* Generates RS256 keys until the pool holds want (none if it does). The
+ * first generation failure is returned; the keys made stay. */
+int ts_keypool_fill(struct ts_keypool *p, size_t want);
+/* One key, owned by the caller from then on, or NULL when empty. */
+struct ts_jwk *ts_keypool_take(struct ts_keypool *p);
+void ts_keypool_clear(struct ts_keypool *p); /* NULL is a no-op */
+
+/* The context of administrative operations. */
+struct ts_admin {
+	struct ts_store *store;
+	const struct ts_master_key *mk; /* seals new private keys; NULL: cannot create keys */
+	const char *public_url;
+	const char *actor;              /* for audit: "cli", "bootstrap" */
+	struct ts_keypool *rsa_pool;    /* RS256 keys to use before generating any, or NULL */
+};
+
+/* Validates a tenant spec object (the bootstrap file's tenant without its
+ * users/groups/clients/providers/connections members) and creates or updates
+ * the tenant. *result gets "created", "updated" or "unchanged". Unknown
+ * members are TS_EINVAL with err naming the field. Keys for every served
+ * algorithm are ensured. err (capacity errcap) receives one sentence. */
+int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **result,
+			  char *err, size_t errcap);
+/* Validates and creates or updates a client of a tenant. If the spec gives
+ * no secret and a confidential client is created, a 256-bit secret is
+ * generated and returned in *new_secret (caller frees with ts_free_secret). */
+int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
+			  const char **result, char **new_secret, char *err, size_t errcap);
+/* Appends one audit record of a change (detail, which may be NULL, is
+ * stolen). The validators' shared checks (ts_admin_fail,
+ * ts_admin_check_known, ts_admin_printable) are in tenant/tenant.h. */
+void ts_admin_audit(struct ts_admin *a, const char *tenant, const char *type, const char *subject,
+		    json_t *detail);
+
+/* Validation only, without storage: the same checks as the _apply calls,
+ * so a bootstrap file can be checked whole before anything is written. */
+int ts_admin_tenant_validate(const json_t *spec, char *err, size_t errcap);
+int ts_admin_client_validate(const json_t *spec, char *err, size_t errcap);
+/* Issues a fresh secret for a confidential client. */
+int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const char *client_id,
+				  char **new_secret, char *err, size_t errcap);
+/* Ensures a current and a next key for every algorithm the tenant serves,
+ * and drops retired keys whose tokens have all expired. A tenant serves
+ * ES256 and EdDSA, its access-token algorithm, and RS256 where a client of
+ * it needs RS256 for ID tokens (ts_admin_client_needs_rsa) or it has RS256
+ * keys already. ts_admin_keys_ensure_rsa with rsa true ensures RS256 keys
+ * as well (for a client about to be stored). */
+int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t);
+int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, bool rsa);
+/* Whether a client (its stored configuration JSON) can get ID tokens
+ * signed RS256 at a tenant (its configuration JSON): a client with a grant
+ * through which a person signs in and the default ID-token algorithm. */
+bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_config);
+/* The same for a tenant spec of a bootstrap file, before anything is
+ * stored: whether creating it makes RS256 keys (its access-token algorithm,
+ * or a client spec that needs them, the client defaults applied). */
+bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec);
+/* ts_admin_keys_ensure for every tenant, with three list queries in all
+ * (the server's periodic maintenance). A tenant that fails is logged and
+ * the others go on; the return code is that of the listing. */
+int ts_admin_keys_maintain(struct ts_admin *a);
+/* Rotation: for alg (or every served alg when TS_ALG_NONE) the next key
+ * (already published) becomes current, the current one is retired, and a
+ * new next key is generated and published. */
+int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
+			 char *err, size_t errcap);
+
+/* ---- users and groups ---- */
+
+/* A username: 1 to 254 bytes of printable characters (no control
+ * characters), without a space at either end. */
+bool ts_username_ok(const char *s);
+/* Validation only (no storage): the bootstrap file's user object:
+ * username, password, email, name, roles, disabled,
+ * mobile_access, app_password, device_id (plus password_env,
+ * app_password_env). Unknown fields are TS_EINVAL naming the field.
+ * Passwords and app passwords have 8 to TS_PASSWORD_MAX bytes' worth of
+ * characters; email, name and roles go to the profile. err (capacity
+ * errcap > 0) receives one sentence. */
+int ts_admin_user_validate(const json_t *spec, char *err, size_t errcap);
+/* Creates or updates a user of tenant from spec. Roles must be roles of
+ * the tenant. Supplied passwords are hashed with Argon2id; re-applying the
+ * same password leaves the user unchanged. *result: created, updated,
+ * unchanged. Disabling a user ends their sessions.
+ * An existing user keeps id and created_at; the spec's email, name, roles,
+ * mobile_access and disabled replace the stored ones (omitted: none/false),
+ * while an omitted password or app password keeps the stored hash, an
+ * omitted device_id keeps the bound device and "device_id": null unbinds
+ * it (the next mobile login binds). Changing the password also ends the
+ * user's sessions. Writes a user.created/user.updated audit event. */
+int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
+			const char **result, char *err, size_t errcap);
+/* Group object: {name, members: [usernames]}. Creates the group if needed
+ * and makes its membership exactly the list given (without "members" the
+ * membership is left as it is). Every member must be an existing user of
+ * the tenant; all are resolved before anything is written. *result:
+ * created, updated (membership changed), unchanged. *group_id (caller
+ * frees) gets its id. Writes group.created and group.member_added/_removed
+ * audit events. */
+int ts_admin_group_validate(const json_t *spec, char *err, size_t errcap);
+int ts_admin_group_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
+			 const char **result, char **group_id, char *err, size_t errcap);
+
+/* ---- providers of the token vault ---- */
+
+/* Validates a provider spec (the bootstrap file's object, or what the CLI
+ * built) without storage: kind, profile, URLs, credentials, every field
+ * known (an unknown field is an error naming it). When require_secret is
+ * false a missing client_secret/partner_key is accepted (an update that
+ * keeps the stored one). err (capacity cap) receives one sentence. */
+int ts_admin_provider_validate(const json_t *spec, bool require_secret, char *err, size_t cap);
+/* Validates and creates or updates a provider of tenant (by name). The
+ * secret is sealed under mks[0]; with keep_secret, a spec without one
+ * keeps the stored secret. *result: "created", "updated" or "unchanged".
+ * v is the vault context (vault/vault.h), which seals and stores it. */
+int ts_admin_provider_apply(struct ts_vault *v, const char *tenant, const json_t *spec,
+			    bool keep_secret, const char **result, char *err, size_t cap);
+
+#endif

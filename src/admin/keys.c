@@ -1,0 +1,404 @@
+/* keys.c: the signing-key life cycle of a tenant: which algorithms it
+ * serves, a current and a published next key for each (ensure), rotation,
+ * and the removal of retired keys whose tokens have all expired. RSA keys,
+ * slow to generate, exist only where something signs with RS256: an
+ * RS256 (or PS256) access-token algorithm, or a client through which a
+ * person can get an ID token signed RS256 (the default). */
+#include "admin.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_TOKEN_TTL TS_SECONDS_PER_HOUR
+#define KEY_RETENTION_SLACK 300
+#define MAX_SERVED_ALGS 4
+
+/* Grants through which a person signs in, and so may get an ID token (a
+ * refresh token carries a person's grant on). */
+static const char *const person_grants[] = {
+	"authorization_code", "password", "refresh_token",
+	"urn:ietf:params:oauth:grant-type:device_code",
+};
+
+static enum ts_jws_alg access_alg(const json_t *tcfg)
+{
+	return ts_jws_alg_parse(json_string_value(json_object_get(tcfg, "access_token_alg")));
+}
+
+/* Whether a client (its stored configuration) can be given ID tokens that
+ * are signed RS256: it has a grant through which a person signs in, and
+ * its ID-token algorithm is RS256 (the default), or PS256 at a tenant that
+ * does not sign with PS256 (RS256 is used then). */
+static bool client_needs_rsa(const json_t *ccfg, enum ts_jws_alg tenant_alg)
+{
+	const json_t *grants = json_object_get(ccfg, "grant_types");
+	enum ts_jws_alg id_alg = ts_jws_alg_parse(
+		json_string_value(json_object_get(ccfg, "id_token_signed_response_alg")));
+	bool person = false;
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(grants); i++)
+		for (j = 0; j < TS_ARRAY_LEN(person_grants); j++)
+			person = person || ts_str_eq(ts_str_c(json_string_value(json_array_get(grants, i))),
+						     person_grants[j]);
+	if (!person)
+		return false;
+	return id_alg == TS_ALG_NONE || id_alg == TS_ALG_RS256 ||
+	       (id_alg == TS_ALG_PS256 && tenant_alg != TS_ALG_PS256);
+}
+
+bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_config)
+{
+	json_t *c = json_loads(client_config, 0, NULL), *t = json_loads(tenant_config, 0, NULL);
+	bool r = c && t && client_needs_rsa(c, access_alg(t));
+
+	json_decref(c);
+	json_decref(t);
+	return r;
+}
+
+bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec)
+{
+	const json_t *clients = json_object_get(tenant_spec, "clients");
+	enum ts_jws_alg at = access_alg(tenant_spec);
+	size_t i;
+
+	if (at == TS_ALG_RS256)
+		return true;
+	for (i = 0; i < json_array_size(clients); i++) {
+		const json_t *c = json_array_get(clients, i);
+		bool pub = ts_str_eq(ts_str_c(json_string_value(json_object_get(c, "type"))), "public");
+		json_t *cfg = json_pack("{s:O?,s:O?}", "grant_types", json_object_get(c, "grant_types"),
+					"id_token_signed_response_alg",
+					json_object_get(c, "id_token_signed_response_alg"));
+		bool need;
+
+		/* The default grants of client_apply. */
+		if (json_object_get(cfg, "grant_types") == NULL || json_is_null(json_object_get(cfg, "grant_types")))
+			json_object_set_new(cfg, "grant_types",
+					    pub ? json_pack("[ss]", "authorization_code", "refresh_token")
+						: json_pack("[s]", "client_credentials"));
+		need = client_needs_rsa(cfg, at);
+		json_decref(cfg);
+		if (need)
+			return true;
+	}
+	return false;
+}
+
+static bool has_current(struct ts_key_rec *const *keys, size_t n, enum ts_jws_alg alg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ts_jws_alg_parse(keys[i]->alg) == alg && strcmp(keys[i]->state, "current") == 0)
+			return true;
+	return false;
+}
+
+/* The algorithms a tenant serves: ES256 and EdDSA always, its access-token
+ * algorithm, and RS256 when rsa says so (a client needs it for ID tokens,
+ * or the tenant has RS256 keys already, which keep their life cycle). */
+static size_t served_algs(const json_t *cfg, bool rsa, enum ts_jws_alg out[MAX_SERVED_ALGS])
+{
+	enum ts_jws_alg at = access_alg(cfg);
+	size_t n = 0;
+
+	out[n++] = TS_ALG_ES256;
+	out[n++] = TS_ALG_EDDSA;
+	if (rsa || at == TS_ALG_RS256)
+		out[n++] = TS_ALG_RS256;
+	if (at == TS_ALG_PS256)
+		out[n++] = at;
+	return n;
+}
+
+static int64_t key_retention(const json_t *cfg)
+{
+	const json_t *v = json_object_get(cfg, "access_token_ttl");
+	int64_t ttl = json_is_integer(v) ? (int64_t)json_integer_value(v)
+					 : ts_compat_default_access_ttl(cfg);
+
+	return (ttl > ID_TOKEN_TTL ? ttl : ID_TOKEN_TTL) + KEY_RETENTION_SLACK;
+}
+
+static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts_jws_alg alg,
+		      const char *state)
+{
+	struct ts_jwk *k = NULL;
+	struct ts_key_rec rec;
+	unsigned char *der = NULL;
+	size_t derlen = 0;
+	json_t *pub = NULL;
+	char aad[256];
+	int rc;
+
+	memset(&rec, 0, sizeof(rec));
+	if (a->mk == NULL) {
+		ts_log_err("TESSERA_MASTER_KEY is needed to create signing keys");
+		return TS_ECRYPTO;
+	}
+	/* A key generated ahead of need, if there is one (tessera bootstrap). */
+	if (alg == TS_ALG_RS256 && (k = ts_keypool_take(a->rsa_pool)) != NULL)
+		rc = TS_OK;
+	else
+		rc = ts_jwk_generate(alg, &k);
+	if (rc != TS_OK)
+		goto out;
+	rc = ts_jwk_to_pkcs8(k, &der, &derlen);
+	if (rc != TS_OK)
+		goto out;
+	snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", t->id, ts_jwk_kid(k));
+	rc = ts_seal(a->mk, aad, der, derlen, &rec.sealed_private);
+	if (rc != TS_OK)
+		goto out;
+	pub = ts_jwk_public_json(k);
+	rec.public_jwk = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
+	rec.tenant_id = t->id;
+	rec.kid = (char *)ts_jwk_kid(k);
+	rec.alg = (char *)ts_jws_alg_name(alg);
+	rec.state = (char *)state;
+	rec.created_at = ts_now();
+	rec.activated_at = strcmp(state, "current") == 0 ? rec.created_at : 0;
+	rc = ts_store_key_put(a->store, &rec);
+	if (rc == TS_OK)
+		ts_admin_audit(a, t->name, "key.created", rec.kid, NULL);
+out:
+	if (der) {
+		OPENSSL_cleanse(der, derlen);
+		free(der);
+	}
+	free(rec.sealed_private);
+	free(rec.public_jwk);
+	json_decref(pub);
+	ts_jwk_free(k);
+	return rc;
+}
+
+/* Ensures a current and a next key for every algorithm t serves (given its
+ * keys and whether it needs RS256), and drops retired keys whose tokens
+ * have all expired. */
+static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, const json_t *cfg,
+			    struct ts_key_rec *const *keys, size_t nkeys, bool rsa)
+{
+	enum ts_jws_alg algs[MAX_SERVED_ALGS];
+	size_t nalg, i, j;
+	int64_t now = ts_now(), keep = key_retention(cfg);
+	int rc = TS_OK;
+
+	nalg = served_algs(cfg, rsa || has_current(keys, nkeys, TS_ALG_RS256), algs);
+	for (i = 0; rc == TS_OK && i < nalg; i++) {
+		bool cur = false, next = false;
+		for (j = 0; j < nkeys; j++) {
+			if (ts_jws_alg_parse(keys[j]->alg) != algs[i])
+				continue;
+			cur = cur || strcmp(keys[j]->state, "current") == 0;
+			next = next || strcmp(keys[j]->state, "next") == 0;
+		}
+		if (!cur)
+			rc = key_create(a, t, algs[i], "current");
+		if (rc == TS_OK && !next)
+			rc = key_create(a, t, algs[i], "next");
+	}
+	/* A retired key leaves JWKS once every token it signed has expired. */
+	for (j = 0; rc == TS_OK && j < nkeys; j++) {
+		if (strcmp(keys[j]->state, "retired") == 0 && keys[j]->retired_at + keep < now) {
+			rc = ts_store_key_delete(a->store, t->id, keys[j]->kid);
+			if (rc == TS_OK)
+				ts_admin_audit(a, t->name, "key.removed", keys[j]->kid, NULL);
+		}
+	}
+	return rc;
+}
+
+static bool any_client_needs_rsa(struct ts_client_rec *const *c, size_t n, const json_t *tcfg)
+{
+	size_t i;
+	bool r = false;
+
+	for (i = 0; i < n && !r; i++) {
+		json_t *cc = json_loads(c[i]->config, 0, NULL);
+		r = cc && client_needs_rsa(cc, access_alg(tcfg));
+		json_decref(cc);
+	}
+	return r;
+}
+
+int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, bool rsa)
+{
+	struct ts_key_rec **keys = NULL;
+	struct ts_client_rec **clients = NULL;
+	json_t *cfg = json_loads(t->config, 0, NULL);
+	size_t nkeys = 0, nclients = 0;
+	int rc;
+
+	if (cfg == NULL)
+		return TS_EINVAL;
+	rc = ts_store_key_list(a->store, t->id, &keys, &nkeys);
+	if (rc == TS_OK && !rsa) {
+		rc = ts_store_client_list(a->store, t->id, &clients, &nclients);
+		rsa = any_client_needs_rsa(clients, nclients, cfg);
+	}
+	if (rc == TS_OK)
+		rc = keys_ensure_with(a, t, cfg, keys, nkeys, rsa);
+	ts_client_recs_free(clients, nclients);
+	ts_key_recs_free(keys, nkeys);
+	json_decref(cfg);
+	return rc;
+}
+
+int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t)
+{
+	return ts_admin_keys_ensure_rsa(a, t, false);
+}
+
+/* The run of records of tenant id in a list ordered by tenant id, from *at
+ * on (advanced past it). */
+static size_t run_of(void *const *v, size_t n, size_t *at, const char *id,
+		     const char *(*tenant_of)(const void *))
+{
+	size_t start;
+
+	while (*at < n && strcmp(tenant_of(v[*at]), id) < 0)
+		(*at)++;
+	for (start = *at; *at < n && strcmp(tenant_of(v[*at]), id) == 0; (*at)++)
+		;
+	return *at - start;
+}
+
+static const char *key_tenant(const void *k)
+{
+	return ((const struct ts_key_rec *)k)->tenant_id;
+}
+
+static const char *client_tenant(const void *c)
+{
+	return ((const struct ts_client_rec *)c)->tenant_id;
+}
+
+static int rec_by_id(const void *a, const void *b)
+{
+	return strcmp((*(struct ts_tenant_rec *const *)a)->id, (*(struct ts_tenant_rec *const *)b)->id);
+}
+
+int ts_admin_keys_maintain(struct ts_admin *a)
+{
+	struct ts_tenant_rec **ts = NULL;
+	struct ts_client_rec **cs = NULL;
+	struct ts_key_rec **ks = NULL;
+	size_t nt = 0, nc = 0, nk = 0, i, ci = 0, ki = 0;
+	int rc;
+
+	/* Three list queries for all tenants, not three per tenant. */
+	rc = ts_store_tenant_list(a->store, &ts, &nt);
+	if (rc == TS_OK)
+		rc = ts_store_client_list(a->store, NULL, &cs, &nc);
+	if (rc == TS_OK)
+		rc = ts_store_key_list(a->store, NULL, &ks, &nk);
+	if (rc != TS_OK)
+		goto out;
+	if (nt > 1) /* ts is NULL when there is no tenant */
+		qsort(ts, nt, sizeof(*ts), rec_by_id);
+	for (i = 0; i < nt; i++) {
+		size_t c0, k0, nci, nki;
+		json_t *cfg = json_loads(ts[i]->config, 0, NULL);
+
+		nci = run_of((void *const *)cs, nc, &ci, ts[i]->id, client_tenant);
+		nki = run_of((void *const *)ks, nk, &ki, ts[i]->id, key_tenant);
+		c0 = ci - nci;
+		k0 = ki - nki;
+		if (cfg == NULL ||
+		    keys_ensure_with(a, ts[i], cfg, nki ? ks + k0 : NULL, nki,
+				     any_client_needs_rsa(nci ? cs + c0 : NULL, nci, cfg)) != TS_OK)
+			ts_log_warn("key maintenance failed for tenant %s", ts[i]->name);
+		json_decref(cfg);
+	}
+out:
+	ts_tenant_recs_free(ts, nt);
+	ts_client_recs_free(cs, nc);
+	ts_key_recs_free(ks, nk);
+	return rc;
+}
+
+int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
+			 char *err, size_t errcap)
+{
+	struct ts_tenant_rec *t = NULL;
+	struct ts_key_rec **keys = NULL;
+	enum ts_jws_alg algs[MAX_SERVED_ALGS];
+	json_t *cfg = NULL;
+	bool *was_current = NULL;
+	size_t nkeys = 0, nalg, i, j;
+	int64_t now = ts_now();
+	int rc;
+
+	rc = ts_store_tenant_get(a->store, tenant, &t);
+	if (rc == TS_ENOTFOUND) {
+		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
+		goto out;
+	}
+	if (rc != TS_OK)
+		goto out;
+	/* Make sure a published next key exists before promoting it. */
+	rc = ts_admin_keys_ensure(a, t);
+	if (rc == TS_OK)
+		rc = ts_store_key_list(a->store, t->id, &keys, &nkeys);
+	if (rc != TS_OK)
+		goto out;
+	cfg = json_loads(t->config, 0, NULL);
+	nalg = served_algs(cfg, has_current(keys, nkeys, TS_ALG_RS256), algs);
+	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
+	for (i = 0; rc == TS_OK && i < nalg; i++) {
+		if (alg != TS_ALG_NONE && algs[i] != alg)
+			continue;
+		/* Each step is its own write and a server may reload between any
+		 * two: publish the key after next first, then promote the next
+		 * key, and only then retire the current one, so that every
+		 * snapshot has a key to sign with that verifiers already have. */
+		rc = key_create(a, t, algs[i], "next");
+		for (j = 0; j < nkeys; j++)
+			was_current[j] = ts_jws_alg_parse(keys[j]->alg) == algs[i] &&
+					 strcmp(keys[j]->state, "current") == 0;
+		for (j = 0; rc == TS_OK && j < nkeys; j++) {
+			struct ts_key_rec *k = keys[j];
+			if (ts_jws_alg_parse(k->alg) != algs[i] || strcmp(k->state, "next") != 0)
+				continue;
+			free(k->state);
+			k->state = ts_xstrdup("current");
+			k->activated_at = now;
+			rc = ts_store_key_put(a->store, k);
+			if (rc == TS_OK)
+				ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
+		}
+		for (j = 0; rc == TS_OK && j < nkeys; j++) {
+			struct ts_key_rec *k = keys[j];
+			if (!was_current[j])
+				continue;
+			free(k->state);
+			k->state = ts_xstrdup("retired");
+			k->retired_at = now;
+			rc = ts_store_key_put(a->store, k);
+		}
+	}
+	free(was_current);
+	if (rc == TS_OK && alg != TS_ALG_NONE) {
+		bool served = false;
+		for (i = 0; i < nalg; i++)
+			served = served || algs[i] == alg;
+		if (!served)
+			rc = ts_admin_fail(err, errcap, "tenant \"%s\" does not serve %s", tenant,
+				  ts_jws_alg_name(alg));
+	}
+out:
+	if (rc != TS_OK && rc != TS_EINVAL && err[0] == '\0')
+		ts_admin_fail(err, errcap, "key rotation failed (%s)", ts_rc_str(rc));
+	if (rc == TS_EINVAL && err[0] == '\0')
+		ts_admin_fail(err, errcap, "key rotation failed");
+	ts_key_recs_free(keys, nkeys);
+	ts_tenant_rec_free(t);
+	json_decref(cfg);
+	return rc;
+}
+

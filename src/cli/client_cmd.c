@@ -1,0 +1,205 @@
+/* client_cmd.c: `tessera client
+ * create|update|list|show|delete|disable|enable|rotate-secret`. Create and
+ * update go through the same validation as the bootstrap file
+ * (admin/client.c); update starts from the stored settings and changes
+ * only the options given. */
+#include "cmd.h"
+
+#include <string.h>
+
+static json_t *client_view(const struct ts_client_rec *r)
+{
+	json_t *cfg = json_loads(r->config, 0, NULL), *v;
+
+	v = json_pack("{s:s,s:b,s:I,s:I}", "client_id", r->client_id, "has_secret",
+		      r->secret_hash != NULL, "created_at", (json_int_t)r->created_at, "updated_at",
+		      (json_int_t)r->updated_at);
+	if (cfg)
+		json_object_update_missing(v, cfg);
+	json_decref(cfg);
+	return v;
+}
+
+static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const struct ts_opts *o,
+			    const char *tenant, const char *id, bool create)
+{
+	struct ts_tenant_rec *t = NULL;
+	struct ts_client_rec *old = NULL;
+	json_t *spec = NULL, *view;
+	const char *result;
+	char *secret = NULL;
+	char err[TS_CLI_ERR_MAX] = "";
+	int rc, exit_code = TS_EXIT_FAIL;
+
+	rc = ts_store_tenant_get(s->st, tenant, &t);
+	if (rc == TS_ENOTFOUND) {
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
+		goto out;
+	}
+	if (rc != TS_OK) {
+		exit_code = ts_cli_fail_store_quiet(rc);
+		goto out;
+	}
+	rc = ts_store_client_get(s->st, t->id, id, &old);
+	if (create && rc == TS_OK) {
+		ts_cli_error_code("already_exists", "client \"%s\" already exists in tenant \"%s\"", id, tenant);
+		goto out;
+	}
+	if (!create && rc == TS_ENOTFOUND) {
+		ts_cli_error_code("not_found", "no client \"%s\" in tenant \"%s\"", id, tenant);
+		goto out;
+	}
+	if (rc != TS_OK && rc != TS_ENOTFOUND) {
+		exit_code = ts_cli_fail_store_quiet(rc);
+		goto out;
+	}
+	spec = old ? json_loads(old->config, 0, NULL) : json_object();
+	if (spec == NULL)
+		spec = json_object();
+	json_object_set_new(spec, "client_id", json_string(id));
+	ts_cli_set_str(spec, o, "name", "name");
+	ts_cli_set_str(spec, o, "type", "type");
+	ts_cli_set_str(spec, o, "secret", "secret");
+	ts_cli_set_str(spec, o, "secret-env", "secret_env");
+	ts_cli_set_list(spec, o, "grant", "grant_types");
+	ts_cli_set_list(spec, o, "scope", "scopes");
+	ts_cli_set_list(spec, o, "redirect-uri", "redirect_uris");
+	ts_cli_set_list(spec, o, "post-logout-redirect-uri", "post_logout_redirect_uris");
+	ts_cli_set_list(spec, o, "cors-origin", "allowed_cors_origins");
+	if (ts_opts_has(o, "skip-consent"))
+		json_object_set_new(spec, "skip_consent", json_true());
+	if (ts_opts_has(o, "disabled"))
+		json_object_set_new(spec, "disabled", json_true());
+	if (ts_opts_has(o, "enabled"))
+		json_object_del(spec, "disabled");
+	rc = ts_admin_client_apply(&s->a, tenant, spec, &result, &secret, err, sizeof(err));
+	if (rc != TS_OK) {
+		ts_cli_error("%s", err);
+		goto out;
+	}
+	ts_client_rec_free(old);
+	old = NULL;
+	rc = ts_store_client_get(s->st, t->id, id, &old);
+	if (rc != TS_OK) {
+		exit_code = ts_cli_fail_store_quiet(rc);
+		goto out;
+	}
+	view = client_view(old);
+	json_object_set_new(view, "result", json_string(result));
+	if (secret)
+		json_object_set_new(view, "client_secret", json_string(secret));
+	ts_cli_print(c, view);
+	exit_code = TS_EXIT_OK;
+out:
+	ts_free_secret(secret);
+	json_decref(spec);
+	ts_client_rec_free(old);
+	ts_tenant_rec_free(t);
+	return exit_code;
+}
+
+int ts_cmd_client(struct ts_config *c, int argc, char **argv)
+{
+	static const char *const known[] = {"tenant", "client-id", "name", "type", "secret",
+					    "secret-env", "grant", "scope", "redirect-uri",
+					    "post-logout-redirect-uri", "cors-origin", "skip-consent",
+					    "disabled", "enabled", NULL};
+	struct ts_opts o;
+	struct ts_cli_session s;
+	struct ts_tenant_rec *t = NULL;
+	const char *verb, *tenant, *id;
+	int rc, exit_code = TS_EXIT_FAIL;
+
+	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos < 1)
+		goto usage;
+	verb = o.pos[0];
+	tenant = ts_opts_get(&o, "tenant");
+	id = o.npos > 1 ? o.pos[1] : ts_opts_get(&o, "client-id");
+	if (tenant == NULL || o.npos > 2 || (strcmp(verb, "list") != 0 && id == NULL))
+		goto usage;
+	if (ts_cli_session_open(c, &s, "cli") != TS_OK)
+		return TS_EXIT_FAIL;
+	if (strcmp(verb, "create") == 0 || strcmp(verb, "update") == 0) {
+		exit_code = client_apply_cmd(c, &s, &o, tenant, id, strcmp(verb, "create") == 0);
+		goto done;
+	}
+	rc = ts_store_tenant_get(s.st, tenant, &t);
+	if (rc != TS_OK) {
+		if (rc == TS_ENOTFOUND)
+			ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
+		else
+			ts_cli_fail_store_quiet(rc);
+		goto done;
+	}
+	if (strcmp(verb, "list") == 0) {
+		struct ts_client_rec **v = NULL;
+		size_t n = 0, i;
+		rc = ts_store_client_list(s.st, t->id, &v, &n);
+		if (rc == TS_OK) {
+			json_t *a = json_array();
+			for (i = 0; i < n; i++)
+				json_array_append_new(a, client_view(v[i]));
+			ts_cli_print(c, json_pack("{s:o}", "clients", a));
+			exit_code = TS_EXIT_OK;
+		} else {
+			exit_code = ts_cli_fail_store_quiet(rc);
+		}
+		ts_client_recs_free(v, n);
+	} else if (strcmp(verb, "show") == 0) {
+		struct ts_client_rec *r = NULL;
+		rc = ts_store_client_get(s.st, t->id, id, &r);
+		if (rc == TS_OK) {
+			ts_cli_print(c, client_view(r));
+			exit_code = TS_EXIT_OK;
+		} else if (rc == TS_ENOTFOUND) {
+			ts_cli_error_code("not_found", "no client \"%s\" in tenant \"%s\"", id, tenant);
+		} else {
+			exit_code = ts_cli_fail_store_quiet(rc);
+		}
+		ts_client_rec_free(r);
+	} else if (strcmp(verb, "delete") == 0) {
+		rc = ts_store_client_delete(s.st, t->id, id);
+		if (rc == TS_OK) {
+			struct ts_audit_rec ar = {0, (char *)tenant, ts_now(), "client.deleted", "cli",
+						  (char *)id, NULL, NULL};
+			ts_store_audit_append(s.st, &ar, 1);
+			ts_cli_print(c, json_pack("{s:s,s:b}", "client_id", id, "deleted", 1));
+			exit_code = TS_EXIT_OK;
+		} else if (rc == TS_ENOTFOUND) {
+			ts_cli_error_code("not_found", "no client \"%s\" in tenant \"%s\"", id, tenant);
+		} else {
+			exit_code = ts_cli_fail_store_quiet(rc);
+		}
+	} else if (strcmp(verb, "rotate-secret") == 0) {
+		char *secret = NULL;
+		char err[TS_CLI_ERR_MAX] = "";
+		rc = ts_admin_client_rotate_secret(&s.a, tenant, id, &secret, err, sizeof(err));
+		if (rc == TS_OK) {
+			ts_cli_print(c, json_pack("{s:s,s:s}", "client_id", id, "client_secret", secret));
+			exit_code = TS_EXIT_OK;
+		} else {
+			ts_cli_error("%s", err);
+		}
+		ts_free_secret(secret);
+	} else if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0) {
+		struct ts_opts o2 = o;
+		o2.opt[o2.nopt].name = verb[0] == 'd' ? "disabled" : "enabled";
+		o2.opt[o2.nopt].value = NULL;
+		if (o2.nopt < TS_OPTS_MAX)
+			o2.nopt++;
+		exit_code = client_apply_cmd(c, &s, &o2, tenant, id, false);
+	} else {
+		ts_cli_session_close(&s);
+		ts_tenant_rec_free(t);
+		goto usage;
+	}
+done:
+	ts_tenant_rec_free(t);
+	ts_cli_session_close(&s);
+	return exit_code;
+usage:
+	ts_cli_error("usage: tessera client create|update|show|delete|disable|enable|rotate-secret "
+		     "--tenant T CLIENT_ID [--type public|confidential] [--grant G]... [--scope S]... "
+		     "[--redirect-uri U]... [--secret S | --secret-env VAR]; tessera client list --tenant T");
+	return TS_EXIT_USAGE;
+}

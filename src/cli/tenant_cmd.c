@@ -1,0 +1,224 @@
+/* tenant_cmd.c: `tessera tenant create|update|list|show|delete`. Create
+ * and update go through the same validation as the bootstrap file
+ * (admin/tenant.c); update starts from the stored settings and changes
+ * only the options given. */
+#include "cmd.h"
+
+#include "compat/compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* --scope NAME or --scope NAME=inc1,inc2 */
+static void set_scopes(json_t *spec, const struct ts_opts *o)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < o->nopt; i++) {
+		const char *v = o->opt[i].value, *eq;
+		json_t *s;
+		if (strcmp(o->opt[i].name, "scope") != 0 || v == NULL)
+			continue;
+		eq = strchr(v, '=');
+		s = json_object();
+		json_object_set_new(s, "name", eq ? json_stringn(v, (size_t)(eq - v)) : json_string(v));
+		if (eq) {
+			json_t *inc = json_array();
+			const char *p = eq + 1;
+			while (*p) {
+				const char *comma = strchr(p, ',');
+				size_t n = comma ? (size_t)(comma - p) : strlen(p);
+				if (n)
+					json_array_append_new(inc, json_stringn(p, n));
+				p += n + (comma ? 1 : 0);
+			}
+			json_object_set_new(s, "includes", inc);
+		}
+		json_array_append_new(a, s);
+	}
+	if (json_array_size(a))
+		json_object_set(spec, "scopes", a);
+	json_decref(a);
+}
+
+/* --compat NAME... sets the tenant's compatibility profiles; --compat none
+ * (alone) turns every profile off. Names are checked by the validation. */
+static bool set_compat(json_t *spec, const struct ts_opts *o)
+{
+	json_t *a = ts_cli_opt_array(o, "compat");
+	size_t i, n = json_array_size(a);
+	bool none = false;
+
+	for (i = 0; i < n; i++)
+		none = none || strcmp(json_string_value(json_array_get(a, i)), TS_COMPAT_NONE) == 0;
+	if (none && n > 1) {
+		ts_cli_error("--compat none turns every profile off and cannot be combined with a profile");
+		json_decref(a);
+		return false;
+	}
+	if (none)
+		json_array_clear(a);
+	if (n)
+		json_object_set(spec, "compat", a);
+	json_decref(a);
+	return true;
+}
+
+static json_t *tenant_view(struct ts_config *c, const struct ts_tenant_rec *t)
+{
+	json_t *cfg = json_loads(t->config, 0, NULL), *v;
+	char *issuer = ts_tenant_issuer(c->public_url, t->name);
+
+	v = json_pack("{s:s,s:s,s:s,s:I,s:I}", "name", t->name, "id", t->id, "issuer", issuer,
+		      "created_at", (json_int_t)t->created_at, "updated_at", (json_int_t)t->updated_at);
+	if (cfg)
+		json_object_update_missing(v, cfg);
+	json_decref(cfg);
+	free(issuer);
+	return v;
+}
+
+static int tenant_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const struct ts_opts *o,
+			    const char *name, bool create)
+{
+	struct ts_tenant_rec *old = NULL;
+	json_t *spec;
+	const char *result;
+	char err[TS_CLI_ERR_MAX] = "";
+	int rc;
+
+	rc = ts_store_tenant_get(s->st, name, &old);
+	if (create && rc == TS_OK) {
+		ts_cli_error_code("already_exists", "tenant \"%s\" already exists", name);
+		ts_tenant_rec_free(old);
+		return TS_EXIT_FAIL;
+	}
+	if (!create && rc == TS_ENOTFOUND) {
+		ts_cli_error_code("not_found", "no tenant named \"%s\"", name);
+		return TS_EXIT_FAIL;
+	}
+	if (rc != TS_OK && rc != TS_ENOTFOUND)
+		return ts_cli_fail_store_quiet(rc);
+	spec = old ? json_loads(old->config, 0, NULL) : json_object();
+	if (spec == NULL)
+		spec = json_object();
+	json_object_set_new(spec, "name", json_string(name));
+	ts_cli_set_str(spec, o, "display-name", "display_name");
+	ts_cli_set_str(spec, o, "audience", "audience");
+	ts_cli_set_str(spec, o, "alg", "access_token_alg");
+	ts_cli_set_list(spec, o, "domain", "domains");
+	ts_cli_set_list(spec, o, "role", "roles");
+	ts_cli_set_list(spec, o, "api-key-role", "api_key_roles");
+	set_scopes(spec, o);
+	ts_cli_set_str(spec, o, "mobile-login-method", "mobile_login_method");
+	ts_cli_set_str(spec, o, "login-client", "login_client");
+	if (!set_compat(spec, o) || !ts_cli_set_int(spec, o, "access-token-ttl", "access_token_ttl") ||
+	    !ts_cli_set_int(spec, o, "refresh-token-ttl", "refresh_token_ttl") ||
+	    !ts_cli_set_int(spec, o, "code-ttl", "code_ttl")) {
+		json_decref(spec);
+		ts_tenant_rec_free(old);
+		return TS_EXIT_USAGE;
+	}
+	ts_tenant_rec_free(old);
+	old = NULL;
+	rc = ts_admin_tenant_apply(&s->a, spec, &result, err, sizeof(err));
+	json_decref(spec);
+	if (rc != TS_OK) {
+		ts_cli_error("%s", err);
+		return TS_EXIT_FAIL;
+	}
+	rc = ts_store_tenant_get(s->st, name, &old);
+	if (rc != TS_OK)
+		return ts_cli_fail_store_quiet(rc);
+	{
+		json_t *v = tenant_view(c, old);
+		json_object_set_new(v, "result", json_string(result));
+		ts_cli_print(c, v);
+	}
+	ts_tenant_rec_free(old);
+	return TS_EXIT_OK;
+}
+
+int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
+{
+	static const char *const known[] = {"display-name", "audience", "alg", "domain", "role",
+					    "api-key-role", "scope", "access-token-ttl",
+					    "refresh-token-ttl", "code-ttl", "compat",
+					    "mobile-login-method", "login-client", NULL};
+	struct ts_opts o;
+	struct ts_cli_session s;
+	const char *verb;
+	int rc, exit_code = TS_EXIT_FAIL;
+
+	if (!ts_opts_parse(argc, argv, NULL, &o) || !ts_opts_only(&o, known) || o.npos < 1)
+		goto usage;
+	verb = o.pos[0];
+	if (strcmp(verb, "list") != 0 && o.npos != 2)
+		goto usage;
+	if (strcmp(verb, "create") == 0 && !c->have_mk) {
+		/* Refused before the database is touched: a failed command changes
+		 * nothing, not even by creating an empty database. */
+		ts_cli_error("TESSERA_MASTER_KEY is not set; it seals the signing keys of tenant %s",
+			     o.pos[1]);
+		return TS_EXIT_FAIL;
+	}
+	if (strcmp(verb, "create") == 0 || strcmp(verb, "update") == 0 ||
+	    strcmp(verb, "list") == 0 || strcmp(verb, "show") == 0 || strcmp(verb, "delete") == 0) {
+		if (ts_cli_session_open(c, &s, "cli") != TS_OK)
+			return TS_EXIT_FAIL;
+	} else {
+		goto usage;
+	}
+	if (strcmp(verb, "create") == 0 || strcmp(verb, "update") == 0) {
+		exit_code = tenant_apply_cmd(c, &s, &o, o.pos[1], strcmp(verb, "create") == 0);
+	} else if (strcmp(verb, "list") == 0) {
+		struct ts_tenant_rec **v = NULL;
+		size_t n = 0, i;
+		rc = ts_store_tenant_list(s.st, &v, &n);
+		if (rc == TS_OK) {
+			json_t *a = json_array();
+			for (i = 0; i < n; i++)
+				json_array_append_new(a, tenant_view(c, v[i]));
+			ts_cli_print(c, json_pack("{s:o}", "tenants", a));
+			exit_code = TS_EXIT_OK;
+		} else {
+			exit_code = ts_cli_fail_store_quiet(rc);
+		}
+		ts_tenant_recs_free(v, n);
+	} else if (strcmp(verb, "show") == 0) {
+		struct ts_tenant_rec *t = NULL;
+		rc = ts_store_tenant_get(s.st, o.pos[1], &t);
+		if (rc == TS_OK) {
+			ts_cli_print(c, tenant_view(c, t));
+			exit_code = TS_EXIT_OK;
+		} else if (rc == TS_ENOTFOUND) {
+			ts_cli_error_code("not_found", "no tenant named \"%s\"", o.pos[1]);
+		} else {
+			exit_code = ts_cli_fail_store_quiet(rc);
+		}
+		ts_tenant_rec_free(t);
+	} else {
+		rc = ts_store_tenant_delete(s.st, o.pos[1]);
+		if (rc == TS_OK) {
+			struct ts_audit_rec ar = {0, (char *)o.pos[1], ts_now(), "tenant.deleted", "cli",
+						  (char *)o.pos[1], NULL, NULL};
+			ts_store_audit_append(s.st, &ar, 1);
+			ts_cli_print(c, json_pack("{s:s,s:b}", "name", o.pos[1], "deleted", 1));
+			exit_code = TS_EXIT_OK;
+		} else if (rc == TS_ENOTFOUND) {
+			ts_cli_error_code("not_found", "no tenant named \"%s\"", o.pos[1]);
+		} else {
+			exit_code = ts_cli_fail_store_quiet(rc);
+		}
+	}
+	ts_cli_session_close(&s);
+	return exit_code;
+usage:
+	ts_cli_error("usage: tessera tenant create|update NAME [--display-name S] [--domain D]... "
+		     "[--audience A] [--alg ES256|RS256|EdDSA|PS256] [--access-token-ttl N] "
+		     "[--scope NAME[=INCLUDED,...]]... [--role R]... [--compat frappe|activity|integrations|none]... "
+		     "[--mobile-login-method M] [--login-client CLIENT_ID]; "
+		     "tessera tenant list|show|delete [NAME]");
+	return TS_EXIT_USAGE;
+}

@@ -1,0 +1,491 @@
+/* config.c: configuration (tenants, clients, signing keys), revocations
+ * and the audit log, for every driver. Writes to tenants, clients and keys
+ * move the generation in the same transaction; no other write does. The
+ * revocation answers kept in memory (revcache.h) are updated here, after
+ * the write that makes them true. */
+#include "q.h"
+#include "revcache.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#define TENANT_NAME_MAX 63
+#define KEY_STATE_NEXT "next"
+#define KEY_STATE_CURRENT "current"
+#define KEY_STATE_RETIRED "retired"
+
+static const struct ts_col tenant_cols[] = {
+	TS_COL(TS_COL_TEXT, struct ts_tenant_rec, id, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_tenant_rec, name, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_tenant_rec, config, TS_COL_REQUIRED),
+	TS_COL(TS_COL_I64, struct ts_tenant_rec, created_at, 0),
+	TS_COL(TS_COL_I64, struct ts_tenant_rec, updated_at, 0),
+	TS_COL(TS_COL_I64, struct ts_tenant_rec, version, 0),
+};
+static const struct ts_rec_desc tenant_desc = {"tenant", sizeof(struct ts_tenant_rec),
+					       tenant_cols, (int)TS_ARRAY_LEN(tenant_cols)};
+/* TENANT_PUT binds every column but the version, which the store moves. */
+#define TENANT_PUT_ARGS ((int)TS_ARRAY_LEN(tenant_cols) - 1)
+
+static const struct ts_col tenant_ver_cols[] = {
+	TS_COL(TS_COL_TEXT, struct ts_tenant_ver, id, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_tenant_ver, name, TS_COL_REQUIRED),
+	TS_COL(TS_COL_I64, struct ts_tenant_ver, version, 0),
+};
+static const struct ts_rec_desc tenant_ver_desc = {"tenant", sizeof(struct ts_tenant_ver),
+						   tenant_ver_cols,
+						   (int)TS_ARRAY_LEN(tenant_ver_cols)};
+
+/* A client secret's KDF digest and a sealed private key are wiped when
+ * freed: there is no reason to leave them in freed memory. */
+static const struct ts_col client_cols[] = {
+	TS_COL(TS_COL_TEXT, struct ts_client_rec, tenant_id, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_client_rec, client_id, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_client_rec, config, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_client_rec, secret_hash, TS_COL_SECRET),
+	TS_COL(TS_COL_I64, struct ts_client_rec, created_at, 0),
+	TS_COL(TS_COL_I64, struct ts_client_rec, updated_at, 0),
+};
+static const struct ts_rec_desc client_desc = {"client", sizeof(struct ts_client_rec),
+					       client_cols, (int)TS_ARRAY_LEN(client_cols)};
+
+static const struct ts_col key_cols[] = {
+	TS_COL(TS_COL_TEXT, struct ts_key_rec, tenant_id, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_key_rec, kid, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_key_rec, alg, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_key_rec, state, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_key_rec, public_jwk, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_key_rec, sealed_private, TS_COL_REQUIRED | TS_COL_SECRET),
+	TS_COL(TS_COL_I64, struct ts_key_rec, created_at, 0),
+	TS_COL(TS_COL_I64, struct ts_key_rec, activated_at, 0),
+	TS_COL(TS_COL_I64, struct ts_key_rec, retired_at, 0),
+};
+static const struct ts_rec_desc key_desc = {"key", sizeof(struct ts_key_rec), key_cols,
+					    (int)TS_ARRAY_LEN(key_cols)};
+
+static const struct ts_col audit_cols[] = {
+	TS_COL(TS_COL_I64, struct ts_audit_rec, id, 0),
+	TS_COL(TS_COL_TEXT, struct ts_audit_rec, tenant, 0),
+	TS_COL(TS_COL_I64, struct ts_audit_rec, time, 0),
+	TS_COL(TS_COL_TEXT, struct ts_audit_rec, type, TS_COL_REQUIRED),
+	TS_COL(TS_COL_TEXT, struct ts_audit_rec, actor, 0),
+	TS_COL(TS_COL_TEXT, struct ts_audit_rec, subject, 0),
+	TS_COL(TS_COL_TEXT, struct ts_audit_rec, request_id, 0),
+	TS_COL(TS_COL_TEXT, struct ts_audit_rec, detail, 0),
+};
+static const struct ts_rec_desc audit_desc = {"audit", sizeof(struct ts_audit_rec), audit_cols,
+					      (int)TS_ARRAY_LEN(audit_cols)};
+
+/* One integer column: the generation, or 1 for "exists". */
+struct one_row {
+	int64_t v;
+};
+static const struct ts_col one_cols[] = {TS_COL(TS_COL_I64, struct one_row, v, 0)};
+static const struct ts_rec_desc one_desc = {"row", sizeof(struct one_row), one_cols, 1};
+
+/* Tenant names are [a-z0-9-]{1,63} (store.h); anything else is refused
+ * before it reaches the database. */
+static bool tenant_name_ok(const char *name)
+{
+	size_t i, n;
+
+	if (name == NULL)
+		return false;
+	n = strlen(name);
+	if (n == 0 || n > TENANT_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool key_state_ok(const char *state)
+{
+	return state != NULL &&
+	       (strcmp(state, KEY_STATE_NEXT) == 0 || strcmp(state, KEY_STATE_CURRENT) == 0 ||
+		strcmp(state, KEY_STATE_RETIRED) == 0);
+}
+
+/* A list by tenant (id set) or of every tenant: *out and *n cleared
+ * first, as every list does. */
+static int list_by_tenant(struct ts_store *st, enum ts_sql one, enum ts_sql all,
+			  const char *tenant_id, const struct ts_rec_desc *d, void ***out,
+			  size_t *n, const char *what)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id)};
+
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	return ts_q_list(st, tenant_id ? one : all, a, tenant_id ? 1 : 0, d, out, n, what);
+}
+
+/* ---- the generation ---- */
+
+/* Ping reads a row, so it fails when the database is unusable, not only
+ * when no connection can be made. */
+int ts_store_ping(struct ts_store *st)
+{
+	int64_t gen;
+
+	if (st == NULL)
+		return TS_EINVAL;
+	return ts_store_generation(st, &gen);
+}
+
+int ts_store_generation(struct ts_store *st, int64_t *out)
+{
+	struct one_row row = {0};
+	int rc;
+
+	if (st == NULL || out == NULL)
+		return TS_EINVAL;
+	*out = 0;
+	rc = ts_q_read(st, TS_SQL_GEN_GET, NULL, 0, &one_desc, &row, "generation");
+	if (rc == TS_ENOTFOUND) {
+		ts_log_err("%s: the generation row is missing", st->ops->name);
+		rc = TS_ESTORE;
+	}
+	if (rc == TS_OK)
+		*out = row.v;
+	return rc;
+}
+
+/* ---- tenants ---- */
+
+int ts_store_tenant_put(struct ts_store *st, const struct ts_tenant_rec *rec)
+{
+	struct ts_arg a[TS_ARRAY_LEN(tenant_cols)];
+
+	if (st == NULL || rec == NULL || rec->id == NULL || rec->id[0] == '\0' ||
+	    !tenant_name_ok(rec->name) || rec->config == NULL)
+		return TS_EINVAL;
+	ts_rec_args(&tenant_desc, rec, a);
+	return ts_q_write1(st, TS_SQL_TENANT_PUT, a, TENANT_PUT_ARGS, false, true, "tenant put");
+}
+
+int ts_store_tenant_get(struct ts_store *st, const char *name, struct ts_tenant_rec **out)
+{
+	const struct ts_arg a[] = {TS_TXT(name)};
+
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (st == NULL || name == NULL)
+		return TS_EINVAL;
+	return ts_q_get(st, TS_SQL_TENANT_GET, a, 1, &tenant_desc, (void **)out, "tenant get");
+}
+
+int ts_store_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	return ts_q_list(st, TS_SQL_TENANT_LIST, NULL, 0, &tenant_desc, (void ***)out, n,
+			 "tenant list");
+}
+
+/* A delete by key moves the generation only when it deleted a row. */
+int ts_store_tenant_delete(struct ts_store *st, const char *name)
+{
+	const struct ts_arg a[] = {TS_TXT(name)};
+	int r;
+
+	if (st == NULL || name == NULL)
+		return TS_EINVAL;
+	r = ts_q_write1(st, TS_SQL_TENANT_DELETE, a, 1, true, true, "tenant delete");
+	ts_revcache_clear(st->revcache);
+	return r;
+}
+
+int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n)
+{
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	return ts_q_list(st, TS_SQL_TENANT_VERSIONS, NULL, 0, &tenant_ver_desc, (void ***)out, n,
+			 "tenant versions");
+}
+
+void ts_tenant_rec_free(struct ts_tenant_rec *r)
+{
+	ts_rec_free(&tenant_desc, r);
+}
+
+void ts_tenant_recs_free(struct ts_tenant_rec **v, size_t n)
+{
+	ts_recs_free(&tenant_desc, (void **)v, n);
+}
+
+void ts_tenant_ver_free(struct ts_tenant_ver *v)
+{
+	ts_rec_free(&tenant_ver_desc, v);
+}
+
+void ts_tenant_vers_free(struct ts_tenant_ver **v, size_t n)
+{
+	ts_recs_free(&tenant_ver_desc, (void **)v, n);
+}
+
+/* ---- clients ---- */
+
+int ts_store_client_put(struct ts_store *st, const struct ts_client_rec *rec)
+{
+	struct ts_arg a[TS_ARRAY_LEN(client_cols)];
+
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || rec->client_id == NULL ||
+	    rec->client_id[0] == '\0' || rec->config == NULL)
+		return TS_EINVAL;
+	ts_rec_args(&client_desc, rec, a);
+	return ts_q_write1(st, TS_SQL_CLIENT_PUT, a, client_desc.ncols, false, true,
+			   "client put");
+}
+
+int ts_store_client_get(struct ts_store *st, const char *tenant_id, const char *client_id,
+			struct ts_client_rec **out)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(client_id)};
+
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (st == NULL || tenant_id == NULL || client_id == NULL)
+		return TS_EINVAL;
+	return ts_q_get(st, TS_SQL_CLIENT_GET, a, 2, &client_desc, (void **)out, "client get");
+}
+
+int ts_store_client_list(struct ts_store *st, const char *tenant_id,
+			 struct ts_client_rec ***out, size_t *n)
+{
+	return list_by_tenant(st, TS_SQL_CLIENT_LIST, TS_SQL_CLIENT_LIST_ALL, tenant_id,
+			      &client_desc, (void ***)out, n, "client list");
+}
+
+int ts_store_client_delete(struct ts_store *st, const char *tenant_id, const char *client_id)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(client_id)};
+
+	if (st == NULL || tenant_id == NULL || client_id == NULL)
+		return TS_EINVAL;
+	return ts_q_write1(st, TS_SQL_CLIENT_DELETE, a, 2, true, true, "client delete");
+}
+
+void ts_client_rec_free(struct ts_client_rec *r)
+{
+	ts_rec_free(&client_desc, r);
+}
+
+void ts_client_recs_free(struct ts_client_rec **v, size_t n)
+{
+	ts_recs_free(&client_desc, (void **)v, n);
+}
+
+/* ---- signing keys ---- */
+
+int ts_store_key_put(struct ts_store *st, const struct ts_key_rec *rec)
+{
+	struct ts_arg a[TS_ARRAY_LEN(key_cols)];
+
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || rec->kid == NULL ||
+	    rec->kid[0] == '\0' || rec->alg == NULL || !key_state_ok(rec->state) ||
+	    rec->public_jwk == NULL || rec->sealed_private == NULL)
+		return TS_EINVAL;
+	ts_rec_args(&key_desc, rec, a);
+	return ts_q_write1(st, TS_SQL_KEY_PUT, a, key_desc.ncols, false, true, "key put");
+}
+
+int ts_store_key_list(struct ts_store *st, const char *tenant_id, struct ts_key_rec ***out,
+		      size_t *n)
+{
+	return list_by_tenant(st, TS_SQL_KEY_LIST, TS_SQL_KEY_LIST_ALL, tenant_id, &key_desc,
+			      (void ***)out, n, "key list");
+}
+
+int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *kid)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(kid)};
+
+	if (st == NULL || tenant_id == NULL || kid == NULL)
+		return TS_EINVAL;
+	return ts_q_write1(st, TS_SQL_KEY_DELETE, a, 2, true, true, "key delete");
+}
+
+void ts_key_rec_free(struct ts_key_rec *r)
+{
+	ts_rec_free(&key_desc, r);
+}
+
+void ts_key_recs_free(struct ts_key_rec **v, size_t n)
+{
+	ts_recs_free(&key_desc, (void **)v, n);
+}
+
+/* ---- revocations (not configuration: no generation move) ---- */
+
+/* The cache runs on the monotonic clock; expires_at is wall-clock seconds. */
+static void revoked_in_memory(struct ts_store *st, const char *tenant_id, const char *jti,
+			      int64_t expires_at)
+{
+	int64_t mono = ts_mono_ms();
+
+	ts_revcache_put_revoked(st->revcache, tenant_id, jti, mono,
+				mono + (expires_at * 1000 - ts_now_ms()));
+}
+
+int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *jti,
+			int64_t expires_at)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(jti), TS_I64(expires_at)};
+	int r;
+
+	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
+		return TS_EINVAL;
+	r = ts_q_write1(st, TS_SQL_REVOKE_PUT, a, 3, false, false, "revoke put");
+	if (r == TS_OK)
+		revoked_in_memory(st, tenant_id, jti, expires_at);
+	return r;
+}
+
+/* One INSERT that does nothing on a conflict: the first caller changes a
+ * row, every later one (ordered by the write lock or the unique key)
+ * changes none. */
+int ts_store_jti_use(struct ts_store *st, const char *tenant_id, const char *jti,
+		     int64_t expires_at)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(jti), TS_I64(expires_at)};
+	int r;
+
+	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
+		return TS_EINVAL;
+	r = ts_q_write1(st, TS_SQL_JTI_USE, a, 3, true, false, "jti use");
+	if (r == TS_ENOTFOUND)
+		r = TS_EEXIST;
+	/* A used id is denied as a revoked one is. */
+	if (r == TS_OK)
+		revoked_in_memory(st, tenant_id, jti, expires_at);
+	return r;
+}
+
+int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char *jti,
+			  bool *revoked)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(jti)};
+	struct one_row row = {0};
+	uint64_t epoch;
+	int r;
+
+	if (revoked == NULL)
+		return TS_EINVAL;
+	/* Fail closed: a caller that ignores the return code still sees the
+	 * token as revoked. */
+	*revoked = true;
+	if (st == NULL || tenant_id == NULL || jti == NULL)
+		return TS_EINVAL;
+	if (ts_revcache_get(st->revcache, tenant_id, jti, ts_mono_ms(), revoked) == TS_OK)
+		return TS_OK;
+	epoch = ts_revcache_epoch(st->revcache);
+	r = ts_q_read(st, TS_SQL_REVOKE_CHECK, a, 2, &one_desc, &row, "revoke check");
+	if (r == TS_OK || r == TS_ENOTFOUND) {
+		*revoked = r == TS_OK;
+		r = TS_OK;
+		ts_revcache_put_checked(st->revcache, tenant_id, jti, epoch, ts_mono_ms(), *revoked);
+	} else {
+		*revoked = true;
+	}
+	return r;
+}
+
+int ts_store_revoke_cached(struct ts_store *st, const char *tenant_id, const char *jti,
+			   bool *revoked)
+{
+	if (st == NULL || tenant_id == NULL || jti == NULL || revoked == NULL)
+		return TS_EINVAL;
+	return ts_revcache_get(st->revcache, tenant_id, jti, ts_mono_ms(), revoked);
+}
+
+int ts_store_revoke_purge(struct ts_store *st, int64_t now)
+{
+	const struct ts_arg a[] = {TS_I64(now)};
+	int r;
+
+	if (st == NULL)
+		return TS_EINVAL;
+	r = ts_q_write1(st, TS_SQL_PURGE_REVOCATIONS, a, 1, false, false, "revoke purge");
+	ts_revcache_clear(st->revcache);
+	return r;
+}
+
+/* ---- the audit log ---- */
+
+/* All n records in one transaction: all are stored or none. */
+int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, size_t n)
+{
+	struct ts_drv_conn *c = NULL;
+	size_t i;
+	int rc;
+
+	if (st == NULL || (recs == NULL && n > 0))
+		return TS_EINVAL;
+	if (n == 0)
+		return TS_OK;
+	for (i = 0; i < n; i++)
+		if (recs[i].type == NULL)
+			return TS_EINVAL;
+	rc = st->drv->begin(st, &c);
+	for (i = 0; i < n && rc == TS_OK; i++) {
+		const struct ts_audit_rec *r = &recs[i];
+		const struct ts_arg a[] = {TS_TXT(r->tenant),	  TS_I64(r->time),
+					   TS_TXT(r->type),	  TS_TXT(r->actor),
+					   TS_TXT(r->subject),	  TS_TXT(r->request_id),
+					   TS_TXT(r->detail)};
+		rc = ts_q_exec(st, c, TS_SQL_AUDIT_APPEND, a, (int)TS_ARRAY_LEN(a), NULL,
+			       "audit append");
+	}
+	return st->drv->end(st, c, rc, false);
+}
+
+/* Newest first; a limit beyond the database's signed LIMIT means "no
+ * limit". */
+int ts_store_audit_query(struct ts_store *st, const char *tenant, int64_t since, size_t limit,
+			 struct ts_audit_rec ***out, size_t *n)
+{
+	int64_t lim = limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit;
+	const struct ts_arg one[] = {TS_TXT(tenant), TS_I64(since), TS_I64(lim)};
+	const struct ts_arg all[] = {TS_I64(since), TS_I64(lim)};
+
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return TS_EINVAL;
+	if (limit == 0)
+		return TS_OK;
+	if (tenant != NULL)
+		return ts_q_list(st, TS_SQL_AUDIT_QUERY, one, 3, &audit_desc, (void ***)out, n,
+				 "audit query");
+	return ts_q_list(st, TS_SQL_AUDIT_QUERY_ALL, all, 2, &audit_desc, (void ***)out, n,
+			 "audit query");
+}
+
+void ts_audit_rec_free(struct ts_audit_rec *r)
+{
+	ts_rec_free(&audit_desc, r);
+}
+
+void ts_audit_recs_free(struct ts_audit_rec **v, size_t n)
+{
+	ts_recs_free(&audit_desc, (void **)v, n);
+}

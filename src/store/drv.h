@@ -1,0 +1,90 @@
+/* drv.h: the small interface every storage driver fills (drv_sqlite.c,
+ * pg/drv_pg.c), and the only one the operations (ops_*.c) see. A driver
+ * lends connections, runs transactions, runs a statement of the SQL table
+ * (sql.h) by id with bound arguments, walks its rows and classifies its
+ * errors; it never knows what a tenant or a token is. Private to
+ * src/store. */
+#ifndef TS_STORE_DRV_H
+#define TS_STORE_DRV_H
+
+#include "store.h"
+#include "sql.h"
+
+/* A driver's connection, opaque here: one thread uses it at a time. */
+struct ts_drv_conn;
+
+/* One bound argument: text (NULL is SQL NULL) or a 64-bit integer. */
+enum ts_arg_kind { TS_ARG_TEXT, TS_ARG_I64 };
+struct ts_arg {
+	enum ts_arg_kind kind;
+	const char *s; /* TS_ARG_TEXT: borrowed until the statement is done */
+	int64_t i;     /* TS_ARG_I64 */
+};
+#define TS_TXT(v) ((struct ts_arg){.kind = TS_ARG_TEXT, .s = (v)})
+#define TS_I64(v) ((struct ts_arg){.kind = TS_ARG_I64, .i = (int64_t)(v)})
+
+/* The rows of one query, walked with the driver's next and read with its
+ * column functions until done. */
+struct ts_cur {
+	struct ts_drv_conn *c;
+	void *h;   /* the driver's handle: a statement or a result */
+	int row;   /* the current row (drivers that hold all rows) */
+	int nrows; /* rows held, or -1 */
+};
+
+/* A job for batched: a write run inside a transaction the driver owns. It
+ * must not begin or end the transaction itself. */
+typedef int (*ts_drv_job)(struct ts_drv_conn *c, void *arg);
+
+struct ts_drv {
+	/* The name, and whether several servers may share the store; what
+	 * callers see of the driver (st->ops). */
+	struct ts_store_ops ops;
+	enum ts_dialect dialect;
+	/* Lends a pooled connection (the calling thread's batch connection
+	 * while it has a batch open); conn_put gives it back, rolling back
+	 * what it left open. TS_ESTORE when none can be made. */
+	int (*conn_get)(struct ts_store *st, struct ts_drv_conn **out);
+	void (*conn_put)(struct ts_store *st, struct ts_drv_conn *c);
+	/* A write transaction: begin takes a connection and opens one (a
+	 * savepoint inside the thread's batch); end must follow, even when
+	 * begin failed: with rc TS_OK it bumps the generation (when bump is
+	 * set) and commits, otherwise it rolls back; it gives the connection
+	 * back and returns the final code. */
+	int (*begin)(struct ts_store *st, struct ts_drv_conn **c);
+	int (*end)(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump);
+	/* Runs statement id with args (n of them) on c. Errors are classified
+	 * and logged with what: a unique conflict is TS_EEXIST, a missing
+	 * parent row (foreign key) TS_ENOTFOUND, anything else TS_ESTORE
+	 * (the caller answers 503). exec: *changed (may be NULL) gets the rows
+	 * it changed. query: TS_OK leaves the rows in *cur, which done must
+	 * release in every case. */
+	int (*exec)(struct ts_drv_conn *c, enum ts_sql id, const struct ts_arg *args, int n,
+		    int *changed, const char *what);
+	int (*query)(struct ts_drv_conn *c, enum ts_sql id, const struct ts_arg *args, int n,
+		     struct ts_cur *cur, const char *what);
+	/* The next row: TS_OK, TS_ENOTFOUND when there is none, TS_ESTORE. */
+	int (*next)(struct ts_cur *cur, const char *what);
+	/* Column j of the current row: text borrowed until the next call of
+	 * next or done (NULL for SQL NULL); an integer (0 for SQL NULL). */
+	const char *(*text)(struct ts_cur *cur, int j);
+	int64_t (*i64)(struct ts_cur *cur, int j);
+	void (*done)(struct ts_cur *cur);
+	/* True when c broke before anything ran on it, so a read may be
+	 * redone once on a fresh connection. */
+	bool (*stale)(struct ts_drv_conn *c);
+	/* Optional: runs fn in a transaction that it may share with the small
+	 * writes of other threads (group commit), each in a savepoint of its
+	 * own; fn's code once the transaction has ended. NULL: begin, fn,
+	 * end. */
+	int (*batched)(struct ts_store *st, ts_drv_job fn, void *arg, bool bump);
+	int (*batch_begin)(struct ts_store *st);
+	int (*batch_end)(struct ts_store *st, bool commit);
+	void (*close)(struct ts_store *st);
+};
+
+/* The SQLite and PostgreSQL drivers. */
+extern const struct ts_drv ts_drv_sqlite;
+extern const struct ts_drv ts_drv_pg;
+
+#endif

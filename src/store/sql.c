@@ -1,0 +1,605 @@
+/* sql.c: the SQL table, indexed by enum ts_sql. All of it is fixed text
+ * with bound parameters only; nothing is ever built from data. A statement
+ * has one text for both dialects (`both`), written in the SQL they share
+ * (CAST(?N AS BIGINT) where PostgreSQL needs a parameter's type), or one
+ * per dialect where they really differ (SQLite's min/max are PostgreSQL's
+ * least/greatest, PostgreSQL's row locks have no SQLite twin). Column
+ * lists fix the order in which the record descriptors (rec.h) read rows. */
+#include "sql.h"
+
+#include "store.h"
+
+#include <ctype.h>
+#include <string.h>
+
+struct ts_sql_def {
+	const char *both;   /* run by both dialects, or NULL */
+	const char *sqlite; /* SQLite's own text, when not both */
+	const char *pg;     /* PostgreSQL's own text, when not both */
+};
+
+#define TENANT_COLS "id, name, config, created_at, updated_at"
+#define CLIENT_COLS "tenant_id, client_id, config, secret_hash, created_at, updated_at"
+#define KEY_COLS \
+	"tenant_id, kid, alg, state, public_jwk, sealed_private, created_at, activated_at, " \
+	"retired_at"
+#define AUDIT_COLS "id, tenant, time, type, actor, subject, request_id, detail"
+#define CODE_COLS \
+	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
+	"code_challenge, resource, session_id_hash, auth_time, expires_at, used"
+#define GRANT_COLS "tenant_id, id, client_id, user_id, scope, auth_time, created_at, revoked"
+#define REFRESH_COLS \
+	"token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, " \
+	"issued_at, expires_at, used, revoked"
+#define USER_COLS \
+	"tenant_id, id, username, password_hash, app_password_hash, device_id, profile, " \
+	"disabled, created_at, updated_at"
+#define USER_COLS_U \
+	"u.tenant_id, u.id, u.username, u.password_hash, u.app_password_hash, u.device_id, " \
+	"u.profile, u.disabled, u.created_at, u.updated_at"
+#define MEMBERS_OF \
+	" FROM group_members m JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id" \
+	" WHERE m.tenant_id = ?1 AND m.group_id = ?2 ORDER BY u.username_lc"
+#define GROUP_COLS "tenant_id, id, name, created_at, org_id"
+#define APIKEY_COLS "key, tenant_id, user_id, secret_hash, kind, device_id, created_at"
+#define PROVIDER_COLS "tenant_id, name, kind, config, sealed_secret, created_at, updated_at"
+/* Connection reads join the tenant for its name (column 2). */
+#define CONN_COLS_C \
+	"c.id, c.tenant_id, t.name, c.provider, c.name, c.owner, c.created_by, c.status, " \
+	"c.metadata, c.access_token, c.refresh_token, c.issued_at, c.expires_at, " \
+	"c.refresh_expires_at, c.next_refresh_at, c.failures, c.last_error, c.expiry_warned, " \
+	"c.lease_owner, c.lease_until, c.created_at, c.updated_at"
+#define CONN_FROM " FROM vault_connections c JOIN tenants t ON t.id = c.tenant_id"
+/* PostgreSQL sorts text in byte order, as SQLite's BINARY collation. */
+#define BYTES " COLLATE \"C\""
+#define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
+/* The throttle window as SQL text. */
+#define TEXT_OF(x) #x
+#define NUM_TEXT(x) TEXT_OF(x)
+#define WINDOW_TEXT NUM_TEXT(TS_STORE_THROTTLE_WINDOW_S)
+
+static const struct ts_sql_def table[TS_SQL_COUNT] = {
+	/* ---- configuration ---- */
+	[TS_SQL_GEN_GET] = {.both = "SELECT value FROM meta WHERE name = 'generation'"},
+	/* Upsert by name: an existing tenant keeps its id and created_at. A
+	 * new name whose id belongs to another tenant fails on the primary
+	 * key (TS_EEXIST). */
+	[TS_SQL_TENANT_PUT] = {.both =
+		"INSERT INTO tenants (" TENANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (name) DO UPDATE SET config = excluded.config,"
+		" updated_at = excluded.updated_at, version = tenants.version + 1"},
+	/* Reads return the tenant's version too. */
+	[TS_SQL_TENANT_GET] = {.both =
+		"SELECT " TENANT_COLS ", version FROM tenants WHERE name = ?1"},
+	[TS_SQL_TENANT_LIST] = {.both = "SELECT " TENANT_COLS ", version FROM tenants ORDER BY name"},
+	[TS_SQL_TENANT_VERSIONS] = {.both = "SELECT id, name, version FROM tenants ORDER BY name"},
+	/* Everything the tenant owns goes with it (ON DELETE CASCADE). */
+	[TS_SQL_TENANT_DELETE] = {.both = "DELETE FROM tenants WHERE name = ?1"},
+	/* A client_put for a tenant id that does not exist fails on the
+	 * foreign key (TS_ENOTFOUND); likewise for keys and revocations. */
+	[TS_SQL_CLIENT_PUT] = {.both =
+		"INSERT INTO clients (" CLIENT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (tenant_id, client_id) DO UPDATE SET config = excluded.config,"
+		" secret_hash = excluded.secret_hash, updated_at = excluded.updated_at"},
+	[TS_SQL_CLIENT_GET] = {.both =
+		"SELECT " CLIENT_COLS " FROM clients WHERE tenant_id = ?1 AND client_id = ?2"},
+	[TS_SQL_CLIENT_LIST] = {.both =
+		"SELECT " CLIENT_COLS " FROM clients WHERE tenant_id = ?1 ORDER BY client_id"},
+	[TS_SQL_CLIENT_LIST_ALL] = {.both =
+		"SELECT " CLIENT_COLS " FROM clients ORDER BY tenant_id, client_id"},
+	[TS_SQL_CLIENT_DELETE] = {.both =
+		"DELETE FROM clients WHERE tenant_id = ?1 AND client_id = ?2"},
+	[TS_SQL_KEY_PUT] = {.both =
+		"INSERT INTO keys (" KEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		" ON CONFLICT (tenant_id, kid) DO UPDATE SET alg = excluded.alg,"
+		" state = excluded.state, public_jwk = excluded.public_jwk,"
+		" sealed_private = excluded.sealed_private,"
+		" activated_at = excluded.activated_at, retired_at = excluded.retired_at"},
+	/* kid breaks ties, so the order is total. */
+	[TS_SQL_KEY_LIST] = {.both =
+		"SELECT " KEY_COLS " FROM keys WHERE tenant_id = ?1 ORDER BY created_at, kid"},
+	[TS_SQL_KEY_LIST_ALL] = {.both =
+		"SELECT " KEY_COLS " FROM keys ORDER BY tenant_id, created_at, kid"},
+	[TS_SQL_KEY_DELETE] = {.both = "DELETE FROM keys WHERE tenant_id = ?1 AND kid = ?2"},
+
+	/* ---- the audit log ---- */
+	[TS_SQL_AUDIT_APPEND] = {.both =
+		"INSERT INTO audit (tenant, time, type, actor, subject, request_id, detail)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+	[TS_SQL_AUDIT_QUERY] = {.both =
+		"SELECT " AUDIT_COLS " FROM audit WHERE tenant = ?1 AND time >= ?2"
+		" ORDER BY time DESC, id DESC LIMIT ?3"},
+	[TS_SQL_AUDIT_QUERY_ALL] = {.both =
+		"SELECT " AUDIT_COLS " FROM audit WHERE time >= ?1 ORDER BY time DESC, id DESC"
+		" LIMIT ?2"},
+
+	/* ---- sessions, consent, pending state ---- */
+	/* Upsert by id_hash. A missing user (or tenant) fails on the foreign
+	 * key: TS_ENOTFOUND. */
+	[TS_SQL_SESSION_PUT] = {.both =
+		"INSERT INTO sessions (" SESSION_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (id_hash) DO UPDATE SET tenant_id = excluded.tenant_id,"
+		" user_id = excluded.user_id, auth_time = excluded.auth_time,"
+		" last_seen = excluded.last_seen, expires_at = excluded.expires_at"},
+	[TS_SQL_SESSION_GET] = {.both = "SELECT " SESSION_COLS " FROM sessions WHERE id_hash = ?1"},
+	/* Concurrent requests may touch out of order: last_seen never goes
+	 * back, so the idle timeout counts from the latest of them. */
+	[TS_SQL_SESSION_TOUCH] = {
+		.sqlite = "UPDATE sessions SET last_seen = max(last_seen, ?2) WHERE id_hash = ?1",
+		.pg = "UPDATE sessions SET last_seen = greatest(last_seen, CAST(?2 AS BIGINT))"
+		      " WHERE id_hash = ?1"},
+	[TS_SQL_SESSION_DELETE] = {.both = "DELETE FROM sessions WHERE id_hash = ?1"},
+	[TS_SQL_SESSION_DELETE_USER] = {.both =
+		"DELETE FROM sessions WHERE tenant_id = ?1 AND user_id = ?2"},
+	[TS_SQL_CONSENT_GET] = {.both =
+		"SELECT scope FROM consents WHERE tenant_id = ?1 AND user_id = ?2"
+		" AND client_id = ?3"},
+	/* A missing user fails on the foreign key (TS_ENOTFOUND). */
+	[TS_SQL_CONSENT_PUT] = {.both =
+		"INSERT INTO consents (tenant_id, user_id, client_id, scope)"
+		" VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (tenant_id, user_id, client_id) DO UPDATE SET scope = excluded.scope"},
+	[TS_SQL_PENDING_PUT] = {.both =
+		"INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (id_hash) DO UPDATE SET tenant_id = excluded.tenant_id,"
+		" kind = excluded.kind, data = excluded.data, expires_at = excluded.expires_at"},
+	[TS_SQL_PENDING_GET] = {.both =
+		"SELECT tenant_id, kind, data, expires_at FROM pending WHERE id_hash = ?1"},
+	/* TS_ENOTFOUND when it deletes nothing, so that of two callers
+	 * consuming the same state only one sees TS_OK. */
+	[TS_SQL_PENDING_DELETE] = {.both = "DELETE FROM pending WHERE id_hash = ?1"},
+	/* Compare and swap, in one conditional UPDATE. */
+	[TS_SQL_PENDING_UPDATE] = {.both =
+		"UPDATE pending SET data = ?3"
+		" WHERE id_hash = ?1 AND (CAST(?2 AS TEXT) IS NULL OR data = ?2)"},
+
+	/* purge_expired: "before now", as for revocations; a throttle window
+	 * that started a whole window or more before now has ended. */
+	[TS_SQL_PURGE_SESSIONS] = {.both = "DELETE FROM sessions WHERE expires_at < ?1"},
+	[TS_SQL_PURGE_CODES] = {.both = "DELETE FROM codes WHERE expires_at < ?1"},
+	[TS_SQL_PURGE_PENDING] = {.both = "DELETE FROM pending WHERE expires_at < ?1"},
+	[TS_SQL_PURGE_REVOCATIONS] = {.both = "DELETE FROM revocations WHERE expires_at < ?1"},
+	[TS_SQL_PURGE_REFRESH] = {.both = "DELETE FROM refresh_tokens WHERE expires_at < ?1"},
+	[TS_SQL_PURGE_GRANT_TOKENS] = {.both = "DELETE FROM grant_tokens WHERE expires_at < ?1"},
+	[TS_SQL_PURGE_THROTTLE] = {.both =
+		"DELETE FROM throttle WHERE window_start <= CAST(?1 AS BIGINT) - " WINDOW_TEXT},
+
+	/* ---- shared throttling ---- */
+	[TS_SQL_THROTTLE_GET] = {.both =
+		"SELECT window_start, failures, last_failure FROM throttle WHERE key_hash = ?1"},
+	/* A failure is one upsert: concurrent failures from any number of
+	 * servers serialize on the row. Within the live window
+	 * (?2 < window_start + ?3) it counts up to ?4, else a new window
+	 * starts at ?2. */
+	[TS_SQL_THROTTLE_FAIL] = {
+		.sqlite =
+		"INSERT INTO throttle (key_hash, window_start, failures, last_failure)"
+		" VALUES (?1, ?2, 1, ?2)"
+		" ON CONFLICT (key_hash) DO UPDATE SET"
+		" failures = CASE WHEN ?2 < window_start + ?3 THEN min(failures + 1, ?4) ELSE 1 END,"
+		" last_failure = CASE WHEN ?2 < window_start + ?3 THEN max(last_failure, ?2)"
+		" ELSE ?2 END,"
+		" window_start = CASE WHEN ?2 < window_start + ?3 THEN window_start ELSE ?2 END",
+		.pg =
+		"INSERT INTO throttle AS t (key_hash, window_start, failures, last_failure)"
+		" VALUES (?1, ?2::bigint, 1, ?2::bigint)"
+		" ON CONFLICT (key_hash) DO UPDATE SET"
+		" failures = CASE WHEN ?2::bigint < t.window_start + ?3::bigint"
+		" THEN least(t.failures + 1, ?4::integer) ELSE 1 END,"
+		" last_failure = CASE WHEN ?2::bigint < t.window_start + ?3::bigint"
+		" THEN greatest(t.last_failure, ?2::bigint) ELSE ?2::bigint END,"
+		" window_start = CASE WHEN ?2::bigint < t.window_start + ?3::bigint"
+		" THEN t.window_start ELSE ?2::bigint END"},
+	[TS_SQL_THROTTLE_RESET] = {.both = "DELETE FROM throttle WHERE key_hash = ?1"},
+	/* A reservation decided on a read: the row is written only if it is
+	 * still what was read (or still absent). */
+	[TS_SQL_THROTTLE_CAS_NEW] = {.both =
+		"INSERT INTO throttle (key_hash, window_start, failures, last_failure)"
+		" VALUES (?1, CAST(?2 AS BIGINT), CAST(?3 AS INTEGER), CAST(?4 AS BIGINT))"
+		" ON CONFLICT (key_hash) DO NOTHING"},
+	[TS_SQL_THROTTLE_CAS] = {.both =
+		"UPDATE throttle SET window_start = CAST(?5 AS BIGINT),"
+		" failures = CAST(?6 AS INTEGER), last_failure = CAST(?7 AS BIGINT)"
+		" WHERE key_hash = ?1 AND window_start = CAST(?2 AS BIGINT)"
+		" AND failures = CAST(?3 AS INTEGER) AND last_failure = CAST(?4 AS BIGINT)"},
+
+	/* ---- authorization codes, grants, refresh tokens ---- */
+	/* A new code is unused whatever the record says. */
+	[TS_SQL_CODE_PUT] = {.both =
+		"INSERT INTO codes (" CODE_COLS ")"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)"},
+	/* RFC 6749 §4.1.2: single use. Of concurrent takers, only the first
+	 * to run this changes the row; the others find used = 1. */
+	[TS_SQL_CODE_TAKE] = {.both =
+		"UPDATE codes SET used = 1 WHERE code_hash = ?1 AND used = 0 RETURNING " CODE_COLS},
+	/* Once CODE_TAKE changed nothing: the code under a row lock (SQLite's
+	 * write lock is held already), to tell a replay from an unknown code
+	 * or, on PostgreSQL, to find one committed after its snapshot. */
+	[TS_SQL_CODE_LOCK] = {
+		.sqlite = "SELECT " CODE_COLS " FROM codes WHERE code_hash = ?1",
+		.pg = "SELECT " CODE_COLS " FROM codes WHERE code_hash = ?1 FOR UPDATE"},
+	[TS_SQL_CODE_USE] = {.both = "UPDATE codes SET used = 1 WHERE code_hash = ?1 AND used = 0"},
+
+	/* Upsert by (tenant_id, id); a revoked grant stays revoked. The client
+	 * and user of a grant never change: a put naming others changes no
+	 * row, which the caller reports as TS_EEXIST. */
+	[TS_SQL_GRANT_PUT] = {
+		.sqlite =
+		"INSERT INTO grants (" GRANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET scope = excluded.scope,"
+		" auth_time = excluded.auth_time, revoked = max(revoked, excluded.revoked)"
+		" WHERE client_id = excluded.client_id AND user_id IS excluded.user_id",
+		.pg =
+		"INSERT INTO grants (" GRANT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET scope = excluded.scope,"
+		" auth_time = excluded.auth_time,"
+		" revoked = greatest(grants.revoked, excluded.revoked)"
+		" WHERE grants.client_id = excluded.client_id"
+		" AND grants.user_id IS NOT DISTINCT FROM excluded.user_id"},
+	[TS_SQL_GRANT_GET] = {.both =
+		"SELECT " GRANT_COLS " FROM grants WHERE tenant_id = ?1 AND id = ?2"},
+	/* Whether a grant is revoked, read by every write that issues under
+	 * it. On PostgreSQL it takes a share lock, held until the transaction
+	 * ends, that grant_revoke's UPDATE must wait for: under READ
+	 * COMMITTED an issuance and a revocation running side by side could
+	 * otherwise each miss the other's rows. SQLite's write lock already
+	 * keeps them apart. */
+	[TS_SQL_GRANT_LOCK] = {
+		.sqlite = "SELECT revoked FROM grants WHERE tenant_id = ?1 AND id = ?2",
+		.pg = "SELECT revoked FROM grants WHERE tenant_id = ?1 AND id = ?2 FOR SHARE"},
+	[TS_SQL_GRANT_TOKEN_ADD] = {
+		.sqlite =
+		"INSERT INTO grant_tokens (tenant_id, grant_id, jti, expires_at)"
+		" VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (tenant_id, grant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+		.pg =
+		"INSERT INTO grant_tokens (tenant_id, grant_id, jti, expires_at)"
+		" VALUES (?1, ?2, ?3, ?4)"
+		" ON CONFLICT (tenant_id, grant_id, jti) DO UPDATE SET"
+		" expires_at = greatest(grant_tokens.expires_at, excluded.expires_at)"},
+	/* grant_revoke, in this order: the grant's row first, which on
+	 * PostgreSQL waits for the issuers holding GRANT_LOCK. */
+	[TS_SQL_GRANT_REVOKE] = {.both =
+		"UPDATE grants SET revoked = 1 WHERE tenant_id = ?1 AND id = ?2"},
+	[TS_SQL_GRANT_REVOKE_REFRESH] = {.both =
+		"UPDATE refresh_tokens SET revoked = 1"
+		" WHERE tenant_id = ?1 AND grant_id = ?2 AND revoked = 0"},
+	/* A code not yet redeemed can no longer be (code_take: TS_ECONFLICT). */
+	[TS_SQL_GRANT_REVOKE_CODES] = {.both =
+		"UPDATE codes SET used = 1 WHERE tenant_id = ?1 AND grant_id = ?2 AND used = 0"},
+	/* As revoke_put for each recorded jti, keeping its expiry. */
+	[TS_SQL_GRANT_DENY_TOKENS] = {
+		.sqlite =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT tenant_id, jti, expires_at FROM grant_tokens"
+		" WHERE tenant_id = ?1 AND grant_id = ?2"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+		.pg =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT tenant_id, jti, expires_at FROM grant_tokens"
+		" WHERE tenant_id = ?1 AND grant_id = ?2"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = greatest(revocations.expires_at, excluded.expires_at)"},
+
+	/* A missing grant or user fails on a foreign key (TS_ENOTFOUND), a
+	 * stored hash on the primary key (TS_EEXIST). */
+	[TS_SQL_REFRESH_PUT] = {.both =
+		"INSERT INTO refresh_tokens (" REFRESH_COLS ")"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+	[TS_SQL_REFRESH_GET] = {.both =
+		"SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1"},
+	/* RFC 9700 §4.14.2: spends the token only if it is unused, unrevoked
+	 * and of the successor's tenant, grant and client: of concurrent
+	 * rotations exactly one changes the row. */
+	[TS_SQL_REFRESH_SPEND] = {.both =
+		"UPDATE refresh_tokens SET used = 1"
+		" WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
+		" AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4"},
+	/* Once REFRESH_SPEND changed nothing: why (under a row lock on
+	 * PostgreSQL, where a token committed after its snapshot may still be
+	 * rotated). */
+	[TS_SQL_REFRESH_STATE] = {
+		.sqlite = "SELECT tenant_id, grant_id, client_id, used, revoked FROM refresh_tokens"
+			  " WHERE token_hash = ?1",
+		.pg = "SELECT tenant_id, grant_id, client_id, used, revoked FROM refresh_tokens"
+		      " WHERE token_hash = ?1 FOR UPDATE"},
+	[TS_SQL_REFRESH_USE] = {.both =
+		"UPDATE refresh_tokens SET used = 1"
+		" WHERE token_hash = ?1 AND used = 0 AND revoked = 0"},
+	/* PostgreSQL's usual rotation in one statement, so one round trip in
+	 * autocommit: share-lock the grant (first, as GRANT_LOCK), spend the
+	 * old token as REFRESH_SPEND, and only if that changed a row insert
+	 * the successor (revoked if the grant is) and, with a jti (?14),
+	 * record the access token under the grant (denied at once if the
+	 * grant is revoked). Data-modifying WITH clauses run exactly once and
+	 * see one snapshot; a failing insert fails the statement and changes
+	 * nothing. SQLite has no data-modifying WITH: its rotation is a
+	 * batched job of single statements. */
+	[TS_SQL_REFRESH_ROTATE_ONE] = {.pg =
+		"WITH g AS ("
+		"  SELECT revoked FROM grants WHERE tenant_id = ?2 AND id = ?3 FOR SHARE"
+		"), spent AS ("
+		"  UPDATE refresh_tokens SET used = 1"
+		"  WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
+		"  AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4"
+		"  AND EXISTS (SELECT 1 FROM g)"
+		"  RETURNING 1"
+		"), ins AS ("
+		"  INSERT INTO refresh_tokens (" REFRESH_COLS ")"
+		"  SELECT ?5, ?2, ?3, ?4, ?6, ?7, ?8, ?9::bigint, ?10::bigint, ?11::bigint,"
+		"   ?12::integer, greatest(?13::integer, g.revoked) FROM spent, g"
+		"  RETURNING 1"
+		"), tok AS ("
+		"  INSERT INTO grant_tokens (tenant_id, grant_id, jti, expires_at)"
+		"  SELECT ?2, ?3, ?14, ?15::bigint FROM ins WHERE ?14::text IS NOT NULL"
+		"  ON CONFLICT (tenant_id, grant_id, jti) DO UPDATE SET"
+		"  expires_at = greatest(grant_tokens.expires_at, excluded.expires_at)"
+		"  RETURNING 1"
+		"), deny AS ("
+		"  INSERT INTO revocations (tenant_id, jti, expires_at)"
+		"  SELECT ?2, ?14, ?15::bigint FROM tok, g WHERE g.revoked = 1"
+		"  ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		"  expires_at = greatest(revocations.expires_at, excluded.expires_at)"
+		")"
+		" SELECT count(*) FROM ins"},
+
+	/* ---- users, groups, memberships, API keys ---- */
+	/* Upsert by (tenant_id, id): an existing user keeps created_at. A
+	 * username (case folded, ?4) held by another user of the tenant fails
+	 * on the unique index (TS_EEXIST), a missing tenant on the foreign key
+	 * (TS_ENOTFOUND). Never delete and insert again: the delete would
+	 * cascade to the user's sessions and grants. */
+	[TS_SQL_USER_PUT] = {.both =
+		"INSERT INTO users (tenant_id, id, username, username_lc, password_hash,"
+		" app_password_hash, device_id, profile, disabled, created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET username = excluded.username,"
+		" username_lc = excluded.username_lc, password_hash = excluded.password_hash,"
+		" app_password_hash = excluded.app_password_hash,"
+		" device_id = excluded.device_id, profile = excluded.profile,"
+		" disabled = excluded.disabled, updated_at = excluded.updated_at"},
+	[TS_SQL_USER_GET] = {.both = "SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND id = ?2"},
+	/* One conditional UPDATE: of concurrent first logins, on any number
+	 * of servers, exactly one binds. */
+	[TS_SQL_USER_BIND_DEVICE] = {.both =
+		"UPDATE users SET device_id = ?3, updated_at = CAST(?4 AS BIGINT)"
+		" WHERE tenant_id = ?1 AND id = ?2 AND device_id IS NULL"},
+	/* Only while the stored hash is still the one just checked. */
+	[TS_SQL_USER_REHASH] = {.both =
+		"UPDATE users SET password_hash = ?4, updated_at = CAST(?5 AS BIGINT)"
+		" WHERE tenant_id = ?1 AND id = ?2 AND password_hash = ?3"},
+	/* ?2 is the username already folded to lower case. */
+	[TS_SQL_USER_FIND] = {.both =
+		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 AND username_lc = ?2"},
+	[TS_SQL_USER_LIST] = {.both =
+		"SELECT " USER_COLS " FROM users WHERE tenant_id = ?1 ORDER BY username_lc"},
+	/* user_delete on PostgreSQL locks the user's grants, then the user,
+	 * then the grants again, FOR UPDATE. Recording an access token under
+	 * a grant takes a key-share lock on the grant, and inserting a grant
+	 * one on its user; FOR UPDATE excludes both. Once these are held,
+	 * every token recorded under the user's grants is committed and
+	 * visible to the denial, and no new one can be recorded before the
+	 * user is gone. The first pass waits out writers already holding a
+	 * grant (a refresh token insert locks its grant, then its user)
+	 * rather than deadlocking with them; the last takes the grants
+	 * created before the user's row was locked. SQLite's write lock
+	 * already excludes them all. */
+	[TS_SQL_USER_LOCK_GRANTS] = {.pg =
+		"SELECT 1 FROM grants WHERE tenant_id = ?1 AND user_id = ?2 FOR UPDATE"},
+	[TS_SQL_USER_LOCK] = {.pg =
+		"SELECT 1 FROM users WHERE tenant_id = ?1 AND id = ?2 FOR UPDATE"},
+	/* Before a user goes, the access tokens recorded with their grants
+	 * are denied (as revoke_put, keeping the later expiry): the
+	 * revocations outlive the cascade. PostgreSQL refuses an upsert that
+	 * meets the same row twice, and a jti may be recorded under two of
+	 * the user's grants: one row per jti there. */
+	[TS_SQL_USER_DENY_TOKENS] = {
+		.sqlite =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT t.tenant_id, t.jti, t.expires_at FROM grants g"
+		" JOIN grant_tokens t ON t.tenant_id = g.tenant_id AND t.grant_id = g.id"
+		" WHERE g.tenant_id = ?1 AND g.user_id = ?2"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+		.pg =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT t.tenant_id, t.jti, max(t.expires_at) FROM grants g"
+		" JOIN grant_tokens t ON t.tenant_id = g.tenant_id AND t.grant_id = g.id"
+		" WHERE g.tenant_id = ?1 AND g.user_id = ?2"
+		" GROUP BY t.tenant_id, t.jti"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = greatest(revocations.expires_at, excluded.expires_at)"},
+	/* Sessions, memberships, consents, codes, grants (with their token
+	 * records), refresh tokens and API keys go with it (ON DELETE
+	 * CASCADE). */
+	[TS_SQL_USER_DELETE] = {.both = "DELETE FROM users WHERE tenant_id = ?1 AND id = ?2"},
+
+	/* Upsert by (tenant_id, id), keeping created_at; a name held by
+	 * another group of the tenant is TS_EEXIST. */
+	[TS_SQL_GROUP_PUT] = {.both =
+		"INSERT INTO user_groups (" GROUP_COLS ") VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name,"
+		" org_id = excluded.org_id"},
+	[TS_SQL_GROUP_GET] = {.both =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND id = ?2"},
+	[TS_SQL_GROUP_FIND] = {.both =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 AND name = ?2"},
+	[TS_SQL_GROUP_LIST] = {.both =
+		"SELECT " GROUP_COLS " FROM user_groups WHERE tenant_id = ?1 ORDER BY name"},
+	/* Memberships go with the group (ON DELETE CASCADE). */
+	[TS_SQL_GROUP_DELETE] = {.both = "DELETE FROM user_groups WHERE tenant_id = ?1 AND id = ?2"},
+	/* Idempotent, keeping the first added_at and added_by; a missing
+	 * group or user fails on a foreign key (TS_ENOTFOUND). */
+	[TS_SQL_MEMBER_ADD] = {.both =
+		"INSERT INTO group_members (tenant_id, group_id, user_id, added_at, added_by)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (tenant_id, group_id, user_id) DO NOTHING"},
+	[TS_SQL_MEMBER_REMOVE] = {.both =
+		"DELETE FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
+		" AND user_id = ?3"},
+	[TS_SQL_MEMBER_LIST] = {.both = "SELECT " USER_COLS_U MEMBERS_OF},
+	[TS_SQL_MEMBER_CHECK] = {.both =
+		"SELECT 1 FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
+		" AND user_id = ?3"},
+	[TS_SQL_MEMBER_RECORDS] = {.both =
+		"SELECT " USER_COLS_U ", m.added_at, m.added_by" MEMBERS_OF},
+	/* Replacing a key keeps its owner: a put naming another tenant or
+	 * user for an existing key touches no row (TS_EEXIST). A second
+	 * device key of a user fails on the partial unique index (TS_EEXIST),
+	 * a missing user on the foreign key (TS_ENOTFOUND). */
+	[TS_SQL_APIKEY_PUT] = {.both =
+		"INSERT INTO api_keys (" APIKEY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (key) DO UPDATE SET secret_hash = excluded.secret_hash,"
+		" device_id = excluded.device_id"
+		" WHERE api_keys.tenant_id = excluded.tenant_id AND api_keys.user_id = excluded.user_id"},
+	[TS_SQL_APIKEY_GET] = {.both = "SELECT " APIKEY_COLS " FROM api_keys WHERE key = ?1"},
+	[TS_SQL_APIKEY_FIND_DEVICE] = {.both =
+		"SELECT " APIKEY_COLS " FROM api_keys"
+		" WHERE tenant_id = ?1 AND user_id = ?2 AND kind = 'device'"},
+	/* Oldest first; the key breaks ties. */
+	[TS_SQL_APIKEY_LIST] = {.both =
+		"SELECT " APIKEY_COLS " FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2"
+		" ORDER BY created_at, key"},
+	[TS_SQL_APIKEY_DELETE] = {.both = "DELETE FROM api_keys WHERE tenant_id = ?1 AND key = ?2"},
+	[TS_SQL_APIKEY_DELETE_USER] = {.both =
+		"DELETE FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2"},
+
+	/* ---- the token vault ---- */
+	/* An existing provider keeps its created_at. A missing tenant fails
+	 * on the foreign key (TS_ENOTFOUND). */
+	[TS_SQL_PROVIDER_PUT] = {.both =
+		"INSERT INTO vault_providers (" PROVIDER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		" ON CONFLICT (tenant_id, name) DO UPDATE SET kind = excluded.kind,"
+		" config = excluded.config, sealed_secret = excluded.sealed_secret,"
+		" updated_at = excluded.updated_at"},
+	[TS_SQL_PROVIDER_GET] = {.both =
+		"SELECT " PROVIDER_COLS " FROM vault_providers WHERE tenant_id = ?1 AND name = ?2"},
+	[TS_SQL_PROVIDER_LIST] = {
+		.sqlite = "SELECT " PROVIDER_COLS " FROM vault_providers WHERE tenant_id = ?1"
+			  " ORDER BY name",
+		.pg = "SELECT " PROVIDER_COLS " FROM vault_providers WHERE tenant_id = ?1"
+		      " ORDER BY name" BYTES},
+	[TS_SQL_PROVIDER_LIST_ALL] = {
+		.sqlite = "SELECT " PROVIDER_COLS " FROM vault_providers ORDER BY tenant_id, name",
+		.pg = "SELECT " PROVIDER_COLS " FROM vault_providers"
+		      " ORDER BY tenant_id" BYTES ", name" BYTES},
+	/* provider_delete locks the provider first. On PostgreSQL FOR UPDATE
+	 * conflicts with the key-share lock a connection insert's foreign-key
+	 * check takes, so an insert under way has committed before the count
+	 * is read, and a later one waits and then finds the provider gone. */
+	[TS_SQL_PROVIDER_LOCK] = {
+		.sqlite = "SELECT 1 FROM vault_providers WHERE tenant_id = ?1 AND name = ?2",
+		.pg = "SELECT 1 FROM vault_providers WHERE tenant_id = ?1 AND name = ?2 FOR UPDATE"},
+	[TS_SQL_PROVIDER_IN_USE] = {.both =
+		"SELECT count(*) FROM vault_connections WHERE tenant_id = ?1 AND provider = ?2"},
+	[TS_SQL_PROVIDER_DELETE] = {.both =
+		"DELETE FROM vault_providers WHERE tenant_id = ?1 AND name = ?2"},
+	/* Re-sealing under a new master key: compare and swap, so a secret
+	 * changed meanwhile is left alone. */
+	[TS_SQL_PROVIDER_RESEAL] = {.both =
+		"UPDATE vault_providers SET sealed_secret = ?4"
+		" WHERE tenant_id = ?1 AND name = ?2 AND sealed_secret = ?3"},
+	[TS_SQL_KEY_RESEAL] = {.both =
+		"UPDATE keys SET sealed_private = ?4"
+		" WHERE tenant_id = ?1 AND kid = ?2 AND sealed_private = ?3"},
+	/* The lease starts free (the columns' defaults). A taken id, or name
+	 * for the tenant and owner (the unique index on coalesce(owner, '')),
+	 * is TS_EEXIST; a missing tenant, provider or owner fails on a
+	 * foreign key (TS_ENOTFOUND). */
+	[TS_SQL_CONN_INSERT] = {.both =
+		"INSERT INTO vault_connections (id, tenant_id, provider, name, owner, created_by,"
+		" status, metadata, access_token, refresh_token, issued_at, expires_at,"
+		" refresh_expires_at, next_refresh_at, failures, last_error, expiry_warned,"
+		" created_at, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+		" ?18, ?19)"},
+	[TS_SQL_CONN_GET] = {.both =
+		"SELECT " CONN_COLS_C CONN_FROM " WHERE c.tenant_id = ?1 AND c.id = ?2"},
+	/* A NULL owner names the tenant's own connections, as in the unique
+	 * index on (tenant_id, coalesce(owner, ''), name). */
+	[TS_SQL_CONN_FIND] = {.both =
+		"SELECT " CONN_COLS_C CONN_FROM
+		" WHERE c.tenant_id = ?1 AND coalesce(c.owner, '') = coalesce(CAST(?2 AS TEXT), '')"
+		" AND c.name = ?3"},
+	[TS_SQL_CONN_LIST] = {
+		.sqlite = "SELECT " CONN_COLS_C CONN_FROM " WHERE c.tenant_id = ?1"
+			  " ORDER BY c.created_at, c.id",
+		.pg = "SELECT " CONN_COLS_C CONN_FROM " WHERE c.tenant_id = ?1"
+		      " ORDER BY c.created_at, c.id" BYTES},
+	[TS_SQL_CONN_LIST_ALL] = {
+		.sqlite = "SELECT " CONN_COLS_C CONN_FROM " ORDER BY c.tenant_id, c.created_at, c.id",
+		.pg = "SELECT " CONN_COLS_C CONN_FROM
+		      " ORDER BY c.tenant_id" BYTES ", c.created_at, c.id" BYTES},
+	/* Due: next_refresh_at set and reached, and the lease free or ended
+	 * before now. */
+	[TS_SQL_CONN_DUE] = {.both =
+		"SELECT " CONN_COLS_C CONN_FROM
+		" WHERE c.next_refresh_at > 0 AND c.next_refresh_at <= ?1"
+		" AND (c.lease_owner IS NULL OR c.lease_until < ?1)"
+		" ORDER BY c.next_refresh_at LIMIT ?2"},
+	[TS_SQL_CONN_EXISTS] = {.both =
+		"SELECT 1 FROM vault_connections WHERE tenant_id = ?1 AND id = ?2"},
+	/* The lease: one conditional UPDATE, so exactly one taker wins. */
+	[TS_SQL_CONN_LEASE] = {.both =
+		"UPDATE vault_connections SET lease_owner = ?3, lease_until = ?4"
+		" WHERE tenant_id = ?1 AND id = ?2 AND (lease_owner IS NULL OR lease_until < ?5)"},
+	/* Fenced by the lease: a holder that lost it writes nothing. */
+	[TS_SQL_CONN_SAVE] = {.both =
+		"UPDATE vault_connections SET status = ?3, metadata = ?4, access_token = ?5,"
+		" refresh_token = ?6, issued_at = ?7, expires_at = ?8, refresh_expires_at = ?9,"
+		" next_refresh_at = ?10, failures = ?11, last_error = ?12, expiry_warned = ?13,"
+		" updated_at = ?14, lease_owner = NULL, lease_until = 0"
+		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?15"},
+	[TS_SQL_CONN_RELEASE] = {.both =
+		"UPDATE vault_connections SET lease_owner = NULL, lease_until = 0"
+		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?3"},
+	[TS_SQL_CONN_DELETE] = {.both =
+		"DELETE FROM vault_connections WHERE tenant_id = ?1 AND id = ?2"},
+
+	/* ---- revocations ---- */
+	/* Idempotent; a repeated revocation keeps the later expiry. */
+	[TS_SQL_REVOKE_PUT] = {
+		.sqlite =
+		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+		.pg =
+		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = greatest(revocations.expires_at, excluded.expires_at)"},
+	[TS_SQL_REVOKE_CHECK] = {.both =
+		"SELECT 1 FROM revocations WHERE tenant_id = ?1 AND jti = ?2"},
+	/* Single use: a second insert of the same id changes nothing. */
+	[TS_SQL_JTI_USE] = {.both =
+		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
+		" ON CONFLICT (tenant_id, jti) DO NOTHING"},
+};
+
+const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)
+{
+	const struct ts_sql_def *def;
+
+	if ((unsigned)id >= TS_SQL_COUNT)
+		return NULL;
+	def = &table[id];
+	if (def->both != NULL)
+		return def->both;
+	return d == TS_DIALECT_PG ? def->pg : def->sqlite;
+}
+
+char *ts_sql_pg_dup(const char *sql)
+{
+	char *out;
+	size_t i;
+
+	if (sql == NULL)
+		return NULL;
+	out = ts_xstrdup(sql);
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] == '?' && isdigit((unsigned char)out[i + 1]))
+			out[i] = '$';
+	return out;
+}

@@ -1,0 +1,63 @@
+/* spec.c: the checks every configuration validator shares (one sentence
+ * per error, unknown members refused by name, printable strings), and the
+ * redirect-URI schemes that are never registered nor redirected to. They
+ * sit here, below src/admin/, because the vault, the compatibility
+ * profiles and the request handlers use them as well. */
+#include "tenant.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int ts_admin_fail(char *err, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, cap, fmt, ap);
+	va_end(ap);
+	return TS_EINVAL;
+}
+
+int ts_admin_check_known(const json_t *obj, const char *const *known, const char *what,
+			 char *err, size_t cap)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		size_t i;
+		bool ok = false;
+		(void)v;
+		for (i = 0; known[i]; i++)
+			if (strcmp(known[i], k) == 0)
+				ok = true;
+		if (!ok)
+			return ts_admin_fail(err, cap, "unknown field \"%s\" in %s", k, what);
+	}
+	return TS_OK;
+}
+
+bool ts_admin_printable(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0, i;
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+bool ts_redirect_scheme_refused(const char *uri)
+{
+	static const char *const refused[] = {"javascript", "data", "vbscript", "file"};
+	size_t i, len = strcspn(uri, ":");
+
+	for (i = 0; i < TS_ARRAY_LEN(refused); i++)
+		if (strlen(refused[i]) == len && strncasecmp(uri, refused[i], len) == 0)
+			return true;
+	return false;
+}
