@@ -95,6 +95,11 @@ bool ts_csrf_ok(const struct ts_app *app, const char *purpose, const char *bindi
 void ts_session_csrf_token(const struct ts_app *app, const char *session_id, char out[44]);
 
 /* ---- HTML pages (page.c) ---- */
+/* The parameters of Tessera's own pages. */
+#define TS_P_CSRF_TOKEN "csrf_token" /* the hidden CSRF field of every form */
+#define TS_P_REQ "req"               /* the id of a pending authorization request */
+#define TS_P_RETURN "return"         /* where the login page goes back to */
+#define TS_P_DECISION "decision"     /* the consent page's answer: approve or deny */
 /* Starts a page: the common head with the tenant's display name, and the
  * security headers (CSP with frame-ancestors 'none', X-Frame-Options DENY,
  * Referrer-Policy no-referrer, no-store). */
