@@ -55,8 +55,6 @@ void ts_web_store_unavailable(struct ts_http_resp *resp);
 /* ---- browser sessions (session.c) ---- */
 #define TS_SESSION_COOKIE "tessera_session"
 #define TS_BROWSER_COOKIE "tessera_browser"
-#define TS_SESSION_IDLE_S (30 * TS_SECONDS_PER_MINUTE)
-#define TS_SESSION_ABSOLUTE_S (12 * TS_SECONDS_PER_HOUR)
 #define TS_SESSION_ID_BYTES 32
 
 /* The request's session, if its cookie (or raw, when not NULL: a session
