@@ -16,6 +16,8 @@
 
 struct ts_vault;
 
+/* The application's shared state: built, owned and freed by the running
+ * server (app/serve.c); handlers reach it through struct ts_rctx. */
 struct ts_app {
 	struct ts_store *store;
 	struct ts_registry *reg;
