@@ -35,6 +35,7 @@
 #define TS_LIB_JSON_DEPTH 16               /* nesting accepted in Tessera's answers */
 
 #define TS_LIB_SESSION_COOKIE "tessera_session"
+#define TS_LIB_COOKIE_NAME_MAX 64
 #define TS_LIB_WELL_KNOWN "/.well-known/openid-configuration"
 #define TS_LIB_TYP_AT_JWT "at+jwt"                    /* RFC 9068 §2.1 */
 #define TS_LIB_TYP_AT_JWT_LONG "application/at+jwt"
@@ -185,6 +186,7 @@ struct tessera_verifier {
 	char *audience;        /* owned; the issuer when not configured */
 	char *client_id;       /* owned; NULL: no introspection */
 	char *client_secret;   /* owned, wiped on free */
+	char *alt_cookie;      /* owned; another session cookie name, or NULL */
 	char *realm;           /* owned; the issuer, safe inside a quoted-string */
 	int64_t min_refresh_ms, max_age_ms, leeway_s;
 	long timeout_ms;

@@ -242,6 +242,19 @@ static char *realm_of(const char *issuer)
 	return r;
 }
 
+static bool cookie_name_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > TS_LIB_COOKIE_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!ts_is_b64url((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
 static bool config_ok(const struct tessera_verifier_config *cfg)
 {
 	if (!ts_lib_url_ok(cfg->issuer))
@@ -254,6 +267,8 @@ static bool config_ok(const struct tessera_verifier_config *cfg)
 	if (cfg->client_id != NULL &&
 	    (cfg->client_id[0] == '\0' || strlen(cfg->client_id) > TS_LIB_URL_MAX ||
 	     strlen(cfg->client_secret) > TS_LIB_SECRET_MAX))
+		return false;
+	if (cfg->alt_session_cookie != NULL && !cookie_name_ok(cfg->alt_session_cookie))
 		return false;
 	return cfg->http_timeout_ms >= 0;
 }
@@ -283,7 +298,8 @@ int tessera_verifier_new(const struct tessera_verifier_config *cfg, tessera_veri
 	if (v->realm == NULL || v->cache == NULL || ts_strdup_to(cfg->issuer, &v->issuer) != TS_OK ||
 	    ts_strdup_to(cfg->audience ? cfg->audience : cfg->issuer, &v->audience) != TS_OK ||
 	    ts_strdup_to(cfg->client_id, &v->client_id) != TS_OK ||
-	    ts_strdup_to(cfg->client_secret, &v->client_secret) != TS_OK) {
+	    ts_strdup_to(cfg->client_secret, &v->client_secret) != TS_OK ||
+	    ts_strdup_to(cfg->alt_session_cookie, &v->alt_cookie) != TS_OK) {
 		tessera_verifier_free(v);
 		return TESSERA_ENOMEM;
 	}
@@ -305,6 +321,7 @@ void tessera_verifier_free(tessera_verifier *v)
 	free(v->audience);
 	free(v->client_id);
 	ts_free_secret(v->client_secret);
+	free(v->alt_cookie);
 	free(v->realm);
 	ts_lib_cache_free(v->cache);
 	ts_lib_meta_unref(v->meta);
@@ -392,6 +409,8 @@ static int via_session(struct tessera_verifier *v, const char *cookie, const cha
 	if (cookie == NULL || v->client_id == NULL)
 		return ts_lib_err_missing(v, err, "authentication is required");
 	rc = ts_lib_cookie_get(cookie, strlen(cookie), TS_LIB_SESSION_COOKIE, &sid);
+	if (rc == TS_ENOTFOUND && v->alt_cookie != NULL)
+		rc = ts_lib_cookie_get(cookie, strlen(cookie), v->alt_cookie, &sid);
 	if (rc == TS_ENOTFOUND)
 		return ts_lib_err_missing(v, err, "authentication is required");
 	if (rc == TS_ENOMEM)

@@ -12,8 +12,10 @@
  *   - "Authorization: token <key>:<secret>" or "Basic base64(key:secret)":
  *     an API key, resolved through the tenant's introspection endpoint and
  *     cached for a short time.
- *   - the "tessera_session" cookie: resolved the same way; for methods that
- *     change state the X-CSRF-Token header must match the session's token.
+ *   - the "tessera_session" cookie (or the one named by
+ *     alt_session_cookie, such as Frappe's "sid"): resolved the same way;
+ *     for methods that change state the X-CSRF-Token header must match the
+ *     session's token.
  *
  * A token client obtains service tokens with client credentials, caches
  * them, renews them at 80% of their lifetime, fetches once however many
@@ -102,6 +104,12 @@ struct tessera_verifier_config {
 				    * (default 10); refusals are cached as long */
 	int leeway_s;              /* clock leeway for exp/nbf/iat (default 60) */
 	long http_timeout_ms;      /* per request to Tessera (default 5000) */
+	/* Another cookie name that carries a Tessera session id, for clients
+	 * that know the session by another name (a tenant with the "frappe"
+	 * profile calls it "sid"); NULL: only "tessera_session". When both
+	 * are sent, "tessera_session" is used. Letters, digits, '_' and '-',
+	 * at most 64 bytes. */
+	const char *alt_session_cookie;
 };
 
 typedef struct tessera_verifier tessera_verifier;

@@ -438,6 +438,28 @@ def test_a_session_cookie_needs_its_csrf_header_to_write(api, srv):
     assert app.message(r)["owner"] == BOB[0]
 
 
+def test_frappes_sid_cookie_and_csrf_header_name_are_accepted(api, srv):
+    """The CRM app signed in the Frappe way sends the session as `sid` and
+    its CSRF token as X-Frappe-CSRF-Token; the session is Tessera's, so
+    the same rules hold: no write without the right token, nothing from a
+    forged session, and tessera_session wins when both cookies come."""
+    cookie, csrf = session_login(srv, BOB)
+    app = MobileApp(api, cookies={"sid": cookie})
+    assert app.message(app.get("home_tasks"))["limit"] == 50
+    r = app.post("create_task", title="Sid " + marker())
+    assert_frappe_error(r, 403, "CSRFTokenError", "csrf")
+    r = app.call("POST", "create_task", data={"title": "Sid " + marker()},
+                 headers={"X-Frappe-CSRF-Token": "x" + csrf[1:]})
+    assert_frappe_error(r, 403, "CSRFTokenError", "csrf")
+    r = app.call("POST", "create_task", data={"title": "Sid " + marker()},
+                 headers={"X-Frappe-CSRF-Token": csrf})
+    assert app.message(r)["owner"] == BOB[0]
+    forged = MobileApp(api, cookies={"sid": "A" * len(cookie)})
+    assert_frappe_error(forged.get("home_tasks"), 401, "AuthenticationError")
+    both = MobileApp(api, cookies={"tessera_session": "A" * len(cookie), "sid": cookie})
+    assert_frappe_error(both.get("home_tasks"), 401, "AuthenticationError")
+
+
 # -- bad input -------------------------------------------------------------------
 
 def test_bad_input_is_refused_with_frappes_exceptions(api, alice):

@@ -538,7 +538,17 @@ static void test_verifier_config(void **state)
 	assert_int_equal(tessera_verifier_new(&cfg, &v), TESSERA_EINVAL);
 	assert_null(v);
 	cfg.http_timeout_ms = 0;
+	cfg.alt_session_cookie = "";
+	assert_int_equal(tessera_verifier_new(&cfg, &v), TESSERA_EINVAL);
+	cfg.alt_session_cookie = "sid;x=1";
+	assert_int_equal(tessera_verifier_new(&cfg, &v), TESSERA_EINVAL);
+	cfg.alt_session_cookie = "sid";
 	assert_int_equal(tessera_verifier_new(&cfg, &v), TESSERA_OK);
+	assert_string_equal(v->alt_cookie, "sid");
+	tessera_verifier_free(v);
+	cfg.alt_session_cookie = NULL;
+	assert_int_equal(tessera_verifier_new(&cfg, &v), TESSERA_OK);
+	assert_null(v->alt_cookie);
 	/* Defaults: the audience is the issuer, leeway 60 s, JWKS 30 s / 300 s. */
 	assert_string_equal(v->audience, ISS);
 	assert_int_equal(v->leeway_s, 60);

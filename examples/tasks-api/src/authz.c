@@ -8,6 +8,7 @@
 
 #define HDR_AUTHORIZATION "Authorization"
 #define HDR_CSRF "X-CSRF-Token"
+#define HDR_FRAPPE_CSRF "X-Frappe-CSRF-Token" /* Frappe's name for the same token */
 #define HDR_WWW_AUTHENTICATE "WWW-Authenticate"
 
 enum ta_access ta_access_of(const struct tessera_principal *p, bool write)
@@ -50,13 +51,15 @@ static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principa
 	const char *csrf = ta_req_header(r, HDR_CSRF, &dup_csrf);
 	int rc;
 
+	if (csrf == NULL && !dup_csrf)
+		csrf = ta_req_header(r, HDR_FRAPPE_CSRF, &dup_csrf);
 	*p = NULL;
 	if (dup_auth || dup_csrf) {
 		/* Two credentials in one request: refuse rather than guess
 		 * which one the sender meant. */
 		return deny(d, 400, "invalid_request",
 			    dup_auth ? "more than one Authorization header"
-				     : "more than one X-CSRF-Token header",
+				     : "more than one CSRF token header",
 			    NULL);
 	}
 	memset(&e, 0, sizeof(e));

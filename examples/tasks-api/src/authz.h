@@ -11,6 +11,7 @@
 
 #include "app.h"
 
+#define TA_FRAPPE_SESSION_COOKIE "sid" /* Frappe's session cookie, also accepted */
 #define TA_SCOPE_READ "tasks:read"
 #define TA_SCOPE_WRITE "tasks:write"
 #define TA_ROLE_USER "Sales User"

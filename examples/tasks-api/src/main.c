@@ -3,6 +3,7 @@
  * SIGTERM or SIGINT, then stops cleanly (exit 0). Exit 1 when it cannot
  * start, 2 for a usage error. */
 #include "app.h"
+#include "authz.h"
 #include "team.h"
 
 #include <pthread.h>
@@ -36,6 +37,8 @@ static int make_verifier(const struct ta_opts *o, tessera_verifier **out)
 	vc.client_id = o->client_id;
 	vc.client_secret = o->client_secret;
 	vc.leeway_s = o->leeway_s;
+	/* The CRM app's Frappe methods may carry Frappe's session cookie. */
+	vc.alt_session_cookie = TA_FRAPPE_SESSION_COOKIE;
 	rc = tessera_verifier_new(&vc, out);
 	if (rc != TESSERA_OK)
 		ta_log_err("libtessera refused the verifier configuration (%d)", rc);
