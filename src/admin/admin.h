@@ -1,14 +1,15 @@
 /* admin.h: configuration as objects: the validation and the
  * create/update of tenants, clients, signing keys, users, groups and
  * token-vault providers, each from a JSON spec, one file per kind. The
- * CLI, the bootstrap file and the compatibility APIs all go through here,
- * so every one of them accepts exactly the same input and writes the same
- * audit events. Validation (the _validate calls) needs no storage, so a
- * whole bootstrap file is checked before anything is written.
+ * CLI and the bootstrap file both go through here (as should any API that
+ * changes configuration), so they accept exactly the same input and write
+ * the same audit events. Validation (the _validate calls) needs no
+ * storage, so a whole bootstrap file is checked before anything is
+ * written.
  *
  * Every call that can refuse its input writes one sentence into err
- * (capacity errcap or cap) and returns TS_EINVAL; storage failures are
- * their return codes with a sentence naming the object. */
+ * (capacity errcap or cap) and returns TS_EINVAL; a storage failure is
+ * its return code with a sentence as well ("could not save user (…)"). */
 #ifndef TS_ADMIN_H
 #define TS_ADMIN_H
 

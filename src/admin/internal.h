@@ -18,5 +18,10 @@ int ts_admin_copy_strings(json_t *dst, const json_t *src, const char *key, const
 /* Copies an optional non-empty printable string member into dst[key]. */
 int ts_admin_copy_string(json_t *dst, const json_t *src, const char *key, const char *what,
 			 char *err, size_t cap);
+/* The compatibility settings of a tenant spec (tenant_compat.c): "compat"
+ * (distinct profile names, in the order given), "login_client" and
+ * "mobile_login_method", checked and copied into cfg. TS_EINVAL with one
+ * sentence in err (naming an unknown profile). */
+int ts_admin_tenant_compat(json_t *cfg, const json_t *spec, char *err, size_t cap);
 
 #endif

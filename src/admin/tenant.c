@@ -4,8 +4,6 @@
  * keys ensured. */
 #include "internal.h"
 
-#include "compat/compat.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,7 +81,7 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 			json_object_set_new(cfg, "access_token_alg", json_string(json_string_value(v)));
 	}
 	if (rc == TS_OK)
-		rc = ts_compat_config(cfg, spec, err, cap);
+		rc = ts_admin_tenant_compat(cfg, spec, err, cap);
 	if (rc == TS_OK)
 		rc = ts_admin_copy_strings(cfg, spec, "roles", "tenant", role_ok, err, cap);
 	if (rc == TS_OK)

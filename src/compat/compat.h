@@ -15,14 +15,6 @@
 
 struct ts_rctx;
 
-#define TS_COMPAT_NONE "none" /* the CLI's word for "no profile" */
-
-/* The mobile login method's path under /api/method/ when the tenant names
- * none. */
-#define TS_COMPAT_MOBILE_LOGIN_DEFAULT "ashida.ashida_gaxis.api.mobile_auth.mobile_app_login"
-#define TS_COMPAT_METHOD_MAX 200
-#define TS_COMPAT_CLIENT_ID_MAX 128
-
 /* One call through a profile route: what the adapters share. */
 struct ts_compat_call {
 	struct ts_rctx *rc;
@@ -59,15 +51,6 @@ struct ts_compat_table {
 extern const struct ts_compat_table ts_compat_frappe;
 extern const struct ts_compat_table ts_compat_activity;
 extern const struct ts_compat_table ts_compat_integrations;
-
-/* ---- profile names (profile.c) ---- */
-/* Validates a tenant spec's "compat" (an array of profile names, or
- * absent) and "mobile_login_method", copying them into cfg. TS_EINVAL with
- * one sentence in err (naming an unknown profile). */
-int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap);
-/* Whether s can name a client ("login_client"): 1 to
- * TS_COMPAT_CLIENT_ID_MAX printable bytes without spaces. */
-bool ts_compat_client_id_ok(const char *s);
 
 /* ---- dispatch (dispatch.c) ---- */
 /* Finds the route of the tenant's profiles for (method, path): TS_OK with

@@ -1,18 +1,19 @@
-/* profile.c: the validation of a tenant's "compat", "mobile_login_method" and
- * "login_client" settings (the profile names and bits are the tenant's,
- * tenant/profile.c). */
-#include "compat.h"
-
-#include "tenant/tenant.h"
+/* tenant_compat.c: the validation of a tenant spec's "compat",
+ * "mobile_login_method" and "login_client" settings, the part of the
+ * tenant object (tenant.c) that the compatibility profiles read (the
+ * profile names and bits are the tenant's, tenant/profile.c). */
+#include "internal.h"
 
 #include <string.h>
+
+#define METHOD_MAX 200       /* a Frappe method path */
 
 /* A Frappe method path: dotted identifiers ([A-Za-z0-9_], dots between). */
 static bool method_ok(const char *s)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > TS_COMPAT_METHOD_MAX || s[0] == '.' || s[n - 1] == '.')
+	if (n == 0 || n > METHOD_MAX || s[0] == '.' || s[n - 1] == '.')
 		return false;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
@@ -40,11 +41,13 @@ static bool frappe_method_taken(const char *s)
 	return false;
 }
 
-bool ts_compat_client_id_ok(const char *s)
+/* Whether s can name a client ("login_client"): 1 to TS_CLIENT_ID_MAX
+ * printable bytes without spaces. */
+static bool login_client_ok(const char *s)
 {
 	size_t i, n = s ? strlen(s) : 0;
 
-	if (n == 0 || n > TS_COMPAT_CLIENT_ID_MAX)
+	if (n == 0 || n > TS_CLIENT_ID_MAX)
 		return false;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
@@ -85,7 +88,7 @@ static int compat_list(json_t *cfg, const json_t *v, char *err, size_t cap)
 	return TS_OK;
 }
 
-int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
+int ts_admin_tenant_compat(json_t *cfg, const json_t *spec, char *err, size_t cap)
 {
 	const json_t *v = json_object_get(spec, "compat");
 	int rc;
@@ -97,7 +100,7 @@ int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
 	}
 	v = json_object_get(spec, "login_client");
 	if (v && !json_is_null(v)) {
-		if (!ts_compat_client_id_ok(json_string_value(v)))
+		if (!login_client_ok(json_string_value(v)))
 			return ts_admin_fail(err, cap, "tenant: \"login_client\" must be a client_id");
 		json_object_set_new(cfg, "login_client", json_string(json_string_value(v)));
 	}
@@ -107,7 +110,7 @@ int ts_compat_config(json_t *cfg, const json_t *spec, char *err, size_t cap)
 	if (!method_ok(json_string_value(v)))
 		return ts_admin_fail(err, cap, "tenant: \"mobile_login_method\" must be a dotted method "
 				     "name of letters, digits and underscores (at most %d characters)",
-				     TS_COMPAT_METHOD_MAX);
+				     METHOD_MAX);
 	if (frappe_method_taken(json_string_value(v)))
 		return ts_admin_fail(err, cap, "tenant: \"mobile_login_method\" \"%s\" is a method the "
 				     "frappe profile already serves", json_string_value(v));

@@ -1,0 +1,128 @@
+/* test_cli_commands.c: the command table (src/cli/commands.c): every
+ * command the usage text names is found and runs its noun's entry point,
+ * the usage text is the table's lines in order, and only the commands that
+ * make a new installation may create a missing SQLite file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(struct ts_config *c, int argc, char **argv);
+} expected[] = {
+	{"serve", ts_cmd_serve},       {"bootstrap", ts_cmd_bootstrap}, {"tenant", ts_cmd_tenant},
+	{"client", ts_cmd_client},     {"user", ts_cmd_user},           {"group", ts_cmd_group},
+	{"apikey", ts_cmd_apikey},     {"keys", ts_cmd_keys},           {"provider", ts_cmd_provider},
+	{"connection", ts_cmd_connection}, {"audit", ts_cmd_audit},     {"backup", ts_cmd_backup},
+	{"migrate", ts_cmd_migrate},   {"version", ts_cmd_version},
+};
+
+static char *usage_text(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	ts_cli_usage(f);
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static void test_find(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+		const struct ts_cli_command *c = ts_cli_command_find(expected[i].name);
+		assert_non_null(c);
+		assert_string_equal(c->name, expected[i].name);
+		assert_ptr_equal(c->fn, expected[i].fn);
+	}
+	assert_null(ts_cli_command_find("nosuch"));
+	assert_null(ts_cli_command_find(""));
+	assert_null(ts_cli_command_find("Tenant"));
+	assert_null(ts_cli_command_find("tenants"));
+}
+
+/* Each command has one line (or two) in the usage text, in the table's
+ * order, indented by two spaces and starting with its name. */
+static void test_usage_lists_every_command(void **state)
+{
+	char *text = usage_text(), *at;
+	const char *from;
+	size_t i;
+
+	(void)state;
+	at = strstr(text, "commands:\n");
+	assert_non_null(at);
+	from = at;
+	for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+		const struct ts_cli_command *c = ts_cli_command_find(expected[i].name);
+		char line[64];
+		const char *hit;
+		snprintf(line, sizeof(line), "\n  %s ", expected[i].name);
+		hit = strstr(from, line);
+		assert_non_null(hit);
+		assert_non_null(strstr(hit, c->help));
+		from = hit + 1;
+	}
+	assert_non_null(strstr(from, "\nenvironment: TESSERA_DB"));
+	assert_string_equal(text + strlen(text) - 2, "}\n");
+	free(text);
+}
+
+static bool may_create(const char *a1, const char *a2)
+{
+	char *argv[] = {"tessera", (char *)a1, (char *)a2, NULL};
+	int argc = a2 ? 3 : 2;
+
+	return ts_cli_may_create_db(a1, argc, argv, 1);
+}
+
+static void test_may_create_db(void **state)
+{
+	(void)state;
+	assert_true(may_create("serve", NULL));
+	assert_true(may_create("bootstrap", "file.json"));
+	assert_true(may_create("tenant", "create"));
+	assert_false(may_create("tenant", "list"));
+	assert_false(may_create("tenant", NULL));
+	assert_false(may_create("client", "create"));
+	assert_false(may_create("user", "create"));
+	assert_false(may_create("migrate", NULL));
+	assert_false(may_create("backup", "copy.db"));
+}
+
+static void test_command_flags(void **state)
+{
+	bool stdin_flag = false, check = false;
+	size_t i;
+
+	(void)state;
+	for (i = 0; ts_cli_command_flags[i]; i++) {
+		stdin_flag = stdin_flag || strcmp(ts_cli_command_flags[i], "password-stdin") == 0;
+		check = check || strcmp(ts_cli_command_flags[i], "check") == 0;
+	}
+	assert_true(stdin_flag);
+	assert_true(check);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_usage_lists_every_command),
+		cmocka_unit_test(test_may_create_db),
+		cmocka_unit_test(test_command_flags),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
