@@ -76,13 +76,6 @@ static const struct ts_col audit_cols[] = {
 static const struct ts_rec_desc audit_desc = {"audit", sizeof(struct ts_audit_rec), audit_cols,
 					      (int)TS_ARRAY_LEN(audit_cols)};
 
-/* One integer column: the generation, or 1 for "exists". */
-struct one_row {
-	int64_t v;
-};
-static const struct ts_col one_cols[] = {TS_COL(TS_COL_I64, struct one_row, v, 0)};
-static const struct ts_rec_desc one_desc = {"row", sizeof(struct one_row), one_cols, 1};
-
 /* Tenant names are [a-z0-9-]{1,63} (store.h); anything else is refused
  * before it reaches the database. */
 static bool tenant_name_ok(const char *name)
@@ -141,13 +134,13 @@ int ts_store_ping(struct ts_store *st)
 
 int ts_store_generation(struct ts_store *st, int64_t *out)
 {
-	struct one_row row = {0};
+	struct ts_int_row row = {0};
 	int rc;
 
 	if (st == NULL || out == NULL)
 		return TS_EINVAL;
 	*out = 0;
-	rc = ts_q_read(st, TS_SQL_GEN_GET, NULL, 0, &one_desc, &row, "generation");
+	rc = ts_q_read(st, TS_SQL_GEN_GET, NULL, 0, &ts_int_row_desc, &row, "generation");
 	if (rc == TS_ENOTFOUND) {
 		ts_log_err("%s: the generation row is missing", st->ops->name);
 		rc = TS_ESTORE;
@@ -382,7 +375,7 @@ int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char
 			  bool *revoked)
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(jti)};
-	struct one_row row = {0};
+	struct ts_int_row row = {0};
 	uint64_t epoch;
 	int r;
 
@@ -396,7 +389,7 @@ int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char
 	if (ts_revcache_get(st->revcache, tenant_id, jti, ts_mono_ms(), revoked) == TS_OK)
 		return TS_OK;
 	epoch = ts_revcache_epoch(st->revcache);
-	r = ts_q_read(st, TS_SQL_REVOKE_CHECK, a, 2, &one_desc, &row, "revoke check");
+	r = ts_q_read(st, TS_SQL_REVOKE_CHECK, a, 2, &ts_int_row_desc, &row, "revoke check");
 	if (r == TS_OK || r == TS_ENOTFOUND) {
 		*revoked = r == TS_OK;
 		r = TS_OK;

@@ -11,11 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool nonempty(const char *s)
-{
-	return s != NULL && s[0] != '\0';
-}
-
 /* A copy of s with ASCII letters folded to lower case, owned by the
  * caller. Bytes outside A-Z (UTF-8 included) are kept as they are, so two
  * names differing only there stay distinct. Done in C rather than with
@@ -85,13 +80,6 @@ static const struct ts_col apikey_cols[] = {
 static const struct ts_rec_desc apikey_desc = {"api key", sizeof(struct ts_apikey_rec),
 					       apikey_cols, (int)TS_ARRAY_LEN(apikey_cols)};
 
-/* One integer column ("SELECT 1"). */
-struct one_row {
-	int64_t v;
-};
-static const struct ts_col one_cols[] = {TS_COL(TS_COL_I64, struct one_row, v, 0)};
-static const struct ts_rec_desc one_desc = {"row", sizeof(struct one_row), one_cols, 1};
-
 /* ---- users ---- */
 
 int ts_store_user_put(struct ts_store *st, const struct ts_user_rec *rec)
@@ -99,8 +87,8 @@ int ts_store_user_put(struct ts_store *st, const struct ts_user_rec *rec)
 	char *lc;
 	int rc;
 
-	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !nonempty(rec->id) ||
-	    !nonempty(rec->username) || rec->profile == NULL)
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !ts_q_nonempty(rec->id) ||
+	    !ts_q_nonempty(rec->username) || rec->profile == NULL)
 		return TS_EINVAL;
 	lc = fold_ascii(rec->username);
 	const struct ts_arg a[] = {
@@ -132,7 +120,7 @@ int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const 
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id), TS_TXT(device_id), TS_I64(now)};
 
-	if (st == NULL || tenant_id == NULL || !nonempty(id) || !nonempty(device_id))
+	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(id) || !ts_q_nonempty(device_id))
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_USER_BIND_DEVICE, a, 4, true, false, "user bind device");
 }
@@ -143,8 +131,8 @@ int ts_store_user_rehash(struct ts_store *st, const char *tenant_id, const char 
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id), TS_TXT(old_hash),
 				   TS_TXT(new_hash), TS_I64(now)};
 
-	if (st == NULL || tenant_id == NULL || !nonempty(id) || !nonempty(old_hash) ||
-	    !nonempty(new_hash))
+	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(id) || !ts_q_nonempty(old_hash) ||
+	    !ts_q_nonempty(new_hash))
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_USER_REHASH, a, 5, true, false, "user rehash");
 }
@@ -228,8 +216,8 @@ int ts_store_group_put(struct ts_store *st, const struct ts_group_rec *rec)
 {
 	struct ts_arg a[TS_ARRAY_LEN(group_cols)];
 
-	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !nonempty(rec->id) ||
-	    !nonempty(rec->name) || (rec->org_id != NULL && !nonempty(rec->org_id)))
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !ts_q_nonempty(rec->id) ||
+	    !ts_q_nonempty(rec->name) || (rec->org_id != NULL && !ts_q_nonempty(rec->org_id)))
 		return TS_EINVAL;
 	ts_rec_args(&group_desc, rec, a);
 	return ts_q_write1(st, TS_SQL_GROUP_PUT, a, group_desc.ncols, false, false, "group put");
@@ -337,7 +325,7 @@ int ts_store_member_check(struct ts_store *st, const char *tenant_id, const char
 			  const char *user_id, bool *is_member)
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(group_id), TS_TXT(user_id)};
-	struct one_row row = {0};
+	struct ts_int_row row = {0};
 	int rc;
 
 	if (is_member == NULL)
@@ -346,7 +334,7 @@ int ts_store_member_check(struct ts_store *st, const char *tenant_id, const char
 	*is_member = false;
 	if (st == NULL || tenant_id == NULL || group_id == NULL || user_id == NULL)
 		return TS_EINVAL;
-	rc = ts_q_read(st, TS_SQL_MEMBER_CHECK, a, 3, &one_desc, &row, "member check");
+	rc = ts_q_read(st, TS_SQL_MEMBER_CHECK, a, 3, &ts_int_row_desc, &row, "member check");
 	if (rc == TS_OK || rc == TS_ENOTFOUND) {
 		*is_member = rc == TS_OK;
 		rc = TS_OK;
@@ -412,8 +400,8 @@ int ts_store_apikey_put(struct ts_store *st, const struct ts_apikey_rec *r)
 	struct ts_drv_conn *c = NULL;
 	int rc, changed = 0;
 
-	if (st == NULL || r == NULL || !nonempty(r->key) || !nonempty(r->tenant_id) ||
-	    !nonempty(r->user_id) || !nonempty(r->secret_hash) || r->kind == NULL ||
+	if (st == NULL || r == NULL || !ts_q_nonempty(r->key) || !ts_q_nonempty(r->tenant_id) ||
+	    !ts_q_nonempty(r->user_id) || !ts_q_nonempty(r->secret_hash) || r->kind == NULL ||
 	    (strcmp(r->kind, "user") != 0 && strcmp(r->kind, "device") != 0))
 		return TS_EINVAL;
 	ts_rec_args(&apikey_desc, r, a);
@@ -433,7 +421,7 @@ int ts_store_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_r
 	if (out == NULL)
 		return TS_EINVAL;
 	*out = NULL;
-	if (st == NULL || !nonempty(key))
+	if (st == NULL || !ts_q_nonempty(key))
 		return TS_EINVAL;
 	return ts_q_get(st, TS_SQL_APIKEY_GET, a, 1, &apikey_desc, (void **)out, "apikey get");
 }
@@ -471,7 +459,7 @@ int ts_store_apikey_delete(struct ts_store *st, const char *tenant_id, const cha
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(key)};
 
-	if (st == NULL || tenant_id == NULL || !nonempty(key))
+	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(key))
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_APIKEY_DELETE, a, 2, true, false, "apikey delete");
 }

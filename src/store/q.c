@@ -175,6 +175,11 @@ int ts_q_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
 	return d->end(st, c, rc, bump);
 }
 
+bool ts_q_nonempty(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
 bool ts_q_has(struct ts_store *st, enum ts_sql id)
 {
 	return ts_sql_text(drv(st)->dialect, id) != NULL;

@@ -40,6 +40,8 @@ int ts_q_steps(struct ts_store *st, const enum ts_sql *ids, size_t nids,
 /* Runs fn in a write transaction: the driver's group commit where it has
  * one, otherwise a transaction of its own. */
 int ts_q_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump);
+/* s is set and not empty: the check every operation makes of its keys. */
+bool ts_q_nonempty(const char *s);
 /* True when the store's dialect has statement id. */
 bool ts_q_has(struct ts_store *st, enum ts_sql id);
 

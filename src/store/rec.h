@@ -35,6 +35,12 @@ struct ts_rec_desc {
 
 #define TS_COL(kind, type, member, flags) {(kind), offsetof(type, member), (flags)}
 
+/* A row of one integer column: a count, or 1 for "exists". */
+struct ts_int_row {
+	int64_t v;
+};
+extern const struct ts_rec_desc ts_int_row_desc;
+
 /* Reads the current row of cur (columns 0..ncols-1) into rec, which must
  * be zeroed. TS_ESTORE (logged, rec cleared again) when a required column
  * is NULL. */

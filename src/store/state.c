@@ -8,11 +8,6 @@
 
 #include <stdlib.h>
 
-static bool nonempty(const char *s)
-{
-	return s != NULL && s[0] != '\0';
-}
-
 /* Hands *src over to *dst. */
 static void move_str(char **dst, char **src)
 {
@@ -69,7 +64,7 @@ int ts_store_session_put(struct ts_store *st, const struct ts_session_rec *rec)
 {
 	struct ts_arg a[TS_ARRAY_LEN(session_cols)];
 
-	if (st == NULL || rec == NULL || !nonempty(rec->id_hash) || rec->tenant_id == NULL ||
+	if (st == NULL || rec == NULL || !ts_q_nonempty(rec->id_hash) || rec->tenant_id == NULL ||
 	    rec->user_id == NULL)
 		return TS_EINVAL;
 	ts_rec_args(&session_desc, rec, a);
@@ -165,7 +160,8 @@ int ts_store_pending_put(struct ts_store *st, const char *tenant_id, const char 
 	const struct ts_arg a[] = {TS_TXT(id_hash), TS_TXT(tenant_id), TS_TXT(kind), TS_TXT(data),
 				   TS_I64(expires_at)};
 
-	if (st == NULL || tenant_id == NULL || !nonempty(id_hash) || kind == NULL || data == NULL)
+	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(id_hash) || kind == NULL ||
+	    data == NULL)
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_PENDING_PUT, a, 5, false, false, "pending put");
 }
@@ -212,7 +208,7 @@ int ts_store_pending_update(struct ts_store *st, const char *id_hash, const char
 {
 	const struct ts_arg a[] = {TS_TXT(id_hash), TS_TXT(old_data), TS_TXT(data)};
 
-	if (st == NULL || !nonempty(id_hash) || data == NULL)
+	if (st == NULL || !ts_q_nonempty(id_hash) || data == NULL)
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_PENDING_UPDATE, a, 3, true, false, "pending update");
 }
@@ -255,7 +251,7 @@ int ts_store_throttle_get(struct ts_store *st, const char *key_hash, int64_t *st
 	struct ts_throttle_win w = {0};
 	int rc;
 
-	if (st == NULL || !nonempty(key_hash) || start == NULL || failures == NULL ||
+	if (st == NULL || !ts_q_nonempty(key_hash) || start == NULL || failures == NULL ||
 	    last == NULL)
 		return TS_EINVAL;
 	rc = ts_q_read(st, TS_SQL_THROTTLE_GET, a, 1, &throttle_desc, &w, "throttle get");
@@ -272,7 +268,7 @@ int ts_store_throttle_fail(struct ts_store *st, const char *key_hash, int64_t no
 {
 	const struct ts_arg a[] = {TS_TXT(key_hash), TS_I64(now), TS_I64(window), TS_I64(max)};
 
-	if (st == NULL || !nonempty(key_hash) || window < 1 || max < 1)
+	if (st == NULL || !ts_q_nonempty(key_hash) || window < 1 || max < 1)
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_THROTTLE_FAIL, a, 4, false, false, "throttle fail");
 }
@@ -281,7 +277,7 @@ int ts_store_throttle_reset(struct ts_store *st, const char *key_hash)
 {
 	const struct ts_arg a[] = {TS_TXT(key_hash)};
 
-	if (st == NULL || !nonempty(key_hash))
+	if (st == NULL || !ts_q_nonempty(key_hash))
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_THROTTLE_RESET, a, 1, false, false, "throttle reset");
 }
@@ -293,7 +289,7 @@ int ts_store_throttle_cas(struct ts_store *st, const char *key_hash,
 {
 	int rc;
 
-	if (st == NULL || !nonempty(key_hash) || next == NULL || next->failures < 0)
+	if (st == NULL || !ts_q_nonempty(key_hash) || next == NULL || next->failures < 0)
 		return TS_EINVAL;
 	if (old == NULL) {
 		const struct ts_arg a[] = {TS_TXT(key_hash), TS_I64(next->start),

@@ -16,11 +16,6 @@
 
 #include <string.h>
 
-static bool nonempty(const char *s)
-{
-	return s != NULL && s[0] != '\0';
-}
-
 /* Code and refresh-token digests, and the session digest a code carries,
  * are bearer secrets: wiped when freed. */
 static const struct ts_col code_cols[] = {
@@ -103,7 +98,7 @@ static const struct ts_rec_desc refresh_state_desc = {
 /* The fields a refresh token cannot be stored without. */
 static bool refresh_rec_ok(const struct ts_refresh_rec *r)
 {
-	return r != NULL && nonempty(r->token_hash) && r->tenant_id != NULL &&
+	return r != NULL && ts_q_nonempty(r->token_hash) && r->tenant_id != NULL &&
 	       r->grant_id != NULL && r->client_id != NULL && r->scope != NULL;
 }
 
@@ -115,7 +110,7 @@ int ts_store_code_put(struct ts_store *st, const struct ts_code_rec *rec)
 {
 	struct ts_arg a[TS_ARRAY_LEN(code_cols)];
 
-	if (st == NULL || rec == NULL || !nonempty(rec->code_hash) || rec->tenant_id == NULL ||
+	if (st == NULL || rec == NULL || !ts_q_nonempty(rec->code_hash) || rec->tenant_id == NULL ||
 	    rec->client_id == NULL || rec->user_id == NULL || rec->grant_id == NULL ||
 	    rec->scope == NULL)
 		return TS_EINVAL;
@@ -192,7 +187,7 @@ int ts_store_grant_put(struct ts_store *st, const struct ts_grant_rec *rec)
 	struct ts_drv_conn *c = NULL;
 	int rc, changed = 0;
 
-	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !nonempty(rec->id) ||
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !ts_q_nonempty(rec->id) ||
 	    rec->client_id == NULL || rec->scope == NULL)
 		return TS_EINVAL;
 	ts_rec_args(&grant_desc, rec, a);
@@ -283,7 +278,7 @@ int ts_store_grant_token_add(struct ts_store *st, const char *tenant_id, const c
 			     .jti = jti,
 			     .expires_at = expires_at};
 
-	if (st == NULL || tenant_id == NULL || grant_id == NULL || !nonempty(jti))
+	if (st == NULL || tenant_id == NULL || grant_id == NULL || !ts_q_nonempty(jti))
 		return TS_EINVAL;
 	return ts_q_batched(st, jti_job, &a, false);
 }
@@ -489,7 +484,7 @@ int ts_store_refresh_rotate_token(struct ts_store *st, const char *old_hash,
 				 .jti = jti,
 				 .jti_expires_at = jti_expires_at};
 
-	if (st == NULL || old_hash == NULL || !refresh_rec_ok(next) || !nonempty(jti) ||
+	if (st == NULL || old_hash == NULL || !refresh_rec_ok(next) || !ts_q_nonempty(jti) ||
 	    strcmp(old_hash, next->token_hash) == 0)
 		return TS_EINVAL;
 	return rotate(st, &a);

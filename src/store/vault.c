@@ -12,11 +12,6 @@
 
 #define DUE_LIMIT_MAX 1000
 
-static bool nonempty(const char *s)
-{
-	return s != NULL && s[0] != '\0';
-}
-
 static bool kind_ok(const char *k)
 {
 	return k != NULL && (strcmp(k, "oauth2") == 0 || strcmp(k, "shopee") == 0);
@@ -67,21 +62,14 @@ static const struct ts_col conn_cols[] = {
 static const struct ts_rec_desc conn_desc = {"connection", sizeof(struct ts_connection_rec),
 					     conn_cols, (int)TS_ARRAY_LEN(conn_cols)};
 
-/* One integer column (a count, or 1 for "exists"). */
-struct count_row {
-	int64_t n;
-};
-static const struct ts_col count_cols[] = {TS_COL(TS_COL_I64, struct count_row, n, 0)};
-static const struct ts_rec_desc count_desc = {"count", sizeof(struct count_row), count_cols, 1};
-
 /* ---- providers ---- */
 
 int ts_store_provider_put(struct ts_store *st, const struct ts_provider_rec *r)
 {
 	struct ts_arg a[TS_ARRAY_LEN(provider_cols)];
 
-	if (st == NULL || r == NULL || !nonempty(r->tenant_id) || !nonempty(r->name) ||
-	    !kind_ok(r->kind) || !nonempty(r->config))
+	if (st == NULL || r == NULL || !ts_q_nonempty(r->tenant_id) || !ts_q_nonempty(r->name) ||
+	    !kind_ok(r->kind) || !ts_q_nonempty(r->config))
 		return TS_EINVAL;
 	ts_rec_args(&provider_desc, r, a);
 	return ts_q_write1(st, TS_SQL_PROVIDER_PUT, a, provider_desc.ncols, false, false,
@@ -96,7 +84,7 @@ int ts_store_provider_get(struct ts_store *st, const char *tenant_id, const char
 	if (out == NULL)
 		return TS_EINVAL;
 	*out = NULL;
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(name))
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name))
 		return TS_EINVAL;
 	return ts_q_get(st, TS_SQL_PROVIDER_GET, a, 2, &provider_desc, (void **)out,
 			"provider get");
@@ -121,19 +109,20 @@ int ts_store_provider_list(struct ts_store *st, const char *tenant_id,
 int ts_store_provider_delete(struct ts_store *st, const char *tenant_id, const char *name)
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(name)};
-	struct count_row cnt = {0};
+	struct ts_int_row cnt = {0};
 	struct ts_drv_conn *c = NULL;
 	int rc, changed = 0;
 
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(name))
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name))
 		return TS_EINVAL;
 	rc = st->drv->begin(st, &c);
 	if (rc == TS_OK)
-		rc = ts_q_row(st, c, TS_SQL_PROVIDER_LOCK, a, 2, &count_desc, &cnt, "provider lock");
+		rc = ts_q_row(st, c, TS_SQL_PROVIDER_LOCK, a, 2, &ts_int_row_desc, &cnt,
+				"provider lock");
 	if (rc == TS_OK)
-		rc = ts_q_row(st, c, TS_SQL_PROVIDER_IN_USE, a, 2, &count_desc, &cnt,
+		rc = ts_q_row(st, c, TS_SQL_PROVIDER_IN_USE, a, 2, &ts_int_row_desc, &cnt,
 			      "provider in use");
-	if (rc == TS_OK && cnt.n > 0)
+	if (rc == TS_OK && cnt.v > 0)
 		rc = TS_ECONFLICT;
 	if (rc == TS_OK)
 		rc = ts_q_exec(st, c, TS_SQL_PROVIDER_DELETE, a, 2, &changed, "provider delete");
@@ -151,8 +140,8 @@ static int reseal(struct ts_store *st, enum ts_sql id, const char *tenant_id, co
 				   TS_TXT(new_sealed)};
 	int rc;
 
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(name) || !nonempty(old_sealed) ||
-	    !nonempty(new_sealed))
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name) ||
+	    !ts_q_nonempty(old_sealed) || !ts_q_nonempty(new_sealed))
 		return TS_EINVAL;
 	rc = ts_q_write1(st, id, a, 4, true, false, what);
 	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
@@ -188,9 +177,9 @@ void ts_provider_recs_free(struct ts_provider_rec **v, size_t n)
 
 int ts_store_connection_insert(struct ts_store *st, const struct ts_connection_rec *r)
 {
-	if (st == NULL || r == NULL || !nonempty(r->id) || !nonempty(r->tenant_id) ||
-	    !nonempty(r->provider) || !nonempty(r->name) || !status_ok(r->status) ||
-	    !nonempty(r->metadata))
+	if (st == NULL || r == NULL || !ts_q_nonempty(r->id) || !ts_q_nonempty(r->tenant_id) ||
+	    !ts_q_nonempty(r->provider) || !ts_q_nonempty(r->name) || !status_ok(r->status) ||
+	    !ts_q_nonempty(r->metadata))
 		return TS_EINVAL;
 	const struct ts_arg a[] = {
 		TS_TXT(r->id),		       TS_TXT(r->tenant_id),	   TS_TXT(r->provider),
@@ -213,7 +202,7 @@ int ts_store_connection_get(struct ts_store *st, const char *tenant_id, const ch
 	if (out == NULL)
 		return TS_EINVAL;
 	*out = NULL;
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(id))
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(id))
 		return TS_EINVAL;
 	return ts_q_get(st, TS_SQL_CONN_GET, a, 2, &conn_desc, (void **)out, "connection get");
 }
@@ -226,7 +215,7 @@ int ts_store_connection_find(struct ts_store *st, const char *tenant_id, const c
 	if (out == NULL)
 		return TS_EINVAL;
 	*out = NULL;
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(name))
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name))
 		return TS_EINVAL;
 	return ts_q_get(st, TS_SQL_CONN_FIND, a, 3, &conn_desc, (void **)out, "connection find");
 }
@@ -268,7 +257,7 @@ static int conn_fenced(struct ts_store *st, enum ts_sql id, const struct ts_arg 
 		       const char *tenant_id, const char *conn_id, const char *what)
 {
 	const struct ts_arg key[] = {TS_TXT(tenant_id), TS_TXT(conn_id)};
-	struct count_row one = {0};
+	struct ts_int_row one = {0};
 	struct ts_drv_conn *c = NULL;
 	int rc, changed = 0;
 
@@ -276,7 +265,7 @@ static int conn_fenced(struct ts_store *st, enum ts_sql id, const struct ts_arg 
 	if (rc == TS_OK)
 		rc = ts_q_exec(st, c, id, args, n, &changed, what);
 	if (rc == TS_OK && changed == 0) {
-		rc = ts_q_row(st, c, TS_SQL_CONN_EXISTS, key, 2, &count_desc, &one,
+		rc = ts_q_row(st, c, TS_SQL_CONN_EXISTS, key, 2, &ts_int_row_desc, &one,
 			      "connection exists");
 		if (rc == TS_OK)
 			rc = TS_ECONFLICT;
@@ -290,7 +279,8 @@ int ts_store_connection_lease(struct ts_store *st, const char *tenant_id, const 
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id), TS_TXT(owner), TS_I64(until),
 				   TS_I64(now)};
 
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(id) || !nonempty(owner) || until <= now)
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(id) ||
+	    !ts_q_nonempty(owner) || until <= now)
 		return TS_EINVAL;
 	return conn_fenced(st, TS_SQL_CONN_LEASE, a, 5, tenant_id, id, "connection lease");
 }
@@ -298,8 +288,8 @@ int ts_store_connection_lease(struct ts_store *st, const char *tenant_id, const 
 int ts_store_connection_save(struct ts_store *st, const struct ts_connection_rec *r,
 			     const char *lease_owner)
 {
-	if (st == NULL || r == NULL || !nonempty(r->tenant_id) || !nonempty(r->id) ||
-	    !status_ok(r->status) || !nonempty(r->metadata) || !nonempty(lease_owner))
+	if (st == NULL || r == NULL || !ts_q_nonempty(r->tenant_id) || !ts_q_nonempty(r->id) ||
+	    !status_ok(r->status) || !ts_q_nonempty(r->metadata) || !ts_q_nonempty(lease_owner))
 		return TS_EINVAL;
 	const struct ts_arg a[] = {
 		TS_TXT(r->tenant_id),	    TS_TXT(r->id),
@@ -321,7 +311,8 @@ int ts_store_connection_release(struct ts_store *st, const char *tenant_id, cons
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id), TS_TXT(lease_owner)};
 
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(id) || !nonempty(lease_owner))
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(id) ||
+	    !ts_q_nonempty(lease_owner))
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_CONN_RELEASE, a, 3, false, false, "connection release");
 }
@@ -330,7 +321,7 @@ int ts_store_connection_delete(struct ts_store *st, const char *tenant_id, const
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id)};
 
-	if (st == NULL || !nonempty(tenant_id) || !nonempty(id))
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(id))
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_CONN_DELETE, a, 2, true, false, "connection delete");
 }
