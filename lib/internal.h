@@ -68,11 +68,12 @@ struct ts_lib_auth {
 	const char *why;  /* INVALID: a static description for the client */
 };
 /* Parses an Authorization header value of len bytes (p need not be
- * NUL-terminated). Never fails: the outcome is out->scheme. Schemes are
- * case-insensitive; Bearer tokens must be RFC 6750 b64token; API key ids
- * and secrets are non-empty visible ASCII within the server's bounds.
- * Release with ts_lib_auth_clear. TS_ENOMEM (out->scheme INVALID) when a
- * copy could not be made, else TS_OK. */
+ * NUL-terminated; spaces and tabs around it are dropped) with the shared
+ * split of wire/wire.h. Bad input is not a failure: the outcome is
+ * out->scheme. Schemes are case-insensitive; Bearer tokens must be RFC 6750
+ * b64token; API key ids and secrets are non-empty visible ASCII within the
+ * server's bounds. Release with ts_lib_auth_clear. Returns TS_OK, or
+ * TS_ENOMEM (out->scheme INVALID) when a copy could not be made. */
 int ts_lib_auth_parse(const char *p, size_t len, struct ts_lib_auth *out);
 void ts_lib_auth_clear(struct ts_lib_auth *a);
 /* Finds cookie name in a Cookie header value of len bytes: pairs separated

@@ -15,12 +15,6 @@
 
 struct ts_rctx;
 
-#define TS_COMPAT_NONE "none" /* the CLI's word for "no profile" */
-
-/* The mobile login method's path under /api/method/ when the tenant names
- * none. */
-#define TS_COMPAT_MOBILE_LOGIN_DEFAULT "ashida.ashida_gaxis.api.mobile_auth.mobile_app_login"
-
 /* One call through a profile route: what the adapters share. */
 struct ts_compat_call {
 	struct ts_rctx *rc;

@@ -116,4 +116,15 @@ json_t *ts_user_roles(const struct ts_user_rec *u);
  * password, device code) lists. Space-separated, sorted, arena string. */
 const char *ts_person_scope(const struct ts_tenant *t, struct ts_arena *a);
 
+/* ---- browser sessions (session.c) ---- */
+#define TS_SESSION_IDLE_S (30 * TS_SECONDS_PER_MINUTE)
+#define TS_SESSION_ABSOLUTE_S (12 * TS_SECONDS_PER_HOUR)
+/* The live session whose id is raw, of tenant tenant_id, and its user:
+ * TS_OK with *sess and *user owned by the caller, the session's last use
+ * moved to now (written at most once a minute). TS_ENOTFOUND when raw is
+ * not a session id's shape, is unknown, another tenant's, past its
+ * absolute or idle end, or its user is gone or disabled. TS_ESTORE. */
+int ts_session_resolve(struct ts_store *st, const char *tenant_id, const char *raw, int64_t now,
+		       struct ts_session_rec **sess, struct ts_user_rec **user);
+
 #endif

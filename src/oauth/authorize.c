@@ -198,7 +198,7 @@ static void to_page(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_
 		return;
 	}
 	ts_buf_init(&b, URL_MAX);
-	ts_buf_appendf(&b, "%s/%s?req=", rc->issuer, page);
+	ts_buf_appendf(&b, "%s/%s?" TS_P_REQ "=", rc->issuer, page);
 	ts_buf_append_urlencoded(&b, ar->pending_id);
 	redirect(resp, &b, ar->posted);
 }

@@ -148,7 +148,7 @@ static void device_form(struct ts_rctx *rc, struct ts_http_req *req, struct ts_h
 	}
 	ts_buf_appends(&b, "<form method=\"post\" action=\"");
 	ts_html_escape(&b, rc->issuer);
-	ts_buf_appends(&b, "/device\"><input type=\"hidden\" name=\"csrf_token\" value=\"");
+	ts_buf_appends(&b, "/device\"><input type=\"hidden\" name=\"" TS_P_CSRF_TOKEN "\" value=\"");
 	ts_html_escape(&b, csrf);
 	ts_buf_appends(&b, "\"><label for=\"user_code\">Code shown on your device</label>"
 			   "<input type=\"text\" id=\"user_code\" name=\"user_code\" autocomplete=\"off\" "
@@ -174,7 +174,7 @@ void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_res
 		return;
 	}
 	if (!ts_csrf_ok(rc->app, CSRF_DEVICE, ts_http_cookie(req, TS_BROWSER_COOKIE),
-			ts_params_get(req->form, req->nform, "csrf_token", NULL))) {
+			ts_params_get(req->form, req->nform, TS_P_CSRF_TOKEN, NULL))) {
 		ts_page_error(rc, resp, 403, "Request expired",
 			      "The form expired or was not sent from this browser. Please start again.");
 		return;

@@ -69,12 +69,12 @@ static void page(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_
 	}
 	ts_buf_appends(&b, "</ul><form method=\"post\" action=\"");
 	ts_html_escape(&b, rc->issuer);
-	ts_buf_appends(&b, "/consent\"><input type=\"hidden\" name=\"csrf_token\" value=\"");
+	ts_buf_appends(&b, "/consent\"><input type=\"hidden\" name=\"" TS_P_CSRF_TOKEN "\" value=\"");
 	ts_html_escape(&b, csrf);
-	ts_buf_appends(&b, "\"><input type=\"hidden\" name=\"req\" value=\"");
+	ts_buf_appends(&b, "\"><input type=\"hidden\" name=\"" TS_P_REQ "\" value=\"");
 	ts_html_escape(&b, ar->pending_id);
-	ts_buf_appends(&b, "\"><button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button> "
-			   "<button type=\"submit\" name=\"decision\" value=\"deny\" class=\"secondary\">Deny</button>"
+	ts_buf_appends(&b, "\"><button type=\"submit\" name=\"" TS_P_DECISION "\" value=\"approve\">Allow</button> "
+			   "<button type=\"submit\" name=\"" TS_P_DECISION "\" value=\"deny\" class=\"secondary\">Deny</button>"
 			   "</form>");
 	ts_page_end(resp, &b, 200);
 }
@@ -85,7 +85,7 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	bool is_post = strcmp(req->method, "POST") == 0;
 	const struct ts_param *v = is_post ? req->form : req->query;
 	size_t n = is_post ? req->nform : req->nquery;
-	const char *req_id = ts_params_get(v, n, "req", NULL);
+	const char *req_id = ts_params_get(v, n, TS_P_REQ, NULL);
 	struct ts_session_rec *sess = NULL;
 	struct ts_user_rec *user = NULL;
 	const struct ts_client *c;
@@ -118,12 +118,12 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 		goto out;
 	}
 	if (!ts_csrf_ok(rc->app, CSRF_CONSENT, binding,
-			ts_params_get(req->form, req->nform, "csrf_token", NULL))) {
+			ts_params_get(req->form, req->nform, TS_P_CSRF_TOKEN, NULL))) {
 		ts_page_error(rc, resp, 403, "Request expired",
 			      "The form expired or was not sent from this browser. Please start again.");
 		goto out;
 	}
-	decision = ts_params_get(req->form, req->nform, "decision", NULL);
+	decision = ts_params_get(req->form, req->nform, TS_P_DECISION, NULL);
 	if (decision == NULL || strcmp(decision, "approve") != 0) {
 		char h[2 * TS_SHA256_LEN + 1];
 		ts_sha256_hex(ar.pending_id, strlen(ar.pending_id), h);

@@ -20,11 +20,11 @@
  * is appended to the issuer, so never another site). NULL otherwise. */
 static const char *return_to(struct ts_http_req *req)
 {
-	const char *r = ts_params_get(req->form, req->nform, "return", NULL);
+	const char *r = ts_params_get(req->form, req->nform, TS_P_RETURN, NULL);
 	size_t i, n;
 
 	if (r == NULL)
-		r = ts_params_get(req->query, req->nquery, "return", NULL);
+		r = ts_params_get(req->query, req->nquery, TS_P_RETURN, NULL);
 	n = r ? strlen(r) : 0;
 	if (n == 0 || n > RETURN_MAX || strncmp(r, RETURN_PREFIX, strlen(RETURN_PREFIX)) != 0)
 		return NULL;
@@ -55,15 +55,15 @@ static void form(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 	}
 	ts_buf_appends(&b, "<form method=\"post\" action=\"");
 	ts_html_escape(&b, rc->issuer);
-	ts_buf_appends(&b, "/login\">\n<input type=\"hidden\" name=\"csrf_token\" value=\"");
+	ts_buf_appends(&b, "/login\">\n<input type=\"hidden\" name=\"" TS_P_CSRF_TOKEN "\" value=\"");
 	ts_html_escape(&b, csrf);
 	ts_buf_appends(&b, "\">\n");
 	if (req_id) {
-		ts_buf_appends(&b, "<input type=\"hidden\" name=\"req\" value=\"");
+		ts_buf_appends(&b, "<input type=\"hidden\" name=\"" TS_P_REQ "\" value=\"");
 		ts_html_escape(&b, req_id);
 		ts_buf_appends(&b, "\">\n");
 	} else if (return_to(req)) {
-		ts_buf_appends(&b, "<input type=\"hidden\" name=\"return\" value=\"");
+		ts_buf_appends(&b, "<input type=\"hidden\" name=\"" TS_P_RETURN "\" value=\"");
 		ts_html_escape(&b, return_to(req));
 		ts_buf_appends(&b, "\">\n");
 	}
@@ -95,8 +95,8 @@ static void post(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 {
 	const char *username = ts_params_get(req->form, req->nform, TS_P_USERNAME, NULL);
 	const char *password = ts_params_get(req->form, req->nform, TS_P_PASSWORD, NULL);
-	const char *csrf = ts_params_get(req->form, req->nform, "csrf_token", NULL);
-	const char *req_id = ts_params_get(req->form, req->nform, "req", NULL);
+	const char *csrf = ts_params_get(req->form, req->nform, TS_P_CSRF_TOKEN, NULL);
+	const char *req_id = ts_params_get(req->form, req->nform, TS_P_REQ, NULL);
 	const char *browser = ts_http_cookie(req, TS_BROWSER_COOKIE);
 	struct ts_user_rec *user = NULL;
 	struct ts_authz_req ar;
@@ -187,5 +187,5 @@ void ts_oidc_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp
 		post(rc, req, resp);
 		return;
 	}
-	form(rc, req, resp, ts_params_get(req->query, req->nquery, "req", NULL), NULL, NULL, 200);
+	form(rc, req, resp, ts_params_get(req->query, req->nquery, TS_P_REQ, NULL), NULL, NULL, 200);
 }

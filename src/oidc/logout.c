@@ -120,7 +120,7 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		ts_buf_appends(&b, "<p>Do you want to sign out?</p><form method=\"post\" action=\"");
 		ts_html_escape(&b, rc->issuer);
 		ts_buf_appends(&b, "/logout\">");
-		hidden(&b, "csrf_token", csrf);
+		hidden(&b, TS_P_CSRF_TOKEN, csrf);
 		hidden(&b, TS_P_CLIENT_ID, c ? c->client_id : NULL);
 		hidden(&b, TS_P_POST_LOGOUT_REDIRECT_URI, uri);
 		hidden(&b, TS_P_STATE, state);
@@ -129,7 +129,7 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		return;
 	}
 	if (!ts_csrf_ok(rc->app, CSRF_LOGOUT, browser,
-			ts_params_get(req->form, req->nform, "csrf_token", NULL))) {
+			ts_params_get(req->form, req->nform, TS_P_CSRF_TOKEN, NULL))) {
 		ts_page_error(rc, resp, 403, "Request expired",
 			      "The form expired or was not sent from this browser. Please start again.");
 		return;

@@ -1,6 +1,7 @@
 /* profile.c: the compatibility profiles a tenant may turn on, by name and
- * bit, and the settings a profile changes the defaults of. What a profile
- * does at run time lives in compat/. */
+ * bit, and the settings a profile changes the defaults of. Their settings
+ * are validated in admin/tenant_compat.c; what a profile does at run time
+ * lives in compat/. */
 #include "tenant.h"
 
 #include <string.h>

@@ -241,5 +241,10 @@ unsigned ts_compat_bit(const char *name);
 unsigned ts_compat_bits(const json_t *compat);
 /* The access-token lifetime of a configuration that sets none. */
 int64_t ts_compat_default_access_ttl(const json_t *cfg);
+#define TS_COMPAT_NONE "none" /* the CLI's word for "no profile" */
+
+/* The mobile login method's path under /api/method/ when the tenant names
+ * none. */
+#define TS_COMPAT_MOBILE_LOGIN_DEFAULT "ashida.ashida_gaxis.api.mobile_auth.mobile_app_login"
 
 #endif

@@ -132,7 +132,7 @@ static int owner_present(struct ts_rctx *rc, struct ts_http_req *req, struct ts_
 	}
 	q = strchr(req->raw_target ? req->raw_target : "", '?');
 	ts_buf_init(&back, TS_VAULT_URL_MAX);
-	ts_buf_appendf(&back, "%s/login?return=", rc->issuer);
+	ts_buf_appendf(&back, "%s/login?" TS_P_RETURN "=", rc->issuer);
 	ts_buf_append_urlencoded(&back, ts_arena_printf(req->arena, "%s%s", TS_VAULT_CALLBACK_PATH,
 							 q ? q : "?"));
 	if (back.p == NULL) {

@@ -8,7 +8,6 @@
 #include <openssl/hmac.h>
 #include <string.h>
 
-#define TOUCH_INTERVAL_S 60
 #define BROWSER_ID_BYTES 24
 
 /* The path part of the issuer: cookies of one tenant never reach another. */
@@ -48,10 +47,6 @@ static void hash_id(const char *raw, char out[2 * TS_SHA256_LEN + 1])
 int ts_session_load(const struct ts_rctx *rc, struct ts_http_req *req, const char *raw,
 		    struct ts_session_rec **sess, struct ts_user_rec **user, const char **raw_id)
 {
-	struct ts_session_rec *s = NULL;
-	struct ts_user_rec *u = NULL;
-	char h[2 * TS_SHA256_LEN + 1];
-	int64_t now = ts_now();
 	int r;
 
 	*sess = NULL;
@@ -59,37 +54,9 @@ int ts_session_load(const struct ts_rctx *rc, struct ts_http_req *req, const cha
 	*raw_id = NULL;
 	if (raw == NULL)
 		raw = ts_http_cookie(req, TS_SESSION_COOKIE);
-	if (raw == NULL || strlen(raw) < 16 || strlen(raw) > 128)
-		return TS_ENOTFOUND;
-	hash_id(raw, h);
-	r = ts_store_session_get(rc->app->store, h, &s);
-	if (r != TS_OK)
-		return r;
-	if (strcmp(s->tenant_id, rc->tenant->id) != 0 || s->expires_at <= now ||
-	    s->last_seen + TS_SESSION_IDLE_S <= now) {
-		r = TS_ENOTFOUND;
-		goto out;
-	}
-	r = ts_store_user_get(rc->app->store, s->tenant_id, s->user_id, &u);
-	if (r != TS_OK)
-		goto out;
-	if (u->disabled) {
-		r = TS_ENOTFOUND;
-		goto out;
-	}
-	if (s->last_seen + TOUCH_INTERVAL_S <= now) {
-		r = ts_store_session_touch(rc->app->store, h, now);
-		if (r != TS_OK)
-			goto out;
-		s->last_seen = now;
-	}
-	*sess = s;
-	*user = u;
-	*raw_id = ts_arena_strdup(req->arena, raw);
-	return TS_OK;
-out:
-	ts_session_rec_free(s);
-	ts_user_rec_free(u);
+	r = ts_session_resolve(rc->app->store, rc->tenant->id, raw, ts_now(), sess, user);
+	if (r == TS_OK)
+		*raw_id = ts_arena_strdup(req->arena, raw);
 	return r;
 }
 

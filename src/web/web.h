@@ -16,6 +16,8 @@
 
 struct ts_vault;
 
+/* The application's shared state: built, owned and freed by the running
+ * server (app/serve.c); handlers reach it through struct ts_rctx. */
 struct ts_app {
 	struct ts_store *store;
 	struct ts_registry *reg;
@@ -55,8 +57,6 @@ void ts_web_store_unavailable(struct ts_http_resp *resp);
 /* ---- browser sessions (session.c) ---- */
 #define TS_SESSION_COOKIE "tessera_session"
 #define TS_BROWSER_COOKIE "tessera_browser"
-#define TS_SESSION_IDLE_S (30 * TS_SECONDS_PER_MINUTE)
-#define TS_SESSION_ABSOLUTE_S (12 * TS_SECONDS_PER_HOUR)
 #define TS_SESSION_ID_BYTES 32
 
 /* The request's session, if its cookie (or raw, when not NULL: a session
@@ -95,6 +95,11 @@ bool ts_csrf_ok(const struct ts_app *app, const char *purpose, const char *bindi
 void ts_session_csrf_token(const struct ts_app *app, const char *session_id, char out[44]);
 
 /* ---- HTML pages (page.c) ---- */
+/* The parameters of Tessera's own pages. */
+#define TS_P_CSRF_TOKEN "csrf_token" /* the hidden CSRF field of every form */
+#define TS_P_REQ "req"               /* the id of a pending authorization request */
+#define TS_P_RETURN "return"         /* where the login page goes back to */
+#define TS_P_DECISION "decision"     /* the consent page's answer: approve or deny */
 /* Starts a page: the common head with the tenant's display name, and the
  * security headers (CSP with frame-ancestors 'none', X-Frame-Options DENY,
  * Referrer-Policy no-referrer, no-store). */

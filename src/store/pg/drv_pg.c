@@ -2,8 +2,9 @@
  * connection pool, READ COMMITTED write transactions and write batches.
  * Each connection prepares a statement of the SQL table the first time it
  * runs it (PQprepare, named by its id) and runs it by name afterwards
- * (PQexecPrepared), so the server parses and plans it once per
- * connection; a connection opened after a cut starts with none prepared.
+ * (PQexecPrepared), so the server parses it once per connection; a
+ * connection opened after a cut starts with none prepared. Every run is
+ * still planned for its values (pg.c sets plan_cache_mode).
  * Parameters are text; integers are written in decimal. There is no group
  * commit: each write is its own transaction. */
 #include "pg_int.h"
