@@ -15,10 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A session on one tenant (cmd.h) and the user the command is about. */
 struct ak_session {
-	struct ts_store *st;
-	struct ts_admin a;
-	struct ts_tenant_rec *t;
+	struct ts_cli_session cs;
 	struct ts_user_rec *u;
 };
 
@@ -29,22 +28,12 @@ static int ak_open(struct ts_config *c, struct ak_session *s, const char *tenant
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if (ts_cli_open_store(c, &s->st) != TS_OK)
+	if (ts_cli_session_tenant(c, &s->cs, tenant) != TS_OK)
 		return TS_EXIT_FAIL;
-	s->a.store = s->st;
-	s->a.mk = c->have_mk ? &c->mk : NULL;
-	s->a.public_url = c->public_url;
-	s->a.actor = "cli";
-	rc = ts_store_tenant_get(s->st, tenant, &s->t);
+	rc = ts_store_user_find(s->cs.st, s->cs.t->id, username, &s->u);
 	if (rc == TS_ENOTFOUND) {
-		ts_cli_error_code("not_found", "no tenant named \"%s\"", tenant);
-		return TS_EXIT_FAIL;
-	}
-	if (rc != TS_OK)
-		return ts_cli_fail_store(rc);
-	rc = ts_store_user_find(s->st, s->t->id, username, &s->u);
-	if (rc == TS_ENOTFOUND) {
-		ts_cli_error_code("not_found", "no user \"%s\" in tenant \"%s\"", username, s->t->name);
+		ts_cli_error_code("not_found", "no user \"%s\" in tenant \"%s\"", username,
+				  s->cs.t->name);
 		return TS_EXIT_FAIL;
 	}
 	if (rc != TS_OK)
@@ -55,15 +44,14 @@ static int ak_open(struct ts_config *c, struct ak_session *s, const char *tenant
 static void ak_close(struct ak_session *s)
 {
 	ts_user_rec_free(s->u);
-	ts_tenant_rec_free(s->t);
-	ts_store_close(s->st);
+	ts_cli_session_close(&s->cs);
 }
 
 /* The same rule as POST /api/apikeys: one of the user's roles is one of
  * the tenant's api_key_roles. */
 static bool holds_api_key_role(const struct ak_session *s)
 {
-	json_t *cfg = json_loads(s->t->config ? s->t->config : "{}", 0, NULL);
+	json_t *cfg = json_loads(s->cs.t->config ? s->cs.t->config : "{}", 0, NULL);
 	json_t *profile = json_loads(s->u->profile ? s->u->profile : "{}", 0, NULL);
 	const json_t *allowed = json_object_get(cfg, "api_key_roles");
 	bool ok = false;
@@ -90,7 +78,7 @@ static int apikey_create(struct ts_config *c, struct ak_session *s)
 	}
 	if (!holds_api_key_role(s)) {
 		ts_cli_error("user \"%s\" holds none of the api_key_roles of tenant \"%s\"",
-			     s->u->username, s->t->name);
+			     s->u->username, s->cs.t->name);
 		return TS_EXIT_FAIL;
 	}
 	if (ts_rand_token(id, sizeof(id), TS_APIKEY_ID_BYTES) != TS_OK ||
@@ -102,20 +90,20 @@ static int apikey_create(struct ts_config *c, struct ak_session *s)
 	ts_sha256_hex(secret, strlen(secret), h);
 	memset(&rec, 0, sizeof(rec));
 	rec.key = key;
-	rec.tenant_id = s->t->id;
+	rec.tenant_id = s->cs.t->id;
 	rec.user_id = s->u->id;
 	rec.secret_hash = h;
 	rec.kind = "user";
 	rec.created_at = ts_now();
-	rc = ts_store_apikey_put(s->st, &rec);
+	rc = ts_store_apikey_put(s->cs.st, &rec);
 	if (rc != TS_OK) {
 		OPENSSL_cleanse(secret, sizeof(secret));
 		return ts_cli_fail_store(rc);
 	}
-	ts_admin_audit(&s->a, s->t->name, "apikey.created", key,
+	ts_admin_audit(&s->cs.a, s->cs.t->name, "apikey.created", key,
 		       json_pack("{s:s,s:s}", "username", s->u->username, "kind", "user"));
 	ts_cli_print(c, json_pack("{s:s,s:s,s:s,s:s,s:s,s:I}", "api_key", key, "api_secret", secret,
-				  "tenant", s->t->name, "username", s->u->username, "kind", "user",
+				  "tenant", s->cs.t->name, "username", s->u->username, "kind", "user",
 				  "created_at", (json_int_t)rec.created_at));
 	OPENSSL_cleanse(secret, sizeof(secret));
 	return TS_EXIT_OK;
@@ -126,7 +114,7 @@ static int apikey_list(struct ts_config *c, struct ak_session *s)
 	struct ts_apikey_rec **v = NULL;
 	size_t n = 0, i;
 	json_t *a;
-	int rc = ts_store_apikey_list(s->st, s->t->id, s->u->id, &v, &n);
+	int rc = ts_store_apikey_list(s->cs.st, s->cs.t->id, s->u->id, &v, &n);
 
 	if (rc != TS_OK)
 		return ts_cli_fail_store(rc);
@@ -136,7 +124,7 @@ static int apikey_list(struct ts_config *c, struct ak_session *s)
 						   v[i]->kind, "device_id", v[i]->device_id,
 						   "created_at", (json_int_t)v[i]->created_at));
 	ts_apikey_recs_free(v, n);
-	ts_cli_print(c, json_pack("{s:s,s:s,s:o}", "tenant", s->t->name, "username", s->u->username,
+	ts_cli_print(c, json_pack("{s:s,s:s,s:o}", "tenant", s->cs.t->name, "username", s->u->username,
 				  "api_keys", a));
 	return TS_EXIT_OK;
 }
@@ -144,25 +132,25 @@ static int apikey_list(struct ts_config *c, struct ak_session *s)
 static int apikey_revoke(struct ts_config *c, struct ak_session *s, const char *key)
 {
 	struct ts_apikey_rec *k = NULL;
-	int rc = ts_store_apikey_get(s->st, key, &k);
+	int rc = ts_store_apikey_get(s->cs.st, key, &k);
 
 	if (rc != TS_OK && rc != TS_ENOTFOUND && rc != TS_EINVAL)
 		return ts_cli_fail_store(rc);
 	/* Another tenant's or another user's key is answered as unknown. */
-	if (rc != TS_OK || strcmp(k->tenant_id, s->t->id) != 0 || strcmp(k->user_id, s->u->id) != 0) {
+	if (rc != TS_OK || strcmp(k->tenant_id, s->cs.t->id) != 0 || strcmp(k->user_id, s->u->id) != 0) {
 		ts_apikey_rec_free(k);
 		ts_cli_error_code("not_found", "user \"%s\" of tenant \"%s\" has no API key \"%s\"", s->u->username,
-			     s->t->name, key);
+			     s->cs.t->name, key);
 		return TS_EXIT_FAIL;
 	}
-	rc = ts_store_apikey_delete(s->st, s->t->id, k->key);
+	rc = ts_store_apikey_delete(s->cs.st, s->cs.t->id, k->key);
 	if (rc != TS_OK && rc != TS_ENOTFOUND) {
 		ts_apikey_rec_free(k);
 		return ts_cli_fail_store(rc);
 	}
-	ts_admin_audit(&s->a, s->t->name, "apikey.revoked", k->key,
+	ts_admin_audit(&s->cs.a, s->cs.t->name, "apikey.revoked", k->key,
 		       json_pack("{s:s,s:s}", "username", s->u->username, "kind", k->kind));
-	ts_cli_print(c, json_pack("{s:s,s:s,s:s,s:b}", "api_key", k->key, "tenant", s->t->name,
+	ts_cli_print(c, json_pack("{s:s,s:s,s:s,s:b}", "api_key", k->key, "tenant", s->cs.t->name,
 				  "username", s->u->username, "revoked", 1));
 	ts_apikey_rec_free(k);
 	return TS_EXIT_OK;
