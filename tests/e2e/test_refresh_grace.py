@@ -185,6 +185,38 @@ def test_parallel_presentations_leave_one_working_chain(srv):
     parallel_rounds([srv])
 
 
+def retry_racing_use(servers):
+    """The old token retried while the app (or a thief) uses the successor
+    at the same moment: either the retry replaced the successor first (the
+    successor is refused, revoking nothing, and the retry's chain works) or
+    the successor was used first (the retry is reuse: the grant is gone).
+    Never two working chains."""
+    srv = servers[0]
+    for _ in range(ROUNDS * 2):
+        tok1 = sign_in(srv)
+        tok2 = refreshed(srv, tok1["refresh_token"])
+        barrier = threading.Barrier(2)
+
+        def present(at_rt):
+            barrier.wait(timeout=10)
+            return refresh(*at_rt)
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            retry, use = ex.map(present, ((servers[0], tok1["refresh_token"]),
+                                          (servers[-1], tok2["refresh_token"])))
+        assert [retry.status_code, use.status_code].count(200) <= 1, (retry.text, use.text)
+        if retry.status_code == 200:
+            assert_oauth_error(use, 400, "invalid_grant")
+            assert signed_in(srv, refreshed(srv, retry.json()["refresh_token"]))
+        else:
+            assert_oauth_error(retry, 400, "invalid_grant")
+            assert use.status_code == 200, use.text
+            assert_dead(srv, use.json())
+
+
+def test_a_retry_racing_the_use_of_its_successor_leaves_one_chain_or_none(srv):
+    retry_racing_use([srv])
+
+
 def test_the_cli_shows_and_changes_the_window(srv):
     r = srv.cli("client", "show", "--tenant", TENANT, "mobile")
     assert r.rc == 0, r.err
@@ -240,3 +272,7 @@ def test_a_retry_inside_the_window_at_the_other_server_on_postgres(pg_pair):
     tok3 = refreshed(a, tok2["refresh_token"])
     assert_oauth_error(refresh(b, tok1["refresh_token"]), 400, "invalid_grant")
     assert_dead(a, tok3)
+
+
+def test_a_retry_racing_the_use_of_its_successor_on_postgres(pg_pair):
+    retry_racing_use(list(pg_pair))
