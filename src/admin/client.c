@@ -86,6 +86,23 @@ static bool has_string(const json_t *arr, const char *s)
 	return false;
 }
 
+/* refresh_reuse_grace, when given: whole seconds, 0 to
+ * TS_REFRESH_REUSE_GRACE_MAX. */
+static int copy_grace(json_t *cfg, const json_t *spec, const char *id, char *err, size_t cap)
+{
+	const json_t *v = json_object_get(spec, "refresh_reuse_grace");
+
+	if (v == NULL)
+		return TS_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > TS_REFRESH_REUSE_GRACE_MAX)
+		return ts_admin_fail(err, cap,
+				     "client %s: \"refresh_reuse_grace\" must be whole seconds from 0 to %d",
+				     id, TS_REFRESH_REUSE_GRACE_MAX);
+	json_object_set(cfg, "refresh_reuse_grace", (json_t *)v);
+	return TS_OK;
+}
+
 /* Builds the canonical client configuration; *secret receives the supplied
  * secret (borrowed from spec or the environment) or NULL. */
 static int client_config(const json_t *spec, json_t **out, const char **secret, char *err,
@@ -95,7 +112,7 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		"client_id", "name", "type", "secret", "secret_env", "redirect_uris",
 		"post_logout_redirect_uris", "grant_types", "scopes", "skip_consent",
 		"allowed_cors_origins", "disabled", "id_token_signed_response_alg",
-		"token_endpoint_auth_method", "jwks", NULL,
+		"token_endpoint_auth_method", "jwks", "refresh_reuse_grace", NULL,
 	};
 	const char *id = json_string_value(json_object_get(spec, "client_id"));
 	const char *type = json_string_value(json_object_get(spec, "type"));
@@ -158,6 +175,8 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 					   cap);
 	if (rc == TS_OK)
 		rc = copy_bool(cfg, spec, "disabled", "client", err, cap);
+	if (rc == TS_OK)
+		rc = copy_grace(cfg, spec, id, err, cap);
 	if (rc == TS_OK && json_object_get(spec, "id_token_signed_response_alg")) {
 		const char *alg = json_string_value(json_object_get(spec, "id_token_signed_response_alg"));
 		if (ts_jws_alg_parse(alg) == TS_ALG_NONE)

@@ -5,6 +5,8 @@
  * only the options given. */
 #include "cmd.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static json_t *client_view(const struct ts_client_rec *r)
@@ -17,7 +19,28 @@ static json_t *client_view(const struct ts_client_rec *r)
 	if (cfg)
 		json_object_update_missing(v, cfg);
 	json_decref(cfg);
+	if (json_object_get(v, "refresh_reuse_grace") == NULL)
+		json_object_set_new(v, "refresh_reuse_grace",
+				    json_integer(TS_REFRESH_REUSE_GRACE_DEFAULT));
 	return v;
+}
+
+/* --refresh-reuse-grace SECONDS: a whole number goes in as one, anything
+ * else as text, which the validation refuses with its own message. */
+static void set_grace(json_t *spec, const struct ts_opts *o)
+{
+	const char *v = ts_opts_get(o, "refresh-reuse-grace");
+	char *end = NULL;
+	long long n;
+
+	if (v == NULL)
+		return;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (v[0] != '\0' && *end == '\0' && errno == 0)
+		json_object_set_new(spec, "refresh_reuse_grace", json_integer((json_int_t)n));
+	else
+		json_object_set_new(spec, "refresh_reuse_grace", json_string(v));
 }
 
 static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const struct ts_opts *o,
@@ -72,6 +95,7 @@ static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 		json_object_set_new(spec, "disabled", json_true());
 	if (ts_opts_has(o, "enabled"))
 		json_object_del(spec, "disabled");
+	set_grace(spec, o);
 	rc = ts_admin_client_apply(&s->a, tenant, spec, &result, &secret, err, sizeof(err));
 	if (rc != TS_OK) {
 		ts_cli_error("%s", err);
@@ -103,7 +127,7 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 	static const char *const known[] = {"tenant", "client-id", "name", "type", "secret",
 					    "secret-env", "grant", "scope", "redirect-uri",
 					    "post-logout-redirect-uri", "cors-origin", "skip-consent",
-					    "disabled", "enabled", NULL};
+					    "disabled", "enabled", "refresh-reuse-grace", NULL};
 	struct ts_opts o;
 	struct ts_cli_session s;
 	struct ts_tenant_rec *t = NULL;
@@ -200,6 +224,6 @@ done:
 usage:
 	ts_cli_error("usage: tessera client create|update|show|delete|disable|enable|rotate-secret "
 		     "--tenant T CLIENT_ID [--type public|confidential] [--grant G]... [--scope S]... "
-		     "[--redirect-uri U]... [--secret S | --secret-env VAR]; tessera client list --tenant T");
+		     "[--redirect-uri U]... [--secret S | --secret-env VAR] [--refresh-reuse-grace SECONDS]; tessera client list --tenant T");
 	return TS_EXIT_USAGE;
 }

@@ -1,6 +1,7 @@
 /* grant_refresh_token.c: the refresh token grant (RFC 6749 §6), rotated on
  * every use; a rotated token presented again revokes the whole grant (RFC
- * 9700 §4.14.2). */
+ * 9700 §4.14.2), unless it comes inside the client's reuse grace window
+ * while its successor is unused: then the successor is replaced. */
 #include "oauth.h"
 #include "internal.h"
 
@@ -36,8 +37,9 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is invalid");
 		goto fail;
 	}
-	if (rr->used) {
-		/* RFC 9700 §4.14.2: reuse of a rotated token revokes the grant. */
+	if (rr->used && c->refresh_reuse_grace == 0) {
+		/* RFC 9700 §4.14.2: reuse of a rotated token revokes the grant;
+		 * with a grace window the rotation below decides. */
 		ts_store_grant_revoke(rc->app->store, rr->tenant_id, rr->grant_id);
 		ts_audit_emit(rc->app->audit, rc->tenant->name, "grant.revoked", c->client_id,
 			      rr->grant_id, "{\"reason\":\"refresh_token_reuse\"}");
@@ -73,6 +75,7 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 	is.auth_time = rr->auth_time;
 	is.refresh = true;
 	is.rotate_from = h;
+	is.reuse_grace = c->refresh_reuse_grace;
 	if (ts_oauth_issue(rc, req, resp, &is, &e) == TS_OK)
 		goto out;
 	goto fail;

@@ -185,10 +185,16 @@ static int refresh_token(struct ts_rctx *rc, const struct ts_issue *is, int64_t 
 	rec.auth_time = is->auth_time;
 	rec.issued_at = now;
 	rec.expires_at = now + rc->tenant->refresh_token_ttl;
-	if (is->rotate_from)
-		return ts_store_refresh_rotate_token(rc->app->store, is->rotate_from, &rec, jti,
-						     now + rc->tenant->access_token_ttl);
-	return ts_store_refresh_put(rc->app->store, &rec);
+	if (is->rotate_from == NULL)
+		return ts_store_refresh_put(rc->app->store, &rec);
+	r = ts_store_refresh_rotate_token(rc->app->store, is->rotate_from, &rec, jti,
+					  now + rc->tenant->access_token_ttl);
+	/* Already rotated: inside the grace window, a retry replaces the
+	 * successor if that was never used. */
+	if (r == TS_ECONFLICT && is->reuse_grace > 0)
+		r = ts_store_refresh_regrace(rc->app->store, is->rotate_from, now - is->reuse_grace,
+					     &rec, jti, now + rc->tenant->access_token_ttl);
+	return r;
 }
 
 int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
@@ -223,8 +229,16 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	if (is->refresh) {
 		r = refresh_token(rc, is, now, jti, rt);
 		if (r == TS_ECONFLICT) {
-			/* Lost a race with another use of the same refresh token. */
+			/* Reuse, or lost a race with another use of the same
+			 * refresh token outside the grace window. */
 			ts_store_grant_revoke(rc->app->store, t->id, is->grant_id);
+			ts_audit_emit(rc->app->audit, t->name, "grant.revoked", is->client->client_id,
+				      is->grant_id, "{\"reason\":\"refresh_token_reuse\"}");
+			ts_oauth_err_set(e, 400, TS_ERR_INVALID_GRANT, "the refresh token was already used");
+			goto out;
+		}
+		if (r == TS_EDENIED) {
+			/* A concurrent retry replaced the successor first. */
 			ts_oauth_err_set(e, 400, TS_ERR_INVALID_GRANT, "the refresh token was already used");
 			goto out;
 		}

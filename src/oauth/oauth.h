@@ -126,13 +126,15 @@ struct ts_issue {
 	const char *nonce;              /* for the ID token, or NULL */
 	bool refresh;                   /* issue a refresh token */
 	const char *rotate_from;        /* hash of the refresh token being rotated, or NULL */
+	int64_t reuse_grace;            /* the client's refresh_reuse_grace, with rotate_from */
 };
 /* Signs the access token (and ID token when the scope has openid and there
  * is a user), stores what must be stored (the jti under the grant, the new
  * refresh token, atomically rotating rotate_from), and sets the token
  * response. On failure fills e (a storage failure is a 503
  * temporarily_unavailable; a refresh token rotated concurrently revokes the
- * grant and is invalid_grant) and returns an error code. */
+ * grant and is invalid_grant, unless inside reuse_grace its unused
+ * successor is replaced instead) and returns an error code. */
 int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		   const struct ts_issue *is, struct ts_oauth_err *e);
 

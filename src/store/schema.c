@@ -376,6 +376,17 @@ static const char pg_v6[] =
 	"CREATE TRIGGER keys_touch_tenant AFTER INSERT OR UPDATE OR DELETE ON keys"
 	"  FOR EACH ROW EXECUTE FUNCTION tessera_touch_tenant();";
 
+/* Version 8: each refresh token issued by a rotation names the token it
+ * succeeded (parent_hash), when that token was first rotated (rotated_at,
+ * the start of its reuse grace window) and the access token issued with
+ * it (access_jti), so that a retried refresh can replace an unused
+ * successor. */
+#define SCHEMA_V8(T, I, NR, AUTO_ID) \
+	"ALTER TABLE refresh_tokens ADD COLUMN parent_hash " T ";"                \
+	"ALTER TABLE refresh_tokens ADD COLUMN rotated_at " I " NOT NULL DEFAULT 0;" \
+	"ALTER TABLE refresh_tokens ADD COLUMN access_jti " T ";"                 \
+	"CREATE INDEX refresh_tokens_by_parent ON refresh_tokens (parent_hash);"
+
 #define SQLITE_STEP(v) v(SQ_T, SQ_I, SQ_NR, SQ_AUTO_ID)
 #define PG_STEP(v) v(PG_T, PG_I, PG_NR, PG_AUTO_ID)
 
@@ -383,13 +394,14 @@ static const char pg_v6[] =
 static const char *const sqlite_steps[] = {
 	SQLITE_STEP(SCHEMA_V1), SQLITE_STEP(SCHEMA_V2), SQLITE_STEP(SCHEMA_V3),
 	SQLITE_STEP(SCHEMA_V4), SQLITE_STEP(SCHEMA_V5), sqlite_v6,
-	SQLITE_STEP(SCHEMA_V7),
+	SQLITE_STEP(SCHEMA_V7), SQLITE_STEP(SCHEMA_V8),
 };
 static const char *const pg_steps[] = {
 	PG_STEP(SCHEMA_V1) PG_STEP(SCHEMA_V2) PG_STEP(SCHEMA_V3) PG_STEP(SCHEMA_V4),
 	PG_STEP(SCHEMA_V5),
 	pg_v6,
 	PG_STEP(SCHEMA_V7),
+	PG_STEP(SCHEMA_V8),
 };
 
 const char *const *ts_schema_steps(enum ts_dialect d, size_t *n)

@@ -30,7 +30,7 @@ struct ts_sql_def {
 #define GRANT_COLS "tenant_id, id, client_id, user_id, scope, auth_time, created_at, revoked"
 #define REFRESH_COLS \
 	"token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, " \
-	"issued_at, expires_at, used, revoked"
+	"issued_at, expires_at, used, revoked, parent_hash, rotated_at, access_jti"
 #define USER_COLS \
 	"tenant_id, id, username, password_hash, app_password_hash, device_id, profile, " \
 	"disabled, created_at, updated_at"
@@ -288,7 +288,7 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	 * stored hash on the primary key (TS_EEXIST). */
 	[TS_SQL_REFRESH_PUT] = {.both =
 		"INSERT INTO refresh_tokens (" REFRESH_COLS ")"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"},
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"},
 	[TS_SQL_REFRESH_GET] = {.both =
 		"SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1"},
 	/* RFC 9700 §4.14.2: spends the token only if it is unused, unrevoked
@@ -330,7 +330,8 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		"), ins AS ("
 		"  INSERT INTO refresh_tokens (" REFRESH_COLS ")"
 		"  SELECT ?5, ?2, ?3, ?4, ?6, ?7, ?8, ?9::bigint, ?10::bigint, ?11::bigint,"
-		"   ?12::integer, greatest(?13::integer, g.revoked) FROM spent, g"
+		"   ?12::integer, greatest(?13::integer, g.revoked), ?1, ?10::bigint, ?14"
+		"  FROM spent, g"
 		"  RETURNING 1"
 		"), tok AS ("
 		"  INSERT INTO grant_tokens (tenant_id, grant_id, jti, expires_at)"
@@ -576,6 +577,41 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	[TS_SQL_JTI_USE] = {.both =
 		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (tenant_id, jti) DO NOTHING"},
+
+	/* A rotated token (?1) presented again inside its grace window (the
+	 * first rotation at or after ?5): revokes its successor only if that
+	 * was never used, in one conditional UPDATE, so that of concurrent
+	 * retries exactly one replaces it. */
+	[TS_SQL_REFRESH_REGRACE] = {.both =
+		"UPDATE refresh_tokens SET revoked = 1"
+		" WHERE parent_hash = ?1 AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4"
+		" AND used = 0 AND revoked = 0 AND rotated_at >= ?5"
+		" RETURNING access_jti, rotated_at"},
+	/* The access token issued with a replaced successor, as revoke_put. */
+	[TS_SQL_REFRESH_DENY_JTI] = {
+		.sqlite =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT tenant_id, jti, expires_at FROM grant_tokens"
+		" WHERE tenant_id = ?1 AND grant_id = ?2 AND jti = ?3"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = max(expires_at, excluded.expires_at)",
+		.pg =
+		"INSERT INTO revocations (tenant_id, jti, expires_at)"
+		" SELECT tenant_id, jti, expires_at FROM grant_tokens"
+		" WHERE tenant_id = ?1 AND grant_id = ?2 AND jti = ?3"
+		" ON CONFLICT (tenant_id, jti) DO UPDATE SET"
+		" expires_at = greatest(revocations.expires_at, excluded.expires_at)"},
+	/* Once REFRESH_REGRACE changed nothing: whether a successor of ?1 was
+	 * used, whether one is live inside the window (a concurrent retry
+	 * replaced it first), and whether ?1 itself was replaced by a retry
+	 * (revoked, never used) while it was being rotated. */
+	[TS_SQL_REFRESH_CHILDREN] = {.both =
+		"SELECT COALESCE(MAX(used), 0),"
+		" COALESCE(MAX(CASE WHEN used = 0 AND revoked = 0 AND rotated_at >= ?2"
+		" THEN 1 ELSE 0 END), 0),"
+		" (SELECT COUNT(*) FROM refresh_tokens r"
+		"  WHERE r.token_hash = ?1 AND r.used = 0 AND r.revoked = 1)"
+		" FROM refresh_tokens WHERE parent_hash = ?1"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

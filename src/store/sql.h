@@ -123,6 +123,10 @@ enum ts_sql {
 	TS_SQL_REVOKE_PUT,
 	TS_SQL_REVOKE_CHECK,
 	TS_SQL_JTI_USE,
+	/* refresh retries inside the reuse grace window */
+	TS_SQL_REFRESH_REGRACE,
+	TS_SQL_REFRESH_DENY_JTI,
+	TS_SQL_REFRESH_CHILDREN,
 	TS_SQL_COUNT
 };
 

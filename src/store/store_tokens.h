@@ -51,6 +51,12 @@ struct ts_refresh_rec {
 	int64_t expires_at;
 	bool used;         /* rotated: presenting it again is reuse */
 	bool revoked;
+	/* Set by the rotations (the callers' values are ignored): the token
+	 * it succeeded, when that one was first rotated, the access token
+	 * issued with it. */
+	char *parent_hash;
+	int64_t rotated_at;
+	char *access_jti;
 };
 
 /* Stores a new code (rec->used is ignored: it starts unused). TS_EEXIST if
@@ -106,6 +112,19 @@ int ts_store_refresh_rotate(struct ts_store *st, const char *old_hash,
 int ts_store_refresh_rotate_token(struct ts_store *st, const char *old_hash,
 				  const struct ts_refresh_rec *next, const char *jti,
 				  int64_t jti_expires_at);
+/* A retry of a rotated token inside its grace window: in one transaction,
+ * if a successor of old_hash (same tenant, grant and client as next) first
+ * rotated at or after not_before was never used, revokes it and the access
+ * token issued with it, and stores next in its place (recording jti as
+ * ts_store_refresh_rotate_token does) with the same rotated_at (TS_OK).
+ * TS_ECONFLICT when a successor was used, the window has passed, or there
+ * is no successor (reuse); TS_EDENIED when a concurrent retry replaced the
+ * successor first, or old_hash is itself a successor that a retry replaced
+ * (nothing changed). Of concurrent retries exactly one
+ * replaces any given successor, so one unused successor remains. */
+int ts_store_refresh_regrace(struct ts_store *st, const char *old_hash, int64_t not_before,
+			     const struct ts_refresh_rec *next, const char *jti,
+			     int64_t jti_expires_at);
 void ts_code_rec_free(struct ts_code_rec *r);
 void ts_grant_rec_free(struct ts_grant_rec *r);
 void ts_refresh_rec_free(struct ts_refresh_rec *r);

@@ -63,11 +63,15 @@ static const struct ts_col refresh_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_refresh_rec, expires_at, 0),
 	TS_COL(TS_COL_BOOL, struct ts_refresh_rec, used, 0),
 	TS_COL(TS_COL_BOOL, struct ts_refresh_rec, revoked, 0),
+	TS_COL(TS_COL_TEXT, struct ts_refresh_rec, parent_hash, TS_COL_SECRET),
+	TS_COL(TS_COL_I64, struct ts_refresh_rec, rotated_at, 0),
+	TS_COL(TS_COL_TEXT, struct ts_refresh_rec, access_jti, 0),
 };
 static const struct ts_rec_desc refresh_desc = {"refresh token", sizeof(struct ts_refresh_rec),
 						refresh_cols, (int)TS_ARRAY_LEN(refresh_cols)};
 /* REFRESH_PUT binds every column; its revoked (the last) may be raised. */
-#define REFRESH_REVOKED_ARG (TS_ARRAY_LEN(refresh_cols) - 1)
+/* revoked, and the three columns only the rotations set, after it. */
+#define REFRESH_REVOKED_ARG (TS_ARRAY_LEN(refresh_cols) - 4)
 
 /* GRANT_LOCK's row. */
 struct grant_state {
@@ -427,25 +431,149 @@ static int rotate_one(struct ts_store *st, const struct refresh_args *a, bool *s
 	return rc;
 }
 
-static int rotate(struct ts_store *st, const struct refresh_args *a)
+/* The successor names the token it succeeds, when that was rotated (now:
+ * the start of its grace window) and the access token issued with it. */
+static int rotate(struct ts_store *st, const struct refresh_args *in)
 {
+	struct ts_refresh_rec n = *in->next;
+	struct refresh_args a = *in;
 	bool spent = false;
 	int rc;
 
+	n.parent_hash = (char *)in->old_hash;
+	n.rotated_at = n.issued_at;
+	n.access_jti = (char *)in->jti;
+	a.next = &n;
 	if (ts_q_has(st, TS_SQL_REFRESH_ROTATE_ONE)) {
-		rc = rotate_one(st, a, &spent);
+		rc = rotate_one(st, &a, &spent);
 		if (rc != TS_OK || spent)
 			return rc;
 	}
-	return ts_q_batched(st, refresh_job, (void *)a, false);
+	return ts_q_batched(st, refresh_job, &a, false);
+}
+
+/* REFRESH_REGRACE's row, and REFRESH_CHILDREN's. */
+struct regrace_row {
+	char *access_jti;
+	int64_t rotated_at;
+};
+static const struct ts_col regrace_cols[] = {
+	TS_COL(TS_COL_TEXT, struct regrace_row, access_jti, 0),
+	TS_COL(TS_COL_I64, struct regrace_row, rotated_at, 0),
+};
+static const struct ts_rec_desc regrace_desc = {"refresh token", sizeof(struct regrace_row),
+						regrace_cols, 2};
+struct children_row {
+	int64_t any_used, any_live, replaced;
+};
+static const struct ts_col children_cols[] = {
+	TS_COL(TS_COL_I64, struct children_row, any_used, 0),
+	TS_COL(TS_COL_I64, struct children_row, any_live, 0),
+	TS_COL(TS_COL_I64, struct children_row, replaced, 0),
+};
+static const struct ts_rec_desc children_desc = {"refresh token", sizeof(struct children_row),
+						 children_cols, 3};
+
+struct regrace_args {
+	struct ts_store *st;
+	const char *old_hash;
+	int64_t not_before;
+	const struct ts_refresh_rec *next;
+	const char *jti;
+	int64_t jti_expires_at;
+};
+
+/* Once REFRESH_REGRACE replaced nothing: a used successor (or none, or
+ * only dead ones) is reuse; a live one inside the window was put there by
+ * a concurrent retry that committed after this one's snapshot, and a
+ * token that a retry replaced while it was presented is dead, not reused
+ * (the grant is not revoked: regrace_job has checked). */
+static int regrace_why(struct ts_store *st, struct ts_drv_conn *c, const struct regrace_args *a)
+{
+	const struct ts_arg q[] = {TS_TXT(a->old_hash), TS_I64(a->not_before)};
+	struct children_row ch = {0};
+	int rc;
+
+	rc = ts_q_row(st, c, TS_SQL_REFRESH_CHILDREN, q, 2, &children_desc, &ch,
+		      "refresh regrace read");
+	if (rc == TS_ENOTFOUND)
+		return TS_ECONFLICT;
+	if (rc != TS_OK)
+		return rc;
+	if (ch.replaced != 0)
+		return TS_EDENIED;
+	return ch.any_used == 0 && ch.any_live != 0 ? TS_EDENIED : TS_ECONFLICT;
+}
+
+/* The grant first (as refresh_job), then the one conditional UPDATE that
+ * decides the winner; the successor's replacement commits with it. */
+static int regrace_job(struct ts_drv_conn *c, void *arg)
+{
+	const struct regrace_args *a = arg;
+	struct ts_refresh_rec n = *a->next;
+	const struct ts_arg up[] = {TS_TXT(a->old_hash), TS_TXT(n.tenant_id), TS_TXT(n.grant_id),
+				    TS_TXT(n.client_id), TS_I64(a->not_before)};
+	struct regrace_row old = {0};
+	bool found, revoked;
+	int rc;
+
+	rc = lock_grant(a->st, c, n.tenant_id, n.grant_id, &found, &revoked);
+	if (rc == TS_OK && (!found || revoked))
+		return TS_ECONFLICT;
+	if (rc == TS_OK)
+		rc = ts_q_row(a->st, c, TS_SQL_REFRESH_REGRACE, up, 5, &regrace_desc, &old,
+			      "refresh regrace");
+	if (rc == TS_ENOTFOUND)
+		return regrace_why(a->st, c, a);
+	if (rc == TS_OK && old.access_jti != NULL) {
+		const struct ts_arg d[] = {TS_TXT(n.tenant_id), TS_TXT(n.grant_id),
+					   TS_TXT(old.access_jti)};
+		rc = ts_q_exec(a->st, c, TS_SQL_REFRESH_DENY_JTI, d, 3, NULL, "refresh regrace deny");
+	}
+	n.parent_hash = (char *)a->old_hash;
+	n.rotated_at = old.rotated_at;
+	n.access_jti = (char *)a->jti;
+	if (rc == TS_OK)
+		rc = insert_refresh(a->st, c, &n, false);
+	if (rc == TS_OK)
+		rc = record_jti(a->st, c, n.tenant_id, n.grant_id, a->jti, a->jti_expires_at, false);
+	ts_rec_clear(&regrace_desc, &old);
+	return rc;
+}
+
+int ts_store_refresh_regrace(struct ts_store *st, const char *old_hash, int64_t not_before,
+			     const struct ts_refresh_rec *next, const char *jti,
+			     int64_t jti_expires_at)
+{
+	struct regrace_args a = {.st = st,
+				 .old_hash = old_hash,
+				 .not_before = not_before,
+				 .next = next,
+				 .jti = jti,
+				 .jti_expires_at = jti_expires_at};
+	int rc;
+
+	if (st == NULL || old_hash == NULL || !refresh_rec_ok(next) || !nonempty(jti) ||
+	    strcmp(old_hash, next->token_hash) == 0)
+		return TS_EINVAL;
+	rc = ts_q_batched(st, regrace_job, &a, false);
+	/* The replaced successor's access token is denied in storage. */
+	if (rc == TS_OK)
+		ts_revcache_bump(st->revcache);
+	return rc;
 }
 
 int ts_store_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec)
 {
-	struct refresh_args a = {.st = st, .next = rec};
+	struct ts_refresh_rec n;
+	struct refresh_args a = {.st = st, .next = &n};
 
 	if (st == NULL || !refresh_rec_ok(rec))
 		return TS_EINVAL;
+	n = *rec;
+	n.parent_hash = NULL;
+	n.rotated_at = 0;
+	n.access_jti = NULL;
 	return ts_q_batched(st, refresh_job, &a, false);
 }
 

@@ -73,7 +73,15 @@ struct ts_client {
 	bool skip_consent;
 	bool private_key_jwt;         /* authenticates with signed assertions (RFC 7523) */
 	struct ts_jwk **jwks; size_t njwks; /* its public keys, for private_key_jwt */
+	/* Seconds after a rotation in which the rotated refresh token may be
+	 * presented again while its successor is unused; 0: never. */
+	int64_t refresh_reuse_grace;
 };
+
+/* A client's refresh_reuse_grace when its configuration names none, and
+ * the most it may name. */
+#define TS_REFRESH_REUSE_GRACE_DEFAULT 30
+#define TS_REFRESH_REUSE_GRACE_MAX 3600
 
 struct ts_signing_key {
 	char *kid;

@@ -475,16 +475,22 @@ def test_a_reused_refresh_token_ends_the_grant(srv):
         "grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
         "client_id": CLIENT_ID})
     assert r1.status_code == 200, r1.text
+    # Its successor is used too, so that the reuse below is past any
+    # retry window.
+    r2 = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": r1.json()["refresh_token"],
+        "client_id": CLIENT_ID})
+    assert r2.status_code == 200, r2.text
     again = post(srv, "trust", OAUTH2 + "get_token", data={
         "grant_type": "refresh_token", "refresh_token": tok["refresh_token"],
         "client_id": CLIENT_ID})
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant", again.text
-    r2 = post(srv, "trust", OAUTH2 + "get_token", data={
-        "grant_type": "refresh_token", "refresh_token": r1.json()["refresh_token"],
+    r3 = post(srv, "trust", OAUTH2 + "get_token", data={
+        "grant_type": "refresh_token", "refresh_token": r2.json()["refresh_token"],
         "client_id": CLIENT_ID})
-    assert r2.status_code == 400 and r2.json()["error"] == "invalid_grant", r2.text
+    assert r3.status_code == 400 and r3.json()["error"] == "invalid_grant", r3.text
     u = requests.get(at(srv, "trust", OAUTH2 + "openid_profile"), timeout=HTTP_TIMEOUT_S,
-                     headers={"Authorization": "Bearer " + r1.json()["access_token"]})
+                     headers={"Authorization": "Bearer " + r2.json()["access_token"]})
     assert u.status_code == 401, u.text
 
 

@@ -716,6 +716,148 @@ static void test_grant_put(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 }
 
+/* The stored state of a refresh token: 0 live, 1 used, 2 revoked unused,
+ * -1 missing. */
+static int refresh_state(struct ts_store *st, const char *hash)
+{
+	struct ts_refresh_rec *r = NULL;
+	int state, rc = ts_store_refresh_get(st, hash, &r);
+
+	if (rc == TS_ENOTFOUND)
+		return -1;
+	assert_int_equal(rc, TS_OK);
+	state = r->used ? 1 : r->revoked ? 2 : 0;
+	ts_refresh_rec_free(r);
+	return state;
+}
+
+static bool jti_denied(struct ts_store *st, const struct world *w, const char *jti)
+{
+	bool revoked = false;
+
+	assert_int_equal(ts_store_revoke_check(st, w->tid, jti, &revoked), TS_OK);
+	return revoked;
+}
+
+/* A retry inside the window replaces an unused successor (and denies its
+ * access token), keeps the window's start, and is reuse once the
+ * successor was used, after the window, or without a successor. */
+static void test_refresh_regrace(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct world w;
+	struct ts_refresh_rec r1, r2, r3, r4, *got = NULL;
+	char h1[HASH_CAP], h2[HASH_CAP], h3[HASH_CAP], h4[HASH_CAP];
+
+	make_world(st, "regrace", &w);
+	rand_hash(h1);
+	rand_hash(h2);
+	rand_hash(h3);
+	rand_hash(h4);
+	r1 = refresh_rec(&w, h1);
+	assert_int_equal(ts_store_refresh_put(st, &r1), TS_OK);
+	/* No successor yet: reuse. */
+	r3 = refresh_rec(&w, h3);
+	assert_int_equal(ts_store_refresh_regrace(st, h1, 0, &r3, "jti-3", FAR_FUTURE),
+			 TS_ECONFLICT);
+	r2 = refresh_rec(&w, h2);
+	r2.issued_at = 100;
+	assert_int_equal(ts_store_refresh_rotate_token(st, h1, &r2, "jti-2", FAR_FUTURE), TS_OK);
+	/* Outside the window: nothing changes. */
+	assert_int_equal(ts_store_refresh_regrace(st, h1, 101, &r3, "jti-3", FAR_FUTURE),
+			 TS_ECONFLICT);
+	assert_int_equal(refresh_state(st, h2), 0);
+	assert_int_equal(refresh_state(st, h3), -1);
+	r3.issued_at = 120;
+	assert_int_equal(ts_store_refresh_regrace(st, h1, 100, &r3, "jti-3", FAR_FUTURE), TS_OK);
+	assert_int_equal(refresh_state(st, h2), 2);
+	assert_int_equal(refresh_state(st, h3), 0);
+	assert_true(jti_denied(st, &w, "jti-2"));
+	assert_false(jti_denied(st, &w, "jti-3"));
+	/* The replaced successor is dead, not reused. */
+	r4 = refresh_rec(&w, h4);
+	assert_int_equal(ts_store_refresh_regrace(st, h2, 0, &r4, "jti-4", FAR_FUTURE), TS_EDENIED);
+	assert_int_equal(refresh_state(st, h4), -1);
+	assert_int_equal(ts_store_refresh_get(st, h3, &got), TS_OK);
+	assert_string_equal(got->parent_hash, h1);
+	assert_int_equal(got->rotated_at, 100); /* the window does not move */
+	assert_string_equal(got->access_jti, "jti-3");
+	ts_refresh_rec_free(got);
+	/* The successor used: reuse, and nothing changes. */
+	r4 = refresh_rec(&w, h4);
+	assert_int_equal(ts_store_refresh_rotate(st, h3, &r4), TS_OK);
+	rand_hash(h2);
+	r2 = refresh_rec(&w, h2);
+	assert_int_equal(ts_store_refresh_regrace(st, h1, 0, &r2, "jti-x", FAR_FUTURE),
+			 TS_ECONFLICT);
+	assert_int_equal(refresh_state(st, h2), -1);
+	assert_int_equal(refresh_state(st, h4), 0);
+	assert_int_equal(ts_store_refresh_regrace(st, h1, 0, &r2, NULL, FAR_FUTURE), TS_EINVAL);
+	assert_int_equal(ts_store_refresh_regrace(st, h2, 0, &r2, "jti-x", FAR_FUTURE), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
+}
+
+static void *regrace_racer(void *arg)
+{
+	struct racer *r = arg;
+	struct ts_refresh_rec next = refresh_rec(r->w, r->next_hash);
+
+	pthread_barrier_wait(r->start);
+	r->rc = ts_store_refresh_regrace(r->st, r->old_hash, 0, &next, r->next_hash, FAR_FUTURE);
+	return NULL;
+}
+
+/* RACE_THREADS retries of one rotated token, through two handles: each
+ * gets TS_OK or TS_EDENIED, and exactly one successor is left live. */
+static void test_refresh_regrace_race(void **state)
+{
+	struct fx *fx = *state;
+	struct ts_store *st = fx->st, *st2 = NULL;
+	struct racer r[RACE_THREADS];
+	pthread_t th[RACE_THREADS];
+	pthread_barrier_t start;
+	struct world w;
+	struct ts_refresh_rec r0, r1;
+	char h0[HASH_CAP], h1[HASH_CAP];
+	int i, live = 0, ok = 0;
+
+	make_world(st, "regrace-race", &w);
+	rand_hash(h0);
+	rand_hash(h1);
+	r0 = refresh_rec(&w, h0);
+	assert_int_equal(ts_store_refresh_put(st, &r0), TS_OK);
+	r1 = refresh_rec(&w, h1);
+	assert_int_equal(ts_store_refresh_rotate_token(st, h0, &r1, "jti-first", FAR_FUTURE),
+			 TS_OK);
+	assert_int_equal(ts_store_open(fx->url, &st2), TS_OK);
+	assert_int_equal(pthread_barrier_init(&start, NULL, RACE_THREADS), 0);
+	for (i = 0; i < RACE_THREADS; i++) {
+		r[i] = (struct racer){.st = i % 2 ? st2 : st, .start = &start, .old_hash = h0,
+				      .w = &w};
+		rand_hash(r[i].next_hash);
+		assert_int_equal(pthread_create(&th[i], NULL, regrace_racer, &r[i]), 0);
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	pthread_barrier_destroy(&start);
+	ts_store_close(st2);
+	for (i = 0; i < RACE_THREADS; i++) {
+		int s = refresh_state(st, r[i].next_hash);
+
+		assert_true(r[i].rc == TS_OK || r[i].rc == TS_EDENIED);
+		assert_int_equal(s == -1, r[i].rc != TS_OK);
+		ok += r[i].rc == TS_OK;
+		live += s == 0;
+		/* A replaced successor's access token is denied. */
+		assert_int_equal(jti_denied(st, &w, r[i].next_hash), s == 2);
+	}
+	assert_true(ok >= 1);
+	assert_int_equal(live, 1);
+	assert_int_equal(refresh_state(st, h1), 2);
+	assert_true(jti_denied(st, &w, "jti-first"));
+	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +873,8 @@ int main(void)
 		cmocka_unit_test(test_grant_revoke),
 		cmocka_unit_test(test_grant_stays_revoked),
 		cmocka_unit_test(test_grant_put),
+		cmocka_unit_test(test_refresh_regrace),
+		cmocka_unit_test(test_refresh_regrace_race),
 	};
 
 	return cmocka_run_group_tests_name("store_grants", tests, group_setup, group_teardown) !=
