@@ -97,6 +97,7 @@ static const char *parse(const char *p, size_t len, struct ts_lib_auth *out)
 	case TS_WIRE_AUTHZ_NOCRED:
 		return "the Authorization header has no credentials";
 	case TS_WIRE_AUTHZ_UNKNOWN:
+	case TS_WIRE_AUTHZ_DPOP:
 		return "unsupported Authorization scheme";
 	case TS_WIRE_AUTHZ_TOOBIG:
 		return "the Authorization header is too long";

@@ -68,6 +68,7 @@ enum ts_auth_scheme {
 	TS_AUTH_TOKEN,    /* "token key:secret": user and secret set */
 	TS_AUTH_OTHER,    /* an unsupported scheme */
 	TS_AUTH_INVALID,  /* a supported scheme with malformed credentials */
+	TS_AUTH_DPOP,     /* token set (RFC 9449 §7.1); the proof is the DPoP header */
 };
 struct ts_http_auth {
 	enum ts_auth_scheme scheme;

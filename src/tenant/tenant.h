@@ -73,6 +73,7 @@ struct ts_client {
 	bool skip_consent;
 	bool private_key_jwt;         /* authenticates with signed assertions (RFC 7523) */
 	struct ts_jwk **jwks; size_t njwks; /* its public keys, for private_key_jwt */
+	bool dpop_bound_access_tokens; /* RFC 9449 §5.2: every token request needs a DPoP proof */
 };
 
 struct ts_signing_key {
