@@ -175,6 +175,11 @@ int ts_dpop_verify(const struct ts_rctx *rc, struct ts_http_req *req, const char
 		ts_oauth_err_set(e, 400, TS_ERR_INVALID_DPOP_PROOF, "a DPoP proof is required");
 		goto out;
 	}
+	/* RFC 9449 §4.3 item 1: exactly one proof. */
+	if (ts_http_header_count(req, TS_DPOP_HEADER) != 1) {
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_DPOP_PROOF, "a request carries one DPoP header");
+		goto out;
+	}
 	why = proof_signature(proof, &jws, &key, jkt);
 	if (why == NULL) {
 		payload = ts_jws_payload(jws, &plen);

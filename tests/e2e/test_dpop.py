@@ -7,6 +7,7 @@ missing server nonce."""
 import base64
 import concurrent.futures
 import hashlib
+import http.client
 import json
 import time
 import uuid
@@ -236,6 +237,22 @@ def test_a_replayed_proof_is_refused(srv):
     p = proof(key, "POST", token_url(srv))
     assert cc(srv, headers={"DPoP": p}).status_code == 200
     assert_oauth_error(cc(srv, headers={"DPoP": p}), 400, "invalid_dpop_proof")
+
+
+def test_two_dpop_headers_are_refused(srv):
+    key = new_key()
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=HTTP_TIMEOUT_S)
+    body = "grant_type=client_credentials"
+    conn.putrequest("POST", "/t/acme/oauth2/token")
+    conn.putheader("Authorization", "Basic " + base64.b64encode(("svc:" + SECRET).encode()).decode())
+    conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+    conn.putheader("Content-Length", str(len(body)))
+    conn.putheader("DPoP", proof(key, "POST", token_url(srv)))
+    conn.putheader("DPoP", proof(key, "POST", token_url(srv)))
+    conn.endheaders(body.encode())
+    r = conn.getresponse()
+    assert r.status == 400 and json.loads(r.read())["error"] == "invalid_dpop_proof"
+    conn.close()
 
 
 def test_twenty_parallel_uses_of_one_proof_give_one_token(srv):
