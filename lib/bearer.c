@@ -224,7 +224,25 @@ out:
 	return rc;
 }
 
-int ts_lib_bearer(struct tessera_verifier *v, const char *token, struct tessera_principal **out,
+/* RFC 9449 §7.1: a bound token only with its proof; an unbound one only
+ * as a Bearer token. */
+static int binding(struct tessera_verifier *v, const json_t *claims, const char *token,
+		   const struct tessera_request *dpop, struct tessera_error *err)
+{
+	const char *jkt = json_string_value(json_object_get(json_object_get(claims, "cnf"), "jkt"));
+
+	if (dpop == NULL && jkt != NULL)
+		return ts_lib_err_dpop(v, err, "invalid_token",
+				       "the access token is DPoP-bound: present it with the DPoP scheme and a proof");
+	if (dpop == NULL)
+		return TESSERA_OK;
+	if (jkt == NULL)
+		return ts_lib_err_dpop(v, err, "invalid_token", "the access token is not DPoP-bound");
+	return ts_lib_dpop_check(v, dpop, token, jkt, err);
+}
+
+int ts_lib_bearer(struct tessera_verifier *v, const char *token,
+		  const struct tessera_request *dpop, struct tessera_principal **out,
 		  struct tessera_error *err)
 {
 	struct tessera_principal *p = NULL;
@@ -240,7 +258,10 @@ int ts_lib_bearer(struct tessera_verifier *v, const char *token, struct tessera_
 		rc = ts_lib_err_token(v, err, why);
 		goto out;
 	}
-	p = ts_lib_principal_new(TESSERA_AUTH_BEARER);
+	rc = binding(v, claims, token, dpop, err);
+	if (rc != TESSERA_OK)
+		goto out;
+	p = ts_lib_principal_new(dpop ? TESSERA_AUTH_DPOP : TESSERA_AUTH_BEARER);
 	if (p == NULL ||
 	    ts_strdup_to(json_string_value(json_object_get(claims, "sub")), &p->sub) != TS_OK ||
 	    ts_strdup_to(json_string_value(json_object_get(claims, "client_id")), &p->client_id) !=

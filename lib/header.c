@@ -93,9 +93,15 @@ static const char *parse(const char *p, size_t len, struct ts_lib_auth *out)
 	case TS_WIRE_AUTHZ_BASIC:
 		return basic(w.cred.p, w.cred.len, out);
 	case TS_WIRE_AUTHZ_BADBEARER:
-		return "the Bearer token is malformed";
+		return "the Bearer or DPoP token is malformed";
 	case TS_WIRE_AUTHZ_NOCRED:
 		return "the Authorization header has no credentials";
+	case TS_WIRE_AUTHZ_DPOP:
+		out->token = ts_strndup(w.cred.p, w.cred.len);
+		if (out->token == NULL)
+			return why_nomem;
+		out->scheme = TS_LIB_AUTH_DPOP;
+		return NULL;
 	case TS_WIRE_AUTHZ_UNKNOWN:
 		return "unsupported Authorization scheme";
 	case TS_WIRE_AUTHZ_TOOBIG:

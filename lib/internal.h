@@ -59,6 +59,7 @@ enum ts_lib_scheme {
 	TS_LIB_AUTH_BEARER,  /* RFC 6750 §2.1 */
 	TS_LIB_AUTH_APIKEY,  /* "token key:secret" or Basic base64(key:secret) */
 	TS_LIB_AUTH_INVALID, /* malformed, or a scheme we do not take */
+	TS_LIB_AUTH_DPOP,    /* RFC 9449 §7.1: token set, like Bearer */
 };
 struct ts_lib_auth {
 	enum ts_lib_scheme scheme;
@@ -210,6 +211,8 @@ struct tessera_verifier {
 
 	int64_t (*now)(void);      /* wall clock, Unix seconds (test hook) */
 	int64_t (*mono_ms)(void);  /* monotonic clock, ms (test hook) */
+	struct ts_lib_replay *replay; /* the jtis of DPoP proofs seen (dpop.c) */
+	int64_t dpop_past_s;       /* how old a DPoP proof's iat may be */
 };
 
 /* The current discovery, fetched when missing or older than the JWKS
@@ -225,9 +228,29 @@ int ts_lib_verifier_key(struct tessera_verifier *v, const char *kid, struct ts_l
 			const struct ts_jwk **key);
 
 /* Checks a JWT access token (RFC 9068) and builds its principal; fills
- * err. Returns a TESSERA_* code. */
-int ts_lib_bearer(struct tessera_verifier *v, const char *token, struct tessera_principal **out,
+ * err. With dpop NULL (the Bearer scheme) a DPoP-bound token (cnf.jkt) is
+ * refused; otherwise the token must be bound and dpop's proof must be by
+ * that key, for this request and token (ts_lib_dpop_check). Returns a
+ * TESSERA_* code. */
+int ts_lib_bearer(struct tessera_verifier *v, const char *token,
+		  const struct tessera_request *dpop, struct tessera_principal **out,
 		  struct tessera_error *err);
+
+/* ---- DPoP proofs (dpop.c, RFC 9449) ---- */
+#define TS_LIB_DPOP_BUCKETS 2048 /* the replay table: buckets of ... */
+#define TS_LIB_DPOP_WAYS 8       /* ... this many proofs each */
+#define TS_LIB_DPOP_PAST_S 60    /* a proof's iat may be this old (as the server) */
+#define TS_LIB_DPOP_FUTURE_S 5   /* and this far ahead */
+#define TS_LIB_DPOP_ALGS "ES256 EdDSA RS256 PS256"
+struct ts_lib_replay;
+struct ts_lib_replay *ts_lib_replay_new(void); /* NULL when memory runs out */
+void ts_lib_replay_free(struct ts_lib_replay *r);
+/* Checks req->dpop as the proof of this request (method, uri) for token
+ * by the key whose RFC 7638 thumbprint is jkt, and records its jti:
+ * TESSERA_OK, or a TESSERA_* code with err filled (a replay is
+ * invalid_dpop_proof; a replay table full of live proofs is 503). */
+int ts_lib_dpop_check(struct tessera_verifier *v, const struct tessera_request *req,
+		      const char *token, const char *jkt, struct tessera_error *err);
 /* The checks of RFC 9068 §4 on a decoded payload, at wall-clock now:
  * TS_OK, or TS_EDENIED with *why a static description. */
 int ts_lib_claims_check(const json_t *claims, const char *issuer, const char *audience,
@@ -250,6 +273,9 @@ int ts_lib_err_request(const struct tessera_verifier *v, struct tessera_error *e
 		       const char *desc);
 int ts_lib_err_unavailable(struct tessera_error *err, const char *desc);
 int ts_lib_err_csrf(struct tessera_error *err);
+/* 401 with an RFC 9449 §7.1 challenge: DPoP realm, algs, error. */
+int ts_lib_err_dpop(const struct tessera_verifier *v, struct tessera_error *err,
+		    const char *error, const char *desc);
 /* Memory ran out: 503, and TESSERA_ENOMEM to return. */
 int ts_lib_err_nomem(struct tessera_error *err);
 

@@ -57,6 +57,17 @@ int ts_lib_err_token(const struct tessera_verifier *v, struct tessera_error *err
 	return TESSERA_EDENIED;
 }
 
+int ts_lib_err_dpop(const struct tessera_verifier *v, struct tessera_error *err,
+		    const char *error, const char *desc)
+{
+	err_set(err, 401, error, desc);
+	if (err != NULL)
+		snprintf(err->www_authenticate, sizeof(err->www_authenticate),
+			 "DPoP realm=\"%s\", algs=\"%s\", error=\"%s\", error_description=\"%s\"",
+			 v->realm, TS_LIB_DPOP_ALGS, error, desc);
+	return TESSERA_EDENIED;
+}
+
 int ts_lib_err_request(const struct tessera_verifier *v, struct tessera_error *err,
 		       const char *desc)
 {
@@ -295,7 +306,8 @@ int tessera_verifier_new(const struct tessera_verifier_config *cfg, tessera_veri
 	pthread_mutex_init(&v->meta_lock, NULL);
 	v->realm = realm_of(cfg->issuer);
 	v->cache = ts_lib_cache_new(TS_LIB_CACHE_ENTRIES, cache_s * 1000);
-	if (v->realm == NULL || v->cache == NULL || ts_strdup_to(cfg->issuer, &v->issuer) != TS_OK ||
+	v->replay = ts_lib_replay_new();
+	if (v->realm == NULL || v->cache == NULL || v->replay == NULL || ts_strdup_to(cfg->issuer, &v->issuer) != TS_OK ||
 	    ts_strdup_to(cfg->audience ? cfg->audience : cfg->issuer, &v->audience) != TS_OK ||
 	    ts_strdup_to(cfg->client_id, &v->client_id) != TS_OK ||
 	    ts_strdup_to(cfg->client_secret, &v->client_secret) != TS_OK ||
@@ -306,6 +318,7 @@ int tessera_verifier_new(const struct tessera_verifier_config *cfg, tessera_veri
 	v->min_refresh_ms = min_refresh * 1000;
 	v->max_age_ms = max_age * 1000;
 	v->leeway_s = leeway;
+	v->dpop_past_s = TS_LIB_DPOP_PAST_S;
 	v->timeout_ms = cfg->http_timeout_ms ? cfg->http_timeout_ms : TS_LIB_DEF_HTTP_TIMEOUT_MS;
 	v->now = ts_now;
 	v->mono_ms = mono_ms;
@@ -324,6 +337,7 @@ void tessera_verifier_free(tessera_verifier *v)
 	free(v->alt_cookie);
 	free(v->realm);
 	ts_lib_cache_free(v->cache);
+	ts_lib_replay_free(v->replay);
 	ts_lib_meta_unref(v->meta);
 	ts_lib_keys_unref(v->keys);
 	pthread_mutex_destroy(&v->lock);
@@ -453,6 +467,19 @@ int tessera_verify(tessera_verifier *v, const char *authorization, const char *c
 		   const char *method, const char *csrf, struct tessera_principal **out,
 		   struct tessera_error *err)
 {
+	struct tessera_request r = {0};
+
+	r.method = method;
+	r.authorization = authorization;
+	r.cookie = cookie;
+	r.csrf = csrf;
+	return tessera_verify_request(v, &r, out, err);
+}
+
+int tessera_verify_request(tessera_verifier *v, const struct tessera_request *req,
+			   struct tessera_principal **out, struct tessera_error *err)
+{
+	const char *authorization = req ? req->authorization : NULL;
 	struct ts_lib_auth a;
 	int rc;
 
@@ -461,7 +488,7 @@ int tessera_verify(tessera_verifier *v, const char *authorization, const char *c
 	if (out == NULL)
 		return TESSERA_EINVAL;
 	*out = NULL;
-	if (v == NULL)
+	if (v == NULL || req == NULL)
 		return TESSERA_EINVAL;
 	if (ts_lib_auth_parse(authorization, authorization ? strlen(authorization) : 0, &a) ==
 	    TS_ENOMEM) {
@@ -470,13 +497,16 @@ int tessera_verify(tessera_verifier *v, const char *authorization, const char *c
 	}
 	switch (a.scheme) {
 	case TS_LIB_AUTH_BEARER:
-		rc = ts_lib_bearer(v, a.token, out, err);
+		rc = ts_lib_bearer(v, a.token, NULL, out, err);
+		break;
+	case TS_LIB_AUTH_DPOP:
+		rc = ts_lib_bearer(v, a.token, req, out, err);
 		break;
 	case TS_LIB_AUTH_APIKEY:
 		rc = via_apikey(v, &a, out, err);
 		break;
 	case TS_LIB_AUTH_NONE:
-		rc = via_session(v, cookie, method, csrf, out, err);
+		rc = via_session(v, req->cookie, req->method, req->csrf, out, err);
 		break;
 	case TS_LIB_AUTH_INVALID:
 	default:

@@ -55,6 +55,7 @@ enum tessera_auth {
 	TESSERA_AUTH_BEARER = 1,
 	TESSERA_AUTH_API_KEY,
 	TESSERA_AUTH_SESSION,
+	TESSERA_AUTH_DPOP,  /* a DPoP-bound access token with its proof (RFC 9449) */
 };
 
 /* Who is calling. Every member is owned by the principal. */
@@ -134,6 +135,35 @@ TESSERA_API int tessera_verify(tessera_verifier *v, const char *authorization,
 			       const char *cookie, const char *method, const char *csrf,
 			       struct tessera_principal **out, struct tessera_error *err);
 TESSERA_API void tessera_principal_free(struct tessera_principal *p);
+
+/* One request's credentials, for tessera_verify_request. Strings are the
+ * raw header values (NULL when absent) and are only read during the call. */
+struct tessera_request {
+	const char *method;        /* the HTTP method, case-sensitive (NULL: state-changing) */
+	const char *uri;           /* the absolute URI clients address this request at,
+				    * "https://api.example.com/tasks?x=1" (the public one,
+				    * behind a proxy); query and fragment are ignored.
+				    * Needed for DPoP; may be NULL otherwise */
+	const char *authorization; /* Authorization */
+	const char *dpop;          /* DPoP: the proof (RFC 9449 §4) */
+	const char *cookie;        /* Cookie */
+	const char *csrf;          /* X-CSRF-Token */
+};
+
+/* tessera_verify for a whole request, which also takes DPoP-bound access
+ * tokens (RFC 9449 §7): "Authorization: DPoP <token>" with a "DPoP" proof
+ * whose htm is method, whose htu is uri (without query and fragment),
+ * whose iat is at most 60 s old and at most 5 s ahead, whose ath is the
+ * token's hash and whose key is the one the token is bound to (cnf.jkt).
+ * A proof is accepted once: its jti is remembered by this verifier, in
+ * memory, until its iat leaves the window (a bounded table: when it is
+ * full of live proofs the answer is 503, never an early eviction). A
+ * bound token presented as Bearer is refused. DPoP refusals are 401 with
+ * a "WWW-Authenticate: DPoP" challenge (error "invalid_dpop_proof" or
+ * "invalid_token"). The principal's auth is TESSERA_AUTH_DPOP. Otherwise
+ * as tessera_verify, which is this function without uri and dpop. */
+TESSERA_API int tessera_verify_request(tessera_verifier *v, const struct tessera_request *req,
+				       struct tessera_principal **out, struct tessera_error *err);
 
 /* Scope check: true (1) when the principal's scopes contain scope or a
  * scope that includes it (the tenant's definitions, from discovery), for

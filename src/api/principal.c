@@ -55,6 +55,17 @@ static int via_bearer(const struct ts_rctx *rc, struct ts_http_req *req, struct 
 		return unavailable(resp);
 	if (r != TS_OK)
 		return deny(rc, resp, TS_ERR_INVALID_TOKEN, "the access token is invalid or expired");
+	{
+		struct ts_oauth_err e = {0};
+		r = ts_dpop_resource_check(rc, req, req->auth.token, at.claims, &e);
+		if (r != TS_OK) {
+			ts_access_token_clear(&at);
+			if (r == TS_ESTORE)
+				return unavailable(resp);
+			ts_dpop_challenge(rc, resp, &e);
+			return TS_EDENIED;
+		}
+	}
 	/* A token issued for another resource is refused here. */
 	if (!ts_oauth_aud_has(json_object_get(at.claims, "aud"), t->audience ? t->audience : rc->issuer)) {
 		ts_access_token_clear(&at);
@@ -160,6 +171,7 @@ int ts_api_authenticate(const struct ts_rctx *rc, struct ts_http_req *req,
 	memset(p, 0, sizeof(*p));
 	switch (req->auth.scheme) {
 	case TS_AUTH_BEARER:
+	case TS_AUTH_DPOP:
 		return via_bearer(rc, req, resp, p);
 	case TS_AUTH_TOKEN:
 	case TS_AUTH_BASIC:

@@ -93,6 +93,8 @@ static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 		json_object_set_new(spec, "skip_consent", json_true());
 	if (ts_opts_has(o, "disabled"))
 		json_object_set_new(spec, "disabled", json_true());
+	if (ts_opts_has(o, "dpop-bound-access-tokens"))
+		json_object_set_new(spec, "dpop_bound_access_tokens", json_true());
 	if (ts_opts_has(o, "enabled"))
 		json_object_del(spec, "disabled");
 	set_grace(spec, o);
@@ -127,7 +129,7 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 	static const char *const known[] = {"tenant", "client-id", "name", "type", "secret",
 					    "secret-env", "grant", "scope", "redirect-uri",
 					    "post-logout-redirect-uri", "cors-origin", "skip-consent",
-					    "disabled", "enabled", "refresh-reuse-grace", NULL};
+					    "disabled", "enabled", "refresh-reuse-grace", "dpop-bound-access-tokens", NULL};
 	struct ts_opts o;
 	struct ts_cli_session s;
 	struct ts_tenant_rec *t = NULL;

@@ -67,6 +67,10 @@ void ts_http_auth_parse(struct ts_arena *a, const char *hdr, size_t len,
 		out->token = ts_arena_strndup(a, w.cred.p, w.cred.len);
 		out->scheme = TS_AUTH_BEARER;
 		break;
+	case TS_WIRE_AUTHZ_DPOP:
+		out->token = ts_arena_strndup(a, w.cred.p, w.cred.len);
+		out->scheme = TS_AUTH_DPOP;
+		break;
 	case TS_WIRE_AUTHZ_TOKEN:
 		if (w.cred.len == 0 || memchr(w.cred.p, ' ', w.cred.len))
 			break;

@@ -68,6 +68,7 @@ enum ts_auth_scheme {
 	TS_AUTH_TOKEN,    /* "token key:secret": user and secret set */
 	TS_AUTH_OTHER,    /* an unsupported scheme */
 	TS_AUTH_INVALID,  /* a supported scheme with malformed credentials */
+	TS_AUTH_DPOP,     /* token set (RFC 9449 §7.1); the proof is the DPoP header */
 };
 struct ts_http_auth {
 	enum ts_auth_scheme scheme;
@@ -166,6 +167,8 @@ struct ts_http_req {
  * valid for the request's lifetime. Headers and cookies absent under their
  * name are looked up under the request's alias for it, if any. */
 const char *ts_http_header(const struct ts_http_req *req, const char *name);
+/* How many times the header name (case-insensitive) came, without aliases. */
+size_t ts_http_header_count(const struct ts_http_req *req, const char *name);
 /* Value of a cookie, or NULL. Arena string. */
 const char *ts_http_cookie(const struct ts_http_req *req, const char *name);
 

@@ -68,5 +68,7 @@
 #define TS_ERR_UNAUTHORIZED_CLIENT "unauthorized_client"
 #define TS_ERR_UNSUPPORTED_GRANT_TYPE "unsupported_grant_type"
 #define TS_ERR_UNSUPPORTED_RESPONSE_TYPE "unsupported_response_type"
+#define TS_ERR_INVALID_DPOP_PROOF "invalid_dpop_proof" /* RFC 9449 §5, §7.1 */
+#define TS_ERR_USE_DPOP_NONCE "use_dpop_nonce"         /* RFC 9449 §8, §9 */
 
 #endif

@@ -81,6 +81,32 @@ const char *ts_http_header(const struct ts_http_req *req, const char *name)
 	return lookup(req, MHD_HEADER_KIND, name);
 }
 
+struct header_count {
+	const char *name;
+	size_t n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct header_count *c = cls;
+
+	(void)kind;
+	(void)value;
+	if (key != NULL && strcasecmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+size_t ts_http_header_count(const struct ts_http_req *req, const char *name)
+{
+	struct header_count c = {name, 0};
+
+	if (req->conn != NULL)
+		MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &c);
+	return c.n;
+}
+
 const char *ts_http_cookie(const struct ts_http_req *req, const char *name)
 {
 	return lookup(req, MHD_COOKIE_KIND, name);

@@ -93,6 +93,10 @@ struct ts_jws;
  * ("jwk", "jku", "x5u", "x5c"). On TS_OK *out is owned by the caller.
  * TS_ENOMEM when memory runs out. */
 int ts_jws_parse(const char *p, size_t len, struct ts_jws **out);
+/* The same, except that a "jwk" header member is allowed: for a proof that
+ * carries the key it was signed with (RFC 9449 §4.2), which the caller
+ * reads from ts_jws_header, checks and verifies the signature with. */
+int ts_jws_parse_embedded(const char *p, size_t len, struct ts_jws **out);
 /* Borrowed views, valid as long as the jws. */
 const json_t *ts_jws_header(const struct ts_jws *j);
 const char *ts_jws_kid(const struct ts_jws *j); /* NULL if absent */

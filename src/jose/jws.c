@@ -59,8 +59,9 @@ enum ts_jws_alg ts_jws_alg_parse(const char *name)
  * "jwk", "jku", "x5u", "x5c" (§4.1.2-4.1.6) would let the token pick its own
  * verification key; "b64" (RFC 7797 §3) changes what the signature covers. */
 static const char *const refused_members[] = {"crit", "jwk", "jku", "x5u", "x5c", "b64"};
+#define JWK_MEMBER 1 /* index of "jwk" in refused_members */
 
-static int check_header(struct ts_jws *j)
+static int check_header(struct ts_jws *j, bool embedded_jwk)
 {
 	const json_t *v;
 	size_t i;
@@ -68,6 +69,8 @@ static int check_header(struct ts_jws *j)
 	if (!json_is_object(j->header))
 		return TS_EINVAL;
 	for (i = 0; i < TS_ARRAY_LEN(refused_members); i++) {
+		if (embedded_jwk && i == JWK_MEMBER)
+			continue;
 		if (json_object_get(j->header, refused_members[i]) != NULL)
 			return TS_EINVAL;
 	}
@@ -102,7 +105,7 @@ static int decode_part(const char *p, size_t len, unsigned char **out, size_t *o
 	return TS_OK;
 }
 
-int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
+static int parse(const char *p, size_t len, bool embedded_jwk, struct ts_jws **out)
 {
 	struct ts_jws *j = NULL;
 	unsigned char hdr[TS_JWS_HEADER_MAX];
@@ -134,7 +137,7 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 	/* RFC 7515 §5.2 step 3-4: the header must be a JSON object; duplicate
 	 * member names are refused rather than resolved (§4, RFC 8725 §3.11). */
 	j->header = json_loadb((const char *)hdr, hlen, JSON_REJECT_DUPLICATES, &jerr);
-	rc = check_header(j);
+	rc = check_header(j, embedded_jwk);
 	if (rc != TS_OK)
 		goto out;
 	rc = decode_part(d1 + 1, (size_t)(d2 - d1 - 1), &j->payload, &j->payload_len);
@@ -154,6 +157,16 @@ int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
 out:
 	ts_jws_free(j);
 	return rc;
+}
+
+int ts_jws_parse(const char *p, size_t len, struct ts_jws **out)
+{
+	return parse(p, len, false, out);
+}
+
+int ts_jws_parse_embedded(const char *p, size_t len, struct ts_jws **out)
+{
+	return parse(p, len, true, out);
 }
 
 const json_t *ts_jws_header(const struct ts_jws *j)

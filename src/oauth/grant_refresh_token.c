@@ -50,6 +50,8 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is revoked or expired");
 		goto fail;
 	}
+	if (!c->confidential && !ts_dpop_refresh_ok(rc, req->arena, rr->grant_id, &e))
+		goto fail;
 	memset(&is, 0, sizeof(is));
 	/* The grant's scope, less what the client may no longer have. */
 	is.refresh_scope = ts_scope_client_narrow(rc->tenant, c, rr->scope, req->arena);

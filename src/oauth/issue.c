@@ -97,6 +97,9 @@ static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int
 		r = ts_buf_appendf(&c, ",\"auth_time\":%lld", (long long)is->auth_time);
 	if (r == TS_OK && activity)
 		r = ts_buf_appends(&c, ACTIVITY_TYPE_CLAIM);
+	/* RFC 9449 §6.1: the token is bound to the proof's key. */
+	if (r == TS_OK && rc->dpop_jkt)
+		r = ts_buf_appendf(&c, ",\"cnf\":{\"jkt\":\"%s\"}", rc->dpop_jkt);
 	if (r == TS_OK)
 		r = ts_buf_append(&c, "}", 1);
 	if (r == TS_OK)
@@ -226,6 +229,15 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 		if (r != TS_OK)
 			goto store_failed;
 	}
+	if (is->refresh && is->grant_id && rc->dpop_jkt && !is->client->confidential) {
+		/* RFC 9449 §5: a public client's refresh tokens are bound to the
+		 * key too; the binding outlives the newest refresh token. */
+		r = ts_store_pending_put(rc->app->store, t->id,
+					 ts_dpop_grant_key(req->arena, is->grant_id), TS_DPOP_GRANT_KIND,
+					 rc->dpop_jkt, now + t->refresh_token_ttl);
+		if (r != TS_OK)
+			goto store_failed;
+	}
 	if (is->refresh) {
 		r = refresh_token(rc, is, now, jti, rt);
 		if (r == TS_ECONFLICT) {
@@ -252,8 +264,8 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 			goto out;
 		}
 	}
-	r = ts_buf_appendf(&body, "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":%lld",
-			   at.p, (long long)t->access_token_ttl);
+	r = ts_buf_appendf(&body, "{\"access_token\":\"%s\",\"token_type\":\"%s\",\"expires_in\":%lld",
+			   at.p, rc->dpop_jkt ? "DPoP" : "Bearer", (long long)t->access_token_ttl);
 	if (r == TS_OK && is->scope[0])
 		r = append_str(&body, "scope", is->scope);
 	if (r == TS_OK && rt[0])

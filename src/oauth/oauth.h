@@ -59,6 +59,45 @@ void ts_access_token_clear(struct ts_access_token *t);
 /* Whether a token's "aud" (a string or an array of strings) contains want. */
 bool ts_oauth_aud_has(const json_t *aud, const char *want);
 
+/* ---- DPoP proofs (dpop.c, RFC 9449) ---- */
+#define TS_DPOP_HEADER "DPoP"
+#define TS_DPOP_NONCE_HEADER "DPoP-Nonce"
+#define TS_DPOP_ALGS "ES256 EdDSA RS256 PS256" /* what a proof may be signed with */
+#define TS_DPOP_IAT_PAST_S 60   /* a proof's iat may be this old ... */
+#define TS_DPOP_IAT_FUTURE_S 5  /* ... or this far ahead (clock skew) */
+#define TS_DPOP_NONCE_SLOT_S 300 /* a nonce is accepted for one to two slots */
+#define TS_DPOP_JTI_MAX 256
+/* Checks the request's DPoP proof (RFC 9449 §4.3): typ, an asymmetric
+ * alg, a public jwk that verifies it, htm, htu (against the issuer's
+ * public origin and the request path), iat within the window, ath when
+ * token is not NULL, the server nonce when nonce_required, and a jti never
+ * seen before (recorded in storage). TS_OK with jkt (the key's RFC 7638
+ * thumbprint); TS_EDENIED with e set to 400 invalid_dpop_proof or
+ * use_dpop_nonce; TS_ESTORE with e set to the storage-failure answer. */
+int ts_dpop_verify(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
+		   bool nonce_required, char jkt[44], struct ts_oauth_err *e);
+/* The current server nonce of the tenant (arena string of a). */
+const char *ts_dpop_nonce(const struct ts_rctx *rc, struct ts_arena *a);
+/* The DPoP rules of a protected resource for an access token that passed
+ * its checks (claims): a bound token (cnf.jkt) only with the DPoP scheme and
+ * a proof for this token by the bound key; an unbound one only without the
+ * DPoP scheme. TS_OK, TS_EDENIED (e: 401), TS_ESTORE (e: 503). */
+int ts_dpop_resource_check(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
+			   const json_t *claims, struct ts_oauth_err *e);
+/* A public client's refresh tokens are bound to the DPoP key of the grant:
+ * a pending-state record of this kind under ts_dpop_grant_key (arena
+ * string) holds the key's thumbprint. */
+#define TS_DPOP_GRANT_KIND "dpop_grant"
+const char *ts_dpop_grant_key(struct ts_arena *a, const char *grant_id);
+/* The refresh-token side of that binding: false, with e set, when the
+ * grant is bound and the request's proof (rc->dpop_jkt) is missing or by
+ * another key, or when storage fails. */
+bool ts_dpop_refresh_ok(const struct ts_rctx *rc, struct ts_arena *a, const char *grant_id,
+			struct ts_oauth_err *e);
+/* Answers e with an RFC 9449 §7.1 challenge (WWW-Authenticate: DPoP). */
+void ts_dpop_challenge(const struct ts_rctx *rc, struct ts_http_resp *resp,
+		       const struct ts_oauth_err *e);
+
 /* ---- the authorization endpoint (authorize.c) ---- */
 /* A validated authorization request. Strings live in the request arena. */
 struct ts_authz_req {

@@ -87,8 +87,10 @@ bool ts_oauth_token_inline(const struct ts_http_req *req)
 	const struct ts_grant *g = ts_grant_find(ts_params_get(req->form, req->nform,
 							       TS_P_GRANT_TYPE, NULL));
 
+	/* A DPoP proof's jti is recorded in storage: not on the event loop. */
 	return g && g->runs_inline &&
-	       ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL) == NULL;
+	       ts_params_get(req->form, req->nform, TS_P_CLIENT_ASSERTION, NULL) == NULL &&
+	       ts_http_header(req, TS_DPOP_HEADER) == NULL;
 }
 
 const char *ts_grant_hash(struct ts_arena *a, const char *raw)
@@ -113,6 +115,22 @@ int ts_grant_record(struct ts_rctx *rc, const char *id, const struct ts_client *
 	g.auth_time = auth_time;
 	g.created_at = ts_now();
 	return ts_store_grant_put(rc->app->store, &g);
+}
+
+/* RFC 9449 §5: a proof, when sent (or required by the client), is checked
+ * before the grant runs, so a refused proof spends no code or refresh
+ * token; its key's thumbprint goes to the issued tokens through rc. */
+static bool dpop_ok(struct ts_rctx *rc, struct ts_http_req *req, const struct ts_client *c,
+		    struct ts_oauth_err *e)
+{
+	char jkt[44];
+
+	if (ts_http_header(req, TS_DPOP_HEADER) == NULL && !c->dpop_bound_access_tokens)
+		return true;
+	if (ts_dpop_verify(rc, req, NULL, c->dpop_bound_access_tokens, jkt, e) != TS_OK)
+		return false;
+	rc->dpop_jkt = ts_arena_strdup(req->arena, jkt);
+	return true;
 }
 
 void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
@@ -148,8 +166,15 @@ void ts_oauth_token(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 				 "the client may not use this grant type");
 		goto fail;
 	}
+	if (!dpop_ok(rc, req, c, &e))
+		goto fail;
 	g->fn(rc, req, resp, c);
-	return;
+	goto nonce;
 fail:
 	ts_oauth_err_send(rc, resp, &e);
+nonce:
+	/* RFC 9449 §8: a client that must use nonces gets the current one with
+	 * every answer, so it rarely meets use_dpop_nonce. */
+	if (c && c->dpop_bound_access_tokens)
+		ts_http_resp_header(resp, TS_DPOP_NONCE_HEADER, ts_dpop_nonce(rc, req->arena));
 }

@@ -93,6 +93,9 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	json_object_set_new(doc, "request_uri_parameter_supported", json_false());
 	json_object_set_new(doc, "access_token_signing_alg_values_supported",
 			    json_pack("[s]", ts_jws_alg_name(t->access_token_alg)));
+	/* RFC 9449 §5.1: the algorithms a DPoP proof may be signed with. */
+	json_object_set_new(doc, "dpop_signing_alg_values_supported",
+			    json_pack("[ssss]", "ES256", "EdDSA", "RS256", "PS256"));
 	ts_http_resp_json(resp, 200, doc);
 	ts_http_resp_header(resp, "Cache-Control", "public, max-age=300");
 	json_decref(doc);

@@ -116,6 +116,7 @@ static struct ts_client *client_build(const struct ts_client_rec *rec)
 	c->refresh_reuse_grace = json_is_integer(json_object_get(cfg, "refresh_reuse_grace"))
 					 ? json_integer_value(json_object_get(cfg, "refresh_reuse_grace"))
 					 : TS_REFRESH_REUSE_GRACE_DEFAULT;
+	c->dpop_bound_access_tokens = json_is_true(json_object_get(cfg, "dpop_bound_access_tokens"));
 	c->private_key_jwt = ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "token_endpoint_auth_method"))),
 				       "private_key_jwt");
 	{

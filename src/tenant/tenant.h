@@ -76,6 +76,7 @@ struct ts_client {
 	/* Seconds after a rotation in which the rotated refresh token may be
 	 * presented again while its successor is unused; 0: never. */
 	int64_t refresh_reuse_grace;
+	bool dpop_bound_access_tokens; /* RFC 9449 §5.2: every token request needs a DPoP proof */
 };
 
 /* A client's refresh_reuse_grace when its configuration names none, and

@@ -39,6 +39,8 @@ struct ts_rctx {
 	const struct ts_snapshot *snap;
 	const struct ts_tenant *tenant;
 	const char *issuer; /* the issuer this request addresses (path or domain form) */
+	const char *dpop_jkt; /* the RFC 7638 thumbprint of the key of the request's
+			       * checked DPoP proof (token endpoint), or NULL */
 };
 
 /* ---- the application's public URL and shared answers (context.c) ---- */

@@ -9,6 +9,7 @@
 
 #define SCHEME_BASIC "basic"
 #define SCHEME_BEARER "bearer"
+#define SCHEME_DPOP "dpop"
 #define SCHEME_TOKEN "token"
 
 static bool scheme_is(const char *p, size_t len, const char *name)
@@ -78,6 +79,9 @@ void ts_wire_authz_parse(const char *p, size_t len, size_t max, struct ts_wire_a
 		out->kind = TS_WIRE_AUTHZ_TOKEN;
 	else if (scheme_is(p, slen, SCHEME_BEARER))
 		out->kind = ts_wire_b64token_ok(cred, clen) ? TS_WIRE_AUTHZ_BEARER
+							    : TS_WIRE_AUTHZ_BADBEARER;
+	else if (scheme_is(p, slen, SCHEME_DPOP))
+		out->kind = ts_wire_b64token_ok(cred, clen) ? TS_WIRE_AUTHZ_DPOP
 							    : TS_WIRE_AUTHZ_BADBEARER;
 	else
 		out->kind = TS_WIRE_AUTHZ_UNKNOWN;

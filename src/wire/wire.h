@@ -16,11 +16,12 @@ enum ts_wire_authz_kind {
 	TS_WIRE_AUTHZ_TOOBIG,     /* longer than the caller's cap */
 	TS_WIRE_AUTHZ_MALFORMED,  /* a NUL byte inside the value */
 	TS_WIRE_AUTHZ_NOCRED,     /* no space after the scheme ("Bearer", "") */
-	TS_WIRE_AUTHZ_UNKNOWN,    /* a scheme other than the three below */
+	TS_WIRE_AUTHZ_UNKNOWN,    /* a scheme other than those below */
 	TS_WIRE_AUTHZ_BASIC,      /* RFC 7617: cred is the base64 text */
 	TS_WIRE_AUTHZ_BEARER,     /* RFC 6750 §2.1: cred is a b64token */
-	TS_WIRE_AUTHZ_BADBEARER,  /* Bearer, but cred is not a b64token */
+	TS_WIRE_AUTHZ_BADBEARER,  /* Bearer or DPoP, but cred is not a b64token */
 	TS_WIRE_AUTHZ_TOKEN,      /* "token key:secret": cred is the pair */
+	TS_WIRE_AUTHZ_DPOP,       /* RFC 9449 §7.1: cred is a b64token */
 };
 struct ts_wire_authz {
 	enum ts_wire_authz_kind kind;

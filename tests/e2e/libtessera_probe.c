@@ -5,8 +5,8 @@
  * stdin, first line:  ISSUER CLIENT_ID CLIENT_SECRET [audience=URL]
  *                     [leeway=S] [min_refresh=S] [cache=S] [scope=S]
  *   ("-" as CLIENT_ID: no introspection; scope is the token client's)
- * then one request per line:  METHOD|AUTHORIZATION|COOKIE|CSRF[|SCOPE]
- *   (an empty field is absent) → one JSON line on stdout:
+ * then one request per line:  METHOD|AUTHORIZATION|COOKIE|CSRF[|SCOPE[|URI|DPOP]]
+ *   (an empty field is absent; with URI or DPOP, tessera_verify_request) → one JSON line on stdout:
  *   {"ok":true,"auth":..,"is_user":..,"tenant":..,"sub":..,"username":..,
  *    "client_id":..,"scopes":[..],"roles":[..][,"has_scope":bool]}
  *   or {"ok":false,"rc":N,"status":N,"error":..,"description":..,
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIELDS 5
+#define FIELDS 7
 
 static void json_str(const char *s)
 {
@@ -66,7 +66,7 @@ static void print_error(int rc, const struct tessera_error *e)
 static void print_principal(tessera_verifier *v, const struct tessera_principal *p,
 			    const char *scope)
 {
-	static const char *const auth[] = {"", "bearer", "api_key", "session"};
+	static const char *const auth[] = {"", "bearer", "api_key", "session", "dpop"};
 
 	printf("{\"ok\":true,\"auth\":\"%s\",\"is_user\":%s,\"tenant\":", auth[p->auth],
 	       p->is_user ? "true" : "false");
@@ -108,7 +108,12 @@ static void request(tessera_verifier *v, char *line)
 	int rc;
 
 	split(line, f);
-	rc = tessera_verify(v, f[1], f[2], f[0], f[3], &p, &e);
+	if (f[5] != NULL || f[6] != NULL) {
+		struct tessera_request r = {f[0], f[5], f[1], f[6], f[2], f[3]};
+		rc = tessera_verify_request(v, &r, &p, &e);
+	} else {
+		rc = tessera_verify(v, f[1], f[2], f[0], f[3], &p, &e);
+	}
 	if (rc == TESSERA_OK)
 		print_principal(v, p, f[4]);
 	else

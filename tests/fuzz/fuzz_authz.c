@@ -97,6 +97,7 @@ static void check_lib(const char *p, size_t size)
 			abort();
 		break;
 	case TS_LIB_AUTH_BEARER:
+	case TS_LIB_AUTH_DPOP:
 		check_str(a.token, size);
 		if (a.token[0] == '\0' || strchr(a.token, ' ') || a.key || a.secret)
 			abort();

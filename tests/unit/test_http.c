@@ -411,10 +411,25 @@ static void test_auth_scheme_case_insensitive(void **state)
 	assert_int_equal(a.scheme, TS_AUTH_TOKEN);
 }
 
+/* RFC 9449 §7.1: the DPoP scheme carries the access token like Bearer. */
+static void test_auth_dpop_scheme(void **state)
+{
+	struct ts_http_auth a;
+
+	auth(*state, "DPoP eyJ.eyJ.sig", &a);
+	assert_int_equal(a.scheme, TS_AUTH_DPOP);
+	assert_string_equal(a.token, "eyJ.eyJ.sig");
+	auth(*state, "dpop eyJ.eyJ.sig", &a);
+	assert_int_equal(a.scheme, TS_AUTH_DPOP);
+	auth(*state, "DPoP a b", &a);
+	assert_int_equal(a.scheme, TS_AUTH_INVALID);
+	assert_null(a.token);
+}
+
 static void test_auth_other_schemes(void **state)
 {
 	static const char *const other[] = {
-		"Digest username=\"Mufasa\", realm=\"x\"", "DPoP eyJ.eyJ.sig", "Negotiate YIIB",
+		"Digest username=\"Mufasa\", realm=\"x\"", "Negotiate YIIB",
 		"Basicx QWxh", "Bear abc", "Negotiate",
 	};
 	struct ts_http_auth a;
@@ -589,6 +604,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_auth_token_scheme, setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_auth_scheme_case_insensitive, setup_arena,
 						teardown_arena),
+		cmocka_unit_test_setup_teardown(test_auth_dpop_scheme, setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_auth_other_schemes, setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_auth_hostile_bytes, setup_arena, teardown_arena),
 		cmocka_unit_test_setup_teardown(test_router_placeholders, setup_arena, teardown_arena),

@@ -514,6 +514,41 @@ static void test_parse_refuses_headers(void **state)
 	}
 }
 
+/* A proof that carries its own key (RFC 9449 §4.2): only "jwk" is let
+ * through, and every other refusal of ts_jws_parse stays. */
+static void test_parse_embedded_allows_only_jwk(void **state)
+{
+	static const struct {
+		const char *hdr;
+		int rc;
+	} v[] = {
+		{"{\"alg\":\"ES256\",\"typ\":\"dpop+jwt\",\"jwk\":{\"kty\":\"EC\"}}", TS_OK},
+		{"{\"alg\":\"ES256\"}", TS_OK},
+		{"{\"alg\":\"none\",\"jwk\":{\"kty\":\"EC\"}}", TS_EINVAL},
+		{"{\"alg\":\"HS256\",\"jwk\":{\"kty\":\"oct\"}}", TS_EINVAL},
+		{"{\"alg\":\"ES256\",\"jwk\":{},\"jku\":\"https://attacker.example/jwks\"}", TS_EINVAL},
+		{"{\"alg\":\"ES256\",\"jwk\":{},\"x5c\":[\"MIIB\"]}", TS_EINVAL},
+		{"{\"alg\":\"ES256\",\"jwk\":{},\"crit\":[\"x\"]}", TS_EINVAL},
+		{"{\"alg\":\"ES256\",\"jwk\":{},\"jwk\":{}}", TS_EINVAL},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < TS_ARRAY_LEN(v); i++) {
+		char *jws = forge(v[i].hdr, "{\"jti\":\"x\"}", keys[TS_ALG_ES256]);
+		struct ts_jws *j = NULL;
+		int rc = ts_jws_parse_embedded(jws, strlen(jws), &j);
+
+		if (rc != v[i].rc)
+			fail_msg("header %s: got %s, want %s", v[i].hdr, ts_rc_str(rc),
+				 ts_rc_str(v[i].rc));
+		if (rc == TS_OK)
+			assert_non_null(ts_jws_header(j));
+		ts_jws_free(j);
+		free(jws);
+	}
+}
+
 static void test_parse_refuses_structure(void **state)
 {
 	/* eyJhbGciOiJFUzI1NiJ9 = {"alg":"ES256"}, e30 = {} */
@@ -1255,6 +1290,7 @@ int main(void)
 		cmocka_unit_test(test_sign_appends),
 		cmocka_unit_test(test_sign_refusals),
 		cmocka_unit_test(test_parse_refuses_headers),
+		cmocka_unit_test(test_parse_embedded_allows_only_jwk),
 		cmocka_unit_test(test_parse_refuses_structure),
 		cmocka_unit_test(test_parse_caps),
 		cmocka_unit_test(test_verify_failures),

@@ -71,7 +71,8 @@ static const struct auth_case auth_cases[] = {
 	{"Basic dGtfYWJjOnMzY3JldA", TS_LIB_AUTH_INVALID, NULL, NULL},
 	{"Basic", TS_LIB_AUTH_INVALID, NULL, NULL},
 	{"Digest username=\"x\"", TS_LIB_AUTH_INVALID, NULL, NULL},
-	{"DPoP abc", TS_LIB_AUTH_INVALID, NULL, NULL},
+	{"DPoP abc", TS_LIB_AUTH_DPOP, "abc", NULL},
+	{"DPoP a b", TS_LIB_AUTH_INVALID, NULL, NULL},
 	{"\x01\x02\x03", TS_LIB_AUTH_INVALID, NULL, NULL},
 	{"Bearerabc", TS_LIB_AUTH_INVALID, NULL, NULL},
 	{"", TS_LIB_AUTH_NONE, NULL, NULL},
@@ -92,6 +93,7 @@ static void test_auth_parse_table(void **state)
 			fail_msg("case %zu \"%s\": scheme %d, want %d", i, c->hdr, a.scheme, c->scheme);
 		switch (c->scheme) {
 		case TS_LIB_AUTH_BEARER:
+		case TS_LIB_AUTH_DPOP:
 			assert_string_equal(a.token, c->a);
 			assert_null(a.key);
 			break;

@@ -70,6 +70,8 @@ static const struct authz_case authz_cases[] = {
 	{"BASIC QWxh", TS_WIRE_AUTHZ_BASIC, "QWxh"},
 	{"Basic ", TS_WIRE_AUTHZ_BASIC, ""},
 	{"token k:s", TS_WIRE_AUTHZ_TOKEN, "k:s"},
+	{"DPoP abc.def", TS_WIRE_AUTHZ_DPOP, "abc.def"},
+	{"DPoP a b", TS_WIRE_AUTHZ_BADBEARER, "a b"},
 	{"Digest x=1", TS_WIRE_AUTHZ_UNKNOWN, "x=1"},
 	{" Bearer x", TS_WIRE_AUTHZ_UNKNOWN, "Bearer x"},
 	{"Bearers x", TS_WIRE_AUTHZ_UNKNOWN, "x"},

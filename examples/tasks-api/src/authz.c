@@ -1,5 +1,5 @@
-/* authz.c: one call to tessera_verify per request, then the scope and role
- * rules of the tasks API. Error answers use what libtessera
+/* authz.c: one call to tessera_verify_request per request (DPoP-bound
+ * tokens included), then the scope and role rules of the tasks API. Error answers use what libtessera
  * wrote into struct tessera_error, WWW-Authenticate included (RFC 6750 §3). */
 #include "authz.h"
 
@@ -10,6 +10,8 @@
 #define HDR_CSRF "X-CSRF-Token"
 #define HDR_FRAPPE_CSRF "X-Frappe-CSRF-Token" /* Frappe's name for the same token */
 #define HDR_WWW_AUTHENTICATE "WWW-Authenticate"
+#define HDR_DPOP "DPoP"
+#define TA_URI_MAX 2048 /* the public URL and a path (both capped before) */
 
 enum ta_access ta_access_of(const struct tessera_principal *p, bool write)
 {
@@ -46,7 +48,9 @@ static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principa
 		   struct ta_denial *d)
 {
 	struct tessera_error e;
-	bool dup_auth = false, dup_csrf = false;
+	bool dup_auth = false, dup_csrf = false, dup_dpop = false;
+	struct tessera_request req = {0};
+	char uri[TA_URI_MAX];
 	const char *auth = ta_req_header(r, HDR_AUTHORIZATION, &dup_auth);
 	const char *csrf = ta_req_header(r, HDR_CSRF, &dup_csrf);
 	int rc;
@@ -63,13 +67,28 @@ static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principa
 			    NULL);
 	}
 	memset(&e, 0, sizeof(e));
-	rc = tessera_verify(app->verifier, auth, ta_req_cookie(r), r->method, csrf, p, &e);
+	req.method = r->method;
+	req.authorization = auth;
+	req.cookie = ta_req_cookie(r);
+	req.csrf = csrf;
+	/* RFC 9449 §7: a DPoP-bound token comes with a proof for this URI. */
+	req.dpop = ta_req_header(r, HDR_DPOP, &dup_dpop);
+	if (dup_dpop)
+		return deny(d, 400, "invalid_request", "more than one DPoP header", NULL);
+	if (req.dpop != NULL) {
+		if (app->opts->public_url)
+			snprintf(uri, sizeof(uri), "%s%s", app->opts->public_url, r->path);
+		else
+			snprintf(uri, sizeof(uri), "http://%s%s", app->opts->listen, r->path);
+		req.uri = uri;
+	}
+	rc = tessera_verify_request(app->verifier, &req, p, &e);
 	if (rc == TESSERA_OK)
 		return true;
 	*p = NULL;
 	if (rc == TESSERA_EDENIED || rc == TESSERA_EUNAVAILABLE)
 		return deny_tessera(d, &e);
-	ta_log_err("tessera_verify failed (%d)", rc);
+	ta_log_err("tessera_verify_request failed (%d)", rc);
 	return deny(d, 500, "server_error", "the credential could not be checked", NULL);
 }
 

@@ -15,6 +15,7 @@ static const char usage[] =
 	"usage: tasks-api --issuer URL --db sqlite:PATH --client-id ID --client-secret SECRET\n"
 	"                 [--listen HOST:PORT] [--team-group GROUP_ID] [--audience AUD]\n"
 	"                 [--leeway SECONDS] [--team-cache SECONDS] [--threads N]\n"
+	"                 [--public-url URL]\n"
 	"\n"
 	"  --listen      address to serve on (default " TA_DEFAULT_LISTEN ")\n"
 	"  --issuer      the Tessera tenant's issuer, e.g. http://127.0.0.1:8080/t/acme\n"
@@ -25,7 +26,9 @@ static const char usage[] =
 	"  --audience    the aud Bearer tokens must carry (default: the issuer)\n"
 	"  --leeway      clock leeway for token times in seconds (default: libtessera's, 60)\n"
 	"  --team-cache  seconds a GET /team answer is reused (default 30)\n"
-	"  --threads     HTTP worker threads (default 8)\n";
+	"  --threads     HTTP worker threads (default 8)\n"
+	"  --public-url  the URL clients call the API at, which DPoP proofs name\n"
+	"                (default: http://LISTEN)\n";
 
 const char *ta_opts_usage(void)
 {
@@ -71,6 +74,13 @@ static int set(struct ta_opts *o, const char *name, const char *v, char *err, si
 		o->team_group = v;
 	} else if (strcmp(name, "audience") == 0) {
 		o->audience = v;
+	} else if (strcmp(name, "public-url") == 0) {
+		if (!http_url(v) || v[strlen(v) - 1] == '/' || strpbrk(v, "?#") != NULL) {
+			snprintf(err, errlen, "--public-url must be an http(s) URL without a trailing "
+					      "slash, query or fragment");
+			return TA_EINVAL;
+		}
+		o->public_url = v;
 	} else if (strcmp(name, "leeway") == 0) {
 		if (!int_arg(v, 1, LEEWAY_MAX, &o->leeway_s)) {
 			snprintf(err, errlen, "--leeway must be a number of seconds from 1 to %d", LEEWAY_MAX);

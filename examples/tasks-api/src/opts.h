@@ -20,6 +20,8 @@ struct ta_opts {
 	const char *client_secret; /* its secret (--client-secret or $TASKS_API_CLIENT_SECRET) */
 	const char *team_group;    /* group id for GET /team, or NULL */
 	const char *audience;      /* required aud of Bearer tokens; NULL: the issuer */
+	const char *public_url;    /* the URL clients address the API at (DPoP proofs name
+				    * it); NULL: http://LISTEN */
 	int leeway_s;              /* clock leeway for token times; 0: libtessera's default */
 	int team_cache_s;          /* how long GET /team answers are reused */
 	int threads;               /* HTTP worker threads */
