@@ -95,7 +95,8 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		"client_id", "name", "type", "secret", "secret_env", "redirect_uris",
 		"post_logout_redirect_uris", "grant_types", "scopes", "skip_consent",
 		"allowed_cors_origins", "disabled", "id_token_signed_response_alg",
-		"token_endpoint_auth_method", "jwks", NULL,
+		"token_endpoint_auth_method", "jwks", "require_pushed_authorization_requests",
+		NULL,
 	};
 	const char *id = json_string_value(json_object_get(spec, "client_id"));
 	const char *type = json_string_value(json_object_get(spec, "type"));
@@ -158,6 +159,8 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 					   cap);
 	if (rc == TS_OK)
 		rc = copy_bool(cfg, spec, "disabled", "client", err, cap);
+	if (rc == TS_OK)
+		rc = copy_bool(cfg, spec, "require_pushed_authorization_requests", "client", err, cap);
 	if (rc == TS_OK && json_object_get(spec, "id_token_signed_response_alg")) {
 		const char *alg = json_string_value(json_object_get(spec, "id_token_signed_response_alg"));
 		if (ts_jws_alg_parse(alg) == TS_ALG_NONE)

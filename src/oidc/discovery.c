@@ -93,6 +93,10 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	json_object_set_new(doc, "request_uri_parameter_supported", json_false());
 	json_object_set_new(doc, "access_token_signing_alg_values_supported",
 			    json_pack("[s]", ts_jws_alg_name(t->access_token_alg)));
+	/* RFC 9126 §5: pushing is open to every client, required per client. */
+	json_object_set_new(doc, "pushed_authorization_request_endpoint",
+			    json_string(ts_arena_printf(a, "%s/oauth2/par", iss)));
+	json_object_set_new(doc, "require_pushed_authorization_requests", json_false());
 	ts_http_resp_json(resp, 200, doc);
 	ts_http_resp_header(resp, "Cache-Control", "public, max-age=300");
 	json_decref(doc);

@@ -113,6 +113,7 @@ static struct ts_client *client_build(const struct ts_client_rec *rec)
 	if (c->id_token_alg == TS_ALG_NONE)
 		c->id_token_alg = TS_ALG_RS256;
 	c->skip_consent = json_is_true(json_object_get(cfg, "skip_consent"));
+	c->require_par = json_is_true(json_object_get(cfg, "require_pushed_authorization_requests"));
 	c->private_key_jwt = ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "token_endpoint_auth_method"))),
 				       "private_key_jwt");
 	{

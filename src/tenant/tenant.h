@@ -73,6 +73,7 @@ struct ts_client {
 	bool skip_consent;
 	bool private_key_jwt;         /* authenticates with signed assertions (RFC 7523) */
 	struct ts_jwk **jwks; size_t njwks; /* its public keys, for private_key_jwt */
+	bool require_par;             /* authorization requests only pushed (RFC 9126 §5) */
 };
 
 struct ts_signing_key {
