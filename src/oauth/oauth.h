@@ -111,6 +111,20 @@ int ts_authz_validate(struct ts_rctx *rc, struct ts_http_req *req, const struct 
 		      const struct ts_param *v, size_t n, bool pushed, struct ts_authz_req *ar,
 		      struct ts_oauth_err *e);
 
+/* ---- dynamic client registration (register.c, RFC 7591, RFC 7592) ---- */
+#define TS_REG_TOKEN_CAP 64                  /* an initial access token, with its NUL */
+#define TS_REG_TOKEN_TTL_S 86400             /* its default lifetime */
+#define TS_REG_TOKEN_TTL_MAX_S (30 * 86400)  /* its longest lifetime */
+/* Makes an initial access token of a tenant, valid until expires_at and
+ * for one registration: out (capacity cap >= TS_REG_TOKEN_CAP) gets the
+ * token, storage only its SHA-256. TS_OK or a storage code. */
+int ts_register_token_new(struct ts_store *st, const char *tenant_id, int64_t expires_at,
+			  char *out, size_t cap);
+/* POST {issuer}/oauth2/register. */
+void ts_oauth_register(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* GET, PUT and DELETE {issuer}/oauth2/register/{client_id}. */
+void ts_oauth_register_manage(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+
 /* ---- pushed authorization requests (par.c, RFC 9126) ---- */
 /* POST {issuer}/oauth2/par. */
 void ts_oauth_par(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

@@ -346,6 +346,7 @@ static struct ts_tenant *tenant_build(const struct ts_tenant_rec *rec, const cha
 	t->refresh_without_offline_access = (t->compat & TS_COMPAT_FRAPPE) != 0;
 	t->mobile_login_method = str_or_null(cfg, "mobile_login_method");
 	t->login_client = str_or_null(cfg, "login_client");
+	t->dynamic_registration = json_is_true(json_object_get(cfg, "dynamic_registration"));
 	json_decref(cfg);
 	return t;
 }

@@ -111,6 +111,7 @@ struct ts_tenant {
 	 * gets a refresh token without offline_access (Frappe's behaviour). */
 	bool refresh_without_offline_access;
 	char *login_client;        /* the activity profile's /auth/login client, or NULL */
+	bool dynamic_registration; /* clients may register themselves (RFC 7591) */
 	int64_t version;       /* the store's version of the tenant this was built from */
 	atomic_uint refs;      /* snapshots holding it; the last one to go frees it */
 };
