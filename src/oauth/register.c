@@ -203,9 +203,10 @@ static json_t *reg_spec(const struct ts_tenant *t, const json_t *md, const char 
 		rtypes = reg_strings(md, "response_types", rt, TS_ARRAY_LEN(rt), "code", why);
 	if (*why == NULL)
 		scopes = reg_scopes(t, md, why);
-	/* RFC 7591 §2.1: response type code goes with the code grant. */
-	if (*why == NULL && (json_array_size(rtypes) > 0) != has(grants, TS_GRANT_AUTHORIZATION_CODE_S))
-		*why = "response_types code and grant_types authorization_code go together";
+	/* RFC 7591 §2.1: response type code goes with the code grant, which
+	 * every registered client has (the refresh grant alone is useless). */
+	if (*why == NULL && (!has(grants, TS_GRANT_AUTHORIZATION_CODE_S) || !has(rtypes, "code")))
+		*why = "a registered client uses response type code with the authorization_code grant";
 	if (*why == NULL) {
 		spec = json_pack("{s:s,s:s,s:o,s:O,s:O,s:s}", "client_id", client_id, "type",
 				 strcmp(method, "none") == 0 ? "public" : "confidential",
@@ -247,7 +248,7 @@ static json_t *reg_view(const struct ts_client_rec *r, const char *uri)
 	}
 	if (has(grants, TS_GRANT_AUTHORIZATION_CODE_S))
 		json_array_append_new(rtypes, json_string("code"));
-	v = json_pack("{s:s,s:I,s:O,s:O,s:o,s:s,s:s,s:s}", "client_id", r->client_id,
+	v = json_pack("{s:s,s:I,s:O?,s:O?,s:o,s:s,s:s,s:s}", "client_id", r->client_id,
 		      "client_id_issued_at", (json_int_t)r->created_at, "redirect_uris",
 		      json_object_get(cfg, "redirect_uris"), "grant_types", grants,
 		      "response_types", rtypes, "token_endpoint_auth_method",
