@@ -79,6 +79,8 @@ static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 		json_object_del(spec, "disabled");
 	if (ts_opts_has(o, "require-pushed-authorization-requests"))
 		json_object_set_new(spec, "require_pushed_authorization_requests", json_true());
+	if (ts_opts_has(o, "no-require-pushed-authorization-requests"))
+		json_object_del(spec, "require_pushed_authorization_requests");
 	rc = ts_admin_client_apply(&s->a, tenant, spec, &result, &secret, err, sizeof(err));
 	if (rc != TS_OK) {
 		ts_cli_error("%s", err);
@@ -140,7 +142,8 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 					    "secret-env", "grant", "scope", "redirect-uri",
 					    "post-logout-redirect-uri", "cors-origin", "skip-consent",
 					    "disabled", "enabled",
-					    "require-pushed-authorization-requests", "expires", NULL};
+					    "require-pushed-authorization-requests",
+					    "no-require-pushed-authorization-requests", "expires", NULL};
 	struct ts_opts o;
 	struct ts_cli_session s;
 	struct ts_tenant_rec *t = NULL;

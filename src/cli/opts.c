@@ -17,7 +17,8 @@ const char *const ts_global_opts[] = {"db", "public-url", "listen", "config", "j
 				      "log-level", "threads", "master-key-file", "help", NULL};
 const char *const ts_global_flags[] = {"json", "help", "print-secrets", "skip-consent",
 				       "disabled", "enabled",
-				       "require-pushed-authorization-requests", NULL};
+				       "require-pushed-authorization-requests",
+				       "no-require-pushed-authorization-requests", NULL};
 
 static bool json_errors;
 

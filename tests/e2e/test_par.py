@@ -221,6 +221,13 @@ def test_the_cli_flag_makes_a_client_push(make_server):
     while not refused():
         assert time.time() < deadline, "the flag never took effect"
         time.sleep(0.1)
+    r = s.cli("client", "update", "--tenant", "acme", "web",
+              "--no-require-pushed-authorization-requests")
+    assert r.rc == 0, r
+    deadline = time.time() + 5
+    while refused():
+        assert time.time() < deadline, "the flag was never undone"
+        time.sleep(0.1)
 
 
 def base_request(**over):
