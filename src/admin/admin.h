@@ -60,6 +60,9 @@ int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **r
  * generated and returned in *new_secret (caller frees with ts_free_secret). */
 int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
 			  const char **result, char **new_secret, char *err, size_t errcap);
+/* Whether s may be a client's redirect URI (absolute, no fragment, no
+ * dangerous scheme, printable): the rule every client spec is held to. */
+bool ts_admin_redirect_uri_ok(const char *s);
 /* Appends one audit record of a change (detail, which may be NULL, is
  * stolen). The validators' shared checks (ts_admin_fail,
  * ts_admin_check_known, ts_admin_printable) are in tenant/tenant.h. */

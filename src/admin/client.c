@@ -43,6 +43,11 @@ static bool redirect_uri_ok(const char *s)
 	return true;
 }
 
+bool ts_admin_redirect_uri_ok(const char *s)
+{
+	return s && redirect_uri_ok(s);
+}
+
 static bool origin_ok(const char *s)
 {
 	/* scheme "://" host [":" port], nothing after */
@@ -112,7 +117,8 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		"client_id", "name", "type", "secret", "secret_env", "redirect_uris",
 		"post_logout_redirect_uris", "grant_types", "scopes", "skip_consent",
 		"allowed_cors_origins", "disabled", "id_token_signed_response_alg",
-		"token_endpoint_auth_method", "jwks", "refresh_reuse_grace", "dpop_bound_access_tokens", NULL,
+		"token_endpoint_auth_method", "jwks", "refresh_reuse_grace", "dpop_bound_access_tokens",
+		"require_pushed_authorization_requests", "registration_access_token_sha256", NULL,
 	};
 	const char *id = json_string_value(json_object_get(spec, "client_id"));
 	const char *type = json_string_value(json_object_get(spec, "type"));
@@ -177,7 +183,17 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 		rc = copy_bool(cfg, spec, "disabled", "client", err, cap);
 	if (rc == TS_OK)
 		rc = copy_grace(cfg, spec, id, err, cap);
+	if (rc == TS_OK)
 		rc = copy_bool(cfg, spec, "dpop_bound_access_tokens", "client", err, cap);
+	if (rc == TS_OK)
+		rc = copy_bool(cfg, spec, "require_pushed_authorization_requests", "client", err, cap);
+	if (rc == TS_OK && json_object_get(spec, "registration_access_token_sha256")) {
+		const char *h = json_string_value(json_object_get(spec, "registration_access_token_sha256"));
+		if (h == NULL || strlen(h) != 2 * TS_SHA256_LEN || strspn(h, "0123456789abcdef") != strlen(h))
+			rc = ts_admin_fail(err, cap, "client %s: \"registration_access_token_sha256\" must be 64 hex digits", id);
+		else
+			json_object_set_new(cfg, "registration_access_token_sha256", json_string(h));
+	}
 	if (rc == TS_OK && json_object_get(spec, "id_token_signed_response_alg")) {
 		const char *alg = json_string_value(json_object_get(spec, "id_token_signed_response_alg"));
 		if (ts_jws_alg_parse(alg) == TS_ALG_NONE)

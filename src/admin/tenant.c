@@ -46,7 +46,8 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	static const char *const known[] = {
 		"name", "display_name", "domains", "audience", "access_token_ttl",
 		"refresh_token_ttl", "code_ttl", "access_token_alg", "roles", "api_key_roles",
-		"scopes", "compat", "mobile_login_method", "login_client", NULL,
+		"scopes", "compat", "mobile_login_method", "login_client", "dynamic_registration",
+		NULL,
 	};
 	static const char *const scope_known[] = {"name", "includes", "description", NULL};
 	const char *name = json_string_value(json_object_get(spec, "name"));
@@ -82,6 +83,12 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	}
 	if (rc == TS_OK)
 		rc = ts_admin_tenant_compat(cfg, spec, err, cap);
+	if (rc == TS_OK && (v = json_object_get(spec, "dynamic_registration")) != NULL) {
+		if (!json_is_boolean(v))
+			rc = ts_admin_fail(err, cap, "tenant: \"dynamic_registration\" must be true or false");
+		else if (json_is_true(v))
+			json_object_set_new(cfg, "dynamic_registration", json_true());
+	}
 	if (rc == TS_OK)
 		rc = ts_admin_copy_strings(cfg, spec, "roles", "tenant", role_ok, err, cap);
 	if (rc == TS_OK)

@@ -92,6 +92,11 @@ static const struct app_route tenant_table[] = {
 	{{"POST", "/api/connections/{id}/refresh", ts_vault_api_refresh, "api_connections_refresh"},
 	 0, NULL},
 	{{"GET", "/connect/callback", ts_vault_callback, "connect_callback"}, 0, NULL},
+	{{"POST", "/oauth2/par", ts_oauth_par, "par"}, 0, NULL},
+	{{"POST", "/oauth2/register", ts_oauth_register, "register"}, 0, NULL},
+	{{"GET", "/oauth2/register/{id}", ts_oauth_register_manage, "register_manage"}, 0, NULL},
+	{{"PUT", "/oauth2/register/{id}", ts_oauth_register_manage, "register_manage"}, 0, NULL},
+	{{"DELETE", "/oauth2/register/{id}", ts_oauth_register_manage, "register_manage"}, 0, NULL},
 };
 
 static void healthz(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

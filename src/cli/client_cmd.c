@@ -1,11 +1,15 @@
 /* client_cmd.c: `tessera client
- * create|update|list|show|delete|disable|enable|rotate-secret`. Create and
+ * create|update|list|show|delete|disable|enable|rotate-secret`, and
+ * `tessera client registration-token` (an initial access token for
+ * dynamic registration). Create and
  * update go through the same validation as the bootstrap file
  * (admin/client.c); update starts from the stored settings and changes
  * only the options given. */
 #include "cmd.h"
+#include "oauth/oauth.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +102,10 @@ static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 	if (ts_opts_has(o, "enabled"))
 		json_object_del(spec, "disabled");
 	set_grace(spec, o);
+	if (ts_opts_has(o, "require-pushed-authorization-requests"))
+		json_object_set_new(spec, "require_pushed_authorization_requests", json_true());
+	if (ts_opts_has(o, "no-require-pushed-authorization-requests"))
+		json_object_del(spec, "require_pushed_authorization_requests");
 	rc = ts_admin_client_apply(&s->a, tenant, spec, &result, &secret, err, sizeof(err));
 	if (rc != TS_OK) {
 		ts_cli_error("%s", err);
@@ -124,12 +132,43 @@ out:
 	return exit_code;
 }
 
+/* An initial access token for dynamic client registration: printed once,
+ * stored as its SHA-256, spent by one registration or at --expires. */
+static int registration_token_cmd(struct ts_config *c, struct ts_cli_session *s,
+				  const struct ts_opts *o, const struct ts_tenant_rec *t)
+{
+	const char *e = ts_opts_get(o, "expires");
+	char tok[TS_REG_TOKEN_CAP];
+	char *end = NULL;
+	long long ttl = TS_REG_TOKEN_TTL_S;
+	int64_t exp;
+	int rc;
+
+	if (e) {
+		ttl = strtoll(e, &end, 10);
+		if (*e == '\0' || *end || ttl < 1 || ttl > TS_REG_TOKEN_TTL_MAX_S) {
+			ts_cli_error("--expires takes 1 to %d seconds", TS_REG_TOKEN_TTL_MAX_S);
+			return TS_EXIT_USAGE;
+		}
+	}
+	exp = ts_now() + ttl;
+	rc = ts_register_token_new(s->st, t->id, exp, tok, sizeof(tok));
+	if (rc != TS_OK)
+		return ts_cli_fail_store_quiet(rc);
+	ts_cli_print(c, json_pack("{s:s,s:s,s:I}", "tenant", t->name, "initial_access_token", tok,
+				  "expires_at", (json_int_t)exp));
+	OPENSSL_cleanse(tok, sizeof(tok));
+	return TS_EXIT_OK;
+}
+
 int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 {
 	static const char *const known[] = {"tenant", "client-id", "name", "type", "secret",
 					    "secret-env", "grant", "scope", "redirect-uri",
 					    "post-logout-redirect-uri", "cors-origin", "skip-consent",
-					    "disabled", "enabled", "refresh-reuse-grace", "dpop-bound-access-tokens", NULL};
+					    "disabled", "enabled", "refresh-reuse-grace", "dpop-bound-access-tokens",
+					    "require-pushed-authorization-requests",
+					    "no-require-pushed-authorization-requests", "expires", NULL};
 	struct ts_opts o;
 	struct ts_cli_session s;
 	struct ts_tenant_rec *t = NULL;
@@ -141,7 +180,8 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 	verb = o.pos[0];
 	tenant = ts_opts_get(&o, "tenant");
 	id = o.npos > 1 ? o.pos[1] : ts_opts_get(&o, "client-id");
-	if (tenant == NULL || o.npos > 2 || (strcmp(verb, "list") != 0 && id == NULL))
+	if (tenant == NULL || o.npos > 2 ||
+	    (strcmp(verb, "list") != 0 && strcmp(verb, "registration-token") != 0 && id == NULL))
 		goto usage;
 	if (ts_cli_session_open(c, &s, "cli") != TS_OK)
 		return TS_EXIT_FAIL;
@@ -207,6 +247,8 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 			ts_cli_error("%s", err);
 		}
 		ts_free_secret(secret);
+	} else if (strcmp(verb, "registration-token") == 0) {
+		exit_code = registration_token_cmd(c, &s, &o, t);
 	} else if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0) {
 		struct ts_opts o2 = o;
 		o2.opt[o2.nopt].name = verb[0] == 'd' ? "disabled" : "enabled";
@@ -226,6 +268,8 @@ done:
 usage:
 	ts_cli_error("usage: tessera client create|update|show|delete|disable|enable|rotate-secret "
 		     "--tenant T CLIENT_ID [--type public|confidential] [--grant G]... [--scope S]... "
-		     "[--redirect-uri U]... [--secret S | --secret-env VAR] [--refresh-reuse-grace SECONDS]; tessera client list --tenant T");
+		     "[--redirect-uri U]... [--secret S | --secret-env VAR] [--refresh-reuse-grace SECONDS]; "
+		     "tessera client list --tenant T; "
+		     "tessera client registration-token --tenant T [--expires SECONDS]");
 	return TS_EXIT_USAGE;
 }

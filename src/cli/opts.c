@@ -16,7 +16,9 @@
 const char *const ts_global_opts[] = {"db", "public-url", "listen", "config", "json",
 				      "log-level", "threads", "master-key-file", "help", NULL};
 const char *const ts_global_flags[] = {"json", "help", "print-secrets", "skip-consent",
-				       "disabled", "enabled", "dpop-bound-access-tokens", NULL};
+				       "disabled", "enabled", "dpop-bound-access-tokens",
+				       "require-pushed-authorization-requests",
+				       "no-require-pushed-authorization-requests", NULL};
 
 static bool json_errors;
 

@@ -65,6 +65,21 @@ static bool set_compat(json_t *spec, const struct ts_opts *o)
 	return true;
 }
 
+/* --dynamic-registration on|off: whether clients may register themselves. */
+static bool set_on_off(json_t *spec, const char *v, const char *key)
+{
+	if (strcmp(v, "on") == 0) {
+		json_object_set_new(spec, key, json_true());
+		return true;
+	}
+	if (strcmp(v, "off") == 0) {
+		json_object_del(spec, key);
+		return true;
+	}
+	ts_cli_error("--dynamic-registration takes on or off");
+	return false;
+}
+
 static json_t *tenant_view(struct ts_config *c, const struct ts_tenant_rec *t)
 {
 	json_t *cfg = json_loads(t->config, 0, NULL), *v;
@@ -113,6 +128,12 @@ static int tenant_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 	set_scopes(spec, o);
 	ts_cli_set_str(spec, o, "mobile-login-method", "mobile_login_method");
 	ts_cli_set_str(spec, o, "login-client", "login_client");
+	if (ts_opts_get(o, "dynamic-registration") &&
+	    !set_on_off(spec, ts_opts_get(o, "dynamic-registration"), "dynamic_registration")) {
+		json_decref(spec);
+		ts_tenant_rec_free(old);
+		return TS_EXIT_USAGE;
+	}
 	if (!set_compat(spec, o) || !ts_cli_set_int(spec, o, "access-token-ttl", "access_token_ttl") ||
 	    !ts_cli_set_int(spec, o, "refresh-token-ttl", "refresh_token_ttl") ||
 	    !ts_cli_set_int(spec, o, "code-ttl", "code_ttl")) {
@@ -145,7 +166,8 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 	static const char *const known[] = {"display-name", "audience", "alg", "domain", "role",
 					    "api-key-role", "scope", "access-token-ttl",
 					    "refresh-token-ttl", "code-ttl", "compat",
-					    "mobile-login-method", "login-client", NULL};
+					    "mobile-login-method", "login-client",
+					    "dynamic-registration", NULL};
 	struct ts_opts o;
 	struct ts_cli_session s;
 	const char *verb;
@@ -218,7 +240,8 @@ usage:
 	ts_cli_error("usage: tessera tenant create|update NAME [--display-name S] [--domain D]... "
 		     "[--audience A] [--alg ES256|RS256|EdDSA|PS256] [--access-token-ttl N] "
 		     "[--scope NAME[=INCLUDED,...]]... [--role R]... [--compat frappe|activity|integrations|none]... "
-		     "[--mobile-login-method M] [--login-client CLIENT_ID]; "
+		     "[--mobile-login-method M] [--login-client CLIENT_ID] "
+		     "[--dynamic-registration on|off]; "
 		     "tessera tenant list|show|delete [NAME]");
 	return TS_EXIT_USAGE;
 }

@@ -373,10 +373,10 @@ out:
 }
 
 /* RFC 8707: every resource parameter passes the one check shared with the
- * token endpoint; they are kept as a JSON array. false after answering
- * invalid_target. */
-static bool parse_resources(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
-			    const struct ts_param *v, size_t n, struct ts_authz_req *ar)
+ * token endpoint; they are kept as a JSON array. false with e filled
+ * (invalid_target). */
+static bool parse_resources(struct ts_http_req *req, const struct ts_param *v, size_t n,
+			    struct ts_authz_req *ar, struct ts_oauth_err *e)
 {
 	json_t *res = NULL;
 	size_t i;
@@ -386,8 +386,8 @@ static bool parse_resources(struct ts_rctx *rc, struct ts_http_req *req, struct 
 			continue;
 		if (!ts_oauth_resource_ok(v[i].value)) {
 			json_decref(res);
-			ts_authz_error(rc, resp, ar, TS_ERR_INVALID_TARGET,
-				       "resource must be an absolute URI of printable ASCII");
+			ts_oauth_err_set(e, 400, TS_ERR_INVALID_TARGET,
+					 "resource must be an absolute URI of printable ASCII");
 			return false;
 		}
 		if (res == NULL)
@@ -438,10 +438,10 @@ static bool vschar_ok(const char *s, size_t max)
 }
 
 /* Checks the parameters after client and redirect URI have been accepted.
- * Returns false after answering with an error redirect. */
-static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
-		       const struct ts_param *v, size_t n, const struct ts_client *c,
-		       struct ts_authz_req *ar)
+ * Returns false with *e filled (the error for the client). */
+static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, const struct ts_param *v,
+		       size_t n, const struct ts_client *c, struct ts_authz_req *ar,
+		       struct ts_oauth_err *e)
 {
 	const char *rt = ts_params_get(v, n, TS_P_RESPONSE_TYPE, NULL);
 	const char *method = ts_params_get(v, n, TS_P_CODE_CHALLENGE_METHOD, NULL);
@@ -449,7 +449,6 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	const char *prompt = ts_params_get(v, n, TS_P_PROMPT, NULL);
 	const char *max_age = ts_params_get(v, n, TS_P_MAX_AGE, NULL);
 	const char *rmode = ts_params_get(v, n, TS_P_RESPONSE_MODE, NULL);
-	struct ts_oauth_err e = {0};
 
 	ar->state = ts_params_get(v, n, TS_P_STATE, NULL);
 	ar->nonce = ts_params_get(v, n, TS_P_NONCE, NULL);
@@ -460,76 +459,78 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		/* Never echoed, and never dropped silently either: a client
 		 * that checks state must not get a code without it. */
 		ar->state = NULL;
-		e.desc = "state must be at most 2048 printable ASCII characters";
+		e->desc = "state must be at most 2048 printable ASCII characters";
 		goto bad;
 	}
-	if (!ts_oauth_params_unique(v, n, multi_params, &e))
+	if (!ts_oauth_params_unique(v, n, multi_params, e))
 		goto bad;
 	if (ts_params_get(v, n, TS_P_REQUEST, NULL)) {
-		ts_authz_error(rc, resp, ar, "request_not_supported", NULL);
+		ts_oauth_err_set(e, 400, "request_not_supported", NULL);
 		return false;
 	}
+	/* A request_uri names a pushed request, which never names another
+	 * (RFC 9126 §2.1); the authorization endpoint resolves it before. */
 	if (ts_params_get(v, n, TS_P_REQUEST_URI, NULL)) {
-		ts_authz_error(rc, resp, ar, "request_uri_not_supported", NULL);
-		return false;
+		e->desc = "request_uri is not accepted here";
+		goto bad;
 	}
 	if (rt == NULL) {
-		e.desc = "response_type is required";
+		e->desc = "response_type is required";
 		goto bad;
 	}
 	if (strcmp(rt, "code") != 0) {
-		ts_authz_error(rc, resp, ar, TS_ERR_UNSUPPORTED_RESPONSE_TYPE, "only response_type=code is supported");
+		ts_oauth_err_set(e, 400, TS_ERR_UNSUPPORTED_RESPONSE_TYPE, "only response_type=code is supported");
 		return false;
 	}
 	if (rmode && strcmp(rmode, "query") != 0) {
-		e.desc = "only response_mode=query is supported";
+		e->desc = "only response_mode=query is supported";
 		goto bad;
 	}
 	if (!ts_client_has_grant(c, TS_GRANT_AUTHORIZATION_CODE_S)) {
-		ts_authz_error(rc, resp, ar, TS_ERR_UNAUTHORIZED_CLIENT, "the client may not use the authorization code grant");
+		ts_oauth_err_set(e, 400, TS_ERR_UNAUTHORIZED_CLIENT, "the client may not use the authorization code grant");
 		return false;
 	}
 	/* RFC 7636 §4.3 and RFC 9700 §2.1.1: S256 only; required for public clients. */
 	if (method && strcmp(method, "S256") != 0) {
-		e.desc = "code_challenge_method must be S256";
+		e->desc = "code_challenge_method must be S256";
 		goto bad;
 	}
 	if (ar->code_challenge && method == NULL) {
-		e.desc = "code_challenge_method must be S256 (plain is not accepted)";
+		e->desc = "code_challenge_method must be S256 (plain is not accepted)";
 		goto bad;
 	}
 	if (ar->code_challenge && !ts_pkce_challenge_ok(ar->code_challenge)) {
-		e.desc = "code_challenge is not a valid S256 challenge";
+		e->desc = "code_challenge is not a valid S256 challenge";
 		goto bad;
 	}
 	if (ar->code_challenge == NULL && (!c->confidential || method)) {
-		e.desc = "PKCE (code_challenge with S256) is required";
+		e->desc = "PKCE (code_challenge with S256) is required";
 		goto bad;
 	}
 	if (ar->nonce && !vschar_ok(ar->nonce, NONCE_MAX)) {
-		e.desc = "nonce must be at most 512 printable ASCII characters";
+		e->desc = "nonce must be at most 512 printable ASCII characters";
 		goto bad;
 	}
-	if (prompt && (e.desc = parse_prompt(prompt, ar)) != NULL)
+	if (prompt && (e->desc = parse_prompt(prompt, ar)) != NULL)
 		goto bad;
 	if (max_age) {
 		char *end;
 		long long m = strtoll(max_age, &end, 10);
 		if (*max_age == '\0' || *end || m < 0) {
-			e.desc = "max_age must be a non-negative integer";
+			e->desc = "max_age must be a non-negative integer";
 			goto bad;
 		}
 		ar->max_age = m;
 	}
-	if (!parse_resources(rc, req, resp, v, n, ar))
+	if (!parse_resources(req, v, n, ar, e))
 		return false;
 	if (!ts_oauth_scope_grant(rc->tenant, c, scope, req->arena, &ar->scope)) {
-		ts_authz_error(rc, resp, ar, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
 		return false;
 	}
 	return true;
 bad:
-	ts_authz_error(rc, resp, ar, TS_ERR_INVALID_REQUEST, e.desc);
+	ts_oauth_err_set(e, 400, TS_ERR_INVALID_REQUEST, e->desc);
 	return false;
 }
 
@@ -547,6 +548,43 @@ static bool openid_request(const struct ts_rctx *rc, struct ts_http_req *req,
 	       ts_scope_has(granted, "openid");
 }
 
+int ts_authz_validate(struct ts_rctx *rc, struct ts_http_req *req, const struct ts_client *c,
+		      const struct ts_param *v, size_t n, bool pushed, struct ts_authz_req *ar,
+		      struct ts_oauth_err *e)
+{
+	bool dup_uri = false;
+	const char *uri = ts_params_get(v, n, TS_P_REDIRECT_URI, &dup_uri);
+
+	memset(ar, 0, sizeof(*ar));
+	ar->redirect_uri_sent = uri != NULL;
+	if (uri == NULL && c->nredirect_uris == 1)
+		uri = c->redirect_uris[0]; /* RFC 6749 §3.1.2.3: the only one registered */
+	if (dup_uri || ts_redirect_uri_match(c, uri) == NULL) {
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_REQUEST,
+				 "The redirect_uri is not registered for this application.");
+		return TS_EINVAL;
+	}
+	/* OpenID Connect Core §3.1.2.1: an OpenID request names its
+	 * redirect_uri; without one it is refused, never redirected. */
+	if (!ar->redirect_uri_sent && openid_request(rc, req, c, v, n)) {
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_REQUEST,
+				 "An OpenID Connect request must name its redirect_uri.");
+		return TS_EINVAL;
+	}
+	ar->client_id = c->client_id;
+	ar->redirect_uri = uri;
+	ar->posted = strcmp(req->method, "POST") == 0;
+	if (!parse_rest(rc, req, v, n, c, ar, e))
+		return TS_EDENIED;
+	/* RFC 9126 §5: such a client's requests come only through the push. */
+	if (!pushed && c->require_par) {
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_REQUEST,
+				 "this client must push its authorization requests");
+		return TS_EDENIED;
+	}
+	return TS_OK;
+}
+
 void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -554,42 +592,38 @@ void ts_oauth_authorize(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 	size_t n = req->nquery;
 	const struct ts_client *c;
 	struct ts_authz_req ar;
-	bool dup_id = false, dup_uri = false;
-	const char *client_id, *uri;
+	struct ts_oauth_err e = {0};
+	bool dup_id = false, pushed = false;
+	const char *client_id, *request_uri;
+	int r;
 
-	memset(&ar, 0, sizeof(ar));
 	/* OpenID Connect Core §3.1.2.1: POST with a form body is allowed too. */
 	if (strcmp(req->method, "POST") == 0) {
 		v = req->form;
 		n = req->nform;
 	}
 	client_id = ts_params_get(v, n, TS_P_CLIENT_ID, &dup_id);
-	uri = ts_params_get(v, n, TS_P_REDIRECT_URI, &dup_uri);
 	c = ts_tenant_client(rc->tenant, client_id);
 	if (client_id == NULL || dup_id || c == NULL || c->disabled) {
 		ts_page_error(rc, resp, 400, "Unknown application",
 			      "The request names no registered application (client_id).");
 		return;
 	}
-	if (uri == NULL && c->nredirect_uris == 1)
-		uri = c->redirect_uris[0]; /* RFC 6749 §3.1.2.3: the only one registered */
-	if (dup_uri || ts_redirect_uri_match(c, uri) == NULL) {
-		ts_page_error(rc, resp, 400, "Invalid redirect URI",
-			      "The redirect_uri is not registered for this application.");
+	/* RFC 9126 §4: a pushed request replaces every other parameter. */
+	request_uri = ts_params_get(v, n, TS_P_REQUEST_URI, NULL);
+	if (request_uri) {
+		if (!ts_par_take(rc, req, resp, c, request_uri, &v, &n))
+			return;
+		pushed = true;
+	}
+	r = ts_authz_validate(rc, req, c, v, n, pushed, &ar, &e);
+	if (r == TS_EINVAL) {
+		ts_page_error(rc, resp, 400, "Invalid redirect URI", e.desc);
 		return;
 	}
-	/* OpenID Connect Core §3.1.2.1: an OpenID request names its
-	 * redirect_uri; without one it is refused here, never redirected. */
-	if (ts_params_get(v, n, TS_P_REDIRECT_URI, NULL) == NULL && openid_request(rc, req, c, v, n)) {
-		ts_page_error(rc, resp, 400, "Invalid redirect URI",
-			      "An OpenID Connect request must name its redirect_uri.");
+	if (r != TS_OK) {
+		ts_authz_error(rc, resp, &ar, e.code, e.desc);
 		return;
 	}
-	ar.client_id = c->client_id;
-	ar.posted = strcmp(req->method, "POST") == 0;
-	ar.redirect_uri_sent = ts_params_get(v, n, TS_P_REDIRECT_URI, NULL) != NULL;
-	ar.redirect_uri = uri;
-	if (!parse_rest(rc, req, resp, v, n, c, &ar))
-		return;
 	ts_authz_proceed(rc, req, resp, &ar, NULL);
 }

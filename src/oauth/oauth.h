@@ -141,6 +141,38 @@ void ts_authz_used_page(struct ts_rctx *rc, struct ts_http_resp *resp);
 /* Redirects an error to the client (RFC 6749 §4.1.2.1). */
 void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct ts_authz_req *ar,
 		    const char *code, const char *desc);
+/* Validates an authorization request of client c made of v[0..n) into ar
+ * (strings borrowed from v and the request arena). pushed: it came through
+ * the pushed-request endpoint. TS_OK; TS_EINVAL when the redirect URI is
+ * not acceptable (never redirected); TS_EDENIED when the error e may go
+ * back to ar's redirect URI. */
+int ts_authz_validate(struct ts_rctx *rc, struct ts_http_req *req, const struct ts_client *c,
+		      const struct ts_param *v, size_t n, bool pushed, struct ts_authz_req *ar,
+		      struct ts_oauth_err *e);
+
+/* ---- dynamic client registration (register.c, RFC 7591, RFC 7592) ---- */
+#define TS_REG_TOKEN_CAP 64                  /* an initial access token, with its NUL */
+#define TS_REG_TOKEN_TTL_S 86400             /* its default lifetime */
+#define TS_REG_TOKEN_TTL_MAX_S (30 * 86400)  /* its longest lifetime */
+/* Makes an initial access token of a tenant, valid until expires_at and
+ * for one registration: out (capacity cap >= TS_REG_TOKEN_CAP) gets the
+ * token, storage only its SHA-256. TS_OK or a storage code. */
+int ts_register_token_new(struct ts_store *st, const char *tenant_id, int64_t expires_at,
+			  char *out, size_t cap);
+/* POST {issuer}/oauth2/register. */
+void ts_oauth_register(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* GET, PUT and DELETE {issuer}/oauth2/register/{client_id}. */
+void ts_oauth_register_manage(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+
+/* ---- pushed authorization requests (par.c, RFC 9126) ---- */
+/* POST {issuer}/oauth2/par. */
+void ts_oauth_par(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
+/* Uses up the pushed request named by request_uri for client c, once:
+ * true with *v, *n its parameters (in the request arena); false after
+ * answering with a page (unknown, expired, used, or another client's). */
+bool ts_par_take(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
+		 const struct ts_client *c, const char *request_uri, const struct ts_param **v,
+		 size_t *n);
 
 /* The claims of a user for a granted scope (OpenID Connect Core §5.4):
  * sub always; profile: name, preferred_username, updated_at; email: email.

@@ -96,6 +96,13 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	/* RFC 9449 §5.1: the algorithms a DPoP proof may be signed with. */
 	json_object_set_new(doc, "dpop_signing_alg_values_supported",
 			    json_pack("[ssss]", "ES256", "EdDSA", "RS256", "PS256"));
+	/* RFC 9126 §5: pushing is open to every client, required per client. */
+	json_object_set_new(doc, "pushed_authorization_request_endpoint",
+			    json_string(ts_arena_printf(a, "%s/oauth2/par", iss)));
+	json_object_set_new(doc, "require_pushed_authorization_requests", json_false());
+	if (t->dynamic_registration)
+		json_object_set_new(doc, "registration_endpoint",
+				    json_string(ts_arena_printf(a, "%s/oauth2/register", iss)));
 	ts_http_resp_json(resp, 200, doc);
 	ts_http_resp_header(resp, "Cache-Control", "public, max-age=300");
 	json_decref(doc);

@@ -117,6 +117,7 @@ static struct ts_client *client_build(const struct ts_client_rec *rec)
 					 ? json_integer_value(json_object_get(cfg, "refresh_reuse_grace"))
 					 : TS_REFRESH_REUSE_GRACE_DEFAULT;
 	c->dpop_bound_access_tokens = json_is_true(json_object_get(cfg, "dpop_bound_access_tokens"));
+	c->require_par = json_is_true(json_object_get(cfg, "require_pushed_authorization_requests"));
 	c->private_key_jwt = ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "token_endpoint_auth_method"))),
 				       "private_key_jwt");
 	{
@@ -349,6 +350,7 @@ static struct ts_tenant *tenant_build(const struct ts_tenant_rec *rec, const cha
 	t->refresh_without_offline_access = (t->compat & TS_COMPAT_FRAPPE) != 0;
 	t->mobile_login_method = str_or_null(cfg, "mobile_login_method");
 	t->login_client = str_or_null(cfg, "login_client");
+	t->dynamic_registration = json_is_true(json_object_get(cfg, "dynamic_registration"));
 	json_decref(cfg);
 	return t;
 }

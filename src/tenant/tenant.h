@@ -77,6 +77,7 @@ struct ts_client {
 	 * presented again while its successor is unused; 0: never. */
 	int64_t refresh_reuse_grace;
 	bool dpop_bound_access_tokens; /* RFC 9449 §5.2: every token request needs a DPoP proof */
+	bool require_par;             /* authorization requests only pushed (RFC 9126 §5) */
 };
 
 /* A client's refresh_reuse_grace when its configuration names none, and
@@ -119,6 +120,7 @@ struct ts_tenant {
 	 * gets a refresh token without offline_access (Frappe's behaviour). */
 	bool refresh_without_offline_access;
 	char *login_client;        /* the activity profile's /auth/login client, or NULL */
+	bool dynamic_registration; /* clients may register themselves (RFC 7591) */
 	int64_t version;       /* the store's version of the tenant this was built from */
 	atomic_uint refs;      /* snapshots holding it; the last one to go frees it */
 };
