@@ -576,6 +576,13 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	[TS_SQL_JTI_USE] = {.both =
 		"INSERT INTO revocations (tenant_id, jti, expires_at) VALUES (?1, ?2, ?3)"
 		" ON CONFLICT (tenant_id, jti) DO NOTHING"},
+	[TS_SQL_CONN_OWNED] = {
+		.sqlite = "SELECT " CONN_COLS_C CONN_FROM
+			  " WHERE c.tenant_id = ?1 AND c.owner = ?2 AND c.provider = ?3"
+			  " ORDER BY c.created_at, c.id",
+		.pg = "SELECT " CONN_COLS_C CONN_FROM
+		      " WHERE c.tenant_id = ?1 AND c.owner = ?2 AND c.provider = ?3"
+		      " ORDER BY c.created_at, c.id" BYTES},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)
