@@ -7,6 +7,7 @@ a token of another tenant, a revoked or expired token, a client without
 the grant or without vault:read, another person's or the tenant's
 connection. Tokens are inspected with jwcrypto; the provider is a second
 tenant of the same server (tests/e2e/vault_helpers.py)."""
+import concurrent.futures
 import json
 import time
 
@@ -26,6 +27,7 @@ AT = "urn:ietf:params:oauth:token-type:access_token"
 ORDERS = "https://orders.acme.test"
 SHORT = "short"  # a tenant whose access tokens live two seconds
 SHORT_TTL = 2
+PARALLEL = 10
 
 SCOPES = [{"name": n} for n in ("vault:read", "vault:write", "orders:read", "orders:write",
                                 "billing")]
@@ -294,6 +296,23 @@ def test_a_due_token_is_refreshed_first(srv, conns):
     assert me(srv, UP, tok).status_code == 200
     ev = [e for e in audit(srv, ACME, types={"vault.refreshed"}) if e["subject"] == cid]
     assert ev and ev[-1]["actor"] == "token_exchange", ev
+
+
+def test_parallel_exchanges_of_a_due_token_refresh_it_once(srv, conns):
+    cid = conns["alice_crm"]
+    subject = person_token(srv, ALICE)
+    for _ in range(3):
+        before = len(refresh_grants(srv))
+        now = int(time.time())
+        db_exec(srv, "UPDATE vault_connections SET issued_at = ?, expires_at = ?, "
+                     "next_refresh_at = ? WHERE id = ?", (now - 3500, now + 100, now + 3600, cid))
+        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
+            rs = list(ex.map(lambda _: vault_exchange(srv, subject, "crm"), range(PARALLEL)))
+        assert all(r.status_code == 200 for r in rs), [r.text for r in rs if r.status_code != 200]
+        # The provider was asked once; everyone got a token that works.
+        assert len(refresh_grants(srv)) == before + 1
+        for tok in {r.json()["access_token"] for r in rs}:
+            assert me(srv, UP, tok).status_code == 200
 
 
 def test_a_connection_that_needs_reauth_is_an_error_without_the_providers_words(srv, conns):
