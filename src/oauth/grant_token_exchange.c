@@ -221,14 +221,15 @@ static bool narrowed_scope(struct ts_rctx *rc, struct ts_http_req *req, const st
 	return true;
 }
 
-static void audit_exchange(struct ts_rctx *rc, struct ts_http_req *req, const struct ts_client *c,
-			   const struct subject *s, const char *kind, const char *target)
+/* The audit event of one exchange: who (the client), for whom (the
+ * person), and which audience or provider. */
+static void audit_exchange(struct ts_rctx *rc, const struct ts_client *c, const struct subject *s,
+			   const char *kind, const char *target)
 {
 	json_t *d = json_pack("{s:s,s:s,s:s}", "kind", kind, "subject_client", s->at.client_id,
 			      "audience", target);
 	char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
 
-	(void)req;
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "token.exchanged", c->client_id,
 		      s->user->id, text);
 	free(text);
@@ -259,12 +260,12 @@ static void exchange_narrow(struct ts_rctx *rc, struct ts_http_req *req,
 	if (ts_oauth_issue(rc, req, resp, &is, e) != TS_OK)
 		return;
 	if (is.naud == 0) {
-		audit_exchange(rc, req, c, s, "tessera",
+		audit_exchange(rc, c, s, "tessera",
 			       rc->tenant->audience ? rc->tenant->audience : rc->issuer);
 		return;
 	}
 	for (i = 0; i < is.naud; i++)
-		audit_exchange(rc, req, c, s, "tessera", is.aud[i]);
+		audit_exchange(rc, c, s, "tessera", is.aud[i]);
 }
 
 /* The answer to a vault hand-out that failed; the provider's own words
@@ -388,7 +389,7 @@ static void exchange_vault(struct ts_rctx *rc, struct ts_http_req *req,
 	if (rc->tenant->stats)
 		atomic_fetch_add_explicit(&rc->tenant->stats->tokens_issued[TS_GRANT_TOKEN_EXCHANGE], 1,
 					  memory_order_relaxed);
-	audit_exchange(rc, req, c, s, "vault", provider);
+	audit_exchange(rc, c, s, "vault", provider);
 out:
 	ts_buf_clear_secret(&body);
 	ts_vault_user_token_clear(&ut);
