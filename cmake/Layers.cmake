@@ -79,7 +79,7 @@ ts_module(identity SOURCES ${TS_SRC_IDENTITY} SEES core wire http jose store ten
 ts_module(vault SOURCES ${TS_SRC_VAULT} SEES core wire http jose store tenant ops vault)
 ts_module(admin SOURCES ${TS_SRC_ADMIN} SEES ${TS_SEES_DOMAIN} admin)
 ts_module(web SOURCES ${TS_SRC_WEB} SEES ${TS_SEES_BASE} tenant ops identity web)
-ts_module(oauth SOURCES ${TS_SRC_OAUTH} SEES ${TS_SEES_WEB} oauth)
+ts_module(oauth SOURCES ${TS_SRC_OAUTH} SEES ${TS_SEES_WEB} admin oauth)
 ts_module(oidc SOURCES ${TS_SRC_OIDC} SEES ${TS_SEES_WEB} oauth oidc)
 ts_module(api SOURCES ${TS_SRC_API} SEES ${TS_SEES_WEB} oauth api)
 ts_module(vault_http SOURCES ${TS_SRC_VAULT_HTTP} SEES ${TS_SEES_WEB} oauth api)

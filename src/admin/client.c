@@ -60,6 +60,7 @@ static bool grant_ok(const char *s)
 	static const char *const g[] = {
 		"authorization_code", "refresh_token", "client_credentials", "password",
 		"urn:ietf:params:oauth:grant-type:device_code",
+		"urn:ietf:params:oauth:grant-type:token-exchange",
 	};
 	size_t i;
 
@@ -238,6 +239,9 @@ static int client_config(const json_t *spec, json_t **out, const char **secret, 
 	grants = json_object_get(cfg, "grant_types");
 	if (rc == TS_OK && strcmp(type, "public") == 0 && has_string(grants, "client_credentials"))
 		rc = ts_admin_fail(err, cap, "client %s: a public client cannot use client_credentials", id);
+	if (rc == TS_OK && strcmp(type, "public") == 0 &&
+	    has_string(grants, "urn:ietf:params:oauth:grant-type:token-exchange"))
+		rc = ts_admin_fail(err, cap, "client %s: a public client cannot use token exchange", id);
 	if (rc == TS_OK && has_string(grants, "authorization_code") &&
 	    json_array_size(json_object_get(cfg, "redirect_uris")) == 0)
 		rc = ts_admin_fail(err, cap, "client %s: authorization_code needs at least one redirect_uri", id);

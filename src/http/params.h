@@ -41,6 +41,13 @@
 #define TS_P_TOKEN_TYPE_HINT "token_type_hint"
 #define TS_P_USER_CODE "user_code"
 #define TS_P_USERNAME "username"
+/* RFC 8693 §2.1: token exchange */
+#define TS_P_ACTOR_TOKEN "actor_token"
+#define TS_P_ACTOR_TOKEN_TYPE "actor_token_type"
+#define TS_P_AUDIENCE "audience"
+#define TS_P_REQUESTED_TOKEN_TYPE "requested_token_type"
+#define TS_P_SUBJECT_TOKEN "subject_token"
+#define TS_P_SUBJECT_TOKEN_TYPE "subject_token_type"
 
 /* ---- grant_type values (RFC 6749 §4, RFC 8628 §3.4) ---- */
 #define TS_GRANT_AUTHORIZATION_CODE_S "authorization_code"
@@ -48,6 +55,10 @@
 #define TS_GRANT_DEVICE_CODE_S "urn:ietf:params:oauth:grant-type:device_code"
 #define TS_GRANT_PASSWORD_S "password"
 #define TS_GRANT_REFRESH_TOKEN_S "refresh_token"
+/* RFC 8693 §2.1 */
+#define TS_GRANT_TOKEN_EXCHANGE_S "urn:ietf:params:oauth:grant-type:token-exchange"
+/* RFC 8693 §3: token type identifiers */
+#define TS_TOKEN_TYPE_ACCESS_TOKEN "urn:ietf:params:oauth:token-type:access_token"
 
 /* ---- error codes ---- */
 #define TS_ERR_ACCESS_DENIED "access_denied"
@@ -70,5 +81,6 @@
 #define TS_ERR_UNSUPPORTED_RESPONSE_TYPE "unsupported_response_type"
 #define TS_ERR_INVALID_DPOP_PROOF "invalid_dpop_proof" /* RFC 9449 §5, §7.1 */
 #define TS_ERR_USE_DPOP_NONCE "use_dpop_nonce"         /* RFC 9449 §8, §9 */
+#define TS_ERR_UNSUPPORTED_TOKEN_TYPE "unsupported_token_type" /* RFC 8693 §2.2.2 */
 
 #endif

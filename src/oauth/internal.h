@@ -37,6 +37,8 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		       const struct ts_client *c);
 void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 			    struct ts_http_resp *resp, const struct ts_client *c);
+void ts_grant_token_exchange(struct ts_rctx *rc, struct ts_http_req *req,
+			     struct ts_http_resp *resp, const struct ts_client *c);
 
 /* ---- shared by the grants (token.c) ---- */
 /* The SHA-256 hex digest of raw, as an arena string: how codes and refresh

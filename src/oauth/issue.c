@@ -43,6 +43,16 @@ size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char *
 	return k;
 }
 
+/* The access token's lifetime in seconds: the tenant's, cut to end at
+ * is->exp_max when that is set (an exchanged token never outlives the
+ * token it was exchanged for, RFC 8693 §2.1). */
+static int64_t access_ttl(const struct ts_tenant *t, const struct ts_issue *is, int64_t now)
+{
+	if (is->exp_max > 0 && is->exp_max - now < t->access_token_ttl)
+		return is->exp_max > now ? is->exp_max - now : 0;
+	return t->access_token_ttl;
+}
+
 /* Builds and signs an RFC 9068 access token into out. */
 static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int64_t now,
 			const char *jti, struct ts_buf *out)
@@ -86,7 +96,7 @@ static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int
 	}
 	if (r == TS_OK)
 		r = ts_buf_appendf(&c, ",\"exp\":%lld,\"iat\":%lld,\"nbf\":%lld",
-				   (long long)(now + t->access_token_ttl), (long long)now, (long long)now);
+				   (long long)(now + access_ttl(t, is, now)), (long long)now, (long long)now);
 	if (r == TS_OK)
 		r = append_str(&c, "jti", jti);
 	if (r == TS_OK)
@@ -95,6 +105,8 @@ static int access_token(const struct ts_rctx *rc, const struct ts_issue *is, int
 		r = append_str(&c, "scope", is->scope);
 	if (r == TS_OK && is->user && is->auth_time)
 		r = ts_buf_appendf(&c, ",\"auth_time\":%lld", (long long)is->auth_time);
+	if (r == TS_OK && is->act_json)
+		r = ts_buf_appendf(&c, ",\"act\":%s", is->act_json);
 	if (r == TS_OK && activity)
 		r = ts_buf_appends(&c, ACTIVITY_TYPE_CLAIM);
 	/* RFC 9449 §6.1: the token is bound to the proof's key. */
@@ -257,7 +269,7 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 		if (r != TS_OK)
 			goto store_failed;
 	}
-	if (is->user && ts_scope_has(is->scope, "openid")) {
+	if (is->user && ts_scope_has(is->scope, "openid") && is->issued_token_type == NULL) {
 		r = id_token(rc, is, now, at.p, &idt);
 		if (r != TS_OK) {
 			ts_oauth_err_set(e, 500, TS_ERR_SERVER_ERROR, NULL);
@@ -265,7 +277,9 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 		}
 	}
 	r = ts_buf_appendf(&body, "{\"access_token\":\"%s\",\"token_type\":\"%s\",\"expires_in\":%lld",
-			   at.p, rc->dpop_jkt ? "DPoP" : "Bearer", (long long)t->access_token_ttl);
+			   at.p, rc->dpop_jkt ? "DPoP" : "Bearer", (long long)access_ttl(t, is, now));
+	if (r == TS_OK && is->issued_token_type)
+		r = append_str(&body, "issued_token_type", is->issued_token_type);
 	if (r == TS_OK && is->scope[0])
 		r = append_str(&body, "scope", is->scope);
 	if (r == TS_OK && rt[0])

@@ -198,6 +198,10 @@ struct ts_issue {
 	bool refresh;                   /* issue a refresh token */
 	const char *rotate_from;        /* hash of the refresh token being rotated, or NULL */
 	int64_t reuse_grace;            /* the client's refresh_reuse_grace, with rotate_from */
+	const char *act_json;           /* RFC 8693 §4.1 act claim (JSON object text), or NULL */
+	int64_t exp_max;                /* > 0: the access token expires no later than this */
+	const char *issued_token_type;  /* RFC 8693 §2.2.1: answered as issued_token_type
+					 * (then no ID token), or NULL */
 };
 /* Signs the access token (and ID token when the scope has openid and there
  * is a user), stores what must be stored (the jti under the grant, the new

@@ -8,7 +8,7 @@
 #include <string.h>
 
 
-static const char *const multi_params[] = {TS_P_RESOURCE, NULL};
+static const char *const multi_params[] = {TS_P_RESOURCE, TS_P_AUDIENCE, NULL};
 
 bool ts_oauth_resource_ok(const char *r)
 {
@@ -70,6 +70,7 @@ static const struct ts_grant grants[] = {
 	{TS_GRANT_DEVICE_CODE_S, TS_GRANT_DEVICE_CODE, ts_grant_device_code, false, false},
 	{TS_GRANT_PASSWORD_S, TS_GRANT_PASSWORD, ts_grant_password, false, false},
 	{TS_GRANT_REFRESH_TOKEN_S, TS_GRANT_REFRESH_TOKEN, ts_grant_refresh_token, false, false},
+	{TS_GRANT_TOKEN_EXCHANGE_S, TS_GRANT_TOKEN_EXCHANGE, ts_grant_token_exchange, true, false},
 };
 
 const struct ts_grant *ts_grant_find(const char *grant_type)

@@ -21,7 +21,8 @@ void ts_oidc_discovery(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 {
 	static const char *const grants[] = {TS_GRANT_AUTHORIZATION_CODE_S, TS_GRANT_REFRESH_TOKEN_S,
 					     TS_GRANT_CLIENT_CREDENTIALS_S, TS_GRANT_PASSWORD_S,
-					     TS_GRANT_DEVICE_CODE_S};
+					     TS_GRANT_DEVICE_CODE_S,
+					     TS_GRANT_TOKEN_EXCHANGE_S};
 	static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post",
 						   "private_key_jwt", "none"};
 	static const char *const introspect_methods[] = {"client_secret_basic",

@@ -612,6 +612,13 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		" (SELECT COUNT(*) FROM refresh_tokens r"
 		"  WHERE r.token_hash = ?1 AND r.used = 0 AND r.revoked = 1)"
 		" FROM refresh_tokens WHERE parent_hash = ?1"},
+	[TS_SQL_CONN_OWNED] = {
+		.sqlite = "SELECT " CONN_COLS_C CONN_FROM
+			  " WHERE c.tenant_id = ?1 AND c.owner = ?2 AND c.provider = ?3"
+			  " ORDER BY c.created_at, c.id",
+		.pg = "SELECT " CONN_COLS_C CONN_FROM
+		      " WHERE c.tenant_id = ?1 AND c.owner = ?2 AND c.provider = ?3"
+		      " ORDER BY c.created_at, c.id" BYTES},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

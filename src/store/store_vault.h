@@ -86,6 +86,11 @@ int ts_store_connection_find(struct ts_store *st, const char *tenant_id, const c
 int ts_store_connection_list(struct ts_store *st, const char *tenant_id,
 			     struct ts_connection_rec ***out, size_t *n);
 
+/* The connections of one owner (a user id) to one provider of a tenant,
+ * oldest first. */
+int ts_store_connection_owned(struct ts_store *st, const char *tenant_id, const char *owner,
+			      const char *provider, struct ts_connection_rec ***out, size_t *n);
+
 /* Connections whose next_refresh_at is set and not after now and whose
  * lease is free, earliest first, at most limit (1..1000). */
 int ts_store_connection_due(struct ts_store *st, int64_t now, size_t limit,

@@ -553,7 +553,7 @@ int ts_store_refresh_regrace(struct ts_store *st, const char *old_hash, int64_t 
 				 .jti_expires_at = jti_expires_at};
 	int rc;
 
-	if (st == NULL || old_hash == NULL || !refresh_rec_ok(next) || !nonempty(jti) ||
+	if (st == NULL || old_hash == NULL || !refresh_rec_ok(next) || !ts_q_nonempty(jti) ||
 	    strcmp(old_hash, next->token_hash) == 0)
 		return TS_EINVAL;
 	rc = ts_q_batched(st, regrace_job, &a, false);

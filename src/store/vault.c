@@ -235,6 +235,21 @@ int ts_store_connection_list(struct ts_store *st, const char *tenant_id,
 			 tenant_id ? 1 : 0, &conn_desc, (void ***)out, n, "connection list");
 }
 
+int ts_store_connection_owned(struct ts_store *st, const char *tenant_id, const char *owner,
+			      const char *provider, struct ts_connection_rec ***out, size_t *n)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(owner), TS_TXT(provider)};
+
+	if (out == NULL || n == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*n = 0;
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(owner) || !ts_q_nonempty(provider))
+		return TS_EINVAL;
+	return ts_q_list(st, TS_SQL_CONN_OWNED, a, 3, &conn_desc, (void ***)out, n,
+			 "connection owned");
+}
+
 int ts_store_connection_due(struct ts_store *st, int64_t now, size_t limit,
 			    struct ts_connection_rec ***out, size_t *n)
 {

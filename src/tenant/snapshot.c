@@ -9,6 +9,7 @@
 
 static const char *const grant_names[TS_GRANT_KINDS] = {
 	"client_credentials", "authorization_code", "refresh_token", "password", "device_code",
+	"token_exchange",
 };
 
 const char *ts_grant_kind_name(enum ts_grant_kind g)

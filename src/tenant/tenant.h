@@ -33,7 +33,7 @@
 
 /* Counters that outlive snapshots: one per tenant id, never freed while the
  * process runs, updated with relaxed atomics on the hot path. */
-#define TS_GRANT_KINDS 5 /* client_credentials, authorization_code, refresh_token, password, device_code */
+#define TS_GRANT_KINDS 6 /* client_credentials, authorization_code, refresh_token, password, device_code, token_exchange */
 struct ts_tenant_stats {
 	char *tenant_name;
 	atomic_ullong tokens_issued[TS_GRANT_KINDS];
@@ -48,6 +48,7 @@ enum ts_grant_kind {
 	TS_GRANT_REFRESH_TOKEN,
 	TS_GRANT_PASSWORD,
 	TS_GRANT_DEVICE_CODE,
+	TS_GRANT_TOKEN_EXCHANGE,
 };
 const char *ts_grant_kind_name(enum ts_grant_kind g);
 

@@ -15,9 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#define WAIT_POLL_MS 100
 
 static void api_error(struct ts_http_resp *resp, int status, const char *code, const char *desc)
 {
@@ -142,21 +139,6 @@ out:
 	ts_principal_clear(&p);
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Whether c's access token can be handed out as it is. */
-static bool fresh(const struct ts_connection_rec *c, int64_t now)
-{
-	return strcmp(c->status, "active") == 0 && c->access_token != NULL &&
-	       now < ts_vault_refresh_at(c->issued_at, c->expires_at, TS_VAULT_REFRESH_LEAD_S) &&
-	       c->expires_at > now;
-}
-
 /* Makes *c (replaced in place) hold a valid access token, refreshing it
  * first when it is inside its refresh window; waits briefly for another
  * refresher. TS_OK with *token (caller frees with ts_free_secret), or the
@@ -164,67 +146,25 @@ static bool fresh(const struct ts_connection_rec *c, int64_t now)
 static int valid_token(const struct ts_rctx *rc, struct ts_http_resp *resp,
 		       struct ts_connection_rec **c, char **token)
 {
-	struct ts_vault *v = rc->app->vault;
-	struct ts_connection_rec *after = NULL;
-	int64_t deadline = ts_mono_ms() + TS_VAULT_LEASE_WAIT_MS;
-	int r;
+	int r = ts_vault_fresh_token(rc->app->vault, "api", c, token);
 
-	*token = NULL;
-	while (!fresh(*c, ts_now())) {
-		if (strcmp((*c)->status, "needs_reauth") == 0 || strcmp((*c)->status, "pending") == 0)
-			break;
-		r = ts_vault_refresh(v, rc->tenant->id, (*c)->id, TS_VAULT_ON_DEMAND, "api", &after);
-		if (r == TS_OK) {
-			ts_connection_rec_free(*c);
-			*c = after;
-			break;
-		}
-		if (r == TS_ENOTFOUND) {
-			api_error(resp, 404, "not_found", "no such connection");
-			return r;
-		}
-		if (r != TS_ECONFLICT || ts_mono_ms() >= deadline)
-			break;
-		/* Someone else is refreshing it. A token that is still valid is
-		 * handed out at once; an expired one waits for the refresher. */
-		if ((*c)->access_token != NULL && (*c)->expires_at > ts_now())
-			break;
-		sleep_ms(WAIT_POLL_MS);
-		r = ts_store_connection_get(rc->app->store, rc->tenant->id, (*c)->id, &after);
-		if (r != TS_OK) {
-			api_error(resp, r == TS_ENOTFOUND ? 404 : 503,
-				  r == TS_ENOTFOUND ? "not_found" : TS_ERR_TEMPORARILY_UNAVAILABLE,
-				  r == TS_ENOTFOUND ? "no such connection" : "storage is unavailable");
-			return r;
-		}
-		ts_connection_rec_free(*c);
-		*c = after;
-	}
-	if (strcmp((*c)->status, "pending") == 0) {
+	if (r == TS_ENOTFOUND) {
+		api_error(resp, 404, "not_found", "no such connection");
+	} else if (r == TS_ESTORE) {
+		api_error(resp, 503, TS_ERR_TEMPORARILY_UNAVAILABLE, "storage is unavailable");
+	} else if (r == TS_EINVAL && strcmp((*c)->status, "pending") == 0) {
 		api_error(resp, 409, "connection_pending", "the connection has not been authorized yet");
-		return TS_EINVAL;
-	}
-	if (strcmp((*c)->status, "needs_reauth") == 0) {
+	} else if (r == TS_EINVAL) {
 		api_error(resp, 409, "needs_reauth",
 			  "the provider refused the connection's grant; authorize it again");
-		return TS_EINVAL;
-	}
-	/* A token that is still valid is handed out even when its refresh
-	 * failed: the scheduler keeps retrying. */
-	if ((*c)->access_token == NULL || (*c)->expires_at <= ts_now()) {
+	} else if (r == TS_EIO) {
 		api_error(resp, 502, "upstream_unavailable",
 			  "the token could not be refreshed; retry shortly");
 		ts_http_resp_header(resp, "Retry-After", "5");
-		return TS_EIO;
-	}
-	r = ts_vault_unseal(v, (*c)->tenant_id, (*c)->id, "access_token", (*c)->access_token, token);
-	if (r != TS_OK) {
-		ts_log_err("vault connection %s: the stored access token cannot be opened (%s)",
-			   (*c)->id, ts_rc_str(r));
+	} else if (r != TS_OK) {
 		api_error(resp, 500, TS_ERR_SERVER_ERROR, "the stored token cannot be opened");
-		return r;
 	}
-	return TS_OK;
+	return r;
 }
 
 /* A person never gets a client-credentials provider's token, even from a

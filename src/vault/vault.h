@@ -113,6 +113,30 @@ int ts_vault_connection_delete(struct ts_vault *v, const struct ts_connection_re
  * nothing failed. */
 int ts_vault_rekey(struct ts_vault *v, json_t **summary);
 
+/* ---- a person's token, for token exchange (handout.c, RFC 8693) ---- */
+
+/* What ts_vault_user_token hands out; every member owned. */
+struct ts_vault_user_token {
+	char *access_token;  /* the provider's access token (a secret) */
+	char *token_type;    /* the provider's token_type, or "Bearer" */
+	int64_t expires_at;  /* when the provider said it expires */
+	char *connection_id; /* the connection it came from */
+};
+/* The access token of user_id's own connection to the tenant's provider
+ * (the oldest active one when there are several), refreshed first when it
+ * is inside its refresh window, through the refresh lease; actor names the
+ * refresher in audit events. Never another owner's or the tenant's own
+ * connection. TS_OK with *out filled (ts_vault_user_token_clear);
+ * TS_ENOTFOUND (no such provider, or no connection of the user to it),
+ * TS_EDENIED (a client-credentials or Shopee provider), TS_EINVAL (the
+ * connection waits for its authorization or needs_reauth), TS_EIO (the
+ * token expired and could not be refreshed), TS_ESTORE, TS_ECRYPTO. */
+int ts_vault_user_token(struct ts_vault *v, const char *tenant_id, const char *user_id,
+			const char *provider, const char *actor, struct ts_vault_user_token *out);
+/* Wipes the token and frees every member; a cleared struct may be cleared
+ * again. */
+void ts_vault_user_token_clear(struct ts_vault_user_token *t);
+
 /* ---- HTTP routes (ctx is a struct ts_rctx *) ---- */
 void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);
 void ts_vault_api_list(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp);

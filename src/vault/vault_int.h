@@ -256,6 +256,14 @@ int ts_vault_lease(struct ts_vault *v, const char *tenant_id, const char *id, in
  * TS_ENOTFOUND, TS_ESTORE. */
 int ts_vault_refresh(struct ts_vault *v, const char *tenant_id, const char *id,
 		     enum ts_vault_why why, const char *actor, struct ts_connection_rec **out);
+/* Makes *c (replaced in place) hold a valid access token, refreshing it
+ * first when it is inside its refresh window, waiting briefly for another
+ * refresher (handout.c). TS_OK with *token (caller frees with
+ * ts_free_secret); TS_EINVAL if the connection is pending or needs_reauth
+ * (see (*c)->status), TS_EIO if its token expired and could not be
+ * refreshed, TS_ENOTFOUND if it is gone, TS_ESTORE, TS_ECRYPTO. */
+int ts_vault_fresh_token(struct ts_vault *v, const char *actor, struct ts_connection_rec **c,
+			 char **token);
 /* Whether c waits for its authorization callback (nothing to refresh). */
 bool ts_vault_awaits_callback(const struct ts_connection_rec *c);
 /* ts_vault_refresh for an operator's request that saw the connection as

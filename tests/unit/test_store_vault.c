@@ -278,6 +278,46 @@ static void test_due_list(void **state)
 	assert_int_equal(ts_store_connection_due(st, 100, 0, &v, &n), TS_EINVAL);
 }
 
+/* A person's connections to one provider: only theirs, only that
+ * provider's, only this tenant's, oldest first. */
+static void test_owned_connections(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_connection_rec **v = NULL;
+	char name[NAME_CAP], tid[ID_CAP], other[NAME_CAP], oid[ID_CAP];
+	char alice[ID_CAP], bob[ID_CAP], a1[ID_CAP], a2[ID_CAP], x[ID_CAP];
+	size_t n = 0;
+
+	new_tenant(st, "owned", name, tid);
+	new_tenant(st, "owned2", other, oid);
+	new_user(st, tid, "alice", alice);
+	new_user(st, tid, "bob", bob);
+	put_provider(st, tid, "crm", "v1.s");
+	put_provider(st, tid, "erp", "v1.s");
+	put_provider(st, oid, "crm", "v1.s");
+	new_conn(st, tid, "crm", alice, "first", 0, a1);
+	new_conn(st, tid, "crm", alice, "second", 0, a2);
+	new_conn(st, tid, "crm", bob, "bobs", 0, x);
+	new_conn(st, tid, "crm", NULL, "tenants", 0, x);
+	new_conn(st, tid, "erp", alice, "erp", 0, x);
+	assert_int_equal(ts_store_connection_owned(st, tid, alice, "crm", &v, &n), TS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0]->owner, alice);
+	assert_string_equal(v[1]->owner, alice);
+	assert_true((strcmp(v[0]->id, a1) == 0 && strcmp(v[1]->id, a2) == 0) ||
+		    (strcmp(v[0]->id, a2) == 0 && strcmp(v[1]->id, a1) == 0));
+	ts_connection_recs_free(v, n);
+	assert_int_equal(ts_store_connection_owned(st, oid, alice, "crm", &v, &n), TS_OK);
+	assert_int_equal(n, 0);
+	ts_connection_recs_free(v, n);
+	assert_int_equal(ts_store_connection_owned(st, tid, alice, "none", &v, &n), TS_OK);
+	assert_int_equal(n, 0);
+	ts_connection_recs_free(v, n);
+	assert_int_equal(ts_store_connection_owned(st, tid, NULL, "crm", &v, &n), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, other), TS_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_lease_and_fenced_save),
 		cmocka_unit_test(test_lease_has_one_winner),
 		cmocka_unit_test(test_due_list),
+		cmocka_unit_test(test_owned_connections),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
