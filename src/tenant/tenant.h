@@ -83,7 +83,7 @@ struct ts_client {
 
 /* A client's refresh_reuse_grace when its configuration names none, and
  * the most it may name. */
-#define TS_REFRESH_REUSE_GRACE_DEFAULT 30
+#define TS_REFRESH_REUSE_GRACE_DEFAULT 0
 #define TS_REFRESH_REUSE_GRACE_MAX 3600
 
 struct ts_signing_key {

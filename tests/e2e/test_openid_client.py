@@ -9,14 +9,10 @@ browser/: missing tools fail the test in CI (CI=true) and skip it elsewhere."""
 import pytest
 
 from e2e_util import SECRET, fetch_jwks
-from people_helpers import (ALICE, AUD, WEB_URI, mobile_client, people_tenant, run_node, userinfo,
-                            verify_user_access_token, web_client)
+from people_helpers import (ALICE, AUD, WEB_URI, people_tenant, run_node, userinfo,
+                            verify_user_access_token)
 
-# No refresh retry window: the script expects a reused refresh token to be
-# refused at once.
-DOC = {"tenants": [people_tenant("acme", users=(ALICE,),
-                                 clients=[mobile_client(refresh_reuse_grace=0),
-                                          web_client(refresh_reuse_grace=0)])]}
+DOC = {"tenants": [people_tenant("acme", users=(ALICE,))]}
 
 
 @pytest.fixture(scope="module")

@@ -26,10 +26,8 @@ CAROL = {"username": "carol@acme.test", "password": "carol-purple-monkey-dishwas
 XSS_NAME = "<script>alert('x')</script> & \"Co\""
 
 DOC = {"tenants": [
-    # Reuse of a rotated refresh token is fatal at once here (no grace
-    # window: test_refresh_grace.py covers the window).
     people_tenant("acme", users=(ALICE, BOB, CAROL),
-                  clients=[mobile_client(refresh_reuse_grace=0), web_client()]),
+                  clients=[mobile_client(), web_client()]),
     # Same client ids as acme: a credential of acme must mean nothing here.
     people_tenant("beta", users=(ALICE,)),
     people_tenant("short", users=(ALICE,), code_ttl=1, clients=[mobile_client()]),

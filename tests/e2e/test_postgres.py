@@ -47,9 +47,7 @@ RACERS_PER_SERVER = 10
 
 DOC = {"tenants": [people_tenant(
     TENANT, users=(ALICE,),
-    # No refresh grace window: reuse is fatal at once (test_refresh_grace.py
-    # covers the window on PostgreSQL).
-    clients=[mobile_client(refresh_reuse_grace=0), web_client(),
+    clients=[mobile_client(), web_client(),
              {"client_id": "svc", "secret": SECRET, "scopes": ["tasks:read"]}],
     groups=[{"name": GROUP, "members": [ALICE["username"]]}])]}
 

@@ -23,8 +23,8 @@ SHORT_GRACE_S = 2
 RACERS = 20
 ROUNDS = 3
 
-CLIENTS = [mobile_client(),                                       # the default window
-           mobile_client(client_id="strict", refresh_reuse_grace=0),
+CLIENTS = [mobile_client(refresh_reuse_grace=30),
+           mobile_client(client_id="strict"),                        # the default: no window
            mobile_client(client_id="brief", refresh_reuse_grace=SHORT_GRACE_S),
            web_client()]
 DOC = {"tenants": [people_tenant(TENANT, users=(ALICE,), clients=CLIENTS)]}
@@ -231,9 +231,12 @@ def test_the_cli_shows_and_changes_the_window(srv):
         assert "refresh_reuse_grace" in r.err, r.err
     r = srv.cli("client", "create", "--tenant", TENANT, "kiosk", "--type", "public",
                 "--grant", "password", "--grant", "refresh_token", "--scope", "openid",
-                "--scope", "offline_access", "--refresh-reuse-grace", "0")
+                "--scope", "offline_access")
     assert r.rc == 0, r.err
-    assert r.out["refresh_reuse_grace"] == 0
+    assert r.out["refresh_reuse_grace"] == 0  # the default: reuse is fatal
+    r = srv.cli("client", "update", "--tenant", TENANT, "kiosk", "--refresh-reuse-grace", "45")
+    assert r.rc == 0, r.err
+    assert r.out["refresh_reuse_grace"] == 45
 
 
 def test_the_bootstrap_file_refuses_a_bad_window(make_server):
