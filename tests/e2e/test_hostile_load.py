@@ -154,6 +154,12 @@ def raise_fd_limit(need):
         resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
 
+# "At once" for a request from another address while one address holds
+# its connections: well under the request-head deadline, with room for a
+# sanitizer build on a loaded machine.
+SERVED_WITHIN_S = 3.0
+
+
 def test_slow_connections_from_one_address_do_not_starve_others(make_server):
     srv = make_server(DOC, name="slow")
     raise_fd_limit(SLOW_CONNECTIONS + 512)
@@ -175,8 +181,8 @@ def test_slow_connections_from_one_address_do_not_starve_others(make_server):
             slow.append(s)
         # Everyone else is still served, at once.
         t0 = time.monotonic()
-        r = requests.get(srv.url("/healthz"), timeout=1)
-        assert r.status_code == 200 and time.monotonic() - t0 < 1.0
+        r = requests.get(srv.url("/healthz"), timeout=SERVED_WITHIN_S)
+        assert r.status_code == 200 and time.monotonic() - t0 < SERVED_WITHIN_S
         # Trickle one header byte per connection per second: the server
         # keeps at most its per-address cap, and closes those too once the
         # request-head deadline has passed.
@@ -206,8 +212,8 @@ def test_slow_connections_from_one_address_do_not_starve_others(make_server):
                     s.close()
             passes.append(alive)
             t0 = time.monotonic()
-            r = requests.get(srv.url("/healthz"), timeout=1)
-            assert r.status_code == 200 and time.monotonic() - t0 < 1.0
+            r = requests.get(srv.url("/healthz"), timeout=SERVED_WITHIN_S)
+            assert r.status_code == 200 and time.monotonic() - t0 < SERVED_WITHIN_S
             time.sleep(1)
         open_counts = [len(a & b) for a, b in zip(passes, passes[1:])]
         assert max(open_counts[2:] or [0]) <= PER_ADDR_CAP, open_counts
