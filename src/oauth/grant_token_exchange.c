@@ -65,12 +65,14 @@ static bool request_ok(const struct ts_http_req *req, struct ts_oauth_err *e)
 }
 
 /* Verifies the subject token in full: signature with this tenant's keys,
- * typ, issuer, expiry, revocation, its client still enabled, and its
- * person still there and enabled. false with e filled otherwise. */
+ * typ, issuer, expiry, revocation, its client still enabled, its person
+ * still there and enabled, and, for a sender-constrained token, a proof of
+ * the request by its key (RFC 9449 §7.1: without the key a bound token is
+ * worth nothing, here as at a resource). false with e filled otherwise. */
 static bool subject_load(struct ts_rctx *rc, const char *token, struct subject *s,
 			 struct ts_oauth_err *e)
 {
-	const char *sub;
+	const char *sub, *bound;
 	int r = ts_oauth_access_token_check(rc, token, &s->at);
 
 	if (r == TS_ESTORE) {
@@ -94,6 +96,12 @@ static bool subject_load(struct ts_rctx *rc, const char *token, struct subject *
 	}
 	if (r != TS_OK || s->user->disabled) {
 		ts_oauth_err_set(e, 400, TS_ERR_INVALID_GRANT, "the subject token's user is not active");
+		return false;
+	}
+	bound = json_string_value(json_object_get(json_object_get(s->at.claims, "cnf"), "jkt"));
+	if (bound != NULL && (rc->dpop_jkt == NULL || strcmp(rc->dpop_jkt, bound) != 0)) {
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_GRANT,
+				 "the subject token is DPoP-bound: the request needs a proof by its key");
 		return false;
 	}
 	s->scope = json_string_value(json_object_get(s->at.claims, "scope"));

@@ -340,9 +340,10 @@ static void reg_answer(const struct ts_rctx *rc, struct ts_http_req *req,
 }
 
 /* The initial access token of the request, if it is one of this tenant
- * and unspent: TS_OK (h its digest), TS_ENOTFOUND, TS_ESTORE. */
+ * and unspent: TS_OK (h its digest, *exp its expiry), TS_ENOTFOUND,
+ * TS_ESTORE. */
 static int initial_token(const struct ts_rctx *rc, const struct ts_http_req *req,
-			 char h[2 * TS_SHA256_LEN + 1])
+			 char h[2 * TS_SHA256_LEN + 1], int64_t *exp_out)
 {
 	char *tenant = NULL, *kind = NULL, *data = NULL;
 	int64_t exp = 0;
@@ -358,6 +359,7 @@ static int initial_token(const struct ts_rctx *rc, const struct ts_http_req *req
 	free(tenant);
 	free(kind);
 	free(data);
+	*exp_out = exp;
 	return r == TS_OK || r == TS_ENOTFOUND ? r : TS_ESTORE;
 }
 
@@ -369,11 +371,12 @@ void ts_oauth_register(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	char err[REG_ERR_MAX] = "";
 	char *secret = NULL;
 	json_t *spec = NULL;
+	int64_t exp = 0;
 	int r;
 
 	if (!enabled(rc, resp))
 		return;
-	r = initial_token(rc, req, h);
+	r = initial_token(rc, req, h, &exp);
 	if (r != TS_OK) {
 		if (r == TS_ENOTFOUND)
 			send_token_err(resp, "a valid initial access token is required");
@@ -412,8 +415,14 @@ void ts_oauth_register(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	}
 	ts_sha256_hex(rat, strlen(rat), rat_h);
 	json_object_set_new(spec, RAT_HASH_KEY, json_string(rat_h));
-	if (reg_apply(rc, resp, spec, true, &secret) == TS_OK)
+	/* A refused registration leaves the token unspent: it goes back
+	 * (best effort: storage is failing if that fails too). */
+	if (reg_apply(rc, resp, spec, true, &secret) == TS_OK) {
 		reg_answer(rc, req, resp, id, 201, secret, rat);
+	} else if (ts_store_pending_put(rc->app->store, rc->tenant->id, h, REG_TOKEN_KIND, "{}",
+					exp) != TS_OK) {
+		ts_log_warn("the initial access token of a refused registration could not be put back");
+	}
 out:
 	OPENSSL_cleanse(rat, sizeof(rat));
 	ts_free_secret(secret);

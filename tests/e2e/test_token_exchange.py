@@ -142,6 +142,37 @@ def test_narrowing_gives_a_token_for_another_audience_with_an_act_claim(srv):
     assert i["active"] is True and i["sub"] == sc["sub"], i
 
 
+def test_a_dpop_bound_subject_token_needs_a_proof_by_its_key(srv):
+    """A sender-constrained token is worth nothing without its key, so a
+    stolen one cannot be laundered into an unbound token or a vault token
+    by exchanging it."""
+    from test_dpop import new_key, proof
+    url = srv.endpoint(ACME, "token")
+    key, other = new_key(), new_key()
+    r = requests.post(url, data={"grant_type": "password", "client_id": "app",
+                                 "username": ALICE["username"], "password": ALICE["password"],
+                                 "scope": "vault:read orders:read"},
+                      headers={"DPoP": proof(key, "POST", url)}, timeout=HTTP_TIMEOUT_S)
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+    subject = r.json()["access_token"]
+    for headers in ({}, {"DPoP": proof(other, "POST", url)}):
+        r = token_request(srv, ACME, [("grant_type", GRANT), ("subject_token", subject),
+                                      ("subject_token_type", AT), ("scope", "orders:read"),
+                                      ("audience", ORDERS)],
+                          auth=("gateway", SECRET), headers=headers)
+        assert_oauth_error(r, 400, "invalid_grant")
+    r = token_request(srv, ACME, [("grant_type", GRANT), ("subject_token", subject),
+                                  ("subject_token_type", AT), ("audience", "crm")],
+                      auth=("gateway", SECRET))
+    assert_oauth_error(r, 400, "invalid_grant")
+    r = token_request(srv, ACME, [("grant_type", GRANT), ("subject_token", subject),
+                                  ("subject_token_type", AT), ("scope", "orders:read"),
+                                  ("audience", ORDERS)],
+                      auth=("gateway", SECRET), headers={"DPoP": proof(key, "POST", url)})
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+    assert "cnf" in verified_claims(srv, r.json()["access_token"])
+
+
 def test_omitted_scope_is_the_intersection_and_resource_is_an_audience(srv):
     subject = person_token(srv, ALICE, scope="vault:read orders:read billing")
     r = exchange(srv, subject, client="orders-svc", resource=ORDERS + "/api")
