@@ -1,8 +1,8 @@
 /* fuzz_authz.c: libFuzzer target for the Authorization header (RFC 7235
  * §2.1): the shared split (wire/authz.c) and both readings of it, the
  * server's (http/auth.c: Basic per RFC 7617 and RFC 6749 §2.3.1, Bearer per
- * RFC 6750 §2.1, "token key:secret") and libtessera's (lib/header.c: API
- * keys, Bearer). Every input goes through all three. They never fail, so
+ * RFC 6750 §2.1, DPoP per RFC 9449 §7.1, "token key:secret") and
+ * libtessera's (lib/header.c: API keys, Bearer, DPoP). Every input goes through all three. They never fail, so
  * the checks are on the output: a known outcome with exactly the fields it
  * promises, NUL-terminated, within bounds, never longer than the input, and
  * the two readings agreeing on the scheme the split found. */
@@ -31,6 +31,7 @@ static void check_split(const char *p, size_t size, const struct ts_wire_authz *
 	case TS_WIRE_AUTHZ_BASIC:
 	case TS_WIRE_AUTHZ_TOKEN:
 	case TS_WIRE_AUTHZ_BEARER:
+	case TS_WIRE_AUTHZ_DPOP:
 	case TS_WIRE_AUTHZ_BADBEARER:
 	case TS_WIRE_AUTHZ_UNKNOWN:
 		/* The credentials lie inside the input, without edge spaces. */
@@ -38,7 +39,8 @@ static void check_split(const char *p, size_t size, const struct ts_wire_authz *
 			abort();
 		if (w->cred.len && (w->cred.p[0] == ' ' || w->cred.p[w->cred.len - 1] == ' '))
 			abort();
-		if (w->kind == TS_WIRE_AUTHZ_BEARER && !ts_wire_b64token_ok(w->cred.p, w->cred.len))
+		if ((w->kind == TS_WIRE_AUTHZ_BEARER || w->kind == TS_WIRE_AUTHZ_DPOP) &&
+		    !ts_wire_b64token_ok(w->cred.p, w->cred.len))
 			abort();
 		break;
 	case TS_WIRE_AUTHZ_TOOBIG:
@@ -71,9 +73,10 @@ static void check_server(const char *p, size_t size, enum ts_wire_authz_kind kin
 			abort();
 		break;
 	case TS_AUTH_BEARER:
+	case TS_AUTH_DPOP:
 		check_str(out.token, size);
 		if (out.token[0] == '\0' || strchr(out.token, ' ') || out.user || out.secret ||
-		    kind != TS_WIRE_AUTHZ_BEARER)
+		    kind != (out.scheme == TS_AUTH_BEARER ? TS_WIRE_AUTHZ_BEARER : TS_WIRE_AUTHZ_DPOP))
 			abort();
 		break;
 	case TS_AUTH_OTHER:
