@@ -167,7 +167,11 @@ int ts_hex_decode(const char *p, size_t len, unsigned char *out, size_t cap, siz
 
 int64_t ts_now(void)
 {
-	return (int64_t)time(NULL);
+	/* Not time(): it reads the coarse clock, which can lag a few
+	 * milliseconds behind the clock every client compares against. */
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec;
 }
 
 int64_t ts_now_ms(void)
