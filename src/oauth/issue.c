@@ -228,6 +228,13 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 	r = ts_rand_token(jti, sizeof(jti), JTI_BYTES);
 	if (r == TS_OK)
 		r = access_token(rc, is, now, jti, &at);
+	if (r != TS_OK && t->signer[t->access_token_alg] == NULL) {
+		/* The master key cannot open the tenant's keys: an operator's
+		 * fix, reported by /readyz; clients retry, as for storage. */
+		ts_oauth_err_set(e, 503, TS_ERR_TEMPORARILY_UNAVAILABLE,
+				 "the signing keys are unavailable");
+		goto out;
+	}
 	if (r != TS_OK) {
 		ts_oauth_err_set(e, 500, TS_ERR_SERVER_ERROR, NULL);
 		goto out;

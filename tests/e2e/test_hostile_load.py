@@ -259,6 +259,11 @@ def test_readyz_is_503_when_the_master_key_cannot_open_the_keys(make_server):
     assert "sealed under master key" in log, log
     assert "(notfound)" not in log
     assert requests.get(srv.url("/healthz"), timeout=HTTP_TIMEOUT_S).status_code == 200
+    # The token endpoint says the same thing a client can retry on.
+    r = requests.post(srv.url("/t/acme/oauth2/token"), auth=("svc", SECRET),
+                      data={"grant_type": "client_credentials"}, timeout=HTTP_TIMEOUT_S)
+    assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable", r.text
+    assert int(r.headers["Retry-After"]) > 0 and r.headers["Cache-Control"] == "no-store"
 
 
 def test_readyz_is_200_with_the_right_key(srv):
