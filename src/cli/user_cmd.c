@@ -67,6 +67,37 @@ static json_t *spec_from_user(const struct ts_user_rec *u)
 	return spec;
 }
 
+/* --attribute NAME=VALUE sets one attribute (repeatable); NAME= removes it.
+ * Returns an exit code: TS_EXIT_OK to go on. */
+static int attribute_options(json_t *spec, const struct ts_opts *o)
+{
+	json_t *attrs = json_object_get(spec, "attributes");
+	const char *v, *eq;
+	size_t i;
+	char *name;
+
+	for (i = 0; i < o->nopt; i++) {
+		if (strcmp(o->opt[i].name, "attribute") != 0 || (v = o->opt[i].value) == NULL)
+			continue;
+		eq = strchr(v, '=');
+		if (eq == NULL || eq == v) {
+			ts_cli_error("--attribute takes NAME=VALUE (NAME= removes it)");
+			return TS_EXIT_USAGE;
+		}
+		if (!json_is_object(attrs)) {
+			attrs = json_object();
+			json_object_set_new(spec, "attributes", attrs);
+		}
+		name = ts_xstrndup(v, (size_t)(eq - v));
+		if (eq[1] == '\0')
+			json_object_del(attrs, name);
+		else
+			json_object_set_new(attrs, name, json_string(eq + 1));
+		free(name);
+	}
+	return TS_EXIT_OK;
+}
+
 /* Applies the options of create/update and the verb's own change to spec.
  * Returns an exit code: TS_EXIT_OK to go on. */
 static int spec_options(json_t *spec, const struct ts_opts *o, const char *verb)
@@ -96,6 +127,8 @@ static int spec_options(json_t *spec, const struct ts_opts *o, const char *verb)
 		json_object_set(spec, "roles", roles); /* --role "" alone: no roles */
 	}
 	json_decref(roles);
+	if (attribute_options(spec, o) != TS_EXIT_OK)
+		return TS_EXIT_USAGE;
 	if ((v = ts_opts_get(o, "mobile-access")) != NULL) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
 			ts_cli_error("--mobile-access must be true or false");
@@ -244,7 +277,7 @@ int ts_cmd_user(struct ts_config *c, int argc, char **argv)
 {
 	static const char *const known[] = {"tenant", "email", "name", "role", "password",
 					    "password-stdin", "app-password", "mobile-access",
-					    "device-id", "disabled", "enabled", NULL};
+					    "device-id", "attribute", "disabled", "enabled", NULL};
 	static const char *const flags[] = {"password-stdin", NULL};
 	static const char *const verbs[] = {"create", "update", "show", "list", "delete",
 					    "disable", "enable", "set-password",
@@ -278,6 +311,7 @@ usage:
 	ts_cli_error("usage: tessera user create|update|show|delete|disable|enable|set-password|"
 		     "set-app-password|reset-device --tenant T USERNAME [--email E] [--name N] "
 		     "[--role R]... [--password P | --password-stdin] [--app-password P] "
-		     "[--mobile-access true|false] [--device-id D]; tessera user list --tenant T");
+		     "[--mobile-access true|false] [--device-id D] [--attribute NAME=VALUE]...; "
+		     "tessera user list --tenant T");
 	return TS_EXIT_USAGE;
 }

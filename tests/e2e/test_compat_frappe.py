@@ -558,3 +558,25 @@ def test_profile_and_attributes_on_postgres(cluster, make_server):
     assert (d["employee_id"], d["employee_name"]) == ("EMP-001", "G. User"), d
     assert s.cli("tenant", "update", "trust", "--compat", "none").rc == 0
     wait_until(lambda: mobile(s, "trust", {"usr": GAXIS["username"]}).status_code == 404)
+
+
+def test_attributes_set_by_the_cli_reach_the_mobile_login(srv):
+    user = ["--tenant", "trust", "cli-emp@company.com"]
+    r = srv.cli("user", "create", *user, "--name", "CLI Employee", "--app-password",
+                "CliAppPassword-123", "--mobile-access", "true", "--attribute",
+                "employee_id=EMP-042", "--attribute", "desk=B7")
+    assert r.rc == 0, r.err
+    shown = srv.cli("user", "show", *user).out
+    assert shown["attributes"] == {"employee_id": "EMP-042", "desk": "B7"}, shown
+    # NAME= removes one; the others stay.
+    r = srv.cli("user", "update", *user, "--attribute", "desk=")
+    assert r.rc == 0, r.err
+    assert srv.cli("user", "show", *user).out["attributes"] == {"employee_id": "EMP-042"}
+    for bad in ("=x", "novalue", "bad name=x"):
+        r = srv.cli("user", "update", *user, "--attribute", bad)
+        assert r.rc in (1, 2) and r.err_json, (bad, r)
+    body = {"usr": "cli-emp@company.com", "app_password": "CliAppPassword-123",
+            "device_id": "CLI-DEVICE"}
+    r = mobile(srv, "trust", body)  # users are read from storage, not from a snapshot
+    assert r.status_code == 200, r.text
+    assert r.json()["message"]["data"]["employee_id"] == "EMP-042", r.text
