@@ -46,6 +46,25 @@ static const char *user_code_key(struct ts_arena *a, const char *tenant_id, cons
 	return ts_arena_strdup(a, h);
 }
 
+/* Each device code is stored until it expires, so one client address may
+ * ask for at most the address window's count (100 in 15 minutes) per
+ * tenant: far above what the devices behind one NAT start, and a flood
+ * stops there. Every request counts, answered or not. */
+static bool device_rate_ok(const struct ts_rctx *rc, struct ts_http_req *req,
+			   struct ts_oauth_err *e)
+{
+	const char *key = ts_arena_printf(req->arena, "%s/device:%s", rc->tenant->id,
+					  req->remote_addr);
+	int wait = 0;
+
+	if (ts_throttle_reserve(rc->app->throttle, key, &ts_throttle_address, ts_now(), &wait) ==
+	    TS_OK)
+		return true;
+	ts_oauth_err_set(e, 429, TS_ERR_SLOW_DOWN, "too many device codes from this address; retry later");
+	e->retry_after = wait;
+	return false;
+}
+
 void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
@@ -72,6 +91,8 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 		ts_oauth_err_set(&e, 400, TS_ERR_UNAUTHORIZED_CLIENT, "the client may not use the device grant");
 		goto fail;
 	}
+	if (!device_rate_ok(rc, req, &e))
+		goto fail;
 	if (!ts_oauth_scope_grant(rc->tenant, c, ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL),
 				  req->arena, &scope)) {
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");

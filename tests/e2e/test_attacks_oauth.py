@@ -554,3 +554,19 @@ def test_the_cli_never_prints_a_database_password(srv, url):
     assert p.returncode == 1, p
     for piece in ("Sekr3t", "Leak", "123456"):
         assert piece not in p.stderr + p.stdout, p.stderr
+
+
+def test_a_flood_of_device_codes_from_one_address_stops_and_others_go_on(make_server):
+    proxied = make_server(DOC, env={"TESSERA_TRUSTED_PROXIES": "127.0.0.1/32"}, name="devflood")
+
+    def ask(addr):
+        return requests.post(proxied.endpoint("acme", "device_authorization"),
+                             data={"client_id": "tv", "scope": "tasks:read"},
+                             headers={"X-Forwarded-For": addr}, timeout=HTTP_TIMEOUT_S)
+
+    codes = [ask("198.51.100.7").status_code for _ in range(101)]
+    assert codes == [200] * 100 + [429], codes
+    r = ask("198.51.100.7")
+    assert r.status_code == 429 and r.json()["error"] == "slow_down", r.text
+    assert int(r.headers["Retry-After"]) > 0 and r.headers["Cache-Control"] == "no-store"
+    assert ask("198.51.100.8").status_code == 200  # another address is not held back
