@@ -267,6 +267,9 @@ static void metrics_local(void *ctx, struct ts_http_req *req, struct ts_http_res
 	metrics(ctx, req, resp);
 }
 
+/* The request headers a browser client may send across origins. */
+#define CORS_HEADERS "Authorization, Content-Type, DPoP, X-Request-ID, X-CSRF-Token"
+
 /* CORS (Fetch standard): an origin gets access when a client of the tenant
  * lists it, or for a public route (discovery, JWKS). Returns true if the
  * request was a preflight and has been answered. */
@@ -283,6 +286,10 @@ static bool cors(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 		ts_http_resp_header(resp, "Access-Control-Allow-Origin", is_public ? "*" : origin);
 		if (!is_public)
 			ts_http_resp_header(resp, "Vary", "Origin");
+		/* What a browser client reads of an answer besides the basics:
+		 * the DPoP nonce to retry with, the challenge, the wait. */
+		ts_http_resp_header(resp, "Access-Control-Expose-Headers",
+				    "DPoP-Nonce, WWW-Authenticate, Retry-After");
 	}
 	if (strcmp(req->method, "OPTIONS") != 0 ||
 	    ts_http_header(req, "Access-Control-Request-Method") == NULL)
@@ -292,7 +299,9 @@ static bool cors(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 	if (allowed) {
 		ts_http_resp_header(resp, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
 		ts_http_resp_header(resp, "Access-Control-Allow-Headers",
-				    "Authorization, Content-Type, X-Request-ID, X-CSRF-Token");
+				    rc->tenant && (rc->tenant->compat & TS_COMPAT_FRAPPE)
+					    ? CORS_HEADERS ", X-Frappe-CSRF-Token"
+					    : CORS_HEADERS);
 		ts_http_resp_header(resp, "Access-Control-Max-Age", CORS_MAX_AGE);
 	}
 	return true;

@@ -74,6 +74,7 @@ MOBILE_LOGIN = "/api/method/ashida.ashida_gaxis.api.mobile_auth.mobile_app_login
 HR_METHOD = "hr.api.mobile.login"
 DOMAIN = "trust.jossoor.test"
 CLIENT_ID = "3rcioodn8t"
+WEB_ORIGIN = "https://trust.jossoor.org"
 APP_REDIRECT = "app.trust://oauth2redirect"
 CLIENT_SCOPES = ["openid", "profile", "email", "offline_access", "tasks:read", "tasks:write"]
 CRM_USER = {"username": "user@example.com", "password": "secure_password",
@@ -96,7 +97,8 @@ def crm_client():
     return {"client_id": CLIENT_ID, "name": "Mobile App", "type": "public",
             "redirect_uris": [APP_REDIRECT, "https://trust.jossoor.org/oauth/callback"],
             "grant_types": ["authorization_code", "password", "refresh_token"],
-            "scopes": list(CLIENT_SCOPES), "skip_consent": True}
+            "scopes": list(CLIENT_SCOPES), "skip_consent": True,
+            "allowed_cors_origins": [WEB_ORIGIN]}
 
 
 def site(name, **over):
@@ -580,3 +582,14 @@ def test_attributes_set_by_the_cli_reach_the_mobile_login(srv):
     r = mobile(srv, "trust", body)  # users are read from storage, not from a snapshot
     assert r.status_code == 200, r.text
     assert r.json()["message"]["data"]["employee_id"] == "EMP-042", r.text
+
+
+def test_a_browser_may_send_frappe_csrf_header_across_origins(srv):
+    def preflight(tenant):
+        r = requests.options(at(srv, tenant, "/api/method/logout"), timeout=HTTP_TIMEOUT_S,
+                             headers={"Origin": WEB_ORIGIN, "Access-Control-Request-Method": "POST",
+                                      "Access-Control-Request-Headers": "x-frappe-csrf-token"})
+        assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == WEB_ORIGIN
+        return [h.strip() for h in r.headers["Access-Control-Allow-Headers"].lower().split(",")]
+    assert "x-frappe-csrf-token" in preflight("trust")
+    assert "x-frappe-csrf-token" not in preflight("plain")  # no Frappe profile there

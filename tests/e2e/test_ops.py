@@ -186,6 +186,8 @@ def test_a_listed_origin_may_call_the_token_endpoint(srv):
     assert r.status_code == 200
     assert r.headers.get("Access-Control-Allow-Origin") == CORS_ORIGIN
     assert "Origin" in r.headers.get("Vary", "")
+    exposed = r.headers.get("Access-Control-Expose-Headers", "").lower()
+    assert "dpop-nonce" in exposed and "www-authenticate" in exposed, r.headers
 
 
 def test_an_unlisted_origin_gets_no_cors_headers(srv):
@@ -205,7 +207,10 @@ def test_a_preflight_is_answered_204(srv):
     assert r.status_code == 204
     assert r.headers.get("Access-Control-Allow-Origin") == CORS_ORIGIN
     assert "POST" in r.headers.get("Access-Control-Allow-Methods", "")
-    assert "authorization" in r.headers.get("Access-Control-Allow-Headers", "").lower()
+    allowed = [h.strip() for h in r.headers.get("Access-Control-Allow-Headers", "").lower().split(",")]
+    assert {"authorization", "content-type", "dpop", "x-csrf-token"} <= set(allowed), allowed
+    # The Frappe header only where that profile is on.
+    assert "x-frappe-csrf-token" not in allowed
     r = requests.options(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, headers={
         "Origin": "https://evil.test", "Access-Control-Request-Method": "POST"})
     assert r.status_code == 204
