@@ -41,8 +41,8 @@ static char *fold_ascii(const char *s)
 	TS_COL(TS_COL_I64, type, m updated_at, 0)
 
 static const struct ts_col user_cols[] = {USER_COLUMNS(struct ts_user_rec, )};
-static const struct ts_rec_desc user_desc = {"user", sizeof(struct ts_user_rec), user_cols,
-					     (int)TS_ARRAY_LEN(user_cols)};
+const struct ts_rec_desc ts_user_desc = {"user", sizeof(struct ts_user_rec), user_cols,
+					  (int)TS_ARRAY_LEN(user_cols)};
 
 /* A MEMBER_RECORDS row: the user's columns, then added_at and added_by. */
 struct member_row {
@@ -112,7 +112,7 @@ int ts_store_user_get(struct ts_store *st, const char *tenant_id, const char *id
 	*out = NULL;
 	if (st == NULL || tenant_id == NULL || id == NULL)
 		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_USER_GET, a, 2, &user_desc, (void **)out, "user get");
+	return ts_q_get(st, TS_SQL_USER_GET, a, 2, &ts_user_desc, (void **)out, "user get");
 }
 
 int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
@@ -150,7 +150,7 @@ int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *u
 		return TS_EINVAL;
 	lc = fold_ascii(username);
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(lc)};
-	rc = ts_q_get(st, TS_SQL_USER_FIND, a, 2, &user_desc, (void **)out, "user find");
+	rc = ts_q_get(st, TS_SQL_USER_FIND, a, 2, &ts_user_desc, (void **)out, "user find");
 	free(lc);
 	return rc;
 }
@@ -166,7 +166,7 @@ int ts_store_user_list(struct ts_store *st, const char *tenant_id, struct ts_use
 	*n = 0;
 	if (st == NULL || tenant_id == NULL)
 		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_USER_LIST, a, 1, &user_desc, (void ***)out, n, "user list");
+	return ts_q_list(st, TS_SQL_USER_LIST, a, 1, &ts_user_desc, (void ***)out, n, "user list");
 }
 
 /* The access tokens recorded with the user's grants are denied first, in
@@ -202,12 +202,12 @@ int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char 
 
 void ts_user_rec_free(struct ts_user_rec *r)
 {
-	ts_rec_free(&user_desc, r);
+	ts_rec_free(&ts_user_desc, r);
 }
 
 void ts_user_recs_free(struct ts_user_rec **v, size_t n)
 {
-	ts_recs_free(&user_desc, (void **)v, n);
+	ts_recs_free(&ts_user_desc, (void **)v, n);
 }
 
 /* ---- groups ---- */
@@ -317,7 +317,7 @@ int ts_store_member_list(struct ts_store *st, const char *tenant_id, const char 
 	*n = 0;
 	if (st == NULL || tenant_id == NULL || group_id == NULL)
 		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_MEMBER_LIST, a, 2, &user_desc, (void ***)out, n,
+	return ts_q_list(st, TS_SQL_MEMBER_LIST, a, 2, &ts_user_desc, (void ***)out, n,
 			 "member list");
 }
 

@@ -12,6 +12,11 @@
  * connection of its own, redone once if a pooled one turns out cut. */
 int ts_q_read(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
 	      const struct ts_rec_desc *d, void *rec, const char *what);
+/* Reads a row that is not one record (a join of several): as ts_q_read,
+ * but fill reads the current row of cur (arg is the caller's). */
+typedef int (*ts_q_fill)(const struct ts_drv *d, struct ts_cur *cur, void *arg);
+int ts_q_read_fn(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
+		 ts_q_fill fill, void *arg, const char *what);
 /* ts_q_read into a new record (*out, owned by the caller). */
 int ts_q_get(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
 	     const struct ts_rec_desc *d, void **out, const char *what);

@@ -317,14 +317,18 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	 * grant is revoked). Data-modifying WITH clauses run exactly once and
 	 * see one snapshot; a failing insert fails the statement and changes
 	 * nothing. SQLite has no data-modifying WITH: its rotation is a
-	 * batched job of single statements. */
+	 * batched job of single statements. The old token's tenant, grant and
+	 * client are compared with IS NOT DISTINCT FROM (the same as = on
+	 * these NOT NULL columns), which no index serves: a plan made without
+	 * the values then finds the token by its key alone, never by the
+	 * index of its tenant or grant, whose rows grow with every rotation. */
 	[TS_SQL_REFRESH_ROTATE_ONE] = {.pg =
 		"WITH g AS ("
 		"  SELECT revoked FROM grants WHERE tenant_id = ?2 AND id = ?3 FOR SHARE"
 		"), spent AS ("
 		"  UPDATE refresh_tokens SET used = 1"
 		"  WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
-		"  AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4"
+		"  AND (tenant_id, grant_id, client_id) IS NOT DISTINCT FROM (?2, ?3, ?4)"
 		"  AND EXISTS (SELECT 1 FROM g)"
 		"  RETURNING 1"
 		"), ins AS ("
@@ -619,6 +623,17 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		.pg = "SELECT " CONN_COLS_C CONN_FROM
 		      " WHERE c.tenant_id = ?1 AND c.owner = ?2 AND c.provider = ?3"
 		      " ORDER BY c.created_at, c.id" BYTES},
+	/* A refresh token with what its grant reads next, in one round trip:
+	 * its user, and the pending state whose id is ?2 followed by its
+	 * grant id (NULL ?2: none). */
+	[TS_SQL_REFRESH_LOAD] = {.both =
+		"SELECT r.token_hash, r.tenant_id, r.grant_id, r.client_id, r.user_id, r.scope,"
+		" r.resource, r.auth_time, r.issued_at, r.expires_at, r.used, r.revoked,"
+		" r.parent_hash, r.rotated_at, r.access_jti, " USER_COLS_U ","
+		" p.tenant_id, p.data, p.expires_at FROM refresh_tokens r"
+		" LEFT JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id"
+		" LEFT JOIN pending p ON p.id_hash = CAST(?2 AS TEXT) || r.grant_id"
+		" WHERE r.token_hash = ?1"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

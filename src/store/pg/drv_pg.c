@@ -2,9 +2,11 @@
  * connection pool, READ COMMITTED write transactions and write batches.
  * Each connection prepares a statement of the SQL table the first time it
  * runs it (PQprepare, named by its id) and runs it by name afterwards
- * (PQexecPrepared), so the server parses it once per connection; a
- * connection opened after a cut starts with none prepared. Every run is
- * still planned for its values (pg.c sets plan_cache_mode).
+ * (PQexecPrepared), so the server parses and plans it once per
+ * connection; it is prepared again after TS_PG_PLAN_RUNS runs or
+ * TS_PG_PLAN_AGE_S seconds, so that its plan follows the tables' growth
+ * (pg.c). A connection opened after a cut
+ * starts with none prepared.
  * Parameters are text; integers are written in decimal. There is no group
  * commit: each write is its own transaction. */
 #include "pg_int.h"
@@ -53,14 +55,29 @@ static int end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump)
 	return ts_pg_write_end(st, pc(c), rc, bump);
 }
 
-/* Prepares statement id on c unless it is already. */
+/* Prepares statement id on c unless it is already, and again once its
+ * plan has served TS_PG_PLAN_RUNS runs or TS_PG_PLAN_AGE_S seconds. */
 static int prepare(struct ts_pg_conn *c, enum ts_sql id, const char *name, const char *what)
 {
+	char drop[NAME_MAX_LEN + sizeof("DEALLOCATE ")];
 	PGresult *r;
 	int rc = TS_OK;
 
-	if (c->prepared[id])
+	if (c->prepared[id] && ++c->runs[id] < TS_PG_PLAN_RUNS &&
+	    ts_now() - c->prepared_at[id] < TS_PG_PLAN_AGE_S)
 		return TS_OK;
+	if (c->prepared[id]) {
+		snprintf(drop, sizeof(drop), "DEALLOCATE %s", name);
+		r = PQexec(c->db, drop);
+		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = ts_pg_fail(c, r, what);
+		PQclear(r);
+		if (rc != TS_OK)
+			return rc;
+		c->prepared[id] = false;
+	}
+	c->runs[id] = 0;
+	c->prepared_at[id] = ts_now();
 	assert(c->sql[id] != NULL);
 	r = PQprepare(c->db, name, c->sql[id], 0, NULL);
 	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)

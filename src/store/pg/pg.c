@@ -30,7 +30,7 @@
 #define CLIENT_ENCODING "UTF8"
 #define SQLSTATE_UNIQUE "23505"
 #define SQLSTATE_FOREIGN_KEY "23503"
-#define CUSTOM_PLANS_SQL "SET plan_cache_mode = force_custom_plan"
+#define GENERIC_PLANS_SQL "SET plan_cache_mode = force_generic_plan"
 /* Longest error text kept in a log line. */
 #define ERR_MAX 300
 
@@ -68,22 +68,19 @@ static void conn_close(struct ts_pg_conn *c)
 	free(c);
 }
 
-/* The driver prepares its statements once per connection (drv_pg.c). A
- * prepared statement may fall back to a generic plan, made without the
- * values, after five runs; made while a table is small, such a plan can
- * look a row up by a non-unique index (a refresh token by its grant, whose
- * chain grows with every rotation) and slow down as the table grows
- * (measured: many concurrent refresh chains ran at half the rate). Every
- * run is therefore planned for its values, as an unprepared statement is;
- * the statement is still parsed only once. A server older than 12 has no
- * such setting: it is left as it is. */
-static void custom_plans(struct ts_pg_conn *c)
+/* The driver prepares its statements on each connection (drv_pg.c) and
+ * runs each from one plan made without the values (a generic plan), so
+ * that a run costs no planning; the driver prepares a statement again
+ * after TS_PG_PLAN_RUNS runs or TS_PG_PLAN_AGE_S seconds, so a plan made
+ * while a table was small does not outlive the table's growth. A server older than 12 has no such
+ * setting: it chooses between the two kinds of plan by itself. */
+static void generic_plans(struct ts_pg_conn *c)
 {
-	PGresult *r = PQexec(c->db, CUSTOM_PLANS_SQL);
+	PGresult *r = PQexec(c->db, GENERIC_PLANS_SQL);
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		ts_log_warn("postgres: plan_cache_mode cannot be set; prepared statements may use "
-			    "generic plans");
+		ts_log_warn("postgres: plan_cache_mode cannot be set; the server chooses the plans "
+			    "of prepared statements");
 	PQclear(r);
 }
 
@@ -120,7 +117,7 @@ static int conn_open(struct ts_pg *pg, struct ts_pg_conn **out)
 	c->url = &pg->shown;
 	c->sql = pg->sql;
 	PQsetNoticeProcessor(c->db, notice, (void *)&pg->shown);
-	custom_plans(c);
+	generic_plans(c);
 	*out = c;
 	return TS_OK;
 }

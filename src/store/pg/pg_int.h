@@ -43,9 +43,17 @@ struct ts_pg_conn {
 	const struct ts_pg_url *url; /* the store's, for scrubbing messages */
 	char *const *sql;        /* the store's SQL table in $N form, by statement id */
 	bool prepared[TS_SQL_COUNT]; /* prepared on this connection (PQprepare) */
+	unsigned runs[TS_SQL_COUNT]; /* runs since it was prepared */
+	int64_t prepared_at[TS_SQL_COUNT]; /* when (Unix seconds) */
 	bool broken;             /* a query failed at the connection level: closed on put */
 	struct ts_pg_conn *next; /* free-list link while idle */
 };
+
+/* A prepared statement is prepared again (and so planned again) after this
+ * many runs on its connection, or at its first run this many seconds after
+ * it was prepared. */
+#define TS_PG_PLAN_RUNS 100
+#define TS_PG_PLAN_AGE_S 60
 
 /* Closes the store (the driver's close; every connection must be back). */
 void ts_pg_close(struct ts_store *st);
