@@ -1,7 +1,7 @@
 /* pg.c: the PostgreSQL store backend's engine room: opening, a small pool
  * of libpq connections (opened lazily, at most POOL_MAX, each used by one
- * thread at a time), write transactions and batches, and the error
- * mapping the driver (drv_pg.c) shares. A connection that fails at the
+ * thread at a time), the statements of transactions and batches (which
+ * txn.c runs), and the error mapping the driver (drv_pg.c) shares. A connection that fails at the
  * connection level is closed and replaced by the next taker, so the store
  * recovers by itself once the server is back. The SQL is in sql.c, the
  * schema in pg_schema.c. */
@@ -34,8 +34,6 @@
 /* Longest error text kept in a log line. */
 #define ERR_MAX 300
 
-static const char begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
-static const char gen_bump_sql[] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'";
 
 /* The backend state behind ts_store.impl. */
 struct ts_pg {
@@ -146,30 +144,13 @@ static void slot_free(struct ts_pg *pg)
 	pthread_mutex_unlock(&pg->mu);
 }
 
-/* The calling thread's open write batch (ts_store_batch_begin): the store
- * it is on and the connection that holds its transaction. Thread-local, so
- * other threads pay nothing for it. */
-static _Thread_local struct ts_store *batch_store;
-static _Thread_local struct ts_pg_conn *batch_conn;
-/* A write of the batch asked for a generation bump: done once, at commit. */
-static _Thread_local bool batch_bump;
-
-static bool in_batch(struct ts_store *st)
-{
-	return batch_store == st && batch_conn != NULL;
-}
-
-int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
+int ts_pg_pool_get(struct ts_store *st, struct ts_drv_conn **dc)
 {
 	struct ts_pg *pg = impl(st);
-	struct ts_pg_conn *c;
+	struct ts_pg_conn *c, **out = (struct ts_pg_conn **)dc;
 	int rc;
 
 	*out = NULL;
-	if (in_batch(st)) {
-		*out = batch_conn;
-		return TS_OK;
-	}
 	pthread_mutex_lock(&pg->mu);
 	while (pg->idle == NULL && pg->nopen >= POOL_MAX)
 		pthread_cond_wait(&pg->cv, &pg->mu);
@@ -203,13 +184,14 @@ int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
 /* The next user must never inherit someone else's half-done transaction,
  * so one still open is rolled back, and the connection closed (freeing its
  * slot) if even that fails or it is broken. */
-void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c)
+void ts_pg_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
 {
 	struct ts_pg *pg = impl(st);
+	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
 	PGTransactionStatusType ts;
 	PGresult *r;
 
-	if (c == NULL || (in_batch(st) && c == batch_conn))
+	if (c == NULL)
 		return;
 	if (!c->broken && PQstatus(c->db) == CONNECTION_OK) {
 		ts = PQtransactionStatus(c->db);
@@ -356,149 +338,53 @@ int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, i
 	return TS_OK;
 }
 
-/* Runs a fixed statement with no parameters and no rows wanted. */
-static int run_fixed(struct ts_pg_conn *c, const char *sql, const char *what)
-{
-	return ts_pg_query(c, sql, NULL, 0, NULL, what);
-}
-
-/* The first statement on a pooled connection is where a connection cut
- * since its last use shows, if conn_alive could not see it yet. Nothing has
- * happened on it, so the work is safely redone once on a fresh connection. */
-static bool retry_fresh(struct ts_store *st, struct ts_pg_conn **c, int rc, bool *retried)
-{
-	if (rc != TS_ESTORE || !(*c)->broken || *retried)
-		return false;
-	*retried = true;
-	ts_pg_conn_put(st, *c);
-	*c = NULL;
-	return true;
-}
-
-int ts_pg_write_begin(struct ts_store *st, struct ts_pg_conn **c)
-{
-	bool retried = false;
-	int rc;
-
-	*c = NULL;
-	/* Inside the thread's batch a write is a savepoint of its transaction,
-	 * and a connection lost there loses the batch: no retry. */
-	if (in_batch(st)) {
-		*c = batch_conn;
-		return run_fixed(*c, "SAVEPOINT job", "savepoint");
-	}
-	do {
-		rc = ts_pg_conn_get(st, c);
-		if (rc != TS_OK)
-			return rc;
-		rc = run_fixed(*c, begin_sql, "begin");
-	} while (retry_fresh(st, c, rc, &retried));
-	return rc;
-}
-
-/* Bumps the generation inside c's open transaction. */
-static int bump_generation(struct ts_pg_conn *c)
-{
-	int changed = 0;
-	int rc = ts_pg_exec(c, gen_bump_sql, NULL, 0, &changed, "generation bump");
-
-	if (rc == TS_OK && changed != 1) {
-		ts_log_err("postgres: the generation row is missing");
-		rc = TS_ESTORE;
-	}
-	return rc;
-}
+/* The transaction statements (drv.h), by enum ts_tx_stmt. */
+static const char *const tx_sql[TS_TX_COUNT] = {
+	[TS_TX_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
+	[TS_TX_COMMIT] = "COMMIT",
+	[TS_TX_ROLLBACK] = "ROLLBACK",
+	[TS_TX_SAVEPOINT] = "SAVEPOINT job",
+	[TS_TX_RELEASE] = "RELEASE SAVEPOINT job",
+	[TS_TX_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT job",
+	[TS_TX_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
+};
 
 /* COMMIT of a transaction that failed earlier answers with a ROLLBACK and
  * no error, so the transaction's state is checked before and the command's
- * tag after. */
-static int commit(struct ts_pg_conn *c)
+ * tag after; the generation row must be there to bump. */
+int ts_pg_run(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 {
+	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
 	PGresult *r = NULL;
 	int rc;
 
-	if (PQtransactionStatus(c->db) != PQTRANS_INTRANS) {
+	if (id == TS_TX_COMMIT && PQtransactionStatus(c->db) != PQTRANS_INTRANS) {
 		ts_log_err("postgres: a write transaction failed but was about to commit");
 		return TS_ESTORE;
 	}
-	rc = ts_pg_query(c, "COMMIT", NULL, 0, &r, "commit");
+	rc = ts_pg_query(c, tx_sql[id], NULL, 0, &r, what);
 	if (rc != TS_OK)
 		return rc;
-	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+	if (id == TS_TX_COMMIT && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		ts_log_err("postgres: commit answered \"%s\"", PQcmdStatus(r));
+		rc = TS_ESTORE;
+	} else if (id == TS_TX_GEN_BUMP && strcmp(PQcmdTuples(r), "1") != 0) {
+		ts_log_err("postgres: the generation row is missing");
 		rc = TS_ESTORE;
 	}
 	PQclear(r);
 	return rc;
 }
 
-/* The end of a write inside the thread's batch: kept (released) or undone
- * alone (rolled back to its savepoint, which also clears an aborted
- * statement); the batch's transaction stays open. */
-static int batch_write_end(struct ts_pg_conn *c, int rc, bool bump)
+bool ts_pg_open(struct ts_drv_conn *dc)
 {
-	int rrc;
-
-	if (c->broken)
-		return rc == TS_OK ? TS_ESTORE : rc;
-	if (rc != TS_OK)
-		run_fixed(c, "ROLLBACK TO SAVEPOINT job", "rollback to savepoint");
-	rrc = run_fixed(c, "RELEASE SAVEPOINT job", "release savepoint");
-	if (rc == TS_OK && rrc == TS_OK && bump)
-		batch_bump = true;
-	return rc != TS_OK ? rc : rrc;
-}
-
-int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump)
-{
+	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
 	PGTransactionStatusType ts;
 
-	if (c == NULL)
-		return rc;
-	if (in_batch(st) && c == batch_conn)
-		return batch_write_end(c, rc, bump);
-	if (rc == TS_OK && bump)
-		rc = bump_generation(c);
-	if (rc == TS_OK)
-		rc = commit(c);
-	if (rc != TS_OK && !c->broken) {
-		ts = PQtransactionStatus(c->db);
-		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
-			run_fixed(c, "ROLLBACK", "rollback");
-	}
-	ts_pg_conn_put(st, c);
-	return rc;
-}
-
-int ts_pg_batch_begin(struct ts_store *st)
-{
-	struct ts_pg_conn *c = NULL;
-	int rc;
-
-	if (batch_store != NULL)
-		return TS_EINVAL;
-	rc = ts_pg_write_begin(st, &c);
-	if (rc != TS_OK)
-		return ts_pg_write_end(st, c, rc, false);
-	batch_store = st;
-	batch_conn = c;
-	batch_bump = false;
-	return TS_OK;
-}
-
-int ts_pg_batch_end(struct ts_store *st, bool commit)
-{
-	struct ts_pg_conn *c = batch_conn;
-
-	if (!in_batch(st))
-		return TS_EINVAL;
-	batch_store = NULL;
-	batch_conn = NULL;
-	if (commit)
-		return ts_pg_write_end(st, c, TS_OK, batch_bump);
-	/* Putting back a connection inside a transaction rolls it back. */
-	ts_pg_conn_put(st, c);
-	return TS_OK;
+	if (c->broken)
+		return false;
+	ts = PQtransactionStatus(c->db);
+	return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
 }
 
 int64_t ts_pg_col_i64(const PGresult *r, int i, int j)
@@ -589,7 +475,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 		goto out;
 	/* The migrating connection becomes the pool's first. */
 	pg->nopen = 1;
-	ts_pg_conn_put(st, c);
+	ts_pg_pool_put(st, (struct ts_drv_conn *)c);
 	c = NULL;
 	*out = st;
 	st = NULL;
