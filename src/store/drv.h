@@ -111,6 +111,10 @@ struct ts_drv {
 	int (*run)(struct ts_drv_conn *c, enum ts_tx_stmt s, const char *what);
 	bool (*open)(struct ts_drv_conn *c);
 	void (*lock)(struct ts_store *st, bool take);
+	/* Runs a fixed script of statements (a migration step: no
+	 * parameters, never built from data); TS_ESTORE, logged, if one
+	 * fails. */
+	int (*script)(struct ts_drv_conn *c, const char *sql, const char *what);
 };
 
 /* Connections, transactions and batches over the engine entries (txn.c).

@@ -148,4 +148,5 @@ const struct ts_drv ts_drv_sqlite = {
 	.run = ts_sq_run_tx,
 	.open = ts_sq_open,
 	.lock = ts_sq_lock,
+	.script = ts_sq_script,
 };

@@ -634,6 +634,16 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		" LEFT JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id"
 		" LEFT JOIN pending p ON p.id_hash = CAST(?2 AS TEXT) || r.grant_id"
 		" WHERE r.token_hash = ?1"},
+
+	/* ---- migrations (schema.c) ---- */
+	/* Servers starting together on one PostgreSQL database migrate one
+	 * after the other, under this transaction-level advisory lock
+	 * ("tessera\1"); on SQLite the IMMEDIATE transaction's write lock
+	 * does it. */
+	[TS_SQL_MIGRATE_LOCK] = {.pg = "SELECT pg_advisory_xact_lock(8387236820507844865)"},
+	[TS_SQL_SCHEMA_VERSION] = {.both = "SELECT version FROM schema_version WHERE id = 1"},
+	[TS_SQL_SCHEMA_VERSION_SET] = {.both =
+		"UPDATE schema_version SET version = CAST(?1 AS INTEGER) WHERE id = 1"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

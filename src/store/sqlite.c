@@ -5,7 +5,8 @@
  * batched so that concurrent small writes share one commit), and the
  * statement helpers of the driver (drv_sqlite.c). Every connection runs
  * with WAL, synchronous=FULL (a write is durable once it returns) and
- * foreign keys on. The SQL is in sql.c, the schema in sqlite_schema.c. */
+ * foreign keys on. The SQL is in sql.c, the schema in schema.c. */
+#include "schema.h"
 #include "sqlite_int.h"
 
 #include <assert.h>
@@ -599,7 +600,7 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	rc = conn_open(impl(st)->path, &c);
 	if (rc != TS_OK)
 		goto out;
-	rc = ts_sqlite_migrate(c->db, impl(st)->path);
+	rc = ts_schema_migrate(st, (struct ts_drv_conn *)c);
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */

@@ -1,6 +1,6 @@
 /* sqlite_int.h: private to the SQLite driver, shared by sqlite.c (open,
  * connection pool, transaction statements, group commit),
- * sqlite_schema.c (migrations) and drv_sqlite.c (the driver interface over
+ * sqlite_schema.c (migration scripts) and drv_sqlite.c (the driver interface over
  * them, with txn.c). Nothing outside src/store includes it but the backend's own unit
  * test (test_store_sqlite.c). */
 #ifndef TS_STORE_SQLITE_INT_H
@@ -80,11 +80,7 @@ int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v);
 #define ts_sq_fail(db, what) ts_sq_fail_at(__FILE__, __LINE__, __func__, (db), (what))
 int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what);
 
-/* Brings the database on db up to the newest schema version this binary
- * knows, one migration step per IMMEDIATE transaction, so that two
- * processes opening the same file at once apply each step exactly once.
- * TS_OK, or TS_ESTORE (logged) if a step fails or the file's schema is newer
- * than this binary. db must have no open transaction; path is for logs. */
-int ts_sqlite_migrate(sqlite3 *db, const char *path);
+/* The driver's script entry (sqlite_schema.c). */
+int ts_sq_script(struct ts_drv_conn *c, const char *sql, const char *what);
 
 #endif

@@ -192,4 +192,5 @@ const struct ts_drv ts_drv_pg = {
 	.run = ts_pg_run,
 	.open = ts_pg_open,
 	.lock = NULL,
+	.script = ts_pg_script,
 };

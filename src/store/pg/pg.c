@@ -4,8 +4,9 @@
  * txn.c runs), and the error mapping the driver (drv_pg.c) shares. A connection that fails at the
  * connection level is closed and replaced by the next taker, so the store
  * recovers by itself once the server is back. The SQL is in sql.c, the
- * schema in pg_schema.c. */
+ * schema in schema.c. */
 #include "pg_int.h"
+#include "store/schema.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -470,7 +471,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	rc = conn_open(pg, &c);
 	if (rc != TS_OK)
 		goto out;
-	rc = ts_pg_migrate(c);
+	rc = ts_schema_migrate(st, (struct ts_drv_conn *)c);
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */

@@ -1,6 +1,6 @@
 /* pg_int.h: private to the PostgreSQL driver (src/store/pg/), shared by
  * pg.c (open, the connection pool, transaction statements, error
- * mapping), pg_schema.c (migrations), pg_url.c (what of a URL may be shown,
+ * mapping), pg_schema.c (migration scripts), pg_url.c (what of a URL may be shown,
  * and scrubbing libpq's messages) and drv_pg.c (the driver interface over
  * them, with prepared statements). Nothing outside src/store includes it.
  *
@@ -57,9 +57,8 @@ struct ts_pg_conn {
 
 /* Closes the store (the driver's close; every connection must be back). */
 void ts_pg_close(struct ts_store *st);
-/* Applies the migrations on c (pg_schema.c); concurrent openers serialise
- * on an advisory lock, so many servers may start at once. */
-int ts_pg_migrate(struct ts_pg_conn *c);
+/* The driver's script entry (pg_schema.c). */
+int ts_pg_script(struct ts_drv_conn *c, const char *sql, const char *what);
 
 /* ---- the engine (pg.c) ---- */
 
