@@ -167,12 +167,8 @@ int ts_store_tenant_get(struct ts_store *st, const char *name, struct ts_tenant_
 {
 	const struct ts_arg a[] = {TS_TXT(name)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || name == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_TENANT_GET, a, 1, &tenant_desc, (void **)out, "tenant get");
+	return ts_q_fetch(st, name != NULL, TS_SQL_TENANT_GET, a, 1, &tenant_desc, (void **)out,
+			  "tenant get");
 }
 
 int ts_store_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n)
@@ -251,12 +247,8 @@ int ts_store_client_get(struct ts_store *st, const char *tenant_id, const char *
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(client_id)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || tenant_id == NULL || client_id == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_CLIENT_GET, a, 2, &client_desc, (void **)out, "client get");
+	return ts_q_fetch(st, tenant_id != NULL && client_id != NULL, TS_SQL_CLIENT_GET, a, 2,
+			  &client_desc, (void **)out, "client get");
 }
 
 int ts_store_client_list(struct ts_store *st, const char *tenant_id,

@@ -139,6 +139,29 @@ int ts_q_list(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, in
 	return read_retry(st, id, args, n, d, NULL, NULL, out, cnt, what);
 }
 
+int ts_q_fetch(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args, int n,
+	       const struct ts_rec_desc *d, void **out, const char *what)
+{
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (st == NULL || !ok)
+		return TS_EINVAL;
+	return ts_q_get(st, id, args, n, d, out, what);
+}
+
+int ts_q_fetch_all(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args,
+		   int n, const struct ts_rec_desc *d, void ***out, size_t *cnt, const char *what)
+{
+	if (out == NULL || cnt == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*cnt = 0;
+	if (st == NULL || !ok)
+		return TS_EINVAL;
+	return ts_q_list(st, id, args, n, d, out, cnt, what);
+}
+
 int ts_q_row(struct ts_store *st, struct ts_drv_conn *c, enum ts_sql id,
 	     const struct ts_arg *args, int n, const struct ts_rec_desc *d, void *rec,
 	     const char *what)

@@ -209,12 +209,8 @@ int ts_store_grant_get(struct ts_store *st, const char *tenant_id, const char *i
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || tenant_id == NULL || id == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_GRANT_GET, a, 2, &grant_desc, (void **)out, "grant get");
+	return ts_q_fetch(st, tenant_id != NULL && id != NULL, TS_SQL_GRANT_GET, a, 2, &grant_desc,
+			  (void **)out, "grant get");
 }
 
 /* Inside the caller's transaction: whether the grant exists (*found) and
@@ -583,12 +579,8 @@ int ts_store_refresh_get(struct ts_store *st, const char *token_hash,
 {
 	const struct ts_arg a[] = {TS_TXT(token_hash)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || token_hash == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_REFRESH_GET, a, 1, &refresh_desc, (void **)out, "refresh get");
+	return ts_q_fetch(st, token_hash != NULL, TS_SQL_REFRESH_GET, a, 1, &refresh_desc,
+			  (void **)out, "refresh get");
 }
 
 void ts_refresh_load_clear(struct ts_refresh_load *l)
