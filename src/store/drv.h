@@ -10,6 +10,8 @@
 #include "store.h"
 #include "sql.h"
 
+#include <pthread.h>
+
 /* A driver's connection, opaque here: one thread uses it at a time. */
 struct ts_drv_conn;
 
@@ -116,6 +118,28 @@ struct ts_drv {
 	 * fails. */
 	int (*script)(struct ts_drv_conn *c, const char *sql, const char *what);
 };
+
+/* An engine's pool of connections (txn.c): at most TS_POOL_MAX open, each
+ * lent to one thread at a time. */
+#define TS_POOL_MAX 8
+struct ts_pool {
+	pthread_mutex_t mu; /* guards the fields below */
+	pthread_cond_t cv;  /* signalled when a connection comes back or a slot frees */
+	struct ts_drv_conn *idle[TS_POOL_MAX]; /* not lent out, the latest back last */
+	unsigned nidle, nopen; /* idle; open, idle or lent out */
+};
+void ts_pool_init(struct ts_pool *p);
+/* An idle connection in *out or, with none idle and fewer than
+ * TS_POOL_MAX open, *out NULL: a slot reserved for the caller to open one
+ * in (outside the lock, as opening takes time) or to free with
+ * ts_pool_put(p, NULL). Waits while all are lent out. */
+void ts_pool_take(struct ts_pool *p, struct ts_drv_conn **out);
+/* Gives c back idle, or with c NULL frees a slot (its connection closed or
+ * never made). */
+void ts_pool_put(struct ts_pool *p, struct ts_drv_conn *c);
+/* Closes every idle connection with close_conn, destroys the pool and
+ * returns how many connections were still lent out (a caller bug). */
+unsigned ts_pool_drain(struct ts_pool *p, void (*close_conn)(struct ts_drv_conn *c));
 
 /* Connections, transactions and batches over the engine entries (txn.c).
  * While the calling thread has a batch open on st, conn_get gives it the

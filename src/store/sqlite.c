@@ -1,5 +1,5 @@
 /* sqlite.c: the SQLite store backend's engine room: opening, a small pool
- * of connections (opened lazily, at most POOL_MAX), each used by one thread
+ * of connections (opened lazily, at most TS_POOL_MAX), each used by one thread
  * at a time with its own cache of prepared statements so that concurrent
  * readers never queue on one connection, write transactions (alone, or
  * batched so that concurrent small writes share one commit), and the
@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define POOL_MAX 8
 /* The most jobs one batch of ts_sq_write_batched runs: enough to cover
  * every thread that can be waiting at once, and a bound on how long the
  * write lock is held for one commit. */
@@ -39,17 +38,14 @@ struct ts_sq_job {
 
 /* The backend state behind ts_store.impl.
  *
- * Locks, in the order they may be taken: a pooled connection (mu, only
- * while taking or giving one back), then write_mu. batch_mu is a leaf:
+ * Locks, in the order they may be taken: a pooled connection (the pool's
+ * lock, only while taking or giving one back), then write_mu. batch_mu is a leaf:
  * nothing else is taken while it is held, so no thread ever waits for the
  * pool or for write_mu holding it, and whoever holds write_mu never takes
  * it. */
 struct ts_sq {
 	char *path;         /* as given to sqlite3_open_v2 */
-	pthread_mutex_t mu; /* guards idle and nopen */
-	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
-	struct ts_sq_conn *idle; /* connections not in use */
-	unsigned nopen;     /* connections open, idle or in use */
+	struct ts_pool pool; /* the connections */
 	/* Held from BEGIN IMMEDIATE to COMMIT/ROLLBACK. SQLite admits one
 	 * writer at a time anyway; this makes our own threads queue for it in
 	 * order instead of polling in SQLite's busy handler, which then only
@@ -224,34 +220,17 @@ out:
 	return rc;
 }
 
-int ts_sq_pool_get(struct ts_store *st, struct ts_drv_conn **dc)
+int ts_sq_pool_get(struct ts_store *st, struct ts_drv_conn **out)
 {
 	struct ts_sq *sq = impl(st);
-	struct ts_sq_conn *c, **out = (struct ts_sq_conn **)dc;
 	int rc;
 
-	*out = NULL;
-	pthread_mutex_lock(&sq->mu);
-	while (sq->idle == NULL && sq->nopen >= POOL_MAX)
-		pthread_cond_wait(&sq->cv, &sq->mu);
-	c = sq->idle;
-	if (c != NULL) {
-		sq->idle = c->next;
-		c->next = NULL;
-		pthread_mutex_unlock(&sq->mu);
-		*out = c;
+	ts_pool_take(&sq->pool, out);
+	if (*out != NULL)
 		return TS_OK;
-	}
-	/* Reserve the slot, then open outside the lock: opening touches the
-	 * disk and other threads should not wait for it. */
-	sq->nopen++;
-	pthread_mutex_unlock(&sq->mu);
-	rc = conn_open(sq->path, out);
+	rc = conn_open(sq->path, (struct ts_sq_conn **)out);
 	if (rc != TS_OK) {
-		pthread_mutex_lock(&sq->mu);
-		sq->nopen--;
-		pthread_cond_signal(&sq->cv);
-		pthread_mutex_unlock(&sq->mu);
+		ts_pool_put(&sq->pool, NULL);
 		return rc;
 	}
 	ts_log_debug("sqlite %s: opened a pooled connection", sq->path);
@@ -275,15 +254,7 @@ void ts_sq_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
 		conn_close(c);
 		c = NULL;
 	}
-	pthread_mutex_lock(&sq->mu);
-	if (c != NULL) {
-		c->next = sq->idle;
-		sq->idle = c;
-	} else {
-		sq->nopen--;
-	}
-	pthread_cond_signal(&sq->cv);
-	pthread_mutex_unlock(&sq->mu);
+	ts_pool_put(&sq->pool, (struct ts_drv_conn *)c);
 }
 
 void ts_sq_stmt_done(sqlite3_stmt *s)
@@ -500,10 +471,15 @@ void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 
 /* Every connection must be back by now: closing under a running call is a
  * caller bug, logged rather than hidden. */
+static void close_pooled(struct ts_drv_conn *c)
+{
+	conn_close((struct ts_sq_conn *)c);
+}
+
 void ts_sq_close(struct ts_store *st)
 {
 	struct ts_sq *sq = impl(st);
-	struct ts_sq_conn *c;
+	unsigned lent;
 
 	pthread_mutex_lock(&sq->batch_mu);
 	if (sq->batches > 0)
@@ -512,21 +488,12 @@ void ts_sq_close(struct ts_store *st)
 	if (sq->combining || sq->pending != NULL)
 		ts_log_err("sqlite %s: closed with batched writes still queued", sq->path);
 	pthread_mutex_unlock(&sq->batch_mu);
-	pthread_mutex_lock(&sq->mu);
-	while ((c = sq->idle) != NULL) {
-		sq->idle = c->next;
-		sq->nopen--;
-		conn_close(c);
-	}
-	if (sq->nopen != 0)
-		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path,
-			   sq->nopen);
-	pthread_mutex_unlock(&sq->mu);
-	pthread_cond_destroy(&sq->cv);
+	lent = ts_pool_drain(&sq->pool, close_pooled);
+	if (lent != 0)
+		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path, lent);
 	pthread_cond_destroy(&sq->batch_cv);
 	pthread_mutex_destroy(&sq->batch_mu);
 	pthread_mutex_destroy(&sq->write_mu);
-	pthread_mutex_destroy(&sq->mu);
 	free(sq->path);
 	free(sq);
 	free(st);
@@ -584,9 +551,8 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 		rc = TS_ETOOBIG;
 		goto out;
 	}
-	pthread_mutex_init(&sq->mu, NULL);
+	ts_pool_init(&sq->pool);
 	pthread_mutex_init(&sq->write_mu, NULL);
-	pthread_cond_init(&sq->cv, NULL);
 	pthread_mutex_init(&sq->batch_mu, NULL);
 	pthread_cond_init(&sq->batch_cv, NULL);
 	sq->pending_tail = &sq->pending;
@@ -604,7 +570,7 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */
-	impl(st)->nopen = 1;
+	impl(st)->pool.nopen = 1;
 	ts_sq_pool_put(st, (struct ts_drv_conn *)c);
 	c = NULL;
 	*out = st;

@@ -15,7 +15,6 @@ struct ts_sq_conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[TS_TX_COUNT]; /* prepared on first use, finalized on close */
 	sqlite3_stmt *q[TS_SQL_COUNT];   /* the SQL table's (sql.h), likewise */
-	struct ts_sq_conn *next;         /* free-list link while idle */
 };
 
 /* Closes the store (the driver's close; every connection must be back). */

@@ -1,7 +1,57 @@
-/* txn.c: connections, write transactions and write batches, written once
- * over an engine's pool and its transaction statements (drv.h): what the
- * SQLite and PostgreSQL drivers lend, begin, end and batch the same way. */
+/* txn.c: connection pools, write transactions and write batches, written
+ * once over an engine's connections and its transaction statements
+ * (drv.h): what the SQLite and PostgreSQL drivers pool, lend, begin, end
+ * and batch the same way. */
 #include "drv.h"
+
+void ts_pool_init(struct ts_pool *p)
+{
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->nidle = 0;
+	p->nopen = 0;
+}
+
+void ts_pool_take(struct ts_pool *p, struct ts_drv_conn **out)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->nidle == 0 && p->nopen >= TS_POOL_MAX)
+		pthread_cond_wait(&p->cv, &p->mu);
+	if (p->nidle > 0) {
+		*out = p->idle[--p->nidle];
+	} else {
+		*out = NULL;
+		p->nopen++;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+void ts_pool_put(struct ts_pool *p, struct ts_drv_conn *c)
+{
+	pthread_mutex_lock(&p->mu);
+	if (c != NULL)
+		p->idle[p->nidle++] = c;
+	else
+		p->nopen--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+unsigned ts_pool_drain(struct ts_pool *p, void (*close_conn)(struct ts_drv_conn *c))
+{
+	unsigned lent;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->nidle > 0) {
+		close_conn(p->idle[--p->nidle]);
+		p->nopen--;
+	}
+	lent = p->nopen;
+	pthread_mutex_unlock(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	return lent;
+}
 
 /* The calling thread's open write batch (ts_store_batch_begin): the store
  * it is on and the connection that holds its transaction. Thread-local, so

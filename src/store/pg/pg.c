@@ -1,5 +1,5 @@
 /* pg.c: the PostgreSQL store backend's engine room: opening, a small pool
- * of libpq connections (opened lazily, at most POOL_MAX, each used by one
+ * of libpq connections (opened lazily, at most TS_POOL_MAX, each used by one
  * thread at a time), the statements of transactions and batches (which
  * txn.c runs), and the error mapping the driver (drv_pg.c) shares. A connection that fails at the
  * connection level is closed and replaced by the next taker, so the store
@@ -9,12 +9,10 @@
 #include "store/schema.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_MAX 8
 /* Set unless the URL sets them: a server that does not answer costs a
  * connection attempt at most CONNECT_TIMEOUT_S; a server or network that
  * goes silent under an open connection is noticed by TCP keepalives (idle
@@ -40,10 +38,7 @@
 struct ts_pg {
 	char *url;          /* the connection URL; may hold a password, never logged */
 	struct ts_pg_url shown; /* what of it may be shown, for scrubbing messages */
-	pthread_mutex_t mu; /* guards idle and nopen */
-	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
-	struct ts_pg_conn *idle; /* connections not in use */
-	unsigned nopen;     /* connections open, idle or in use */
+	struct ts_pool pool; /* the connections */
 	char *sql[TS_SQL_COUNT]; /* the SQL table in $N form (NULL: not in this dialect) */
 };
 
@@ -136,46 +131,24 @@ static bool conn_alive(struct ts_pg_conn *c)
 	return PQstatus(c->db) == CONNECTION_OK;
 }
 
-/* Frees a pool slot whose connection is gone (closed, or never made). */
-static void slot_free(struct ts_pg *pg)
-{
-	pthread_mutex_lock(&pg->mu);
-	pg->nopen--;
-	pthread_cond_signal(&pg->cv);
-	pthread_mutex_unlock(&pg->mu);
-}
-
-int ts_pg_pool_get(struct ts_store *st, struct ts_drv_conn **dc)
+int ts_pg_pool_get(struct ts_store *st, struct ts_drv_conn **out)
 {
 	struct ts_pg *pg = impl(st);
-	struct ts_pg_conn *c, **out = (struct ts_pg_conn **)dc;
+	struct ts_pg_conn **c = (struct ts_pg_conn **)out;
 	int rc;
 
-	*out = NULL;
-	pthread_mutex_lock(&pg->mu);
-	while (pg->idle == NULL && pg->nopen >= POOL_MAX)
-		pthread_cond_wait(&pg->cv, &pg->mu);
-	c = pg->idle;
-	if (c != NULL) {
-		pg->idle = c->next;
-		c->next = NULL;
-		pthread_mutex_unlock(&pg->mu);
-		if (conn_alive(c)) {
-			*out = c;
-			return TS_OK;
-		}
+	ts_pool_take(&pg->pool, out);
+	if (*c != NULL && conn_alive(*c))
+		return TS_OK;
+	if (*c != NULL) {
 		/* Replaced in the same slot: the slot stays reserved. */
 		ts_log_info("postgres: replacing a pooled connection the server closed");
-		conn_close(c);
-	} else {
-		/* Reserve the slot, then connect outside the lock: connecting
-		 * takes round trips and other threads should not wait for it. */
-		pg->nopen++;
-		pthread_mutex_unlock(&pg->mu);
+		conn_close(*c);
 	}
-	rc = conn_open(pg, out);
+	/* Connecting takes round trips: outside the pool's lock. */
+	rc = conn_open(pg, c);
 	if (rc != TS_OK) {
-		slot_free(pg);
+		ts_pool_put(&pg->pool, NULL);
 		return rc;
 	}
 	ts_log_debug("postgres: opened a pooled connection");
@@ -210,14 +183,9 @@ void ts_pg_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
 	}
 	if (c->broken) {
 		conn_close(c);
-		slot_free(pg);
-		return;
+		c = NULL;
 	}
-	pthread_mutex_lock(&pg->mu);
-	c->next = pg->idle;
-	pg->idle = c;
-	pthread_cond_signal(&pg->cv);
-	pthread_mutex_unlock(&pg->mu);
+	ts_pool_put(&pg->pool, (struct ts_drv_conn *)c);
 }
 
 /* Maps a failed result to a return code and logs it. The log carries the
@@ -403,23 +371,19 @@ const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v)
 
 /* Every connection must be back by now: closing under a running call is a
  * caller bug, logged rather than hidden. */
+static void close_pooled(struct ts_drv_conn *c)
+{
+	conn_close((struct ts_pg_conn *)c);
+}
+
 void ts_pg_close(struct ts_store *st)
 {
 	struct ts_pg *pg = impl(st);
-	struct ts_pg_conn *c;
+	unsigned lent = ts_pool_drain(&pg->pool, close_pooled);
 	size_t i;
 
-	pthread_mutex_lock(&pg->mu);
-	while ((c = pg->idle) != NULL) {
-		pg->idle = c->next;
-		pg->nopen--;
-		conn_close(c);
-	}
-	if (pg->nopen != 0)
-		ts_log_err("postgres: closed with %u connections still in use", pg->nopen);
-	pthread_mutex_unlock(&pg->mu);
-	pthread_cond_destroy(&pg->cv);
-	pthread_mutex_destroy(&pg->mu);
+	if (lent != 0)
+		ts_log_err("postgres: closed with %u connections still in use", lent);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		free(pg->sql[i]);
 	ts_free_secret(pg->url);
@@ -459,8 +423,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	pg = ts_xcalloc(1, sizeof(*pg));
 	pg->url = ts_xstrdup(url);
 	ts_pg_url_parse(url, &pg->shown);
-	pthread_mutex_init(&pg->mu, NULL);
-	pthread_cond_init(&pg->cv, NULL);
+	ts_pool_init(&pg->pool);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
 	st = ts_xcalloc(1, sizeof(*st));
@@ -475,7 +438,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */
-	pg->nopen = 1;
+	pg->pool.nopen = 1;
 	ts_pg_pool_put(st, (struct ts_drv_conn *)c);
 	c = NULL;
 	*out = st;

@@ -46,7 +46,6 @@ struct ts_pg_conn {
 	unsigned runs[TS_SQL_COUNT]; /* runs since it was prepared */
 	int64_t prepared_at[TS_SQL_COUNT]; /* when (Unix seconds) */
 	bool broken;             /* a query failed at the connection level: closed on put */
-	struct ts_pg_conn *next; /* free-list link while idle */
 };
 
 /* A prepared statement is prepared again (and so planned again) after this
