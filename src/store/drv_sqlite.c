@@ -105,26 +105,6 @@ static bool stale(struct ts_drv_conn *c)
 	return false;
 }
 
-/* A driver job run as a group-commit job. */
-struct job {
-	ts_drv_job fn;
-	void *arg;
-};
-
-static int run_job(struct ts_sq_conn *c, void *arg)
-{
-	struct job *j = arg;
-
-	return j->fn((struct ts_drv_conn *)c, j->arg);
-}
-
-static int batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
-{
-	struct job j = {.fn = fn, .arg = arg};
-
-	return ts_sq_write_batched(st, run_job, &j, bump);
-}
-
 const struct ts_drv ts_drv_sqlite = {
 	.ops = {.name = "sqlite", .shared = false},
 	.dialect = TS_DIALECT_SQLITE,
@@ -139,7 +119,7 @@ const struct ts_drv ts_drv_sqlite = {
 	.i64 = i64,
 	.done = done,
 	.stale = stale,
-	.batched = batched,
+	.batched = ts_sq_write_batched,
 	.batch_begin = ts_txn_batch_begin,
 	.batch_end = ts_txn_batch_end,
 	.close = ts_sq_close,

@@ -28,7 +28,7 @@
 /* One caller's write queued for a batch (ts_sq_write_batched). It lives on
  * the caller's stack until done is set. */
 struct ts_sq_job {
-	ts_sq_job_fn fn;        /* the write, and its argument */
+	ts_drv_job fn;          /* the write, and its argument */
 	void *arg;
 	bool bump;              /* bump the generation if the job succeeds */
 	int rc;                 /* fn's code, or the batch's failure; read once done */
@@ -331,7 +331,7 @@ static int run_job(struct ts_sq_conn *c, struct ts_sq_job *j)
 		j->rc = rc;
 		return rc;
 	}
-	j->rc = j->fn(c, j->arg);
+	j->rc = j->fn((struct ts_drv_conn *)c, j->arg);
 	/* Running the next job in autocommit mode would make it durable on
 	 * its own, out of the batch's all-or-nothing. */
 	if (sqlite3_get_autocommit(c->db)) {
@@ -409,7 +409,7 @@ static struct ts_sq_job *batch_take(struct ts_sq *sq, size_t *n)
  * it, and then hands over: the others wake up and one of them runs the
  * jobs queued meanwhile. batch_mu is dropped for the batch itself, so
  * queueing never waits for the disk. */
-int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bump)
+int ts_sq_write_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
 {
 	struct ts_sq *sq = impl(st);
 	struct ts_sq_job job = {.fn = fn, .arg = arg, .bump = bump, .rc = TS_ESTORE};
@@ -423,7 +423,7 @@ int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bu
 	if (ts_txn_in_batch(st)) {
 		rc = ts_txn_begin(st, &c);
 		if (rc == TS_OK)
-			rc = fn((struct ts_sq_conn *)c, arg);
+			rc = fn(c, arg);
 		return ts_txn_end(st, c, rc, bump);
 	}
 	pthread_mutex_lock(&sq->batch_mu);

@@ -52,8 +52,7 @@ int ts_sq_run(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what);
  * statement it steps, never begin or end the transaction, and rely on no
  * thread-local state (what it logs carries the running thread's request
  * id). arg, and what fn leaves in it, belongs to the caller throughout. */
-typedef int (*ts_sq_job_fn)(struct ts_sq_conn *c, void *arg);
-int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bump);
+int ts_sq_write_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump);
 /* While the calling thread has a write batch open (ts_store_batch_begin),
  * ts_sq_write_batched runs the job there and then. */
 /* A snapshot of the group commit's state, for tests and diagnostics. */
