@@ -90,14 +90,9 @@ int ts_store_provider_list(struct ts_store *st, const char *tenant_id,
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, tenant_id ? TS_SQL_PROVIDER_LIST : TS_SQL_PROVIDER_LIST_ALL, a,
-			 tenant_id ? 1 : 0, &provider_desc, (void ***)out, n, "provider list");
+	return ts_q_fetch_all(st, true, tenant_id ? TS_SQL_PROVIDER_LIST : TS_SQL_PROVIDER_LIST_ALL,
+			      a, tenant_id ? 1 : 0, &provider_desc, (void ***)out, n,
+			      "provider list");
 }
 
 /* TS_ECONFLICT, with nothing deleted, while a connection uses it. */
@@ -212,14 +207,8 @@ int ts_store_connection_list(struct ts_store *st, const char *tenant_id,
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, tenant_id ? TS_SQL_CONN_LIST : TS_SQL_CONN_LIST_ALL, a,
-			 tenant_id ? 1 : 0, &conn_desc, (void ***)out, n, "connection list");
+	return ts_q_fetch_all(st, true, tenant_id ? TS_SQL_CONN_LIST : TS_SQL_CONN_LIST_ALL, a,
+			      tenant_id ? 1 : 0, &conn_desc, (void ***)out, n, "connection list");
 }
 
 int ts_store_connection_owned(struct ts_store *st, const char *tenant_id, const char *owner,
@@ -238,14 +227,8 @@ int ts_store_connection_due(struct ts_store *st, int64_t now, size_t limit,
 {
 	const struct ts_arg a[] = {TS_I64(now), TS_I64(limit)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL || limit == 0 || limit > DUE_LIMIT_MAX)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_CONN_DUE, a, 2, &conn_desc, (void ***)out, n,
-			 "connection due");
+	return ts_q_fetch_all(st, limit != 0 && limit <= DUE_LIMIT_MAX, TS_SQL_CONN_DUE, a, 2,
+			      &conn_desc, (void ***)out, n, "connection due");
 }
 
 /* Runs the fenced UPDATE id in a transaction of its own: TS_OK if it
