@@ -293,11 +293,16 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		"SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1"},
 	/* RFC 9700 §4.14.2: spends the token only if it is unused, unrevoked
 	 * and of the successor's tenant, grant and client: of concurrent
-	 * rotations exactly one changes the row. */
-	[TS_SQL_REFRESH_SPEND] = {.both =
-		"UPDATE refresh_tokens SET used = 1"
-		" WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
-		" AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4"},
+	 * rotations exactly one changes the row. PostgreSQL compares the three
+	 * as REFRESH_ROTATE_ONE does, so that its plan finds the token by its
+	 * key alone. */
+	[TS_SQL_REFRESH_SPEND] = {
+		.sqlite = "UPDATE refresh_tokens SET used = 1"
+			  " WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
+			  " AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4",
+		.pg = "UPDATE refresh_tokens SET used = 1"
+		      " WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
+		      " AND (tenant_id, grant_id, client_id) IS NOT DISTINCT FROM (?2, ?3, ?4)"},
 	/* Once REFRESH_SPEND changed nothing: why (under a row lock on
 	 * PostgreSQL, where a token committed after its snapshot may still be
 	 * rotated). */
