@@ -258,37 +258,25 @@ void ts_dpop_challenge(const struct ts_rctx *rc, struct ts_http_resp *resp,
 
 const char *ts_dpop_grant_key(struct ts_arena *a, const char *grant_id)
 {
-	return ts_arena_printf(a, "%s:%s", TS_DPOP_GRANT_KIND, grant_id);
+	return ts_arena_printf(a, "%s%s", TS_DPOP_GRANT_PREFIX, grant_id);
 }
 
-bool ts_dpop_refresh_ok(const struct ts_rctx *rc, struct ts_arena *a, const char *grant_id,
+bool ts_dpop_refresh_ok(const struct ts_rctx *rc, const struct ts_refresh_load *l,
 			struct ts_oauth_err *e)
 {
-	char *tenant = NULL, *jkt = NULL;
-	int64_t exp = 0;
-	bool ok = false;
-	int r;
-
-	r = ts_store_pending_get(rc->app->store, ts_dpop_grant_key(a, grant_id), &tenant, NULL, &jkt,
-				 &exp);
-	if (r == TS_ENOTFOUND || (r == TS_OK && (exp <= ts_now() || strcmp(tenant, rc->tenant->id) != 0))) {
-		ok = true; /* not bound */
-		goto out;
-	}
-	if (r != TS_OK) {
-		ts_oauth_err_unavailable(e);
-		goto out;
-	}
-	if (rc->dpop_jkt == NULL)
+	/* Not bound: no record, an expired one, or one of another tenant. */
+	if (l->pending_tenant == NULL || l->pending_expires_at <= ts_now() ||
+	    strcmp(l->pending_tenant, rc->tenant->id) != 0)
+		return true;
+	if (rc->dpop_jkt == NULL) {
 		ts_oauth_err_set(e, 400, TS_ERR_INVALID_DPOP_PROOF,
 				 "the refresh token is DPoP-bound: a proof by its key is required");
-	else if (strcmp(rc->dpop_jkt, jkt) != 0)
+		return false;
+	}
+	if (l->pending_data == NULL || strcmp(rc->dpop_jkt, l->pending_data) != 0) {
 		ts_oauth_err_set(e, 400, TS_ERR_INVALID_GRANT,
 				 "the refresh token is bound to another DPoP key");
-	else
-		ok = true;
-out:
-	free(tenant);
-	free(jkt);
-	return ok;
+		return false;
+	}
+	return true;
 }

@@ -13,8 +13,8 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 	const char *token = ts_params_get(req->form, req->nform, TS_P_REFRESH_TOKEN, NULL);
 	const char *scope = ts_params_get(req->form, req->nform, TS_P_SCOPE, NULL);
 	struct ts_oauth_err e = {0};
-	struct ts_refresh_rec *rr = NULL;
-	struct ts_user_rec *u = NULL;
+	struct ts_refresh_load l = {0};
+	const struct ts_refresh_rec *rr;
 	struct ts_issue is;
 	const char *h;
 	int r;
@@ -24,13 +24,17 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		goto fail;
 	}
 	h = ts_grant_hash(req->arena, token);
-	r = ts_store_refresh_get(rc->app->store, h, &rr);
+	/* The token, its user and (for a public client) its grant's DPoP
+	 * binding, in one read. */
+	r = ts_store_refresh_load(rc->app->store, h, c->confidential ? NULL : TS_DPOP_GRANT_PREFIX,
+				  &l);
 	if (r == TS_ENOTFOUND) {
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is invalid");
 		goto fail;
 	}
 	if (r != TS_OK)
 		goto unavailable;
+	rr = l.token;
 	/* A token of another tenant or client is answered as unknown and
 	 * changes nothing: it may have been stolen from its owner. */
 	if (strcmp(rr->tenant_id, rc->tenant->id) != 0 || strcmp(rr->client_id, c->client_id) != 0) {
@@ -50,7 +54,7 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is revoked or expired");
 		goto fail;
 	}
-	if (!c->confidential && !ts_dpop_refresh_ok(rc, req->arena, rr->grant_id, &e))
+	if (!c->confidential && !ts_dpop_refresh_ok(rc, &l, &e))
 		goto fail;
 	memset(&is, 0, sizeof(is));
 	/* The grant's scope, less what the client may no longer have. */
@@ -59,17 +63,12 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "the requested scope exceeds the original grant");
 		goto fail;
 	}
-	if (rr->user_id) {
-		r = ts_store_user_get(rc->app->store, rc->tenant->id, rr->user_id, &u);
-		if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
-			ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
-			goto fail;
-		}
-		if (r != TS_OK)
-			goto unavailable;
+	if (rr->user_id && (l.user == NULL || l.user->disabled)) {
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
+		goto fail;
 	}
 	is.client = c;
-	is.user = u;
+	is.user = rr->user_id ? l.user : NULL;
 	is.resource_json = rr->resource;
 	is.naud = ts_oauth_aud_from_json(req->arena, rr->resource, (const char ***)&is.aud);
 	is.grant_id = rr->grant_id;
@@ -86,6 +85,5 @@ unavailable:
 fail:
 	ts_oauth_err_send(rc, resp, &e);
 out:
-	ts_refresh_rec_free(rr);
-	ts_user_rec_free(u);
+	ts_refresh_load_clear(&l);
 }

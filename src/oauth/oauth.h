@@ -88,11 +88,15 @@ int ts_dpop_resource_check(const struct ts_rctx *rc, struct ts_http_req *req, co
  * a pending-state record of this kind under ts_dpop_grant_key (arena
  * string) holds the key's thumbprint. */
 #define TS_DPOP_GRANT_KIND "dpop_grant"
+/* That key is this prefix followed by the grant id. */
+#define TS_DPOP_GRANT_PREFIX TS_DPOP_GRANT_KIND ":"
 const char *ts_dpop_grant_key(struct ts_arena *a, const char *grant_id);
-/* The refresh-token side of that binding: false, with e set, when the
- * grant is bound and the request's proof (rc->dpop_jkt) is missing or by
- * another key, or when storage fails. */
-bool ts_dpop_refresh_ok(const struct ts_rctx *rc, struct ts_arena *a, const char *grant_id,
+/* The refresh-token side of that binding, given the token read with its
+ * grant's record (ts_store_refresh_load with TS_DPOP_GRANT_PREFIX): false,
+ * with e set, when the grant is bound and the request's proof
+ * (rc->dpop_jkt) is missing or by another key. */
+struct ts_refresh_load;
+bool ts_dpop_refresh_ok(const struct ts_rctx *rc, const struct ts_refresh_load *l,
 			struct ts_oauth_err *e);
 /* Answers e with an RFC 9449 §7.1 challenge (WWW-Authenticate: DPoP). */
 void ts_dpop_challenge(const struct ts_rctx *rc, struct ts_http_resp *resp,

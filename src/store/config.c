@@ -110,13 +110,8 @@ static int list_by_tenant(struct ts_store *st, enum ts_sql one, enum ts_sql all,
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, tenant_id ? one : all, a, tenant_id ? 1 : 0, d, out, n, what);
+	return ts_q_fetch_all(st, true, tenant_id ? one : all, a, tenant_id ? 1 : 0, d, out, n,
+			      what);
 }
 
 /* ---- the generation ---- */
@@ -167,24 +162,14 @@ int ts_store_tenant_get(struct ts_store *st, const char *name, struct ts_tenant_
 {
 	const struct ts_arg a[] = {TS_TXT(name)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || name == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_TENANT_GET, a, 1, &tenant_desc, (void **)out, "tenant get");
+	return ts_q_fetch(st, name != NULL, TS_SQL_TENANT_GET, a, 1, &tenant_desc, (void **)out,
+			  "tenant get");
 }
 
 int ts_store_tenant_list(struct ts_store *st, struct ts_tenant_rec ***out, size_t *n)
 {
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_TENANT_LIST, NULL, 0, &tenant_desc, (void ***)out, n,
-			 "tenant list");
+	return ts_q_fetch_all(st, true, TS_SQL_TENANT_LIST, NULL, 0, &tenant_desc, (void ***)out,
+			      n, "tenant list");
 }
 
 /* A delete by key moves the generation only when it deleted a row. */
@@ -202,14 +187,8 @@ int ts_store_tenant_delete(struct ts_store *st, const char *name)
 
 int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, size_t *n)
 {
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_TENANT_VERSIONS, NULL, 0, &tenant_ver_desc, (void ***)out, n,
-			 "tenant versions");
+	return ts_q_fetch_all(st, true, TS_SQL_TENANT_VERSIONS, NULL, 0, &tenant_ver_desc,
+			      (void ***)out, n, "tenant versions");
 }
 
 void ts_tenant_rec_free(struct ts_tenant_rec *r)
@@ -251,12 +230,8 @@ int ts_store_client_get(struct ts_store *st, const char *tenant_id, const char *
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(client_id)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || tenant_id == NULL || client_id == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_CLIENT_GET, a, 2, &client_desc, (void **)out, "client get");
+	return ts_q_fetch(st, tenant_id != NULL && client_id != NULL, TS_SQL_CLIENT_GET, a, 2,
+			  &client_desc, (void **)out, "client get");
 }
 
 int ts_store_client_list(struct ts_store *st, const char *tenant_id,

@@ -10,6 +10,8 @@
 #include "store.h"
 #include "sql.h"
 
+#include <pthread.h>
+
 /* A driver's connection, opaque here: one thread uses it at a time. */
 struct ts_drv_conn;
 
@@ -36,6 +38,19 @@ struct ts_cur {
  * must not begin or end the transaction itself. */
 typedef int (*ts_drv_job)(struct ts_drv_conn *c, void *arg);
 
+/* The statements of write transactions and batches, which every engine
+ * runs its own way (txn.c runs them). GEN_BUMP moves the generation. */
+enum ts_tx_stmt {
+	TS_TX_BEGIN,
+	TS_TX_COMMIT,
+	TS_TX_ROLLBACK,
+	TS_TX_SAVEPOINT,
+	TS_TX_RELEASE,
+	TS_TX_ROLLBACK_TO,
+	TS_TX_GEN_BUMP,
+	TS_TX_COUNT
+};
+
 struct ts_drv {
 	/* The name, and whether several servers may share the store; what
 	 * callers see of the driver (st->ops). */
@@ -43,14 +58,15 @@ struct ts_drv {
 	enum ts_dialect dialect;
 	/* Lends a pooled connection (the calling thread's batch connection
 	 * while it has a batch open); conn_put gives it back, rolling back
-	 * what it left open. TS_ESTORE when none can be made. */
+	 * what it left open. TS_ESTORE when none can be made. Every driver
+	 * sets ts_txn_conn_get and ts_txn_conn_put. */
 	int (*conn_get)(struct ts_store *st, struct ts_drv_conn **out);
 	void (*conn_put)(struct ts_store *st, struct ts_drv_conn *c);
 	/* A write transaction: begin takes a connection and opens one (a
 	 * savepoint inside the thread's batch); end must follow, even when
 	 * begin failed: with rc TS_OK it bumps the generation (when bump is
 	 * set) and commits, otherwise it rolls back; it gives the connection
-	 * back and returns the final code. */
+	 * back and returns the final code. ts_txn_begin and ts_txn_end. */
 	int (*begin)(struct ts_store *st, struct ts_drv_conn **c);
 	int (*end)(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump);
 	/* Runs statement id with args (n of them) on c. Errors are classified
@@ -78,10 +94,64 @@ struct ts_drv {
 	 * own; fn's code once the transaction has ended. NULL: begin, fn,
 	 * end. */
 	int (*batched)(struct ts_store *st, ts_drv_job fn, void *arg, bool bump);
+	/* The store's write batches: ts_txn_batch_begin and _end. */
 	int (*batch_begin)(struct ts_store *st);
 	int (*batch_end)(struct ts_store *st, bool commit);
 	void (*close)(struct ts_store *st);
+
+	/* The engine under txn.c. pool_get lends a connection of the pool,
+	 * opening one if fewer than its maximum are open, else waiting for
+	 * one to come back (a connection found dead is replaced); pool_put
+	 * gives it back, rolling back a transaction it left open and closing
+	 * it if that fails or it is broken. run runs one of the transaction
+	 * statements; open tells whether c holds a transaction that is still
+	 * there (possibly failed). lock (optional) takes or releases what
+	 * makes the engine's writers queue in order, around each transaction
+	 * outside a batch. */
+	int (*pool_get)(struct ts_store *st, struct ts_drv_conn **out);
+	void (*pool_put)(struct ts_store *st, struct ts_drv_conn *c);
+	int (*run)(struct ts_drv_conn *c, enum ts_tx_stmt s, const char *what);
+	bool (*open)(struct ts_drv_conn *c);
+	void (*lock)(struct ts_store *st, bool take);
+	/* Runs a fixed script of statements (a migration step: no
+	 * parameters, never built from data); TS_ESTORE, logged, if one
+	 * fails. */
+	int (*script)(struct ts_drv_conn *c, const char *sql, const char *what);
 };
+
+/* An engine's pool of connections (txn.c): at most TS_POOL_MAX open, each
+ * lent to one thread at a time. */
+#define TS_POOL_MAX 8
+struct ts_pool {
+	pthread_mutex_t mu; /* guards the fields below */
+	pthread_cond_t cv;  /* signalled when a connection comes back or a slot frees */
+	struct ts_drv_conn *idle[TS_POOL_MAX]; /* not lent out, the latest back last */
+	unsigned nidle, nopen; /* idle; open, idle or lent out */
+};
+void ts_pool_init(struct ts_pool *p);
+/* An idle connection in *out or, with none idle and fewer than
+ * TS_POOL_MAX open, *out NULL: a slot reserved for the caller to open one
+ * in (outside the lock, as opening takes time) or to free with
+ * ts_pool_put(p, NULL). Waits while all are lent out. */
+void ts_pool_take(struct ts_pool *p, struct ts_drv_conn **out);
+/* Gives c back idle, or with c NULL frees a slot (its connection closed or
+ * never made). */
+void ts_pool_put(struct ts_pool *p, struct ts_drv_conn *c);
+/* Closes every idle connection with close_conn, destroys the pool and
+ * returns how many connections were still lent out (a caller bug). */
+unsigned ts_pool_drain(struct ts_pool *p, void (*close_conn)(struct ts_drv_conn *c));
+
+/* Connections, transactions and batches over the engine entries (txn.c).
+ * While the calling thread has a batch open on st, conn_get gives it the
+ * batch's connection and begin/end run a savepoint instead. */
+int ts_txn_conn_get(struct ts_store *st, struct ts_drv_conn **out);
+void ts_txn_conn_put(struct ts_store *st, struct ts_drv_conn *c);
+int ts_txn_begin(struct ts_store *st, struct ts_drv_conn **c);
+int ts_txn_end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump);
+int ts_txn_batch_begin(struct ts_store *st);
+int ts_txn_batch_end(struct ts_store *st, bool commit);
+/* True while the calling thread has a batch open on st. */
+bool ts_txn_in_batch(struct ts_store *st);
 
 /* The SQLite and PostgreSQL drivers. */
 extern const struct ts_drv ts_drv_sqlite;

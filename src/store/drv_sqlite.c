@@ -1,6 +1,6 @@
 /* drv_sqlite.c: the SQLite driver (drv.h) over the engine in sqlite.c:
- * its connection pool, IMMEDIATE write transactions, group commit
- * (ts_sq_write_batched) and write batches. Each connection prepares a
+ * its connection pool and IMMEDIATE transactions (under txn.c), and its
+ * group commit (ts_sq_write_batched). Each connection prepares a
  * statement of the SQL table on first use and keeps it. */
 #include "sqlite_int.h"
 
@@ -9,34 +9,6 @@
 static struct ts_sq_conn *sq(struct ts_drv_conn *c)
 {
 	return (struct ts_sq_conn *)c;
-}
-
-static int conn_get(struct ts_store *st, struct ts_drv_conn **out)
-{
-	struct ts_sq_conn *c = NULL;
-	int rc = ts_sq_conn_get(st, &c);
-
-	*out = (struct ts_drv_conn *)c;
-	return rc;
-}
-
-static void conn_put(struct ts_store *st, struct ts_drv_conn *c)
-{
-	ts_sq_conn_put(st, sq(c));
-}
-
-static int begin(struct ts_store *st, struct ts_drv_conn **out)
-{
-	struct ts_sq_conn *c = NULL;
-	int rc = ts_sq_write_begin(st, &c);
-
-	*out = (struct ts_drv_conn *)c;
-	return rc;
-}
-
-static int end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump)
-{
-	return ts_sq_write_end(st, sq(c), rc, bump);
 }
 
 /* The connection's statement id, prepared on first use, with args bound
@@ -133,33 +105,13 @@ static bool stale(struct ts_drv_conn *c)
 	return false;
 }
 
-/* A driver job run as a group-commit job. */
-struct job {
-	ts_drv_job fn;
-	void *arg;
-};
-
-static int run_job(struct ts_sq_conn *c, void *arg)
-{
-	struct job *j = arg;
-
-	return j->fn((struct ts_drv_conn *)c, j->arg);
-}
-
-static int batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
-{
-	struct job j = {.fn = fn, .arg = arg};
-
-	return ts_sq_write_batched(st, run_job, &j, bump);
-}
-
 const struct ts_drv ts_drv_sqlite = {
 	.ops = {.name = "sqlite", .shared = false},
 	.dialect = TS_DIALECT_SQLITE,
-	.conn_get = conn_get,
-	.conn_put = conn_put,
-	.begin = begin,
-	.end = end,
+	.conn_get = ts_txn_conn_get,
+	.conn_put = ts_txn_conn_put,
+	.begin = ts_txn_begin,
+	.end = ts_txn_end,
 	.exec = exec,
 	.query = query,
 	.next = next,
@@ -167,8 +119,14 @@ const struct ts_drv ts_drv_sqlite = {
 	.i64 = i64,
 	.done = done,
 	.stale = stale,
-	.batched = batched,
-	.batch_begin = ts_sq_batch_begin,
-	.batch_end = ts_sq_batch_end,
+	.batched = ts_sq_write_batched,
+	.batch_begin = ts_txn_batch_begin,
+	.batch_end = ts_txn_batch_end,
 	.close = ts_sq_close,
+	.pool_get = ts_sq_pool_get,
+	.pool_put = ts_sq_pool_put,
+	.run = ts_sq_run_tx,
+	.open = ts_sq_open,
+	.lock = ts_sq_lock,
+	.script = ts_sq_script,
 };

@@ -41,8 +41,8 @@ static char *fold_ascii(const char *s)
 	TS_COL(TS_COL_I64, type, m updated_at, 0)
 
 static const struct ts_col user_cols[] = {USER_COLUMNS(struct ts_user_rec, )};
-static const struct ts_rec_desc user_desc = {"user", sizeof(struct ts_user_rec), user_cols,
-					     (int)TS_ARRAY_LEN(user_cols)};
+const struct ts_rec_desc ts_user_desc = {"user", sizeof(struct ts_user_rec), user_cols,
+					  (int)TS_ARRAY_LEN(user_cols)};
 
 /* A MEMBER_RECORDS row: the user's columns, then added_at and added_by. */
 struct member_row {
@@ -107,12 +107,8 @@ int ts_store_user_get(struct ts_store *st, const char *tenant_id, const char *id
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || tenant_id == NULL || id == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_USER_GET, a, 2, &user_desc, (void **)out, "user get");
+	return ts_q_fetch(st, tenant_id != NULL && id != NULL, TS_SQL_USER_GET, a, 2, &ts_user_desc,
+			  (void **)out, "user get");
 }
 
 int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const char *id,
@@ -150,7 +146,7 @@ int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *u
 		return TS_EINVAL;
 	lc = fold_ascii(username);
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(lc)};
-	rc = ts_q_get(st, TS_SQL_USER_FIND, a, 2, &user_desc, (void **)out, "user find");
+	rc = ts_q_get(st, TS_SQL_USER_FIND, a, 2, &ts_user_desc, (void **)out, "user find");
 	free(lc);
 	return rc;
 }
@@ -160,13 +156,8 @@ int ts_store_user_list(struct ts_store *st, const char *tenant_id, struct ts_use
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL || tenant_id == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_USER_LIST, a, 1, &user_desc, (void ***)out, n, "user list");
+	return ts_q_fetch_all(st, tenant_id != NULL, TS_SQL_USER_LIST, a, 1, &ts_user_desc,
+			      (void ***)out, n, "user list");
 }
 
 /* The access tokens recorded with the user's grants are denied first, in
@@ -202,12 +193,12 @@ int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char 
 
 void ts_user_rec_free(struct ts_user_rec *r)
 {
-	ts_rec_free(&user_desc, r);
+	ts_rec_free(&ts_user_desc, r);
 }
 
 void ts_user_recs_free(struct ts_user_rec **v, size_t n)
 {
-	ts_recs_free(&user_desc, (void **)v, n);
+	ts_recs_free(&ts_user_desc, (void **)v, n);
 }
 
 /* ---- groups ---- */
@@ -229,12 +220,8 @@ static int group_get_by(struct ts_store *st, enum ts_sql id, const char *tenant_
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(key)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || tenant_id == NULL || key == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, id, a, 2, &group_desc, (void **)out, what);
+	return ts_q_fetch(st, tenant_id != NULL && key != NULL, id, a, 2, &group_desc, (void **)out,
+			  what);
 }
 
 int ts_store_group_get(struct ts_store *st, const char *tenant_id, const char *id,
@@ -254,13 +241,8 @@ int ts_store_group_list(struct ts_store *st, const char *tenant_id, struct ts_gr
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL || tenant_id == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_GROUP_LIST, a, 1, &group_desc, (void ***)out, n, "group list");
+	return ts_q_fetch_all(st, tenant_id != NULL, TS_SQL_GROUP_LIST, a, 1, &group_desc,
+			      (void ***)out, n, "group list");
 }
 
 int ts_store_group_delete(struct ts_store *st, const char *tenant_id, const char *id)
@@ -311,14 +293,8 @@ int ts_store_member_list(struct ts_store *st, const char *tenant_id, const char 
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(group_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL || tenant_id == NULL || group_id == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_MEMBER_LIST, a, 2, &user_desc, (void ***)out, n,
-			 "member list");
+	return ts_q_fetch_all(st, tenant_id != NULL && group_id != NULL, TS_SQL_MEMBER_LIST, a, 2,
+			      &ts_user_desc, (void ***)out, n, "member list");
 }
 
 int ts_store_member_check(struct ts_store *st, const char *tenant_id, const char *group_id,
@@ -418,12 +394,8 @@ int ts_store_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_r
 {
 	const struct ts_arg a[] = {TS_TXT(key)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || !ts_q_nonempty(key))
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_APIKEY_GET, a, 1, &apikey_desc, (void **)out, "apikey get");
+	return ts_q_fetch(st, ts_q_nonempty(key), TS_SQL_APIKEY_GET, a, 1, &apikey_desc,
+			  (void **)out, "apikey get");
 }
 
 int ts_store_apikey_find_device(struct ts_store *st, const char *tenant_id, const char *user_id,
@@ -431,13 +403,8 @@ int ts_store_apikey_find_device(struct ts_store *st, const char *tenant_id, cons
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(user_id)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || tenant_id == NULL || user_id == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_APIKEY_FIND_DEVICE, a, 2, &apikey_desc, (void **)out,
-			"apikey find device");
+	return ts_q_fetch(st, tenant_id != NULL && user_id != NULL, TS_SQL_APIKEY_FIND_DEVICE, a, 2,
+			  &apikey_desc, (void **)out, "apikey find device");
 }
 
 int ts_store_apikey_list(struct ts_store *st, const char *tenant_id, const char *user_id,
@@ -445,14 +412,8 @@ int ts_store_apikey_list(struct ts_store *st, const char *tenant_id, const char 
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(user_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL || tenant_id == NULL || user_id == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_APIKEY_LIST, a, 2, &apikey_desc, (void ***)out, n,
-			 "apikey list");
+	return ts_q_fetch_all(st, tenant_id != NULL && user_id != NULL, TS_SQL_APIKEY_LIST, a, 2,
+			      &apikey_desc, (void ***)out, n, "apikey list");
 }
 
 int ts_store_apikey_delete(struct ts_store *st, const char *tenant_id, const char *key)

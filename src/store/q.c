@@ -10,10 +10,22 @@ static const struct ts_drv *drv(struct ts_store *st)
 	return st->drv;
 }
 
-/* Runs statement id on c and reads its first row into rec. */
+/* What a one-row read fills: a record through its descriptor. */
+struct rec_fill {
+	const struct ts_rec_desc *rd;
+	void *rec;
+};
+
+static int fill_rec(const struct ts_drv *d, struct ts_cur *cur, void *arg)
+{
+	const struct rec_fill *f = arg;
+
+	return ts_rec_fill(f->rd, d, cur, f->rec);
+}
+
+/* Runs statement id on c and hands its first row to fill. */
 static int row_on(const struct ts_drv *d, struct ts_drv_conn *c, enum ts_sql id,
-		  const struct ts_arg *args, int n, const struct ts_rec_desc *rd, void *rec,
-		  const char *what)
+		  const struct ts_arg *args, int n, ts_q_fill fill, void *arg, const char *what)
 {
 	struct ts_cur cur = {0};
 	int rc;
@@ -22,7 +34,7 @@ static int row_on(const struct ts_drv *d, struct ts_drv_conn *c, enum ts_sql id,
 	if (rc == TS_OK)
 		rc = d->next(&cur, what);
 	if (rc == TS_OK)
-		rc = ts_rec_fill(rd, d, &cur, rec);
+		rc = fill(d, &cur, arg);
 	d->done(&cur);
 	return rc;
 }
@@ -64,8 +76,8 @@ static int rows_on(const struct ts_drv *d, struct ts_drv_conn *c, enum ts_sql id
 /* A read on a pooled connection, redone once on a fresh one if the pooled
  * one turns out to have been cut before anything ran on it. */
 static int read_retry(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
-		      const struct ts_rec_desc *rd, void *rec, void ***out, size_t *cnt,
-		      const char *what)
+		      const struct ts_rec_desc *rd, ts_q_fill fill, void *arg, void ***out,
+		      size_t *cnt, const char *what)
 {
 	const struct ts_drv *d = drv(st);
 	struct ts_drv_conn *c = NULL;
@@ -79,7 +91,7 @@ static int read_retry(struct ts_store *st, enum ts_sql id, const struct ts_arg *
 		if (out != NULL)
 			rc = rows_on(d, c, id, args, n, rd, out, cnt, what);
 		else
-			rc = row_on(d, c, id, args, n, rd, rec, what);
+			rc = row_on(d, c, id, args, n, fill, arg, what);
 		if (rc != TS_ESTORE || retried || !d->stale(c))
 			break;
 		retried = true;
@@ -92,7 +104,15 @@ static int read_retry(struct ts_store *st, enum ts_sql id, const struct ts_arg *
 int ts_q_read(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
 	      const struct ts_rec_desc *d, void *rec, const char *what)
 {
-	return read_retry(st, id, args, n, d, rec, NULL, NULL, what);
+	struct rec_fill f = {d, rec};
+
+	return read_retry(st, id, args, n, NULL, fill_rec, &f, NULL, NULL, what);
+}
+
+int ts_q_read_fn(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
+		 ts_q_fill fill, void *arg, const char *what)
+{
+	return read_retry(st, id, args, n, NULL, fill, arg, NULL, NULL, what);
 }
 
 int ts_q_get(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
@@ -116,14 +136,39 @@ int ts_q_list(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, in
 {
 	*out = NULL;
 	*cnt = 0;
-	return read_retry(st, id, args, n, d, NULL, out, cnt, what);
+	return read_retry(st, id, args, n, d, NULL, NULL, out, cnt, what);
+}
+
+int ts_q_fetch(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args, int n,
+	       const struct ts_rec_desc *d, void **out, const char *what)
+{
+	if (out == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	if (st == NULL || !ok)
+		return TS_EINVAL;
+	return ts_q_get(st, id, args, n, d, out, what);
+}
+
+int ts_q_fetch_all(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args,
+		   int n, const struct ts_rec_desc *d, void ***out, size_t *cnt, const char *what)
+{
+	if (out == NULL || cnt == NULL)
+		return TS_EINVAL;
+	*out = NULL;
+	*cnt = 0;
+	if (st == NULL || !ok)
+		return TS_EINVAL;
+	return ts_q_list(st, id, args, n, d, out, cnt, what);
 }
 
 int ts_q_row(struct ts_store *st, struct ts_drv_conn *c, enum ts_sql id,
 	     const struct ts_arg *args, int n, const struct ts_rec_desc *d, void *rec,
 	     const char *what)
 {
-	return row_on(drv(st), c, id, args, n, d, rec, what);
+	struct rec_fill f = {d, rec};
+
+	return row_on(drv(st), c, id, args, n, fill_rec, &f, what);
 }
 
 int ts_q_exec(struct ts_store *st, struct ts_drv_conn *c, enum ts_sql id,

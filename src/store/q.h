@@ -12,6 +12,11 @@
  * connection of its own, redone once if a pooled one turns out cut. */
 int ts_q_read(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
 	      const struct ts_rec_desc *d, void *rec, const char *what);
+/* Reads a row that is not one record (a join of several): as ts_q_read,
+ * but fill reads the current row of cur (arg is the caller's). */
+typedef int (*ts_q_fill)(const struct ts_drv *d, struct ts_cur *cur, void *arg);
+int ts_q_read_fn(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
+		 ts_q_fill fill, void *arg, const char *what);
 /* ts_q_read into a new record (*out, owned by the caller). */
 int ts_q_get(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
 	     const struct ts_rec_desc *d, void **out, const char *what);
@@ -19,6 +24,13 @@ int ts_q_get(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int
  * array as (void ***); NULL with *cnt 0 when empty). */
 int ts_q_list(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
 	      const struct ts_rec_desc *d, void ***out, size_t *cnt, const char *what);
+/* ts_q_get and ts_q_list behind the checks every public read makes:
+ * *out (and *cnt) cleared first, then TS_EINVAL when out, cnt or st is
+ * NULL or the caller's own check of its arguments (ok) failed. */
+int ts_q_fetch(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args, int n,
+	       const struct ts_rec_desc *d, void **out, const char *what);
+int ts_q_fetch_all(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args,
+		   int n, const struct ts_rec_desc *d, void ***out, size_t *cnt, const char *what);
 /* Inside the caller's transaction on c: the first row into rec (as
  * ts_q_read), or TS_ENOTFOUND. */
 int ts_q_row(struct ts_store *st, struct ts_drv_conn *c, enum ts_sql id,

@@ -18,29 +18,30 @@ static const void *cfield(const void *rec, const struct ts_col *col)
 	return (const char *)rec + col->off;
 }
 
-int ts_rec_fill(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts_cur *cur,
-		void *rec)
+int ts_rec_fill_at(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts_cur *cur,
+		   int first, void *rec)
 {
 	const char *t;
-	int i;
+	int i, j;
 
 	for (i = 0; i < d->ncols; i++) {
 		const struct ts_col *col = &d->cols[i];
+		j = first + i;
 		switch (col->kind) {
 		case TS_COL_TEXT:
-			t = drv->text(cur, i);
+			t = drv->text(cur, j);
 			if (t == NULL && (col->flags & TS_COL_REQUIRED))
 				goto bad;
 			*(char **)field(rec, col) = t != NULL ? ts_xstrdup(t) : NULL;
 			break;
 		case TS_COL_I64:
-			*(int64_t *)field(rec, col) = drv->i64(cur, i);
+			*(int64_t *)field(rec, col) = drv->i64(cur, j);
 			break;
 		case TS_COL_INT:
-			*(int *)field(rec, col) = (int)drv->i64(cur, i);
+			*(int *)field(rec, col) = (int)drv->i64(cur, j);
 			break;
 		case TS_COL_BOOL:
-			*(bool *)field(rec, col) = drv->i64(cur, i) != 0;
+			*(bool *)field(rec, col) = drv->i64(cur, j) != 0;
 			break;
 		}
 	}
@@ -49,6 +50,12 @@ bad:
 	ts_rec_clear(d, rec);
 	ts_log_err("%s: a %s row has NULL in a NOT NULL column", drv->ops.name, d->name);
 	return TS_ESTORE;
+}
+
+int ts_rec_fill(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts_cur *cur,
+		void *rec)
+{
+	return ts_rec_fill_at(d, drv, cur, 0, rec);
 }
 
 int ts_rec_read(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts_cur *cur,

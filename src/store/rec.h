@@ -46,6 +46,9 @@ extern const struct ts_rec_desc ts_int_row_desc;
  * is NULL. */
 int ts_rec_fill(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts_cur *cur,
 		void *rec);
+/* ts_rec_fill from column first on: a row that joins several records. */
+int ts_rec_fill_at(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts_cur *cur,
+		   int first, void *rec);
 /* The same into a new record (*out, owned by the caller: ts_rec_free). */
 int ts_rec_read(const struct ts_rec_desc *d, const struct ts_drv *drv, struct ts_cur *cur,
 		void **out);
@@ -59,5 +62,9 @@ void ts_recs_free(const struct ts_rec_desc *d, void **v, size_t n);
 struct ts_arg ts_rec_arg(const struct ts_rec_desc *d, const void *rec, int i);
 /* Every column of rec, in order, into args (room for d->ncols). */
 void ts_rec_args(const struct ts_rec_desc *d, const void *rec, struct ts_arg *args);
+
+/* The user record (people.c), also read by the refresh grant's one read
+ * (tokens.c). */
+extern const struct ts_rec_desc ts_user_desc;
 
 #endif

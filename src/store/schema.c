@@ -16,6 +16,7 @@
  * step, so its version numbers run three behind SQLite's. The per-tenant
  * version's triggers are the one step written per dialect. */
 #include "schema.h"
+#include "q.h"
 
 #include "core/core.h"
 
@@ -412,4 +413,91 @@ const char *const *ts_schema_steps(enum ts_dialect d, size_t *n)
 	}
 	*n = TS_ARRAY_LEN(sqlite_steps);
 	return sqlite_steps;
+}
+
+/* The table that holds the applied version, and its one row. */
+static const char version_table_sql[] =
+	"CREATE TABLE IF NOT EXISTS schema_version ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  version INTEGER NOT NULL"
+	");"
+	"INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;";
+
+/* The applied version, read inside the migration's transaction on c. */
+static int read_version(const struct ts_drv *d, struct ts_drv_conn *c, int64_t *version)
+{
+	struct ts_cur cur = {0};
+	int rc;
+
+	rc = d->query(c, TS_SQL_SCHEMA_VERSION, NULL, 0, &cur, "reading the schema version");
+	if (rc == TS_OK)
+		rc = d->next(&cur, "reading the schema version");
+	if (rc == TS_OK)
+		*version = d->i64(&cur, 0);
+	d->done(&cur);
+	if (rc == TS_ENOTFOUND)
+		ts_log_err("%s: schema_version has no version row", d->ops.name);
+	return rc == TS_OK ? TS_OK : TS_ESTORE;
+}
+
+/* Applies step i (version i -> i + 1) unless the database is already past
+ * it, inside the open transaction on c, which holds the migration lock: a
+ * concurrent opener that got there first makes this a no-op. */
+static int apply_step(struct ts_store *st, struct ts_drv_conn *c, size_t i, size_t n)
+{
+	const struct ts_drv *d = st->drv;
+	const struct ts_arg a[] = {TS_I64(i + 1)};
+	int64_t version = 0;
+	int rc;
+
+	if (ts_q_has(st, TS_SQL_MIGRATE_LOCK)) {
+		rc = d->exec(c, TS_SQL_MIGRATE_LOCK, NULL, 0, NULL, "taking the migration lock");
+		if (rc != TS_OK)
+			return TS_ESTORE;
+	}
+	rc = d->script(c, version_table_sql, "creating schema_version");
+	if (rc == TS_OK)
+		rc = read_version(d, c, &version);
+	if (rc != TS_OK)
+		return rc;
+	if (version > (int64_t)n) {
+		ts_log_err("%s: schema version %lld is newer than this binary's %zu; refusing to use "
+			   "it", d->ops.name, (long long)version, n);
+		return TS_ESTORE;
+	}
+	if (version > (int64_t)i)
+		return TS_OK;
+	if (version < (int64_t)i) {
+		/* Steps run in order, so this means a broken schema_version. */
+		ts_log_err("%s: schema version %lld found while applying step %zu", d->ops.name,
+			   (long long)version, i + 1);
+		return TS_ESTORE;
+	}
+	rc = d->script(c, ts_schema_steps(d->dialect, &n)[i], "migration");
+	if (rc == TS_OK)
+		rc = d->exec(c, TS_SQL_SCHEMA_VERSION_SET, a, 1, NULL, "recording the schema version");
+	if (rc != TS_OK)
+		return TS_ESTORE;
+	ts_log_info("%s: migrated schema to version %zu", d->ops.name, i + 1);
+	return TS_OK;
+}
+
+int ts_schema_migrate(struct ts_store *st, struct ts_drv_conn *c)
+{
+	const struct ts_drv *d = st->drv;
+	size_t i, n;
+	int rc = TS_OK;
+
+	ts_schema_steps(d->dialect, &n);
+	for (i = 0; i < n && rc == TS_OK; i++) {
+		rc = d->run(c, TS_TX_BEGIN, "starting a migration");
+		if (rc == TS_OK)
+			rc = apply_step(st, c, i, n);
+		if (rc == TS_OK)
+			rc = d->run(c, TS_TX_COMMIT, "committing a migration");
+		/* A failed statement may already have ended the transaction. */
+		if (rc != TS_OK && d->open(c))
+			d->run(c, TS_TX_ROLLBACK, "rolling back a migration");
+	}
+	return rc;
 }

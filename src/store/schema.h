@@ -3,7 +3,7 @@
 #ifndef TS_STORE_SCHEMA_H
 #define TS_STORE_SCHEMA_H
 
-#include "sql.h"
+#include "drv.h"
 
 #include <stddef.h>
 
@@ -11,5 +11,13 @@
  * from version i to i + 1 (one script of statements, fixed text). *n gets
  * their number, which is the newest version. */
 const char *const *ts_schema_steps(enum ts_dialect d, size_t *n);
+
+/* Brings the database on c (a fresh connection of st, outside any
+ * transaction) up to the newest version, one step per write transaction
+ * (the driver's, with the dialect's migration lock), so that servers
+ * opening one database at once apply each step exactly once. TS_OK, or
+ * TS_ESTORE (logged) if a step fails or the database's schema is newer
+ * than this binary. */
+int ts_schema_migrate(struct ts_store *st, struct ts_drv_conn *c);
 
 #endif

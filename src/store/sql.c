@@ -293,11 +293,16 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		"SELECT " REFRESH_COLS " FROM refresh_tokens WHERE token_hash = ?1"},
 	/* RFC 9700 §4.14.2: spends the token only if it is unused, unrevoked
 	 * and of the successor's tenant, grant and client: of concurrent
-	 * rotations exactly one changes the row. */
-	[TS_SQL_REFRESH_SPEND] = {.both =
-		"UPDATE refresh_tokens SET used = 1"
-		" WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
-		" AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4"},
+	 * rotations exactly one changes the row. PostgreSQL compares the three
+	 * as REFRESH_ROTATE_ONE does, so that its plan finds the token by its
+	 * key alone. */
+	[TS_SQL_REFRESH_SPEND] = {
+		.sqlite = "UPDATE refresh_tokens SET used = 1"
+			  " WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
+			  " AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4",
+		.pg = "UPDATE refresh_tokens SET used = 1"
+		      " WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
+		      " AND (tenant_id, grant_id, client_id) IS NOT DISTINCT FROM (?2, ?3, ?4)"},
 	/* Once REFRESH_SPEND changed nothing: why (under a row lock on
 	 * PostgreSQL, where a token committed after its snapshot may still be
 	 * rotated). */
@@ -317,14 +322,18 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	 * grant is revoked). Data-modifying WITH clauses run exactly once and
 	 * see one snapshot; a failing insert fails the statement and changes
 	 * nothing. SQLite has no data-modifying WITH: its rotation is a
-	 * batched job of single statements. */
+	 * batched job of single statements. The old token's tenant, grant and
+	 * client are compared with IS NOT DISTINCT FROM (the same as = on
+	 * these NOT NULL columns), which no index serves: a plan made without
+	 * the values then finds the token by its key alone, never by the
+	 * index of its tenant or grant, whose rows grow with every rotation. */
 	[TS_SQL_REFRESH_ROTATE_ONE] = {.pg =
 		"WITH g AS ("
 		"  SELECT revoked FROM grants WHERE tenant_id = ?2 AND id = ?3 FOR SHARE"
 		"), spent AS ("
 		"  UPDATE refresh_tokens SET used = 1"
 		"  WHERE token_hash = ?1 AND used = 0 AND revoked = 0"
-		"  AND tenant_id = ?2 AND grant_id = ?3 AND client_id = ?4"
+		"  AND (tenant_id, grant_id, client_id) IS NOT DISTINCT FROM (?2, ?3, ?4)"
 		"  AND EXISTS (SELECT 1 FROM g)"
 		"  RETURNING 1"
 		"), ins AS ("
@@ -619,6 +628,27 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		.pg = "SELECT " CONN_COLS_C CONN_FROM
 		      " WHERE c.tenant_id = ?1 AND c.owner = ?2 AND c.provider = ?3"
 		      " ORDER BY c.created_at, c.id" BYTES},
+	/* A refresh token with what its grant reads next, in one round trip:
+	 * its user, and the pending state whose id is ?2 followed by its
+	 * grant id (NULL ?2: none). */
+	[TS_SQL_REFRESH_LOAD] = {.both =
+		"SELECT r.token_hash, r.tenant_id, r.grant_id, r.client_id, r.user_id, r.scope,"
+		" r.resource, r.auth_time, r.issued_at, r.expires_at, r.used, r.revoked,"
+		" r.parent_hash, r.rotated_at, r.access_jti, " USER_COLS_U ","
+		" p.tenant_id, p.data, p.expires_at FROM refresh_tokens r"
+		" LEFT JOIN users u ON u.tenant_id = r.tenant_id AND u.id = r.user_id"
+		" LEFT JOIN pending p ON p.id_hash = CAST(?2 AS TEXT) || r.grant_id"
+		" WHERE r.token_hash = ?1"},
+
+	/* ---- migrations (schema.c) ---- */
+	/* Servers starting together on one PostgreSQL database migrate one
+	 * after the other, under this transaction-level advisory lock
+	 * ("tessera\1"); on SQLite the IMMEDIATE transaction's write lock
+	 * does it. */
+	[TS_SQL_MIGRATE_LOCK] = {.pg = "SELECT pg_advisory_xact_lock(8387236820507844865)"},
+	[TS_SQL_SCHEMA_VERSION] = {.both = "SELECT version FROM schema_version WHERE id = 1"},
+	[TS_SQL_SCHEMA_VERSION_SET] = {.both =
+		"UPDATE schema_version SET version = CAST(?1 AS INTEGER) WHERE id = 1"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

@@ -1,11 +1,12 @@
 /* sqlite.c: the SQLite store backend's engine room: opening, a small pool
- * of connections (opened lazily, at most POOL_MAX), each used by one thread
+ * of connections (opened lazily, at most TS_POOL_MAX), each used by one thread
  * at a time with its own cache of prepared statements so that concurrent
  * readers never queue on one connection, write transactions (alone, or
  * batched so that concurrent small writes share one commit), and the
  * statement helpers of the driver (drv_sqlite.c). Every connection runs
  * with WAL, synchronous=FULL (a write is durable once it returns) and
- * foreign keys on. The SQL is in sql.c, the schema in sqlite_schema.c. */
+ * foreign keys on. The SQL is in sql.c, the schema in schema.c. */
+#include "schema.h"
 #include "sqlite_int.h"
 
 #include <assert.h>
@@ -16,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define POOL_MAX 8
 /* The most jobs one batch of ts_sq_write_batched runs: enough to cover
  * every thread that can be waiting at once, and a bound on how long the
  * write lock is held for one commit. */
@@ -28,7 +28,7 @@
 /* One caller's write queued for a batch (ts_sq_write_batched). It lives on
  * the caller's stack until done is set. */
 struct ts_sq_job {
-	ts_sq_job_fn fn;        /* the write, and its argument */
+	ts_drv_job fn;          /* the write, and its argument */
 	void *arg;
 	bool bump;              /* bump the generation if the job succeeds */
 	int rc;                 /* fn's code, or the batch's failure; read once done */
@@ -38,17 +38,14 @@ struct ts_sq_job {
 
 /* The backend state behind ts_store.impl.
  *
- * Locks, in the order they may be taken: a pooled connection (mu, only
- * while taking or giving one back), then write_mu. batch_mu is a leaf:
+ * Locks, in the order they may be taken: a pooled connection (the pool's
+ * lock, only while taking or giving one back), then write_mu. batch_mu is a leaf:
  * nothing else is taken while it is held, so no thread ever waits for the
  * pool or for write_mu holding it, and whoever holds write_mu never takes
  * it. */
 struct ts_sq {
 	char *path;         /* as given to sqlite3_open_v2 */
-	pthread_mutex_t mu; /* guards idle and nopen */
-	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
-	struct ts_sq_conn *idle; /* connections not in use */
-	unsigned nopen;     /* connections open, idle or in use */
+	struct ts_pool pool; /* the connections */
 	/* Held from BEGIN IMMEDIATE to COMMIT/ROLLBACK. SQLite admits one
 	 * writer at a time anyway; this makes our own threads queue for it in
 	 * order instead of polling in SQLite's busy handler, which then only
@@ -65,17 +62,19 @@ struct ts_sq {
 	uint64_t batches, jobs;         /* run since open, for ts_sq_batch_stats */
 };
 
-/* The engine's statements, indexed by enum ts_sq_stmt. */
-static const char *const engine_sql[TS_SQ_COUNT] = {
-	[TS_SQ_BEGIN] = "BEGIN IMMEDIATE",
-	[TS_SQ_COMMIT] = "COMMIT",
-	[TS_SQ_ROLLBACK] = "ROLLBACK",
+/* The transaction statements (drv.h), by enum ts_tx_stmt. An IMMEDIATE
+ * transaction takes the write lock up front (waiting up to the busy
+ * timeout), so it never fails later for want of it. */
+static const char *const engine_sql[TS_TX_COUNT] = {
+	[TS_TX_BEGIN] = "BEGIN IMMEDIATE",
+	[TS_TX_COMMIT] = "COMMIT",
+	[TS_TX_ROLLBACK] = "ROLLBACK",
 	/* ts_sq_write_batched runs each job of a batch in a savepoint of its
 	 * own, so that one job's failure undoes that job alone. */
-	[TS_SQ_SAVEPOINT] = "SAVEPOINT job",
-	[TS_SQ_RELEASE] = "RELEASE job",
-	[TS_SQ_ROLLBACK_TO] = "ROLLBACK TO job",
-	[TS_SQ_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
+	[TS_TX_SAVEPOINT] = "SAVEPOINT job",
+	[TS_TX_RELEASE] = "RELEASE job",
+	[TS_TX_ROLLBACK_TO] = "ROLLBACK TO job",
+	[TS_TX_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
 };
 
 int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
@@ -103,20 +102,6 @@ int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, con
 static struct ts_sq *impl(struct ts_store *st)
 {
 	return st->impl;
-}
-
-/* The calling thread's open write batch (ts_store_batch_begin): the store
- * it is on and the connection that holds its transaction (and write_mu).
- * Thread-local, so the check costs other threads nothing and needs no
- * lock. */
-static _Thread_local struct ts_store *batch_store;
-static _Thread_local struct ts_sq_conn *batch_conn;
-/* A write of the batch asked for a generation bump: done once, at commit. */
-static _Thread_local bool batch_bump;
-
-static bool in_batch(struct ts_store *st)
-{
-	return batch_store == st && batch_conn != NULL;
 }
 
 /* Runs a fixed statement (no parameters, never built from data) while
@@ -198,7 +183,7 @@ static void conn_close(struct ts_sq_conn *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < TS_SQ_COUNT; i++)
+	for (i = 0; i < TS_TX_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		sqlite3_finalize(c->q[i]);
@@ -235,38 +220,17 @@ out:
 	return rc;
 }
 
-int ts_sq_conn_get(struct ts_store *st, struct ts_sq_conn **out)
+int ts_sq_pool_get(struct ts_store *st, struct ts_drv_conn **out)
 {
 	struct ts_sq *sq = impl(st);
-	struct ts_sq_conn *c;
 	int rc;
 
-	*out = NULL;
-	if (in_batch(st)) {
-		*out = batch_conn;
+	ts_pool_take(&sq->pool, out);
+	if (*out != NULL)
 		return TS_OK;
-	}
-	pthread_mutex_lock(&sq->mu);
-	while (sq->idle == NULL && sq->nopen >= POOL_MAX)
-		pthread_cond_wait(&sq->cv, &sq->mu);
-	c = sq->idle;
-	if (c != NULL) {
-		sq->idle = c->next;
-		c->next = NULL;
-		pthread_mutex_unlock(&sq->mu);
-		*out = c;
-		return TS_OK;
-	}
-	/* Reserve the slot, then open outside the lock: opening touches the
-	 * disk and other threads should not wait for it. */
-	sq->nopen++;
-	pthread_mutex_unlock(&sq->mu);
-	rc = conn_open(sq->path, out);
+	rc = conn_open(sq->path, (struct ts_sq_conn **)out);
 	if (rc != TS_OK) {
-		pthread_mutex_lock(&sq->mu);
-		sq->nopen--;
-		pthread_cond_signal(&sq->cv);
-		pthread_mutex_unlock(&sq->mu);
+		ts_pool_put(&sq->pool, NULL);
 		return rc;
 	}
 	ts_log_debug("sqlite %s: opened a pooled connection", sq->path);
@@ -276,11 +240,12 @@ int ts_sq_conn_get(struct ts_store *st, struct ts_sq_conn **out)
 /* The next user must never inherit someone else's half-done write, so a
  * connection still inside a transaction is rolled back, and closed (freeing
  * its pool slot) if even that fails. */
-void ts_sq_conn_put(struct ts_store *st, struct ts_sq_conn *c)
+void ts_sq_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
 {
 	struct ts_sq *sq = impl(st);
+	struct ts_sq_conn *c = (struct ts_sq_conn *)dc;
 
-	if (c == NULL || (in_batch(st) && c == batch_conn))
+	if (c == NULL)
 		return;
 	if (!sqlite3_get_autocommit(c->db))
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
@@ -289,27 +254,7 @@ void ts_sq_conn_put(struct ts_store *st, struct ts_sq_conn *c)
 		conn_close(c);
 		c = NULL;
 	}
-	pthread_mutex_lock(&sq->mu);
-	if (c != NULL) {
-		c->next = sq->idle;
-		sq->idle = c;
-	} else {
-		sq->nopen--;
-	}
-	pthread_cond_signal(&sq->cv);
-	pthread_mutex_unlock(&sq->mu);
-}
-
-int ts_sq_stmt(struct ts_sq_conn *c, enum ts_sq_stmt id, sqlite3_stmt **out)
-{
-	assert(id < TS_SQ_COUNT && engine_sql[id] != NULL);
-	*out = NULL;
-	if (c->stmt[id] == NULL &&
-	    sqlite3_prepare_v3(c->db, engine_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
-			       NULL) != SQLITE_OK)
-		return ts_sq_fail(c->db, "prepare");
-	*out = c->stmt[id];
-	return TS_OK;
+	ts_pool_put(&sq->pool, (struct ts_drv_conn *)c);
 }
 
 void ts_sq_stmt_done(sqlite3_stmt *s)
@@ -338,70 +283,37 @@ int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v)
 	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
-/* Runs one of the parameterless cached statements. */
-static int run_fixed(struct ts_sq_conn *c, enum ts_sq_stmt id, const char *what)
+/* Runs one of the transaction statements, prepared on first use and kept. */
+int ts_sq_run_tx(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = ts_sq_stmt(c, id, &s);
+	struct ts_sq_conn *c = (struct ts_sq_conn *)dc;
 
-	if (rc != TS_OK)
-		return rc;
-	return ts_sq_run(c, s, what);
+	assert(id < TS_TX_COUNT);
+	if (c->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(c->db, engine_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+			       NULL) != SQLITE_OK)
+		return ts_sq_fail(c->db, "prepare");
+	return ts_sq_run(c, c->stmt[id], what);
 }
 
-/* The connection comes first, then write_mu: a holder of write_mu never
- * waits for the pool, so the two cannot deadlock. */
-int ts_sq_write_begin(struct ts_store *st, struct ts_sq_conn **c)
+/* SQLite may end a transaction by itself (an I/O error, a full disk). */
+bool ts_sq_open(struct ts_drv_conn *c)
 {
-	int rc = ts_sq_conn_get(st, c);
-
-	if (rc != TS_OK)
-		return rc;
-	/* Inside the thread's batch a write is a savepoint of its transaction. */
-	if (*c == batch_conn && in_batch(st))
-		return run_fixed(*c, TS_SQ_SAVEPOINT, "savepoint");
-	pthread_mutex_lock(&impl(st)->write_mu);
-	return run_fixed(*c, TS_SQ_BEGIN, "begin");
+	return !sqlite3_get_autocommit(((struct ts_sq_conn *)c)->db);
 }
 
-/* The end of a write inside the thread's batch: kept (released) or undone
- * alone; the batch's transaction stays open. */
-static int batch_write_end(struct ts_sq_conn *c, int rc, bool bump)
+/* write_mu, around every transaction outside a batch. */
+void ts_sq_lock(struct ts_store *st, bool take)
 {
-	int rrc;
-
-	if (sqlite3_get_autocommit(c->db)) {
-		/* SQLite ended the transaction by itself: batch_end's commit
-		 * fails, and so does the batch. */
-		ts_log_err("sqlite: a write lost its batch's transaction");
-		return rc == TS_OK ? TS_ESTORE : rc;
-	}
-	if (rc != TS_OK)
-		run_fixed(c, TS_SQ_ROLLBACK_TO, "rollback to savepoint");
-	rrc = run_fixed(c, TS_SQ_RELEASE, "release savepoint");
-	if (rc == TS_OK && rrc == TS_OK && bump)
-		batch_bump = true;
-	return rc != TS_OK ? rc : rrc;
+	if (take)
+		pthread_mutex_lock(&impl(st)->write_mu);
+	else
+		pthread_mutex_unlock(&impl(st)->write_mu);
 }
 
-int ts_sq_write_end(struct ts_store *st, struct ts_sq_conn *c, int rc, bool bump)
+static int run_fixed(struct ts_sq_conn *c, enum ts_tx_stmt id, const char *what)
 {
-	if (c == NULL)
-		return rc;
-	if (c == batch_conn && in_batch(st))
-		return batch_write_end(c, rc, bump);
-	if (rc == TS_OK && bump)
-		rc = run_fixed(c, TS_SQ_GEN_BUMP, "generation bump");
-	if (rc == TS_OK)
-		rc = run_fixed(c, TS_SQ_COMMIT, "commit");
-	/* Some errors roll back by themselves; only roll back what is open. */
-	if (rc != TS_OK && !sqlite3_get_autocommit(c->db))
-		run_fixed(c, TS_SQ_ROLLBACK, "rollback");
-	/* Held exactly when c is set: ts_sq_write_begin took it right after
-	 * the connection. */
-	pthread_mutex_unlock(&impl(st)->write_mu);
-	ts_sq_conn_put(st, c);
-	return rc;
+	return ts_sq_run_tx((struct ts_drv_conn *)c, id, what);
 }
 
 /* Runs job j in a savepoint of its own inside the open transaction on c,
@@ -414,12 +326,12 @@ static int run_job(struct ts_sq_conn *c, struct ts_sq_job *j)
 {
 	int rc;
 
-	rc = run_fixed(c, TS_SQ_SAVEPOINT, "savepoint");
+	rc = run_fixed(c, TS_TX_SAVEPOINT, "savepoint");
 	if (rc != TS_OK) {
 		j->rc = rc;
 		return rc;
 	}
-	j->rc = j->fn(c, j->arg);
+	j->rc = j->fn((struct ts_drv_conn *)c, j->arg);
 	/* Running the next job in autocommit mode would make it durable on
 	 * its own, out of the batch's all-or-nothing. */
 	if (sqlite3_get_autocommit(c->db)) {
@@ -427,30 +339,30 @@ static int run_job(struct ts_sq_conn *c, struct ts_sq_job *j)
 		return TS_ESTORE;
 	}
 	if (j->rc != TS_OK)
-		rc = run_fixed(c, TS_SQ_ROLLBACK_TO, "rollback to savepoint");
+		rc = run_fixed(c, TS_TX_ROLLBACK_TO, "rollback to savepoint");
 	if (rc == TS_OK)
-		rc = run_fixed(c, TS_SQ_RELEASE, "release savepoint");
+		rc = run_fixed(c, TS_TX_RELEASE, "release savepoint");
 	return rc;
 }
 
 /* Runs the jobs of batch (linked by next, oldest first) in one write
  * transaction and sets each one's rc. The caller holds no lock: this takes
- * a connection and write_mu as ts_sq_write_begin does. */
+ * a connection and write_mu as ts_txn_begin does. */
 static void run_batch(struct ts_store *st, struct ts_sq_job *batch)
 {
-	struct ts_sq_conn *c = NULL;
+	struct ts_drv_conn *c = NULL;
 	struct ts_sq_job *j;
 	size_t nok = 0;
 	bool bump = false;
 	int rc;
 
-	rc = ts_sq_write_begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	for (j = batch; j != NULL; j = j->next) {
 		if (rc != TS_OK) {
 			j->rc = rc;
 			continue;
 		}
-		rc = run_job(c, j);
+		rc = run_job((struct ts_sq_conn *)c, j);
 		if (j->rc == TS_OK) {
 			nok++;
 			bump = bump || j->bump;
@@ -460,13 +372,11 @@ static void run_batch(struct ts_store *st, struct ts_sq_job *batch)
 		/* Nothing to keep: roll back, as a lone failed write does. A
 		 * commit would still write and sync the pages the savepoints
 		 * restored. */
-		run_fixed(c, TS_SQ_ROLLBACK, "rollback");
-		pthread_mutex_unlock(&impl(st)->write_mu);
-		ts_sq_conn_put(st, c);
+		ts_txn_end(st, c, TS_ENOTFOUND, false);
 		return;
 	}
 	/* A job's TS_OK stands only if the commit does. */
-	rc = ts_sq_write_end(st, c, rc, bump);
+	rc = ts_txn_end(st, c, rc, bump);
 	if (rc != TS_OK)
 		for (j = batch; j != NULL; j = j->next)
 			if (j->rc == TS_OK)
@@ -499,22 +409,22 @@ static struct ts_sq_job *batch_take(struct ts_sq *sq, size_t *n)
  * it, and then hands over: the others wake up and one of them runs the
  * jobs queued meanwhile. batch_mu is dropped for the batch itself, so
  * queueing never waits for the disk. */
-int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bump)
+int ts_sq_write_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
 {
 	struct ts_sq *sq = impl(st);
 	struct ts_sq_job job = {.fn = fn, .arg = arg, .bump = bump, .rc = TS_ESTORE};
 	struct ts_sq_job *batch, *j, *next;
-	struct ts_sq_conn *c = NULL;
+	struct ts_drv_conn *c = NULL;
 	size_t n;
 	int rc;
 
 	/* Inside the thread's own batch, the job joins that transaction: it
 	 * must not carry other threads' jobs into a commit it does not own. */
-	if (in_batch(st)) {
-		rc = ts_sq_write_begin(st, &c);
+	if (ts_txn_in_batch(st)) {
+		rc = ts_txn_begin(st, &c);
 		if (rc == TS_OK)
 			rc = fn(c, arg);
-		return ts_sq_write_end(st, c, rc, bump);
+		return ts_txn_end(st, c, rc, bump);
 	}
 	pthread_mutex_lock(&sq->batch_mu);
 	*sq->pending_tail = &job;
@@ -547,39 +457,6 @@ int ts_sq_write_batched(struct ts_store *st, ts_sq_job_fn fn, void *arg, bool bu
 	return job.rc;
 }
 
-int ts_sq_batch_begin(struct ts_store *st)
-{
-	struct ts_sq_conn *c = NULL;
-	int rc;
-
-	if (batch_store != NULL)
-		return TS_EINVAL;
-	rc = ts_sq_write_begin(st, &c);
-	if (rc != TS_OK)
-		return ts_sq_write_end(st, c, rc, false);
-	batch_store = st;
-	batch_conn = c;
-	batch_bump = false;
-	return TS_OK;
-}
-
-int ts_sq_batch_end(struct ts_store *st, bool commit)
-{
-	struct ts_sq_conn *c = batch_conn;
-
-	if (!in_batch(st))
-		return TS_EINVAL;
-	batch_store = NULL;
-	batch_conn = NULL;
-	if (commit)
-		return ts_sq_write_end(st, c, TS_OK, batch_bump);
-	if (!sqlite3_get_autocommit(c->db))
-		run_fixed(c, TS_SQ_ROLLBACK, "rollback");
-	pthread_mutex_unlock(&impl(st)->write_mu);
-	ts_sq_conn_put(st, c);
-	return TS_OK;
-}
-
 void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 {
 	struct ts_sq *sq = impl(st);
@@ -594,10 +471,15 @@ void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 
 /* Every connection must be back by now: closing under a running call is a
  * caller bug, logged rather than hidden. */
+static void close_pooled(struct ts_drv_conn *c)
+{
+	conn_close((struct ts_sq_conn *)c);
+}
+
 void ts_sq_close(struct ts_store *st)
 {
 	struct ts_sq *sq = impl(st);
-	struct ts_sq_conn *c;
+	unsigned lent;
 
 	pthread_mutex_lock(&sq->batch_mu);
 	if (sq->batches > 0)
@@ -606,21 +488,12 @@ void ts_sq_close(struct ts_store *st)
 	if (sq->combining || sq->pending != NULL)
 		ts_log_err("sqlite %s: closed with batched writes still queued", sq->path);
 	pthread_mutex_unlock(&sq->batch_mu);
-	pthread_mutex_lock(&sq->mu);
-	while ((c = sq->idle) != NULL) {
-		sq->idle = c->next;
-		sq->nopen--;
-		conn_close(c);
-	}
-	if (sq->nopen != 0)
-		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path,
-			   sq->nopen);
-	pthread_mutex_unlock(&sq->mu);
-	pthread_cond_destroy(&sq->cv);
+	lent = ts_pool_drain(&sq->pool, close_pooled);
+	if (lent != 0)
+		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path, lent);
 	pthread_cond_destroy(&sq->batch_cv);
 	pthread_mutex_destroy(&sq->batch_mu);
 	pthread_mutex_destroy(&sq->write_mu);
-	pthread_mutex_destroy(&sq->mu);
 	free(sq->path);
 	free(sq);
 	free(st);
@@ -678,9 +551,8 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 		rc = TS_ETOOBIG;
 		goto out;
 	}
-	pthread_mutex_init(&sq->mu, NULL);
+	ts_pool_init(&sq->pool);
 	pthread_mutex_init(&sq->write_mu, NULL);
-	pthread_cond_init(&sq->cv, NULL);
 	pthread_mutex_init(&sq->batch_mu, NULL);
 	pthread_cond_init(&sq->batch_cv, NULL);
 	sq->pending_tail = &sq->pending;
@@ -694,12 +566,12 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	rc = conn_open(impl(st)->path, &c);
 	if (rc != TS_OK)
 		goto out;
-	rc = ts_sqlite_migrate(c->db, impl(st)->path);
+	rc = ts_schema_migrate(st, (struct ts_drv_conn *)c);
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */
-	impl(st)->nopen = 1;
-	ts_sq_conn_put(st, c);
+	impl(st)->pool.nopen = 1;
+	ts_sq_pool_put(st, (struct ts_drv_conn *)c);
 	c = NULL;
 	*out = st;
 	st = NULL;

@@ -76,12 +76,8 @@ int ts_store_session_get(struct ts_store *st, const char *id_hash, struct ts_ses
 {
 	const struct ts_arg a[] = {TS_TXT(id_hash)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_SESSION_GET, a, 1, &session_desc, (void **)out, "session get");
+	return ts_q_fetch(st, id_hash != NULL, TS_SQL_SESSION_GET, a, 1, &session_desc,
+			  (void **)out, "session get");
 }
 
 /* The row counts as changed even when it keeps its value, so only an

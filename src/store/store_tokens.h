@@ -97,6 +97,26 @@ int ts_store_refresh_put(struct ts_store *st, const struct ts_refresh_rec *rec);
 int ts_store_refresh_get(struct ts_store *st, const char *token_hash,
 			 struct ts_refresh_rec **out);
 
+/* A refresh token read with what the refresh grant checks next, in one
+ * statement. */
+struct ts_user_rec;
+struct ts_refresh_load {
+	struct ts_refresh_rec *token;
+	struct ts_user_rec *user; /* its user; NULL when it has none or the user is gone */
+	/* The pending state (as ts_store_pending_get) whose id is the
+	 * caller's prefix followed by the token's grant id: its tenant (NULL
+	 * when there is none), data and expiry. */
+	char *pending_tenant;
+	char *pending_data;
+	int64_t pending_expires_at;
+};
+/* Reads refresh token token_hash (TS_ENOTFOUND if unknown) with its user
+ * and, unless pending_prefix is NULL, that pending state. *out must be
+ * zeroed; ts_refresh_load_clear frees what it holds, whatever the result. */
+int ts_store_refresh_load(struct ts_store *st, const char *token_hash, const char *pending_prefix,
+			  struct ts_refresh_load *out);
+void ts_refresh_load_clear(struct ts_refresh_load *l);
+
 /* In one transaction: if old_hash is unused and not revoked, marks it used
  * and inserts next (TS_OK); if it was already used or revoked,
  * TS_ECONFLICT and nothing changes; TS_ENOTFOUND if unknown. Exactly one of

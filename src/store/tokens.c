@@ -14,6 +14,7 @@
 #include "q.h"
 #include "revcache.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Code and refresh-token digests, and the session digest a code carries,
@@ -208,12 +209,8 @@ int ts_store_grant_get(struct ts_store *st, const char *tenant_id, const char *i
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || tenant_id == NULL || id == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_GRANT_GET, a, 2, &grant_desc, (void **)out, "grant get");
+	return ts_q_fetch(st, tenant_id != NULL && id != NULL, TS_SQL_GRANT_GET, a, 2, &grant_desc,
+			  (void **)out, "grant get");
 }
 
 /* Inside the caller's transaction: whether the grant exists (*found) and
@@ -582,12 +579,56 @@ int ts_store_refresh_get(struct ts_store *st, const char *token_hash,
 {
 	const struct ts_arg a[] = {TS_TXT(token_hash)};
 
-	if (out == NULL)
+	return ts_q_fetch(st, token_hash != NULL, TS_SQL_REFRESH_GET, a, 1, &refresh_desc,
+			  (void **)out, "refresh get");
+}
+
+void ts_refresh_load_clear(struct ts_refresh_load *l)
+{
+	if (l == NULL)
+		return;
+	ts_rec_free(&refresh_desc, l->token);
+	ts_rec_free(&ts_user_desc, l->user);
+	free(l->pending_tenant);
+	free(l->pending_data);
+	memset(l, 0, sizeof(*l));
+}
+
+/* REFRESH_LOAD's row: the token's columns, the user's (all NULL without
+ * one), then the pending state's tenant, data and expiry. */
+static int fill_load(const struct ts_drv *d, struct ts_cur *cur, void *arg)
+{
+	struct ts_refresh_load *l = arg;
+	const int user_at = refresh_desc.ncols, pending_at = user_at + ts_user_desc.ncols;
+	const char *t;
+	int rc;
+
+	ts_refresh_load_clear(l);
+	l->token = ts_xcalloc(1, refresh_desc.size);
+	rc = ts_rec_fill(&refresh_desc, d, cur, l->token);
+	if (rc == TS_OK && d->text(cur, user_at) != NULL) {
+		l->user = ts_xcalloc(1, ts_user_desc.size);
+		rc = ts_rec_fill_at(&ts_user_desc, d, cur, user_at, l->user);
+	}
+	if (rc == TS_OK && (t = d->text(cur, pending_at)) != NULL) {
+		l->pending_tenant = ts_xstrdup(t);
+		t = d->text(cur, pending_at + 1);
+		l->pending_data = t != NULL ? ts_xstrdup(t) : NULL;
+		l->pending_expires_at = d->i64(cur, pending_at + 2);
+	}
+	if (rc != TS_OK)
+		ts_refresh_load_clear(l);
+	return rc;
+}
+
+int ts_store_refresh_load(struct ts_store *st, const char *token_hash, const char *pending_prefix,
+			  struct ts_refresh_load *out)
+{
+	const struct ts_arg a[] = {TS_TXT(token_hash), TS_TXT(pending_prefix)};
+
+	if (st == NULL || token_hash == NULL || out == NULL)
 		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || token_hash == NULL)
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_REFRESH_GET, a, 1, &refresh_desc, (void **)out, "refresh get");
+	return ts_q_read_fn(st, TS_SQL_REFRESH_LOAD, a, 2, fill_load, out, "refresh load");
 }
 
 /* A token cannot succeed itself: that would spend it and store it anew. */

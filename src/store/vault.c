@@ -81,13 +81,8 @@ int ts_store_provider_get(struct ts_store *st, const char *tenant_id, const char
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(name)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name))
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_PROVIDER_GET, a, 2, &provider_desc, (void **)out,
-			"provider get");
+	return ts_q_fetch(st, ts_q_nonempty(tenant_id) && ts_q_nonempty(name), TS_SQL_PROVIDER_GET,
+			  a, 2, &provider_desc, (void **)out, "provider get");
 }
 
 int ts_store_provider_list(struct ts_store *st, const char *tenant_id,
@@ -95,14 +90,9 @@ int ts_store_provider_list(struct ts_store *st, const char *tenant_id,
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, tenant_id ? TS_SQL_PROVIDER_LIST : TS_SQL_PROVIDER_LIST_ALL, a,
-			 tenant_id ? 1 : 0, &provider_desc, (void ***)out, n, "provider list");
+	return ts_q_fetch_all(st, true, tenant_id ? TS_SQL_PROVIDER_LIST : TS_SQL_PROVIDER_LIST_ALL,
+			      a, tenant_id ? 1 : 0, &provider_desc, (void ***)out, n,
+			      "provider list");
 }
 
 /* TS_ECONFLICT, with nothing deleted, while a connection uses it. */
@@ -199,12 +189,8 @@ int ts_store_connection_get(struct ts_store *st, const char *tenant_id, const ch
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(id))
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_CONN_GET, a, 2, &conn_desc, (void **)out, "connection get");
+	return ts_q_fetch(st, ts_q_nonempty(tenant_id) && ts_q_nonempty(id), TS_SQL_CONN_GET, a, 2,
+			  &conn_desc, (void **)out, "connection get");
 }
 
 int ts_store_connection_find(struct ts_store *st, const char *tenant_id, const char *owner,
@@ -212,12 +198,8 @@ int ts_store_connection_find(struct ts_store *st, const char *tenant_id, const c
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(owner), TS_TXT(name)};
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name))
-		return TS_EINVAL;
-	return ts_q_get(st, TS_SQL_CONN_FIND, a, 3, &conn_desc, (void **)out, "connection find");
+	return ts_q_fetch(st, ts_q_nonempty(tenant_id) && ts_q_nonempty(name), TS_SQL_CONN_FIND, a,
+			  3, &conn_desc, (void **)out, "connection find");
 }
 
 int ts_store_connection_list(struct ts_store *st, const char *tenant_id,
@@ -225,14 +207,8 @@ int ts_store_connection_list(struct ts_store *st, const char *tenant_id,
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_q_list(st, tenant_id ? TS_SQL_CONN_LIST : TS_SQL_CONN_LIST_ALL, a,
-			 tenant_id ? 1 : 0, &conn_desc, (void ***)out, n, "connection list");
+	return ts_q_fetch_all(st, true, tenant_id ? TS_SQL_CONN_LIST : TS_SQL_CONN_LIST_ALL, a,
+			      tenant_id ? 1 : 0, &conn_desc, (void ***)out, n, "connection list");
 }
 
 int ts_store_connection_owned(struct ts_store *st, const char *tenant_id, const char *owner,
@@ -240,14 +216,10 @@ int ts_store_connection_owned(struct ts_store *st, const char *tenant_id, const 
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(owner), TS_TXT(provider)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(owner) || !ts_q_nonempty(provider))
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_CONN_OWNED, a, 3, &conn_desc, (void ***)out, n,
-			 "connection owned");
+	return ts_q_fetch_all(st,
+			      ts_q_nonempty(tenant_id) && ts_q_nonempty(owner) && ts_q_nonempty(provider),
+			      TS_SQL_CONN_OWNED, a, 3, &conn_desc, (void ***)out, n,
+			      "connection owned");
 }
 
 int ts_store_connection_due(struct ts_store *st, int64_t now, size_t limit,
@@ -255,14 +227,8 @@ int ts_store_connection_due(struct ts_store *st, int64_t now, size_t limit,
 {
 	const struct ts_arg a[] = {TS_I64(now), TS_I64(limit)};
 
-	if (out == NULL || n == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	*n = 0;
-	if (st == NULL || limit == 0 || limit > DUE_LIMIT_MAX)
-		return TS_EINVAL;
-	return ts_q_list(st, TS_SQL_CONN_DUE, a, 2, &conn_desc, (void ***)out, n,
-			 "connection due");
+	return ts_q_fetch_all(st, limit != 0 && limit <= DUE_LIMIT_MAX, TS_SQL_CONN_DUE, a, 2,
+			      &conn_desc, (void ***)out, n, "connection due");
 }
 
 /* Runs the fenced UPDATE id in a transaction of its own: TS_OK if it

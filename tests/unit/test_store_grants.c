@@ -366,6 +366,66 @@ static void test_refresh_rotate(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, other.name), TS_OK);
 }
 
+/* A token read with its user and the pending state named after its grant,
+ * in one call; without a prefix no pending state is read. */
+static void test_refresh_load(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_refresh_load l = {0};
+	struct ts_refresh_rec r1, r2;
+	struct world w;
+	char h1[HASH_CAP], h2[HASH_CAP], key[ID_CAP + 16];
+
+	make_world(st, "load", &w);
+	rand_hash(h1);
+	rand_hash(h2);
+	r1 = refresh_rec(&w, h1);
+	assert_int_equal(ts_store_refresh_put(st, &r1), TS_OK);
+	r2 = refresh_rec(&w, h2);
+	r2.user_id = NULL;
+	assert_int_equal(ts_store_refresh_put(st, &r2), TS_OK);
+
+	assert_int_equal(ts_store_refresh_load(st, h1, NULL, &l), TS_OK);
+	check_refresh(l.token, &r1);
+	assert_non_null(l.user);
+	assert_string_equal(l.user->id, w.uid);
+	assert_string_equal(l.user->tenant_id, w.tid);
+	assert_false(l.user->disabled);
+	assert_null(l.pending_tenant);
+	assert_null(l.pending_data);
+	ts_refresh_load_clear(&l);
+	assert_null(l.token);
+
+	snprintf(key, sizeof(key), "bind:%s", w.grant);
+	assert_int_equal(ts_store_pending_put(st, w.tid, key, "bind", "thumb", FAR_FUTURE), TS_OK);
+	assert_int_equal(ts_store_refresh_load(st, h1, "bind:", &l), TS_OK);
+	assert_string_equal(l.pending_tenant, w.tid);
+	assert_string_equal(l.pending_data, "thumb");
+	assert_int_equal(l.pending_expires_at, FAR_FUTURE);
+	ts_refresh_load_clear(&l);
+	assert_int_equal(ts_store_refresh_load(st, h1, NULL, &l), TS_OK);
+	assert_null(l.pending_tenant);
+	ts_refresh_load_clear(&l);
+	assert_int_equal(ts_store_refresh_load(st, h1, "other:", &l), TS_OK);
+	assert_null(l.pending_tenant);
+	ts_refresh_load_clear(&l);
+
+	/* A token without a user. */
+	assert_int_equal(ts_store_refresh_load(st, h2, "bind:", &l), TS_OK);
+	assert_string_equal(l.token->token_hash, h2);
+	assert_null(l.token->user_id);
+	assert_null(l.user);
+	assert_string_equal(l.pending_data, "thumb");
+	ts_refresh_load_clear(&l);
+
+	rand_hash(h2);
+	assert_int_equal(ts_store_refresh_load(st, h2, "bind:", &l), TS_ENOTFOUND);
+	assert_null(l.token);
+	assert_int_equal(ts_store_refresh_load(st, NULL, NULL, &l), TS_EINVAL);
+	assert_int_equal(ts_store_refresh_load(st, h1, NULL, NULL), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, w.name), TS_OK);
+}
+
 /* Rotation and the new access token's record in one write: revoking the
  * grant afterwards reaches that token; a failed rotation records nothing. */
 static void test_refresh_rotate_token(void **state)
@@ -866,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_code_take_race_one_store),
 		cmocka_unit_test(test_refresh_rotate),
 		cmocka_unit_test(test_refresh_rotate_token),
+		cmocka_unit_test(test_refresh_load),
 		cmocka_unit_test(test_refresh_rotate_race),
 		cmocka_unit_test(test_refresh_rotate_race_one_store),
 		cmocka_unit_test(test_refresh_rotate_token_race),

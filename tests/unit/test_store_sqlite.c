@@ -247,14 +247,14 @@ static int batch_used(struct ts_store *st, const char *hash)
 
 /* Test jobs for ts_sq_write_batched, run on whichever thread runs the
  * batch (never under cmocka's assertions). */
-static int noop_job(struct ts_sq_conn *c, void *arg)
+static int noop_job(struct ts_drv_conn *c, void *arg)
 {
 	(void)c;
 	(void)arg;
 	return TS_OK;
 }
 
-static int fail_job(struct ts_sq_conn *c, void *arg)
+static int fail_job(struct ts_drv_conn *c, void *arg)
 {
 	(void)c;
 	(void)arg;
@@ -262,21 +262,22 @@ static int fail_job(struct ts_sq_conn *c, void *arg)
 }
 
 /* Bumps the generation by hand: a write that the batch must keep or drop. */
-static int gen_job(struct ts_sq_conn *c, void *arg)
+static int gen_job(struct ts_drv_conn *c, void *arg)
 {
 	int *runs = arg;
 
 	(*runs)++;
-	return sqlite3_exec(c->db, "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
+	return sqlite3_exec(((struct ts_sq_conn *)c)->db,
+			    "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
 			    NULL, NULL, NULL) == SQLITE_OK ? TS_OK : TS_ESTORE;
 }
 
 /* Ends the transaction under the batch, as SQLite does by itself after
  * some I/O errors, and claims success. */
-static int lose_job(struct ts_sq_conn *c, void *arg)
+static int lose_job(struct ts_drv_conn *c, void *arg)
 {
 	(void)arg;
-	sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(((struct ts_sq_conn *)c)->db, "ROLLBACK", NULL, NULL, NULL);
 	return TS_OK;
 }
 
@@ -289,7 +290,7 @@ struct step {
 	const char *code_hash;        /* code_take */
 	struct ts_code_rec *code;     /* what code_take gave */
 	const char *tenant_id, *grant_id, *jti; /* grant_token_add */
-	ts_sq_job_fn fn;              /* raw jobs */
+	ts_drv_job fn;                /* raw jobs */
 	void *arg;
 	bool bump;
 	int rc;

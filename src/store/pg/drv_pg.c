@@ -1,10 +1,11 @@
 /* drv_pg.c: the PostgreSQL driver (drv.h) over the engine in pg.c: its
- * connection pool, READ COMMITTED write transactions and write batches.
+ * connection pool and READ COMMITTED transactions, under txn.c.
  * Each connection prepares a statement of the SQL table the first time it
  * runs it (PQprepare, named by its id) and runs it by name afterwards
- * (PQexecPrepared), so the server parses it once per connection; a
- * connection opened after a cut starts with none prepared. Every run is
- * still planned for its values (pg.c sets plan_cache_mode).
+ * (PQexecPrepared), so the server parses and plans it once per
+ * connection; it is prepared again after TS_PG_PLAN_RUNS runs or
+ * TS_PG_PLAN_AGE_S seconds, so that its plan follows the tables' growth
+ * (pg.c). A connection opened after a cut starts with none prepared.
  * Parameters are text; integers are written in decimal. There is no group
  * commit: each write is its own transaction. */
 #include "pg_int.h"
@@ -25,42 +26,29 @@ static struct ts_pg_conn *pc(struct ts_drv_conn *c)
 	return (struct ts_pg_conn *)c;
 }
 
-static int conn_get(struct ts_store *st, struct ts_drv_conn **out)
-{
-	struct ts_pg_conn *c = NULL;
-	int rc = ts_pg_conn_get(st, &c);
-
-	*out = (struct ts_drv_conn *)c;
-	return rc;
-}
-
-static void conn_put(struct ts_store *st, struct ts_drv_conn *c)
-{
-	ts_pg_conn_put(st, pc(c));
-}
-
-static int begin(struct ts_store *st, struct ts_drv_conn **out)
-{
-	struct ts_pg_conn *c = NULL;
-	int rc = ts_pg_write_begin(st, &c);
-
-	*out = (struct ts_drv_conn *)c;
-	return rc;
-}
-
-static int end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump)
-{
-	return ts_pg_write_end(st, pc(c), rc, bump);
-}
-
-/* Prepares statement id on c unless it is already. */
+/* Prepares statement id on c unless it is already, and again once its
+ * plan has served TS_PG_PLAN_RUNS runs or TS_PG_PLAN_AGE_S seconds. */
 static int prepare(struct ts_pg_conn *c, enum ts_sql id, const char *name, const char *what)
 {
+	char drop[NAME_MAX_LEN + sizeof("DEALLOCATE ")];
 	PGresult *r;
 	int rc = TS_OK;
 
-	if (c->prepared[id])
+	if (c->prepared[id] && ++c->runs[id] < TS_PG_PLAN_RUNS &&
+	    ts_now() - c->prepared_at[id] < TS_PG_PLAN_AGE_S)
 		return TS_OK;
+	if (c->prepared[id]) {
+		snprintf(drop, sizeof(drop), "DEALLOCATE %s", name);
+		r = PQexec(c->db, drop);
+		if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = ts_pg_fail(c, r, what);
+		PQclear(r);
+		if (rc != TS_OK)
+			return rc;
+		c->prepared[id] = false;
+	}
+	c->runs[id] = 0;
+	c->prepared_at[id] = ts_now();
 	assert(c->sql[id] != NULL);
 	r = PQprepare(c->db, name, c->sql[id], 0, NULL);
 	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -184,10 +172,10 @@ static bool stale(struct ts_drv_conn *c)
 const struct ts_drv ts_drv_pg = {
 	.ops = {.name = "postgres", .shared = true},
 	.dialect = TS_DIALECT_PG,
-	.conn_get = conn_get,
-	.conn_put = conn_put,
-	.begin = begin,
-	.end = end,
+	.conn_get = ts_txn_conn_get,
+	.conn_put = ts_txn_conn_put,
+	.begin = ts_txn_begin,
+	.end = ts_txn_end,
 	.exec = exec,
 	.query = query,
 	.next = next,
@@ -196,7 +184,13 @@ const struct ts_drv ts_drv_pg = {
 	.done = done,
 	.stale = stale,
 	.batched = NULL,
-	.batch_begin = ts_pg_batch_begin,
-	.batch_end = ts_pg_batch_end,
+	.batch_begin = ts_txn_batch_begin,
+	.batch_end = ts_txn_batch_end,
 	.close = ts_pg_close,
+	.pool_get = ts_pg_pool_get,
+	.pool_put = ts_pg_pool_put,
+	.run = ts_pg_run,
+	.open = ts_pg_open,
+	.lock = NULL,
+	.script = ts_pg_script,
 };

@@ -1,19 +1,18 @@
 /* pg.c: the PostgreSQL store backend's engine room: opening, a small pool
- * of libpq connections (opened lazily, at most POOL_MAX, each used by one
- * thread at a time), write transactions and batches, and the error
- * mapping the driver (drv_pg.c) shares. A connection that fails at the
+ * of libpq connections (opened lazily, at most TS_POOL_MAX, each used by one
+ * thread at a time), the statements of transactions and batches (which
+ * txn.c runs), and the error mapping the driver (drv_pg.c) shares. A connection that fails at the
  * connection level is closed and replaced by the next taker, so the store
  * recovers by itself once the server is back. The SQL is in sql.c, the
- * schema in pg_schema.c. */
+ * schema in schema.c. */
 #include "pg_int.h"
+#include "store/schema.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_MAX 8
 /* Set unless the URL sets them: a server that does not answer costs a
  * connection attempt at most CONNECT_TIMEOUT_S; a server or network that
  * goes silent under an open connection is noticed by TCP keepalives (idle
@@ -30,21 +29,16 @@
 #define CLIENT_ENCODING "UTF8"
 #define SQLSTATE_UNIQUE "23505"
 #define SQLSTATE_FOREIGN_KEY "23503"
-#define CUSTOM_PLANS_SQL "SET plan_cache_mode = force_custom_plan"
+#define GENERIC_PLANS_SQL "SET plan_cache_mode = force_generic_plan"
 /* Longest error text kept in a log line. */
 #define ERR_MAX 300
 
-static const char begin_sql[] = "BEGIN ISOLATION LEVEL READ COMMITTED";
-static const char gen_bump_sql[] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'";
 
 /* The backend state behind ts_store.impl. */
 struct ts_pg {
 	char *url;          /* the connection URL; may hold a password, never logged */
 	struct ts_pg_url shown; /* what of it may be shown, for scrubbing messages */
-	pthread_mutex_t mu; /* guards idle and nopen */
-	pthread_cond_t cv;  /* signalled when a connection is returned or a slot frees */
-	struct ts_pg_conn *idle; /* connections not in use */
-	unsigned nopen;     /* connections open, idle or in use */
+	struct ts_pool pool; /* the connections */
 	char *sql[TS_SQL_COUNT]; /* the SQL table in $N form (NULL: not in this dialect) */
 };
 
@@ -68,22 +62,19 @@ static void conn_close(struct ts_pg_conn *c)
 	free(c);
 }
 
-/* The driver prepares its statements once per connection (drv_pg.c). A
- * prepared statement may fall back to a generic plan, made without the
- * values, after five runs; made while a table is small, such a plan can
- * look a row up by a non-unique index (a refresh token by its grant, whose
- * chain grows with every rotation) and slow down as the table grows
- * (measured: many concurrent refresh chains ran at half the rate). Every
- * run is therefore planned for its values, as an unprepared statement is;
- * the statement is still parsed only once. A server older than 12 has no
- * such setting: it is left as it is. */
-static void custom_plans(struct ts_pg_conn *c)
+/* The driver prepares its statements on each connection (drv_pg.c) and
+ * runs each from one plan made without the values (a generic plan), so
+ * that a run costs no planning; the driver prepares a statement again
+ * after TS_PG_PLAN_RUNS runs or TS_PG_PLAN_AGE_S seconds, so a plan made
+ * while a table was small does not outlive the table's growth. A server older than 12 has no such
+ * setting: it chooses between the two kinds of plan by itself. */
+static void generic_plans(struct ts_pg_conn *c)
 {
-	PGresult *r = PQexec(c->db, CUSTOM_PLANS_SQL);
+	PGresult *r = PQexec(c->db, GENERIC_PLANS_SQL);
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		ts_log_warn("postgres: plan_cache_mode cannot be set; prepared statements may use "
-			    "generic plans");
+		ts_log_warn("postgres: plan_cache_mode cannot be set; the server chooses the plans "
+			    "of prepared statements");
 	PQclear(r);
 }
 
@@ -120,7 +111,7 @@ static int conn_open(struct ts_pg *pg, struct ts_pg_conn **out)
 	c->url = &pg->shown;
 	c->sql = pg->sql;
 	PQsetNoticeProcessor(c->db, notice, (void *)&pg->shown);
-	custom_plans(c);
+	generic_plans(c);
 	*out = c;
 	return TS_OK;
 }
@@ -140,63 +131,24 @@ static bool conn_alive(struct ts_pg_conn *c)
 	return PQstatus(c->db) == CONNECTION_OK;
 }
 
-/* Frees a pool slot whose connection is gone (closed, or never made). */
-static void slot_free(struct ts_pg *pg)
-{
-	pthread_mutex_lock(&pg->mu);
-	pg->nopen--;
-	pthread_cond_signal(&pg->cv);
-	pthread_mutex_unlock(&pg->mu);
-}
-
-/* The calling thread's open write batch (ts_store_batch_begin): the store
- * it is on and the connection that holds its transaction. Thread-local, so
- * other threads pay nothing for it. */
-static _Thread_local struct ts_store *batch_store;
-static _Thread_local struct ts_pg_conn *batch_conn;
-/* A write of the batch asked for a generation bump: done once, at commit. */
-static _Thread_local bool batch_bump;
-
-static bool in_batch(struct ts_store *st)
-{
-	return batch_store == st && batch_conn != NULL;
-}
-
-int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
+int ts_pg_pool_get(struct ts_store *st, struct ts_drv_conn **out)
 {
 	struct ts_pg *pg = impl(st);
-	struct ts_pg_conn *c;
+	struct ts_pg_conn **c = (struct ts_pg_conn **)out;
 	int rc;
 
-	*out = NULL;
-	if (in_batch(st)) {
-		*out = batch_conn;
+	ts_pool_take(&pg->pool, out);
+	if (*c != NULL && conn_alive(*c))
 		return TS_OK;
-	}
-	pthread_mutex_lock(&pg->mu);
-	while (pg->idle == NULL && pg->nopen >= POOL_MAX)
-		pthread_cond_wait(&pg->cv, &pg->mu);
-	c = pg->idle;
-	if (c != NULL) {
-		pg->idle = c->next;
-		c->next = NULL;
-		pthread_mutex_unlock(&pg->mu);
-		if (conn_alive(c)) {
-			*out = c;
-			return TS_OK;
-		}
+	if (*c != NULL) {
 		/* Replaced in the same slot: the slot stays reserved. */
 		ts_log_info("postgres: replacing a pooled connection the server closed");
-		conn_close(c);
-	} else {
-		/* Reserve the slot, then connect outside the lock: connecting
-		 * takes round trips and other threads should not wait for it. */
-		pg->nopen++;
-		pthread_mutex_unlock(&pg->mu);
+		conn_close(*c);
 	}
-	rc = conn_open(pg, out);
+	/* Connecting takes round trips: outside the pool's lock. */
+	rc = conn_open(pg, c);
 	if (rc != TS_OK) {
-		slot_free(pg);
+		ts_pool_put(&pg->pool, NULL);
 		return rc;
 	}
 	ts_log_debug("postgres: opened a pooled connection");
@@ -206,13 +158,14 @@ int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out)
 /* The next user must never inherit someone else's half-done transaction,
  * so one still open is rolled back, and the connection closed (freeing its
  * slot) if even that fails or it is broken. */
-void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c)
+void ts_pg_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
 {
 	struct ts_pg *pg = impl(st);
+	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
 	PGTransactionStatusType ts;
 	PGresult *r;
 
-	if (c == NULL || (in_batch(st) && c == batch_conn))
+	if (c == NULL)
 		return;
 	if (!c->broken && PQstatus(c->db) == CONNECTION_OK) {
 		ts = PQtransactionStatus(c->db);
@@ -230,14 +183,9 @@ void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c)
 	}
 	if (c->broken) {
 		conn_close(c);
-		slot_free(pg);
-		return;
+		c = NULL;
 	}
-	pthread_mutex_lock(&pg->mu);
-	c->next = pg->idle;
-	pg->idle = c;
-	pthread_cond_signal(&pg->cv);
-	pthread_mutex_unlock(&pg->mu);
+	ts_pool_put(&pg->pool, (struct ts_drv_conn *)c);
 }
 
 /* Maps a failed result to a return code and logs it. The log carries the
@@ -359,149 +307,53 @@ int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, i
 	return TS_OK;
 }
 
-/* Runs a fixed statement with no parameters and no rows wanted. */
-static int run_fixed(struct ts_pg_conn *c, const char *sql, const char *what)
-{
-	return ts_pg_query(c, sql, NULL, 0, NULL, what);
-}
-
-/* The first statement on a pooled connection is where a connection cut
- * since its last use shows, if conn_alive could not see it yet. Nothing has
- * happened on it, so the work is safely redone once on a fresh connection. */
-static bool retry_fresh(struct ts_store *st, struct ts_pg_conn **c, int rc, bool *retried)
-{
-	if (rc != TS_ESTORE || !(*c)->broken || *retried)
-		return false;
-	*retried = true;
-	ts_pg_conn_put(st, *c);
-	*c = NULL;
-	return true;
-}
-
-int ts_pg_write_begin(struct ts_store *st, struct ts_pg_conn **c)
-{
-	bool retried = false;
-	int rc;
-
-	*c = NULL;
-	/* Inside the thread's batch a write is a savepoint of its transaction,
-	 * and a connection lost there loses the batch: no retry. */
-	if (in_batch(st)) {
-		*c = batch_conn;
-		return run_fixed(*c, "SAVEPOINT job", "savepoint");
-	}
-	do {
-		rc = ts_pg_conn_get(st, c);
-		if (rc != TS_OK)
-			return rc;
-		rc = run_fixed(*c, begin_sql, "begin");
-	} while (retry_fresh(st, c, rc, &retried));
-	return rc;
-}
-
-/* Bumps the generation inside c's open transaction. */
-static int bump_generation(struct ts_pg_conn *c)
-{
-	int changed = 0;
-	int rc = ts_pg_exec(c, gen_bump_sql, NULL, 0, &changed, "generation bump");
-
-	if (rc == TS_OK && changed != 1) {
-		ts_log_err("postgres: the generation row is missing");
-		rc = TS_ESTORE;
-	}
-	return rc;
-}
+/* The transaction statements (drv.h), by enum ts_tx_stmt. */
+static const char *const tx_sql[TS_TX_COUNT] = {
+	[TS_TX_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
+	[TS_TX_COMMIT] = "COMMIT",
+	[TS_TX_ROLLBACK] = "ROLLBACK",
+	[TS_TX_SAVEPOINT] = "SAVEPOINT job",
+	[TS_TX_RELEASE] = "RELEASE SAVEPOINT job",
+	[TS_TX_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT job",
+	[TS_TX_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
+};
 
 /* COMMIT of a transaction that failed earlier answers with a ROLLBACK and
  * no error, so the transaction's state is checked before and the command's
- * tag after. */
-static int commit(struct ts_pg_conn *c)
+ * tag after; the generation row must be there to bump. */
+int ts_pg_run(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 {
+	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
 	PGresult *r = NULL;
 	int rc;
 
-	if (PQtransactionStatus(c->db) != PQTRANS_INTRANS) {
+	if (id == TS_TX_COMMIT && PQtransactionStatus(c->db) != PQTRANS_INTRANS) {
 		ts_log_err("postgres: a write transaction failed but was about to commit");
 		return TS_ESTORE;
 	}
-	rc = ts_pg_query(c, "COMMIT", NULL, 0, &r, "commit");
+	rc = ts_pg_query(c, tx_sql[id], NULL, 0, &r, what);
 	if (rc != TS_OK)
 		return rc;
-	if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+	if (id == TS_TX_COMMIT && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 		ts_log_err("postgres: commit answered \"%s\"", PQcmdStatus(r));
+		rc = TS_ESTORE;
+	} else if (id == TS_TX_GEN_BUMP && strcmp(PQcmdTuples(r), "1") != 0) {
+		ts_log_err("postgres: the generation row is missing");
 		rc = TS_ESTORE;
 	}
 	PQclear(r);
 	return rc;
 }
 
-/* The end of a write inside the thread's batch: kept (released) or undone
- * alone (rolled back to its savepoint, which also clears an aborted
- * statement); the batch's transaction stays open. */
-static int batch_write_end(struct ts_pg_conn *c, int rc, bool bump)
+bool ts_pg_open(struct ts_drv_conn *dc)
 {
-	int rrc;
-
-	if (c->broken)
-		return rc == TS_OK ? TS_ESTORE : rc;
-	if (rc != TS_OK)
-		run_fixed(c, "ROLLBACK TO SAVEPOINT job", "rollback to savepoint");
-	rrc = run_fixed(c, "RELEASE SAVEPOINT job", "release savepoint");
-	if (rc == TS_OK && rrc == TS_OK && bump)
-		batch_bump = true;
-	return rc != TS_OK ? rc : rrc;
-}
-
-int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump)
-{
+	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
 	PGTransactionStatusType ts;
 
-	if (c == NULL)
-		return rc;
-	if (in_batch(st) && c == batch_conn)
-		return batch_write_end(c, rc, bump);
-	if (rc == TS_OK && bump)
-		rc = bump_generation(c);
-	if (rc == TS_OK)
-		rc = commit(c);
-	if (rc != TS_OK && !c->broken) {
-		ts = PQtransactionStatus(c->db);
-		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
-			run_fixed(c, "ROLLBACK", "rollback");
-	}
-	ts_pg_conn_put(st, c);
-	return rc;
-}
-
-int ts_pg_batch_begin(struct ts_store *st)
-{
-	struct ts_pg_conn *c = NULL;
-	int rc;
-
-	if (batch_store != NULL)
-		return TS_EINVAL;
-	rc = ts_pg_write_begin(st, &c);
-	if (rc != TS_OK)
-		return ts_pg_write_end(st, c, rc, false);
-	batch_store = st;
-	batch_conn = c;
-	batch_bump = false;
-	return TS_OK;
-}
-
-int ts_pg_batch_end(struct ts_store *st, bool commit)
-{
-	struct ts_pg_conn *c = batch_conn;
-
-	if (!in_batch(st))
-		return TS_EINVAL;
-	batch_store = NULL;
-	batch_conn = NULL;
-	if (commit)
-		return ts_pg_write_end(st, c, TS_OK, batch_bump);
-	/* Putting back a connection inside a transaction rolls it back. */
-	ts_pg_conn_put(st, c);
-	return TS_OK;
+	if (c->broken)
+		return false;
+	ts = PQtransactionStatus(c->db);
+	return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
 }
 
 int64_t ts_pg_col_i64(const PGresult *r, int i, int j)
@@ -519,23 +371,19 @@ const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v)
 
 /* Every connection must be back by now: closing under a running call is a
  * caller bug, logged rather than hidden. */
+static void close_pooled(struct ts_drv_conn *c)
+{
+	conn_close((struct ts_pg_conn *)c);
+}
+
 void ts_pg_close(struct ts_store *st)
 {
 	struct ts_pg *pg = impl(st);
-	struct ts_pg_conn *c;
+	unsigned lent = ts_pool_drain(&pg->pool, close_pooled);
 	size_t i;
 
-	pthread_mutex_lock(&pg->mu);
-	while ((c = pg->idle) != NULL) {
-		pg->idle = c->next;
-		pg->nopen--;
-		conn_close(c);
-	}
-	if (pg->nopen != 0)
-		ts_log_err("postgres: closed with %u connections still in use", pg->nopen);
-	pthread_mutex_unlock(&pg->mu);
-	pthread_cond_destroy(&pg->cv);
-	pthread_mutex_destroy(&pg->mu);
+	if (lent != 0)
+		ts_log_err("postgres: closed with %u connections still in use", lent);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		free(pg->sql[i]);
 	ts_free_secret(pg->url);
@@ -575,8 +423,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	pg = ts_xcalloc(1, sizeof(*pg));
 	pg->url = ts_xstrdup(url);
 	ts_pg_url_parse(url, &pg->shown);
-	pthread_mutex_init(&pg->mu, NULL);
-	pthread_cond_init(&pg->cv, NULL);
+	ts_pool_init(&pg->pool);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
 	st = ts_xcalloc(1, sizeof(*st));
@@ -587,12 +434,12 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	rc = conn_open(pg, &c);
 	if (rc != TS_OK)
 		goto out;
-	rc = ts_pg_migrate(c);
+	rc = ts_schema_migrate(st, (struct ts_drv_conn *)c);
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */
-	pg->nopen = 1;
-	ts_pg_conn_put(st, c);
+	pg->pool.nopen = 1;
+	ts_pg_pool_put(st, (struct ts_drv_conn *)c);
 	c = NULL;
 	*out = st;
 	st = NULL;

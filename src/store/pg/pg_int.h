@@ -1,6 +1,6 @@
 /* pg_int.h: private to the PostgreSQL driver (src/store/pg/), shared by
- * pg.c (open, the connection pool, transactions, write batches, error
- * mapping), pg_schema.c (migrations), pg_url.c (what of a URL may be shown,
+ * pg.c (open, the connection pool, transaction statements, error
+ * mapping), pg_schema.c (migration scripts), pg_url.c (what of a URL may be shown,
  * and scrubbing libpq's messages) and drv_pg.c (the driver interface over
  * them, with prepared statements). Nothing outside src/store includes it.
  *
@@ -43,27 +43,33 @@ struct ts_pg_conn {
 	const struct ts_pg_url *url; /* the store's, for scrubbing messages */
 	char *const *sql;        /* the store's SQL table in $N form, by statement id */
 	bool prepared[TS_SQL_COUNT]; /* prepared on this connection (PQprepare) */
+	unsigned runs[TS_SQL_COUNT]; /* runs since it was prepared */
+	int64_t prepared_at[TS_SQL_COUNT]; /* when (Unix seconds) */
 	bool broken;             /* a query failed at the connection level: closed on put */
-	struct ts_pg_conn *next; /* free-list link while idle */
 };
+
+/* A prepared statement is prepared again (and so planned again) after this
+ * many runs on its connection, or at its first run this many seconds after
+ * it was prepared. */
+#define TS_PG_PLAN_RUNS 100
+#define TS_PG_PLAN_AGE_S 60
 
 /* Closes the store (the driver's close; every connection must be back). */
 void ts_pg_close(struct ts_store *st);
-/* Applies the migrations on c (pg_schema.c); concurrent openers serialise
- * on an advisory lock, so many servers may start at once. */
-int ts_pg_migrate(struct ts_pg_conn *c);
+/* The driver's script entry (pg_schema.c). */
+int ts_pg_script(struct ts_drv_conn *c, const char *sql, const char *what);
 
 /* ---- the engine (pg.c) ---- */
 
-/* Takes a connection from st's pool, opening one if fewer than the pool's
- * maximum are open, else waiting for one to come back. A connection found
- * dead is replaced, so the store recovers by itself after an outage. On
- * TS_OK *out must be given back with ts_pg_conn_put; TS_ESTORE when no
- * connection can be made. */
-int ts_pg_conn_get(struct ts_store *st, struct ts_pg_conn **out);
-/* Gives a connection back (NULL is a no-op). One still inside a
- * transaction is rolled back; a broken one is closed. */
-void ts_pg_conn_put(struct ts_store *st, struct ts_pg_conn *c);
+/* The engine entries of the driver (drv.h) over st's pool: a connection
+ * found dead is replaced, so the store recovers by itself after an
+ * outage; one given back inside a transaction is rolled back, a broken
+ * one closed. Transactions run at READ COMMITTED (single-use steps rely on
+ * conditional UPDATEs and row locks, not on isolation). */
+int ts_pg_pool_get(struct ts_store *st, struct ts_drv_conn **out);
+void ts_pg_pool_put(struct ts_store *st, struct ts_drv_conn *c);
+int ts_pg_run(struct ts_drv_conn *c, enum ts_tx_stmt id, const char *what);
+bool ts_pg_open(struct ts_drv_conn *c);
 
 /* Runs sql with the n text parameters args ($1..$n; a NULL element is SQL
  * NULL) on c. TS_OK: *out (may be NULL when no result is wanted) holds the
@@ -84,20 +90,6 @@ bool ts_pg_utf8_ok(const char *p);
  * NULL) gets the number of rows it inserted, updated or deleted. */
 int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
 	       int *changed, const char *what);
-
-/* A write transaction: ts_pg_write_begin takes a connection and runs BEGIN
- * (READ COMMITTED; single-use steps rely on conditional UPDATEs and row
- * locks, not on isolation). ts_pg_write_end must follow, even when begin
- * failed: given rc == TS_OK it bumps the generation (when bump is set) and
- * commits, otherwise (or if that fails) it rolls back; it gives the
- * connection back and returns the final code. */
-int ts_pg_write_begin(struct ts_store *st, struct ts_pg_conn **c);
-int ts_pg_write_end(struct ts_store *st, struct ts_pg_conn *c, int rc, bool bump);
-/* The store's write batches (ts_store_batch_begin/end): while the calling
- * thread has one open, ts_pg_conn_get gives it the batch's connection and
- * ts_pg_write_begin/end run a savepoint instead of a transaction. */
-int ts_pg_batch_begin(struct ts_store *st);
-int ts_pg_batch_end(struct ts_store *st, bool commit);
 
 /* Column j of row i as an integer (0 for SQL NULL). */
 int64_t ts_pg_col_i64(const PGresult *r, int i, int j);
