@@ -15,10 +15,12 @@
 
 #include "core/core.h"
 #include "jose/jose.h"
-#include "store/store.h"
 #include "tenant/tenant.h"
 
 #include <jansson.h>
+
+struct ts_store;
+struct ts_tenant_rec;
 
 struct ts_vault;
 

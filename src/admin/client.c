@@ -4,6 +4,8 @@
  * its secret hashed (or generated), and secret rotation. */
 #include "internal.h"
 
+#include "store/store_config.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>

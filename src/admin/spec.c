@@ -3,6 +3,8 @@
  * members of a spec. */
 #include "internal.h"
 
+#include "store/store_config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,6 +4,8 @@
  * keys ensured. */
 #include "internal.h"
 
+#include "store/store_config.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,6 +4,9 @@
 #include "admin.h"
 
 #include "identity/identity.h"
+#include "store/store_config.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>

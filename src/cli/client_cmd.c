@@ -7,6 +7,7 @@
  * only the options given. */
 #include "cmd.h"
 #include "oauth/oauth.h"
+#include "store/store_config.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>

@@ -15,6 +15,7 @@
 #include "web/web.h"
 #include "http/params.h"
 #include "vault/vault.h"
+#include "store/store_vault.h"
 
 #include <string.h>
 #include <time.h>

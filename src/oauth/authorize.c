@@ -6,6 +6,10 @@
  * and resumed by the login and consent pages. */
 #include "oauth.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,6 +6,8 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_state.h"
+
 #include <stdlib.h>
 #include <string.h>
 

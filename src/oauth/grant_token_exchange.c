@@ -8,6 +8,8 @@
 #include "internal.h"
 
 #include "vault/vault.h"
+#include "store/store_people.h"
+#include "store/store_vault.h"
 
 #include <stdlib.h>
 #include <string.h>

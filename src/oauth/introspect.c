@@ -4,6 +4,10 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+
 #include <string.h>
 
 /* TS_OK if user_id (NULL: none, a client's own grant) is an active user

@@ -4,6 +4,10 @@
  * is the hot path: one signature, no storage. */
 #include "oauth.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>

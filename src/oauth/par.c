@@ -5,6 +5,8 @@
  * up once, for that client only, within PAR_TTL_S. */
 #include "oauth.h"
 
+#include "store/store_state.h"
+
 #include <stdlib.h>
 #include <string.h>
 

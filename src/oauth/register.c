@@ -10,6 +10,8 @@
  * the client. */
 #include "oauth.h"
 #include "admin/admin.h"
+#include "store/store_config.h"
+#include "store/store_state.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>

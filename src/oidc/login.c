@@ -6,6 +6,7 @@
 #include "oidc.h"
 
 #include "oauth/oauth.h"
+#include "store/store_people.h"
 
 #include <stdlib.h>
 #include <string.h>

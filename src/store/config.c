@@ -4,6 +4,7 @@
  * revocation answers kept in memory (revcache.h) are updated here, after
  * the write that makes them true. */
 #include "q.h"
+#include "store_config.h"
 #include "revcache.h"
 
 #include <stdint.h>

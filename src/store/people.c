@@ -6,6 +6,7 @@
  * constant time. None of these writes is configuration, so none moves the
  * generation. */
 #include "q.h"
+#include "store_people.h"
 #include "revcache.h"
 
 #include <stdlib.h>

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "web/web.h"
 #include "oauth/oauth.h"
+#include "store/store_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>

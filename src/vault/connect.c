@@ -12,6 +12,8 @@
 #include "api/api.h"
 #include "web/web.h"
 #include "oauth/oauth.h"
+#include "store/store_state.h"
+#include "store/store_vault.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

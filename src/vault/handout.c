@@ -5,6 +5,8 @@
  * connection to a provider. */
 #include "vault_int.h"
 
+#include "store/store_vault.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -4,6 +4,7 @@
 #include "vault_int.h"
 
 #include "ops/ops.h"
+#include "store/store_config.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

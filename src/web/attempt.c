@@ -18,6 +18,9 @@
  * 503. */
 #include "web.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
