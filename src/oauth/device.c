@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include "store/store_state.h"
+#include "wire/ascii.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,7 @@ static const char *normalize_user_code(struct ts_arena *a, const char *in)
 		char c = *in;
 		if (c == '-' || c == ' ')
 			continue;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
+		c = (char)ts_to_upper((unsigned char)c);
 		if (n == USER_CODE_LEN || strchr(user_code_alphabet, c) == NULL || c == '\0')
 			return NULL;
 		out[n++] = c;

@@ -7,6 +7,7 @@
 #include "vault_int.h"
 
 #include "http/http.h"
+#include "wire/ascii.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -220,7 +221,7 @@ static bool token_ok(const char *s)
 	if (n == 0 || n > TS_VAULT_TOKEN_MAX)
 		return false;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+		if (!ts_is_vchar((unsigned char)s[i]))
 			return false;
 	return true;
 }
