@@ -7,6 +7,7 @@
 #include "vault_int.h"
 
 #include "http/http.h"
+#include "http/members.h"
 #include "wire/ascii.h"
 
 #include <openssl/crypto.h>
@@ -27,7 +28,7 @@
  * HubSpot: hub_id, hub_domain, user_id). Anything else a provider sends is
  * dropped: it could be a secret under an unexpected name. */
 static const char *const kept_members[] = {
-	"scope", "token_type", "instance_url", "id", "issued_at", "patient", "encounter",
+	TS_P_SCOPE, TS_J_TOKEN_TYPE, "instance_url", "id", "issued_at", "patient", "encounter",
 	"need_patient_banner", "smart_style_url", "intent", "tenant", "hub_id", "hub_domain",
 	"user_id", NULL,
 };
@@ -248,15 +249,15 @@ static int parse_tokens(const struct ts_upstream_resp *r, const struct sent *sen
 	else
 		o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
 	if (r->status >= 200 && r->status < 300) {
-		at = json_string_value(json_object_get(o, "access_token"));
-		rt = json_string_value(json_object_get(o, "refresh_token"));
+		at = json_string_value(json_object_get(o, TS_P_ACCESS_TOKEN));
+		rt = json_string_value(json_object_get(o, TS_P_REFRESH_TOKEN));
 		if (!json_is_object(o) || !token_ok(at) || (rt != NULL && !token_ok(rt))) {
 			snprintf(err, cap, "the provider's token answer has no usable access_token");
 			goto out;
 		}
 		t->access_token = ts_xstrdup(at);
 		t->refresh_token = ts_xstrdup(rt);
-		t->expires_in = seconds_member(o, "expires_in");
+		t->expires_in = seconds_member(o, TS_J_EXPIRES_IN);
 		t->refresh_expires_in = seconds_member(o, "refresh_token_expires_in");
 		if (t->refresh_expires_in == 0)
 			t->refresh_expires_in = seconds_member(o, "refresh_expires_in");
@@ -266,13 +267,13 @@ static int parse_tokens(const struct ts_upstream_resp *r, const struct sent *sen
 	}
 	/* RFC 6749 §5.2: the error code and a scrubbed, bounded description. */
 	ts_vault_error_text(err, cap, "the provider",
-			    json_string_value(json_object_get(o, "error")),
-			    json_string_value(json_object_get(o, "error_description")), r->status,
+			    json_string_value(json_object_get(o, TS_P_ERROR)),
+			    json_string_value(json_object_get(o, TS_P_ERROR_DESCRIPTION)), r->status,
 			    sent->v, sent->n);
 	/* RFC 6749 §5.2: invalid_grant is the refusal of the code or refresh
 	 * token itself; anything else may pass (or is the operator's to fix). */
 	if (r->status >= 400 && r->status < 500 &&
-	    ts_str_eq(ts_str_c(json_string_value(json_object_get(o, "error"))), "invalid_grant"))
+	    ts_str_eq(ts_str_c(json_string_value(json_object_get(o, TS_P_ERROR))), TS_ERR_INVALID_GRANT))
 		rc = TS_EDENIED;
 out:
 	if (o) {
