@@ -8,6 +8,7 @@
  * profile tables. */
 #include "admin.h"
 
+#include "http/params.h"
 #include "vault/shopee.h"
 #include "vault/vault.h"
 #include "wire/ascii.h"
@@ -38,8 +39,8 @@ static const char *const shopee_fields[] = {
 };
 /* Authorization request parameters Tessera sets itself. */
 static const char *const reserved_params[] = {
-	"response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge",
-	"code_challenge_method", NULL,
+	TS_P_RESPONSE_TYPE, TS_P_CLIENT_ID, TS_P_REDIRECT_URI, TS_P_STATE, TS_P_SCOPE,
+	TS_P_CODE_CHALLENGE, TS_P_CODE_CHALLENGE_METHOD, NULL,
 };
 
 /* A profile: defaults for fields the spec leaves out. NULL members fill

@@ -113,21 +113,21 @@ int ts_vault_oauth2_authorize_url(const struct ts_vault_provider *p, const char 
 		rc = ts_buf_appends(out, strchr(endpoint, '?') ? "&" : "?");
 	first = true;
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "response_type", "code");
+		rc = append_param(out, &first, TS_P_RESPONSE_TYPE, "code");
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "client_id", p->client_id);
+		rc = append_param(out, &first, TS_P_CLIENT_ID, p->client_id);
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "redirect_uri", redirect_uri);
+		rc = append_param(out, &first, TS_P_REDIRECT_URI, redirect_uri);
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "state", state);
+		rc = append_param(out, &first, TS_P_STATE, state);
 	if (rc == TS_OK)
 		rc = append_scopes(&scope, p, &any);
 	if (rc == TS_OK && any)
-		rc = append_param(out, &first, "scope", scope.p);
+		rc = append_param(out, &first, TS_P_SCOPE, scope.p);
 	if (rc == TS_OK && challenge) {
-		rc = append_param(out, &first, "code_challenge", challenge);
+		rc = append_param(out, &first, TS_P_CODE_CHALLENGE, challenge);
 		if (rc == TS_OK)
-			rc = append_param(out, &first, "code_challenge_method", "S256");
+			rc = append_param(out, &first, TS_P_CODE_CHALLENGE_METHOD, "S256");
 	}
 	/* SMART App Launch §2.0.5: aud names the FHIR server the token is for. */
 	if (rc == TS_OK && p->fhir_base_url)
@@ -306,9 +306,9 @@ static int token_request(struct ts_vault *v, const struct ts_vault_provider *p,
 		rq.basic_user = p->client_id;
 		rq.basic_pass = p->secret ? p->secret : "";
 	} else {
-		rc = append_param(form, &first, "client_id", p->client_id);
+		rc = append_param(form, &first, TS_P_CLIENT_ID, p->client_id);
 		if (rc == TS_OK && strcmp(p->auth_method, "client_secret_post") == 0)
-			rc = append_param(form, &first, "client_secret", p->secret ? p->secret : "");
+			rc = append_param(form, &first, TS_P_CLIENT_SECRET, p->secret ? p->secret : "");
 	}
 	if (rc != TS_OK) {
 		snprintf(err, cap, "the token request is too large");
@@ -339,13 +339,13 @@ int ts_vault_oauth2_exchange(struct ts_vault *v, const struct ts_vault_provider 
 	int rc;
 
 	ts_buf_init(&form, FORM_MAX);
-	rc = append_param(&form, &first, "grant_type", "authorization_code");
+	rc = append_param(&form, &first, TS_P_GRANT_TYPE, TS_GRANT_AUTHORIZATION_CODE_S);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "code", code);
+		rc = append_param(&form, &first, TS_P_CODE, code);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "redirect_uri", redirect_uri);
+		rc = append_param(&form, &first, TS_P_REDIRECT_URI, redirect_uri);
 	if (rc == TS_OK && verifier)
-		rc = append_param(&form, &first, "code_verifier", verifier);
+		rc = append_param(&form, &first, TS_P_CODE_VERIFIER, verifier);
 	if (rc == TS_OK)
 		rc = token_request(v, p, token_url, &form, &sent, t, err, cap);
 	else
@@ -364,9 +364,9 @@ int ts_vault_oauth2_refresh(struct ts_vault *v, const struct ts_vault_provider *
 	int rc;
 
 	ts_buf_init(&form, FORM_MAX);
-	rc = append_param(&form, &first, "grant_type", "refresh_token");
+	rc = append_param(&form, &first, TS_P_GRANT_TYPE, TS_GRANT_REFRESH_TOKEN_S);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "refresh_token", refresh_token);
+		rc = append_param(&form, &first, TS_P_REFRESH_TOKEN, refresh_token);
 	if (rc == TS_OK)
 		rc = token_request(v, p, token_url, &form, &sent, t, err, cap);
 	else
@@ -385,11 +385,11 @@ int ts_vault_oauth2_client_credentials(struct ts_vault *v, const struct ts_vault
 
 	ts_buf_init(&form, FORM_MAX);
 	ts_buf_init(&scope, FORM_MAX);
-	rc = append_param(&form, &first, "grant_type", "client_credentials");
+	rc = append_param(&form, &first, TS_P_GRANT_TYPE, TS_GRANT_CLIENT_CREDENTIALS_S);
 	if (rc == TS_OK)
 		rc = append_scopes(&scope, p, &any);
 	if (rc == TS_OK && any)
-		rc = append_param(&form, &first, "scope", scope.p);
+		rc = append_param(&form, &first, TS_P_SCOPE, scope.p);
 	if (rc == TS_OK)
 		rc = token_request(v, p, p->token_url, &form, &sent, t, err, cap);
 	else
@@ -411,16 +411,16 @@ int ts_vault_oauth2_revoke(struct ts_vault *v, const struct ts_vault_provider *p
 
 	memset(&rq, 0, sizeof(rq));
 	ts_buf_init(&form, FORM_MAX);
-	rc = append_param(&form, &first, "token", token);
+	rc = append_param(&form, &first, TS_P_TOKEN, token);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "token_type_hint", hint);
+		rc = append_param(&form, &first, TS_P_TOKEN_TYPE_HINT, hint);
 	if (rc == TS_OK && strcmp(p->auth_method, "client_secret_basic") == 0) {
 		rq.basic_user = p->client_id;
 		rq.basic_pass = p->secret ? p->secret : "";
 	} else if (rc == TS_OK) {
-		rc = append_param(&form, &first, "client_id", p->client_id);
+		rc = append_param(&form, &first, TS_P_CLIENT_ID, p->client_id);
 		if (rc == TS_OK && strcmp(p->auth_method, "client_secret_post") == 0)
-			rc = append_param(&form, &first, "client_secret", p->secret ? p->secret : "");
+			rc = append_param(&form, &first, TS_P_CLIENT_SECRET, p->secret ? p->secret : "");
 	}
 	if (rc != TS_OK) {
 		snprintf(err, cap, "the revocation request is too large");
