@@ -16,6 +16,10 @@
 #include "core/core.h"
 #include "jose/jose.h"
 #include "tenant/tenant.h"
+/* The store families of configuration and state, for the callers of the
+ * key operations below. */
+#include "store/store_config.h"
+#include "store/store_state.h"
 
 #include <jansson.h>
 

@@ -7,7 +7,7 @@
 #ifndef TS_STORE_DRV_H
 #define TS_STORE_DRV_H
 
-#include "store_core.h"
+#include "store.h"
 #include "sql.h"
 
 /* A driver's connection, opaque here: one thread uses it at a time. */

@@ -7,7 +7,7 @@
  * lists fix the order in which the record descriptors (rec.h) read rows. */
 #include "sql.h"
 
-#include "store_state.h"
+#include "store.h"
 
 #include "wire/ascii.h"
 
