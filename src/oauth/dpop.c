@@ -7,6 +7,7 @@
 
 #include "store/store_config.h"
 #include "store/store_state.h"
+#include "store/store_tokens.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
