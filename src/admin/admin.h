@@ -15,10 +15,16 @@
 
 #include "core/core.h"
 #include "jose/jose.h"
-#include "store/store.h"
 #include "tenant/tenant.h"
+/* The store families of configuration and state, for the callers of the
+ * key operations below. */
+#include "store/store_config.h"
+#include "store/store_state.h"
 
 #include <jansson.h>
+
+struct ts_store;
+struct ts_tenant_rec;
 
 struct ts_vault;
 

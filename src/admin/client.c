@@ -4,6 +4,9 @@
  * its secret hashed (or generated), and secret rotation. */
 #include "internal.h"
 
+#include "store/store_config.h"
+#include "wire/ascii.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +34,11 @@ static bool redirect_uri_ok(const char *s)
 	if (colon == NULL || colon == s || strchr(s, '#') || strlen(s) > 2000 ||
 	    ts_redirect_scheme_refused(s))
 		return false;
-	for (i = 0; s + i < colon; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (i && ((c >= '0' && c <= '9') ||
-		      c == '+' || c == '-' || c == '.'))))
+	for (i = 0; s + i < colon; i++)
+		if (!(i ? ts_is_scheme_char((unsigned char)s[i]) : ts_is_alpha((unsigned char)s[i])))
 			return false;
-	}
 	for (i = 0; s[i]; i++)
-		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+		if (ts_is_ctl_or_space((unsigned char)s[i]))
 			return false;
 	return true;
 }
@@ -77,7 +77,7 @@ static bool client_id_ok(const char *s)
 	if (n == 0 || n > TS_CLIENT_ID_MAX)
 		return false;
 	for (i = 0; i < n; i++) /* RFC 6749 Appendix A.1 VSCHAR, minus ':' for Basic */
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e || s[i] == ':')
+		if (!ts_is_vchar((unsigned char)s[i]) || s[i] == ':')
 			return false;
 	return true;
 }

@@ -5,6 +5,8 @@
 #include "admin.h"
 
 #include "identity/identity.h"
+#include "store/store_config.h"
+#include "store/store_people.h"
 
 #include <stdarg.h>
 #include <stdio.h>

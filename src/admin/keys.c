@@ -6,6 +6,8 @@
  * person can get an ID token signed RS256 (the default). */
 #include "admin.h"
 
+#include "store/store_config.h"
+
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,8 +8,10 @@
  * profile tables. */
 #include "admin.h"
 
+#include "http/params.h"
 #include "vault/shopee.h"
 #include "vault/vault.h"
+#include "wire/ascii.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +39,8 @@ static const char *const shopee_fields[] = {
 };
 /* Authorization request parameters Tessera sets itself. */
 static const char *const reserved_params[] = {
-	"response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge",
-	"code_challenge_method", NULL,
+	TS_P_RESPONSE_TYPE, TS_P_CLIENT_ID, TS_P_REDIRECT_URI, TS_P_STATE, TS_P_SCOPE,
+	TS_P_CODE_CHALLENGE, TS_P_CODE_CHALLENGE_METHOD, NULL,
 };
 
 /* A profile: defaults for fields the spec leaves out. NULL members fill
@@ -113,9 +115,8 @@ static bool provider_name_ok(const char *s)
 	if (n == 0 || n > PROVIDER_NAME_MAX)
 		return false;
 	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_' || c == '.'))
+		unsigned char c = (unsigned char)s[i];
+		if (!(ts_is_alnum(c) || c == '-' || c == '_' || c == '.'))
 			return false;
 	}
 	return true;
@@ -128,11 +129,9 @@ static bool scope_token_ok(const char *s)
 
 	if (n == 0 || n > SCOPE_MAX)
 		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e)
+	for (i = 0; i < n; i++)
+		if (!ts_is_nqchar((unsigned char)s[i]))
 			return false;
-	}
 	return true;
 }
 
@@ -143,9 +142,8 @@ static bool ms_tenant_ok(const char *s)
 	if (n == 0 || n > MS_TENANT_MAX)
 		return false;
 	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.'))
+		unsigned char c = (unsigned char)s[i];
+		if (!(ts_is_alnum(c) || c == '-' || c == '.'))
 			return false;
 	}
 	return true;

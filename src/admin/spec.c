@@ -3,6 +3,9 @@
  * members of a spec. */
 #include "internal.h"
 
+#include "store/store_config.h"
+#include "wire/ascii.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,11 +33,9 @@ bool ts_admin_scope_token_ok(const char *s)
 
 	if (n == 0 || n > 128)
 		return false;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e)
+	for (i = 0; i < n; i++)
+		if (!ts_is_nqchar((unsigned char)s[i]))
 			return false;
-	}
 	return true;
 }
 

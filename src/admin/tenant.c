@@ -4,6 +4,9 @@
  * keys ensured. */
 #include "internal.h"
 
+#include "store/store_config.h"
+#include "wire/ascii.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +31,8 @@ static bool domain_ok(const char *s)
 	size_t i;
 
 	for (i = 0; s[i]; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
+		unsigned char c = (unsigned char)s[i];
+		if (!(ts_is_lower(c) || ts_is_digit(c) || c == '-' || c == '.'))
 			return false;
 	}
 	return i > 0 && i <= 253;

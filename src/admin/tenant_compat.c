@@ -4,6 +4,8 @@
  * profile names and bits are the tenant's, tenant/profile.c). */
 #include "internal.h"
 
+#include "wire/ascii.h"
+
 #include <string.h>
 
 #define METHOD_MAX 200       /* a Frappe method path */
@@ -17,8 +19,7 @@ static bool method_ok(const char *s)
 		return false;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
-		bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			    c == '_';
+		bool word = ts_is_alnum((unsigned char)c) || c == '_';
 		if (!word && !(c == '.' && s[i + 1] != '.'))
 			return false;
 	}
@@ -50,7 +51,7 @@ static bool login_client_ok(const char *s)
 	if (n == 0 || n > TS_CLIENT_ID_MAX)
 		return false;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+		if (ts_is_ctl_or_space((unsigned char)s[i]))
 			return false;
 	return true;
 }

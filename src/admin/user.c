@@ -4,6 +4,10 @@
 #include "admin.h"
 
 #include "identity/identity.h"
+#include "store/store_config.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "wire/ascii.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -124,8 +128,7 @@ static bool attribute_name_ok(const char *s)
 	size_t i;
 
 	for (i = 0; s[i]; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		if (!(ts_is_alnum((unsigned char)s[i]) || s[i] == '_'))
 			return false;
 	return i > 0 && i <= ATTRIBUTE_NAME_MAX;
 }

@@ -7,6 +7,8 @@
 #include "api.h"
 
 #include "oauth/oauth.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

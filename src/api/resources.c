@@ -9,6 +9,7 @@
 
 #include "identity/identity.h"
 #include "oauth/oauth.h"
+#include "store/store_people.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

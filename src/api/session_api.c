@@ -6,6 +6,7 @@
 #include "api.h"
 
 #include "oauth/oauth.h"
+#include "store/store_people.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

@@ -10,6 +10,7 @@
 #include "oauth/oauth.h"
 #include "oidc/oidc.h"
 #include "vault/vault.h"
+#include "store/store_core.h"
 
 #include <pthread.h>
 #include <stdio.h>

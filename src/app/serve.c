@@ -8,6 +8,7 @@
 
 #include "admin/admin.h"
 #include "vault/vault.h"
+#include "store/store_state.h"
 
 #include <openssl/crypto.h>
 #include <pthread.h>

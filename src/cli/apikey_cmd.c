@@ -9,6 +9,8 @@
 
 #include "api/api.h"
 #include "identity/identity.h"
+#include "store/store_config.h"
+#include "store/store_people.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

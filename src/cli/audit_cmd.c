@@ -2,6 +2,8 @@
  * audit trail of a tenant, oldest first. */
 #include "cmd.h"
 
+#include "store/store_config.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "identity/identity.h"
 #include "vault/vault.h"
+#include "store/store_config.h"
 
 #include <stdlib.h>
 #include <string.h>

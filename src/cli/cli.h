@@ -5,12 +5,13 @@
 #define TS_CLI_H
 
 #include "core/core.h"
-#include "store/store.h"
 #include "admin/admin.h"
 #include "tenant/tenant.h"
 
 #include <jansson.h>
 #include <stdio.h>
+
+struct ts_store;
 
 #define TS_EXIT_OK 0
 #define TS_EXIT_FAIL 1

@@ -7,8 +7,8 @@
  * only the options given. */
 #include "cmd.h"
 #include "oauth/oauth.h"
+#include "store/store_config.h"
 
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,23 +29,29 @@ static json_t *client_view(const struct ts_client_rec *r)
 	return v;
 }
 
-/* --refresh-reuse-grace SECONDS: a whole number goes in as one, anything
- * else as text, which the validation refuses with its own message. */
-static void set_grace(json_t *spec, const struct ts_opts *o)
-{
-	const char *v = ts_opts_get(o, "refresh-reuse-grace");
-	char *end = NULL;
-	long long n;
-
-	if (v == NULL)
-		return;
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (v[0] != '\0' && *end == '\0' && errno == 0)
-		json_object_set_new(spec, "refresh_reuse_grace", json_integer((json_int_t)n));
-	else
-		json_object_set_new(spec, "refresh_reuse_grace", json_string(v));
-}
+/* The options of create and update, in the order they are applied: each
+ * into its spec member, which admin/client.c validates. */
+static const struct ts_cli_spec_opt client_opts[] = {
+	{"name", "name", TS_CLI_SPEC_STR, NULL},
+	{"type", "type", TS_CLI_SPEC_STR, NULL},
+	{"secret", "secret", TS_CLI_SPEC_STR, NULL},
+	{"secret-env", "secret_env", TS_CLI_SPEC_STR, NULL},
+	{"grant", "grant_types", TS_CLI_SPEC_LIST, NULL},
+	{"scope", "scopes", TS_CLI_SPEC_LIST, NULL},
+	{"redirect-uri", "redirect_uris", TS_CLI_SPEC_LIST, NULL},
+	{"post-logout-redirect-uri", "post_logout_redirect_uris", TS_CLI_SPEC_LIST, NULL},
+	{"cors-origin", "allowed_cors_origins", TS_CLI_SPEC_LIST, NULL},
+	{"skip-consent", "skip_consent", TS_CLI_SPEC_TRUE, NULL},
+	{"disabled", "disabled", TS_CLI_SPEC_TRUE, NULL},
+	{"dpop-bound-access-tokens", "dpop_bound_access_tokens", TS_CLI_SPEC_TRUE, NULL},
+	{"enabled", "disabled", TS_CLI_SPEC_DEL, NULL},
+	/* SECONDS; anything else reaches the validation, which says what it takes */
+	{"refresh-reuse-grace", "refresh_reuse_grace", TS_CLI_SPEC_NUMBER, NULL},
+	{"require-pushed-authorization-requests", "require_pushed_authorization_requests",
+	 TS_CLI_SPEC_TRUE, NULL},
+	{"no-require-pushed-authorization-requests", "require_pushed_authorization_requests",
+	 TS_CLI_SPEC_DEL, NULL},
+};
 
 static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const struct ts_opts *o,
 			    const char *tenant, const char *id, bool create)
@@ -84,28 +90,10 @@ static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 	if (spec == NULL)
 		spec = json_object();
 	json_object_set_new(spec, "client_id", json_string(id));
-	ts_cli_set_str(spec, o, "name", "name");
-	ts_cli_set_str(spec, o, "type", "type");
-	ts_cli_set_str(spec, o, "secret", "secret");
-	ts_cli_set_str(spec, o, "secret-env", "secret_env");
-	ts_cli_set_list(spec, o, "grant", "grant_types");
-	ts_cli_set_list(spec, o, "scope", "scopes");
-	ts_cli_set_list(spec, o, "redirect-uri", "redirect_uris");
-	ts_cli_set_list(spec, o, "post-logout-redirect-uri", "post_logout_redirect_uris");
-	ts_cli_set_list(spec, o, "cors-origin", "allowed_cors_origins");
-	if (ts_opts_has(o, "skip-consent"))
-		json_object_set_new(spec, "skip_consent", json_true());
-	if (ts_opts_has(o, "disabled"))
-		json_object_set_new(spec, "disabled", json_true());
-	if (ts_opts_has(o, "dpop-bound-access-tokens"))
-		json_object_set_new(spec, "dpop_bound_access_tokens", json_true());
-	if (ts_opts_has(o, "enabled"))
-		json_object_del(spec, "disabled");
-	set_grace(spec, o);
-	if (ts_opts_has(o, "require-pushed-authorization-requests"))
-		json_object_set_new(spec, "require_pushed_authorization_requests", json_true());
-	if (ts_opts_has(o, "no-require-pushed-authorization-requests"))
-		json_object_del(spec, "require_pushed_authorization_requests");
+	if (!ts_cli_spec_from_opts(spec, o, client_opts, TS_ARRAY_LEN(client_opts))) {
+		exit_code = TS_EXIT_USAGE;
+		goto out;
+	}
 	rc = ts_admin_client_apply(&s->a, tenant, spec, &result, &secret, err, sizeof(err));
 	if (rc != TS_OK) {
 		ts_cli_error("%s", err);

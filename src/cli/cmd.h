@@ -53,4 +53,32 @@ bool ts_cli_set_int(json_t *spec, const struct ts_opts *o, const char *opt, cons
 void ts_cli_set_str(json_t *spec, const struct ts_opts *o, const char *opt, const char *key);
 void ts_cli_set_list(json_t *spec, const struct ts_opts *o, const char *opt, const char *key);
 
+/* How one option becomes a spec member. */
+enum ts_cli_spec_kind {
+	TS_CLI_SPEC_STR,    /* --opt V: the string V */
+	TS_CLI_SPEC_LIST,   /* --opt V...: the array of every V (set only when given) */
+	TS_CLI_SPEC_INT,    /* --opt N: the whole number N; anything else is a usage error */
+	TS_CLI_SPEC_NUMBER, /* --opt N: a whole number as one, anything else as the text,
+			     * which the validation refuses with its own message */
+	TS_CLI_SPEC_TRUE,   /* --opt: true */
+	TS_CLI_SPEC_DEL,    /* --opt: the member removed */
+	TS_CLI_SPEC_ON_OFF, /* --opt on|off: true, or the member removed */
+	TS_CLI_SPEC_FN,     /* the command's own function */
+};
+
+/* One line of a command's option table. */
+struct ts_cli_spec_opt {
+	const char *opt; /* the option, without "--" */
+	const char *key; /* the spec member (unused by TS_CLI_SPEC_FN) */
+	enum ts_cli_spec_kind kind;
+	/* TS_CLI_SPEC_FN: sets what it likes; false after printing why */
+	bool (*fn)(json_t *spec, const struct ts_opts *o);
+};
+
+/* Applies the options of a table to spec, line by line in table order.
+ * false (the reason printed) at the first usage error: the command exits
+ * with TS_EXIT_USAGE. */
+bool ts_cli_spec_from_opts(json_t *spec, const struct ts_opts *o,
+			   const struct ts_cli_spec_opt *table, size_t n);
+
 #endif

@@ -5,6 +5,8 @@
 #include "cmd.h"
 
 #include "vault/vault.h"
+#include "store/store_config.h"
+#include "store/store_vault.h"
 
 #include <string.h>
 

@@ -4,6 +4,8 @@
 #include "cmd.h"
 
 #include "identity/identity.h"
+#include "store/store_config.h"
+#include "store/store_people.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,7 @@
 #include "cmd.h"
 
 #include "vault/vault.h"
+#include "store/store_config.h"
 
 #include <string.h>
 

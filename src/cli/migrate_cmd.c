@@ -3,6 +3,7 @@
  * whether there are any: exit 0 when the schema is current, 1 when changes
  * are pending or the database is newer than this binary. */
 #include "cli/cli.h"
+#include "store/store_core.h"
 
 #include <stdio.h>
 

@@ -2,6 +2,8 @@
  * by every subcommand. */
 #include "cli.h"
 
+#include "store/store_core.h"
+
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>

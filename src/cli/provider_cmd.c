@@ -7,38 +7,46 @@
 #include "cmd.h"
 
 #include "vault/vault.h"
+#include "store/store_config.h"
+#include "store/store_vault.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+/* The options that are spec members as they are, in the order they are
+ * applied. */
+static const struct ts_cli_spec_opt provider_opts[] = {
+	{"kind", "kind", TS_CLI_SPEC_STR, NULL},
+	{"profile", "profile", TS_CLI_SPEC_STR, NULL},
+	{"authorize-url", "authorize_url", TS_CLI_SPEC_STR, NULL},
+	{"token-url", "token_url", TS_CLI_SPEC_STR, NULL},
+	{"revoke-url", "revoke_url", TS_CLI_SPEC_STR, NULL},
+	{"client-id", "client_id", TS_CLI_SPEC_STR, NULL},
+	{"client-secret", "client_secret", TS_CLI_SPEC_STR, NULL},
+	{"client-secret-env", "client_secret_env", TS_CLI_SPEC_STR, NULL},
+	{"auth-method", "auth_method", TS_CLI_SPEC_STR, NULL},
+	{"grant", "grant", TS_CLI_SPEC_STR, NULL},
+	{"fhir-base-url", "fhir_base_url", TS_CLI_SPEC_STR, NULL},
+	{"microsoft-tenant", "microsoft_tenant", TS_CLI_SPEC_STR, NULL},
+	{"partner-key", "partner_key", TS_CLI_SPEC_STR, NULL},
+	{"partner-key-env", "partner_key_env", TS_CLI_SPEC_STR, NULL},
+	{"base-url", "base_url", TS_CLI_SPEC_STR, NULL},
+	{"partner-id", "partner_id", TS_CLI_SPEC_STR, NULL},
+	/* A secret given anew replaces the stored one of the other form. */
+	{"client-secret", "client_secret_env", TS_CLI_SPEC_DEL, NULL},
+	{"client-secret-env", "client_secret", TS_CLI_SPEC_DEL, NULL},
+	{"partner-key", "partner_key_env", TS_CLI_SPEC_DEL, NULL},
+	{"partner-key-env", "partner_key", TS_CLI_SPEC_DEL, NULL},
+};
+
 /* Builds the spec members the options give. false on a bad value. */
 static bool spec_from_opts(json_t *spec, const struct ts_opts *o)
 {
-	static const char *const strs[][2] = {
-		{"kind", "kind"}, {"profile", "profile"}, {"authorize-url", "authorize_url"},
-		{"token-url", "token_url"}, {"revoke-url", "revoke_url"}, {"client-id", "client_id"},
-		{"client-secret", "client_secret"}, {"client-secret-env", "client_secret_env"},
-		{"auth-method", "auth_method"}, {"grant", "grant"}, {"fhir-base-url", "fhir_base_url"},
-		{"microsoft-tenant", "microsoft_tenant"}, {"partner-key", "partner_key"},
-		{"partner-key-env", "partner_key_env"}, {"base-url", "base_url"},
-		{"partner-id", "partner_id"},
-	};
 	json_t *scopes = json_array(), *extra = json_object();
 	const char *v;
 	size_t i;
-	bool ok = true;
+	bool ok = ts_cli_spec_from_opts(spec, o, provider_opts, TS_ARRAY_LEN(provider_opts));
 
-	for (i = 0; i < TS_ARRAY_LEN(strs); i++)
-		ts_cli_set_str(spec, o, strs[i][0], strs[i][1]);
-	/* A secret given anew replaces the stored one of the other form. */
-	if (ts_opts_has(o, "client-secret"))
-		json_object_del(spec, "client_secret_env");
-	if (ts_opts_has(o, "client-secret-env"))
-		json_object_del(spec, "client_secret");
-	if (ts_opts_has(o, "partner-key"))
-		json_object_del(spec, "partner_key_env");
-	if (ts_opts_has(o, "partner-key-env"))
-		json_object_del(spec, "partner_key");
 	if ((v = ts_opts_get(o, "pkce")) != NULL) {
 		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
 			ts_cli_error("--pkce must be true or false");

@@ -5,6 +5,7 @@
 #include "cmd.h"
 
 #include "vault/vault.h"
+#include "store/store_config.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,7 @@
 #include "cmd.h"
 
 #include "compat/compat.h"
+#include "store/store_config.h"
 
 #include <stdlib.h>
 #include <string.h>

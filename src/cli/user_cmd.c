@@ -5,6 +5,8 @@
 #include "cmd.h"
 
 #include "identity/identity.h"
+#include "store/store_config.h"
+#include "store/store_people.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

@@ -9,6 +9,7 @@
 #include "compat.h"
 
 #include "api/api.h"
+#include "http/members.h"
 #include "web/web.h"
 #include "oauth/oauth.h"
 
@@ -113,16 +114,16 @@ static void login_after(struct ts_compat_call *call, struct ts_http_req *req,
 			struct ts_http_resp *resp)
 {
 	json_t *native = ts_compat_body(resp), *body;
-	const char *err = json_string_value(json_object_get(native, "error"));
-	const char *desc = json_string_value(json_object_get(native, "error_description"));
+	const char *err = json_string_value(json_object_get(native, TS_P_ERROR));
+	const char *desc = json_string_value(json_object_get(native, TS_P_ERROR_DESCRIPTION));
 
 	(void)call;
 	(void)req;
 	if (resp->status == 200) {
-		body = json_pack("{s:O,s:O,s:O}", "access_token",
-				 json_object_get(native, "access_token"), "token_type",
-				 json_object_get(native, "token_type"), "expires_in",
-				 json_object_get(native, "expires_in"));
+		body = json_pack("{s:O,s:O,s:O}", TS_P_ACCESS_TOKEN,
+				 json_object_get(native, TS_P_ACCESS_TOKEN), TS_J_TOKEN_TYPE,
+				 json_object_get(native, TS_J_TOKEN_TYPE), TS_J_EXPIRES_IN,
+				 json_object_get(native, TS_J_EXPIRES_IN));
 		if (body == NULL) {
 			resp->status = 500;
 			detail(resp, "the token could not be issued");

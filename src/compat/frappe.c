@@ -164,7 +164,7 @@ static void revoke_after(struct ts_compat_call *call, struct ts_http_req *req,
 static void frappe_error(struct ts_http_resp *resp, const char *message)
 {
 	json_t *native = ts_compat_body(resp), *body;
-	const char *exc, *desc = json_string_value(json_object_get(native, "error_description"));
+	const char *exc, *desc = json_string_value(json_object_get(native, TS_P_ERROR_DESCRIPTION));
 
 	switch (resp->status) {
 	case 400: exc = "ValidationError"; break;

@@ -15,6 +15,7 @@
 #include "web/web.h"
 #include "http/params.h"
 #include "vault/vault.h"
+#include "store/store_vault.h"
 
 #include <string.h>
 #include <time.h>
@@ -190,7 +191,7 @@ static void token_after(struct ts_compat_call *call, struct ts_http_req *req,
 		return;
 	exp = json_integer_value(json_object_get(native, "expires_at"));
 	body = json_pack("{s:O,s:s,s:o,s:I,s:O,s:O}", "accessToken",
-			 json_object_get(native, "access_token"), "tokenType", "Bearer", "expiresAt",
+			 json_object_get(native, TS_P_ACCESS_TOKEN), "tokenType", "Bearer", "expiresAt",
 			 iso_time(exp), "expiresIn", (json_int_t)(exp > ts_now() ? exp - ts_now() : 0),
 			 "provider", json_object_get(req->json, F_PROVIDER), "integrationId",
 			 json_object_get(req->json, "name"));

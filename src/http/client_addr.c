@@ -36,7 +36,7 @@ static bool all_digits(const char *p, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (p[i] < '0' || p[i] > '9')
+		if (!ts_is_digit((unsigned char)p[i]))
 			return false;
 	return len > 0;
 }

@@ -1,9 +1,13 @@
 /* resp.c: building responses and reading request headers and cookies. */
 #include "http.h"
+#include "params.h"
 
 #include <microhttpd.h>
 #include <string.h>
 #include <strings.h>
+
+/* The answer when the JSON body of an answer cannot be made. */
+#define OOM_ANSWER "{\"" TS_P_ERROR "\":\"" TS_ERR_SERVER_ERROR "\"}"
 
 #define RESP_BODY_MAX (4u << 20)
 
@@ -44,7 +48,7 @@ void ts_http_resp_json(struct ts_http_resp *r, int status, const json_t *obj)
 	char *s = json_dumps(obj, JSON_COMPACT);
 
 	if (s == NULL) {
-		ts_http_resp_text(r, 500, "application/json", "{\"error\":\"server_error\"}", 24);
+		ts_http_resp_text(r, 500, "application/json", OOM_ANSWER, sizeof(OOM_ANSWER) - 1);
 		return;
 	}
 	ts_http_resp_text(r, status, "application/json", s, strlen(s));
@@ -53,10 +57,10 @@ void ts_http_resp_json(struct ts_http_resp *r, int status, const json_t *obj)
 
 void ts_http_resp_error(struct ts_http_resp *r, int status, const char *code, const char *desc)
 {
-	json_t *o = json_pack("{s:s}", "error", code);
+	json_t *o = json_pack("{s:s}", TS_P_ERROR, code);
 
 	if (desc)
-		json_object_set_new(o, "error_description", json_string(desc));
+		json_object_set_new(o, TS_P_ERROR_DESCRIPTION, json_string(desc));
 	ts_http_resp_json(r, status, o);
 	json_decref(o);
 }

@@ -373,7 +373,7 @@ static enum MHD_Result check_length(struct ts_http_server *s, struct reqstate *r
 	*answered = true;
 	errno = 0;
 	v = strtoull(cl, &end, 10);
-	if (errno || end == cl || *end || cl[0] < '0' || cl[0] > '9') {
+	if (errno || end == cl || *end || !ts_is_digit((unsigned char)cl[0])) {
 		rs->must_close = true;
 		return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "bad Content-Length");
 	}

@@ -6,10 +6,13 @@
 #define TS_IDENTITY_H
 
 #include "core/core.h"
-#include "store/store.h"
 #include "tenant/tenant.h"
 
 #include <jansson.h>
+
+struct ts_session_rec;
+struct ts_store;
+struct ts_user_rec;
 
 /* Argon2id parameters for new hashes (OWASP minimum: 19 MiB, 2 passes, 1 lane). */
 #define TS_ARGON2_M_KIB 19456

@@ -5,6 +5,8 @@
  * cost the same as known ones. */
 #include "identity.h"
 
+#include "wire/ascii.h"
+
 #include <argon2.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -128,9 +130,9 @@ static bool param(const char **p, const char *name, unsigned long *out)
 	if (strncmp(s, name, n) != 0 || s[n] != '=')
 		return false;
 	s += n + 1;
-	if (*s < '0' || *s > '9')
+	if (!ts_is_digit((unsigned char)*s))
 		return false;
-	while (*s >= '0' && *s <= '9') {
+	while (ts_is_digit((unsigned char)*s)) {
 		if (v > (ULONG_MAX - 9) / 10)
 			return false;
 		v = v * 10 + (unsigned long)(*s++ - '0');

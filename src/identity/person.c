@@ -8,6 +8,7 @@
 #include "identity.h"
 
 #include "http/params.h"
+#include "store/store_people.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,6 +4,9 @@
  * the cookie that carries the id is web/'s. */
 #include "identity.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+
 #include <string.h>
 
 /* A session's last use is written at most this often. */

@@ -3,6 +3,8 @@
  * src/admin/user.c. */
 #include "identity.h"
 
+#include "store/store_people.h"
+
 #include <string.h>
 
 json_t *ts_user_view(const struct ts_user_rec *u)

@@ -4,6 +4,9 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_config.h"
+#include "store/store_tokens.h"
+
 #include <string.h>
 #include <strings.h>
 

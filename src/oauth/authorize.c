@@ -6,6 +6,11 @@
  * and resumed by the login and consent pages. */
 #include "oauth.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+#include "wire/ascii.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,7 +437,7 @@ static bool vschar_ok(const char *s, size_t max)
 	size_t i;
 
 	for (i = 0; s[i]; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e || i >= max)
+		if (!ts_is_print((unsigned char)s[i]) || i >= max)
 			return false;
 	return true;
 }

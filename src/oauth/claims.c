@@ -2,6 +2,8 @@
  * as the ID token carries them and UserInfo answers them. */
 #include "oauth.h"
 
+#include "store/store_people.h"
+
 #include <string.h>
 
 json_t *ts_oauth_user_claims(const struct ts_user_rec *u, const char *scope)

@@ -3,6 +3,8 @@
  * client_secret_post, and "none" for public clients where allowed. */
 #include "oauth.h"
 
+#include "store/store_config.h"
+
 #include <string.h>
 #include <strings.h>
 

@@ -6,6 +6,10 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "http/members.h"
+#include "store/store_state.h"
+#include "wire/ascii.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +32,7 @@ static const char *normalize_user_code(struct ts_arena *a, const char *in)
 		char c = *in;
 		if (c == '-' || c == ' ')
 			continue;
-		if (c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
+		c = (char)ts_to_upper((unsigned char)c);
 		if (n == USER_CODE_LEN || strchr(user_code_alphabet, c) == NULL || c == '\0')
 			return NULL;
 		out[n++] = c;
@@ -139,11 +142,13 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 		shown[4] = '-';
 		memcpy(shown + 5, uc + 4, 4);
 		shown[9] = '\0';
-		out = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i}", "device_code", dc, "user_code", shown,
-				"verification_uri", ts_arena_printf(req->arena, "%s/device", rc->issuer),
-				"verification_uri_complete",
-				ts_arena_printf(req->arena, "%s/device?user_code=%s", rc->issuer, shown),
-				"expires_in", DEVICE_TTL_S, "interval", TS_DEVICE_INTERVAL_S);
+		out = json_pack("{s:s,s:s,s:s,s:s,s:i,s:i}", TS_P_DEVICE_CODE, dc, TS_P_USER_CODE, shown,
+				TS_J_VERIFICATION_URI,
+				ts_arena_printf(req->arena, "%s/device", rc->issuer),
+				TS_J_VERIFICATION_URI_COMPLETE,
+				ts_arena_printf(req->arena, "%s/device?" TS_P_USER_CODE "=%s", rc->issuer,
+						shown),
+				TS_J_EXPIRES_IN, DEVICE_TTL_S, TS_J_INTERVAL, TS_DEVICE_INTERVAL_S);
 	}
 	ts_http_resp_json(resp, 200, out);
 	ts_oauth_no_store(resp);

@@ -4,6 +4,8 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_state.h"
+
 #include <stdlib.h>
 #include <string.h>
 

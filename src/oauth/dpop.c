@@ -5,6 +5,10 @@
  * over the tenant and a time slot, under a key derived from the master key. */
 #include "oauth.h"
 
+#include "store/store_config.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -4,6 +4,9 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_people.h"
+#include "store/store_tokens.h"
+
 #include <string.h>
 
 void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,

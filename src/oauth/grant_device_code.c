@@ -4,6 +4,10 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,6 +4,8 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_people.h"
+
 #include <string.h>
 
 void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,

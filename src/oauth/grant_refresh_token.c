@@ -5,6 +5,9 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_people.h"
+#include "store/store_tokens.h"
+
 #include <string.h>
 
 void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,

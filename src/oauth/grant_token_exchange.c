@@ -7,7 +7,10 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "http/members.h"
 #include "vault/vault.h"
+#include "store/store_people.h"
+#include "store/store_vault.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -350,17 +353,17 @@ static bool vault_allowed(struct ts_rctx *rc, const struct ts_http_req *req,
 /* The token response of a vault hand-out into body (RFC 8693 §2.2.1). */
 static int vault_body(const struct ts_vault_user_token *ut, int64_t now, struct ts_buf *body)
 {
-	int r = ts_buf_appends(body, "{\"access_token\":\"");
+	int r = ts_buf_appends(body, "{\"" TS_P_ACCESS_TOKEN "\":\"");
 
 	if (r == TS_OK)
 		r = ts_buf_append_json_escaped(body, ut->access_token, strlen(ut->access_token));
 	if (r == TS_OK)
-		r = ts_buf_appends(body, "\",\"issued_token_type\":\"" TS_TOKEN_TYPE_ACCESS_TOKEN
-					 "\",\"token_type\":\"");
+		r = ts_buf_appends(body, "\",\"" TS_J_ISSUED_TOKEN_TYPE "\":\"" TS_TOKEN_TYPE_ACCESS_TOKEN
+					 "\",\"" TS_J_TOKEN_TYPE "\":\"");
 	if (r == TS_OK)
 		r = ts_buf_append_json_escaped(body, ut->token_type, strlen(ut->token_type));
 	if (r == TS_OK)
-		r = ts_buf_appendf(body, "\",\"expires_in\":%lld}",
+		r = ts_buf_appendf(body, "\",\"" TS_J_EXPIRES_IN "\":%lld}",
 				   (long long)(ut->expires_at > now ? ut->expires_at - now : 0));
 	return r;
 }

@@ -8,6 +8,8 @@
 
 #include "oauth.h"
 
+struct ts_refresh_rec;
+
 /* Runs one grant for an authenticated client that may use it; answers the
  * request (tokens or an RFC 6749 §5.2 error). */
 typedef void (*ts_grant_fn)(struct ts_rctx *rc, struct ts_http_req *req,

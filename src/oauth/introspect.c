@@ -4,6 +4,11 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "http/members.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+
 #include <string.h>
 
 /* TS_OK if user_id (NULL: none, a client's own grant) is an active user
@@ -40,11 +45,11 @@ static int introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, c
 		char *key = ts_arena_strndup(req->arena, token, (size_t)(colon - token));
 		r = ts_apikey_user(rc->app->store, rc->tenant->id, key, colon + 1, &u);
 		if (r == TS_OK) {
-			*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o}", "active", 1, "token_type", "api_key",
-					 "sub", u->id, "username", u->username, "principal_type", "user",
+			*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o}", TS_J_ACTIVE, 1, TS_J_TOKEN_TYPE,
+					 "api_key", "sub", u->id, TS_P_USERNAME, u->username, "principal_type", "user",
 					 "tenant", rc->tenant->name, "roles", ts_user_roles(u));
 			json_object_set_new(*out, "iss", json_string(rc->issuer));
-			json_object_set_new(*out, "scope",
+			json_object_set_new(*out, TS_P_SCOPE,
 					    json_string(ts_person_scope(rc->tenant, req->arena)));
 		}
 		ts_user_rec_free(u);
@@ -58,12 +63,12 @@ static int introspect_other(const struct ts_rctx *rc, struct ts_http_req *req, c
 			return TS_EDENIED;
 		if (r != TS_OK)
 			return r;
-		*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I}", "active", 1, "token_type",
-				 "session", "sub", u->id, "username", u->username, "principal_type",
+		*out = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I}", TS_J_ACTIVE, 1, TS_J_TOKEN_TYPE,
+				 "session", "sub", u->id, TS_P_USERNAME, u->username, "principal_type",
 				 "user", "tenant", rc->tenant->name, "roles", ts_user_roles(u), "exp",
 				 (json_int_t)s->expires_at, "auth_time", (json_int_t)s->auth_time);
 		json_object_set_new(*out, "iss", json_string(rc->issuer));
-		json_object_set_new(*out, "scope",
+		json_object_set_new(*out, TS_P_SCOPE,
 				    json_string(ts_person_scope(rc->tenant, req->arena)));
 		/* A resource server that accepts the session checks the
 		 * X-CSRF-Token header of state-changing requests against it. */
@@ -97,19 +102,19 @@ static int introspect_opaque(const struct ts_rctx *rc, struct ts_http_req *req, 
 					    &other);
 		if (r == TS_ESTORE)
 			return r;
-		*out = other ? other : json_pack("{s:b}", "active", 0);
+		*out = other ? other : json_pack("{s:b}", TS_J_ACTIVE, 0);
 		return TS_OK;
 	}
 	if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now() &&
 	    ts_oauth_client_active(rc, rr->client_id) && (r = user_active(rc, rr->user_id)) == TS_OK) {
-		*out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", "active", 1, "token_type",
-				 "refresh_token", "client_id", rr->client_id, "scope", rr->scope, "exp",
+		*out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", TS_J_ACTIVE, 1, TS_J_TOKEN_TYPE,
+				 "refresh_token", TS_P_CLIENT_ID, rr->client_id, TS_P_SCOPE, rr->scope, "exp",
 				 (json_int_t)rr->expires_at, "iat", (json_int_t)rr->issued_at, "iss",
 				 rc->issuer);
 		if (rr->user_id)
 			json_object_set_new(*out, "sub", json_string(rr->user_id));
 	} else if (r != TS_ESTORE) {
-		*out = json_pack("{s:b}", "active", 0);
+		*out = json_pack("{s:b}", TS_J_ACTIVE, 0);
 	}
 	ts_refresh_rec_free(rr);
 	return r == TS_ESTORE ? r : TS_OK;
@@ -127,9 +132,9 @@ static int introspect_jwt(const struct ts_rctx *rc, const struct ts_access_token
 	const char *cid = json_string_value(json_object_get(at->claims, "client_id"));
 	int r;
 
-	*out = json_pack("{s:b,s:s}", "active", 1, "token_type", "Bearer");
+	*out = json_pack("{s:b,s:s}", TS_J_ACTIVE, 1, TS_J_TOKEN_TYPE, "Bearer");
 	json_object_foreach(at->claims, k, v) {
-		if (strcmp(k, "active") != 0 && strcmp(k, "token_type") != 0)
+		if (strcmp(k, TS_J_ACTIVE) != 0 && strcmp(k, TS_J_TOKEN_TYPE) != 0)
 			json_object_set(*out, k, v);
 	}
 	json_object_set_new(*out, "tenant", json_string(rc->tenant->name));
@@ -145,11 +150,11 @@ static int introspect_jwt(const struct ts_rctx *rc, const struct ts_access_token
 	}
 	if (r != TS_OK || u->disabled) {
 		json_decref(*out);
-		*out = json_pack("{s:b}", "active", 0);
+		*out = json_pack("{s:b}", TS_J_ACTIVE, 0);
 	} else {
 		uv = ts_user_view(u);
 		json_object_set_new(*out, "principal_type", json_string("user"));
-		json_object_set_new(*out, "username", json_string(u->username));
+		json_object_set_new(*out, TS_P_USERNAME, json_string(u->username));
 		json_object_set(*out, "roles", json_object_get(uv, "roles"));
 		json_decref(uv);
 	}

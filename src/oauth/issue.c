@@ -4,6 +4,11 @@
  * is the hot path: one signature, no storage. */
 #include "oauth.h"
 
+#include "http/members.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_tokens.h"
+
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -283,16 +288,18 @@ int ts_oauth_issue(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_r
 			goto out;
 		}
 	}
-	r = ts_buf_appendf(&body, "{\"access_token\":\"%s\",\"token_type\":\"%s\",\"expires_in\":%lld",
+	r = ts_buf_appendf(&body,
+			   "{\"" TS_P_ACCESS_TOKEN "\":\"%s\",\"" TS_J_TOKEN_TYPE "\":\"%s\",\"" TS_J_EXPIRES_IN
+			   "\":%lld",
 			   at.p, rc->dpop_jkt ? "DPoP" : "Bearer", (long long)access_ttl(t, is, now));
 	if (r == TS_OK && is->issued_token_type)
-		r = append_str(&body, "issued_token_type", is->issued_token_type);
+		r = append_str(&body, TS_J_ISSUED_TOKEN_TYPE, is->issued_token_type);
 	if (r == TS_OK && is->scope[0])
-		r = append_str(&body, "scope", is->scope);
+		r = append_str(&body, TS_P_SCOPE, is->scope);
 	if (r == TS_OK && rt[0])
-		r = append_str(&body, "refresh_token", rt);
+		r = append_str(&body, TS_P_REFRESH_TOKEN, rt);
 	if (r == TS_OK && idt.p)
-		r = append_str(&body, "id_token", idt.p);
+		r = append_str(&body, TS_J_ID_TOKEN, idt.p);
 	if (r == TS_OK)
 		r = ts_buf_append(&body, "}", 1);
 	if (r != TS_OK) {

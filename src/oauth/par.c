@@ -5,6 +5,9 @@
  * up once, for that client only, within PAR_TTL_S. */
 #include "oauth.h"
 
+#include "http/members.h"
+#include "store/store_state.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +98,7 @@ void ts_oauth_par(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 		ts_oauth_err_unavailable(&e);
 		goto fail;
 	}
-	body = json_pack("{s:s,s:i}", "request_uri", uri, "expires_in", PAR_TTL_S);
+	body = json_pack("{s:s,s:i}", TS_P_REQUEST_URI, uri, TS_J_EXPIRES_IN, PAR_TTL_S);
 	ts_oauth_no_store(resp);
 	ts_http_resp_json(resp, 201, body);
 	json_decref(body);

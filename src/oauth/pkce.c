@@ -2,6 +2,8 @@
  * no protection against a leaked authorization request and is refused. */
 #include "proto.h"
 
+#include "wire/ascii.h"
+
 #include <string.h>
 
 #define VERIFIER_MIN 43
@@ -13,12 +15,9 @@ static bool unreserved(const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_' || c == '~'))
+	for (i = 0; i < n; i++)
+		if (!ts_is_unreserved((unsigned char)s[i]))
 			return false;
-	}
 	return true;
 }
 

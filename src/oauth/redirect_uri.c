@@ -3,6 +3,8 @@
  * loopback IP literal with http the port may differ. */
 #include "oauth.h"
 
+#include "wire/ascii.h"
+
 #include <string.h>
 
 /* Splits "http://127.0.0.1:PORT/rest" into the part before the port and the
@@ -20,9 +22,9 @@ static bool loopback_parts(const char *uri, size_t *host_end, const char **rest)
 		p = uri + pl;
 		if (*p == ':') {
 			p++;
-			if (*p < '0' || *p > '9')
+			if (!ts_is_digit((unsigned char)*p))
 				return false;
-			while (*p >= '0' && *p <= '9')
+			while (ts_is_digit((unsigned char)*p))
 				p++;
 		}
 		if (*p != '/' && *p != '\0' && *p != '?')

@@ -10,6 +10,8 @@
  * the client. */
 #include "oauth.h"
 #include "admin/admin.h"
+#include "store/store_config.h"
+#include "store/store_state.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -65,10 +67,10 @@ static bool has(const json_t *a, const char *s)
 
 static void send_err(struct ts_http_resp *resp, int status, const char *code, const char *desc)
 {
-	json_t *o = json_pack("{s:s}", "error", code);
+	json_t *o = json_pack("{s:s}", TS_P_ERROR, code);
 
 	if (desc)
-		json_object_set_new(o, "error_description", json_string(desc));
+		json_object_set_new(o, TS_P_ERROR_DESCRIPTION, json_string(desc));
 	ts_oauth_no_store(resp);
 	ts_http_resp_json(resp, status, o);
 	json_decref(o);

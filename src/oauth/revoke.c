@@ -4,6 +4,9 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_config.h"
+#include "store/store_tokens.h"
+
 #include <string.h>
 
 /* Revokes token for client c (NULL: whoever the token was issued to, for a

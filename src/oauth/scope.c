@@ -2,6 +2,8 @@
  * client's allowed scopes (with the tenant's "includes"), and narrowing. */
 #include "oauth.h"
 
+#include "wire/ascii.h"
+
 #include <string.h>
 
 /* Splits, validates and de-duplicates a scope string into arena strings.
@@ -23,9 +25,8 @@ static bool split(struct ts_arena *a, const char *s, const char ***out, size_t *
 		if (len == 0)
 			return false; /* leading, trailing or double space */
 		for (i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)p[i];
 			/* scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
-			if (c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e)
+			if (!ts_is_nqchar((unsigned char)p[i]))
 				return false;
 		}
 		tok = ts_arena_strndup(a, p, len);

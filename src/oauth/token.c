@@ -4,6 +4,10 @@
 #include "oauth.h"
 #include "internal.h"
 
+#include "store/store_people.h"
+#include "store/store_tokens.h"
+#include "wire/ascii.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,13 +24,12 @@ bool ts_oauth_resource_ok(const char *r)
 	if (colon == NULL || colon == r || strchr(r, '#') || strlen(r) > TS_RESOURCE_MAX)
 		return false;
 	for (i = 0; r + i < colon; i++)
-		if (!((r[i] >= 'a' && r[i] <= 'z') || (r[i] >= 'A' && r[i] <= 'Z') ||
-		      (i && ((r[i] >= '0' && r[i] <= '9') || r[i] == '+' || r[i] == '-' || r[i] == '.'))))
+		if (!(i ? ts_is_scheme_char((unsigned char)r[i]) : ts_is_alpha((unsigned char)r[i])))
 			return false;
 	/* Printable ASCII only (a URI has no other characters, RFC 3986 §2):
 	 * no control byte, space or non-UTF-8 byte ever reaches a signed aud. */
 	for (i = 0; r[i]; i++)
-		if ((unsigned char)r[i] < 0x21 || (unsigned char)r[i] > 0x7e)
+		if (!ts_is_vchar((unsigned char)r[i]))
 			return false;
 	return true;
 }

@@ -5,6 +5,8 @@
 #include "oidc.h"
 
 #include "oauth/oauth.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
 
 #include <stdlib.h>
 #include <string.h>

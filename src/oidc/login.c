@@ -6,6 +6,8 @@
 #include "oidc.h"
 
 #include "oauth/oauth.h"
+#include "store/store_people.h"
+#include "wire/ascii.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +31,7 @@ static const char *return_to(struct ts_http_req *req)
 	if (n == 0 || n > RETURN_MAX || strncmp(r, RETURN_PREFIX, strlen(RETURN_PREFIX)) != 0)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)r[i] <= 0x20 || (unsigned char)r[i] >= 0x7f)
+		if (!ts_is_vchar((unsigned char)r[i]))
 			return NULL;
 	return r;
 }

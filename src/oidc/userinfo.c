@@ -5,6 +5,7 @@
 #include "oidc.h"
 
 #include "oauth/oauth.h"
+#include "store/store_people.h"
 
 #include <string.h>
 

@@ -4,6 +4,8 @@
  * transaction. Events that fail to store are kept and retried. */
 #include "ops.h"
 
+#include "store/store_config.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

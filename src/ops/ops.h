@@ -6,8 +6,9 @@
 #define TS_OPS_H
 
 #include "core/core.h"
-#include "store/store.h"
 #include "tenant/tenant.h"
+
+struct ts_store;
 
 struct ts_metrics;
 /* routes: the route names requests are labelled with (borrowed, static;

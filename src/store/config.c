@@ -4,7 +4,10 @@
  * revocation answers kept in memory (revcache.h) are updated here, after
  * the write that makes them true. */
 #include "q.h"
+#include "store_config.h"
 #include "revcache.h"
+
+#include "wire/ascii.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -88,8 +91,8 @@ static bool tenant_name_ok(const char *name)
 	if (n == 0 || n > TENANT_NAME_MAX)
 		return false;
 	for (i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+		unsigned char c = (unsigned char)name[i];
+		if (!(ts_is_lower(c) || ts_is_digit(c) || c == '-'))
 			return false;
 	}
 	return true;

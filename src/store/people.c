@@ -6,7 +6,10 @@
  * constant time. None of these writes is configuration, so none moves the
  * generation. */
 #include "q.h"
+#include "store_people.h"
 #include "revcache.h"
+
+#include "wire/ascii.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +24,7 @@ static char *fold_ascii(const char *s)
 	char *p;
 
 	for (p = r; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+		*p = (char)ts_to_lower((unsigned char)*p);
 	return r;
 }
 

@@ -9,7 +9,8 @@
 
 #include "store.h"
 
-#include <ctype.h>
+#include "wire/ascii.h"
+
 #include <string.h>
 
 struct ts_sql_def {
@@ -672,7 +673,7 @@ char *ts_sql_pg_dup(const char *sql)
 		return NULL;
 	out = ts_xstrdup(sql);
 	for (i = 0; out[i] != '\0'; i++)
-		if (out[i] == '?' && isdigit((unsigned char)out[i + 1]))
+		if (out[i] == '?' && ts_is_digit((unsigned char)out[i + 1]))
 			out[i] = '$';
 	return out;
 }

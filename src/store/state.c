@@ -4,6 +4,7 @@
  * write here moves the generation. The argument checks every driver would
  * repeat live here, so the SQL sees only valid input. */
 #include "q.h"
+#include "store_state.h"
 #include "revcache.h"
 
 #include <stdlib.h>

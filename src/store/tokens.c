@@ -12,6 +12,7 @@
  * are batched (ts_q_batched: group commit on SQLite). No write here moves
  * the generation. */
 #include "q.h"
+#include "store_tokens.h"
 #include "revcache.h"
 
 #include <stdlib.h>

@@ -7,6 +7,7 @@
  * the lease and releases it in the same statement. No write here moves
  * the generation. */
 #include "q.h"
+#include "store_vault.h"
 
 #include <string.h>
 

@@ -4,6 +4,8 @@
  * (ts_snapshot_update); the others are shared with the previous snapshot. */
 #include "tenant.h"
 
+#include "store/store_core.h"
+
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>

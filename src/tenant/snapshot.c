@@ -3,6 +3,8 @@
  * secrets. */
 #include "tenant.h"
 
+#include "wire/ascii.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,7 +226,7 @@ bool ts_tenant_name_ok(const char *name)
 	if (n == 0 || n > TS_TENANT_NAME_MAX)
 		return false;
 	for (i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		if (!(ts_is_lower((unsigned char)name[i]) || ts_is_digit((unsigned char)name[i]) ||
 		      name[i] == '-'))
 			return false;
 	return true;

@@ -7,6 +7,8 @@
  * which only the registry's thread creates and frees. */
 #include "tenant.h"
 
+#include "store/store_config.h"
+
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>

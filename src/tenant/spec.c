@@ -5,6 +5,8 @@
  * profiles and the request handlers use them as well. */
 #include "tenant.h"
 
+#include "wire/ascii.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +48,7 @@ bool ts_admin_printable(const char *s, size_t max)
 	if (n == 0 || n > max)
 		return false;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		if (ts_is_ctl((unsigned char)s[i]))
 			return false;
 	return true;
 }

@@ -16,10 +16,11 @@
 
 #include "core/core.h"
 #include "jose/jose.h"
-#include "store/store.h"
 
 #include <jansson.h>
 #include <stdatomic.h>
+
+struct ts_store;
 
 #define TS_TENANT_NAME_MAX 63
 #define TS_CLIENT_ID_MAX 128

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "web/web.h"
 #include "oauth/oauth.h"
+#include "store/store_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,7 +210,7 @@ void ts_vault_api_token(void *ctx, struct ts_http_req *req, struct ts_http_resp 
 		goto out;
 	if (valid_token(rc, resp, &c, &token) != TS_OK)
 		goto out;
-	json_answer(resp, 200, json_pack("{s:s,s:I}", "access_token", token, "expires_at",
+	json_answer(resp, 200, json_pack("{s:s,s:I}", TS_P_ACCESS_TOKEN, token, "expires_at",
 					 (json_int_t)c->expires_at));
 	ts_oauth_no_store(resp);
 out:

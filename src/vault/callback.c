@@ -8,6 +8,9 @@
 
 #include "web/web.h"
 #include "http/params.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "store/store_vault.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>

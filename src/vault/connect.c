@@ -10,8 +10,11 @@
 #include "vault_int.h"
 
 #include "api/api.h"
+#include "http/members.h"
 #include "web/web.h"
 #include "oauth/oauth.h"
+#include "store/store_state.h"
+#include "store/store_vault.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -284,7 +287,7 @@ void ts_vault_api_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	{
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "id", c->id, "name", c->name,
 				      "provider", c->provider, "status", c->status,
-				      "authorization_url", url.p, "expires_in", TS_VAULT_STATE_TTL);
+				      "authorization_url", url.p, TS_J_EXPIRES_IN, TS_VAULT_STATE_TTL);
 		ts_http_resp_json(resp, created ? 201 : 200, o);
 		ts_http_resp_header(resp, "Cache-Control", "no-store");
 		json_decref(o);

@@ -6,6 +6,8 @@
 #include "vault_int.h"
 
 #include "tenant/tenant.h"
+#include "store/store_config.h"
+#include "store/store_vault.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,6 +8,8 @@
  * every byte outside printable ASCII turned into '?'. */
 #include "vault_int.h"
 
+#include "wire/ascii.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -19,9 +21,7 @@
 
 static bool token_char(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=' ||
-	       c == '%';
+	return ts_is_b64token(c) || c == '=' || c == '%';
 }
 
 /* The length of the secret that starts at s, if any. */
@@ -44,7 +44,7 @@ static size_t token_run_at(const char *s)
 	bool digit = false;
 
 	while (token_char((unsigned char)s[n])) {
-		digit = digit || (s[n] >= '0' && s[n] <= '9');
+		digit = digit || ts_is_digit((unsigned char)s[n]);
 		n++;
 	}
 	return n >= TOKEN_RUN_MIN && digit ? n : 0;
@@ -67,7 +67,7 @@ void ts_vault_scrub(const char *text, size_t max, const char *const *secrets, si
 			kept += skip;
 			continue;
 		}
-		ts_buf_append(out, (unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? s : "?", 1);
+		ts_buf_append(out, ts_is_print((unsigned char)*s) ? s : "?", 1);
 		s++;
 		kept++;
 	}

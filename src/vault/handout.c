@@ -5,6 +5,9 @@
  * connection to a provider. */
 #include "vault_int.h"
 
+#include "http/members.h"
+#include "store/store_vault.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,7 +106,7 @@ static char *token_type_of(const struct ts_connection_rec *c)
 {
 	json_t *meta = c->metadata ? json_loads(c->metadata, 0, NULL) : NULL;
 	const char *tt = json_string_value(
-		json_object_get(json_object_get(meta, "provider_data"), "token_type"));
+		json_object_get(json_object_get(meta, "provider_data"), TS_J_TOKEN_TYPE));
 	char *out = ts_xstrdup(tt && ts_vault_printable(tt, 64) ? tt : DEFAULT_TOKEN_TYPE);
 
 	json_decref(meta);

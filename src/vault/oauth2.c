@@ -7,6 +7,8 @@
 #include "vault_int.h"
 
 #include "http/http.h"
+#include "http/members.h"
+#include "wire/ascii.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -26,7 +28,7 @@
  * HubSpot: hub_id, hub_domain, user_id). Anything else a provider sends is
  * dropped: it could be a secret under an unexpected name. */
 static const char *const kept_members[] = {
-	"scope", "token_type", "instance_url", "id", "issued_at", "patient", "encounter",
+	TS_P_SCOPE, TS_J_TOKEN_TYPE, "instance_url", "id", "issued_at", "patient", "encounter",
 	"need_patient_banner", "smart_style_url", "intent", "tenant", "hub_id", "hub_domain",
 	"user_id", NULL,
 };
@@ -111,21 +113,21 @@ int ts_vault_oauth2_authorize_url(const struct ts_vault_provider *p, const char 
 		rc = ts_buf_appends(out, strchr(endpoint, '?') ? "&" : "?");
 	first = true;
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "response_type", "code");
+		rc = append_param(out, &first, TS_P_RESPONSE_TYPE, "code");
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "client_id", p->client_id);
+		rc = append_param(out, &first, TS_P_CLIENT_ID, p->client_id);
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "redirect_uri", redirect_uri);
+		rc = append_param(out, &first, TS_P_REDIRECT_URI, redirect_uri);
 	if (rc == TS_OK)
-		rc = append_param(out, &first, "state", state);
+		rc = append_param(out, &first, TS_P_STATE, state);
 	if (rc == TS_OK)
 		rc = append_scopes(&scope, p, &any);
 	if (rc == TS_OK && any)
-		rc = append_param(out, &first, "scope", scope.p);
+		rc = append_param(out, &first, TS_P_SCOPE, scope.p);
 	if (rc == TS_OK && challenge) {
-		rc = append_param(out, &first, "code_challenge", challenge);
+		rc = append_param(out, &first, TS_P_CODE_CHALLENGE, challenge);
 		if (rc == TS_OK)
-			rc = append_param(out, &first, "code_challenge_method", "S256");
+			rc = append_param(out, &first, TS_P_CODE_CHALLENGE_METHOD, "S256");
 	}
 	/* SMART App Launch §2.0.5: aud names the FHIR server the token is for. */
 	if (rc == TS_OK && p->fhir_base_url)
@@ -220,7 +222,7 @@ static bool token_ok(const char *s)
 	if (n == 0 || n > TS_VAULT_TOKEN_MAX)
 		return false;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+		if (!ts_is_vchar((unsigned char)s[i]))
 			return false;
 	return true;
 }
@@ -247,15 +249,15 @@ static int parse_tokens(const struct ts_upstream_resp *r, const struct sent *sen
 	else
 		o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
 	if (r->status >= 200 && r->status < 300) {
-		at = json_string_value(json_object_get(o, "access_token"));
-		rt = json_string_value(json_object_get(o, "refresh_token"));
+		at = json_string_value(json_object_get(o, TS_P_ACCESS_TOKEN));
+		rt = json_string_value(json_object_get(o, TS_P_REFRESH_TOKEN));
 		if (!json_is_object(o) || !token_ok(at) || (rt != NULL && !token_ok(rt))) {
 			snprintf(err, cap, "the provider's token answer has no usable access_token");
 			goto out;
 		}
 		t->access_token = ts_xstrdup(at);
 		t->refresh_token = ts_xstrdup(rt);
-		t->expires_in = seconds_member(o, "expires_in");
+		t->expires_in = seconds_member(o, TS_J_EXPIRES_IN);
 		t->refresh_expires_in = seconds_member(o, "refresh_token_expires_in");
 		if (t->refresh_expires_in == 0)
 			t->refresh_expires_in = seconds_member(o, "refresh_expires_in");
@@ -265,13 +267,13 @@ static int parse_tokens(const struct ts_upstream_resp *r, const struct sent *sen
 	}
 	/* RFC 6749 §5.2: the error code and a scrubbed, bounded description. */
 	ts_vault_error_text(err, cap, "the provider",
-			    json_string_value(json_object_get(o, "error")),
-			    json_string_value(json_object_get(o, "error_description")), r->status,
+			    json_string_value(json_object_get(o, TS_P_ERROR)),
+			    json_string_value(json_object_get(o, TS_P_ERROR_DESCRIPTION)), r->status,
 			    sent->v, sent->n);
 	/* RFC 6749 §5.2: invalid_grant is the refusal of the code or refresh
 	 * token itself; anything else may pass (or is the operator's to fix). */
 	if (r->status >= 400 && r->status < 500 &&
-	    ts_str_eq(ts_str_c(json_string_value(json_object_get(o, "error"))), "invalid_grant"))
+	    ts_str_eq(ts_str_c(json_string_value(json_object_get(o, TS_P_ERROR))), TS_ERR_INVALID_GRANT))
 		rc = TS_EDENIED;
 out:
 	if (o) {
@@ -304,9 +306,9 @@ static int token_request(struct ts_vault *v, const struct ts_vault_provider *p,
 		rq.basic_user = p->client_id;
 		rq.basic_pass = p->secret ? p->secret : "";
 	} else {
-		rc = append_param(form, &first, "client_id", p->client_id);
+		rc = append_param(form, &first, TS_P_CLIENT_ID, p->client_id);
 		if (rc == TS_OK && strcmp(p->auth_method, "client_secret_post") == 0)
-			rc = append_param(form, &first, "client_secret", p->secret ? p->secret : "");
+			rc = append_param(form, &first, TS_P_CLIENT_SECRET, p->secret ? p->secret : "");
 	}
 	if (rc != TS_OK) {
 		snprintf(err, cap, "the token request is too large");
@@ -337,13 +339,13 @@ int ts_vault_oauth2_exchange(struct ts_vault *v, const struct ts_vault_provider 
 	int rc;
 
 	ts_buf_init(&form, FORM_MAX);
-	rc = append_param(&form, &first, "grant_type", "authorization_code");
+	rc = append_param(&form, &first, TS_P_GRANT_TYPE, TS_GRANT_AUTHORIZATION_CODE_S);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "code", code);
+		rc = append_param(&form, &first, TS_P_CODE, code);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "redirect_uri", redirect_uri);
+		rc = append_param(&form, &first, TS_P_REDIRECT_URI, redirect_uri);
 	if (rc == TS_OK && verifier)
-		rc = append_param(&form, &first, "code_verifier", verifier);
+		rc = append_param(&form, &first, TS_P_CODE_VERIFIER, verifier);
 	if (rc == TS_OK)
 		rc = token_request(v, p, token_url, &form, &sent, t, err, cap);
 	else
@@ -362,9 +364,9 @@ int ts_vault_oauth2_refresh(struct ts_vault *v, const struct ts_vault_provider *
 	int rc;
 
 	ts_buf_init(&form, FORM_MAX);
-	rc = append_param(&form, &first, "grant_type", "refresh_token");
+	rc = append_param(&form, &first, TS_P_GRANT_TYPE, TS_GRANT_REFRESH_TOKEN_S);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "refresh_token", refresh_token);
+		rc = append_param(&form, &first, TS_P_REFRESH_TOKEN, refresh_token);
 	if (rc == TS_OK)
 		rc = token_request(v, p, token_url, &form, &sent, t, err, cap);
 	else
@@ -383,11 +385,11 @@ int ts_vault_oauth2_client_credentials(struct ts_vault *v, const struct ts_vault
 
 	ts_buf_init(&form, FORM_MAX);
 	ts_buf_init(&scope, FORM_MAX);
-	rc = append_param(&form, &first, "grant_type", "client_credentials");
+	rc = append_param(&form, &first, TS_P_GRANT_TYPE, TS_GRANT_CLIENT_CREDENTIALS_S);
 	if (rc == TS_OK)
 		rc = append_scopes(&scope, p, &any);
 	if (rc == TS_OK && any)
-		rc = append_param(&form, &first, "scope", scope.p);
+		rc = append_param(&form, &first, TS_P_SCOPE, scope.p);
 	if (rc == TS_OK)
 		rc = token_request(v, p, p->token_url, &form, &sent, t, err, cap);
 	else
@@ -409,16 +411,16 @@ int ts_vault_oauth2_revoke(struct ts_vault *v, const struct ts_vault_provider *p
 
 	memset(&rq, 0, sizeof(rq));
 	ts_buf_init(&form, FORM_MAX);
-	rc = append_param(&form, &first, "token", token);
+	rc = append_param(&form, &first, TS_P_TOKEN, token);
 	if (rc == TS_OK)
-		rc = append_param(&form, &first, "token_type_hint", hint);
+		rc = append_param(&form, &first, TS_P_TOKEN_TYPE_HINT, hint);
 	if (rc == TS_OK && strcmp(p->auth_method, "client_secret_basic") == 0) {
 		rq.basic_user = p->client_id;
 		rq.basic_pass = p->secret ? p->secret : "";
 	} else if (rc == TS_OK) {
-		rc = append_param(&form, &first, "client_id", p->client_id);
+		rc = append_param(&form, &first, TS_P_CLIENT_ID, p->client_id);
 		if (rc == TS_OK && strcmp(p->auth_method, "client_secret_post") == 0)
-			rc = append_param(&form, &first, "client_secret", p->secret ? p->secret : "");
+			rc = append_param(&form, &first, TS_P_CLIENT_SECRET, p->secret ? p->secret : "");
 	}
 	if (rc != TS_OK) {
 		snprintf(err, cap, "the revocation request is too large");

@@ -10,6 +10,8 @@
  * needs_reauth. */
 #include "vault_int.h"
 
+#include "store/store_vault.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "web/web.h"
+#include "store/store_vault.h"
 
 #include <stdatomic.h>
 #include <string.h>

@@ -9,6 +9,9 @@
  * alone, so a second run finds nothing to do. */
 #include "vault_int.h"
 
+#include "store/store_config.h"
+#include "store/store_vault.h"
+
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,6 +6,8 @@
  * a server, each bounded by the upstream timeout. */
 #include "vault_int.h"
 
+#include "store/store_vault.h"
+
 #include <errno.h>
 #include <string.h>
 #include <time.h>

@@ -5,6 +5,7 @@
 #include "vault/shopee.h"
 
 #include "http/http.h"
+#include "wire/ascii.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -135,7 +136,7 @@ static bool parse_id(const char *s, int64_t *out)
 		return false;
 	for (i = 0; i < n; i++) {
 		int d;
-		if (s[i] < '0' || s[i] > '9')
+		if (!ts_is_digit((unsigned char)s[i]))
 			return false;
 		d = s[i] - '0';
 		if (v > (INT64_MAX - d) / 10)
@@ -158,7 +159,7 @@ static bool token_ok(const char *s, size_t max)
 	if (n == 0 || n > max)
 		return false;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+		if (!ts_is_vchar((unsigned char)s[i]))
 			return false;
 	return true;
 }
@@ -185,7 +186,7 @@ static bool path_ok(const char *p)
 			seg = i;
 			continue;
 		}
-		if (c <= 0x20 || c >= 0x7f || c == '?' || c == '#' || c == '%' || c == '\\')
+		if (!ts_is_vchar(c) || c == '?' || c == '#' || c == '%' || c == '\\')
 			return false;
 	}
 	return true;
@@ -198,10 +199,7 @@ static bool lower_eq(const char *a, size_t alen, const char *lit)
 	if (alen != strlen(lit))
 		return false;
 	for (i = 0; i < alen; i++) {
-		char c = a[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != lit[i])
+		if ((char)ts_to_lower((unsigned char)a[i]) != lit[i])
 			return false;
 	}
 	return true;
@@ -214,10 +212,7 @@ static bool ci_contains(const char *s, const char *needle)
 
 	for (; s && *s; s++) {
 		for (i = 0; i < n && s[i]; i++) {
-			char c = s[i];
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			if (c != needle[i])
+			if ((char)ts_to_lower((unsigned char)s[i]) != needle[i])
 				break;
 		}
 		if (i == n)
@@ -244,7 +239,7 @@ static bool ipv4_strict(const char *h, size_t n, int *first)
 				return false;
 			start = ++i;
 		}
-		while (i < n && h[i] >= '0' && h[i] <= '9' && i - start < 3)
+		while (i < n && ts_is_digit((unsigned char)h[i]) && i - start < 3)
 			v = v * 10 + (h[i++] - '0');
 		if (i == start || v > 255 || (h[start] == '0' && i - start > 1))
 			return false;
@@ -270,8 +265,7 @@ static bool hostname_ok(const char *h, size_t n)
 			label = 0;
 			continue;
 		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-'))
+		if (!(ts_is_alnum((unsigned char)c) || c == '-'))
 			return false;
 		if (c == '-' && label == 0)
 			return false;
@@ -291,7 +285,7 @@ static bool port_ok(const char *p, size_t n)
 	if (p[0] != ':' || n < 2 || n > 6)
 		return false;
 	for (i = 1; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
+		if (!ts_is_digit((unsigned char)p[i]))
 			return false;
 		v = v * 10 + (p[i] - '0');
 	}
@@ -316,7 +310,7 @@ bool ts_shopee_base_url_ok(const char *base_url)
 		unsigned char c = (unsigned char)base_url[i];
 		/* No whitespace, controls, 8-bit bytes, escapes or backslashes: each
 		 * is a way to make two URL parsers disagree about the host. */
-		if (c <= 0x20 || c >= 0x7f || c == '%' || c == '\\')
+		if (!ts_is_vchar(c) || c == '%' || c == '\\')
 			return false;
 	}
 	if (n > 8 && lower_eq(base_url, 8, "https://")) {
@@ -589,7 +583,7 @@ static void set_errmsg(char *errmsg, size_t cap, const char *what, const char *d
 	for (k = 0; k < TS_ARRAY_LEN(parts); k++) {
 		const char *s = parts[k];
 		for (; s && *s && o + 1 < cap; s++)
-			errmsg[o++] = ((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f) ? *s : '?';
+			errmsg[o++] = ts_is_print((unsigned char)*s) ? *s : '?';
 	}
 	errmsg[o] = '\0';
 }

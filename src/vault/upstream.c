@@ -7,6 +7,7 @@
 #include "ts_version.h"
 
 #include "http/http.h"
+#include "wire/ascii.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -43,7 +44,7 @@ static bool loopback_host(const char *h)
 		for (; *p; p++) {
 			if (*p == '.')
 				dots++;
-			else if (*p < '0' || *p > '9')
+			else if (!ts_is_digit((unsigned char)*p))
 				return false;
 		}
 		return dots == 2;
@@ -61,7 +62,7 @@ bool ts_upstream_url_ok(const char *url)
 	if (url == NULL || url[0] == '\0' || strlen(url) > URL_MAX)
 		return false;
 	for (i = 0; url[i]; i++)
-		if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f)
+		if (ts_is_ctl_or_space((unsigned char)url[i]))
 			return false;
 	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
 		return false;
@@ -159,8 +160,7 @@ static char *media_type(CURL *h)
 		return NULL;
 	out = ts_xstrndup(ct, n);
 	for (i = 0; i < n; i++)
-		if (out[i] >= 'A' && out[i] <= 'Z')
-			out[i] = (char)(out[i] - 'A' + 'a');
+		out[i] = (char)ts_to_lower((unsigned char)out[i]);
 	return out;
 }
 

@@ -4,6 +4,8 @@
 #include "vault_int.h"
 
 #include "ops/ops.h"
+#include "store/store_config.h"
+#include "wire/ascii.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -217,7 +219,7 @@ bool ts_vault_printable(const char *s, size_t max)
 	if (n == 0 || n > max)
 		return false;
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+		if (ts_is_ctl((unsigned char)s[i]))
 			return false;
 	return true;
 }

@@ -11,9 +11,12 @@
 #define TS_VAULT_H
 
 #include "core/core.h"
-#include "store/store.h"
 
 #include <jansson.h>
+
+struct ts_connection_rec;
+struct ts_provider_rec;
+struct ts_store;
 
 struct ts_audit;
 struct ts_http_req;

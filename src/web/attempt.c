@@ -18,6 +18,10 @@
  * 503. */
 #include "web.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+#include "wire/ascii.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,8 +139,7 @@ int ts_pw_attempt_begin(const struct ts_rctx *rc, struct ts_http_req *req, const
 	int wait = 0;
 
 	for (p = k; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
+		*p = (char)ts_to_lower((unsigned char)*p);
 	a->ukey = k;
 	a->ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
 	if (retry_after == NULL)

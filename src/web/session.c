@@ -3,6 +3,9 @@
  * with HMAC so that none needs storing. */
 #include "web.h"
 
+#include "store/store_people.h"
+#include "store/store_state.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

@@ -11,9 +11,11 @@
 #include "http/http.h"
 #include "identity/identity.h"
 #include "ops/ops.h"
-#include "store/store.h"
 #include "tenant/tenant.h"
 
+struct ts_session_rec;
+struct ts_store;
+struct ts_user_rec;
 struct ts_vault;
 
 /* The application's shared state: built, owned and freed by the running

@@ -1,9 +1,9 @@
 /* ascii.h: ASCII character classes, independent of the locale (the <ctype.h>
  * functions follow setlocale and are undefined for negative chars). Every
  * protocol grammar we parse is ASCII: RFC 5234 core rules (ALPHA, DIGIT,
- * HEXDIG, VCHAR, CTL), RFC 9110 tchar and OWS, RFC 3986 unreserved, RFC 6750
- * b64token, RFC 4648 §5 base64url. This header depends on nothing, so every
- * module (core/ included) may use it. */
+ * HEXDIG, VCHAR, CTL), RFC 9110 tchar and OWS, RFC 3986 unreserved and
+ * scheme, RFC 6750 b64token, RFC 4648 §5 base64url, RFC 6749 NQCHAR. This
+ * header depends on nothing, so every module (core/ included) may use it. */
 #ifndef TS_WIRE_ASCII_H
 #define TS_WIRE_ASCII_H
 
@@ -102,6 +102,27 @@ static inline bool ts_is_tchar(unsigned char c)
 	default:
 		return ts_is_alnum(c);
 	}
+}
+
+/* RFC 6749 Appendix A NQCHAR, the characters of a scope-token:
+ * %x21 / %x23-5B / %x5D-7E (VCHAR without '"' and '\\'). */
+static inline bool ts_is_nqchar(unsigned char c)
+{
+	return ts_is_vchar(c) && c != '"' && c != '\\';
+}
+
+/* RFC 3986 §3.1: the characters of a URI scheme after its first, which is
+ * ALPHA: ALPHA / DIGIT / "+" / "-" / ".". */
+static inline bool ts_is_scheme_char(unsigned char c)
+{
+	return ts_is_alnum(c) || c == '+' || c == '-' || c == '.';
+}
+
+/* CTL or the space: what a name or URL that may hold UTF-8 (bytes 0x80 and
+ * up pass) must not contain. */
+static inline bool ts_is_ctl_or_space(unsigned char c)
+{
+	return ts_is_ctl(c) || c == ' ';
 }
 
 static inline unsigned char ts_to_lower(unsigned char c)

@@ -1,7 +1,8 @@
 /* test_cli_commands.c: the command table (src/cli/commands.c): every
  * command the usage text names is found and runs its noun's entry point,
  * the usage text is the table's lines in order, and only the commands that
- * make a new installation may create a missing SQLite file. */
+ * make a new installation may create a missing SQLite file; and the option
+ * tables that turn options into spec members (src/cli/spec_opts.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd.h"
 
 static const struct {
 	const char *name;
@@ -116,6 +118,65 @@ static void test_command_flags(void **state)
 	assert_true(check);
 }
 
+static bool set_marker(json_t *spec, const struct ts_opts *o)
+{
+	json_object_set_new(spec, "marker", json_string(ts_opts_get(o, "mark")));
+	return true;
+}
+
+static const struct ts_cli_spec_opt spec_table[] = {
+	{"name", "name", TS_CLI_SPEC_STR, NULL},
+	{"grant", "grant_types", TS_CLI_SPEC_LIST, NULL},
+	{"none", "nothing", TS_CLI_SPEC_LIST, NULL},
+	{"ttl", "ttl", TS_CLI_SPEC_INT, NULL},
+	{"grace", "grace", TS_CLI_SPEC_NUMBER, NULL},
+	{"word", "word", TS_CLI_SPEC_NUMBER, NULL},
+	{"skip", "skip", TS_CLI_SPEC_TRUE, NULL},
+	{"keep", "kept", TS_CLI_SPEC_DEL, NULL},
+	{"reg", "reg", TS_CLI_SPEC_ON_OFF, NULL},
+	{"unreg", "unreg", TS_CLI_SPEC_ON_OFF, NULL},
+	{"mark", NULL, TS_CLI_SPEC_FN, set_marker},
+};
+
+/* Runs spec_table over args against a spec holding {"kept": true,
+ * "unreg": true}; *out is the spec (caller releases). */
+static bool spec_of(int argc, char **argv, json_t **out)
+{
+	struct ts_opts o;
+
+	assert_true(ts_opts_parse(argc, argv, (const char *const[]){"skip", "keep", NULL}, &o));
+	*out = json_pack("{s:b,s:b}", "kept", 1, "unreg", 1);
+	return ts_cli_spec_from_opts(*out, &o, spec_table, TS_ARRAY_LEN(spec_table));
+}
+
+static void test_spec_table(void **state)
+{
+	char *all[] = {"--name", "n", "--grant", "a", "--grant", "b", "--ttl", "60", "--grace", "7",
+		       "--word", "ten", "--skip", "--keep", "--reg", "on", "--unreg", "off",
+		       "--mark", "m"};
+	char *bad_int[] = {"--name", "n", "--ttl", "6x", "--reg", "on"};
+	char *bad_on_off[] = {"--reg", "maybe", "--mark", "m"};
+	json_t *spec, *want;
+
+	(void)state;
+	assert_true(spec_of(TS_ARRAY_LEN(all), all, &spec));
+	want = json_pack("{s:s,s:[ss],s:I,s:I,s:s,s:b,s:b,s:s}", "name", "n", "grant_types", "a",
+			 "b", "ttl", (json_int_t)60, "grace", (json_int_t)7, "word", "ten", "skip",
+			 1, "reg", 1, "marker", "m");
+	assert_true(json_equal(spec, want));
+	json_decref(want);
+	json_decref(spec);
+	/* A usage error stops the table: later lines are not applied. */
+	assert_false(spec_of(TS_ARRAY_LEN(bad_int), bad_int, &spec));
+	assert_string_equal(json_string_value(json_object_get(spec, "name")), "n");
+	assert_null(json_object_get(spec, "reg"));
+	json_decref(spec);
+	assert_false(spec_of(TS_ARRAY_LEN(bad_on_off), bad_on_off, &spec));
+	assert_null(json_object_get(spec, "marker"));
+	assert_non_null(json_object_get(spec, "unreg"));
+	json_decref(spec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +184,7 @@ int main(void)
 		cmocka_unit_test(test_usage_lists_every_command),
 		cmocka_unit_test(test_may_create_db),
 		cmocka_unit_test(test_command_flags),
+		cmocka_unit_test(test_spec_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,9 @@
 
 #include "admin/admin.h"
 #include "identity/identity.h"
+#include "store/store_config.h"
+#include "store/store_people.h"
+#include "store/store_state.h"
 
 #define PW "correct horse battery staple"
 #define T0 INT64_C(1700000000)

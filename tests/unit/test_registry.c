@@ -23,6 +23,7 @@
 
 #include "admin/admin.h"
 #include "tenant/tenant.h"
+#include "store/store_config.h"
 
 #define MK_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define PUBLIC_URL "https://id.example.test"

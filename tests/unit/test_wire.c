@@ -48,6 +48,9 @@ static void test_classes(void **state)
 		assert_int_equal(ts_is_b64token(u), al || dg || in("-._~+/", c));
 		assert_int_equal(ts_is_b64url(u), al || dg || in("-_", c));
 		assert_int_equal(ts_is_tchar(u), al || dg || in(tchar_extra, c));
+		assert_int_equal(ts_is_nqchar(u), c > ' ' && c < 0x7f && c != '"' && c != '\\');
+		assert_int_equal(ts_is_scheme_char(u), al || dg || in("+-.", c));
+		assert_int_equal(ts_is_ctl_or_space(u), c <= ' ' || c == 0x7f);
 		assert_int_equal(ts_to_lower(u), in(upper, c) ? c + 32 : c);
 		assert_int_equal(ts_to_upper(u), in(lower, c) ? c - 32 : c);
 	}
