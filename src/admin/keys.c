@@ -125,7 +125,7 @@ static int64_t key_retention(const json_t *cfg)
 }
 
 static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts_jws_alg alg,
-		      const char *state)
+		      const char *state, int64_t now)
 {
 	struct ts_jwk *k = NULL;
 	struct ts_key_rec rec;
@@ -160,7 +160,7 @@ static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts
 	rec.kid = (char *)ts_jwk_kid(k);
 	rec.alg = (char *)ts_jws_alg_name(alg);
 	rec.state = (char *)state;
-	rec.created_at = ts_now();
+	rec.created_at = now;
 	rec.activated_at = strcmp(state, "current") == 0 ? rec.created_at : 0;
 	rc = ts_store_key_put(a->store, &rec);
 	if (rc == TS_OK)
@@ -198,9 +198,9 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 			next = next || strcmp(keys[j]->state, "next") == 0;
 		}
 		if (!cur)
-			rc = key_create(a, t, algs[i], "current");
+			rc = key_create(a, t, algs[i], "current", now);
 		if (rc == TS_OK && !next)
-			rc = key_create(a, t, algs[i], "next");
+			rc = key_create(a, t, algs[i], "next", now);
 	}
 	/* A retired key leaves JWKS once every token it signed has expired. */
 	for (j = 0; rc == TS_OK && j < nkeys; j++) {
@@ -322,6 +322,45 @@ out:
 	return rc;
 }
 
+int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
+			  struct ts_key_rec **keys, size_t nkeys, enum ts_jws_alg alg, int64_t now)
+{
+	bool *was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
+	size_t j;
+	int rc;
+
+	/* Each step is its own write and a server may reload between any
+	 * two: publish the key after next first, then promote the next
+	 * key, and only then retire the current one, so that every
+	 * snapshot has a key to sign with that verifiers already have. */
+	rc = key_create(a, t, alg, "next", now);
+	for (j = 0; j < nkeys; j++)
+		was_current[j] = ts_jws_alg_parse(keys[j]->alg) == alg &&
+				 strcmp(keys[j]->state, "current") == 0;
+	for (j = 0; rc == TS_OK && j < nkeys; j++) {
+		struct ts_key_rec *k = keys[j];
+		if (ts_jws_alg_parse(k->alg) != alg || strcmp(k->state, "next") != 0)
+			continue;
+		free(k->state);
+		k->state = ts_xstrdup("current");
+		k->activated_at = now;
+		rc = ts_store_key_put(a->store, k);
+		if (rc == TS_OK)
+			ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
+	}
+	for (j = 0; rc == TS_OK && j < nkeys; j++) {
+		struct ts_key_rec *k = keys[j];
+		if (!was_current[j])
+			continue;
+		free(k->state);
+		k->state = ts_xstrdup("retired");
+		k->retired_at = now;
+		rc = ts_store_key_put(a->store, k);
+	}
+	free(was_current);
+	return rc;
+}
+
 int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
 			 char *err, size_t errcap)
 {
@@ -329,8 +368,7 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	struct ts_key_rec **keys = NULL;
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	json_t *cfg = NULL;
-	bool *was_current = NULL;
-	size_t nkeys = 0, nalg, i, j;
+	size_t nkeys = 0, nalg, i;
 	int64_t now = ts_now();
 	int rc;
 
@@ -349,40 +387,9 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	cfg = json_loads(t->config, 0, NULL);
 	nalg = served_algs(cfg, has_current(keys, nkeys, TS_ALG_RS256), algs);
-	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
-	for (i = 0; rc == TS_OK && i < nalg; i++) {
-		if (alg != TS_ALG_NONE && algs[i] != alg)
-			continue;
-		/* Each step is its own write and a server may reload between any
-		 * two: publish the key after next first, then promote the next
-		 * key, and only then retire the current one, so that every
-		 * snapshot has a key to sign with that verifiers already have. */
-		rc = key_create(a, t, algs[i], "next");
-		for (j = 0; j < nkeys; j++)
-			was_current[j] = ts_jws_alg_parse(keys[j]->alg) == algs[i] &&
-					 strcmp(keys[j]->state, "current") == 0;
-		for (j = 0; rc == TS_OK && j < nkeys; j++) {
-			struct ts_key_rec *k = keys[j];
-			if (ts_jws_alg_parse(k->alg) != algs[i] || strcmp(k->state, "next") != 0)
-				continue;
-			free(k->state);
-			k->state = ts_xstrdup("current");
-			k->activated_at = now;
-			rc = ts_store_key_put(a->store, k);
-			if (rc == TS_OK)
-				ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
-		}
-		for (j = 0; rc == TS_OK && j < nkeys; j++) {
-			struct ts_key_rec *k = keys[j];
-			if (!was_current[j])
-				continue;
-			free(k->state);
-			k->state = ts_xstrdup("retired");
-			k->retired_at = now;
-			rc = ts_store_key_put(a->store, k);
-		}
-	}
-	free(was_current);
+	for (i = 0; rc == TS_OK && i < nalg; i++)
+		if (alg == TS_ALG_NONE || algs[i] == alg)
+			rc = ts_admin_keys_promote(a, t, keys, nkeys, algs[i], now);
 	if (rc == TS_OK && alg != TS_ALG_NONE) {
 		bool served = false;
 		for (i = 0; i < nalg; i++)

@@ -35,8 +35,9 @@ struct ts_metrics {
 	const char *const *routes;
 	size_t nroutes;
 	struct route_stats *rs; /* nroutes + 1: the last is "other" */
-	pthread_mutex_t vault_mu; /* guards vault */
+	pthread_mutex_t vault_mu; /* guards vault and rotations */
 	struct vault_count *vault;
+	struct vault_count *rotations; /* result: the algorithm */
 	const char *version, *commit; /* borrowed, static */
 };
 
@@ -57,42 +58,62 @@ struct ts_metrics *ts_metrics_new(const char *const *routes, size_t n)
 	return m;
 }
 
-void ts_metrics_free(struct ts_metrics *m)
+static void counts_free(struct vault_count *c)
 {
-	struct vault_count *c, *next;
+	struct vault_count *next;
 
-	if (m == NULL)
-		return;
-	for (c = m->vault; c; c = next) {
+	for (; c; c = next) {
 		next = c->next;
 		free(c->tenant);
 		free(c->result);
 		free(c);
 	}
+}
+
+void ts_metrics_free(struct ts_metrics *m)
+{
+	if (m == NULL)
+		return;
+	counts_free(m->vault);
+	counts_free(m->rotations);
 	pthread_mutex_destroy(&m->vault_mu);
 	free(m->rs);
 	free(m);
 }
 
-void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result)
+/* Adds one to the (tenant, result) counter of list *head. */
+static void count(struct ts_metrics *m, struct vault_count **head, const char *tenant,
+		  const char *result)
 {
 	struct vault_count *c;
 
-	if (m == NULL || tenant == NULL || result == NULL)
+	if (tenant == NULL || result == NULL)
 		return;
 	pthread_mutex_lock(&m->vault_mu);
-	for (c = m->vault; c; c = c->next)
+	for (c = *head; c; c = c->next)
 		if (strcmp(c->tenant, tenant) == 0 && strcmp(c->result, result) == 0)
 			break;
 	if (c == NULL) {
 		c = ts_xcalloc(1, sizeof(*c));
 		c->tenant = ts_xstrdup(tenant);
 		c->result = ts_xstrdup(result);
-		c->next = m->vault;
-		m->vault = c;
+		c->next = *head;
+		*head = c;
 	}
 	c->n++;
 	pthread_mutex_unlock(&m->vault_mu);
+}
+
+void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result)
+{
+	if (m != NULL)
+		count(m, &m->vault, tenant, result);
+}
+
+void ts_metrics_key_rotation(struct ts_metrics *m, const char *tenant, const char *alg)
+{
+	if (m != NULL)
+		count(m, &m->rotations, tenant, alg);
 }
 
 static size_t route_index(const struct ts_metrics *m, const char *route)
@@ -213,6 +234,15 @@ int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
 		const struct vault_count *c;
 		for (c = m->vault; rc == TS_OK && c; c = c->next)
 			rc = ts_buf_appendf(out, "tessera_vault_refreshes_total{tenant=\"%s\",result=\"%s\"} %llu\n",
+					    c->tenant, c->result, c->n);
+	}
+	if (rc == TS_OK)
+		rc = ts_buf_appends(out, "# HELP tessera_key_rotations_total Automatic signing-key rotations by tenant and algorithm.\n"
+					 "# TYPE tessera_key_rotations_total counter\n");
+	{
+		const struct vault_count *c;
+		for (c = m->rotations; rc == TS_OK && c; c = c->next)
+			rc = ts_buf_appendf(out, "tessera_key_rotations_total{tenant=\"%s\",alg=\"%s\"} %llu\n",
 					    c->tenant, c->result, c->n);
 	}
 	pthread_mutex_unlock(&m->vault_mu);
