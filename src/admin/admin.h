@@ -120,6 +120,13 @@ int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
 #define TS_JWKS_MAX_AGE_S 300
 #define TS_KEY_PUBLISH_LEAD_S (TS_JWKS_MAX_AGE_S + 2)
 
+/* The tenant's key-rotation lease, for owner (unique to its process),
+ * which every rotation of the tenant's keys holds, automatic or by hand:
+ * TS_OK once taken, TS_ECONFLICT if another holder still has it after
+ * wait_ms. ts_admin_keys_release gives it back. */
+int ts_admin_keys_lease(struct ts_admin *a, const char *tenant_id, const char *owner,
+			int64_t wait_ms);
+void ts_admin_keys_release(struct ts_admin *a, const char *tenant_id, const char *owner);
 /* The key_rotation of a tenant configuration (the default when absent). */
 int64_t ts_admin_key_rotation(const json_t *tenant_cfg);
 /* Told of every automatic rotation: tenant name, algorithm. */

@@ -7,11 +7,38 @@
 #include "admin.h"
 
 #include <string.h>
+#include <time.h>
 
 #define DUE_BATCH 100
 #define LEASE_NAME "key-rotation"
 #define LEASE_S 120 /* far longer than a rotation takes, even with RSA keys */
 #define ALGS_MAX 8  /* more than the algorithms there are */
+#define LEASE_POLL_MS 50
+#define NS_PER_MS 1000000L
+
+int ts_admin_keys_lease(struct ts_admin *a, const char *tenant_id, const char *owner,
+			int64_t wait_ms)
+{
+	const struct timespec poll = {0, LEASE_POLL_MS * NS_PER_MS};
+	int64_t waited = 0;
+	int rc;
+
+	for (;;) {
+		/* The lease runs on the real clock. */
+		int64_t now = ts_now();
+		rc = ts_store_lease_take(a->store, tenant_id, LEASE_NAME, owner, now, now + LEASE_S);
+		if (rc != TS_ECONFLICT || waited >= wait_ms)
+			return rc;
+		nanosleep(&poll, NULL);
+		waited += LEASE_POLL_MS;
+	}
+}
+
+void ts_admin_keys_release(struct ts_admin *a, const char *tenant_id, const char *owner)
+{
+	if (ts_store_lease_release(a->store, tenant_id, LEASE_NAME, owner) != TS_OK)
+		ts_log_warn("could not release the key-rotation lease of tenant %s", tenant_id);
+}
 
 int64_t ts_admin_key_rotation(const json_t *tenant_cfg)
 {
@@ -112,17 +139,12 @@ int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
 	if (rc != TS_OK)
 		return rc;
 	for (i = 0; i < n; i++) {
-		/* The lease runs on the real clock, whatever now says. */
-		int64_t real = ts_now();
-		int r = ts_store_lease_take(a->store, due[i]->id, LEASE_NAME, owner, real,
-					    real + LEASE_S);
+		int r = ts_admin_keys_lease(a, due[i]->id, owner, 0);
 		if (r == TS_ECONFLICT)
-			continue; /* another server is on it */
+			continue; /* another server (or a rotation by hand) is on it */
 		if (r == TS_OK) {
 			r = rotate_tenant(a, due[i]->name, now, rotated, arg);
-			if (ts_store_lease_release(a->store, due[i]->id, LEASE_NAME, owner) != TS_OK)
-				ts_log_warn("tenant %s: could not release the key-rotation lease",
-					    due[i]->name);
+			ts_admin_keys_release(a, due[i]->id, owner);
 		}
 		if (r != TS_OK && r != TS_ENOTFOUND)
 			ts_log_warn("tenant %s: automatic key rotation failed (%s)", due[i]->name,

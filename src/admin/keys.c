@@ -14,6 +14,9 @@
 #define ID_TOKEN_TTL TS_SECONDS_PER_HOUR
 #define KEY_RETENTION_SLACK 300
 #define MAX_SERVED_ALGS 4
+#define LEASE_OWNER_RANDOM 16
+#define LEASE_OWNER_CAP 80
+#define LEASE_WAIT_MS 10000 /* a rotation under way ends well within this */
 
 /* Grants through which a person signs in, and so may get an ID token (a
  * refresh token carries a person's grant on). */
@@ -361,6 +364,20 @@ int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
 	return rc;
 }
 
+/* A lease owner unique to this rotation: the actor and random bytes. */
+static int lease_owner(const struct ts_admin *a, char owner[LEASE_OWNER_CAP])
+{
+	unsigned char rnd[LEASE_OWNER_RANDOM];
+	char hex[2 * LEASE_OWNER_RANDOM + 1];
+	int rc = ts_rand_bytes(rnd, sizeof(rnd));
+
+	if (rc != TS_OK)
+		return rc;
+	ts_hex_encode(rnd, sizeof(rnd), hex);
+	snprintf(owner, LEASE_OWNER_CAP, "%.32s-%s", a->actor ? a->actor : "cli", hex);
+	return TS_OK;
+}
+
 int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
 			 char *err, size_t errcap)
 {
@@ -368,8 +385,10 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	struct ts_key_rec **keys = NULL;
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	json_t *cfg = NULL;
+	char owner[LEASE_OWNER_CAP];
+	bool leased = false;
 	size_t nkeys = 0, nalg, i;
-	int64_t now = ts_now();
+	int64_t now;
 	int rc;
 
 	rc = ts_store_tenant_get(a->store, tenant, &t);
@@ -379,6 +398,19 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	}
 	if (rc != TS_OK)
 		goto out;
+	/* One rotation of a tenant at a time, by hand or automatic. */
+	rc = lease_owner(a, owner);
+	if (rc == TS_OK)
+		rc = ts_admin_keys_lease(a, t->id, owner, LEASE_WAIT_MS);
+	if (rc == TS_ECONFLICT) {
+		rc = ts_admin_fail(err, errcap, "another rotation of tenant \"%s\" is under way; "
+				   "try again", tenant);
+		goto out;
+	}
+	if (rc != TS_OK)
+		goto out;
+	leased = true;
+	now = ts_now();
 	/* Make sure a published next key exists before promoting it. */
 	rc = ts_admin_keys_ensure(a, t);
 	if (rc == TS_OK)
@@ -399,6 +431,8 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 				  ts_jws_alg_name(alg));
 	}
 out:
+	if (leased)
+		ts_admin_keys_release(a, t->id, owner);
 	if (rc != TS_OK && rc != TS_EINVAL && err[0] == '\0')
 		ts_admin_fail(err, errcap, "key rotation failed (%s)", ts_rc_str(rc));
 	if (rc == TS_EINVAL && err[0] == '\0')

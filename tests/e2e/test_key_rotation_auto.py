@@ -17,6 +17,8 @@ cache (which may not refetch) and through jwcrypto, and the token signed
 after it verifies against the key set fetched before it, so no verifier
 meets an unknown kid; bad values are refused with a clear error; and two
 servers on one PostgreSQL database rotate each tenant once, not twice."""
+import collections
+import concurrent.futures
 import re
 import sqlite3
 import time
@@ -52,7 +54,7 @@ def tenant(name, rotation=None):
 
 DOC = {"tenants": [
     tenant("hourly", ROT), tenant("later", 3 * ROT), tenant("manual", 0), tenant("default"),
-    tenant("rp", 0), tenant("young", 0),
+    tenant("rp", 0), tenant("young", 0), tenant("byhand", 0),
 ]}
 
 
@@ -183,6 +185,23 @@ def test_keys_list_without_a_tenant_shows_every_schedule(srv):
     assert {t["name"] for t in DOC["tenants"]} <= set(by_name)
     assert by_name["manual"]["key_rotation"] == 0
     assert {s["alg"] for s in by_name["hourly"]["schedule"]} == set(ALGS)
+
+
+PARALLEL = 4
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_rotations_at_once_take_turns(srv, round_):
+    """Rotations of one tenant at the same moment (by hand here; the
+    scheduler takes the same lease) run one after the other: never two
+    current or two next keys."""
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
+        done = list(ex.map(lambda _: srv.cli("keys", "rotate", "--tenant", "byhand", "--alg",
+                                             "ES256"), range(PARALLEL)))
+    assert [r.rc for r in done] == [0] * PARALLEL, [r.err for r in done]
+    r = srv.cli("keys", "list", "--tenant", "byhand", "--alg", "ES256")
+    states = collections.Counter(k["state"] for k in r.out["keys"])
+    assert states == {"current": 1, "next": 1, "retired": PARALLEL * (round_ + 1)}, states
 
 
 # -- publish before sign --------------------------------------------------------
