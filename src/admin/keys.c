@@ -325,13 +325,43 @@ out:
 	return rc;
 }
 
+/* Whether the master key opens key k of tenant t. */
+static bool opens(const struct ts_admin *a, const struct ts_tenant_rec *t,
+		  const struct ts_key_rec *k)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	char aad[256];
+
+	if (a->mk == NULL)
+		return false;
+	snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", t->id, k->kid);
+	if (ts_unseal(a->mk, 1, aad, k->sealed_private, &der, &len) != TS_OK)
+		return false;
+	OPENSSL_cleanse(der, len);
+	free(der);
+	return true;
+}
+
 int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
 			  struct ts_key_rec **keys, size_t nkeys, enum ts_jws_alg alg, int64_t now)
 {
-	bool *was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
+	bool *was_current;
 	size_t j;
 	int rc;
 
+	/* A master key other than the deployment's (a server or command
+	 * started with the wrong one) must neither promote a key it cannot
+	 * open nor seal new keys that the others cannot open. */
+	for (j = 0; j < nkeys; j++) {
+		if (ts_jws_alg_parse(keys[j]->alg) != alg || strcmp(keys[j]->state, "next") != 0 ||
+		    opens(a, t, keys[j]))
+			continue;
+		ts_log_err("tenant %s: the master key does not open the next %s key %s; not rotating",
+			   t->name, keys[j]->alg, keys[j]->kid);
+		return TS_ECRYPTO;
+	}
+	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
 	/* Each step is its own write and a server may reload between any
 	 * two: publish the key after next first, then promote the next
 	 * key, and only then retire the current one, so that every
@@ -433,6 +463,9 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 out:
 	if (leased)
 		ts_admin_keys_release(a, t->id, owner);
+	if (rc == TS_ECRYPTO && err[0] == '\0')
+		ts_admin_fail(err, errcap, "the master key does not open the signing keys of tenant "
+			      "\"%s\"; is TESSERA_MASTER_KEY the deployment's?", tenant);
 	if (rc != TS_OK && rc != TS_EINVAL && err[0] == '\0')
 		ts_admin_fail(err, errcap, "key rotation failed (%s)", ts_rc_str(rc));
 	if (rc == TS_EINVAL && err[0] == '\0')

@@ -54,7 +54,7 @@ def tenant(name, rotation=None):
 
 DOC = {"tenants": [
     tenant("hourly", ROT), tenant("later", 3 * ROT), tenant("manual", 0), tenant("default"),
-    tenant("rp", 0), tenant("young", 0), tenant("byhand", 0),
+    tenant("rp", 0), tenant("young", 0), tenant("byhand", 0), tenant("sealed", 0),
 ]}
 
 
@@ -226,6 +226,34 @@ def test_a_next_key_younger_than_the_jwks_cache_is_not_promoted(srv):
     move_next_keys(srv, "young", int(time.time()) + SKEW - PUBLISH_LEAD - 1)
     after = wait_rotated(srv, "young", before)
     assert len(after) == len(ALGS)
+
+
+def test_a_server_whose_master_key_cannot_open_the_keys_does_not_rotate(srv, make_server):
+    """A server started with the wrong master key must not promote a key
+    it cannot open, nor seal new keys that the others cannot open."""
+    before = current(srv, "sealed")
+    # Due on the stranger's clock (four hours ahead), not on srv's (two).
+    set_rotation(srv, "sealed", 3 * ROT)
+    stranger = make_server(start=False, name="stranger",
+                           env=dict(FAST, TESSERA_TEST_KEY_ROTATION_SKEW_S=str(4 * HOUR)))
+    stranger.db, stranger.db_path = srv.db, srv.db_path
+    assert stranger.master_key != srv.master_key
+    stranger.start()
+    try:
+        ok, _ = wait_until(lambda: "does not open" in stranger.log_text(),
+                           timeout=ROTATE_TIMEOUT_S)
+        assert ok, stranger.log_tail()
+        time.sleep(QUIET_S)
+        assert current(srv, "sealed") == before
+        assert retired(srv, "sealed") == {}
+        assert len(listing(srv, "sealed")["keys"]) == 2 * len(ALGS)
+        # Nor does a rotation by hand with that key.
+        r = stranger.cli("keys", "rotate", "--tenant", "sealed")
+        assert r.rc != 0 and "master key does not open" in r.err, r.err
+        assert current(srv, "sealed") == before
+        assert len(listing(srv, "sealed")["keys"]) == 2 * len(ALGS)
+    finally:
+        assert stranger.stop() == 0
 
 
 # -- verifiers across a rotation ------------------------------------------------
