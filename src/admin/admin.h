@@ -129,8 +129,9 @@ int ts_admin_keys_lease(struct ts_admin *a, const char *tenant_id, const char *o
 void ts_admin_keys_release(struct ts_admin *a, const char *tenant_id, const char *owner);
 /* The key_rotation of a tenant configuration (the default when absent). */
 int64_t ts_admin_key_rotation(const json_t *tenant_cfg);
-/* Told of every automatic rotation: tenant name, algorithm. */
-typedef void (*ts_admin_rotated_fn)(void *arg, const char *tenant, enum ts_jws_alg alg);
+/* Told of every automatic rotation: tenant name, algorithm, and TS_OK;
+ * or of a failed one: tenant name, TS_ALG_NONE and the failure's code. */
+typedef void (*ts_admin_rotated_fn)(void *arg, const char *tenant, enum ts_jws_alg alg, int rc);
 /* Rotates, at time now, every algorithm of every tenant that is due: its
  * current key was promoted key_rotation or more ago and its next key has
  * been published TS_KEY_PUBLISH_LEAD_S or more (otherwise it waits). The
@@ -138,7 +139,7 @@ typedef void (*ts_admin_rotated_fn)(void *arg, const char *tenant, enum ts_jws_a
  * held by owner (a server's unique id) and checked again under it, so of
  * the servers sharing a store one rotates and the others find nothing to
  * do. Audited under a->actor; rotated (may be NULL) is called for each
- * rotation. A tenant that fails is logged and the others go on; the return
+ * rotation and each tenant that failed. A tenant that fails is logged and the others go on; the return
  * code is that of the query. */
 int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
 			     ts_admin_rotated_fn rotated, void *arg);

@@ -118,7 +118,7 @@ static int rotate_tenant(struct ts_admin *a, const char *name, int64_t now,
 		ts_log_info("tenant %s: %s signing key rotated (key_rotation %lld s)", t->name,
 			    ts_jws_alg_name(due[i]), (long long)rotation);
 		if (rotated)
-			rotated(arg, t->name, due[i]);
+			rotated(arg, t->name, due[i], TS_OK);
 	}
 out:
 	json_decref(cfg);
@@ -146,9 +146,12 @@ int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
 			r = rotate_tenant(a, due[i]->name, now, rotated, arg);
 			ts_admin_keys_release(a, due[i]->id, owner);
 		}
-		if (r != TS_OK && r != TS_ENOTFOUND)
+		if (r != TS_OK && r != TS_ENOTFOUND) {
 			ts_log_warn("tenant %s: automatic key rotation failed (%s)", due[i]->name,
 				    ts_rc_str(r));
+			if (rotated)
+				rotated(arg, due[i]->name, TS_ALG_NONE, r);
+		}
 	}
 	ts_tenant_recs_free(due, n);
 	return TS_OK;

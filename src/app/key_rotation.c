@@ -53,11 +53,14 @@ static int64_t test_env(const char *name, int64_t def, int64_t min, int64_t max)
 }
 #endif
 
-static void counted(void *arg, const char *tenant, enum ts_jws_alg alg)
+static void counted(void *arg, const char *tenant, enum ts_jws_alg alg, int rc)
 {
 	struct ts_key_rotation *r = arg;
 
-	ts_metrics_key_rotation(r->metrics, tenant, ts_jws_alg_name(alg));
+	if (rc == TS_OK)
+		ts_metrics_key_rotation(r->metrics, tenant, ts_jws_alg_name(alg));
+	else
+		ts_metrics_key_rotation_failed(r->metrics, tenant);
 }
 
 static void *rotation_main(void *arg)

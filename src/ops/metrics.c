@@ -38,6 +38,7 @@ struct ts_metrics {
 	pthread_mutex_t vault_mu; /* guards vault and rotations */
 	struct vault_count *vault;
 	struct vault_count *rotations; /* result: the algorithm */
+	struct vault_count *rotation_failures; /* result: unused ("") */
 	const char *version, *commit; /* borrowed, static */
 };
 
@@ -76,6 +77,7 @@ void ts_metrics_free(struct ts_metrics *m)
 		return;
 	counts_free(m->vault);
 	counts_free(m->rotations);
+	counts_free(m->rotation_failures);
 	pthread_mutex_destroy(&m->vault_mu);
 	free(m->rs);
 	free(m);
@@ -114,6 +116,12 @@ void ts_metrics_key_rotation(struct ts_metrics *m, const char *tenant, const cha
 {
 	if (m != NULL)
 		count(m, &m->rotations, tenant, alg);
+}
+
+void ts_metrics_key_rotation_failed(struct ts_metrics *m, const char *tenant)
+{
+	if (m != NULL)
+		count(m, &m->rotation_failures, tenant, "");
 }
 
 static size_t route_index(const struct ts_metrics *m, const char *route)
@@ -244,6 +252,15 @@ int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
 		for (c = m->rotations; rc == TS_OK && c; c = c->next)
 			rc = ts_buf_appendf(out, "tessera_key_rotations_total{tenant=\"%s\",alg=\"%s\"} %llu\n",
 					    c->tenant, c->result, c->n);
+	}
+	if (rc == TS_OK)
+		rc = ts_buf_appends(out, "# HELP tessera_key_rotation_failures_total Failed automatic signing-key rotations by tenant.\n"
+					 "# TYPE tessera_key_rotation_failures_total counter\n");
+	{
+		const struct vault_count *c;
+		for (c = m->rotation_failures; rc == TS_OK && c; c = c->next)
+			rc = ts_buf_appendf(out, "tessera_key_rotation_failures_total{tenant=\"%s\"} %llu\n",
+					    c->tenant, c->n);
 	}
 	pthread_mutex_unlock(&m->vault_mu);
 	return rc;

@@ -23,6 +23,9 @@ void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const ch
 /* Counts one automatic signing-key rotation of a tenant's algorithm by
  * this server: tessera_key_rotations_total. */
 void ts_metrics_key_rotation(struct ts_metrics *m, const char *tenant, const char *alg);
+/* Counts one failed automatic rotation of a tenant's keys by this server:
+ * tessera_key_rotation_failures_total. */
+void ts_metrics_key_rotation_failed(struct ts_metrics *m, const char *tenant);
 /* The version and commit shown by tessera_build_info (borrowed: static
  * strings). */
 void ts_metrics_set_build(struct ts_metrics *m, const char *version, const char *commit);

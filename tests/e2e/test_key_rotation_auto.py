@@ -247,6 +247,10 @@ def test_a_server_whose_master_key_cannot_open_the_keys_does_not_rotate(srv, mak
         assert current(srv, "sealed") == before
         assert retired(srv, "sealed") == {}
         assert len(listing(srv, "sealed")["keys"]) == 2 * len(ALGS)
+        failures = re.search(r'^tessera_key_rotation_failures_total\{tenant="sealed"\} (\d+)$',
+                             requests.get(stranger.url("/metrics"), timeout=HTTP_TIMEOUT_S).text,
+                             re.M)
+        assert failures and int(failures.group(1)) >= 1
         # Nor does a rotation by hand with that key.
         r = stranger.cli("keys", "rotate", "--tenant", "sealed")
         assert r.rc != 0 and "master key does not open" in r.err, r.err
