@@ -159,6 +159,26 @@ static unsigned long long ld(atomic_ullong *v)
 	return atomic_load_explicit(v, memory_order_relaxed);
 }
 
+/* The key-rotation counters, under vault_mu (held by the caller). */
+static int render_rotations(const struct ts_metrics *m, struct ts_buf *out)
+{
+	const struct vault_count *c;
+	int rc;
+
+	rc = ts_buf_appends(out, "# HELP tessera_key_rotations_total Automatic signing-key rotations by tenant and algorithm.\n"
+				 "# TYPE tessera_key_rotations_total counter\n");
+	for (c = m->rotations; rc == TS_OK && c; c = c->next)
+		rc = ts_buf_appendf(out, "tessera_key_rotations_total{tenant=\"%s\",alg=\"%s\"} %llu\n",
+				    c->tenant, c->result, c->n);
+	if (rc == TS_OK)
+		rc = ts_buf_appends(out, "# HELP tessera_key_rotation_failures_total Failed automatic signing-key rotations by tenant.\n"
+					 "# TYPE tessera_key_rotation_failures_total counter\n");
+	for (c = m->rotation_failures; rc == TS_OK && c; c = c->next)
+		rc = ts_buf_appendf(out, "tessera_key_rotation_failures_total{tenant=\"%s\"} %llu\n",
+				    c->tenant, c->n);
+	return rc;
+}
+
 int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats, bool ready,
 		      struct ts_buf *out)
 {
@@ -245,23 +265,7 @@ int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
 					    c->tenant, c->result, c->n);
 	}
 	if (rc == TS_OK)
-		rc = ts_buf_appends(out, "# HELP tessera_key_rotations_total Automatic signing-key rotations by tenant and algorithm.\n"
-					 "# TYPE tessera_key_rotations_total counter\n");
-	{
-		const struct vault_count *c;
-		for (c = m->rotations; rc == TS_OK && c; c = c->next)
-			rc = ts_buf_appendf(out, "tessera_key_rotations_total{tenant=\"%s\",alg=\"%s\"} %llu\n",
-					    c->tenant, c->result, c->n);
-	}
-	if (rc == TS_OK)
-		rc = ts_buf_appends(out, "# HELP tessera_key_rotation_failures_total Failed automatic signing-key rotations by tenant.\n"
-					 "# TYPE tessera_key_rotation_failures_total counter\n");
-	{
-		const struct vault_count *c;
-		for (c = m->rotation_failures; rc == TS_OK && c; c = c->next)
-			rc = ts_buf_appendf(out, "tessera_key_rotation_failures_total{tenant=\"%s\"} %llu\n",
-					    c->tenant, c->n);
-	}
+		rc = render_rotations(m, out);
 	pthread_mutex_unlock(&m->vault_mu);
 	return rc;
 }
