@@ -107,6 +107,55 @@ int ts_admin_keys_maintain(struct ts_admin *a);
  * new next key is generated and published. */
 int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
 			 char *err, size_t errcap);
+/* One rotation step of tenant t for alg at time now: a new next key is
+ * published, the next key among keys (t's keys, as listed; their states
+ * are updated in place) becomes current and the current one is retired. */
+int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
+			  struct ts_key_rec **keys, size_t nkeys, enum ts_jws_alg alg, int64_t now);
+
+/* ---- automatic signing-key rotation (key_rotation.c) ---- */
+
+/* A tenant's "key_rotation": whole seconds between rotations, 0 for
+ * manual rotation only; the default, and its bounds. */
+#define TS_KEY_ROTATION_DEFAULT_S (90 * TS_SECONDS_PER_DAY)
+#define TS_KEY_ROTATION_MIN_S TS_SECONDS_PER_HOUR
+#define TS_KEY_ROTATION_MAX_S (3650 * TS_SECONDS_PER_DAY)
+/* How long a next key must have been published before it may sign: the
+ * JWKS answer's max-age (300 s) and the 2 s a change takes to reach every
+ * server, so no verifier's cached key set can lack it. */
+#define TS_JWKS_MAX_AGE_S 300
+#define TS_KEY_PUBLISH_LEAD_S (TS_JWKS_MAX_AGE_S + 2)
+
+/* The tenant's key-rotation lease, for owner (unique to its process),
+ * which every rotation of the tenant's keys holds, automatic or by hand:
+ * TS_OK once taken, TS_ECONFLICT if another holder still has it after
+ * wait_ms. ts_admin_keys_release gives it back. */
+int ts_admin_keys_lease(struct ts_admin *a, const char *tenant_id, const char *owner,
+			int64_t wait_ms);
+void ts_admin_keys_release(struct ts_admin *a, const char *tenant_id, const char *owner);
+/* The key_rotation of a tenant configuration (the default when absent). */
+int64_t ts_admin_key_rotation(const json_t *tenant_cfg);
+/* Told of every automatic rotation: tenant name, algorithm, and TS_OK;
+ * or of a failed one: tenant name, TS_ALG_NONE and the failure's code. */
+typedef void (*ts_admin_rotated_fn)(void *arg, const char *tenant, enum ts_jws_alg alg, int rc);
+/* Rotates, at time now, every algorithm of every tenant that is due: its
+ * current key was promoted key_rotation or more ago and its next key has
+ * been published TS_KEY_PUBLISH_LEAD_S or more (otherwise it waits). The
+ * due tenants come from one query; each is rotated under a storage lease
+ * held by owner (a server's unique id) and checked again under it, so of
+ * the servers sharing a store one rotates and the others find nothing to
+ * do. Audited under a->actor; rotated (may be NULL) is called for each
+ * rotation and each tenant that failed. A tenant that fails is logged and the others go on; the return
+ * code is that of the query. */
+int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
+			     ts_admin_rotated_fn rotated, void *arg);
+/* The rotation schedule of a tenant (its record and its keys, as listed)
+ * at time now: {"key_rotation": N, "schedule": [{"alg", "current",
+ * "promoted_at", "next", "next_published_at", "next_rotation_at"}]}, one
+ * entry per algorithm with a current key; next_rotation_at is null when
+ * key_rotation is 0. A new reference. */
+json_t *ts_admin_key_schedule(const struct ts_tenant_rec *t, struct ts_key_rec *const *keys,
+			      size_t nkeys);
 
 /* ---- users and groups ---- */
 

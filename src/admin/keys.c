@@ -16,6 +16,9 @@
 #define ID_TOKEN_TTL TS_SECONDS_PER_HOUR
 #define KEY_RETENTION_SLACK 300
 #define MAX_SERVED_ALGS 4
+#define LEASE_OWNER_RANDOM 16
+#define LEASE_OWNER_CAP 80
+#define LEASE_WAIT_MS 10000 /* a rotation under way ends well within this */
 
 /* Grants through which a person signs in, and so may get an ID token (a
  * refresh token carries a person's grant on). */
@@ -127,7 +130,7 @@ static int64_t key_retention(const json_t *cfg)
 }
 
 static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts_jws_alg alg,
-		      const char *state)
+		      const char *state, int64_t now)
 {
 	struct ts_jwk *k = NULL;
 	struct ts_key_rec rec;
@@ -162,7 +165,7 @@ static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts
 	rec.kid = (char *)ts_jwk_kid(k);
 	rec.alg = (char *)ts_jws_alg_name(alg);
 	rec.state = (char *)state;
-	rec.created_at = ts_now();
+	rec.created_at = now;
 	rec.activated_at = strcmp(state, "current") == 0 ? rec.created_at : 0;
 	rc = ts_store_key_put(a->store, &rec);
 	if (rc == TS_OK)
@@ -200,9 +203,9 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 			next = next || strcmp(keys[j]->state, "next") == 0;
 		}
 		if (!cur)
-			rc = key_create(a, t, algs[i], "current");
+			rc = key_create(a, t, algs[i], "current", now);
 		if (rc == TS_OK && !next)
-			rc = key_create(a, t, algs[i], "next");
+			rc = key_create(a, t, algs[i], "next", now);
 	}
 	/* A retired key leaves JWKS once every token it signed has expired. */
 	for (j = 0; rc == TS_OK && j < nkeys; j++) {
@@ -324,6 +327,89 @@ out:
 	return rc;
 }
 
+/* Whether the master key opens key k of tenant t. */
+static bool opens(const struct ts_admin *a, const struct ts_tenant_rec *t,
+		  const struct ts_key_rec *k)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+	char aad[256];
+
+	if (a->mk == NULL)
+		return false;
+	snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", t->id, k->kid);
+	if (ts_unseal(a->mk, 1, aad, k->sealed_private, &der, &len) != TS_OK)
+		return false;
+	OPENSSL_cleanse(der, len);
+	free(der);
+	return true;
+}
+
+int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
+			  struct ts_key_rec **keys, size_t nkeys, enum ts_jws_alg alg, int64_t now)
+{
+	bool *was_current;
+	size_t j;
+	int rc;
+
+	/* A master key other than the deployment's (a server or command
+	 * started with the wrong one) must neither promote a key it cannot
+	 * open nor seal new keys that the others cannot open. */
+	for (j = 0; j < nkeys; j++) {
+		if (ts_jws_alg_parse(keys[j]->alg) != alg || strcmp(keys[j]->state, "next") != 0 ||
+		    opens(a, t, keys[j]))
+			continue;
+		ts_log_err("tenant %s: the master key does not open the next %s key %s; not rotating",
+			   t->name, keys[j]->alg, keys[j]->kid);
+		return TS_ECRYPTO;
+	}
+	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
+	/* Each step is its own write and a server may reload between any
+	 * two: publish the key after next first, then promote the next
+	 * key, and only then retire the current one, so that every
+	 * snapshot has a key to sign with that verifiers already have. */
+	rc = key_create(a, t, alg, "next", now);
+	for (j = 0; j < nkeys; j++)
+		was_current[j] = ts_jws_alg_parse(keys[j]->alg) == alg &&
+				 strcmp(keys[j]->state, "current") == 0;
+	for (j = 0; rc == TS_OK && j < nkeys; j++) {
+		struct ts_key_rec *k = keys[j];
+		if (ts_jws_alg_parse(k->alg) != alg || strcmp(k->state, "next") != 0)
+			continue;
+		free(k->state);
+		k->state = ts_xstrdup("current");
+		k->activated_at = now;
+		rc = ts_store_key_put(a->store, k);
+		if (rc == TS_OK)
+			ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
+	}
+	for (j = 0; rc == TS_OK && j < nkeys; j++) {
+		struct ts_key_rec *k = keys[j];
+		if (!was_current[j])
+			continue;
+		free(k->state);
+		k->state = ts_xstrdup("retired");
+		k->retired_at = now;
+		rc = ts_store_key_put(a->store, k);
+	}
+	free(was_current);
+	return rc;
+}
+
+/* A lease owner unique to this rotation: the actor and random bytes. */
+static int lease_owner(const struct ts_admin *a, char owner[LEASE_OWNER_CAP])
+{
+	unsigned char rnd[LEASE_OWNER_RANDOM];
+	char hex[2 * LEASE_OWNER_RANDOM + 1];
+	int rc = ts_rand_bytes(rnd, sizeof(rnd));
+
+	if (rc != TS_OK)
+		return rc;
+	ts_hex_encode(rnd, sizeof(rnd), hex);
+	snprintf(owner, LEASE_OWNER_CAP, "%.32s-%s", a->actor ? a->actor : "cli", hex);
+	return TS_OK;
+}
+
 int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
 			 char *err, size_t errcap)
 {
@@ -331,9 +417,10 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	struct ts_key_rec **keys = NULL;
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	json_t *cfg = NULL;
-	bool *was_current = NULL;
-	size_t nkeys = 0, nalg, i, j;
-	int64_t now = ts_now();
+	char owner[LEASE_OWNER_CAP];
+	bool leased = false;
+	size_t nkeys = 0, nalg, i;
+	int64_t now;
 	int rc;
 
 	rc = ts_store_tenant_get(a->store, tenant, &t);
@@ -343,6 +430,19 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	}
 	if (rc != TS_OK)
 		goto out;
+	/* One rotation of a tenant at a time, by hand or automatic. */
+	rc = lease_owner(a, owner);
+	if (rc == TS_OK)
+		rc = ts_admin_keys_lease(a, t->id, owner, LEASE_WAIT_MS);
+	if (rc == TS_ECONFLICT) {
+		rc = ts_admin_fail(err, errcap, "another rotation of tenant \"%s\" is under way; "
+				   "try again", tenant);
+		goto out;
+	}
+	if (rc != TS_OK)
+		goto out;
+	leased = true;
+	now = ts_now();
 	/* Make sure a published next key exists before promoting it. */
 	rc = ts_admin_keys_ensure(a, t);
 	if (rc == TS_OK)
@@ -351,40 +451,9 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	cfg = json_loads(t->config, 0, NULL);
 	nalg = served_algs(cfg, has_current(keys, nkeys, TS_ALG_RS256), algs);
-	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
-	for (i = 0; rc == TS_OK && i < nalg; i++) {
-		if (alg != TS_ALG_NONE && algs[i] != alg)
-			continue;
-		/* Each step is its own write and a server may reload between any
-		 * two: publish the key after next first, then promote the next
-		 * key, and only then retire the current one, so that every
-		 * snapshot has a key to sign with that verifiers already have. */
-		rc = key_create(a, t, algs[i], "next");
-		for (j = 0; j < nkeys; j++)
-			was_current[j] = ts_jws_alg_parse(keys[j]->alg) == algs[i] &&
-					 strcmp(keys[j]->state, "current") == 0;
-		for (j = 0; rc == TS_OK && j < nkeys; j++) {
-			struct ts_key_rec *k = keys[j];
-			if (ts_jws_alg_parse(k->alg) != algs[i] || strcmp(k->state, "next") != 0)
-				continue;
-			free(k->state);
-			k->state = ts_xstrdup("current");
-			k->activated_at = now;
-			rc = ts_store_key_put(a->store, k);
-			if (rc == TS_OK)
-				ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
-		}
-		for (j = 0; rc == TS_OK && j < nkeys; j++) {
-			struct ts_key_rec *k = keys[j];
-			if (!was_current[j])
-				continue;
-			free(k->state);
-			k->state = ts_xstrdup("retired");
-			k->retired_at = now;
-			rc = ts_store_key_put(a->store, k);
-		}
-	}
-	free(was_current);
+	for (i = 0; rc == TS_OK && i < nalg; i++)
+		if (alg == TS_ALG_NONE || algs[i] == alg)
+			rc = ts_admin_keys_promote(a, t, keys, nkeys, algs[i], now);
 	if (rc == TS_OK && alg != TS_ALG_NONE) {
 		bool served = false;
 		for (i = 0; i < nalg; i++)
@@ -394,6 +463,11 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 				  ts_jws_alg_name(alg));
 	}
 out:
+	if (leased)
+		ts_admin_keys_release(a, t->id, owner);
+	if (rc == TS_ECRYPTO && err[0] == '\0')
+		ts_admin_fail(err, errcap, "the master key does not open the signing keys of tenant "
+			      "\"%s\"; is TESSERA_MASTER_KEY the deployment's?", tenant);
 	if (rc != TS_OK && rc != TS_EINVAL && err[0] == '\0')
 		ts_admin_fail(err, errcap, "key rotation failed (%s)", ts_rc_str(rc));
 	if (rc == TS_EINVAL && err[0] == '\0')

@@ -26,6 +26,23 @@ static int copy_ttl(json_t *dst, const json_t *src, const char *key, const char 
 	return TS_OK;
 }
 
+/* "key_rotation": whole seconds between automatic rotations of the
+ * signing keys, or 0 for rotation by hand only. */
+static int copy_key_rotation(json_t *dst, const json_t *src, char *err, size_t cap)
+{
+	const json_t *v = json_object_get(src, "key_rotation");
+	json_int_t n = json_integer_value(v);
+
+	if (v == NULL)
+		return TS_OK;
+	if (!json_is_integer(v) || (n != 0 && (n < TS_KEY_ROTATION_MIN_S || n > TS_KEY_ROTATION_MAX_S)))
+		return ts_admin_fail(err, cap, "tenant: \"key_rotation\" must be 0 (rotation by hand "
+				     "only) or a number of seconds between %d and %d",
+				     TS_KEY_ROTATION_MIN_S, TS_KEY_ROTATION_MAX_S);
+	json_object_set_new(dst, "key_rotation", json_integer(n));
+	return TS_OK;
+}
+
 static bool domain_ok(const char *s)
 {
 	size_t i;
@@ -50,7 +67,7 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 		"name", "display_name", "domains", "audience", "access_token_ttl",
 		"refresh_token_ttl", "code_ttl", "access_token_alg", "roles", "api_key_roles",
 		"scopes", "compat", "mobile_login_method", "login_client", "dynamic_registration",
-		NULL,
+		"key_rotation", NULL,
 	};
 	static const char *const scope_known[] = {"name", "includes", "description", NULL};
 	const char *name = json_string_value(json_object_get(spec, "name"));
@@ -92,6 +109,8 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 		else if (json_is_true(v))
 			json_object_set_new(cfg, "dynamic_registration", json_true());
 	}
+	if (rc == TS_OK)
+		rc = copy_key_rotation(cfg, spec, err, cap);
 	if (rc == TS_OK)
 		rc = ts_admin_copy_strings(cfg, spec, "roles", "tenant", role_ok, err, cap);
 	if (rc == TS_OK)

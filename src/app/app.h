@@ -54,4 +54,16 @@ void ts_app_server_set_access_log(struct ts_app_server *s, bool on);
  * no-op. */
 void ts_app_server_stop(struct ts_app_server *s, int grace_ms);
 
+/* ---- automatic signing-key rotation (key_rotation.c) ---- */
+struct ts_key_rotation;
+/* Starts the thread that rotates the keys of the tenants that are due, on
+ * st, sealing new keys under mk and counting rotations in metrics (all
+ * borrowed until ts_key_rotation_stop). TS_OK, TS_ECRYPTO, TS_EIO. */
+int ts_key_rotation_start(struct ts_store *st, const struct ts_master_key *mk,
+			  const char *public_url, struct ts_metrics *metrics,
+			  struct ts_key_rotation **out);
+/* Stops the thread (after the rotation under way) and frees it. NULL is a
+ * no-op. */
+void ts_key_rotation_stop(struct ts_key_rotation *r);
+
 #endif

@@ -37,6 +37,7 @@ struct ts_app_server {
 	struct maint m;
 	pthread_t mt;
 	bool mt_started;
+	struct ts_key_rotation *rotation; /* automatic key rotation */
 };
 
 /* Keys: ensure current+next for every tenant and drop expired retired
@@ -189,6 +190,11 @@ int ts_app_server_start(const struct ts_app_config *cfg, struct ts_store *store,
 	pthread_mutex_init(&s->m.lock, NULL);
 	pthread_cond_init(&s->m.cond, NULL);
 	s->mt_started = pthread_create(&s->mt, NULL, maint_thread, &s->m) == 0;
+	if (ts_key_rotation_start(store, &cfg->mks[0], s->app.public_url, s->app.metrics,
+				  &s->rotation) != TS_OK) {
+		snprintf(err, cap, "cannot start automatic key rotation");
+		return TS_EIO;
+	}
 	return listen_all(s, cfg, err, cap);
 }
 
@@ -212,6 +218,7 @@ void ts_app_server_stop(struct ts_app_server *s, int grace_ms)
 		pthread_mutex_destroy(&s->m.lock);
 		pthread_cond_destroy(&s->m.cond);
 	}
+	ts_key_rotation_stop(s->rotation);
 	ts_vault_free(s->app.vault);
 	ts_audit_free(s->app.audit);
 	ts_registry_free(s->app.reg);

@@ -21,7 +21,9 @@ static const struct ts_cli_command commands[] = {
 	{"group", ts_cmd_group,
 	 "group create|list|show|delete|members|add-member|remove-member --tenant T"},
 	{"apikey", ts_cmd_apikey, "apikey create|list|revoke --tenant T --user USERNAME [KEY]"},
-	{"keys", ts_cmd_keys, "keys list|rotate --tenant T [--alg ALG]; keys rekey-vault"},
+	{"keys", ts_cmd_keys,
+	 "keys list [--tenant T] [--alg ALG]; keys rotate --tenant T [--alg ALG];\n"
+	 "       keys rekey-vault"},
 	{"provider", ts_cmd_provider,
 	 "provider create|update|list|show|delete --tenant T [NAME] [--profile P] ..."},
 	{"connection", ts_cmd_connection, "connection list|show|delete --tenant T [ID]"},

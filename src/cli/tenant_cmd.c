@@ -90,6 +90,8 @@ static json_t *tenant_view(struct ts_config *c, const struct ts_tenant_rec *t)
 		      "created_at", (json_int_t)t->created_at, "updated_at", (json_int_t)t->updated_at);
 	if (cfg)
 		json_object_update_missing(v, cfg);
+	/* Shown also when it is the default. */
+	json_object_set_new(v, "key_rotation", json_integer(ts_admin_key_rotation(cfg)));
 	json_decref(cfg);
 	free(issuer);
 	return v;
@@ -137,7 +139,8 @@ static int tenant_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 	}
 	if (!set_compat(spec, o) || !ts_cli_set_int(spec, o, "access-token-ttl", "access_token_ttl") ||
 	    !ts_cli_set_int(spec, o, "refresh-token-ttl", "refresh_token_ttl") ||
-	    !ts_cli_set_int(spec, o, "code-ttl", "code_ttl")) {
+	    !ts_cli_set_int(spec, o, "code-ttl", "code_ttl") ||
+	    !ts_cli_set_int(spec, o, "key-rotation", "key_rotation")) {
 		json_decref(spec);
 		ts_tenant_rec_free(old);
 		return TS_EXIT_USAGE;
@@ -168,7 +171,7 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 					    "api-key-role", "scope", "access-token-ttl",
 					    "refresh-token-ttl", "code-ttl", "compat",
 					    "mobile-login-method", "login-client",
-					    "dynamic-registration", NULL};
+					    "dynamic-registration", "key-rotation", NULL};
 	struct ts_opts o;
 	struct ts_cli_session s;
 	const char *verb;
@@ -242,7 +245,7 @@ usage:
 		     "[--audience A] [--alg ES256|RS256|EdDSA|PS256] [--access-token-ttl N] "
 		     "[--scope NAME[=INCLUDED,...]]... [--role R]... [--compat frappe|activity|integrations|none]... "
 		     "[--mobile-login-method M] [--login-client CLIENT_ID] "
-		     "[--dynamic-registration on|off]; "
+		     "[--dynamic-registration on|off] [--key-rotation SECONDS|0]; "
 		     "tessera tenant list|show|delete [NAME]");
 	return TS_EXIT_USAGE;
 }

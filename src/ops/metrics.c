@@ -35,8 +35,10 @@ struct ts_metrics {
 	const char *const *routes;
 	size_t nroutes;
 	struct route_stats *rs; /* nroutes + 1: the last is "other" */
-	pthread_mutex_t vault_mu; /* guards vault */
+	pthread_mutex_t vault_mu; /* guards vault and rotations */
 	struct vault_count *vault;
+	struct vault_count *rotations; /* result: the algorithm */
+	struct vault_count *rotation_failures; /* result: unused ("") */
 	const char *version, *commit; /* borrowed, static */
 };
 
@@ -57,42 +59,69 @@ struct ts_metrics *ts_metrics_new(const char *const *routes, size_t n)
 	return m;
 }
 
-void ts_metrics_free(struct ts_metrics *m)
+static void counts_free(struct vault_count *c)
 {
-	struct vault_count *c, *next;
+	struct vault_count *next;
 
-	if (m == NULL)
-		return;
-	for (c = m->vault; c; c = next) {
+	for (; c; c = next) {
 		next = c->next;
 		free(c->tenant);
 		free(c->result);
 		free(c);
 	}
+}
+
+void ts_metrics_free(struct ts_metrics *m)
+{
+	if (m == NULL)
+		return;
+	counts_free(m->vault);
+	counts_free(m->rotations);
+	counts_free(m->rotation_failures);
 	pthread_mutex_destroy(&m->vault_mu);
 	free(m->rs);
 	free(m);
 }
 
-void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result)
+/* Adds one to the (tenant, result) counter of list *head. */
+static void count(struct ts_metrics *m, struct vault_count **head, const char *tenant,
+		  const char *result)
 {
 	struct vault_count *c;
 
-	if (m == NULL || tenant == NULL || result == NULL)
+	if (tenant == NULL || result == NULL)
 		return;
 	pthread_mutex_lock(&m->vault_mu);
-	for (c = m->vault; c; c = c->next)
+	for (c = *head; c; c = c->next)
 		if (strcmp(c->tenant, tenant) == 0 && strcmp(c->result, result) == 0)
 			break;
 	if (c == NULL) {
 		c = ts_xcalloc(1, sizeof(*c));
 		c->tenant = ts_xstrdup(tenant);
 		c->result = ts_xstrdup(result);
-		c->next = m->vault;
-		m->vault = c;
+		c->next = *head;
+		*head = c;
 	}
 	c->n++;
 	pthread_mutex_unlock(&m->vault_mu);
+}
+
+void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result)
+{
+	if (m != NULL)
+		count(m, &m->vault, tenant, result);
+}
+
+void ts_metrics_key_rotation(struct ts_metrics *m, const char *tenant, const char *alg)
+{
+	if (m != NULL)
+		count(m, &m->rotations, tenant, alg);
+}
+
+void ts_metrics_key_rotation_failed(struct ts_metrics *m, const char *tenant)
+{
+	if (m != NULL)
+		count(m, &m->rotation_failures, tenant, "");
 }
 
 static size_t route_index(const struct ts_metrics *m, const char *route)
@@ -128,6 +157,26 @@ void ts_metrics_request(struct ts_metrics *m, const char *route, int status, int
 static unsigned long long ld(atomic_ullong *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* The key-rotation counters, under vault_mu (held by the caller). */
+static int render_rotations(const struct ts_metrics *m, struct ts_buf *out)
+{
+	const struct vault_count *c;
+	int rc;
+
+	rc = ts_buf_appends(out, "# HELP tessera_key_rotations_total Automatic signing-key rotations by tenant and algorithm.\n"
+				 "# TYPE tessera_key_rotations_total counter\n");
+	for (c = m->rotations; rc == TS_OK && c; c = c->next)
+		rc = ts_buf_appendf(out, "tessera_key_rotations_total{tenant=\"%s\",alg=\"%s\"} %llu\n",
+				    c->tenant, c->result, c->n);
+	if (rc == TS_OK)
+		rc = ts_buf_appends(out, "# HELP tessera_key_rotation_failures_total Failed automatic signing-key rotations by tenant.\n"
+					 "# TYPE tessera_key_rotation_failures_total counter\n");
+	for (c = m->rotation_failures; rc == TS_OK && c; c = c->next)
+		rc = ts_buf_appendf(out, "tessera_key_rotation_failures_total{tenant=\"%s\"} %llu\n",
+				    c->tenant, c->n);
+	return rc;
 }
 
 int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats, bool ready,
@@ -215,6 +264,8 @@ int ts_metrics_render(struct ts_metrics *m, const struct ts_tenant_stats *stats,
 			rc = ts_buf_appendf(out, "tessera_vault_refreshes_total{tenant=\"%s\",result=\"%s\"} %llu\n",
 					    c->tenant, c->result, c->n);
 	}
+	if (rc == TS_OK)
+		rc = render_rotations(m, out);
 	pthread_mutex_unlock(&m->vault_mu);
 	return rc;
 }

@@ -21,6 +21,12 @@ void ts_metrics_request(struct ts_metrics *m, const char *route, int status, int
  * ("ok", "error", "needs_reauth"): tessera_vault_refreshes_total. Rare
  * enough for a mutex; strings are copied. */
 void ts_metrics_vault_refresh(struct ts_metrics *m, const char *tenant, const char *result);
+/* Counts one automatic signing-key rotation of a tenant's algorithm by
+ * this server: tessera_key_rotations_total. */
+void ts_metrics_key_rotation(struct ts_metrics *m, const char *tenant, const char *alg);
+/* Counts one failed automatic rotation of a tenant's keys by this server:
+ * tessera_key_rotation_failures_total. */
+void ts_metrics_key_rotation_failed(struct ts_metrics *m, const char *tenant);
 /* The version and commit shown by tessera_build_info (borrowed: static
  * strings). */
 void ts_metrics_set_build(struct ts_metrics *m, const char *version, const char *commit);

@@ -16,6 +16,7 @@
 #define KEY_STATE_NEXT "next"
 #define KEY_STATE_CURRENT "current"
 #define KEY_STATE_RETIRED "retired"
+#define ROTATION_DUE_MAX 1000
 
 static const struct ts_col tenant_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_tenant_rec, id, TS_COL_REQUIRED),
@@ -291,6 +292,23 @@ int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *
 	if (st == NULL || tenant_id == NULL || kid == NULL)
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_KEY_DELETE, a, 2, true, true, "key delete");
+}
+
+int ts_store_key_rotation_due(struct ts_store *st, int64_t now, int64_t published_by,
+			      int64_t default_rotation, size_t limit, struct ts_tenant_rec ***out,
+			      size_t *n)
+{
+	const struct ts_arg a[] = {TS_I64(now), TS_I64(published_by), TS_I64(default_rotation),
+				   TS_I64((int64_t)limit)};
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (st == NULL || out == NULL || n == NULL || limit < 1 || limit > ROTATION_DUE_MAX)
+		return TS_EINVAL;
+	return ts_q_list(st, TS_SQL_KEY_ROTATION_DUE, a, 4, &tenant_desc, (void ***)out, n,
+			 "key rotation due");
 }
 
 void ts_key_rec_free(struct ts_key_rec *r)

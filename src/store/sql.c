@@ -24,6 +24,9 @@ struct ts_sql_def {
 #define KEY_COLS \
 	"tenant_id, kid, alg, state, public_jwk, sealed_private, created_at, activated_at, " \
 	"retired_at"
+#define DUE_TENANT_COLS "t.id, t.name, t.config, t.created_at, t.updated_at"
+#define PG_ROTATION \
+	"COALESCE(CAST(CAST(t.config AS jsonb) ->> 'key_rotation' AS BIGINT), CAST(?3 AS BIGINT))"
 #define AUDIT_COLS "id, tenant, time, type, actor, subject, request_id, detail"
 #define CODE_COLS \
 	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
@@ -650,6 +653,37 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	[TS_SQL_SCHEMA_VERSION] = {.both = "SELECT version FROM schema_version WHERE id = 1"},
 	[TS_SQL_SCHEMA_VERSION_SET] = {.both =
 		"UPDATE schema_version SET version = CAST(?1 AS INTEGER) WHERE id = 1"},
+	/* Tenants with an algorithm whose current key was promoted a whole
+	 * key_rotation (?3 where the configuration has none) or more before
+	 * ?1 and whose next key was published at ?2 or before: one query for
+	 * every tenant, whatever their number. */
+	[TS_SQL_KEY_ROTATION_DUE] = {
+		.sqlite = "SELECT " DUE_TENANT_COLS " FROM tenants t"
+			  " WHERE COALESCE(json_extract(t.config, '$.key_rotation'), ?3) > 0"
+			  " AND EXISTS (SELECT 1 FROM keys c JOIN keys n ON n.tenant_id = c.tenant_id"
+			  "  AND n.alg = c.alg AND n.state = 'next'"
+			  "  WHERE c.tenant_id = t.id AND c.state = 'current' AND n.created_at <= ?2"
+			  "  AND c.activated_at + COALESCE(json_extract(t.config, '$.key_rotation'), ?3)"
+			  "  <= ?1)"
+			  " ORDER BY t.id LIMIT ?4",
+		.pg = "SELECT " DUE_TENANT_COLS " FROM tenants t"
+		      " WHERE " PG_ROTATION " > 0"
+		      " AND EXISTS (SELECT 1 FROM keys c JOIN keys n ON n.tenant_id = c.tenant_id"
+		      "  AND n.alg = c.alg AND n.state = 'next'"
+		      "  WHERE c.tenant_id = t.id AND c.state = 'current'"
+		      "  AND n.created_at <= CAST(?2 AS BIGINT)"
+		      "  AND c.activated_at + " PG_ROTATION " <= CAST(?1 AS BIGINT))"
+		      " ORDER BY t.id LIMIT ?4"},
+	/* A lease is a pending row of kind 'lease': taken when absent or
+	 * ended before ?5, in one statement, so exactly one taker wins. */
+	[TS_SQL_LEASE_TAKE] = {.both =
+		"INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
+		" VALUES (?1, ?2, 'lease', ?3, ?4)"
+		" ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
+		" expires_at = excluded.expires_at"
+		" WHERE pending.kind = 'lease' AND pending.expires_at < ?5"},
+	[TS_SQL_LEASE_RELEASE] = {.both =
+		"DELETE FROM pending WHERE id_hash = ?1 AND kind = 'lease' AND data = ?2"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

@@ -1,5 +1,5 @@
 /* state.c: browser sessions, consent, short-lived pending state, shared
- * throttling and the purge of expired rows, for every driver. Expiry is
+ * throttling, leases and the purge of expired rows, for every driver. Expiry is
  * the caller's check on every read; purge_expired only reclaims space. No
  * write here moves the generation. The argument checks every driver would
  * repeat live here, so the SQL sees only valid input. */
@@ -7,7 +7,10 @@
 #include "store_state.h"
 #include "revcache.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+#define LEASE_ID_CAP 256
 
 /* Hands *src over to *dst. */
 static void move_str(char **dst, char **src)
@@ -219,6 +222,44 @@ int ts_store_pending_delete(struct ts_store *st, const char *id_hash)
 	if (st == NULL || id_hash == NULL)
 		return TS_EINVAL;
 	return ts_q_write1(st, TS_SQL_PENDING_DELETE, a, 1, true, false, "pending delete");
+}
+
+/* ---- leases ---- */
+
+/* The pending-state id of lease (name, tenant_id) into buf (cap bytes). */
+static bool lease_id(char *buf, size_t cap, const char *name, const char *tenant_id)
+{
+	int n = snprintf(buf, cap, "lease:%s:%s", name, tenant_id);
+
+	return n > 0 && (size_t)n < cap;
+}
+
+int ts_store_lease_take(struct ts_store *st, const char *tenant_id, const char *name,
+			const char *owner, int64_t now, int64_t until)
+{
+	char id[LEASE_ID_CAP];
+	const struct ts_arg a[] = {TS_TXT(id), TS_TXT(tenant_id), TS_TXT(owner), TS_I64(until),
+				   TS_I64(now)};
+	int rc;
+
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name) ||
+	    !ts_q_nonempty(owner) || !lease_id(id, sizeof(id), name, tenant_id))
+		return TS_EINVAL;
+	/* No row changed: another holder's lease (or no such tenant). */
+	rc = ts_q_write1(st, TS_SQL_LEASE_TAKE, a, 5, true, false, "lease take");
+	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
+}
+
+int ts_store_lease_release(struct ts_store *st, const char *tenant_id, const char *name,
+			   const char *owner)
+{
+	char id[LEASE_ID_CAP];
+	const struct ts_arg a[] = {TS_TXT(id), TS_TXT(owner)};
+
+	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name) ||
+	    !ts_q_nonempty(owner) || !lease_id(id, sizeof(id), name, tenant_id))
+		return TS_EINVAL;
+	return ts_q_write1(st, TS_SQL_LEASE_RELEASE, a, 2, false, false, "lease release");
 }
 
 /* One transaction, so a failure leaves everything as it was. */

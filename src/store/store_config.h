@@ -95,6 +95,16 @@ int ts_store_key_list(struct ts_store *st, const char *tenant_id, struct ts_key_
 		      size_t *n);
 int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *kid);
 
+/* Tenants due for an automatic key rotation at now: those with an
+ * algorithm whose current key was promoted key_rotation seconds or more
+ * before now (the tenant configuration's "key_rotation", default_rotation
+ * where it has none; 0 never) and whose next key was published at
+ * published_by or before. At most limit (1..1000), ordered by id; *out is
+ * an array of n records (ts_tenant_recs_free), NULL when none. */
+int ts_store_key_rotation_due(struct ts_store *st, int64_t now, int64_t published_by,
+			      int64_t default_rotation, size_t limit, struct ts_tenant_rec ***out,
+			      size_t *n);
+
 /* Denies a token id until expires_at (idempotent; a repeat keeps the later
  * expires_at). TS_ENOTFOUND if the tenant does not exist. */
 int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *jti,

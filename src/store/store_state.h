@@ -105,6 +105,22 @@ int ts_store_throttle_reset(struct ts_store *st, const char *key_hash);
  * again and decide again). next->failures >= 0. */
 int ts_store_throttle_cas(struct ts_store *st, const char *key_hash,
 			  const struct ts_throttle_win *old, const struct ts_throttle_win *next);
+
+/* ---- leases: work on a tenant that one server of a store does at a
+ * time (automatic key rotation). A lease is named (name, tenant_id) and
+ * held by owner (a server's random id) until a time; it is kept as
+ * pending state, so it goes with its tenant and is purged once ended. ---- */
+
+/* Takes the lease for owner until `until` if it is free (never taken, or
+ * its holder's time ended before now), in one conditional write, so that
+ * of any number of servers trying at once exactly one gets TS_OK. A lease
+ * still held (by anyone, owner too), or a tenant that does not exist:
+ * TS_ECONFLICT. */
+int ts_store_lease_take(struct ts_store *st, const char *tenant_id, const char *name,
+			const char *owner, int64_t now, int64_t until);
+/* Releases the lease if owner holds it (TS_OK either way). */
+int ts_store_lease_release(struct ts_store *st, const char *tenant_id, const char *name,
+			   const char *owner);
 void ts_session_rec_free(struct ts_session_rec *r);
 
 #endif

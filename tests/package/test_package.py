@@ -59,6 +59,15 @@ def test_the_server_package_holds_the_product_and_not_the_example(debs):
     assert ENV_FILE not in files  # made at installation, with a fresh key
 
 
+def test_the_packaged_server_has_no_test_hooks(debs, tmp_path):
+    # Test builds read TESSERA_TEST_* settings (such as a skewed clock for
+    # the key-rotation schedule); the package is not a test build.
+    p = run("dpkg-deb", "-x", debs[0], tmp_path)
+    assert p.returncode == 0, p.stderr
+    binary = (tmp_path / "usr" / "bin" / "tessera").read_bytes()
+    assert b"TESSERA_TEST_" not in binary
+
+
 def test_the_dev_package_holds_headers_link_library_and_pkgconfig(debs):
     files = contents(debs[1])
     assert "/usr/include/tessera/tessera.h" in files, files

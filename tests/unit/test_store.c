@@ -236,6 +236,93 @@ static void test_tenant_delete_cascades(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, keep), TS_OK);
 }
 
+/* ---- automatic key rotation ---- */
+
+#define ROT 3600
+#define DEFAULT_ROT 7776000
+#define LEAD 302
+#define DUE_LIMIT 1000
+
+/* A tenant with config cfg whose ES256 current key was promoted at
+ * promoted and whose next key (if next_at) was published at next_at. */
+static void rot_tenant(struct ts_store *st, const char *cfg, int64_t promoted, int64_t next_at,
+		       char name[NAME_CAP], char id[ID_CAP])
+{
+	struct ts_tenant_rec t = {0};
+	struct ts_key_rec k;
+
+	rand_name(name, "rot");
+	assert_int_equal(ts_rand_uuid(id), TS_OK);
+	t.id = id;
+	t.name = name;
+	t.config = (char *)cfg;
+	t.created_at = t.updated_at = 1;
+	assert_int_equal(ts_store_tenant_put(st, &t), TS_OK);
+	k = key_rec(id, "cur", "current", promoted);
+	k.activated_at = promoted;
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	k = key_rec(id, "old", "retired", 1);
+	assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	if (next_at) {
+		k = key_rec(id, "nxt", "next", next_at);
+		assert_int_equal(ts_store_key_put(st, &k), TS_OK);
+	}
+}
+
+/* Whether tenant id is among those due at now (next keys published by
+ * now - LEAD). */
+static bool is_due(struct ts_store *st, const char *id, int64_t now)
+{
+	struct ts_tenant_rec **v = NULL;
+	size_t n = 0, i;
+	bool found = false;
+
+	assert_int_equal(ts_store_key_rotation_due(st, now, now - LEAD, DEFAULT_ROT, DUE_LIMIT, &v,
+						   &n), TS_OK);
+	for (i = 0; i < n; i++)
+		found = found || strcmp(v[i]->id, id) == 0;
+	ts_tenant_recs_free(v, n);
+	return found;
+}
+
+/* One query finds the tenants whose current key has signed for their
+ * key_rotation (the default where none is set; 0 never) and whose next
+ * key has been published long enough. */
+static void test_key_rotation_due(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char a[NAME_CAP], aid[ID_CAP], z[NAME_CAP], zid[ID_CAP], d[NAME_CAP], did[ID_CAP];
+	char y[NAME_CAP], yid[ID_CAP], x[NAME_CAP], xid[ID_CAP];
+	struct ts_tenant_rec **v = NULL;
+	size_t n = 7;
+
+	rot_tenant(st, "{\"key_rotation\":3600}", 1000, 1000, a, aid);
+	rot_tenant(st, "{\"key_rotation\":0}", 1000, 1000, z, zid);
+	rot_tenant(st, "{\"display_name\":\"Default\"}", 1000, 1000, d, did);
+	rot_tenant(st, "{\"key_rotation\":3600}", 1000, 4500, y, yid); /* a young next key */
+	rot_tenant(st, "{\"key_rotation\":3600}", 1000, 0, x, xid);    /* no next key */
+
+	assert_false(is_due(st, aid, 1000 + ROT - 1));
+	assert_true(is_due(st, aid, 1000 + ROT));
+	assert_false(is_due(st, zid, INT64_C(9999999999)));
+	assert_false(is_due(st, did, 1000 + DEFAULT_ROT - 1));
+	assert_true(is_due(st, did, 1000 + DEFAULT_ROT));
+	assert_false(is_due(st, yid, 4500 + LEAD - 1));
+	assert_true(is_due(st, yid, 4500 + LEAD));
+	assert_false(is_due(st, xid, INT64_C(9999999999)));
+
+	assert_int_equal(ts_store_key_rotation_due(st, 1, 1, 1, 0, &v, &n), TS_EINVAL);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	assert_int_equal(ts_store_key_rotation_due(st, 1, 1, 1, DUE_LIMIT + 1, &v, &n), TS_EINVAL);
+	assert_int_equal(ts_store_key_rotation_due(NULL, 1, 1, 1, 1, &v, &n), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, a), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, z), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, d), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, y), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, x), TS_OK);
+}
+
 /* ---- generation ---- */
 
 static void test_generation(void **state)
@@ -982,6 +1069,7 @@ int main(void)
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_jti_use),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_key_rotation_due),
 	};
 	const struct CMUnitTest concurrency_tests[] = {
 		cmocka_unit_test(test_concurrent),

@@ -629,6 +629,92 @@ static void test_tenant_delete_cascades_all(void **state)
 	expect_things(st, kid, &k, false);
 }
 
+/* ---- leases ---- */
+
+#define LEASE "key-rotation"
+#define LEASE_ROUNDS 5
+
+/* A lease is taken by one owner until its time ends; releasing it is the
+ * holder's alone; leases of other names or tenants are independent. */
+static void test_lease(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], other[NAME_CAP], oid[ID_CAP];
+
+	new_tenant(st, "lease", name, tid);
+	new_tenant(st, "lease2", other, oid);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "A", 100, 200), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "B", 150, 250), TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "A", 200, 300), TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_take(st, tid, "other-work", "B", 150, 250), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, oid, LEASE, "B", 150, 250), TS_OK);
+	/* Ended: the next taker gets it. */
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "B", 201, 300), TS_OK);
+	/* Only the holder releases. */
+	assert_int_equal(ts_store_lease_release(st, tid, LEASE, "A"), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "C", 202, 300), TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_release(st, tid, LEASE, "B"), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "C", 202, 300), TS_OK);
+	/* A lease is not pending state anyone may replace or read as theirs. */
+	assert_int_equal(ts_store_lease_take(st, "no-such-tenant", LEASE, "A", 1, 2), TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "", 1, 2), TS_EINVAL);
+	assert_int_equal(ts_store_lease_take(st, tid, NULL, "A", 1, 2), TS_EINVAL);
+	assert_int_equal(ts_store_lease_take(st, NULL, LEASE, "A", 1, 2), TS_EINVAL);
+	assert_int_equal(ts_store_lease_release(st, tid, LEASE, NULL), TS_EINVAL);
+	/* Leases go with their tenant. */
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, other), TS_OK);
+}
+
+struct lease_racer {
+	struct ts_store *st;
+	const char *tid;
+	int64_t now;
+	char owner[16];
+	pthread_barrier_t *start;
+	int rc;
+};
+
+static void *race_lease(void *arg)
+{
+	struct lease_racer *r = arg;
+
+	pthread_barrier_wait(r->start);
+	r->rc = ts_store_lease_take(r->st, r->tid, LEASE, r->owner, r->now, r->now + 60);
+	return NULL;
+}
+
+/* Many takers at once (for PostgreSQL, many connections, as from many
+ * servers), on a free lease and on an ended one: exactly one wins. */
+static void test_lease_concurrent(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct lease_racer r[RACERS];
+	pthread_t th[RACERS];
+	pthread_barrier_t start;
+	char name[NAME_CAP], tid[ID_CAP];
+	int i, round, wins;
+
+	new_tenant(st, "leaserace", name, tid);
+	for (round = 0; round < LEASE_ROUNDS; round++) {
+		assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+		for (i = 0; i < RACERS; i++) {
+			r[i] = (struct lease_racer){st, tid, 1000 + 100 * round, "", &start, -1};
+			snprintf(r[i].owner, sizeof(r[i].owner), "owner-%d", i);
+			assert_int_equal(pthread_create(&th[i], NULL, race_lease, &r[i]), 0);
+		}
+		wins = 0;
+		for (i = 0; i < RACERS; i++) {
+			pthread_join(th[i], NULL);
+			assert_true(r[i].rc == TS_OK || r[i].rc == TS_ECONFLICT);
+			wins += r[i].rc == TS_OK;
+		}
+		pthread_barrier_destroy(&start);
+		assert_int_equal(wins, 1);
+	}
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +729,8 @@ int main(void)
 		cmocka_unit_test(test_throttle_cas_concurrent),
 		cmocka_unit_test(test_no_generation_bump),
 		cmocka_unit_test(test_tenant_delete_cascades_all),
+		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_lease_concurrent),
 	};
 
 	return cmocka_run_group_tests_name("store_state", tests, group_setup, group_teardown) !=

@@ -508,6 +508,28 @@ static void test_tenant_validate(void **state)
 	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"roles\":\"Admin\"}", "roles");
 }
 
+/* key_rotation: 0, or whole seconds from an hour to ten years. */
+static void test_tenant_key_rotation(void **state)
+{
+	(void)state;
+	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":0}");
+	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3600}");
+	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":315360000}");
+	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3599}",
+		   "\"key_rotation\" must be 0 (rotation by hand only) or a number of seconds "
+		   "between 3600 and 315360000");
+	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":315360001}",
+		   "key_rotation");
+	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":-1}",
+		   "key_rotation");
+	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":\"90d\"}",
+		   "key_rotation");
+	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3600.0}",
+		   "key_rotation");
+	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":null}",
+		   "key_rotation");
+}
+
 static void test_client_validate(void **state)
 {
 	(void)state;
@@ -584,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_tenant_name_ok),
 		cmocka_unit_test(test_tenant_issuer),
 		cmocka_unit_test(test_tenant_validate),
+		cmocka_unit_test(test_tenant_key_rotation),
 		cmocka_unit_test(test_client_validate),
 	};
 	int failed = 0;
