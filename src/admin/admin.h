@@ -16,13 +16,10 @@
 #include "core/core.h"
 #include "jose/jose.h"
 #include "tenant/tenant.h"
-/* The store families of configuration and state, for the callers of the
- * key operations below. */
-#include "store/store_config.h"
-#include "store/store_state.h"
 
 #include <jansson.h>
 
+struct ts_key_rec;
 struct ts_store;
 struct ts_tenant_rec;
 

@@ -6,6 +6,9 @@
  * are due, and a storage lease per tenant lets one server rotate it. */
 #include "admin.h"
 
+#include "store/store_config.h"
+#include "store/store_state.h"
+
 #include <string.h>
 #include <time.h>
 

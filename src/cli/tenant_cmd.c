@@ -11,7 +11,7 @@
 #include <string.h>
 
 /* --scope NAME or --scope NAME=inc1,inc2 */
-static void set_scopes(json_t *spec, const struct ts_opts *o)
+static bool set_scopes(json_t *spec, const struct ts_opts *o)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -41,6 +41,7 @@ static void set_scopes(json_t *spec, const struct ts_opts *o)
 	if (json_array_size(a))
 		json_object_set(spec, "scopes", a);
 	json_decref(a);
+	return true;
 }
 
 /* --compat NAME... sets the tenant's compatibility profiles; --compat none
@@ -66,20 +67,26 @@ static bool set_compat(json_t *spec, const struct ts_opts *o)
 	return true;
 }
 
-/* --dynamic-registration on|off: whether clients may register themselves. */
-static bool set_on_off(json_t *spec, const char *v, const char *key)
-{
-	if (strcmp(v, "on") == 0) {
-		json_object_set_new(spec, key, json_true());
-		return true;
-	}
-	if (strcmp(v, "off") == 0) {
-		json_object_del(spec, key);
-		return true;
-	}
-	ts_cli_error("--dynamic-registration takes on or off");
-	return false;
-}
+/* The options of create and update, in the order they are applied: each
+ * into its spec member, which admin/tenant.c validates. */
+static const struct ts_cli_spec_opt tenant_opts[] = {
+	{"display-name", "display_name", TS_CLI_SPEC_STR, NULL},
+	{"audience", "audience", TS_CLI_SPEC_STR, NULL},
+	{"alg", "access_token_alg", TS_CLI_SPEC_STR, NULL},
+	{"domain", "domains", TS_CLI_SPEC_LIST, NULL},
+	{"role", "roles", TS_CLI_SPEC_LIST, NULL},
+	{"api-key-role", "api_key_roles", TS_CLI_SPEC_LIST, NULL},
+	{"scope", "scopes", TS_CLI_SPEC_FN, set_scopes},
+	{"mobile-login-method", "mobile_login_method", TS_CLI_SPEC_STR, NULL},
+	{"login-client", "login_client", TS_CLI_SPEC_STR, NULL},
+	/* whether clients may register themselves */
+	{"dynamic-registration", "dynamic_registration", TS_CLI_SPEC_ON_OFF, NULL},
+	{"compat", "compat", TS_CLI_SPEC_FN, set_compat},
+	{"access-token-ttl", "access_token_ttl", TS_CLI_SPEC_INT, NULL},
+	{"refresh-token-ttl", "refresh_token_ttl", TS_CLI_SPEC_INT, NULL},
+	{"code-ttl", "code_ttl", TS_CLI_SPEC_INT, NULL},
+	{"key-rotation", "key_rotation", TS_CLI_SPEC_INT, NULL},
+};
 
 static json_t *tenant_view(struct ts_config *c, const struct ts_tenant_rec *t)
 {
@@ -122,25 +129,7 @@ static int tenant_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 	if (spec == NULL)
 		spec = json_object();
 	json_object_set_new(spec, "name", json_string(name));
-	ts_cli_set_str(spec, o, "display-name", "display_name");
-	ts_cli_set_str(spec, o, "audience", "audience");
-	ts_cli_set_str(spec, o, "alg", "access_token_alg");
-	ts_cli_set_list(spec, o, "domain", "domains");
-	ts_cli_set_list(spec, o, "role", "roles");
-	ts_cli_set_list(spec, o, "api-key-role", "api_key_roles");
-	set_scopes(spec, o);
-	ts_cli_set_str(spec, o, "mobile-login-method", "mobile_login_method");
-	ts_cli_set_str(spec, o, "login-client", "login_client");
-	if (ts_opts_get(o, "dynamic-registration") &&
-	    !set_on_off(spec, ts_opts_get(o, "dynamic-registration"), "dynamic_registration")) {
-		json_decref(spec);
-		ts_tenant_rec_free(old);
-		return TS_EXIT_USAGE;
-	}
-	if (!set_compat(spec, o) || !ts_cli_set_int(spec, o, "access-token-ttl", "access_token_ttl") ||
-	    !ts_cli_set_int(spec, o, "refresh-token-ttl", "refresh_token_ttl") ||
-	    !ts_cli_set_int(spec, o, "code-ttl", "code_ttl") ||
-	    !ts_cli_set_int(spec, o, "key-rotation", "key_rotation")) {
+	if (!ts_cli_spec_from_opts(spec, o, tenant_opts, TS_ARRAY_LEN(tenant_opts))) {
 		json_decref(spec);
 		ts_tenant_rec_free(old);
 		return TS_EXIT_USAGE;
