@@ -35,8 +35,8 @@ struct ts_key_rotation {
 };
 
 #ifdef TS_TEST_HOOKS
-/* Test builds only (never a release package): an integer from the
- * environment, or def. */
+/* Debug test builds only (TS_TEST_HOOKS, which CMake refuses in any
+ * other build type): an integer from the environment, or def. */
 static int64_t test_env(const char *name, int64_t def, int64_t min, int64_t max)
 {
 	const char *s = getenv(name);
