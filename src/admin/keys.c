@@ -496,7 +496,39 @@ static int lease_owner(const struct ts_admin *a, char owner[LEASE_OWNER_CAP])
 	return TS_OK;
 }
 
-int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
+/* Under the lease, before anything is rotated: an error unless every
+ * algorithm to rotate (alg, or all of algs when TS_ALG_NONE) is served and
+ * its next key has been in JWKS for a cache lifetime (or force). A key
+ * the master key cannot open is left to ts_admin_keys_promote to refuse. */
+static int rotate_allowed(struct ts_admin *a, const struct ts_tenant_rec *t,
+			  struct ts_key_rec *const *keys, size_t nkeys, const enum ts_jws_alg *algs,
+			  size_t nalg, enum ts_jws_alg alg, bool force, int64_t now, char *err,
+			  size_t errcap)
+{
+	struct ts_key_rec *next, *keep;
+	bool served = alg == TS_ALG_NONE;
+	size_t i;
+
+	for (i = 0; i < nalg; i++)
+		served = served || algs[i] == alg;
+	if (!served)
+		return ts_admin_fail(err, errcap, "tenant \"%s\" does not serve %s", t->name,
+				     ts_jws_alg_name(alg));
+	for (i = 0; !force && i < nalg; i++) {
+		if (alg != TS_ALG_NONE && algs[i] != alg)
+			continue;
+		next_keys(a, t, keys, nkeys, algs[i], &next, &keep);
+		if (next == NULL || !opens(a, t, next) || now - next->created_at >= TS_JWKS_MAX_AGE_S)
+			continue;
+		return ts_admin_fail(err, errcap, "the next %s key of tenant \"%s\" was published %lld s "
+				     "ago, and verifiers may cache JWKS for %d s: try again later, or "
+				     "use --force if the current key is compromised", next->alg, t->name,
+				     (long long)(now - next->created_at), TS_JWKS_MAX_AGE_S);
+	}
+	return TS_OK;
+}
+
+int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg, bool force,
 			 char *err, size_t errcap)
 {
 	struct ts_tenant_rec *t = NULL;
@@ -529,7 +561,8 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	leased = true;
 	now = ts_now();
-	/* Make sure a published next key exists before promoting it. */
+	/* Make sure a published next key exists, then read the keys again
+	 * under the lease: a rotation just before this one changed them. */
 	rc = ts_admin_keys_ensure(a, t);
 	if (rc == TS_OK)
 		rc = ts_store_key_list(a->store, t->id, &keys, &nkeys);
@@ -537,17 +570,10 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	cfg = json_loads(t->config, 0, NULL);
 	nalg = served_algs(cfg, has_current(keys, nkeys, TS_ALG_RS256), algs);
+	rc = rotate_allowed(a, t, keys, nkeys, algs, nalg, alg, force, now, err, errcap);
 	for (i = 0; rc == TS_OK && i < nalg; i++)
 		if (alg == TS_ALG_NONE || algs[i] == alg)
 			rc = ts_admin_keys_promote(a, t, keys, nkeys, algs[i], now);
-	if (rc == TS_OK && alg != TS_ALG_NONE) {
-		bool served = false;
-		for (i = 0; i < nalg; i++)
-			served = served || algs[i] == alg;
-		if (!served)
-			rc = ts_admin_fail(err, errcap, "tenant \"%s\" does not serve %s", tenant,
-				  ts_jws_alg_name(alg));
-	}
 out:
 	if (leased)
 		ts_admin_keys_release(a, t->id, owner);

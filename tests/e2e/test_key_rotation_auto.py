@@ -65,6 +65,7 @@ def tenant(name, rotation=None):
 DOC = {"tenants": [
     tenant("hourly", ROT), tenant("later", 3 * ROT), tenant("manual", 0), tenant("default"),
     tenant("rp", 0), tenant("young", 0), tenant("byhand", 0), tenant("sealed", 0),
+    tenant("forced", 0),
 ] + [tenant("twin%d" % i, 0) for i in range(4)]}
 
 
@@ -186,7 +187,7 @@ def test_zero_and_the_default_never_rotate_here(srv):
     shown = {t["name"]: t["key_rotation"] for t in r.out["tenants"]}
     assert shown["manual"] == 0 and shown["default"] == DEFAULT_ROT
     # Rotation by hand still works at key_rotation 0.
-    r = srv.cli("keys", "rotate", "--tenant", "manual", "--alg", "ES256")
+    r = srv.cli("keys", "rotate", "--tenant", "manual", "--alg", "ES256", "--force")
     assert r.rc == 0, r.err
     assert current(srv, "manual")["ES256"] != manual["ES256"]
 
@@ -206,13 +207,31 @@ PARALLEL = 4
 @pytest.mark.parametrize("round_", range(3))
 def test_rotations_at_once_take_turns(srv, round_):
     """Rotations of one tenant at the same moment (by hand here; the
-    scheduler takes the same lease) run one after the other: never two
-    current or two next keys."""
+    scheduler takes the same lease) run one after the other, each reading
+    the keys again under the lease: one promotes the next key, published a
+    JWKS cache lifetime ago, and the others find a next key published a
+    moment ago and refuse to promote it. Never two current or two next
+    keys."""
+    move_next_keys(srv, "byhand", int(time.time()) - PUBLISH_LEAD)
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
         done = list(ex.map(lambda _: srv.cli("keys", "rotate", "--tenant", "byhand", "--alg",
                                              "ES256"), range(PARALLEL)))
-    assert [r.rc for r in done] == [0] * PARALLEL, [r.err for r in done]
+    assert sorted(r.rc for r in done) == [0] + [1] * (PARALLEL - 1), [r.err for r in done]
+    for r in done:
+        assert r.rc == 0 or ("published" in r.err and "--force" in r.err), r.err
     r = srv.cli("keys", "list", "--tenant", "byhand", "--alg", "ES256")
+    states = collections.Counter(k["state"] for k in r.out["keys"])
+    assert states == {"current": 1, "next": 1, "retired": round_ + 1}, states
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_forced_rotations_at_once_take_turns(srv, round_):
+    """Forced rotations at the same moment all rotate, one after the other."""
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
+        done = list(ex.map(lambda _: srv.cli("keys", "rotate", "--tenant", "forced", "--alg",
+                                             "ES256", "--force"), range(PARALLEL)))
+    assert [r.rc for r in done] == [0] * PARALLEL, [r.err for r in done]
+    r = srv.cli("keys", "list", "--tenant", "forced", "--alg", "ES256")
     states = collections.Counter(k["state"] for k in r.out["keys"])
     assert states == {"current": 1, "next": 1, "retired": PARALLEL * (round_ + 1)}, states
 

@@ -12,6 +12,7 @@ from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, fetch_jwks, fetch
 DOC = {"tenants": [
     {"name": "rot", "clients": [{"client_id": "svc", "secret": SECRET}]},
     {"name": "rsa", "access_token_alg": "RS256", "clients": [{"client_id": "svc", "secret": SECRET}]},
+    {"name": "again", "clients": [{"client_id": "svc", "secret": SECRET}]},
 ]}
 ROTATIONS = 16
 # The server normally picks up changes every 200 ms in these tests; the
@@ -76,7 +77,8 @@ def test_rotation_is_seen_by_a_verifier(srv):
     old_token = fetch_token(srv, "rot", "svc")["access_token"]
     assert jose_header(old_token)["kid"] == old_kid
 
-    r = srv.cli("keys", "rotate", "--tenant", "rot", "--alg", "ES256")
+    # --force: the tenant's next key was published moments ago
+    r = srv.cli("keys", "rotate", "--tenant", "rot", "--alg", "ES256", "--force")
     assert r.rc == 0, r.err
     after = keys_by_state(srv, "rot", "ES256")
     assert after["current"] == [next_kid]
@@ -100,7 +102,7 @@ def test_rotating_every_algorithm_moves_the_access_token_key(srv):
     before = {alg: keys_by_state(srv, "rsa", alg) for alg in ("ES256", "RS256", "EdDSA")}
     old_token = fetch_token(srv, "rsa", "svc")["access_token"]
     assert jose_header(old_token)["kid"] == before["RS256"]["current"][0]
-    r = srv.cli("keys", "rotate", "--tenant", "rsa")
+    r = srv.cli("keys", "rotate", "--tenant", "rsa", "--force")
     assert r.rc == 0, r.err
     for alg, states in before.items():
         after = keys_by_state(srv, "rsa", alg)
@@ -134,7 +136,7 @@ def test_tokens_keep_coming_while_keys_rotate(make_server):
     worker.start()
     try:
         for _ in range(ROTATIONS):
-            r = srv.cli("keys", "rotate", "--tenant", "flow", "--alg", "ES256")
+            r = srv.cli("keys", "rotate", "--tenant", "flow", "--alg", "ES256", "--force")
             assert r.rc == 0, r.err
     finally:
         stop.set()
@@ -160,3 +162,27 @@ def test_rotating_an_algorithm_the_tenant_does_not_serve_fails(srv):
 def test_rotating_keys_of_an_unknown_tenant_fails(srv):
     r = srv.cli("keys", "rotate", "--tenant", "nosuch")
     assert r.rc == 1 and "nosuch" in r.err
+
+
+def test_a_rotation_right_after_another_is_refused_unless_forced(srv):
+    """A next key published moments ago may be missing from a verifier's
+    cached JWKS: a rotation by hand refuses to promote it, saying why, and
+    changes nothing; --force (a compromised key) promotes it all the same."""
+    r = srv.cli("keys", "rotate", "--tenant", "again", "--alg", "ES256", "--force")
+    assert r.rc == 0, r.err
+    before = srv.cli("keys", "list", "--tenant", "again").out
+    r = srv.cli("keys", "rotate", "--tenant", "again", "--alg", "ES256")
+    assert r.rc == 1, r
+    assert "published" in r.err and "--force" in r.err, r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err
+    assert srv.cli("keys", "list", "--tenant", "again").out == before
+    r = srv.cli("keys", "rotate", "--tenant", "again", "--alg", "ES256", "--force")
+    assert r.rc == 0, r.err
+    after = keys_by_state(srv, "again", "ES256")
+    assert len(after["current"]) == 1 and len(after["next"]) == 1
+    assert after["current"] != [s["current"] for s in before["schedule"] if s["alg"] == "ES256"]
+
+
+def test_force_belongs_to_rotate_alone(srv):
+    r = srv.cli("keys", "list", "--tenant", "again", "--force")
+    assert r.rc == 2, r

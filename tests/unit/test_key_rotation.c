@@ -10,6 +10,7 @@
 #include "admin/admin.h"
 
 #include <limits.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,28 @@ static const char *kid_in(const struct es_keys *e, const char *state)
 	return NULL;
 }
 
+/* A key's publication time, which no store operation changes, set in the
+ * database file itself. */
+static void set_created(struct fx *fx, const char *kid, int64_t created)
+{
+	char path[PATH_MAX];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+
+	snprintf(path, sizeof(path), "%s/t.db", fx->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE keys SET created_at = ?1 WHERE kid = ?2",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(q, 1, created);
+	sqlite3_bind_text(q, 2, kid, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 static void set_key(struct fx *fx, struct ts_key_rec *k, const char *state, int64_t created,
 		    int64_t activated, int64_t retired)
 {
@@ -117,6 +140,7 @@ static void set_key(struct fx *fx, struct ts_key_rec *k, const char *state, int6
 	k->activated_at = activated;
 	k->retired_at = retired;
 	assert_int_equal(ts_store_key_put(fx->st, k), TS_OK);
+	set_created(fx, k->kid, created);
 }
 
 /* At least three ES256 keys: the tenant's two and one retired by a
@@ -125,7 +149,7 @@ static void three_es_keys(struct fx *fx, struct es_keys *e)
 {
 	char err[512] = "";
 
-	assert_int_equal(ts_admin_keys_rotate(&fx->a, "t", TS_ALG_ES256, err, sizeof(err)),
+	assert_int_equal(ts_admin_keys_rotate(&fx->a, "t", TS_ALG_ES256, true, err, sizeof(err)),
 			 TS_OK);
 	es_list(fx, e);
 	assert_true(e->n >= 3);
@@ -245,6 +269,42 @@ static void test_stop_between_tenants(void **state)
 	es_free(&after);
 }
 
+/* A rotation by hand promotes a next key only once it has been in JWKS for
+ * a cache lifetime, unless forced. */
+static void test_rotation_by_hand_waits_for_the_cache(void **state)
+{
+	struct fx *fx = *state;
+	struct es_keys e, after;
+	char err[512] = "", cur[128];
+	size_t i;
+
+	es_list(fx, &e);
+	snprintf(cur, sizeof(cur), "%s", kid_in(&e, "current"));
+	assert_int_equal(ts_admin_keys_rotate(&fx->a, "t", TS_ALG_ES256, false, err, sizeof(err)),
+			 TS_EINVAL);
+	assert_non_null(strstr(err, "--force"));
+	es_free(&e);
+	es_list(fx, &after);
+	assert_string_equal(kid_in(&after, "current"), cur);
+	/* Published a cache lifetime ago: promoted without --force. */
+	for (i = 0; i < after.n; i++)
+		if (strcmp(after.k[i]->state, "next") == 0)
+			set_key(fx, after.k[i], "next", ts_now() - TS_JWKS_MAX_AGE_S, 0, 0);
+	es_free(&after);
+	err[0] = '\0';
+	if (ts_admin_keys_rotate(&fx->a, "t", TS_ALG_ES256, false, err, sizeof(err)) != TS_OK)
+		fail_msg("%s", err);
+	es_list(fx, &after);
+	assert_string_not_equal(kid_in(&after, "current"), cur);
+	es_free(&after);
+	/* Right after it, only --force rotates. */
+	assert_int_equal(ts_admin_keys_rotate(&fx->a, "t", TS_ALG_ES256, false, err, sizeof(err)),
+			 TS_EINVAL);
+	assert_int_equal(ts_admin_keys_rotate(&fx->a, "t", TS_ALG_ES256, true, err, sizeof(err)),
+			 TS_OK);
+	expect_one_each(fx, "after a forced rotation");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +312,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_current_rotated_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_promotes_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_between_tenants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_by_hand_waits_for_the_cache, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
