@@ -127,6 +127,10 @@ int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
 #define TS_KEY_ROTATION_DEFAULT_S (90 * TS_SECONDS_PER_DAY)
 #define TS_KEY_ROTATION_MIN_S TS_SECONDS_PER_HOUR
 #define TS_KEY_ROTATION_MAX_S (3650 * TS_SECONDS_PER_DAY)
+/* How long a retired key stays in JWKS under tenant configuration cfg:
+ * max(access-token TTL, ID-token TTL) + 300 s. A key_rotation other than
+ * 0 must be at least that, so JWKS holds few retired keys. */
+int64_t ts_admin_key_retention(const json_t *cfg);
 /* How long a next key must have been published before it may sign: the
  * JWKS answer's max-age (300 s) and the 2 s a change takes to reach every
  * server, so no verifier's cached key set can lack it. */

@@ -120,7 +120,7 @@ static size_t served_algs(const json_t *cfg, bool rsa, enum ts_jws_alg out[MAX_S
 	return n;
 }
 
-static int64_t key_retention(const json_t *cfg)
+int64_t ts_admin_key_retention(const json_t *cfg)
 {
 	const json_t *v = json_object_get(cfg, "access_token_ttl");
 	int64_t ttl = json_is_integer(v) ? (int64_t)json_integer_value(v)
@@ -219,7 +219,7 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 {
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	size_t nalg, i, j;
-	int64_t now = ts_now(), keep = key_retention(cfg);
+	int64_t now = ts_now(), keep = ts_admin_key_retention(cfg);
 	int rc = TS_OK;
 
 	nalg = served_algs(cfg, rsa || has_current(keys, nkeys, TS_ALG_RS256), algs);

@@ -36,7 +36,7 @@ from test_libtessera import Probe
 from test_postgres import cluster, on_postgres  # noqa: F401 (cluster is a fixture)
 
 HOUR = 3600
-ROT = HOUR                      # the shortest key_rotation there is
+ROT = HOUR + 300                # the shortest key_rotation there is: a retired key's stay in JWKS
 SKEW = 2 * HOUR                 # how far ahead the schedule's clock runs
 DEFAULT_ROT = 90 * 24 * HOUR
 MAX_ROT = 3650 * 24 * HOUR
@@ -346,6 +346,24 @@ def test_out_of_range_values_are_refused(srv, value):
     r = srv.cli("tenant", "update", "manual", "--key-rotation", value)
     assert r.rc != 0 and "key_rotation" in r.err, r.err
     assert srv.cli("tenant", "show", "manual").out["key_rotation"] == 0
+
+
+def test_a_key_rotation_shorter_than_a_retired_keys_stay_is_refused(srv):
+    """A retired key stays in JWKS for max(access_token_ttl, 1 h) + 300 s;
+    key_rotation may not be shorter, whichever of the two changes."""
+    r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", str(HOUR))
+    assert r.rc == 1 and "key_rotation" in r.err and str(ROT) in r.err, r.err
+    r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", str(ROT),
+                "--access-token-ttl", "86400")
+    assert r.rc == 1, r
+    assert "key_rotation" in r.err and "access_token_ttl" in r.err and "86700" in r.err, r.err
+    assert srv.cli("tenant", "show", "bad-rotation").rc != 0
+    r = srv.cli("tenant", "update", "later", "--access-token-ttl", "86400")
+    assert r.rc == 1 and "access_token_ttl" in r.err and "key_rotation" in r.err, r.err
+    assert srv.cli("tenant", "show", "later").out.get("access_token_ttl") != 86400
+    r = srv.cli("tenant", "update", "manual", "--access-token-ttl", "86400")
+    assert r.rc == 0, r.err  # rotation by hand only: no bound
+    assert srv.cli("tenant", "update", "manual", "--access-token-ttl", str(HOUR)).rc == 0
 
 
 @pytest.mark.parametrize("value", ["abc", "1.5", "90d", ""])

@@ -6,13 +6,14 @@ import threading
 import pytest
 import requests
 
-from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, fetch_jwks, fetch_token,
+from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, discovery, fetch_jwks, fetch_token,
                       introspect, jose_header, verify_access_token, wait_until)
 
 DOC = {"tenants": [
     {"name": "rot", "clients": [{"client_id": "svc", "secret": SECRET}]},
     {"name": "rsa", "access_token_alg": "RS256", "clients": [{"client_id": "svc", "secret": SECRET}]},
     {"name": "again", "clients": [{"client_id": "svc", "secret": SECRET}]},
+    {"name": "order", "clients": [{"client_id": "svc", "secret": SECRET}]},
 ]}
 ROTATIONS = 16
 # The server normally picks up changes every 200 ms in these tests; the
@@ -186,3 +187,28 @@ def test_a_rotation_right_after_another_is_refused_unless_forced(srv):
 def test_force_belongs_to_rotate_alone(srv):
     r = srv.cli("keys", "list", "--tenant", "again", "--force")
     assert r.rc == 2, r
+
+
+def test_jwks_lists_signing_keys_first_then_next_then_retired_newest_first(srv):
+    """A verifier that keeps only the first keys of a long key set (libtessera
+    keeps 64) keeps the keys that sign and will sign."""
+    for _ in range(3):
+        r = srv.cli("keys", "rotate", "--tenant", "order", "--force")
+        assert r.rc == 0, r.err
+    keys = srv.cli("keys", "list", "--tenant", "order").out["keys"]
+    rank = {"current": 0, "next": 1, "retired": 2}
+    uri = discovery(srv, "order")["jwks_uri"]
+
+    def served():
+        r = requests.get(uri, timeout=HTTP_TIMEOUT_S)
+        got = [k["kid"] for k in r.json()["keys"]]
+        return got if set(got) == {k["kid"] for k in keys} else None
+    got, _ = wait_until(served, timeout=5, interval=0.1)
+    assert got, "JWKS did not show the rotations"
+    states = [next(k["state"] for k in keys if k["kid"] == kid) for kid in got]
+    assert states == sorted(states, key=rank.get), states
+    retired = [kid for kid, st in zip(got, states) if st == "retired"]
+    by_kid = {k["kid"]: k for k in keys}
+    newest_first = [(by_kid[k]["retired_at"], by_kid[k]["created_at"]) for k in retired]
+    assert newest_first == sorted(newest_first, reverse=True), newest_first
+    assert len(retired) == 3 * 2

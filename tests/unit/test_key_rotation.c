@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define MK_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define ROTATION_S 3600
+#define ROTATION_S 3900 /* the shortest there is: a retired key's stay in JWKS */
 #define KEYS_MAX 16
 
 struct fx {
