@@ -99,8 +99,9 @@ int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *
  * algorithm whose current key was promoted key_rotation seconds or more
  * before now (the tenant configuration's "key_rotation", default_rotation
  * where it has none; 0 never) and whose next key was published at
- * published_by or before. At most limit (1..1000), ordered by id; *out is
- * an array of n records (ts_tenant_recs_free), NULL when none. */
+ * published_by or before. At most limit (1..1000), the most overdue first
+ * (then by id); *out is an array of n records (ts_tenant_recs_free), NULL
+ * when none. */
 int ts_store_key_rotation_due(struct ts_store *st, int64_t now, int64_t published_by,
 			      int64_t default_rotation, size_t limit, struct ts_tenant_rec ***out,
 			      size_t *n);
