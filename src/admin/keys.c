@@ -246,9 +246,11 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 	/* A retired key leaves JWKS once every token it signed has expired. */
 	for (j = 0; rc == TS_OK && j < nkeys; j++) {
 		if (strcmp(keys[j]->state, "retired") == 0 && keys[j]->retired_at + keep < now) {
-			rc = ts_store_key_delete(a->store, t->id, keys[j]->kid);
+			rc = ts_store_key_delete_in_state(a->store, t->id, keys[j]->kid, "retired");
 			if (rc == TS_OK)
 				ts_admin_audit(a, t->name, "key.removed", keys[j]->kid, NULL);
+			else if (rc == TS_ENOTFOUND)
+				rc = TS_OK; /* removed by another server already */
 		}
 	}
 	return rc;
@@ -401,16 +403,26 @@ static void next_keys(const struct ts_admin *a, const struct ts_tenant_rec *t,
 	}
 }
 
+/* Moves k to state, from the state it was read in: TS_ECONFLICT when
+ * another rotation has changed it since. Its key material is not written,
+ * so a concurrent re-seal (tessera keys rekey-vault) stands. */
 static int key_set_state(struct ts_admin *a, struct ts_key_rec *k, const char *state,
 			 int64_t now)
 {
-	free(k->state);
-	k->state = ts_xstrdup(state);
-	if (strcmp(state, "current") == 0)
-		k->activated_at = now;
-	else
-		k->retired_at = now;
-	return ts_store_key_put(a->store, k);
+	int64_t activated = strcmp(state, "current") == 0 ? now : k->activated_at;
+	int64_t retired = strcmp(state, "retired") == 0 ? now : k->retired_at;
+	int rc = ts_store_key_set_state(a->store, k->tenant_id, k->kid, k->state, state, activated,
+					retired);
+
+	if (rc == TS_ENOTFOUND)
+		return TS_ECONFLICT;
+	if (rc == TS_OK) {
+		free(k->state);
+		k->state = ts_xstrdup(state);
+		k->activated_at = activated;
+		k->retired_at = retired;
+	}
+	return rc;
 }
 
 /* The writes of a promotion, in the order that keeps a key to sign with
@@ -436,7 +448,9 @@ static int promote_writes(struct ts_admin *a, const struct ts_tenant_rec *t,
 			rc = key_set_state(a, k, "retired", now);
 		} else if (strcmp(k->state, "next") == 0) {
 			/* Published but never used: it signed nothing. */
-			rc = ts_store_key_delete(a->store, t->id, k->kid);
+			rc = ts_store_key_delete_in_state(a->store, t->id, k->kid, "next");
+			if (rc == TS_ENOTFOUND)
+				rc = TS_ECONFLICT;
 			if (rc == TS_OK)
 				ts_admin_audit(a, t->name, "key.removed", k->kid, NULL);
 		}

@@ -688,6 +688,14 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		" WHERE pending.kind = 'lease' AND pending.expires_at < ?5"},
 	[TS_SQL_LEASE_RELEASE] = {.both =
 		"DELETE FROM pending WHERE id_hash = ?1 AND kind = 'lease' AND data = ?2"},
+	/* A rotation's steps change a key only from the state it read, and
+	 * never its key material (a re-seal may have replaced it since). */
+	[TS_SQL_KEY_SET_STATE] = {.both =
+		"UPDATE keys SET state = ?4, activated_at = CAST(?5 AS BIGINT),"
+		" retired_at = CAST(?6 AS BIGINT)"
+		" WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3"},
+	[TS_SQL_KEY_DELETE_IN_STATE] = {.both =
+		"DELETE FROM keys WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

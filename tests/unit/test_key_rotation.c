@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "admin/admin.h"
+#include "store/store_vault.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -305,6 +306,82 @@ static void test_rotation_by_hand_waits_for_the_cache(void **state)
 	expect_one_each(fx, "after a forced rotation");
 }
 
+/* The next ES256 key among e, re-sealed in the store under the same master
+ * key (new ciphertext), as `tessera keys rekey-vault` does; the new text
+ * into out (free). */
+static char *reseal_next(struct fx *fx, const struct es_keys *e)
+{
+	const struct ts_key_rec *k = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0, i;
+	char aad[256], *out = NULL;
+
+	for (i = 0; i < e->n; i++)
+		if (strcmp(e->k[i]->state, "next") == 0)
+			k = e->k[i];
+	assert_non_null(k);
+	snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", fx->t->id, k->kid);
+	assert_int_equal(ts_unseal(&fx->mk, 1, aad, k->sealed_private, &der, &len), TS_OK);
+	assert_int_equal(ts_seal(&fx->mk, aad, der, len, &out), TS_OK);
+	free(der);
+	assert_string_not_equal(out, k->sealed_private);
+	assert_int_equal(ts_store_key_reseal(fx->st, fx->t->id, k->kid, k->sealed_private, out),
+			 TS_OK);
+	return out;
+}
+
+/* A rotation working from keys read before a re-seal keeps the re-sealed
+ * key material: it changes states only. */
+static void test_rotation_keeps_a_concurrent_reseal(void **state)
+{
+	struct fx *fx = *state;
+	struct es_keys stale, after;
+	char *resealed;
+	size_t i;
+
+	es_list(fx, &stale);
+	resealed = reseal_next(fx, &stale);
+	assert_int_equal(ts_admin_keys_promote(&fx->a, fx->t, stale.all, stale.nall, TS_ALG_ES256,
+					       ts_now()),
+			 TS_OK);
+	es_list(fx, &after);
+	for (i = 0; i < after.n; i++)
+		if (strcmp(after.k[i]->state, "current") == 0)
+			assert_string_equal(after.k[i]->sealed_private, resealed);
+	free(resealed);
+	es_free(&stale);
+	es_free(&after);
+}
+
+/* A rotation working from keys another rotation has changed since writes
+ * nothing: no key comes back to life, none is promoted twice. */
+static void test_stale_rotation_writes_nothing(void **state)
+{
+	struct fx *fx = *state;
+	struct es_keys stale, before, after;
+	char err[512] = "";
+	size_t i;
+
+	es_list(fx, &stale);
+	assert_int_equal(ts_admin_keys_rotate(&fx->a, "t", TS_ALG_ES256, true, err, sizeof(err)),
+			 TS_OK);
+	es_list(fx, &before);
+	assert_int_not_equal(ts_admin_keys_promote(&fx->a, fx->t, stale.all, stale.nall,
+						   TS_ALG_ES256, ts_now() + 10),
+			     TS_OK);
+	es_list(fx, &after);
+	assert_int_equal(after.n, before.n);
+	for (i = 0; i < after.n; i++) {
+		assert_string_equal(after.k[i]->kid, before.k[i]->kid);
+		assert_string_equal(after.k[i]->state, before.k[i]->state);
+		assert_true(after.k[i]->retired_at == before.k[i]->retired_at);
+	}
+	expect_one_each(fx, "after a stale rotation");
+	es_free(&stale);
+	es_free(&before);
+	es_free(&after);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +391,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_between_tenants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_hand_waits_for_the_cache, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_keeps_a_concurrent_reseal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stale_rotation_writes_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

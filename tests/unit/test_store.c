@@ -323,6 +323,36 @@ static void test_key_rotation_due(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, x), TS_OK);
 }
 
+/* A key's state changes only from the state named, and leaves its sealed
+ * key as it is; a delete in a state likewise. */
+static void test_key_set_state(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], id[ID_CAP];
+	struct ts_key_rec **v = NULL;
+	size_t n = 0;
+
+	rot_tenant(st, "{}", 1000, 2000, name, id);
+	assert_int_equal(ts_store_key_set_state(st, id, "nxt", "current", "retired", 0, 5),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_set_state(st, id, "nxt", "next", "current", 3000, 0), TS_OK);
+	assert_int_equal(ts_store_key_set_state(st, id, "nxt", "next", "current", 3000, 0),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_set_state(st, id, "cur", "current", "bogus", 0, 0),
+			 TS_EINVAL);
+	assert_int_equal(ts_store_key_list(st, id, &v, &n), TS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[2]->kid, "nxt");
+	assert_string_equal(v[2]->state, "current");
+	assert_true(v[2]->activated_at == 3000 && v[2]->retired_at == 0);
+	assert_string_equal(v[2]->sealed_private, "v1.0011223344556677.c2VhbGVk");
+	ts_key_recs_free(v, n);
+	assert_int_equal(ts_store_key_delete_in_state(st, id, "old", "next"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_delete_in_state(st, id, "old", "retired"), TS_OK);
+	assert_int_equal(ts_store_key_delete_in_state(st, id, "old", "retired"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 /* Where tenant id is in v, or n. */
 static size_t due_pos(struct ts_tenant_rec *const *v, size_t n, const char *id)
 {
@@ -1109,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_key_rotation_due),
 		cmocka_unit_test(test_key_rotation_due_order),
+		cmocka_unit_test(test_key_set_state),
 	};
 	const struct CMUnitTest concurrency_tests[] = {
 		cmocka_unit_test(test_concurrent),
