@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "admin/admin.h"
+#include "store/store_config.h"
 #include "store/store_vault.h"
 
 #include <limits.h>
