@@ -104,10 +104,10 @@ bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec);
 int ts_admin_keys_maintain(struct ts_admin *a);
 /* Rotation: for alg (or every served alg when TS_ALG_NONE) the next key
  * (already published) becomes current, the current one is retired, and a
- * new next key is generated and published. Refused (TS_EINVAL, nothing
- * rotated) while a next key to promote has been published for less than
- * TS_JWKS_MAX_AGE_S, unless force (a compromised key: verifiers with a
- * cached JWKS may refuse the new key's tokens until their cache ends). */
+ * new next key is generated and published. A next key published for
+ * less than TS_JWKS_MAX_AGE_S is promoted too (verifiers with a cached
+ * JWKS may refuse its tokens until their cache ends): on TS_OK err then
+ * holds a warning of one sentence, unless force; otherwise it is empty. */
 int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg, bool force,
 			 char *err, size_t errcap);
 /* One rotation step of tenant t for alg at time now, in one transaction:

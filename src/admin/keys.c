@@ -510,14 +510,19 @@ static int lease_owner(const struct ts_admin *a, char owner[LEASE_OWNER_CAP])
 	return TS_OK;
 }
 
+/* Room for the warning of a rotation by hand. */
+#define KEY_WARN_CAP 256
+
 /* Under the lease, before anything is rotated: an error unless every
- * algorithm to rotate (alg, or all of algs when TS_ALG_NONE) is served and
- * its next key has been in JWKS for a cache lifetime (or force). A key
- * the master key cannot open is left to ts_admin_keys_promote to refuse. */
+ * algorithm to rotate (alg, or all of algs when TS_ALG_NONE) is served.
+ * A next key that has been in JWKS for less than a cache lifetime is
+ * promoted all the same (the operator asked for it), with a warning in
+ * warn unless force. A key the master key cannot open is left to
+ * ts_admin_keys_promote to refuse. */
 static int rotate_allowed(struct ts_admin *a, const struct ts_tenant_rec *t,
 			  struct ts_key_rec *const *keys, size_t nkeys, const enum ts_jws_alg *algs,
-			  size_t nalg, enum ts_jws_alg alg, bool force, int64_t now, char *err,
-			  size_t errcap)
+			  size_t nalg, enum ts_jws_alg alg, bool force, int64_t now, char *warn,
+			  size_t warncap, char *err, size_t errcap)
 {
 	struct ts_key_rec *next, *keep;
 	bool served = alg == TS_ALG_NONE;
@@ -534,10 +539,11 @@ static int rotate_allowed(struct ts_admin *a, const struct ts_tenant_rec *t,
 		next_keys(a, t, keys, nkeys, algs[i], &next, &keep);
 		if (next == NULL || !opens(a, t, next) || now - next->created_at >= TS_JWKS_MAX_AGE_S)
 			continue;
-		return ts_admin_fail(err, errcap, "the next %s key of tenant \"%s\" was published %lld s "
-				     "ago, and verifiers may cache JWKS for %d s: try again later, or "
-				     "use --force if the current key is compromised", next->alg, t->name,
-				     (long long)(now - next->created_at), TS_JWKS_MAX_AGE_S);
+		snprintf(warn, warncap, "the next %s key of tenant \"%s\" was published %lld s ago, and "
+			 "verifiers may cache JWKS for %d s: some may refuse its tokens until then "
+			 "(--force: no warning)", next->alg, t->name,
+			 (long long)(now - next->created_at), TS_JWKS_MAX_AGE_S);
+		break;
 	}
 	return TS_OK;
 }
@@ -549,7 +555,7 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	struct ts_key_rec **keys = NULL;
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	json_t *cfg = NULL;
-	char owner[LEASE_OWNER_CAP];
+	char owner[LEASE_OWNER_CAP], warn[KEY_WARN_CAP] = "";
 	bool leased = false;
 	size_t nkeys = 0, nalg, i;
 	int64_t now;
@@ -584,10 +590,13 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	cfg = json_loads(t->config, 0, NULL);
 	nalg = served_algs(cfg, has_current(keys, nkeys, TS_ALG_RS256), algs);
-	rc = rotate_allowed(a, t, keys, nkeys, algs, nalg, alg, force, now, err, errcap);
+	rc = rotate_allowed(a, t, keys, nkeys, algs, nalg, alg, force, now, warn, sizeof(warn), err,
+			    errcap);
 	for (i = 0; rc == TS_OK && i < nalg; i++)
 		if (alg == TS_ALG_NONE || algs[i] == alg)
 			rc = ts_admin_keys_promote(a, t, keys, nkeys, algs[i], now);
+	if (rc == TS_OK)
+		snprintf(err, errcap, "%s", warn);
 out:
 	if (leased)
 		ts_admin_keys_release(a, t->id, owner);

@@ -7,6 +7,7 @@
 #include "vault/vault.h"
 #include "store/store_config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* `keys rekey-vault`: every sealed vault secret and token under the
@@ -143,6 +144,8 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 			ts_cli_session_close(&s);
 			return TS_EXIT_FAIL;
 		}
+		if (err[0])
+			fprintf(stderr, "tessera: warning: %s\n", err);
 	} else if (strcmp(o.pos[0], "list") == 0) {
 		if (ts_cli_session_open(c, &s, "cli") != TS_OK)
 			return TS_EXIT_FAIL;
