@@ -79,7 +79,7 @@ configure() {
 # ---- 2. gcc Debug: unit + e2e ----
 stage "gcc Debug build (build-test/)"
 configure build-test "$GCC" -DCMAKE_BUILD_TYPE=Debug -DTS_TESTS=ON -DTS_FUZZ=OFF -DTS_SANITIZE= \
-	-DTS_WERROR=ON ||
+	-DTS_WERROR=ON -DTS_TEST_HOOKS=ON ||
 	fail "cmake configure failed for build-test/"
 cmake --build build-test -j"$JOBS" || fail "the gcc Debug build failed"
 stage "unit and e2e tests (gcc Debug)"
@@ -93,7 +93,8 @@ stage "Debian packages (build-pkg/)"
 # ---- 4. clang ASan + UBSan: unit + e2e ----
 stage "clang ASan+UBSan build (build-asan/)"
 configure build-asan "$CLANG" -DCMAKE_BUILD_TYPE=Debug -DTS_TESTS=ON -DTS_FUZZ=OFF \
-	-DTS_SANITIZE=address,undefined -DTS_WERROR=ON || fail "cmake configure failed for build-asan/"
+	-DTS_SANITIZE=address,undefined -DTS_WERROR=ON -DTS_TEST_HOOKS=ON ||
+	fail "cmake configure failed for build-asan/"
 cmake --build build-asan -j"$JOBS" || fail "the clang ASan+UBSan build failed"
 stage "unit and e2e tests under ASan+UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -101,14 +101,21 @@ bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec);
 int ts_admin_keys_maintain(struct ts_admin *a);
 /* Rotation: for alg (or every served alg when TS_ALG_NONE) the next key
  * (already published) becomes current, the current one is retired, and a
- * new next key is generated and published. */
-int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
+ * new next key is generated and published. A next key published for
+ * less than TS_JWKS_MAX_AGE_S is promoted too (verifiers with a cached
+ * JWKS may refuse its tokens until their cache ends): on TS_OK err then
+ * holds a warning of one sentence, unless force; otherwise it is empty. */
+int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg, bool force,
 			 char *err, size_t errcap);
-/* One rotation step of tenant t for alg at time now: a new next key is
- * published, the next key among keys (t's keys, as listed; their states
- * are updated in place) becomes current and the current one is retired. */
+/* One rotation step of tenant t for alg at time now, in one transaction:
+ * the oldest next key among keys (t's keys, as listed; the states of those
+ * kept are updated in place) becomes current, every current one is
+ * retired, the newest other next key stays next (or a new one is
+ * published) and any further next key is deleted. TS_ENOTFOUND when alg
+ * has no next key. */
 int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
-			  struct ts_key_rec **keys, size_t nkeys, enum ts_jws_alg alg, int64_t now);
+			  struct ts_key_rec *const *keys, size_t nkeys, enum ts_jws_alg alg,
+			  int64_t now);
 
 /* ---- automatic signing-key rotation (key_rotation.c) ---- */
 
@@ -117,6 +124,10 @@ int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
 #define TS_KEY_ROTATION_DEFAULT_S (90 * TS_SECONDS_PER_DAY)
 #define TS_KEY_ROTATION_MIN_S TS_SECONDS_PER_HOUR
 #define TS_KEY_ROTATION_MAX_S (3650 * TS_SECONDS_PER_DAY)
+/* How long a retired key stays in JWKS under tenant configuration cfg:
+ * max(access-token TTL, ID-token TTL) + 300 s. A key_rotation other than
+ * 0 must be at least that, so JWKS holds few retired keys. */
+int64_t ts_admin_key_retention(const json_t *cfg);
 /* How long a next key must have been published before it may sign: the
  * JWKS answer's max-age (300 s) and the 2 s a change takes to reach every
  * server, so no verifier's cached key set can lack it. */
@@ -135,17 +146,22 @@ int64_t ts_admin_key_rotation(const json_t *tenant_cfg);
 /* Told of every automatic rotation: tenant name, algorithm, and TS_OK;
  * or of a failed one: tenant name, TS_ALG_NONE and the failure's code. */
 typedef void (*ts_admin_rotated_fn)(void *arg, const char *tenant, enum ts_jws_alg alg, int rc);
+/* Whether the caller is stopping (asked between tenants). */
+typedef bool (*ts_admin_stopping_fn)(void *arg);
 /* Rotates, at time now, every algorithm of every tenant that is due: its
  * current key was promoted key_rotation or more ago and its next key has
  * been published TS_KEY_PUBLISH_LEAD_S or more (otherwise it waits). The
  * due tenants come from one query; each is rotated under a storage lease
  * held by owner (a server's unique id) and checked again under it, so of
  * the servers sharing a store one rotates and the others find nothing to
- * do. Audited under a->actor; rotated (may be NULL) is called for each
+ * do. Each tenant is rotated at now plus the time since the call began.
+ * Audited under a->actor; rotated (may be NULL) is called for each
  * rotation and each tenant that failed. A tenant that fails is logged and the others go on; the return
- * code is that of the query. */
+ * code is that of the query. stopping (may be NULL) is asked before each
+ * tenant, and no further tenant is rotated once it says true. */
 int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
-			     ts_admin_rotated_fn rotated, void *arg);
+			     ts_admin_rotated_fn rotated, ts_admin_stopping_fn stopping,
+			     void *arg);
 /* The rotation schedule of a tenant (its record and its keys, as listed)
  * at time now: {"key_rotation": N, "schedule": [{"alg", "current",
  * "promoted_at", "next", "next_published_at", "next_rotation_at"}]}, one

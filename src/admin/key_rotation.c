@@ -79,6 +79,18 @@ static int64_t rotation_at(int64_t rotation, const struct ts_key_rec *cur,
 	return at;
 }
 
+/* Whether alg is among the n of due: an algorithm rotates once, however
+ * many current keys an interrupted rotation left it. */
+static bool alg_listed(const enum ts_jws_alg *due, size_t n, const char *alg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (due[i] == ts_jws_alg_parse(alg))
+			return true;
+	return false;
+}
+
 /* Under the tenant's lease: reads its configuration and keys again (another
  * server may have rotated since the due list was read) and rotates each
  * algorithm that is due. */
@@ -108,7 +120,7 @@ static int rotate_tenant(struct ts_admin *a, const char *name, int64_t now,
 		/* Publish before sign: without a next key, none is promoted. */
 		next = key_in(keys, nkeys, k->alg, "next");
 		at = rotation_at(rotation, k, next);
-		if (next == NULL || at == 0 || at > now)
+		if (next == NULL || at == 0 || at > now || alg_listed(due, ndue, k->alg))
 			continue;
 		due[ndue++] = ts_jws_alg_parse(k->alg);
 	}
@@ -131,22 +143,25 @@ out:
 }
 
 int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
-			     ts_admin_rotated_fn rotated, void *arg)
+			     ts_admin_rotated_fn rotated, ts_admin_stopping_fn stopping,
+			     void *arg)
 {
 	struct ts_tenant_rec **due = NULL;
 	size_t n = 0, i;
+	int64_t began = ts_now();
 	int rc;
 
 	rc = ts_store_key_rotation_due(a->store, now, now - TS_KEY_PUBLISH_LEAD_S,
 				       TS_KEY_ROTATION_DEFAULT_S, DUE_BATCH, &due, &n);
 	if (rc != TS_OK)
 		return rc;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !(stopping && stopping(arg)); i++) {
 		int r = ts_admin_keys_lease(a, due[i]->id, owner, 0);
 		if (r == TS_ECONFLICT)
 			continue; /* another server (or a rotation by hand) is on it */
 		if (r == TS_OK) {
-			r = rotate_tenant(a, due[i]->name, now, rotated, arg);
+			/* The schedule's clock, moved on as the batch goes. */
+			r = rotate_tenant(a, due[i]->name, now + (ts_now() - began), rotated, arg);
 			ts_admin_keys_release(a, due[i]->id, owner);
 		}
 		if (r != TS_OK && r != TS_ENOTFOUND) {

@@ -120,7 +120,7 @@ static size_t served_algs(const json_t *cfg, bool rsa, enum ts_jws_alg out[MAX_S
 	return n;
 }
 
-static int64_t key_retention(const json_t *cfg)
+int64_t ts_admin_key_retention(const json_t *cfg)
 {
 	const json_t *v = json_object_get(cfg, "access_token_ttl");
 	int64_t ttl = json_is_integer(v) ? (int64_t)json_integer_value(v)
@@ -129,18 +129,28 @@ static int64_t key_retention(const json_t *cfg)
 	return (ttl > ID_TOKEN_TTL ? ttl : ID_TOKEN_TTL) + KEY_RETENTION_SLACK;
 }
 
-static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts_jws_alg alg,
-		      const char *state, int64_t now)
+/* Frees what key_make allocated in rec. */
+static void key_rec_clear(struct ts_key_rec *rec)
+{
+	free(rec->sealed_private);
+	free(rec->public_jwk);
+	free(rec->kid);
+	memset(rec, 0, sizeof(*rec));
+}
+
+/* A new key of alg for t in state, sealed under the master key, into rec
+ * (key_rec_clear), not yet stored. */
+static int key_make(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts_jws_alg alg,
+		    const char *state, int64_t now, struct ts_key_rec *rec)
 {
 	struct ts_jwk *k = NULL;
-	struct ts_key_rec rec;
 	unsigned char *der = NULL;
 	size_t derlen = 0;
 	json_t *pub = NULL;
 	char aad[256];
 	int rc;
 
-	memset(&rec, 0, sizeof(rec));
+	memset(rec, 0, sizeof(*rec));
 	if (a->mk == NULL) {
 		ts_log_err("TESSERA_MASTER_KEY is needed to create signing keys");
 		return TS_ECRYPTO;
@@ -156,29 +166,48 @@ static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts
 	if (rc != TS_OK)
 		goto out;
 	snprintf(aad, sizeof(aad), "tessera:signing-key:%s:%s", t->id, ts_jwk_kid(k));
-	rc = ts_seal(a->mk, aad, der, derlen, &rec.sealed_private);
+	rc = ts_seal(a->mk, aad, der, derlen, &rec->sealed_private);
 	if (rc != TS_OK)
 		goto out;
 	pub = ts_jwk_public_json(k);
-	rec.public_jwk = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
-	rec.tenant_id = t->id;
-	rec.kid = (char *)ts_jwk_kid(k);
-	rec.alg = (char *)ts_jws_alg_name(alg);
-	rec.state = (char *)state;
-	rec.created_at = now;
-	rec.activated_at = strcmp(state, "current") == 0 ? rec.created_at : 0;
-	rc = ts_store_key_put(a->store, &rec);
-	if (rc == TS_OK)
-		ts_admin_audit(a, t->name, "key.created", rec.kid, NULL);
+	rec->public_jwk = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);
+	rec->tenant_id = t->id;
+	rec->kid = ts_xstrdup(ts_jwk_kid(k));
+	rec->alg = (char *)ts_jws_alg_name(alg);
+	rec->state = (char *)state;
+	rec->created_at = now;
+	rec->activated_at = strcmp(state, "current") == 0 ? rec->created_at : 0;
 out:
 	if (der) {
 		OPENSSL_cleanse(der, derlen);
 		free(der);
 	}
-	free(rec.sealed_private);
-	free(rec.public_jwk);
+	if (rc != TS_OK)
+		key_rec_clear(rec);
 	json_decref(pub);
 	ts_jwk_free(k);
+	return rc;
+}
+
+static int key_store_new(struct ts_admin *a, const struct ts_tenant_rec *t,
+			 const struct ts_key_rec *rec)
+{
+	int rc = ts_store_key_put(a->store, rec);
+
+	if (rc == TS_OK)
+		ts_admin_audit(a, t->name, "key.created", rec->kid, NULL);
+	return rc;
+}
+
+static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts_jws_alg alg,
+		      const char *state, int64_t now)
+{
+	struct ts_key_rec rec;
+	int rc = key_make(a, t, alg, state, now, &rec);
+
+	if (rc == TS_OK)
+		rc = key_store_new(a, t, &rec);
+	key_rec_clear(&rec);
 	return rc;
 }
 
@@ -190,7 +219,7 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 {
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	size_t nalg, i, j;
-	int64_t now = ts_now(), keep = key_retention(cfg);
+	int64_t now = ts_now(), keep = ts_admin_key_retention(cfg);
 	int rc = TS_OK;
 
 	nalg = served_algs(cfg, rsa || has_current(keys, nkeys, TS_ALG_RS256), algs);
@@ -202,6 +231,13 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 			cur = cur || strcmp(keys[j]->state, "current") == 0;
 			next = next || strcmp(keys[j]->state, "next") == 0;
 		}
+		/* Never sign with a key no verifier has: a published next key
+		 * becomes current (and a new one is published) when there is
+		 * one; a current key is created only when there is none. */
+		if (!cur && next) {
+			rc = ts_admin_keys_promote(a, t, keys, nkeys, algs[i], now);
+			continue;
+		}
 		if (!cur)
 			rc = key_create(a, t, algs[i], "current", now);
 		if (rc == TS_OK && !next)
@@ -210,9 +246,11 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 	/* A retired key leaves JWKS once every token it signed has expired. */
 	for (j = 0; rc == TS_OK && j < nkeys; j++) {
 		if (strcmp(keys[j]->state, "retired") == 0 && keys[j]->retired_at + keep < now) {
-			rc = ts_store_key_delete(a->store, t->id, keys[j]->kid);
+			rc = ts_store_key_delete_in_state(a->store, t->id, keys[j]->kid, "retired");
 			if (rc == TS_OK)
 				ts_admin_audit(a, t->name, "key.removed", keys[j]->kid, NULL);
+			else if (rc == TS_ENOTFOUND)
+				rc = TS_OK; /* removed by another server already */
 		}
 	}
 	return rc;
@@ -345,54 +383,116 @@ static bool opens(const struct ts_admin *a, const struct ts_tenant_rec *t,
 	return true;
 }
 
-int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
-			  struct ts_key_rec **keys, size_t nkeys, enum ts_jws_alg alg, int64_t now)
+/* Of alg's next keys among keys: the oldest, which is promoted, and the
+ * newest other one that the master key opens, which stays next (there is
+ * more than one only after an interrupted rotation). */
+static void next_keys(const struct ts_admin *a, const struct ts_tenant_rec *t,
+		      struct ts_key_rec *const *keys, size_t nkeys, enum ts_jws_alg alg,
+		      struct ts_key_rec **oldest, struct ts_key_rec **keep)
 {
-	bool *was_current;
 	size_t j;
-	int rc;
 
+	*oldest = *keep = NULL;
+	for (j = 0; j < nkeys; j++) {
+		if (ts_jws_alg_parse(keys[j]->alg) != alg || strcmp(keys[j]->state, "next") != 0)
+			continue;
+		if (*oldest == NULL)
+			*oldest = keys[j]; /* listed by created_at */
+		else if (opens(a, t, keys[j]))
+			*keep = keys[j];
+	}
+}
+
+/* Moves k to state, from the state it was read in: TS_ECONFLICT when
+ * another rotation has changed it since. Its key material is not written,
+ * so a concurrent re-seal (tessera keys rekey-vault) stands. */
+static int key_set_state(struct ts_admin *a, struct ts_key_rec *k, const char *state,
+			 int64_t now)
+{
+	int64_t activated = strcmp(state, "current") == 0 ? now : k->activated_at;
+	int64_t retired = strcmp(state, "retired") == 0 ? now : k->retired_at;
+	int rc = ts_store_key_set_state(a->store, k->tenant_id, k->kid, k->state, state, activated,
+					retired);
+
+	if (rc == TS_ENOTFOUND)
+		return TS_ECONFLICT;
+	if (rc == TS_OK) {
+		free(k->state);
+		k->state = ts_xstrdup(state);
+		k->activated_at = activated;
+		k->retired_at = retired;
+	}
+	return rc;
+}
+
+/* The writes of a promotion, in the order that keeps a key to sign with
+ * that verifiers already have should they not share one transaction:
+ * publish, promote, retire the current keys, drop surplus next keys. */
+static int promote_writes(struct ts_admin *a, const struct ts_tenant_rec *t,
+			  struct ts_key_rec *const *keys, size_t nkeys, enum ts_jws_alg alg,
+			  struct ts_key_rec *next, const struct ts_key_rec *keep,
+			  const struct ts_key_rec *fresh, int64_t now)
+{
+	size_t j;
+	int rc = fresh ? key_store_new(a, t, fresh) : TS_OK;
+
+	if (rc == TS_OK)
+		rc = key_set_state(a, next, "current", now);
+	if (rc == TS_OK)
+		ts_admin_audit(a, t->name, "key.activated", next->kid, NULL);
+	for (j = 0; rc == TS_OK && j < nkeys; j++) {
+		struct ts_key_rec *k = keys[j];
+		if (k == next || k == keep || ts_jws_alg_parse(k->alg) != alg)
+			continue;
+		if (strcmp(k->state, "current") == 0) {
+			rc = key_set_state(a, k, "retired", now);
+		} else if (strcmp(k->state, "next") == 0) {
+			/* Published but never used: it signed nothing. */
+			rc = ts_store_key_delete_in_state(a->store, t->id, k->kid, "next");
+			if (rc == TS_ENOTFOUND)
+				rc = TS_ECONFLICT;
+			if (rc == TS_OK)
+				ts_admin_audit(a, t->name, "key.removed", k->kid, NULL);
+		}
+	}
+	return rc;
+}
+
+int ts_admin_keys_promote(struct ts_admin *a, const struct ts_tenant_rec *t,
+			  struct ts_key_rec *const *keys, size_t nkeys, enum ts_jws_alg alg,
+			  int64_t now)
+{
+	struct ts_key_rec *next, *keep, fresh;
+	bool batch;
+	int rc = TS_OK;
+
+	memset(&fresh, 0, sizeof(fresh));
+	next_keys(a, t, keys, nkeys, alg, &next, &keep);
+	if (next == NULL)
+		return TS_ENOTFOUND;
 	/* A master key other than the deployment's (a server or command
 	 * started with the wrong one) must neither promote a key it cannot
 	 * open nor seal new keys that the others cannot open. */
-	for (j = 0; j < nkeys; j++) {
-		if (ts_jws_alg_parse(keys[j]->alg) != alg || strcmp(keys[j]->state, "next") != 0 ||
-		    opens(a, t, keys[j]))
-			continue;
+	if (!opens(a, t, next)) {
 		ts_log_err("tenant %s: the master key does not open the next %s key %s; not rotating",
-			   t->name, keys[j]->alg, keys[j]->kid);
+			   t->name, next->alg, next->kid);
 		return TS_ECRYPTO;
 	}
-	was_current = ts_xcalloc(nkeys + 1, sizeof(*was_current));
-	/* Each step is its own write and a server may reload between any
-	 * two: publish the key after next first, then promote the next
-	 * key, and only then retire the current one, so that every
-	 * snapshot has a key to sign with that verifiers already have. */
-	rc = key_create(a, t, alg, "next", now);
-	for (j = 0; j < nkeys; j++)
-		was_current[j] = ts_jws_alg_parse(keys[j]->alg) == alg &&
-				 strcmp(keys[j]->state, "current") == 0;
-	for (j = 0; rc == TS_OK && j < nkeys; j++) {
-		struct ts_key_rec *k = keys[j];
-		if (ts_jws_alg_parse(k->alg) != alg || strcmp(k->state, "next") != 0)
-			continue;
-		free(k->state);
-		k->state = ts_xstrdup("current");
-		k->activated_at = now;
-		rc = ts_store_key_put(a->store, k);
-		if (rc == TS_OK)
-			ts_admin_audit(a, t->name, "key.activated", k->kid, NULL);
+	/* The key after next: a surplus next key already published, or a
+	 * new one, generated before the transaction (RSA takes a while). */
+	if (keep == NULL)
+		rc = key_make(a, t, alg, "next", now, &fresh);
+	if (rc != TS_OK)
+		return rc;
+	/* One transaction, so that no snapshot sees half a rotation; inside
+	 * a caller's write batch the writes join it. */
+	batch = ts_store_batch_begin(a->store) == TS_OK;
+	rc = promote_writes(a, t, keys, nkeys, alg, next, keep, keep ? NULL : &fresh, now);
+	if (batch) {
+		int erc = ts_store_batch_end(a->store, rc == TS_OK);
+		rc = rc != TS_OK ? rc : erc;
 	}
-	for (j = 0; rc == TS_OK && j < nkeys; j++) {
-		struct ts_key_rec *k = keys[j];
-		if (!was_current[j])
-			continue;
-		free(k->state);
-		k->state = ts_xstrdup("retired");
-		k->retired_at = now;
-		rc = ts_store_key_put(a->store, k);
-	}
-	free(was_current);
+	key_rec_clear(&fresh);
 	return rc;
 }
 
@@ -410,14 +510,52 @@ static int lease_owner(const struct ts_admin *a, char owner[LEASE_OWNER_CAP])
 	return TS_OK;
 }
 
-int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg,
+/* Room for the warning of a rotation by hand. */
+#define KEY_WARN_CAP 256
+
+/* Under the lease, before anything is rotated: an error unless every
+ * algorithm to rotate (alg, or all of algs when TS_ALG_NONE) is served.
+ * A next key that has been in JWKS for less than a cache lifetime is
+ * promoted all the same (the operator asked for it), with a warning in
+ * warn unless force. A key the master key cannot open is left to
+ * ts_admin_keys_promote to refuse. */
+static int rotate_allowed(struct ts_admin *a, const struct ts_tenant_rec *t,
+			  struct ts_key_rec *const *keys, size_t nkeys, const enum ts_jws_alg *algs,
+			  size_t nalg, enum ts_jws_alg alg, bool force, int64_t now, char *warn,
+			  size_t warncap, char *err, size_t errcap)
+{
+	struct ts_key_rec *next, *keep;
+	bool served = alg == TS_ALG_NONE;
+	size_t i;
+
+	for (i = 0; i < nalg; i++)
+		served = served || algs[i] == alg;
+	if (!served)
+		return ts_admin_fail(err, errcap, "tenant \"%s\" does not serve %s", t->name,
+				     ts_jws_alg_name(alg));
+	for (i = 0; !force && i < nalg; i++) {
+		if (alg != TS_ALG_NONE && algs[i] != alg)
+			continue;
+		next_keys(a, t, keys, nkeys, algs[i], &next, &keep);
+		if (next == NULL || !opens(a, t, next) || now - next->created_at >= TS_JWKS_MAX_AGE_S)
+			continue;
+		snprintf(warn, warncap, "the next %s key of tenant \"%s\" was published %lld s ago, and "
+			 "verifiers may cache JWKS for %d s: some may refuse its tokens until then "
+			 "(--force: no warning)", next->alg, t->name,
+			 (long long)(now - next->created_at), TS_JWKS_MAX_AGE_S);
+		break;
+	}
+	return TS_OK;
+}
+
+int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg alg, bool force,
 			 char *err, size_t errcap)
 {
 	struct ts_tenant_rec *t = NULL;
 	struct ts_key_rec **keys = NULL;
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	json_t *cfg = NULL;
-	char owner[LEASE_OWNER_CAP];
+	char owner[LEASE_OWNER_CAP], warn[KEY_WARN_CAP] = "";
 	bool leased = false;
 	size_t nkeys = 0, nalg, i;
 	int64_t now;
@@ -443,7 +581,8 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	leased = true;
 	now = ts_now();
-	/* Make sure a published next key exists before promoting it. */
+	/* Make sure a published next key exists, then read the keys again
+	 * under the lease: a rotation just before this one changed them. */
 	rc = ts_admin_keys_ensure(a, t);
 	if (rc == TS_OK)
 		rc = ts_store_key_list(a->store, t->id, &keys, &nkeys);
@@ -451,17 +590,13 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 		goto out;
 	cfg = json_loads(t->config, 0, NULL);
 	nalg = served_algs(cfg, has_current(keys, nkeys, TS_ALG_RS256), algs);
+	rc = rotate_allowed(a, t, keys, nkeys, algs, nalg, alg, force, now, warn, sizeof(warn), err,
+			    errcap);
 	for (i = 0; rc == TS_OK && i < nalg; i++)
 		if (alg == TS_ALG_NONE || algs[i] == alg)
 			rc = ts_admin_keys_promote(a, t, keys, nkeys, algs[i], now);
-	if (rc == TS_OK && alg != TS_ALG_NONE) {
-		bool served = false;
-		for (i = 0; i < nalg; i++)
-			served = served || algs[i] == alg;
-		if (!served)
-			rc = ts_admin_fail(err, errcap, "tenant \"%s\" does not serve %s", tenant,
-				  ts_jws_alg_name(alg));
-	}
+	if (rc == TS_OK)
+		snprintf(err, errcap, "%s", warn);
 out:
 	if (leased)
 		ts_admin_keys_release(a, t->id, owner);

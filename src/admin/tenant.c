@@ -43,6 +43,23 @@ static int copy_key_rotation(json_t *dst, const json_t *src, char *err, size_t c
 	return TS_OK;
 }
 
+/* A key_rotation other than 0 at least as long as a retired key stays in
+ * JWKS, so that a tenant's JWKS holds one or two retired keys per
+ * algorithm, however long its tokens live; checked on the whole new
+ * configuration, so a longer access_token_ttl is checked too. */
+static int key_rotation_covers_retention(const json_t *cfg, char *err, size_t cap)
+{
+	const json_t *v = json_object_get(cfg, "key_rotation");
+	int64_t keep = ts_admin_key_retention(cfg);
+
+	if (!json_is_integer(v) || json_integer_value(v) == 0 || json_integer_value(v) >= keep)
+		return TS_OK;
+	return ts_admin_fail(err, cap, "tenant: \"key_rotation\" (%lld s) must be at least %lld s: "
+			     "a retired key stays in JWKS for \"access_token_ttl\" (at least %d s) "
+			     "plus %d s", (long long)json_integer_value(v), (long long)keep,
+			     TS_SECONDS_PER_HOUR, TS_JWKS_MAX_AGE_S);
+}
+
 static bool domain_ok(const char *s)
 {
 	size_t i;
@@ -111,6 +128,8 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	}
 	if (rc == TS_OK)
 		rc = copy_key_rotation(cfg, spec, err, cap);
+	if (rc == TS_OK)
+		rc = key_rotation_covers_retention(cfg, err, cap);
 	if (rc == TS_OK)
 		rc = ts_admin_copy_strings(cfg, spec, "roles", "tenant", role_ok, err, cap);
 	if (rc == TS_OK)

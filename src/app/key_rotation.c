@@ -35,8 +35,8 @@ struct ts_key_rotation {
 };
 
 #ifdef TS_TEST_HOOKS
-/* Test builds only (never a release package): an integer from the
- * environment, or def. */
+/* Debug test builds only (TS_TEST_HOOKS, which CMake refuses in any
+ * other build type): an integer from the environment, or def. */
 static int64_t test_env(const char *name, int64_t def, int64_t min, int64_t max)
 {
 	const char *s = getenv(name);
@@ -63,6 +63,17 @@ static void counted(void *arg, const char *tenant, enum ts_jws_alg alg, int rc)
 		ts_metrics_key_rotation_failed(r->metrics, tenant);
 }
 
+static bool stopping(void *arg)
+{
+	struct ts_key_rotation *r = arg;
+	bool stop;
+
+	pthread_mutex_lock(&r->mu);
+	stop = r->stop;
+	pthread_mutex_unlock(&r->mu);
+	return stop;
+}
+
 static void *rotation_main(void *arg)
 {
 	struct ts_key_rotation *r = arg;
@@ -82,8 +93,8 @@ static void *rotation_main(void *arg)
 		if (r->stop)
 			break;
 		pthread_mutex_unlock(&r->mu);
-		if (ts_admin_keys_rotate_due(&r->admin, ts_now() + r->skew_s, r->owner, counted, r) !=
-		    TS_OK)
+		if (ts_admin_keys_rotate_due(&r->admin, ts_now() + r->skew_s, r->owner, counted,
+					     stopping, r) != TS_OK)
 			ts_log_warn("key rotation: could not list the tenants that are due");
 		pthread_mutex_lock(&r->mu);
 	}

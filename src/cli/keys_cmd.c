@@ -7,6 +7,7 @@
 #include "vault/vault.h"
 #include "store/store_config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* `keys rekey-vault`: every sealed vault secret and token under the
@@ -104,7 +105,8 @@ static int list_all(struct ts_config *c, struct ts_cli_session *s, enum ts_jws_a
 
 int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 {
-	static const char *const known[] = {"tenant", "alg", NULL};
+	static const char *const known[] = {"tenant", "alg", "force", NULL};
+	static const char *const flags[] = {"force", NULL};
 	struct ts_opts o;
 	struct ts_cli_session s;
 	struct ts_tenant_rec *t = NULL;
@@ -112,11 +114,12 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 	enum ts_jws_alg alg = TS_ALG_NONE;
 	int rc, exit_code = TS_EXIT_FAIL;
 
-	if (!ts_opts_parse(argc, argv, NULL, &o))
+	if (!ts_opts_parse(argc, argv, flags, &o))
 		goto usage;
 	if (o.npos >= 1 && strcmp(o.pos[0], "rekey-vault") == 0)
 		return rekey_vault(c, argc, argv);
-	if (!ts_opts_only(&o, known) || o.npos != 1)
+	if (!ts_opts_only(&o, known) || o.npos != 1 ||
+	    (ts_opts_has(&o, "force") && strcmp(o.pos[0], "rotate") != 0))
 		goto usage;
 	tenant = ts_opts_get(&o, "tenant");
 	if (tenant == NULL && strcmp(o.pos[0], "list") != 0)
@@ -134,12 +137,15 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 		}
 		if (ts_cli_session_open(c, &s, "cli") != TS_OK)
 			return TS_EXIT_FAIL;
-		rc = ts_admin_keys_rotate(&s.a, tenant, alg, err, sizeof(err));
+		rc = ts_admin_keys_rotate(&s.a, tenant, alg, ts_opts_has(&o, "force"), err,
+					  sizeof(err));
 		if (rc != TS_OK) {
 			ts_cli_error("%s", err);
 			ts_cli_session_close(&s);
 			return TS_EXIT_FAIL;
 		}
+		if (err[0])
+			fprintf(stderr, "tessera: warning: %s\n", err);
 	} else if (strcmp(o.pos[0], "list") == 0) {
 		if (ts_cli_session_open(c, &s, "cli") != TS_OK)
 			return TS_EXIT_FAIL;
@@ -170,6 +176,7 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 	return exit_code;
 usage:
 	ts_cli_error("usage: tessera keys list [--tenant T] [--alg ALG]; "
-		     "tessera keys rotate --tenant T [--alg ALG]; tessera keys rekey-vault");
+		     "tessera keys rotate --tenant T [--alg ALG] [--force]; "
+		     "tessera keys rekey-vault");
 	return TS_EXIT_USAGE;
 }

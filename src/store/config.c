@@ -294,6 +294,30 @@ int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *
 	return ts_q_write1(st, TS_SQL_KEY_DELETE, a, 2, true, true, "key delete");
 }
 
+int ts_store_key_set_state(struct ts_store *st, const char *tenant_id, const char *kid,
+			   const char *from, const char *to, int64_t activated_at,
+			   int64_t retired_at)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(kid), TS_TXT(from), TS_TXT(to),
+				   TS_I64(activated_at), TS_I64(retired_at)};
+
+	if (st == NULL || tenant_id == NULL || kid == NULL || !key_state_ok(from) ||
+	    !key_state_ok(to))
+		return TS_EINVAL;
+	return ts_q_write1(st, TS_SQL_KEY_SET_STATE, a, 6, true, true, "key set state");
+}
+
+int ts_store_key_delete_in_state(struct ts_store *st, const char *tenant_id, const char *kid,
+				 const char *state)
+{
+	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(kid), TS_TXT(state)};
+
+	if (st == NULL || tenant_id == NULL || kid == NULL || !key_state_ok(state))
+		return TS_EINVAL;
+	return ts_q_write1(st, TS_SQL_KEY_DELETE_IN_STATE, a, 3, true, true,
+			   "key delete in state");
+}
+
 int ts_store_key_rotation_due(struct ts_store *st, int64_t now, int64_t published_by,
 			      int64_t default_rotation, size_t limit, struct ts_tenant_rec ***out,
 			      size_t *n)

@@ -24,7 +24,10 @@ struct ts_sql_def {
 #define KEY_COLS \
 	"tenant_id, kid, alg, state, public_jwk, sealed_private, created_at, activated_at, " \
 	"retired_at"
-#define DUE_TENANT_COLS "t.id, t.name, t.config, t.created_at, t.updated_at"
+#define DUE_TENANT_COLS "t.id, t.name, t.config, t.created_at, t.updated_at, t.version"
+/* When a tenant's first algorithm is due: its oldest current key's promotion. */
+#define DUE_PROMOTED \
+	"(SELECT MIN(o.activated_at) FROM keys o WHERE o.tenant_id = t.id AND o.state = 'current')"
 #define PG_ROTATION \
 	"COALESCE(CAST(CAST(t.config AS jsonb) ->> 'key_rotation' AS BIGINT), CAST(?3 AS BIGINT))"
 #define AUDIT_COLS "id, tenant, time, type, actor, subject, request_id, detail"
@@ -656,7 +659,7 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 	/* Tenants with an algorithm whose current key was promoted a whole
 	 * key_rotation (?3 where the configuration has none) or more before
 	 * ?1 and whose next key was published at ?2 or before: one query for
-	 * every tenant, whatever their number. */
+	 * every tenant, whatever their number, the most overdue first. */
 	[TS_SQL_KEY_ROTATION_DUE] = {
 		.sqlite = "SELECT " DUE_TENANT_COLS " FROM tenants t"
 			  " WHERE COALESCE(json_extract(t.config, '$.key_rotation'), ?3) > 0"
@@ -665,7 +668,8 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 			  "  WHERE c.tenant_id = t.id AND c.state = 'current' AND n.created_at <= ?2"
 			  "  AND c.activated_at + COALESCE(json_extract(t.config, '$.key_rotation'), ?3)"
 			  "  <= ?1)"
-			  " ORDER BY t.id LIMIT ?4",
+			  " ORDER BY " DUE_PROMOTED " + COALESCE(json_extract(t.config, '$.key_rotation'), ?3),"
+			  " t.id LIMIT ?4",
 		.pg = "SELECT " DUE_TENANT_COLS " FROM tenants t"
 		      " WHERE " PG_ROTATION " > 0"
 		      " AND EXISTS (SELECT 1 FROM keys c JOIN keys n ON n.tenant_id = c.tenant_id"
@@ -673,7 +677,7 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		      "  WHERE c.tenant_id = t.id AND c.state = 'current'"
 		      "  AND n.created_at <= CAST(?2 AS BIGINT)"
 		      "  AND c.activated_at + " PG_ROTATION " <= CAST(?1 AS BIGINT))"
-		      " ORDER BY t.id LIMIT ?4"},
+		      " ORDER BY " DUE_PROMOTED " + " PG_ROTATION ", t.id LIMIT ?4"},
 	/* A lease is a pending row of kind 'lease': taken when absent or
 	 * ended before ?5, in one statement, so exactly one taker wins. */
 	[TS_SQL_LEASE_TAKE] = {.both =
@@ -684,6 +688,14 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		" WHERE pending.kind = 'lease' AND pending.expires_at < ?5"},
 	[TS_SQL_LEASE_RELEASE] = {.both =
 		"DELETE FROM pending WHERE id_hash = ?1 AND kind = 'lease' AND data = ?2"},
+	/* A rotation's steps change a key only from the state it read, and
+	 * never its key material (a re-seal may have replaced it since). */
+	[TS_SQL_KEY_SET_STATE] = {.both =
+		"UPDATE keys SET state = ?4, activated_at = CAST(?5 AS BIGINT),"
+		" retired_at = CAST(?6 AS BIGINT)"
+		" WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3"},
+	[TS_SQL_KEY_DELETE_IN_STATE] = {.both =
+		"DELETE FROM keys WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

@@ -94,13 +94,23 @@ int ts_store_key_put(struct ts_store *st, const struct ts_key_rec *rec);
 int ts_store_key_list(struct ts_store *st, const char *tenant_id, struct ts_key_rec ***out,
 		      size_t *n);
 int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *kid);
+/* Moves key kid of tenant_id from state from to state to, with the given
+ * activated_at and retired_at, leaving its key material as it is:
+ * TS_ENOTFOUND (nothing written) when the key is not in state from. */
+int ts_store_key_set_state(struct ts_store *st, const char *tenant_id, const char *kid,
+			   const char *from, const char *to, int64_t activated_at,
+			   int64_t retired_at);
+/* Deletes key kid of tenant_id if it is in state: TS_ENOTFOUND otherwise. */
+int ts_store_key_delete_in_state(struct ts_store *st, const char *tenant_id, const char *kid,
+				 const char *state);
 
 /* Tenants due for an automatic key rotation at now: those with an
  * algorithm whose current key was promoted key_rotation seconds or more
  * before now (the tenant configuration's "key_rotation", default_rotation
  * where it has none; 0 never) and whose next key was published at
- * published_by or before. At most limit (1..1000), ordered by id; *out is
- * an array of n records (ts_tenant_recs_free), NULL when none. */
+ * published_by or before. At most limit (1..1000), the most overdue first
+ * (then by id); *out is an array of n records (ts_tenant_recs_free), NULL
+ * when none. */
 int ts_store_key_rotation_due(struct ts_store *st, int64_t now, int64_t published_by,
 			      int64_t default_rotation, size_t limit, struct ts_tenant_rec ***out,
 			      size_t *n);

@@ -279,10 +279,28 @@ static void signing_algs(const struct ts_tenant *t, bool need[TS_ALG_EDDSA + 1])
  * "next" key has never signed anything: it is published only. A current
  * or retired key is kept for verification, and a current key of an
  * algorithm t signs with is opened with its private half. */
+/* Puts pub, a key retired at at, into retired (whose keys were retired at
+ * the times in when, latest first) before every key retired earlier or at
+ * the same time: with keys taken oldest first, the newest comes first. */
+static void retired_insert(json_t *retired, int64_t *when, int64_t at, json_t *pub)
+{
+	size_t n = json_array_size(retired), p = 0;
+
+	while (p < n && when[p] > at)
+		p++;
+	memmove(when + p + 1, when + p, (n - p) * sizeof(*when));
+	when[p] = at;
+	json_array_insert_new(retired, p, pub);
+}
+
 static void keys_build(struct ts_tenant *t, struct ts_key_rec *const *recs, size_t n,
 		       const struct ts_snapshot_src *src, struct ts_jwk_decoder *dec)
 {
-	json_t *jwks = json_array(), *doc;
+	/* JWKS lists current keys, then next keys, then retired keys, each
+	 * newest first: a verifier that keeps only the first keys of a long
+	 * set keeps those that sign. */
+	json_t *cur = json_array(), *next = json_array(), *retired = json_array(), *doc;
+	int64_t *retired_at = ts_xcalloc(n + 1, sizeof(*retired_at));
 	bool need[TS_ALG_EDDSA + 1] = {false};
 	size_t i;
 
@@ -299,14 +317,17 @@ static void keys_build(struct ts_tenant *t, struct ts_key_rec *const *recs, size
 			continue;
 		}
 		if (strcmp(recs[i]->state, "next") == 0) {
-			json_array_append_new(jwks, pub);
+			json_array_insert_new(next, 0, pub); /* recs are oldest first */
 			continue;
 		}
 		if (key_build(t, recs[i], alg, current && need[alg], src, dec, &k->jwk) != TS_OK) {
 			json_decref(pub);
 			continue;
 		}
-		json_array_append_new(jwks, pub);
+		if (current)
+			json_array_insert_new(cur, 0, pub);
+		else
+			retired_insert(retired, retired_at, recs[i]->retired_at, pub);
 		k->alg = alg;
 		k->kid = ts_xstrdup(recs[i]->kid);
 		k->state = ts_xstrdup(recs[i]->state);
@@ -315,7 +336,12 @@ static void keys_build(struct ts_tenant *t, struct ts_key_rec *const *recs, size
 		if (current && ts_jwk_is_private(k->jwk))
 			t->signer[alg] = k->jwk;
 	}
-	doc = json_pack("{s:o}", "keys", jwks);
+	free(retired_at);
+	json_array_extend(cur, next);
+	json_array_extend(cur, retired);
+	json_decref(next);
+	json_decref(retired);
+	doc = json_pack("{s:o}", "keys", cur);
 	t->jwks_json = json_dumps(doc, JSON_COMPACT);
 	t->jwks_len = strlen(t->jwks_json);
 	json_decref(doc);

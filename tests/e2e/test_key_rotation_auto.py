@@ -5,8 +5,9 @@ by default) says how long a key signs. To see days pass in seconds, the
 servers here are test builds started with TESSERA_TEST_KEY_ROTATION_SKEW_S,
 which runs the rotation schedule's clock two hours ahead (a key promoted
 now, rotating every hour, is due), and TESSERA_TEST_KEY_ROTATION_CHECK_MS,
-which checks every 50 ms instead of every minute. Release builds have
-neither.
+which checks every 50 ms instead of every minute. Only Debug test builds
+(TS_TEST_HOOKS) read them; with another binary the tests that need them are
+skipped.
 
 Proven here: a tenant rotates when due, once, and not before; key_rotation
 0 never rotates; a next key published less than a JWKS cache lifetime ago is
@@ -21,6 +22,7 @@ and two servers on one SQLite file, or on one PostgreSQL database, rotate
 each tenant once, not twice."""
 import collections
 import concurrent.futures
+import os
 import re
 import sqlite3
 import time
@@ -34,13 +36,19 @@ from test_libtessera import Probe
 from test_postgres import cluster, on_postgres  # noqa: F401 (cluster is a fixture)
 
 HOUR = 3600
-ROT = HOUR                      # the shortest key_rotation there is
+ROT = HOUR + 300                # the shortest key_rotation there is: a retired key's stay in JWKS
 SKEW = 2 * HOUR                 # how far ahead the schedule's clock runs
 DEFAULT_ROT = 90 * 24 * HOUR
 MAX_ROT = 3650 * 24 * HOUR
 PUBLISH_LEAD = 302              # JWKS max-age, and 2 s for every server to see a change
 FAST = {"TESSERA_TEST_KEY_ROTATION_CHECK_MS": "50",
         "TESSERA_TEST_KEY_ROTATION_SKEW_S": str(SKEW)}
+# The scheduler's tests need a binary with test hooks (a Debug test build);
+# ctest says whether it has them.
+HOOKS = pytest.mark.skipif(
+    os.environ.get("TESSERA_TEST_HOOKS", "1") in ("0", ""),
+    reason="tessera was built without TS_TEST_HOOKS, so its key-rotation schedule cannot be "
+           "run ahead; these tests need a Debug build with TS_TESTS=ON")
 QUIET_S = 1.5                   # 30 checks: long enough for a wrong rotation to happen
 ROTATE_TIMEOUT_S = 15
 ALGS = ("ES256", "EdDSA")
@@ -57,6 +65,7 @@ def tenant(name, rotation=None):
 DOC = {"tenants": [
     tenant("hourly", ROT), tenant("later", 3 * ROT), tenant("manual", 0), tenant("default"),
     tenant("rp", 0), tenant("young", 0), tenant("byhand", 0), tenant("sealed", 0),
+    tenant("forced", 0),
 ] + [tenant("twin%d" % i, 0) for i in range(4)]}
 
 
@@ -121,6 +130,7 @@ def set_rotation(srv, name, value):
 
 # -- when due, once, and not before -------------------------------------------------
 
+@HOOKS
 def test_a_due_tenant_rotates_once_and_is_audited_and_counted(srv):
     def rotated_once():
         r = retired(srv, "hourly")
@@ -144,6 +154,7 @@ def test_a_due_tenant_rotates_once_and_is_audited_and_counted(srv):
     assert rotations_metric(srv, "hourly") == {a: 1 for a in ALGS}
 
 
+@HOOKS
 def test_a_tenant_that_is_not_due_waits_until_it_is(srv):
     before = current(srv, "later")
     sched = schedule(srv, "later")
@@ -160,6 +171,7 @@ def test_a_tenant_that_is_not_due_waits_until_it_is(srv):
     assert rotations_metric(srv, "later") == {a: 1 for a in ALGS}
 
 
+@HOOKS
 def test_zero_and_the_default_never_rotate_here(srv):
     manual, default = current(srv, "manual"), current(srv, "default")
     time.sleep(QUIET_S)
@@ -175,7 +187,7 @@ def test_zero_and_the_default_never_rotate_here(srv):
     shown = {t["name"]: t["key_rotation"] for t in r.out["tenants"]}
     assert shown["manual"] == 0 and shown["default"] == DEFAULT_ROT
     # Rotation by hand still works at key_rotation 0.
-    r = srv.cli("keys", "rotate", "--tenant", "manual", "--alg", "ES256")
+    r = srv.cli("keys", "rotate", "--tenant", "manual", "--alg", "ES256", "--force")
     assert r.rc == 0, r.err
     assert current(srv, "manual")["ES256"] != manual["ES256"]
 
@@ -195,13 +207,32 @@ PARALLEL = 4
 @pytest.mark.parametrize("round_", range(3))
 def test_rotations_at_once_take_turns(srv, round_):
     """Rotations of one tenant at the same moment (by hand here; the
-    scheduler takes the same lease) run one after the other: never two
-    current or two next keys."""
+    scheduler takes the same lease) run one after the other, each reading
+    the keys again under the lease: the first promotes the next key,
+    published a JWKS cache lifetime ago, and the others each promote the
+    next key the one before published a moment ago, with a warning. Never
+    two current or two next keys."""
+    move_next_keys(srv, "byhand", int(time.time()) - PUBLISH_LEAD)
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
         done = list(ex.map(lambda _: srv.cli("keys", "rotate", "--tenant", "byhand", "--alg",
                                              "ES256"), range(PARALLEL)))
     assert [r.rc for r in done] == [0] * PARALLEL, [r.err for r in done]
+    warned = [r for r in done if "warning" in r.err]
+    assert len(warned) == PARALLEL - 1, [r.err for r in done]
+    assert all("published" in r.err and "--force" in r.err for r in warned), warned
     r = srv.cli("keys", "list", "--tenant", "byhand", "--alg", "ES256")
+    states = collections.Counter(k["state"] for k in r.out["keys"])
+    assert states == {"current": 1, "next": 1, "retired": PARALLEL * (round_ + 1)}, states
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_forced_rotations_at_once_take_turns(srv, round_):
+    """Forced rotations at the same moment all rotate, one after the other."""
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
+        done = list(ex.map(lambda _: srv.cli("keys", "rotate", "--tenant", "forced", "--alg",
+                                             "ES256", "--force"), range(PARALLEL)))
+    assert [r.rc for r in done] == [0] * PARALLEL, [r.err for r in done]
+    r = srv.cli("keys", "list", "--tenant", "forced", "--alg", "ES256")
     states = collections.Counter(k["state"] for k in r.out["keys"])
     assert states == {"current": 1, "next": 1, "retired": PARALLEL * (round_ + 1)}, states
 
@@ -215,6 +246,7 @@ def move_next_keys(srv, name, published_at):
     assert n == len(ALGS)
 
 
+@HOOKS
 def test_a_next_key_younger_than_the_jwks_cache_is_not_promoted(srv):
     before = current(srv, "young")
     # On the schedule's clock the next keys were published 100 s ago.
@@ -230,6 +262,7 @@ def test_a_next_key_younger_than_the_jwks_cache_is_not_promoted(srv):
     assert len(after) == len(ALGS)
 
 
+@HOOKS
 def test_a_server_whose_master_key_cannot_open_the_keys_does_not_rotate(srv, make_server):
     """A server started with the wrong master key must not promote a key
     it cannot open, nor seal new keys that the others cannot open."""
@@ -264,6 +297,7 @@ def test_a_server_whose_master_key_cannot_open_the_keys_does_not_rotate(srv, mak
 
 # -- verifiers across a rotation ------------------------------------------------
 
+@HOOKS
 def test_tokens_verify_across_a_rotation_with_no_unknown_kid(srv, tmp_path):
     # A resource server that fetched the key set once and may not fetch it
     # again for an hour: every kid it meets must be in what it holds.
@@ -315,6 +349,24 @@ def test_out_of_range_values_are_refused(srv, value):
     assert srv.cli("tenant", "show", "manual").out["key_rotation"] == 0
 
 
+def test_a_key_rotation_shorter_than_a_retired_keys_stay_is_refused(srv):
+    """A retired key stays in JWKS for max(access_token_ttl, 1 h) + 300 s;
+    key_rotation may not be shorter, whichever of the two changes."""
+    r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", str(HOUR))
+    assert r.rc == 1 and "key_rotation" in r.err and str(ROT) in r.err, r.err
+    r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", str(ROT),
+                "--access-token-ttl", "86400")
+    assert r.rc == 1, r
+    assert "key_rotation" in r.err and "access_token_ttl" in r.err and "86700" in r.err, r.err
+    assert srv.cli("tenant", "show", "bad-rotation").rc != 0
+    r = srv.cli("tenant", "update", "later", "--access-token-ttl", "86400")
+    assert r.rc == 1 and "access_token_ttl" in r.err and "key_rotation" in r.err, r.err
+    assert srv.cli("tenant", "show", "later").out.get("access_token_ttl") != 86400
+    r = srv.cli("tenant", "update", "manual", "--access-token-ttl", "86400")
+    assert r.rc == 0, r.err  # rotation by hand only: no bound
+    assert srv.cli("tenant", "update", "manual", "--access-token-ttl", str(HOUR)).rc == 0
+
+
 @pytest.mark.parametrize("value", ["abc", "1.5", "90d", ""])
 def test_values_that_are_not_whole_numbers_are_refused(srv, value):
     r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", value)
@@ -353,6 +405,7 @@ def assert_rotated_once(servers, name):
         assert sum(c.get(alg, 0) for c in counted) == 1, (name, counted)
 
 
+@HOOKS
 def test_two_servers_on_one_sqlite_file_rotate_each_tenant_once(srv, make_server):
     twin = make_server(start=False, name="twin", env=FAST)
     twin.db, twin.db_path, twin.master_key = srv.db, srv.db_path, srv.master_key
@@ -385,6 +438,7 @@ def pg_pair(cluster, make_module_server):  # noqa: F811 (the imported fixture)
     return a, b
 
 
+@HOOKS
 def test_two_servers_on_one_database_rotate_each_tenant_once(pg_pair):
     a, b = pg_pair
     before = {n: current(a, n) for n in PG_TENANTS}

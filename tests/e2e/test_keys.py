@@ -6,12 +6,14 @@ import threading
 import pytest
 import requests
 
-from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, fetch_jwks, fetch_token,
+from e2e_util import (HTTP_TIMEOUT_S, RELOAD_BUDGET_S, SECRET, discovery, fetch_jwks, fetch_token,
                       introspect, jose_header, verify_access_token, wait_until)
 
 DOC = {"tenants": [
     {"name": "rot", "clients": [{"client_id": "svc", "secret": SECRET}]},
     {"name": "rsa", "access_token_alg": "RS256", "clients": [{"client_id": "svc", "secret": SECRET}]},
+    {"name": "again", "clients": [{"client_id": "svc", "secret": SECRET}]},
+    {"name": "order", "clients": [{"client_id": "svc", "secret": SECRET}]},
 ]}
 ROTATIONS = 16
 # The server normally picks up changes every 200 ms in these tests; the
@@ -76,7 +78,8 @@ def test_rotation_is_seen_by_a_verifier(srv):
     old_token = fetch_token(srv, "rot", "svc")["access_token"]
     assert jose_header(old_token)["kid"] == old_kid
 
-    r = srv.cli("keys", "rotate", "--tenant", "rot", "--alg", "ES256")
+    # --force: the tenant's next key was published moments ago
+    r = srv.cli("keys", "rotate", "--tenant", "rot", "--alg", "ES256", "--force")
     assert r.rc == 0, r.err
     after = keys_by_state(srv, "rot", "ES256")
     assert after["current"] == [next_kid]
@@ -100,7 +103,7 @@ def test_rotating_every_algorithm_moves_the_access_token_key(srv):
     before = {alg: keys_by_state(srv, "rsa", alg) for alg in ("ES256", "RS256", "EdDSA")}
     old_token = fetch_token(srv, "rsa", "svc")["access_token"]
     assert jose_header(old_token)["kid"] == before["RS256"]["current"][0]
-    r = srv.cli("keys", "rotate", "--tenant", "rsa")
+    r = srv.cli("keys", "rotate", "--tenant", "rsa", "--force")
     assert r.rc == 0, r.err
     for alg, states in before.items():
         after = keys_by_state(srv, "rsa", alg)
@@ -134,7 +137,7 @@ def test_tokens_keep_coming_while_keys_rotate(make_server):
     worker.start()
     try:
         for _ in range(ROTATIONS):
-            r = srv.cli("keys", "rotate", "--tenant", "flow", "--alg", "ES256")
+            r = srv.cli("keys", "rotate", "--tenant", "flow", "--alg", "ES256", "--force")
             assert r.rc == 0, r.err
     finally:
         stop.set()
@@ -160,3 +163,49 @@ def test_rotating_an_algorithm_the_tenant_does_not_serve_fails(srv):
 def test_rotating_keys_of_an_unknown_tenant_fails(srv):
     r = srv.cli("keys", "rotate", "--tenant", "nosuch")
     assert r.rc == 1 and "nosuch" in r.err
+
+
+def test_a_rotation_right_after_another_warns_unless_forced(srv):
+    """A next key published moments ago may be missing from a verifier's
+    cached JWKS: a rotation by hand promotes it all the same (the operator
+    asked) and says so on stderr; --force says nothing."""
+    r = srv.cli("keys", "rotate", "--tenant", "again", "--alg", "ES256", "--force")
+    assert r.rc == 0 and "warning" not in r.err, r.err
+    before = keys_by_state(srv, "again", "ES256")
+    r = srv.cli("keys", "rotate", "--tenant", "again", "--alg", "ES256")
+    assert r.rc == 0, r.err
+    assert "warning" in r.err and "published" in r.err and "--force" in r.err, r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err
+    after = keys_by_state(srv, "again", "ES256")
+    assert len(after["current"]) == 1 and len(after["next"]) == 1
+    assert after["current"] == before["next"] and after["current"] != before["current"]
+
+
+def test_force_belongs_to_rotate_alone(srv):
+    r = srv.cli("keys", "list", "--tenant", "again", "--force")
+    assert r.rc == 2, r
+
+
+def test_jwks_lists_signing_keys_first_then_next_then_retired_newest_first(srv):
+    """A verifier that keeps only the first keys of a long key set (libtessera
+    keeps 64) keeps the keys that sign and will sign."""
+    for _ in range(3):
+        r = srv.cli("keys", "rotate", "--tenant", "order", "--force")
+        assert r.rc == 0, r.err
+    keys = srv.cli("keys", "list", "--tenant", "order").out["keys"]
+    rank = {"current": 0, "next": 1, "retired": 2}
+    uri = discovery(srv, "order")["jwks_uri"]
+
+    def served():
+        r = requests.get(uri, timeout=HTTP_TIMEOUT_S)
+        got = [k["kid"] for k in r.json()["keys"]]
+        return got if set(got) == {k["kid"] for k in keys} else None
+    got, _ = wait_until(served, timeout=5, interval=0.1)
+    assert got, "JWKS did not show the rotations"
+    states = [next(k["state"] for k in keys if k["kid"] == kid) for kid in got]
+    assert states == sorted(states, key=rank.get), states
+    retired = [kid for kid, st in zip(got, states) if st == "retired"]
+    by_kid = {k["kid"]: k for k in keys}
+    newest_first = [(by_kid[k]["retired_at"], by_kid[k]["created_at"]) for k in retired]
+    assert newest_first == sorted(newest_first, reverse=True), newest_first
+    assert len(retired) == 3 * 2

@@ -182,8 +182,8 @@ static void test_update_rebuilds_only_what_changed(void **state)
 	/* A tenant's key rotation is a change of that tenant alone. */
 	{
 		char err[ERR_CAP] = "";
-		assert_int_equal(ts_admin_keys_rotate(&fx->a, "x", TS_ALG_ES256, err, sizeof(err)),
-				 TS_OK);
+		assert_int_equal(
+			ts_admin_keys_rotate(&fx->a, "x", TS_ALG_ES256, true, err, sizeof(err)), TS_OK);
 	}
 	assert_int_equal(ts_snapshot_update(&fx->src, s2, &s3, &rebuilt), TS_OK);
 	assert_int_equal(rebuilt, 1);

@@ -323,6 +323,74 @@ static void test_key_rotation_due(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, x), TS_OK);
 }
 
+/* A key's state changes only from the state named, and leaves its sealed
+ * key as it is; a delete in a state likewise. */
+static void test_key_set_state(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], id[ID_CAP];
+	struct ts_key_rec **v = NULL;
+	size_t n = 0;
+
+	rot_tenant(st, "{}", 1000, 2000, name, id);
+	assert_int_equal(ts_store_key_set_state(st, id, "nxt", "current", "retired", 0, 5),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_set_state(st, id, "nxt", "next", "current", 3000, 0), TS_OK);
+	assert_int_equal(ts_store_key_set_state(st, id, "nxt", "next", "current", 3000, 0),
+			 TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_set_state(st, id, "cur", "current", "bogus", 0, 0),
+			 TS_EINVAL);
+	assert_int_equal(ts_store_key_list(st, id, &v, &n), TS_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[2]->kid, "nxt");
+	assert_string_equal(v[2]->state, "current");
+	assert_true(v[2]->activated_at == 3000 && v[2]->retired_at == 0);
+	assert_string_equal(v[2]->sealed_private, "v1.0011223344556677.c2VhbGVk");
+	ts_key_recs_free(v, n);
+	assert_int_equal(ts_store_key_delete_in_state(st, id, "old", "next"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_key_delete_in_state(st, id, "old", "retired"), TS_OK);
+	assert_int_equal(ts_store_key_delete_in_state(st, id, "old", "retired"), TS_ENOTFOUND);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
+/* Where tenant id is in v, or n. */
+static size_t due_pos(struct ts_tenant_rec *const *v, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n && strcmp(v[i]->id, id) != 0; i++)
+		;
+	return i;
+}
+
+/* The due tenants come most overdue first, whatever their ids, and carry
+ * their version as a tenant read does. */
+static void test_key_rotation_due_order(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char p[NAME_CAP], pid[ID_CAP], q[NAME_CAP], qid[ID_CAP], r[NAME_CAP], rid[ID_CAP];
+	struct ts_tenant_rec **v = NULL, *got = NULL;
+	size_t n = 0;
+
+	rot_tenant(st, "{\"key_rotation\":7200}", 100, 100, p, pid);   /* due at 7300 */
+	rot_tenant(st, "{\"key_rotation\":3600}", 1000, 1000, q, qid); /* due at 4600 */
+	rot_tenant(st, "{\"key_rotation\":3600}", 2000, 2000, r, rid); /* due at 5600 */
+	assert_int_equal(ts_store_key_rotation_due(st, 10000, 10000 - LEAD, DEFAULT_ROT, DUE_LIMIT,
+						   &v, &n),
+			 TS_OK);
+	assert_true(due_pos(v, n, qid) < due_pos(v, n, rid));
+	assert_true(due_pos(v, n, rid) < due_pos(v, n, pid));
+	assert_true(due_pos(v, n, pid) < n);
+	assert_int_equal(ts_store_tenant_get(st, q, &got), TS_OK);
+	assert_true(got->version > 0);
+	assert_int_equal(v[due_pos(v, n, qid)]->version, got->version);
+	ts_tenant_rec_free(got);
+	ts_tenant_recs_free(v, n);
+	assert_int_equal(ts_store_tenant_delete(st, p), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, q), TS_OK);
+	assert_int_equal(ts_store_tenant_delete(st, r), TS_OK);
+}
+
 /* ---- generation ---- */
 
 static void test_generation(void **state)
@@ -1070,6 +1138,8 @@ int main(void)
 		cmocka_unit_test(test_jti_use),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_key_rotation_due),
+		cmocka_unit_test(test_key_rotation_due_order),
+		cmocka_unit_test(test_key_set_state),
 	};
 	const struct CMUnitTest concurrency_tests[] = {
 		cmocka_unit_test(test_concurrent),

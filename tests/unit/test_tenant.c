@@ -513,7 +513,17 @@ static void test_tenant_key_rotation(void **state)
 {
 	(void)state;
 	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":0}");
-	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3600}");
+	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3900}");
+	/* Not shorter than a retired key's stay in JWKS: max(TTL, 1 h) + 300 s. */
+	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3600}",
+		   "\"key_rotation\" (3600 s) must be at least 3900 s");
+	expect_err(ts_admin_tenant_validate,
+		   "{\"name\":\"acme\",\"key_rotation\":86400,\"access_token_ttl\":86400}",
+		   "\"access_token_ttl\"");
+	expect_ok(ts_admin_tenant_validate,
+		  "{\"name\":\"acme\",\"key_rotation\":86700,\"access_token_ttl\":86400}");
+	expect_ok(ts_admin_tenant_validate,
+		  "{\"name\":\"acme\",\"key_rotation\":0,\"access_token_ttl\":86400}");
 	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":315360000}");
 	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3599}",
 		   "\"key_rotation\" must be 0 (rotation by hand only) or a number of seconds "
