@@ -165,7 +165,7 @@ int ts_store_user_list(struct ts_store *st, const char *tenant_id, struct ts_use
 /* The access tokens recorded with the user's grants are denied first, in
  * the same transaction: the grants and their records go with the user,
  * the tokens themselves would otherwise stay valid until they expire. The
- * locks come first where the dialect needs them (sql.c). */
+ * locks come first where the dialect needs them (sql_table.h). */
 int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char *id)
 {
 	static const enum ts_sql steps[] = {
