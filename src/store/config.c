@@ -26,8 +26,8 @@ static const struct ts_col tenant_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_tenant_rec, updated_at, 0),
 	TS_COL(TS_COL_I64, struct ts_tenant_rec, version, 0),
 };
-static const struct ts_rec_desc tenant_desc = {"tenant", sizeof(struct ts_tenant_rec),
-					       tenant_cols, (int)TS_ARRAY_LEN(tenant_cols)};
+static const struct ts_rec_desc tenant_desc =
+	TS_REC_DESC("tenant", struct ts_tenant_rec, tenant_cols);
 /* TENANT_PUT binds every column but the version, which the store moves. */
 #define TENANT_PUT_ARGS ((int)TS_ARRAY_LEN(tenant_cols) - 1)
 
@@ -36,9 +36,8 @@ static const struct ts_col tenant_ver_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_tenant_ver, name, TS_COL_REQUIRED),
 	TS_COL(TS_COL_I64, struct ts_tenant_ver, version, 0),
 };
-static const struct ts_rec_desc tenant_ver_desc = {"tenant", sizeof(struct ts_tenant_ver),
-						   tenant_ver_cols,
-						   (int)TS_ARRAY_LEN(tenant_ver_cols)};
+static const struct ts_rec_desc tenant_ver_desc =
+	TS_REC_DESC("tenant", struct ts_tenant_ver, tenant_ver_cols);
 
 /* A client secret's KDF digest and a sealed private key are wiped when
  * freed: there is no reason to leave them in freed memory. */
@@ -50,8 +49,8 @@ static const struct ts_col client_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_client_rec, created_at, 0),
 	TS_COL(TS_COL_I64, struct ts_client_rec, updated_at, 0),
 };
-static const struct ts_rec_desc client_desc = {"client", sizeof(struct ts_client_rec),
-					       client_cols, (int)TS_ARRAY_LEN(client_cols)};
+static const struct ts_rec_desc client_desc =
+	TS_REC_DESC("client", struct ts_client_rec, client_cols);
 
 static const struct ts_col key_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_key_rec, tenant_id, TS_COL_REQUIRED),
@@ -64,8 +63,7 @@ static const struct ts_col key_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_key_rec, activated_at, 0),
 	TS_COL(TS_COL_I64, struct ts_key_rec, retired_at, 0),
 };
-static const struct ts_rec_desc key_desc = {"key", sizeof(struct ts_key_rec), key_cols,
-					    (int)TS_ARRAY_LEN(key_cols)};
+static const struct ts_rec_desc key_desc = TS_REC_DESC("key", struct ts_key_rec, key_cols);
 
 static const struct ts_col audit_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_audit_rec, id, 0),
@@ -77,8 +75,7 @@ static const struct ts_col audit_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_audit_rec, request_id, 0),
 	TS_COL(TS_COL_TEXT, struct ts_audit_rec, detail, 0),
 };
-static const struct ts_rec_desc audit_desc = {"audit", sizeof(struct ts_audit_rec), audit_cols,
-					      (int)TS_ARRAY_LEN(audit_cols)};
+static const struct ts_rec_desc audit_desc = TS_REC_DESC("audit", struct ts_audit_rec, audit_cols);
 
 /* Tenant names are [a-z0-9-]{1,63} (store.h); anything else is refused
  * before it reaches the database. */
@@ -195,25 +192,10 @@ int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, s
 			      (void ***)out, n, "tenant versions");
 }
 
-void ts_tenant_rec_free(struct ts_tenant_rec *r)
-{
-	ts_rec_free(&tenant_desc, r);
-}
-
-void ts_tenant_recs_free(struct ts_tenant_rec **v, size_t n)
-{
-	ts_recs_free(&tenant_desc, (void **)v, n);
-}
-
-void ts_tenant_ver_free(struct ts_tenant_ver *v)
-{
-	ts_rec_free(&tenant_ver_desc, v);
-}
-
-void ts_tenant_vers_free(struct ts_tenant_ver **v, size_t n)
-{
-	ts_recs_free(&tenant_ver_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_tenant_rec_free, struct ts_tenant_rec, tenant_desc)
+TS_RECS_FREE_FN(ts_tenant_recs_free, struct ts_tenant_rec, tenant_desc)
+TS_REC_FREE_FN(ts_tenant_ver_free, struct ts_tenant_ver, tenant_ver_desc)
+TS_RECS_FREE_FN(ts_tenant_vers_free, struct ts_tenant_ver, tenant_ver_desc)
 
 /* ---- clients ---- */
 
@@ -254,15 +236,8 @@ int ts_store_client_delete(struct ts_store *st, const char *tenant_id, const cha
 	return ts_q_write1(st, TS_SQL_CLIENT_DELETE, a, 2, true, true, "client delete");
 }
 
-void ts_client_rec_free(struct ts_client_rec *r)
-{
-	ts_rec_free(&client_desc, r);
-}
-
-void ts_client_recs_free(struct ts_client_rec **v, size_t n)
-{
-	ts_recs_free(&client_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_client_rec_free, struct ts_client_rec, client_desc)
+TS_RECS_FREE_FN(ts_client_recs_free, struct ts_client_rec, client_desc)
 
 /* ---- signing keys ---- */
 
@@ -335,15 +310,8 @@ int ts_store_key_rotation_due(struct ts_store *st, int64_t now, int64_t publishe
 			 "key rotation due");
 }
 
-void ts_key_rec_free(struct ts_key_rec *r)
-{
-	ts_rec_free(&key_desc, r);
-}
-
-void ts_key_recs_free(struct ts_key_rec **v, size_t n)
-{
-	ts_recs_free(&key_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_key_rec_free, struct ts_key_rec, key_desc)
+TS_RECS_FREE_FN(ts_key_recs_free, struct ts_key_rec, key_desc)
 
 /* ---- revocations (not configuration: no generation move) ---- */
 
@@ -493,12 +461,5 @@ int ts_store_audit_query(struct ts_store *st, const char *tenant, int64_t since,
 			 "audit query");
 }
 
-void ts_audit_rec_free(struct ts_audit_rec *r)
-{
-	ts_rec_free(&audit_desc, r);
-}
-
-void ts_audit_recs_free(struct ts_audit_rec **v, size_t n)
-{
-	ts_recs_free(&audit_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_audit_rec_free, struct ts_audit_rec, audit_desc)
+TS_RECS_FREE_FN(ts_audit_recs_free, struct ts_audit_rec, audit_desc)

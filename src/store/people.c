@@ -43,8 +43,7 @@ static char *fold_ascii(const char *s)
 	TS_COL(TS_COL_I64, type, m updated_at, 0)
 
 static const struct ts_col user_cols[] = {USER_COLUMNS(struct ts_user_rec, )};
-const struct ts_rec_desc ts_user_desc = {"user", sizeof(struct ts_user_rec), user_cols,
-					  (int)TS_ARRAY_LEN(user_cols)};
+const struct ts_rec_desc ts_user_desc = TS_REC_DESC("user", struct ts_user_rec, user_cols);
 
 /* A MEMBER_RECORDS row: the user's columns, then added_at and added_by. */
 struct member_row {
@@ -57,8 +56,7 @@ static const struct ts_col member_cols[] = {
 	TS_COL(TS_COL_I64, struct member_row, added_at, 0),
 	TS_COL(TS_COL_TEXT, struct member_row, added_by, 0),
 };
-static const struct ts_rec_desc member_desc = {"member", sizeof(struct member_row), member_cols,
-					       (int)TS_ARRAY_LEN(member_cols)};
+static const struct ts_rec_desc member_desc = TS_REC_DESC("member", struct member_row, member_cols);
 
 static const struct ts_col group_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_group_rec, tenant_id, TS_COL_REQUIRED),
@@ -67,8 +65,7 @@ static const struct ts_col group_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_group_rec, created_at, 0),
 	TS_COL(TS_COL_TEXT, struct ts_group_rec, org_id, 0),
 };
-static const struct ts_rec_desc group_desc = {"group", sizeof(struct ts_group_rec), group_cols,
-					      (int)TS_ARRAY_LEN(group_cols)};
+static const struct ts_rec_desc group_desc = TS_REC_DESC("group", struct ts_group_rec, group_cols);
 
 static const struct ts_col apikey_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_apikey_rec, key, TS_COL_REQUIRED),
@@ -79,8 +76,8 @@ static const struct ts_col apikey_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_apikey_rec, device_id, 0),
 	TS_COL(TS_COL_I64, struct ts_apikey_rec, created_at, 0),
 };
-static const struct ts_rec_desc apikey_desc = {"api key", sizeof(struct ts_apikey_rec),
-					       apikey_cols, (int)TS_ARRAY_LEN(apikey_cols)};
+static const struct ts_rec_desc apikey_desc =
+	TS_REC_DESC("api key", struct ts_apikey_rec, apikey_cols);
 
 /* ---- users ---- */
 
@@ -193,15 +190,8 @@ int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char 
 	return rc;
 }
 
-void ts_user_rec_free(struct ts_user_rec *r)
-{
-	ts_rec_free(&ts_user_desc, r);
-}
-
-void ts_user_recs_free(struct ts_user_rec **v, size_t n)
-{
-	ts_recs_free(&ts_user_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_user_rec_free, struct ts_user_rec, ts_user_desc)
+TS_RECS_FREE_FN(ts_user_recs_free, struct ts_user_rec, ts_user_desc)
 
 /* ---- groups ---- */
 
@@ -256,15 +246,8 @@ int ts_store_group_delete(struct ts_store *st, const char *tenant_id, const char
 	return ts_q_write1(st, TS_SQL_GROUP_DELETE, a, 2, true, false, "group delete");
 }
 
-void ts_group_rec_free(struct ts_group_rec *r)
-{
-	ts_rec_free(&group_desc, r);
-}
-
-void ts_group_recs_free(struct ts_group_rec **v, size_t n)
-{
-	ts_recs_free(&group_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_group_rec_free, struct ts_group_rec, group_desc)
+TS_RECS_FREE_FN(ts_group_recs_free, struct ts_group_rec, group_desc)
 
 /* ---- membership ---- */
 
@@ -438,12 +421,5 @@ int ts_store_apikey_delete_user(struct ts_store *st, const char *tenant_id, cons
 			   "apikey delete user");
 }
 
-void ts_apikey_rec_free(struct ts_apikey_rec *r)
-{
-	ts_rec_free(&apikey_desc, r);
-}
-
-void ts_apikey_recs_free(struct ts_apikey_rec **v, size_t n)
-{
-	ts_recs_free(&apikey_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_apikey_rec_free, struct ts_apikey_rec, apikey_desc)
+TS_RECS_FREE_FN(ts_apikey_recs_free, struct ts_apikey_rec, apikey_desc)

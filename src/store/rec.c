@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const struct ts_col int_row_cols[] = {TS_COL(TS_COL_I64, struct ts_int_row, v, 0)};
-const struct ts_rec_desc ts_int_row_desc = {"row", sizeof(struct ts_int_row), int_row_cols, 1};
+const struct ts_rec_desc ts_int_row_desc = TS_REC_DESC("row", struct ts_int_row, int_row_cols);
 
 static void *field(void *rec, const struct ts_col *col)
 {

@@ -34,6 +34,8 @@ struct ts_rec_desc {
 };
 
 #define TS_COL(kind, type, member, flags) {(kind), offsetof(type, member), (flags)}
+/* The descriptor of record type over its column array cols. */
+#define TS_REC_DESC(name, type, cols) {(name), sizeof(type), (cols), (int)TS_ARRAY_LEN(cols)}
 
 /* A row of one integer column: a count, or 1 for "exists". */
 struct ts_int_row {
@@ -62,6 +64,13 @@ void ts_recs_free(const struct ts_rec_desc *d, void **v, size_t n);
 struct ts_arg ts_rec_arg(const struct ts_rec_desc *d, const void *rec, int i);
 /* Every column of rec, in order, into args (room for d->ncols). */
 void ts_rec_args(const struct ts_rec_desc *d, const void *rec, struct ts_arg *args);
+
+/* Define a record type's public free functions over its descriptor: fn(r)
+ * frees one record as ts_rec_free, fn(v, n) an array as ts_recs_free. */
+#define TS_REC_FREE_FN(fn, type, desc) \
+	void fn(type *r) { ts_rec_free(&(desc), r); }
+#define TS_RECS_FREE_FN(fn, type, desc) \
+	void fn(type **v, size_t n) { ts_recs_free(&(desc), (void **)v, n); }
 
 /* The user record (people.c), also read by the refresh grant's one read
  * (tokens.c). */

@@ -28,8 +28,8 @@ static const struct ts_col session_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_session_rec, last_seen, 0),
 	TS_COL(TS_COL_I64, struct ts_session_rec, expires_at, 0),
 };
-static const struct ts_rec_desc session_desc = {"session", sizeof(struct ts_session_rec),
-						session_cols, (int)TS_ARRAY_LEN(session_cols)};
+static const struct ts_rec_desc session_desc =
+	TS_REC_DESC("session", struct ts_session_rec, session_cols);
 
 /* One column, a scope. */
 struct scope_row {
@@ -38,7 +38,7 @@ struct scope_row {
 static const struct ts_col scope_cols[] = {
 	TS_COL(TS_COL_TEXT, struct scope_row, scope, TS_COL_REQUIRED),
 };
-static const struct ts_rec_desc scope_desc = {"consent", sizeof(struct scope_row), scope_cols, 1};
+static const struct ts_rec_desc scope_desc = TS_REC_DESC("consent", struct scope_row, scope_cols);
 
 /* Pending state may carry secrets (vault state): its data is wiped. */
 struct pending_row {
@@ -51,16 +51,16 @@ static const struct ts_col pending_cols[] = {
 	TS_COL(TS_COL_TEXT, struct pending_row, data, TS_COL_REQUIRED | TS_COL_SECRET),
 	TS_COL(TS_COL_I64, struct pending_row, expires_at, 0),
 };
-static const struct ts_rec_desc pending_desc = {"pending", sizeof(struct pending_row),
-						pending_cols, (int)TS_ARRAY_LEN(pending_cols)};
+static const struct ts_rec_desc pending_desc =
+	TS_REC_DESC("pending", struct pending_row, pending_cols);
 
 static const struct ts_col throttle_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_throttle_win, start, 0),
 	TS_COL(TS_COL_INT, struct ts_throttle_win, failures, 0),
 	TS_COL(TS_COL_I64, struct ts_throttle_win, last, 0),
 };
-static const struct ts_rec_desc throttle_desc = {"throttle", sizeof(struct ts_throttle_win),
-						 throttle_cols, (int)TS_ARRAY_LEN(throttle_cols)};
+static const struct ts_rec_desc throttle_desc =
+	TS_REC_DESC("throttle", struct ts_throttle_win, throttle_cols);
 
 /* ---- sessions ---- */
 
@@ -115,10 +115,7 @@ int ts_store_session_delete_user(struct ts_store *st, const char *tenant_id, con
 			   "session delete user");
 }
 
-void ts_session_rec_free(struct ts_session_rec *r)
-{
-	ts_rec_free(&session_desc, r);
-}
+TS_REC_FREE_FN(ts_session_rec_free, struct ts_session_rec, session_desc)
 
 /* ---- consent ---- */
 

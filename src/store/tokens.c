@@ -36,8 +36,7 @@ static const struct ts_col code_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_code_rec, expires_at, 0),
 	TS_COL(TS_COL_BOOL, struct ts_code_rec, used, 0),
 };
-static const struct ts_rec_desc code_desc = {"code", sizeof(struct ts_code_rec), code_cols,
-					     (int)TS_ARRAY_LEN(code_cols)};
+static const struct ts_rec_desc code_desc = TS_REC_DESC("code", struct ts_code_rec, code_cols);
 
 static const struct ts_col grant_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_grant_rec, tenant_id, TS_COL_REQUIRED),
@@ -49,8 +48,7 @@ static const struct ts_col grant_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_grant_rec, created_at, 0),
 	TS_COL(TS_COL_BOOL, struct ts_grant_rec, revoked, 0),
 };
-static const struct ts_rec_desc grant_desc = {"grant", sizeof(struct ts_grant_rec), grant_cols,
-					      (int)TS_ARRAY_LEN(grant_cols)};
+static const struct ts_rec_desc grant_desc = TS_REC_DESC("grant", struct ts_grant_rec, grant_cols);
 
 static const struct ts_col refresh_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_refresh_rec, token_hash, TS_COL_REQUIRED | TS_COL_SECRET),
@@ -69,8 +67,8 @@ static const struct ts_col refresh_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_refresh_rec, rotated_at, 0),
 	TS_COL(TS_COL_TEXT, struct ts_refresh_rec, access_jti, 0),
 };
-static const struct ts_rec_desc refresh_desc = {"refresh token", sizeof(struct ts_refresh_rec),
-						refresh_cols, (int)TS_ARRAY_LEN(refresh_cols)};
+static const struct ts_rec_desc refresh_desc =
+	TS_REC_DESC("refresh token", struct ts_refresh_rec, refresh_cols);
 /* REFRESH_PUT binds every column; its revoked (the last) may be raised. */
 /* revoked, and the three columns only the rotations set, after it. */
 #define REFRESH_REVOKED_ARG (TS_ARRAY_LEN(refresh_cols) - 4)
@@ -82,8 +80,8 @@ struct grant_state {
 static const struct ts_col grant_state_cols[] = {
 	TS_COL(TS_COL_BOOL, struct grant_state, revoked, 0),
 };
-static const struct ts_rec_desc grant_state_desc = {"grant", sizeof(struct grant_state),
-						    grant_state_cols, 1};
+static const struct ts_rec_desc grant_state_desc =
+	TS_REC_DESC("grant", struct grant_state, grant_state_cols);
 
 /* REFRESH_STATE's row. */
 struct refresh_state {
@@ -97,9 +95,8 @@ static const struct ts_col refresh_state_cols[] = {
 	TS_COL(TS_COL_BOOL, struct refresh_state, used, 0),
 	TS_COL(TS_COL_BOOL, struct refresh_state, revoked, 0),
 };
-static const struct ts_rec_desc refresh_state_desc = {
-	"refresh token", sizeof(struct refresh_state), refresh_state_cols,
-	(int)TS_ARRAY_LEN(refresh_state_cols)};
+static const struct ts_rec_desc refresh_state_desc =
+	TS_REC_DESC("refresh token", struct refresh_state, refresh_state_cols);
 
 /* The fields a refresh token cannot be stored without. */
 static bool refresh_rec_ok(const struct ts_refresh_rec *r)
@@ -180,10 +177,7 @@ int ts_store_code_take(struct ts_store *st, const char *code_hash, struct ts_cod
 	return rc;
 }
 
-void ts_code_rec_free(struct ts_code_rec *r)
-{
-	ts_rec_free(&code_desc, r);
-}
+TS_REC_FREE_FN(ts_code_rec_free, struct ts_code_rec, code_desc)
 
 /* ---- grants ---- */
 
@@ -306,10 +300,7 @@ int ts_store_grant_revoke(struct ts_store *st, const char *tenant_id, const char
 	return r;
 }
 
-void ts_grant_rec_free(struct ts_grant_rec *r)
-{
-	ts_rec_free(&grant_desc, r);
-}
+TS_REC_FREE_FN(ts_grant_rec_free, struct ts_grant_rec, grant_desc)
 
 /* ---- refresh tokens ---- */
 
@@ -459,8 +450,8 @@ static const struct ts_col regrace_cols[] = {
 	TS_COL(TS_COL_TEXT, struct regrace_row, access_jti, 0),
 	TS_COL(TS_COL_I64, struct regrace_row, rotated_at, 0),
 };
-static const struct ts_rec_desc regrace_desc = {"refresh token", sizeof(struct regrace_row),
-						regrace_cols, 2};
+static const struct ts_rec_desc regrace_desc =
+	TS_REC_DESC("refresh token", struct regrace_row, regrace_cols);
 struct children_row {
 	int64_t any_used, any_live, replaced;
 };
@@ -469,8 +460,8 @@ static const struct ts_col children_cols[] = {
 	TS_COL(TS_COL_I64, struct children_row, any_live, 0),
 	TS_COL(TS_COL_I64, struct children_row, replaced, 0),
 };
-static const struct ts_rec_desc children_desc = {"refresh token", sizeof(struct children_row),
-						 children_cols, 3};
+static const struct ts_rec_desc children_desc =
+	TS_REC_DESC("refresh token", struct children_row, children_cols);
 
 struct regrace_args {
 	struct ts_store *st;
@@ -660,7 +651,4 @@ int ts_store_refresh_rotate_token(struct ts_store *st, const char *old_hash,
 	return rotate(st, &a);
 }
 
-void ts_refresh_rec_free(struct ts_refresh_rec *r)
-{
-	ts_rec_free(&refresh_desc, r);
-}
+TS_REC_FREE_FN(ts_refresh_rec_free, struct ts_refresh_rec, refresh_desc)

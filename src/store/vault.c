@@ -33,8 +33,8 @@ static const struct ts_col provider_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_provider_rec, created_at, 0),
 	TS_COL(TS_COL_I64, struct ts_provider_rec, updated_at, 0),
 };
-static const struct ts_rec_desc provider_desc = {"provider", sizeof(struct ts_provider_rec),
-						 provider_cols, (int)TS_ARRAY_LEN(provider_cols)};
+static const struct ts_rec_desc provider_desc =
+	TS_REC_DESC("provider", struct ts_provider_rec, provider_cols);
 
 static const struct ts_col conn_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_connection_rec, id, TS_COL_REQUIRED),
@@ -60,8 +60,8 @@ static const struct ts_col conn_cols[] = {
 	TS_COL(TS_COL_I64, struct ts_connection_rec, created_at, 0),
 	TS_COL(TS_COL_I64, struct ts_connection_rec, updated_at, 0),
 };
-static const struct ts_rec_desc conn_desc = {"connection", sizeof(struct ts_connection_rec),
-					     conn_cols, (int)TS_ARRAY_LEN(conn_cols)};
+static const struct ts_rec_desc conn_desc =
+	TS_REC_DESC("connection", struct ts_connection_rec, conn_cols);
 
 /* ---- providers ---- */
 
@@ -154,15 +154,8 @@ int ts_store_key_reseal(struct ts_store *st, const char *tenant_id, const char *
 		      "key reseal");
 }
 
-void ts_provider_rec_free(struct ts_provider_rec *r)
-{
-	ts_rec_free(&provider_desc, r);
-}
-
-void ts_provider_recs_free(struct ts_provider_rec **v, size_t n)
-{
-	ts_recs_free(&provider_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_provider_rec_free, struct ts_provider_rec, provider_desc)
+TS_RECS_FREE_FN(ts_provider_recs_free, struct ts_provider_rec, provider_desc)
 
 /* ---- connections ---- */
 
@@ -308,12 +301,5 @@ int ts_store_connection_delete(struct ts_store *st, const char *tenant_id, const
 	return ts_q_write1(st, TS_SQL_CONN_DELETE, a, 2, true, false, "connection delete");
 }
 
-void ts_connection_rec_free(struct ts_connection_rec *r)
-{
-	ts_rec_free(&conn_desc, r);
-}
-
-void ts_connection_recs_free(struct ts_connection_rec **v, size_t n)
-{
-	ts_recs_free(&conn_desc, (void **)v, n);
-}
+TS_REC_FREE_FN(ts_connection_rec_free, struct ts_connection_rec, conn_desc)
+TS_RECS_FREE_FN(ts_connection_recs_free, struct ts_connection_rec, conn_desc)
