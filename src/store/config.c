@@ -156,7 +156,8 @@ int ts_store_tenant_put(struct ts_store *st, const struct ts_tenant_rec *rec)
 	    !tenant_name_ok(rec->name) || rec->config == NULL)
 		return TS_EINVAL;
 	ts_rec_args(&tenant_desc, rec, a);
-	return ts_q_write1(st, TS_SQL_TENANT_PUT, a, TENANT_PUT_ARGS, false, true, "tenant put");
+	return ts_q_write1(st, true, TS_SQL_TENANT_PUT, a, TENANT_PUT_ARGS, TS_Q_BUMP,
+			   "tenant put");
 }
 
 int ts_store_tenant_get(struct ts_store *st, const char *name, struct ts_tenant_rec **out)
@@ -179,9 +180,8 @@ int ts_store_tenant_delete(struct ts_store *st, const char *name)
 	const struct ts_arg a[] = {TS_TXT(name)};
 	int r;
 
-	if (st == NULL || name == NULL)
-		return TS_EINVAL;
-	r = ts_q_write1(st, TS_SQL_TENANT_DELETE, a, 1, true, true, "tenant delete");
+	r = ts_q_write1(st, name != NULL, TS_SQL_TENANT_DELETE, a, 1, TS_Q_CHANGE | TS_Q_BUMP,
+			"tenant delete");
 	ts_revcache_clear(st->revcache);
 	return r;
 }
@@ -207,7 +207,7 @@ int ts_store_client_put(struct ts_store *st, const struct ts_client_rec *rec)
 	    rec->client_id[0] == '\0' || rec->config == NULL)
 		return TS_EINVAL;
 	ts_rec_args(&client_desc, rec, a);
-	return ts_q_write1(st, TS_SQL_CLIENT_PUT, a, client_desc.ncols, false, true,
+	return ts_q_write1(st, true, TS_SQL_CLIENT_PUT, a, client_desc.ncols, TS_Q_BUMP,
 			   "client put");
 }
 
@@ -231,9 +231,8 @@ int ts_store_client_delete(struct ts_store *st, const char *tenant_id, const cha
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(client_id)};
 
-	if (st == NULL || tenant_id == NULL || client_id == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_CLIENT_DELETE, a, 2, true, true, "client delete");
+	return ts_q_write1(st, tenant_id != NULL && client_id != NULL, TS_SQL_CLIENT_DELETE, a, 2,
+			   TS_Q_CHANGE | TS_Q_BUMP, "client delete");
 }
 
 TS_REC_FREE_FN(ts_client_rec_free, struct ts_client_rec, client_desc)
@@ -250,7 +249,7 @@ int ts_store_key_put(struct ts_store *st, const struct ts_key_rec *rec)
 	    rec->public_jwk == NULL || rec->sealed_private == NULL)
 		return TS_EINVAL;
 	ts_rec_args(&key_desc, rec, a);
-	return ts_q_write1(st, TS_SQL_KEY_PUT, a, key_desc.ncols, false, true, "key put");
+	return ts_q_write1(st, true, TS_SQL_KEY_PUT, a, key_desc.ncols, TS_Q_BUMP, "key put");
 }
 
 int ts_store_key_list(struct ts_store *st, const char *tenant_id, struct ts_key_rec ***out,
@@ -264,9 +263,8 @@ int ts_store_key_delete(struct ts_store *st, const char *tenant_id, const char *
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(kid)};
 
-	if (st == NULL || tenant_id == NULL || kid == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_KEY_DELETE, a, 2, true, true, "key delete");
+	return ts_q_write1(st, tenant_id != NULL && kid != NULL, TS_SQL_KEY_DELETE, a, 2,
+			   TS_Q_CHANGE | TS_Q_BUMP, "key delete");
 }
 
 int ts_store_key_set_state(struct ts_store *st, const char *tenant_id, const char *kid,
@@ -276,10 +274,9 @@ int ts_store_key_set_state(struct ts_store *st, const char *tenant_id, const cha
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(kid), TS_TXT(from), TS_TXT(to),
 				   TS_I64(activated_at), TS_I64(retired_at)};
 
-	if (st == NULL || tenant_id == NULL || kid == NULL || !key_state_ok(from) ||
-	    !key_state_ok(to))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_KEY_SET_STATE, a, 6, true, true, "key set state");
+	return ts_q_write1(
+		st, tenant_id != NULL && kid != NULL && key_state_ok(from) && key_state_ok(to),
+		TS_SQL_KEY_SET_STATE, a, 6, TS_Q_CHANGE | TS_Q_BUMP, "key set state");
 }
 
 int ts_store_key_delete_in_state(struct ts_store *st, const char *tenant_id, const char *kid,
@@ -287,9 +284,8 @@ int ts_store_key_delete_in_state(struct ts_store *st, const char *tenant_id, con
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(kid), TS_TXT(state)};
 
-	if (st == NULL || tenant_id == NULL || kid == NULL || !key_state_ok(state))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_KEY_DELETE_IN_STATE, a, 3, true, true,
+	return ts_q_write1(st, tenant_id != NULL && kid != NULL && key_state_ok(state),
+			   TS_SQL_KEY_DELETE_IN_STATE, a, 3, TS_Q_CHANGE | TS_Q_BUMP,
 			   "key delete in state");
 }
 
@@ -331,9 +327,8 @@ int ts_store_revoke_put(struct ts_store *st, const char *tenant_id, const char *
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(jti), TS_I64(expires_at)};
 	int r;
 
-	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
-		return TS_EINVAL;
-	r = ts_q_write1(st, TS_SQL_REVOKE_PUT, a, 3, false, false, "revoke put");
+	r = ts_q_write1(st, tenant_id != NULL && jti != NULL && jti[0] != '\0', TS_SQL_REVOKE_PUT,
+			a, 3, 0, "revoke put");
 	if (r == TS_OK)
 		revoked_in_memory(st, tenant_id, jti, expires_at);
 	return r;
@@ -348,9 +343,8 @@ int ts_store_jti_use(struct ts_store *st, const char *tenant_id, const char *jti
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(jti), TS_I64(expires_at)};
 	int r;
 
-	if (st == NULL || tenant_id == NULL || jti == NULL || jti[0] == '\0')
-		return TS_EINVAL;
-	r = ts_q_write1(st, TS_SQL_JTI_USE, a, 3, true, false, "jti use");
+	r = ts_q_write1(st, tenant_id != NULL && jti != NULL && jti[0] != '\0', TS_SQL_JTI_USE, a,
+			3, TS_Q_CHANGE, "jti use");
 	if (r == TS_ENOTFOUND)
 		r = TS_EEXIST;
 	/* A used id is denied as a revoked one is. */
@@ -401,9 +395,7 @@ int ts_store_revoke_purge(struct ts_store *st, int64_t now)
 	const struct ts_arg a[] = {TS_I64(now)};
 	int r;
 
-	if (st == NULL)
-		return TS_EINVAL;
-	r = ts_q_write1(st, TS_SQL_PURGE_REVOCATIONS, a, 1, false, false, "revoke purge");
+	r = ts_q_write1(st, true, TS_SQL_PURGE_REVOCATIONS, a, 1, 0, "revoke purge");
 	ts_revcache_clear(st->revcache);
 	return r;
 }

@@ -96,7 +96,7 @@ int ts_store_user_put(struct ts_store *st, const struct ts_user_rec *rec)
 		TS_TXT(rec->device_id),	    TS_TXT(rec->profile),      TS_I64(rec->disabled),
 		TS_I64(rec->created_at),    TS_I64(rec->updated_at),
 	};
-	rc = ts_q_write1(st, TS_SQL_USER_PUT, a, (int)TS_ARRAY_LEN(a), false, false, "user put");
+	rc = ts_q_write1(st, true, TS_SQL_USER_PUT, a, (int)TS_ARRAY_LEN(a), 0, "user put");
 	free(lc);
 	return rc;
 }
@@ -115,9 +115,8 @@ int ts_store_user_bind_device(struct ts_store *st, const char *tenant_id, const 
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id), TS_TXT(device_id), TS_I64(now)};
 
-	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(id) || !ts_q_nonempty(device_id))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_USER_BIND_DEVICE, a, 4, true, false, "user bind device");
+	return ts_q_write1(st, tenant_id != NULL && ts_q_nonempty(id) && ts_q_nonempty(device_id),
+			   TS_SQL_USER_BIND_DEVICE, a, 4, TS_Q_CHANGE, "user bind device");
 }
 
 int ts_store_user_rehash(struct ts_store *st, const char *tenant_id, const char *id,
@@ -126,10 +125,10 @@ int ts_store_user_rehash(struct ts_store *st, const char *tenant_id, const char 
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id), TS_TXT(old_hash),
 				   TS_TXT(new_hash), TS_I64(now)};
 
-	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(id) || !ts_q_nonempty(old_hash) ||
-	    !ts_q_nonempty(new_hash))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_USER_REHASH, a, 5, true, false, "user rehash");
+	return ts_q_write1(st,
+			   tenant_id != NULL && ts_q_nonempty(id) && ts_q_nonempty(old_hash) &&
+				   ts_q_nonempty(new_hash),
+			   TS_SQL_USER_REHASH, a, 5, TS_Q_CHANGE, "user rehash");
 }
 
 int ts_store_user_find(struct ts_store *st, const char *tenant_id, const char *username,
@@ -203,7 +202,7 @@ int ts_store_group_put(struct ts_store *st, const struct ts_group_rec *rec)
 	    !ts_q_nonempty(rec->name) || (rec->org_id != NULL && !ts_q_nonempty(rec->org_id)))
 		return TS_EINVAL;
 	ts_rec_args(&group_desc, rec, a);
-	return ts_q_write1(st, TS_SQL_GROUP_PUT, a, group_desc.ncols, false, false, "group put");
+	return ts_q_write1(st, true, TS_SQL_GROUP_PUT, a, group_desc.ncols, 0, "group put");
 }
 
 /* The group whose tenant and key (id or name, by statement id) match. */
@@ -241,9 +240,8 @@ int ts_store_group_delete(struct ts_store *st, const char *tenant_id, const char
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id)};
 
-	if (st == NULL || tenant_id == NULL || id == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_GROUP_DELETE, a, 2, true, false, "group delete");
+	return ts_q_write1(st, tenant_id != NULL && id != NULL, TS_SQL_GROUP_DELETE, a, 2,
+			   TS_Q_CHANGE, "group delete");
 }
 
 TS_REC_FREE_FN(ts_group_rec_free, struct ts_group_rec, group_desc)
@@ -257,10 +255,10 @@ int ts_store_member_add(struct ts_store *st, const char *tenant_id, const char *
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(group_id), TS_TXT(user_id),
 				   TS_I64(added_at), TS_TXT(added_by)};
 
-	if (st == NULL || tenant_id == NULL || group_id == NULL || user_id == NULL ||
-	    added_by == NULL || added_by[0] == '\0' || added_at <= 0)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_MEMBER_ADD, a, 5, false, false, "member add");
+	return ts_q_write1(st,
+			   tenant_id != NULL && group_id != NULL && user_id != NULL &&
+				   added_by != NULL && added_by[0] != '\0' && added_at > 0,
+			   TS_SQL_MEMBER_ADD, a, 5, 0, "member add");
 }
 
 int ts_store_member_remove(struct ts_store *st, const char *tenant_id, const char *group_id,
@@ -268,9 +266,8 @@ int ts_store_member_remove(struct ts_store *st, const char *tenant_id, const cha
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(group_id), TS_TXT(user_id)};
 
-	if (st == NULL || tenant_id == NULL || group_id == NULL || user_id == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_MEMBER_REMOVE, a, 3, true, false, "member remove");
+	return ts_q_write1(st, tenant_id != NULL && group_id != NULL && user_id != NULL,
+			   TS_SQL_MEMBER_REMOVE, a, 3, TS_Q_CHANGE, "member remove");
 }
 
 int ts_store_member_list(struct ts_store *st, const char *tenant_id, const char *group_id,
@@ -405,9 +402,8 @@ int ts_store_apikey_delete(struct ts_store *st, const char *tenant_id, const cha
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(key)};
 
-	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(key))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_APIKEY_DELETE, a, 2, true, false, "apikey delete");
+	return ts_q_write1(st, tenant_id != NULL && ts_q_nonempty(key), TS_SQL_APIKEY_DELETE, a, 2,
+			   TS_Q_CHANGE, "apikey delete");
 }
 
 /* TS_OK also when the user had no key. */
@@ -415,10 +411,8 @@ int ts_store_apikey_delete_user(struct ts_store *st, const char *tenant_id, cons
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(user_id)};
 
-	if (st == NULL || tenant_id == NULL || user_id == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_APIKEY_DELETE_USER, a, 2, false, false,
-			   "apikey delete user");
+	return ts_q_write1(st, tenant_id != NULL && user_id != NULL, TS_SQL_APIKEY_DELETE_USER, a,
+			   2, 0, "apikey delete user");
 }
 
 TS_REC_FREE_FN(ts_apikey_rec_free, struct ts_apikey_rec, apikey_desc)

@@ -177,19 +177,22 @@ int ts_q_exec(struct ts_store *st, struct ts_drv_conn *c, enum ts_sql id,
 	return drv(st)->exec(c, id, args, n, changed, what);
 }
 
-int ts_q_write1(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
-		bool must_change, bool bump, const char *what)
+int ts_q_write1(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args, int n,
+		unsigned flags, const char *what)
 {
-	const struct ts_drv *d = drv(st);
+	const struct ts_drv *d;
 	struct ts_drv_conn *c = NULL;
 	int rc, changed = 0;
 
+	if (st == NULL || !ok)
+		return TS_EINVAL;
+	d = drv(st);
 	rc = d->begin(st, &c);
 	if (rc == TS_OK)
 		rc = d->exec(c, id, args, n, &changed, what);
-	if (rc == TS_OK && must_change && changed == 0)
+	if (rc == TS_OK && (flags & TS_Q_CHANGE) && changed == 0)
 		rc = TS_ENOTFOUND;
-	return d->end(st, c, rc, bump);
+	return d->end(st, c, rc, (flags & TS_Q_BUMP) != 0);
 }
 
 int ts_q_steps(struct ts_store *st, const enum ts_sql *ids, size_t nids,

@@ -40,11 +40,18 @@ int ts_q_row(struct ts_store *st, struct ts_drv_conn *c, enum ts_sql id,
  * rows it changed. */
 int ts_q_exec(struct ts_store *st, struct ts_drv_conn *c, enum ts_sql id,
 	      const struct ts_arg *args, int n, int *changed, const char *what);
-/* One statement in a transaction of its own. With must_change,
- * TS_ENOTFOUND (and nothing written) when it changed no row; with bump,
- * the generation moves with it. */
-int ts_q_write1(struct ts_store *st, enum ts_sql id, const struct ts_arg *args, int n,
-		bool must_change, bool bump, const char *what);
+/* Flags of ts_q_write1: TS_Q_CHANGE answers TS_ENOTFOUND (with nothing
+ * written) when the statement changed no row; TS_Q_BUMP moves the
+ * generation with it. */
+#define TS_Q_CHANGE 1u
+#define TS_Q_BUMP 2u
+
+/* One statement in a transaction of its own, behind the checks every
+ * public write makes: TS_EINVAL when st is NULL or the caller's own check
+ * of its arguments (ok) failed. */
+int ts_q_write1(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_arg *args, int n,
+		unsigned flags, const char *what);
+
 /* Statements ids[0..nids-1], each with the same arguments, in one
  * transaction: all or nothing. */
 int ts_q_steps(struct ts_store *st, const enum ts_sql *ids, size_t nids,

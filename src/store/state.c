@@ -72,8 +72,7 @@ int ts_store_session_put(struct ts_store *st, const struct ts_session_rec *rec)
 	    rec->user_id == NULL)
 		return TS_EINVAL;
 	ts_rec_args(&session_desc, rec, a);
-	return ts_q_write1(st, TS_SQL_SESSION_PUT, a, session_desc.ncols, false, false,
-			   "session put");
+	return ts_q_write1(st, true, TS_SQL_SESSION_PUT, a, session_desc.ncols, 0, "session put");
 }
 
 int ts_store_session_get(struct ts_store *st, const char *id_hash, struct ts_session_rec **out)
@@ -90,18 +89,16 @@ int ts_store_session_touch(struct ts_store *st, const char *id_hash, int64_t las
 {
 	const struct ts_arg a[] = {TS_TXT(id_hash), TS_I64(last_seen)};
 
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_SESSION_TOUCH, a, 2, true, false, "session touch");
+	return ts_q_write1(st, id_hash != NULL, TS_SQL_SESSION_TOUCH, a, 2, TS_Q_CHANGE,
+			   "session touch");
 }
 
 int ts_store_session_delete(struct ts_store *st, const char *id_hash)
 {
 	const struct ts_arg a[] = {TS_TXT(id_hash)};
 
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_SESSION_DELETE, a, 1, true, false, "session delete");
+	return ts_q_write1(st, id_hash != NULL, TS_SQL_SESSION_DELETE, a, 1, TS_Q_CHANGE,
+			   "session delete");
 }
 
 /* TS_OK also when the user had no session (or does not exist). */
@@ -109,10 +106,8 @@ int ts_store_session_delete_user(struct ts_store *st, const char *tenant_id, con
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(user_id)};
 
-	if (st == NULL || tenant_id == NULL || user_id == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_SESSION_DELETE_USER, a, 2, false, false,
-			   "session delete user");
+	return ts_q_write1(st, tenant_id != NULL && user_id != NULL, TS_SQL_SESSION_DELETE_USER, a,
+			   2, 0, "session delete user");
 }
 
 TS_REC_FREE_FN(ts_session_rec_free, struct ts_session_rec, session_desc)
@@ -143,10 +138,9 @@ int ts_store_consent_put(struct ts_store *st, const char *tenant_id, const char 
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(user_id), TS_TXT(client_id),
 				   TS_TXT(scope)};
 
-	if (st == NULL || tenant_id == NULL || user_id == NULL || client_id == NULL ||
-	    scope == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_CONSENT_PUT, a, 4, false, false, "consent put");
+	return ts_q_write1(
+		st, tenant_id != NULL && user_id != NULL && client_id != NULL && scope != NULL,
+		TS_SQL_CONSENT_PUT, a, 4, 0, "consent put");
 }
 
 /* ---- pending state ---- */
@@ -157,10 +151,9 @@ int ts_store_pending_put(struct ts_store *st, const char *tenant_id, const char 
 	const struct ts_arg a[] = {TS_TXT(id_hash), TS_TXT(tenant_id), TS_TXT(kind), TS_TXT(data),
 				   TS_I64(expires_at)};
 
-	if (st == NULL || tenant_id == NULL || !ts_q_nonempty(id_hash) || kind == NULL ||
-	    data == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_PENDING_PUT, a, 5, false, false, "pending put");
+	return ts_q_write1(
+		st, tenant_id != NULL && ts_q_nonempty(id_hash) && kind != NULL && data != NULL,
+		TS_SQL_PENDING_PUT, a, 5, 0, "pending put");
 }
 
 /* Any of the out-parameters may be NULL when the caller does not want it;
@@ -205,9 +198,8 @@ int ts_store_pending_update(struct ts_store *st, const char *id_hash, const char
 {
 	const struct ts_arg a[] = {TS_TXT(id_hash), TS_TXT(old_data), TS_TXT(data)};
 
-	if (st == NULL || !ts_q_nonempty(id_hash) || data == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_PENDING_UPDATE, a, 3, true, false, "pending update");
+	return ts_q_write1(st, ts_q_nonempty(id_hash) && data != NULL, TS_SQL_PENDING_UPDATE, a, 3,
+			   TS_Q_CHANGE, "pending update");
 }
 
 /* TS_ENOTFOUND when there was nothing to delete, so that of two callers
@@ -216,9 +208,8 @@ int ts_store_pending_delete(struct ts_store *st, const char *id_hash)
 {
 	const struct ts_arg a[] = {TS_TXT(id_hash)};
 
-	if (st == NULL || id_hash == NULL)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_PENDING_DELETE, a, 1, true, false, "pending delete");
+	return ts_q_write1(st, id_hash != NULL, TS_SQL_PENDING_DELETE, a, 1, TS_Q_CHANGE,
+			   "pending delete");
 }
 
 /* ---- leases ---- */
@@ -243,7 +234,7 @@ int ts_store_lease_take(struct ts_store *st, const char *tenant_id, const char *
 	    !ts_q_nonempty(owner) || !lease_id(id, sizeof(id), name, tenant_id))
 		return TS_EINVAL;
 	/* No row changed: another holder's lease (or no such tenant). */
-	rc = ts_q_write1(st, TS_SQL_LEASE_TAKE, a, 5, true, false, "lease take");
+	rc = ts_q_write1(st, true, TS_SQL_LEASE_TAKE, a, 5, TS_Q_CHANGE, "lease take");
 	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
 }
 
@@ -253,10 +244,11 @@ int ts_store_lease_release(struct ts_store *st, const char *tenant_id, const cha
 	char id[LEASE_ID_CAP];
 	const struct ts_arg a[] = {TS_TXT(id), TS_TXT(owner)};
 
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name) ||
-	    !ts_q_nonempty(owner) || !lease_id(id, sizeof(id), name, tenant_id))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_LEASE_RELEASE, a, 2, false, false, "lease release");
+	return ts_q_write1(st,
+			   ts_q_nonempty(tenant_id) && ts_q_nonempty(name) &&
+				   ts_q_nonempty(owner) &&
+				   lease_id(id, sizeof(id), name, tenant_id),
+			   TS_SQL_LEASE_RELEASE, a, 2, 0, "lease release");
 }
 
 /* One transaction, so a failure leaves everything as it was. */
@@ -303,18 +295,16 @@ int ts_store_throttle_fail(struct ts_store *st, const char *key_hash, int64_t no
 {
 	const struct ts_arg a[] = {TS_TXT(key_hash), TS_I64(now), TS_I64(window), TS_I64(max)};
 
-	if (st == NULL || !ts_q_nonempty(key_hash) || window < 1 || max < 1)
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_THROTTLE_FAIL, a, 4, false, false, "throttle fail");
+	return ts_q_write1(st, ts_q_nonempty(key_hash) && window >= 1 && max >= 1,
+			   TS_SQL_THROTTLE_FAIL, a, 4, 0, "throttle fail");
 }
 
 int ts_store_throttle_reset(struct ts_store *st, const char *key_hash)
 {
 	const struct ts_arg a[] = {TS_TXT(key_hash)};
 
-	if (st == NULL || !ts_q_nonempty(key_hash))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_THROTTLE_RESET, a, 1, false, false, "throttle reset");
+	return ts_q_write1(st, ts_q_nonempty(key_hash), TS_SQL_THROTTLE_RESET, a, 1, 0,
+			   "throttle reset");
 }
 
 /* The row lock of the UPDATE, or the unique key of the INSERT, lets
@@ -329,13 +319,14 @@ int ts_store_throttle_cas(struct ts_store *st, const char *key_hash,
 	if (old == NULL) {
 		const struct ts_arg a[] = {TS_TXT(key_hash), TS_I64(next->start),
 					   TS_I64(next->failures), TS_I64(next->last)};
-		rc = ts_q_write1(st, TS_SQL_THROTTLE_CAS_NEW, a, 4, true, false, "throttle cas");
+		rc = ts_q_write1(st, true, TS_SQL_THROTTLE_CAS_NEW, a, 4, TS_Q_CHANGE,
+				 "throttle cas");
 	} else {
 		const struct ts_arg a[] = {TS_TXT(key_hash),	  TS_I64(old->start),
 					   TS_I64(old->failures), TS_I64(old->last),
 					   TS_I64(next->start),	  TS_I64(next->failures),
 					   TS_I64(next->last)};
-		rc = ts_q_write1(st, TS_SQL_THROTTLE_CAS, a, 7, true, false, "throttle cas");
+		rc = ts_q_write1(st, true, TS_SQL_THROTTLE_CAS, a, 7, TS_Q_CHANGE, "throttle cas");
 	}
 	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
 }

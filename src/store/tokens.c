@@ -119,7 +119,7 @@ int ts_store_code_put(struct ts_store *st, const struct ts_code_rec *rec)
 		return TS_EINVAL;
 	ts_rec_args(&code_desc, rec, a);
 	/* Every column but used, which a new code starts without. */
-	return ts_q_write1(st, TS_SQL_CODE_PUT, a, code_desc.ncols - 1, false, false, "code put");
+	return ts_q_write1(st, true, TS_SQL_CODE_PUT, a, code_desc.ncols - 1, 0, "code put");
 }
 
 /* code_take as a batched job: the code, and the record read back. */

@@ -73,7 +73,7 @@ int ts_store_provider_put(struct ts_store *st, const struct ts_provider_rec *r)
 	    !kind_ok(r->kind) || !ts_q_nonempty(r->config))
 		return TS_EINVAL;
 	ts_rec_args(&provider_desc, r, a);
-	return ts_q_write1(st, TS_SQL_PROVIDER_PUT, a, provider_desc.ncols, false, false,
+	return ts_q_write1(st, true, TS_SQL_PROVIDER_PUT, a, provider_desc.ncols, 0,
 			   "provider put");
 }
 
@@ -131,10 +131,10 @@ static int reseal(struct ts_store *st, enum ts_sql id, const char *tenant_id, co
 				   TS_TXT(new_sealed)};
 	int rc;
 
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name) ||
-	    !ts_q_nonempty(old_sealed) || !ts_q_nonempty(new_sealed))
-		return TS_EINVAL;
-	rc = ts_q_write1(st, id, a, 4, true, false, what);
+	rc = ts_q_write1(st,
+			 ts_q_nonempty(tenant_id) && ts_q_nonempty(name) &&
+				 ts_q_nonempty(old_sealed) && ts_q_nonempty(new_sealed),
+			 id, a, 4, TS_Q_CHANGE, what);
 	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
 }
 
@@ -174,7 +174,7 @@ int ts_store_connection_insert(struct ts_store *st, const struct ts_connection_r
 		TS_TXT(r->last_error),	       TS_I64(r->expiry_warned),   TS_I64(r->created_at),
 		TS_I64(r->updated_at),
 	};
-	return ts_q_write1(st, TS_SQL_CONN_INSERT, a, (int)TS_ARRAY_LEN(a), false, false,
+	return ts_q_write1(st, true, TS_SQL_CONN_INSERT, a, (int)TS_ARRAY_LEN(a), 0,
 			   "connection insert");
 }
 
@@ -286,19 +286,17 @@ int ts_store_connection_release(struct ts_store *st, const char *tenant_id, cons
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id), TS_TXT(lease_owner)};
 
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(id) ||
-	    !ts_q_nonempty(lease_owner))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_CONN_RELEASE, a, 3, false, false, "connection release");
+	return ts_q_write1(
+		st, ts_q_nonempty(tenant_id) && ts_q_nonempty(id) && ts_q_nonempty(lease_owner),
+		TS_SQL_CONN_RELEASE, a, 3, 0, "connection release");
 }
 
 int ts_store_connection_delete(struct ts_store *st, const char *tenant_id, const char *id)
 {
 	const struct ts_arg a[] = {TS_TXT(tenant_id), TS_TXT(id)};
 
-	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(id))
-		return TS_EINVAL;
-	return ts_q_write1(st, TS_SQL_CONN_DELETE, a, 2, true, false, "connection delete");
+	return ts_q_write1(st, ts_q_nonempty(tenant_id) && ts_q_nonempty(id), TS_SQL_CONN_DELETE, a,
+			   2, TS_Q_CHANGE, "connection delete");
 }
 
 TS_REC_FREE_FN(ts_connection_rec_free, struct ts_connection_rec, conn_desc)
