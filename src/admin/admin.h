@@ -63,6 +63,12 @@ int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **r
  * generated and returned in *new_secret (caller frees with ts_free_secret). */
 int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
 			  const char **result, char **new_secret, char *err, size_t errcap);
+/* As ts_admin_client_apply, but only for a client that exists: it is
+ * changed by a write that creates nothing, so TS_ENOTFOUND (err says so)
+ * when there is no such client, also when a delete removed it after it
+ * was read. */
+int ts_admin_client_update(struct ts_admin *a, const char *tenant, const json_t *spec,
+			   const char **result, char **new_secret, char *err, size_t errcap);
 /* Whether s may be a client's redirect URI (absolute, no fragment, no
  * dangerous scheme, printable): the rule every client spec is held to. */
 bool ts_admin_redirect_uri_ok(const char *s);

@@ -696,6 +696,11 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		" WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3"},
 	[TS_SQL_KEY_DELETE_IN_STATE] = {.both =
 		"DELETE FROM keys WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3"},
+	/* Update only: a client deleted meanwhile changes no row (the row
+	 * lock orders it after a concurrent DELETE), so it stays deleted. */
+	[TS_SQL_CLIENT_UPDATE] = {.both =
+		"UPDATE clients SET config = ?3, secret_hash = ?4, updated_at = ?5"
+		" WHERE tenant_id = ?1 AND client_id = ?2"},
 };
 
 const char *ts_sql_text(enum ts_dialect d, enum ts_sql id)

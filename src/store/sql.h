@@ -139,6 +139,8 @@ enum ts_sql {
 	TS_SQL_LEASE_RELEASE,
 	TS_SQL_KEY_SET_STATE,
 	TS_SQL_KEY_DELETE_IN_STATE,
+	/* a client changed only while it exists */
+	TS_SQL_CLIENT_UPDATE,
 	TS_SQL_COUNT
 };
 
