@@ -340,9 +340,16 @@ def test_tokens_verify_across_a_rotation_with_no_unknown_kid(srv, tmp_path):
 
 @pytest.mark.parametrize("value", ["59", "-1", str(ROT - 1), str(MAX_ROT + 1)])
 def test_out_of_range_values_are_refused(srv, value):
+    # The message states the tenant's own range: its shortest key_rotation is
+    # max(access_token_ttl, 1 h) + 300 s.
     r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", value)
     assert r.rc != 0
-    assert "key_rotation" in r.err and "3600" in r.err, r.err
+    assert "key_rotation" in r.err and "between %d and %d" % (ROT, MAX_ROT) in r.err, r.err
+    r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", value,
+                "--access-token-ttl", "86400")
+    assert r.rc != 0
+    assert "key_rotation" in r.err and "between %d and %d" % (86400 + 300, MAX_ROT) in r.err, \
+        r.err
     assert srv.cli("tenant", "show", "bad-rotation").rc != 0
     r = srv.cli("tenant", "update", "manual", "--key-rotation", value)
     assert r.rc != 0 and "key_rotation" in r.err, r.err
