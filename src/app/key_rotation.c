@@ -39,16 +39,11 @@ struct ts_key_rotation {
  * other build type): an integer from the environment, or def. */
 static int64_t test_env(const char *name, int64_t def, int64_t min, int64_t max)
 {
-	const char *s = getenv(name);
-	char *end;
-	long long v;
+	int64_t v = def;
 
-	if (s == NULL || s[0] == '\0')
-		return def;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v < min || v > max)
-		return def;
-	ts_log_warn("test build: %s=%lld changes the key-rotation schedule", name, v);
+	if (ts_env_int(name, min, max, &v) == TS_OK)
+		ts_log_warn("test build: %s=%lld changes the key-rotation schedule", name,
+			    (long long)v);
 	return v;
 }
 #endif
