@@ -27,9 +27,8 @@ int ts_admin_keys_lease(struct ts_admin *a, const char *tenant_id, const char *o
 	int rc;
 
 	for (;;) {
-		/* The lease runs on the real clock. */
-		int64_t now = ts_now();
-		rc = ts_store_lease_take(a->store, tenant_id, LEASE_NAME, owner, now, now + LEASE_S);
+		/* The lease runs on the database's clock. */
+		rc = ts_store_lease_take(a->store, tenant_id, LEASE_NAME, owner, LEASE_S);
 		if (rc != TS_ECONFLICT || waited >= wait_ms)
 			return rc;
 		nanosleep(&poll, NULL);

@@ -678,14 +678,24 @@ static const struct ts_sql_def table[TS_SQL_COUNT] = {
 		      "  AND n.created_at <= CAST(?2 AS BIGINT)"
 		      "  AND c.activated_at + " PG_ROTATION " <= CAST(?1 AS BIGINT))"
 		      " ORDER BY " DUE_PROMOTED " + " PG_ROTATION ", t.id LIMIT ?4"},
-	/* A lease is a pending row of kind 'lease': taken when absent or
-	 * ended before ?5, in one statement, so exactly one taker wins. */
-	[TS_SQL_LEASE_TAKE] = {.both =
-		"INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
-		" VALUES (?1, ?2, 'lease', ?3, ?4)"
-		" ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
-		" expires_at = excluded.expires_at"
-		" WHERE pending.kind = 'lease' AND pending.expires_at < ?5"},
+	/* A lease is a pending row of kind 'lease': taken for ?4 seconds when
+	 * absent or ended, in one statement, so exactly one taker wins. Its
+	 * time is the database's clock, never a server's, so servers whose
+	 * clocks disagree still see one holder. */
+	[TS_SQL_LEASE_TAKE] = {
+		.sqlite = "INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
+			  " VALUES (?1, ?2, 'lease', ?3, CAST(strftime('%s', 'now') AS INTEGER) + ?4)"
+			  " ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
+			  " expires_at = excluded.expires_at"
+			  " WHERE pending.kind = 'lease'"
+			  " AND pending.expires_at <= CAST(strftime('%s', 'now') AS INTEGER)",
+		.pg = "INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
+		      " VALUES (?1, ?2, 'lease', ?3,"
+		      " CAST(floor(extract(epoch FROM now())) AS BIGINT) + CAST(?4 AS BIGINT))"
+		      " ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
+		      " expires_at = excluded.expires_at"
+		      " WHERE pending.kind = 'lease'"
+		      " AND pending.expires_at <= CAST(floor(extract(epoch FROM now())) AS BIGINT)"},
 	[TS_SQL_LEASE_RELEASE] = {.both =
 		"DELETE FROM pending WHERE id_hash = ?1 AND kind = 'lease' AND data = ?2"},
 	/* A rotation's steps change a key only from the state it read, and
