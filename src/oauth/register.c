@@ -300,8 +300,8 @@ static void send_gone(struct ts_http_resp *resp)
 /* Validates spec and saves it as client spec's client_id (with update, only
  * while that client exists); TS_OK with *secret a generated secret (or
  * NULL), TS_EINVAL after answering invalid_client_metadata, TS_ENOTFOUND
- * after answering 401 (the client was deleted), another code after
- * answering 503. */
+ * of an update after answering 401 (the client was deleted), another code
+ * after answering 503. */
 static int reg_apply(const struct ts_rctx *rc, struct ts_http_resp *resp, const json_t *spec,
 		     bool update, char **secret)
 {
@@ -325,7 +325,7 @@ static int reg_apply(const struct ts_rctx *rc, struct ts_http_resp *resp, const 
 	}
 	if (r == TS_EINVAL)
 		send_err(resp, 400, "invalid_client_metadata", err);
-	else if (r == TS_ENOTFOUND)
+	else if (r == TS_ENOTFOUND && update)
 		send_gone(resp);
 	else if (r != TS_OK)
 		unavailable(rc, resp);
