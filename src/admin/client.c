@@ -262,10 +262,11 @@ static bool secret_matches(const char *hash, const char *secret)
 	return ts_client_secret_ok(&c, secret, strlen(secret));
 }
 
-/* The secret_hash a client gets (*hash, owned by the caller; NULL for a
- * public client or one with keys only) from the secret its spec gives
- * (or NULL) and its old record (or NULL); a secret generated for it in
- * *new_secret. *changed is set when the hash differs from the old one. */
+/* Decides a client's secret_hash, into *hash (owned by the caller; NULL
+ * for a public client or one with keys only), from the secret its spec
+ * gives (or NULL) and its old record (or NULL); a secret generated for it
+ * goes to *new_secret. *changed is set when the hash differs from the old
+ * one. */
 static int client_secret(const json_t *cfg, const char *secret,
 			 const struct ts_client_rec *old, char **hash, char **new_secret,
 			 bool *changed)
