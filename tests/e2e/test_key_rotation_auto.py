@@ -17,7 +17,8 @@ a token signed before the rotation still verifies through libtessera's JWKS
 cache (which may not refetch) and through jwcrypto, and the token signed
 after it verifies against the key set fetched before it, so no verifier
 meets an unknown kid; bad values are refused with a clear error; rotations
-at once take turns; a server with the wrong master key rotates nothing;
+at once take turns; a server with the wrong master key rotates nothing,
+and waits a minute before it tries that tenant again;
 and two servers on one SQLite file, or on one PostgreSQL database, rotate
 each tenant once, not twice."""
 import collections
