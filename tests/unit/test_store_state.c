@@ -735,8 +735,10 @@ static void test_lease_concurrent(void **state)
 			assert_int_equal(pthread_create(&th[i], NULL, race_lease, &r[i]), 0);
 		}
 		wins = 0;
-		for (i = 0; i < RACERS; i++) {
+		for (i = 0; i < RACERS; i++)
 			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&start);
+		for (i = 0; i < RACERS; i++) {
 			assert_true(r[i].rc == TS_OK || r[i].rc == TS_ECONFLICT);
 			wins += r[i].rc == TS_OK;
 			/* The next round finds it released, or ended long ago. */
@@ -748,7 +750,6 @@ static void test_lease_concurrent(void **state)
 								      1),
 						 TS_OK);
 		}
-		pthread_barrier_destroy(&start);
 		assert_int_equal(wins, 1);
 	}
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
