@@ -63,6 +63,12 @@ int ts_admin_tenant_apply(struct ts_admin *a, const json_t *spec, const char **r
  * generated and returned in *new_secret (caller frees with ts_free_secret). */
 int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
 			  const char **result, char **new_secret, char *err, size_t errcap);
+/* As ts_admin_client_apply, but only for a client that exists: it is
+ * changed by a write that creates nothing, so TS_ENOTFOUND (err says so)
+ * when there is no such client, also when a delete removed it after it
+ * was read. */
+int ts_admin_client_update(struct ts_admin *a, const char *tenant, const json_t *spec,
+			   const char **result, char **new_secret, char *err, size_t errcap);
 /* Whether s may be a client's redirect URI (absolute, no fragment, no
  * dangerous scheme, printable): the rule every client spec is held to. */
 bool ts_admin_redirect_uri_ok(const char *s);
@@ -148,6 +154,9 @@ int64_t ts_admin_key_rotation(const json_t *tenant_cfg);
 typedef void (*ts_admin_rotated_fn)(void *arg, const char *tenant, enum ts_jws_alg alg, int rc);
 /* Whether the caller is stopping (asked between tenants). */
 typedef bool (*ts_admin_stopping_fn)(void *arg);
+/* Whether a due tenant (its name) is to be left for now: one whose
+ * rotations keep failing, backing off. */
+typedef bool (*ts_admin_waiting_fn)(void *arg, const char *tenant);
 /* Rotates, at time now, every algorithm of every tenant that is due: its
  * current key was promoted key_rotation or more ago and its next key has
  * been published TS_KEY_PUBLISH_LEAD_S or more (otherwise it waits). The
@@ -158,10 +167,12 @@ typedef bool (*ts_admin_stopping_fn)(void *arg);
  * Audited under a->actor; rotated (may be NULL) is called for each
  * rotation and each tenant that failed. A tenant that fails is logged and the others go on; the return
  * code is that of the query. stopping (may be NULL) is asked before each
- * tenant, and no further tenant is rotated once it says true. */
+ * tenant, and no further tenant is rotated once it says true; waiting (may
+ * be NULL) is asked of each due tenant, and one it says true of is left
+ * alone this time. */
 int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
 			     ts_admin_rotated_fn rotated, ts_admin_stopping_fn stopping,
-			     void *arg);
+			     ts_admin_waiting_fn waiting, void *arg);
 /* The rotation schedule of a tenant (its record and its keys, as listed)
  * at time now: {"key_rotation": N, "schedule": [{"alg", "current",
  * "promoted_at", "next", "next_published_at", "next_rotation_at"}]}, one

@@ -262,15 +262,53 @@ static bool secret_matches(const char *hash, const char *secret)
 	return ts_client_secret_ok(&c, secret, strlen(secret));
 }
 
-int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
-			  const char **result, char **new_secret, char *err, size_t errcap)
+/* Decides a client's secret_hash, into *hash (owned by the caller; NULL
+ * for a public client or one with keys only), from the secret its spec
+ * gives (or NULL) and its old record (or NULL); a secret generated for it
+ * goes to *new_secret. *changed is set when the hash differs from the old
+ * one. */
+static int client_secret(const json_t *cfg, const char *secret,
+			 const struct ts_client_rec *old, char **hash, char **new_secret,
+			 bool *changed)
+{
+	bool confidential = strcmp(json_string_value(json_object_get(cfg, "type")),
+				   "confidential") == 0;
+	char gen[64];
+	int rc = TS_OK;
+
+	*hash = NULL;
+	if (!confidential) {
+		*changed = *changed || (old && old->secret_hash);
+	} else if (secret && old && old->secret_hash && secret_matches(old->secret_hash, secret)) {
+		*hash = ts_xstrdup(old->secret_hash);
+	} else if (secret) {
+		rc = ts_client_secret_hash(secret, hash);
+		*changed = true;
+	} else if (old && old->secret_hash) {
+		*hash = ts_xstrdup(old->secret_hash);
+	} else if (json_object_get(cfg, "jwks") == NULL) {
+		/* (A client with jwks authenticates with its keys: private_key_jwt.) */
+		rc = ts_rand_token(gen, sizeof(gen), TS_CLIENT_SECRET_BYTES);
+		if (rc == TS_OK)
+			rc = ts_client_secret_hash(gen, hash);
+		if (rc == TS_OK)
+			*new_secret = ts_xstrdup(gen);
+		OPENSSL_cleanse(gen, sizeof(gen));
+		*changed = true;
+	}
+	return rc;
+}
+
+/* ts_admin_client_apply, and with update_only ts_admin_client_update. */
+static int client_save(struct ts_admin *a, const char *tenant, const json_t *spec,
+		       bool update_only, const char **result, char **new_secret, char *err,
+		       size_t errcap)
 {
 	struct ts_tenant_rec *t = NULL;
 	struct ts_client_rec *old = NULL, rec;
 	json_t *cfg = NULL, *oldcfg = NULL;
 	const char *secret = NULL;
-	char gen[64];
-	bool confidential, changed;
+	bool changed;
 	int rc;
 
 	memset(&rec, 0, sizeof(rec));
@@ -279,7 +317,6 @@ int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *
 	rc = client_config(spec, &cfg, &secret, err, errcap);
 	if (rc != TS_OK)
 		return rc;
-	confidential = strcmp(json_string_value(json_object_get(cfg, "type")), "confidential") == 0;
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND)
 		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
@@ -288,34 +325,15 @@ int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *
 	rec.tenant_id = t->id;
 	rec.client_id = (char *)json_string_value(json_object_get(spec, "client_id"));
 	rc = ts_store_client_get(a->store, t->id, rec.client_id, &old);
-	if (rc != TS_OK && rc != TS_ENOTFOUND)
+	if (rc == TS_ENOTFOUND && !update_only)
+		rc = TS_OK; /* a new client */
+	if (rc != TS_OK)
 		goto out;
-	rc = TS_OK;
 	rec.config = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 	if (old)
 		oldcfg = json_loads(old->config, 0, NULL);
 	changed = old == NULL || oldcfg == NULL || !json_equal(oldcfg, cfg);
-	if (!confidential) {
-		rec.secret_hash = NULL;
-		changed = changed || (old && old->secret_hash);
-	} else if (secret && old && old->secret_hash && secret_matches(old->secret_hash, secret)) {
-		rec.secret_hash = ts_xstrdup(old->secret_hash);
-	} else if (secret) {
-		rc = ts_client_secret_hash(secret, &rec.secret_hash);
-		changed = true;
-	} else if (old && old->secret_hash) {
-		rec.secret_hash = ts_xstrdup(old->secret_hash);
-	} else if (json_object_get(cfg, "jwks")) {
-		rec.secret_hash = NULL; /* authenticates with its keys (private_key_jwt) */
-	} else {
-		rc = ts_rand_token(gen, sizeof(gen), TS_CLIENT_SECRET_BYTES);
-		if (rc == TS_OK)
-			rc = ts_client_secret_hash(gen, &rec.secret_hash);
-		if (rc == TS_OK)
-			*new_secret = ts_xstrdup(gen);
-		OPENSSL_cleanse(gen, sizeof(gen));
-		changed = true;
-	}
+	rc = client_secret(cfg, secret, old, &rec.secret_hash, new_secret, &changed);
 	if (rc != TS_OK)
 		goto out;
 	*result = old == NULL ? "created" : changed ? "updated" : "unchanged";
@@ -325,7 +343,10 @@ int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *
 	if (rc == TS_OK && changed) {
 		rec.created_at = old ? old->created_at : ts_now();
 		rec.updated_at = ts_now();
-		rc = ts_store_client_put(a->store, &rec);
+		/* An update never creates: a client deleted since it was read
+		 * stays deleted (TS_ENOTFOUND). */
+		rc = update_only ? ts_store_client_update(a->store, &rec)
+				 : ts_store_client_put(a->store, &rec);
 		if (rc == TS_OK)
 			ts_admin_audit(a, tenant, old ? "client.updated" : "client.created", rec.client_id, NULL);
 	}
@@ -333,7 +354,10 @@ out:
 	if (rc != TS_OK) {
 		ts_free_secret(*new_secret);
 		*new_secret = NULL;
-		if (err[0] == '\0')
+		if (err[0] == '\0' && rc == TS_ENOTFOUND)
+			ts_admin_fail(err, errcap, "no client \"%s\" in tenant \"%s\"",
+				      rec.client_id, tenant);
+		else if (err[0] == '\0')
 			ts_admin_fail(err, errcap, "could not save client (%s)", ts_rc_str(rc));
 	}
 	free(rec.config);
@@ -343,6 +367,18 @@ out:
 	ts_client_rec_free(old);
 	ts_tenant_rec_free(t);
 	return rc;
+}
+
+int ts_admin_client_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
+			  const char **result, char **new_secret, char *err, size_t errcap)
+{
+	return client_save(a, tenant, spec, false, result, new_secret, err, errcap);
+}
+
+int ts_admin_client_update(struct ts_admin *a, const char *tenant, const json_t *spec,
+			   const char **result, char **new_secret, char *err, size_t errcap)
+{
+	return client_save(a, tenant, spec, true, result, new_secret, err, errcap);
 }
 
 int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const char *client_id,

@@ -27,9 +27,8 @@ int ts_admin_keys_lease(struct ts_admin *a, const char *tenant_id, const char *o
 	int rc;
 
 	for (;;) {
-		/* The lease runs on the real clock. */
-		int64_t now = ts_now();
-		rc = ts_store_lease_take(a->store, tenant_id, LEASE_NAME, owner, now, now + LEASE_S);
+		/* The lease runs on the database's clock. */
+		rc = ts_store_lease_take(a->store, tenant_id, LEASE_NAME, owner, LEASE_S);
 		if (rc != TS_ECONFLICT || waited >= wait_ms)
 			return rc;
 		nanosleep(&poll, NULL);
@@ -144,7 +143,7 @@ out:
 
 int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
 			     ts_admin_rotated_fn rotated, ts_admin_stopping_fn stopping,
-			     void *arg)
+			     ts_admin_waiting_fn waiting, void *arg)
 {
 	struct ts_tenant_rec **due = NULL;
 	size_t n = 0, i;
@@ -156,7 +155,10 @@ int ts_admin_keys_rotate_due(struct ts_admin *a, int64_t now, const char *owner,
 	if (rc != TS_OK)
 		return rc;
 	for (i = 0; i < n && !(stopping && stopping(arg)); i++) {
-		int r = ts_admin_keys_lease(a, due[i]->id, owner, 0);
+		int r;
+		if (waiting && waiting(arg, due[i]->name))
+			continue;
+		r = ts_admin_keys_lease(a, due[i]->id, owner, 0);
 		if (r == TS_ECONFLICT)
 			continue; /* another server (or a rotation by hand) is on it */
 		if (r == TS_OK) {

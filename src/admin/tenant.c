@@ -27,37 +27,30 @@ static int copy_ttl(json_t *dst, const json_t *src, const char *key, const char 
 }
 
 /* "key_rotation": whole seconds between automatic rotations of the
- * signing keys, or 0 for rotation by hand only. */
+ * signing keys, or 0 for rotation by hand only. One other than 0 is at
+ * least as long as a retired key stays in JWKS, so that a tenant's JWKS
+ * holds one or two retired keys per algorithm however long its tokens
+ * live; dst is the rest of the new configuration (lifetimes and profiles
+ * already copied), so a longer access_token_ttl is checked too, and the
+ * message states this tenant's own shortest value. */
 static int copy_key_rotation(json_t *dst, const json_t *src, char *err, size_t cap)
 {
 	const json_t *v = json_object_get(src, "key_rotation");
 	json_int_t n = json_integer_value(v);
+	int64_t min = ts_admin_key_retention(dst);
 
 	if (v == NULL)
 		return TS_OK;
-	if (!json_is_integer(v) || (n != 0 && (n < TS_KEY_ROTATION_MIN_S || n > TS_KEY_ROTATION_MAX_S)))
+	if (min < TS_KEY_ROTATION_MIN_S)
+		min = TS_KEY_ROTATION_MIN_S;
+	if (!json_is_integer(v) || (n != 0 && (n < min || n > TS_KEY_ROTATION_MAX_S)))
 		return ts_admin_fail(err, cap, "tenant: \"key_rotation\" must be 0 (rotation by hand "
-				     "only) or a number of seconds between %d and %d",
-				     TS_KEY_ROTATION_MIN_S, TS_KEY_ROTATION_MAX_S);
+				     "only) or a number of seconds between %lld and %d: a retired key "
+				     "stays in JWKS for \"access_token_ttl\" (at least %d s) plus %d s",
+				     (long long)min, TS_KEY_ROTATION_MAX_S, TS_SECONDS_PER_HOUR,
+				     TS_JWKS_MAX_AGE_S);
 	json_object_set_new(dst, "key_rotation", json_integer(n));
 	return TS_OK;
-}
-
-/* A key_rotation other than 0 at least as long as a retired key stays in
- * JWKS, so that a tenant's JWKS holds one or two retired keys per
- * algorithm, however long its tokens live; checked on the whole new
- * configuration, so a longer access_token_ttl is checked too. */
-static int key_rotation_covers_retention(const json_t *cfg, char *err, size_t cap)
-{
-	const json_t *v = json_object_get(cfg, "key_rotation");
-	int64_t keep = ts_admin_key_retention(cfg);
-
-	if (!json_is_integer(v) || json_integer_value(v) == 0 || json_integer_value(v) >= keep)
-		return TS_OK;
-	return ts_admin_fail(err, cap, "tenant: \"key_rotation\" (%lld s) must be at least %lld s: "
-			     "a retired key stays in JWKS for \"access_token_ttl\" (at least %d s) "
-			     "plus %d s", (long long)json_integer_value(v), (long long)keep,
-			     TS_SECONDS_PER_HOUR, TS_JWKS_MAX_AGE_S);
 }
 
 static bool domain_ok(const char *s)
@@ -128,8 +121,6 @@ static int tenant_config(const json_t *spec, json_t **out, char *err, size_t cap
 	}
 	if (rc == TS_OK)
 		rc = copy_key_rotation(cfg, spec, err, cap);
-	if (rc == TS_OK)
-		rc = key_rotation_covers_retention(cfg, err, cap);
 	if (rc == TS_OK)
 		rc = ts_admin_copy_strings(cfg, spec, "roles", "tenant", role_ok, err, cap);
 	if (rc == TS_OK)

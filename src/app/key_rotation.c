@@ -2,8 +2,11 @@
  * the signing keys of tenants whose key_rotation has come
  * (admin/key_rotation.c). Every server sharing a database runs one; the
  * per-tenant storage lease lets one of them rotate a tenant. It wakes once
- * a minute and runs one query; requests never wait on it. */
+ * a minute and runs one query; requests never wait on it. A tenant whose
+ * rotation fails backs off (backoff.h), so one that fails every time is
+ * not retried every minute forever. */
 #include "app.h"
+#include "backoff.h"
 
 #include "admin/admin.h"
 
@@ -21,6 +24,9 @@
 #define MS_PER_S 1000
 #define NS_PER_MS 1000000L
 #define NS_PER_S 1000000000L
+#define BACKOFF_FIRST_MS CHECK_INTERVAL_MS
+#define BACKOFF_MAX_MS (60 * 60 * 1000)
+#define BACKOFF_TENANTS_MAX 4096 /* far more than fail at once */
 
 struct ts_key_rotation {
 	struct ts_admin admin;
@@ -28,6 +34,7 @@ struct ts_key_rotation {
 	char owner[OWNER_CAP]; /* this server's lease owner id */
 	int64_t interval_ms;
 	int64_t skew_s; /* added to the clock the schedule is read with (test builds) */
+	struct ts_backoff *failing; /* tenants whose rotation failed, owned by the thread */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -39,16 +46,11 @@ struct ts_key_rotation {
  * other build type): an integer from the environment, or def. */
 static int64_t test_env(const char *name, int64_t def, int64_t min, int64_t max)
 {
-	const char *s = getenv(name);
-	char *end;
-	long long v;
+	int64_t v = def;
 
-	if (s == NULL || s[0] == '\0')
-		return def;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v < min || v > max)
-		return def;
-	ts_log_warn("test build: %s=%lld changes the key-rotation schedule", name, v);
+	if (ts_env_int(name, min, max, &v) == TS_OK)
+		ts_log_warn("test build: %s=%lld changes the key-rotation schedule", name,
+			    (long long)v);
 	return v;
 }
 #endif
@@ -56,11 +58,25 @@ static int64_t test_env(const char *name, int64_t def, int64_t min, int64_t max)
 static void counted(void *arg, const char *tenant, enum ts_jws_alg alg, int rc)
 {
 	struct ts_key_rotation *r = arg;
+	int64_t wait_ms;
 
-	if (rc == TS_OK)
+	if (rc == TS_OK) {
 		ts_metrics_key_rotation(r->metrics, tenant, ts_jws_alg_name(alg));
-	else
-		ts_metrics_key_rotation_failed(r->metrics, tenant);
+		ts_backoff_succeeded(r->failing, tenant);
+		return;
+	}
+	ts_metrics_key_rotation_failed(r->metrics, tenant);
+	wait_ms = ts_backoff_failed(r->failing, tenant, ts_mono_ms());
+	if (wait_ms > 0)
+		ts_log_warn("tenant %s: automatic key rotation is tried again in %lld s", tenant,
+			    (long long)(wait_ms / MS_PER_S));
+}
+
+static bool backing_off(void *arg, const char *tenant)
+{
+	struct ts_key_rotation *r = arg;
+
+	return ts_backoff_waiting(r->failing, tenant, ts_mono_ms());
 }
 
 static bool stopping(void *arg)
@@ -94,8 +110,10 @@ static void *rotation_main(void *arg)
 			break;
 		pthread_mutex_unlock(&r->mu);
 		if (ts_admin_keys_rotate_due(&r->admin, ts_now() + r->skew_s, r->owner, counted,
-					     stopping, r) != TS_OK)
+					     stopping, backing_off, r) != TS_OK)
 			ts_log_warn("key rotation: could not list the tenants that are due");
+		else /* tenants no longer due are forgotten */
+			ts_backoff_sweep(r->failing);
 		pthread_mutex_lock(&r->mu);
 	}
 	pthread_mutex_unlock(&r->mu);
@@ -127,11 +145,13 @@ int ts_key_rotation_start(struct ts_store *st, const struct ts_master_key *mk,
 				  CHECK_INTERVAL_MS);
 	r->skew_s = test_env("TESSERA_TEST_KEY_ROTATION_SKEW_S", 0, 0, TS_KEY_ROTATION_MAX_S * 2LL);
 #endif
+	r->failing = ts_backoff_new(BACKOFF_FIRST_MS, BACKOFF_MAX_MS, BACKOFF_TENANTS_MAX);
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	if (pthread_create(&r->thread, NULL, rotation_main, r) != 0) {
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);
+		ts_backoff_free(r->failing);
 		free(r);
 		return TS_EIO;
 	}
@@ -150,5 +170,6 @@ void ts_key_rotation_stop(struct ts_key_rotation *r)
 	pthread_join(r->thread, NULL);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
+	ts_backoff_free(r->failing);
 	free(r);
 }

@@ -188,6 +188,15 @@ int64_t ts_mono_ms(void);
  * caller frees. TS_EIO, TS_ETOOBIG. */
 int ts_read_file(const char *path, size_t max, char **out, size_t *outlen);
 
+/* An integer setting from environment variable name (env.c): TS_OK with
+ * *out set when it holds a whole decimal number (an optional '-', then
+ * digits, nothing else) from min to max; TS_ENOTFOUND when it is unset or
+ * empty; TS_EINVAL, logged as a warning naming the variable and the
+ * bounds, for anything else (and for a NULL name or out, or min > max).
+ * *out is left as it was unless TS_OK, so the caller sets its default
+ * first. */
+int ts_env_int(const char *name, int64_t min, int64_t max, int64_t *out);
+
 /* AES-256-GCM sealing under a master key (TESSERA_MASTER_KEY: 64 hex chars).
  * A sealed value is the text "v1.<key id>.<base64url(nonce || ciphertext ||
  * tag)>" with a random 96-bit nonce and the full 16-byte tag. The associated

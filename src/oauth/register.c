@@ -290,11 +290,20 @@ static const char *client_uri(const struct ts_rctx *rc, struct ts_http_req *req,
 	return s;
 }
 
-/* Validates spec and saves it as client spec's client_id; TS_OK with
- * *secret a generated secret (or NULL), TS_EINVAL after answering
- * invalid_client_metadata, another code after answering 503. */
+/* RFC 7592 §2.1, §2.2: a client that does not exist (or no longer does)
+ * is answered as for a registration access token that is not valid. */
+static void send_gone(struct ts_http_resp *resp)
+{
+	send_token_err(resp, "the registration access token is not valid for this client");
+}
+
+/* Validates spec and saves it as client spec's client_id (with update, only
+ * while that client exists); TS_OK with *secret a generated secret (or
+ * NULL), TS_EINVAL after answering invalid_client_metadata, TS_ENOTFOUND
+ * of an update after answering 401 (the client was deleted), another code
+ * after answering 503. */
 static int reg_apply(const struct ts_rctx *rc, struct ts_http_resp *resp, const json_t *spec,
-		     bool validated, char **secret)
+		     bool update, char **secret)
 {
 	struct ts_admin a = {rc->app->store, NULL, rc->app->public_url, REG_ACTOR, NULL};
 	char err[REG_ERR_MAX] = "";
@@ -302,16 +311,22 @@ static int reg_apply(const struct ts_rctx *rc, struct ts_http_resp *resp, const 
 	int r;
 
 	*secret = NULL;
-	if (!validated) {
+	if (update) {
 		r = ts_admin_client_validate(spec, err, sizeof(err));
 		if (r != TS_OK) {
 			send_err(resp, 400, "invalid_client_metadata", err);
 			return TS_EINVAL;
 		}
+		r = ts_admin_client_update(&a, rc->tenant->name, spec, &result, secret, err,
+					   sizeof(err));
+	} else {
+		r = ts_admin_client_apply(&a, rc->tenant->name, spec, &result, secret, err,
+					  sizeof(err));
 	}
-	r = ts_admin_client_apply(&a, rc->tenant->name, spec, &result, secret, err, sizeof(err));
 	if (r == TS_EINVAL)
 		send_err(resp, 400, "invalid_client_metadata", err);
+	else if (r == TS_ENOTFOUND && update)
+		send_gone(resp);
 	else if (r != TS_OK)
 		unavailable(rc, resp);
 	return r;
@@ -325,9 +340,13 @@ static void reg_answer(const struct ts_rctx *rc, struct ts_http_req *req,
 {
 	struct ts_client_rec *r = NULL;
 	json_t *v;
+	int got = ts_store_client_get(rc->app->store, rc->tenant->id, id, &r);
 
-	if (ts_store_client_get(rc->app->store, rc->tenant->id, id, &r) != TS_OK) {
-		unavailable(rc, resp);
+	if (got != TS_OK) {
+		if (got == TS_ENOTFOUND) /* a delete came first */
+			send_gone(resp);
+		else
+			unavailable(rc, resp);
 		return;
 	}
 	v = reg_view(r, client_uri(rc, req, id));
@@ -419,7 +438,7 @@ void ts_oauth_register(void *ctx, struct ts_http_req *req, struct ts_http_resp *
 	json_object_set_new(spec, RAT_HASH_KEY, json_string(rat_h));
 	/* A refused registration leaves the token unspent: it goes back
 	 * (best effort: storage is failing if that fails too). */
-	if (reg_apply(rc, resp, spec, true, &secret) == TS_OK) {
+	if (reg_apply(rc, resp, spec, false, &secret) == TS_OK) {
 		reg_answer(rc, req, resp, id, 201, secret, rat);
 	} else if (ts_store_pending_put(rc->app->store, rc->tenant->id, h, REG_TOKEN_KIND, "{}",
 					exp) != TS_OK) {
@@ -457,7 +476,7 @@ static bool managed_client(const struct ts_rctx *rc, const struct ts_http_req *r
 	*cfg = r == TS_OK ? json_loads((*out)->config, 0, NULL) : NULL;
 	want = json_string_value(json_object_get(*cfg, RAT_HASH_KEY));
 	if (want == NULL || strlen(want) != strlen(h) || CRYPTO_memcmp(want, h, strlen(h)) != 0) {
-		send_token_err(resp, "the registration access token is not valid for this client");
+		send_gone(resp);
 		ts_client_rec_free(*out);
 		json_decref(*cfg);
 		*out = NULL;
@@ -503,7 +522,7 @@ static void reg_update(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 		return;
 	}
 	json_object_set(spec, RAT_HASH_KEY, json_object_get(oldcfg, RAT_HASH_KEY));
-	if (reg_apply(rc, resp, spec, false, &secret) == TS_OK)
+	if (reg_apply(rc, resp, spec, true, &secret) == TS_OK)
 		reg_answer(rc, req, resp, old->client_id, 200, secret, NULL);
 	ts_free_secret(secret);
 	json_decref(spec);

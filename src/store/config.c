@@ -211,6 +211,25 @@ int ts_store_client_put(struct ts_store *st, const struct ts_client_rec *rec)
 			   "client put");
 }
 
+/* CLIENT_UPDATE binds the key, config, secret_hash and updated_at. */
+#define CLIENT_UPDATE_ARGS 5
+
+int ts_store_client_update(struct ts_store *st, const struct ts_client_rec *rec)
+{
+	struct ts_arg a[CLIENT_UPDATE_ARGS];
+
+	if (st == NULL || rec == NULL || rec->tenant_id == NULL || rec->client_id == NULL ||
+	    rec->client_id[0] == '\0' || rec->config == NULL)
+		return TS_EINVAL;
+	a[0] = TS_TXT(rec->tenant_id);
+	a[1] = TS_TXT(rec->client_id);
+	a[2] = TS_TXT(rec->config);
+	a[3] = TS_TXT(rec->secret_hash);
+	a[4] = TS_I64(rec->updated_at);
+	return ts_q_write1(st, true, TS_SQL_CLIENT_UPDATE, a, CLIENT_UPDATE_ARGS,
+			   TS_Q_CHANGE | TS_Q_BUMP, "client update");
+}
+
 int ts_store_client_get(struct ts_store *st, const char *tenant_id, const char *client_id,
 			struct ts_client_rec **out)
 {

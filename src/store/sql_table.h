@@ -54,6 +54,10 @@
 /* PostgreSQL sorts text in byte order, as SQLite's BINARY collation. */
 #define BYTES " COLLATE \"C\""
 #define SESSION_COLS "id_hash, tenant_id, user_id, auth_time, last_seen, expires_at"
+/* The database's clock in Unix seconds, for what servers must agree on
+ * whatever their own clocks say (leases). */
+#define SQ_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
+#define PG_NOW "CAST(floor(extract(epoch FROM now())) AS BIGINT)"
 /* The throttle window as SQL text. */
 #define TEXT_OF(x) #x
 #define NUM_TEXT(x) TEXT_OF(x)
@@ -155,7 +159,11 @@ TS_STMT(PENDING_UPDATE,
  * that started a whole window or more before now has ended. */
 TS_STMT(PURGE_SESSIONS, "DELETE FROM sessions WHERE expires_at < ?1")
 TS_STMT(PURGE_CODES, "DELETE FROM codes WHERE expires_at < ?1")
-TS_STMT(PURGE_PENDING, "DELETE FROM pending WHERE expires_at < ?1")
+/* A lease goes only once it has ended by the database's clock, so a
+ * server whose clock runs ahead cannot purge a live one. */
+TS_STMT2(PURGE_PENDING,
+	"DELETE FROM pending WHERE expires_at < ?1 AND (kind <> 'lease' OR expires_at < " SQ_NOW ")",
+	"DELETE FROM pending WHERE expires_at < ?1 AND (kind <> 'lease' OR expires_at < " PG_NOW ")")
 TS_STMT(PURGE_REVOCATIONS, "DELETE FROM revocations WHERE expires_at < ?1")
 TS_STMT(PURGE_REFRESH, "DELETE FROM refresh_tokens WHERE expires_at < ?1")
 TS_STMT(PURGE_GRANT_TOKENS, "DELETE FROM grant_tokens WHERE expires_at < ?1")
@@ -645,14 +653,21 @@ TS_STMT2(KEY_ROTATION_DUE,
 	"  AND n.created_at <= CAST(?2 AS BIGINT)"
 	"  AND c.activated_at + " PG_ROTATION " <= CAST(?1 AS BIGINT))"
 	" ORDER BY " DUE_PROMOTED " + " PG_ROTATION ", t.id LIMIT ?4")
-/* A lease is a pending row of kind 'lease': taken when absent or
- * ended before ?5, in one statement, so exactly one taker wins. */
-TS_STMT(LEASE_TAKE,
+/* A lease is a pending row of kind 'lease': taken for ?4 seconds when
+ * absent or ended, in one statement, so exactly one taker wins. Its
+ * time is the database's clock, never a server's, so servers whose
+ * clocks disagree still see one holder. */
+TS_STMT2(LEASE_TAKE,
 	"INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
-	" VALUES (?1, ?2, 'lease', ?3, ?4)"
+	" VALUES (?1, ?2, 'lease', ?3, " SQ_NOW " + ?4)"
 	" ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
 	" expires_at = excluded.expires_at"
-	" WHERE pending.kind = 'lease' AND pending.expires_at < ?5")
+	" WHERE pending.kind = 'lease' AND pending.expires_at <= " SQ_NOW,
+	"INSERT INTO pending (id_hash, tenant_id, kind, data, expires_at)"
+	" VALUES (?1, ?2, 'lease', ?3, " PG_NOW " + CAST(?4 AS BIGINT))"
+	" ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data,"
+	" expires_at = excluded.expires_at"
+	" WHERE pending.kind = 'lease' AND pending.expires_at <= " PG_NOW)
 TS_STMT(LEASE_RELEASE,
 	"DELETE FROM pending WHERE id_hash = ?1 AND kind = 'lease' AND data = ?2")
 /* A rotation's steps change a key only from the state it read, and
@@ -663,3 +678,8 @@ TS_STMT(KEY_SET_STATE,
 	" WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3")
 TS_STMT(KEY_DELETE_IN_STATE,
 	"DELETE FROM keys WHERE tenant_id = ?1 AND kid = ?2 AND state = ?3")
+/* Update only: a client deleted meanwhile changes no row (the row lock
+ * orders it after a concurrent DELETE), so it stays deleted. */
+TS_STMT(CLIENT_UPDATE,
+	"UPDATE clients SET config = ?3, secret_hash = ?4, updated_at = ?5"
+	" WHERE tenant_id = ?1 AND client_id = ?2")

@@ -223,18 +223,20 @@ static bool lease_id(char *buf, size_t cap, const char *name, const char *tenant
 }
 
 int ts_store_lease_take(struct ts_store *st, const char *tenant_id, const char *name,
-			const char *owner, int64_t now, int64_t until)
+			const char *owner, int64_t duration_s)
 {
 	char id[LEASE_ID_CAP];
-	const struct ts_arg a[] = {TS_TXT(id), TS_TXT(tenant_id), TS_TXT(owner), TS_I64(until),
-				   TS_I64(now)};
+	const struct ts_arg a[] = {TS_TXT(id), TS_TXT(tenant_id), TS_TXT(owner),
+				   TS_I64(duration_s)};
 	int rc;
 
 	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name) ||
-	    !ts_q_nonempty(owner) || !lease_id(id, sizeof(id), name, tenant_id))
+	    !ts_q_nonempty(owner) || duration_s < 0 || duration_s > TS_STORE_LEASE_MAX_S ||
+	    !lease_id(id, sizeof(id), name, tenant_id))
 		return TS_EINVAL;
 	/* No row changed: another holder's lease (or no such tenant). */
-	rc = ts_q_write1(st, true, TS_SQL_LEASE_TAKE, a, 5, TS_Q_CHANGE, "lease take");
+	rc = ts_q_write1(st, true, TS_SQL_LEASE_TAKE, a, (int)TS_ARRAY_LEN(a), TS_Q_CHANGE,
+			 "lease take");
 	return rc == TS_ENOTFOUND ? TS_ECONFLICT : rc;
 }
 

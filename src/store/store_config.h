@@ -77,6 +77,11 @@ int ts_store_tenant_versions(struct ts_store *st, struct ts_tenant_ver ***out, s
 
 /* Inserts or replaces (by tenant_id, client_id) a client. */
 int ts_store_client_put(struct ts_store *st, const struct ts_client_rec *rec);
+/* Replaces the configuration, secret_hash and updated_at of an existing
+ * client (by tenant_id, client_id), moving the generation; TS_ENOTFOUND
+ * (nothing written) when there is no such client, also when a concurrent
+ * delete removed it first: it never creates one. */
+int ts_store_client_update(struct ts_store *st, const struct ts_client_rec *rec);
 int ts_store_client_get(struct ts_store *st, const char *tenant_id, const char *client_id,
 			struct ts_client_rec **out);
 

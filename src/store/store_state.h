@@ -111,13 +111,16 @@ int ts_store_throttle_cas(struct ts_store *st, const char *key_hash,
  * held by owner (a server's random id) until a time; it is kept as
  * pending state, so it goes with its tenant and is purged once ended. ---- */
 
-/* Takes the lease for owner until `until` if it is free (never taken, or
- * its holder's time ended before now), in one conditional write, so that
- * of any number of servers trying at once exactly one gets TS_OK. A lease
- * still held (by anyone, owner too), or a tenant that does not exist:
- * TS_ECONFLICT. */
+/* Takes the lease for owner for duration_s seconds (0 to
+ * TS_STORE_LEASE_MAX_S; 0 ends at once) if it is free (never taken, or its
+ * holder's time has ended), in one conditional write, so that of any
+ * number of servers trying at once exactly one gets TS_OK. Its time is the
+ * database's clock, never the caller's, so servers whose clocks disagree
+ * cannot both hold it. A lease still held (by anyone, owner too), or a
+ * tenant that does not exist: TS_ECONFLICT. */
+#define TS_STORE_LEASE_MAX_S 86400
 int ts_store_lease_take(struct ts_store *st, const char *tenant_id, const char *name,
-			const char *owner, int64_t now, int64_t until);
+			const char *owner, int64_t duration_s);
 /* Releases the lease if owner holds it (TS_OK either way). */
 int ts_store_lease_release(struct ts_store *st, const char *tenant_id, const char *name,
 			   const char *owner);

@@ -25,18 +25,9 @@
 /* A positive integer setting from the environment, or def. */
 static int64_t env_int(const char *name, int64_t def, int64_t max)
 {
-	const char *s = getenv(name);
-	char *end;
-	long long v;
+	int64_t v = def;
 
-	if (s == NULL || s[0] == '\0')
-		return def;
-	v = strtoll(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > max) {
-		ts_log_warn("%s must be a number between 1 and %lld; using %lld", name,
-			    (long long)max, (long long)def);
-		return def;
-	}
+	(void)ts_env_int(name, 1, max, &v);
 	return v;
 }
 

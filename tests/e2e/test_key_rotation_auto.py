@@ -17,7 +17,8 @@ a token signed before the rotation still verifies through libtessera's JWKS
 cache (which may not refetch) and through jwcrypto, and the token signed
 after it verifies against the key set fetched before it, so no verifier
 meets an unknown kid; bad values are refused with a clear error; rotations
-at once take turns; a server with the wrong master key rotates nothing;
+at once take turns; a server with the wrong master key rotates nothing,
+and waits a minute before it tries that tenant again;
 and two servers on one SQLite file, or on one PostgreSQL database, rotate
 each tenant once, not twice."""
 import collections
@@ -285,7 +286,11 @@ def test_a_server_whose_master_key_cannot_open_the_keys_does_not_rotate(srv, mak
         failures = re.search(r'^tessera_key_rotation_failures_total\{tenant="sealed"\} (\d+)$',
                              requests.get(stranger.url("/metrics"), timeout=HTTP_TIMEOUT_S).text,
                              re.M)
-        assert failures and int(failures.group(1)) >= 1
+        # Checked every 50 ms, tried once: a failing tenant waits a minute
+        # before its next try.
+        assert failures and int(failures.group(1)) == 1, failures
+        assert "tenant sealed: automatic key rotation is tried again in 60 s" in \
+            stranger.log_text(), stranger.log_tail()
         # Nor does a rotation by hand with that key.
         r = stranger.cli("keys", "rotate", "--tenant", "sealed")
         assert r.rc != 0 and "master key does not open" in r.err, r.err
@@ -340,9 +345,16 @@ def test_tokens_verify_across_a_rotation_with_no_unknown_kid(srv, tmp_path):
 
 @pytest.mark.parametrize("value", ["59", "-1", str(ROT - 1), str(MAX_ROT + 1)])
 def test_out_of_range_values_are_refused(srv, value):
+    # The message states the tenant's own range: its shortest key_rotation is
+    # max(access_token_ttl, 1 h) + 300 s.
     r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", value)
     assert r.rc != 0
-    assert "key_rotation" in r.err and "3600" in r.err, r.err
+    assert "key_rotation" in r.err and "between %d and %d" % (ROT, MAX_ROT) in r.err, r.err
+    r = srv.cli("tenant", "create", "bad-rotation", "--key-rotation", value,
+                "--access-token-ttl", "86400")
+    assert r.rc != 0
+    assert "key_rotation" in r.err and "between %d and %d" % (86400 + 300, MAX_ROT) in r.err, \
+        r.err
     assert srv.cli("tenant", "show", "bad-rotation").rc != 0
     r = srv.cli("tenant", "update", "manual", "--key-rotation", value)
     assert r.rc != 0 and "key_rotation" in r.err, r.err

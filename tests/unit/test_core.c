@@ -1,9 +1,11 @@
-/* test_core.c: base64url, hex, buffers, constant-time compare, randomness. */
+/* test_core.c: base64url, hex, buffers, constant-time compare, randomness,
+ * integer settings from the environment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -127,6 +129,58 @@ static void test_arena(void **state)
 	ts_arena_free(a);
 }
 
+/* A whole decimal number within the bounds, or nothing: *out keeps the
+ * caller's default unless TS_OK. */
+static void test_env_int(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t min;
+		int rc;
+		int64_t want;
+	} v[] = {
+		{"42", 1, TS_OK, 42},
+		{"1", 1, TS_OK, 1},
+		{"100", 1, TS_OK, 100},
+		{"-5", -5, TS_OK, -5},
+		{"0", 0, TS_OK, 0},
+		{"0", 1, TS_EINVAL, 7},
+		{"101", 1, TS_EINVAL, 7},
+		{"-6", -5, TS_EINVAL, 7},
+		{"4x", 1, TS_EINVAL, 7},
+		{"x4", 1, TS_EINVAL, 7},
+		{" 4", 1, TS_EINVAL, 7},
+		{"+4", 1, TS_EINVAL, 7},
+		{"4 ", 1, TS_EINVAL, 7},
+		{"1.5", 1, TS_EINVAL, 7},
+		{"-", -5, TS_EINVAL, 7},
+		{"99999999999999999999999", 1, TS_EINVAL, 7},
+		{"", 1, TS_ENOTFOUND, 7},
+	};
+	size_t i;
+	int64_t out;
+	(void)state;
+	for (i = 0; i < TS_ARRAY_LEN(v); i++) {
+		assert_int_equal(setenv("TS_TEST_ENV_INT", v[i].text, 1), 0);
+		out = 7;
+		assert_int_equal(ts_env_int("TS_TEST_ENV_INT", v[i].min, 100, &out), v[i].rc);
+		assert_int_equal(out, v[i].want);
+	}
+	assert_int_equal(setenv("TS_TEST_ENV_INT", "9223372036854775807", 1), 0);
+	assert_int_equal(ts_env_int("TS_TEST_ENV_INT", 1, INT64_MAX, &out), TS_OK);
+	assert_int_equal(out, INT64_MAX);
+	assert_int_equal(setenv("TS_TEST_ENV_INT", "9223372036854775808", 1), 0);
+	assert_int_equal(ts_env_int("TS_TEST_ENV_INT", 1, INT64_MAX, &out), TS_EINVAL);
+	assert_int_equal(out, INT64_MAX);
+	assert_int_equal(ts_env_int("TS_TEST_ENV_INT", 100, 1, &out), TS_EINVAL);
+	assert_int_equal(ts_env_int(NULL, 1, 100, &out), TS_EINVAL);
+	assert_int_equal(ts_env_int("TS_TEST_ENV_INT", 1, 100, NULL), TS_EINVAL);
+	assert_int_equal(unsetenv("TS_TEST_ENV_INT"), 0);
+	out = 7;
+	assert_int_equal(ts_env_int("TS_TEST_ENV_INT", 1, 100, &out), TS_ENOTFOUND);
+	assert_int_equal(out, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_ct_equal),
 		cmocka_unit_test(test_rand_token),
 		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_env_int),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,14 +187,14 @@ static void test_interrupted_rotation(void **state)
 	es_free(&e);
 
 	assert_int_equal(ts_admin_keys_rotate_due(&fx->a, t0 + ROTATION_S + 400, "A", NULL, NULL,
-						  NULL),
+						  NULL, NULL),
 			 TS_OK);
 	expect_one_each(fx, "after the first rotation");
 	es_list(fx, &after);
 	assert_string_equal(kid_in(&after, "current"), oldest_next);
 	es_free(&after);
 	assert_int_equal(ts_admin_keys_rotate_due(&fx->a, t0 + 2 * ROTATION_S + 800, "A", NULL,
-						  NULL, NULL),
+						  NULL, NULL, NULL),
 			 TS_OK);
 	expect_one_each(fx, "after the second rotation");
 	assert_int_equal(ts_admin_keys_ensure(&fx->a, fx->t), TS_OK);
@@ -217,7 +217,7 @@ static void test_two_current_rotated_once(void **state)
 	snprintf(next, sizeof(next), "%s", e.k[2]->kid);
 	es_free(&e);
 	assert_int_equal(ts_admin_keys_rotate_due(&fx->a, t0 + ROTATION_S + 400, "A", NULL, NULL,
-						  NULL),
+						  NULL, NULL),
 			 TS_OK);
 	expect_one_each(fx, "after the rotation");
 	es_list(fx, &after);
@@ -263,10 +263,45 @@ static void test_stop_between_tenants(void **state)
 
 	es_list(fx, &before);
 	assert_int_equal(ts_admin_keys_rotate_due(&fx->a, t0 + 10 * ROTATION_S, "A", NULL, stop_now,
-						  NULL),
+						  NULL, NULL),
 			 TS_OK);
 	es_list(fx, &after);
 	assert_string_equal(kid_in(&after, "current"), kid_in(&before, "current"));
+	es_free(&before);
+	es_free(&after);
+}
+
+/* Answers true for tenant "t" only, and counts the questions. */
+static bool t_waits(void *arg, const char *tenant)
+{
+	int *asked = arg;
+
+	(*asked)++;
+	return strcmp(tenant, "t") == 0;
+}
+
+/* A due tenant the caller says is waiting (backing off) is left alone;
+ * asked again when it no longer waits, it rotates. */
+static void test_waiting_tenant_is_left_alone(void **state)
+{
+	struct fx *fx = *state;
+	struct es_keys before, after;
+	int64_t t0 = ts_now();
+	int asked = 0;
+
+	es_list(fx, &before);
+	assert_int_equal(ts_admin_keys_rotate_due(&fx->a, t0 + 10 * ROTATION_S, "A", NULL, NULL,
+						  t_waits, &asked),
+			 TS_OK);
+	assert_int_equal(asked, 1);
+	es_list(fx, &after);
+	assert_string_equal(kid_in(&after, "current"), kid_in(&before, "current"));
+	es_free(&after);
+	assert_int_equal(ts_admin_keys_rotate_due(&fx->a, t0 + 10 * ROTATION_S, "A", NULL, NULL,
+						  NULL, NULL),
+			 TS_OK);
+	es_list(fx, &after);
+	assert_string_not_equal(kid_in(&after, "current"), kid_in(&before, "current"));
 	es_free(&before);
 	es_free(&after);
 }
@@ -394,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_current_rotated_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_maintenance_promotes_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_between_tenants, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waiting_tenant_is_left_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_by_hand_warns_of_a_young_key, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_keeps_a_concurrent_reseal, setup,

@@ -683,6 +683,61 @@ static void test_client_crud(void **state)
 
 /* ---- keys ---- */
 
+/* An update changes an existing client only (moving the generation and
+ * the tenant's version), keeps created_at, and never creates one: not for
+ * an unknown id, not for a deleted client. */
+static void test_client_update(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_client_rec *c = NULL, upd = {0};
+	char a[NAME_CAP], aid[ID_CAP];
+	int64_t g, v;
+
+	new_tenant(st, "cu", a, aid);
+	put_client(st, aid, "c", "sha256$aa$bb", 10);
+	g = generation(st);
+	v = version_of(st, a, aid);
+	upd.tenant_id = aid;
+	upd.client_id = "c";
+	upd.config = "{\"type\":\"public\"}";
+	upd.created_at = 999;
+	upd.updated_at = 20;
+	assert_int_equal(ts_store_client_update(st, &upd), TS_OK);
+	assert_true(generation(st) > g);
+	assert_true(version_of(st, a, aid) > v);
+	assert_int_equal(ts_store_client_get(st, aid, "c", &c), TS_OK);
+	assert_string_equal(c->config, "{\"type\":\"public\"}");
+	assert_null(c->secret_hash);
+	assert_int_equal(c->created_at, 10);
+	assert_int_equal(c->updated_at, 20);
+	ts_client_rec_free(c);
+	c = NULL;
+
+	/* Nothing to update: nothing written, nothing created. */
+	g = generation(st);
+	upd.client_id = "missing";
+	assert_int_equal(ts_store_client_update(st, &upd), TS_ENOTFOUND);
+	assert_int_equal(ts_store_client_get(st, aid, "missing", &c), TS_ENOTFOUND);
+	upd.tenant_id = "no-such-tenant";
+	upd.client_id = "c";
+	assert_int_equal(ts_store_client_update(st, &upd), TS_ENOTFOUND);
+	assert_int_equal(generation(st), g);
+	upd.tenant_id = aid;
+	assert_int_equal(ts_store_client_delete(st, aid, "c"), TS_OK);
+	assert_int_equal(ts_store_client_update(st, &upd), TS_ENOTFOUND);
+	assert_int_equal(ts_store_client_get(st, aid, "c", &c), TS_ENOTFOUND);
+	assert_null(c);
+
+	assert_int_equal(ts_store_client_update(NULL, &upd), TS_EINVAL);
+	assert_int_equal(ts_store_client_update(st, NULL), TS_EINVAL);
+	upd.client_id = "";
+	assert_int_equal(ts_store_client_update(st, &upd), TS_EINVAL);
+	upd.client_id = "c";
+	upd.config = NULL;
+	assert_int_equal(ts_store_client_update(st, &upd), TS_EINVAL);
+	assert_int_equal(ts_store_tenant_delete(st, a), TS_OK);
+}
+
 static void test_key_crud(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -1084,6 +1139,68 @@ static void test_jti_use_concurrent(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 }
 
+struct updater {
+	struct ts_store *st;
+	const char *tenant_id;
+	pthread_barrier_t *start;
+	atomic_int *failures;
+};
+
+/* Updates client "c" over and over while it is being deleted: each update
+ * changes it or finds it gone. */
+static void *updater_main(void *arg)
+{
+	struct updater *u = arg;
+	struct ts_client_rec c = {0};
+	int i, rc;
+
+	c.tenant_id = (char *)u->tenant_id;
+	c.client_id = "c";
+	c.config = "{\"type\":\"public\"}";
+	pthread_barrier_wait(u->start);
+	for (i = 0; i < OPS_PER_THREAD; i++) {
+		c.updated_at = i;
+		rc = ts_store_client_update(u->st, &c);
+		if (rc != TS_OK && rc != TS_ENOTFOUND)
+			atomic_fetch_add(u->failures, 1);
+	}
+	return NULL;
+}
+
+/* Updates racing a delete: once the delete has returned, the client is
+ * gone and stays gone. */
+static void test_client_update_races_delete(void **state)
+{
+	struct ts_store *st = store_of(state);
+	struct ts_client_rec *c = NULL;
+	pthread_t th[THREADS];
+	struct updater u[THREADS];
+	pthread_barrier_t start;
+	atomic_int failures = 0;
+	char name[NAME_CAP], id[ID_CAP];
+	int i, round;
+
+	new_tenant(st, "updrace", name, id);
+	for (round = 0; round < THREADS; round++) {
+		put_client(st, id, "c", NULL, 1);
+		pthread_barrier_init(&start, NULL, THREADS + 1);
+		for (i = 0; i < THREADS; i++) {
+			u[i] = (struct updater){st, id, &start, &failures};
+			assert_int_equal(pthread_create(&th[i], NULL, updater_main, &u[i]), 0);
+		}
+		pthread_barrier_wait(&start);
+		assert_int_equal(ts_store_client_delete(st, id, "c"), TS_OK);
+		assert_int_equal(ts_store_client_get(st, id, "c", &c), TS_ENOTFOUND);
+		for (i = 0; i < THREADS; i++)
+			assert_int_equal(pthread_join(th[i], NULL), 0);
+		pthread_barrier_destroy(&start);
+		assert_int_equal(ts_store_client_get(st, id, "c", &c), TS_ENOTFOUND);
+		assert_null(c);
+	}
+	assert_int_equal(atomic_load(&failures), 0);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 static void test_concurrent(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -1133,6 +1250,7 @@ int main(void)
 		cmocka_unit_test(test_tenant_versions),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_client_crud),
+		cmocka_unit_test(test_client_update),
 		cmocka_unit_test(test_key_crud),
 		cmocka_unit_test(test_revoke),
 		cmocka_unit_test(test_jti_use),
@@ -1144,6 +1262,7 @@ int main(void)
 	const struct CMUnitTest concurrency_tests[] = {
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_jti_use_concurrent),
+		cmocka_unit_test(test_client_update_races_delete),
 	};
 	int failed = 0;
 

@@ -633,6 +633,8 @@ static void test_tenant_delete_cascades_all(void **state)
 
 #define LEASE "key-rotation"
 #define LEASE_ROUNDS 5
+#define LEASE_S 60
+#define CLOCK_SLACK_S 2
 
 /* A lease is taken by one owner until its time ends; releasing it is the
  * holder's alone; leases of other names or tenants are independent. */
@@ -643,33 +645,61 @@ static void test_lease(void **state)
 
 	new_tenant(st, "lease", name, tid);
 	new_tenant(st, "lease2", other, oid);
-	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "A", 100, 200), TS_OK);
-	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "B", 150, 250), TS_ECONFLICT);
-	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "A", 200, 300), TS_ECONFLICT);
-	assert_int_equal(ts_store_lease_take(st, tid, "other-work", "B", 150, 250), TS_OK);
-	assert_int_equal(ts_store_lease_take(st, oid, LEASE, "B", 150, 250), TS_OK);
-	/* Ended: the next taker gets it. */
-	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "B", 201, 300), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "A", LEASE_S), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "B", LEASE_S), TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "A", LEASE_S), TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_take(st, tid, "other-work", "B", LEASE_S), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, oid, LEASE, "B", LEASE_S), TS_OK);
 	/* Only the holder releases. */
-	assert_int_equal(ts_store_lease_release(st, tid, LEASE, "A"), TS_OK);
-	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "C", 202, 300), TS_ECONFLICT);
 	assert_int_equal(ts_store_lease_release(st, tid, LEASE, "B"), TS_OK);
-	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "C", 202, 300), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "C", LEASE_S), TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_release(st, tid, LEASE, "A"), TS_OK);
+	/* Ended (a lease of 0 s ends at once): the next taker gets it. */
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "C", 0), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "D", LEASE_S), TS_OK);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "C", LEASE_S), TS_ECONFLICT);
 	/* A lease is not pending state anyone may replace or read as theirs. */
-	assert_int_equal(ts_store_lease_take(st, "no-such-tenant", LEASE, "A", 1, 2), TS_ECONFLICT);
-	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "", 1, 2), TS_EINVAL);
-	assert_int_equal(ts_store_lease_take(st, tid, NULL, "A", 1, 2), TS_EINVAL);
-	assert_int_equal(ts_store_lease_take(st, NULL, LEASE, "A", 1, 2), TS_EINVAL);
+	assert_int_equal(ts_store_lease_take(st, "no-such-tenant", LEASE, "A", LEASE_S),
+			 TS_ECONFLICT);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "", LEASE_S), TS_EINVAL);
+	assert_int_equal(ts_store_lease_take(st, tid, NULL, "A", LEASE_S), TS_EINVAL);
+	assert_int_equal(ts_store_lease_take(st, NULL, LEASE, "A", LEASE_S), TS_EINVAL);
+	assert_int_equal(ts_store_lease_take(st, oid, "x", "A", -1), TS_EINVAL);
+	assert_int_equal(ts_store_lease_take(st, oid, "x", "A", TS_STORE_LEASE_MAX_S + 1),
+			 TS_EINVAL);
 	assert_int_equal(ts_store_lease_release(st, tid, LEASE, NULL), TS_EINVAL);
 	/* Leases go with their tenant. */
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 	assert_int_equal(ts_store_tenant_delete(st, other), TS_OK);
 }
 
+/* A lease's time is the database's, never a taker's: it ends duration_s
+ * after the database's now (the test machine's clock here, within a
+ * second or two either way). */
+static void test_lease_on_the_database_clock(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], id[NAME_CAP + ID_CAP];
+	char *tenant = NULL, *kind = NULL, *data = NULL;
+	int64_t exp = 0, before = ts_now(), after;
+
+	new_tenant(st, "leaseclock", name, tid);
+	assert_int_equal(ts_store_lease_take(st, tid, LEASE, "A", LEASE_S), TS_OK);
+	after = ts_now();
+	snprintf(id, sizeof(id), "lease:%s:%s", LEASE, tid);
+	assert_int_equal(ts_store_pending_get(st, id, &tenant, &kind, &data, &exp), TS_OK);
+	assert_string_equal(kind, "lease");
+	assert_string_equal(data, "A");
+	assert_true(exp >= before + LEASE_S - CLOCK_SLACK_S && exp <= after + LEASE_S + CLOCK_SLACK_S);
+	free(tenant);
+	free(kind);
+	free(data);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 struct lease_racer {
 	struct ts_store *st;
 	const char *tid;
-	int64_t now;
 	char owner[16];
 	pthread_barrier_t *start;
 	int rc;
@@ -680,36 +710,46 @@ static void *race_lease(void *arg)
 	struct lease_racer *r = arg;
 
 	pthread_barrier_wait(r->start);
-	r->rc = ts_store_lease_take(r->st, r->tid, LEASE, r->owner, r->now, r->now + 60);
+	r->rc = ts_store_lease_take(r->st, r->tid, LEASE, r->owner, LEASE_S);
 	return NULL;
 }
 
 /* Many takers at once (for PostgreSQL, many connections, as from many
- * servers), on a free lease and on an ended one: exactly one wins. */
+ * servers), on a lease never taken, released or ended: exactly one wins. */
 static void test_lease_concurrent(void **state)
 {
 	struct ts_store *st = store_of(state);
 	struct lease_racer r[RACERS];
 	pthread_t th[RACERS];
 	pthread_barrier_t start;
-	char name[NAME_CAP], tid[ID_CAP];
+	char name[NAME_CAP], tid[ID_CAP], id[NAME_CAP + ID_CAP];
 	int i, round, wins;
 
 	new_tenant(st, "leaserace", name, tid);
+	snprintf(id, sizeof(id), "lease:%s:%s", LEASE, tid);
 	for (round = 0; round < LEASE_ROUNDS; round++) {
 		assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
 		for (i = 0; i < RACERS; i++) {
-			r[i] = (struct lease_racer){st, tid, 1000 + 100 * round, "", &start, -1};
+			r[i] = (struct lease_racer){st, tid, "", &start, -1};
 			snprintf(r[i].owner, sizeof(r[i].owner), "owner-%d", i);
 			assert_int_equal(pthread_create(&th[i], NULL, race_lease, &r[i]), 0);
 		}
 		wins = 0;
-		for (i = 0; i < RACERS; i++) {
+		for (i = 0; i < RACERS; i++)
 			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&start);
+		for (i = 0; i < RACERS; i++) {
 			assert_true(r[i].rc == TS_OK || r[i].rc == TS_ECONFLICT);
 			wins += r[i].rc == TS_OK;
+			/* The next round finds it released, or ended long ago. */
+			if (r[i].rc == TS_OK && round % 2 == 0)
+				assert_int_equal(ts_store_lease_release(st, tid, LEASE, r[i].owner),
+						 TS_OK);
+			else if (r[i].rc == TS_OK)
+				assert_int_equal(ts_store_pending_put(st, tid, id, "lease", r[i].owner,
+								      1),
+						 TS_OK);
 		}
-		pthread_barrier_destroy(&start);
 		assert_int_equal(wins, 1);
 	}
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
@@ -730,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_no_generation_bump),
 		cmocka_unit_test(test_tenant_delete_cascades_all),
 		cmocka_unit_test(test_lease),
+		cmocka_unit_test(test_lease_on_the_database_clock),
 		cmocka_unit_test(test_lease_concurrent),
 	};
 

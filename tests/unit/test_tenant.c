@@ -508,18 +508,23 @@ static void test_tenant_validate(void **state)
 	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"roles\":\"Admin\"}", "roles");
 }
 
-/* key_rotation: 0, or whole seconds from an hour to ten years. */
+/* key_rotation: 0, or whole seconds from a retired key's stay in JWKS,
+ * max(TTL, 1 h) + 300 s, to ten years; the message states the tenant's own
+ * shortest value. */
 static void test_tenant_key_rotation(void **state)
 {
 	(void)state;
 	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":0}");
 	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3900}");
-	/* Not shorter than a retired key's stay in JWKS: max(TTL, 1 h) + 300 s. */
 	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3600}",
-		   "\"key_rotation\" (3600 s) must be at least 3900 s");
+		   "between 3900 and 315360000: a retired key stays in JWKS for "
+		   "\"access_token_ttl\" (at least 3600 s) plus 300 s");
 	expect_err(ts_admin_tenant_validate,
 		   "{\"name\":\"acme\",\"key_rotation\":86400,\"access_token_ttl\":86400}",
-		   "\"access_token_ttl\"");
+		   "between 86700 and 315360000");
+	expect_err(ts_admin_tenant_validate,
+		   "{\"name\":\"acme\",\"key_rotation\":59,\"access_token_ttl\":7200}",
+		   "between 7500 and 315360000");
 	expect_ok(ts_admin_tenant_validate,
 		  "{\"name\":\"acme\",\"key_rotation\":86700,\"access_token_ttl\":86400}");
 	expect_ok(ts_admin_tenant_validate,
@@ -527,7 +532,7 @@ static void test_tenant_key_rotation(void **state)
 	expect_ok(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":315360000}");
 	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":3599}",
 		   "\"key_rotation\" must be 0 (rotation by hand only) or a number of seconds "
-		   "between 3600 and 315360000");
+		   "between 3900 and 315360000");
 	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":315360001}",
 		   "key_rotation");
 	expect_err(ts_admin_tenant_validate, "{\"name\":\"acme\",\"key_rotation\":-1}",
