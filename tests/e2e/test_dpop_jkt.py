@@ -13,7 +13,7 @@ import requests
 from e2e_util import HTTP_TIMEOUT_S, SECRET, assert_oauth_error, fetch_jwks
 from people_helpers import (ALICE, MOBILE_SCOPES, MOBILE_URI, RP, WEB_URI, Browser,
                             code_only, left_to, mobile_client, people_tenant, query_of,
-                            verify_user_access_token, web_client, is_login_page,
+                            run_node, verify_user_access_token, web_client, is_login_page,
                             is_consent_page)
 from test_dpop import new_key, proof, thumbprint
 
@@ -199,3 +199,18 @@ def test_a_client_that_requires_dpop_gets_the_nonce_at_the_push(srv):
     assert r.status_code == 201, r.text
     code = code_from_push(srv, rp, r.json()["request_uri"])
     bound_token_of(srv, redeem(srv, rp, code, key, nonce=nonce), key, "strict-web")
+
+
+def test_openid_client_pushes_with_a_proof_and_redeems_with_its_key(srv):
+    """openid-client (npm) sends its DPoP proof with the push and with the
+    code grant; a code it redeems with another key is refused."""
+    out = run_node("openid_client_par.mjs", {
+        "TESSERA_URL": srv.issuer("acme"), "TESSERA_USERNAME": ALICE["username"],
+        "TESSERA_PASSWORD": ALICE["password"], "TESSERA_PUBLIC_CLIENT_ID": "mobile",
+        "TESSERA_WEB_CLIENT_ID": "web", "TESSERA_WEB_CLIENT_SECRET": SECRET,
+        "TESSERA_WEB_REDIRECT_URI": WEB_URI, "TESSERA_DPOP": "1"})
+    for run in (out["public"], out["web"]):
+        assert run["token_type"].lower() == "dpop", run
+        assert run["userinfo"]["email"] == ALICE["email"], run
+    assert out["public_other_key"] == {"client_id": "mobile", "error": "invalid_grant"}, out
+    assert out["web_other_key"] == {"client_id": "web", "error": "invalid_grant"}, out
