@@ -16,6 +16,7 @@
 #define TS_P_CODE "code"
 #define TS_P_CODE_CHALLENGE "code_challenge"
 #define TS_P_CODE_CHALLENGE_METHOD "code_challenge_method"
+#define TS_P_DPOP_JKT "dpop_jkt"
 #define TS_P_CODE_VERIFIER "code_verifier"
 #define TS_P_DEVICE_CODE "device_code"
 #define TS_P_ERROR "error"

@@ -95,6 +95,8 @@ static json_t *authz_to_json(const struct ts_authz_req *ar)
 		json_object_set_new(o, "nonce", json_string(ar->nonce));
 	if (ar->code_challenge)
 		json_object_set_new(o, "code_challenge", json_string(ar->code_challenge));
+	if (ar->dpop_jkt)
+		json_object_set_new(o, "dpop_jkt", json_string(ar->dpop_jkt));
 	if (ar->resource_json)
 		json_object_set_new(o, "resource", json_string(ar->resource_json));
 	if (ar->device_hash)
@@ -137,6 +139,7 @@ int ts_authz_pending_load(const struct ts_rctx *rc, struct ts_http_req *req, con
 	ar->state = jstr(req->arena, o, "state");
 	ar->nonce = jstr(req->arena, o, "nonce");
 	ar->code_challenge = jstr(req->arena, o, "code_challenge");
+	ar->dpop_jkt = jstr(req->arena, o, "dpop_jkt");
 	ar->resource_json = jstr(req->arena, o, "resource");
 	ar->prompt_none = json_is_true(json_object_get(o, "prompt_none"));
 	ar->prompt_login = json_is_true(json_object_get(o, "prompt_login"));
@@ -238,6 +241,7 @@ static int issue_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_aut
 	c.scope = (char *)ar->scope;
 	c.nonce = (char *)ar->nonce;
 	c.code_challenge = (char *)ar->code_challenge;
+	c.dpop_jkt = (char *)ar->dpop_jkt;
 	c.resource = (char *)ar->resource_json;
 	c.session_id_hash = sess->id_hash;
 	c.auth_time = sess->auth_time;
@@ -458,6 +462,7 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, const struct
 	ar->state = ts_params_get(v, n, TS_P_STATE, NULL);
 	ar->nonce = ts_params_get(v, n, TS_P_NONCE, NULL);
 	ar->code_challenge = ts_params_get(v, n, TS_P_CODE_CHALLENGE, NULL);
+	ar->dpop_jkt = ts_params_get(v, n, TS_P_DPOP_JKT, NULL);
 	ar->max_age = -1;
 	ar->created = ts_now();
 	if (ar->state && !vschar_ok(ar->state, STATE_MAX)) {
@@ -510,6 +515,10 @@ static bool parse_rest(struct ts_rctx *rc, struct ts_http_req *req, const struct
 	}
 	if (ar->code_challenge == NULL && (!c->confidential || method)) {
 		e->desc = "PKCE (code_challenge with S256) is required";
+		goto bad;
+	}
+	if (ar->dpop_jkt && !ts_dpop_jkt_ok(ar->dpop_jkt)) {
+		e->desc = "dpop_jkt must be a JWK SHA-256 thumbprint (43 base64url characters)";
 		goto bad;
 	}
 	if (ar->nonce && !vschar_ok(ar->nonce, NONCE_MAX)) {

@@ -20,11 +20,21 @@
 #define NONCE_BYTES 18
 #define NONCE_LEN 24 /* base64url of NONCE_BYTES */
 #define ATH_LEN 43   /* base64url of a SHA-256 digest */
+#define JKT_LEN 43   /* the same, of a key's RFC 7638 thumbprint */
 
 /* RFC 9449 §4.3 item 5: the jwk must not hold a private key. These are the
  * private members of RSA, EC and OKP keys (RFC 7518 §6.2.2, §6.3.2, RFC
  * 8037 §2) and the symmetric key of "oct" (§6.4.1). */
 static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+
+bool ts_dpop_jkt_ok(const char *s)
+{
+	unsigned char raw[TS_SHA256_LEN];
+	size_t n;
+
+	return s != NULL && strlen(s) == JKT_LEN &&
+	       ts_b64url_decode(s, JKT_LEN, raw, sizeof(raw), &n) == TS_OK && n == TS_SHA256_LEN;
+}
 
 /* The nonce of tenant_id for time slot slot into out (NONCE_LEN + 1). */
 static void nonce_for(const struct ts_rctx *rc, int64_t slot, char out[NONCE_LEN + 1])

@@ -75,6 +75,17 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "code_verifier given but no code_challenge was sent");
 		goto fail;
 	}
+	/* RFC 9449 §10: a code bound to a DPoP key is redeemed only with a
+	 * proof by that key (the proof itself was checked before the code was
+	 * taken). */
+	if (cr->dpop_jkt && (rc->dpop_jkt == NULL || strcmp(rc->dpop_jkt, cr->dpop_jkt) != 0)) {
+		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT,
+				 rc->dpop_jkt ? "the DPoP proof is not by the key named in the "
+						"authorization request (dpop_jkt)"
+					      : "the authorization request named a DPoP key (dpop_jkt): "
+						"a DPoP proof by that key is required");
+		goto fail;
+	}
 	r = ts_store_user_get(rc->app->store, rc->tenant->id, cr->user_id, &u);
 	if (r == TS_ENOTFOUND || (r == TS_OK && u->disabled)) {
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");

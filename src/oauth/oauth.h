@@ -76,6 +76,9 @@ bool ts_oauth_aud_has(const json_t *aud, const char *want);
  * use_dpop_nonce; TS_ESTORE with e set to the storage-failure answer. */
 int ts_dpop_verify(const struct ts_rctx *rc, struct ts_http_req *req, const char *token,
 		   bool nonce_required, char jkt[44], struct ts_oauth_err *e);
+/* s is a JWK SHA-256 thumbprint as dpop_jkt carries it (RFC 9449 §10):
+ * 43 base64url characters that decode to 32 bytes. */
+bool ts_dpop_jkt_ok(const char *s);
 /* The current server nonce of the tenant (arena string of a). */
 const char *ts_dpop_nonce(const struct ts_rctx *rc, struct ts_arena *a);
 /* The DPoP rules of a protected resource for an access token that passed
@@ -113,6 +116,7 @@ struct ts_authz_req {
 	const char *state;          /* or NULL */
 	const char *nonce;          /* or NULL */
 	const char *code_challenge; /* S256, or NULL */
+	const char *dpop_jkt;       /* RFC 9449 §10: the DPoP key the code is bound to, or NULL */
 	const char *resource_json;  /* JSON array text, or NULL */
 	bool prompt_none, prompt_login, prompt_consent;
 	int64_t max_age;            /* -1 when absent */

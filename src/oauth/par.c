@@ -27,8 +27,10 @@ static bool kept(const char *name)
 	       strcmp(name, TS_P_CLIENT_ASSERTION_TYPE) != 0;
 }
 
-/* The pushed request as stored: {"client_id": …, "params": [[name, value], …]}. */
-static char *par_data(const struct ts_client *c, const struct ts_param *v, size_t n)
+/* The pushed request as stored: {"client_id": …, "params": [[name, value], …]},
+ * with dpop_jkt added when jkt is not NULL. */
+static char *par_data(const struct ts_client *c, const struct ts_param *v, size_t n,
+		      const char *jkt)
 {
 	json_t *params = json_array();
 	json_t *o;
@@ -38,6 +40,8 @@ static char *par_data(const struct ts_client *c, const struct ts_param *v, size_
 	for (i = 0; i < n; i++)
 		if (kept(v[i].name))
 			json_array_append_new(params, json_pack("[ss]", v[i].name, v[i].value));
+	if (jkt != NULL)
+		json_array_append_new(params, json_pack("[ss]", TS_P_DPOP_JKT, jkt));
 	o = json_pack("{s:s,s:o}", "client_id", c->client_id, "params", params);
 	data = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -59,13 +63,38 @@ static bool par_check(struct ts_rctx *rc, struct ts_http_req *req, const struct 
 	return ts_authz_validate(rc, req, c, req->form, req->nform, true, &ar, e) == TS_OK;
 }
 
+/* RFC 9449 §10.1: a DPoP proof sent with the push binds the code to its
+ * key, as dpop_jkt does; sent together, both must name the same key. true
+ * with *add set to the key's thumbprint when the pushed request must gain
+ * a dpop_jkt (NULL otherwise); false with e filled. */
+static bool par_dpop(struct ts_rctx *rc, struct ts_http_req *req, const struct ts_client *c,
+		     const char **add, struct ts_oauth_err *e)
+{
+	const char *named = ts_params_get(req->form, req->nform, TS_P_DPOP_JKT, NULL);
+	char jkt[44];
+
+	*add = NULL;
+	if (ts_http_header(req, TS_DPOP_HEADER) == NULL)
+		return true;
+	if (ts_dpop_verify(rc, req, NULL, c->dpop_bound_access_tokens, jkt, e) != TS_OK)
+		return false;
+	if (named != NULL && strcmp(named, jkt) != 0) {
+		ts_oauth_err_set(e, 400, TS_ERR_INVALID_DPOP_PROOF,
+				 "dpop_jkt does not name the DPoP proof's key");
+		return false;
+	}
+	if (named == NULL)
+		*add = ts_arena_strdup(req->arena, jkt);
+	return true;
+}
+
 void ts_oauth_par(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 {
 	struct ts_rctx *rc = ctx;
 	struct ts_oauth_err e = {0};
 	const struct ts_client *c = NULL;
 	char raw[64], h[2 * TS_SHA256_LEN + 1];
-	const char *uri;
+	const char *uri, *jkt = NULL;
 	char *data = NULL;
 	json_t *body;
 	int r;
@@ -80,7 +109,7 @@ void ts_oauth_par(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 		goto fail;
 	if (ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK)
 		goto fail;
-	if (!par_check(rc, req, c, &e))
+	if (!par_check(rc, req, c, &e) || !par_dpop(rc, req, c, &jkt, &e))
 		goto fail;
 	r = ts_rand_token(raw, sizeof(raw), PAR_ID_BYTES);
 	if (r != TS_OK) {
@@ -89,7 +118,7 @@ void ts_oauth_par(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	}
 	uri = ts_arena_printf(req->arena, PAR_URI_PREFIX "%s", raw);
 	ts_sha256_hex(uri, strlen(uri), h);
-	data = par_data(c, req->form, req->nform);
+	data = par_data(c, req->form, req->nform, jkt);
 	r = data ? ts_store_pending_put(rc->app->store, rc->tenant->id, h, PAR_KIND, data,
 					ts_now() + PAR_TTL_S)
 		 : TS_ENOMEM;
@@ -104,9 +133,14 @@ void ts_oauth_par(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	json_decref(body);
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "authorization.pushed", NULL, c->client_id,
 		      NULL);
-	return;
+	goto nonce;
 fail:
 	ts_oauth_err_send(rc, resp, &e);
+nonce:
+	/* As at the token endpoint (RFC 9449 §8): a client that must use
+	 * nonces gets the current one with every answer. */
+	if (c && c->dpop_bound_access_tokens)
+		ts_http_resp_header(resp, TS_DPOP_NONCE_HEADER, ts_dpop_nonce(rc, req->arena));
 }
 
 /* The stored parameters, with the client's id, as a parameter list in the

@@ -388,6 +388,10 @@ static const char pg_v6[] =
 	"ALTER TABLE refresh_tokens ADD COLUMN access_jti " T ";"                 \
 	"CREATE INDEX refresh_tokens_by_parent ON refresh_tokens (parent_hash);"
 
+/* Version 9: the key thumbprint an authorization request bound its code
+ * to (RFC 9449 §10, dpop_jkt). */
+#define SCHEMA_V9(T, I, NR, AUTO_ID) "ALTER TABLE codes ADD COLUMN dpop_jkt " T ";"
+
 #define SQLITE_STEP(v) v(SQ_T, SQ_I, SQ_NR, SQ_AUTO_ID)
 #define PG_STEP(v) v(PG_T, PG_I, PG_NR, PG_AUTO_ID)
 
@@ -395,7 +399,7 @@ static const char pg_v6[] =
 static const char *const sqlite_steps[] = {
 	SQLITE_STEP(SCHEMA_V1), SQLITE_STEP(SCHEMA_V2), SQLITE_STEP(SCHEMA_V3),
 	SQLITE_STEP(SCHEMA_V4), SQLITE_STEP(SCHEMA_V5), sqlite_v6,
-	SQLITE_STEP(SCHEMA_V7), SQLITE_STEP(SCHEMA_V8),
+	SQLITE_STEP(SCHEMA_V7), SQLITE_STEP(SCHEMA_V8), SQLITE_STEP(SCHEMA_V9),
 };
 static const char *const pg_steps[] = {
 	PG_STEP(SCHEMA_V1) PG_STEP(SCHEMA_V2) PG_STEP(SCHEMA_V3) PG_STEP(SCHEMA_V4),
@@ -403,6 +407,7 @@ static const char *const pg_steps[] = {
 	pg_v6,
 	PG_STEP(SCHEMA_V7),
 	PG_STEP(SCHEMA_V8),
+	PG_STEP(SCHEMA_V9),
 };
 
 const char *const *ts_schema_steps(enum ts_dialect d, size_t *n)

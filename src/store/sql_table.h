@@ -27,7 +27,7 @@
 #define AUDIT_COLS "id, tenant, time, type, actor, subject, request_id, detail"
 #define CODE_COLS \
 	"code_hash, tenant_id, client_id, user_id, grant_id, redirect_uri, scope, nonce, " \
-	"code_challenge, resource, session_id_hash, auth_time, expires_at, used"
+	"code_challenge, resource, session_id_hash, dpop_jkt, auth_time, expires_at, used"
 #define GRANT_COLS "tenant_id, id, client_id, user_id, scope, auth_time, created_at, revoked"
 #define REFRESH_COLS \
 	"token_hash, tenant_id, grant_id, client_id, user_id, scope, resource, auth_time, " \
@@ -211,7 +211,7 @@ TS_STMT(THROTTLE_CAS,
 /* A new code is unused whatever the record says. */
 TS_STMT(CODE_PUT,
 	"INSERT INTO codes (" CODE_COLS ")"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 0)")
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 0)")
 /* RFC 6749 §4.1.2: single use. Of concurrent takers, only the first
  * to run this changes the row; the others find used = 1. */
 TS_STMT(CODE_TAKE,

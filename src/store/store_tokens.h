@@ -18,6 +18,7 @@ struct ts_code_rec {
 	char *code_challenge; /* RFC 7636 S256 challenge, or NULL */
 	char *resource;       /* JSON array text of RFC 8707 resources, or NULL */
 	char *session_id_hash; /* session that approved it, or NULL */
+	char *dpop_jkt;        /* RFC 9449 §10: the key its token request must prove, or NULL */
 	int64_t auth_time;
 	int64_t expires_at;
 	bool used;            /* set by code_take */

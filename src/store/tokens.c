@@ -32,6 +32,7 @@ static const struct ts_col code_cols[] = {
 	TS_COL(TS_COL_TEXT, struct ts_code_rec, code_challenge, 0),
 	TS_COL(TS_COL_TEXT, struct ts_code_rec, resource, 0),
 	TS_COL(TS_COL_TEXT, struct ts_code_rec, session_id_hash, TS_COL_SECRET),
+	TS_COL(TS_COL_TEXT, struct ts_code_rec, dpop_jkt, 0),
 	TS_COL(TS_COL_I64, struct ts_code_rec, auth_time, 0),
 	TS_COL(TS_COL_I64, struct ts_code_rec, expires_at, 0),
 	TS_COL(TS_COL_BOOL, struct ts_code_rec, used, 0),

@@ -59,6 +59,7 @@ static struct ts_code_rec code_rec(const struct world *w, const char *hash)
 	c.code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 	c.resource = "[\"https://api.example\"]";
 	c.session_id_hash = "5e55";
+	c.dpop_jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
 	c.auth_time = 50;
 	c.expires_at = FAR_FUTURE;
 	c.used = true; /* ignored by put */
@@ -95,6 +96,7 @@ static void check_code(const struct ts_code_rec *got, const struct ts_code_rec *
 	assert_string_equal(got->code_challenge, want->code_challenge);
 	assert_string_equal(got->resource, want->resource);
 	assert_string_equal(got->session_id_hash, want->session_id_hash);
+	assert_string_equal(got->dpop_jkt, want->dpop_jkt);
 	assert_int_equal(got->auth_time, want->auth_time);
 	assert_int_equal(got->expires_at, want->expires_at);
 	assert_true(got->used);
@@ -134,6 +136,7 @@ static void test_code_take(void **state)
 	c.code_challenge = NULL;
 	c.resource = NULL;
 	c.session_id_hash = NULL;
+	c.dpop_jkt = NULL;
 	assert_int_equal(ts_store_code_put(st, &c), TS_OK);
 	assert_int_equal(ts_store_code_take(st, h2, &got), TS_OK);
 	assert_null(got->redirect_uri);
@@ -141,6 +144,7 @@ static void test_code_take(void **state)
 	assert_null(got->code_challenge);
 	assert_null(got->resource);
 	assert_null(got->session_id_hash);
+	assert_null(got->dpop_jkt);
 	ts_code_rec_free(got);
 
 	/* Missing parents and bad arguments. */

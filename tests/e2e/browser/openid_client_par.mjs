@@ -16,6 +16,10 @@
 //   TESSERA_USERNAME, TESSERA_PASSWORD
 //   TESSERA_PUBLIC_CLIENT_ID         public client with a http://127.0.0.1/cb redirect URI
 //   TESSERA_WEB_CLIENT_ID, TESSERA_WEB_CLIENT_SECRET, TESSERA_WEB_REDIRECT_URI
+//   TESSERA_DPOP (optional, set by tests/e2e/test_dpop_jkt.py): each push
+//     carries a DPoP proof (RFC 9449 §10.1), so its code is bound to the
+//     key; the code grant proves the same key, and one more flow per client
+//     redeems its code with another key, reporting the error it got.
 // Prints one JSON line with what each run got; exits 1 on any failure.
 import * as client from 'openid-client';
 
@@ -93,7 +97,8 @@ class Browser {
   }
 }
 
-async function run({ issuer, clientId, secret, redirectUri, username, password, consent }) {
+async function run({ issuer, clientId, secret, redirectUri, username, password, consent,
+  dpop, redeemDpop }) {
   const auth = secret ? client.ClientSecretBasic(secret) : client.None();
   const config = await client.discovery(new URL(issuer), clientId, undefined, auth, {
     execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks],
@@ -107,10 +112,12 @@ async function run({ issuer, clientId, secret, redirectUri, username, password, 
   const state = client.randomState();
   const nonce = client.randomNonce();
   const scope = 'openid profile email offline_access';
+  const DPoP = dpop ? client.getDPoPHandle(config, dpop) : undefined;
+  const RedeemDPoP = redeemDpop ? client.getDPoPHandle(config, redeemDpop) : DPoP;
   const url = await client.buildAuthorizationUrlWithPAR(config, {
     redirect_uri: redirectUri, scope, state, nonce,
     code_challenge: codeChallenge, code_challenge_method: 'S256',
-  });
+  }, DPoP ? { DPoP } : undefined);
   // Only client_id and request_uri travel through the browser.
   check([...url.searchParams.keys()].sort().join(',') === 'client_id,request_uri',
     `authorization URL ${url}`);
@@ -120,23 +127,32 @@ async function run({ issuer, clientId, secret, redirectUri, username, password, 
   check(r.page && new URL(r.url).pathname.endsWith('/login'), `expected the login page: ${JSON.stringify(r).slice(0, 300)}`);
   r = await browser.submit(r, { username, password });
   const pages = ['login'];
-  if (consent) {
-    check(r.page && new URL(r.url).pathname.endsWith('/consent'), `expected the consent page: ${JSON.stringify(r).slice(0, 300)}`);
+  const atConsent = Boolean(r.page && new URL(r.url).pathname.endsWith('/consent'));
+  // 'maybe': the user may have approved this client before.
+  if (consent === true || (consent === 'maybe' && atConsent)) {
+    check(atConsent, `expected the consent page: ${JSON.stringify(r).slice(0, 300)}`);
     pages.push('consent');
     r = await browser.submit(r, { decision: 'approve' });
   }
   check(r.leftTo && r.leftTo.startsWith(`${redirectUri}?`), `expected a redirect to the client: ${JSON.stringify(r).slice(0, 300)}`);
   const callback = new URL(r.leftTo);
-  const tokens = await client.authorizationCodeGrant(config, callback, {
-    pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
-  });
+  let tokens;
+  try {
+    tokens = await client.authorizationCodeGrant(config, callback, {
+      pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
+    }, undefined, RedeemDPoP ? { DPoP: RedeemDPoP } : undefined);
+  } catch (err) {
+    if (redeemDpop && err && err.error) return { client_id: clientId, error: err.error };
+    throw err;
+  }
   const claims = tokens.claims();
   check(claims.iss === issuer && claims.aud === clientId && claims.nonce === nonce, 'ID token claims');
-  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub,
+    DPoP ? { DPoP } : undefined);
   check(userinfo.sub === claims.sub, 'userinfo sub');
   return {
     client_id: clientId, pages, authorization_url: url.toString(), scope: tokens.scope,
-    sub: claims.sub, access_token: tokens.access_token, userinfo,
+    sub: claims.sub, access_token: tokens.access_token, token_type: tokens.token_type, userinfo,
   };
 }
 
@@ -146,14 +162,25 @@ async function main() {
   const password = need('TESSERA_PASSWORD');
   const port = 20000 + Math.floor(Math.random() * 40000);
   const out = {};
-  out.public = await run({
+  const pub = {
     issuer, clientId: need('TESSERA_PUBLIC_CLIENT_ID'), redirectUri: `http://127.0.0.1:${port}/cb`,
     username, password, consent: false,
-  });
-  out.web = await run({
+  };
+  const web = {
     issuer, clientId: need('TESSERA_WEB_CLIENT_ID'), secret: need('TESSERA_WEB_CLIENT_SECRET'),
     redirectUri: need('TESSERA_WEB_REDIRECT_URI'), username, password, consent: true,
-  });
+  };
+  if (process.env.TESSERA_DPOP) {
+    const key = await client.randomDPoPKeyPair('ES256');
+    const other = await client.randomDPoPKeyPair('ES256');
+    out.public = await run({ ...pub, dpop: key });
+    out.web = await run({ ...web, consent: 'maybe', dpop: key });
+    out.public_other_key = await run({ ...pub, dpop: key, redeemDpop: other });
+    out.web_other_key = await run({ ...web, consent: 'maybe', dpop: key, redeemDpop: other });
+  } else {
+    out.public = await run(pub);
+    out.web = await run(web);
+  }
   console.log(JSON.stringify(out));
 }
 
