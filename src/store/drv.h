@@ -1,4 +1,4 @@
-/* drv.h: the small interface every storage driver fills (drv_sqlite.c,
+/* drv.h: the small interface every storage driver fills (sqlite.c,
  * pg/drv_pg.c), and the only one the operations (ops_*.c) see. A driver
  * lends connections, runs transactions, runs a statement of the SQL table
  * (sql.h) by id with bound arguments, walks its rows and classifies its

@@ -1,11 +1,13 @@
-/* sqlite.c: the SQLite store backend's engine room: opening, a small pool
- * of connections (opened lazily, at most TS_POOL_MAX), each used by one thread
- * at a time with its own cache of prepared statements so that concurrent
- * readers never queue on one connection, write transactions (alone, or
- * batched so that concurrent small writes share one commit), and the
- * statement helpers of the driver (drv_sqlite.c). Every connection runs
- * with WAL, synchronous=FULL (a write is durable once it returns) and
- * foreign keys on. The SQL is in sql.c, the schema in schema.c. */
+/* sqlite.c: the SQLite driver (drv.h): opening, a small pool of
+ * connections (opened lazily, at most TS_POOL_MAX), each used by one thread
+ * at a time with its own cache of prepared statements (a statement of the
+ * SQL table is prepared on first use and kept) so that concurrent readers
+ * never queue on one connection, IMMEDIATE write transactions (under
+ * txn.c; alone, or batched so that concurrent small writes share one
+ * commit), migration scripts, and reading a file's schema version without
+ * opening it as a store. Every connection runs with WAL, synchronous=FULL
+ * (a write is durable once it returns) and foreign keys on. The SQL is in
+ * sql.c, the schema in schema.c. */
 #include "schema.h"
 #include "sqlite_int.h"
 
@@ -15,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The most jobs one batch of ts_sq_write_batched runs: enough to cover
@@ -77,7 +80,13 @@ static const char *const engine_sql[TS_TX_COUNT] = {
 	[TS_TX_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
 };
 
-int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
+/* Maps the last error on db to a return code (TS_EEXIST for a unique or
+ * primary key conflict, TS_ENOTFOUND for a missing parent row, TS_ESTORE
+ * otherwise) and logs it with the caller's location. The log carries
+ * sqlite3_errmsg, which names constraints and columns but never bound
+ * values, so secrets and identifiers stay out of the log. */
+#define fail(db, what) fail_at(__FILE__, __LINE__, __func__, (db), (what))
+static int fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
 {
 	int xrc = sqlite3_extended_errcode(db);
 
@@ -102,6 +111,11 @@ int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, con
 static struct ts_sq *impl(struct ts_store *st)
 {
 	return st->impl;
+}
+
+static struct ts_sq_conn *conn(struct ts_drv_conn *c)
+{
+	return (struct ts_sq_conn *)c;
 }
 
 /* Runs a fixed statement (no parameters, never built from data) while
@@ -177,8 +191,12 @@ static int conn_setup(sqlite3 *db, const char *path)
 	return TS_OK;
 }
 
-static void conn_close(struct ts_sq_conn *c)
+/* Also the pool's close_conn: every connection must be back by then, as
+ * closing under a running call is a caller bug, logged rather than
+ * hidden. */
+static void conn_close(struct ts_drv_conn *dc)
 {
+	struct ts_sq_conn *c = conn(dc);
 	size_t i;
 
 	if (c == NULL)
@@ -194,7 +212,7 @@ static void conn_close(struct ts_sq_conn *c)
 
 /* Opens one connection to path and configures it. On TS_OK *out is owned
  * by the caller (conn_close). TS_ESTORE with a log line otherwise. */
-static int conn_open(const char *path, struct ts_sq_conn **out)
+static int conn_open(const char *path, struct ts_drv_conn **out)
 {
 	/* Each connection is used by one thread at a time (the pool sees to
 	 * that), so SQLite's per-connection mutex is not needed. */
@@ -213,14 +231,20 @@ static int conn_open(const char *path, struct ts_sq_conn **out)
 	rc = conn_setup(c->db, path);
 	if (rc != TS_OK)
 		goto out;
-	*out = c;
+	*out = (struct ts_drv_conn *)c;
 	c = NULL;
 out:
-	conn_close(c);
+	conn_close((struct ts_drv_conn *)c);
 	return rc;
 }
 
-int ts_sq_pool_get(struct ts_store *st, struct ts_drv_conn **out)
+/* SQLite may end a transaction by itself (an I/O error, a full disk). */
+static bool tx_open(struct ts_drv_conn *c)
+{
+	return !sqlite3_get_autocommit(conn(c)->db);
+}
+
+static int pool_get(struct ts_store *st, struct ts_drv_conn **out)
 {
 	struct ts_sq *sq = impl(st);
 	int rc;
@@ -228,7 +252,7 @@ int ts_sq_pool_get(struct ts_store *st, struct ts_drv_conn **out)
 	ts_pool_take(&sq->pool, out);
 	if (*out != NULL)
 		return TS_OK;
-	rc = conn_open(sq->path, (struct ts_sq_conn **)out);
+	rc = conn_open(sq->path, out);
 	if (rc != TS_OK) {
 		ts_pool_put(&sq->pool, NULL);
 		return rc;
@@ -240,24 +264,25 @@ int ts_sq_pool_get(struct ts_store *st, struct ts_drv_conn **out)
 /* The next user must never inherit someone else's half-done write, so a
  * connection still inside a transaction is rolled back, and closed (freeing
  * its pool slot) if even that fails. */
-void ts_sq_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
+static void pool_put(struct ts_store *st, struct ts_drv_conn *c)
 {
 	struct ts_sq *sq = impl(st);
-	struct ts_sq_conn *c = (struct ts_sq_conn *)dc;
 
 	if (c == NULL)
 		return;
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	if (!sqlite3_get_autocommit(c->db)) {
+	if (tx_open(c))
+		sqlite3_exec(conn(c)->db, "ROLLBACK", NULL, NULL, NULL);
+	if (tx_open(c)) {
 		ts_log_err("sqlite %s: dropping a connection stuck in a transaction", sq->path);
 		conn_close(c);
 		c = NULL;
 	}
-	ts_pool_put(&sq->pool, (struct ts_drv_conn *)c);
+	ts_pool_put(&sq->pool, c);
 }
 
-void ts_sq_stmt_done(sqlite3_stmt *s)
+/* Resets a statement and drops its bindings, so no borrowed pointer stays
+ * bound after the call returns. NULL is a no-op. */
+static void stmt_done(sqlite3_stmt *s)
 {
 	if (s == NULL)
 		return;
@@ -266,44 +291,32 @@ void ts_sq_stmt_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
-int ts_sq_run(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what)
+/* Steps a statement that returns no rows to completion, then resets it. */
+static int step_done(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what)
 {
 	int rc = TS_OK;
 
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = ts_sq_fail(c->db, what);
-	ts_sq_stmt_done(s);
+		rc = fail(c->db, what);
+	stmt_done(s);
 	return rc;
 }
 
-int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v == NULL)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
 /* Runs one of the transaction statements, prepared on first use and kept. */
-int ts_sq_run_tx(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
+static int run_tx(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 {
-	struct ts_sq_conn *c = (struct ts_sq_conn *)dc;
+	struct ts_sq_conn *c = conn(dc);
 
 	assert(id < TS_TX_COUNT);
 	if (c->stmt[id] == NULL &&
 	    sqlite3_prepare_v3(c->db, engine_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
 			       NULL) != SQLITE_OK)
-		return ts_sq_fail(c->db, "prepare");
-	return ts_sq_run(c, c->stmt[id], what);
-}
-
-/* SQLite may end a transaction by itself (an I/O error, a full disk). */
-bool ts_sq_open(struct ts_drv_conn *c)
-{
-	return !sqlite3_get_autocommit(((struct ts_sq_conn *)c)->db);
+		return fail(c->db, "prepare");
+	return step_done(c, c->stmt[id], what);
 }
 
 /* write_mu, around every transaction outside a batch. */
-void ts_sq_lock(struct ts_store *st, bool take)
+static void lock(struct ts_store *st, bool take)
 {
 	if (take)
 		pthread_mutex_lock(&impl(st)->write_mu);
@@ -311,9 +324,113 @@ void ts_sq_lock(struct ts_store *st, bool take)
 		pthread_mutex_unlock(&impl(st)->write_mu);
 }
 
-static int run_fixed(struct ts_sq_conn *c, enum ts_tx_stmt id, const char *what)
+/* The connection's statement id, prepared on first use, with args bound
+ * (borrowed, SQLITE_STATIC: every caller resets the statement before they
+ * go away). */
+static int prepare(struct ts_sq_conn *c, enum ts_sql id, const struct ts_arg *args, int n,
+		   sqlite3_stmt **out, const char *what)
 {
-	return ts_sq_run_tx((struct ts_drv_conn *)c, id, what);
+	const char *sql = ts_sql_text(TS_DIALECT_SQLITE, id);
+	sqlite3_stmt *s;
+	int i, src;
+
+	assert(sql != NULL);
+	*out = NULL;
+	if (c->q[id] == NULL &&
+	    sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->q[id], NULL) !=
+		    SQLITE_OK)
+		return fail(c->db, what);
+	s = c->q[id];
+	for (i = 0; i < n; i++) {
+		if (args[i].kind == TS_ARG_I64)
+			src = sqlite3_bind_int64(s, i + 1, args[i].i);
+		else if (args[i].s == NULL)
+			src = sqlite3_bind_null(s, i + 1);
+		else
+			src = sqlite3_bind_text(s, i + 1, args[i].s, -1, SQLITE_STATIC);
+		if (src != SQLITE_OK) {
+			stmt_done(s);
+			return fail(c->db, what);
+		}
+	}
+	*out = s;
+	return TS_OK;
+}
+
+static int exec(struct ts_drv_conn *dc, enum ts_sql id, const struct ts_arg *args, int n,
+		int *changed, const char *what)
+{
+	struct ts_sq_conn *c = conn(dc);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = prepare(c, id, args, n, &s, what);
+	if (rc != TS_OK)
+		return rc;
+	rc = step_done(c, s, what);
+	if (rc == TS_OK && changed != NULL)
+		*changed = sqlite3_changes(c->db);
+	return rc;
+}
+
+static int query(struct ts_drv_conn *dc, enum ts_sql id, const struct ts_arg *args, int n,
+		 struct ts_cur *cur, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	cur->c = dc;
+	cur->h = NULL;
+	cur->nrows = -1;
+	rc = prepare(conn(dc), id, args, n, &s, what);
+	cur->h = s;
+	return rc;
+}
+
+static int next(struct ts_cur *cur, const char *what)
+{
+	int src = sqlite3_step(cur->h);
+
+	if (src == SQLITE_ROW)
+		return TS_OK;
+	if (src == SQLITE_DONE)
+		return TS_ENOTFOUND;
+	return fail(conn(cur->c)->db, what);
+}
+
+static const char *text(struct ts_cur *cur, int j)
+{
+	return (const char *)sqlite3_column_text(cur->h, j);
+}
+
+static int64_t i64(struct ts_cur *cur, int j)
+{
+	return sqlite3_column_int64(cur->h, j);
+}
+
+static void done(struct ts_cur *cur)
+{
+	stmt_done(cur->h);
+	cur->h = NULL;
+}
+
+/* A local database cannot be cut under a caller. */
+static bool stale(struct ts_drv_conn *c)
+{
+	(void)c;
+	return false;
+}
+
+/* A migration step's script (schema.c applies the steps). */
+static int script(struct ts_drv_conn *c, const char *sql, const char *what)
+{
+	sqlite3 *db = conn(c)->db;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return TS_OK;
+	ts_log_err("sqlite: %s failed: %s (%d)", what, sqlite3_errmsg(db),
+		   sqlite3_extended_errcode(db));
+	return TS_ESTORE;
 }
 
 /* Runs job j in a savepoint of its own inside the open transaction on c,
@@ -322,26 +439,26 @@ static int run_fixed(struct ts_sq_conn *c, enum ts_tx_stmt id, const char *what)
  * still fit to go on; anything else (a savepoint step failed, or SQLite
  * ended the transaction by itself, as it may on an I/O error or a full
  * disk) abandons the whole batch. */
-static int run_job(struct ts_sq_conn *c, struct ts_sq_job *j)
+static int run_job(struct ts_drv_conn *c, struct ts_sq_job *j)
 {
 	int rc;
 
-	rc = run_fixed(c, TS_TX_SAVEPOINT, "savepoint");
+	rc = run_tx(c, TS_TX_SAVEPOINT, "savepoint");
 	if (rc != TS_OK) {
 		j->rc = rc;
 		return rc;
 	}
-	j->rc = j->fn((struct ts_drv_conn *)c, j->arg);
+	j->rc = j->fn(c, j->arg);
 	/* Running the next job in autocommit mode would make it durable on
 	 * its own, out of the batch's all-or-nothing. */
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!tx_open(c)) {
 		ts_log_err("sqlite: a batched write lost its transaction (rc %d)", j->rc);
 		return TS_ESTORE;
 	}
 	if (j->rc != TS_OK)
-		rc = run_fixed(c, TS_TX_ROLLBACK_TO, "rollback to savepoint");
+		rc = run_tx(c, TS_TX_ROLLBACK_TO, "rollback to savepoint");
 	if (rc == TS_OK)
-		rc = run_fixed(c, TS_TX_RELEASE, "release savepoint");
+		rc = run_tx(c, TS_TX_RELEASE, "release savepoint");
 	return rc;
 }
 
@@ -362,7 +479,7 @@ static void run_batch(struct ts_store *st, struct ts_sq_job *batch)
 			j->rc = rc;
 			continue;
 		}
-		rc = run_job((struct ts_sq_conn *)c, j);
+		rc = run_job(c, j);
 		if (j->rc == TS_OK) {
 			nok++;
 			bump = bump || j->bump;
@@ -469,14 +586,7 @@ void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 	pthread_mutex_unlock(&sq->batch_mu);
 }
 
-/* Every connection must be back by now: closing under a running call is a
- * caller bug, logged rather than hidden. */
-static void close_pooled(struct ts_drv_conn *c)
-{
-	conn_close((struct ts_sq_conn *)c);
-}
-
-void ts_sq_close(struct ts_store *st)
+static void store_close(struct ts_store *st)
 {
 	struct ts_sq *sq = impl(st);
 	unsigned lent;
@@ -488,7 +598,7 @@ void ts_sq_close(struct ts_store *st)
 	if (sq->combining || sq->pending != NULL)
 		ts_log_err("sqlite %s: closed with batched writes still queued", sq->path);
 	pthread_mutex_unlock(&sq->batch_mu);
-	lent = ts_pool_drain(&sq->pool, close_pooled);
+	lent = ts_pool_drain(&sq->pool, conn_close);
 	if (lent != 0)
 		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path, lent);
 	pthread_cond_destroy(&sq->batch_cv);
@@ -529,7 +639,7 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 {
 	struct ts_store *st = NULL;
 	struct ts_sq *sq = NULL;
-	struct ts_sq_conn *c = NULL;
+	struct ts_drv_conn *c = NULL;
 	int rc = TS_OK;
 
 	if (out == NULL)
@@ -566,12 +676,12 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	rc = conn_open(impl(st)->path, &c);
 	if (rc != TS_OK)
 		goto out;
-	rc = ts_schema_migrate(st, (struct ts_drv_conn *)c);
+	rc = ts_schema_migrate(st, c);
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */
 	impl(st)->pool.nopen = 1;
-	ts_sq_pool_put(st, (struct ts_drv_conn *)c);
+	pool_put(st, c);
 	c = NULL;
 	*out = st;
 	st = NULL;
@@ -583,3 +693,72 @@ out:
 	free(sq);
 	return rc;
 }
+
+int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *latest)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	struct stat sb;
+	size_t n;
+	int src, rc = TS_ESTORE;
+
+	ts_schema_steps(TS_DIALECT_SQLITE, &n);
+	*latest = (int64_t)n;
+	*current = 0;
+	if (stat(path, &sb) != 0)
+		return TS_ENOTFOUND;
+	src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (src == SQLITE_OK)
+		src = sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (src != SQLITE_OK)
+		goto out;
+	src = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+				     "AND name = 'schema_version'", -1, &s, NULL);
+	if (src != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	if (sqlite3_column_int64(s, 0) == 0) {
+		rc = TS_OK; /* no tables yet */
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	src = sqlite3_prepare_v2(db, "SELECT version FROM schema_version WHERE id = 1", -1, &s,
+				 NULL);
+	if (src != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
+		goto out;
+	*current = sqlite3_column_int64(s, 0);
+	rc = TS_OK;
+out:
+	if (rc != TS_OK && db != NULL)
+		ts_log_err("sqlite %s: reading the schema version failed: %s", path,
+			   sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rc;
+}
+
+const struct ts_drv ts_drv_sqlite = {
+	.ops = {.name = "sqlite", .shared = false},
+	.dialect = TS_DIALECT_SQLITE,
+	.conn_get = ts_txn_conn_get,
+	.conn_put = ts_txn_conn_put,
+	.begin = ts_txn_begin,
+	.end = ts_txn_end,
+	.exec = exec,
+	.query = query,
+	.next = next,
+	.text = text,
+	.i64 = i64,
+	.done = done,
+	.stale = stale,
+	.batched = ts_sq_write_batched,
+	.batch_begin = ts_txn_batch_begin,
+	.batch_end = ts_txn_batch_end,
+	.close = store_close,
+	.pool_get = pool_get,
+	.pool_put = pool_put,
+	.run = run_tx,
+	.open = tx_open,
+	.lock = lock,
+	.script = script,
+};
