@@ -1,9 +1,9 @@
 /* drv.h: the small interface every storage driver fills (sqlite.c,
- * pg/drv_pg.c), and the only one the operations (ops_*.c) see. A driver
- * lends connections, runs transactions, runs a statement of the SQL table
- * (sql.h) by id with bound arguments, walks its rows and classifies its
- * errors; it never knows what a tenant or a token is. Private to
- * src/store. */
+ * pg/pg.c), and the only one the operations (config.c, people.c, ...)
+ * see. A driver lends connections, runs transactions, runs a statement of
+ * the SQL table (sql.h) by id with bound arguments, walks its rows and
+ * classifies its errors; it never knows what a tenant or a token is.
+ * Private to src/store. */
 #ifndef TS_STORE_DRV_H
 #define TS_STORE_DRV_H
 

@@ -1,13 +1,24 @@
-/* pg.c: the PostgreSQL store backend's engine room: opening, a small pool
- * of libpq connections (opened lazily, at most TS_POOL_MAX, each used by one
- * thread at a time), the statements of transactions and batches (which
- * txn.c runs), and the error mapping the driver (drv_pg.c) shares. A connection that fails at the
- * connection level is closed and replaced by the next taker, so the store
- * recovers by itself once the server is back. The SQL is in sql.c, the
- * schema in schema.c. */
+/* pg.c: the PostgreSQL driver (drv.h): opening, a small pool of libpq
+ * connections (opened lazily, at most TS_POOL_MAX, each used by one thread
+ * at a time), READ COMMITTED write transactions (under txn.c), prepared
+ * statements, error mapping, migration scripts, and reading a database's
+ * schema version without opening it as a store. A connection that fails
+ * at the connection level is closed and replaced by the next taker, so the
+ * store recovers by itself once the server is back. There is no group
+ * commit: each write is its own transaction.
+ *
+ * Each connection prepares a statement of the SQL table the first time it
+ * runs it (PQprepare, named by its id) and runs it by name afterwards
+ * (PQexecPrepared), so the server parses and plans it once per connection;
+ * a connection opened after a cut starts with none prepared. Every
+ * statement is parameterised (text format; integers are written in
+ * decimal) and fixed text, never built from data. Times are BIGINT Unix
+ * seconds and flags INTEGER 0/1, as in the SQLite schema, so that records
+ * read the same from both. The SQL is in sql.c, the schema in schema.c. */
 #include "pg_int.h"
 #include "store/schema.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +40,32 @@
 #define CLIENT_ENCODING "UTF8"
 #define SQLSTATE_UNIQUE "23505"
 #define SQLSTATE_FOREIGN_KEY "23503"
+#define SQLSTATE_UNDEFINED_TABLE "42P01"
 #define GENERIC_PLANS_SQL "SET plan_cache_mode = force_generic_plan"
 /* Longest error text kept in a log line. */
 #define ERR_MAX 300
+/* A prepared statement is prepared again (and so planned again) after this
+ * many runs on its connection, or at its first run this many seconds after
+ * it was prepared. */
+#define PLAN_RUNS 100
+#define PLAN_AGE_S 60
+/* The most parameters one statement of the table takes. */
+#define ARGS_MAX 32
+/* "s" and a statement id. */
+#define NAME_MAX_LEN 16
+/* A 64-bit integer in decimal, with its sign and NUL. */
+#define I64_BUF 24
 
+/* One pooled connection, used by one thread at a time. */
+struct ts_pg_conn {
+	PGconn *db;
+	const struct ts_pg_url *url; /* the store's, for scrubbing messages */
+	char *const *sql;        /* the store's SQL table in $N form, by statement id */
+	bool prepared[TS_SQL_COUNT]; /* prepared on this connection (PQprepare) */
+	unsigned runs[TS_SQL_COUNT]; /* runs since it was prepared */
+	int64_t prepared_at[TS_SQL_COUNT]; /* when (Unix seconds) */
+	bool broken;             /* a query failed at the connection level: closed on put */
+};
 
 /* The backend state behind ts_store.impl. */
 struct ts_pg {
@@ -47,6 +80,11 @@ static struct ts_pg *impl(struct ts_store *st)
 	return st->impl;
 }
 
+static struct ts_pg_conn *pc(struct ts_drv_conn *c)
+{
+	return (struct ts_pg_conn *)c;
+}
+
 static void notice(void *arg, const char *msg)
 {
 	char line[ERR_MAX];
@@ -54,20 +92,22 @@ static void notice(void *arg, const char *msg)
 	ts_log_debug("postgres: %s", ts_pg_scrub(arg, msg, line, sizeof(line)));
 }
 
-static void conn_close(struct ts_pg_conn *c)
+/* Also the pool's close_conn: every connection must be back by then, as
+ * closing under a running call is a caller bug, logged rather than
+ * hidden. */
+static void conn_close(struct ts_drv_conn *c)
 {
 	if (c == NULL)
 		return;
-	PQfinish(c->db);
+	PQfinish(pc(c)->db);
 	free(c);
 }
 
-/* The driver prepares its statements on each connection (drv_pg.c) and
- * runs each from one plan made without the values (a generic plan), so
- * that a run costs no planning; the driver prepares a statement again
- * after TS_PG_PLAN_RUNS runs or TS_PG_PLAN_AGE_S seconds, so a plan made
- * while a table was small does not outlive the table's growth. A server older than 12 has no such
- * setting: it chooses between the two kinds of plan by itself. */
+/* Each statement runs from one plan made without the values (a generic
+ * plan), so that a run costs no planning; it is prepared again after
+ * PLAN_RUNS runs or PLAN_AGE_S seconds, so a plan made while a table was
+ * small does not outlive the table's growth. A server older than 12 has no
+ * such setting: it chooses between the two kinds of plan by itself. */
 static void generic_plans(struct ts_pg_conn *c)
 {
 	PGresult *r = PQexec(c->db, GENERIC_PLANS_SQL);
@@ -81,7 +121,7 @@ static void generic_plans(struct ts_pg_conn *c)
 /* Opens one connection to pg's URL. On TS_OK *out is owned by the caller
  * (conn_close). TS_ESTORE with a log line otherwise: libpq's message,
  * scrubbed of every value it quotes from the URL but the shown parts. */
-static int conn_open(struct ts_pg *pg, struct ts_pg_conn **out)
+static int conn_open(struct ts_pg *pg, struct ts_drv_conn **out)
 {
 	const char *url = pg->url;
 	/* Keywords before dbname are defaults the URL may override; those
@@ -105,14 +145,14 @@ static int conn_open(struct ts_pg *pg, struct ts_pg_conn **out)
 	if (PQstatus(c->db) != CONNECTION_OK) {
 		ts_log_err("postgres: cannot connect: %s",
 			   ts_pg_scrub(&pg->shown, PQerrorMessage(c->db), err, sizeof(err)));
-		conn_close(c);
+		conn_close((struct ts_drv_conn *)c);
 		return TS_ESTORE;
 	}
 	c->url = &pg->shown;
 	c->sql = pg->sql;
 	PQsetNoticeProcessor(c->db, notice, (void *)&pg->shown);
 	generic_plans(c);
-	*out = c;
+	*out = (struct ts_drv_conn *)c;
 	return TS_OK;
 }
 
@@ -131,22 +171,23 @@ static bool conn_alive(struct ts_pg_conn *c)
 	return PQstatus(c->db) == CONNECTION_OK;
 }
 
-int ts_pg_pool_get(struct ts_store *st, struct ts_drv_conn **out)
+/* A connection found dead is replaced, so the store recovers by itself
+ * after an outage. */
+static int pool_get(struct ts_store *st, struct ts_drv_conn **out)
 {
 	struct ts_pg *pg = impl(st);
-	struct ts_pg_conn **c = (struct ts_pg_conn **)out;
 	int rc;
 
 	ts_pool_take(&pg->pool, out);
-	if (*c != NULL && conn_alive(*c))
+	if (*out != NULL && conn_alive(pc(*out)))
 		return TS_OK;
-	if (*c != NULL) {
+	if (*out != NULL) {
 		/* Replaced in the same slot: the slot stays reserved. */
 		ts_log_info("postgres: replacing a pooled connection the server closed");
-		conn_close(*c);
+		conn_close(*out);
 	}
 	/* Connecting takes round trips: outside the pool's lock. */
-	rc = conn_open(pg, c);
+	rc = conn_open(pg, out);
 	if (rc != TS_OK) {
 		ts_pool_put(&pg->pool, NULL);
 		return rc;
@@ -158,20 +199,17 @@ int ts_pg_pool_get(struct ts_store *st, struct ts_drv_conn **out)
 /* The next user must never inherit someone else's half-done transaction,
  * so one still open is rolled back, and the connection closed (freeing its
  * slot) if even that fails or it is broken. */
-void ts_pg_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
+static void pool_put(struct ts_store *st, struct ts_drv_conn *dc)
 {
-	struct ts_pg *pg = impl(st);
-	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
+	struct ts_pg_conn *c = pc(dc);
 	PGTransactionStatusType ts;
-	PGresult *r;
 
 	if (c == NULL)
 		return;
 	if (!c->broken && PQstatus(c->db) == CONNECTION_OK) {
 		ts = PQtransactionStatus(c->db);
 		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
-			r = PQexec(c->db, "ROLLBACK");
-			PQclear(r);
+			PQclear(PQexec(c->db, "ROLLBACK"));
 			ts = PQtransactionStatus(c->db);
 		}
 		if (ts != PQTRANS_IDLE) {
@@ -182,17 +220,20 @@ void ts_pg_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
 		c->broken = true;
 	}
 	if (c->broken) {
-		conn_close(c);
-		c = NULL;
+		conn_close(dc);
+		dc = NULL;
 	}
-	ts_pool_put(&pg->pool, (struct ts_drv_conn *)c);
+	ts_pool_put(&impl(st)->pool, dc);
 }
 
-/* Maps a failed result to a return code and logs it. The log carries the
+/* Maps a failed result r on c (may be NULL) to a return code and logs it
+ * with what: unique violation TS_EEXIST, foreign-key violation
+ * TS_ENOTFOUND (both at debug level, as expected outcomes), anything else
+ * TS_ESTORE; a lost connection also marks c broken. The log carries the
  * SQLSTATE and the primary message, which name constraints and columns;
  * the DETAIL line, which may quote a key's value (a digest, a username),
  * is left out. */
-int ts_pg_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
+static int fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 {
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -220,9 +261,26 @@ int ts_pg_fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 	return TS_ESTORE;
 }
 
+/* TS_OK with r in *out (the caller PQclears it) when r is a success; else
+ * r is cleared, *out is NULL and the failure is mapped and logged (fail). */
+static int result(struct ts_pg_conn *c, PGresult *r, PGresult **out, const char *what)
+{
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	int rc;
+
+	*out = NULL;
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+		*out = r;
+		return TS_OK;
+	}
+	rc = fail(c, r, what);
+	PQclear(r);
+	return rc;
+}
+
 /* Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
  * above U+10FFFF), which is all a UTF8 database accepts. */
-bool ts_pg_utf8_ok(const char *p)
+static bool utf8_ok(const char *p)
 {
 	const unsigned char *s = (const unsigned char *)p;
 
@@ -257,57 +315,9 @@ bool ts_pg_utf8_ok(const char *p)
 	return true;
 }
 
-int ts_pg_query(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
-		PGresult **out, const char *what)
-{
-	PGresult *r;
-	ExecStatusType s;
-	int rc, i;
-
-	if (out != NULL)
-		*out = NULL;
-	/* Bytes that are not UTF-8 (a form value is not checked before it
-	 * gets here) cannot be in the database: nothing matches them, as on
-	 * SQLite, rather than a server error. */
-	for (i = 0; i < n; i++) {
-		if (args[i] != NULL && !ts_pg_utf8_ok(args[i])) {
-			ts_log_debug("postgres %s: a parameter is not UTF-8", what);
-			return TS_ENOTFOUND;
-		}
-	}
-	r = PQexecParams(c->db, sql, n, NULL, args, NULL, NULL, 0);
-	s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		rc = ts_pg_fail(c, r, what);
-		PQclear(r);
-		return rc;
-	}
-	if (out != NULL)
-		*out = r;
-	else
-		PQclear(r);
-	return TS_OK;
-}
-
-int ts_pg_exec(struct ts_pg_conn *c, const char *sql, const char *const *args, int n,
-	       int *changed, const char *what)
-{
-	PGresult *r = NULL;
-	const char *tuples;
-	int rc;
-
-	rc = ts_pg_query(c, sql, args, n, &r, what);
-	if (rc != TS_OK)
-		return rc;
-	if (changed != NULL) {
-		tuples = PQcmdTuples(r);
-		*changed = tuples[0] != '\0' ? (int)strtol(tuples, NULL, 10) : 0;
-	}
-	PQclear(r);
-	return TS_OK;
-}
-
-/* The transaction statements (drv.h), by enum ts_tx_stmt. */
+/* The transaction statements (drv.h), by enum ts_tx_stmt. Transactions
+ * run at READ COMMITTED: single-use steps rely on conditional UPDATEs and
+ * row locks, not on isolation. */
 static const char *const tx_sql[TS_TX_COUNT] = {
 	[TS_TX_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
 	[TS_TX_COMMIT] = "COMMIT",
@@ -321,9 +331,9 @@ static const char *const tx_sql[TS_TX_COUNT] = {
 /* COMMIT of a transaction that failed earlier answers with a ROLLBACK and
  * no error, so the transaction's state is checked before and the command's
  * tag after; the generation row must be there to bump. */
-int ts_pg_run(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
+static int run_tx(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 {
-	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
+	struct ts_pg_conn *c = pc(dc);
 	PGresult *r = NULL;
 	int rc;
 
@@ -331,7 +341,7 @@ int ts_pg_run(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 		ts_log_err("postgres: a write transaction failed but was about to commit");
 		return TS_ESTORE;
 	}
-	rc = ts_pg_query(c, tx_sql[id], NULL, 0, &r, what);
+	rc = result(c, PQexecParams(c->db, tx_sql[id], 0, NULL, NULL, NULL, NULL, 0), &r, what);
 	if (rc != TS_OK)
 		return rc;
 	if (id == TS_TX_COMMIT && strcmp(PQcmdStatus(r), "COMMIT") != 0) {
@@ -345,9 +355,9 @@ int ts_pg_run(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 	return rc;
 }
 
-bool ts_pg_open(struct ts_drv_conn *dc)
+static bool tx_open(struct ts_drv_conn *dc)
 {
-	struct ts_pg_conn *c = (struct ts_pg_conn *)dc;
+	struct ts_pg_conn *c = pc(dc);
 	PGTransactionStatusType ts;
 
 	if (c->broken)
@@ -356,30 +366,166 @@ bool ts_pg_open(struct ts_drv_conn *dc)
 	return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
 }
 
-int64_t ts_pg_col_i64(const PGresult *r, int i, int j)
+/* Prepares statement id on c unless it is already, and again once its
+ * plan has served PLAN_RUNS runs or PLAN_AGE_S seconds. */
+static int prepare(struct ts_pg_conn *c, enum ts_sql id, const char *name, const char *what)
 {
-	if (PQgetisnull(r, i, j))
-		return 0;
-	return (int64_t)strtoll(PQgetvalue(r, i, j), NULL, 10);
+	char drop[NAME_MAX_LEN + sizeof("DEALLOCATE ")];
+	PGresult *r;
+	int rc;
+
+	if (c->prepared[id] && ++c->runs[id] < PLAN_RUNS &&
+	    ts_now() - c->prepared_at[id] < PLAN_AGE_S)
+		return TS_OK;
+	if (c->prepared[id]) {
+		snprintf(drop, sizeof(drop), "DEALLOCATE %s", name);
+		rc = result(c, PQexec(c->db, drop), &r, what);
+		PQclear(r);
+		if (rc != TS_OK)
+			return rc;
+		c->prepared[id] = false;
+	}
+	c->runs[id] = 0;
+	c->prepared_at[id] = ts_now();
+	assert(c->sql[id] != NULL);
+	rc = result(c, PQprepare(c->db, name, c->sql[id], 0, NULL), &r, what);
+	PQclear(r);
+	c->prepared[id] = rc == TS_OK;
+	return rc;
 }
 
-const char *ts_pg_i64(char buf[TS_PG_I64_BUF], int64_t v)
+/* Runs statement id with args on c; TS_OK with the result in *out (the
+ * caller PQclears it). A text argument that is not UTF-8 (a form value is
+ * not checked before it gets here) cannot be in the database: it matches
+ * nothing, TS_ENOTFOUND without running anything, as on SQLite, rather
+ * than a server error. */
+static int run(struct ts_pg_conn *c, enum ts_sql id, const struct ts_arg *args, int n,
+	       PGresult **out, const char *what)
 {
-	snprintf(buf, TS_PG_I64_BUF, "%" PRId64, v);
-	return buf;
+	char name[NAME_MAX_LEN], nums[ARGS_MAX][I64_BUF];
+	const char *vals[ARGS_MAX];
+	int i, rc;
+
+	assert(n <= ARGS_MAX);
+	*out = NULL;
+	for (i = 0; i < n; i++) {
+		if (args[i].kind == TS_ARG_I64) {
+			snprintf(nums[i], sizeof(nums[i]), "%" PRId64, args[i].i);
+			vals[i] = nums[i];
+		} else {
+			vals[i] = args[i].s;
+			if (vals[i] != NULL && !utf8_ok(vals[i])) {
+				ts_log_debug("postgres %s: a parameter is not UTF-8", what);
+				return TS_ENOTFOUND;
+			}
+		}
+	}
+	snprintf(name, sizeof(name), "s%d", (int)id);
+	rc = prepare(c, id, name, what);
+	if (rc != TS_OK)
+		return rc;
+	return result(c, PQexecPrepared(c->db, name, n, vals, NULL, NULL, 0), out, what);
 }
 
-/* Every connection must be back by now: closing under a running call is a
- * caller bug, logged rather than hidden. */
-static void close_pooled(struct ts_drv_conn *c)
+static int exec(struct ts_drv_conn *dc, enum ts_sql id, const struct ts_arg *args, int n,
+		int *changed, const char *what)
 {
-	conn_close((struct ts_pg_conn *)c);
+	PGresult *r = NULL;
+	const char *tuples;
+	int rc;
+
+	rc = run(pc(dc), id, args, n, &r, what);
+	if (rc != TS_OK)
+		return rc;
+	if (changed != NULL) {
+		tuples = PQcmdTuples(r);
+		*changed = tuples[0] != '\0' ? (int)strtol(tuples, NULL, 10) : 0;
+	}
+	PQclear(r);
+	return TS_OK;
 }
 
-void ts_pg_close(struct ts_store *st)
+static int query(struct ts_drv_conn *dc, enum ts_sql id, const struct ts_arg *args, int n,
+		 struct ts_cur *cur, const char *what)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	cur->c = dc;
+	cur->h = NULL;
+	cur->row = -1;
+	cur->nrows = 0;
+	rc = run(pc(dc), id, args, n, &r, what);
+	if (rc != TS_OK)
+		return rc;
+	cur->h = r;
+	cur->nrows = PQntuples(r);
+	return TS_OK;
+}
+
+static int next(struct ts_cur *cur, const char *what)
+{
+	(void)what;
+	if (cur->row + 1 >= cur->nrows)
+		return TS_ENOTFOUND;
+	cur->row++;
+	return TS_OK;
+}
+
+static const char *text(struct ts_cur *cur, int j)
+{
+	if (PQgetisnull(cur->h, cur->row, j))
+		return NULL;
+	return PQgetvalue(cur->h, cur->row, j);
+}
+
+static int64_t i64(struct ts_cur *cur, int j)
+{
+	const char *v = text(cur, j);
+
+	return v != NULL ? (int64_t)strtoll(v, NULL, 10) : 0;
+}
+
+static void done(struct ts_cur *cur)
+{
+	PQclear(cur->h);
+	cur->h = NULL;
+}
+
+static bool stale(struct ts_drv_conn *c)
+{
+	return pc(c)->broken;
+}
+
+/* Runs a migration step's script (one or more statements, no parameters,
+ * never built from data; schema.c applies the steps) through the simple
+ * query protocol, which the parameterised one does not allow for more
+ * than one statement. */
+static int script(struct ts_drv_conn *dc, const char *sql, const char *what)
+{
+	struct ts_pg_conn *c = pc(dc);
+	PGresult *r = PQexec(c->db, sql);
+	ExecStatusType s = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	const char *state, *msg;
+	int rc = TS_OK;
+
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+		state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+		if (PQstatus(c->db) != CONNECTION_OK)
+			c->broken = true;
+		ts_log_err("postgres: %s failed: %s (%s)", what,
+			   msg ? msg : "connection lost", state ? state : "no SQLSTATE");
+		rc = TS_ESTORE;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static void store_close(struct ts_store *st)
 {
 	struct ts_pg *pg = impl(st);
-	unsigned lent = ts_pool_drain(&pg->pool, close_pooled);
+	unsigned lent = ts_pool_drain(&pg->pool, conn_close);
 	size_t i;
 
 	if (lent != 0)
@@ -396,7 +542,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 {
 	struct ts_store *st = NULL;
 	struct ts_pg *pg;
-	struct ts_pg_conn *c = NULL;
+	struct ts_drv_conn *c = NULL;
 	PQconninfoOption *opts;
 	char *err = NULL;
 	size_t i;
@@ -434,12 +580,12 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	rc = conn_open(pg, &c);
 	if (rc != TS_OK)
 		goto out;
-	rc = ts_schema_migrate(st, (struct ts_drv_conn *)c);
+	rc = ts_schema_migrate(st, c);
 	if (rc != TS_OK)
 		goto out;
 	/* The migrating connection becomes the pool's first. */
 	pg->pool.nopen = 1;
-	ts_pg_pool_put(st, (struct ts_drv_conn *)c);
+	pool_put(st, c);
 	c = NULL;
 	*out = st;
 	st = NULL;
@@ -448,3 +594,62 @@ out:
 	ts_store_close(st);
 	return rc;
 }
+
+int ts_store_pg_schema_status(const char *url, int64_t *current, int64_t *latest)
+{
+	PGconn *db;
+	PGresult *r = NULL;
+	const char *state;
+	size_t n;
+	int rc = TS_ESTORE;
+
+	ts_schema_steps(TS_DIALECT_PG, &n);
+	*latest = (int64_t)n;
+	*current = 0;
+	db = PQconnectdb(url);
+	if (db == NULL || PQstatus(db) != CONNECTION_OK) {
+		/* libpq's message may quote the URL's options: not logged. */
+		ts_log_err("postgres: cannot connect to read the schema version");
+		goto out;
+	}
+	r = PQexec(db, "SELECT version FROM schema_version WHERE id = 1");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+		*current = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		rc = TS_OK;
+	} else if ((state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) != NULL &&
+		   strcmp(state, SQLSTATE_UNDEFINED_TABLE) == 0) {
+		rc = TS_OK; /* no tables yet */
+	} else {
+		ts_log_err("postgres: reading the schema version failed");
+	}
+out:
+	PQclear(r);
+	PQfinish(db);
+	return rc;
+}
+
+const struct ts_drv ts_drv_pg = {
+	.ops = {.name = "postgres", .shared = true},
+	.dialect = TS_DIALECT_PG,
+	.conn_get = ts_txn_conn_get,
+	.conn_put = ts_txn_conn_put,
+	.begin = ts_txn_begin,
+	.end = ts_txn_end,
+	.exec = exec,
+	.query = query,
+	.next = next,
+	.text = text,
+	.i64 = i64,
+	.done = done,
+	.stale = stale,
+	.batched = NULL,
+	.batch_begin = ts_txn_batch_begin,
+	.batch_end = ts_txn_batch_end,
+	.close = store_close,
+	.pool_get = pool_get,
+	.pool_put = pool_put,
+	.run = run_tx,
+	.open = tx_open,
+	.lock = NULL,
+	.script = script,
+};

@@ -91,12 +91,13 @@ void ts_pg_url_clear(struct ts_pg_url *u)
 	memset(u, 0, sizeof(*u));
 }
 
-const char *ts_pg_url_show(const struct ts_pg_url *u, char *buf, size_t cap)
+/* "scheme://host[:port]/dbname" into buf (capacity cap); "..." for a
+ * part that may not be shown. */
+static void url_show(const struct ts_pg_url *u, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s://%s%s%s/%s", u->scheme[0] ? u->scheme : "postgres",
 		 u->host[0] ? u->host : HIDDEN, u->port[0] ? ":" : "", u->port,
 		 u->dbname[0] ? u->dbname : HIDDEN);
-	return buf;
 }
 
 /* Whether a quoted value may stay: one of the parts that may be shown, or
@@ -169,7 +170,7 @@ int ts_store_pg_url_shown(const char *url, char *buf, size_t cap)
 	struct ts_pg_url u;
 
 	ts_pg_url_parse(url, &u);
-	ts_pg_url_show(&u, buf, cap);
+	url_show(&u, buf, cap);
 	ts_pg_url_clear(&u);
 	return TS_OK;
 }
