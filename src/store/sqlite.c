@@ -47,8 +47,8 @@ struct ts_sq_job {
  * pool or for write_mu holding it, and whoever holds write_mu never takes
  * it. */
 struct ts_sq {
+	struct ts_pool pool; /* the connections (first, for txn.c) */
 	char *path;         /* as given to sqlite3_open_v2 */
-	struct ts_pool pool; /* the connections */
 	/* Held from BEGIN IMMEDIATE to COMMIT/ROLLBACK. SQLite admits one
 	 * writer at a time anyway; this makes our own threads queue for it in
 	 * order instead of polling in SQLite's busy handler, which then only
@@ -191,9 +191,6 @@ static int conn_setup(sqlite3 *db, const char *path)
 	return TS_OK;
 }
 
-/* Also the pool's close_conn: every connection must be back by then, as
- * closing under a running call is a caller bug, logged rather than
- * hidden. */
 static void conn_close(struct ts_drv_conn *dc)
 {
 	struct ts_sq_conn *c = conn(dc);
@@ -210,10 +207,11 @@ static void conn_close(struct ts_drv_conn *dc)
 	free(c);
 }
 
-/* Opens one connection to path and configures it. On TS_OK *out is owned
- * by the caller (conn_close). TS_ESTORE with a log line otherwise. */
-static int conn_open(const char *path, struct ts_drv_conn **out)
+/* Opens one connection to st's file and configures it. On TS_OK *out is
+ * owned by the caller (conn_close). TS_ESTORE with a log line otherwise. */
+static int conn_open(struct ts_store *st, struct ts_drv_conn **out)
 {
+	const char *path = impl(st)->path;
 	/* Each connection is used by one thread at a time (the pool sees to
 	 * that), so SQLite's per-connection mutex is not needed. */
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
@@ -244,40 +242,9 @@ static bool tx_open(struct ts_drv_conn *c)
 	return !sqlite3_get_autocommit(conn(c)->db);
 }
 
-static int pool_get(struct ts_store *st, struct ts_drv_conn **out)
+static bool fit(struct ts_drv_conn *c)
 {
-	struct ts_sq *sq = impl(st);
-	int rc;
-
-	ts_pool_take(&sq->pool, out);
-	if (*out != NULL)
-		return TS_OK;
-	rc = conn_open(sq->path, out);
-	if (rc != TS_OK) {
-		ts_pool_put(&sq->pool, NULL);
-		return rc;
-	}
-	ts_log_debug("sqlite %s: opened a pooled connection", sq->path);
-	return TS_OK;
-}
-
-/* The next user must never inherit someone else's half-done write, so a
- * connection still inside a transaction is rolled back, and closed (freeing
- * its pool slot) if even that fails. */
-static void pool_put(struct ts_store *st, struct ts_drv_conn *c)
-{
-	struct ts_sq *sq = impl(st);
-
-	if (c == NULL)
-		return;
-	if (tx_open(c))
-		sqlite3_exec(conn(c)->db, "ROLLBACK", NULL, NULL, NULL);
-	if (tx_open(c)) {
-		ts_log_err("sqlite %s: dropping a connection stuck in a transaction", sq->path);
-		conn_close(c);
-		c = NULL;
-	}
-	ts_pool_put(&sq->pool, c);
+	return !tx_open(c);
 }
 
 /* Resets a statement and drops its bindings, so no borrowed pointer stays
@@ -589,7 +556,6 @@ void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 static void store_close(struct ts_store *st)
 {
 	struct ts_sq *sq = impl(st);
-	unsigned lent;
 
 	pthread_mutex_lock(&sq->batch_mu);
 	if (sq->batches > 0)
@@ -598,9 +564,7 @@ static void store_close(struct ts_store *st)
 	if (sq->combining || sq->pending != NULL)
 		ts_log_err("sqlite %s: closed with batched writes still queued", sq->path);
 	pthread_mutex_unlock(&sq->batch_mu);
-	lent = ts_pool_drain(&sq->pool, conn_close);
-	if (lent != 0)
-		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path, lent);
+	ts_pool_drain(st);
 	pthread_cond_destroy(&sq->batch_cv);
 	pthread_mutex_destroy(&sq->batch_mu);
 	pthread_mutex_destroy(&sq->write_mu);
@@ -637,10 +601,10 @@ static void create_private(const char *path)
 
 int ts_store_sqlite_open(const char *path, struct ts_store **out)
 {
-	struct ts_store *st = NULL;
-	struct ts_sq *sq = NULL;
-	struct ts_drv_conn *c = NULL;
-	int rc = TS_OK;
+	struct ts_store *st;
+	struct ts_sq *sq;
+	char *file;
+	int rc;
 
 	if (out == NULL)
 		return TS_EINVAL;
@@ -655,12 +619,11 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 		ts_log_err("sqlite: the SQLite library was built without thread support");
 		return TS_ESTORE;
 	}
+	file = db_filename(path);
+	if (file == NULL)
+		return TS_ETOOBIG;
 	sq = ts_xcalloc(1, sizeof(*sq));
-	sq->path = db_filename(path);
-	if (sq->path == NULL) {
-		rc = TS_ETOOBIG;
-		goto out;
-	}
+	sq->path = file;
 	ts_pool_init(&sq->pool);
 	pthread_mutex_init(&sq->write_mu, NULL);
 	pthread_mutex_init(&sq->batch_mu, NULL);
@@ -670,28 +633,14 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	st->drv = &ts_drv_sqlite;
 	st->ops = &ts_drv_sqlite.ops;
 	st->impl = sq;
-	sq = NULL;
-
-	create_private(impl(st)->path);
-	rc = conn_open(impl(st)->path, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_schema_migrate(st, c);
-	if (rc != TS_OK)
-		goto out;
-	/* The migrating connection becomes the pool's first. */
-	impl(st)->pool.nopen = 1;
-	pool_put(st, c);
-	c = NULL;
+	create_private(file);
+	rc = ts_pool_start(st);
+	if (rc != TS_OK) {
+		ts_store_close(st);
+		return rc;
+	}
 	*out = st;
-	st = NULL;
-out:
-	conn_close(c);
-	ts_store_close(st);
-	if (sq != NULL)
-		free(sq->path);
-	free(sq);
-	return rc;
+	return TS_OK;
 }
 
 int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *latest)
@@ -752,11 +701,10 @@ const struct ts_drv ts_drv_sqlite = {
 	.done = done,
 	.stale = stale,
 	.batched = ts_sq_write_batched,
-	.batch_begin = ts_txn_batch_begin,
-	.batch_end = ts_txn_batch_end,
 	.close = store_close,
-	.pool_get = pool_get,
-	.pool_put = pool_put,
+	.conn_open = conn_open,
+	.conn_close = conn_close,
+	.fit = fit,
 	.run = run_tx,
 	.open = tx_open,
 	.lock = lock,

@@ -75,12 +75,12 @@ int ts_store_batch_begin(struct ts_store *st)
 {
 	if (st == NULL)
 		return TS_EINVAL;
-	return st->drv->batch_begin(st);
+	return ts_txn_batch_begin(st);
 }
 
 int ts_store_batch_end(struct ts_store *st, bool commit)
 {
 	if (st == NULL)
 		return TS_EINVAL;
-	return st->drv->batch_end(st, commit);
+	return ts_txn_batch_end(st, commit);
 }

@@ -69,9 +69,9 @@ struct ts_pg_conn {
 
 /* The backend state behind ts_store.impl. */
 struct ts_pg {
+	struct ts_pool pool; /* the connections (first, for txn.c) */
 	char *url;          /* the connection URL; may hold a password, never logged */
 	struct ts_pg_url shown; /* what of it may be shown, for scrubbing messages */
-	struct ts_pool pool; /* the connections */
 	char *sql[TS_SQL_COUNT]; /* the SQL table in $N form (NULL: not in this dialect) */
 };
 
@@ -92,9 +92,6 @@ static void notice(void *arg, const char *msg)
 	ts_log_debug("postgres: %s", ts_pg_scrub(arg, msg, line, sizeof(line)));
 }
 
-/* Also the pool's close_conn: every connection must be back by then, as
- * closing under a running call is a caller bug, logged rather than
- * hidden. */
 static void conn_close(struct ts_drv_conn *c)
 {
 	if (c == NULL)
@@ -118,11 +115,12 @@ static void generic_plans(struct ts_pg_conn *c)
 	PQclear(r);
 }
 
-/* Opens one connection to pg's URL. On TS_OK *out is owned by the caller
+/* Opens one connection to st's URL. On TS_OK *out is owned by the caller
  * (conn_close). TS_ESTORE with a log line otherwise: libpq's message,
  * scrubbed of every value it quotes from the URL but the shown parts. */
-static int conn_open(struct ts_pg *pg, struct ts_drv_conn **out)
+static int conn_open(struct ts_store *st, struct ts_drv_conn **out)
 {
+	struct ts_pg *pg = impl(st);
 	const char *url = pg->url;
 	/* Keywords before dbname are defaults the URL may override; those
 	 * after it win over the URL. */
@@ -161,8 +159,9 @@ static int conn_open(struct ts_pg *pg, struct ts_drv_conn **out)
  * pending, without blocking, shows that before a caller's statement fails
  * on it. A server that ends a connection first sends why, then closes it:
  * the first read takes the message, the second meets the end. */
-static bool conn_alive(struct ts_pg_conn *c)
+static bool alive(struct ts_drv_conn *dc)
 {
+	struct ts_pg_conn *c = pc(dc);
 	int i;
 
 	for (i = 0; i < 2; i++)
@@ -171,59 +170,13 @@ static bool conn_alive(struct ts_pg_conn *c)
 	return PQstatus(c->db) == CONNECTION_OK;
 }
 
-/* A connection found dead is replaced, so the store recovers by itself
- * after an outage. */
-static int pool_get(struct ts_store *st, struct ts_drv_conn **out)
-{
-	struct ts_pg *pg = impl(st);
-	int rc;
-
-	ts_pool_take(&pg->pool, out);
-	if (*out != NULL && conn_alive(pc(*out)))
-		return TS_OK;
-	if (*out != NULL) {
-		/* Replaced in the same slot: the slot stays reserved. */
-		ts_log_info("postgres: replacing a pooled connection the server closed");
-		conn_close(*out);
-	}
-	/* Connecting takes round trips: outside the pool's lock. */
-	rc = conn_open(pg, out);
-	if (rc != TS_OK) {
-		ts_pool_put(&pg->pool, NULL);
-		return rc;
-	}
-	ts_log_debug("postgres: opened a pooled connection");
-	return TS_OK;
-}
-
-/* The next user must never inherit someone else's half-done transaction,
- * so one still open is rolled back, and the connection closed (freeing its
- * slot) if even that fails or it is broken. */
-static void pool_put(struct ts_store *st, struct ts_drv_conn *dc)
+/* A broken connection, or one in any state but idle, is closed. */
+static bool fit(struct ts_drv_conn *dc)
 {
 	struct ts_pg_conn *c = pc(dc);
-	PGTransactionStatusType ts;
 
-	if (c == NULL)
-		return;
-	if (!c->broken && PQstatus(c->db) == CONNECTION_OK) {
-		ts = PQtransactionStatus(c->db);
-		if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
-			PQclear(PQexec(c->db, "ROLLBACK"));
-			ts = PQtransactionStatus(c->db);
-		}
-		if (ts != PQTRANS_IDLE) {
-			ts_log_err("postgres: dropping a connection stuck in a transaction");
-			c->broken = true;
-		}
-	} else {
-		c->broken = true;
-	}
-	if (c->broken) {
-		conn_close(dc);
-		dc = NULL;
-	}
-	ts_pool_put(&impl(st)->pool, dc);
+	return !c->broken && PQstatus(c->db) == CONNECTION_OK &&
+	       PQtransactionStatus(c->db) == PQTRANS_IDLE;
 }
 
 /* Maps a failed result r on c (may be NULL) to a return code and logs it
@@ -525,11 +478,9 @@ static int script(struct ts_drv_conn *dc, const char *sql, const char *what)
 static void store_close(struct ts_store *st)
 {
 	struct ts_pg *pg = impl(st);
-	unsigned lent = ts_pool_drain(&pg->pool, conn_close);
 	size_t i;
 
-	if (lent != 0)
-		ts_log_err("postgres: closed with %u connections still in use", lent);
+	ts_pool_drain(st);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		free(pg->sql[i]);
 	ts_free_secret(pg->url);
@@ -540,9 +491,8 @@ static void store_close(struct ts_store *st)
 
 int ts_store_pg_open(const char *url, struct ts_store **out)
 {
-	struct ts_store *st = NULL;
+	struct ts_store *st;
 	struct ts_pg *pg;
-	struct ts_drv_conn *c = NULL;
 	PQconninfoOption *opts;
 	char *err = NULL;
 	size_t i;
@@ -576,23 +526,13 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	st->drv = &ts_drv_pg;
 	st->ops = &ts_drv_pg.ops;
 	st->impl = pg;
-
-	rc = conn_open(pg, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_schema_migrate(st, c);
-	if (rc != TS_OK)
-		goto out;
-	/* The migrating connection becomes the pool's first. */
-	pg->pool.nopen = 1;
-	pool_put(st, c);
-	c = NULL;
+	rc = ts_pool_start(st);
+	if (rc != TS_OK) {
+		ts_store_close(st);
+		return rc;
+	}
 	*out = st;
-	st = NULL;
-out:
-	conn_close(c);
-	ts_store_close(st);
-	return rc;
+	return TS_OK;
 }
 
 int ts_store_pg_schema_status(const char *url, int64_t *current, int64_t *latest)
@@ -643,11 +583,11 @@ const struct ts_drv ts_drv_pg = {
 	.done = done,
 	.stale = stale,
 	.batched = NULL,
-	.batch_begin = ts_txn_batch_begin,
-	.batch_end = ts_txn_batch_end,
 	.close = store_close,
-	.pool_get = pool_get,
-	.pool_put = pool_put,
+	.conn_open = conn_open,
+	.conn_close = conn_close,
+	.alive = alive,
+	.fit = fit,
 	.run = run_tx,
 	.open = tx_open,
 	.lock = NULL,
