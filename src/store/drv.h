@@ -128,10 +128,9 @@ struct ts_pool {
 	struct ts_drv_conn *idle[TS_POOL_MAX]; /* not lent out, the latest back last */
 	unsigned nidle, nopen; /* idle; open, idle or lent out */
 };
-void ts_pool_init(struct ts_pool *p);
-/* Opens st's first connection, brings the schema up to date on it
- * (ts_schema_migrate) and leaves it idle in the pool; TS_OK or the
- * failure, logged. */
+/* Sets up st's pool, opens its first connection, brings the schema up to
+ * date on it (ts_schema_migrate) and leaves it idle in the pool; TS_OK or
+ * the failure, logged. */
 int ts_pool_start(struct ts_store *st);
 /* Closes every idle connection and destroys the pool. Every connection
  * must be back by then: one still lent out is a caller bug, logged. */

@@ -624,7 +624,6 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 		return TS_ETOOBIG;
 	sq = ts_xcalloc(1, sizeof(*sq));
 	sq->path = file;
-	ts_pool_init(&sq->pool);
 	pthread_mutex_init(&sq->write_mu, NULL);
 	pthread_mutex_init(&sq->batch_mu, NULL);
 	pthread_cond_init(&sq->batch_cv, NULL);

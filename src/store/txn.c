@@ -5,14 +5,6 @@
 #include "drv.h"
 #include "schema.h"
 
-void ts_pool_init(struct ts_pool *p)
-{
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	p->nidle = 0;
-	p->nopen = 0;
-}
-
 static struct ts_pool *pool(struct ts_store *st)
 {
 	return st->impl;
@@ -98,9 +90,13 @@ static void pool_put(struct ts_store *st, struct ts_drv_conn *c)
 
 int ts_pool_start(struct ts_store *st)
 {
+	struct ts_pool *p = pool(st);
 	struct ts_drv_conn *c = NULL;
 	int rc;
 
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->nidle = p->nopen = 0;
 	rc = pool_get(st, &c);
 	if (rc == TS_OK)
 		rc = ts_schema_migrate(st, c);

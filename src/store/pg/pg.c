@@ -519,7 +519,6 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	pg = ts_xcalloc(1, sizeof(*pg));
 	pg->url = ts_xstrdup(url);
 	ts_pg_url_parse(url, &pg->shown);
-	ts_pool_init(&pg->pool);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
 	st = ts_xcalloc(1, sizeof(*st));
