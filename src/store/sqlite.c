@@ -108,11 +108,6 @@ static int fail_at(const char *file, int line, const char *func, sqlite3 *db, co
 	}
 }
 
-static struct ts_sq *impl(struct ts_store *st)
-{
-	return st->impl;
-}
-
 static struct ts_sq_conn *conn(struct ts_drv_conn *c)
 {
 	return (struct ts_sq_conn *)c;
@@ -167,16 +162,11 @@ static int conn_setup(sqlite3 *db, const char *path)
 	if (strcmp(v, "wal") != 0)
 		ts_log_warn("sqlite %s: journal_mode is \"%s\", not WAL; readers will block "
 			    "behind writers", path, v);
-	rc = exec_setup(db, path, "PRAGMA synchronous=FULL");
-	if (rc != TS_OK)
-		return rc;
 	/* Checkpoint every 8192 WAL pages (32 MiB) instead of 1000: a page
 	 * rewritten by many commits reaches the database file once, and the
 	 * checkpoint's own syncs are spread over ten times more commits. */
-	rc = exec_setup(db, path, "PRAGMA wal_autocheckpoint=8192");
-	if (rc != TS_OK)
-		return rc;
-	rc = exec_setup(db, path, "PRAGMA foreign_keys=ON");
+	rc = exec_setup(db, path, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=8192; "
+				  "PRAGMA foreign_keys=ON");
 	if (rc != TS_OK)
 		return rc;
 	/* Tenant deletion relies on the cascade: refuse a library built
@@ -211,7 +201,7 @@ static void conn_close(struct ts_drv_conn *dc)
  * owned by the caller (conn_close). TS_ESTORE with a log line otherwise. */
 static int conn_open(struct ts_store *st, struct ts_drv_conn **out)
 {
-	const char *path = impl(st)->path;
+	const char *path = ((struct ts_sq *)st->impl)->path;
 	/* Each connection is used by one thread at a time (the pool sees to
 	 * that), so SQLite's per-connection mutex is not needed. */
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
@@ -285,10 +275,12 @@ static int run_tx(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 /* write_mu, around every transaction outside a batch. */
 static void lock(struct ts_store *st, bool take)
 {
+	struct ts_sq *sq = st->impl;
+
 	if (take)
-		pthread_mutex_lock(&impl(st)->write_mu);
+		pthread_mutex_lock(&sq->write_mu);
 	else
-		pthread_mutex_unlock(&impl(st)->write_mu);
+		pthread_mutex_unlock(&sq->write_mu);
 }
 
 /* The connection's statement id, prepared on first use, with args bound
@@ -495,7 +487,7 @@ static struct ts_sq_job *batch_take(struct ts_sq *sq, size_t *n)
  * queueing never waits for the disk. */
 int ts_sq_write_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
 {
-	struct ts_sq *sq = impl(st);
+	struct ts_sq *sq = st->impl;
 	struct ts_sq_job job = {.fn = fn, .arg = arg, .bump = bump, .rc = TS_ESTORE};
 	struct ts_sq_job *batch, *j, *next;
 	struct ts_drv_conn *c = NULL;
@@ -543,7 +535,7 @@ int ts_sq_write_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump
 
 void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 {
-	struct ts_sq *sq = impl(st);
+	struct ts_sq *sq = st->impl;
 
 	pthread_mutex_lock(&sq->batch_mu);
 	out->combining = sq->combining;
@@ -555,7 +547,7 @@ void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 
 static void store_close(struct ts_store *st)
 {
-	struct ts_sq *sq = impl(st);
+	struct ts_sq *sq = st->impl;
 
 	pthread_mutex_lock(&sq->batch_mu);
 	if (sq->batches > 0)

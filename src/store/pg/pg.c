@@ -75,11 +75,6 @@ struct ts_pg {
 	char *sql[TS_SQL_COUNT]; /* the SQL table in $N form (NULL: not in this dialect) */
 };
 
-static struct ts_pg *impl(struct ts_store *st)
-{
-	return st->impl;
-}
-
 static struct ts_pg_conn *pc(struct ts_drv_conn *c)
 {
 	return (struct ts_pg_conn *)c;
@@ -120,7 +115,7 @@ static void generic_plans(struct ts_pg_conn *c)
  * scrubbed of every value it quotes from the URL but the shown parts. */
 static int conn_open(struct ts_store *st, struct ts_drv_conn **out)
 {
-	struct ts_pg *pg = impl(st);
+	struct ts_pg *pg = st->impl;
 	const char *url = pg->url;
 	/* Keywords before dbname are defaults the URL may override; those
 	 * after it win over the URL. */
@@ -477,7 +472,7 @@ static int script(struct ts_drv_conn *dc, const char *sql, const char *what)
 
 static void store_close(struct ts_store *st)
 {
-	struct ts_pg *pg = impl(st);
+	struct ts_pg *pg = st->impl;
 	size_t i;
 
 	ts_pool_drain(st);
@@ -581,7 +576,6 @@ const struct ts_drv ts_drv_pg = {
 	.i64 = i64,
 	.done = done,
 	.stale = stale,
-	.batched = NULL,
 	.close = store_close,
 	.conn_open = conn_open,
 	.conn_close = conn_close,
@@ -589,6 +583,5 @@ const struct ts_drv ts_drv_pg = {
 	.fit = fit,
 	.run = run_tx,
 	.open = tx_open,
-	.lock = NULL,
 	.script = script,
 };
