@@ -7,7 +7,6 @@
  * message that is not one of those (nor a connection keyword) is replaced. */
 #include "pg_int.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +27,22 @@ static void keep_if(const char *v, const char *allowed, char *out, size_t cap)
 
 #define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
+/* The value of option key in opts (NULL when unset). */
+static const char *opt(const PQconninfoOption *o, const char *key)
+{
+	for (; o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0)
+			return o->val;
+	return NULL;
+}
+
 void ts_pg_url_parse(const char *url, struct ts_pg_url *out)
 {
-	PQconninfoOption *opts, *o;
-	const char *user = NULL, *host = NULL, *port = NULL, *dbname = NULL, *pw = NULL;
+	PQconninfoOption *opts;
+	const char *user, *pw;
+	char *parts[] = {out->host, out->port, out->dbname, out->user};
 	char *err = NULL;
+	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	if (url == NULL)
@@ -44,50 +54,28 @@ void ts_pg_url_parse(const char *url, struct ts_pg_url *out)
 	PQfreemem(err);
 	if (opts == NULL)
 		return;
-	for (o = opts; o->keyword; o++) {
-		if (o->val == NULL)
-			continue;
-		if (strcmp(o->keyword, "user") == 0)
-			user = o->val;
-		else if (strcmp(o->keyword, "host") == 0)
-			host = o->val;
-		else if (strcmp(o->keyword, "port") == 0)
-			port = o->val;
-		else if (strcmp(o->keyword, "dbname") == 0)
-			dbname = o->val;
-		else if (strcmp(o->keyword, "password") == 0)
-			pw = o->val;
-	}
+	user = opt(opts, "user");
+	pw = opt(opts, "password");
 	if (pw && pw[0])
 		out->password = ts_xstrdup(pw);
 	/* User information that libpq did not read as such ("user:pa/ss@h"
 	 * parses as host "user", port "pa"): nothing of it is shown. */
 	if (strchr(url, '@') == NULL || user != NULL) {
-		keep_if(host, ALNUM ".-_:,[]%/", out->host, sizeof(out->host));
-		keep_if(port, "0123456789,", out->port, sizeof(out->port));
-		keep_if(dbname, ALNUM "._-$", out->dbname, sizeof(out->dbname));
+		keep_if(opt(opts, "host"), ALNUM ".-_:,[]%/", out->host, sizeof(out->host));
+		keep_if(opt(opts, "port"), "0123456789,", out->port, sizeof(out->port));
+		keep_if(opt(opts, "dbname"), ALNUM "._-$", out->dbname, sizeof(out->dbname));
 		keep_if(user, ALNUM "._-$", out->user, sizeof(out->user));
 	}
 	/* A password that happens to look like a host is never shown. */
-	if (out->password) {
-		if (strstr(out->password, out->host) && out->host[0])
-			out->host[0] = '\0';
-		if (strstr(out->password, out->port) && out->port[0])
-			out->port[0] = '\0';
-		if (strstr(out->password, out->dbname) && out->dbname[0])
-			out->dbname[0] = '\0';
-		if (strstr(out->password, out->user) && out->user[0])
-			out->user[0] = '\0';
-	}
+	for (i = 0; out->password && i < TS_ARRAY_LEN(parts); i++)
+		if (parts[i][0] && strstr(out->password, parts[i]))
+			parts[i][0] = '\0';
 	PQconninfoFree(opts);
 }
 
 void ts_pg_url_clear(struct ts_pg_url *u)
 {
-	if (u->password) {
-		OPENSSL_cleanse(u->password, strlen(u->password));
-		free(u->password);
-	}
+	ts_free_secret(u->password);
 	memset(u, 0, sizeof(*u));
 }
 
