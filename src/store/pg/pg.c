@@ -1,11 +1,12 @@
-/* pg.c: the PostgreSQL driver (drv.h): opening, a small pool of libpq
- * connections (opened lazily, at most TS_POOL_MAX, each used by one thread
- * at a time), READ COMMITTED write transactions (under txn.c), prepared
- * statements, error mapping, migration scripts, and reading a database's
- * schema version without opening it as a store. A connection that fails
- * at the connection level is closed and replaced by the next taker, so the
- * store recovers by itself once the server is back. There is no group
- * commit: each write is its own transaction.
+/* pg.c: the PostgreSQL driver (drv.h): what of its URL may be shown or
+ * logged, opening, a small pool of libpq connections (opened lazily, at
+ * most TS_POOL_MAX, each used by one thread at a time), READ COMMITTED
+ * write transactions (under txn.c), prepared statements, error mapping,
+ * migration scripts, and reading a database's schema version without
+ * opening it as a store. A connection that fails at the connection level
+ * is closed and replaced by the next taker, so the store recovers by
+ * itself once the server is back. There is no group commit: each write is
+ * its own transaction.
  *
  * Each connection prepares a statement of the SQL table the first time it
  * runs it (PQprepare, named by its id) and runs it by name afterwards
@@ -15,8 +16,10 @@
  * decimal) and fixed text, never built from data. Times are BIGINT Unix
  * seconds and flags INTEGER 0/1, as in the SQLite schema, so that records
  * read the same from both. The SQL is in sql.c, the schema in schema.c. */
-#include "pg_int.h"
+#include "store/drv.h"
 #include "store/schema.h"
+
+#include <libpq-fe.h>
 
 #include <assert.h>
 #include <inttypes.h>
@@ -56,6 +59,178 @@
 /* A 64-bit integer in decimal, with its sign and NUL. */
 #define I64_BUF 24
 
+/* What of a connection URL may be shown, and libpq's messages made fit to
+ * log. A URL may carry a password in its user information or its query; a
+ * password with a '/' or '?' in it makes libpq read part of it as a host,
+ * port or database name; and libpq's messages quote the values they read.
+ * So only a scheme, host, port and database name that look like one are
+ * ever shown, and every quoted value in a libpq message that is not one of
+ * those (nor a connection keyword) is replaced. */
+
+/* The parts of a connection URL that may be shown (each empty when absent
+ * or not plausibly what it claims to be), and the password, kept only to
+ * scrub it from messages. */
+struct ts_pg_url {
+	char scheme[16];
+	char host[256];
+	char port[64];
+	char dbname[128];
+	char user[128];
+	char *password; /* owned, wiped by url_clear; NULL if none */
+};
+
+#define HIDDEN "..."
+
+/* Copies v into out when every byte is in allowed (and v fits); else
+ * leaves out empty. */
+static void keep_if(const char *v, const char *allowed, char *out, size_t cap)
+{
+	size_t n = v ? strlen(v) : 0;
+
+	out[0] = '\0';
+	if (n == 0 || n >= cap || strspn(v, allowed) != n)
+		return;
+	memcpy(out, v, n + 1);
+}
+
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+/* The value of option key in opts (NULL when unset). */
+static const char *opt(const PQconninfoOption *o, const char *key)
+{
+	for (; o->keyword; o++)
+		if (strcmp(o->keyword, key) == 0)
+			return o->val;
+	return NULL;
+}
+
+/* Parses url (never logging it) into out; unparseable: only the scheme is
+ * kept. */
+static void url_parse(const char *url, struct ts_pg_url *out)
+{
+	PQconninfoOption *opts;
+	const char *user, *pw;
+	char *parts[] = {out->host, out->port, out->dbname, out->user};
+	char *err = NULL;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (url == NULL)
+		return;
+	keep_if(strncmp(url, "postgresql://", 13) == 0 ? "postgresql" : "postgres", ALNUM,
+		out->scheme, sizeof(out->scheme));
+	/* libpq's parse error may quote the URL: it is never kept. */
+	opts = PQconninfoParse(url, &err);
+	PQfreemem(err);
+	if (opts == NULL)
+		return;
+	user = opt(opts, "user");
+	pw = opt(opts, "password");
+	if (pw && pw[0])
+		out->password = ts_xstrdup(pw);
+	/* User information that libpq did not read as such ("user:pa/ss@h"
+	 * parses as host "user", port "pa"): nothing of it is shown. */
+	if (strchr(url, '@') == NULL || user != NULL) {
+		keep_if(opt(opts, "host"), ALNUM ".-_:,[]%/", out->host, sizeof(out->host));
+		keep_if(opt(opts, "port"), "0123456789,", out->port, sizeof(out->port));
+		keep_if(opt(opts, "dbname"), ALNUM "._-$", out->dbname, sizeof(out->dbname));
+		keep_if(user, ALNUM "._-$", out->user, sizeof(out->user));
+	}
+	/* A password that happens to look like a host is never shown. */
+	for (i = 0; out->password && i < TS_ARRAY_LEN(parts); i++)
+		if (parts[i][0] && strstr(out->password, parts[i]))
+			parts[i][0] = '\0';
+	PQconninfoFree(opts);
+}
+
+static void url_clear(struct ts_pg_url *u)
+{
+	ts_free_secret(u->password);
+	memset(u, 0, sizeof(*u));
+}
+
+/* Whether a quoted value may stay: one of the parts that may be shown, or
+ * the name of a connection option (libpq's own word, never a secret). */
+static bool quote_ok(const struct ts_pg_url *u, const char *v, size_t n)
+{
+	const char *shown[] = {u->host, u->port, u->dbname, u->user};
+	PQconninfoOption *opts, *o;
+	bool ok = false;
+	size_t i;
+
+	if (n == 0)
+		return true;
+	for (i = 0; i < TS_ARRAY_LEN(shown); i++)
+		if (strlen(shown[i]) == n && memcmp(shown[i], v, n) == 0)
+			return true;
+	opts = PQconndefaults();
+	for (o = opts; o && o->keyword && !ok; o++)
+		ok = strlen(o->keyword) == n && memcmp(o->keyword, v, n) == 0;
+	PQconninfoFree(opts);
+	return ok;
+}
+
+/* libpq's message (or a server's) as one line in buf, with every quoted
+ * value that is not a shown part of u or a connection keyword replaced by
+ * "...", and the password masked wherever it appears. Returns buf. */
+static const char *scrub(const struct ts_pg_url *u, const char *msg, char *buf, size_t cap)
+{
+	size_t n = 0, i, len;
+	bool space;
+
+	if (msg == NULL)
+		msg = "";
+	for (i = 0; msg[i] != '\0' && n + 1 < cap; i++) {
+		if (msg[i] == '"') {
+			const char *end = strchr(msg + i + 1, '"');
+			const char *v = msg + i + 1;
+			len = end ? (size_t)(end - v) : strlen(v);
+			if (!quote_ok(u, v, len)) {
+				v = HIDDEN;
+				len = strlen(HIDDEN);
+			}
+			if (n + len + 2 >= cap)
+				break;
+			buf[n++] = '"';
+			memcpy(buf + n, v, len);
+			n += len;
+			buf[n++] = '"';
+			i = end ? (size_t)(end - msg) : strlen(msg) - 1;
+			continue;
+		}
+		/* One line: each run of white space becomes one space. */
+		space = msg[i] == ' ' || msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\t';
+		if (space && (n == 0 || buf[n - 1] == ' '))
+			continue;
+		buf[n++] = space ? ' ' : msg[i];
+	}
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	/* The password itself, wherever libpq put it, unquoted too. */
+	if (u->password && u->password[0]) {
+		char *p;
+		len = strlen(u->password);
+		while ((p = strstr(buf, u->password)) != NULL)
+			memset(p, '*', len);
+	}
+	return buf;
+}
+
+/* "scheme://host[:port]/dbname", with "..." for a part that may not be
+ * shown. */
+int ts_store_pg_url_shown(const char *url, char *buf, size_t cap)
+{
+	struct ts_pg_url u;
+
+	url_parse(url, &u);
+	snprintf(buf, cap, "%s://%s%s%s/%s", u.scheme[0] ? u.scheme : "postgres",
+		 u.host[0] ? u.host : HIDDEN, u.port[0] ? ":" : "", u.port,
+		 u.dbname[0] ? u.dbname : HIDDEN);
+	url_clear(&u);
+	return TS_OK;
+}
+
 /* One pooled connection, used by one thread at a time. */
 struct ts_pg_conn {
 	PGconn *db;
@@ -84,7 +259,7 @@ static void notice(void *arg, const char *msg)
 {
 	char line[ERR_MAX];
 
-	ts_log_debug("postgres: %s", ts_pg_scrub(arg, msg, line, sizeof(line)));
+	ts_log_debug("postgres: %s", scrub(arg, msg, line, sizeof(line)));
 }
 
 static void conn_close(struct ts_drv_conn *c)
@@ -137,7 +312,7 @@ static int conn_open(struct ts_store *st, struct ts_drv_conn **out)
 	}
 	if (PQstatus(c->db) != CONNECTION_OK) {
 		ts_log_err("postgres: cannot connect: %s",
-			   ts_pg_scrub(&pg->shown, PQerrorMessage(c->db), err, sizeof(err)));
+			   scrub(&pg->shown, PQerrorMessage(c->db), err, sizeof(err)));
 		conn_close((struct ts_drv_conn *)c);
 		return TS_ESTORE;
 	}
@@ -190,12 +365,12 @@ static int fail(struct ts_pg_conn *c, const PGresult *r, const char *what)
 	if (PQstatus(c->db) != CONNECTION_OK) {
 		c->broken = true;
 		ts_log_err("postgres %s: connection lost: %s", what,
-			   ts_pg_scrub(c->url, PQerrorMessage(c->db), err, sizeof(err)));
+			   scrub(c->url, PQerrorMessage(c->db), err, sizeof(err)));
 		return TS_ESTORE;
 	}
 	if (msg == NULL)
 		msg = PQerrorMessage(c->db);
-	ts_pg_scrub(c->url, msg, err, sizeof(err));
+	scrub(c->url, msg, err, sizeof(err));
 	if (state != NULL && strcmp(state, SQLSTATE_UNIQUE) == 0) {
 		ts_log_debug("postgres %s: %s", what, err);
 		return TS_EEXIST;
@@ -479,7 +654,7 @@ static void store_close(struct ts_store *st)
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		free(pg->sql[i]);
 	ts_free_secret(pg->url);
-	ts_pg_url_clear(&pg->shown);
+	url_clear(&pg->shown);
 	free(pg);
 	free(st);
 }
@@ -513,7 +688,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	}
 	pg = ts_xcalloc(1, sizeof(*pg));
 	pg->url = ts_xstrdup(url);
-	ts_pg_url_parse(url, &pg->shown);
+	url_parse(url, &pg->shown);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
 	st = ts_xcalloc(1, sizeof(*st));
