@@ -143,8 +143,6 @@ int ts_txn_conn_get(struct ts_store *st, struct ts_drv_conn **out);
 void ts_txn_conn_put(struct ts_store *st, struct ts_drv_conn *c);
 int ts_txn_begin(struct ts_store *st, struct ts_drv_conn **c);
 int ts_txn_end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump);
-int ts_txn_batch_begin(struct ts_store *st);
-int ts_txn_batch_end(struct ts_store *st, bool commit);
 /* True while the calling thread has a batch open on st. */
 bool ts_txn_in_batch(struct ts_store *st);
 

@@ -27,6 +27,12 @@
 #define BUSY_TIMEOUT_MS 5000
 #define DB_FILE_MODE 0600
 #define MEMORY_DB ":memory:"
+/* Every connection's settings. A checkpoint every 8192 WAL pages (32 MiB)
+ * instead of 1000: a page rewritten by many commits reaches the database
+ * file once, and the checkpoint's own syncs are spread over ten times more
+ * commits. */
+#define SETTINGS_SQL \
+	"PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=8192; PRAGMA foreign_keys=ON"
 
 /* One caller's write queued for a batch (ts_sq_write_batched). It lives on
  * the caller's stack until done is set. */
@@ -113,17 +119,6 @@ static struct ts_sq_conn *conn(struct ts_drv_conn *c)
 	return (struct ts_sq_conn *)c;
 }
 
-/* Runs a fixed statement (no parameters, never built from data) while
- * setting up a connection. */
-static int exec_setup(sqlite3 *db, const char *path, const char *sql)
-{
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		return TS_OK;
-	ts_log_err("sqlite %s: \"%s\" failed: %s (%d)", path, sql, sqlite3_errmsg(db),
-		   sqlite3_extended_errcode(db));
-	return TS_ESTORE;
-}
-
 /* Reads a one-row, one-column pragma as text into out (capacity cap). */
 static int pragma_text(sqlite3 *db, const char *path, const char *sql, char *out, size_t cap)
 {
@@ -162,13 +157,11 @@ static int conn_setup(sqlite3 *db, const char *path)
 	if (strcmp(v, "wal") != 0)
 		ts_log_warn("sqlite %s: journal_mode is \"%s\", not WAL; readers will block "
 			    "behind writers", path, v);
-	/* Checkpoint every 8192 WAL pages (32 MiB) instead of 1000: a page
-	 * rewritten by many commits reaches the database file once, and the
-	 * checkpoint's own syncs are spread over ten times more commits. */
-	rc = exec_setup(db, path, "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=8192; "
-				  "PRAGMA foreign_keys=ON");
-	if (rc != TS_OK)
-		return rc;
+	if (sqlite3_exec(db, SETTINGS_SQL, NULL, NULL, NULL) != SQLITE_OK) {
+		ts_log_err("sqlite %s: \"%s\" failed: %s (%d)", path, SETTINGS_SQL,
+			   sqlite3_errmsg(db), sqlite3_extended_errcode(db));
+		return TS_ESTORE;
+	}
 	/* Tenant deletion relies on the cascade: refuse a library built
 	 * without foreign key support rather than leave orphans behind. */
 	rc = pragma_text(db, path, "PRAGMA foreign_keys", v, sizeof(v));

@@ -1,5 +1,5 @@
-/* store.c: opening a store (the driver by URL), closing it, and the
- * write batches. The operations live by record family in config.c,
+/* store.c: opening a store (the driver by URL) and closing it; the write
+ * batches are in txn.c. The operations live by record family in config.c,
  * people.c, tokens.c, state.c and vault.c, over the driver (drv.h). */
 #include "drv.h"
 #include "revcache.h"
@@ -69,18 +69,4 @@ void ts_store_close(struct ts_store *st)
 	ts_revcache_free(st->revcache);
 	st->revcache = NULL;
 	st->drv->close(st);
-}
-
-int ts_store_batch_begin(struct ts_store *st)
-{
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_txn_batch_begin(st);
-}
-
-int ts_store_batch_end(struct ts_store *st, bool commit)
-{
-	if (st == NULL)
-		return TS_EINVAL;
-	return ts_txn_batch_end(st, commit);
 }

@@ -1,7 +1,7 @@
-/* txn.c: connection pools, write transactions and write batches, written
- * once over an engine's connections and its transaction statements
- * (drv.h): what the SQLite and PostgreSQL drivers pool, lend, begin, end
- * and batch the same way. */
+/* txn.c: connection pools, write transactions and write batches
+ * (ts_store_batch_begin and _end), written once over an engine's
+ * connections and its transaction statements (drv.h): what the SQLite and
+ * PostgreSQL drivers pool, lend, begin, end and batch the same way. */
 #include "drv.h"
 #include "schema.h"
 
@@ -238,12 +238,12 @@ int ts_txn_end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump)
 	return rc;
 }
 
-int ts_txn_batch_begin(struct ts_store *st)
+int ts_store_batch_begin(struct ts_store *st)
 {
 	struct ts_drv_conn *c = NULL;
 	int rc;
 
-	if (batch_store != NULL)
+	if (st == NULL || batch_store != NULL)
 		return TS_EINVAL;
 	rc = ts_txn_begin(st, &c);
 	if (rc != TS_OK)
@@ -254,11 +254,11 @@ int ts_txn_batch_begin(struct ts_store *st)
 	return TS_OK;
 }
 
-int ts_txn_batch_end(struct ts_store *st, bool commit)
+int ts_store_batch_end(struct ts_store *st, bool commit)
 {
 	struct ts_drv_conn *c = batch_conn;
 
-	if (!ts_txn_in_batch(st))
+	if (st == NULL || !ts_txn_in_batch(st))
 		return TS_EINVAL;
 	batch_store = NULL;
 	batch_conn = NULL;
