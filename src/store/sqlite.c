@@ -627,45 +627,43 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	return TS_OK;
 }
 
+/* Whether the one-row query sql answers, with its integer in *v. */
+static bool query_i64(sqlite3 *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	bool ok = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+		  sqlite3_step(s) == SQLITE_ROW;
+
+	if (ok)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return ok;
+}
+
 int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *latest)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
 	struct stat sb;
+	int64_t tables = 0;
 	size_t n;
-	int src, rc = TS_ESTORE;
+	int rc = TS_ESTORE;
 
 	ts_schema_steps(TS_DIALECT_SQLITE, &n);
 	*latest = (int64_t)n;
 	*current = 0;
 	if (stat(path, &sb) != 0)
 		return TS_ENOTFOUND;
-	src = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	if (src == SQLITE_OK)
-		src = sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-	if (src != SQLITE_OK)
-		goto out;
-	src = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-				     "AND name = 'schema_version'", -1, &s, NULL);
-	if (src != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
-		goto out;
-	if (sqlite3_column_int64(s, 0) == 0) {
-		rc = TS_OK; /* no tables yet */
-		goto out;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	src = sqlite3_prepare_v2(db, "SELECT version FROM schema_version WHERE id = 1", -1, &s,
-				 NULL);
-	if (src != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW)
-		goto out;
-	*current = sqlite3_column_int64(s, 0);
-	rc = TS_OK;
-out:
-	if (rc != TS_OK && db != NULL)
+	/* A file without tables yet is version 0. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS) == SQLITE_OK &&
+	    query_i64(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+			  "'schema_version'", &tables) &&
+	    (tables == 0 ||
+	     query_i64(db, "SELECT version FROM schema_version WHERE id = 1", current)))
+		rc = TS_OK;
+	else if (db != NULL)
 		ts_log_err("sqlite %s: reading the schema version failed: %s", path,
 			   sqlite3_errmsg(db));
-	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return rc;
 }
