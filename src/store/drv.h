@@ -128,10 +128,12 @@ struct ts_pool {
 	struct ts_drv_conn *idle[TS_POOL_MAX]; /* not lent out, the latest back last */
 	unsigned nidle, nopen; /* idle; open, idle or lent out */
 };
-/* Sets up st's pool, opens its first connection, brings the schema up to
- * date on it (ts_schema_migrate) and leaves it idle in the pool; TS_OK or
- * the failure, logged. */
-int ts_pool_start(struct ts_store *st);
+/* Makes the store of driver d over its state impl: sets up the pool, opens
+ * the first connection, brings the schema up to date on it
+ * (ts_schema_migrate) and leaves it idle in the pool. TS_OK with *out
+ * owned by the caller (ts_store_close), or the failure, logged, with the
+ * store closed (d->close frees impl). */
+int ts_pool_start(const struct ts_drv *d, void *impl, struct ts_store **out);
 /* Closes every idle connection and destroys the pool. Every connection
  * must be back by then: one still lent out is a caller bug, logged. */
 void ts_pool_drain(struct ts_store *st);

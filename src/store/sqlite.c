@@ -586,14 +586,9 @@ static void create_private(const char *path)
 
 int ts_store_sqlite_open(const char *path, struct ts_store **out)
 {
-	struct ts_store *st;
 	struct ts_sq *sq;
 	char *file;
-	int rc;
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
 	/* Each pooled connection would get its own private in-memory (or
 	 * temporary) database, so those are refused outright. */
 	if (path == NULL || path[0] == '\0' || strcmp(path, MEMORY_DB) == 0) {
@@ -613,18 +608,8 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 	pthread_mutex_init(&sq->batch_mu, NULL);
 	pthread_cond_init(&sq->batch_cv, NULL);
 	sq->pending_tail = &sq->pending;
-	st = ts_xcalloc(1, sizeof(*st));
-	st->drv = &ts_drv_sqlite;
-	st->ops = &ts_drv_sqlite.ops;
-	st->impl = sq;
 	create_private(file);
-	rc = ts_pool_start(st);
-	if (rc != TS_OK) {
-		ts_store_close(st);
-		return rc;
-	}
-	*out = st;
-	return TS_OK;
+	return ts_pool_start(&ts_drv_sqlite, sq, out);
 }
 
 /* Whether the one-row query sql answers, with its integer in *v. */

@@ -88,12 +88,16 @@ static void pool_put(struct ts_store *st, struct ts_drv_conn *c)
 	slot_put(pool(st), c);
 }
 
-int ts_pool_start(struct ts_store *st)
+int ts_pool_start(const struct ts_drv *d, void *impl, struct ts_store **out)
 {
-	struct ts_pool *p = pool(st);
+	struct ts_store *st = ts_xcalloc(1, sizeof(*st));
+	struct ts_pool *p = impl;
 	struct ts_drv_conn *c = NULL;
 	int rc;
 
+	st->drv = d;
+	st->ops = &d->ops;
+	st->impl = impl;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->nidle = p->nopen = 0;
@@ -101,7 +105,12 @@ int ts_pool_start(struct ts_store *st)
 	if (rc == TS_OK)
 		rc = ts_schema_migrate(st, c);
 	pool_put(st, c);
-	return rc;
+	if (rc != TS_OK) {
+		ts_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return TS_OK;
 }
 
 void ts_pool_drain(struct ts_store *st)

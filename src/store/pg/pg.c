@@ -661,18 +661,11 @@ static void store_close(struct ts_store *st)
 
 int ts_store_pg_open(const char *url, struct ts_store **out)
 {
-	struct ts_store *st;
 	struct ts_pg *pg;
 	PQconninfoOption *opts;
 	char *err = NULL;
 	size_t i;
-	int rc;
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
-	if (url == NULL)
-		return TS_EINVAL;
 	/* libpq's parse error may quote a piece of the URL, password
 	 * included, so only the fact is logged. */
 	opts = PQconninfoParse(url, &err);
@@ -691,17 +684,7 @@ int ts_store_pg_open(const char *url, struct ts_store **out)
 	url_parse(url, &pg->shown);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		pg->sql[i] = ts_sql_pg_dup(ts_sql_text(TS_DIALECT_PG, (enum ts_sql)i));
-	st = ts_xcalloc(1, sizeof(*st));
-	st->drv = &ts_drv_pg;
-	st->ops = &ts_drv_pg.ops;
-	st->impl = pg;
-	rc = ts_pool_start(st);
-	if (rc != TS_OK) {
-		ts_store_close(st);
-		return rc;
-	}
-	*out = st;
-	return TS_OK;
+	return ts_pool_start(&ts_drv_pg, pg, out);
 }
 
 int ts_store_pg_schema_status(const char *url, int64_t *current, int64_t *latest)
