@@ -94,6 +94,7 @@ struct ts_drv {
 	 * own; fn's code once the transaction has ended. NULL: begin, fn,
 	 * end. */
 	int (*batched)(struct ts_store *st, ts_drv_job fn, void *arg, bool bump);
+	/* Frees the engine's state (st->impl), its pool drained already. */
 	void (*close)(struct ts_store *st);
 
 	/* The engine under txn.c. conn_open opens a connection of st (TS_OK

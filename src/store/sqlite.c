@@ -549,13 +549,11 @@ static void store_close(struct ts_store *st)
 	if (sq->combining || sq->pending != NULL)
 		ts_log_err("sqlite %s: closed with batched writes still queued", sq->path);
 	pthread_mutex_unlock(&sq->batch_mu);
-	ts_pool_drain(st);
 	pthread_cond_destroy(&sq->batch_cv);
 	pthread_mutex_destroy(&sq->batch_mu);
 	pthread_mutex_destroy(&sq->write_mu);
 	free(sq->path);
 	free(sq);
-	free(st);
 }
 
 /* The file name handed to SQLite, owned by the caller. This SQLite may be

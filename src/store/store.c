@@ -67,6 +67,7 @@ void ts_store_close(struct ts_store *st)
 	if (st == NULL)
 		return;
 	ts_revcache_free(st->revcache);
-	st->revcache = NULL;
+	ts_pool_drain(st);
 	st->drv->close(st);
+	free(st);
 }

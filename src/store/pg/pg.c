@@ -650,13 +650,11 @@ static void store_close(struct ts_store *st)
 	struct ts_pg *pg = st->impl;
 	size_t i;
 
-	ts_pool_drain(st);
 	for (i = 0; i < TS_SQL_COUNT; i++)
 		free(pg->sql[i]);
 	ts_free_secret(pg->url);
 	url_clear(&pg->shown);
 	free(pg);
-	free(st);
 }
 
 int ts_store_pg_open(const char *url, struct ts_store **out)
