@@ -1,11 +1,11 @@
-/* sqlite.c: the SQLite driver (drv.h): opening, a small pool of
- * connections (opened lazily, at most TS_POOL_MAX), each used by one thread
- * at a time with its own cache of prepared statements (a statement of the
- * SQL table is prepared on first use and kept) so that concurrent readers
- * never queue on one connection, IMMEDIATE write transactions (under
- * txn.c; alone, or batched so that concurrent small writes share one
- * commit), migration scripts, and reading a file's schema version without
- * opening it as a store. Every connection runs with WAL, synchronous=FULL
+/* sqlite.c: the SQLite driver (drv.h): opening and configuring
+ * connections (txn.c pools them: at most TS_POOL_MAX, each used by one
+ * thread at a time with its own cache of prepared statements, a statement
+ * of the SQL table prepared on first use and kept, so that concurrent
+ * readers never queue on one connection), IMMEDIATE write transactions
+ * (run by txn.c; alone, or batched so that concurrent small writes share
+ * one commit), migration scripts, and reading a file's schema version
+ * without opening it as a store. Every connection runs with WAL, synchronous=FULL
  * (a write is durable once it returns) and foreign keys on. The SQL is in
  * sql.c, the schema in schema.c. */
 #include "schema.h"

@@ -1,7 +1,7 @@
 /* pg.c: the PostgreSQL driver (drv.h): what of its URL may be shown or
- * logged, opening, a small pool of libpq connections (opened lazily, at
+ * logged, opening and checking libpq connections (txn.c pools them: at
  * most TS_POOL_MAX, each used by one thread at a time), READ COMMITTED
- * write transactions (under txn.c), prepared statements, error mapping,
+ * write transactions (run by txn.c), prepared statements, error mapping,
  * migration scripts, and reading a database's schema version without
  * opening it as a store. A connection that fails at the connection level
  * is closed and replaced by the next taker, so the store recovers by
