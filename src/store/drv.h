@@ -1,9 +1,9 @@
-/* drv.h: the small interface every storage driver fills (drv_sqlite.c,
- * pg/drv_pg.c), and the only one the operations (ops_*.c) see. A driver
- * lends connections, runs transactions, runs a statement of the SQL table
- * (sql.h) by id with bound arguments, walks its rows and classifies its
- * errors; it never knows what a tenant or a token is. Private to
- * src/store. */
+/* drv.h: the small interface every storage driver fills (sqlite.c,
+ * pg/pg.c), and the only one the operations (config.c, people.c, ...)
+ * see. A driver lends connections, runs transactions, runs a statement of
+ * the SQL table (sql.h) by id with bound arguments, walks its rows and
+ * classifies its errors; it never knows what a tenant or a token is.
+ * Private to src/store. */
 #ifndef TS_STORE_DRV_H
 #define TS_STORE_DRV_H
 
@@ -94,22 +94,22 @@ struct ts_drv {
 	 * own; fn's code once the transaction has ended. NULL: begin, fn,
 	 * end. */
 	int (*batched)(struct ts_store *st, ts_drv_job fn, void *arg, bool bump);
-	/* The store's write batches: ts_txn_batch_begin and _end. */
-	int (*batch_begin)(struct ts_store *st);
-	int (*batch_end)(struct ts_store *st, bool commit);
+	/* Frees the engine's state (st->impl), its pool drained already. */
 	void (*close)(struct ts_store *st);
 
-	/* The engine under txn.c. pool_get lends a connection of the pool,
-	 * opening one if fewer than its maximum are open, else waiting for
-	 * one to come back (a connection found dead is replaced); pool_put
-	 * gives it back, rolling back a transaction it left open and closing
-	 * it if that fails or it is broken. run runs one of the transaction
-	 * statements; open tells whether c holds a transaction that is still
-	 * there (possibly failed). lock (optional) takes or releases what
-	 * makes the engine's writers queue in order, around each transaction
-	 * outside a batch. */
-	int (*pool_get)(struct ts_store *st, struct ts_drv_conn **out);
-	void (*pool_put)(struct ts_store *st, struct ts_drv_conn *c);
+	/* The engine under txn.c. conn_open opens a connection of st (TS_OK
+	 * with *out owned by the pool, or TS_ESTORE, logged); conn_close
+	 * closes one (NULL is a no-op); alive (optional) tells whether an idle
+	 * one is still connected, else the pool replaces it; fit tells
+	 * whether one given back holds no transaction and may be lent again.
+	 * run runs one of the transaction statements; open tells whether c
+	 * holds a transaction that is still there (possibly failed). lock
+	 * (optional) takes or releases what makes the engine's writers queue
+	 * in order, around each transaction outside a batch. */
+	int (*conn_open)(struct ts_store *st, struct ts_drv_conn **out);
+	void (*conn_close)(struct ts_drv_conn *c);
+	bool (*alive)(struct ts_drv_conn *c);
+	bool (*fit)(struct ts_drv_conn *c);
 	int (*run)(struct ts_drv_conn *c, enum ts_tx_stmt s, const char *what);
 	bool (*open)(struct ts_drv_conn *c);
 	void (*lock)(struct ts_store *st, bool take);
@@ -120,7 +120,8 @@ struct ts_drv {
 };
 
 /* An engine's pool of connections (txn.c): at most TS_POOL_MAX open, each
- * lent to one thread at a time. */
+ * lent to one thread at a time, opened when none is idle. An engine's
+ * state (st->impl) begins with its pool. */
 #define TS_POOL_MAX 8
 struct ts_pool {
 	pthread_mutex_t mu; /* guards the fields below */
@@ -128,18 +129,15 @@ struct ts_pool {
 	struct ts_drv_conn *idle[TS_POOL_MAX]; /* not lent out, the latest back last */
 	unsigned nidle, nopen; /* idle; open, idle or lent out */
 };
-void ts_pool_init(struct ts_pool *p);
-/* An idle connection in *out or, with none idle and fewer than
- * TS_POOL_MAX open, *out NULL: a slot reserved for the caller to open one
- * in (outside the lock, as opening takes time) or to free with
- * ts_pool_put(p, NULL). Waits while all are lent out. */
-void ts_pool_take(struct ts_pool *p, struct ts_drv_conn **out);
-/* Gives c back idle, or with c NULL frees a slot (its connection closed or
- * never made). */
-void ts_pool_put(struct ts_pool *p, struct ts_drv_conn *c);
-/* Closes every idle connection with close_conn, destroys the pool and
- * returns how many connections were still lent out (a caller bug). */
-unsigned ts_pool_drain(struct ts_pool *p, void (*close_conn)(struct ts_drv_conn *c));
+/* Makes the store of driver d over its state impl: sets up the pool, opens
+ * the first connection, brings the schema up to date on it
+ * (ts_schema_migrate) and leaves it idle in the pool. TS_OK with *out
+ * owned by the caller (ts_store_close), or the failure, logged, with the
+ * store closed (d->close frees impl). */
+int ts_pool_start(const struct ts_drv *d, void *impl, struct ts_store **out);
+/* Closes every idle connection and destroys the pool. Every connection
+ * must be back by then: one still lent out is a caller bug, logged. */
+void ts_pool_drain(struct ts_store *st);
 
 /* Connections, transactions and batches over the engine entries (txn.c).
  * While the calling thread has a batch open on st, conn_get gives it the
@@ -148,8 +146,6 @@ int ts_txn_conn_get(struct ts_store *st, struct ts_drv_conn **out);
 void ts_txn_conn_put(struct ts_store *st, struct ts_drv_conn *c);
 int ts_txn_begin(struct ts_store *st, struct ts_drv_conn **c);
 int ts_txn_end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump);
-int ts_txn_batch_begin(struct ts_store *st);
-int ts_txn_batch_end(struct ts_store *st, bool commit);
 /* True while the calling thread has a batch open on st. */
 bool ts_txn_in_batch(struct ts_store *st);
 

@@ -1,11 +1,13 @@
-/* sqlite.c: the SQLite store backend's engine room: opening, a small pool
- * of connections (opened lazily, at most TS_POOL_MAX), each used by one thread
- * at a time with its own cache of prepared statements so that concurrent
- * readers never queue on one connection, write transactions (alone, or
- * batched so that concurrent small writes share one commit), and the
- * statement helpers of the driver (drv_sqlite.c). Every connection runs
- * with WAL, synchronous=FULL (a write is durable once it returns) and
- * foreign keys on. The SQL is in sql.c, the schema in schema.c. */
+/* sqlite.c: the SQLite driver (drv.h): opening and configuring
+ * connections (txn.c pools them: at most TS_POOL_MAX, each used by one
+ * thread at a time with its own cache of prepared statements, a statement
+ * of the SQL table prepared on first use and kept, so that concurrent
+ * readers never queue on one connection), IMMEDIATE write transactions
+ * (run by txn.c; alone, or batched so that concurrent small writes share
+ * one commit), migration scripts, and reading a file's schema version
+ * without opening it as a store. Every connection runs with WAL, synchronous=FULL
+ * (a write is durable once it returns) and foreign keys on. The SQL is in
+ * sql.c, the schema in schema.c. */
 #include "schema.h"
 #include "sqlite_int.h"
 
@@ -15,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The most jobs one batch of ts_sq_write_batched runs: enough to cover
@@ -24,6 +27,12 @@
 #define BUSY_TIMEOUT_MS 5000
 #define DB_FILE_MODE 0600
 #define MEMORY_DB ":memory:"
+/* Every connection's settings. A checkpoint every 8192 WAL pages (32 MiB)
+ * instead of 1000: a page rewritten by many commits reaches the database
+ * file once, and the checkpoint's own syncs are spread over ten times more
+ * commits. */
+#define SETTINGS_SQL \
+	"PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=8192; PRAGMA foreign_keys=ON"
 
 /* One caller's write queued for a batch (ts_sq_write_batched). It lives on
  * the caller's stack until done is set. */
@@ -44,8 +53,8 @@ struct ts_sq_job {
  * pool or for write_mu holding it, and whoever holds write_mu never takes
  * it. */
 struct ts_sq {
+	struct ts_pool pool; /* the connections (first, for txn.c) */
 	char *path;         /* as given to sqlite3_open_v2 */
-	struct ts_pool pool; /* the connections */
 	/* Held from BEGIN IMMEDIATE to COMMIT/ROLLBACK. SQLite admits one
 	 * writer at a time anyway; this makes our own threads queue for it in
 	 * order instead of polling in SQLite's busy handler, which then only
@@ -77,7 +86,13 @@ static const char *const engine_sql[TS_TX_COUNT] = {
 	[TS_TX_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE name = 'generation'",
 };
 
-int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
+/* Maps the last error on db to a return code (TS_EEXIST for a unique or
+ * primary key conflict, TS_ENOTFOUND for a missing parent row, TS_ESTORE
+ * otherwise) and logs it with the caller's location. The log carries
+ * sqlite3_errmsg, which names constraints and columns but never bound
+ * values, so secrets and identifiers stay out of the log. */
+#define fail(db, what) fail_at(__FILE__, __LINE__, __func__, (db), (what))
+static int fail_at(const char *file, int line, const char *func, sqlite3 *db, const char *what)
 {
 	int xrc = sqlite3_extended_errcode(db);
 
@@ -99,20 +114,9 @@ int ts_sq_fail_at(const char *file, int line, const char *func, sqlite3 *db, con
 	}
 }
 
-static struct ts_sq *impl(struct ts_store *st)
+static struct ts_sq_conn *conn(struct ts_drv_conn *c)
 {
-	return st->impl;
-}
-
-/* Runs a fixed statement (no parameters, never built from data) while
- * setting up a connection. */
-static int exec_setup(sqlite3 *db, const char *path, const char *sql)
-{
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		return TS_OK;
-	ts_log_err("sqlite %s: \"%s\" failed: %s (%d)", path, sql, sqlite3_errmsg(db),
-		   sqlite3_extended_errcode(db));
-	return TS_ESTORE;
+	return (struct ts_sq_conn *)c;
 }
 
 /* Reads a one-row, one-column pragma as text into out (capacity cap). */
@@ -153,18 +157,11 @@ static int conn_setup(sqlite3 *db, const char *path)
 	if (strcmp(v, "wal") != 0)
 		ts_log_warn("sqlite %s: journal_mode is \"%s\", not WAL; readers will block "
 			    "behind writers", path, v);
-	rc = exec_setup(db, path, "PRAGMA synchronous=FULL");
-	if (rc != TS_OK)
-		return rc;
-	/* Checkpoint every 8192 WAL pages (32 MiB) instead of 1000: a page
-	 * rewritten by many commits reaches the database file once, and the
-	 * checkpoint's own syncs are spread over ten times more commits. */
-	rc = exec_setup(db, path, "PRAGMA wal_autocheckpoint=8192");
-	if (rc != TS_OK)
-		return rc;
-	rc = exec_setup(db, path, "PRAGMA foreign_keys=ON");
-	if (rc != TS_OK)
-		return rc;
+	if (sqlite3_exec(db, SETTINGS_SQL, NULL, NULL, NULL) != SQLITE_OK) {
+		ts_log_err("sqlite %s: \"%s\" failed: %s (%d)", path, SETTINGS_SQL,
+			   sqlite3_errmsg(db), sqlite3_extended_errcode(db));
+		return TS_ESTORE;
+	}
 	/* Tenant deletion relies on the cascade: refuse a library built
 	 * without foreign key support rather than leave orphans behind. */
 	rc = pragma_text(db, path, "PRAGMA foreign_keys", v, sizeof(v));
@@ -177,8 +174,9 @@ static int conn_setup(sqlite3 *db, const char *path)
 	return TS_OK;
 }
 
-static void conn_close(struct ts_sq_conn *c)
+static void conn_close(struct ts_drv_conn *dc)
 {
+	struct ts_sq_conn *c = conn(dc);
 	size_t i;
 
 	if (c == NULL)
@@ -192,10 +190,11 @@ static void conn_close(struct ts_sq_conn *c)
 	free(c);
 }
 
-/* Opens one connection to path and configures it. On TS_OK *out is owned
- * by the caller (conn_close). TS_ESTORE with a log line otherwise. */
-static int conn_open(const char *path, struct ts_sq_conn **out)
+/* Opens one connection to st's file and configures it. On TS_OK *out is
+ * owned by the caller (conn_close). TS_ESTORE with a log line otherwise. */
+static int conn_open(struct ts_store *st, struct ts_drv_conn **out)
 {
+	const char *path = ((struct ts_sq *)st->impl)->path;
 	/* Each connection is used by one thread at a time (the pool sees to
 	 * that), so SQLite's per-connection mutex is not needed. */
 	const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
@@ -213,51 +212,27 @@ static int conn_open(const char *path, struct ts_sq_conn **out)
 	rc = conn_setup(c->db, path);
 	if (rc != TS_OK)
 		goto out;
-	*out = c;
+	*out = (struct ts_drv_conn *)c;
 	c = NULL;
 out:
-	conn_close(c);
+	conn_close((struct ts_drv_conn *)c);
 	return rc;
 }
 
-int ts_sq_pool_get(struct ts_store *st, struct ts_drv_conn **out)
+/* SQLite may end a transaction by itself (an I/O error, a full disk). */
+static bool tx_open(struct ts_drv_conn *c)
 {
-	struct ts_sq *sq = impl(st);
-	int rc;
-
-	ts_pool_take(&sq->pool, out);
-	if (*out != NULL)
-		return TS_OK;
-	rc = conn_open(sq->path, (struct ts_sq_conn **)out);
-	if (rc != TS_OK) {
-		ts_pool_put(&sq->pool, NULL);
-		return rc;
-	}
-	ts_log_debug("sqlite %s: opened a pooled connection", sq->path);
-	return TS_OK;
+	return !sqlite3_get_autocommit(conn(c)->db);
 }
 
-/* The next user must never inherit someone else's half-done write, so a
- * connection still inside a transaction is rolled back, and closed (freeing
- * its pool slot) if even that fails. */
-void ts_sq_pool_put(struct ts_store *st, struct ts_drv_conn *dc)
+static bool fit(struct ts_drv_conn *c)
 {
-	struct ts_sq *sq = impl(st);
-	struct ts_sq_conn *c = (struct ts_sq_conn *)dc;
-
-	if (c == NULL)
-		return;
-	if (!sqlite3_get_autocommit(c->db))
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-	if (!sqlite3_get_autocommit(c->db)) {
-		ts_log_err("sqlite %s: dropping a connection stuck in a transaction", sq->path);
-		conn_close(c);
-		c = NULL;
-	}
-	ts_pool_put(&sq->pool, (struct ts_drv_conn *)c);
+	return !tx_open(c);
 }
 
-void ts_sq_stmt_done(sqlite3_stmt *s)
+/* Resets a statement and drops its bindings, so no borrowed pointer stays
+ * bound after the call returns. NULL is a no-op. */
+static void stmt_done(sqlite3_stmt *s)
 {
 	if (s == NULL)
 		return;
@@ -266,54 +241,148 @@ void ts_sq_stmt_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
-int ts_sq_run(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what)
+/* Steps a statement that returns no rows to completion, then resets it. */
+static int step_done(struct ts_sq_conn *c, sqlite3_stmt *s, const char *what)
 {
 	int rc = TS_OK;
 
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = ts_sq_fail(c->db, what);
-	ts_sq_stmt_done(s);
+		rc = fail(c->db, what);
+	stmt_done(s);
 	return rc;
 }
 
-int ts_sq_bind_str(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v == NULL)
-		return sqlite3_bind_null(s, i);
-	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
 /* Runs one of the transaction statements, prepared on first use and kept. */
-int ts_sq_run_tx(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
+static int run_tx(struct ts_drv_conn *dc, enum ts_tx_stmt id, const char *what)
 {
-	struct ts_sq_conn *c = (struct ts_sq_conn *)dc;
+	struct ts_sq_conn *c = conn(dc);
 
 	assert(id < TS_TX_COUNT);
 	if (c->stmt[id] == NULL &&
 	    sqlite3_prepare_v3(c->db, engine_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
 			       NULL) != SQLITE_OK)
-		return ts_sq_fail(c->db, "prepare");
-	return ts_sq_run(c, c->stmt[id], what);
-}
-
-/* SQLite may end a transaction by itself (an I/O error, a full disk). */
-bool ts_sq_open(struct ts_drv_conn *c)
-{
-	return !sqlite3_get_autocommit(((struct ts_sq_conn *)c)->db);
+		return fail(c->db, "prepare");
+	return step_done(c, c->stmt[id], what);
 }
 
 /* write_mu, around every transaction outside a batch. */
-void ts_sq_lock(struct ts_store *st, bool take)
+static void lock(struct ts_store *st, bool take)
 {
+	struct ts_sq *sq = st->impl;
+
 	if (take)
-		pthread_mutex_lock(&impl(st)->write_mu);
+		pthread_mutex_lock(&sq->write_mu);
 	else
-		pthread_mutex_unlock(&impl(st)->write_mu);
+		pthread_mutex_unlock(&sq->write_mu);
 }
 
-static int run_fixed(struct ts_sq_conn *c, enum ts_tx_stmt id, const char *what)
+/* The connection's statement id, prepared on first use, with args bound
+ * (borrowed, SQLITE_STATIC: every caller resets the statement before they
+ * go away). */
+static int prepare(struct ts_sq_conn *c, enum ts_sql id, const struct ts_arg *args, int n,
+		   sqlite3_stmt **out, const char *what)
 {
-	return ts_sq_run_tx((struct ts_drv_conn *)c, id, what);
+	const char *sql = ts_sql_text(TS_DIALECT_SQLITE, id);
+	sqlite3_stmt *s;
+	int i, src;
+
+	assert(sql != NULL);
+	*out = NULL;
+	if (c->q[id] == NULL &&
+	    sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->q[id], NULL) !=
+		    SQLITE_OK)
+		return fail(c->db, what);
+	s = c->q[id];
+	for (i = 0; i < n; i++) {
+		if (args[i].kind == TS_ARG_I64)
+			src = sqlite3_bind_int64(s, i + 1, args[i].i);
+		else if (args[i].s == NULL)
+			src = sqlite3_bind_null(s, i + 1);
+		else
+			src = sqlite3_bind_text(s, i + 1, args[i].s, -1, SQLITE_STATIC);
+		if (src != SQLITE_OK) {
+			stmt_done(s);
+			return fail(c->db, what);
+		}
+	}
+	*out = s;
+	return TS_OK;
+}
+
+static int exec(struct ts_drv_conn *dc, enum ts_sql id, const struct ts_arg *args, int n,
+		int *changed, const char *what)
+{
+	struct ts_sq_conn *c = conn(dc);
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = prepare(c, id, args, n, &s, what);
+	if (rc != TS_OK)
+		return rc;
+	rc = step_done(c, s, what);
+	if (rc == TS_OK && changed != NULL)
+		*changed = sqlite3_changes(c->db);
+	return rc;
+}
+
+static int query(struct ts_drv_conn *dc, enum ts_sql id, const struct ts_arg *args, int n,
+		 struct ts_cur *cur, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	cur->c = dc;
+	cur->h = NULL;
+	cur->nrows = -1;
+	rc = prepare(conn(dc), id, args, n, &s, what);
+	cur->h = s;
+	return rc;
+}
+
+static int next(struct ts_cur *cur, const char *what)
+{
+	int src = sqlite3_step(cur->h);
+
+	if (src == SQLITE_ROW)
+		return TS_OK;
+	if (src == SQLITE_DONE)
+		return TS_ENOTFOUND;
+	return fail(conn(cur->c)->db, what);
+}
+
+static const char *text(struct ts_cur *cur, int j)
+{
+	return (const char *)sqlite3_column_text(cur->h, j);
+}
+
+static int64_t i64(struct ts_cur *cur, int j)
+{
+	return sqlite3_column_int64(cur->h, j);
+}
+
+static void done(struct ts_cur *cur)
+{
+	stmt_done(cur->h);
+	cur->h = NULL;
+}
+
+/* A local database cannot be cut under a caller. */
+static bool stale(struct ts_drv_conn *c)
+{
+	(void)c;
+	return false;
+}
+
+/* A migration step's script (schema.c applies the steps). */
+static int script(struct ts_drv_conn *c, const char *sql, const char *what)
+{
+	sqlite3 *db = conn(c)->db;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		return TS_OK;
+	ts_log_err("sqlite: %s failed: %s (%d)", what, sqlite3_errmsg(db),
+		   sqlite3_extended_errcode(db));
+	return TS_ESTORE;
 }
 
 /* Runs job j in a savepoint of its own inside the open transaction on c,
@@ -322,26 +391,26 @@ static int run_fixed(struct ts_sq_conn *c, enum ts_tx_stmt id, const char *what)
  * still fit to go on; anything else (a savepoint step failed, or SQLite
  * ended the transaction by itself, as it may on an I/O error or a full
  * disk) abandons the whole batch. */
-static int run_job(struct ts_sq_conn *c, struct ts_sq_job *j)
+static int run_job(struct ts_drv_conn *c, struct ts_sq_job *j)
 {
 	int rc;
 
-	rc = run_fixed(c, TS_TX_SAVEPOINT, "savepoint");
+	rc = run_tx(c, TS_TX_SAVEPOINT, "savepoint");
 	if (rc != TS_OK) {
 		j->rc = rc;
 		return rc;
 	}
-	j->rc = j->fn((struct ts_drv_conn *)c, j->arg);
+	j->rc = j->fn(c, j->arg);
 	/* Running the next job in autocommit mode would make it durable on
 	 * its own, out of the batch's all-or-nothing. */
-	if (sqlite3_get_autocommit(c->db)) {
+	if (!tx_open(c)) {
 		ts_log_err("sqlite: a batched write lost its transaction (rc %d)", j->rc);
 		return TS_ESTORE;
 	}
 	if (j->rc != TS_OK)
-		rc = run_fixed(c, TS_TX_ROLLBACK_TO, "rollback to savepoint");
+		rc = run_tx(c, TS_TX_ROLLBACK_TO, "rollback to savepoint");
 	if (rc == TS_OK)
-		rc = run_fixed(c, TS_TX_RELEASE, "release savepoint");
+		rc = run_tx(c, TS_TX_RELEASE, "release savepoint");
 	return rc;
 }
 
@@ -362,7 +431,7 @@ static void run_batch(struct ts_store *st, struct ts_sq_job *batch)
 			j->rc = rc;
 			continue;
 		}
-		rc = run_job((struct ts_sq_conn *)c, j);
+		rc = run_job(c, j);
 		if (j->rc == TS_OK) {
 			nok++;
 			bump = bump || j->bump;
@@ -411,7 +480,7 @@ static struct ts_sq_job *batch_take(struct ts_sq *sq, size_t *n)
  * queueing never waits for the disk. */
 int ts_sq_write_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
 {
-	struct ts_sq *sq = impl(st);
+	struct ts_sq *sq = st->impl;
 	struct ts_sq_job job = {.fn = fn, .arg = arg, .bump = bump, .rc = TS_ESTORE};
 	struct ts_sq_job *batch, *j, *next;
 	struct ts_drv_conn *c = NULL;
@@ -459,7 +528,7 @@ int ts_sq_write_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump
 
 void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 {
-	struct ts_sq *sq = impl(st);
+	struct ts_sq *sq = st->impl;
 
 	pthread_mutex_lock(&sq->batch_mu);
 	out->combining = sq->combining;
@@ -469,17 +538,9 @@ void ts_sq_batch_stats(struct ts_store *st, struct ts_sq_batch_stats *out)
 	pthread_mutex_unlock(&sq->batch_mu);
 }
 
-/* Every connection must be back by now: closing under a running call is a
- * caller bug, logged rather than hidden. */
-static void close_pooled(struct ts_drv_conn *c)
+static void store_close(struct ts_store *st)
 {
-	conn_close((struct ts_sq_conn *)c);
-}
-
-void ts_sq_close(struct ts_store *st)
-{
-	struct ts_sq *sq = impl(st);
-	unsigned lent;
+	struct ts_sq *sq = st->impl;
 
 	pthread_mutex_lock(&sq->batch_mu);
 	if (sq->batches > 0)
@@ -488,15 +549,11 @@ void ts_sq_close(struct ts_store *st)
 	if (sq->combining || sq->pending != NULL)
 		ts_log_err("sqlite %s: closed with batched writes still queued", sq->path);
 	pthread_mutex_unlock(&sq->batch_mu);
-	lent = ts_pool_drain(&sq->pool, close_pooled);
-	if (lent != 0)
-		ts_log_err("sqlite %s: closed with %u connections still in use", sq->path, lent);
 	pthread_cond_destroy(&sq->batch_cv);
 	pthread_mutex_destroy(&sq->batch_mu);
 	pthread_mutex_destroy(&sq->write_mu);
 	free(sq->path);
 	free(sq);
-	free(st);
 }
 
 /* The file name handed to SQLite, owned by the caller. This SQLite may be
@@ -527,14 +584,9 @@ static void create_private(const char *path)
 
 int ts_store_sqlite_open(const char *path, struct ts_store **out)
 {
-	struct ts_store *st = NULL;
-	struct ts_sq *sq = NULL;
-	struct ts_sq_conn *c = NULL;
-	int rc = TS_OK;
+	struct ts_sq *sq;
+	char *file;
 
-	if (out == NULL)
-		return TS_EINVAL;
-	*out = NULL;
 	/* Each pooled connection would get its own private in-memory (or
 	 * temporary) database, so those are refused outright. */
 	if (path == NULL || path[0] == '\0' || strcmp(path, MEMORY_DB) == 0) {
@@ -545,41 +597,81 @@ int ts_store_sqlite_open(const char *path, struct ts_store **out)
 		ts_log_err("sqlite: the SQLite library was built without thread support");
 		return TS_ESTORE;
 	}
+	file = db_filename(path);
+	if (file == NULL)
+		return TS_ETOOBIG;
 	sq = ts_xcalloc(1, sizeof(*sq));
-	sq->path = db_filename(path);
-	if (sq->path == NULL) {
-		rc = TS_ETOOBIG;
-		goto out;
-	}
-	ts_pool_init(&sq->pool);
+	sq->path = file;
 	pthread_mutex_init(&sq->write_mu, NULL);
 	pthread_mutex_init(&sq->batch_mu, NULL);
 	pthread_cond_init(&sq->batch_cv, NULL);
 	sq->pending_tail = &sq->pending;
-	st = ts_xcalloc(1, sizeof(*st));
-	st->drv = &ts_drv_sqlite;
-	st->ops = &ts_drv_sqlite.ops;
-	st->impl = sq;
-	sq = NULL;
+	create_private(file);
+	return ts_pool_start(&ts_drv_sqlite, sq, out);
+}
 
-	create_private(impl(st)->path);
-	rc = conn_open(impl(st)->path, &c);
-	if (rc != TS_OK)
-		goto out;
-	rc = ts_schema_migrate(st, (struct ts_drv_conn *)c);
-	if (rc != TS_OK)
-		goto out;
-	/* The migrating connection becomes the pool's first. */
-	impl(st)->pool.nopen = 1;
-	ts_sq_pool_put(st, (struct ts_drv_conn *)c);
-	c = NULL;
-	*out = st;
-	st = NULL;
-out:
-	conn_close(c);
-	ts_store_close(st);
-	if (sq != NULL)
-		free(sq->path);
-	free(sq);
+/* Whether the one-row query sql answers, with its integer in *v. */
+static bool query_i64(sqlite3 *db, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *s = NULL;
+	bool ok = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+		  sqlite3_step(s) == SQLITE_ROW;
+
+	if (ok)
+		*v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return ok;
+}
+
+int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *latest)
+{
+	sqlite3 *db = NULL;
+	struct stat sb;
+	int64_t tables = 0;
+	size_t n;
+	int rc = TS_ESTORE;
+
+	ts_schema_steps(TS_DIALECT_SQLITE, &n);
+	*latest = (int64_t)n;
+	*current = 0;
+	if (stat(path, &sb) != 0)
+		return TS_ENOTFOUND;
+	/* A file without tables yet is version 0. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS) == SQLITE_OK &&
+	    query_i64(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+			  "'schema_version'", &tables) &&
+	    (tables == 0 ||
+	     query_i64(db, "SELECT version FROM schema_version WHERE id = 1", current)))
+		rc = TS_OK;
+	else if (db != NULL)
+		ts_log_err("sqlite %s: reading the schema version failed: %s", path,
+			   sqlite3_errmsg(db));
+	sqlite3_close(db);
 	return rc;
 }
+
+const struct ts_drv ts_drv_sqlite = {
+	.ops = {.name = "sqlite", .shared = false},
+	.dialect = TS_DIALECT_SQLITE,
+	.conn_get = ts_txn_conn_get,
+	.conn_put = ts_txn_conn_put,
+	.begin = ts_txn_begin,
+	.end = ts_txn_end,
+	.exec = exec,
+	.query = query,
+	.next = next,
+	.text = text,
+	.i64 = i64,
+	.done = done,
+	.stale = stale,
+	.batched = ts_sq_write_batched,
+	.close = store_close,
+	.conn_open = conn_open,
+	.conn_close = conn_close,
+	.fit = fit,
+	.run = run_tx,
+	.open = tx_open,
+	.lock = lock,
+	.script = script,
+};

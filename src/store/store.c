@@ -1,5 +1,5 @@
-/* store.c: opening a store (the driver by URL), closing it, and the
- * write batches. The operations live by record family in config.c,
+/* store.c: opening a store (the driver by URL) and closing it; the write
+ * batches are in txn.c. The operations live by record family in config.c,
  * people.c, tokens.c, state.c and vault.c, over the driver (drv.h). */
 #include "drv.h"
 #include "revcache.h"
@@ -67,20 +67,7 @@ void ts_store_close(struct ts_store *st)
 	if (st == NULL)
 		return;
 	ts_revcache_free(st->revcache);
-	st->revcache = NULL;
+	ts_pool_drain(st);
 	st->drv->close(st);
-}
-
-int ts_store_batch_begin(struct ts_store *st)
-{
-	if (st == NULL)
-		return TS_EINVAL;
-	return st->drv->batch_begin(st);
-}
-
-int ts_store_batch_end(struct ts_store *st, bool commit)
-{
-	if (st == NULL)
-		return TS_EINVAL;
-	return st->drv->batch_end(st, commit);
+	free(st);
 }

@@ -73,8 +73,8 @@ void ts_store_close(struct ts_store *st); /* NULL is a no-op */
  * the database cannot be read, TS_EINVAL for an unknown scheme. */
 int ts_store_schema_status(const char *url, int64_t *current, int64_t *latest);
 
-/* Backend constructors, used by ts_store_open. The PostgreSQL one takes
- * the whole URL. */
+/* Backend constructors, used by ts_store_open (which checks the arguments
+ * and sets *out NULL first). The PostgreSQL one takes the whole URL. */
 int ts_store_sqlite_open(const char *path, struct ts_store **out);
 int ts_store_pg_open(const char *url, struct ts_store **out);
 int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *latest);

@@ -1,18 +1,20 @@
-/* txn.c: connection pools, write transactions and write batches, written
- * once over an engine's connections and its transaction statements
- * (drv.h): what the SQLite and PostgreSQL drivers pool, lend, begin, end
- * and batch the same way. */
+/* txn.c: connection pools, write transactions and write batches
+ * (ts_store_batch_begin and _end), written once over an engine's
+ * connections and its transaction statements (drv.h): what the SQLite and
+ * PostgreSQL drivers pool, lend, begin, end and batch the same way. */
 #include "drv.h"
+#include "schema.h"
 
-void ts_pool_init(struct ts_pool *p)
+static struct ts_pool *pool(struct ts_store *st)
 {
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	p->nidle = 0;
-	p->nopen = 0;
+	return st->impl;
 }
 
-void ts_pool_take(struct ts_pool *p, struct ts_drv_conn **out)
+/* An idle connection in *out or, with none idle and fewer than
+ * TS_POOL_MAX open, *out NULL: a slot reserved for the caller to open one
+ * in (outside the lock, as opening takes time) or to free with
+ * slot_put(p, NULL). Waits while all are lent out. */
+static void slot_take(struct ts_pool *p, struct ts_drv_conn **out)
 {
 	pthread_mutex_lock(&p->mu);
 	while (p->nidle == 0 && p->nopen >= TS_POOL_MAX)
@@ -26,7 +28,9 @@ void ts_pool_take(struct ts_pool *p, struct ts_drv_conn **out)
 	pthread_mutex_unlock(&p->mu);
 }
 
-void ts_pool_put(struct ts_pool *p, struct ts_drv_conn *c)
+/* Gives c back idle, or with c NULL frees a slot (its connection closed or
+ * never made). */
+static void slot_put(struct ts_pool *p, struct ts_drv_conn *c)
 {
 	pthread_mutex_lock(&p->mu);
 	if (c != NULL)
@@ -37,20 +41,93 @@ void ts_pool_put(struct ts_pool *p, struct ts_drv_conn *c)
 	pthread_mutex_unlock(&p->mu);
 }
 
-unsigned ts_pool_drain(struct ts_pool *p, void (*close_conn)(struct ts_drv_conn *c))
+/* A connection of the pool (a connection found dead is replaced in its
+ * slot, so the store recovers by itself after an outage). */
+static int pool_get(struct ts_store *st, struct ts_drv_conn **out)
 {
-	unsigned lent;
+	const struct ts_drv *d = st->drv;
+	int rc;
+
+	slot_take(pool(st), out);
+	if (*out != NULL && (d->alive == NULL || d->alive(*out)))
+		return TS_OK;
+	if (*out != NULL) {
+		/* Replaced in the same slot: the slot stays reserved. */
+		ts_log_info("%s: replacing a pooled connection the server closed", d->ops.name);
+		d->conn_close(*out);
+	}
+	/* Opening takes time (round trips to a server): outside the pool's
+	 * lock. */
+	rc = d->conn_open(st, out);
+	if (rc != TS_OK) {
+		slot_put(pool(st), NULL);
+		return rc;
+	}
+	ts_log_debug("%s: opened a pooled connection", d->ops.name);
+	return TS_OK;
+}
+
+/* The next user must never inherit someone else's half-done write, so a
+ * transaction still open is rolled back, and the connection closed
+ * (freeing its slot) if even that fails or it is no longer fit. */
+static void pool_put(struct ts_store *st, struct ts_drv_conn *c)
+{
+	const struct ts_drv *d = st->drv;
+
+	if (c == NULL)
+		return;
+	if (d->open(c)) {
+		d->run(c, TS_TX_ROLLBACK, "rollback");
+		if (d->open(c))
+			ts_log_err("%s: dropping a connection stuck in a transaction", d->ops.name);
+	}
+	if (!d->fit(c)) {
+		d->conn_close(c);
+		c = NULL;
+	}
+	slot_put(pool(st), c);
+}
+
+int ts_pool_start(const struct ts_drv *d, void *impl, struct ts_store **out)
+{
+	struct ts_store *st = ts_xcalloc(1, sizeof(*st));
+	struct ts_pool *p = impl;
+	struct ts_drv_conn *c = NULL;
+	int rc;
+
+	st->drv = d;
+	st->ops = &d->ops;
+	st->impl = impl;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->nidle = p->nopen = 0;
+	rc = pool_get(st, &c);
+	if (rc == TS_OK)
+		rc = ts_schema_migrate(st, c);
+	pool_put(st, c);
+	if (rc != TS_OK) {
+		ts_store_close(st);
+		return rc;
+	}
+	*out = st;
+	return TS_OK;
+}
+
+void ts_pool_drain(struct ts_store *st)
+{
+	struct ts_pool *p = pool(st);
 
 	pthread_mutex_lock(&p->mu);
 	while (p->nidle > 0) {
-		close_conn(p->idle[--p->nidle]);
+		st->drv->conn_close(p->idle[--p->nidle]);
 		p->nopen--;
 	}
-	lent = p->nopen;
+	if (p->nopen != 0)
+		ts_log_err("%s: closed with %u connections still in use", st->drv->ops.name,
+			   p->nopen);
 	pthread_mutex_unlock(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
-	return lent;
 }
 
 /* The calling thread's open write batch (ts_store_batch_begin): the store
@@ -84,14 +161,14 @@ int ts_txn_conn_get(struct ts_store *st, struct ts_drv_conn **out)
 		*out = batch_conn;
 		return TS_OK;
 	}
-	return st->drv->pool_get(st, out);
+	return pool_get(st, out);
 }
 
 void ts_txn_conn_put(struct ts_store *st, struct ts_drv_conn *c)
 {
 	if (c == NULL || is_batch_conn(st, c))
 		return;
-	st->drv->pool_put(st, c);
+	pool_put(st, c);
 }
 
 /* Inside the thread's batch a write is a savepoint of its transaction, and
@@ -112,7 +189,7 @@ int ts_txn_begin(struct ts_store *st, struct ts_drv_conn **c)
 		return d->run(*c, TS_TX_SAVEPOINT, "savepoint");
 	}
 	for (;;) {
-		rc = d->pool_get(st, c);
+		rc = pool_get(st, c);
 		if (rc != TS_OK)
 			return rc;
 		lock(st, true);
@@ -121,7 +198,7 @@ int ts_txn_begin(struct ts_store *st, struct ts_drv_conn **c)
 			return rc;
 		retried = true;
 		lock(st, false);
-		d->pool_put(st, *c);
+		pool_put(st, *c);
 		*c = NULL;
 	}
 }
@@ -166,16 +243,16 @@ int ts_txn_end(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump)
 	/* Held exactly when c is set: ts_txn_begin took it right after the
 	 * connection. */
 	lock(st, false);
-	d->pool_put(st, c);
+	pool_put(st, c);
 	return rc;
 }
 
-int ts_txn_batch_begin(struct ts_store *st)
+int ts_store_batch_begin(struct ts_store *st)
 {
 	struct ts_drv_conn *c = NULL;
 	int rc;
 
-	if (batch_store != NULL)
+	if (st == NULL || batch_store != NULL)
 		return TS_EINVAL;
 	rc = ts_txn_begin(st, &c);
 	if (rc != TS_OK)
@@ -186,11 +263,11 @@ int ts_txn_batch_begin(struct ts_store *st)
 	return TS_OK;
 }
 
-int ts_txn_batch_end(struct ts_store *st, bool commit)
+int ts_store_batch_end(struct ts_store *st, bool commit)
 {
 	struct ts_drv_conn *c = batch_conn;
 
-	if (!ts_txn_in_batch(st))
+	if (st == NULL || !ts_txn_in_batch(st))
 		return TS_EINVAL;
 	batch_store = NULL;
 	batch_conn = NULL;
@@ -199,6 +276,6 @@ int ts_txn_batch_end(struct ts_store *st, bool commit)
 	if (st->drv->open(c))
 		st->drv->run(c, TS_TX_ROLLBACK, "rollback");
 	lock(st, false);
-	st->drv->pool_put(st, c);
+	pool_put(st, c);
 	return TS_OK;
 }
