@@ -7,7 +7,7 @@
  * one commit), migration scripts, and reading a file's schema version
  * without opening it as a store. Every connection runs with WAL, synchronous=FULL
  * (a write is durable once it returns) and foreign keys on. The SQL is in
- * sql.c, the schema in schema.c. */
+ * sql_table.h, the schema in schema.c. */
 #include "schema.h"
 #include "sqlite_int.h"
 

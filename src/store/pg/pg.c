@@ -15,7 +15,7 @@
  * statement is parameterised (text format; integers are written in
  * decimal) and fixed text, never built from data. Times are BIGINT Unix
  * seconds and flags INTEGER 0/1, as in the SQLite schema, so that records
- * read the same from both. The SQL is in sql.c, the schema in schema.c. */
+ * read the same from both. The SQL is in sql_table.h, the schema in schema.c. */
 #include "store/drv.h"
 #include "store/schema.h"
 
