@@ -435,7 +435,7 @@ int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, 
 	for (i = 0; i < n; i++)
 		if (recs[i].type == NULL)
 			return TS_EINVAL;
-	rc = st->drv->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	for (i = 0; i < n && rc == TS_OK; i++) {
 		const struct ts_audit_rec *r = &recs[i];
 		const struct ts_arg a[] = {TS_TXT(r->tenant),	  TS_I64(r->time),
@@ -445,7 +445,7 @@ int ts_store_audit_append(struct ts_store *st, const struct ts_audit_rec *recs, 
 		rc = ts_q_exec(st, c, TS_SQL_AUDIT_APPEND, a, (int)TS_ARRAY_LEN(a), NULL,
 			       "audit append");
 	}
-	return st->drv->end(st, c, rc, false);
+	return ts_txn_end(st, c, rc, false);
 }
 
 /* Newest first; a limit beyond the database's signed LIMIT means "no

@@ -56,19 +56,6 @@ struct ts_drv {
 	 * callers see of the driver (st->ops). */
 	struct ts_store_ops ops;
 	enum ts_dialect dialect;
-	/* Lends a pooled connection (the calling thread's batch connection
-	 * while it has a batch open); conn_put gives it back, rolling back
-	 * what it left open. TS_ESTORE when none can be made. Every driver
-	 * sets ts_txn_conn_get and ts_txn_conn_put. */
-	int (*conn_get)(struct ts_store *st, struct ts_drv_conn **out);
-	void (*conn_put)(struct ts_store *st, struct ts_drv_conn *c);
-	/* A write transaction: begin takes a connection and opens one (a
-	 * savepoint inside the thread's batch); end must follow, even when
-	 * begin failed: with rc TS_OK it bumps the generation (when bump is
-	 * set) and commits, otherwise it rolls back; it gives the connection
-	 * back and returns the final code. ts_txn_begin and ts_txn_end. */
-	int (*begin)(struct ts_store *st, struct ts_drv_conn **c);
-	int (*end)(struct ts_store *st, struct ts_drv_conn *c, int rc, bool bump);
 	/* Runs statement id with args (n of them) on c. Errors are classified
 	 * and logged with what: a unique conflict is TS_EEXIST, a missing
 	 * parent row (foreign key) TS_ENOTFOUND, anything else TS_ESTORE
@@ -139,9 +126,15 @@ int ts_pool_start(const struct ts_drv *d, void *impl, struct ts_store **out);
  * must be back by then: one still lent out is a caller bug, logged. */
 void ts_pool_drain(struct ts_store *st);
 
-/* Connections, transactions and batches over the engine entries (txn.c).
- * While the calling thread has a batch open on st, conn_get gives it the
- * batch's connection and begin/end run a savepoint instead. */
+/* Connections and write transactions over the engine entries (txn.c),
+ * the same for every driver. conn_get lends a pooled connection (the
+ * calling thread's batch connection while it has a batch open); conn_put
+ * gives it back, rolling back what it left open. TS_ESTORE when none can
+ * be made. begin takes a connection and opens a write transaction (a
+ * savepoint inside the thread's batch); end must follow, even when begin
+ * failed: with rc TS_OK it bumps the generation (when bump is set) and
+ * commits, otherwise it rolls back; it gives the connection back and
+ * returns the final code. */
 int ts_txn_conn_get(struct ts_store *st, struct ts_drv_conn **out);
 void ts_txn_conn_put(struct ts_store *st, struct ts_drv_conn *c);
 int ts_txn_begin(struct ts_store *st, struct ts_drv_conn **c);

@@ -175,7 +175,7 @@ int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char 
 
 	if (st == NULL || tenant_id == NULL || id == NULL)
 		return TS_EINVAL;
-	rc = st->drv->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	for (i = 0; i < TS_ARRAY_LEN(steps) && rc == TS_OK; i++)
 		if (ts_q_has(st, steps[i]))
 			rc = ts_q_exec(st, c, steps[i], a, 2, NULL, "user delete");
@@ -183,7 +183,7 @@ int ts_store_user_delete(struct ts_store *st, const char *tenant_id, const char 
 		rc = ts_q_exec(st, c, TS_SQL_USER_DELETE, a, 2, &changed, "user delete");
 	if (rc == TS_OK && changed == 0)
 		rc = TS_ENOTFOUND;
-	rc = st->drv->end(st, c, rc, false);
+	rc = ts_txn_end(st, c, rc, false);
 	/* The user's tokens are denied by id in storage (as for a grant). */
 	ts_revcache_bump(st->revcache);
 	return rc;
@@ -363,13 +363,13 @@ int ts_store_apikey_put(struct ts_store *st, const struct ts_apikey_rec *r)
 	    (strcmp(r->kind, "user") != 0 && strcmp(r->kind, "device") != 0))
 		return TS_EINVAL;
 	ts_rec_args(&apikey_desc, r, a);
-	rc = st->drv->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	if (rc == TS_OK)
 		rc = ts_q_exec(st, c, TS_SQL_APIKEY_PUT, a, apikey_desc.ncols, &changed,
 			       "apikey put");
 	if (rc == TS_OK && changed == 0)
 		rc = TS_EEXIST;
-	return st->drv->end(st, c, rc, false);
+	return ts_txn_end(st, c, rc, false);
 }
 
 int ts_store_apikey_get(struct ts_store *st, const char *key, struct ts_apikey_rec **out)

@@ -85,7 +85,7 @@ static int read_retry(struct ts_store *st, enum ts_sql id, const struct ts_arg *
 	int rc;
 
 	for (;;) {
-		rc = d->conn_get(st, &c);
+		rc = ts_txn_conn_get(st, &c);
 		if (rc != TS_OK)
 			return rc;
 		if (out != NULL)
@@ -95,9 +95,9 @@ static int read_retry(struct ts_store *st, enum ts_sql id, const struct ts_arg *
 		if (rc != TS_ESTORE || retried || !d->stale(c))
 			break;
 		retried = true;
-		d->conn_put(st, c);
+		ts_txn_conn_put(st, c);
 	}
-	d->conn_put(st, c);
+	ts_txn_conn_put(st, c);
 	return rc;
 }
 
@@ -187,12 +187,12 @@ int ts_q_write1(struct ts_store *st, bool ok, enum ts_sql id, const struct ts_ar
 	if (st == NULL || !ok)
 		return TS_EINVAL;
 	d = drv(st);
-	rc = d->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	if (rc == TS_OK)
 		rc = d->exec(c, id, args, n, &changed, what);
 	if (rc == TS_OK && (flags & TS_Q_CHANGE) && changed == 0)
 		rc = TS_ENOTFOUND;
-	return d->end(st, c, rc, (flags & TS_Q_BUMP) != 0);
+	return ts_txn_end(st, c, rc, (flags & TS_Q_BUMP) != 0);
 }
 
 int ts_q_steps(struct ts_store *st, const enum ts_sql *ids, size_t nids,
@@ -203,10 +203,10 @@ int ts_q_steps(struct ts_store *st, const enum ts_sql *ids, size_t nids,
 	size_t i;
 	int rc;
 
-	rc = d->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	for (i = 0; i < nids && rc == TS_OK; i++)
 		rc = d->exec(c, ids[i], args, n, NULL, what);
-	return d->end(st, c, rc, bump);
+	return ts_txn_end(st, c, rc, bump);
 }
 
 int ts_q_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
@@ -217,10 +217,10 @@ int ts_q_batched(struct ts_store *st, ts_drv_job fn, void *arg, bool bump)
 
 	if (d->batched != NULL)
 		return d->batched(st, fn, arg, bump);
-	rc = d->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	if (rc == TS_OK)
 		rc = fn(c, arg);
-	return d->end(st, c, rc, bump);
+	return ts_txn_end(st, c, rc, bump);
 }
 
 bool ts_q_nonempty(const char *s)

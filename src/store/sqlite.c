@@ -654,10 +654,6 @@ int ts_store_sqlite_schema_status(const char *path, int64_t *current, int64_t *l
 const struct ts_drv ts_drv_sqlite = {
 	.ops = {.name = "sqlite", .shared = false},
 	.dialect = TS_DIALECT_SQLITE,
-	.conn_get = ts_txn_conn_get,
-	.conn_put = ts_txn_conn_put,
-	.begin = ts_txn_begin,
-	.end = ts_txn_end,
 	.exec = exec,
 	.query = query,
 	.next = next,

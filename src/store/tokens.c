@@ -192,12 +192,12 @@ int ts_store_grant_put(struct ts_store *st, const struct ts_grant_rec *rec)
 	    rec->client_id == NULL || rec->scope == NULL)
 		return TS_EINVAL;
 	ts_rec_args(&grant_desc, rec, a);
-	rc = st->drv->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	if (rc == TS_OK)
 		rc = ts_q_exec(st, c, TS_SQL_GRANT_PUT, a, grant_desc.ncols, &changed, "grant put");
 	if (rc == TS_OK && changed == 0)
 		rc = TS_EEXIST;
-	return st->drv->end(st, c, rc, false);
+	return ts_txn_end(st, c, rc, false);
 }
 
 int ts_store_grant_get(struct ts_store *st, const char *tenant_id, const char *id,
@@ -409,7 +409,7 @@ static int rotate_one(struct ts_store *st, const struct refresh_args *a, bool *s
 	int rc;
 
 	*spent = false;
-	rc = d->conn_get(st, &c);
+	rc = ts_txn_conn_get(st, &c);
 	if (rc != TS_OK)
 		return rc;
 	rc = d->query(c, TS_SQL_REFRESH_ROTATE_ONE, args, (int)TS_ARRAY_LEN(args), &cur,
@@ -417,7 +417,7 @@ static int rotate_one(struct ts_store *st, const struct refresh_args *a, bool *s
 	if (rc == TS_OK && d->next(&cur, "refresh rotate") == TS_OK)
 		*spent = d->i64(&cur, 0) == 1;
 	d->done(&cur);
-	d->conn_put(st, c);
+	ts_txn_conn_put(st, c);
 	return rc;
 }
 

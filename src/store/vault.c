@@ -106,7 +106,7 @@ int ts_store_provider_delete(struct ts_store *st, const char *tenant_id, const c
 
 	if (st == NULL || !ts_q_nonempty(tenant_id) || !ts_q_nonempty(name))
 		return TS_EINVAL;
-	rc = st->drv->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	if (rc == TS_OK)
 		rc = ts_q_row(st, c, TS_SQL_PROVIDER_LOCK, a, 2, &ts_int_row_desc, &cnt,
 				"provider lock");
@@ -119,7 +119,7 @@ int ts_store_provider_delete(struct ts_store *st, const char *tenant_id, const c
 		rc = ts_q_exec(st, c, TS_SQL_PROVIDER_DELETE, a, 2, &changed, "provider delete");
 	if (rc == TS_OK && changed == 0)
 		rc = TS_ENOTFOUND;
-	return st->drv->end(st, c, rc, false);
+	return ts_txn_end(st, c, rc, false);
 }
 
 /* A compare-and-swap of one sealed value, statement id taking (tenant,
@@ -236,7 +236,7 @@ static int conn_fenced(struct ts_store *st, enum ts_sql id, const struct ts_arg 
 	struct ts_drv_conn *c = NULL;
 	int rc, changed = 0;
 
-	rc = st->drv->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	if (rc == TS_OK)
 		rc = ts_q_exec(st, c, id, args, n, &changed, what);
 	if (rc == TS_OK && changed == 0) {
@@ -245,7 +245,7 @@ static int conn_fenced(struct ts_store *st, enum ts_sql id, const struct ts_arg 
 		if (rc == TS_OK)
 			rc = TS_ECONFLICT;
 	}
-	return st->drv->end(st, c, rc, false);
+	return ts_txn_end(st, c, rc, false);
 }
 
 int ts_store_connection_lease(struct ts_store *st, const char *tenant_id, const char *id,

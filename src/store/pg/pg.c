@@ -721,10 +721,6 @@ out:
 const struct ts_drv ts_drv_pg = {
 	.ops = {.name = "postgres", .shared = true},
 	.dialect = TS_DIALECT_PG,
-	.conn_get = ts_txn_conn_get,
-	.conn_put = ts_txn_conn_put,
-	.begin = ts_txn_begin,
-	.end = ts_txn_end,
 	.exec = exec,
 	.query = query,
 	.next = next,
