@@ -8,13 +8,13 @@
 #   4. clang build with ASan+UBSan in build-asan/, the same ctest suite;
 #   5. clang libFuzzer build in build-fuzz/, each fuzz target run for
 #      FUZZ_SECONDS over its seed corpus and dictionary.
-# Environment: JOBS (default 2), FUZZ_SECONDS (default 10; longer runs are for
+# Environment: JOBS (default 2), FUZZ_SECONDS (default 5; longer runs are for
 # dedicated fuzzing sessions, CI keeps the whole suite under 20 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-2}
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 START=$(date +%s)
 STAGE="setup"
 
