@@ -786,6 +786,22 @@ def test_team_follows_tessera_after_its_cache_and_tessera_down_is_503(make_serve
     assert_error(r, 503)
 
 
+def test_without_audience_it_takes_the_tenants_from_its_own_token(make_tasks_api, srv, alice):
+    """No --audience: tasks-api expects the aud of its own client-credentials
+    token, the tenant's audience, so the tenant's user tokens are taken and
+    a token for another audience is not."""
+    other = make_tasks_api(srv.issuer("acme"))
+    assert "Bearer tokens must carry aud %s" % AUDIENCE in other.log_text()
+    r = Caller(other, alice.headers).get("/tasks")
+    assert r.status_code == 200, r.text
+    foreign = requests.post(srv.endpoint("acme", "token"), data={
+        "grant_type": "client_credentials", "resource": "https://elsewhere.test"},
+        auth=("reporting", SECRET), timeout=HTTP_TIMEOUT_S)
+    assert foreign.status_code == 200, foreign.text
+    r = Caller(other, {"Authorization": "Bearer " + foreign.json()["access_token"]}).get("/tasks")
+    assert_error(r, 401)
+
+
 def test_team_without_a_configured_group_is_404(make_tasks_api, srv, alice):
     other = make_tasks_api(srv.issuer("acme"), extra=["--audience", AUDIENCE])
     r = Caller(other, alice.headers).get("/team")

@@ -19,7 +19,7 @@ struct ta_opts {
 	const char *client_id;     /* the service identity of the API */
 	const char *client_secret; /* its secret (--client-secret or $TASKS_API_CLIENT_SECRET) */
 	const char *team_group;    /* group id for GET /team, or NULL */
-	const char *audience;      /* required aud of Bearer tokens; NULL: the issuer */
+	const char *audience;      /* required aud of Bearer tokens; NULL: learned (main.c) */
 	const char *public_url;    /* the URL clients address the API at (DPoP proofs name
 				    * it); NULL: http://LISTEN */
 	int leeway_s;              /* clock leeway for token times; 0: libtessera's default */
