@@ -239,6 +239,16 @@ def test_a_device_code_carries_its_resources_to_the_token(srv, keys):
     assert aud_of(again["access_token"], keys) == [R1, R2]
 
 
+@pytest.mark.parametrize("bad", BAD)
+def test_a_malformed_resource_is_refused_when_polling_with_a_device_code(srv, bad):
+    r = requests.post(srv.endpoint("acme", "device_authorization"), timeout=HTTP_TIMEOUT_S,
+                      data={"client_id": "tv", "scope": "tasks:read"})
+    dc = ok(r)["device_code"]
+    body = urllib.parse.urlencode([("grant_type", DEVICE_GRANT), ("client_id", "tv"),
+                                   ("device_code", dc)]) + "&resource=" + bad
+    assert_oauth_error(token_post(srv, body), 400, "invalid_target")
+
+
 def test_a_device_code_without_resources_gets_the_tenant_audience(srv, keys):
     tok = ok(device_token(srv, device_approved(srv)))
     assert aud_of(tok["access_token"], keys) == AUD
