@@ -381,6 +381,25 @@ static bool has_change(const json_t *changes, const char *what)
 	return false;
 }
 
+/* What the write of rec over old takes away from the user with it: every
+ * credential when it disables them, the device key when it turns
+ * mobile_access off; so enabling them again, or turning mobile_access back
+ * on, gives back none of the old credentials. 0 for nothing. */
+static unsigned revoking(const struct user_spec *u, const struct ts_user_rec *old,
+			 const struct ts_user_rec *rec, const json_t *changes)
+{
+	unsigned what = 0;
+
+	if (old == NULL)
+		return 0;
+	if (rec->disabled && !old->disabled)
+		what |= TS_USER_REVOKE_ALL;
+	if (has_change(changes, "mobile_access") &&
+	    !json_is_true(json_object_get(u->profile, "mobile_access")))
+		what |= TS_USER_REVOKE_DEVICE_KEY;
+	return what;
+}
+
 int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
 			const char **result, char *err, size_t errcap)
 {
@@ -388,6 +407,7 @@ int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *sp
 	struct ts_tenant_rec *t = NULL;
 	struct ts_user_rec *old = NULL, rec;
 	json_t *changes = json_array();
+	unsigned revoke;
 	char id[37];
 	int rc;
 
@@ -421,15 +441,18 @@ int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *sp
 	*result = old == NULL ? "created" : json_array_size(changes) ? "updated" : "unchanged";
 	if (strcmp(*result, "unchanged") == 0)
 		goto out;
-	rc = ts_store_user_put(a->store, &rec);
+	revoke = revoking(&u, old, &rec, changes);
+	rc = revoke ? ts_store_user_put_revoke(a->store, &rec, revoke)
+		    : ts_store_user_put(a->store, &rec);
 	if (rc == TS_EEXIST)
 		rc = ts_admin_fail(err, errcap, "user %s: the username is taken", u.username);
 	if (rc != TS_OK)
 		goto out;
 	ts_admin_audit(a, tenant, old ? "user.updated" : "user.created", u.username,
 	      json_pack("{s:s,s:O}", "id", rec.id, "changes", changes));
-	/* Disabling a user, or changing their password, ends their sessions. */
-	if (old && ((rec.disabled && !old->disabled) || has_change(changes, "password")))
+	/* Changing a password ends the user's sessions (disabling them ended
+	 * them with the write). */
+	if (old && !rec.disabled && has_change(changes, "password"))
 		rc = ts_store_session_delete_user(a->store, t->id, rec.id);
 out:
 	if (rc != TS_OK) {

@@ -19,6 +19,9 @@
 #define KIND_USER_CODE "device_user"
 #define CSRF_DEVICE "device"
 
+/* RFC 8707 §2: resource is the one parameter that may repeat. */
+static const char *const multi_params[] = {TS_P_RESOURCE, NULL};
+
 /* RFC 8628 §6.1: consonants only (no vowels: no words), no look-alikes. */
 static const char user_code_alphabet[] = "BCDFGHJKLMNPQRSTVWXZ";
 
@@ -74,6 +77,7 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 	struct ts_oauth_err e = {0};
 	const struct ts_client *c = NULL;
 	const char *scope, *ukey;
+	struct ts_issue res;
 	char dc[64], h[2 * TS_SHA256_LEN + 1];
 	unsigned char rnd[USER_CODE_LEN];
 	char uc[USER_CODE_LEN + 2];
@@ -87,7 +91,7 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "the body must be application/x-www-form-urlencoded");
 		goto fail;
 	}
-	if (!ts_oauth_params_unique(req->form, req->nform, NULL, &e) ||
+	if (!ts_oauth_params_unique(req->form, req->nform, multi_params, &e) ||
 	    ts_oauth_client_auth(rc, req, true, &c, &e) != TS_OK)
 		goto fail;
 	if (!ts_client_has_grant(c, TS_GRANT_DEVICE_CODE_S)) {
@@ -101,6 +105,10 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
 		goto fail;
 	}
+	/* RFC 8707: the resources go with the device code to its grant. */
+	memset(&res, 0, sizeof(res));
+	if (!ts_oauth_resources(req, &res, true, &e))
+		goto fail;
 	if (ts_rand_token(dc, sizeof(dc), DEVICE_CODE_BYTES) != TS_OK ||
 	    ts_rand_bytes(rnd, sizeof(rnd)) != TS_OK) {
 		ts_oauth_err_set(&e, 500, TS_ERR_SERVER_ERROR, NULL);
@@ -115,6 +123,8 @@ void ts_oauth_device_authorization(void *ctx, struct ts_http_req *req, struct ts
 	ts_sha256_hex(dc, strlen(dc), h);
 	d = json_pack("{s:s,s:s,s:s}", "client_id", c->client_id, "scope", scope, "status",
 		      "pending");
+	if (res.resource_json)
+		json_object_set_new(d, "resource", json_string(res.resource_json));
 	{
 		char *text = json_dumps(d, JSON_COMPACT);
 		r = ts_store_pending_put(rc->app->store, rc->tenant->id, h, TS_DEVICE_KIND, text, exp);

@@ -97,11 +97,12 @@ void ts_grant_authorization_code(struct ts_rctx *rc, struct ts_http_req *req,
 	if (r != TS_OK)
 		goto unavailable;
 	memset(&is, 0, sizeof(is));
+	/* RFC 8707 §2.2: a resource named here narrows the code's. */
+	if (!ts_oauth_resources_within(req, cr->resource, &is, &e))
+		goto fail;
 	is.client = c;
 	is.user = u;
 	is.scope = ts_scope_client_narrow(rc->tenant, c, cr->scope, req->arena);
-	is.resource_json = cr->resource;
-	is.naud = ts_oauth_aud_from_json(req->arena, cr->resource, (const char ***)&is.aud);
 	is.grant_id = cr->grant_id;
 	is.kind = TS_GRANT_AUTHORIZATION_CODE;
 	is.auth_time = cr->auth_time;

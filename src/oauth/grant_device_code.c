@@ -100,6 +100,10 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_REQUEST, "device_code is required");
 		goto fail;
 	}
+	/* A malformed resource is refused before any poll is counted. */
+	memset(&is, 0, sizeof(is));
+	if (!ts_oauth_resources(req, &is, false, &e))
+		goto fail;
 	ts_sha256_hex(dc, strlen(dc), h);
 	r = poll_once(rc, req->arena, h, c, now, &d, &e);
 	if (r == TS_ESTORE)
@@ -107,6 +111,12 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	if (r != TS_OK)
 		goto fail;
 	status = json_string_value(json_object_get(d, "status"));
+	/* RFC 8707 §2.2: a resource named here narrows the device code's; a
+	 * refused one spends nothing. */
+	memset(&is, 0, sizeof(is));
+	if (!ts_oauth_resources_within(req, json_string_value(json_object_get(d, "resource")), &is,
+				       &e))
+		goto fail;
 	/* Whatever happens next, the device code is used up, once. */
 	r = ts_store_pending_delete(rc->app->store, h);
 	if (r == TS_ENOTFOUND) {
@@ -128,7 +138,6 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
 		goto fail;
 	}
-	memset(&is, 0, sizeof(is));
 	is.scope = ts_scope_client_narrow(rc->tenant, c, json_string_value(json_object_get(d, "scope")),
 					  req->arena);
 	if (ts_rand_uuid(gid) != TS_OK) {

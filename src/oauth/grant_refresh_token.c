@@ -70,10 +70,11 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
 		goto fail;
 	}
+	/* RFC 8707 §2.2: a narrower access token, the grant unchanged. */
+	if (!ts_oauth_resources_within(req, rr->resource, &is, &e))
+		goto fail;
 	is.client = c;
 	is.user = rr->user_id ? l.user : NULL;
-	is.resource_json = rr->resource;
-	is.naud = ts_oauth_aud_from_json(req->arena, rr->resource, (const char ***)&is.aud);
 	is.grant_id = rr->grant_id;
 	is.kind = TS_GRANT_REFRESH_TOKEN;
 	is.auth_time = rr->auth_time;

@@ -233,6 +233,16 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 			struct ts_oauth_err *e);
 /* The JSON array text of RFC 8707 resource parameters into arena strings. */
 size_t ts_oauth_aud_from_json(struct ts_arena *a, const char *json, const char ***out);
+/* RFC 8707 §2.2 at the token endpoint for a grant authorized earlier (a
+ * code, a refresh token, a device code), granted being the JSON array text
+ * of the resources it was authorized for (NULL or empty: none). Every
+ * resource parameter passes ts_oauth_resource_ok; when the grant names
+ * resources, each must be one of them. The access token's is->aud/naud
+ * are the resource parameters, or the grant's resources when there are
+ * none; is->resource_json stays the grant's, so its refresh tokens keep
+ * what was authorized. false, with e set to invalid_target, otherwise. */
+bool ts_oauth_resources_within(struct ts_http_req *req, const char *granted, struct ts_issue *is,
+			       struct ts_oauth_err *e);
 
 /* ---- device authorization grant (device.c, RFC 8628) ---- */
 /* Records the user's decision on a device request (approve: user and

@@ -64,6 +64,36 @@ bool ts_oauth_resources(struct ts_http_req *req, struct ts_issue *is, bool want_
 	return true;
 }
 
+bool ts_oauth_resources_within(struct ts_http_req *req, const char *granted, struct ts_issue *is,
+			       struct ts_oauth_err *e)
+{
+	const char **have = NULL;
+	size_t nhave, i, k;
+
+	if (!ts_oauth_resources(req, is, false, e))
+		return false;
+	is->resource_json = granted;
+	nhave = ts_oauth_aud_from_json(req->arena, granted, (const char ***)&have);
+	if (is->naud == 0) {
+		is->aud = have;
+		is->naud = nhave;
+		return true;
+	}
+	/* A grant authorized without a resource takes one as the password
+	 * and client credentials grants do; otherwise a resource may only
+	 * narrow the grant's, never add to them. */
+	for (i = 0; nhave && i < is->naud; i++) {
+		for (k = 0; k < nhave && strcmp(is->aud[i], have[k]) != 0; k++)
+			;
+		if (k == nhave) {
+			ts_oauth_err_set(e, 400, TS_ERR_INVALID_TARGET,
+					 "resource was not authorized for this grant");
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The grants of the token endpoint (RFC 6749 §4), by grant_type. */
 static const struct ts_grant grants[] = {
 	{TS_GRANT_AUTHORIZATION_CODE_S, TS_GRANT_AUTHORIZATION_CODE, ts_grant_authorization_code, false,

@@ -81,23 +81,84 @@ static const struct ts_rec_desc apikey_desc =
 
 /* ---- users ---- */
 
+/* The USER_PUT arguments of rec, lc its folded username. */
+#define USER_PUT_ARGS 11
+static void user_put_args(const struct ts_user_rec *rec, const char *lc,
+			  struct ts_arg a[USER_PUT_ARGS])
+{
+	a[0] = TS_TXT(rec->tenant_id);
+	a[1] = TS_TXT(rec->id);
+	a[2] = TS_TXT(rec->username);
+	a[3] = TS_TXT(lc);
+	a[4] = TS_TXT(rec->password_hash);
+	a[5] = TS_TXT(rec->app_password_hash);
+	a[6] = TS_TXT(rec->device_id);
+	a[7] = TS_TXT(rec->profile);
+	a[8] = TS_I64(rec->disabled);
+	a[9] = TS_I64(rec->created_at);
+	a[10] = TS_I64(rec->updated_at);
+}
+
+static bool user_rec_ok(const struct ts_user_rec *rec)
+{
+	return rec != NULL && rec->tenant_id != NULL && ts_q_nonempty(rec->id) &&
+	       ts_q_nonempty(rec->username) && rec->profile != NULL;
+}
+
 int ts_store_user_put(struct ts_store *st, const struct ts_user_rec *rec)
 {
+	struct ts_arg a[USER_PUT_ARGS];
 	char *lc;
 	int rc;
 
-	if (st == NULL || rec == NULL || rec->tenant_id == NULL || !ts_q_nonempty(rec->id) ||
-	    !ts_q_nonempty(rec->username) || rec->profile == NULL)
+	if (st == NULL || !user_rec_ok(rec))
 		return TS_EINVAL;
 	lc = fold_ascii(rec->username);
-	const struct ts_arg a[] = {
-		TS_TXT(rec->tenant_id),	    TS_TXT(rec->id),	       TS_TXT(rec->username),
-		TS_TXT(lc),		    TS_TXT(rec->password_hash), TS_TXT(rec->app_password_hash),
-		TS_TXT(rec->device_id),	    TS_TXT(rec->profile),      TS_I64(rec->disabled),
-		TS_I64(rec->created_at),    TS_I64(rec->updated_at),
-	};
-	rc = ts_q_write1(st, true, TS_SQL_USER_PUT, a, (int)TS_ARRAY_LEN(a), 0, "user put");
+	user_put_args(rec, lc, a);
+	rc = ts_q_write1(st, true, TS_SQL_USER_PUT, a, USER_PUT_ARGS, 0, "user put");
 	free(lc);
+	return rc;
+}
+
+/* The write and the revocations commit together, so no credential of a
+ * disabled user outlives the write that disabled them; on PostgreSQL the
+ * user's grants and row are locked first, as for a deletion
+ * (sql_table.h), so that every token recorded under them is denied. */
+int ts_store_user_put_revoke(struct ts_store *st, const struct ts_user_rec *rec, unsigned what)
+{
+	static const enum ts_sql locks[] = {TS_SQL_USER_LOCK_GRANTS, TS_SQL_USER_LOCK,
+					    TS_SQL_USER_LOCK_GRANTS};
+	static const enum ts_sql all[] = {
+		TS_SQL_USER_DENY_TOKENS, TS_SQL_USER_REVOKE_REFRESH, TS_SQL_USER_REVOKE_GRANTS,
+		TS_SQL_USER_REVOKE_CODES, TS_SQL_SESSION_DELETE_USER, TS_SQL_APIKEY_DELETE_USER,
+	};
+	static const enum ts_sql device[] = {TS_SQL_APIKEY_DELETE_DEVICE};
+	bool everything = (what & TS_USER_REVOKE_ALL) != 0;
+	const enum ts_sql *steps = everything ? all : device;
+	size_t i, nsteps = everything ? TS_ARRAY_LEN(all) : TS_ARRAY_LEN(device);
+	struct ts_arg a[USER_PUT_ARGS];
+	struct ts_drv_conn *c = NULL;
+	char *lc;
+	int rc;
+
+	if (st == NULL || !user_rec_ok(rec) ||
+	    (what & ~(TS_USER_REVOKE_ALL | TS_USER_REVOKE_DEVICE_KEY)) != 0 || what == 0)
+		return TS_EINVAL;
+	lc = fold_ascii(rec->username);
+	user_put_args(rec, lc, a);
+	rc = st->drv->begin(st, &c);
+	for (i = 0; everything && i < TS_ARRAY_LEN(locks) && rc == TS_OK; i++)
+		if (ts_q_has(st, locks[i]))
+			rc = ts_q_exec(st, c, locks[i], a, 2, NULL, "user revoke");
+	if (rc == TS_OK)
+		rc = ts_q_exec(st, c, TS_SQL_USER_PUT, a, USER_PUT_ARGS, NULL, "user put");
+	for (i = 0; i < nsteps && rc == TS_OK; i++)
+		rc = ts_q_exec(st, c, steps[i], a, 2, NULL, "user revoke");
+	rc = st->drv->end(st, c, rc, false);
+	free(lc);
+	/* The user's tokens are denied by id in storage (as for a grant). */
+	if (everything)
+		ts_revcache_bump(st->revcache);
 	return rc;
 }
 

@@ -683,3 +683,19 @@ TS_STMT(KEY_DELETE_IN_STATE,
 TS_STMT(CLIENT_UPDATE,
 	"UPDATE clients SET config = ?3, secret_hash = ?4, updated_at = ?5"
 	" WHERE tenant_id = ?1 AND client_id = ?2")
+
+/* ---- disabling a user (user_put_revoke) ---- */
+/* Besides USER_DENY_TOKENS, SESSION_DELETE_USER and APIKEY_DELETE_USER:
+ * the user's refresh tokens (found through the grants index), grants
+ * and unredeemed codes, which code_take then answers as used. */
+TS_STMT(USER_REVOKE_REFRESH,
+	"UPDATE refresh_tokens SET revoked = 1"
+	" WHERE tenant_id = ?1 AND revoked = 0"
+	" AND grant_id IN (SELECT id FROM grants WHERE tenant_id = ?1 AND user_id = ?2)")
+TS_STMT(USER_REVOKE_GRANTS,
+	"UPDATE grants SET revoked = 1 WHERE tenant_id = ?1 AND user_id = ?2 AND revoked = 0")
+TS_STMT(USER_REVOKE_CODES,
+	"UPDATE codes SET used = 1 WHERE tenant_id = ?1 AND user_id = ?2 AND used = 0")
+/* Turning mobile_access off: the device key only. */
+TS_STMT(APIKEY_DELETE_DEVICE,
+	"DELETE FROM api_keys WHERE tenant_id = ?1 AND user_id = ?2 AND kind = 'device'")

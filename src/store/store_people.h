@@ -58,6 +58,19 @@ int ts_store_user_put(struct ts_store *st, const struct ts_user_rec *rec);
 int ts_store_user_get(struct ts_store *st, const char *tenant_id, const char *id,
 		      struct ts_user_rec **out);
 
+/* What ts_store_user_put_revoke takes from the user with the write. */
+#define TS_USER_REVOKE_DEVICE_KEY 1u /* their device key (mobile_access turned off) */
+#define TS_USER_REVOKE_ALL 2u        /* every credential (the user disabled) */
+/* ts_store_user_put, and in the same transaction: with TS_USER_REVOKE_ALL
+ * the access tokens recorded with the user's grants are denied (as
+ * revoke_put), their grants and refresh tokens revoked, their unredeemed
+ * codes used up, and their sessions and API keys (device key included)
+ * deleted; with TS_USER_REVOKE_DEVICE_KEY only their device key is
+ * deleted. The account itself, its memberships and consents stay, so
+ * enabling it again gives back none of the old credentials. TS_EINVAL
+ * for no or unknown flags; otherwise as ts_store_user_put. */
+int ts_store_user_put_revoke(struct ts_store *st, const struct ts_user_rec *rec, unsigned what);
+
 /* Binds a user that has no device yet to device_id (and sets updated_at
  * to now), writing nothing else: one conditional update, so of any number
  * of concurrent first logins exactly one binds. TS_ENOTFOUND when there is

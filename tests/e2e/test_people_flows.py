@@ -143,6 +143,14 @@ def test_loopback_redirect_uri_accepts_any_port(srv, alice, keys):
     assert_oauth_error(r, 400, "invalid_grant")
 
 
+@pytest.mark.parametrize("port", ["1", "65535", "08080"])
+def test_loopback_redirect_uri_takes_every_valid_port(srv, alice, port):
+    uri = "http://127.0.0.1:%s/cb" % port
+    rp = mobile(srv, redirect_uri=uri)
+    loc, seen = authorize(alice, rp, ALICE)
+    assert seen == [] and loc.startswith(uri + "?"), loc
+
+
 def test_the_same_user_has_the_same_uuid_sub(srv, alice):
     _, t1, _ = code_flow(srv, "acme", browser=alice)
     tok = password_grant(srv, "acme", ALICE["username"], ALICE["password"]).json()
@@ -572,6 +580,20 @@ BAD_MOBILE_URIS = [
     "https://127.0.0.1:8080/cb",
     "https://127.0.0.1/cb",
     "http://[::1]:8080/cb",
+    # loopback: the port varies, but only as a real port (1-65535, digits)
+    "http://127.0.0.1:99999/cb",
+    "http://127.0.0.1:65536/cb",
+    "http://127.0.0.1:0/cb",
+    "http://127.0.0.1:00000/cb",
+    "http://127.0.0.1:0000080/cb",
+    "http://127.0.0.1:18446744073709551696/cb",
+    "http://127.0.0.1:8080a/cb",
+    "http://127.0.0.1:+80/cb",
+    "http://127.0.0.1:-1/cb",
+    "http://127.0.0.1:0x50/cb",
+    "http://127.0.0.1:%38%30/cb",
+    "http://127.0.0.1:\uff18\uff10/cb",
+    "http://127.0.0.1:80:80/cb",
 ]
 
 

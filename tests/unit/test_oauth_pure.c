@@ -136,6 +136,7 @@ static void test_redirect_uri_match(void **state)
 		"VBScript:msgbox",                  /* 7 */
 		"file:///etc/passwd",               /* 8 */
 		"https://127.0.0.1/tls",            /* 9: https loopback is exact */
+		"http://127.0.0.1:0/zero",          /* 10: no port, never matched */
 	};
 	static const struct redirect_case cases[] = {
 		{"https://app.example.test/cb", 0},
@@ -169,6 +170,23 @@ static void test_redirect_uri_match(void **state)
 		{"VBScript:msgbox", -1},
 		{"file:///etc/passwd", -1},
 		{"", -1},
+		/* RFC 8252 §7.3: a real port only (1-65535, at most 5 digits). */
+		{"http://127.0.0.1:65535/native", 2},
+		{"http://127.0.0.1:08080/native", 2},
+		{"http://[::1]:65535/v6?x=1", 3},
+		{"http://127.0.0.1:65536/native", -1},
+		{"http://127.0.0.1:99999/native", -1},
+		{"http://127.0.0.1:0/native", -1},
+		{"http://127.0.0.1:00000/native", -1},
+		{"http://127.0.0.1:000080/native", -1},
+		{"http://127.0.0.1:18446744073709551696/native", -1},
+		{"http://127.0.0.1:80a/native", -1},
+		{"http://127.0.0.1:+80/native", -1},
+		{"http://127.0.0.1:80:80/native", -1},
+		{"http://[::1]:0/v6?x=1", -1},
+		{"http://[::1]:70000/v6?x=1", -1},
+		{"http://127.0.0.1:0/zero", -1},
+		{"http://127.0.0.1:1/zero", -1},
 	};
 	struct ts_client c;
 	size_t i;

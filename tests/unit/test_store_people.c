@@ -355,6 +355,131 @@ static void test_user_delete_cascades(void **state)
 	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
 }
 
+/* An API key of kind for user uid (device keys on device-1). */
+static void give_key(struct ts_store *st, const char *tid, const char *uid, const char *key,
+		     const char *kind)
+{
+	char secret[HASH_CAP];
+	struct ts_apikey_rec k = {0};
+
+	rand_hash(secret);
+	k = (struct ts_apikey_rec){.key = (char *)key, .tenant_id = (char *)tid,
+				   .user_id = (char *)uid, .secret_hash = secret,
+				   .kind = (char *)kind,
+				   .device_id = strcmp(kind, "device") == 0 ? "device-1" : NULL,
+				   .created_at = 1};
+	assert_int_equal(ts_store_apikey_put(st, &k), TS_OK);
+}
+
+static void assert_key(struct ts_store *st, const char *key, int want)
+{
+	struct ts_apikey_rec *k = NULL;
+
+	assert_int_equal(ts_store_apikey_get(st, key, &k), want);
+	ts_apikey_rec_free(k);
+}
+
+static void test_user_put_revoke(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], off[ID_CAP], kept[ID_CAP], keys[4][32];
+	struct owned a, b;
+	struct ts_user_rec u, *got = NULL;
+	struct ts_session_rec *s = NULL;
+	struct ts_code_rec *c = NULL;
+	struct ts_grant_rec *g = NULL;
+	struct ts_refresh_rec *r = NULL;
+	char *scope = NULL;
+	bool yes = false;
+	int i;
+
+	new_tenant(st, "urev", name, tid);
+	new_user(st, tid, "off", off);
+	new_user(st, tid, "kept", kept);
+	give_user_things(st, tid, off, &a);
+	give_user_things(st, tid, kept, &b);
+	for (i = 0; i < 4; i++) {
+		char h[HASH_CAP];
+		rand_hash(h);
+		snprintf(keys[i], sizeof(keys[i]), "tk_%.16s", h);
+		give_key(st, tid, i < 2 ? off : kept, keys[i], i % 2 ? "device" : "user");
+	}
+
+	/* Turning mobile_access off: the device key only. */
+	u = user_rec(tid, off, "off");
+	assert_int_equal(ts_store_user_put_revoke(st, &u, TS_USER_REVOKE_DEVICE_KEY), TS_OK);
+	assert_key(st, keys[1], TS_ENOTFOUND);
+	assert_key(st, keys[0], TS_OK);
+	assert_int_equal(ts_store_session_get(st, a.session, &s), TS_OK);
+	ts_session_rec_free(s);
+
+	/* Disabling: the write and every credential, in one transaction. */
+	give_key(st, tid, off, keys[1], "device");
+	u.disabled = true;
+	u.updated_at = 200;
+	assert_int_equal(ts_store_user_put_revoke(st, &u, TS_USER_REVOKE_ALL), TS_OK);
+	assert_int_equal(ts_store_user_get(st, tid, off, &got), TS_OK);
+	assert_true(got->disabled);
+	assert_int_equal(got->updated_at, 200);
+	ts_user_rec_free(got);
+	assert_key(st, keys[0], TS_ENOTFOUND);
+	assert_key(st, keys[1], TS_ENOTFOUND);
+	assert_int_equal(ts_store_session_get(st, a.session, &s), TS_ENOTFOUND);
+	assert_int_equal(ts_store_code_take(st, a.code, &c), TS_ECONFLICT);
+	ts_code_rec_free(c);
+	c = NULL;
+	assert_int_equal(ts_store_grant_get(st, tid, a.grant, &g), TS_OK);
+	assert_true(g->revoked);
+	ts_grant_rec_free(g);
+	assert_int_equal(ts_store_refresh_get(st, a.refresh, &r), TS_OK);
+	assert_true(r->revoked);
+	ts_refresh_rec_free(r);
+	assert_int_equal(ts_store_revoke_check(st, tid, a.jti, &yes), TS_OK);
+	assert_true(yes);
+	/* The account keeps its memberships and consents. */
+	assert_int_equal(ts_store_member_check(st, tid, a.gid, off, &yes), TS_OK);
+	assert_true(yes);
+	assert_int_equal(ts_store_consent_get(st, tid, off, "app", &scope), TS_OK);
+	free(scope);
+
+	/* Enabling again brings nothing back. */
+	u.disabled = false;
+	assert_int_equal(ts_store_user_put(st, &u), TS_OK);
+	assert_key(st, keys[0], TS_ENOTFOUND);
+	assert_int_equal(ts_store_refresh_get(st, a.refresh, &r), TS_OK);
+	assert_true(r->revoked);
+	ts_refresh_rec_free(r);
+
+	/* The other user keeps everything. */
+	assert_key(st, keys[2], TS_OK);
+	assert_key(st, keys[3], TS_OK);
+	assert_int_equal(ts_store_session_get(st, b.session, &s), TS_OK);
+	ts_session_rec_free(s);
+	assert_int_equal(ts_store_grant_get(st, tid, b.grant, &g), TS_OK);
+	assert_false(g->revoked);
+	ts_grant_rec_free(g);
+	assert_int_equal(ts_store_refresh_get(st, b.refresh, &r), TS_OK);
+	assert_false(r->revoked);
+	ts_refresh_rec_free(r);
+	assert_int_equal(ts_store_revoke_check(st, tid, b.jti, &yes), TS_OK);
+	assert_false(yes);
+	assert_int_equal(ts_store_code_take(st, b.code, &c), TS_OK);
+	ts_code_rec_free(c);
+
+	/* Argument checks; a taken username is TS_EEXIST and revokes nothing. */
+	assert_int_equal(ts_store_user_put_revoke(st, &u, 0), TS_EINVAL);
+	assert_int_equal(ts_store_user_put_revoke(st, &u, 4), TS_EINVAL);
+	assert_int_equal(ts_store_user_put_revoke(NULL, &u, TS_USER_REVOKE_ALL), TS_EINVAL);
+	assert_int_equal(ts_store_user_put_revoke(st, NULL, TS_USER_REVOKE_ALL), TS_EINVAL);
+	u = user_rec(tid, kept, "OFF");
+	u.disabled = true;
+	assert_int_equal(ts_store_user_put_revoke(st, &u, TS_USER_REVOKE_ALL), TS_EEXIST);
+	assert_key(st, keys[2], TS_OK);
+	assert_int_equal(ts_store_session_get(st, b.session, &s), TS_OK);
+	ts_session_rec_free(s);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 static void test_groups(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -527,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_user_rehash),
 		cmocka_unit_test(test_user_list_and_invalid),
 		cmocka_unit_test(test_user_delete_cascades),
+		cmocka_unit_test(test_user_put_revoke),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_membership),
 	};
