@@ -146,7 +146,7 @@ int ts_store_user_put_revoke(struct ts_store *st, const struct ts_user_rec *rec,
 		return TS_EINVAL;
 	lc = fold_ascii(rec->username);
 	user_put_args(rec, lc, a);
-	rc = st->drv->begin(st, &c);
+	rc = ts_txn_begin(st, &c);
 	for (i = 0; everything && i < TS_ARRAY_LEN(locks) && rc == TS_OK; i++)
 		if (ts_q_has(st, locks[i]))
 			rc = ts_q_exec(st, c, locks[i], a, 2, NULL, "user revoke");
@@ -154,7 +154,7 @@ int ts_store_user_put_revoke(struct ts_store *st, const struct ts_user_rec *rec,
 		rc = ts_q_exec(st, c, TS_SQL_USER_PUT, a, USER_PUT_ARGS, NULL, "user put");
 	for (i = 0; i < nsteps && rc == TS_OK; i++)
 		rc = ts_q_exec(st, c, steps[i], a, 2, NULL, "user revoke");
-	rc = st->drv->end(st, c, rc, false);
+	rc = ts_txn_end(st, c, rc, false);
 	free(lc);
 	/* The user's tokens are denied by id in storage (as for a grant). */
 	if (everything)
