@@ -1,6 +1,7 @@
 """The HTTP contract at its edges: the session cookie refused to every
 request a browser marks as cross-site (whatever its Origin, in every
-profile)."""
+profile), and /metrics decided on the client address the server derived
+(forwarding headers from an untrusted peer are ignored)."""
 import requests
 
 from e2e_util import HTTP_TIMEOUT_S
@@ -77,3 +78,37 @@ def test_cross_site_does_not_touch_bearer_or_api_key_requests(make_server):
                      timeout=HTTP_TIMEOUT_S)
     assert r.status_code == 200 and r.json()["auth"] == "api_key", r.text
 
+
+# -- /metrics and the client address -----------------------------------------------
+
+FORWARDS = ({"X-Forwarded-For": "8.8.8.8"}, {"Forwarded": "for=8.8.8.8"},
+            {"X-Forwarded-For": "8.8.8.8", "Forwarded": "for=9.9.9.9"})
+
+
+def access_lines(srv, request_id):
+    text = srv.log_path.read_text()
+    return [ln for ln in text.splitlines() if '"request_id":"%s"' % request_id in ln
+            and '"path":"/metrics"' in ln]
+
+
+def test_metrics_ignores_forwarding_headers_from_an_untrusted_peer(make_server):
+    srv = make_srv(make_server)
+    for i, h in enumerate(FORWARDS):
+        rid = "metrics-untrusted-%d" % i
+        r = requests.get(srv.url("/metrics"), headers=dict(h, **{"X-Request-ID": rid}),
+                         timeout=HTTP_TIMEOUT_S)
+        assert r.status_code == 200 and "tessera_" in r.text, (h, r.status_code)
+        # The access log records the loopback peer: the headers were ignored.
+        lines = access_lines(srv, rid)
+        assert lines and all('"remote":"127.0.0.1"' in ln for ln in lines), lines
+
+
+def test_metrics_behind_a_trusted_proxy_answers_only_a_loopback_client(make_server):
+    srv = make_srv(make_server, TESSERA_TRUSTED_PROXIES="127.0.0.1")
+    for h in FORWARDS + ({"X-Forwarded-For": "unknown"}, {"Forwarded": "for=_hidden"}):
+        r = requests.get(srv.url("/metrics"), headers=h, timeout=HTTP_TIMEOUT_S)
+        assert r.status_code == 404, (h, r.status_code)
+    # The proxy itself, and a client it names on this machine, are local.
+    for h in ({}, {"X-Forwarded-For": "127.0.0.1"}, {"Forwarded": "for=127.0.0.2"}):
+        r = requests.get(srv.url("/metrics"), headers=h, timeout=HTTP_TIMEOUT_S)
+        assert r.status_code == 200, (h, r.status_code)
