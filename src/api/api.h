@@ -51,7 +51,7 @@ bool ts_principal_has_role(const struct ts_principal *p, const char *role);
 /* Whether a request that sets or relies on the session cookie may: false
  * when its Origin is present and is neither the issuer's origin nor an
  * allowed CORS origin of one of the tenant's clients, or when its
- * Sec-Fetch-Site is "cross-site" without such an allowed origin. */
+ * Sec-Fetch-Site is "cross-site" (whatever its Origin). */
 bool ts_api_same_site(const struct ts_rctx *rc, struct ts_http_req *req);
 /* Answers 403 cross_site_request. */
 void ts_api_cross_site(struct ts_http_resp *resp);

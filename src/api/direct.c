@@ -5,8 +5,9 @@
  * grant (authorization code, password, device code) may request: a scope
  * that only services are allowed is never a person's. And the session
  * cookie is set and used only by requests from the issuer's own origin or
- * an allowed client origin (login CSRF: another site's form must not sign
- * a browser in, nor act with its session). */
+ * an allowed client origin, and never by one the browser marks cross-site
+ * (login CSRF: another site's form must not sign a browser in, nor act
+ * with its session). */
 #include "api.h"
 
 #include "oauth/oauth.h"
@@ -31,18 +32,14 @@ bool ts_api_same_site(const struct ts_rctx *rc, struct ts_http_req *req)
 {
 	const char *origin = ts_http_header(req, H_ORIGIN);
 	const char *site = ts_http_header(req, H_FETCH_SITE);
-	bool cors = false;
 
-	if (origin != NULL) {
-		if (strcmp(origin, origin_of(req->arena, rc->issuer)) == 0)
-			return site == NULL || strcmp(site, CROSS_SITE) != 0;
-		cors = ts_tenant_allows_origin(rc->tenant, origin);
-		if (!cors)
-			return false;
-	}
-	/* Fetch Metadata: a browser says cross-site for another site's form
-	 * or link; an allowed client origin is another site by design. */
-	return cors || site == NULL || strcmp(site, CROSS_SITE) != 0;
+	/* Fetch Metadata: a browser says cross-site for another site's form,
+	 * link or script, whatever Origin it names; an allowed client origin
+	 * on another site reaches the API with a token, never the cookie. */
+	if (site != NULL && strcmp(site, CROSS_SITE) == 0)
+		return false;
+	return origin == NULL || strcmp(origin, origin_of(req->arena, rc->issuer)) == 0 ||
+	       ts_tenant_allows_origin(rc->tenant, origin);
 }
 
 void ts_api_cross_site(struct ts_http_resp *resp)

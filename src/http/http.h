@@ -140,8 +140,9 @@ struct ts_http_req {
 	const char *content_type; /* media type only, lowercased; NULL if absent */
 	const char *remote_addr; /* the client address as text (ts_client_addr) */
 	const char *peer_addr;   /* the connection's own peer address as text */
-	bool local;              /* the client is this machine: a loopback peer
-				  * that names no other client in a forwarding header */
+	bool local;              /* the client is this machine: remote_addr is a
+				  * loopback address (an untrusted peer's forwarding
+				  * headers ignored) */
 	char request_id[TS_HTTP_REQUEST_ID_MAX + 1];
 	struct ts_param *query;  /* parsed query string */
 	size_t nquery;

@@ -238,7 +238,6 @@ struct head_scan {
 	const char *te;        /* the first Transfer-Encoding value */
 	struct ts_buf xff, fwd; /* all X-Forwarded-For / Forwarded lines, comma-joined */
 	bool xff_over, fwd_over; /* that header passed TS_HTTP_MAX_FORWARDED */
-	bool fwd_seen;          /* either header was present */
 };
 
 /* Past its cap the buffer frees itself and the header counts as too long
@@ -287,10 +286,8 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 		if (h->n_te++ == 0)
 			h->te = value;
 	} else if (strcasecmp(key, "X-Forwarded-For") == 0) {
-		h->fwd_seen = true;
 		join(&h->xff, &h->xff_over, value);
 	} else if (strcasecmp(key, "Forwarded") == 0) {
-		h->fwd_seen = true;
 		join(&h->fwd, &h->fwd_over, value);
 	}
 	return MHD_YES;
@@ -340,6 +337,7 @@ static void client_of(struct ts_http_server *s, struct reqstate *rs, struct head
 	char ab[TS_IP_TEXT_CAP];
 	const char *xff = h->xff.p, *fwd = h->fwd.p;
 	size_t xlen = h->xff.len, flen = h->fwd.len;
+	int rc;
 
 	ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	ts_ip_from_sockaddr(ci ? ci->client_addr : NULL, &peer);
@@ -351,14 +349,17 @@ static void client_of(struct ts_http_server *s, struct reqstate *rs, struct head
 		fwd = "";
 		flen = TS_HTTP_MAX_FORWARDED + 1;
 	}
-	if (ts_client_addr(s->cfg.trusted, &peer, xff, xlen, fwd, flen, &client) != TS_OK &&
-	    ts_cidr_list_contains(s->cfg.trusted, &peer))
+	rc = ts_client_addr(s->cfg.trusted, &peer, xff, xlen, fwd, flen, &client);
+	if (rc != TS_OK)
 		ts_log_debug("a trusted proxy forwarded an unusable client address");
 	ts_ip_format(&peer, ab, sizeof(ab));
 	req->peer_addr = ts_arena_strdup(req->arena, ab);
 	ts_ip_format(&client, ab, sizeof(ab));
 	req->remote_addr = ts_arena_strdup(req->arena, ab);
-	req->local = ts_ip_is_loopback(&client) && !h->fwd_seen;
+	/* The derived client, as logs and throttles see it: forwarding headers
+	 * from an untrusted peer were ignored, and a trusted proxy that could
+	 * not name its client does not make that client this machine. */
+	req->local = rc == TS_OK && ts_ip_is_loopback(&client);
 }
 
 /* A declared body past the cap: up to TS_HTTP_DRAIN_MAX it is read and

@@ -319,14 +319,16 @@ def test_a_cross_site_form_cannot_log_a_browser_in(srv):
     url = issuer(srv) + "/api/login"
     form = {"username": MALLORY["username"], "password": MALLORY["password"]}
     for headers in ({"Origin": EVIL}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"},
-                    {"Origin": EVIL, "Sec-Fetch-Site": "same-origin"}):
+                    {"Origin": EVIL, "Sec-Fetch-Site": "same-origin"},
+                    {"Origin": PORTAL, "Sec-Fetch-Site": "cross-site"}):
         r = requests.post(url, data=form, headers=headers, timeout=HTTP_TIMEOUT_S)
         assert r.status_code == 403, (headers, r.status_code, r.text)
         assert "tessera_session" not in r.headers.get("Set-Cookie", ""), headers
-    # Tessera's own pages, an allowed CORS origin and non-browser clients may.
+    # Tessera's own pages, an allowed CORS origin of the same site and
+    # non-browser clients may.
     origin = "%s://%s" % urllib.parse.urlsplit(url)[:2]
     for headers in ({"Origin": origin, "Sec-Fetch-Site": "same-origin"},
-                    {"Origin": PORTAL, "Sec-Fetch-Site": "cross-site"}, {}):
+                    {"Origin": PORTAL, "Sec-Fetch-Site": "same-site"}, {"Origin": PORTAL}, {}):
         r = requests.post(url, data=form, headers=headers, timeout=HTTP_TIMEOUT_S)
         assert r.status_code == 200, (headers, r.status_code, r.text)
 

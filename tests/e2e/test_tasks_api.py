@@ -973,3 +973,31 @@ def test_usage_errors_exit_2(tmp_path):
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 2, (argv, p.returncode, p.stderr)
         assert "usage:" in p.stderr
+
+
+def test_empty_filters_are_no_filters(api, alice):
+    m = marker()
+    d1, d2 = "2032-05-01", "2032-05-20"
+    t1 = alice.create(m + " one", d1, priority="high")
+    t2 = alice.create(m + " two", d2, priority="low", status="done")
+
+    def get(target):
+        r = requests.get(api.url(target), headers=alice.headers, timeout=HTTP_TIMEOUT_S)
+        assert r.status_code == 200, (target, r.status_code, r.text)
+        return ids(r.json()["tasks"])
+
+    # The route as a form sends it: every filter named, none filled in.
+    everything = get("/tasks?status=&priority=&q=&from=&to=&limit=200")
+    assert {t1["id"], t2["id"]} <= everything
+    get("/tasks?status=&priority=&q=&from=&to=")  # the route exactly as written
+    assert get("/tasks?status=&priority=&q=%s&from=&to=" % m) == {t1["id"], t2["id"]}
+    assert get("/tasks?status=&priority=high&q=%s&from=&to=" % m) == {t1["id"]}
+    assert get("/tasks?status=done&priority=&q=%s&from=&to=" % m) == {t2["id"]}
+    assert get("/tasks?status=&priority=&q=%s&from=%s&to=" % (m, d2)) == {t2["id"]}
+    assert get("/tasks?status=&priority=&q=%s&from=&to=%s" % (m, d1)) == {t1["id"]}
+    # A value that is there but wrong is still refused.
+    for target, frag in [("/tasks?status=%20&q=" + m, "status"),
+                         ("/tasks?priority=urgent&status=", "priority"),
+                         ("/tasks?from=soon&to=", "from"), ("/tasks?from=&to=2032-13-01", "to")]:
+        r = requests.get(api.url(target), headers=alice.headers, timeout=HTTP_TIMEOUT_S)
+        assert_error(r, 400, "invalid_request", frag)

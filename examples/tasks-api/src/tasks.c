@@ -128,6 +128,8 @@ void ta_tasks_today(struct ta_app *app, struct ta_req *r, const struct ta_caller
 	json_decref(o);
 }
 
+#define N_FILTERS 5 /* status, priority, q, from, to: the names before limit */
+
 /* Reads the filters of GET /tasks into f (strings borrowed from the
  * request). False once 400 has been answered. */
 static bool list_filters(struct ta_req *r, struct ta_task_filter *f)
@@ -138,11 +140,17 @@ static bool list_filters(struct ta_req *r, struct ta_task_filter *f)
 	enum ta_priority pr;
 	ta_day from = 0, to = 0;
 	char err[128];
+	size_t i;
 
 	if (ta_req_query(r, names, 6, v, err, sizeof(err)) != TA_OK) {
 		ta_resp_bad_request(r, err);
 		return false;
 	}
+	/* An empty filter is no filter, as in filter_tasks: a form or client
+	 * sends every field, filled in or not. */
+	for (i = 0; i < N_FILTERS; i++)
+		if (v[i] && v[i][0] == '\0')
+			v[i] = NULL;
 	if (v[0] && !ta_status_parse(v[0], &st)) {
 		ta_resp_bad_request(r, "\"status\" must be one of open, in_progress, done");
 		return false;
@@ -165,7 +173,7 @@ static bool list_filters(struct ta_req *r, struct ta_task_filter *f)
 		return false;
 	f->status = v[0];
 	f->priority = v[1];
-	f->q = v[2] && v[2][0] ? v[2] : NULL;
+	f->q = v[2];
 	f->from = v[3];
 	f->to = v[4];
 	return true;
