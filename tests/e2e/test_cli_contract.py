@@ -1,0 +1,152 @@
+"""The command line's contract: a command that fails changes nothing (a
+bootstrap file is applied whole or not at all, on SQLite and PostgreSQL,
+and no failing command leaves a new database behind), errors on stderr are
+only the error, every option has an environment variable and a config-file
+key, and --print-secrets echoes every secret the file supplied."""
+import json
+import os
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from e2e_util import HTTP_TIMEOUT_S, SECRET, clean_env, tessera_bin, wait_until
+from test_postgres import cluster, on_postgres  # noqa: F401 (cluster is a fixture)
+
+ALICE = {"username": "alice@acme.test", "password": "alice-correct-horse",
+         "email": "alice@acme.test", "name": "Alice", "roles": ["Sales User"]}
+
+
+def acme(**over):
+    t = {"name": "acme", "display_name": "Acme Corp", "roles": ["Sales User"],
+         "scopes": [{"name": "tasks:read"}],
+         "clients": [{"client_id": "svc", "secret": SECRET, "scopes": ["tasks:read"]}],
+         "users": [dict(ALICE)],
+         "groups": [{"name": "G", "members": [ALICE["username"]]}]}
+    t.update(over)
+    return t
+
+
+GOOD = {"tenants": [acme()]}
+
+
+def changed_acme(**over):
+    """acme with its display name and alice's name changed."""
+    return acme(display_name="CHANGED", users=[dict(ALICE, name="Alice CHANGED")], **over)
+
+
+# A file that creates a tenant and changes another before it fails, late.
+BAD_GROUP = {"tenants": [{"name": "newco"}, changed_acme(
+    groups=[{"name": "G", "members": [ALICE["username"], "ghost@acme.test"]}])]}
+BAD_CONNECTION = {"tenants": [{"name": "newco"}, changed_acme(
+    connections=[{"provider": "nowhere", "name": "svc"}])]}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def inst(request, make_server):
+    """A fresh installation (no server) on each database."""
+    if request.param == "sqlite":
+        return make_server(start=False)
+    c = request.getfixturevalue("cluster")
+    url = c.create_database("cli_" + uuid.uuid4().hex[:12])
+    return on_postgres(make_server, "pg-cli", url)
+
+
+def state(inst):
+    """Everything the CLI shows of the installation's configuration."""
+    r = inst.cli("tenant", "list")
+    if r.rc == 1 and "does not exist" in r.err:
+        return None
+    assert r.rc == 0, r.err
+    out = {"tenants": r.out}
+    for t in r.out["tenants"]:
+        name = t["name"]
+        for what in (("tenant", "show", name), ("client", "list", "--tenant", name),
+                     ("user", "list", "--tenant", name), ("group", "list", "--tenant", name),
+                     ("provider", "list", "--tenant", name),
+                     ("connection", "list", "--tenant", name),
+                     ("audit", "--tenant", name)):
+            s = inst.cli(*what)
+            assert s.rc == 0, (what, s.err)
+            out[" ".join(what)] = s.out
+    return out
+
+
+@pytest.mark.parametrize("doc,reason", [(BAD_GROUP, "group G: no user \"ghost@acme.test\""),
+                                        (BAD_CONNECTION, "has no provider \"nowhere\"")])
+def test_a_failed_bootstrap_changes_nothing(inst, doc, reason):
+    inst.bootstrap_ok(GOOD)
+    before = state(inst)
+    r = inst.bootstrap(doc)
+    assert r.rc == 1 and reason in r.err, r.err
+    assert r.out is None, "no result is printed for a file that failed"
+    assert state(inst) == before
+    # The good file still applies, and applying it again changes nothing.
+    out = inst.bootstrap_ok(GOOD)
+    assert out["tenants"][0]["created"] is False
+    assert state(inst) == before
+
+
+@pytest.mark.parametrize("doc", [BAD_GROUP, BAD_CONNECTION])
+def test_a_failed_bootstrap_on_an_empty_database_changes_nothing(inst, doc):
+    r = inst.bootstrap(doc)
+    assert r.rc == 1, r.err
+    s = state(inst)
+    assert s is None or s["tenants"] == {"tenants": []}, s
+
+
+def test_a_good_file_applies_whole_and_again_changes_nothing(inst):
+    doc = {"tenants": [{"name": "newco"}, acme()]}
+    out = inst.bootstrap_ok(doc)
+    assert [t["created"] for t in out["tenants"]] == [True, True]
+    acme_out = out["tenants"][1]
+    assert acme_out["users"] == [{"username": ALICE["username"], "created": True}]
+    assert acme_out["groups"][0]["created"] is True
+    first = state(inst)
+    again = inst.bootstrap_ok(doc)
+    assert [t["created"] for t in again["tenants"]] == [False, False]
+    assert again["tenants"][1]["groups"][0]["id"] == acme_out["groups"][0]["id"]
+    assert state(inst) == first
+    # An edited file is applied as a whole too.
+    doc["tenants"][1] = changed_acme()
+    edited = inst.bootstrap_ok(doc)
+    assert edited["tenants"][1]["created"] == "updated"
+    assert edited["tenants"][1]["users"][0]["created"] == "updated"
+
+
+def test_a_running_server_keeps_serving_through_a_failed_and_a_good_bootstrap(make_server):
+    srv = make_server(GOOD)
+    token_url = srv.endpoint("acme", "token")
+
+    def token():
+        r = requests.post(token_url, data={"grant_type": "client_credentials"},
+                          auth=("svc", SECRET), timeout=HTTP_TIMEOUT_S)
+        return r.status_code
+
+    statuses = []
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            statuses.append(token())
+            statuses.append(requests.get(srv.url("/readyz"), timeout=HTTP_TIMEOUT_S).status_code)
+            time.sleep(0.02)
+
+    th = threading.Thread(target=poll)
+    th.start()
+    try:
+        r = srv.bootstrap(BAD_GROUP)
+        assert r.rc == 1, r.err
+        out = srv.bootstrap_ok({"tenants": [acme(), {"name": "newco"}]})
+        assert out["tenants"][1]["created"] is True
+    finally:
+        stop.set()
+        th.join()
+    assert statuses and set(statuses) == {200}, statuses
+    wait_until(lambda: requests.get(srv.issuer("newco") + "/.well-known/openid-configuration",
+                                    timeout=HTTP_TIMEOUT_S).status_code == 200)
+    # What the failed file did to acme never reached the server.
+    assert srv.cli("tenant", "show", "acme").out["display_name"] == "Acme Corp"
