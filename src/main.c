@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 			ts_cli_usage(stderr);
 		rc = TS_EXIT_USAGE;
 	}
+	ts_cli_new_db_end(rc != TS_EXIT_OK);
 	ts_config_clear(&cfg);
 	return rc;
 }

@@ -75,8 +75,14 @@ bool ts_opts_only(const struct ts_opts *o, const char *const *known);
  * global options in o. Returns false with a message on a bad value. */
 bool ts_config_load(struct ts_config *c, const struct ts_opts *o);
 void ts_config_clear(struct ts_config *c);
-/* Opens the configured store, printing a sentence on failure. */
+/* Opens the configured store, printing a sentence on failure. A SQLite
+ * file it creates is remembered for ts_cli_new_db_end. */
 int ts_cli_open_store(const struct ts_config *c, struct ts_store **out);
+/* Once the command is over and its store closed: when it failed, removes
+ * the SQLite database (with its -wal, -shm and -journal files) that
+ * ts_cli_open_store created, if no tenant is in it, so that a failed
+ * command leaves no new database behind. */
+void ts_cli_new_db_end(bool failed);
 
 /* Prints a result: JSON with --json, else a readable rendering. Steals obj. */
 void ts_cli_print(const struct ts_config *c, json_t *obj);

@@ -2,6 +2,7 @@
  * by every subcommand. */
 #include "cli.h"
 
+#include "store/store_config.h"
 #include "store/store_core.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CONFIG_FILE_MAX (1u << 20)
 #define THREADS_MAX 256
@@ -434,24 +436,64 @@ void ts_config_clear(struct ts_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* True when c->db names a SQLite file that does not exist (":memory:" and
- * other special names excepted). */
-static bool sqlite_file_missing(const char *db)
+/* The file of a SQLite URL, or NULL for another database or a special
+ * name (":memory:"). Borrowed from db. */
+static const char *sqlite_path(const char *db)
 {
 	const char *path;
-	struct stat sb;
 
 	if (strncmp(db, "sqlite:", strlen("sqlite:")) != 0)
-		return false;
+		return NULL;
 	path = db + strlen("sqlite:");
-	if (*path == '\0' || *path == ':')
-		return false;
-	return stat(path, &sb) != 0 && errno == ENOENT;
+	return *path == '\0' || *path == ':' ? NULL : path;
+}
+
+/* True when c->db names a SQLite file that does not exist. */
+static bool sqlite_file_missing(const char *db)
+{
+	const char *path = sqlite_path(db);
+	struct stat sb;
+
+	return path != NULL && stat(path, &sb) != 0 && errno == ENOENT;
+}
+
+/* The SQLite database this process created (its URL, owned), so that a
+ * command that fails can take it away again. */
+static char *created_db;
+
+/* The files SQLite keeps beside a database. */
+static const char *const sqlite_suffixes[] = {"", "-wal", "-shm", "-journal"};
+
+void ts_cli_new_db_end(bool failed)
+{
+	struct ts_store *st = NULL;
+	struct ts_tenant_rec **v = NULL;
+	size_t n = 0, i;
+	bool empty = false;
+	char path[4096];
+
+	if (created_db == NULL)
+		return;
+	/* Only a database still without tenants goes: another command may
+	 * have started using it meanwhile. */
+	if (failed && ts_store_open(created_db, &st) == TS_OK &&
+	    ts_store_tenant_list(st, &v, &n) == TS_OK) {
+		empty = n == 0;
+		ts_tenant_recs_free(v, n);
+	}
+	ts_store_close(st);
+	for (i = 0; empty && i < TS_ARRAY_LEN(sqlite_suffixes); i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", sqlite_path(created_db),
+				     sqlite_suffixes[i]) < sizeof(path))
+			(void)unlink(path);
+	free(created_db);
+	created_db = NULL;
 }
 
 int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 {
 	char shown[512];
+	bool missing;
 	int rc;
 
 	*out = NULL;
@@ -460,7 +502,10 @@ int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 			     "create makes a new one)", ts_store_url_shown(c->db, shown, sizeof(shown)));
 		return TS_ENOTFOUND;
 	}
+	missing = created_db == NULL && sqlite_file_missing(c->db);
 	rc = ts_store_open(c->db, out);
+	if (rc == TS_OK && missing)
+		created_db = ts_xstrdup(c->db);
 	if (rc == TS_EINVAL)
 		ts_cli_error("unsupported or malformed database URL %s (use sqlite:PATH or "
 			     "postgres://HOST/DB)", ts_store_url_shown(c->db, shown, sizeof(shown)));

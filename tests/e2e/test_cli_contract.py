@@ -150,3 +150,46 @@ def test_a_running_server_keeps_serving_through_a_failed_and_a_good_bootstrap(ma
                                     timeout=HTTP_TIMEOUT_S).status_code == 200)
     # What the failed file did to acme never reached the server.
     assert srv.cli("tenant", "show", "acme").out["display_name"] == "Acme Corp"
+
+
+# -- a failing command leaves no new database --------------------------------------------
+
+def run_in(d, *args, env=None, timeout=30):
+    """tessera ARGS in directory d, with the default database (tessera.db there)."""
+    e = clean_env({"TESSERA_MASTER_KEY": os.urandom(32).hex()})
+    e.update(env or {})
+    return subprocess.run([tessera_bin()] + list(args), cwd=d, env=e, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def bad_bootstrap_file(d):
+    f = d / "bad.json"
+    f.write_text(json.dumps({"tenants": [{"name": "newco"}, {"name": "acme", "groups": [
+        {"name": "G", "members": ["ghost@acme.test"]}]}]}))
+    return str(f)
+
+
+@pytest.mark.parametrize("args", [
+    ("tenant", "create", "ok", "--alg", "XX"),
+    ("tenant", "create", "Bad Name"),
+    ("serve", "--listen", "bogus"),
+    ("serve", "--metrics-listen", "bogus"),
+    ("bootstrap", "FILE"),
+    ("--json", "bootstrap", "FILE"),
+])
+def test_a_failing_command_leaves_no_new_database(tmp_path, args):
+    args = [bad_bootstrap_file(tmp_path) if a == "FILE" else a for a in args]
+    p = run_in(tmp_path, *args)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert sorted(x.name for x in tmp_path.iterdir() if x.name.startswith("tessera")) == []
+    # A command that succeeds still creates it.
+    assert run_in(tmp_path, "tenant", "create", "ok").returncode == 0
+    assert (tmp_path / "tessera.db").exists()
+
+
+def test_a_failing_command_keeps_a_database_that_was_there(tmp_path):
+    assert run_in(tmp_path, "tenant", "create", "ok").returncode == 0
+    assert run_in(tmp_path, "tenant", "create", "Bad Name").returncode == 1
+    assert run_in(tmp_path, "bootstrap", bad_bootstrap_file(tmp_path)).returncode == 1
+    p = run_in(tmp_path, "--json", "tenant", "list")
+    assert p.returncode == 0 and [t["name"] for t in json.loads(p.stdout)["tenants"]] == ["ok"]
