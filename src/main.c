@@ -62,6 +62,10 @@ int main(int argc, char **argv)
 		return TS_EXIT_USAGE;
 	}
 	cfg.opts = &all;
+	/* Only the server logs unless told to: a command's stderr holds its
+	 * error alone (one JSON object with --json), which names the reason. */
+	if (strcmp(cmd, "serve") != 0 && !cfg.log_level_given)
+		ts_log_set_level(TS_LOG_OFF);
 	rc = -1;
 	command = ts_cli_command_find(cmd);
 	if (command != NULL) {

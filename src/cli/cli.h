@@ -42,6 +42,7 @@ struct ts_config {
 	char *public_url;  /* "http://127.0.0.1:8080" */
 	char *listen;      /* "127.0.0.1:8080" */
 	char *log_level;   /* "info" */
+	bool log_level_given; /* by --log-level or TESSERA_LOG_LEVEL */
 	char *trusted_proxies; /* serve: "CIDR[,CIDR...]", or NULL */
 	char *metrics_listen;  /* serve: a second address for /metrics, or NULL */
 	char *master_key;  /* 64 hex characters, or NULL */
@@ -93,6 +94,10 @@ void ts_cli_print(const struct ts_config *c, json_t *obj);
  * "already_exists", ...). */
 void ts_cli_error(const char *fmt, ...) TS_PRINTF(1, 2);
 void ts_cli_error_code(const char *code, const char *fmt, ...) TS_PRINTF(2, 3);
+/* Why the store just failed, as its log said (": REASON"), or "" when
+ * nothing was logged: commands other than serve log nothing by default,
+ * so their error sentence carries the reason. Valid until the next log call. */
+const char *ts_cli_store_reason(void);
 /* Turns JSON errors on (set once, from --json, before any command runs). */
 void ts_cli_json_errors(bool on);
 

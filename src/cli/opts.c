@@ -385,6 +385,7 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 		ts_free_secret(c->master_key);
 		c->master_key = ts_xstrdup(v);
 	}
+	c->log_level_given = getenv("TESSERA_LOG_LEVEL") != NULL || ts_opts_has(o, "log-level");
 	set(&c->db, ts_opts_get(o, "db"));
 	set(&c->public_url, ts_opts_get(o, "public-url"));
 	set(&c->listen, ts_opts_get(o, "listen"));
@@ -503,6 +504,7 @@ int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 		return TS_ENOTFOUND;
 	}
 	missing = created_db == NULL && sqlite_file_missing(c->db);
+	ts_log_clear_last_error();
 	rc = ts_store_open(c->db, out);
 	if (rc == TS_OK && missing)
 		created_db = ts_xstrdup(c->db);
@@ -510,8 +512,20 @@ int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 		ts_cli_error("unsupported or malformed database URL %s (use sqlite:PATH or "
 			     "postgres://HOST/DB)", ts_store_url_shown(c->db, shown, sizeof(shown)));
 	else if (rc != TS_OK)
-		ts_cli_error("cannot open the database %s", ts_store_url_shown(c->db, shown, sizeof(shown)));
+		ts_cli_error("cannot open the database %s%s",
+			     ts_store_url_shown(c->db, shown, sizeof(shown)), ts_cli_store_reason());
 	return rc;
+}
+
+const char *ts_cli_store_reason(void)
+{
+	static _Thread_local char reason[1024];
+	const char *e = ts_log_last_error();
+
+	if (e[0] == '\0')
+		return "";
+	snprintf(reason, sizeof(reason), ": %s", e);
+	return reason;
 }
 
 static void print_value(const json_t *v, int indent);

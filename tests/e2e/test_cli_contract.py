@@ -193,3 +193,52 @@ def test_a_failing_command_keeps_a_database_that_was_there(tmp_path):
     assert run_in(tmp_path, "bootstrap", bad_bootstrap_file(tmp_path)).returncode == 1
     p = run_in(tmp_path, "--json", "tenant", "list")
     assert p.returncode == 0 and [t["name"] for t in json.loads(p.stdout)["tenants"]] == ["ok"]
+
+
+# -- stderr holds the error alone -----------------------------------------------------------
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def one_json_error(stderr):
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    e = json.loads(lines[0])
+    assert set(e) == {"error", "message"}, e
+    return e
+
+
+def test_a_failed_bootstrap_on_a_new_database_prints_only_the_error(tmp_path):
+    p = run_in(tmp_path, "--json", "bootstrap", bad_bootstrap_file(tmp_path))
+    assert p.returncode == 1 and p.stdout == ""
+    e = one_json_error(p.stderr)
+    assert e["error"] == "failed" and 'no user "ghost@acme.test"' in e["message"], e
+    p = run_in(tmp_path, "bootstrap", bad_bootstrap_file(tmp_path))
+    assert p.returncode == 1
+    assert p.stderr.count("\n") == 1 and p.stderr.startswith("tessera: group G"), p.stderr
+
+
+def test_an_unreachable_database_is_one_error_that_names_the_reason(tmp_path):
+    url = "postgresql://user:pw-secret@127.0.0.1:%d/db" % free_port()
+    p = run_in(tmp_path, "--json", "--db", url, "tenant", "list")
+    assert p.returncode == 1
+    e = one_json_error(p.stderr)
+    assert "cannot open the database" in e["message"], e
+    assert "Connection refused" in e["message"] and "pw-secret" not in p.stderr, e
+    p = run_in(tmp_path, "--db", "sqlite:%s/no/such/dir/t.db" % tmp_path, "tenant", "create", "a")
+    assert p.returncode == 1 and p.stderr.count("\n") == 1, p.stderr
+    assert "unable to open database file" in p.stderr, p.stderr
+
+
+def test_a_command_succeeding_prints_nothing_on_stderr_unless_asked_to_log(tmp_path):
+    p = run_in(tmp_path, "--json", "tenant", "create", "ok")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    # An explicit log level shows the logs again.
+    p = run_in(tmp_path, "--log-level", "debug", "--json", "tenant", "list")
+    assert p.returncode == 0 and '"level":"debug"' in p.stderr, p.stderr
+    p = run_in(tmp_path, "--json", "tenant", "list", env={"TESSERA_LOG_LEVEL": "debug"})
+    assert p.returncode == 0 and '"level":"debug"' in p.stderr, p.stderr
