@@ -36,7 +36,7 @@ static const struct ts_cli_command commands[] = {
 	 "version                         the version and the libraries it runs with"},
 };
 
-const char *const ts_cli_command_flags[] = {"password-stdin", "check", NULL};
+const char *const ts_cli_command_flags[] = {"password-stdin", "check", "force", NULL};
 
 const struct ts_cli_command *ts_cli_command_find(const char *name)
 {

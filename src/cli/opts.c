@@ -96,14 +96,14 @@ bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_op
 		const char *a = argv[i];
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			if (o->npos == TS_OPTS_MAX) {
-				ts_cli_error("too many arguments");
+				ts_cli_error_code("usage", "too many arguments");
 				return false;
 			}
 			o->pos[o->npos++] = a;
 			continue;
 		}
 		if (o->nopt == TS_OPTS_MAX) {
-			ts_cli_error("too many options");
+			ts_cli_error_code("usage", "too many options");
 			return false;
 		}
 		a += 2;
@@ -126,7 +126,7 @@ bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_op
 				o->opt[o->nopt].value = eq + 1;
 			} else if (!is_flag) {
 				if (i + 1 >= argc) {
-					ts_cli_error("option --%s needs a value", name);
+					ts_cli_error_code("usage", "option --%s needs a value", name);
 					return false;
 				}
 				o->opt[o->nopt].value = argv[++i];

@@ -242,3 +242,39 @@ def test_a_command_succeeding_prints_nothing_on_stderr_unless_asked_to_log(tmp_p
     assert p.returncode == 0 and '"level":"debug"' in p.stderr, p.stderr
     p = run_in(tmp_path, "--json", "tenant", "list", env={"TESSERA_LOG_LEVEL": "debug"})
     assert p.returncode == 0 and '"level":"debug"' in p.stderr, p.stderr
+
+
+# -- flags ---------------------------------------------------------------------------------
+
+def last_word(inst, *args):
+    """tessera --json --db DB ARGS, with ARGS last on the command line."""
+    return subprocess.run([tessera_bin(), "--json", "--db", inst.db] + list(args),
+                          env=inst.env(), cwd=inst.dir, capture_output=True, text=True,
+                          timeout=60)
+
+
+def current_kids(out):
+    return {s["alg"]: s["current"] for s in out["schedule"]}
+
+
+@pytest.mark.parametrize("order", ["force_last", "force_before_alg", "force_first"])
+def test_keys_rotate_force_is_a_flag(make_server, order):
+    inst = make_server(start=False)
+    inst.bootstrap_ok({"tenants": [{"name": "acme"}]})
+    before = current_kids(inst.cli("keys", "list", "--tenant", "acme").out)
+    args = {"force_last": ("keys", "rotate", "--tenant", "acme", "--alg", "ES256", "--force"),
+            "force_before_alg": ("keys", "rotate", "--tenant", "acme", "--force", "--alg",
+                                 "ES256"),
+            "force_first": ("keys", "rotate", "--force", "--tenant", "acme", "--alg",
+                            "ES256")}[order]
+    r = last_word(inst, *args)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", "a forced rotation warns of nothing: %s" % r.stderr
+    assert {k["alg"] for k in json.loads(r.stdout)["keys"]} == {"ES256"}
+    after = current_kids(inst.cli("keys", "list", "--tenant", "acme").out)
+    assert after["ES256"] != before["ES256"] and after["EdDSA"] == before["EdDSA"]
+    # Without --alg, every algorithm is rotated.
+    r = last_word(inst, "keys", "rotate", "--tenant", "acme", "--force")
+    assert r.returncode == 0, r.stderr
+    again = current_kids(inst.cli("keys", "list", "--tenant", "acme").out)
+    assert all(again[a] != after[a] for a in after), (after, again)
