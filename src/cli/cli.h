@@ -72,6 +72,9 @@ bool ts_opts_has(const struct ts_opts *o, const char *name);
  * unknown one. */
 bool ts_opts_only(const struct ts_opts *o, const char *const *known);
 
+/* An on/off value: "1", "true", "on", "yes" or "0", "false", "off", "no"
+ * into *out; false for anything else. */
+bool ts_cli_bool_parse(const char *s, bool *out);
 /* Loads defaults, then the config file, then TESSERA_* variables, then the
  * global options in o. Returns false with a message on a bad value. */
 bool ts_config_load(struct ts_config *c, const struct ts_opts *o);

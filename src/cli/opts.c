@@ -202,7 +202,7 @@ static const struct {
 	{"listen", CFG_STRING},       {"log-level", CFG_STRING},
 	{"threads", CFG_UINT},        {"master-key-file", CFG_STRING},
 	{"access-log", CFG_BOOL},     {"trusted-proxies", CFG_STRING},
-	{"metrics-listen", CFG_STRING},
+	{"metrics-listen", CFG_STRING}, {"json", CFG_BOOL},
 };
 static const char *const cfg_type_name[] = {"a string", "a whole number", "true or false"};
 
@@ -257,6 +257,8 @@ static bool cfg_apply(struct ts_config *c, const char *key, const json_t *v)
 		c->threads = (unsigned)json_integer_value(v);
 	else if (strcmp(key, "access-log") == 0)
 		c->access_log = json_is_true(v);
+	else if (strcmp(key, "json") == 0)
+		c->json = json_is_true(v);
 	else if (strcmp(key, "master-key-file") == 0)
 		return read_key_file(c, s);
 	return true;
@@ -311,6 +313,49 @@ static bool parse_threads(const char *s, unsigned *out)
 		return false;
 	}
 	*out = (unsigned)v;
+	return true;
+}
+
+bool ts_cli_bool_parse(const char *s, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "on", "yes", NULL};
+	static const char *const no[] = {"0", "false", "off", "no", NULL};
+	size_t i;
+
+	for (i = 0; yes[i]; i++)
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+	for (i = 0; no[i]; i++)
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	return false;
+}
+
+/* An on/off variable of the environment into *out, when it is set. */
+static bool env_bool(const char *var, bool *out)
+{
+	const char *v = getenv(var);
+
+	if (v != NULL && !ts_cli_bool_parse(v, out)) {
+		ts_cli_error_code("usage", "%s must be 1 or 0 (true or false, on or off)", var);
+		return false;
+	}
+	return true;
+}
+
+/* An on/off option (--opt on|off) into *out, when it is given. */
+static bool opt_bool(const struct ts_opts *o, const char *opt, bool *out)
+{
+	const char *v = ts_opts_get(o, opt);
+
+	if (v != NULL && !ts_cli_bool_parse(v, out)) {
+		ts_cli_error_code("usage", "--%s must be on or off", opt);
+		return false;
+	}
 	return true;
 }
 
@@ -396,7 +441,12 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 		return false;
 	if ((v = ts_opts_get(o, "master-key-file")) != NULL && !read_key_file(c, v))
 		return false;
-	c->json = ts_opts_has(o, "json");
+	if (!env_bool("TESSERA_JSON", &c->json))
+		return false;
+	/* --json is a flag: it turns JSON on, whatever else said off. */
+	c->json = c->json || ts_opts_has(o, "json");
+	if (!opt_bool(o, "access-log", &c->access_log))
+		return false;
 	if (strcmp(c->log_level, "debug") == 0)
 		ts_log_set_level(TS_LOG_DEBUG);
 	else if (strcmp(c->log_level, "info") == 0)

@@ -278,3 +278,108 @@ def test_keys_rotate_force_is_a_flag(make_server, order):
     assert r.returncode == 0, r.stderr
     again = current_kids(inst.cli("keys", "list", "--tenant", "acme").out)
     assert all(again[a] != after[a] for a in after), (after, again)
+
+
+# -- every option from the environment and the config file -----------------------------------
+
+def test_json_from_the_environment_and_the_config_file(tmp_path):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"json": True}))
+    assert run_in(tmp_path, "tenant", "create", "acme").returncode == 0
+    for how in ({"env": {"TESSERA_JSON": "1"}}, {"env": {"TESSERA_JSON": "true"}},
+                {"args": ("--config", str(cfg))}, {"env": {"TESSERA_CONFIG": str(cfg)}}):
+        p = run_in(tmp_path, *how.get("args", ()), "tenant", "show", "acme",
+                   env=how.get("env"))
+        assert p.returncode == 0 and json.loads(p.stdout)["name"] == "acme", (how, p.stdout)
+        p = run_in(tmp_path, *how.get("args", ()), "tenant", "show", "nobody",
+                   env=how.get("env"))
+        assert p.returncode == 1 and one_json_error(p.stderr)["error"] == "not_found", how
+    # The environment wins over the file, and the flag over both.
+    p = run_in(tmp_path, "--config", str(cfg), "tenant", "show", "acme",
+               env={"TESSERA_JSON": "0"})
+    assert p.returncode == 0 and p.stdout.startswith("name: acme"), p.stdout
+    p = run_in(tmp_path, "--json", "tenant", "show", "acme", env={"TESSERA_JSON": "0"})
+    assert json.loads(p.stdout)["name"] == "acme"
+    p = run_in(tmp_path, "tenant", "list", env={"TESSERA_JSON": "maybe"})
+    assert p.returncode == 2 and "TESSERA_JSON" in p.stderr, p.stderr
+    cfg.write_text(json.dumps({"json": "yes"}))
+    p = run_in(tmp_path, "--config", str(cfg), "tenant", "list")
+    assert p.returncode == 2 and '"json"' in p.stderr and "true or false" in p.stderr, p.stderr
+
+
+def test_the_global_options_from_the_environment_and_the_config_file(tmp_path):
+    """db, public-url, master-key-file and log-level, each as TESSERA_<NAME>
+    and as a config-file key (the server's own options are the next test)."""
+    key = os.urandom(32).hex()
+    (tmp_path / "mk").write_text(key + "\n")
+    db = "sqlite:%s" % (tmp_path / "other.db")
+    settings = {"db": db, "public-url": "https://id.example.test",
+                "master-key-file": str(tmp_path / "mk"), "log-level": "debug"}
+    env_of = {k: "TESSERA_" + k.upper().replace("-", "_") for k in settings}
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps(settings))
+    no_key = {"TESSERA_MASTER_KEY": ""}
+    p = run_in(tmp_path, "--config", str(cfg), "--json", "tenant", "create", "acme", env=no_key)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["issuer"] == "https://id.example.test/t/acme"
+    # The file's log level is the server's: a command logs only when told
+    # on its command line or in its environment.
+    assert p.stderr == ""
+    assert (tmp_path / "other.db").exists() and not (tmp_path / "tessera.db").exists()
+    env = dict(no_key, **{env_of[k]: v for k, v in settings.items()})
+    p = run_in(tmp_path, "--json", "tenant", "create", "beta", env=env)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["issuer"] == "https://id.example.test/t/beta"
+    assert '"level":"debug"' in p.stderr
+    # The master key file's key sealed both tenants' keys: a rotation opens them.
+    p = run_in(tmp_path, "--json", "--db", db, "keys", "rotate", "--tenant", "beta",
+               "--force", env={"TESSERA_MASTER_KEY": key})
+    assert p.returncode == 0, p.stderr
+
+
+def serve_in(d, *args, env=None):
+    e = clean_env({"TESSERA_MASTER_KEY": os.urandom(32).hex()})
+    e.update(env or {})
+    return subprocess.Popen([tessera_bin()] + list(args), cwd=d, env=e,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("how", ["env", "config", "flags"])
+def test_the_server_options_from_the_environment_and_the_config_file(tmp_path, how):
+    from e2e_util import free_port as port
+    main, metrics = port(), port()
+    settings = {"listen": "127.0.0.1:%d" % main, "metrics-listen": "127.0.0.1:%d" % metrics,
+                "threads": 2, "trusted-proxies": "10.0.0.0/8", "access-log": False,
+                "db": "sqlite:%s" % (tmp_path / "s.db")}
+    if how == "env":
+        env = {"TESSERA_" + k.upper().replace("-", "_"):
+               str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.items()}
+        args = ()
+    elif how == "config":
+        (tmp_path / "c.json").write_text(json.dumps(settings))
+        env, args = {}, ("--config", str(tmp_path / "c.json"))
+    else:
+        env, args = {}, ()
+        for k, v in settings.items():
+            args += ("--" + k, "off" if v is False else str(v))
+    proc = serve_in(tmp_path, *args, "serve", env=env)
+    try:
+        def healthy():
+            try:
+                return requests.get("http://127.0.0.1:%d/healthz" % main,
+                                    timeout=1).status_code == 200
+            except requests.RequestException:
+                return False
+        assert wait_until(healthy, timeout=15)[0], "the server did not start"
+        r = requests.get("http://127.0.0.1:%d/metrics" % metrics, timeout=HTTP_TIMEOUT_S)
+        assert r.status_code == 200 and "tessera_" in r.text
+        for _ in range(3):
+            requests.get("http://127.0.0.1:%d/t/none/.well-known/openid-configuration" % main,
+                         headers={"X-Forwarded-For": "10.9.8.7"}, timeout=HTTP_TIMEOUT_S)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    # access-log false: no request lines.
+    assert '"path":"/t/none/' not in err, err
