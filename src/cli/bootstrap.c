@@ -137,7 +137,8 @@ static int validate(const json_t *doc, char *err, size_t cap)
 	size_t i, j;
 
 	if (!json_is_object(doc)) {
-		snprintf(err, cap, "the bootstrap file must be a JSON object");
+		snprintf(err, cap, "the top level must be a JSON object with \"tenants\", not %s",
+			 ts_cli_json_kind(doc));
 		return TS_EINVAL;
 	}
 	json_object_foreach((json_t *)doc, k, v) {
@@ -410,9 +411,11 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 		ts_cli_error("usage: tessera bootstrap FILE [--print-secrets] [--json]");
 		return TS_EXIT_USAGE;
 	}
-	doc = json_load_file(o.pos[0], JSON_REJECT_DUPLICATES, &je);
+	doc = json_load_file(o.pos[0], JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (doc == NULL) {
-		ts_cli_error("cannot read %s: %s (line %d)", o.pos[0], je.text, je.line);
+		char why[sizeof(je.text) + 64];
+		ts_cli_error("cannot read %s: %s", o.pos[0],
+			     ts_cli_json_error_text(&je, why, sizeof(why)));
 		goto out;
 	}
 	if (validate(doc, err, sizeof(err)) != TS_OK) {

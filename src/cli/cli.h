@@ -75,6 +75,11 @@ bool ts_opts_only(const struct ts_opts *o, const char *const *known);
 /* An on/off value: "1", "true", "on", "yes" or "0", "false", "off", "no"
  * into *out; false for anything else. */
 bool ts_cli_bool_parse(const char *s, bool *out);
+/* Why jansson could not load a file, as one phrase ("REASON (line L,
+ * column C)"), written into buf (capacity cap) and returned. */
+const char *ts_cli_json_error_text(const json_error_t *e, char *buf, size_t cap);
+/* The JSON type of v as a phrase ("an array", "a string", …). */
+const char *ts_cli_json_kind(const json_t *v);
 /* Loads defaults, then the config file, then TESSERA_* variables, then the
  * global options in o. Returns false with a message on a bad value. */
 bool ts_config_load(struct ts_config *c, const struct ts_opts *o);

@@ -267,13 +267,20 @@ static bool cfg_apply(struct ts_config *c, const char *key, const json_t *v)
 static bool load_file(struct ts_config *c, const char *path)
 {
 	json_error_t e;
-	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
 	const char *k;
 	json_t *v;
 	bool ok = true;
 
+	if (j == NULL) {
+		char why[sizeof(e.text) + 64];
+		ts_cli_error_code("usage", "cannot read config file %s: %s", path,
+				  ts_cli_json_error_text(&e, why, sizeof(why)));
+		return false;
+	}
 	if (!json_is_object(j)) {
-		ts_cli_error("cannot read config file %s: %s (line %d)", path, e.text, e.line);
+		ts_cli_error_code("usage", "config file %s: the top level must be a JSON object "
+				  "of settings, not %s", path, ts_cli_json_kind(j));
 		json_decref(j);
 		return false;
 	}
@@ -298,6 +305,39 @@ static bool load_file(struct ts_config *c, const char *path)
 	}
 	json_decref(j);
 	return ok;
+}
+
+const char *ts_cli_json_error_text(const json_error_t *e, char *buf, size_t cap)
+{
+	const char *text = e->text[0] ? e->text : "not valid JSON";
+
+	/* A file that could not be opened has no position (line -1). */
+	if (e->line > 0)
+		snprintf(buf, cap, "%s (line %d, column %d)", text, e->line, e->column);
+	else
+		snprintf(buf, cap, "%s", text);
+	return buf;
+}
+
+const char *ts_cli_json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "true or false";
+	case JSON_NULL:
+		break;
+	}
+	return "null";
 }
 
 static bool parse_threads(const char *s, unsigned *out)

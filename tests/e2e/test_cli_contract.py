@@ -383,3 +383,42 @@ def test_the_server_options_from_the_environment_and_the_config_file(tmp_path, h
     assert proc.returncode == 0, err
     # access-log false: no request lines.
     assert '"path":"/t/none/' not in err, err
+
+
+# -- JSON-level errors of the config file and the bootstrap file -------------------------------
+
+@pytest.mark.parametrize("text,why", [
+    ("[]", "the top level must be a JSON object of settings, not an array"),
+    ('"sqlite:x.db"', "the top level must be a JSON object of settings, not a string"),
+    ("", "expected"),
+    ('{"db": 1,}', "(line 1, column 10)"),
+    ('{"db": "a", "db": "b"}', "duplicate object key"),
+    (None, "No such file or directory"),
+])
+def test_a_config_file_that_is_not_an_object_of_settings_is_an_error_naming_why(
+        tmp_path, text, why):
+    cfg = tmp_path / "x.json"
+    if text is not None:
+        cfg.write_text(text)
+    p = run_in(tmp_path, "--config", str(cfg), "tenant", "list")
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("tessera: ") and why in p.stderr, p.stderr
+    assert "line -1" not in p.stderr and ":  " not in p.stderr, p.stderr
+    p = run_in(tmp_path, "--json", "--config", str(cfg), "tenant", "list")
+    e = one_json_error(p.stderr)
+    assert e["error"] == "usage" and why in e["message"], e
+
+
+@pytest.mark.parametrize("text,why", [
+    ("[]", 'the top level must be a JSON object with "tenants", not an array'),
+    ("42", 'the top level must be a JSON object with "tenants", not a number'),
+    ('{"tenants": [}', "(line 1, column 14)"),
+    (None, "No such file or directory"),
+])
+def test_a_bootstrap_file_that_is_not_json_is_an_error_naming_why(tmp_path, text, why):
+    f = tmp_path / "b.json"
+    if text is not None:
+        f.write_text(text)
+    p = run_in(tmp_path, "bootstrap", str(f))
+    assert p.returncode == 1 and why in p.stderr and "line -1" not in p.stderr, p.stderr
+    assert not (tmp_path / "tessera.db").exists()
