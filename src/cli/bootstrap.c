@@ -197,6 +197,23 @@ struct run {
 	size_t cap;
 };
 
+/* With --print-secrets, the secret that spec supplies as key, or through
+ * key_env from the environment, is echoed in res as name. Never
+ * otherwise: what the file supplied is not the command's to print. */
+static void echo_secret(const struct run *r, json_t *res, const char *name, const json_t *spec,
+			const char *key, const char *key_env)
+{
+	const char *s = json_string_value(json_object_get(spec, key));
+	const char *var = json_string_value(json_object_get(spec, key_env));
+
+	if (!r->print)
+		return;
+	if (s == NULL && var != NULL)
+		s = getenv(var);
+	if (s != NULL)
+		json_object_set_new(res, name, json_string(s));
+}
+
 /* Users, then groups (whose members must exist), of one tenant; their
  * results go into res as "users" and "groups". */
 static int apply_people(struct run *r, const char *name, const json_t *t, json_t *res)
@@ -209,11 +226,16 @@ static int apply_people(struct run *r, const char *name, const json_t *t, json_t
 
 	for (j = 0; rc == TS_OK && j < json_array_size(users); j++) {
 		const json_t *us = json_array_get(users, j);
+		json_t *ur;
 		rc = ts_admin_user_apply(r->a, name, us, &result, r->err, r->cap);
-		if (rc == TS_OK)
-			json_array_append_new(ures, json_pack("{s:s,s:o}", "username",
-				json_string_value(json_object_get(us, "username")), "created",
-				created_value(result)));
+		if (rc != TS_OK)
+			break;
+		ur = json_pack("{s:s,s:o}", "username",
+			       json_string_value(json_object_get(us, "username")), "created",
+			       created_value(result));
+		echo_secret(r, ur, "password", us, "password", "password_env");
+		echo_secret(r, ur, "app_password", us, "app_password", "app_password_env");
+		json_array_append_new(ures, ur);
 	}
 	for (j = 0; rc == TS_OK && j < json_array_size(groups); j++) {
 		const json_t *gs = json_array_get(groups, j);
@@ -242,11 +264,15 @@ static int apply_vault(struct run *r, const char *name, const json_t *t, json_t 
 
 	for (j = 0; rc == TS_OK && j < json_array_size(ps); j++) {
 		const json_t *p = json_array_get(ps, j);
+		json_t *pr;
 		rc = ts_admin_provider_apply(r->v, name, p, false, &result, r->err, r->cap);
-		if (rc == TS_OK)
-			json_array_append_new(pres, json_pack("{s:s,s:o}", "name",
-				json_string_value(json_object_get(p, "name")), "created",
-				created_value(result)));
+		if (rc != TS_OK)
+			break;
+		pr = json_pack("{s:s,s:o}", "name", json_string_value(json_object_get(p, "name")),
+			       "created", created_value(result));
+		echo_secret(r, pr, "client_secret", p, "client_secret", "client_secret_env");
+		echo_secret(r, pr, "partner_key", p, "partner_key", "partner_key_env");
+		json_array_append_new(pres, pr);
 	}
 	for (j = 0; rc == TS_OK && j < json_array_size(cs); j++) {
 		const json_t *cn = json_array_get(cs, j);
@@ -298,15 +324,12 @@ static int apply_tenant(struct run *r, const json_t *t, json_t *out)
 		cr = json_pack("{s:s,s:o}", "client_id",
 			       json_string_value(json_object_get(cs, "client_id")), "created",
 			       created_value(result));
+		/* A generated secret is printed once, when it is made. */
 		if (secret) {
 			json_object_set_new(cr, "client_secret", json_string(secret));
 			ts_free_secret(secret);
-		} else if (r->print && json_string_value(json_object_get(cs, "secret"))) {
-			json_object_set(cr, "client_secret", json_object_get(cs, "secret"));
-		} else if (r->print && json_string_value(json_object_get(cs, "secret_env"))) {
-			const char *s = getenv(json_string_value(json_object_get(cs, "secret_env")));
-			if (s)
-				json_object_set_new(cr, "client_secret", json_string(s));
+		} else {
+			echo_secret(r, cr, "client_secret", cs, "secret", "secret_env");
 		}
 		json_array_append_new(cres, cr);
 	}

@@ -422,3 +422,81 @@ def test_a_bootstrap_file_that_is_not_json_is_an_error_naming_why(tmp_path, text
     p = run_in(tmp_path, "bootstrap", str(f))
     assert p.returncode == 1 and why in p.stderr and "line -1" not in p.stderr, p.stderr
     assert not (tmp_path / "tessera.db").exists()
+
+
+# -- --print-secrets ------------------------------------------------------------------------
+
+PW_ALICE, PW_BOB, APP_ALICE = "alice-password-1", "bob-password-from-env", "alice-app-password"
+SVC_SECRET, ENV_SECRET = SECRET, "client-secret-from-the-environment-0123456789"
+CRM_SECRET, CRM2_SECRET, SHOP_KEY = "crm-client-secret", "crm2-secret-from-env", "shopee-key-env"
+SECRET_ENV = {"BOB_PW": PW_BOB, "ALICE_APP": APP_ALICE, "SVC2_SECRET": ENV_SECRET,
+              "CRM2_SECRET": CRM2_SECRET, "SHOP_KEY": SHOP_KEY}
+
+
+def secrets_doc():
+    return {"tenants": [{
+        "name": "acme", "roles": ["Sales User"], "scopes": [{"name": "tasks:read"}],
+        "users": [{"username": "alice@acme.test", "password": PW_ALICE,
+                   "app_password_env": "ALICE_APP"},
+                  {"username": "bob@acme.test", "password_env": "BOB_PW"},
+                  {"username": "carol@acme.test"}],
+        "clients": [{"client_id": "svc", "secret": SVC_SECRET, "scopes": ["tasks:read"]},
+                    {"client_id": "svc2", "secret_env": "SVC2_SECRET", "scopes": ["tasks:read"]},
+                    {"client_id": "gen", "scopes": ["tasks:read"]}],
+        "providers": [
+            {"name": "crm", "kind": "oauth2", "grant": "client_credentials",
+             "token_url": "https://crm.example.test/token", "client_id": "c",
+             "client_secret": CRM_SECRET},
+            {"name": "crm2", "kind": "oauth2", "grant": "client_credentials",
+             "token_url": "https://crm2.example.test/token", "client_id": "c",
+             "client_secret_env": "CRM2_SECRET"},
+            {"name": "shop", "profile": "shopee", "partner_id": 1001,
+             "partner_key_env": "SHOP_KEY", "base_url": "https://shop.example.test"}]}]}
+
+
+def by(items, key):
+    return {i[key]: i for i in items}
+
+
+def test_print_secrets_echoes_every_secret_the_file_supplied(make_server):
+    inst = make_server(start=False)
+    p = subprocess.run([tessera_bin(), "--db", inst.db, "bootstrap",
+                        str(write(inst.dir / "s.json", secrets_doc()))],
+                       env=inst.env(SECRET_ENV), cwd=inst.dir, capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    for s in (PW_ALICE, PW_BOB, APP_ALICE, SVC_SECRET, ENV_SECRET, CRM_SECRET, CRM2_SECRET,
+              SHOP_KEY):
+        assert s not in p.stdout, "printed without --print-secrets: %s" % s
+    t = json.loads(p.stdout)["tenants"][0]
+    generated = by(t["clients"], "client_id")["gen"]["client_secret"]
+    assert "client_secret" not in by(t["clients"], "client_id")["svc"]
+    assert all(set(u) == {"username", "created"} for u in t["users"]), t["users"]
+    assert all(set(x) == {"name", "created"} for x in t["providers"]), t["providers"]
+
+    p = subprocess.run([tessera_bin(), "--db", inst.db, "bootstrap",
+                        str(inst.dir / "s.json"), "--print-secrets"],
+                       env=inst.env(SECRET_ENV), cwd=inst.dir, capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    t = json.loads(p.stdout)["tenants"][0]
+    users, clients, providers = (by(t["users"], "username"), by(t["clients"], "client_id"),
+                                 by(t["providers"], "name"))
+    assert users["alice@acme.test"] == {"username": "alice@acme.test", "created": False,
+                                        "password": PW_ALICE, "app_password": APP_ALICE}
+    assert users["bob@acme.test"] == {"username": "bob@acme.test", "created": False,
+                                      "password": PW_BOB}
+    assert users["carol@acme.test"] == {"username": "carol@acme.test", "created": False}
+    assert clients["svc"]["client_secret"] == SVC_SECRET
+    assert clients["svc2"]["client_secret"] == ENV_SECRET
+    # A generated secret is printed once, at creation, and never again.
+    assert "client_secret" not in clients["gen"] and generated not in p.stdout
+    assert providers["crm"] == {"name": "crm", "created": False, "client_secret": CRM_SECRET}
+    assert providers["crm2"] == {"name": "crm2", "created": False,
+                                 "client_secret": CRM2_SECRET}
+    assert providers["shop"] == {"name": "shop", "created": False, "partner_key": SHOP_KEY}
+
+
+def write(path, doc):
+    path.write_text(json.dumps(doc))
+    return path
