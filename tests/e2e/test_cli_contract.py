@@ -117,13 +117,30 @@ def test_a_good_file_applies_whole_and_again_changes_nothing(inst):
     assert edited["tenants"][1]["users"][0]["created"] == "updated"
 
 
+MOBILE = {"client_id": "mobile", "type": "public", "redirect_uris": ["app.acme://cb"],
+          "grant_types": ["authorization_code", "refresh_token", "password"],
+          "scopes": ["openid", "offline_access"]}
+
+
 def test_a_running_server_keeps_serving_through_a_failed_and_a_good_bootstrap(make_server):
-    srv = make_server(GOOD)
+    """The server keeps answering, writes included (a password grant stores
+    a refresh token), while files are applied on its SQLite database; a
+    good file of 20 users holds the write lock for about half a second."""
+    clients = GOOD["tenants"][0]["clients"] + [MOBILE]
+    srv = make_server({"tenants": [acme(clients=clients)]})
     token_url = srv.endpoint("acme", "token")
 
     def token():
         r = requests.post(token_url, data={"grant_type": "client_credentials"},
                           auth=("svc", SECRET), timeout=HTTP_TIMEOUT_S)
+        return r.status_code
+
+    def password():
+        r = requests.post(token_url, data={
+            "grant_type": "password", "client_id": "mobile", "username": ALICE["username"],
+            "password": ALICE["password"], "scope": "openid offline_access"},
+            timeout=HTTP_TIMEOUT_S)
+        assert r.status_code != 200 or "refresh_token" in r.json(), r.text
         return r.status_code
 
     statuses = []
@@ -132,6 +149,7 @@ def test_a_running_server_keeps_serving_through_a_failed_and_a_good_bootstrap(ma
     def poll():
         while not stop.is_set():
             statuses.append(token())
+            statuses.append(password())
             statuses.append(requests.get(srv.url("/readyz"), timeout=HTTP_TIMEOUT_S).status_code)
             time.sleep(0.02)
 
@@ -140,7 +158,10 @@ def test_a_running_server_keeps_serving_through_a_failed_and_a_good_bootstrap(ma
     try:
         r = srv.bootstrap(BAD_GROUP)
         assert r.rc == 1, r.err
-        out = srv.bootstrap_ok({"tenants": [acme(), {"name": "newco"}]})
+        many = [dict(ALICE)] + [{"username": "u%d@acme.test" % i, "password": "pw-%d-long" % i}
+                                for i in range(19)]
+        out = srv.bootstrap_ok({"tenants": [acme(clients=clients, users=many),
+                                            {"name": "newco"}]})
         assert out["tenants"][1]["created"] is True
     finally:
         stop.set()
