@@ -4,19 +4,25 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int main(int argc, char **argv)
 {
 	struct ts_config cfg;
 	struct ts_opts all;
-	const char *cmd = NULL;
+	const char *cmd = NULL, *env_json;
 	int i, cmd_at = -1, rc;
 	bool json = false;
 	const struct ts_cli_command *command;
 
 	for (i = 1; i < argc; i++)
 		json = json || strcmp(argv[i], "--json") == 0;
+	/* TESSERA_JSON too, before the configuration (whose own errors are
+	 * then JSON); a bad value is reported by the configuration. */
+	env_json = getenv("TESSERA_JSON");
+	if (!json && env_json != NULL && !ts_cli_bool_parse(env_json, &json))
+		json = false;
 	ts_cli_json_errors(json);
 	/* The command is the first positional word; global options may stand
 	 * before or after it. */
@@ -35,9 +41,7 @@ int main(int argc, char **argv)
 			cmd = "version";
 	if (cmd != NULL && strcmp(cmd, "version") == 0) {
 		struct ts_config bare = {0};
-		for (i = 1; i < argc; i++)
-			if (strcmp(argv[i], "--json") == 0)
-				bare.json = true;
+		bare.json = json;
 		return ts_cmd_version(&bare, 0, NULL);
 	}
 	/* help, --help anywhere, and COMMAND --help print usage and do
@@ -62,6 +66,12 @@ int main(int argc, char **argv)
 		return TS_EXIT_USAGE;
 	}
 	cfg.opts = &all;
+	/* The config file may have turned JSON on. */
+	ts_cli_json_errors(cfg.json);
+	/* Only the server logs unless told to: a command's stderr holds its
+	 * error alone (one JSON object with --json), which names the reason. */
+	if (strcmp(cmd, "serve") != 0 && !cfg.log_level_given)
+		ts_log_set_level(TS_LOG_OFF);
 	rc = -1;
 	command = ts_cli_command_find(cmd);
 	if (command != NULL) {
@@ -81,6 +91,7 @@ int main(int argc, char **argv)
 			ts_cli_usage(stderr);
 		rc = TS_EXIT_USAGE;
 	}
+	ts_cli_new_db_end(rc != TS_EXIT_OK);
 	ts_config_clear(&cfg);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* bootstrap.c: `tessera bootstrap FILE`: applies a declarative file
- * idempotently. The whole file is validated before anything is written, so
- * a mistake in the last client does not leave the first tenant half done. */
+ * idempotently. The whole file is validated before anything is written,
+ * then applied in one write batch that is committed only when every part
+ * of it succeeded, so a file that fails changes nothing. */
 #include "cli.h"
 #include "identity/identity.h"
 #include "vault/vault.h"
@@ -10,14 +11,6 @@
 #include <string.h>
 
 #define ERR_MAX 512
-/* Tenants written in one transaction: enough that commits stop being the
- * cost of a large file, few enough that the write lock is held for well
- * under a second (a tenant takes about a millisecond of key generation and
- * sealing). A batch is also committed once it has run BATCH_MS: a tenant
- * whose client needs RSA keys takes a hundred times longer, and a server
- * writing to the same database must not wait on the lock for long. */
-#define BATCH_TENANTS 64
-#define BATCH_MS 250
 
 /* Members of a tenant in the file that are not tenant settings. */
 static const char *const tenant_sections[] = {"clients", "users", "groups", "providers",
@@ -144,7 +137,8 @@ static int validate(const json_t *doc, char *err, size_t cap)
 	size_t i, j;
 
 	if (!json_is_object(doc)) {
-		snprintf(err, cap, "the bootstrap file must be a JSON object");
+		snprintf(err, cap, "the top level must be a JSON object with \"tenants\", not %s",
+			 ts_cli_json_kind(doc));
 		return TS_EINVAL;
 	}
 	json_object_foreach((json_t *)doc, k, v) {
@@ -191,10 +185,38 @@ static int validate(const json_t *doc, char *err, size_t cap)
 	return TS_OK;
 }
 
+/* What applying a file carries from tenant to tenant. */
+struct run {
+	struct ts_config *c;
+	struct ts_admin *a;
+	struct ts_vault *v; /* for providers and connections; NULL when the file has none */
+	bool print;         /* --print-secrets */
+	json_t *fetch;      /* [tenant, id] of each connection created: its first
+			     * token is fetched once the file is committed */
+	char *err;
+	size_t cap;
+};
+
+/* With --print-secrets, the secret that spec supplies as key, or through
+ * key_env from the environment, is echoed in res as name. Never
+ * otherwise: what the file supplied is not the command's to print. */
+static void echo_secret(const struct run *r, json_t *res, const char *name, const json_t *spec,
+			const char *key, const char *key_env)
+{
+	const char *s = json_string_value(json_object_get(spec, key));
+	const char *var = json_string_value(json_object_get(spec, key_env));
+
+	if (!r->print)
+		return;
+	if (s == NULL && var != NULL)
+		s = getenv(var);
+	if (s != NULL)
+		json_object_set_new(res, name, json_string(s));
+}
+
 /* Users, then groups (whose members must exist), of one tenant; their
  * results go into res as "users" and "groups". */
-static int apply_people(struct ts_admin *a, const char *name, const json_t *t, json_t *res,
-			char *err, size_t cap)
+static int apply_people(struct run *r, const char *name, const json_t *t, json_t *res)
 {
 	const json_t *users = json_object_get(t, "users"), *groups = json_object_get(t, "groups");
 	json_t *ures = json_array(), *gres = json_array();
@@ -204,16 +226,21 @@ static int apply_people(struct ts_admin *a, const char *name, const json_t *t, j
 
 	for (j = 0; rc == TS_OK && j < json_array_size(users); j++) {
 		const json_t *us = json_array_get(users, j);
-		rc = ts_admin_user_apply(a, name, us, &result, err, cap);
-		if (rc == TS_OK)
-			json_array_append_new(ures, json_pack("{s:s,s:o}", "username",
-				json_string_value(json_object_get(us, "username")), "created",
-				created_value(result)));
+		json_t *ur;
+		rc = ts_admin_user_apply(r->a, name, us, &result, r->err, r->cap);
+		if (rc != TS_OK)
+			break;
+		ur = json_pack("{s:s,s:o}", "username",
+			       json_string_value(json_object_get(us, "username")), "created",
+			       created_value(result));
+		echo_secret(r, ur, "password", us, "password", "password_env");
+		echo_secret(r, ur, "app_password", us, "app_password", "app_password_env");
+		json_array_append_new(ures, ur);
 	}
 	for (j = 0; rc == TS_OK && j < json_array_size(groups); j++) {
 		const json_t *gs = json_array_get(groups, j);
 		char *gid = NULL;
-		rc = ts_admin_group_apply(a, name, gs, &result, &gid, err, cap);
+		rc = ts_admin_group_apply(r->a, name, gs, &result, &gid, r->err, r->cap);
 		if (rc == TS_OK)
 			json_array_append_new(gres, json_pack("{s:s,s:s,s:o}", "name",
 				json_string_value(json_object_get(gs, "name")), "id", gid, "created",
@@ -227,45 +254,46 @@ static int apply_people(struct ts_admin *a, const char *name, const json_t *t, j
 
 /* Providers, then connections (client-credentials providers only) of
  * one tenant; their results go into res as "providers" and "connections". */
-static int apply_vault(struct ts_config *c, struct ts_admin *a, const char *name,
-		       const json_t *t, json_t *res, char *err, size_t cap)
+static int apply_vault(struct run *r, const char *name, const json_t *t, json_t *res)
 {
 	const json_t *ps = json_object_get(t, "providers"), *cs = json_object_get(t, "connections");
-	struct ts_vault *v = NULL;
 	json_t *pres = json_array(), *cres = json_array();
 	const char *result;
 	size_t j;
 	int rc = TS_OK;
 
-	if (json_array_size(ps) + json_array_size(cs) > 0)
-		rc = ts_vault_new(a->store, c->mks, c->nmks, NULL, NULL, "bootstrap", &v);
 	for (j = 0; rc == TS_OK && j < json_array_size(ps); j++) {
 		const json_t *p = json_array_get(ps, j);
-		rc = ts_admin_provider_apply(v, name, p, false, &result, err, cap);
-		if (rc == TS_OK)
-			json_array_append_new(pres, json_pack("{s:s,s:o}", "name",
-				json_string_value(json_object_get(p, "name")), "created",
-				created_value(result)));
+		json_t *pr;
+		rc = ts_admin_provider_apply(r->v, name, p, false, &result, r->err, r->cap);
+		if (rc != TS_OK)
+			break;
+		pr = json_pack("{s:s,s:o}", "name", json_string_value(json_object_get(p, "name")),
+			       "created", created_value(result));
+		echo_secret(r, pr, "client_secret", p, "client_secret", "client_secret_env");
+		echo_secret(r, pr, "partner_key", p, "partner_key", "partner_key_env");
+		json_array_append_new(pres, pr);
 	}
 	for (j = 0; rc == TS_OK && j < json_array_size(cs); j++) {
 		const json_t *cn = json_array_get(cs, j);
 		char *id = NULL;
-		rc = ts_vault_connection_declare(v, name, cn, &result, &id, err, cap);
-		if (rc == TS_OK)
+		rc = ts_vault_connection_declare(r->v, name, cn, &result, &id, r->err, r->cap);
+		if (rc == TS_OK) {
 			json_array_append_new(cres, json_pack("{s:s,s:s,s:s,s:o}", "name",
 				json_string_value(json_object_get(cn, "name")), "provider",
 				json_string_value(json_object_get(cn, "provider")), "id", id,
 				"created", created_value(result)));
+			if (strcmp(result, "created") == 0)
+				json_array_append_new(r->fetch, json_pack("[s,s]", name, id));
+		}
 		free(id);
 	}
 	json_object_set_new(res, "providers", pres);
 	json_object_set_new(res, "connections", cres);
-	ts_vault_free(v);
 	return rc;
 }
 
-static int apply_tenant(struct ts_config *c, struct ts_admin *a, const json_t *t, bool print,
-			json_t *out, char *err, size_t cap)
+static int apply_tenant(struct run *r, const json_t *t, json_t *out)
 {
 	const json_t *clients = json_object_get(t, "clients");
 	const char *name = json_string_value(json_object_get(t, "name"));
@@ -275,13 +303,13 @@ static int apply_tenant(struct ts_config *c, struct ts_admin *a, const json_t *t
 	size_t j;
 	int rc;
 
-	rc = ts_admin_tenant_apply(a, settings, &result, err, cap);
+	rc = ts_admin_tenant_apply(r->a, settings, &result, r->err, r->cap);
 	json_decref(settings);
 	if (rc != TS_OK) {
 		json_decref(cres);
 		return rc;
 	}
-	issuer = ts_tenant_issuer(c->public_url, name);
+	issuer = ts_tenant_issuer(r->c->public_url, name);
 	res = json_pack("{s:s,s:s,s:o}", "name", name, "issuer", issuer, "created",
 			created_value(result));
 	free(issuer);
@@ -290,40 +318,28 @@ static int apply_tenant(struct ts_config *c, struct ts_admin *a, const json_t *t
 		char *secret = NULL;
 		json_t *cr;
 
-		rc = ts_admin_client_apply(a, name, cs, &result, &secret, err, cap);
+		rc = ts_admin_client_apply(r->a, name, cs, &result, &secret, r->err, r->cap);
 		if (rc != TS_OK)
 			break;
 		cr = json_pack("{s:s,s:o}", "client_id",
 			       json_string_value(json_object_get(cs, "client_id")), "created",
 			       created_value(result));
+		/* A generated secret is printed once, when it is made. */
 		if (secret) {
 			json_object_set_new(cr, "client_secret", json_string(secret));
 			ts_free_secret(secret);
-		} else if (print && json_string_value(json_object_get(cs, "secret"))) {
-			json_object_set(cr, "client_secret", json_object_get(cs, "secret"));
-		} else if (print && json_string_value(json_object_get(cs, "secret_env"))) {
-			const char *s = getenv(json_string_value(json_object_get(cs, "secret_env")));
-			if (s)
-				json_object_set_new(cr, "client_secret", json_string(s));
+		} else {
+			echo_secret(r, cr, "client_secret", cs, "secret", "secret_env");
 		}
 		json_array_append_new(cres, cr);
 	}
 	json_object_set_new(res, "clients", cres);
 	if (rc == TS_OK)
-		rc = apply_people(a, name, t, res, err, cap);
+		rc = apply_people(r, name, t, res);
 	if (rc == TS_OK)
-		rc = apply_vault(c, a, name, t, res, err, cap);
+		rc = apply_vault(r, name, t, res);
 	json_array_append_new(out, res);
 	return rc;
-}
-
-/* A tenant with people or vault sections hashes passwords (Argon2id) or
- * may call a provider: it is applied on its own, not inside a batch that
- * holds the write lock. */
-static bool batchable(const json_t *t)
-{
-	return json_object_get(t, "users") == NULL && json_object_get(t, "groups") == NULL &&
-	       json_object_get(t, "providers") == NULL && json_object_get(t, "connections") == NULL;
 }
 
 static int ver_cmp(const void *key, const void *elem)
@@ -331,74 +347,73 @@ static int ver_cmp(const void *key, const void *elem)
 	return strcmp(key, (*(struct ts_tenant_ver *const *)elem)->name);
 }
 
-/* RSA keys ahead of need: the tenants from i on that the next batch (or,
- * for a tenant that is not batchable, that tenant alone) will create, and
- * that need RS256 keys (a current and a next each), have them generated
- * in parallel before its transaction begins. A tenant already stored is
- * not counted (vers, sorted by name, lists them). */
-static int rsa_ahead(struct ts_admin *a, const json_t *tenants, size_t i,
-		     struct ts_tenant_ver *const *vers, size_t nv)
+/* RSA keys ahead of need: every tenant of the file that is not stored yet
+ * and needs RS256 keys (a current and a next each) has them generated in
+ * parallel before the file's transaction begins, which then holds the
+ * write lock for less time. */
+static int rsa_ahead(struct ts_admin *a, const json_t *tenants)
 {
-	size_t j, want = 0, n = json_array_size(tenants);
-	bool batch = batchable(json_array_get(tenants, i));
+	struct ts_tenant_ver **vers = NULL;
+	size_t j, want = 0, nv = 0;
+	int rc;
 
-	for (j = i; j < n && j < i + (batch ? BATCH_TENANTS : 1); j++) {
+	rc = ts_store_tenant_versions(a->store, &vers, &nv);
+	for (j = 0; rc == TS_OK && j < json_array_size(tenants); j++) {
 		const json_t *t = json_array_get(tenants, j);
 		const char *name = json_string_value(json_object_get(t, "name"));
-		if (batchable(t) != batch)
-			break;
 		/* vers is NULL when the store has no tenant yet. */
 		bool stored = nv > 0 && bsearch(name, vers, nv, sizeof(*vers), ver_cmp) != NULL;
 		if (!stored && ts_admin_tenant_spec_needs_rsa(t))
 			want += 2;
 	}
-	return ts_keypool_fill(a->rsa_pool, want);
+	if (rc == TS_OK)
+		rc = ts_keypool_fill(a->rsa_pool, want);
+	ts_tenant_vers_free(vers, nv);
+	return rc;
 }
 
-/* Applies every tenant of the file, in order, with tenants of settings and
- * clients only written BATCH_TENANTS to a transaction. A failure rolls back
- * its batch (earlier batches stay) and sets err. */
-static int apply_all(struct ts_config *c, struct ts_admin *a, const json_t *tenants, bool print,
-		     json_t *out, char *err, size_t cap)
+/* Whether a tenant of the file has providers or connections. */
+static bool any_vault(const json_t *tenants)
 {
-	struct ts_tenant_ver **vers = NULL;
-	size_t i, in_batch = 0, nv = 0;
-	int64_t started = 0;
-	int rc;
+	size_t i;
 
-	rc = ts_store_tenant_versions(a->store, &vers, &nv);
-	for (i = 0; rc == TS_OK && i < json_array_size(tenants); i++) {
+	for (i = 0; i < json_array_size(tenants); i++) {
 		const json_t *t = json_array_get(tenants, i);
-		bool batch = batchable(t);
+		if (json_array_size(json_object_get(t, "providers")) +
+		    json_array_size(json_object_get(t, "connections")) > 0)
+			return true;
+	}
+	return false;
+}
 
-		if (in_batch > 0 && (!batch || in_batch == BATCH_TENANTS ||
-				     ts_mono_ms() - started >= BATCH_MS)) {
-			rc = ts_store_batch_end(a->store, true);
-			in_batch = 0;
-			if (rc != TS_OK)
-				break;
-		}
-		if (in_batch == 0) {
-			rc = rsa_ahead(a, tenants, i, vers, nv);
-			if (rc != TS_OK)
-				break;
-		}
-		if (batch && in_batch == 0) {
-			rc = ts_store_batch_begin(a->store);
-			if (rc != TS_OK)
-				break;
-			started = ts_mono_ms();
-		}
-		in_batch += batch;
-		rc = apply_tenant(c, a, t, print, out, err, cap);
+/* Applies every tenant of the file, in order, in one write batch: all of
+ * it is committed, or nothing when any part fails (err then says why).
+ * The first tokens of the connections it created are fetched after the
+ * commit, so that no provider's answer is awaited under the write lock. */
+static int apply_all(struct run *r, const json_t *tenants, json_t *out)
+{
+	size_t i;
+	int rc, erc;
+
+	rc = rsa_ahead(r->a, tenants);
+	if (rc == TS_OK && any_vault(tenants))
+		rc = ts_vault_new(r->a->store, r->c->mks, r->c->nmks, NULL, NULL, "bootstrap", &r->v);
+	if (rc == TS_OK)
+		rc = ts_store_batch_begin(r->a->store);
+	if (rc != TS_OK)
+		goto out;
+	for (i = 0; rc == TS_OK && i < json_array_size(tenants); i++)
+		rc = apply_tenant(r, json_array_get(tenants, i), out);
+	erc = ts_store_batch_end(r->a->store, rc == TS_OK);
+	rc = rc != TS_OK ? rc : erc;
+	for (i = 0; rc == TS_OK && i < json_array_size(r->fetch); i++) {
+		const json_t *f = json_array_get(r->fetch, i);
+		ts_vault_connection_fetch_first(r->v, json_string_value(json_array_get(f, 0)),
+						json_string_value(json_array_get(f, 1)));
 	}
-	if (in_batch > 0) {
-		int erc = ts_store_batch_end(a->store, rc == TS_OK);
-		rc = rc != TS_OK ? rc : erc;
-	}
-	if (rc != TS_OK && err[0] == '\0')
-		snprintf(err, cap, "could not apply the file (%s)", ts_rc_str(rc));
-	ts_tenant_vers_free(vers, nv);
+out:
+	if (rc != TS_OK && r->err[0] == '\0')
+		snprintf(r->err, r->cap, "could not apply the file (%s)", ts_rc_str(rc));
 	return rc;
 }
 
@@ -409,6 +424,7 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	struct ts_store *st = NULL;
 	struct ts_admin a;
 	struct ts_keypool pool = {0};
+	struct run run = {0};
 	json_error_t je;
 	json_t *doc = NULL, *tenants, *out = NULL;
 	char err[ERR_MAX] = "";
@@ -418,9 +434,11 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 		ts_cli_error("usage: tessera bootstrap FILE [--print-secrets] [--json]");
 		return TS_EXIT_USAGE;
 	}
-	doc = json_load_file(o.pos[0], JSON_REJECT_DUPLICATES, &je);
+	doc = json_load_file(o.pos[0], JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
 	if (doc == NULL) {
-		ts_cli_error("cannot read %s: %s (line %d)", o.pos[0], je.text, je.line);
+		char why[sizeof(je.text) + 64];
+		ts_cli_error("cannot read %s: %s", o.pos[0],
+			     ts_cli_json_error_text(&je, why, sizeof(why)));
 		goto out;
 	}
 	if (validate(doc, err, sizeof(err)) != TS_OK) {
@@ -441,8 +459,13 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	a.rsa_pool = &pool;
 	tenants = json_object_get(doc, "tenants");
 	out = json_array();
-	if (apply_all(c, &a, tenants, ts_opts_has(&o, "print-secrets"), out, err, sizeof(err)) !=
-	    TS_OK) {
+	run.c = c;
+	run.a = &a;
+	run.print = ts_opts_has(&o, "print-secrets");
+	run.fetch = json_array();
+	run.err = err;
+	run.cap = sizeof(err);
+	if (apply_all(&run, tenants, out) != TS_OK) {
 		ts_cli_error("%s", err);
 		goto out;
 	}
@@ -451,6 +474,8 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	ts_cli_print(c, json_pack("{s:O}", "tenants", out));
 	exit_code = TS_EXIT_OK;
 out:
+	ts_vault_free(run.v);
+	json_decref(run.fetch);
 	ts_keypool_clear(&pool);
 	json_decref(out);
 	json_decref(doc);

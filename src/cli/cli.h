@@ -42,6 +42,7 @@ struct ts_config {
 	char *public_url;  /* "http://127.0.0.1:8080" */
 	char *listen;      /* "127.0.0.1:8080" */
 	char *log_level;   /* "info" */
+	bool log_level_given; /* by --log-level or TESSERA_LOG_LEVEL */
 	char *trusted_proxies; /* serve: "CIDR[,CIDR...]", or NULL */
 	char *metrics_listen;  /* serve: a second address for /metrics, or NULL */
 	char *master_key;  /* 64 hex characters, or NULL */
@@ -71,12 +72,26 @@ bool ts_opts_has(const struct ts_opts *o, const char *name);
  * unknown one. */
 bool ts_opts_only(const struct ts_opts *o, const char *const *known);
 
+/* An on/off value: "1", "true", "on", "yes" or "0", "false", "off", "no"
+ * into *out; false for anything else. */
+bool ts_cli_bool_parse(const char *s, bool *out);
+/* Why jansson could not load a file, as one phrase ("REASON (line L,
+ * column C)"), written into buf (capacity cap) and returned. */
+const char *ts_cli_json_error_text(const json_error_t *e, char *buf, size_t cap);
+/* The JSON type of v as a phrase ("an array", "a string", …). */
+const char *ts_cli_json_kind(const json_t *v);
 /* Loads defaults, then the config file, then TESSERA_* variables, then the
  * global options in o. Returns false with a message on a bad value. */
 bool ts_config_load(struct ts_config *c, const struct ts_opts *o);
 void ts_config_clear(struct ts_config *c);
-/* Opens the configured store, printing a sentence on failure. */
+/* Opens the configured store, printing a sentence on failure. A SQLite
+ * file it creates is remembered for ts_cli_new_db_end. */
 int ts_cli_open_store(const struct ts_config *c, struct ts_store **out);
+/* Once the command is over and its store closed: when it failed, removes
+ * the SQLite database (with its -wal, -shm and -journal files) that
+ * ts_cli_open_store created, if no tenant is in it, so that a failed
+ * command leaves no new database behind. */
+void ts_cli_new_db_end(bool failed);
 
 /* Prints a result: JSON with --json, else a readable rendering. Steals obj. */
 void ts_cli_print(const struct ts_config *c, json_t *obj);
@@ -87,6 +102,10 @@ void ts_cli_print(const struct ts_config *c, json_t *obj);
  * "already_exists", ...). */
 void ts_cli_error(const char *fmt, ...) TS_PRINTF(1, 2);
 void ts_cli_error_code(const char *code, const char *fmt, ...) TS_PRINTF(2, 3);
+/* Why the store just failed, as its log said (": REASON"), or "" when
+ * nothing was logged: commands other than serve log nothing by default,
+ * so their error sentence carries the reason. Valid until the next log call. */
+const char *ts_cli_store_reason(void);
 /* Turns JSON errors on (set once, from --json, before any command runs). */
 void ts_cli_json_errors(bool on);
 

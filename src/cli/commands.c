@@ -10,6 +10,7 @@
 static const struct ts_cli_command commands[] = {
 	{"serve", ts_cmd_serve,
 	 "serve [--threads N] [--trusted-proxies CIDR,...] [--metrics-listen ADDR]\n"
+	 "        [--access-log on|off]\n"
 	 "                                  run the server (SIGHUP reloads the config file)"},
 	{"bootstrap", ts_cmd_bootstrap, "bootstrap FILE [--print-secrets] apply a declarative file"},
 	{"tenant", ts_cmd_tenant, "tenant create|update|list|show|delete"},
@@ -36,7 +37,7 @@ static const struct ts_cli_command commands[] = {
 	 "version                         the version and the libraries it runs with"},
 };
 
-const char *const ts_cli_command_flags[] = {"password-stdin", "check", NULL};
+const char *const ts_cli_command_flags[] = {"password-stdin", "check", "force", NULL};
 
 const struct ts_cli_command *ts_cli_command_find(const char *name)
 {
@@ -77,7 +78,8 @@ void ts_cli_usage(FILE *f)
 	fputs("environment: TESSERA_DB, TESSERA_PUBLIC_URL, TESSERA_LISTEN, TESSERA_MASTER_KEY,\n"
 	      "             TESSERA_MASTER_KEY_FILE, TESSERA_MASTER_KEY_OLD, TESSERA_CONFIG,\n"
 	      "             TESSERA_LOG_LEVEL, TESSERA_THREADS, TESSERA_TRUSTED_PROXIES,\n"
-	      "             TESSERA_METRICS_LISTEN, TESSERA_ACCESS_LOG, TESSERA_VAULT_TICK_MS\n"
+	      "             TESSERA_METRICS_LISTEN, TESSERA_ACCESS_LOG, TESSERA_JSON,\n"
+	      "             TESSERA_VAULT_TICK_MS\n"
 	      "config file (--config, JSON): the options above by name, e.g.\n"
 	      "             {\"db\": \"sqlite:/var/lib/tessera/tessera.db\", \"access-log\": true}\n",
 	      f);

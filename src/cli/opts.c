@@ -2,6 +2,7 @@
  * by every subcommand. */
 #include "cli.h"
 
+#include "store/store_config.h"
 #include "store/store_core.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CONFIG_FILE_MAX (1u << 20)
 #define THREADS_MAX 256
@@ -94,14 +96,14 @@ bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_op
 		const char *a = argv[i];
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
 			if (o->npos == TS_OPTS_MAX) {
-				ts_cli_error("too many arguments");
+				ts_cli_error_code("usage", "too many arguments");
 				return false;
 			}
 			o->pos[o->npos++] = a;
 			continue;
 		}
 		if (o->nopt == TS_OPTS_MAX) {
-			ts_cli_error("too many options");
+			ts_cli_error_code("usage", "too many options");
 			return false;
 		}
 		a += 2;
@@ -124,7 +126,7 @@ bool ts_opts_parse(int argc, char **argv, const char *const *flags, struct ts_op
 				o->opt[o->nopt].value = eq + 1;
 			} else if (!is_flag) {
 				if (i + 1 >= argc) {
-					ts_cli_error("option --%s needs a value", name);
+					ts_cli_error_code("usage", "option --%s needs a value", name);
 					return false;
 				}
 				o->opt[o->nopt].value = argv[++i];
@@ -200,7 +202,7 @@ static const struct {
 	{"listen", CFG_STRING},       {"log-level", CFG_STRING},
 	{"threads", CFG_UINT},        {"master-key-file", CFG_STRING},
 	{"access-log", CFG_BOOL},     {"trusted-proxies", CFG_STRING},
-	{"metrics-listen", CFG_STRING},
+	{"metrics-listen", CFG_STRING}, {"json", CFG_BOOL},
 };
 static const char *const cfg_type_name[] = {"a string", "a whole number", "true or false"};
 
@@ -255,6 +257,8 @@ static bool cfg_apply(struct ts_config *c, const char *key, const json_t *v)
 		c->threads = (unsigned)json_integer_value(v);
 	else if (strcmp(key, "access-log") == 0)
 		c->access_log = json_is_true(v);
+	else if (strcmp(key, "json") == 0)
+		c->json = json_is_true(v);
 	else if (strcmp(key, "master-key-file") == 0)
 		return read_key_file(c, s);
 	return true;
@@ -263,13 +267,20 @@ static bool cfg_apply(struct ts_config *c, const char *key, const json_t *v)
 static bool load_file(struct ts_config *c, const char *path)
 {
 	json_error_t e;
-	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
 	const char *k;
 	json_t *v;
 	bool ok = true;
 
+	if (j == NULL) {
+		char why[sizeof(e.text) + 64];
+		ts_cli_error_code("usage", "cannot read config file %s: %s", path,
+				  ts_cli_json_error_text(&e, why, sizeof(why)));
+		return false;
+	}
 	if (!json_is_object(j)) {
-		ts_cli_error("cannot read config file %s: %s (line %d)", path, e.text, e.line);
+		ts_cli_error_code("usage", "config file %s: the top level must be a JSON object "
+				  "of settings, not %s", path, ts_cli_json_kind(j));
 		json_decref(j);
 		return false;
 	}
@@ -296,6 +307,39 @@ static bool load_file(struct ts_config *c, const char *path)
 	return ok;
 }
 
+const char *ts_cli_json_error_text(const json_error_t *e, char *buf, size_t cap)
+{
+	const char *text = e->text[0] ? e->text : "not valid JSON";
+
+	/* A file that could not be opened has no position (line -1). */
+	if (e->line > 0)
+		snprintf(buf, cap, "%s (line %d, column %d)", text, e->line, e->column);
+	else
+		snprintf(buf, cap, "%s", text);
+	return buf;
+}
+
+const char *ts_cli_json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "true or false";
+	case JSON_NULL:
+		break;
+	}
+	return "null";
+}
+
 static bool parse_threads(const char *s, unsigned *out)
 {
 	char *end;
@@ -309,6 +353,49 @@ static bool parse_threads(const char *s, unsigned *out)
 		return false;
 	}
 	*out = (unsigned)v;
+	return true;
+}
+
+bool ts_cli_bool_parse(const char *s, bool *out)
+{
+	static const char *const yes[] = {"1", "true", "on", "yes", NULL};
+	static const char *const no[] = {"0", "false", "off", "no", NULL};
+	size_t i;
+
+	for (i = 0; yes[i]; i++)
+		if (strcmp(s, yes[i]) == 0) {
+			*out = true;
+			return true;
+		}
+	for (i = 0; no[i]; i++)
+		if (strcmp(s, no[i]) == 0) {
+			*out = false;
+			return true;
+		}
+	return false;
+}
+
+/* An on/off variable of the environment into *out, when it is set. */
+static bool env_bool(const char *var, bool *out)
+{
+	const char *v = getenv(var);
+
+	if (v != NULL && !ts_cli_bool_parse(v, out)) {
+		ts_cli_error_code("usage", "%s must be 1 or 0 (true or false, on or off)", var);
+		return false;
+	}
+	return true;
+}
+
+/* An on/off option (--opt on|off) into *out, when it is given. */
+static bool opt_bool(const struct ts_opts *o, const char *opt, bool *out)
+{
+	const char *v = ts_opts_get(o, opt);
+
+	if (v != NULL && !ts_cli_bool_parse(v, out)) {
+		ts_cli_error_code("usage", "--%s must be on or off", opt);
+		return false;
+	}
 	return true;
 }
 
@@ -383,6 +470,7 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 		ts_free_secret(c->master_key);
 		c->master_key = ts_xstrdup(v);
 	}
+	c->log_level_given = getenv("TESSERA_LOG_LEVEL") != NULL || ts_opts_has(o, "log-level");
 	set(&c->db, ts_opts_get(o, "db"));
 	set(&c->public_url, ts_opts_get(o, "public-url"));
 	set(&c->listen, ts_opts_get(o, "listen"));
@@ -393,7 +481,12 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 		return false;
 	if ((v = ts_opts_get(o, "master-key-file")) != NULL && !read_key_file(c, v))
 		return false;
-	c->json = ts_opts_has(o, "json");
+	if (!env_bool("TESSERA_JSON", &c->json))
+		return false;
+	/* --json is a flag: it turns JSON on, whatever else said off. */
+	c->json = c->json || ts_opts_has(o, "json");
+	if (!opt_bool(o, "access-log", &c->access_log))
+		return false;
 	if (strcmp(c->log_level, "debug") == 0)
 		ts_log_set_level(TS_LOG_DEBUG);
 	else if (strcmp(c->log_level, "info") == 0)
@@ -434,24 +527,64 @@ void ts_config_clear(struct ts_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* True when c->db names a SQLite file that does not exist (":memory:" and
- * other special names excepted). */
-static bool sqlite_file_missing(const char *db)
+/* The file of a SQLite URL, or NULL for another database or a special
+ * name (":memory:"). Borrowed from db. */
+static const char *sqlite_path(const char *db)
 {
 	const char *path;
-	struct stat sb;
 
 	if (strncmp(db, "sqlite:", strlen("sqlite:")) != 0)
-		return false;
+		return NULL;
 	path = db + strlen("sqlite:");
-	if (*path == '\0' || *path == ':')
-		return false;
-	return stat(path, &sb) != 0 && errno == ENOENT;
+	return *path == '\0' || *path == ':' ? NULL : path;
+}
+
+/* True when c->db names a SQLite file that does not exist. */
+static bool sqlite_file_missing(const char *db)
+{
+	const char *path = sqlite_path(db);
+	struct stat sb;
+
+	return path != NULL && stat(path, &sb) != 0 && errno == ENOENT;
+}
+
+/* The SQLite database this process created (its URL, owned), so that a
+ * command that fails can take it away again. */
+static char *created_db;
+
+/* The files SQLite keeps beside a database. */
+static const char *const sqlite_suffixes[] = {"", "-wal", "-shm", "-journal"};
+
+void ts_cli_new_db_end(bool failed)
+{
+	struct ts_store *st = NULL;
+	struct ts_tenant_rec **v = NULL;
+	size_t n = 0, i;
+	bool empty = false;
+	char path[4096];
+
+	if (created_db == NULL)
+		return;
+	/* Only a database still without tenants goes: another command may
+	 * have started using it meanwhile. */
+	if (failed && ts_store_open(created_db, &st) == TS_OK &&
+	    ts_store_tenant_list(st, &v, &n) == TS_OK) {
+		empty = n == 0;
+		ts_tenant_recs_free(v, n);
+	}
+	ts_store_close(st);
+	for (i = 0; empty && i < TS_ARRAY_LEN(sqlite_suffixes); i++)
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", sqlite_path(created_db),
+				     sqlite_suffixes[i]) < sizeof(path))
+			(void)unlink(path);
+	free(created_db);
+	created_db = NULL;
 }
 
 int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 {
 	char shown[512];
+	bool missing;
 	int rc;
 
 	*out = NULL;
@@ -460,13 +593,29 @@ int ts_cli_open_store(const struct ts_config *c, struct ts_store **out)
 			     "create makes a new one)", ts_store_url_shown(c->db, shown, sizeof(shown)));
 		return TS_ENOTFOUND;
 	}
+	missing = created_db == NULL && sqlite_file_missing(c->db);
+	ts_log_clear_last_error();
 	rc = ts_store_open(c->db, out);
+	if (rc == TS_OK && missing)
+		created_db = ts_xstrdup(c->db);
 	if (rc == TS_EINVAL)
 		ts_cli_error("unsupported or malformed database URL %s (use sqlite:PATH or "
 			     "postgres://HOST/DB)", ts_store_url_shown(c->db, shown, sizeof(shown)));
 	else if (rc != TS_OK)
-		ts_cli_error("cannot open the database %s", ts_store_url_shown(c->db, shown, sizeof(shown)));
+		ts_cli_error("cannot open the database %s%s",
+			     ts_store_url_shown(c->db, shown, sizeof(shown)), ts_cli_store_reason());
 	return rc;
+}
+
+const char *ts_cli_store_reason(void)
+{
+	static _Thread_local char reason[1024];
+	const char *e = ts_log_last_error();
+
+	if (e[0] == '\0')
+		return "";
+	snprintf(reason, sizeof(reason), ": %s", e);
+	return reason;
 }
 
 static void print_value(const json_t *v, int indent);

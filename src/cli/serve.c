@@ -16,7 +16,7 @@
 #define SHUTDOWN_GRACE_MS 10000
 #define SERVE_USAGE                                                                      \
 	"tessera serve [--db URL] [--listen ADDR] [--public-url URL] "                    \
-	"[--trusted-proxies CIDR[,CIDR...]] [--metrics-listen ADDR]"
+	"[--trusted-proxies CIDR[,CIDR...]] [--metrics-listen ADDR] [--access-log on|off]"
 
 /* SIGHUP: reads the configuration (file, environment, options) again and
  * applies what can change while running: the log level and the access
@@ -43,7 +43,7 @@ static void reload(const struct ts_config *c, struct ts_app_server *srv)
 
 int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 {
-	static const char *const known[] = {"trusted-proxies", "metrics-listen", NULL};
+	static const char *const known[] = {"trusted-proxies", "metrics-listen", "access-log", NULL};
 	struct ts_opts o;
 	struct ts_app_config ac;
 	struct ts_app_server *srv = NULL;

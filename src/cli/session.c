@@ -44,7 +44,7 @@ void ts_cli_session_close(struct ts_cli_session *s)
 
 int ts_cli_fail_store(int rc)
 {
-	ts_cli_error("the database failed (%s)", ts_rc_str(rc));
+	ts_cli_error("the database failed (%s)%s", ts_rc_str(rc), ts_cli_store_reason());
 	return TS_EXIT_FAIL;
 }
 
@@ -52,7 +52,7 @@ int ts_cli_fail_store_quiet(int rc)
 {
 	if (rc == TS_ENOTFOUND)
 		return TS_EXIT_FAIL;
-	ts_cli_error("the database failed (%s)", ts_rc_str(rc));
+	ts_cli_error("the database failed (%s)%s", ts_rc_str(rc), ts_cli_store_reason());
 	return TS_EXIT_FAIL;
 }
 

@@ -154,6 +154,25 @@ static int tenant_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 	return TS_EXIT_OK;
 }
 
+/* A new tenant's spec is checked before the database is opened: a create
+ * that fails changes nothing, not even by creating an empty database.
+ * Returns the exit code of the failure, or TS_EXIT_OK. */
+static int create_precheck(const struct ts_opts *o, const char *name)
+{
+	json_t *spec = json_pack("{s:s}", "name", name);
+	char err[TS_CLI_ERR_MAX] = "";
+	int exit_code = TS_EXIT_OK;
+
+	if (!ts_cli_spec_from_opts(spec, o, tenant_opts, TS_ARRAY_LEN(tenant_opts))) {
+		exit_code = TS_EXIT_USAGE;
+	} else if (ts_admin_tenant_validate(spec, err, sizeof(err)) != TS_OK) {
+		ts_cli_error("%s", err);
+		exit_code = TS_EXIT_FAIL;
+	}
+	json_decref(spec);
+	return exit_code;
+}
+
 int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 {
 	static const char *const known[] = {"display-name", "audience", "alg", "domain", "role",
@@ -178,6 +197,9 @@ int ts_cmd_tenant(struct ts_config *c, int argc, char **argv)
 			     o.pos[1]);
 		return TS_EXIT_FAIL;
 	}
+	if (strcmp(verb, "create") == 0 && (exit_code = create_precheck(&o, o.pos[1])) != TS_EXIT_OK)
+		return exit_code;
+	exit_code = TS_EXIT_FAIL;
 	if (strcmp(verb, "create") == 0 || strcmp(verb, "update") == 0 ||
 	    strcmp(verb, "list") == 0 || strcmp(verb, "show") == 0 || strcmp(verb, "delete") == 0) {
 		if (ts_cli_session_open(c, &s, "cli") != TS_OK)

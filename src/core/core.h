@@ -114,11 +114,18 @@ char *ts_arena_printf(struct ts_arena *a, const char *fmt, ...) TS_PRINTF(2, 3);
 /* Logging: one JSON object per line on stderr, with level, time, function,
  * the current thread's request id (if any) and the message. Messages must
  * never contain secrets. */
-enum ts_log_level { TS_LOG_DEBUG, TS_LOG_INFO, TS_LOG_WARN, TS_LOG_ERR };
+enum ts_log_level { TS_LOG_DEBUG, TS_LOG_INFO, TS_LOG_WARN, TS_LOG_ERR,
+		    TS_LOG_OFF /* a level only: nothing is written */ };
 void ts_log_set_level(enum ts_log_level lvl);
 enum ts_log_level ts_log_get_level(void);
 void ts_log_write(enum ts_log_level lvl, const char *file, int line, const char *func,
 		  const char *fmt, ...) TS_PRINTF(5, 6);
+/* The message of the calling thread's latest error-level log call, whether
+ * or not the level let it be written ("" when none since the last clear):
+ * what a command tells its user of a failure that was only logged. Valid
+ * until the thread's next log call. */
+const char *ts_log_last_error(void);
+void ts_log_clear_last_error(void);
 /* Writes a caller-built JSON object (without trailing newline) as one line. */
 void ts_log_json_line(const char *json, size_t len);
 /* The time of every log line: UTC, ISO 8601 with milliseconds

@@ -17,6 +17,7 @@
 static _Atomic int log_level = TS_LOG_INFO;
 static _Thread_local char thread_rid[RID_MAX + 1];
 static _Thread_local char thread_client[CLIENT_MAX + 1];
+static _Thread_local char thread_last_err[LOG_LINE_MAX / 2];
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -66,6 +67,16 @@ const char *ts_log_client(void)
 	return thread_client[0] ? thread_client : NULL;
 }
 
+const char *ts_log_last_error(void)
+{
+	return thread_last_err;
+}
+
+void ts_log_clear_last_error(void)
+{
+	thread_last_err[0] = '\0';
+}
+
 void ts_log_json_line(const char *json, size_t len)
 {
 	struct ts_buf b;
@@ -101,7 +112,12 @@ void ts_log_write(enum ts_log_level lvl, const char *file, int line, const char 
 	va_list ap;
 	int rc;
 
-	if ((int)lvl < atomic_load_explicit(&log_level, memory_order_relaxed))
+	if (lvl >= TS_LOG_ERR) {
+		va_start(ap, fmt);
+		vsnprintf(thread_last_err, sizeof(thread_last_err), fmt, ap);
+		va_end(ap);
+	}
+	if ((int)lvl < atomic_load_explicit(&log_level, memory_order_relaxed) || lvl >= TS_LOG_OFF)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

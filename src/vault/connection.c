@@ -80,7 +80,7 @@ int ts_vault_connection_declare(struct ts_vault *v, const char *tenant, const js
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	struct ts_tenant_rec *t = NULL;
 	struct ts_vault_provider *p = NULL;
-	struct ts_connection_rec *c = NULL, *after = NULL, rec;
+	struct ts_connection_rec *c = NULL, rec;
 	char uuid[37];
 	int64_t now = ts_now();
 	int rc;
@@ -141,18 +141,31 @@ int ts_vault_connection_declare(struct ts_vault *v, const char *tenant, const js
 	*id = ts_xstrdup(uuid);
 	ts_vault_audit(v, tenant, "vault.connection_created", v->actor, uuid,
 		       json_pack("{s:s,s:s}", "connection", name, "provider", pname));
-	/* Best effort; a provider that is down now is retried with backoff. */
-	if (ts_vault_refresh(v, t->id, uuid, TS_VAULT_ON_DEMAND, v->actor, &after) != TS_OK)
-		ts_log_warn("connection %s: the first token could not be fetched yet", name);
 out:
 	if (rc != TS_OK && err[0] == '\0')
 		ts_admin_fail(err, cap, "could not save connection %s (%s)", name ? name : "",
 			      ts_rc_str(rc));
-	ts_connection_rec_free(after);
 	ts_connection_rec_free(c);
 	ts_vault_provider_free(p);
 	ts_tenant_rec_free(t);
 	return rc;
+}
+
+void ts_vault_connection_fetch_first(struct ts_vault *v, const char *tenant, const char *id)
+{
+	struct ts_tenant_rec *t = NULL;
+	struct ts_connection_rec *after = NULL;
+	int rc;
+
+	rc = ts_store_tenant_get(v->store, tenant, &t);
+	/* Best effort; a provider that is down now is retried with backoff. */
+	if (rc == TS_OK)
+		rc = ts_vault_refresh(v, t->id, id, TS_VAULT_ON_DEMAND, v->actor, &after);
+	if (rc != TS_OK)
+		ts_log_warn("connection %s of tenant %s: the first token could not be fetched yet",
+			    id, tenant);
+	ts_connection_rec_free(after);
+	ts_tenant_rec_free(t);
 }
 
 /* RFC 7009 at the provider: the refresh token (which ends the whole grant

@@ -97,11 +97,15 @@ json_t *ts_vault_connection_view(const struct ts_connection_rec *c, int64_t now,
 /* Validates a bootstrap "connections" entry: {provider, name}. */
 int ts_vault_connection_spec_validate(const json_t *spec, char *err, size_t cap);
 /* Declares a tenant-owned connection of a client-credentials provider
- * (bootstrap): created if missing and its token fetched at once (best
- * effort: the scheduler retries). *result as for providers; *id (caller
- * frees) is its id. */
+ * (bootstrap): created if missing, due for its first token at once. It
+ * asks the provider nothing, so it may run inside a write batch;
+ * ts_vault_connection_fetch_first fetches that token once the connection
+ * is committed. *result as for providers; *id (caller frees) is its id. */
 int ts_vault_connection_declare(struct ts_vault *v, const char *tenant, const json_t *spec,
 				const char **result, char **id, char *err, size_t cap);
+/* Fetches the first token of connection id of tenant (by name), best
+ * effort: a failure is logged and left to the scheduler, which retries. */
+void ts_vault_connection_fetch_first(struct ts_vault *v, const char *tenant, const char *id);
 /* Revokes the connection's grant upstream where the provider can (RFC 7009,
  * best effort) and deletes it; audited as vault.deleted with actor.
  * TS_ENOTFOUND if it does not exist. *revoked tells whether the provider
