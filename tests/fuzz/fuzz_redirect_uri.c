@@ -2,9 +2,11 @@
  * (oauth/redirect_uri.c; RFC 6749 §3.1.2.3 exact match, RFC 8252 §7.3 any
  * port for an http loopback literal). The input is lines: the registered
  * URIs, then the URI of the request. The checks: the answer is NULL or one
- * of the registered URIs; a refused scheme never matches; a registered URI
- * always matches itself; a match that is not byte-exact is an http loopback
- * literal that differs only in its port. */
+ * of the registered URIs; a refused scheme never matches, nor does an http
+ * loopback literal whose port is not a port (1-65535, at most five
+ * digits); any other registered URI matches itself; a match that is not
+ * byte-exact is an http loopback literal that differs only in its port. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,22 @@ static const char *after_port(const char *s, size_t at)
 			s++;
 	}
 	return s;
+}
+
+/* An http loopback literal with a ":" after the host and no real port
+ * after it. */
+static bool bad_loopback_port(const char *s)
+{
+	size_t pl = loopback_prefix(s), n = 0;
+	long port = 0;
+
+	if (pl == 0 || s[pl] != ':')
+		return false;
+	for (s += pl + 1; *s >= '0' && *s <= '9'; s++, n++)
+		if (n < 5)
+			port = port * 10 + (*s - '0');
+	return n == 0 || n > 5 || port < 1 || port > 65535 ||
+	       (*s != '/' && *s != '\0' && *s != '?');
 }
 
 static void check_loose(const char *reg, const char *uri)
@@ -77,13 +95,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m != NULL) {
 		for (i = 0; i < c.nredirect_uris && m != lines[i]; i++)
 			;
-		if (i == c.nredirect_uris || ts_redirect_scheme_refused(lines[n - 1]))
+		if (i == c.nredirect_uris || ts_redirect_scheme_refused(lines[n - 1]) ||
+		    bad_loopback_port(lines[n - 1]))
 			abort();
 		if (strcmp(m, lines[n - 1]) != 0)
 			check_loose(m, lines[n - 1]);
 	}
 	for (i = 0; i < c.nredirect_uris; i++)
-		if (!ts_redirect_scheme_refused(lines[i]) &&
+		if (!ts_redirect_scheme_refused(lines[i]) && !bad_loopback_port(lines[i]) &&
 		    ts_redirect_uri_match(&c, lines[i]) == NULL)
 			abort();
 	free(text);
