@@ -26,13 +26,13 @@ static int copy_bool(json_t *dst, const json_t *src, const char *key, const char
 
 static bool redirect_uri_ok(const char *s)
 {
-	const char *colon = strchr(s, ':');
-	size_t i;
+	const char *colon = strchr(s, ':'), *rest;
+	size_t i, he;
 
 	/* RFC 6749 §3.1.2: absolute URI without a fragment; RFC 8252 §7.1 allows
 	 * private-use schemes such as app.acme:/ for native apps. */
 	if (colon == NULL || colon == s || strchr(s, '#') || strlen(s) > 2000 ||
-	    ts_redirect_scheme_refused(s))
+	    ts_redirect_scheme_refused(s) || ts_redirect_loopback(s, &he, &rest) == TS_BAD_PORT)
 		return false;
 	for (i = 0; s + i < colon; i++)
 		if (!(i ? ts_is_scheme_char((unsigned char)s[i]) : ts_is_alpha((unsigned char)s[i])))

@@ -53,6 +53,38 @@ bool ts_admin_printable(const char *s, size_t max)
 	return true;
 }
 
+#define PORT_DIGITS_MAX 5
+#define PORT_MAX 65535
+
+enum ts_loopback ts_redirect_loopback(const char *uri, size_t *host_end, const char **rest)
+{
+	static const char *const prefixes[] = {"http://127.0.0.1", "http://[::1]"};
+	size_t i, n;
+
+	for (i = 0; i < TS_ARRAY_LEN(prefixes); i++) {
+		size_t pl = strlen(prefixes[i]);
+		const char *p;
+		long port = 0;
+		if (strncmp(uri, prefixes[i], pl) != 0)
+			continue;
+		p = uri + pl;
+		if (*p == ':') {
+			for (p++, n = 0; ts_is_digit((unsigned char)*p); p++, n++)
+				if (n < PORT_DIGITS_MAX)
+					port = port * 10 + (*p - '0');
+			if (n == 0 || n > PORT_DIGITS_MAX || port < 1 || port > PORT_MAX ||
+			    (*p != '/' && *p != '\0' && *p != '?'))
+				return TS_BAD_PORT;
+		} else if (*p != '/' && *p != '\0' && *p != '?') {
+			return TS_NOT_LOOPBACK;
+		}
+		*host_end = pl;
+		*rest = p;
+		return TS_LOOPBACK;
+	}
+	return TS_NOT_LOOPBACK;
+}
+
 bool ts_redirect_scheme_refused(const char *uri)
 {
 	static const char *const refused[] = {"javascript", "data", "vbscript", "file"};

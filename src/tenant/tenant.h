@@ -233,6 +233,18 @@ bool ts_admin_printable(const char *s, size_t max);
  * the user agent instead of reaching a client (javascript, data, vbscript,
  * file; any case): such a URI is never registered nor redirected to. */
 bool ts_redirect_scheme_refused(const char *uri);
+/* What an http loopback IP literal redirect URI is (RFC 8252 §7.3, whose
+ * port may vary, as a real port: RFC 3986 §3.2.3 digits, at most five,
+ * naming 1-65535). */
+enum ts_loopback {
+	TS_NOT_LOOPBACK, /* not http on a loopback IP literal */
+	TS_LOOPBACK,     /* one, with no port or a valid one */
+	TS_BAD_PORT,     /* one whose port cannot be a port: never registered
+			  * nor redirected to */
+};
+/* Classifies uri; for TS_LOOPBACK, *host_end is the length of the part
+ * before the port and *rest what follows the port. */
+enum ts_loopback ts_redirect_loopback(const char *uri, size_t *host_end, const char **rest);
 
 /* The tenant's issuer for the public URL: {public_url}/t/{name}. Caller frees. */
 char *ts_tenant_issuer(const char *public_url, const char *name);

@@ -466,7 +466,9 @@ def test_every_es256_signature_tessera_makes_is_low_s(srv):
 
 @pytest.mark.parametrize("uri", ["javascript:alert(1)", "JavaScript://x/%0aalert(1)",
                                  "data:text/html,<script>x</script>", "vbscript:msgbox(1)",
-                                 "FILE:///etc/passwd", "https://acme.test/cb#frag"])
+                                 "FILE:///etc/passwd", "https://acme.test/cb#frag",
+                                 "http://127.0.0.1:99999/cb", "http://[::1]:0/cb",
+                                 "http://127.0.0.1:80a/cb"])
 def test_registering_a_dangerous_redirect_uri_is_refused(srv, uri):
     doc = {"tenants": [people_tenant("acme", users=(ALICE, DAVE, ERIN), clients=CLIENTS + [
         web_client(client_id="evil", redirect_uris=[WEB_URI, uri])])]}

@@ -191,6 +191,7 @@ def test_the_cli_refuses_a_bad_lifetime(srv):
     ["/relative/cb"],
     ["data:text/html,hi"],
     [WEB_URI, "vbscript:msgbox(1)"],
+    ["http://127.0.0.1:65536/cb"],
 ])
 def test_dangerous_redirect_uris_are_refused(srv, uris):
     tok = new_token(srv)
