@@ -4,7 +4,7 @@ profile), and /metrics decided on the client address the server derived
 (forwarding headers from an untrusted peer are ignored)."""
 import requests
 
-from e2e_util import HTTP_TIMEOUT_S
+from e2e_util import HTTP_TIMEOUT_S, wait_until
 from people_helpers import ALICE, SESSION_COOKIE, mobile_client, password_grant, people_tenant
 
 TENANT = "hc"
@@ -99,7 +99,8 @@ def test_metrics_ignores_forwarding_headers_from_an_untrusted_peer(make_server):
                          timeout=HTTP_TIMEOUT_S)
         assert r.status_code == 200 and "tessera_" in r.text, (h, r.status_code)
         # The access log records the loopback peer: the headers were ignored.
-        lines = access_lines(srv, rid)
+        # (The line is written once the answer has gone: wait for it.)
+        lines, _ = wait_until(lambda: access_lines(srv, rid))
         assert lines and all('"remote":"127.0.0.1"' in ln for ln in lines), lines
 
 
