@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include "store/store_state.h"
+#include "store/store_tokens.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,36 @@ int ts_device_pace_put(struct ts_rctx *rc, const char *key, int64_t interval, in
 	return r;
 }
 
+/* The grant an approval is recorded under, made when the user approves:
+ * whatever revokes the user's grants before the device polls (the user
+ * disabled, say) also revokes this one, and the poll finds it so. Its id
+ * goes into d. */
+static int approval_grant(struct ts_rctx *rc, json_t *d, const char *user_id, int64_t auth_time)
+{
+	struct ts_grant_rec g;
+	char gid[37];
+	int r;
+
+	if (json_object_get(d, "grant_id"))
+		return TS_OK;
+	if (ts_rand_uuid(gid) != TS_OK)
+		return TS_ESTORE;
+	memset(&g, 0, sizeof(g));
+	g.tenant_id = rc->tenant->id;
+	g.id = gid;
+	g.client_id = (char *)json_string_value(json_object_get(d, "client_id"));
+	g.user_id = (char *)user_id;
+	g.scope = (char *)json_string_value(json_object_get(d, "scope"));
+	g.auth_time = auth_time;
+	g.created_at = ts_now();
+	if (g.client_id == NULL || g.scope == NULL)
+		return TS_ENOTFOUND;
+	r = ts_store_grant_put(rc->app->store, &g);
+	if (r == TS_OK)
+		json_object_set_new(d, "grant_id", json_string(gid));
+	return r == TS_OK || r == TS_ENOTFOUND ? r : TS_ESTORE;
+}
+
 int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *user_id,
 		     int64_t auth_time, bool approve)
 {
@@ -99,6 +130,9 @@ int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *us
 		if (approve) {
 			json_object_set_new(d, "user_id", json_string(user_id));
 			json_object_set_new(d, "auth_time", json_integer(auth_time));
+			r = approval_grant(rc, d, user_id, auth_time);
+			if (r != TS_OK)
+				break;
 		}
 		r = swap(rc, device_hash, old, d);
 		json_decref(d);

@@ -82,6 +82,27 @@ static int poll_once(struct ts_rctx *rc, struct ts_arena *a, const char *h,
 	return pace(rc, a, h, now, exp, e);
 }
 
+/* The approval's grant (made when the user approved) is not revoked and
+ * its user is still there and enabled: TS_OK with *u (owned by the
+ * caller), TS_EDENIED, or TS_ESTORE. */
+static int approval_active(struct ts_rctx *rc, const char *gid, const char *user_id,
+			   struct ts_user_rec **u)
+{
+	struct ts_grant_rec *g = NULL;
+	int r = gid ? ts_store_grant_get(rc->app->store, rc->tenant->id, gid, &g) : TS_ENOTFOUND;
+
+	*u = NULL;
+	if (r == TS_OK && (g->revoked || user_id == NULL || g->user_id == NULL ||
+			    strcmp(g->user_id, user_id) != 0))
+		r = TS_EDENIED;
+	ts_grant_rec_free(g);
+	if (r == TS_OK)
+		r = ts_store_user_get(rc->app->store, rc->tenant->id, user_id, u);
+	if (r == TS_OK && (*u)->disabled)
+		r = TS_EDENIED;
+	return r == TS_OK || r == TS_ESTORE ? r : TS_EDENIED;
+}
+
 void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 			  const struct ts_client *c)
 {
@@ -90,8 +111,8 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 	struct ts_user_rec *u = NULL;
 	struct ts_grant_rec g;
 	struct ts_issue is;
-	const char *status;
-	char h[2 * TS_SHA256_LEN + 1], gid[37];
+	const char *status, *gid;
+	char h[2 * TS_SHA256_LEN + 1];
 	json_t *d = NULL;
 	int64_t now = ts_now();
 	int r;
@@ -130,23 +151,19 @@ void ts_grant_device_code(struct ts_rctx *rc, struct ts_http_req *req, struct ts
 		ts_oauth_err_set(&e, 400, TS_ERR_ACCESS_DENIED, "the user denied the request");
 		goto fail;
 	}
-	r = ts_store_user_get(rc->app->store, rc->tenant->id,
-			      json_string_value(json_object_get(d, "user_id")), &u);
+	gid = json_string_value(json_object_get(d, "grant_id"));
+	r = approval_active(rc, gid, json_string_value(json_object_get(d, "user_id")), &u);
 	if (r == TS_ESTORE)
 		goto unavailable;
-	if (r != TS_OK || u->disabled) {
+	if (r != TS_OK) {
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the user is no longer active");
 		goto fail;
 	}
 	is.scope = ts_scope_client_narrow(rc->tenant, c, json_string_value(json_object_get(d, "scope")),
 					  req->arena);
-	if (ts_rand_uuid(gid) != TS_OK) {
-		ts_oauth_err_set(&e, 500, TS_ERR_SERVER_ERROR, NULL);
-		goto fail;
-	}
 	memset(&g, 0, sizeof(g));
 	g.tenant_id = rc->tenant->id;
-	g.id = gid;
+	g.id = (char *)gid;
 	g.client_id = c->client_id;
 	g.user_id = u->id;
 	g.scope = (char *)is.scope;

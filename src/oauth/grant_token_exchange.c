@@ -254,6 +254,7 @@ static void exchange_narrow(struct ts_rctx *rc, struct ts_http_req *req,
 {
 	const json_t *at = json_object_get(s->at.claims, "auth_time");
 	struct ts_issue is;
+	char gid[37];
 	size_t i;
 
 	memset(&is, 0, sizeof(is));
@@ -266,6 +267,18 @@ static void exchange_narrow(struct ts_rctx *rc, struct ts_http_req *req,
 	is.user = s->user;
 	is.kind = TS_GRANT_TOKEN_EXCHANGE;
 	is.auth_time = json_is_integer(at) ? (int64_t)json_integer_value(at) : 0;
+	/* Recorded under a grant of its own, as every person's token is, so
+	 * that whatever revokes the person's grants (disabling them) denies
+	 * it too. */
+	if (ts_rand_uuid(gid) != TS_OK) {
+		ts_oauth_err_set(e, 500, TS_ERR_SERVER_ERROR, NULL);
+		return;
+	}
+	if (ts_grant_record(rc, gid, c, s->user, is.scope, is.auth_time) != TS_OK) {
+		ts_oauth_err_unavailable(e);
+		return;
+	}
+	is.grant_id = gid;
 	is.exp_max = s->at.exp;
 	is.issued_token_type = TS_TOKEN_TYPE_ACCESS_TOKEN;
 	if (ts_oauth_issue(rc, req, resp, &is, e) != TS_OK)

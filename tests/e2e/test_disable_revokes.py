@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from e2e_util import HTTP_TIMEOUT_S, SECRET, assert_oauth_error, introspect, wait_until
-from people_helpers import password_grant, userinfo
+from people_helpers import Browser, is_consent_page, is_login_page, password_grant, userinfo
 from test_postgres import cluster  # noqa: F401  (the module's PostgreSQL cluster fixture)
 
 AUD = "https://api.acme.test"
@@ -32,17 +32,25 @@ BOB = person("bob")
 MIA = person("mia")
 BOOT = person("boot")
 KEPT = person("kept")
+TEX = person("tex")
+DEV = person("dev")
+EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+DEVICE = "urn:ietf:params:oauth:grant-type:device_code"
 
 DOC = {"tenants": [{
     "name": "acme", "audience": AUD, "roles": list(ROLES), "api_key_roles": list(ROLES),
     "scopes": [{"name": "tasks:read"}],
-    "users": [BOB, MIA, BOOT, KEPT],
+    "users": [BOB, MIA, BOOT, KEPT, TEX, DEV],
     "clients": [
         {"client_id": "mobile", "type": "public", "redirect_uris": ["app.acme://cb"],
          "grant_types": ["authorization_code", "refresh_token", "password"],
          "scopes": ["openid", "profile", "offline_access", "tasks:read"],
          "skip_consent": True},
         {"client_id": "reader", "secret": SECRET, "scopes": ["tasks:read"]},
+        {"client_id": "gateway", "secret": SECRET, "grant_types": [EXCHANGE],
+         "scopes": ["tasks:read"]},
+        {"client_id": "tv", "type": "public", "grant_types": [DEVICE],
+         "scopes": ["tasks:read"], "skip_consent": True},
     ]}]}
 
 
@@ -195,3 +203,57 @@ def test_another_user_keeps_everything(srv):
     cli_ok(srv, "user", "enable", "--tenant", "acme", BOB["username"])
     assert all(works(srv, kept).values()), works(srv, kept)
     assert refresh(srv, kept["rt"]).status_code == 200
+
+
+def exchanged(srv, user):
+    """A token gateway got by exchanging the person's access token."""
+    at, _ = tokens(srv, user)
+    r = requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, auth=("gateway", SECRET),
+                      data={"grant_type": EXCHANGE, "subject_token": at, "scope": "tasks:read",
+                            "subject_token_type": "urn:ietf:params:oauth:token-type:access_token"})
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def test_an_exchanged_token_stays_dead_when_its_person_is_enabled_again(srv):
+    tok = exchanged(srv, TEX)
+    assert active(srv, tok)
+    cli_ok(srv, "user", "disable", "--tenant", "acme", TEX["username"])
+    assert not active(srv, tok)
+    cli_ok(srv, "user", "enable", "--tenant", "acme", TEX["username"])
+    dead, _ = wait_until(lambda: not active(srv, tok))
+    assert dead
+    fresh = exchanged(srv, TEX)
+    assert active(srv, fresh) and not active(srv, tok)
+
+
+def device_approved(srv, user):
+    """A device code for tv, approved in a browser by user."""
+    r = requests.post(srv.endpoint("acme", "device_authorization"), timeout=HTTP_TIMEOUT_S,
+                      data={"client_id": "tv", "scope": "tasks:read"})
+    assert r.status_code == 200, r.text
+    d = r.json()
+    b = Browser(srv)
+    page = b.submit(b.open(srv.issuer("acme") + "/device"), user_code=d["user_code"])
+    if is_login_page(page):
+        page = b.login(page, user)
+    assert is_consent_page(page), (page.status_code, page.text[:400])
+    done = b.submit(page, button=("decision", "approve"))
+    assert done.status_code == 200, done.text[:300]
+    return d["device_code"]
+
+
+def device_poll(srv, device_code):
+    return requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": DEVICE, "client_id": "tv", "device_code": device_code})
+
+
+def test_a_device_approval_dies_with_its_person_even_when_enabled_again(srv):
+    dc = device_approved(srv, DEV)
+    cli_ok(srv, "user", "disable", "--tenant", "acme", DEV["username"])
+    cli_ok(srv, "user", "enable", "--tenant", "acme", DEV["username"])
+    assert_oauth_error(device_poll(srv, dc), 400, "invalid_grant")
+    # A new approval works.
+    r = device_poll(srv, device_approved(srv, DEV))
+    assert r.status_code == 200, r.text
+    assert active(srv, r.json()["access_token"])
