@@ -42,6 +42,17 @@ int ts_keypool_fill(struct ts_keypool *p, size_t want);
 struct ts_jwk *ts_keypool_take(struct ts_keypool *p);
 void ts_keypool_clear(struct ts_keypool *p); /* NULL is a no-op */
 
+/* Password hashes picked ahead of a write batch (pwmemo.c): Argon2id is
+ * slow, and a batch holds the database's write lock. Zero-initialised,
+ * owned by its user, cleared with ts_pwmemo_clear. Not shared between
+ * threads. */
+struct ts_pwmemo_ent;
+struct ts_pwmemo {
+	struct ts_pwmemo_ent *v;
+	size_t n, cap;
+};
+void ts_pwmemo_clear(struct ts_pwmemo *m); /* NULL is a no-op */
+
 /* The context of administrative operations. */
 struct ts_admin {
 	struct ts_store *store;
@@ -49,6 +60,7 @@ struct ts_admin {
 	const char *public_url;
 	const char *actor;              /* for audit: "cli", "bootstrap" */
 	struct ts_keypool *rsa_pool;    /* RS256 keys to use before generating any, or NULL */
+	struct ts_pwmemo *pw_memo;      /* password hashes picked ahead, or NULL */
 };
 
 /* Validates a tenant spec object (the bootstrap file's tenant without its
@@ -204,6 +216,11 @@ int ts_admin_user_validate(const json_t *spec, char *err, size_t errcap);
  * omitted device_id keeps the bound device and "device_id": null unbinds
  * it (the next mobile login binds). Changing the password also ends the
  * user's sessions. Writes a user.created/user.updated audit event. */
+/* Picks into a->pw_memo (nothing when NULL) the password and app password
+ * hashes that ts_admin_user_apply of the same spec would, outside any
+ * write batch, so that the apply in the batch spends no time on Argon2id.
+ * Best effort: a spec or storage failure is left to the apply to report. */
+void ts_admin_user_hash_ahead(struct ts_admin *a, const char *tenant, const json_t *spec);
 int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
 			const char **result, char *err, size_t errcap);
 /* Group object: {name, members: [usernames]}. Creates the group if needed

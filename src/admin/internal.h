@@ -23,5 +23,12 @@ int ts_admin_copy_string(json_t *dst, const json_t *src, const char *key, const 
  * "mobile_login_method", checked and copied into cfg. TS_EINVAL with one
  * sentence in err (naming an unknown profile). */
 int ts_admin_tenant_compat(json_t *cfg, const json_t *spec, char *err, size_t cap);
+/* The hash to store for a secret (pwmemo.c): the old one when no secret
+ * is given or the given one still matches it at the current cost, else a
+ * new Argon2id hash; *changed when it differs from old. m (may be NULL)
+ * answers from what it picked earlier for the same who (whose secret
+ * this is: tenant, user and which secret) and records what it picks. */
+int ts_admin_pick_hash(struct ts_pwmemo *m, const char *who, const char *old, const char *secret,
+		       char **out, bool *changed);
 
 #endif

@@ -1,7 +1,7 @@
 /* user.c: the user object shared by the bootstrap file and the CLI:
  * validation, and create/update with Argon2id password hashes. The public
  * view of a user is identity/user_view.c. */
-#include "admin.h"
+#include "internal.h"
 
 #include "identity/identity.h"
 #include "store/store_config.h"
@@ -290,22 +290,6 @@ static int check_roles(const struct ts_tenant_rec *t, const json_t *profile, con
 	return rc;
 }
 
-/* The hash to store for a secret: the old one when no secret is given or
- * the given one still matches it at the current cost, else a new hash. */
-static int pick_hash(const char *old, const char *secret, char **out, bool *changed)
-{
-	bool rehash = false;
-
-	*changed = false;
-	*out = NULL;
-	if (secret == NULL || (old && ts_password_verify(old, secret, &rehash) == TS_OK && !rehash)) {
-		*out = ts_xstrdup(old);
-		return TS_OK;
-	}
-	*changed = true;
-	return ts_password_hash(secret, out);
-}
-
 static bool str_same(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
@@ -337,23 +321,45 @@ static json_t *merge_profile(const struct ts_user_rec *old, const json_t *manage
 
 /* Fills rec from the spec and the stored user (NULL when new); changes
  * receives the names of what differs. */
-static int user_build(const struct user_spec *u, const struct ts_user_rec *old,
-		      struct ts_user_rec *rec, json_t *changes)
+/* Whose secret which is, for the hashes picked ahead (pwmemo.c). */
+#define WHO_MAX (2 * TS_ADMIN_STR_MAX)
+static const char *who(char *buf, const char *tenant, const char *user, const char *which)
 {
-	json_t *prof;
-	bool ch;
+	snprintf(buf, WHO_MAX, "%s\n%s\n%s", tenant, user, which);
+	return buf;
+}
+
+/* The user's two hashes into rec, picked as pwmemo.c does. */
+static int user_hashes(struct ts_pwmemo *m, const char *tenant, const struct user_spec *u,
+		       const struct ts_user_rec *old, struct ts_user_rec *rec, bool *ch_pw,
+		       bool *ch_app)
+{
+	char buf[WHO_MAX];
 	int rc;
 
-	rc = pick_hash(old ? old->password_hash : NULL, u->password, &rec->password_hash, &ch);
+	rc = ts_admin_pick_hash(m, who(buf, tenant, u->username, "password"),
+				old ? old->password_hash : NULL, u->password, &rec->password_hash,
+				ch_pw);
+	if (rc == TS_OK)
+		rc = ts_admin_pick_hash(m, who(buf, tenant, u->username, "app_password"),
+					old ? old->app_password_hash : NULL, u->app_password,
+					&rec->app_password_hash, ch_app);
+	return rc;
+}
+
+static int user_build(struct ts_pwmemo *m, const char *tenant, const struct user_spec *u,
+		      const struct ts_user_rec *old, struct ts_user_rec *rec, json_t *changes)
+{
+	json_t *prof;
+	bool ch, ch_app;
+	int rc;
+
+	rc = user_hashes(m, tenant, u, old, rec, &ch, &ch_app);
 	if (rc != TS_OK)
 		return rc;
 	if (ch)
 		json_array_append_new(changes, json_string("password"));
-	rc = pick_hash(old ? old->app_password_hash : NULL, u->app_password,
-		       &rec->app_password_hash, &ch);
-	if (rc != TS_OK)
-		return rc;
-	if (ch)
+	if (ch_app)
 		json_array_append_new(changes, json_string("app_password"));
 	/* A user with no bound device is bound by their first mobile login, so
 	 * leaving device_id out keeps whatever is bound. */
@@ -400,6 +406,37 @@ static unsigned revoking(const struct user_spec *u, const struct ts_user_rec *ol
 	return what;
 }
 
+/* Room for the sentence of a spec that ts_admin_user_hash_ahead skips. */
+#define HASH_AHEAD_ERR_MAX 512
+
+void ts_admin_user_hash_ahead(struct ts_admin *a, const char *tenant, const json_t *spec)
+{
+	struct user_spec u;
+	struct ts_tenant_rec *t = NULL;
+	struct ts_user_rec *old = NULL;
+	struct ts_user_rec rec;
+	char err[HASH_AHEAD_ERR_MAX];
+	bool ch_pw, ch_app;
+
+	if (a->pw_memo == NULL)
+		return;
+	/* A spec the apply will refuse is left to it to report. */
+	if (user_parse(spec, &u, err, sizeof(err)) != TS_OK)
+		goto out;
+	/* A tenant or user the file creates has no stored hash yet. */
+	if (ts_store_tenant_get(a->store, tenant, &t) == TS_OK &&
+	    ts_store_user_find(a->store, t->id, u.username, &old) != TS_OK)
+		old = NULL;
+	memset(&rec, 0, sizeof(rec));
+	user_hashes(a->pw_memo, tenant, &u, old, &rec, &ch_pw, &ch_app);
+	ts_free_secret(rec.password_hash);
+	ts_free_secret(rec.app_password_hash);
+out:
+	json_decref(u.profile);
+	ts_user_rec_free(old);
+	ts_tenant_rec_free(t);
+}
+
 int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *spec,
 			const char **result, char *err, size_t errcap)
 {
@@ -430,7 +467,7 @@ int ts_admin_user_apply(struct ts_admin *a, const char *tenant, const json_t *sp
 	if (rc == TS_OK && old == NULL)
 		rc = ts_rand_uuid(id);
 	if (rc == TS_OK)
-		rc = user_build(&u, old, &rec, changes);
+		rc = user_build(a->pw_memo, tenant, &u, old, &rec, changes);
 	if (rc != TS_OK)
 		goto out;
 	rec.tenant_id = t->id;

@@ -372,6 +372,22 @@ static int rsa_ahead(struct ts_admin *a, const json_t *tenants)
 	return rc;
 }
 
+/* Every user's password hashes, picked before the write batch (Argon2id
+ * takes tens of milliseconds a secret, which the batch's write lock would
+ * otherwise be held for). */
+static void hashes_ahead(struct ts_admin *a, const json_t *tenants)
+{
+	size_t i, j;
+
+	for (i = 0; i < json_array_size(tenants); i++) {
+		const json_t *t = json_array_get(tenants, i);
+		const char *name = json_string_value(json_object_get(t, "name"));
+		const json_t *users = json_object_get(t, "users");
+		for (j = 0; name && j < json_array_size(users); j++)
+			ts_admin_user_hash_ahead(a, name, json_array_get(users, j));
+	}
+}
+
 /* Whether a tenant of the file has providers or connections. */
 static bool any_vault(const json_t *tenants)
 {
@@ -388,14 +404,17 @@ static bool any_vault(const json_t *tenants)
 
 /* Applies every tenant of the file, in order, in one write batch: all of
  * it is committed, or nothing when any part fails (err then says why).
- * The first tokens of the connections it created are fetched after the
- * commit, so that no provider's answer is awaited under the write lock. */
+ * RSA keys and password hashes are made before the batch, and the first
+ * tokens of the connections it created are fetched after the commit, so
+ * that neither slow work nor a provider's answer happens under the write
+ * lock. */
 static int apply_all(struct run *r, const json_t *tenants, json_t *out)
 {
 	size_t i;
 	int rc, erc;
 
 	rc = rsa_ahead(r->a, tenants);
+	hashes_ahead(r->a, tenants);
 	if (rc == TS_OK && any_vault(tenants))
 		rc = ts_vault_new(r->a->store, r->c->mks, r->c->nmks, NULL, NULL, "bootstrap", &r->v);
 	if (rc == TS_OK)
@@ -424,6 +443,7 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	struct ts_store *st = NULL;
 	struct ts_admin a;
 	struct ts_keypool pool = {0};
+	struct ts_pwmemo memo = {0};
 	struct run run = {0};
 	json_error_t je;
 	json_t *doc = NULL, *tenants, *out = NULL;
@@ -457,6 +477,7 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	a.public_url = c->public_url;
 	a.actor = "bootstrap";
 	a.rsa_pool = &pool;
+	a.pw_memo = &memo;
 	tenants = json_object_get(doc, "tenants");
 	out = json_array();
 	run.c = c;
@@ -477,6 +498,7 @@ out:
 	ts_vault_free(run.v);
 	json_decref(run.fetch);
 	ts_keypool_clear(&pool);
+	ts_pwmemo_clear(&memo);
 	json_decref(out);
 	json_decref(doc);
 	ts_store_close(st);

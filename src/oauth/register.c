@@ -305,7 +305,8 @@ static void send_gone(struct ts_http_resp *resp)
 static int reg_apply(const struct ts_rctx *rc, struct ts_http_resp *resp, const json_t *spec,
 		     bool update, char **secret)
 {
-	struct ts_admin a = {rc->app->store, NULL, rc->app->public_url, REG_ACTOR, NULL};
+	struct ts_admin a = {.store = rc->app->store, .public_url = rc->app->public_url,
+				.actor = REG_ACTOR};
 	char err[REG_ERR_MAX] = "";
 	const char *result;
 	int r;
@@ -544,7 +545,8 @@ void ts_oauth_register_manage(void *ctx, struct ts_http_req *req, struct ts_http
 	} else {
 		r = ts_store_client_delete(rc->app->store, rc->tenant->id, c->client_id);
 		if (r == TS_OK || r == TS_ENOTFOUND) {
-			struct ts_admin a = {rc->app->store, NULL, rc->app->public_url, REG_ACTOR, NULL};
+			struct ts_admin a = {.store = rc->app->store, .public_url = rc->app->public_url,
+				.actor = REG_ACTOR};
 			if (r == TS_OK)
 				ts_admin_audit(&a, rc->tenant->name, "client.deleted", c->client_id, NULL);
 			ts_oauth_no_store(resp);

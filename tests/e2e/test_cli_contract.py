@@ -521,3 +521,39 @@ def test_print_secrets_echoes_every_secret_the_file_supplied(make_server):
 def write(path, doc):
     path.write_text(json.dumps(doc))
     return path
+
+
+def test_people_who_share_a_password_get_hashes_of_their_own(make_server):
+    """The password hashes of a bootstrap file are worked out before its
+    write batch; each secret still gets its own salt, and an edited password
+    is picked up."""
+    import sqlite3
+    shared = "the-same-long-password-42"
+    people = [{"username": "%s@acme.test" % n, "password": shared, "app_password": shared,
+               "mobile_access": True} for n in ("ann", "ben")]
+    client = {"client_id": "mobile", "type": "public", "grant_types": ["password"],
+              "scopes": ["tasks:read"]}
+    doc = {"tenants": [acme(users=people, groups=[], clients=[client])]}
+    srv = make_server(start=False)
+    srv.bootstrap_ok(doc)
+    con = sqlite3.connect(str(srv.db_path))
+    try:
+        rows = con.execute("SELECT password_hash, app_password_hash FROM users").fetchall()
+    finally:
+        con.close()
+    hashes = [h for row in rows for h in row]
+    assert len(hashes) == 4 and all(hashes) and len(set(hashes)) == 4, hashes
+    again = srv.bootstrap_ok(doc)
+    assert [u["created"] for u in again["tenants"][0]["users"]] == [False, False]
+    people[0]["password"] = "ann-has-a-new-password"
+    edited = srv.bootstrap_ok(doc)
+    assert [u["created"] for u in edited["tenants"][0]["users"]] == ["updated", False]
+    srv.start()
+
+    def login(user, password):
+        return requests.post(srv.issuer("acme") + "/api/login", timeout=HTTP_TIMEOUT_S,
+                             json={"username": user, "password": password}).status_code
+
+    assert login("ann@acme.test", "ann-has-a-new-password") == 200
+    assert login("ann@acme.test", shared) == 401
+    assert login("ben@acme.test", shared) == 200
