@@ -273,6 +273,8 @@ int ts_lib_err_request(const struct tessera_verifier *v, struct tessera_error *e
 		       const char *desc);
 int ts_lib_err_unavailable(struct tessera_error *err, const char *desc);
 int ts_lib_err_csrf(struct tessera_error *err);
+/* 403 cross_site_request: a session cookie another site sent. */
+int ts_lib_err_cross_site(struct tessera_error *err);
 /* 401 with an RFC 9449 §7.1 challenge: DPoP realm, algs, error. */
 int ts_lib_err_dpop(const struct tessera_verifier *v, struct tessera_error *err,
 		    const char *error, const char *desc);

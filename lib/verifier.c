@@ -90,6 +90,13 @@ int ts_lib_err_nomem(struct tessera_error *err)
 	return TESSERA_ENOMEM;
 }
 
+int ts_lib_err_cross_site(struct tessera_error *err)
+{
+	err_set(err, 403, "cross_site_request",
+		"a request from another site may not use the session cookie");
+	return TESSERA_EDENIED;
+}
+
 int ts_lib_err_csrf(struct tessera_error *err)
 {
 	err_set(err, 403, "csrf_failed",
@@ -411,9 +418,35 @@ static int via_apikey(struct tessera_verifier *v, const struct ts_lib_auth *a,
 	return rc;
 }
 
-static int via_session(struct tessera_verifier *v, const char *cookie, const char *method,
-		       const char *csrf, struct tessera_principal **out, struct tessera_error *err)
+/* Whether url's origin (scheme "://" authority) is origin, byte for
+ * byte: both are as browsers and configurations write them, lower case. */
+static bool origin_is(const char *url, const char *origin)
 {
+	const char *auth = url ? strstr(url, "://") : NULL;
+	size_t n;
+
+	if (auth == NULL)
+		return false;
+	n = strcspn(auth + 3, "/?#") + (size_t)(auth + 3 - url);
+	return strlen(origin) == n && strncmp(url, origin, n) == 0;
+}
+
+/* Fetch Metadata and Origin: a browser marks another site's request
+ * cross-site whatever Origin it names, and names its page's origin on
+ * every cross-origin request; the cookie is Tessera's (the issuer's
+ * pages) or this server's own. */
+static bool same_site(const struct tessera_verifier *v, const struct tessera_request *req)
+{
+	if (req->sec_fetch_site != NULL && strcmp(req->sec_fetch_site, "cross-site") == 0)
+		return false;
+	return req->origin == NULL || origin_is(v->issuer, req->origin) ||
+	       origin_is(req->uri, req->origin);
+}
+
+static int via_session(struct tessera_verifier *v, const struct tessera_request *req,
+		       struct tessera_principal **out, struct tessera_error *err)
+{
+	const char *cookie = req->cookie, *method = req->method, *csrf = req->csrf;
 	struct ts_lib_intro *r = NULL;
 	char *sid = NULL;
 	int rc;
@@ -431,6 +464,10 @@ static int via_session(struct tessera_verifier *v, const char *cookie, const cha
 		return ts_lib_err_nomem(err);
 	if (rc != TS_OK)
 		return ts_lib_err_request(v, err, "the Cookie header is malformed");
+	if (!same_site(v, req)) {
+		rc = ts_lib_err_cross_site(err);
+		goto out;
+	}
 	if (!ts_lib_session_id_ok(sid)) {
 		rc = ts_lib_err_missing(v, err, "the session is not valid");
 		goto out;
@@ -506,7 +543,7 @@ int tessera_verify_request(tessera_verifier *v, const struct tessera_request *re
 		rc = via_apikey(v, &a, out, err);
 		break;
 	case TS_LIB_AUTH_NONE:
-		rc = via_session(v, req->cookie, req->method, req->csrf, out, err);
+		rc = via_session(v, req, out, err);
 		break;
 	case TS_LIB_AUTH_INVALID:
 	default:

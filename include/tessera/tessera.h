@@ -15,7 +15,8 @@
  *   - the "tessera_session" cookie (or the one named by
  *     alt_session_cookie, such as Frappe's "sid"): resolved the same way;
  *     for methods that change state the X-CSRF-Token header must match the
- *     session's token.
+ *     session's token, and a request from another site may not use it
+ *     (tessera_verify_request with origin and sec_fetch_site).
  *
  * A token client obtains service tokens with client credentials, caches
  * them, renews them at 80% of their lifetime, fetches once however many
@@ -79,6 +80,7 @@ struct tessera_principal {
  *   401 "invalid_token"     a bad, expired or revoked token or API key
  *   400 "invalid_request"   a malformed Authorization or Cookie header
  *   403 "csrf_failed"       a session without the right X-CSRF-Token
+ *   403 "cross_site_request" a session cookie sent by another site
  *   403 "insufficient_scope" from tessera_error_insufficient_scope
  *   503 "temporarily_unavailable"  Tessera could not be reached
  * All strings are NUL-terminated and need no escaping in a header. */
@@ -143,11 +145,14 @@ struct tessera_request {
 	const char *uri;           /* the absolute URI clients address this request at,
 				    * "https://api.example.com/tasks?x=1" (the public one,
 				    * behind a proxy); query and fragment are ignored.
-				    * Needed for DPoP; may be NULL otherwise */
+				    * Needed for DPoP, and its origin is where the session
+				    * cookie may also be used from; may be NULL otherwise */
 	const char *authorization; /* Authorization */
 	const char *dpop;          /* DPoP: the proof (RFC 9449 §4) */
 	const char *cookie;        /* Cookie */
 	const char *csrf;          /* X-CSRF-Token */
+	const char *origin;        /* Origin (RFC 6454 §7) */
+	const char *sec_fetch_site; /* Sec-Fetch-Site (Fetch Metadata) */
 };
 
 /* tessera_verify for a whole request, which also takes DPoP-bound access
@@ -160,8 +165,13 @@ struct tessera_request {
  * full of live proofs the answer is 503, never an early eviction). A
  * bound token presented as Bearer is refused. DPoP refusals are 401 with
  * a "WWW-Authenticate: DPoP" challenge (error "invalid_dpop_proof" or
- * "invalid_token"). The principal's auth is TESSERA_AUTH_DPOP. Otherwise
- * as tessera_verify, which is this function without uri and dpop. */
+ * "invalid_token"). The principal's auth is TESSERA_AUTH_DPOP.
+ * The session cookie is refused (403 "cross_site_request") when the
+ * browser marks the request cross-site (sec_fetch_site "cross-site") or
+ * names an Origin other than the issuer's or, when uri is given, this
+ * server's own: another site's page may not act with a person's session,
+ * whatever cookies its request carries. Otherwise as tessera_verify,
+ * which is this function without uri, dpop, origin and sec_fetch_site. */
 TESSERA_API int tessera_verify_request(tessera_verifier *v, const struct tessera_request *req,
 				       struct tessera_principal **out, struct tessera_error *err);
 

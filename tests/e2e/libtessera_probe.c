@@ -5,8 +5,10 @@
  * stdin, first line:  ISSUER CLIENT_ID CLIENT_SECRET [audience=URL]
  *                     [leeway=S] [min_refresh=S] [cache=S] [scope=S]
  *   ("-" as CLIENT_ID: no introspection; scope is the token client's)
- * then one request per line:  METHOD|AUTHORIZATION|COOKIE|CSRF[|SCOPE[|URI|DPOP]]
- *   (an empty field is absent; with URI or DPOP, tessera_verify_request) → one JSON line on stdout:
+ * then one request per line:
+ *   METHOD|AUTHORIZATION|COOKIE|CSRF[|SCOPE[|URI|DPOP[|ORIGIN|SEC_FETCH_SITE]]]
+ *   (an empty field is absent; with any of the last four,
+ *   tessera_verify_request) → one JSON line on stdout:
  *   {"ok":true,"auth":..,"is_user":..,"tenant":..,"sub":..,"username":..,
  *    "client_id":..,"scopes":[..],"roles":[..][,"has_scope":bool]}
  *   or {"ok":false,"rc":N,"status":N,"error":..,"description":..,
@@ -18,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIELDS 7
+#define FIELDS 9
 
 static void json_str(const char *s)
 {
@@ -108,8 +110,10 @@ static void request(tessera_verifier *v, char *line)
 	int rc;
 
 	split(line, f);
-	if (f[5] != NULL || f[6] != NULL) {
-		struct tessera_request r = {f[0], f[5], f[1], f[6], f[2], f[3]};
+	if (f[5] != NULL || f[6] != NULL || f[7] != NULL || f[8] != NULL) {
+		struct tessera_request r = {.method = f[0], .uri = f[5], .authorization = f[1],
+					    .dpop = f[6], .cookie = f[2], .csrf = f[3],
+					    .origin = f[7], .sec_fetch_site = f[8]};
 		rc = tessera_verify_request(v, &r, &p, &e);
 	} else {
 		rc = tessera_verify(v, f[1], f[2], f[0], f[3], &p, &e);

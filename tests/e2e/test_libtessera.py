@@ -90,8 +90,9 @@ class Probe:
         assert out, "the probe died:\n" + self.log_path.read_text()
         return json.loads(out)
 
-    def ask(self, method="GET", authorization=None, cookie=None, csrf=None, scope=None):
-        fields = [method, authorization, cookie, csrf, scope]
+    def ask(self, method="GET", authorization=None, cookie=None, csrf=None, scope=None,
+            uri=None, origin=None, site=None):
+        fields = [method, authorization, cookie, csrf, scope, uri, None, origin, site]
         assert not any(f and ("|" in f or "\n" in f) for f in fields)
         self._send("|".join(f or "" for f in fields))
         return self._answer()
@@ -249,6 +250,26 @@ def test_session_and_csrf(srv, probe):
     time.sleep(1.2)
     a = assert_refused(probe.ask("GET", cookie=cookie), 401, "unauthorized")
     assert a["www_authenticate"] == 'Bearer realm="%s"' % srv.issuer("acme")
+
+
+def test_a_session_cookie_from_another_site_is_refused(srv, probe):
+    """tessera_verify_request with Origin and Sec-Fetch-Site: the cookie
+    works from the issuer's origin and the resource server's own (its uri),
+    never from another site, whatever the method."""
+    _, sid, csrf = api_login(srv)
+    cookie = "tessera_session=%s" % sid
+    own = "https://tasks.acme.test"
+    issuer = "/".join(srv.issuer("acme").split("/")[:3])
+    for kw in ({"origin": "https://evil.test"}, {"site": "cross-site"}, {"origin": "null"},
+               {"origin": own}, {"origin": issuer + ".evil.test"},
+               {"origin": own, "site": "cross-site", "uri": own + "/tasks"}):
+        for method in ("GET", "POST"):
+            assert_refused(probe.ask(method, cookie=cookie, csrf=csrf, **kw), 403,
+                           "cross_site_request")
+    for kw in ({"origin": issuer}, {"origin": own, "uri": own + "/tasks?x=1"},
+               {"site": "same-origin"}, {"site": "same-site", "origin": issuer}, {"site": "none"}):
+        a = probe.ask("POST", cookie=cookie, csrf=csrf, **kw)
+        assert a["ok"] is True and a["auth"] == "session", (kw, a)
 
 
 def test_missing_and_malformed(srv, probe):

@@ -28,6 +28,7 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -437,6 +438,39 @@ def test_story_browser_session_with_csrf(api, srv):
     assert browser.get("/tasks/" + tid).status_code == 404
     # A forged session id is no credential.
     assert_error(Caller(api, cookies={"tessera_session": "A" * 43}).get("/tasks"), 401)
+
+
+def origin_of(url):
+    parts = urllib.parse.urlsplit(url)
+    return "%s://%s" % (parts.scheme, parts.netloc)
+
+
+def test_another_sites_request_cannot_use_the_session_cookie(api, srv):
+    """A browser sends the cookie along with another site's requests too:
+    such a request (Sec-Fetch-Site cross-site, or an Origin that is neither
+    the issuer's nor the API's own) is refused before anything is read or
+    changed; the issuer's pages and the API's own origin keep working."""
+    cookie, csrf = session_login(srv, BOB)
+    browser = Caller(api, cookies={"tessera_session": cookie})
+    frappe = Caller(api, cookies={"sid": cookie})
+    body = {"title": "Cross " + marker(), "due_date": str(today())}
+    evil = {"Origin": "https://evil.test"}
+    cross = {"Sec-Fetch-Site": "cross-site"}
+    for h in (evil, cross, {"Origin": "null"}, dict(cross, Origin=origin_of(api.url("/")))):
+        assert_error(browser.get("/tasks", headers=h), 403, "cross_site_request")
+        assert_error(browser.post("/tasks", body, headers=dict(h, **{"X-CSRF-Token": csrf})),
+                     403, "cross_site_request")
+        r = frappe.get("/api/method/crm.api.mobile_api.home_tasks", headers=h)
+        assert r.status_code == 403, (r.status_code, r.text)
+    for h in ({"Origin": origin_of(srv.issuer("acme"))}, {"Origin": origin_of(api.url("/"))},
+              {"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "same-site"}):
+        assert browser.get("/tasks", headers=h).status_code == 200, h
+    r = browser.post("/tasks", body, headers={"X-CSRF-Token": csrf,
+                                              "Origin": origin_of(api.url("/"))})
+    assert r.status_code == 201, r.text
+    # A token is no cookie: another site's page may call with one.
+    tok = as_bearer(api, bearer(srv, BOB))
+    assert tok.get("/tasks", headers=dict(evil, **cross)).status_code == 200
 
 
 def test_story_bearer_token_from_the_password_grant(api, srv):

@@ -11,6 +11,8 @@
 #define HDR_FRAPPE_CSRF "X-Frappe-CSRF-Token" /* Frappe's name for the same token */
 #define HDR_WWW_AUTHENTICATE "WWW-Authenticate"
 #define HDR_DPOP "DPoP"
+#define HDR_ORIGIN "Origin"
+#define HDR_FETCH_SITE "Sec-Fetch-Site"
 #define TA_URI_MAX 2048 /* the public URL and a path (both capped before) */
 
 enum ta_access ta_access_of(const struct tessera_principal *p, bool write)
@@ -48,7 +50,8 @@ static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principa
 		   struct ta_denial *d)
 {
 	struct tessera_error e;
-	bool dup_auth = false, dup_csrf = false, dup_dpop = false;
+	bool dup_auth = false, dup_csrf = false, dup_dpop = false, dup_origin = false,
+	     dup_site = false;
 	struct tessera_request req = {0};
 	char uri[TA_URI_MAX];
 	const char *auth = ta_req_header(r, HDR_AUTHORIZATION, &dup_auth);
@@ -75,13 +78,21 @@ static bool verify(struct ta_app *app, struct ta_req *r, struct tessera_principa
 	req.dpop = ta_req_header(r, HDR_DPOP, &dup_dpop);
 	if (dup_dpop)
 		return deny(d, 400, "invalid_request", "more than one DPoP header", NULL);
-	if (req.dpop != NULL) {
-		if (app->opts->public_url)
-			snprintf(uri, sizeof(uri), "%s%s", app->opts->public_url, r->path);
-		else
-			snprintf(uri, sizeof(uri), "http://%s%s", app->opts->listen, r->path);
-		req.uri = uri;
-	}
+	/* The URI this request was addressed at: a proof's htu is checked
+	 * against it, and its origin may use the session cookie. */
+	if (app->opts->public_url)
+		snprintf(uri, sizeof(uri), "%s%s", app->opts->public_url, r->path);
+	else
+		snprintf(uri, sizeof(uri), "http://%s%s", app->opts->listen, r->path);
+	req.uri = uri;
+	/* Only a browser sends these; the session cookie is refused when they
+	 * say another site sent it. A repeated one counts as another site's. */
+	req.origin = ta_req_header(r, HDR_ORIGIN, &dup_origin);
+	req.sec_fetch_site = ta_req_header(r, HDR_FETCH_SITE, &dup_site);
+	if (dup_origin)
+		req.origin = "null";
+	if (dup_site)
+		req.sec_fetch_site = "cross-site";
 	rc = tessera_verify_request(app->verifier, &req, p, &e);
 	if (rc == TESSERA_OK)
 		return true;
