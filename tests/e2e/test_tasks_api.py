@@ -716,6 +716,21 @@ def test_create_defaults_and_edits(api, alice):
     assert alice.get("/tasks/" + t["id"]).json() == e
 
 
+def test_priority_and_status_may_be_written_as_people_write_them(api, alice):
+    r = alice.post("/tasks", {"title": "Cased " + marker(), "due_date": "2030-01-01",
+                              "priority": "High", "status": "In Progress"})
+    assert r.status_code == 201, r.text
+    t = r.json()
+    assert (t["priority"], t["status"]) == ("high", "in_progress"), t
+    r = alice.patch("/tasks/%s/status" % t["id"], {"status": "DONE"})
+    assert r.status_code == 200 and r.json()["status"] == "done", r.text
+    r = alice.get("/tasks", params={"status": "Done", "priority": "HIGH"})
+    assert r.status_code == 200 and t["id"] in ids(r.json()["tasks"]), r.text
+    for bad in ("In  Progress", "in-progress", "Hígh"):
+        r = alice.post("/tasks", {"title": "x", "due_date": "2030-01-01", "priority": bad})
+        assert_error(r, 400, None, "priority")
+
+
 def test_validation_errors(api, alice):
     t = alice.create("Valid " + marker(), "2030-01-01")
     tid = t["id"]

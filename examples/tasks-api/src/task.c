@@ -62,12 +62,24 @@ json_t *ta_task_json(const struct ta_task *t)
 	return o;
 }
 
+/* Whether s names name: ASCII case aside, and with a space for the '_'
+ * ("In Progress" as the Frappe methods and people write it). */
+static bool name_is(const char *name, const char *s)
+{
+	for (; *name != '\0' && *s != '\0'; name++, s++) {
+		char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s == ' ' ? '_' : *s;
+		if (c != *name)
+			return false;
+	}
+	return *name == '\0' && *s == '\0';
+}
+
 static bool name_parse(const char *const *names, size_t n, const char *s, int *out)
 {
 	size_t i;
 
 	for (i = 0; s && i < n; i++) {
-		if (strcmp(names[i], s) == 0) {
+		if (name_is(names[i], s)) {
 			*out = (int)i;
 			return true;
 		}

@@ -171,8 +171,9 @@ static bool list_filters(struct ta_req *r, struct ta_task_filter *f)
 	}
 	if (!limit_param(r, v[5], LIST_LIMIT_DEFAULT, &f->limit))
 		return false;
-	f->status = v[0];
-	f->priority = v[1];
+	/* The stored names, however the request wrote them. */
+	f->status = v[0] ? ta_status_name(st) : NULL;
+	f->priority = v[1] ? ta_priority_name(pr) : NULL;
 	f->q = v[2];
 	f->from = v[3];
 	f->to = v[4];
