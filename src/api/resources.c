@@ -221,6 +221,9 @@ void ts_api_group_create(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	ts_audit_emit(rc->app->audit, rc->tenant->name, "group.created", p.sub, id, NULL);
 	o = group_json(&g);
 	ts_http_resp_json(resp, 201, o);
+	/* RFC 9110 §15.3.2: where the new group is read. */
+	ts_http_resp_header(resp, "Location", ts_arena_printf(resp->arena, "%s/api/groups/%s",
+							      rc->issuer, id));
 	json_decref(o);
 out:
 	ts_principal_clear(&p);

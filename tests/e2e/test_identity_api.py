@@ -591,6 +591,9 @@ def test_group_write(env, srv):
     assert r.status_code == 201, r.text
     gid = r.json()["id"]
     assert r.json()["name"] == "Writers Made This"
+    assert r.headers["Location"] == srv.issuer("acme") + "/api/groups/" + gid
+    assert call(srv, "GET", r.headers["Location"][len(srv.issuer("acme")):],
+                auth=bearer(service_token(srv, "reader"))).json()["id"] == gid
     assert_error(call(srv, "POST", "/api/groups", auth=bearer(tok),
                       json={"name": "Writers Made This"}), 409, "conflict")
     assert_error(call(srv, "POST", "/api/groups", auth=bearer(tok), json={}), 400,
