@@ -271,8 +271,9 @@ static void metrics_local(void *ctx, struct ts_http_req *req, struct ts_http_res
 /* The request headers a browser client may send across origins. */
 #define CORS_HEADERS "Authorization, Content-Type, DPoP, X-Request-ID, X-CSRF-Token"
 
-/* CORS (Fetch standard): an origin gets access when a client of the tenant
- * lists it, or for a public route (discovery, JWKS). Returns true if the
+/* CORS (Fetch standard): an origin gets access, with credentials, when a
+ * client of the tenant lists it, or without for a public route
+ * (discovery, JWKS: "*"). Returns true if the
  * request was a preflight and has been answered. */
 static bool cors(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp,
 		 bool is_public)
@@ -285,8 +286,12 @@ static bool cors(struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_res
 	allowed = is_public || ts_tenant_allows_origin(rc->tenant, origin);
 	if (allowed) {
 		ts_http_resp_header(resp, "Access-Control-Allow-Origin", is_public ? "*" : origin);
-		if (!is_public)
+		/* A listed origin may also use the session cookie (login, the
+		 * identity API): its credentialed requests get their answers. */
+		if (!is_public) {
 			ts_http_resp_header(resp, "Vary", "Origin");
+			ts_http_resp_header(resp, "Access-Control-Allow-Credentials", "true");
+		}
 		/* What a browser client reads of an answer besides the basics:
 		 * the DPoP nonce to retry with, the challenge, the wait. */
 		ts_http_resp_header(resp, "Access-Control-Expose-Headers",

@@ -169,6 +169,7 @@ def test_public_documents_are_readable_from_any_origin(srv):
         r = get(url, headers={"Origin": "https://anywhere.example"})
         assert r.status_code == 200
         assert r.headers.get("Access-Control-Allow-Origin") == "*"
+        assert "Access-Control-Allow-Credentials" not in r.headers
 
 
 def test_discovery_and_jwks_only_answer_get(srv):

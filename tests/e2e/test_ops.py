@@ -186,6 +186,9 @@ def test_a_listed_origin_may_call_the_token_endpoint(srv):
     assert r.status_code == 200
     assert r.headers.get("Access-Control-Allow-Origin") == CORS_ORIGIN
     assert "Origin" in r.headers.get("Vary", "")
+    # A listed origin may use the session cookie: its answers are readable
+    # by credentialed requests.
+    assert r.headers.get("Access-Control-Allow-Credentials") == "true"
     exposed = r.headers.get("Access-Control-Expose-Headers", "").lower()
     assert "dpop-nonce" in exposed and "www-authenticate" in exposed, r.headers
 
@@ -206,6 +209,7 @@ def test_a_preflight_is_answered_204(srv):
         "Access-Control-Request-Headers": "authorization, content-type"})
     assert r.status_code == 204
     assert r.headers.get("Access-Control-Allow-Origin") == CORS_ORIGIN
+    assert r.headers.get("Access-Control-Allow-Credentials") == "true"
     assert "POST" in r.headers.get("Access-Control-Allow-Methods", "")
     allowed = [h.strip() for h in r.headers.get("Access-Control-Allow-Headers", "").lower().split(",")]
     assert {"authorization", "content-type", "dpop", "x-csrf-token"} <= set(allowed), allowed
@@ -215,6 +219,7 @@ def test_a_preflight_is_answered_204(srv):
         "Origin": "https://evil.test", "Access-Control-Request-Method": "POST"})
     assert r.status_code == 204
     assert "Access-Control-Allow-Origin" not in r.headers
+    assert "Access-Control-Allow-Credentials" not in r.headers
 
 
 # -- audit --------------------------------------------------------------------------
