@@ -144,4 +144,6 @@ done
 [ "$nfuzz" -gt 0 ] || fail "no fuzz targets found in tests/fuzz/"
 
 echo
-echo "test.sh: PASS in $(elapsed): banned-function grep, unit+e2e (gcc Debug), unit+e2e (clang ASan+UBSan), $nfuzz fuzz targets x ${FUZZ_SECONDS}s"
+gcc_tests="unit"
+[ "${TS_E2E_GCC:-0}" = 1 ] && gcc_tests="unit+e2e"
+echo "test.sh: PASS in $(elapsed): banned-function grep, $gcc_tests (gcc Debug), Debian packages, unit+e2e (clang ASan+UBSan), $nfuzz fuzz targets x ${FUZZ_SECONDS}s"
