@@ -421,6 +421,24 @@ def userinfo(server, tenant, access_token):
                         timeout=HTTP_TIMEOUT_S)
 
 
+def device_approved(server, tenant, client_id, user, scope, resources=()):
+    """A device code of client_id for scope (and resources), approved in a
+    browser by user (signing in when asked)."""
+    r = requests.post(server.endpoint(tenant, "device_authorization"), timeout=HTTP_TIMEOUT_S,
+                      data=[("client_id", client_id), ("scope", scope)]
+                      + [("resource", x) for x in resources])
+    assert r.status_code == 200, r.text
+    d = r.json()
+    b = Browser(server)
+    page = b.submit(b.open(server.issuer(tenant) + "/device"), user_code=d["user_code"])
+    if is_login_page(page):
+        page = b.login(page, user)
+    assert is_consent_page(page), (page.status_code, page.text[:400])
+    done = b.submit(page, button=("decision", "approve"))
+    assert done.status_code == 200, done.text[:300]
+    return d["device_code"]
+
+
 def password_grant(server, tenant, username, password, client_id="mobile", source=None, **extra):
     d = {"grant_type": "password", "client_id": client_id, "username": username,
          "password": password}

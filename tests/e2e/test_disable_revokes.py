@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from e2e_util import HTTP_TIMEOUT_S, SECRET, assert_oauth_error, introspect, wait_until
-from people_helpers import Browser, is_consent_page, is_login_page, password_grant, userinfo
+from people_helpers import device_approved as people_device_approved
+from people_helpers import password_grant, userinfo
 from test_postgres import cluster  # noqa: F401  (the module's PostgreSQL cluster fixture)
 
 AUD = "https://api.acme.test"
@@ -229,18 +230,7 @@ def test_an_exchanged_token_stays_dead_when_its_person_is_enabled_again(srv):
 
 def device_approved(srv, user):
     """A device code for tv, approved in a browser by user."""
-    r = requests.post(srv.endpoint("acme", "device_authorization"), timeout=HTTP_TIMEOUT_S,
-                      data={"client_id": "tv", "scope": "tasks:read"})
-    assert r.status_code == 200, r.text
-    d = r.json()
-    b = Browser(srv)
-    page = b.submit(b.open(srv.issuer("acme") + "/device"), user_code=d["user_code"])
-    if is_login_page(page):
-        page = b.login(page, user)
-    assert is_consent_page(page), (page.status_code, page.text[:400])
-    done = b.submit(page, button=("decision", "approve"))
-    assert done.status_code == 200, done.text[:300]
-    return d["device_code"]
+    return people_device_approved(srv, "acme", "tv", user, "tasks:read")
 
 
 def device_poll(srv, device_code):

@@ -20,6 +20,7 @@ from jwcrypto import jwt
 from e2e_util import HTTP_TIMEOUT_S, assert_oauth_error, fetch_jwks
 from people_helpers import (ALICE, AUD, MOBILE_URI, RP, Browser, is_consent_page,
                             is_login_page, left_to, mobile_client, people_tenant, query_of)
+from people_helpers import device_approved as people_device_approved
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SCOPE = "openid offline_access tasks:read"
@@ -207,19 +208,7 @@ def test_the_password_grant_resource_stays_with_its_refresh_tokens(srv, keys):
 
 def device_approved(srv, resources=()):
     """A device code for tv with these resources, approved by alice."""
-    r = requests.post(srv.endpoint("acme", "device_authorization"), timeout=HTTP_TIMEOUT_S,
-                      data=[("client_id", "tv"), ("scope", "tasks:read")]
-                      + [("resource", x) for x in resources])
-    d = ok(r)
-    b = Browser(srv)
-    page = b.open(srv.issuer("acme") + "/device")
-    page = b.submit(page, user_code=d["user_code"])
-    if is_login_page(page):
-        page = b.login(page, ALICE)
-    assert is_consent_page(page), (page.status_code, page.text[:400])
-    done = b.submit(page, button=("decision", "approve"))
-    assert done.status_code == 200, done.text[:300]
-    return d["device_code"]
+    return people_device_approved(srv, "acme", "tv", ALICE, "tasks:read", resources)
 
 
 def device_token(srv, device_code, resources=()):
