@@ -28,7 +28,11 @@
 #define TS_HTTP_HEAD_DEADLINE_S 10         /* a new connection's first request head */
 #define TS_HTTP_BODY_DEADLINE_S 30         /* the rest of a request, once its head is in */
 #define TS_HTTP_IDLE_TIMEOUT_S 30          /* keep-alive: the next request head, whole */
-#define TS_HTTP_DRAIN_MAX (1024 * 1024)    /* body bytes read and dropped after a 413 */
+#define TS_HTTP_DRAIN_MAX (1024 * 1024)    /* declared body bytes read and dropped for a 413 */
+/* A chunked body past the cap is read and dropped until it ends, for at
+ * most this long and this much, so that its sender sees the 413. */
+#define TS_HTTP_DRAIN_MS 5000
+#define TS_HTTP_DRAIN_CHUNKED_MAX (64 * 1024 * 1024)
 
 /* One decoded name=value pair. Both are NUL-terminated arena strings that
  * never contain a NUL byte. */

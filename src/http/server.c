@@ -73,6 +73,7 @@ struct reqstate {
 	bool started;    /* the first access-handler call has happened */
 	bool body_over;  /* the body passed TS_HTTP_MAX_BODY: discard, answer 413 */
 	size_t drained;  /* body bytes discarded since */
+	int64_t over_at_ms; /* when body_over was set (ts_mono_ms) */
 	bool must_close; /* answer with Connection: close */
 	int status;      /* status sent, for the completion callback */
 	/* Dispatched on the blocking pool: the connection is suspended from
@@ -385,6 +386,7 @@ static enum MHD_Result check_length(struct ts_http_server *s, struct reqstate *r
 	if (v > TS_HTTP_MAX_BODY) {
 		ts_buf_clear(&rs->body);
 		rs->body_over = true;
+		rs->over_at_ms = ts_mono_ms();
 	}
 	*answered = false;
 	return MHD_YES;
@@ -662,13 +664,18 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *con, con
 	if (*upload_data_size) {
 		log_context(&rs->req);
 		if (rs->body_over) {
-			/* A chunked body that goes on past the drain is not worth
-			 * reading to the end: the connection is dropped. */
+			/* The answer can only go out once the body has ended
+			 * (libmicrohttpd takes no answer in the middle of one),
+			 * so a body of unknown length is read and dropped for a
+			 * while; one that goes on past that is not worth reading
+			 * to the end, and the connection is dropped. */
 			rs->drained += *upload_data_size;
-			if (rs->drained > TS_HTTP_DRAIN_MAX)
+			if (rs->drained > TS_HTTP_DRAIN_CHUNKED_MAX ||
+			    ts_mono_ms() - rs->over_at_ms > TS_HTTP_DRAIN_MS)
 				return MHD_NO;
 		} else if (ts_buf_append(&rs->body, upload_data, *upload_data_size) != TS_OK) {
 			rs->body_over = true; /* the buffer freed itself; drain the rest */
+			rs->over_at_ms = ts_mono_ms();
 		}
 		*upload_data_size = 0;
 		return MHD_YES;

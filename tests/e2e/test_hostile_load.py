@@ -132,10 +132,14 @@ def test_an_oversized_body_is_answered_413_after_reading_it(srv, size):
         assert closed_by_server(s)
 
 
-def test_an_oversized_chunked_body_is_answered_413(srv):
+@pytest.mark.parametrize("chunks", [10, 160, 1280])
+def test_an_oversized_chunked_body_is_answered_413(srv, chunks):
+    """80 KiB, 1.25 MiB and 10 MiB in 8 KiB chunks, all sent before the
+    client reads: a chunked body's length is known only at its end, so the
+    server reads and drops it to there and then answers."""
     with connect(srv) as s:
         s.sendall((TOKEN_HEAD + "Transfer-Encoding: chunked\r\n\r\n").encode())
-        for _ in range(10):
+        for _ in range(chunks):
             s.sendall(b"2000\r\n" + b"a" * 0x2000 + b"\r\n")
         s.sendall(b"0\r\n\r\n")
         status, _, _ = read_response(s)
