@@ -4,6 +4,7 @@
 
 #include "store/store_config.h"
 #include "store/store_core.h"
+#include "wire/ascii.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -16,6 +17,8 @@
 
 #define CONFIG_FILE_MAX (1u << 20)
 #define THREADS_MAX 256
+#define RELOAD_MS_MIN 1
+#define RELOAD_MS_MAX 60000
 
 const char *const ts_global_opts[] = {"db", "public-url", "listen", "config", "json",
 				      "log-level", "threads", "master-key-file", "help", NULL};
@@ -387,6 +390,28 @@ static bool env_bool(const char *var, bool *out)
 	return true;
 }
 
+/* TESSERA_RELOAD_INTERVAL_MS, when set: how often a server looks for
+ * configuration changes, 1 ms to a minute. */
+static bool reload_interval(struct ts_config *c)
+{
+	const char *v = getenv("TESSERA_RELOAD_INTERVAL_MS");
+	char *end = NULL;
+	long ms;
+
+	if (v == NULL || v[0] == '\0')
+		return true;
+	errno = 0;
+	ms = strtol(v, &end, 10);
+	if (errno || *end != '\0' || !ts_is_digit((unsigned char)v[0]) || ms < RELOAD_MS_MIN ||
+	    ms > RELOAD_MS_MAX) {
+		ts_cli_error_code("usage", "TESSERA_RELOAD_INTERVAL_MS must be a whole number of "
+				  "milliseconds from %d to %d", RELOAD_MS_MIN, RELOAD_MS_MAX);
+		return false;
+	}
+	c->reload_ms = (int)ms;
+	return true;
+}
+
 /* An on/off option (--opt on|off) into *out, when it is given. */
 static bool opt_bool(const struct ts_opts *o, const char *opt, bool *out)
 {
@@ -460,10 +485,10 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 	set(&c->metrics_listen, getenv("TESSERA_METRICS_LISTEN"));
 	if (!parse_threads(getenv("TESSERA_THREADS"), &c->threads))
 		return false;
-	if ((v = getenv("TESSERA_ACCESS_LOG")) != NULL)
-		c->access_log = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
-	if ((v = getenv("TESSERA_RELOAD_INTERVAL_MS")) != NULL)
-		c->reload_ms = (int)strtol(v, NULL, 10);
+	if (!env_bool("TESSERA_ACCESS_LOG", &c->access_log))
+		return false;
+	if (!reload_interval(c))
+		return false;
 	if ((v = getenv("TESSERA_MASTER_KEY_FILE")) != NULL && !read_key_file(c, v))
 		return false;
 	if ((v = getenv("TESSERA_MASTER_KEY")) != NULL && v[0]) {

@@ -366,16 +366,18 @@ def serve_in(d, *args, env=None):
                             stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize("how", ["env", "config", "flags"])
+@pytest.mark.parametrize("how", ["env", "env-words", "config", "flags"])
 def test_the_server_options_from_the_environment_and_the_config_file(tmp_path, how):
     from e2e_util import free_port as port
     main, metrics = port(), port()
     settings = {"listen": "127.0.0.1:%d" % main, "metrics-listen": "127.0.0.1:%d" % metrics,
                 "threads": 2, "trusted-proxies": "10.0.0.0/8", "access-log": False,
                 "db": "sqlite:%s" % (tmp_path / "s.db")}
-    if how == "env":
+    if how.startswith("env"):
+        # An on/off variable takes the words the flag takes too.
+        off = "off" if how == "env-words" else "false"
         env = {"TESSERA_" + k.upper().replace("-", "_"):
-               str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.items()}
+               off if v is False else str(v) for k, v in settings.items()}
         args = ()
     elif how == "config":
         (tmp_path / "c.json").write_text(json.dumps(settings))
