@@ -37,7 +37,7 @@ void ts_grant_password(struct ts_rctx *rc, struct ts_http_req *req, struct ts_ht
 	if (!ts_oauth_resources(req, &is, true, &e))
 		goto fail;
 	if (ts_pw_attempt_begin(rc, req, username, &pa, &retry) != TS_OK) {
-		ts_oauth_err_set(&e, 429, TS_ERR_SLOW_DOWN, "too many failed attempts; retry later");
+		ts_oauth_err_set(&e, 429, TS_ERR_INVALID_GRANT, "too many failed attempts; retry later");
 		ts_oauth_err_send(rc, resp, &e);
 		ts_http_resp_header(resp, "Retry-After", ts_arena_printf(req->arena, "%d", retry));
 		return;

@@ -943,7 +943,7 @@ def assert_throttled(r, endpoint):
     retry = r.headers.get("Retry-After", "")
     assert retry.isdigit() and 1 <= int(retry) <= 15 * 60, r.headers
     if endpoint == "grant":
-        assert r.json()["error"] == "slow_down", r.text
+        assert r.json()["error"] == "invalid_grant", r.text
     else:
         assert r.headers["Content-Type"].startswith("text/html") and "Location" not in r.headers
 

@@ -474,7 +474,7 @@ def test_failures_for_one_user_count_across_both_servers(pair):
         r = password_grant(srv, TENANT, username, "not-the-password",
                            source="127.0.9.%d" % (10 + i))
         assert r.status_code == 429, (srv.port, r.status_code, r.text[:300])
-        assert r.json()["error"] == "slow_down", r.text
+        assert r.json()["error"] == "invalid_grant", r.text
         retry = r.headers.get("Retry-After", "")
         assert retry.isdigit() and 1 <= int(retry) <= 2, r.headers
 

@@ -169,7 +169,7 @@ def grant(base, username, password, source, headers=None):
 
 def assert_throttled(r):
     assert r.status_code == 429, (r.status_code, r.text[:300])
-    assert r.json()["error"] == "slow_down", r.text
+    assert r.json()["error"] == "invalid_grant", r.text
     assert int(r.headers["Retry-After"]) >= 1, r.headers
 
 
