@@ -97,18 +97,24 @@ int ts_admin_client_validate(const json_t *spec, char *err, size_t errcap);
 /* Issues a fresh secret for a confidential client. */
 int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const char *client_id,
 				  char **new_secret, char *err, size_t errcap);
+/* RSA algorithms a tenant serves only where a client needs them. */
+#define TS_ADMIN_NEED_RS256 1u
+#define TS_ADMIN_NEED_PS256 2u
+
 /* Ensures a current and a next key for every algorithm the tenant serves,
  * and drops retired keys whose tokens have all expired. A tenant serves
- * ES256 and EdDSA, its access-token algorithm, and RS256 where a client of
- * it needs RS256 for ID tokens (ts_admin_client_needs_rsa) or it has RS256
- * keys already. ts_admin_keys_ensure_rsa with rsa true ensures RS256 keys
- * as well (for a client about to be stored). */
+ * ES256 and EdDSA, its access-token algorithm, and RS256 or PS256 where a
+ * client of it needs them for ID tokens (ts_admin_client_key_needs) or it
+ * has such keys already. ts_admin_keys_ensure_for with need (TS_ADMIN_NEED_*
+ * bits, not 0) ensures those as well, without reading the clients (for a
+ * client about to be stored). */
 int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t);
-int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, bool rsa);
-/* Whether a client (its stored configuration JSON) can get ID tokens
- * signed RS256 at a tenant (its configuration JSON): a client with a grant
- * through which a person signs in and the default ID-token algorithm. */
-bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_config);
+int ts_admin_keys_ensure_for(struct ts_admin *a, const struct ts_tenant_rec *t, unsigned need);
+/* The RSA algorithms (TS_ADMIN_NEED_* bits) a client, its stored
+ * configuration JSON, needs keys of for its ID tokens: none unless it has
+ * a grant through which a person signs in; then its ID-token algorithm,
+ * RS256 by default, or PS256. */
+unsigned ts_admin_client_key_needs(const char *client_config);
 /* The same for a tenant spec of a bootstrap file, before anything is
  * stored: whether creating it makes RS256 keys (its access-token algorithm,
  * or a client spec that needs them, the client defaults applied). */

@@ -338,8 +338,8 @@ static int client_save(struct ts_admin *a, const char *tenant, const json_t *spe
 		goto out;
 	*result = old == NULL ? "created" : changed ? "updated" : "unchanged";
 	/* Its keys first: a client that is visible can sign at once. */
-	if (changed && ts_admin_client_needs_rsa(rec.config, t->config))
-		rc = ts_admin_keys_ensure_rsa(a, t, true);
+	if (changed && ts_admin_client_key_needs(rec.config) != 0)
+		rc = ts_admin_keys_ensure_for(a, t, ts_admin_client_key_needs(rec.config));
 	if (rc == TS_OK && changed) {
 		rec.created_at = old ? old->created_at : ts_now();
 		rec.updated_at = ts_now();

@@ -32,11 +32,11 @@ static enum ts_jws_alg access_alg(const json_t *tcfg)
 	return ts_jws_alg_parse(json_string_value(json_object_get(tcfg, "access_token_alg")));
 }
 
-/* Whether a client (its stored configuration) can be given ID tokens that
- * are signed RS256: it has a grant through which a person signs in, and
- * its ID-token algorithm is RS256 (the default), or PS256 at a tenant that
- * does not sign with PS256 (RS256 is used then). */
-static bool client_needs_rsa(const json_t *ccfg, enum ts_jws_alg tenant_alg)
+/* The RSA algorithms a client (its stored configuration) needs keys of
+ * for its ID tokens (TS_ADMIN_NEED_*): none unless it has a grant through
+ * which a person signs in; then RS256 (the default) or PS256, as its
+ * ID-token algorithm says. */
+static unsigned client_needs(const json_t *ccfg)
 {
 	const json_t *grants = json_object_get(ccfg, "grant_types");
 	enum ts_jws_alg id_alg = ts_jws_alg_parse(
@@ -49,18 +49,18 @@ static bool client_needs_rsa(const json_t *ccfg, enum ts_jws_alg tenant_alg)
 			person = person || ts_str_eq(ts_str_c(json_string_value(json_array_get(grants, i))),
 						     person_grants[j]);
 	if (!person)
-		return false;
-	return id_alg == TS_ALG_NONE || id_alg == TS_ALG_RS256 ||
-	       (id_alg == TS_ALG_PS256 && tenant_alg != TS_ALG_PS256);
+		return 0;
+	if (id_alg == TS_ALG_PS256)
+		return TS_ADMIN_NEED_PS256;
+	return id_alg == TS_ALG_NONE || id_alg == TS_ALG_RS256 ? TS_ADMIN_NEED_RS256 : 0;
 }
 
-bool ts_admin_client_needs_rsa(const char *client_config, const char *tenant_config)
+unsigned ts_admin_client_key_needs(const char *client_config)
 {
-	json_t *c = json_loads(client_config, 0, NULL), *t = json_loads(tenant_config, 0, NULL);
-	bool r = c && t && client_needs_rsa(c, access_alg(t));
+	json_t *c = json_loads(client_config, 0, NULL);
+	unsigned r = c ? client_needs(c) : 0;
 
 	json_decref(c);
-	json_decref(t);
 	return r;
 }
 
@@ -85,7 +85,7 @@ bool ts_admin_tenant_spec_needs_rsa(const json_t *tenant_spec)
 			json_object_set_new(cfg, "grant_types",
 					    pub ? json_pack("[ss]", "authorization_code", "refresh_token")
 						: json_pack("[s]", "client_credentials"));
-		need = client_needs_rsa(cfg, at);
+		need = (client_needs(cfg) & TS_ADMIN_NEED_RS256) != 0;
 		json_decref(cfg);
 		if (need)
 			return true;
@@ -104,20 +104,28 @@ static bool has_current(struct ts_key_rec *const *keys, size_t n, enum ts_jws_al
 }
 
 /* The algorithms a tenant serves: ES256 and EdDSA always, its access-token
- * algorithm, and RS256 when rsa says so (a client needs it for ID tokens,
- * or the tenant has RS256 keys already, which keep their life cycle). */
-static size_t served_algs(const json_t *cfg, bool rsa, enum ts_jws_alg out[MAX_SERVED_ALGS])
+ * algorithm, and RS256 and PS256 where need says so (a client needs them
+ * for ID tokens, or the tenant has such keys already, which keep their
+ * life cycle). */
+static size_t served_algs(const json_t *cfg, unsigned need, enum ts_jws_alg out[MAX_SERVED_ALGS])
 {
 	enum ts_jws_alg at = access_alg(cfg);
 	size_t n = 0;
 
 	out[n++] = TS_ALG_ES256;
 	out[n++] = TS_ALG_EDDSA;
-	if (rsa || at == TS_ALG_RS256)
+	if ((need & TS_ADMIN_NEED_RS256) || at == TS_ALG_RS256)
 		out[n++] = TS_ALG_RS256;
-	if (at == TS_ALG_PS256)
-		out[n++] = at;
+	if ((need & TS_ADMIN_NEED_PS256) || at == TS_ALG_PS256)
+		out[n++] = TS_ALG_PS256;
 	return n;
+}
+
+/* The RSA algorithms keys already serve: they keep their life cycle. */
+static unsigned keys_have(struct ts_key_rec *const *keys, size_t n)
+{
+	return (has_current(keys, n, TS_ALG_RS256) ? TS_ADMIN_NEED_RS256 : 0) |
+	       (has_current(keys, n, TS_ALG_PS256) ? TS_ADMIN_NEED_PS256 : 0);
 }
 
 int64_t ts_admin_key_retention(const json_t *cfg)
@@ -212,17 +220,17 @@ static int key_create(struct ts_admin *a, const struct ts_tenant_rec *t, enum ts
 }
 
 /* Ensures a current and a next key for every algorithm t serves (given its
- * keys and whether it needs RS256), and drops retired keys whose tokens
- * have all expired. */
+ * keys and the RSA algorithms its clients need), and drops retired keys
+ * whose tokens have all expired. */
 static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, const json_t *cfg,
-			    struct ts_key_rec *const *keys, size_t nkeys, bool rsa)
+			    struct ts_key_rec *const *keys, size_t nkeys, unsigned need)
 {
 	enum ts_jws_alg algs[MAX_SERVED_ALGS];
 	size_t nalg, i, j;
 	int64_t now = ts_now(), keep = ts_admin_key_retention(cfg);
 	int rc = TS_OK;
 
-	nalg = served_algs(cfg, rsa || has_current(keys, nkeys, TS_ALG_RS256), algs);
+	nalg = served_algs(cfg, need | keys_have(keys, nkeys), algs);
 	for (i = 0; rc == TS_OK && i < nalg; i++) {
 		bool cur = false, next = false;
 		for (j = 0; j < nkeys; j++) {
@@ -256,20 +264,20 @@ static int keys_ensure_with(struct ts_admin *a, const struct ts_tenant_rec *t, c
 	return rc;
 }
 
-static bool any_client_needs_rsa(struct ts_client_rec *const *c, size_t n, const json_t *tcfg)
+static unsigned clients_need(struct ts_client_rec *const *c, size_t n)
 {
 	size_t i;
-	bool r = false;
+	unsigned r = 0;
 
-	for (i = 0; i < n && !r; i++) {
+	for (i = 0; i < n; i++) {
 		json_t *cc = json_loads(c[i]->config, 0, NULL);
-		r = cc && client_needs_rsa(cc, access_alg(tcfg));
+		r |= cc ? client_needs(cc) : 0;
 		json_decref(cc);
 	}
 	return r;
 }
 
-int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, bool rsa)
+int ts_admin_keys_ensure_for(struct ts_admin *a, const struct ts_tenant_rec *t, unsigned need)
 {
 	struct ts_key_rec **keys = NULL;
 	struct ts_client_rec **clients = NULL;
@@ -280,12 +288,12 @@ int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, 
 	if (cfg == NULL)
 		return TS_EINVAL;
 	rc = ts_store_key_list(a->store, t->id, &keys, &nkeys);
-	if (rc == TS_OK && !rsa) {
+	if (rc == TS_OK && need == 0) {
 		rc = ts_store_client_list(a->store, t->id, &clients, &nclients);
-		rsa = any_client_needs_rsa(clients, nclients, cfg);
+		need = clients_need(clients, nclients);
 	}
 	if (rc == TS_OK)
-		rc = keys_ensure_with(a, t, cfg, keys, nkeys, rsa);
+		rc = keys_ensure_with(a, t, cfg, keys, nkeys, need);
 	ts_client_recs_free(clients, nclients);
 	ts_key_recs_free(keys, nkeys);
 	json_decref(cfg);
@@ -294,7 +302,7 @@ int ts_admin_keys_ensure_rsa(struct ts_admin *a, const struct ts_tenant_rec *t, 
 
 int ts_admin_keys_ensure(struct ts_admin *a, const struct ts_tenant_rec *t)
 {
-	return ts_admin_keys_ensure_rsa(a, t, false);
+	return ts_admin_keys_ensure_for(a, t, 0);
 }
 
 /* The run of records of tenant id in a list ordered by tenant id, from *at
@@ -354,7 +362,7 @@ int ts_admin_keys_maintain(struct ts_admin *a)
 		k0 = ki - nki;
 		if (cfg == NULL ||
 		    keys_ensure_with(a, ts[i], cfg, nki ? ks + k0 : NULL, nki,
-				     any_client_needs_rsa(nci ? cs + c0 : NULL, nci, cfg)) != TS_OK)
+				     clients_need(nci ? cs + c0 : NULL, nci)) != TS_OK)
 			ts_log_warn("key maintenance failed for tenant %s", ts[i]->name);
 		json_decref(cfg);
 	}
@@ -589,7 +597,7 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 	if (rc != TS_OK)
 		goto out;
 	cfg = json_loads(t->config, 0, NULL);
-	nalg = served_algs(cfg, has_current(keys, nkeys, TS_ALG_RS256), algs);
+	nalg = served_algs(cfg, keys_have(keys, nkeys), algs);
 	rc = rotate_allowed(a, t, keys, nkeys, algs, nalg, alg, force, now, warn, sizeof(warn), err,
 			    errcap);
 	for (i = 0; rc == TS_OK && i < nalg; i++)

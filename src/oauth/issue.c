@@ -154,7 +154,8 @@ static int id_token(const struct ts_rctx *rc, const struct ts_issue *is, int64_t
 	int r;
 
 	if (key == NULL) {
-		/* PS256 keys exist only where the tenant signs access tokens with it. */
+		/* A client's algorithm gets keys when the client is stored; until
+		 * this server has loaded them, RS256 serves. */
 		ts_log_warn("tenant %s has no %s key for ID tokens; using RS256", rc->tenant->name,
 			    ts_jws_alg_name(alg));
 		alg = TS_ALG_RS256;

@@ -273,22 +273,32 @@ static void test_rsa_keys_where_needed(void **state)
 	apply(fx, "es-id", "{\"client_id\":\"web\",\"type\":\"public\","
 			   "\"redirect_uris\":[\"https://app.test/cb\"],"
 			   "\"id_token_signed_response_alg\":\"ES256\"}");
+	tenant_with_client(fx, "ps-id", "svc");
+	apply(fx, "ps-id", "{\"client_id\":\"web\",\"type\":\"public\","
+			   "\"redirect_uris\":[\"https://app.test/cb\"],"
+			   "\"id_token_signed_response_alg\":\"PS256\"}");
 	assert_int_equal(ts_snapshot_load(fx->st, PUBLIC_URL, &fx->mk, 1, NULL, NULL, &s), TS_OK);
+	/* A client's PS256 ID tokens get PS256 keys, and no RS256 ones. */
+	assert_non_null(tenant_of(s, "ps-id")->signer[TS_ALG_PS256]);
+	assert_null(tenant_of(s, "ps-id")->signer[TS_ALG_RS256]);
+	assert_null(tenant_of(s, "oidc")->signer[TS_ALG_PS256]);
 	assert_null(tenant_of(s, "plain")->signer[TS_ALG_RS256]);
 	assert_null(tenant_of(s, "es-id")->signer[TS_ALG_RS256]);
 	assert_non_null(tenant_of(s, "rs")->signer[TS_ALG_RS256]);
 	assert_non_null(tenant_of(s, "oidc")->signer[TS_ALG_RS256]);
 	assert_int_equal(count(tenant_of(s, "oidc")->jwks_json, "\"kid\""), 6);
 	ts_snapshot_free(s);
-	assert_true(ts_admin_client_needs_rsa("{\"grant_types\":[\"password\"]}", "{}"));
-	assert_true(ts_admin_client_needs_rsa(
-		"{\"grant_types\":[\"authorization_code\"],\"id_token_signed_response_alg\":\"PS256\"}",
-		"{}"));
-	assert_false(ts_admin_client_needs_rsa(
-		"{\"grant_types\":[\"authorization_code\"],\"id_token_signed_response_alg\":\"PS256\"}",
-		"{\"access_token_alg\":\"PS256\"}"));
-	assert_false(ts_admin_client_needs_rsa("{\"grant_types\":[\"client_credentials\"]}", "{}"));
-	assert_true(ts_admin_client_needs_rsa("{\"grant_types\":[\"refresh_token\"]}", "{}"));
+	assert_int_equal(ts_admin_client_key_needs("{\"grant_types\":[\"password\"]}"),
+			 TS_ADMIN_NEED_RS256);
+	assert_int_equal(ts_admin_client_key_needs("{\"grant_types\":[\"authorization_code\"],"
+						   "\"id_token_signed_response_alg\":\"PS256\"}"),
+			 TS_ADMIN_NEED_PS256);
+	assert_int_equal(ts_admin_client_key_needs("{\"grant_types\":[\"authorization_code\"],"
+						   "\"id_token_signed_response_alg\":\"EdDSA\"}"),
+			 0);
+	assert_int_equal(ts_admin_client_key_needs("{\"grant_types\":[\"client_credentials\"]}"), 0);
+	assert_int_equal(ts_admin_client_key_needs("{\"grant_types\":[\"refresh_token\"]}"),
+			 TS_ADMIN_NEED_RS256);
 }
 
 /* RSA keys made ahead of need are used before any is generated: a tenant
