@@ -53,9 +53,14 @@ void ts_authz_error(struct ts_rctx *rc, struct ts_http_resp *resp, const struct 
 	struct ts_buf b;
 
 	if (ar->device_hash) {
-		/* The device learns the outcome by polling; the user gets a page. */
-		if (strcmp(code, TS_ERR_ACCESS_DENIED) == 0)
+		/* The device learns the outcome by polling; the user gets a page:
+		 * their own refusal is an answer like an approval, not an error. */
+		if (strcmp(code, TS_ERR_ACCESS_DENIED) == 0) {
 			ts_device_decide(rc, ar->device_hash, NULL, 0, false);
+			ts_page_error(rc, resp, 200, "Device not connected",
+				      "You denied the request. The device was not connected.");
+			return;
+		}
 		ts_page_error(rc, resp, 400, "Device not connected",
 			      desc ? desc : "The device request could not be completed.");
 		return;

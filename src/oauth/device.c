@@ -253,6 +253,7 @@ void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_res
 	ar.max_age = -1;
 	ar.created = now;
 	ar.device_hash = ts_arena_strdup(req->arena, dh);
+	ar.posted = true; /* the way on to sign-in or consent is a 303 */
 	/* The user sees who asks (consent), unless the client skips it. */
 	ts_authz_proceed(rc, req, resp, &ar, NULL);
 out:

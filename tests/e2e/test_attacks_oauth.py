@@ -208,6 +208,24 @@ def test_a_device_is_never_approved_without_a_page_naming_the_client_and_scopes(
         assert r.status_code == 200 and r.json()["scope"] == "tasks:read tasks:write", r.text
 
 
+def test_the_device_pages_answer_posts_with_303_and_a_denial_with_a_page(srv):
+    """RFC 9700 §4.12: the way on from a POST is a 303, here from the user
+    code as from the sign-in and consent pages; the user's own denial is an
+    answer, shown as a page (200), that the device learns by polling."""
+    b = Browser(srv)
+    d = device_start(srv, "tv")
+    page = b.open(srv.issuer("acme") + "/device")
+    nxt = b.submit(page, user_code=d["user_code"])
+    assert b.hops[0].status_code == 303, b.hops[0].status_code
+    if is_login_page(nxt):
+        nxt = b.login(nxt, ALICE)
+        assert b.hops[0].status_code == 303, b.hops[0].status_code
+    assert is_consent_page(nxt)
+    done = b.submit(nxt, button=("decision", "deny"))
+    assert done.status_code == 200 and "denied" in done.text, (done.status_code, done.text[:300])
+    assert_oauth_error(device_poll(srv, "tv", d["device_code"]), 400, "access_denied")
+
+
 def test_a_device_poll_racing_the_approval_never_undoes_it(srv):
     b = Browser(srv)
     for rnd in range(ROUNDS):
