@@ -47,6 +47,17 @@ static bool parse_since(const char *s, int64_t *out)
 	return true;
 }
 
+/* Whether a tenant of that name is stored; *rc a storage failure. */
+static bool tenant_known(struct ts_cli_session *s, const char *name, int *rc)
+{
+	struct ts_tenant_rec *t = NULL;
+	int r = ts_store_tenant_get(s->st, name, &t);
+
+	ts_tenant_rec_free(t);
+	*rc = r == TS_ENOTFOUND ? TS_OK : r;
+	return r == TS_OK;
+}
+
 int ts_cmd_audit(struct ts_config *c, int argc, char **argv)
 {
 	static const char *const known[] = {"tenant", "since", "limit", NULL};
@@ -79,6 +90,15 @@ int ts_cmd_audit(struct ts_config *c, int argc, char **argv)
 	if (ts_cli_session_open(c, &s, "cli") != TS_OK)
 		return TS_EXIT_FAIL;
 	rc = ts_store_audit_query(s.st, ts_opts_get(&o, "tenant"), since, (size_t)limit, &v, &n);
+	/* A deleted tenant's trail stays readable; a name that was never a
+	 * tenant's (nothing stored, nothing recorded) is a mistake. */
+	if (rc == TS_OK && n == 0 && !tenant_known(&s, ts_opts_get(&o, "tenant"), &rc)) {
+		if (rc == TS_OK) {
+			ts_cli_error_code("not_found", "no tenant named \"%s\"",
+					  ts_opts_get(&o, "tenant"));
+			goto out;
+		}
+	}
 	if (rc == TS_OK) {
 		json_t *a = json_array();
 		for (i = 0; i < n; i++) {
@@ -104,6 +124,7 @@ int ts_cmd_audit(struct ts_config *c, int argc, char **argv)
 	} else {
 		exit_code = ts_cli_fail_store_quiet(rc);
 	}
+out:
 	ts_audit_recs_free(v, n);
 	ts_cli_session_close(&s);
 	return exit_code;

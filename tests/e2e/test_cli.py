@@ -230,11 +230,26 @@ def test_usage_errors_exit_2(empty, argv):
     assert r.err.strip()
 
 
+def test_an_unknown_option_before_the_command_is_named(empty):
+    r = empty.cli("--bogus-flag", "tenant", "list", json_out=False)
+    assert r.rc == 2 and '"--bogus-flag"' in r.err, r
+
+
 def test_failures_exit_1_with_one_sentence(applied):
     r = applied.cli("tenant", "show", "nosuch", json_out=False)
     assert r.rc == 1
     assert "nosuch" in r.err
     assert applied.cli("client", "list", "--tenant", "nosuch").rc == 1
+    r = applied.cli("audit", "--tenant", "nosuch", json_out=False)
+    assert r.rc == 1 and 'no tenant named "nosuch"' in r.err, r
+
+
+def test_a_deleted_tenants_audit_trail_stays_readable(applied):
+    applied.cli("tenant", "create", "gone")
+    assert applied.cli("tenant", "delete", "gone").rc == 0
+    r = applied.cli("audit", "--tenant", "gone")
+    assert r.rc == 0, r
+    assert "tenant.deleted" in [e["type"] for e in r.out["events"]], r.out
 
 
 def test_bootstrap_needs_the_master_key(empty):
