@@ -299,6 +299,28 @@ static int client_secret(const json_t *cfg, const char *secret,
 	return rc;
 }
 
+/* From when the client's tokens count (TS_CLIENT_TOKENS_AFTER), carried
+ * from its stored configuration oldcfg (NULL for a new client) into cfg.
+ * Disabling it moves that past this second, so that every token issued
+ * until then stays inactive once it is enabled again. Tokens carry their
+ * time in whole seconds: enabling it within the second it was disabled
+ * takes that second back, so that the tokens it issues from then on work
+ * (and those of that second before the disabling with them). */
+static void carry_tokens_after(json_t *cfg, const json_t *oldcfg)
+{
+	bool was_off = json_is_true(json_object_get(oldcfg, "disabled"));
+	bool off = json_is_true(json_object_get(cfg, "disabled"));
+	json_int_t after = json_integer_value(json_object_get(oldcfg, TS_CLIENT_TOKENS_AFTER));
+	json_int_t now = (json_int_t)ts_now();
+
+	if (oldcfg && off && !was_off)
+		after = now + 1;
+	else if (was_off && !off && after > now)
+		after = now;
+	if (after > 0)
+		json_object_set_new(cfg, TS_CLIENT_TOKENS_AFTER, json_integer(after));
+}
+
 /* ts_admin_client_apply, and with update_only ts_admin_client_update. */
 static int client_save(struct ts_admin *a, const char *tenant, const json_t *spec,
 		       bool update_only, const char **result, char **new_secret, char *err,
@@ -329,9 +351,10 @@ static int client_save(struct ts_admin *a, const char *tenant, const json_t *spe
 		rc = TS_OK; /* a new client */
 	if (rc != TS_OK)
 		goto out;
-	rec.config = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 	if (old)
 		oldcfg = json_loads(old->config, 0, NULL);
+	carry_tokens_after(cfg, oldcfg);
+	rec.config = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 	changed = old == NULL || oldcfg == NULL || !json_equal(oldcfg, cfg);
 	rc = client_secret(cfg, secret, old, &rec.secret_hash, new_secret, &changed);
 	if (rc != TS_OK)

@@ -89,6 +89,7 @@ static int client_apply_cmd(struct ts_config *c, struct ts_cli_session *s, const
 	spec = old ? json_loads(old->config, 0, NULL) : json_object();
 	if (spec == NULL)
 		spec = json_object();
+	json_object_del(spec, TS_CLIENT_TOKENS_AFTER); /* kept by the apply, not a setting */
 	json_object_set_new(spec, "client_id", json_string(id));
 	if (!ts_cli_spec_from_opts(spec, o, client_opts, TS_ARRAY_LEN(client_opts))) {
 		exit_code = TS_EXIT_USAGE;

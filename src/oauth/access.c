@@ -101,13 +101,14 @@ out:
 	return r;
 }
 
-/* A token of a client that is disabled or gone is inactive: the snapshot
- * (reloaded within a second of the change) says so without storage. */
-bool ts_oauth_client_active(const struct ts_rctx *rc, const char *client_id)
+/* A token of a client that is disabled or gone, or issued before the
+ * client was created or last disabled, is inactive: the snapshot (reloaded
+ * within a second of the change) says so without storage. */
+bool ts_oauth_client_active(const struct ts_rctx *rc, const char *client_id, int64_t iat)
 {
 	const struct ts_client *c = ts_tenant_client(rc->tenant, client_id);
 
-	return c != NULL && !c->disabled;
+	return c != NULL && !c->disabled && iat >= c->tokens_after;
 }
 
 /* TS_OK, TS_EDENIED, TS_ESTORE; with memory_only, TS_ENOTFOUND when the
@@ -120,7 +121,8 @@ int ts_oauth_token_check(const struct ts_rctx *rc, const char *token, bool memor
 
 	if (r != TS_OK)
 		return r;
-	if (!ts_oauth_client_active(rc, out->client_id)) {
+	if (!ts_oauth_client_active(rc, out->client_id,
+				    json_integer_value(json_object_get(out->claims, "iat")))) {
 		ts_access_token_clear(out);
 		return TS_EDENIED;
 	}

@@ -53,7 +53,7 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token was already used");
 		goto fail;
 	}
-	if (rr->revoked || rr->expires_at <= ts_now()) {
+	if (rr->revoked || rr->expires_at <= ts_now() || rr->issued_at < c->tokens_after) {
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_GRANT, "the refresh token is revoked or expired");
 		goto fail;
 	}

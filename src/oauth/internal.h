@@ -52,10 +52,12 @@ int ts_grant_record(struct ts_rctx *rc, const char *id, const struct ts_client *
 		    const struct ts_user_rec *u, const char *scope, int64_t auth_time);
 
 /* ---- token checks (access.c) ---- */
-/* Whether client_id names an enabled client of the tenant: the tokens of a
- * client that is disabled or gone are inactive (the snapshot, reloaded
- * within a second of the change, says so without storage). */
-bool ts_oauth_client_active(const struct ts_rctx *rc, const char *client_id);
+/* Whether a token issued at iat to client_id is one of an enabled client
+ * of the tenant: the tokens of a client that is disabled or gone, and
+ * those from before it was created or last disabled, are inactive (the
+ * snapshot, reloaded within a second of the change, says so without
+ * storage). */
+bool ts_oauth_client_active(const struct ts_rctx *rc, const char *client_id, int64_t iat);
 /* An access token's signature (with one of the tenant's keys), header and
  * claims, without storage: no revocation or client check. With
  * memory_only, a token that cannot be answered from memory (not a

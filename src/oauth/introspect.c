@@ -106,7 +106,8 @@ static int introspect_opaque(const struct ts_rctx *rc, struct ts_http_req *req, 
 		return TS_OK;
 	}
 	if (r == TS_OK && !rr->used && !rr->revoked && rr->expires_at > ts_now() &&
-	    ts_oauth_client_active(rc, rr->client_id) && (r = user_active(rc, rr->user_id)) == TS_OK) {
+	    ts_oauth_client_active(rc, rr->client_id, rr->issued_at) &&
+	    (r = user_active(rc, rr->user_id)) == TS_OK) {
 		*out = json_pack("{s:b,s:s,s:s,s:s,s:I,s:I,s:s}", TS_J_ACTIVE, 1, TS_J_TOKEN_TYPE,
 				 "refresh_token", TS_P_CLIENT_ID, rr->client_id, TS_P_SCOPE, rr->scope, "exp",
 				 (json_int_t)rr->expires_at, "iat", (json_int_t)rr->issued_at, "iss",

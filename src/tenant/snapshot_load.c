@@ -103,6 +103,9 @@ static struct ts_client *client_build(const struct ts_client_rec *rec)
 	c->confidential = ts_str_eq(ts_str_c(json_string_value(json_object_get(cfg, "type"))),
 				    "confidential");
 	c->disabled = json_is_true(json_object_get(cfg, "disabled"));
+	c->tokens_after = json_integer_value(json_object_get(cfg, TS_CLIENT_TOKENS_AFTER));
+	if (c->tokens_after < rec->created_at)
+		c->tokens_after = rec->created_at;
 	c->secret_hash = ts_xstrdup(rec->secret_hash);
 	c->redirect_uris = strv_from_json(json_object_get(cfg, "redirect_uris"), &c->nredirect_uris);
 	c->grant_types = strv_from_json(json_object_get(cfg, "grant_types"), &c->ngrant_types);

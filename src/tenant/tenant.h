@@ -80,7 +80,15 @@ struct ts_client {
 	int64_t refresh_reuse_grace;
 	bool dpop_bound_access_tokens; /* RFC 9449 §5.2: every token request needs a DPoP proof */
 	bool require_par;             /* authorization requests only pushed (RFC 9126 §5) */
+	/* Tokens issued before this (Unix seconds) are inactive: the client's
+	 * creation, or the last time it was disabled, so that re-creating or
+	 * enabling a client again gives back none of its old tokens. */
+	int64_t tokens_after;
 };
+
+/* The client configuration member that keeps when a client was last
+ * disabled (admin/client.c writes it, the snapshot reads it). */
+#define TS_CLIENT_TOKENS_AFTER "tokens_valid_after"
 
 /* A client's refresh_reuse_grace when its configuration names none, and
  * the most it may name. */

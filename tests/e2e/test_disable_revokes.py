@@ -8,6 +8,7 @@ cluster, tests/pg/cluster.sh, as tests/e2e/test_postgres.py runs it).
 Clients are independent libraries: requests (raw HTTP), authlib (the
 introspection client) and the CLI as a subprocess."""
 import copy
+import time
 
 import pytest
 import requests
@@ -52,6 +53,9 @@ DOC = {"tenants": [{
          "scopes": ["tasks:read"]},
         {"client_id": "tv", "type": "public", "grant_types": [DEVICE],
          "scopes": ["tasks:read"], "skip_consent": True},
+        {"client_id": "toggle-app", "type": "public",
+         "grant_types": ["password", "refresh_token"], "scopes": ["tasks:read"]},
+        {"client_id": "toggle-svc", "secret": SECRET, "scopes": ["tasks:read"]},
     ]}]}
 
 
@@ -247,3 +251,46 @@ def test_a_device_approval_dies_with_its_person_even_when_enabled_again(srv):
     r = device_poll(srv, device_approved(srv, DEV))
     assert r.status_code == 200, r.text
     assert active(srv, r.json()["access_token"])
+
+
+def toggle_tokens(srv):
+    """A person's access and refresh token from toggle-app, and a service
+    token of toggle-svc."""
+    r = password_grant(srv, "acme", KEPT["username"], KEPT["password"], client_id="toggle-app",
+                       scope="tasks:read")
+    assert r.status_code == 200, r.text
+    s = requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S,
+                      auth=("toggle-svc", SECRET), data={"grant_type": "client_credentials"})
+    assert s.status_code == 200, s.text
+    return r.json()["access_token"], r.json()["refresh_token"], s.json()["access_token"]
+
+
+def toggle_refresh(srv, rt):
+    return requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S, data={
+        "grant_type": "refresh_token", "refresh_token": rt, "client_id": "toggle-app"})
+
+
+def test_enabling_a_client_again_gives_back_none_of_its_old_tokens(srv):
+    at, rt, svc = toggle_tokens(srv)
+    assert active(srv, at) and active(srv, svc)
+    for cid in ("toggle-app", "toggle-svc"):
+        cli_ok(srv, "client", "disable", "--tenant", "acme", cid)
+    dead, _ = wait_until(lambda: not active(srv, at) and not active(srv, svc))
+    assert dead
+    # Tokens carry whole seconds: a client enabled within the second it
+    # was disabled takes that second back.
+    time.sleep(1.1)
+    for cid in ("toggle-app", "toggle-svc"):
+        cli_ok(srv, "client", "enable", "--tenant", "acme", cid)
+    # Enabled again (new tokens work), the old ones stay dead.
+    def enabled():
+        return requests.post(srv.endpoint("acme", "token"), timeout=HTTP_TIMEOUT_S,
+                             auth=("toggle-svc", SECRET),
+                             data={"grant_type": "client_credentials"}).status_code == 200
+    assert wait_until(enabled)[0], "the clients were not enabled again"
+    fresh = toggle_tokens(srv)
+    assert all(active(srv, t) for t in (fresh[0], fresh[2]))
+    assert not active(srv, at) and not active(srv, svc)
+    assert api(srv, "/api/me", auth="Bearer " + at).status_code == 401
+    assert_oauth_error(toggle_refresh(srv, rt), 400, "invalid_grant")
+    assert toggle_refresh(srv, fresh[1]).status_code == 200
