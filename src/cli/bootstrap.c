@@ -482,7 +482,7 @@ int ts_cmd_bootstrap(struct ts_config *c, int argc, char **argv)
 	out = json_array();
 	run.c = c;
 	run.a = &a;
-	run.print = ts_opts_has(&o, "print-secrets");
+	run.print = ts_opts_has(&o, "print-secrets") || c->print_secrets;
 	run.fetch = json_array();
 	run.err = err;
 	run.cap = sizeof(err);

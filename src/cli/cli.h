@@ -52,6 +52,7 @@ struct ts_config {
 	bool db_may_create; /* this command may create a missing SQLite file */
 	const struct ts_opts *opts; /* the options it was loaded from (for a reload) */
 	bool access_log;   /* one log line per request */
+	bool print_secrets; /* bootstrap: echo the secrets the file supplied */
 	bool have_mk;
 	struct ts_master_key mk;
 	/* Every key that may open sealed values: mks[0] is mk, then the old

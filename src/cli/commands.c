@@ -79,7 +79,7 @@ void ts_cli_usage(FILE *f)
 	      "             TESSERA_MASTER_KEY_FILE, TESSERA_MASTER_KEY_OLD, TESSERA_CONFIG,\n"
 	      "             TESSERA_LOG_LEVEL, TESSERA_THREADS, TESSERA_TRUSTED_PROXIES,\n"
 	      "             TESSERA_METRICS_LISTEN, TESSERA_ACCESS_LOG, TESSERA_JSON,\n"
-	      "             TESSERA_VAULT_TICK_MS\n"
+	      "             TESSERA_PRINT_SECRETS, TESSERA_VAULT_TICK_MS\n"
 	      "config file (--config, JSON): the options above by name, e.g.\n"
 	      "             {\"db\": \"sqlite:/var/lib/tessera/tessera.db\", \"access-log\": true}\n",
 	      f);

@@ -206,6 +206,7 @@ static const struct {
 	{"threads", CFG_UINT},        {"master-key-file", CFG_STRING},
 	{"access-log", CFG_BOOL},     {"trusted-proxies", CFG_STRING},
 	{"metrics-listen", CFG_STRING}, {"json", CFG_BOOL},
+	{"print-secrets", CFG_BOOL},
 };
 static const char *const cfg_type_name[] = {"a string", "a whole number", "true or false"};
 
@@ -262,6 +263,8 @@ static bool cfg_apply(struct ts_config *c, const char *key, const json_t *v)
 		c->access_log = json_is_true(v);
 	else if (strcmp(key, "json") == 0)
 		c->json = json_is_true(v);
+	else if (strcmp(key, "print-secrets") == 0)
+		c->print_secrets = json_is_true(v);
 	else if (strcmp(key, "master-key-file") == 0)
 		return read_key_file(c, s);
 	return true;
@@ -485,7 +488,8 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 	set(&c->metrics_listen, getenv("TESSERA_METRICS_LISTEN"));
 	if (!parse_threads(getenv("TESSERA_THREADS"), &c->threads))
 		return false;
-	if (!env_bool("TESSERA_ACCESS_LOG", &c->access_log))
+	if (!env_bool("TESSERA_ACCESS_LOG", &c->access_log) ||
+	    !env_bool("TESSERA_PRINT_SECRETS", &c->print_secrets))
 		return false;
 	if (!reload_interval(c))
 		return false;

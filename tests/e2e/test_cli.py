@@ -192,6 +192,15 @@ def test_print_secrets_echoes_supplied_secrets(applied):
     assert "client_secret" not in cs2["another"]
 
 
+def test_print_secrets_from_the_environment(applied):
+    doc = acme_with(DOC["tenants"][0]["clients"][0])
+    r = applied.bootstrap(doc, env={"TESSERA_PRINT_SECRETS": "on"})
+    assert r.rc == 0, r.err
+    assert clients_of(tenants_of(r)["acme"])["given"]["client_secret"] == SECRET
+    r = applied.bootstrap(doc, env={"TESSERA_PRINT_SECRETS": "off"})
+    assert "client_secret" not in clients_of(tenants_of(r)["acme"])["given"]
+
+
 def test_a_generated_secret_is_shown_once(template, applied):
     assert clients_of(tenants_of(template[1])["acme"])["generated"].get("client_secret")
     second = clients_of(tenants_of(applied.bootstrap(DOC))["acme"])["generated"]
