@@ -32,10 +32,34 @@ static int bad_request(struct ts_oauth_err *err, const char *desc)
 #define ASSERTION_MAX_LIFETIME_S 600
 #define ASSERTION_LEEWAY_S 60
 
+/* Whether an assertion's audience a names this server: the issuer, the
+ * token endpoint, or the endpoint the assertion was sent to (RFC 9126 §2
+ * for the pushed authorization endpoint; introspection, revocation and
+ * device authorization alike, as client libraries address them). */
+static bool aud_names_us(const struct ts_rctx *rc, const struct ts_http_req *req,
+			 const char *token_ep, const char *a)
+{
+	static const char *const endpoints[] = {"introspect", "revoke", "par",
+						"device_authorization", NULL};
+	size_t i, n = strlen(rc->issuer);
+
+	if (a == NULL)
+		return false;
+	if (strcmp(a, rc->issuer) == 0 || strcmp(a, token_ep) == 0)
+		return true;
+	if (req->route_name == NULL || strncmp(a, rc->issuer, n) != 0 ||
+	    strncmp(a + n, "/oauth2/", 8) != 0)
+		return false;
+	for (i = 0; endpoints[i]; i++)
+		if (strcmp(req->route_name, endpoints[i]) == 0)
+			return strcmp(a + n + 8, endpoints[i]) == 0;
+	return false;
+}
+
 /* private_key_jwt (RFC 7523 §2.2, §3; OpenID Connect Core §9): a JWT signed
- * with one of the client's registered keys, iss = sub = client_id, aud the
- * token endpoint or the issuer, short-lived, and used once (its jti is
- * remembered until it expires). */
+ * with one of the client's registered keys, iss = sub = client_id, aud
+ * naming this server (aud_names_us), short-lived, and used once (its jti
+ * is remembered until it expires). */
 static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, const char *form_id,
 		     const struct ts_client **out, struct ts_oauth_err *err)
 {
@@ -76,13 +100,11 @@ static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, co
 	}
 	aud = json_object_get(claims, "aud");
 	if (json_is_string(aud)) {
-		aud_match = strcmp(json_string_value(aud), token_ep) == 0 ||
-			    strcmp(json_string_value(aud), rc->issuer) == 0;
+		aud_match = aud_names_us(rc, req, token_ep, json_string_value(aud));
 	} else {
-		for (i = 0; i < json_array_size(aud); i++) {
-			const char *a = json_string_value(json_array_get(aud, i));
-			aud_match = aud_match || (a && (strcmp(a, token_ep) == 0 || strcmp(a, rc->issuer) == 0));
-		}
+		for (i = 0; i < json_array_size(aud); i++)
+			aud_match = aud_match ||
+				    aud_names_us(rc, req, token_ep, json_string_value(json_array_get(aud, i)));
 	}
 	exp = json_is_integer(json_object_get(claims, "exp")) ? json_integer_value(json_object_get(claims, "exp")) : 0;
 	if (!verified || !aud_match || jti == NULL || strlen(jti) > 256 || exp <= now ||

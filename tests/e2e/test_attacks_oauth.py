@@ -104,10 +104,11 @@ def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def assertion(srv, client_id, jti=None, high_s=False):
+def assertion(srv, client_id, jti=None, high_s=False, aud=None):
     now = int(time.time())
     t = jwt.JWT(header={"alg": "ES256", "kid": "assertion-key"},
-                claims={"iss": client_id, "sub": client_id, "aud": srv.endpoint("acme", "token"),
+                claims={"iss": client_id, "sub": client_id,
+                        "aud": aud or srv.endpoint("acme", "token"),
                         "jti": jti or str(uuid.uuid4()), "iat": now, "exp": now + 120})
     t.make_signed_token(CLIENT_KEY)
     return es256_with_s(t.serialize(), high_s)
@@ -140,6 +141,28 @@ def test_one_client_assertion_sent_many_times_at_once_gives_one_token(srv):
                  parallel(lambda i: assertion_request(srv, client_id, token))]
         assert codes.count(200) == 1, (rnd, sorted(codes))
         assert set(codes) <= {200, 401, 429}, codes
+
+
+def test_an_assertion_may_name_the_endpoint_it_is_sent_to(srv):
+    """RFC 9126 §2 (and what client libraries do): an assertion's aud may be
+    the issuer, the token endpoint, or the endpoint it is sent to, but not
+    another endpoint."""
+    cid = "jwt%d" % (ROUNDS + 1)
+    tok = assertion_request(srv, cid, assertion(srv, cid)).json()["access_token"]
+    kind = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+    def call(endpoint, aud):
+        return requests.post(srv.endpoint("acme", endpoint), timeout=HTTP_TIMEOUT_S, data={
+            "token": tok, "client_assertion_type": kind,
+            "client_assertion": assertion(srv, cid, aud=aud)})
+    for endpoint in ("introspect", "revoke"):
+        for aud in (srv.endpoint("acme", endpoint), srv.issuer("acme")):
+            assert call(endpoint, aud).status_code == 200, (endpoint, aud)
+    # Another endpoint's URL is not this one's audience.
+    r = call("introspect", srv.endpoint("acme", "revoke"))
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
+    r = assertion_request(srv, cid, assertion(srv, cid, aud=srv.endpoint("acme", "introspect")))
+    assert r.status_code == 401, r.text
 
 
 def consent_page(srv, browser, rp):
