@@ -530,7 +530,8 @@ bool ts_config_load(struct ts_config *c, const struct ts_opts *o)
 	}
 	if (c->master_key) {
 		if (ts_master_key_parse(c->master_key, &c->mk) != TS_OK) {
-			ts_cli_error("TESSERA_MASTER_KEY must be 64 hexadecimal characters (32 bytes)");
+			ts_cli_error_code("usage",
+					  "TESSERA_MASTER_KEY must be 64 hexadecimal characters (32 bytes)");
 			return false;
 		}
 		c->have_mk = true;
