@@ -30,6 +30,10 @@ _Static_assert(TS_STORE_THROTTLE_WINDOW_S == TS_THROTTLE_WINDOW_S,
 	       "the store purges throttle windows of the length they count");
 
 #define KEY_HASH_CAP (2 * TS_SHA256_LEN + 1)
+#define DEVICE_PURPOSE "known-device"
+#define DEVICE_NONCE_BYTES 16
+#define DEVICE_NONCE_MAX 32 /* characters of a nonce in a cookie */
+#define DEVICE_COOKIE_AGE_S (180 * 24 * 3600)
 #define CAS_TRIES 16 /* rounds lost to other servers before giving up */
 
 static void key_hash(const char *key, char out[KEY_HASH_CAP])
@@ -130,18 +134,67 @@ static int shared_begin(struct ts_store *st, const struct ts_pw_attempt *a, int6
 	return TS_OK;
 }
 
+/* What a known-device MAC binds: the tenant, the folded username (from
+ * the user key, after "user:") and the nonce. */
+static const char *device_binding(struct ts_arena *a, const struct ts_rctx *rc, const char *folded,
+				  const char *nonce)
+{
+	return ts_arena_printf(a, "%s\n%s\n%s", rc->tenant->id, folded, nonce);
+}
+
+static char *folded_name(struct ts_arena *a, const char *username)
+{
+	char *f = ts_arena_strdup(a, username), *p;
+
+	for (p = f; *p; p++)
+		*p = (char)ts_to_lower((unsigned char)*p);
+	return f;
+}
+
+void ts_known_device_set(const struct ts_rctx *rc, struct ts_http_resp *resp, const char *username)
+{
+	char nonce[DEVICE_NONCE_MAX + 1], mac[44];
+
+	if (ts_rand_token(nonce, sizeof(nonce), DEVICE_NONCE_BYTES) != TS_OK)
+		return; /* no mark: the address's count applies, nothing worse */
+	ts_csrf_token(rc->app, DEVICE_PURPOSE,
+		      device_binding(resp->arena, rc, folded_name(resp->arena, username), nonce), mac);
+	ts_cookie_set(rc, resp, TS_DEVICE_COOKIE, ts_arena_printf(resp->arena, "%s.%s", nonce, mac),
+		      DEVICE_COOKIE_AGE_S);
+}
+
+/* The nonce of the request's known-device cookie when it marks this
+ * browser for folded, else NULL. */
+static const char *known_device(const struct ts_rctx *rc, struct ts_http_req *req,
+				const char *folded)
+{
+	const char *v = ts_http_cookie(req, TS_DEVICE_COOKIE);
+	const char *dot = v ? strchr(v, '.') : NULL;
+	const char *nonce;
+
+	if (dot == NULL || dot == v || (size_t)(dot - v) > DEVICE_NONCE_MAX)
+		return NULL;
+	nonce = ts_arena_strndup(req->arena, v, (size_t)(dot - v));
+	return ts_csrf_ok(rc->app, DEVICE_PURPOSE, device_binding(req->arena, rc, folded, nonce),
+			  dot + 1)
+		       ? nonce
+		       : NULL;
+}
+
 int ts_pw_attempt_begin(const struct ts_rctx *rc, struct ts_http_req *req, const char *username,
 			struct ts_pw_attempt *a, int *retry_after)
 {
-	char *k = ts_arena_printf(req->arena, "%s/user:%s", rc->tenant->id, username), *p;
+	char *folded = folded_name(req->arena, username);
 	struct ts_throttle *t = rc->app->throttle;
+	const char *device = known_device(rc, req, folded);
 	int64_t now = ts_now();
 	int wait = 0;
 
-	for (p = k; *p; p++)
-		*p = (char)ts_to_lower((unsigned char)*p);
-	a->ukey = k;
-	a->ikey = ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
+	a->ukey = ts_arena_printf(req->arena, "%s/user:%s", rc->tenant->id, folded);
+	/* A browser the person signed in on before counts on its own, with
+	 * the address's policy, instead of on the address it shares. */
+	a->ikey = device ? ts_arena_printf(req->arena, "%s/device:%s", rc->tenant->id, device)
+			 : ts_arena_printf(req->arena, "%s/ip:%s", rc->tenant->id, req->remote_addr);
 	if (retry_after == NULL)
 		retry_after = &wait;
 	if (ts_throttle_reserve(t, a->ukey, &ts_throttle_account, now, retry_after) != TS_OK)

@@ -94,6 +94,7 @@ int ts_session_start(const struct ts_rctx *rc, struct ts_http_req *req, struct t
 	if (r != TS_OK)
 		return r;
 	ts_cookie_set(rc, resp, TS_SESSION_COOKIE, raw, -1);
+	ts_known_device_set(rc, resp, user->username);
 	*raw_id = ts_arena_strdup(req->arena, raw);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return TS_OK;

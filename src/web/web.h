@@ -61,6 +61,8 @@ void ts_web_store_unavailable(struct ts_http_resp *resp);
 /* ---- browser sessions (session.c) ---- */
 #define TS_SESSION_COOKIE "tessera_session"
 #define TS_BROWSER_COOKIE "tessera_browser"
+/* A browser where a person signed in before (attempt.c). */
+#define TS_DEVICE_COOKIE "tessera_device"
 #define TS_SESSION_ID_BYTES 32
 
 /* The request's session, if its cookie (or raw, when not NULL: a session
@@ -137,6 +139,13 @@ struct ts_pw_attempt {
  * *retry_after otherwise, and nothing is counted. */
 int ts_pw_attempt_begin(const struct ts_rctx *rc, struct ts_http_req *req, const char *username,
 			struct ts_pw_attempt *a, int *retry_after);
+/* Marks the browser as one where username signed in (a cookie of its own,
+ * an HMAC of the tenant, the folded username and a nonce; nothing
+ * stored): its later attempts for that username count per browser rather
+ * than per client address, so that other people's failures from the same
+ * address (a NAT, a proxy) never lock out a person on their own browser.
+ * The per-user limit holds for every attempt. */
+void ts_known_device_set(const struct ts_rctx *rc, struct ts_http_resp *resp, const char *username);
 /* Records a failure. user_id (or NULL), actor (or NULL) and method ("password",
  * "password_grant", "api_login", "mobile_login") go to the audit event. */
 void ts_pw_attempt_failed(const struct ts_rctx *rc, const struct ts_pw_attempt *a,

@@ -1045,6 +1045,34 @@ def test_failures_from_one_address_are_throttled_across_usernames(fresh):
     assert r.status_code == 200, r.text
 
 
+def test_a_browser_signed_in_before_is_not_locked_out_by_its_address(fresh):
+    """Other people's failures from a shared address (a NAT) lock out new
+    sign-ins from it, but not a person on a browser they signed in on
+    before: its attempts for that person count per browser. The cookie
+    that marks it is bound to the person and cannot be forged."""
+    def api_login(b, user, password):
+        return b.http.post(fresh.issuer("th") + "/api/login", timeout=HTTP_TIMEOUT_S,
+                           json={"username": user["username"], "password": password})
+    home = Browser(fresh, source="127.0.5.3")
+    assert api_login(home, ALICE, ALICE["password"]).status_code == 200
+    mark = home.cookie("tessera_device")
+    assert mark and "." in mark
+    for i in range(100):
+        assert grant_attempt(fresh, "user%d@acme.test" % i, WRONG, "127.0.5.3").status_code == 400
+    stranger = Browser(fresh, source="127.0.5.3")
+    assert api_login(stranger, ALICE, ALICE["password"]).status_code == 429
+    # Alice on her own browser signs in; her mistakes there count for it.
+    assert api_login(home, ALICE, WRONG).status_code == 401
+    assert api_login(home, ALICE, ALICE["password"]).status_code == 200
+    # The mark is Alice's: it does nothing for Bob, nor once tampered with.
+    assert api_login(home, BOB, BOB["password"]).status_code == 429
+    nonce, mac = mark.split(".", 1)
+    forged = Browser(fresh, source="127.0.5.3")
+    forged.http.cookies.set("tessera_device", nonce + "." + ("A" if mac[0] != "A" else "B")
+                            + mac[1:])
+    assert api_login(forged, ALICE, ALICE["password"]).status_code == 429
+
+
 # -- what a request reflects is encoded ------------------------------------------------
 
 EVIL_STATE = "s&code=forged&iss=https://evil.test/#frag <\"'>"
