@@ -109,7 +109,7 @@ static bool login_before(struct ts_compat_call *call, struct ts_http_req *req,
 }
 
 /* {access_token, token_type, expires_in}; a refusal is {"detail": ...},
- * 401 for a wrong email or password. */
+ * 401 for a wrong email or password, 429 when throttled. */
 static void login_after(struct ts_compat_call *call, struct ts_http_req *req,
 			struct ts_http_resp *resp)
 {
@@ -131,7 +131,8 @@ static void login_after(struct ts_compat_call *call, struct ts_http_req *req,
 			ts_compat_body_set(resp, body);
 			json_decref(body);
 		}
-	} else if (err && strcmp(err, TS_ERR_INVALID_GRANT) == 0) {
+	} else if (resp->status != 429 && err && strcmp(err, TS_ERR_INVALID_GRANT) == 0) {
+		/* (A throttled attempt stays 429, with its Retry-After.) */
 		resp->status = 401;
 		detail(resp, LOGIN_REFUSED);
 	} else {
