@@ -48,12 +48,7 @@ void ts_principal_clear(struct ts_principal *p);
 bool ts_principal_has_scope(const struct ts_rctx *rc, const struct ts_principal *p,
 			    const char *scope);
 bool ts_principal_has_role(const struct ts_principal *p, const char *role);
-/* Whether a request that sets or relies on the session cookie may: false
- * when its Origin is present and is neither the issuer's origin nor an
- * allowed CORS origin of one of the tenant's clients, or when its
- * Sec-Fetch-Site is "cross-site" (whatever its Origin). */
-bool ts_api_same_site(const struct ts_rctx *rc, struct ts_http_req *req);
-/* Answers 403 cross_site_request. */
+/* Answers 403 cross_site_request (a request ts_web_same_site refuses). */
 void ts_api_cross_site(struct ts_http_resp *resp);
 /* The principal as /api/me shows it (new reference). */
 json_t *ts_principal_json(const struct ts_rctx *rc, const struct ts_principal *p);

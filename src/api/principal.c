@@ -141,7 +141,7 @@ static int via_session(const struct ts_rctx *rc, struct ts_http_req *req, struct
 		return unavailable(resp);
 	if (r != TS_OK)
 		return deny(rc, resp, NULL, "authentication is required");
-	if (!ts_api_same_site(rc, req)) {
+	if (!ts_web_same_site(rc, req)) {
 		ts_session_rec_free(s);
 		ts_user_rec_free(u);
 		ts_api_cross_site(resp);

@@ -56,7 +56,7 @@ void ts_api_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp)
 	int r;
 
 	/* Login CSRF: another site's form must not sign this browser in. */
-	if (!ts_api_same_site(rc, req)) {
+	if (!ts_web_same_site(rc, req)) {
 		ts_api_cross_site(resp);
 		return;
 	}

@@ -209,6 +209,10 @@ void ts_oauth_device_page(void *ctx, struct ts_http_req *req, struct ts_http_res
 			    NULL, 200);
 		return;
 	}
+	if (!ts_web_same_site(rc, req)) {
+		ts_page_cross_site(rc, resp);
+		return;
+	}
 	if (!ts_csrf_ok(rc->app, CSRF_DEVICE, ts_http_cookie(req, TS_BROWSER_COOKIE),
 			ts_params_get(req->form, req->nform, TS_P_CSRF_TOKEN, NULL))) {
 		ts_page_error(rc, resp, 403, "Request expired",

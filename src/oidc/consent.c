@@ -96,6 +96,11 @@ void ts_oidc_consent(void *ctx, struct ts_http_req *req, struct ts_http_resp *re
 	char csrf[44];
 	int r;
 
+	/* A decision is the signed-in person's, from this site's page only. */
+	if (is_post && !ts_web_same_site(rc, req)) {
+		ts_page_cross_site(rc, resp);
+		return;
+	}
 	r = ts_authz_pending_load(rc, req, req_id, &ar);
 	if (r == TS_ESTORE)
 		goto unavailable;

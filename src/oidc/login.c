@@ -186,7 +186,11 @@ void ts_oidc_login(void *ctx, struct ts_http_req *req, struct ts_http_resp *resp
 	struct ts_rctx *rc = ctx;
 
 	if (strcmp(req->method, "POST") == 0) {
-		post(rc, req, resp);
+		/* Login CSRF: another site's form must not sign this browser in. */
+		if (!ts_web_same_site(rc, req))
+			ts_page_cross_site(rc, resp);
+		else
+			post(rc, req, resp);
 		return;
 	}
 	form(rc, req, resp, ts_params_get(req->query, req->nquery, TS_P_REQ, NULL), NULL, NULL, 200);

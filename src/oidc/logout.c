@@ -114,7 +114,10 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 			      "The post_logout_redirect_uri is not registered for this application.");
 		return;
 	}
-	if (!is_post) {
+	/* RP-Initiated Logout 1.0 §2: the request may come as a GET or a POST
+	 * (from the application's site); either gets the confirming form.
+	 * Only the form's own POST, from this site, ends the session. */
+	if (!is_post || ts_params_get(req->form, req->nform, TS_P_CSRF_TOKEN, NULL) == NULL) {
 		ts_csrf_token(rc->app, CSRF_LOGOUT, browser, csrf);
 		ts_page_begin(rc, resp, &b, "Sign out");
 		ts_buf_appends(&b, "<p>Do you want to sign out?</p><form method=\"post\" action=\"");
@@ -126,6 +129,10 @@ void ts_oidc_logout(void *ctx, struct ts_http_req *req, struct ts_http_resp *res
 		hidden(&b, TS_P_STATE, state);
 		ts_buf_appends(&b, "<button type=\"submit\">Sign out</button></form>");
 		ts_page_end(resp, &b, 200);
+		return;
+	}
+	if (!ts_web_same_site(rc, req)) {
+		ts_page_cross_site(rc, resp);
 		return;
 	}
 	if (!ts_csrf_ok(rc->app, CSRF_LOGOUT, browser,

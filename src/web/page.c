@@ -59,7 +59,10 @@ void ts_page_begin(const struct ts_rctx *rc, struct ts_http_resp *resp, struct t
 					    "frame-ancestors 'none'; base-uri 'none'",
 					    hb64));
 	ts_http_resp_header(resp, "X-Frame-Options", "DENY");
-	ts_http_resp_header(resp, "Referrer-Policy", "no-referrer");
+	/* No page address leaves this site; within it, a form's POST names
+	 * its origin (under no-referrer browsers send "Origin: null"), which
+	 * the cross-site check of the forms reads. */
+	ts_http_resp_header(resp, "Referrer-Policy", "same-origin");
 	ts_http_resp_header(resp, "Cache-Control", "no-store");
 	ts_buf_init(b, PAGE_MAX);
 	ts_buf_appends(b, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -42,6 +42,41 @@ void ts_cookie_set(const struct ts_rctx *rc, struct ts_http_resp *resp, const ch
 	}
 }
 
+#define H_ORIGIN "Origin"             /* RFC 6454 §7 */
+#define H_FETCH_SITE "Sec-Fetch-Site" /* Fetch Metadata Request Headers */
+#define CROSS_SITE "cross-site"
+#define SAME_ORIGIN "same-origin"
+
+/* The origin (scheme "://" host [":" port]) of url, as an arena string. */
+static const char *origin_of(struct ts_arena *a, const char *url)
+{
+	const char *host = strstr(url, "://");
+	const char *end = host ? strchr(host + 3, '/') : NULL;
+
+	return end ? ts_arena_strndup(a, url, (size_t)(end - url)) : url;
+}
+
+bool ts_web_same_site(const struct ts_rctx *rc, struct ts_http_req *req)
+{
+	const char *origin = ts_http_header(req, H_ORIGIN);
+	const char *site = ts_http_header(req, H_FETCH_SITE);
+
+	if (site != NULL && strcmp(site, CROSS_SITE) == 0)
+		return false;
+	/* A browser that says same-origin is believed: no page can set the
+	 * header. */
+	if (site != NULL && strcmp(site, SAME_ORIGIN) == 0)
+		return true;
+	return origin == NULL || strcmp(origin, origin_of(req->arena, rc->issuer)) == 0 ||
+	       ts_tenant_allows_origin(rc->tenant, origin);
+}
+
+void ts_page_cross_site(const struct ts_rctx *rc, struct ts_http_resp *resp)
+{
+	ts_page_error(rc, resp, 403, "Request refused",
+		      "This form was sent from another site. Please start again from the application.");
+}
+
 static void hash_id(const char *raw, char out[2 * TS_SHA256_LEN + 1])
 {
 	ts_sha256_hex(raw, strlen(raw), out);

@@ -79,6 +79,15 @@ int ts_session_start(const struct ts_rctx *rc, struct ts_http_req *req, struct t
 		     const struct ts_user_rec *user, int64_t auth_time, const char **raw_id);
 /* Ends the request's session (if any) and clears the cookie. */
 int ts_session_end(const struct ts_rctx *rc, struct ts_http_req *req, struct ts_http_resp *resp);
+/* Whether a request that sets or relies on the session cookie may: false
+ * when its Sec-Fetch-Site is "cross-site" (whatever its Origin), or when
+ * its Origin is present and is neither the issuer's origin nor an allowed
+ * CORS origin of one of the tenant's clients. A browser marks another
+ * site's form, link or script so; a client origin on another site reaches
+ * the API with a token, never the cookie. */
+bool ts_web_same_site(const struct ts_rctx *rc, struct ts_http_req *req);
+/* The page that refuses a form another site sent (403). */
+void ts_page_cross_site(const struct ts_rctx *rc, struct ts_http_resp *resp);
 /* Sets a cookie scoped to the tenant: Path = the issuer's path (or /),
  * HttpOnly, SameSite=Lax, Secure when the public URL is https. max_age < 0
  * omits Max-Age (a browser-session cookie); 0 deletes it. */
@@ -108,7 +117,7 @@ void ts_session_csrf_token(const struct ts_app *app, const char *session_id, cha
 #define TS_P_DECISION "decision"     /* the consent page's answer: approve or deny */
 /* Starts a page: the common head with the tenant's display name, and the
  * security headers (CSP with frame-ancestors 'none', X-Frame-Options DENY,
- * Referrer-Policy no-referrer, no-store). */
+ * Referrer-Policy same-origin, no-store). */
 void ts_page_begin(const struct ts_rctx *rc, struct ts_http_resp *resp, struct ts_buf *b,
 		   const char *title);
 /* Finishes the page and sets it as the response body with status. */

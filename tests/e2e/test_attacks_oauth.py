@@ -238,6 +238,11 @@ def test_the_device_pages_answer_posts_with_303_and_a_denial_with_a_page(srv):
     b = Browser(srv)
     d = device_start(srv, "tv")
     page = b.open(srv.issuer("acme") + "/device")
+    # The user code typed on another site's form: refused.
+    f = only_form(page)
+    r = b.post(urllib.parse.urljoin(page.url, f.action), f.data(user_code=d["user_code"]),
+               headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403, r.status_code
     nxt = b.submit(page, user_code=d["user_code"])
     assert b.hops[0].status_code == 303, b.hops[0].status_code
     if is_login_page(nxt):

@@ -441,8 +441,19 @@ def test_logout_confirms_with_csrf_ends_the_session_and_follows_registered_uri(s
     assert f.types.get("csrf_token") == "hidden" and f.fields["csrf_token"]
     # GET alone signs nobody out.
     assert "code" in query_of(authorize(b, mobile(srv), None)[0])
-    # POST without the CSRF token: refused, the session lives on.
+    # POST without the CSRF token (RP-Initiated Logout may start with a
+    # POST from the application's site): the confirmation again, the
+    # session lives on.
     r = b.post(f.action, {k: v for k, v in f.data().items() if k != "csrf_token"})
+    assert r.status_code == 200 and "Location" not in r.headers
+    assert only_form(r).fields["csrf_token"]
+    assert "code" in query_of(authorize(b, mobile(srv), None)[0])
+    # A wrong token: refused.
+    r = b.post(f.action, dict(f.data(), csrf_token="x" * 43))
+    assert r.status_code == 403 and "Location" not in r.headers
+    assert "code" in query_of(authorize(b, mobile(srv), None)[0])
+    # The form posted by another site: refused.
+    r = b.post(f.action, f.data(), headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 403 and "Location" not in r.headers
     assert "code" in query_of(authorize(b, mobile(srv), None)[0])
     # The confirmation: back to the registered URI with state.
@@ -813,7 +824,7 @@ def test_login_page_security_headers_and_escaping(srv):
     for r in (page, b.get(srv.issuer("gamma") + "/login")):
         h = r.headers
         assert "frame-ancestors 'none'" in h["Content-Security-Policy"], h
-        assert h["X-Frame-Options"] == "DENY" and h["Referrer-Policy"] == "no-referrer", h
+        assert h["X-Frame-Options"] == "DENY" and h["Referrer-Policy"] == "same-origin", h
         assert "no-store" in h.get("Cache-Control", ""), h
         assert r.headers["Content-Type"].startswith("text/html")
         assert "<script" not in r.text.lower()
@@ -894,6 +905,33 @@ def test_login_post_without_a_valid_csrf_token_is_forbidden(srv, csrf):
     r = b.post(only_form(page).action, data)
     assert r.status_code == 403, (r.status_code, r.text[:300])
     assert "Location" not in r.headers and b.cookie() is None
+
+
+CROSS_SITE = [{"Sec-Fetch-Site": "cross-site"}, {"Origin": "https://evil.test"},
+              {"Origin": "null"}, {"Origin": "https://evil.test", "Sec-Fetch-Site": "same-site"}]
+
+
+@pytest.mark.parametrize("headers", CROSS_SITE)
+def test_another_sites_post_of_the_login_or_consent_form_is_refused(srv, headers):
+    """Login CSRF and forced consent: a form another site sends is refused
+    (403) before anything happens, even with a valid CSRF token; the
+    browser's own POST (same-origin, or the issuer's Origin) goes on."""
+    b = Browser(srv)
+    rp = web(srv)
+    page = b.open(rp.authorization_url(prompt="consent"))
+    f = only_form(page)
+    data = f.data(username=CAROL["username"], password=CAROL["password"])
+    r = b.post(f.action, data, headers=headers)
+    assert r.status_code == 403 and "Location" not in r.headers, (r.status_code, r.text[:200])
+    assert b.cookie() is None
+    own = {"Origin": "/".join(srv.issuer("acme").split("/")[:3]), "Sec-Fetch-Site": "same-origin"}
+    consent = b.follow(b.post(f.action, data, headers=own))
+    assert is_consent_page(consent) and b.cookie()
+    cf = only_form(consent)
+    r = b.post(cf.action, cf.data(("decision", "approve")), headers=headers)
+    assert r.status_code == 403 and "Location" not in r.headers, (r.status_code, r.text[:200])
+    r = b.post(cf.action, cf.data(("decision", "approve")), headers=own)
+    assert (left_to(r) or r.headers.get("Location", "")).startswith(WEB_URI + "?code="), r.headers
 
 
 def test_login_without_a_pending_request_just_signs_in(srv):
