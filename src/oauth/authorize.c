@@ -349,7 +349,7 @@ void ts_authz_proceed(struct ts_rctx *rc, struct ts_http_req *req, struct ts_htt
 					 &consented);
 		if (r == TS_ESTORE)
 			goto unavailable;
-		if (r == TS_OK && ts_scope_covers(consented, ar->scope))
+		if (r == TS_OK && ts_scope_covers(rc->tenant, consented, ar->scope))
 			need_consent = false;
 	}
 	if (need_consent) {

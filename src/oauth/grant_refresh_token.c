@@ -62,7 +62,7 @@ void ts_grant_refresh_token(struct ts_rctx *rc, struct ts_http_req *req,
 	memset(&is, 0, sizeof(is));
 	/* The grant's scope, less what the client may no longer have. */
 	is.refresh_scope = ts_scope_client_narrow(rc->tenant, c, rr->scope, req->arena);
-	if (!ts_scope_narrow(is.refresh_scope, scope, req->arena, &is.scope)) {
+	if (!ts_scope_narrow(rc->tenant, is.refresh_scope, scope, req->arena, &is.scope)) {
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "the requested scope exceeds the original grant");
 		goto fail;
 	}

@@ -223,7 +223,7 @@ static bool narrowed_scope(struct ts_rctx *rc, struct ts_http_req *req, const st
 		return false;
 	}
 	if (!ts_oauth_scope_grant(rc->tenant, c, want, req->arena, &granted) ||
-	    !ts_scope_covers(s->scope, granted)) {
+	    !ts_scope_covers(rc->tenant, s->scope, granted)) {
 		ts_oauth_err_set(e, 400, TS_ERR_INVALID_SCOPE,
 				 "a requested scope is not in the subject token or not allowed for this client");
 		return false;

@@ -28,12 +28,15 @@ const char *ts_scope_client_narrow(const struct ts_tenant *t, const struct ts_cl
 				   const char *scope, struct ts_arena *a);
 /* Whether a space-separated scope string contains s. */
 bool ts_scope_has(const char *scope, const char *s);
-/* Whether every scope of want is in have (both space-separated). */
-bool ts_scope_covers(const char *have, const char *want);
-/* Narrowing (RFC 6749 §6): requested must be a subset of granted; *out is
- * requested normalized, or granted when requested is NULL. */
-bool ts_scope_narrow(const char *granted, const char *requested, struct ts_arena *a,
-		     const char **out);
+/* Whether every scope of want is satisfied by have (both space-separated):
+ * named there, or, with a tenant t (may be NULL), included by a scope
+ * there. */
+bool ts_scope_covers(const struct ts_tenant *t, const char *have, const char *want);
+/* Narrowing (RFC 6749 §6): every scope requested must be satisfied by
+ * granted (ts_scope_covers); *out is requested normalized, or granted when
+ * requested is NULL. */
+bool ts_scope_narrow(const struct ts_tenant *t, const char *granted, const char *requested,
+		     struct ts_arena *a, const char **out);
 
 /* The one check of an RFC 8707 resource, at the authorization endpoint as
  * at the token endpoint: an absolute URI of printable ASCII (0x21-0x7e),

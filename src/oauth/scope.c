@@ -115,7 +115,30 @@ bool ts_scope_has(const char *scope, const char *s)
 	return false;
 }
 
-bool ts_scope_covers(const char *have, const char *want)
+/* Whether one scope of have (space-separated) satisfies needed: names it,
+ * or, with a tenant, includes it. */
+static bool have_satisfies(const struct ts_tenant *t, const char *have, const char *needed)
+{
+	char tok[TS_SCOPE_MAX + 1];
+	const char *p = have;
+
+	if (ts_scope_has(have, needed))
+		return true;
+	while (t && p && *p) {
+		const char *e = strchr(p, ' ');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len && len < sizeof(tok)) {
+			memcpy(tok, p, len);
+			tok[len] = '\0';
+			if (ts_scope_satisfies(t, tok, needed))
+				return true;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+bool ts_scope_covers(const struct ts_tenant *t, const char *have, const char *want)
 {
 	const char *p = want;
 	char tok[TS_SCOPE_MAX + 1];
@@ -127,15 +150,15 @@ bool ts_scope_covers(const char *have, const char *want)
 			return false;
 		memcpy(tok, p, len);
 		tok[len] = '\0';
-		if (len && !ts_scope_has(have, tok))
+		if (len && !have_satisfies(t, have, tok))
 			return false;
 		p = e ? e + 1 : NULL;
 	}
 	return true;
 }
 
-bool ts_scope_narrow(const char *granted, const char *requested, struct ts_arena *a,
-		     const char **out)
+bool ts_scope_narrow(const struct ts_tenant *t, const char *granted, const char *requested,
+		     struct ts_arena *a, const char **out)
 {
 	const char **v;
 	size_t n;
@@ -147,5 +170,5 @@ bool ts_scope_narrow(const char *granted, const char *requested, struct ts_arena
 	if (!split(a, requested, &v, &n))
 		return false;
 	*out = join(a, v, n);
-	return ts_scope_covers(granted, *out);
+	return ts_scope_covers(t, granted, *out);
 }

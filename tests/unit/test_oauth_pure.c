@@ -245,7 +245,7 @@ static void test_scope_narrow(void **state)
 
 	for (i = 0; i < TS_ARRAY_LEN(cases); i++) {
 		const char *out = NULL;
-		bool ok = ts_scope_narrow(cases[i].granted, cases[i].requested, a, &out);
+		bool ok = ts_scope_narrow(NULL, cases[i].granted, cases[i].requested, a, &out);
 		if (ok != cases[i].ok)
 			fail_msg("case %zu (\"%s\" from \"%s\"): %d", i,
 				 cases[i].requested ? cases[i].requested : "(none)", cases[i].granted,
@@ -254,8 +254,8 @@ static void test_scope_narrow(void **state)
 			assert_string_equal(out, cases[i].out);
 	}
 	/* The whole scope string is capped, and so is its number of scopes. */
-	assert_false(ts_scope_narrow(repeat(a, 'a', TS_SCOPE_MAX + 1), repeat(a, 'a', TS_SCOPE_MAX + 1),
-				     a, &(const char *){NULL}));
+	assert_false(ts_scope_narrow(NULL, repeat(a, 'a', TS_SCOPE_MAX + 1),
+				     repeat(a, 'a', TS_SCOPE_MAX + 1), a, &(const char *){NULL}));
 	{
 		struct ts_buf many;
 		bool ok;
@@ -264,14 +264,30 @@ static void test_scope_narrow(void **state)
 		ts_buf_init(&many, TS_SCOPE_MAX);
 		for (n = 0; n <= TS_SCOPES_MAX; n++)
 			assert_int_equal(ts_buf_appendf(&many, "%ss%d", n ? " " : "", n), TS_OK);
-		ok = ts_scope_narrow(many.p, many.p, a, &(const char *){NULL});
+		ok = ts_scope_narrow(NULL, many.p, many.p, a, &(const char *){NULL});
 		assert_false(ok);
 		ts_buf_clear(&many);
 	}
 	assert_true(ts_scope_has("openid profile", "profile"));
 	assert_false(ts_scope_has("openid profile", "prof"));
-	assert_true(ts_scope_covers("openid profile email", "email openid"));
-	assert_false(ts_scope_covers("openid profile", "openid email"));
+	assert_true(ts_scope_covers(NULL, "openid profile email", "email openid"));
+	assert_false(ts_scope_covers(NULL, "openid profile", "openid email"));
+	{
+		/* With the tenant's includes: groups:admin satisfies groups:read. */
+		char *inc[] = {"groups:read", "groups:write"};
+		struct ts_scope_def defs[] = {{"groups:admin", inc, 2, NULL}};
+		struct ts_tenant t = {0};
+		const char *out = NULL;
+
+		t.scopes = defs;
+		t.nscopes = 1;
+		assert_true(ts_scope_covers(&t, "openid groups:admin", "groups:read openid"));
+		assert_false(ts_scope_covers(NULL, "openid groups:admin", "groups:read"));
+		assert_false(ts_scope_covers(&t, "groups:read", "groups:admin"));
+		assert_true(ts_scope_narrow(&t, "offline_access groups:admin", "groups:write", a, &out));
+		assert_string_equal(out, "groups:write");
+		assert_false(ts_scope_narrow(&t, "groups:admin", "members:read", a, &out));
+	}
 }
 
 /* ---- resource indicators ---- */
