@@ -795,6 +795,28 @@ def test_a_large_body_is_refused_before_it_is_read(api, alice):
     assert r.status_code == 413
 
 
+@pytest.mark.parametrize("framing,status", [
+    ("Transfer-Encoding: gzip", 501), ("Transfer-Encoding: identity", 501),
+    ("Transfer-Encoding: chunked\r\nContent-Length: 2", 400)])
+def test_a_body_it_cannot_frame_is_answered_at_once(api, alice, framing, status):
+    """RFC 9112 §6: a transfer coding other than chunked is answered 501,
+    chunked with a Content-Length 400, and the connection closed, never
+    left waiting for a body it cannot read."""
+    import socket
+    host, port = urllib.parse.urlsplit(api.url("/")).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(("POST /tasks HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+                   "Content-Type: application/json\r\n%s\r\n\r\n"
+                   % (alice.headers["Authorization"], framing)).encode())
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 %d" % status), data[:200]
+
+
 # -- GET /team ----------------------------------------------------------------------
 
 def test_team_comes_from_tessera_with_the_service_token(api, srv, alice):

@@ -359,6 +359,20 @@ static bool declared_too_big(struct MHD_Connection *c)
 	return errno != 0 || end == cl || v > TA_BODY_MAX;
 }
 
+/* RFC 9112 §6: a body is framed by chunked or by Content-Length, never
+ * both; another transfer coding cannot be read (libmicrohttpd would wait
+ * for the connection to close), so it is answered at once. */
+static int framing_status(struct MHD_Connection *c)
+{
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+
+	if (te == NULL)
+		return 0;
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length") != NULL)
+		return 400;
+	return strcasecmp(te, "chunked") == 0 ? 0 : 501;
+}
+
 static void append_body(struct reqstate *rs, const char *data, size_t n)
 {
 	struct ta_req *r = &rs->req;
@@ -409,7 +423,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rs->req.path = url;
 		rs->start_ms = mono_ms();
 		*con_cls = rs;
-		if (declared_too_big(c)) {
+		int framing = framing_status(c);
+		if (framing != 0) {
+			rs->req.body_too_big = true; /* the body is never read */
+			ta_resp_error(&rs->req, framing, "invalid_request",
+				      framing == 400 ? "Content-Length and Transfer-Encoding together"
+						     : "only the chunked transfer coding is supported",
+				      NULL, NULL);
+		} else if (declared_too_big(c)) {
 			rs->req.body_too_big = true;
 			ta_resp_error(&rs->req, 413, "invalid_request", TOO_BIG, NULL, NULL);
 		}
