@@ -302,6 +302,16 @@ static void send_gone(struct ts_http_resp *resp)
  * NULL), TS_EINVAL after answering invalid_client_metadata, TS_ENOTFOUND
  * of an update after answering 401 (the client was deleted), another code
  * after answering 503. */
+/* The registering client uses what it was answered at once: this server
+ * loads the change before it answers (other servers within the reload
+ * interval, as for every configuration change). A failure here leaves it
+ * to the next poll. */
+static void visible_now(const struct ts_rctx *rc)
+{
+	if (ts_registry_reload(rc->app->reg, false) != TS_OK)
+		ts_log_warn("could not load a registration at once; the next poll will");
+}
+
 static int reg_apply(const struct ts_rctx *rc, struct ts_http_resp *resp, const json_t *spec,
 		     bool update, char **secret)
 {
@@ -324,6 +334,8 @@ static int reg_apply(const struct ts_rctx *rc, struct ts_http_resp *resp, const 
 		r = ts_admin_client_apply(&a, rc->tenant->name, spec, &result, secret, err,
 					  sizeof(err));
 	}
+	if (r == TS_OK)
+		visible_now(rc);
 	if (r == TS_EINVAL)
 		send_err(resp, 400, "invalid_client_metadata", err);
 	else if (r == TS_ENOTFOUND && update)
@@ -547,8 +559,10 @@ void ts_oauth_register_manage(void *ctx, struct ts_http_req *req, struct ts_http
 		if (r == TS_OK || r == TS_ENOTFOUND) {
 			struct ts_admin a = {.store = rc->app->store, .public_url = rc->app->public_url,
 				.actor = REG_ACTOR};
-			if (r == TS_OK)
+			if (r == TS_OK) {
 				ts_admin_audit(&a, rc->tenant->name, "client.deleted", c->client_id, NULL);
+				visible_now(rc);
+			}
 			ts_oauth_no_store(resp);
 			ts_http_resp_text(resp, 204, "text/plain; charset=utf-8", "", 0);
 		} else {

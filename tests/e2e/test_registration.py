@@ -84,15 +84,12 @@ def assert_metadata_error(r, error="invalid_client_metadata"):
 
 
 def wait_usable(srv, client_id, redirect_uri, tenant="acme"):
-    """Until the server's configuration carries the client (with that
-    redirect URI)."""
-    def known():
-        q = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri}
-        r = requests.get(srv.endpoint(tenant, "authorize"), params=q,
-                         allow_redirects=False, timeout=HTTP_TIMEOUT_S)
-        return "Unknown application" not in r.text and "Invalid redirect URI" not in r.text
-    ok, _ = wait_until(known, timeout=5)
-    assert ok, "the registered client never became usable"
+    """The server that answered a registration knows the client (with that
+    redirect URI) at once: no waiting for its next configuration poll."""
+    q = {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri}
+    r = requests.get(srv.endpoint(tenant, "authorize"), params=q,
+                     allow_redirects=False, timeout=HTTP_TIMEOUT_S)
+    assert "Unknown application" not in r.text and "Invalid redirect URI" not in r.text, r.text
 
 
 def test_registration_is_off_unless_the_tenant_turns_it_on(srv):
@@ -274,10 +271,20 @@ def test_read_update_and_delete_need_the_registration_access_token(srv):
     rp = RP(srv, "acme", a["client_id"], new_uri, secret=a["client_secret"])
     loc, _ = authorize(Browser(srv), rp, ALICE)
     assert "code" in query_of(loc), loc
-    rp.fetch_token(loc)
+    tok = rp.fetch_token(loc)
+    # The replaced redirect URI is gone at once.
+    r = requests.get(srv.endpoint("acme", "authorize"), allow_redirects=False,
+                     timeout=HTTP_TIMEOUT_S, params={"client_id": a["client_id"],
+                                                     "response_type": "code",
+                                                     "redirect_uri": WEB_URI})
+    assert r.status_code == 400 and "Location" not in r.headers, (r.status_code, r.text[:200])
 
     r = manage(srv, "DELETE", uri, rat)
     assert r.status_code == 204, r.text
+    # Deleted: its tokens are inactive at once.
+    r = requests.get(srv.endpoint("acme", "userinfo"), timeout=HTTP_TIMEOUT_S,
+                     headers={"Authorization": "Bearer " + tok["access_token"]})
+    assert r.status_code == 401, r.text
     assert_bearer_error(manage(srv, "GET", uri, rat))
     assert_bearer_error(manage(srv, "DELETE", uri, rat))
     # b is untouched.
