@@ -7,6 +7,7 @@
 
 #include "oauth/oauth.h"
 #include "store/store_people.h"
+#include "wire/ascii.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -200,10 +201,18 @@ void ts_api_mobile_login(void *ctx, struct ts_http_req *req, struct ts_http_resp
 	int r;
 
 	if (username == NULL || app_password == NULL || device == NULL || username[0] == '\0' ||
-	    device[0] == '\0' || strlen(username) > USERNAME_MAX ||
-	    strlen(app_password) > TS_PASSWORD_MAX || strlen(device) > DEVICE_ID_MAX) {
+	    strlen(username) > USERNAME_MAX || strlen(app_password) > TS_PASSWORD_MAX) {
 		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST,
 				   "username, app_password and device_id are required");
+		return;
+	}
+	/* A device id is bound for good by a first login: printable, without
+	 * spaces at either end. */
+	if (!ts_admin_printable(device, DEVICE_ID_MAX) || ts_is_ows((unsigned char)device[0]) ||
+	    ts_is_ows((unsigned char)device[strlen(device) - 1])) {
+		ts_http_resp_error(resp, 400, TS_ERR_INVALID_REQUEST,
+				   "device_id must be 1 to 128 printable characters without spaces "
+				   "at either end");
 		return;
 	}
 	if (!attempt_ok(rc, req, resp, username, &pa))

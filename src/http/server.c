@@ -233,7 +233,7 @@ static const char *host_of(struct ts_arena *a, const char *h)
  * the first. */
 struct head_scan {
 	struct ts_arena *arena;
-	unsigned n_cl, n_te;
+	unsigned n_cl, n_te, n_authz;
 	const char *cl;        /* the first Content-Length value */
 	bool cl_differ;        /* another Content-Length value differs */
 	const char *te;        /* the first Transfer-Encoding value */
@@ -286,6 +286,8 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
 	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
 		if (h->n_te++ == 0)
 			h->te = value;
+	} else if (strcasecmp(key, "Authorization") == 0) {
+		h->n_authz++;
 	} else if (strcasecmp(key, "X-Forwarded-For") == 0) {
 		join(&h->xff, &h->xff_over, value);
 	} else if (strcasecmp(key, "Forwarded") == 0) {
@@ -428,6 +430,10 @@ static enum MHD_Result start_request(struct ts_http_server *s, struct reqstate *
 	ret = framing_check(s, rs, &h, &answered);
 	if (answered)
 		return ret;
+	/* RFC 6750 §3.1: one credential per request; which of two the
+	 * sender meant is not guessed. */
+	if (h.n_authz > 1)
+		return send_error(s, rs, 400, TS_ERR_INVALID_REQUEST, "more than one Authorization header");
 	if (strlen(req->raw_target) > TS_HTTP_MAX_URL)
 		return send_error(s, rs, 414, TS_ERR_INVALID_REQUEST, "request target too long");
 	q = strchr(req->raw_target, '?');

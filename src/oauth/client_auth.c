@@ -110,7 +110,10 @@ static int assertion(const struct ts_rctx *rc, const struct ts_http_req *req, co
 	if (!verified || !aud_match || jti == NULL || strlen(jti) > 256 || exp <= now ||
 	    exp > now + ASSERTION_MAX_LIFETIME_S + ASSERTION_LEEWAY_S ||
 	    (json_is_integer(json_object_get(claims, "nbf")) &&
-	     json_integer_value(json_object_get(claims, "nbf")) > now + ASSERTION_LEEWAY_S)) {
+	     json_integer_value(json_object_get(claims, "nbf")) > now + ASSERTION_LEEWAY_S) ||
+	    /* Not issued in the future (RFC 7519 §4.1.6). */
+	    (json_is_integer(json_object_get(claims, "iat")) &&
+	     json_integer_value(json_object_get(claims, "iat")) > now + ASSERTION_LEEWAY_S)) {
 		r = deny(rc, err, "client authentication failed");
 		goto out;
 	}
@@ -178,7 +181,9 @@ static int authenticate(const struct ts_rctx *rc, const struct ts_http_req *req,
 		return deny(rc, err, "client authentication failed");
 	}
 	if (!c->confidential) {
-		if (secret != NULL || !allow_public)
+		/* A public client has no secret: an empty one (Basic "id:", as
+		 * some libraries send) is none, any other is refused. */
+		if ((secret != NULL && secret[0] != '\0') || !allow_public)
 			return deny(rc, err, "client authentication failed");
 		*out = c;
 		return TS_OK;

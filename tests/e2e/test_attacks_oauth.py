@@ -104,12 +104,13 @@ def b64url_decode(s):
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-def assertion(srv, client_id, jti=None, high_s=False, aud=None):
+def assertion(srv, client_id, jti=None, high_s=False, aud=None, iat_ahead=0):
     now = int(time.time())
     t = jwt.JWT(header={"alg": "ES256", "kid": "assertion-key"},
                 claims={"iss": client_id, "sub": client_id,
                         "aud": aud or srv.endpoint("acme", "token"),
-                        "jti": jti or str(uuid.uuid4()), "iat": now, "exp": now + 120})
+                        "jti": jti or str(uuid.uuid4()), "iat": now + iat_ahead,
+                        "exp": now + 120})
     t.make_signed_token(CLIENT_KEY)
     return es256_with_s(t.serialize(), high_s)
 
@@ -162,6 +163,9 @@ def test_an_assertion_may_name_the_endpoint_it_is_sent_to(srv):
     r = call("introspect", srv.endpoint("acme", "revoke"))
     assert r.status_code == 401 and r.json()["error"] == "invalid_client", r.text
     r = assertion_request(srv, cid, assertion(srv, cid, aud=srv.endpoint("acme", "introspect")))
+    assert r.status_code == 401, r.text
+    # Nor one issued in the future.
+    r = assertion_request(srv, cid, assertion(srv, cid, iat_ahead=600))
     assert r.status_code == 401, r.text
 
 

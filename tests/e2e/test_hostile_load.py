@@ -2,6 +2,7 @@
 raw sockets, many slow connections from one address, the request-head
 deadline, /readyz when the master key cannot open the signing keys, and
 /metrics only for this machine (or on --metrics-listen)."""
+import base64
 import resource
 import socket
 import subprocess
@@ -101,6 +102,15 @@ def test_a_transfer_coding_other_than_chunked_is_501_and_closed(srv, coding):
     status, _, _, closed = raw(srv, req)
     assert status == 501
     assert closed
+
+
+def test_two_authorization_headers_are_400(srv):
+    """RFC 6750 §3.1: one credential a request; of two, neither is guessed."""
+    req = (TOKEN_HEAD + "Authorization: Basic %s\r\nAuthorization: Bearer x\r\n"
+           "Content-Length: %d\r\n\r\n" % (base64.b64encode(b"a:b").decode(), len(FORM))
+           ).encode() + FORM
+    status, _, body, _ = raw(srv, req)
+    assert status == 400 and b"invalid_request" in body, body
 
 
 def test_a_repeated_identical_content_length_is_one_value(srv):

@@ -341,6 +341,14 @@ def test_mobile_failures_are_one_answer(srv):
     assert r.status_code == 400, r.text
 
 
+@pytest.mark.parametrize("device", ["", " ", " PHONE", "PHONE ", "PH\x01ONE", "x" * 129])
+def test_a_device_id_that_cannot_be_bound_is_refused_before_anything(srv, device):
+    """A first login binds its device for good: a blank, padded, control or
+    overlong device id is 400 and binds nothing."""
+    r = mobile(srv, ORDER, device)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
+
+
 def test_mobile_login_answer(srv):
     r = mobile(srv, ROTATE, "ROT-1")
     assert r.status_code == 200, r.text

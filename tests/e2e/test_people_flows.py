@@ -303,6 +303,19 @@ def test_password_grant_only_for_clients_that_list_it(srv):
     assert_oauth_error(r, 400, "unauthorized_client")
 
 
+def test_a_public_client_may_send_basic_with_an_empty_secret(srv):
+    """Some libraries send a public client's id as Basic "id:": no secret is
+    none; any secret at all is refused."""
+    data = {"grant_type": "password", "username": ALICE["username"],
+            "password": ALICE["password"], "scope": "openid"}
+    r = requests.post(srv.endpoint("acme", "token"), data=data, auth=("mobile", ""),
+                      timeout=HTTP_TIMEOUT_S)
+    assert r.status_code == 200, r.text
+    r = requests.post(srv.endpoint("acme", "token"), data=data, auth=("mobile", "guess"),
+                      timeout=HTTP_TIMEOUT_S)
+    assert_oauth_error(r, 401, "invalid_client")
+
+
 # -- consent ----------------------------------------------------------------------
 
 def test_consent_deny_approve_remember_and_prompt_consent(srv, keys):
