@@ -45,7 +45,6 @@ void ts_cookie_set(const struct ts_rctx *rc, struct ts_http_resp *resp, const ch
 #define H_ORIGIN "Origin"             /* RFC 6454 §7 */
 #define H_FETCH_SITE "Sec-Fetch-Site" /* Fetch Metadata Request Headers */
 #define CROSS_SITE "cross-site"
-#define SAME_ORIGIN "same-origin"
 
 /* The origin (scheme "://" host [":" port]) of url, as an arena string. */
 static const char *origin_of(struct ts_arena *a, const char *url)
@@ -63,10 +62,6 @@ bool ts_web_same_site(const struct ts_rctx *rc, struct ts_http_req *req)
 
 	if (site != NULL && strcmp(site, CROSS_SITE) == 0)
 		return false;
-	/* A browser that says same-origin is believed: no page can set the
-	 * header. */
-	if (site != NULL && strcmp(site, SAME_ORIGIN) == 0)
-		return true;
 	return origin == NULL || strcmp(origin, origin_of(req->arena, rc->issuer)) == 0 ||
 	       ts_tenant_allows_origin(rc->tenant, origin);
 }
