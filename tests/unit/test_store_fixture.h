@@ -1,8 +1,8 @@
 /* test_store_fixture.h: the fixture shared by the store contract suites
- * (test_store.c, test_store_people.c, test_store_grants.c,
- * test_store_state.c). The store is named by TS_STORE_URL (e.g. a
- * PostgreSQL URL); by default each test group gets a fresh SQLite file in
- * its own mkdtemp directory. Tests never assume an empty store: names,
+ * (test_store.c, test_store_config.c, test_store_people.c,
+ * test_store_grants.c, test_store_state.c, test_store_vault.c). The store
+ * is named by TS_STORE_URL (e.g. a PostgreSQL URL); by default each test
+ * group gets a fresh SQLite file in its own mkdtemp directory. Tests never assume an empty store: names,
  * ids and digests are random and assertions are about their own rows, so
  * a shared database works too. Include after <cmocka.h>. */
 #ifndef TS_TEST_STORE_FIXTURE_H
@@ -153,6 +153,39 @@ static inline void new_user(struct ts_store *st, const char *tid, const char *us
 	u.created_at = 1000;
 	u.updated_at = 1000;
 	assert_int_equal(ts_store_user_put(st, &u), TS_OK);
+}
+
+/* Creates or replaces confidential client cid of tenant tid, created and
+ * updated at `at`; secret_hash may be NULL. */
+static inline void put_client(struct ts_store *st, const char *tid, const char *cid,
+			      const char *secret_hash, int64_t at)
+{
+	struct ts_client_rec c = {0};
+
+	c.tenant_id = (char *)tid;
+	c.client_id = (char *)cid;
+	c.config = "{\"type\":\"confidential\"}";
+	c.secret_hash = (char *)secret_hash;
+	c.created_at = at;
+	c.updated_at = at;
+	assert_int_equal(ts_store_client_put(st, &c), TS_OK);
+}
+
+/* An ES256 key record of tenant tid in the given state, with placeholder
+ * public and sealed private parts (the store keeps them as given). */
+static inline struct ts_key_rec key_rec(const char *tid, const char *kid, const char *state,
+					int64_t created)
+{
+	struct ts_key_rec k = {0};
+
+	k.tenant_id = (char *)tid;
+	k.kid = (char *)kid;
+	k.alg = "ES256";
+	k.state = (char *)state;
+	k.public_jwk = "{\"kty\":\"EC\"}";
+	k.sealed_private = "v1.0011223344556677.c2VhbGVk";
+	k.created_at = created;
+	return k;
 }
 
 static inline int64_t generation(struct ts_store *st)
