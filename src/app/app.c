@@ -201,8 +201,11 @@ static bool ready(struct ts_app *app, const struct ts_tenant **sealed)
 {
 	const struct ts_snapshot *snap = ts_registry_get(app->reg);
 
+	bool reached = ts_store_ping(app->store) == TS_OK;
+
 	*sealed = NULL;
-	if (ts_store_ping(app->store) != TS_OK || snap == NULL)
+	ts_registry_storage_seen(app->reg, reached);
+	if (!reached || snap == NULL)
 		return false;
 	*sealed = sealed_tenant(snap);
 	return *sealed == NULL;

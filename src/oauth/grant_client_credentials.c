@@ -16,6 +16,12 @@ void ts_grant_client_credentials(struct ts_rctx *rc, struct ts_http_req *req,
 	struct ts_issue is;
 
 	memset(&is, 0, sizeof(is));
+	/* Issuing reads only memory, but a storage outage is an outage for
+	 * every request: nothing is issued that storage could not record. */
+	if (rc->app->reg && !ts_registry_storage_ok(rc->app->reg)) {
+		ts_oauth_err_unavailable(&e);
+		goto fail;
+	}
 	if (!ts_oauth_scope_grant(t, c, scope_param, req->arena, &is.scope)) {
 		ts_oauth_err_set(&e, 400, TS_ERR_INVALID_SCOPE, "a requested scope is not allowed for this client");
 		goto fail;

@@ -394,7 +394,12 @@ int ts_store_revoke_check(struct ts_store *st, const char *tenant_id, const char
 	if (r == TS_OK || r == TS_ENOTFOUND) {
 		*revoked = r == TS_OK;
 		r = TS_OK;
-		ts_revcache_put_checked(st->revcache, tenant_id, jti, epoch, ts_mono_ms(), *revoked);
+		/* On a store several servers share, a "not revoked" answer is
+		 * not kept: another server's revocation counts at once, as it
+		 * does on one server. */
+		if (*revoked || !st->ops->shared)
+			ts_revcache_put_checked(st->revcache, tenant_id, jti, epoch, ts_mono_ms(),
+						*revoked);
 	} else {
 		*revoked = true;
 	}

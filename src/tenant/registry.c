@@ -26,6 +26,7 @@ struct ts_registry {
 	struct ts_master_key *mks;
 	size_t nmk;
 	_Atomic(struct ts_snapshot *) current;
+	atomic_bool storage_ok;       /* the last look at storage succeeded */
 	pthread_mutex_t lock;         /* serializes reloads and the lists below */
 	struct retired *retired;
 	struct ts_tenant_stats *stats; /* append-only list */
@@ -126,6 +127,7 @@ int ts_registry_reload(struct ts_registry *r, bool force)
 	free_retired(r, false);
 	cur = atomic_load(&r->current);
 	rc = ts_store_generation(r->store, &gen);
+	atomic_store(&r->storage_ok, rc == TS_OK);
 	if (rc != TS_OK || (!force && cur && cur->generation == gen))
 		goto out;
 	t0 = ts_mono_ms();
@@ -150,6 +152,16 @@ out:
 	return rc;
 }
 
+bool ts_registry_storage_ok(struct ts_registry *r)
+{
+	return atomic_load(&r->storage_ok);
+}
+
+void ts_registry_storage_seen(struct ts_registry *r, bool ok)
+{
+	atomic_store(&r->storage_ok, ok);
+}
+
 int ts_registry_new(struct ts_store *st, const char *public_url,
 		    const struct ts_master_key *mks, size_t nmk, struct ts_registry **out)
 {
@@ -166,6 +178,7 @@ int ts_registry_new(struct ts_store *st, const char *public_url,
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	atomic_init(&r->current, NULL);
+	atomic_init(&r->storage_ok, true);
 	rc = ts_registry_reload(r, true);
 	if (rc != TS_OK) {
 		ts_registry_free(r);

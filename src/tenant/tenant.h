@@ -221,6 +221,12 @@ int ts_registry_start(struct ts_registry *r, int interval_ms);
 const struct ts_snapshot *ts_registry_get(struct ts_registry *r);
 /* Reloads now if the generation moved (or force). */
 int ts_registry_reload(struct ts_registry *r, bool force);
+/* Whether storage answered the last time anyone looked: the registry's
+ * poll (every interval), or a caller that tells it (/readyz's ping).
+ * Answers that need no storage of their own go by it, so that an outage
+ * is 503 everywhere. */
+bool ts_registry_storage_ok(struct ts_registry *r);
+void ts_registry_storage_seen(struct ts_registry *r, bool ok);
 /* Stops the thread and frees everything. NULL is a no-op. */
 void ts_registry_free(struct ts_registry *r);
 /* Every tenant's long-lived counters, for /metrics. Borrowed list head. */

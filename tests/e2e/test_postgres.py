@@ -417,18 +417,14 @@ def test_a_revocation_at_one_server_is_seen_by_introspection_at_the_other(pair):
     assert active(a, at) and active(b, at)
     r = revoke(a, TENANT, at, "svc")
     assert r.status_code == 200, r.text
-    # Acknowledged: inactive at once at the server that revoked it, and
-    # within 2 s at the other (which answered it active from memory).
+    # Acknowledged: inactive at once at both servers, as on one server,
+    # also at the one that has just answered it active.
     assert not active(a, at)
-
-    def gone_at_b():
-        r = introspect(b, TENANT, at, "web")
-        assert r.status_code == 200, r.text
-        me = requests.get(b.issuer(TENANT) + "/api/me",
-                          headers={"Authorization": "Bearer " + at}, timeout=HTTP_TIMEOUT_S)
-        return r.json() == {"active": False} and me.status_code == 401
-    ok, elapsed = wait_until(gone_at_b, timeout=RELOAD_BUDGET_S + 1)
-    assert ok and elapsed <= RELOAD_BUDGET_S, elapsed
+    r = introspect(b, TENANT, at, "web")
+    assert r.status_code == 200 and r.json() == {"active": False}, r.text
+    me = requests.get(b.issuer(TENANT) + "/api/me",
+                      headers={"Authorization": "Bearer " + at}, timeout=HTTP_TIMEOUT_S)
+    assert me.status_code == 401, me.text
     # Only that token.
     assert active(a, other) and active(b, other)
 
@@ -535,11 +531,11 @@ def test_a_postgres_outage_is_503_at_both_servers_and_both_recover_by_themselves
                                                  data={"token": live}, auth=("svc", SECRET),
                                                  timeout=HTTP_TIMEOUT_S))
             # client_credentials reads only the in-memory configuration
-            # (docs/ARCHITECTURE.md, the token endpoint's hot path): it
-            # goes on issuing, under the same keys.
-            tok = fetch_token(s, TENANT, "svc")
-            verify_access_token(tok["access_token"], keys, issuer=a.issuer(TENANT),
-                                client_id="svc", audience=AUD, scope="tasks:read")
+            # (docs/ARCHITECTURE.md, the token endpoint's hot path), but an
+            # outage is an outage: nothing is issued that storage could not
+            # record.
+            assert_unavailable(token_request(s, TENANT, {"grant_type": "client_credentials"},
+                                             auth=("svc", SECRET)))
     finally:
         cluster.start_again()
 
