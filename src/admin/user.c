@@ -389,8 +389,9 @@ static bool has_change(const json_t *changes, const char *what)
 
 /* What the write of rec over old takes away from the user with it: every
  * credential when it disables them, the device key when it turns
- * mobile_access off; so enabling them again, or turning mobile_access back
- * on, gives back none of the old credentials. 0 for nothing. */
+ * mobile_access off, resets or moves the bound device or sets a new app
+ * password; so enabling them again, or turning mobile_access back on,
+ * gives back none of the old credentials. 0 for nothing. */
 static unsigned revoking(const struct user_spec *u, const struct ts_user_rec *old,
 			 const struct ts_user_rec *rec, const json_t *changes)
 {
@@ -402,6 +403,10 @@ static unsigned revoking(const struct user_spec *u, const struct ts_user_rec *ol
 		what |= TS_USER_REVOKE_ALL;
 	if (has_change(changes, "mobile_access") &&
 	    !json_is_true(json_object_get(u->profile, "mobile_access")))
+		what |= TS_USER_REVOKE_DEVICE_KEY;
+	/* Resetting or moving the bound device, or a new app password, locks
+	 * the device that logged in before out: its key goes with the change. */
+	if (has_change(changes, "device_id") || has_change(changes, "app_password"))
 		what |= TS_USER_REVOKE_DEVICE_KEY;
 	return what;
 }

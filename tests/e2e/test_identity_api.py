@@ -64,6 +64,7 @@ NOMOBILE = mobile_user("nomobile", mobile_access=False)
 DISABLED = mobile_user("disabled", disabled=True)
 ROTATE = mobile_user("rotate")                        # fresh secret at every login
 KILL = mobile_user("kill")                            # disabled while its key is used
+APPPW = mobile_user("apppw")                          # gets a new app password
 MOBOFF = mobile_user("moboff")                        # mobile_access turned off
 ORDER = mobile_user("order")                          # failures bind no device
 CLIUSER = {"username": "cli@acme.test", "password": "cli-user-password-123",
@@ -95,7 +96,7 @@ def tenant(name, users, **over):
 
 
 DOC = {"tenants": [
-    tenant("acme", [ALICE, BOB, CAROL, PHONE, BOUND, NOMOBILE, DISABLED, ROTATE, KILL, MOBOFF,
+    tenant("acme", [ALICE, BOB, CAROL, PHONE, BOUND, NOMOBILE, DISABLED, ROTATE, KILL, APPPW, MOBOFF,
                     ORDER, CLIUSER, CLIOFF]),
     tenant("beta", [ALICE, BOB, CAROL]),
     tenant("short", [ALICE], access_token_ttl=1, groups=[]),
@@ -349,6 +350,17 @@ def test_a_device_id_that_cannot_be_bound_is_refused_before_anything(srv, device
     assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
 
 
+def test_a_new_app_password_locks_the_logged_in_device_out(srv):
+    key, secret = mobile_ok(srv, APPPW, "APPPW-PHONE")
+    assert me(srv, auth=token_auth(key, secret)).status_code == 200
+    out = srv.cli("user", "set-app-password", "--tenant", "acme", APPPW["username"],
+                  "--app-password", APP_PW + "-new")
+    assert out.rc == 0, out.err
+    assert me(srv, auth=token_auth(key, secret)).status_code == 401
+    key2, secret2 = mobile_ok(srv, APPPW, "APPPW-PHONE", app_password=APP_PW + "-new")
+    assert me(srv, auth=token_auth(key2, secret2)).status_code == 200
+
+
 def test_mobile_login_answer(srv):
     r = mobile(srv, ROTATE, "ROT-1")
     assert r.status_code == 200, r.text
@@ -371,6 +383,8 @@ def test_mobile_device_binding_and_reset(srv):
     out = srv.cli("user", "reset-device", "--tenant", "acme", PHONE["username"])
     assert out.rc == 0, out.err
     assert out.out["device_bound"] is False, out.out
+    # The reset locks the device that logged in before out at once.
+    assert me(srv, auth=token_auth(key2, secret2)).status_code == 401
     # After the reset the next device to log in is bound.
     key3, secret3 = mobile_ok(srv, PHONE, "PHONE-B")
     assert me(srv, auth=token_auth(key3, secret3)).status_code == 200
