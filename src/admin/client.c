@@ -416,11 +416,13 @@ int ts_admin_client_rotate_secret(struct ts_admin *a, const char *tenant, const 
 	*new_secret = NULL;
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND)
-		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
-	if (rc == TS_OK)
+		ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
+	if (rc == TS_OK) {
 		rc = ts_store_client_get(a->store, t->id, client_id, &c);
-	if (rc == TS_ENOTFOUND)
-		rc = ts_admin_fail(err, errcap, "no client \"%s\" in tenant \"%s\"", client_id, tenant);
+		if (rc == TS_ENOTFOUND)
+			ts_admin_fail(err, errcap, "no client \"%s\" in tenant \"%s\"", client_id,
+				      tenant);
+	}
 	if (rc != TS_OK)
 		goto out;
 	if (c->secret_hash == NULL) {

@@ -571,7 +571,7 @@ int ts_admin_keys_rotate(struct ts_admin *a, const char *tenant, enum ts_jws_alg
 
 	rc = ts_store_tenant_get(a->store, tenant, &t);
 	if (rc == TS_ENOTFOUND) {
-		rc = ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
+		ts_admin_fail(err, errcap, "no tenant named \"%s\"", tenant);
 		goto out;
 	}
 	if (rc != TS_OK)

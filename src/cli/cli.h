@@ -103,6 +103,8 @@ void ts_cli_print(const struct ts_config *c, json_t *obj);
  * "already_exists", ...). */
 void ts_cli_error(const char *fmt, ...) TS_PRINTF(1, 2);
 void ts_cli_error_code(const char *code, const char *fmt, ...) TS_PRINTF(2, 3);
+/* A warning on stderr: {"warning": "..."} with --json, else one line. */
+void ts_cli_warning(const struct ts_config *c, const char *fmt, ...) TS_PRINTF(2, 3);
 /* Why the store just failed, as its log said (": REASON"), or "" when
  * nothing was logged: commands other than serve log nothing by default,
  * so their error sentence carries the reason. Valid until the next log call. */

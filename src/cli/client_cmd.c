@@ -233,7 +233,7 @@ int ts_cmd_client(struct ts_config *c, int argc, char **argv)
 			ts_cli_print(c, json_pack("{s:s,s:s}", "client_id", id, "client_secret", secret));
 			exit_code = TS_EXIT_OK;
 		} else {
-			ts_cli_error("%s", err);
+			ts_cli_error_code(rc == TS_ENOTFOUND ? "not_found" : NULL, "%s", err);
 		}
 		ts_free_secret(secret);
 	} else if (strcmp(verb, "registration-token") == 0) {

@@ -140,12 +140,12 @@ int ts_cmd_keys(struct ts_config *c, int argc, char **argv)
 		rc = ts_admin_keys_rotate(&s.a, tenant, alg, ts_opts_has(&o, "force"), err,
 					  sizeof(err));
 		if (rc != TS_OK) {
-			ts_cli_error("%s", err);
+			ts_cli_error_code(rc == TS_ENOTFOUND ? "not_found" : NULL, "%s", err);
 			ts_cli_session_close(&s);
 			return TS_EXIT_FAIL;
 		}
 		if (err[0])
-			fprintf(stderr, "tessera: warning: %s\n", err);
+			ts_cli_warning(c, "%s", err);
 	} else if (strcmp(o.pos[0], "list") == 0) {
 		if (ts_cli_session_open(c, &s, "cli") != TS_OK)
 			return TS_EXIT_FAIL;

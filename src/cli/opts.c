@@ -28,6 +28,9 @@ const char *const ts_global_flags[] = {"json", "help", "print-secrets", "skip-co
 				       "no-require-pushed-authorization-requests", NULL};
 
 static bool json_errors;
+/* With JSON errors, stderr holds one JSON object: the first error, which
+ * names the reason (a usage line that follows it adds nothing). */
+static bool json_error_written;
 
 void ts_cli_json_errors(bool on)
 {
@@ -48,6 +51,9 @@ static void error_out(const char *code, const char *fmt, va_list ap)
 		fputc('\n', stderr);
 		return;
 	}
+	if (json_error_written)
+		return;
+	json_error_written = true;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (code == NULL)
 		code = strncmp(msg, "usage:", strlen("usage:")) == 0 ? "usage" : "failed";
@@ -69,6 +75,26 @@ void ts_cli_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	error_out(NULL, fmt, ap);
 	va_end(ap);
+}
+
+void ts_cli_warning(const struct ts_config *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->json) {
+		json_t *o = json_pack("{s:s}", "warning", msg);
+		char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		if (text)
+			fprintf(stderr, "%s\n", text);
+		free(text);
+		json_decref(o);
+		return;
+	}
+	fprintf(stderr, "tessera: warning: %s\n", msg);
 }
 
 void ts_cli_error_code(const char *code, const char *fmt, ...)
