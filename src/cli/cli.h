@@ -103,6 +103,9 @@ void ts_cli_print(const struct ts_config *c, json_t *obj);
  * "already_exists", ...). */
 void ts_cli_error(const char *fmt, ...) TS_PRINTF(1, 2);
 void ts_cli_error_code(const char *code, const char *fmt, ...) TS_PRINTF(2, 3);
+/* Sets v[key] to value (a new reference, taken) unless v has that key:
+ * a view's default, so that every object of a kind has the same shape. */
+void ts_cli_json_default(json_t *v, const char *key, json_t *value);
 /* A warning on stderr: {"warning": "..."} with --json, else one line. */
 void ts_cli_warning(const struct ts_config *c, const char *fmt, ...) TS_PRINTF(2, 3);
 /* Why the store just failed, as its log said (": REASON"), or "" when

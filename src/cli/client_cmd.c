@@ -23,9 +23,16 @@ static json_t *client_view(const struct ts_client_rec *r)
 	if (cfg)
 		json_object_update_missing(v, cfg);
 	json_decref(cfg);
-	if (json_object_get(v, "refresh_reuse_grace") == NULL)
-		json_object_set_new(v, "refresh_reuse_grace",
-				    json_integer(TS_REFRESH_REUSE_GRACE_DEFAULT));
+	/* Every setting shown, the defaults too, so that the shape is the
+	 * same for every client. */
+	ts_cli_json_default(v, "refresh_reuse_grace", json_integer(TS_REFRESH_REUSE_GRACE_DEFAULT));
+	ts_cli_json_default(v, "name", json_null());
+	ts_cli_json_default(v, "disabled", json_false());
+	ts_cli_json_default(v, "skip_consent", json_false());
+	ts_cli_json_default(v, "redirect_uris", json_array());
+	ts_cli_json_default(v, "post_logout_redirect_uris", json_array());
+	ts_cli_json_default(v, "scopes", json_array());
+	ts_cli_json_default(v, "allowed_cors_origins", json_array());
 	return v;
 }
 

@@ -77,6 +77,14 @@ void ts_cli_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+void ts_cli_json_default(json_t *v, const char *key, json_t *value)
+{
+	if (json_object_get(v, key) == NULL)
+		json_object_set_new(v, key, value);
+	else
+		json_decref(value);
+}
+
 void ts_cli_warning(const struct ts_config *c, const char *fmt, ...)
 {
 	char msg[1024];

@@ -97,8 +97,22 @@ static json_t *tenant_view(struct ts_config *c, const struct ts_tenant_rec *t)
 		      "created_at", (json_int_t)t->created_at, "updated_at", (json_int_t)t->updated_at);
 	if (cfg)
 		json_object_update_missing(v, cfg);
-	/* Shown also when it is the default. */
+	/* Every setting shown, the defaults too, so that the shape is the
+	 * same for every tenant. */
 	json_object_set_new(v, "key_rotation", json_integer(ts_admin_key_rotation(cfg)));
+	if (json_object_get(v, "access_token_ttl") == NULL)
+		json_object_set_new(v, "access_token_ttl",
+				    json_integer(ts_compat_default_access_ttl(cfg)));
+	ts_cli_json_default(v, "access_token_alg", json_string("ES256"));
+	ts_cli_json_default(v, "refresh_token_ttl", json_integer(TS_DEFAULT_REFRESH_TTL));
+	ts_cli_json_default(v, "code_ttl", json_integer(TS_DEFAULT_CODE_TTL));
+	ts_cli_json_default(v, "audience", json_null());
+	ts_cli_json_default(v, "display_name", json_null());
+	ts_cli_json_default(v, "domains", json_array());
+	ts_cli_json_default(v, "roles", json_array());
+	ts_cli_json_default(v, "api_key_roles", json_array());
+	ts_cli_json_default(v, "scopes", json_array());
+	ts_cli_json_default(v, "compat", json_array());
 	json_decref(cfg);
 	free(issuer);
 	return v;

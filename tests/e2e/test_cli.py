@@ -253,6 +253,17 @@ def test_failures_exit_1_with_one_sentence(applied):
     assert r.rc == 1 and 'no tenant named "nosuch"' in r.err, r
 
 
+def test_show_gives_every_setting_with_its_default(empty):
+    assert empty.cli("tenant", "create", "plain").rc == 0
+    t = empty.cli("tenant", "show", "plain").out
+    assert t["access_token_alg"] == "ES256" and t["access_token_ttl"] == 900, t
+    assert t["refresh_token_ttl"] == 2592000 and t["code_ttl"] == 60, t
+    assert t["audience"] is None and t["domains"] == [] and t["scopes"] == [], t
+    assert empty.cli("client", "create", "--tenant", "plain", "svc").rc == 0
+    c = empty.cli("client", "show", "--tenant", "plain", "svc").out
+    assert c["disabled"] is False and c["redirect_uris"] == [] and c["scopes"] == [], c
+
+
 def test_a_deleted_tenants_audit_trail_stays_readable(applied):
     applied.cli("tenant", "create", "gone")
     assert applied.cli("tenant", "delete", "gone").rc == 0
