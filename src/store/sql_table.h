@@ -62,6 +62,8 @@
 #define TEXT_OF(x) #x
 #define NUM_TEXT(x) TEXT_OF(x)
 #define WINDOW_TEXT NUM_TEXT(TS_STORE_THROTTLE_WINDOW_S)
+/* How long a grant with nothing under it is kept (purge_expired). */
+#define GRANT_KEEP_TEXT "86400"
 #endif
 
 /* ---- configuration ---- */
@@ -167,6 +169,17 @@ TS_STMT2(PURGE_PENDING,
 TS_STMT(PURGE_REVOCATIONS, "DELETE FROM revocations WHERE expires_at < ?1")
 TS_STMT(PURGE_REFRESH, "DELETE FROM refresh_tokens WHERE expires_at < ?1")
 TS_STMT(PURGE_GRANT_TOKENS, "DELETE FROM grant_tokens WHERE expires_at < ?1")
+/* A grant that nothing is issued under any more (no access-token record,
+ * refresh token or code left) goes a day after it was made: long after a
+ * device approval made with it was polled or expired. */
+TS_STMT(PURGE_GRANTS,
+	"DELETE FROM grants WHERE created_at < CAST(?1 AS BIGINT) - " GRANT_KEEP_TEXT
+	" AND NOT EXISTS (SELECT 1 FROM grant_tokens t"
+	" WHERE t.tenant_id = grants.tenant_id AND t.grant_id = grants.id)"
+	" AND NOT EXISTS (SELECT 1 FROM refresh_tokens r"
+	" WHERE r.tenant_id = grants.tenant_id AND r.grant_id = grants.id)"
+	" AND NOT EXISTS (SELECT 1 FROM codes c"
+	" WHERE c.tenant_id = grants.tenant_id AND c.grant_id = grants.id)")
 TS_STMT(PURGE_THROTTLE,
 	"DELETE FROM throttle WHERE window_start <= CAST(?1 AS BIGINT) - " WINDOW_TEXT)
 

@@ -259,7 +259,7 @@ int ts_store_purge_expired(struct ts_store *st, int64_t now)
 	static const enum ts_sql steps[] = {
 		TS_SQL_PURGE_SESSIONS,	   TS_SQL_PURGE_CODES,	      TS_SQL_PURGE_PENDING,
 		TS_SQL_PURGE_REVOCATIONS, TS_SQL_PURGE_REFRESH,      TS_SQL_PURGE_GRANT_TOKENS,
-		TS_SQL_PURGE_THROTTLE,
+		TS_SQL_PURGE_GRANTS,	   TS_SQL_PURGE_THROTTLE,
 	};
 	const struct ts_arg a[] = {TS_I64(now)};
 	int r;

@@ -71,9 +71,10 @@ int ts_store_pending_update(struct ts_store *st, const char *id_hash, const char
 
 /* Deletes, in one transaction, sessions, codes, pending state,
  * revocations, refresh tokens and recorded access-token jtis whose
- * expires_at is before now, and throttle windows that have ended (started
- * TS_STORE_THROTTLE_WINDOW_S or more before now). Idle sessions are the
- * caller's business. */
+ * expires_at is before now, grants made more than a day before now that
+ * nothing is left under (no recorded jti, refresh token or code), and
+ * throttle windows that have ended (started TS_STORE_THROTTLE_WINDOW_S or
+ * more before now). Idle sessions are the caller's business. */
 #define TS_STORE_THROTTLE_WINDOW_S 900 /* identity.h's TS_THROTTLE_WINDOW_S */
 int ts_store_purge_expired(struct ts_store *st, int64_t now);
 

@@ -277,6 +277,48 @@ static void expect_things(struct ts_store *st, const char *tid, const struct thi
 	assert_true(revoked == present);
 }
 
+/* A grant nothing is issued under any more goes a day after it was made;
+ * one with a live refresh token, or a young one, stays. */
+static void test_purge_spent_grants(void **state)
+{
+	struct ts_store *st = store_of(state);
+	char name[NAME_CAP], tid[ID_CAP], uid[ID_CAP], spent[ID_CAP], held[ID_CAP], young[ID_CAP];
+	char rt[2 * TS_SHA256_LEN + 1];
+	const int64_t now = 200000;
+	struct ts_grant_rec g = {0}, *got = NULL;
+	struct ts_refresh_rec r = {0};
+
+	new_tenant(st, "grants", name, tid);
+	new_user(st, tid, "u", uid);
+	assert_int_equal(ts_rand_uuid(spent), TS_OK);
+	assert_int_equal(ts_rand_uuid(held), TS_OK);
+	assert_int_equal(ts_rand_uuid(young), TS_OK);
+	g = (struct ts_grant_rec){.tenant_id = tid, .client_id = "app", .user_id = uid,
+				  .scope = "openid", .created_at = 1};
+	g.id = spent;
+	assert_int_equal(ts_store_grant_put(st, &g), TS_OK);
+	assert_int_equal(ts_store_grant_token_add(st, tid, spent, "jti-spent", now - 10), TS_OK);
+	g.id = held;
+	assert_int_equal(ts_store_grant_put(st, &g), TS_OK);
+	rand_hash(rt);
+	r = (struct ts_refresh_rec){.token_hash = rt, .tenant_id = tid, .grant_id = held,
+				    .client_id = "app", .user_id = uid, .scope = "openid",
+				    .expires_at = FAR_FUTURE};
+	assert_int_equal(ts_store_refresh_put(st, &r), TS_OK);
+	g.id = young;
+	g.created_at = now - 100;
+	assert_int_equal(ts_store_grant_put(st, &g), TS_OK);
+
+	assert_int_equal(ts_store_purge_expired(st, now), TS_OK);
+	assert_int_equal(ts_store_grant_get(st, tid, spent, &got), TS_ENOTFOUND);
+	assert_int_equal(ts_store_grant_get(st, tid, held, &got), TS_OK);
+	ts_grant_rec_free(got);
+	got = NULL;
+	assert_int_equal(ts_store_grant_get(st, tid, young, &got), TS_OK);
+	ts_grant_rec_free(got);
+	assert_int_equal(ts_store_tenant_delete(st, name), TS_OK);
+}
+
 static void test_purge_expired(void **state)
 {
 	struct ts_store *st = store_of(state);
@@ -766,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_consent),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_purge_expired),
+		cmocka_unit_test(test_purge_spent_grants),
 		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_throttle_purge),
 		cmocka_unit_test(test_throttle_concurrent),
