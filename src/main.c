@@ -7,34 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The options that stand before the command: those that take no value
- * (flags), and those that take one. */
-static const char *const global_flags[] = {"json", "help", "version", NULL};
-static const char *const global_valued[] = {
-	"db", "public-url", "listen", "config", "log-level", "master-key-file", "threads",
-	"trusted-proxies", "metrics-listen", "access-log", NULL,
-};
-
-static bool listed(const char *const *names, const char *opt)
-{
-	size_t n = strcspn(opt, "=");
-
-	for (; *names; names++)
-		if (strlen(*names) == n && strncmp(*names, opt, n) == 0)
-			return true;
-	return false;
-}
-
-static bool global_flag(const char *opt)
-{
-	return listed(global_flags, opt);
-}
-
-static bool global_option(const char *opt)
-{
-	return global_flag(opt) || listed(global_valued, opt);
-}
-
 int main(int argc, char **argv)
 {
 	struct ts_config cfg;
@@ -61,11 +33,12 @@ int main(int argc, char **argv)
 			cmd_at = i;
 			break;
 		}
-		if (!global_option(argv[i] + 2)) {
+		if (!ts_opts_global(argv[i] + 2) && strcmp(argv[i], "--version") != 0) {
 			ts_cli_error_code("usage", "unknown option \"%s\" before the command", argv[i]);
 			return TS_EXIT_USAGE;
 		}
-		if (strchr(argv[i], '=') == NULL && !global_flag(argv[i] + 2))
+		if (strchr(argv[i], '=') == NULL && !ts_opts_global_flag(argv[i] + 2) &&
+		    strcmp(argv[i], "--version") != 0)
 			i++; /* skip the option's value */
 	}
 	for (i = 1; i < argc && (cmd_at < 0 || i < cmd_at); i++)

@@ -162,5 +162,10 @@ const char *ts_version_commit(void);
 extern const char *const ts_global_opts[];
 /* Flags (no value) understood everywhere. */
 extern const char *const ts_global_flags[];
+/* Whether opt (an option's name, with "=value" or not) is a global option
+ * (what the configuration reads, so it may stand before the command), and
+ * whether it is a flag. */
+bool ts_opts_global(const char *opt);
+bool ts_opts_global_flag(const char *opt);
 
 #endif

@@ -21,7 +21,8 @@
 #define RELOAD_MS_MAX 60000
 
 const char *const ts_global_opts[] = {"db", "public-url", "listen", "config", "json",
-				      "log-level", "threads", "master-key-file", "help", NULL};
+				      "log-level", "threads", "master-key-file", "help",
+				      "trusted-proxies", "metrics-listen", "access-log", NULL};
 const char *const ts_global_flags[] = {"json", "help", "print-secrets", "skip-consent",
 				       "disabled", "enabled", "dpop-bound-access-tokens",
 				       "require-pushed-authorization-requests",
@@ -188,6 +189,22 @@ const char *ts_opts_get(const struct ts_opts *o, const char *name)
 bool ts_opts_has(const struct ts_opts *o, const char *name)
 {
 	return ts_opts_get(o, name) != NULL;
+}
+
+/* Whether opt ("name" or "name=value") is in list. */
+static bool opt_listed(const char *const *list, const char *opt)
+{
+	return in_list(list, opt, strcspn(opt, "="));
+}
+
+bool ts_opts_global(const char *opt)
+{
+	return opt_listed(ts_global_opts, opt);
+}
+
+bool ts_opts_global_flag(const char *opt)
+{
+	return opt_listed(ts_global_flags, opt);
 }
 
 bool ts_opts_only(const struct ts_opts *o, const char *const *known)
