@@ -78,23 +78,20 @@ int ts_device_pace_put(struct ts_rctx *rc, const char *key, int64_t interval, in
 	return r;
 }
 
-/* The grant an approval is recorded under, made when the user approves:
- * whatever revokes the user's grants before the device polls (the user
- * disabled, say) also revokes this one, and the poll finds it so. Its id
- * goes into d. */
-static int approval_grant(struct ts_rctx *rc, json_t *d, const char *user_id, int64_t auth_time)
+/* The grant an approval is recorded under, gid, made when the user
+ * approves: whatever revokes the user's grants before the device polls
+ * (the user disabled, say) also revokes this one, and the poll finds it
+ * so. Its id goes into d. Storing it again under the same id (a retried
+ * decision) changes nothing. */
+static int approval_grant(struct ts_rctx *rc, json_t *d, const char *gid, const char *user_id,
+			  int64_t auth_time)
 {
 	struct ts_grant_rec g;
-	char gid[37];
 	int r;
 
-	if (json_object_get(d, "grant_id"))
-		return TS_OK;
-	if (ts_rand_uuid(gid) != TS_OK)
-		return TS_ESTORE;
 	memset(&g, 0, sizeof(g));
 	g.tenant_id = rc->tenant->id;
-	g.id = gid;
+	g.id = (char *)gid;
 	g.client_id = (char *)json_string_value(json_object_get(d, "client_id"));
 	g.user_id = (char *)user_id;
 	g.scope = (char *)json_string_value(json_object_get(d, "scope"));
@@ -112,10 +109,12 @@ int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *us
 		     int64_t auth_time, bool approve)
 {
 	json_t *d = NULL;
-	char *old = NULL;
+	char *old = NULL, gid[37];
 	int64_t exp;
 	int tries, r = TS_ENOTFOUND;
 
+	if (approve && ts_rand_uuid(gid) != TS_OK)
+		return TS_ESTORE;
 	/* Only decisions write this record (polls write their pace record),
 	 * and only while it is pending: of two decisions one wins. */
 	for (tries = 0; tries < TS_DEVICE_CAS_TRIES; tries++) {
@@ -130,7 +129,7 @@ int ts_device_decide(struct ts_rctx *rc, const char *device_hash, const char *us
 		if (approve) {
 			json_object_set_new(d, "user_id", json_string(user_id));
 			json_object_set_new(d, "auth_time", json_integer(auth_time));
-			r = approval_grant(rc, d, user_id, auth_time);
+			r = approval_grant(rc, d, gid, user_id, auth_time);
 			if (r != TS_OK)
 				break;
 		}
