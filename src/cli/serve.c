@@ -43,7 +43,9 @@ static void reload(const struct ts_config *c, struct ts_app_server *srv)
 
 int ts_cmd_serve(struct ts_config *c, int argc, char **argv)
 {
-	static const char *const known[] = {"trusted-proxies", "metrics-listen", "access-log", NULL};
+	/* Its options (--trusted-proxies, --metrics-listen, --access-log) are
+	 * global ones: the configuration reads them. */
+	static const char *const known[] = {NULL};
 	struct ts_opts o;
 	struct ts_app_config ac;
 	struct ts_app_server *srv = NULL;
